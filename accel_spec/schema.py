@@ -1,0 +1,219 @@
+"""The accelerator description: a frozen, validated, unit-normalised object.
+
+YAML keys equal the attribute names below. Quantities are written with human units in YAML
+(``256 KiB``, ``700 MHz``, ``34 GB/s``, ``0.2 pJ``) and stored as plain SI numbers: bytes,
+hertz, bytes per second, seconds, joules, square metres, watts, metres. Each field's
+description states its stored unit, and `tessera check-spec --schema` exports the JSON
+Schema from these descriptions so that editors can autocomplete chip files.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+
+from accel_spec.types import Dataflow, DramType, Operand, OpClass, Precision
+from accel_spec.units import (
+    Area,
+    Bandwidth,
+    Bytes,
+    Duration,
+    Energy,
+    Frequency,
+    Length,
+    PositiveRate,
+    Power,
+)
+
+
+class _Frozen(BaseModel):
+    """Base for every spec object: unknown keys are errors and objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class MatrixEngine(_Frozen):
+    """The systolic array that runs convolutions and matrix multiplications."""
+
+    rows: PositiveInt = Field(description="Processing-element rows of the systolic array.")
+    cols: PositiveInt = Field(description="Processing-element columns of the systolic array.")
+    dataflows: tuple[Dataflow, ...] = Field(
+        description="Dataflows the array supports: output-stationary, weight-stationary, "
+        "input-stationary (abbreviations os, ws, is accepted)."
+    )
+    input_precision: Precision = Field(
+        default=Precision.INT8, description="Precision of inputs and weights fed to the array."
+    )
+    accumulator_precision: Precision = Field(
+        default=Precision.INT32, description="Precision of partial sums in the accumulators."
+    )
+
+    @field_validator("dataflows", mode="before")
+    @classmethod
+    def _parse_dataflows(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, (list, tuple)):
+            return tuple(Dataflow.parse(v) if isinstance(v, str) else v for v in value)
+        return value
+
+    @field_validator("dataflows")
+    @classmethod
+    def _non_empty_unique(cls, value: tuple[Dataflow, ...]) -> tuple[Dataflow, ...]:
+        if not value:
+            raise ValueError("at least one dataflow is required")
+        if len(set(value)) != len(value):
+            raise ValueError("a dataflow is listed twice")
+        return value
+
+    @property
+    def pes(self) -> int:
+        """Number of processing elements (MACs per cycle at full utilisation)."""
+        return self.rows * self.cols
+
+
+class Buffer(_Frozen):
+    """An on-chip SRAM buffer holding one or more GEMM operands."""
+
+    capacity: Bytes = Field(description="Capacity in bytes (YAML: `256 KiB`).")
+    holds: tuple[Operand, ...] = Field(
+        description="Operands stored in this buffer: input, weight, output "
+        "(output = partial sums / accumulators)."
+    )
+    banks: PositiveInt = Field(default=1, description="Number of independently addressed banks.")
+    read_bytes_per_cycle: Bytes | None = Field(
+        default=None,
+        description="Read port width in bytes per cycle; empty means wide enough for the array.",
+    )
+    write_bytes_per_cycle: Bytes | None = Field(
+        default=None,
+        description="Write port width in bytes per cycle; empty means wide enough for the array.",
+    )
+
+    @field_validator("holds", mode="before")
+    @classmethod
+    def _parse_operands(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, (list, tuple)):
+            parsed = []
+            for item in value:
+                if isinstance(item, str):
+                    try:
+                        parsed.append(Operand[item.strip().upper()])
+                    except KeyError:
+                        allowed = ", ".join(o.label for o in Operand)
+                        raise ValueError(f"unknown operand {item!r}; allowed: {allowed}") from None
+                else:
+                    parsed.append(item)
+            return tuple(parsed)
+        return value
+
+    @field_validator("holds")
+    @classmethod
+    def _holds_something(cls, value: tuple[Operand, ...]) -> tuple[Operand, ...]:
+        if not value:
+            raise ValueError("a buffer must hold at least one operand")
+        if len(set(value)) != len(value):
+            raise ValueError("an operand is listed twice")
+        return value
+
+
+class VectorThroughput(_Frozen):
+    """Operations per lane per cycle for each vector op class."""
+
+    elementwise: PositiveRate = Field(default=1.0, description="Add, multiply, max, compare...")
+    transcendental: PositiveRate = Field(default=0.25, description="exp, tanh, sqrt, divide...")
+    reduction: PositiveRate = Field(default=1.0, description="Sum/max steps of a reduction.")
+
+    def rate(self, op_class: OpClass) -> float:
+        """Ops per lane per cycle of one op class."""
+        return {
+            OpClass.ELEMENTWISE: self.elementwise,
+            OpClass.TRANSCENDENTAL: self.transcendental,
+            OpClass.REDUCTION: self.reduction,
+        }[op_class]
+
+
+class VectorUnit(_Frozen):
+    """SIMD unit for activations, normalisation, softmax, pooling and other non-GEMM work."""
+
+    lanes: PositiveInt = Field(description="Number of SIMD lanes.")
+    precision: Precision = Field(default=Precision.FP32, description="Lane arithmetic precision.")
+    throughput: VectorThroughput = Field(
+        default_factory=VectorThroughput, description="Ops per lane per cycle by op class."
+    )
+
+
+class Dram(_Frozen):
+    """Off-chip memory: one channel shared by loads and stores."""
+
+    type: DramType = Field(description="Memory technology (DDR4, LPDDR5, HBM2E, ...).")
+    bandwidth: Bandwidth = Field(description="Peak bandwidth in bytes per second (YAML: `34 GB/s`).")
+    latency: Duration = Field(default=100e-9, description="Access latency in seconds (YAML: `100 ns`).")
+    capacity: Bytes = Field(default=8 * 2**30, description="Capacity in bytes.")
+    burst: Bytes = Field(default=64, description="Transfer granularity in bytes; transfers round up.")
+    outstanding: PositiveInt = Field(
+        default=16, description="Maximum transfers in flight on the channel."
+    )
+
+
+class TechnologyOverrides(_Frozen):
+    """Replace any default technology constant; unset fields use the cited defaults."""
+
+    mac_energy: Energy | None = Field(default=None, description="Joules per MAC at input precision.")
+    sram_energy_per_byte: Energy | None = Field(
+        default=None, description="Joules per byte read or written, for every buffer."
+    )
+    dram_energy_per_bit: Energy | None = Field(default=None, description="Joules per DRAM bit moved.")
+    vector_op_energy: Energy | None = Field(default=None, description="Joules per vector lane op.")
+    leakage_power_per_mm2: Power | None = Field(default=None, description="Watts of leakage per mm².")
+    mac_area: Area | None = Field(default=None, description="Square metres per MAC unit.")
+    sram_area_per_kib: Area | None = Field(default=None, description="Square metres per KiB of SRAM.")
+    vector_lane_area: Area | None = Field(default=None, description="Square metres per vector lane.")
+
+
+class Accelerator(_Frozen):
+    """A whole chip: clock, process node, matrix engine, buffers, vector unit, DRAM."""
+
+    name: str = Field(description="Short identifier used in reports.")
+    description: str = Field(default="", description="Free text: where the numbers come from.")
+    clock: Frequency = Field(description="Clock frequency in hertz (YAML: `700 MHz`).")
+    technology: Length = Field(description="Process node in metres (YAML: `28 nm`).")
+    matrix: MatrixEngine
+    buffers: dict[str, Buffer] = Field(description="On-chip buffers by name.")
+    vector: VectorUnit
+    dram: Dram
+    overrides: TechnologyOverrides = Field(default_factory=TechnologyOverrides)
+
+    @model_validator(mode="after")
+    def _every_operand_has_one_buffer(self) -> "Accelerator":
+        holders: dict[Operand, list[str]] = {op: [] for op in Operand}
+        for name, buffer in self.buffers.items():
+            for operand in buffer.holds:
+                holders[operand].append(name)
+        problems = []
+        for operand, names in holders.items():
+            if not names:
+                problems.append(f"no buffer holds the {operand.label} operand")
+            elif len(names) > 1:
+                problems.append(f"operand {operand.label} is held by several buffers: {', '.join(names)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def node_nm(self) -> float:
+        """Process node in nanometres (the unit technology tables are keyed by)."""
+        return self.technology * 1e9
+
+    def buffer_names(self) -> tuple[str, ...]:
+        """Buffer names in file order; instruction arrays store indices into this tuple."""
+        return tuple(self.buffers)
+
+    def buffer_for(self, operand: Operand) -> str:
+        """Name of the buffer that holds an operand (exactly one, checked at load time)."""
+        for name, buffer in self.buffers.items():
+            if operand in buffer.holds:
+                return name
+        raise KeyError(operand)
+

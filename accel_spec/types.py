@@ -1,0 +1,120 @@
+"""Enumerations shared by every stage: dataflows, precisions, operands, vector op classes.
+
+They live in accel_spec because the chip description is the first place they appear; the
+compiler and simulator import them from here so that a dataflow or an operand has one
+spelling in the whole tool (no string flags).
+"""
+
+from __future__ import annotations
+
+from enum import Enum, IntEnum
+
+
+class Dataflow(IntEnum):
+    """Which operand stays put in the processing elements of the systolic array.
+
+    The integer values are stored in instruction arrays, so they must never change.
+    """
+
+    OUTPUT_STATIONARY = 0
+    WEIGHT_STATIONARY = 1
+    INPUT_STATIONARY = 2
+
+    @property
+    def label(self) -> str:
+        """The spelling used in YAML files and reports (``weight-stationary``)."""
+        return self.name.lower().replace("_", "-")
+
+    @property
+    def short(self) -> str:
+        """Two-letter abbreviation used in tables (OS, WS, IS)."""
+        return "".join(part[0] for part in self.name.split("_"))
+
+    @classmethod
+    def parse(cls, text: str) -> "Dataflow":
+        """Accept ``weight-stationary``, ``weight_stationary`` or ``ws`` (any case)."""
+        key = text.strip().lower().replace("_", "-")
+        for member in cls:
+            if key in (member.label, member.short.lower()):
+                return member
+        allowed = ", ".join(m.label for m in cls)
+        raise ValueError(f"unknown dataflow {text!r}; allowed: {allowed}")
+
+
+class Precision(Enum):
+    """Number formats for operands, accumulators and vector lanes."""
+
+    INT4 = "int4"
+    INT8 = "int8"
+    INT16 = "int16"
+    INT32 = "int32"
+    FP8 = "fp8"
+    FP16 = "fp16"
+    BF16 = "bf16"
+    FP32 = "fp32"
+
+    @property
+    def bits(self) -> int:
+        """Storage width of one element in bits."""
+        return _PRECISION_BITS[self]
+
+    @property
+    def bytes(self) -> float:
+        """Storage width of one element in bytes (0.5 for int4)."""
+        return self.bits / 8
+
+    @property
+    def is_float(self) -> bool:
+        """True for floating-point formats."""
+        return self.value.startswith(("fp", "bf"))
+
+
+_PRECISION_BITS = {
+    Precision.INT4: 4,
+    Precision.INT8: 8,
+    Precision.INT16: 16,
+    Precision.INT32: 32,
+    Precision.FP8: 8,
+    Precision.FP16: 16,
+    Precision.BF16: 16,
+    Precision.FP32: 32,
+}
+
+
+class Operand(IntEnum):
+    """The three tensors of a GEMM. OUTPUT also names partial sums in the accumulator."""
+
+    INPUT = 0
+    WEIGHT = 1
+    OUTPUT = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class OpClass(IntEnum):
+    """Vector-unit operation classes, each with its own throughput per lane."""
+
+    ELEMENTWISE = 0
+    TRANSCENDENTAL = 1
+    REDUCTION = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class DramType(Enum):
+    """Off-chip memory technologies with a default energy per bit in the technology table."""
+
+    DDR3 = "DDR3"
+    DDR4 = "DDR4"
+    DDR5 = "DDR5"
+    LPDDR4 = "LPDDR4"
+    LPDDR4X = "LPDDR4X"
+    LPDDR5 = "LPDDR5"
+    GDDR6 = "GDDR6"
+    HBM2 = "HBM2"
+    HBM2E = "HBM2E"
+    HBM3 = "HBM3"

@@ -1,0 +1,106 @@
+"""The instruction set: engines, opcodes, the instruction record and the Program.
+
+The machine is decoupled access–execute: four in-order engines (LOAD, MATRIX, VECTOR,
+STORE) run concurrently and synchronise only through explicit dependencies. Every
+dependency points to an earlier instruction, so one forward pass over the program is a
+complete simulation. A Program is a numpy structured array of instructions plus the
+dependencies in CSR form; codegen builds it with vectorised numpy and the simulator's
+Numba kernel reads its columns directly.
+
+Instruction semantics (fields not listed are zero):
+
+  LOAD   operand, buffer, bytes, layer   move `bytes` from DRAM into `buffer` (a tile of
+                                         `operand`); occupies the shared DRAM channel.
+  GEMM   m, k, n, dataflow, accumulate,  multiply an m×k by a k×n tile on the systolic
+         layer                           array; accumulate=1 adds into partial sums
+                                         already in the accumulator buffer.
+  VEC    op_class, elements, layer      `elements` lane operations of one op class on
+                                         the vector unit.
+  STORE  operand, buffer, bytes, layer   move `bytes` from `buffer` to DRAM; shares the
+                                         DRAM channel with LOAD.
+
+`buffer` indexes `Accelerator.buffer_names()`. `layer` indexes `Program.layer_names`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+
+class Engine(IntEnum):
+    """The concurrent in-order engines of the machine. Values index per-engine arrays."""
+
+    LOAD = 0
+    MATRIX = 1
+    VECTOR = 2
+    STORE = 3
+
+
+class Opcode(IntEnum):
+    """One opcode per engine; the value is stored in `INSTRUCTION_DTYPE['opcode']`."""
+
+    # data movement: DRAM -> SRAM
+    LOAD = 0
+    # compute on the systolic array
+    GEMM = 1
+    # compute on the vector unit
+    VEC = 2
+    # data movement: SRAM -> DRAM
+    STORE = 3
+
+    @property
+    def engine(self) -> Engine:
+        return ENGINE_OF_OPCODE[self]
+
+
+ENGINE_OF_OPCODE: dict[Opcode, Engine] = {
+    Opcode.LOAD: Engine.LOAD,
+    Opcode.GEMM: Engine.MATRIX,
+    Opcode.VEC: Engine.VECTOR,
+    Opcode.STORE: Engine.STORE,
+}
+
+INSTRUCTION_DTYPE = np.dtype(
+    [
+        ("opcode", np.uint8),  # Opcode
+        ("operand", np.uint8),  # Operand moved by LOAD/STORE
+        ("buffer", np.uint8),  # index into Accelerator.buffer_names()
+        ("dataflow", np.uint8),  # Dataflow of a GEMM
+        ("op_class", np.uint8),  # OpClass of a VEC
+        ("accumulate", np.uint8),  # GEMM adds into existing partial sums
+        ("layer", np.int32),  # index into Program.layer_names
+        ("m", np.int32),  # GEMM tile rows
+        ("k", np.int32),  # GEMM tile reduction depth
+        ("n", np.int32),  # GEMM tile columns
+        ("bytes", np.int64),  # LOAD/STORE transfer size
+        ("elements", np.int64),  # VEC lane operations
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A whole model's instruction stream.
+
+    Attributes:
+        instructions: structured array of `INSTRUCTION_DTYPE`, in program order.
+        dep_ptr: int64 array of length n+1; instruction i waits for
+            `deps[dep_ptr[i]:dep_ptr[i+1]]`.
+        deps: int64 array of absolute indices of earlier instructions (each < i).
+        layer_names: name of each layer (workload), indexed by the `layer` field.
+    """
+
+    instructions: np.ndarray
+    dep_ptr: np.ndarray
+    deps: np.ndarray
+    layer_names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.instructions)
+
+    def dependencies(self, index: int) -> np.ndarray:
+        """Indices that instruction `index` waits for."""
+        return self.deps[self.dep_ptr[index] : self.dep_ptr[index + 1]]

@@ -1,0 +1,116 @@
+"""Workloads: what lowering hands to scheduling, one per layer of the network.
+
+A workload is either a GEMM (every Conv, MatMul, Gemm and attention product, seen as
+`batch` independent products of an M×K by K×N matrix) or a VECTOR operation (softmax,
+normalisation, pooling, elementwise work that could not be fused into a producer).
+Operand sizes are element counts of the real tensors in DRAM (a convolution's input is
+its feature map, not the im2col matrix); bytes follow from the precision chosen later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+
+from accel_spec.types import OpClass
+
+
+class WorkloadKind(Enum):
+    """Which engine does the bulk of a workload's work."""
+
+    GEMM = "gemm"
+    VECTOR = "vector"
+
+
+@dataclass(frozen=True)
+class GemmShape:
+    """`batch` independent products (M×K)·(K×N); MACs = batch·M·K·N.
+
+    For a convolution: M = N_images·out_h·out_w, K = (C/groups)·kh·kw, N = K_out/groups and
+    batch = groups. For attention: batch = images·heads, M = query length, K = head dim (QKᵀ)
+    or key length (PV).
+    """
+
+    m: int
+    k: int
+    n: int
+    batch: int = 1
+
+    @property
+    def macs(self) -> int:
+        return self.batch * self.m * self.k * self.n
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """Geometry of a 2-D convolution (1-D convolutions use in_h = out_h = kernel_h = 1).
+
+    Lets tiling compute the input window (halo included) that an output tile needs.
+    """
+
+    images: int
+    in_h: int
+    in_w: int
+    in_c: int
+    out_h: int
+    out_w: int
+    out_c: int
+    kernel_h: int
+    kernel_w: int
+    stride_h: int = 1
+    stride_w: int = 1
+    dilation_h: int = 1
+    dilation_w: int = 1
+    groups: int = 1
+
+
+def _no_ops() -> Mapping[OpClass, int]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One schedulable unit of work: a layer, with the cheap ops fused into it.
+
+    Attributes:
+        name: the main ONNX node's name (unique within the network).
+        op: the main node's ONNX op type (``Conv``, ``MatMul``, ``Softmax``...).
+        kind: GEMM or VECTOR.
+        gemm: the GEMM view (GEMM workloads only).
+        conv: convolution geometry (Conv workloads only).
+        input_elements: elements of the activation input read from DRAM.
+        weight_elements: elements of the second operand (weights, or for an
+            activation×activation product such as QKᵀ, the second activation).
+        output_elements: elements of the output written to DRAM.
+        side_input_elements: elements of extra tensors read by fused ops (a residual Add).
+        vector_ops: lane operations per op class done on the vector unit: the whole work
+            of a VECTOR workload, or the fused epilogue (bias, activation, norm) of a GEMM.
+        weight_is_activation: True when the second GEMM operand is produced by the network
+            (attention), so it cannot be preloaded as a constant.
+        fused: names of nodes folded into this workload, in graph order.
+    """
+
+    name: str
+    op: str
+    kind: WorkloadKind
+    input_elements: int
+    output_elements: int
+    weight_elements: int = 0
+    side_input_elements: int = 0
+    gemm: GemmShape | None = None
+    conv: ConvGeometry | None = None
+    vector_ops: Mapping[OpClass, int] = field(default_factory=_no_ops)
+    weight_is_activation: bool = False
+    fused: tuple[str, ...] = ()
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates on the matrix engine (0 for vector workloads)."""
+        return self.gemm.macs if self.gemm is not None else 0
+
+    @property
+    def total_vector_ops(self) -> int:
+        """Lane operations on the vector unit, all classes together."""
+        return sum(self.vector_ops.values())
