@@ -203,8 +203,11 @@ class Accelerator(_Frozen):
 
     @property
     def node_nm(self) -> float:
-        """Process node in nanometres (the unit technology tables are keyed by)."""
-        return self.technology * 1e9
+        """Process node in nanometres (the unit technology tables are keyed by).
+
+        Rounded to 1e-6 nm so that ``28 nm`` reads back as 28, not 28.000000000000004.
+        """
+        return round(self.technology * 1e9, 6)
 
     def buffer_names(self) -> tuple[str, ...]:
         """Buffer names in file order; instruction arrays store indices into this tuple."""

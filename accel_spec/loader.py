@@ -1,0 +1,395 @@
+"""Chip files: YAML text -> validated, frozen `Accelerator`, or one InputError listing every problem.
+
+Loading runs parse -> validate -> whole-spec checks. The YAML is composed first so that every
+key path keeps its line number; duplicate keys and tab indentation are rejected there (plain
+PyYAML silently keeps the last duplicate). Pydantic then validates types and units, and each
+of its errors becomes a `Problem` with the YAML path, the line, what is wrong and, for an
+unknown key, the allowed keys and the closest match. Checks that need the whole spec (every
+buffer holds one array tile of its operands; the process node is in the technology tables)
+run on the validated object.
+
+`with_overrides` is the same validation for sweeps: a copy of a chip with fields replaced by
+dotted path. `spec_hash` identifies a normalised spec in caches and result rows.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import types
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from accel_spec.schema import Accelerator
+from accel_spec.technology import resolve
+from accel_spec.types import Operand
+from accel_spec.units import SI_NUMBERS_CONTEXT, Dimension, dimension_of, format_quantity
+from tessera.errors import InputError, Problem
+
+Loc = tuple[str | int, ...]
+LineMap = Mapping[Loc, int]
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def load_accelerator(path: str | Path) -> Accelerator:
+    """Read and validate a chip file; InputError (naming the file) for anything wrong."""
+    path = Path(path)
+    source = str(path)
+    if not path.exists():
+        raise InputError(source, "file not found")
+    if path.is_dir():
+        raise InputError(source, "is a directory; expected an accelerator YAML file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(source, f"not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise InputError(source, f"cannot read the file: {error.strerror}") from None
+    return load_accelerator_text(text, source)
+
+
+def load_accelerator_text(text: str, source: str) -> Accelerator:
+    """Validate chip YAML held in memory; `source` names it in error messages."""
+    data, lines = _parse_yaml(text, source)
+    return _validate(data, source, lines, context=None)
+
+
+def with_overrides(
+    accel: Accelerator, overrides: Mapping[str, Any], source: str = "overrides"
+) -> Accelerator:
+    """A new validated chip with fields replaced by dotted path.
+
+    ``with_overrides(chip, {"matrix.rows": 64, "buffers.global.capacity": "1 MiB"})``. Values
+    are written as in a chip file (human strings with units; bare numbers only for counts and
+    byte sizes). An unknown path or a bad value raises InputError naming the path and the
+    keys allowed at that level; the result passes the same checks as a loaded file.
+    """
+    data = accel.model_dump(mode="python")
+    problems: list[Problem] = []
+    for path, value in overrides.items():
+        steps = path.split(".")
+        annotation = _annotation_for_path(steps, data, problems)
+        if annotation is None:
+            continue
+        if dimension_of(annotation) is not None:
+            # Quantities are checked strictly here (a bare number needs a unit), because the
+            # final validation accepts the SI numbers of the rest of the dumped spec.
+            try:
+                TypeAdapter(annotation).validate_python(value)
+            except ValidationError as error:
+                problems += [_problem(err, {}, prefix=tuple(steps)) for err in error.errors()]
+                continue
+        _set_path(data, steps, value)
+    if problems:
+        raise InputError(source, problems)
+    return _validate(data, source, {}, context=SI_NUMBERS_CONTEXT)
+
+
+def spec_hash(accel: Accelerator) -> str:
+    """sha256 hex digest of the canonical JSON of the normalised spec (SI values)."""
+    canonical = json.dumps(accel.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def accelerator_json_schema() -> dict[str, Any]:
+    """JSON Schema of chip files, for editors and ``tessera check-spec --schema``."""
+    return Accelerator.model_json_schema()
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
+    """Parse YAML safely, returning the data and the line of every key path."""
+    tabs = [
+        Problem("", "tab character in indentation; indent YAML with spaces", line=number)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if "\t" in line[: len(line) - len(line.lstrip(" \t"))]
+    ]
+    if tabs:
+        raise InputError(source, tabs)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise InputError(source, _yaml_problem(error)) from None
+    if root is None:
+        raise InputError(source, "the file is empty; expected a mapping with name, clock, matrix, ...")
+    if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict):
+        raise InputError(
+            source,
+            Problem("", f"the top level must be a mapping of keys (name, clock, matrix, ...), "
+                    f"not {_yaml_kind(root)}", line=root.start_mark.line + 1),
+        )
+    lines: dict[Loc, int] = {}
+    duplicates: list[Problem] = []
+    _record_lines(root, (), lines, duplicates, active=set())
+    if duplicates:
+        raise InputError(source, duplicates)
+    return data, lines
+
+
+def _yaml_problem(error: yaml.YAMLError) -> Problem:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    return Problem("", message, line=mark.line + 1 if mark is not None else None)
+
+
+def _yaml_kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return f"a single value {node.value!r}" if isinstance(node, yaml.ScalarNode) else "a mapping"
+
+
+def _record_lines(
+    node: yaml.Node, path: Loc, lines: dict[Loc, int], duplicates: list[Problem], active: set[int]
+) -> None:
+    """Fill `lines` with the 1-based line of every key/item path; report duplicate keys."""
+    if id(node) in active:  # a recursive alias
+        return
+    active.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key, line = key_node.value, key_node.start_mark.line + 1
+            if key in first_seen:
+                duplicates.append(
+                    Problem(_dotted((*path, key)), f"duplicate key {key!r} (first at line {first_seen[key]})", line)
+                )
+                continue
+            first_seen[key] = line
+            lines[(*path, key)] = line
+            _record_lines(value_node, (*path, key), lines, duplicates, active)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[(*path, index)] = item.start_mark.line + 1
+            _record_lines(item, (*path, index), lines, duplicates, active)
+    active.discard(id(node))
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _validate(data: Any, source: str, lines: LineMap, context: Mapping[str, bool] | None) -> Accelerator:
+    try:
+        accel = Accelerator.model_validate(data, context=context)
+    except ValidationError as error:
+        errors = _without_missing_explained_by_typos(error.errors())
+        raise InputError(source, [_problem(err, lines) for err in errors]) from None
+    problems = _tile_problems(accel, lines) + _technology_problems(accel, lines)
+    if problems:
+        raise InputError(source, problems)
+    return accel
+
+
+def _without_missing_explained_by_typos(errors: list[Any]) -> list[Any]:
+    """Drop "missing 'cols'" when the same mapping has the unknown key 'colls' (one typo, one problem)."""
+    suggested = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            parent, key = tuple(error["loc"][:-1]), str(error["loc"][-1])
+            match = _close_match(key, _allowed_keys(parent))
+            if match is not None:
+                suggested.add((*parent, match))
+    return [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in suggested)]
+
+
+def _problem(error: Mapping[str, Any], lines: LineMap, prefix: Loc = ()) -> Problem:
+    """One pydantic error as a Problem with a YAML path, a line and a readable message."""
+    loc: Loc = (*prefix, *error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        parent, key = loc[:-1], loc[-1]
+        message = f"unknown key {key!r}" + _suggestion(str(key), _allowed_keys(parent))
+        return Problem(_dotted(loc), message, _line_for(loc, lines))
+    if kind == "missing":
+        description = _field_description(loc)
+        message = "missing required key" + (f" ({description})" if description else "")
+        return Problem(_dotted(loc), message, _line_for(loc[:-1], lines) if loc[:-1] else None)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind != "value_error":
+        message += f" (got {_short_repr(error.get('input'))})"
+    return Problem(_dotted(loc), message, _line_for(loc, lines))
+
+
+def _suggestion(key: str, allowed: list[str]) -> str:
+    if not allowed:
+        return ""
+    close = _close_match(key, allowed)
+    hint = f"; did you mean {close!r}?" if close else "."
+    return f"{hint} Allowed keys: {', '.join(allowed)}"
+
+
+def _close_match(key: str, allowed: list[str]) -> str | None:
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _dotted(loc: Loc) -> str:
+    """``('buffers', 'global', 'holds', 0)`` -> ``buffers.global.holds[0]``."""
+    text = ""
+    for step in loc:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text
+
+
+def _line_for(loc: Loc, lines: LineMap) -> int | None:
+    """Line of the longest prefix of `loc` that appears in the file."""
+    for end in range(len(loc), 0, -1):
+        line = lines.get(tuple(loc[:end]))
+        if line is not None:
+            return line
+    return None
+
+
+def _tile_problems(accel: Accelerator, lines: LineMap) -> list[Problem]:
+    """Each buffer must hold one rows×cols tile of every operand it holds, at once."""
+    rows, cols = accel.matrix.rows, accel.matrix.cols
+    precision = {
+        Operand.INPUT: accel.matrix.input_precision,
+        Operand.WEIGHT: accel.matrix.input_precision,
+        Operand.OUTPUT: accel.matrix.accumulator_precision,
+    }
+    problems = []
+    for name, buffer in accel.buffers.items():
+        parts = [(op, math.ceil(rows * cols * precision[op].bits / 8)) for op in buffer.holds]
+        need = sum(size for _, size in parts)
+        if buffer.capacity >= need:
+            continue
+        terms = " + ".join(
+            f"{op.label} {rows}×{cols}×{precision[op].bytes:g} B ({precision[op].value}) = {size} B"
+            for op, size in parts
+        )
+        loc: Loc = ("buffers", name, "capacity")
+        problems.append(
+            Problem(
+                _dotted(loc),
+                f"capacity {format_quantity(buffer.capacity, Dimension.BYTES)} cannot hold one "
+                f"{rows}×{cols} array tile of each operand it holds: {terms}; needs at least "
+                f"{_bytes_text(need)}",
+                _line_for(loc, lines),
+            )
+        )
+    return problems
+
+
+def _bytes_text(size: int) -> str:
+    human = format_quantity(size, Dimension.BYTES)
+    return f"{size} B" if human == f"{size} B" else f"{size} B ({human})"
+
+
+def _technology_problems(accel: Accelerator, lines: LineMap) -> list[Problem]:
+    """Defaults must exist for this chip (its node inside the scaling tables)."""
+    try:
+        resolve(accel)
+    except InputError as error:
+        return [Problem(p.location, p.message, _line_for((p.location,), lines)) for p in error.problems]
+    return []
+
+
+# --------------------------------------------------------------------------- schema walking
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip ``Annotated`` and ``X | None`` to the underlying type."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _field_annotation(model: type[BaseModel], name: str) -> Any:
+    field = model.model_fields[name]
+    return Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+
+
+def _child(annotation: Any, step: str | int) -> Any:
+    """Annotation one step below `annotation`, or None when there is no such step."""
+    inner = _unwrap(annotation)
+    if _is_model(inner):
+        return _field_annotation(inner, step) if step in inner.model_fields else None
+    origin = get_origin(inner)
+    if origin in (dict, Mapping):
+        return get_args(inner)[1]
+    if origin is tuple:
+        return get_args(inner)[0]
+    return None
+
+
+def _annotation_at(loc: Loc) -> Any:
+    annotation: Any = Accelerator
+    for step in loc:
+        annotation = _child(annotation, step)
+        if annotation is None:
+            return None
+    return annotation
+
+
+def _allowed_keys(loc: Loc) -> list[str]:
+    inner = _unwrap(_annotation_at(loc))
+    return list(inner.model_fields) if _is_model(inner) else []
+
+
+def _field_description(loc: Loc) -> str:
+    parent = _unwrap(_annotation_at(loc[:-1]))
+    if _is_model(parent) and loc[-1] in parent.model_fields:
+        return parent.model_fields[loc[-1]].description or ""
+    return ""
+
+
+def _annotation_for_path(steps: list[str], data: Any, problems: list[Problem]) -> Any:
+    """Type of the field at a dotted override path; appends a Problem and returns None if unknown."""
+    annotation: Any = Accelerator
+    node = data
+    for depth, step in enumerate(steps):
+        inner = _unwrap(annotation)
+        here = ".".join(steps[:depth]) or "the top level"
+        if _is_model(inner):
+            allowed = list(inner.model_fields)
+        elif get_origin(inner) in (dict, Mapping) and isinstance(node, Mapping):
+            allowed = [str(key) for key in node]
+        else:
+            problems.append(Problem(".".join(steps), f"{here} has no sub-keys; set {here} itself"))
+            return None
+        if step not in allowed:
+            message = f"unknown key {step!r} under {here}" + _suggestion(step, allowed)
+            problems.append(Problem(".".join(steps), message))
+            return None
+        annotation = _child(inner, step)
+        node = node.get(step) if isinstance(node, Mapping) else None
+    return annotation
+
+
+def _set_path(data: dict[str, Any], steps: list[str], value: Any) -> None:
+    node = data
+    for step in steps[:-1]:
+        node = node[step]
+    node[steps[-1]] = value

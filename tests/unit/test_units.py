@@ -1,0 +1,215 @@
+"""Units: every dimension parses its units to SI, and every kind of bad value is a ValueError."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
+
+from accel_spec.units import (
+    SI_NUMBERS_CONTEXT,
+    Area,
+    Bandwidth,
+    Bytes,
+    Dimension,
+    Duration,
+    Energy,
+    Frequency,
+    Length,
+    PositiveRate,
+    Power,
+    dimension_of,
+    format_quantity,
+    parse_bytes,
+    parse_quantity,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "dimension", "expected"),
+    [
+        ("700 MHz", Dimension.FREQUENCY, 700e6),
+        ("1.2 GHz", Dimension.FREQUENCY, 1.2e9),
+        ("34 GB/s", Dimension.BANDWIDTH, 34e9),
+        ("25.6 GiB/s", Dimension.BANDWIDTH, 25.6 * 2**30),
+        ("1 TB/s", Dimension.BANDWIDTH, 1e12),
+        ("256 Gbit/s", Dimension.BANDWIDTH, 32e9),
+        ("100 ns", Dimension.DURATION, 100e-9),
+        ("1 us", Dimension.DURATION, 1e-6),
+        ("1 µs", Dimension.DURATION, 1e-6),
+        ("0.2 pJ", Dimension.ENERGY, 0.2e-12),
+        ("3 fJ", Dimension.ENERGY, 3e-15),
+        ("1.3 nJ", Dimension.ENERGY, 1.3e-9),
+        ("0.5 mm2", Dimension.AREA, 0.5e-6),
+        ("0.5 mm²", Dimension.AREA, 0.5e-6),
+        ("282 um2", Dimension.AREA, 282e-12),
+        ("282 µm²", Dimension.AREA, 282e-12),
+        ("5 mW", Dimension.POWER, 5e-3),
+        ("1 W", Dimension.POWER, 1.0),
+        ("28 nm", Dimension.LENGTH, 28e-9),
+        ("1e3 MHz", Dimension.FREQUENCY, 1e9),
+        ("  7e2MHz ", Dimension.FREQUENCY, 700e6),
+    ],
+)
+def test_parse_quantity_to_si(text: str, dimension: Dimension, expected: float) -> None:
+    assert parse_quantity(text, dimension) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("256 KiB", 262144),
+        ("1.5 MiB", 1572864),
+        ("24MiB", 24 * 2**20),
+        ("64 B", 64),
+        ("2 KB", 2000),
+        ("0.1 KB", 100),
+        ("8 bit", 1),
+        ("1 Kibit", 128),
+        (64, 64),
+        (4096.0, 4096),
+    ],
+)
+def test_bytes(value: object, expected: int) -> None:
+    result = TypeAdapter(Bytes).validate_python(value)
+    assert result == expected and isinstance(result, int)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("12 bit", "whole number of bytes"),
+        ("1.5 B", "whole number of bytes"),
+        (1.5, "whole number of bytes"),
+        (0, "positive"),
+        (-8, "positive"),
+        ("0 KiB", "positive"),
+        (True, "got bool"),
+        ("700 MHz", "frequency, but a size in bytes is expected"),
+    ],
+)
+def test_bytes_errors(value: object, fragment: str) -> None:
+    with pytest.raises(ValidationError, match=fragment):
+        TypeAdapter(Bytes).validate_python(value)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "dimension"),
+    [
+        (Frequency, Dimension.FREQUENCY),
+        (Bandwidth, Dimension.BANDWIDTH),
+        (Duration, Dimension.DURATION),
+        (Energy, Dimension.ENERGY),
+        (Area, Dimension.AREA),
+        (Power, Dimension.POWER),
+        (Length, Dimension.LENGTH),
+    ],
+)
+def test_bare_number_needs_a_unit_except_in_si_context(quantity: object, dimension: Dimension) -> None:
+    adapter = TypeAdapter(quantity)
+    with pytest.raises(ValidationError, match=rf"no unit; write a {dimension.value} such as `"):
+        adapter.validate_python(3)
+    assert adapter.validate_python(3, context=SI_NUMBERS_CONTEXT) == 3.0
+    with pytest.raises(ValidationError, match="positive"):
+        adapter.validate_python(-3, context=SI_NUMBERS_CONTEXT)
+    assert dimension_of(quantity) is dimension
+    assert dimension_of(quantity | None) is dimension
+
+
+@pytest.mark.parametrize(
+    ("text", "dimension", "fragment"),
+    [
+        ("34 MHz", Dimension.BANDWIDTH, "is a frequency, but a bandwidth is expected"),
+        ("1 GB/s", Dimension.FREQUENCY, "is a bandwidth, but a frequency is expected"),
+        ("28 nJ", Dimension.LENGTH, "is a energy, but a length is expected"),
+        ("34", Dimension.BANDWIDTH, "has no unit; expected a bandwidth such as `34 GB/s`"),
+        ("34 furlongs", Dimension.BANDWIDTH, "unknown unit 'furlongs'"),
+        ("700 mhz", Dimension.FREQUENCY, "did you mean 'MHz'"),
+        ("0 MHz", Dimension.FREQUENCY, "must be positive"),
+        ("-5 ns", Dimension.DURATION, "must be positive"),
+        ("nan pJ", Dimension.ENERGY, "not a finite number"),
+        ("inf W", Dimension.POWER, "not a finite number"),
+        ("1e999 Hz", Dimension.FREQUENCY, "exponent out of range"),
+        ("1e300 TB/s", Dimension.BANDWIDTH, "too large"),
+        ("1e-330 J", Dimension.ENERGY, "rounds to zero"),
+        ("", Dimension.FREQUENCY, "empty"),
+        ("fast", Dimension.FREQUENCY, "does not start with a number"),
+    ],
+)
+def test_parse_errors(text: str, dimension: Dimension, fragment: str) -> None:
+    with pytest.raises(ValueError, match=fragment):
+        parse_quantity(text, dimension)
+
+
+def test_very_large_finite_values_are_accepted() -> None:
+    assert parse_quantity("1e300 B/s", Dimension.BANDWIDTH) == 1e300
+    assert parse_bytes("1e30 B") == 10**30
+
+
+def test_non_string_input_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="expected a frequency"):
+        parse_quantity(700, Dimension.FREQUENCY)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "dimension", "expected"),
+    [
+        (25165824, Dimension.BYTES, "24 MiB"),
+        (262144, Dimension.BYTES, "256 KiB"),
+        (64, Dimension.BYTES, "64 B"),
+        (7e8, Dimension.FREQUENCY, "700 MHz"),
+        (1.05e9, Dimension.FREQUENCY, "1.05 GHz"),
+        (34e9, Dimension.BANDWIDTH, "34 GB/s"),
+        (100e-9, Dimension.DURATION, "100 ns"),
+        (0.2e-12, Dimension.ENERGY, "200 fJ"),
+        (1.3e-9, Dimension.ENERGY, "1.3 nJ"),
+        (0.5e-6, Dimension.AREA, "0.5 mm²"),
+        (282e-12, Dimension.AREA, "282 µm²"),
+        (5e-3, Dimension.POWER, "5 mW"),
+        (28e-9, Dimension.LENGTH, "28 nm"),
+    ],
+)
+def test_format_quantity(value: float, dimension: Dimension, expected: str) -> None:
+    assert format_quantity(value, dimension) == expected
+
+
+@given(
+    st.sampled_from(list(Dimension)),
+    st.floats(min_value=1e-15, max_value=1e15, allow_nan=False, allow_infinity=False),
+)
+def test_format_then_parse_round_trips_to_four_digits(dimension: Dimension, value: float) -> None:
+    if dimension is Dimension.BYTES:
+        value = float(max(1, round(value)))
+    parsed = parse_quantity(format_quantity(value, dimension), dimension)
+    assert parsed == pytest.approx(value, rel=5e-4)
+
+
+@given(st.sampled_from(list(Dimension)), st.text(max_size=40))
+def test_any_text_parses_or_raises_value_error(dimension: Dimension, text: str) -> None:
+    try:
+        value = parse_quantity(text, dimension)
+    except ValueError:
+        return
+    assert math.isfinite(value) and value > 0
+
+
+@given(st.from_regex(r"[+-]?[0-9]{0,5}(\.[0-9]{0,5})?([eE][+-]?[0-9]{1,4})? ?(KiB|MB|bit|B|GB/s|MHz|nm|pJ)?", fullmatch=True))
+def test_number_like_text_parses_or_raises_value_error(text: str) -> None:
+    for dimension in Dimension:
+        try:
+            value = parse_quantity(text, dimension)
+        except ValueError:
+            continue
+        assert math.isfinite(value) and value > 0
+
+
+def test_positive_rate() -> None:
+    adapter = TypeAdapter(PositiveRate)
+    assert adapter.validate_python(0.25) == 0.25
+    assert adapter.validate_python(2) == 2.0
+    for bad in (0, -1.0, float("nan"), float("inf"), "0.25", True):
+        with pytest.raises(ValidationError):
+            adapter.validate_python(bad)
