@@ -1,0 +1,121 @@
+"""Fusion: which nodes share a workload.
+
+Rule. Walking the graph in order, every GEMM node and every elementwise node not yet taken
+starts a group; any other vector node (Softmax, normalisations, reductions, pooling, data
+movement) is a group of its own. A group grows by elementwise consumers of its tensors
+(Relu, Clip, Sigmoid, HardSwish, Gelu and its Erf chain, bias and residual Add, Mul,
+BatchNormalization, ...), looking through free views, earliest consumer first. A grown group
+is kept only in a state where at most one of its tensors is read outside it (or is a graph
+output), and that tensor is written by its last node: then every intermediate stays on chip
+and the group writes one tensor to DRAM, as a real compiler's epilogue or elementwise fusion
+would. So Conv→BN→Relu, MatMul→Add(bias)→Gelu and x·sigmoid(x) (the producer read twice
+inside the group) fuse, while a producer whose output another layer also reads does not. An
+input of a fused node that comes from outside the group is a side input read from DRAM (the
+other operand of a residual Add). At most two tensors may be pending while a group grows,
+enough for the x·f(x) patterns.
+
+Groups are returned ordered by their last node, which is a topological order of the groups:
+every tensor a group reads from outside is written by a node before that last node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from compiler.lowering.context import LoweringContext
+from compiler.lowering.ops import GemmOp, Lowered, VectorOp
+
+MAX_PENDING = 2
+
+
+@dataclass(frozen=True)
+class Group:
+    """Node indices (into graph.nodes) of one workload: the head first, then in graph order."""
+
+    members: tuple[int, ...]
+
+    @property
+    def head(self) -> int:
+        return self.members[0]
+
+    @property
+    def last(self) -> int:
+        return max(self.members)
+
+
+def readers_by_tensor(ctx: LoweringContext, compute: Mapping[int, Lowered]) -> dict[str, tuple[int, ...]]:
+    """Root tensor -> indices of the compute nodes that read it, in graph order."""
+    readers: dict[str, list[int]] = {}
+    for index in sorted(compute):
+        for name in dict.fromkeys(ctx.activation_inputs(ctx.graph.nodes[index])):
+            readers.setdefault(ctx.root(name), []).append(index)
+    return {root: tuple(indices) for root, indices in readers.items()}
+
+
+def _is_elementwise(op: Lowered) -> bool:
+    return isinstance(op, VectorOp) and op.elementwise
+
+
+@dataclass(frozen=True)
+class _Grower:
+    """The fixed facts a group grows against."""
+
+    ctx: LoweringContext
+    compute: Mapping[int, Lowered]
+    readers: Mapping[str, tuple[int, ...]]
+    graph_outputs: frozenset[str]
+
+    def outputs(self, index: int) -> list[str]:
+        return [self.ctx.root(name) for name in self.ctx.graph.nodes[index].outputs if name]
+
+    def pending(self, members: list[int]) -> list[tuple[str, int]]:
+        """(tensor, writer) of every group tensor read outside the group or output by the graph."""
+        inside = set(members)
+        return [
+            (tensor, index)
+            for index in members
+            for tensor in self.outputs(index)
+            if tensor in self.graph_outputs or any(r not in inside for r in self.readers.get(tensor, ()))
+        ]
+
+    def grow(self, head: int, taken: set[int]) -> tuple[int, ...]:
+        """The largest valid group reached by adding elementwise readers one at a time."""
+        members = [head]
+        best = (head,)
+        while True:
+            pending = self.pending(members)
+            if all(writer == max(members) for _, writer in pending) and len(pending) <= 1:
+                best = tuple(members)
+            if len(pending) > MAX_PENDING:
+                return best
+            candidates = [
+                reader
+                for tensor, _ in pending
+                for reader in self.readers.get(tensor, ())
+                if reader not in taken and reader not in members and _is_elementwise(self.compute[reader])
+            ]
+            if not candidates:
+                return best
+            members.append(min(candidates))
+
+
+def group_nodes(ctx: LoweringContext, compute: Mapping[int, Lowered]) -> tuple[Group, ...]:
+    """Partition the compute nodes (index -> lowered op) into fused groups, in topological order."""
+    grower = _Grower(
+        ctx=ctx,
+        compute=compute,
+        readers=readers_by_tensor(ctx, compute),
+        graph_outputs=frozenset(ctx.root(name) for name in ctx.graph.outputs),
+    )
+    taken: set[int] = set()
+    groups: list[Group] = []
+    for index in sorted(compute):
+        if index in taken:
+            continue
+        op = compute[index]
+        fusible_head = isinstance(op, GemmOp) or _is_elementwise(op)
+        members = grower.grow(index, taken) if fusible_head else (index,)
+        taken.update(members)
+        groups.append(Group((members[0], *sorted(members[1:]))))
+    return tuple(sorted(groups, key=lambda group: group.last))

@@ -1,0 +1,165 @@
+"""Lowering: Graph -> Workloads, as three named passes.
+
+1. `build_context`: compile-time constants and view aliases.
+2. `lower_nodes`: each node's rule (registry) makes it a GEMM, a vector op, or free.
+3. `group_nodes` (fusion) and `_assemble`: one Workload per group, in topological order.
+
+A BatchNormalization that directly follows a GEMM with constant weights (and is the only
+reader of its output) is folded into it as a real inference compiler does: its scale
+multiplies the weights offline and its shift becomes the GEMM's bias, so it adds no vector
+work when the GEMM already adds a bias and one bias add per output element otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from accel_spec.types import OpClass
+from compiler.graph import Graph
+from compiler.lowering.context import LoweringContext, build_context
+from compiler.lowering.fusion import Group, group_nodes, readers_by_tensor
+from compiler.lowering.ops import FreeOp, GemmOp, Lowered, VectorOp, add_counts, op_counts
+from compiler.lowering.registry import lower_node, unsupported_problems
+from compiler.workload import Workload, WorkloadKind
+from tessera.errors import InputError, Problem
+
+
+@dataclass(frozen=True)
+class LoweredNodes:
+    """Every node's fate before fusion.
+
+    Attributes:
+        compute: node index -> its GEMM or vector op, for the nodes that do work.
+        free: names of the nodes that do no work at inference: free ops (views, shape
+            constants) and nodes whose inputs are all constant (evaluated at compile time).
+    """
+
+    compute: Mapping[int, GemmOp | VectorOp]
+    free: tuple[str, ...]
+
+
+def lower_nodes(ctx: LoweringContext) -> LoweredNodes:
+    """Apply every node's rule; one InputError lists every node that cannot be lowered."""
+    problems: list[Problem] = unsupported_problems(ctx.graph.nodes)
+    if problems:
+        raise InputError(ctx.graph.source, problems)
+    compute: dict[int, GemmOp | VectorOp] = {}
+    free: list[str] = []
+    for index, node in enumerate(ctx.graph.nodes):
+        if node.name in ctx.compile_time:
+            free.append(node.name)
+            continue
+        try:
+            lowered: Lowered = lower_node(node, ctx)
+        except InputError as error:
+            problems.extend(error.problems)
+            continue
+        if isinstance(lowered, FreeOp):
+            free.append(node.name)
+        else:
+            compute[index] = lowered
+    if problems:
+        raise InputError(ctx.graph.source, problems)
+    return LoweredNodes(compute=MappingProxyType(compute), free=tuple(free))
+
+
+def _epilogue(
+    ctx: LoweringContext,
+    group: Group,
+    compute: Mapping[int, GemmOp | VectorOp],
+    readers: Mapping[str, tuple[int, ...]],
+) -> tuple[Mapping[OpClass, int], int]:
+    """Vector ops and side-input elements of the fused nodes of a group."""
+    nodes = ctx.graph.nodes
+    head = compute[group.head]
+    head_output = ctx.root(nodes[group.head].outputs[0])
+    produced = {ctx.root(name) for index in group.members for name in nodes[index].outputs if name}
+    # A vector head reads its inputs element by element, so a fused node re-reading one finds
+    # it on chip; a GEMM reads its input as M×K tiles, so a fused re-read is a side input.
+    already_read = set()
+    if isinstance(head, VectorOp):
+        already_read = {ctx.root(name) for name in ctx.activation_inputs(nodes[group.head])}
+    has_bias = isinstance(head, GemmOp) and head.has_bias
+    counts: list[Mapping[OpClass, int]] = []
+    side: dict[str, int] = {}
+    for index in group.members[1:]:
+        node, op = nodes[index], compute[index]
+        folds = (
+            isinstance(head, GemmOp)
+            and head.folds_batchnorm
+            and isinstance(op, VectorOp)
+            and op.folds_into_gemm
+            and ctx.root(node.inputs[0]) == head_output
+            and readers.get(head_output) == (index,)
+        )
+        if folds:
+            shift_as_bias = {OpClass.ELEMENTWISE: 0 if has_bias else 1}
+            counts.append(op_counts(shift_as_bias, ctx.elements(node, node.outputs[0])))
+            has_bias = True
+        else:
+            counts.append(op.ops)
+        for name in ctx.activation_inputs(node):
+            root = ctx.root(name)
+            if root not in produced and root not in already_read:
+                side[root] = ctx.elements(node, name)
+    return add_counts(*counts), sum(side.values())
+
+
+def _assemble(
+    ctx: LoweringContext,
+    group: Group,
+    compute: Mapping[int, GemmOp | VectorOp],
+    readers: Mapping[str, tuple[int, ...]],
+) -> Workload:
+    """The Workload of one fused group."""
+    nodes = ctx.graph.nodes
+    head_node, head = nodes[group.head], compute[group.head]
+    last = nodes[group.last]
+    output_elements = ctx.elements(last, last.outputs[0])
+    fused_ops, side_elements = _epilogue(ctx, group, compute, readers)
+    fused = tuple(nodes[index].name for index in group.members[1:])
+    if isinstance(head, GemmOp):
+        return Workload(
+            name=head_node.name,
+            op=head_node.op_type,
+            kind=WorkloadKind.GEMM,
+            input_elements=head.input_elements,
+            output_elements=output_elements,
+            weight_elements=head.weight_elements,
+            side_input_elements=head.side_input_elements + side_elements,
+            gemm=head.gemm,
+            conv=head.conv,
+            vector_ops=add_counts(head.epilogue, fused_ops),
+            weight_is_activation=head.weight_is_activation,
+            fused=fused,
+        )
+    return Workload(
+        name=head_node.name,
+        op=head_node.op_type,
+        kind=WorkloadKind.VECTOR,
+        input_elements=head.input_elements,
+        output_elements=output_elements,
+        weight_elements=head.weight_elements,
+        side_input_elements=side_elements,
+        vector_ops=add_counts(head.ops, fused_ops),
+        fused=fused,
+    )
+
+
+def lower(graph: Graph) -> tuple[Workload, ...]:
+    """Every compute node of `graph` as part of exactly one Workload, in topological order.
+
+    Free nodes (see `free_nodes`) produce no workload. Raises InputError naming the file,
+    the node and its op type for any node that cannot be lowered.
+    """
+    ctx = build_context(graph)
+    compute = lower_nodes(ctx).compute
+    readers = readers_by_tensor(ctx, compute)
+    return tuple(_assemble(ctx, group, compute, readers) for group in group_nodes(ctx, compute))
+
+
+def free_nodes(graph: Graph) -> tuple[str, ...]:
+    """Names of the nodes that do no work at inference time and so belong to no workload."""
+    return lower_nodes(build_context(graph)).free

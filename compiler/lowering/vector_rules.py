@@ -1,0 +1,249 @@
+"""Rules for the ops that run on the vector unit, and their operation counts.
+
+Counts are lane operations per OpClass: E = elementwise, T = transcendental, R = reduction
+step. "per out" counts per output element, "per in" per input element, "per row" per
+normalised row (a row is the group of elements one mean/max/sum is taken over).
+
+| op | counts | why |
+|---|---|---|
+| Add Sub Mul Div Neg Abs Relu Sign Floor Ceil Round Where, comparisons, logic | 1 E per out | one lane op |
+| Sum Max Min (n inputs) | n-1 E per out; Mean n E | a tree of adds, then a divide |
+| PRelu LeakyRelu | 2 E per out | multiply, select |
+| Clip | 2 E per out | max, min |
+| HardSigmoid | 3 E per out | multiply-add, clip |
+| HardSwish | 4 E per out | HardSigmoid, multiply |
+| Exp Log Tanh Sigmoid Erf Sqrt Reciprocal Sin Cos | 1 T per out | special-function unit |
+| Elu | 1 T + 2 E per out | exp, subtract 1, select |
+| Softplus | 2 T + 1 E per out | log(1 + exp x) |
+| Gelu (erf) | 1 T + 4 E per out | x/√2, erf, +1, ·x, ·½ (as the exported Div-Erf-Add-Mul-Mul chain) |
+| Gelu (tanh) | 1 T + 8 E per out | x², x³, ·c, +x, ·√(2/π), tanh, +1, ·x, ·½ |
+| Pow | 1 E per out for constant exponent 1 or 2; 1 T for ½; else 2 T + 1 E | x·x, sqrt, exp(y·log x) |
+| Cast (width changes) | 1 E per out | conversion |
+| BatchNormalization (unfused) | 2 E per out | scale and shift with precomputed per-channel constants |
+| Softmax | 2 R + 2 E + 1 T per in | max, subtract, exp, sum, divide |
+| LogSoftmax | 2 R + 2 E + 1 T per in, 1 T per row | max, subtract, exp, sum; log of the sum, subtract |
+| LayerNormalization InstanceNormalization GroupNormalization | 2 R + 5 E per in; 3 E + 1 T per row | (1) |
+| RMSNormalization | 1 R + 3 E per in; 2 E + 1 T per row | square, sum, ·1/rms, ·γ; mean, +ε, rsqrt |
+| ReduceSum ReduceMax ReduceMin ReduceProd ArgMax ArgMin GlobalMaxPool | 1 R per in | |
+| ReduceMean GlobalAveragePool | 1 R per in, 1 E per out | sum, divide |
+| ReduceSumSquare ReduceL1 | 1 E + 1 R per in | square or abs, sum |
+| ReduceL2 | 1 E + 1 R per in, 1 T per out | square, sum, sqrt |
+| ReduceLogSumExp | 2 R + 1 E + 1 T per in, 1 T + 1 E per out | max, subtract, exp, sum; log, add max |
+| MaxPool | kh·kw R per out | one comparison per window element |
+| AveragePool | kh·kw R + 1 E per out | window sum, divide |
+| Resize Upsample | 1 E per out (nearest), 2^d (linear), 4^d (cubic) per out, d = resized axes | interpolation taps |
+| data movement (2) | 1 E per out | a copy of every output element |
+
+(1) per element: sum, x-μ, square, sum, ·1/σ, ·γ, +β; per row: mean, variance, +ε, rsqrt.
+(2) Transpose Concat Slice Gather GatherElements GatherND Split Pad Expand Tile DepthToSpace
+SpaceToDepth ScatterND ScatterElements (`DATA_MOVEMENT_OPS`).
+
+Only the ops of the first table rows up to BatchNormalization are *elementwise*: they may
+fuse into a producer's GEMM epilogue or into a chain of elementwise ops. A Gather from a
+constant table (an embedding) reads only the gathered rows, so its weight operand counts
+the output's elements, not the whole table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from math import prod
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from accel_spec.types import OpClass
+from compiler.graph import Node
+from compiler.lowering.context import LoweringContext, node_error
+from compiler.lowering.ops import VectorOp, add_counts, op_counts
+
+E, T, R = OpClass.ELEMENTWISE, OpClass.TRANSCENDENTAL, OpClass.REDUCTION
+
+Counts = Mapping[OpClass, int]
+
+ELEMENTWISE_COSTS: Mapping[str, Counts] = MappingProxyType(
+    {
+        **{op: {E: 1} for op in (
+            "Add", "Sub", "Mul", "Div", "Neg", "Abs", "Relu", "Sign", "Floor", "Ceil", "Round", "Where",
+            "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And", "Or", "Xor", "Mod",
+        )},
+        **{op: {T: 1} for op in ("Exp", "Log", "Tanh", "Sigmoid", "Erf", "Sqrt", "Reciprocal", "Sin", "Cos")},
+        "PRelu": {E: 2},
+        "LeakyRelu": {E: 2},
+        "Clip": {E: 2},
+        "HardSigmoid": {E: 3},
+        "HardSwish": {E: 4},
+        "Elu": {T: 1, E: 2},
+        "Softplus": {T: 2, E: 1},
+    }
+)  # fmt: skip
+
+_GELU_COSTS: Mapping[str, Counts] = MappingProxyType({"none": {T: 1, E: 4}, "tanh": {T: 1, E: 8}})
+
+_ROWWISE_COSTS: Mapping[str, tuple[Counts, Counts]] = MappingProxyType(
+    {
+        "Softmax": ({R: 2, E: 2, T: 1}, {}),
+        "LogSoftmax": ({R: 2, E: 2, T: 1}, {T: 1}),
+        "LayerNormalization": ({R: 2, E: 5}, {E: 3, T: 1}),
+        "InstanceNormalization": ({R: 2, E: 5}, {E: 3, T: 1}),
+        "GroupNormalization": ({R: 2, E: 5}, {E: 3, T: 1}),
+        "RMSNormalization": ({R: 1, E: 3}, {E: 2, T: 1}),
+    }
+)
+
+_REDUCTION_COSTS: Mapping[str, tuple[Counts, Counts]] = MappingProxyType(
+    {
+        **{op: ({R: 1}, {}) for op in (
+            "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ArgMax", "ArgMin", "GlobalMaxPool",
+        )},
+        "ReduceMean": ({R: 1}, {E: 1}),
+        "GlobalAveragePool": ({R: 1}, {E: 1}),
+        "ReduceSumSquare": ({E: 1, R: 1}, {}),
+        "ReduceL1": ({E: 1, R: 1}, {}),
+        "ReduceL2": ({E: 1, R: 1}, {T: 1}),
+        "ReduceLogSumExp": ({R: 2, E: 1, T: 1}, {T: 1, E: 1}),
+    }
+)  # fmt: skip
+
+DATA_MOVEMENT_OPS = frozenset(
+    {
+        "Transpose", "Concat", "Slice", "Gather", "GatherElements", "GatherND", "Split", "Pad", "Expand",
+        "Tile", "DepthToSpace", "SpaceToDepth", "ScatterND", "ScatterElements",
+    }
+)  # fmt: skip
+
+_RESIZE_TAPS: Mapping[str, int] = MappingProxyType({"nearest": 1, "linear": 2, "bilinear": 2, "cubic": 4})
+
+
+def _required(node: Node, ctx: LoweringContext, attribute: str) -> Any:
+    """A required attribute's value; InputError naming the node when it is missing."""
+    if attribute not in node.attrs:
+        raise node_error(ctx.graph, node, f"required attribute '{attribute}' is missing")
+    return node.attrs[attribute]
+
+
+def _activation_elements(node: Node, ctx: LoweringContext) -> int:
+    return sum(ctx.elements(node, name) for name in ctx.activation_inputs(node))
+
+
+def _constant_elements(node: Node, ctx: LoweringContext) -> int:
+    return sum(ctx.elements(node, name) for name in ctx.constant_inputs(node))
+
+
+def _output_elements(node: Node, ctx: LoweringContext) -> int:
+    return sum(ctx.elements(node, name) for name in node.outputs if name)
+
+
+def _elementwise_op(node: Node, ctx: LoweringContext, per_out: Counts) -> VectorOp:
+    return VectorOp(
+        ops=op_counts(per_out, ctx.elements(node, node.outputs[0])),
+        input_elements=_activation_elements(node, ctx),
+        weight_elements=_constant_elements(node, ctx),
+        elementwise=True,
+    )
+
+
+def elementwise(node: Node, ctx: LoweringContext) -> VectorOp:
+    """Unary and binary elementwise ops and activations, counted from ELEMENTWISE_COSTS."""
+    return _elementwise_op(node, ctx, ELEMENTWISE_COSTS[node.op_type])
+
+
+def variadic(node: Node, ctx: LoweringContext) -> VectorOp:
+    """Sum, Mean, Max, Min over n inputs: n-1 combining ops per output (Mean adds a divide)."""
+    combines = max(len([name for name in node.inputs if name]) - 1, 1)
+    return _elementwise_op(node, ctx, {E: combines + (node.op_type == "Mean")})
+
+
+def gelu(node: Node, ctx: LoweringContext) -> VectorOp:
+    """Gelu in its erf or tanh approximation form."""
+    return _elementwise_op(node, ctx, _GELU_COSTS.get(str(node.attrs.get("approximate", "none")), _GELU_COSTS["none"]))
+
+
+def power(node: Node, ctx: LoweringContext) -> VectorOp:
+    """Pow: a multiply for a constant exponent of 1 or 2, a square root for ½, else exp(y·log x)."""
+    exponent = ctx.constant_value(node.inputs[1])
+    values = set(np.asarray(exponent).ravel().tolist()) if exponent is not None else set()
+    if values and values <= {1.0, 2.0}:
+        return _elementwise_op(node, ctx, {E: 1})
+    if values == {0.5}:
+        return _elementwise_op(node, ctx, {T: 1})
+    return _elementwise_op(node, ctx, {T: 2, E: 1})
+
+
+def batch_normalization(node: Node, ctx: LoweringContext) -> VectorOp:
+    """BatchNormalization at inference: a per-channel scale and shift (2 E per element).
+    Directly after a GEMM with constant weights it folds into them (see fusion)."""
+    op = _elementwise_op(node, ctx, {E: 2})
+    return VectorOp(op.ops, op.input_elements, op.weight_elements, elementwise=True, folds_into_gemm=True)
+
+
+def _rows(node: Node, ctx: LoweringContext) -> int:
+    """Number of rows a row-wise op normalises over, from its axis or channel/group attributes."""
+    shape = ctx.shape(node, node.inputs[0])
+    if node.op_type == "InstanceNormalization":
+        return prod(shape[:2])
+    if node.op_type == "GroupNormalization":
+        return shape[0] * int(_required(node, ctx, "num_groups"))
+    axis = int(node.attrs.get("axis", -1)) % len(shape)
+    if node.op_type in ("Softmax", "LogSoftmax"):
+        return prod(shape) // shape[axis]
+    return prod(shape[:axis])
+
+
+def rowwise(node: Node, ctx: LoweringContext) -> VectorOp:
+    """Softmax and the normalisations: per-element counts plus per-row counts (_ROWWISE_COSTS)."""
+    per_in, per_row = _ROWWISE_COSTS[node.op_type]
+    data = node.inputs[0]
+    return VectorOp(
+        ops=add_counts(op_counts(per_in, ctx.elements(node, data)), op_counts(per_row, _rows(node, ctx))),
+        input_elements=_activation_elements(node, ctx),
+        weight_elements=_constant_elements(node, ctx),
+    )
+
+
+def reduction(node: Node, ctx: LoweringContext) -> VectorOp:
+    """Reductions and global pooling: counts per input and per output element."""
+    per_in, per_out = _REDUCTION_COSTS[node.op_type]
+    return VectorOp(
+        ops=add_counts(
+            op_counts(per_in, ctx.elements(node, node.inputs[0])),
+            op_counts(per_out, ctx.elements(node, node.outputs[0])),
+        ),
+        input_elements=_activation_elements(node, ctx),
+    )
+
+
+def pooling(node: Node, ctx: LoweringContext) -> VectorOp:
+    """MaxPool and AveragePool: one reduction step per window element per output element
+    (AveragePool also divides once per output)."""
+    window = prod(int(k) for k in _required(node, ctx, "kernel_shape"))
+    per_out = {R: window, E: 1} if node.op_type == "AveragePool" else {R: window}
+    return VectorOp(
+        ops=op_counts(per_out, ctx.elements(node, node.outputs[0])),
+        input_elements=_activation_elements(node, ctx),
+    )
+
+
+def resize(node: Node, ctx: LoweringContext) -> VectorOp:
+    """Resize and Upsample: one op per interpolation tap per output element; a tap count of
+    2 (linear) or 4 (cubic) per resized axis, 1 for nearest."""
+    in_shape, out_shape = ctx.shape(node, node.inputs[0]), ctx.shape(node, node.outputs[0])
+    resized_axes = sum(a != b for a, b in zip(in_shape, out_shape))
+    taps = _RESIZE_TAPS.get(str(node.attrs.get("mode", "nearest")), 1) ** resized_axes
+    return VectorOp(
+        ops=op_counts({E: taps}, prod(out_shape)),
+        input_elements=_activation_elements(node, ctx),
+    )
+
+
+def data_movement(node: Node, ctx: LoweringContext) -> VectorOp:
+    """Transpose, Concat, Slice, Gather, Split, Pad, Expand, Tile, DepthToSpace...: a copy
+    of every output element. A Gather from a constant table reads only the gathered rows."""
+    outputs = _output_elements(node, ctx)
+    table = node.op_type == "Gather" and ctx.is_constant(node.inputs[0])
+    return VectorOp(
+        ops=op_counts({E: 1}, outputs),
+        input_elements=_activation_elements(node, ctx),
+        weight_elements=outputs if table else 0,
+    )
