@@ -1,0 +1,5 @@
+"""One module per `tessera` sub-command; each registers its parser and a `run(args)` function."""
+
+from tessera.commands import check_spec, inspect, models, simulate
+
+COMMANDS = (simulate, inspect, models, check_spec)

@@ -1,0 +1,77 @@
+"""Argument types and output helpers shared by the sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from accel_spec.types import Precision
+from tessera.errors import InputError, Problem
+
+console = Console(highlight=False)
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model, --batch and --input-shape, as every command that reads a network takes them."""
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="an .onnx file or a zoo spec such as mobilenetv2:width=0.5,resolution=160 "
+        "(see `tessera models`)",
+    )
+    parser.add_argument("--batch", type=positive_int, help="batch size (overrides a symbolic batch dim)")
+    parser.add_argument(
+        "--input-shape",
+        action="append",
+        default=[],
+        type=input_shape,
+        metavar="NAME=1x3x224x224",
+        help="static shape of an ONNX input with symbolic dims (repeatable)",
+    )
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def precision(text: str) -> Precision:
+    """argparse type: a Precision by its name (int8, fp16, bf16, fp32...)."""
+    try:
+        return Precision(text.strip().lower())
+    except ValueError:
+        allowed = ", ".join(p.value for p in Precision)
+        raise argparse.ArgumentTypeError(f"unknown precision {text!r}; allowed: {allowed}") from None
+
+
+def input_shape(text: str) -> tuple[str, tuple[int, ...]]:
+    """argparse type: NAME=1x3x224x224."""
+    name, sep, dims = text.partition("=")
+    try:
+        shape = tuple(int(d) for d in dims.lower().split("x"))
+    except ValueError:
+        shape = ()
+    if not sep or not name or not shape or min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"expected NAME=1x3x224x224 with positive dims, got {text!r}")
+    return name, shape
+
+
+def write_json(path: str, document: Any) -> None:
+    """Write a JSON document, turning an unwritable destination into an InputError."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(path, Problem("", "is a directory; expected a file path to write JSON to"))
+    try:
+        target.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+    except OSError as error:
+        raise InputError(path, Problem("", f"cannot write: {error.strerror}")) from None
