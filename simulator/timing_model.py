@@ -48,3 +48,86 @@ def gemm_cycles(m, k, n, dataflow, rows: int, cols: int):
 
 def _ceil_div(a, b):
     return -(-a // b)
+
+
+# --------------------------------------------------------------------------- data movement
+#
+# A transfer of `b` bytes moves round_up(b, burst) bytes over the channel, which carries
+# `bytes_per_cycle = bandwidth / clock` bytes per cycle (a float). Its channel occupancy is
+#
+#     occupancy = ceil_cycles(round_up(b, burst) / bytes_per_cycle)
+#
+# and its data is usable `latency_cycles = ceil_cycles(latency · clock)` cycles after the
+# channel released it. Vector work of `e` lane operations on `lanes` lanes at `rate`
+# operations per lane per cycle takes ceil_cycles(e / (lanes · rate)) cycles.
+#
+# `ceil_cycles(x)` is ceil(x · (1 − 1e-12)): the relative slack absorbs the rounding error of
+# float products such as 70 ns × 900 MHz = 63.00000000000001, so a duration that is an
+# integer number of cycles in exact arithmetic is not charged one extra cycle.
+
+CEIL_SLACK = 1.0 - 1e-12
+
+
+def ceil_cycles(x):
+    """Whole cycles covering a float duration `x` in cycles (scalar or array) -> int64."""
+    return np.ceil(np.asarray(x, dtype=np.float64) * CEIL_SLACK).astype(np.int64)
+
+
+def burst_bytes(nbytes, burst: int):
+    """Bytes a transfer occupies on the channel: `nbytes` rounded up to whole bursts."""
+    return _ceil_div(np.asarray(nbytes, dtype=np.int64), burst) * burst
+
+
+def transfer_cycles(nbytes, burst: int, bytes_per_cycle: float):
+    """Channel occupancy in cycles of LOAD/STORE transfers of `nbytes` bytes."""
+    return ceil_cycles(burst_bytes(nbytes, burst) / bytes_per_cycle)
+
+
+def latency_cycles(latency_s: float, clock_hz: float) -> int:
+    """DRAM access latency in whole cycles."""
+    return int(ceil_cycles(latency_s * clock_hz))
+
+
+def vector_cycles(elements, lane_ops_per_cycle):
+    """Cycles of VEC instructions of `elements` lane ops at `lanes × rate` ops per cycle."""
+    return ceil_cycles(np.asarray(elements, dtype=np.int64) / np.asarray(lane_ops_per_cycle))
+
+
+# --------------------------------------------------------------------------- SRAM traffic
+#
+# Element accesses of one GEMM to its three operand buffers, following SCALE-Sim's request
+# counts per dataflow (the stationary operand is read once; a streamed operand is read once
+# per fold of the dimension that is spread across the other array axis):
+#
+#     dataflow            input reads        weight reads       partial-sum passes P
+#     output-stationary   m·k·ceil(n/C)      k·n·ceil(m/R)      1
+#     weight-stationary   m·k·ceil(n/C)      k·n                ceil(k/R)
+#     input-stationary    m·k                k·n·ceil(m/C)      ceil(k/R)
+#
+# Outputs: every pass writes the m×n partial sums (writes = m·n·P); every pass after the
+# first reads the previous partial sums back, and so does the first when `accumulate` adds
+# into sums left by an earlier GEMM (reads = m·n·(P − 1 + accumulate)). OS reduces the whole
+# k inside the processing elements, hence a single pass.
+
+
+def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int):
+    """Element accesses of GEMM tiles: (input reads, weight reads, output reads, output writes).
+
+    Scalars or numpy arrays; each result is int64. Multiply input/weight counts by the input
+    precision and output counts by the accumulator precision to get bits.
+    """
+    m = np.asarray(m, dtype=np.int64)
+    k = np.asarray(k, dtype=np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    accumulate = np.asarray(accumulate, dtype=np.int64)
+    dataflow = np.asarray(dataflow)
+    is_os = dataflow == Dataflow.OUTPUT_STATIONARY
+    is_ws = dataflow == Dataflow.WEIGHT_STATIONARY
+    input_reads = np.where(is_os | is_ws, m * k * _ceil_div(n, cols), m * k)
+    weight_reads = np.where(
+        is_os, k * n * _ceil_div(m, rows), np.where(is_ws, k * n, k * n * _ceil_div(m, cols))
+    )
+    passes = np.where(is_os, 1, _ceil_div(k, rows))
+    output_reads = m * n * (passes - 1 + accumulate)
+    output_writes = m * n * passes
+    return input_reads, weight_reads, output_reads, output_writes

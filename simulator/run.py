@@ -1,0 +1,218 @@
+"""`simulator.run`: validate a Program, run the Numba kernel, and build the results.
+
+The kernel trusts its input, so every check happens here, vectorised: a malformed program
+(wrong dtype, broken CSR, forward dependency, buffer index out of range, a transfer into a
+buffer that does not hold its operand, an unsupported dataflow) is a bug in the code that
+built it, and raises ValueError listing every problem.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import numpy as np
+
+from accel_spec.schema import Accelerator
+from accel_spec.technology import Technology
+from accel_spec.types import Operand, OpClass, Precision
+from compiler.isa import INSTRUCTION_DTYPE, Engine, Opcode, Program
+from simulator.energy import layer_energy
+from simulator.kernels.engines import (
+    COL_BUSY,
+    COL_CHANNEL_READ,
+    COL_CHANNEL_WRITE,
+    COL_CYCLES,
+    COL_DRAM_READ,
+    COL_DRAM_WRITE,
+    COL_MACS,
+    COL_STALL,
+    COL_VECTOR_OPS,
+    SRAM_READ,
+    SRAM_WRITE,
+    _simulate,
+)
+from simulator.machine import Machine, machine_of
+from simulator.result import TOTAL_NAME, Counts, LayerResult, SimResult, StallCause, Trace
+
+_SQUARE_METRES_TO_MM2 = 1e6
+
+
+def run(
+    program: Program,
+    accel: Accelerator,
+    *,
+    precision: Precision | None = None,
+    technology: Technology | None = None,
+    trace: bool = False,
+) -> SimResult:
+    """Simulate `program` on `accel` and return per-layer and total results.
+
+    `precision` is the operand precision the program was compiled for (default: the array's
+    input precision). `technology` defaults to `accel_spec.technology.resolve(accel, precision)`.
+    With `trace=True` the result keeps every instruction's start and end cycle.
+    """
+    operand_precision = precision if precision is not None else accel.matrix.input_precision
+    machine = machine_of(accel, operand_precision)
+    if technology is None:
+        from accel_spec.technology import resolve
+
+        technology = resolve(accel, operand_precision)
+    validate(program, machine)
+    missing = set(machine.buffer_names) - set(technology.sram_energy_per_byte)
+    if missing:
+        raise ValueError(f"technology has no SRAM energy for buffers {sorted(missing)}")
+    counts = execute(program, machine)
+    return build_result(counts, program, machine, technology, trace=trace)
+
+
+def validate(program: Program, machine: Machine) -> None:
+    """Raise ValueError listing every way `program` is malformed for `machine`."""
+    instr = program.instructions
+    if not isinstance(instr, np.ndarray) or instr.dtype != INSTRUCTION_DTYPE or instr.ndim != 1:
+        raise ValueError("instructions must be a 1-D array of compiler.isa.INSTRUCTION_DTYPE")
+    count = len(instr)
+    dep_ptr, deps = np.asarray(program.dep_ptr), np.asarray(program.deps)
+    if dep_ptr.dtype.kind not in "iu" or deps.dtype.kind not in "iu":
+        raise ValueError("dep_ptr and deps must be integer arrays")
+    if dep_ptr.shape != (count + 1,) or deps.ndim != 1:
+        raise ValueError(f"dep_ptr must have shape ({count + 1},) and deps must be 1-D")
+    if dep_ptr[0] != 0 or dep_ptr[-1] != len(deps) or np.any(np.diff(dep_ptr) < 0):
+        raise ValueError("dep_ptr must start at 0, never decrease and end at len(deps)")
+
+    problems = []
+    owner = np.repeat(np.arange(count), np.diff(dep_ptr))
+    backwards = (deps >= 0) & (deps < owner)
+    _check(problems, ~backwards, "depends on itself, a later or a negative index", owner)
+    opcode = instr["opcode"]
+    _check(problems, opcode >= len(Opcode), "has an unknown opcode")
+    _check(problems, instr["layer"] < 0, "has a negative layer")
+    _check(problems, instr["layer"] >= len(program.layer_names), "has a layer without a name")
+    transfer = (opcode == Opcode.LOAD) | (opcode == Opcode.STORE)
+    _check(problems, transfer & (instr["operand"] >= len(Operand)), "moves an unknown operand")
+    holder = np.asarray(machine.operand_buffer)[np.minimum(instr["operand"], len(Operand) - 1)]
+    wrong_buffer = transfer & (instr["buffer"] != holder)
+    _check(problems, wrong_buffer, "uses a buffer that does not hold its operand")
+    _check(problems, transfer & (instr["bytes"] < 0), "moves a negative number of bytes")
+    gemm = opcode == Opcode.GEMM
+    supported = np.isin(instr["dataflow"], [int(d) for d in machine.dataflows])
+    _check(problems, gemm & ~supported, "uses a dataflow the array does not support")
+    _check(problems, gemm & (instr["accumulate"] > 1), "has accumulate other than 0 or 1")
+    negative_shape = (instr["m"] < 0) | (instr["k"] < 0) | (instr["n"] < 0)
+    _check(problems, gemm & negative_shape, "has a negative GEMM dimension")
+    vec = opcode == Opcode.VEC
+    _check(problems, vec & (instr["op_class"] >= len(OpClass)), "has an unknown vector op class")
+    _check(problems, vec & (instr["elements"] < 0), "has a negative element count")
+    if problems:
+        raise ValueError("invalid program:\n  " + "\n  ".join(problems))
+
+
+def _check(problems: list[str], bad: np.ndarray, message: str, index: np.ndarray | None = None) -> None:
+    """Record a problem naming the first few offending instructions."""
+    where = np.flatnonzero(bad)
+    if where.size:
+        instructions = where if index is None else index[where]
+        shown = ", ".join(str(i) for i in instructions[:5])
+        more = f" and {where.size - 5} more" if where.size > 5 else ""
+        problems.append(f"instruction {shown}{more} {message}")
+
+
+def execute(program: Program, machine: Machine) -> Counts:
+    """Run the kernel on an already validated program."""
+    instr = program.instructions
+
+    def column(name: str, dtype: np.dtype | None = None) -> np.ndarray:
+        return np.ascontiguousarray(instr[name], dtype=dtype)
+
+    start, end, counters, sram_bits = _simulate(
+        column("opcode"),
+        column("operand"),
+        column("buffer"),
+        column("dataflow"),
+        column("op_class"),
+        column("accumulate"),
+        column("layer"),
+        column("m", np.int64),
+        column("k", np.int64),
+        column("n", np.int64),
+        column("bytes", np.int64),
+        column("elements", np.int64),
+        np.ascontiguousarray(program.dep_ptr, dtype=np.int64),
+        np.ascontiguousarray(program.deps, dtype=np.int64),
+        len(program.layer_names),
+        len(machine.buffer_names),
+        machine.rows,
+        machine.cols,
+        machine.input_bits,
+        machine.accumulator_bits,
+        np.asarray(machine.operand_buffer, dtype=np.int64),
+        machine.vector_lane_ops_per_cycle,
+        machine.dram_bytes_per_cycle,
+        machine.burst,
+        machine.latency_cycles,
+        machine.outstanding,
+    )
+    return Counts(start=start, end=end, counters=counters, sram_bits=sram_bits)
+
+
+def build_result(
+    counts: Counts, program: Program, machine: Machine, technology: Technology, *, trace: bool = False
+) -> SimResult:
+    """Turn raw counters into `LayerResult`s (with energy) and their total.
+
+    The total is built from the summed counters; it equals `sum(layers)` (integers exactly,
+    energies up to float rounding).
+    """
+    layers = tuple(
+        _layer_result(name, row, bits, machine, technology)
+        for name, row, bits in zip(program.layer_names, counts.counters, counts.sram_bits)
+    )
+    total = _layer_result(
+        TOTAL_NAME, counts.counters.sum(axis=0), counts.sram_bits.sum(axis=0), machine, technology
+    )
+    return SimResult(
+        layers=layers,
+        total=total,
+        clock=machine.clock,
+        area_breakdown_mm2=MappingProxyType(
+            {name: area * _SQUARE_METRES_TO_MM2 for name, area in technology.area.items()}
+        ),
+        technology_sources=MappingProxyType(dict(technology.sources)),
+        trace=Trace(start=counts.start, end=counts.end) if trace else None,
+    )
+
+
+def _layer_result(
+    name: str, row: np.ndarray, bits: np.ndarray, machine: Machine, technology: Technology
+) -> LayerResult:
+    def span(first: int, size: int) -> tuple[int, ...]:
+        return tuple(int(v) for v in row[first : first + size])
+
+    sram_read = {b: float(bits[i, SRAM_READ]) / 8 for i, b in enumerate(machine.buffer_names)}
+    sram_write = {b: float(bits[i, SRAM_WRITE]) / 8 for i, b in enumerate(machine.buffer_names)}
+    cycles = int(row[COL_CYCLES])
+    vector_ops = span(COL_VECTOR_OPS, len(OpClass))
+    return LayerResult(
+        name=name,
+        cycles=cycles,
+        pes=machine.pes,
+        busy=span(COL_BUSY, len(Engine)),
+        stall=tuple(span(COL_STALL + e * len(StallCause), len(StallCause)) for e in Engine),
+        macs=int(row[COL_MACS]),
+        dram_read_bytes_by_operand=span(COL_DRAM_READ, len(Operand)),
+        dram_write_bytes_by_operand=span(COL_DRAM_WRITE, len(Operand)),
+        channel_read_bytes=int(row[COL_CHANNEL_READ]),
+        channel_write_bytes=int(row[COL_CHANNEL_WRITE]),
+        sram_read_bytes=MappingProxyType(sram_read),
+        sram_write_bytes=MappingProxyType(sram_write),
+        vector_ops=vector_ops,
+        energy=layer_energy(
+            macs=int(row[COL_MACS]),
+            sram_read_bytes=sram_read,
+            sram_write_bytes=sram_write,
+            channel_bytes=int(row[COL_CHANNEL_READ] + row[COL_CHANNEL_WRITE]),
+            vector_ops=sum(vector_ops),
+            cycles=cycles,
+            technology=technology,
+            clock=machine.clock,
+        ),
+    )

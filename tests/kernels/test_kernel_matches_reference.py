@@ -1,0 +1,134 @@
+"""The Numba kernel equals the reference simulator exactly, and its formulas equal timing_model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from programs import ProgramBuilder, make_machine, random_program
+
+from accel_spec.types import Dataflow, Operand, OpClass
+from compiler.isa import ENGINE_OF_OPCODE, Opcode
+from simulator import timing_model
+from simulator.kernels import engines
+from simulator.reference import simulate_reference
+from simulator.result import StallCause
+from simulator.run import execute, validate
+
+FIELDS = ("start", "end", "counters", "sram_bits")
+
+
+def assert_same(program, machine) -> None:
+    validate(program, machine)
+    fast, slow = execute(program, machine), simulate_reference(program, machine)
+    for field in FIELDS:
+        np.testing.assert_array_equal(getattr(fast, field), getattr(slow, field), err_msg=field)
+
+
+def test_layout_constants_match_enums():
+    assert [engines.OP_LOAD, engines.OP_GEMM, engines.OP_VEC, engines.OP_STORE] == [
+        Opcode.LOAD, Opcode.GEMM, Opcode.VEC, Opcode.STORE
+    ]
+    assert all(int(ENGINE_OF_OPCODE[op]) == int(op) for op in Opcode)
+    assert (engines.DATAFLOW_OS, engines.DATAFLOW_WS) == (
+        Dataflow.OUTPUT_STATIONARY, Dataflow.WEIGHT_STATIONARY
+    )
+    assert [engines.CAUSE_DRAM, engines.CAUSE_BUFFER, engines.CAUSE_DEPENDENCY] == list(StallCause)
+    assert (engines.N_OPERANDS, engines.N_OP_CLASSES) == (len(Operand), len(OpClass))
+    assert engines.CEIL_SLACK == timing_model.CEIL_SLACK
+
+
+def test_kernel_formulas_match_timing_model():
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        m, k, n = (int(v) for v in rng.integers(0, 70, 3))
+        rows, cols = (int(v) for v in rng.integers(1, 9, 2))
+        dataflow, accumulate = int(rng.integers(0, 3)), int(rng.integers(0, 2))
+        expected = (timing_model.gemm_cycles(m, k, n, dataflow, rows, cols),) + tuple(
+            timing_model.gemm_sram_accesses(m, k, n, dataflow, accumulate, rows, cols)
+        )
+        assert engines._gemm(m, k, n, dataflow, accumulate, rows, cols) == tuple(int(e) for e in expected)
+
+        nbytes, burst = int(rng.integers(0, 5000)), int(rng.choice([1, 16, 64]))
+        per_cycle = float(rng.choice([0.5, 8.0, 34e9 / 7e8, 1e12]))
+        assert engines._transfer_cycles(nbytes, burst, per_cycle) == timing_model.transfer_cycles(
+            nbytes, burst, per_cycle
+        )
+        elements, lane_ops = int(rng.integers(0, 5000)), float(rng.choice([1.0, 4 * 0.25, 16 * 0.5, 3.0]))
+        assert engines._vector_cycles(elements, lane_ops) == timing_model.vector_cycles(elements, lane_ops)
+
+
+def _hand_programs():
+    machine = make_machine()
+    yield "empty", ProgramBuilder(machine).build(), machine
+
+    b = ProgramBuilder(machine, ("conv", "relu"))
+    x = b.load(Operand.INPUT, 100)
+    w = b.load(Operand.WEIGHT, 300)
+    g = b.gemm(9, 13, 5, Dataflow.WEIGHT_STATIONARY, deps=[x, w])
+    g2 = b.gemm(9, 13, 5, Dataflow.WEIGHT_STATIONARY, accumulate=True, deps=[g])
+    x2 = b.load(Operand.INPUT, 100, deps=[g])
+    v = b.vec(OpClass.TRANSCENDENTAL, 45, deps=[g2], layer=1)
+    b.store(Operand.OUTPUT, 180, deps=[v, x2], layer=1)
+    yield "conv-relu", b.build(), machine
+
+    q1 = make_machine(outstanding=1, latency_cycles=40, dram_bytes_per_cycle=34e9 / 7e8, burst=64)
+    b = ProgramBuilder(q1, ("a", "b", "c"))
+    loads = [b.load(Operand.WEIGHT, 64 * (i + 1), layer=i % 2) for i in range(5)]
+    b.gemm(3, 70, 2, Dataflow.INPUT_STATIONARY, deps=loads[:2], layer=2)
+    b.store(Operand.OUTPUT, 1, deps=loads[3:], layer=2)
+    yield "outstanding-one", b.build(), q1
+
+
+HAND_PROGRAMS = {name: (program, machine) for name, program, machine in _hand_programs()}
+
+
+@pytest.mark.parametrize("name", HAND_PROGRAMS)
+def test_hand_programs_match(name):
+    assert_same(*HAND_PROGRAMS[name])
+
+
+def _random_case(seed: int):
+    rng = np.random.default_rng(seed)
+    machine = make_machine(
+        rows=int(rng.integers(1, 9)),
+        cols=int(rng.integers(1, 9)),
+        input_bits=int(rng.choice([4, 8, 16])),
+        dram_bytes_per_cycle=float(rng.choice([0.25, 3.0, 8.0, 34e9 / 7e8, 1e9])),
+        burst=int(rng.choice([1, 16, 64])),
+        latency_cycles=int(rng.integers(0, 30)),
+        outstanding=int(rng.integers(1, 5)),
+    )
+    program = random_program(rng, machine, int(rng.integers(1, 60)), layers=int(rng.integers(1, 5)))
+    return program, machine
+
+
+@pytest.mark.parametrize("chunk", range(8))
+def test_random_programs_match(chunk):
+    for seed in range(chunk * 30, chunk * 30 + 30):
+        program, machine = _random_case(seed)
+        assert_same(program, machine)
+
+
+_FALLBACK_SCRIPT = """
+import numpy as np
+from test_kernel_matches_reference import _random_case, assert_same
+from simulator.kernels import engines
+assert not hasattr(engines._simulate, "py_func"), "jit is still enabled"
+for seed in range(12):
+    assert_same(*_random_case(seed))
+"""
+
+
+def test_python_fallback_matches_reference():
+    """With NUMBA_DISABLE_JIT=1 the kernel runs as plain Python and must still agree."""
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    here = Path(__file__).parent
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(here), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-c", _FALLBACK_SCRIPT]
+    done = subprocess.run(command, env=env, cwd=here.parents[1], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
