@@ -1,0 +1,108 @@
+"""The candidate schedules of a GEMM workload, as arrays (one entry per candidate).
+
+Tile sizes along a dimension of extent E come from three families: multiples of the array
+dimension that the dataflow spreads that GEMM dimension over (A·2^i), powers of two, and E
+itself (so a layer that fits entirely is one tile). The exhaustive space crosses every
+size of M, K and N with the six loop orders, every supported dataflow and double buffering
+on and off; the heuristic space keeps a few large sizes per dimension, spread geometrically,
+and double buffering, which is where good schedules live when they fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accel_spec.types import Dataflow
+from compiler.scheduling.chip import Chip
+from compiler.scheduling.schedule import LOOP_ORDERS, Dim, Schedule, SchedulerKind
+from compiler.workload import GemmShape
+
+HEURISTIC_SIZE_RANKS = np.array([0, 1, 2, 4, 6, 8])
+"""Which sizes per dimension (0 = E, then descending) the heuristic keeps: the three
+largest, then every other one, spanning a factor of about 256 for powers of two."""
+
+SPATIAL_DIMS: dict[Dataflow, dict[Dim, str]] = {
+    Dataflow.OUTPUT_STATIONARY: {Dim.M: "rows", Dim.N: "cols"},
+    Dataflow.WEIGHT_STATIONARY: {Dim.K: "rows", Dim.N: "cols"},
+    Dataflow.INPUT_STATIONARY: {Dim.K: "rows", Dim.M: "cols"},
+}
+"""Which GEMM dims each dataflow spreads over the array's rows and columns."""
+
+
+@dataclass(frozen=True)
+class GemmCandidates:
+    """Candidate schedules as parallel arrays.
+
+    Attributes:
+        dataflow: `Dataflow` values (n,).
+        tiles: (3, n) tile extents indexed by `Dim`.
+        order: (n,) indices into `LOOP_ORDERS`.
+        double_buffer: (n,) bools.
+    """
+
+    dataflow: np.ndarray
+    tiles: np.ndarray
+    order: np.ndarray
+    double_buffer: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def schedule(self, index: int) -> Schedule:
+        """The candidate at `index` as a `Schedule`."""
+        tm, tk, tn = (int(t) for t in self.tiles[:, index])
+        return Schedule(
+            dataflow=Dataflow(int(self.dataflow[index])),
+            tile_m=tm,
+            tile_k=tk,
+            tile_n=tn,
+            order=LOOP_ORDERS[int(self.order[index])],
+            double_buffer=bool(self.double_buffer[index]),
+        )
+
+
+def tile_options(extent: int, array_dim: int | None, kind: SchedulerKind) -> np.ndarray:
+    """Tile sizes for one dimension, largest first."""
+    powers = 2 ** np.arange(int(extent).bit_length(), dtype=np.int64)
+    sizes = {int(extent)} | {int(p) for p in powers if p < extent}
+    if array_dim is not None:
+        sizes |= {int(array_dim * p) for p in powers if array_dim * p < extent}
+    ordered = np.array(sorted(sizes, reverse=True), dtype=np.int64)
+    if kind is SchedulerKind.HEURISTIC:
+        return ordered[HEURISTIC_SIZE_RANKS[HEURISTIC_SIZE_RANKS < len(ordered)]]
+    return ordered
+
+
+def gemm_candidates(gemm: GemmShape, chip: Chip, kind: SchedulerKind) -> GemmCandidates:
+    """Every candidate of the search space `kind` for one GEMM shape."""
+    buffering = np.array([True] if kind is SchedulerKind.HEURISTIC else [True, False])
+    orders = np.arange(len(LOOP_ORDERS))
+    extents = (gemm.m, gemm.k, gemm.n)
+    parts = []
+    for dataflow in chip.dataflows:
+        spatial = SPATIAL_DIMS[dataflow]
+        options = [
+            tile_options(extents[dim], getattr(chip, spatial[dim]) if dim in spatial else None, kind)
+            for dim in Dim
+        ]
+        grid = np.meshgrid(*options, orders, buffering, indexing="ij")
+        flat = [g.ravel() for g in grid]
+        parts.append((np.full(flat[0].shape, int(dataflow)), np.stack(flat[:3]), flat[3], flat[4]))
+    return GemmCandidates(
+        dataflow=np.concatenate([p[0] for p in parts]),
+        tiles=np.concatenate([p[1] for p in parts], axis=1),
+        order=np.concatenate([p[2] for p in parts]),
+        double_buffer=np.concatenate([p[3] for p in parts]).astype(bool),
+    )
+
+
+def smallest_candidate(chip: Chip) -> GemmCandidates:
+    """The least demanding schedule: 1-element tiles, K innermost, single buffered."""
+    return GemmCandidates(
+        dataflow=np.array([int(chip.dataflows[0])]),
+        tiles=np.ones((3, 1), dtype=np.int64),
+        order=np.array([LOOP_ORDERS.index((Dim.M, Dim.N, Dim.K))]),
+        double_buffer=np.array([False]),
+    )

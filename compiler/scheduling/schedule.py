@@ -1,0 +1,107 @@
+"""What a scheduler decides for one workload, and the errors it can raise.
+
+A GEMM workload gets a `Schedule`: dataflow, tile sizes, the order of the three tile loops
+and whether tiles are double buffered. A vector workload gets a `VectorSchedule`: how many
+chunks its elements are streamed in. Both are plain frozen values; `describe()` is the
+one-line form printed in reports and written to JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, IntEnum
+from itertools import permutations
+
+from accel_spec.types import Dataflow
+
+
+class Dim(IntEnum):
+    """The three loops of a GEMM tile nest (values index per-dimension arrays)."""
+
+    M = 0
+    K = 1
+    N = 2
+
+
+LoopOrder = tuple[Dim, Dim, Dim]
+"""Tile loops from outermost to innermost."""
+
+LOOP_ORDERS: tuple[LoopOrder, ...] = tuple(permutations(Dim))  # type: ignore[assignment]
+"""The six loop orders; a candidate's order is an index into this tuple."""
+
+
+class SchedulerKind(Enum):
+    """How schedules are searched for."""
+
+    HEURISTIC = "heuristic"
+    EXHAUSTIVE = "exhaustive"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How one GEMM workload is tiled and ordered on the matrix engine.
+
+    Attributes:
+        dataflow: the systolic array's dataflow for every GEMM of the layer.
+        tile_m, tile_k, tile_n: tile extents (edge tiles are smaller, never padded).
+        order: tile loops, outermost first; batch (groups, heads) is always outside them.
+        double_buffer: input, weight, side-input and partial-sum tiles get two slots each,
+            so the next tile loads while the current one computes.
+    """
+
+    dataflow: Dataflow
+    tile_m: int
+    tile_k: int
+    tile_n: int
+    order: LoopOrder
+    double_buffer: bool
+
+    def describe(self) -> str:
+        """``WS m128 k256 n64 order=NMK db``."""
+        order = "".join(dim.name for dim in self.order)
+        buffering = " db" if self.double_buffer else ""
+        return (
+            f"{self.dataflow.short} m{self.tile_m} k{self.tile_k} n{self.tile_n} "
+            f"order={order}{buffering}"
+        )
+
+    def tile(self, dim: Dim) -> int:
+        """Tile extent along one dimension."""
+        return (self.tile_m, self.tile_k, self.tile_n)[dim]
+
+
+@dataclass(frozen=True)
+class VectorSchedule:
+    """How a vector workload streams through the vector unit: `chunks` equal slices.
+
+    Each chunk is loaded, processed by one VEC per op class and stored; with double
+    buffering chunk c+1 loads while chunk c computes.
+    """
+
+    chunks: int
+    double_buffer: bool
+
+    @property
+    def dataflow(self) -> None:
+        """Vector work uses no systolic-array dataflow."""
+        return None
+
+    def describe(self) -> str:
+        """``VEC chunks=16 db``."""
+        return f"VEC chunks={self.chunks}" + (" db" if self.double_buffer else "")
+
+
+LayerSchedule = Schedule | VectorSchedule
+
+
+class InfeasibleSchedule(Exception):
+    """No schedule of a workload fits the chip's buffers.
+
+    Not an `InputError`: the chip and the model are each valid, they just do not fit
+    together. Sweeps record the point as `infeasible` with this message as the reason.
+    """
+
+    def __init__(self, workload_name: str, reason: str) -> None:
+        self.workload_name = workload_name
+        self.reason = reason
+        super().__init__(f"layer {workload_name}: {reason}")

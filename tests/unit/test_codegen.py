@@ -1,0 +1,142 @@
+"""Codegen: closed-form instruction streams, and verify() on many workloads × chips × schedules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from codegen_cases import chip, conv, example_chip, gemm, workloads
+
+from accel_spec.types import Dataflow, Operand, OpClass, Precision
+from compiler.codegen import generate_program
+from compiler.isa import Opcode
+from compiler.scheduling import LOOP_ORDERS, Dim, Schedule, SchedulerKind, schedule_workloads
+from compiler.verify import verify_program, verify_schedule
+
+INT8 = Precision.INT8
+
+
+def _program(workload, schedule, accel, precision=INT8):
+    program = generate_program((workload,), (schedule,), accel, precision)
+    verify_program(program, (workload,), accel, precision)
+    return program
+
+
+def test_gemm_that_fits_one_tile_is_load_load_gemm_store():
+    accel = chip()
+    w = gemm("one", 32, 48, 16)
+    program = _program(w, Schedule(Dataflow.WEIGHT_STATIONARY, 32, 48, 16, (Dim.M, Dim.N, Dim.K), True), accel)
+    instr = program.instructions
+    assert list(instr["opcode"]) == [Opcode.LOAD, Opcode.LOAD, Opcode.GEMM, Opcode.STORE]
+    assert list(instr["operand"][[0, 1, 3]]) == [Operand.INPUT, Operand.WEIGHT, Operand.OUTPUT]
+    assert list(instr["bytes"][[0, 1, 3]]) == [32 * 48, 48 * 16, 32 * 16]
+    assert (instr["m"][2], instr["k"][2], instr["n"][2], instr["accumulate"][2]) == (32, 48, 16, 0)
+    assert [list(program.dependencies(i)) for i in range(4)] == [[], [], [1, 0], [2]]
+
+
+def test_edge_tiles_are_exact_never_rounded_up():
+    accel = chip(buffers={"spad": (1 << 24, ["input", "weight"]), "acc": (1 << 24, ["output"])})
+    w = gemm("wide", 8, 8, 1000)
+    program = _program(w, Schedule(Dataflow.OUTPUT_STATIONARY, 8, 8, 256, (Dim.M, Dim.K, Dim.N), False), accel)
+    gemms = program.instructions[program.instructions["opcode"] == Opcode.GEMM]
+    assert list(gemms["n"]) == [256, 256, 256, 232]
+
+
+@pytest.mark.parametrize("order", LOOP_ORDERS)
+def test_input_reloads_follow_the_loop_order(order):
+    """M=64,K=64,N=64 in 16-tiles: the input tile (m,k) is reloaded once per n-loop iteration
+    unless N is inside both M and K loops."""
+    accel = chip()
+    w = gemm("g", 64, 64, 64)
+    program = _program(w, Schedule(Dataflow.OUTPUT_STATIONARY, 16, 16, 16, order, True), accel)
+    instr = program.instructions
+    loads = instr[(instr["opcode"] == Opcode.LOAD) & (instr["operand"] == Operand.INPUT)]
+    n_inside = order.index(Dim.N) == 2
+    reloads = 1 if n_inside else 4
+    assert loads["bytes"].sum() == reloads * 64 * 64
+    weights = instr[(instr["opcode"] == Opcode.LOAD) & (instr["operand"] == Operand.WEIGHT)]
+    assert weights["bytes"].sum() == (1 if order.index(Dim.M) == 2 else 4) * 64 * 64
+
+
+def test_k_outer_order_spills_when_the_accumulator_is_too_small():
+    accel = chip(buffers={"spad": (1 << 20, ["input", "weight"]), "acc": (2 * 16 * 16 * 4, ["output"])})
+    w = gemm("g", 32, 64, 32)
+    s = Schedule(Dataflow.OUTPUT_STATIONARY, 16, 16, 16, (Dim.K, Dim.M, Dim.N), True)
+    instr = _program(w, s, accel).instructions
+    refills = (instr["opcode"] == Opcode.LOAD) & (instr["operand"] == Operand.OUTPUT)
+    stores = instr["opcode"] == Opcode.STORE
+    # 4 output tiles × 3 k-tiles after the first: one refill and one spill each
+    assert refills.sum() == 12
+    assert instr["bytes"][refills].sum() == 12 * 16 * 16 * 4
+    assert stores.sum() == 12 + 4
+    assert instr["bytes"][stores].sum() == 12 * 16 * 16 * 4 + 32 * 32
+    assert (instr["accumulate"][instr["opcode"] == Opcode.GEMM] == 1).sum() == 12
+
+
+def test_conv_input_window_includes_the_halo():
+    accel = chip()
+    w = conv("c", 8, 8, 4, 4, 3)  # out 8×8, K = 4·9 = 36
+    # one output row (8 pixels) and all channels: rows 1·1 + 2 halo = 3, cols 8, 4 channels
+    s = Schedule(Dataflow.OUTPUT_STATIONARY, 8, 36, 4, (Dim.M, Dim.N, Dim.K), True)
+    instr = _program(w, s, accel).instructions
+    loads = instr[(instr["opcode"] == Opcode.LOAD) & (instr["operand"] == Operand.INPUT)]
+    assert list(loads["bytes"]) == [3 * 8 * 4] * 8
+
+
+CHIPS = {
+    "tiny": lambda: example_chip("tiny"),
+    "gemmini": lambda: example_chip("gemmini"),
+    "tpu_v1": lambda: example_chip("tpu_v1"),
+    "eyeriss": lambda: example_chip("eyeriss"),
+    "unified": lambda: chip(8, 8, {"ub": (64 * 1024, ["input", "weight", "output"])}),
+}
+
+
+@pytest.mark.parametrize("kind", list(SchedulerKind))
+@pytest.mark.parametrize("name", sorted(CHIPS))
+def test_scheduled_programs_verify_on_every_chip(name, kind):
+    accel = CHIPS[name]()
+    precision = accel.matrix.input_precision
+    cases = workloads()
+    schedules = schedule_workloads(cases, accel, precision, kind)
+    program = generate_program(cases, schedules, accel, precision)
+    verify_program(program, cases, accel, precision)
+    assert program.layer_names == tuple(w.name for w in cases)
+
+
+@pytest.mark.parametrize("double_buffer", [True, False])
+@pytest.mark.parametrize("dataflow", list(Dataflow))
+@pytest.mark.parametrize("order", LOOP_ORDERS)
+def test_every_order_and_dataflow_verifies_including_spills(order, dataflow, double_buffer):
+    # room for two 8×8 int32 partial-sum tiles and two side-input tiles, not a K-outer group
+    small_acc = chip(4, 4, {"spad": (1 << 16, ["input", "weight"]), "acc": (2 * 8 * 8 * 5, ["output"])})
+    unified = chip(4, 4, {"ub": (1 << 16, ["input", "weight", "output"])})
+    cases = (conv("c", 9, 9, 6, 10, 3, side_input_elements=9 * 9 * 10,
+                  vector_ops={OpClass.ELEMENTWISE: 9 * 9 * 10}),
+             gemm("g", 20, 30, 20, batch=2))
+    for accel in (small_acc, unified):
+        schedules = tuple(Schedule(dataflow, 8, 8, 8, order, double_buffer) for _ in cases)
+        for schedule, workload in zip(schedules, cases):
+            verify_schedule(schedule, workload, accel, INT8)
+        program = generate_program(cases, schedules, accel, INT8)
+        verify_program(program, cases, accel, INT8)
+
+
+def test_layers_are_separated_by_a_barrier():
+    accel = chip()
+    cases = workloads()[:3]
+    program = generate_program(cases, schedule_workloads(cases, accel, INT8), accel, INT8)
+    layer = program.instructions["layer"]
+    for index in range(1, len(cases)):
+        first = int(np.flatnonzero(layer == index)[0])
+        previous_last = first - 1
+        assert program.instructions["opcode"][previous_last] == Opcode.STORE
+        assert previous_last in program.dependencies(first)
+
+
+def test_vector_epilogue_ops_are_conserved_exactly():
+    accel = chip()
+    w = gemm("g", 50, 16, 30, vector_ops={OpClass.ELEMENTWISE: 1501, OpClass.TRANSCENDENTAL: 7})
+    instr = _program(w, Schedule(Dataflow.OUTPUT_STATIONARY, 16, 16, 16, (Dim.M, Dim.N, Dim.K), True), accel).instructions
+    vec = instr[instr["opcode"] == Opcode.VEC]
+    assert vec["elements"][vec["op_class"] == OpClass.ELEMENTWISE].sum() == 1501
+    assert vec["elements"][vec["op_class"] == OpClass.TRANSCENDENTAL].sum() == 7
