@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ from rich.console import Console
 from accel_spec.types import Precision
 from tessera.errors import InputError, Problem
 
-console = Console(highlight=False)
+# Tables are wide; when output goes to a file or pipe, do not squeeze them into 80 columns.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:

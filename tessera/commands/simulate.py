@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from accel_spec.units import format_quantity
+from accel_spec.units import Dimension, format_quantity
 from tessera.commands._common import add_model_arguments, console, precision, write_json
 
 if TYPE_CHECKING:
@@ -80,8 +80,8 @@ def _layer_table(simulation: "Simulation") -> Table:
             f"{layer['lower_bound_cycles']:,}",
             f"{layer['utilization']:.0%}",
             f"{layer['stall_cycles'] / cycles:.0%}" if cycles else "-",
-            format_quantity(layer["dram_read_bytes"], "bytes"),
-            format_quantity(layer["dram_write_bytes"], "bytes"),
+            format_quantity(layer["dram_read_bytes"], Dimension.BYTES),
+            format_quantity(layer["dram_write_bytes"], Dimension.BYTES),
             layer["schedule"],
         )
     return table
@@ -99,8 +99,8 @@ def _summary_table(simulation: "Simulation") -> Table:
     table.add_row("throughput", f"{summary['throughput_ops_s'] / 1e12:.4g} TOPS of {peak_ops / 1e12:.4g} peak")
     table.add_row("utilization", f"{summary['utilization']:.1%}")
     table.add_row("MACs", f"{summary['macs']:,}")
-    table.add_row("DRAM read / write", f"{format_quantity(summary['dram_read_bytes'], 'bytes')} / "
-                  f"{format_quantity(summary['dram_write_bytes'], 'bytes')}")
+    table.add_row("DRAM read / write", f"{format_quantity(summary['dram_read_bytes'], Dimension.BYTES)} / "
+                  f"{format_quantity(summary['dram_write_bytes'], Dimension.BYTES)}")
     table.add_row("energy per inference", f"{summary['energy_j'] * 1e3:.4g} mJ")
     for component, joules in result.energy_breakdown.items():
         share = joules / summary["energy_j"] if summary["energy_j"] else 0.0

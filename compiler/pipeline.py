@@ -1,0 +1,69 @@
+"""The compile pipeline in one readable function: graph → workloads → schedules → program.
+
+Each step is a named pure pass in its own module; this function only wires them together,
+so the whole path from a network to an instruction stream reads top to bottom.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accel_spec.schema import Accelerator
+from accel_spec.types import Precision
+from compiler.codegen import generate_program
+from compiler.graph import Graph
+from compiler.isa import Program
+from compiler.lowering import lower
+from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
+from compiler.verify import verify_program
+from compiler.workload import Workload
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """Everything besides the network and the chip that changes the compiled program.
+
+    Attributes:
+        precision: operand precision; None means the matrix engine's input precision.
+        scheduler: how tiles, loop order and dataflow are chosen.
+        verify: run `compiler.verify` on the program (always on in tests).
+    """
+
+    precision: Precision | None = None
+    scheduler: SchedulerKind = SchedulerKind.HEURISTIC
+    verify: bool = False
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """A network compiled for one chip: the inputs of the simulator plus what produced them."""
+
+    source: str
+    precision: Precision
+    workloads: tuple[Workload, ...]
+    schedules: tuple[LayerSchedule, ...]
+    program: Program
+
+
+def compile_graph(graph: Graph, accel: Accelerator, options: CompileOptions = CompileOptions()) -> CompiledModel:
+    """Lower, schedule and generate code for a whole network."""
+    return compile_workloads(lower(graph), graph.source, accel, options)
+
+
+def compile_workloads(
+    workloads: tuple[Workload, ...],
+    source: str,
+    accel: Accelerator,
+    options: CompileOptions = CompileOptions(),
+) -> CompiledModel:
+    """Schedule and generate code for already-lowered workloads.
+
+    Lowering does not depend on the chip, so a sweep lowers each model variant once and calls
+    this for every hardware point.
+    """
+    precision = options.precision or accel.matrix.input_precision
+    schedules = schedule_workloads(workloads, accel, precision, options.scheduler)
+    program = generate_program(workloads, schedules, accel, precision)
+    if options.verify:
+        verify_program(program, workloads, accel, precision)
+    return CompiledModel(source, precision, workloads, schedules, program)
