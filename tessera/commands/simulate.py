@@ -9,6 +9,7 @@ from rich.table import Table
 
 from accel_spec.units import Dimension, format_quantity
 from tessera.commands._common import add_model_arguments, console, precision, write_json
+from tessera.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from tessera.api import Simulation
@@ -42,21 +43,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from accel_spec import load_accelerator
-    from compiler.scheduling import SchedulerKind
+    from compiler.scheduling import InfeasibleSchedule, SchedulerKind
     from simulator.trace import write_chrome_trace
     from tessera.api import simulate
 
     accel = load_accelerator(args.accel)
-    simulation = simulate(
-        accel,
-        args.model,
-        batch=args.batch,
-        input_shapes=dict(args.input_shape),
-        precision=args.precision,
-        scheduler=SchedulerKind[args.scheduler.upper()],
-        trace=args.trace is not None,
-        verify=args.verify,
-    )
+    try:
+        simulation = simulate(
+            accel,
+            args.model,
+            batch=args.batch,
+            input_shapes=dict(args.input_shape),
+            precision=args.precision,
+            scheduler=SchedulerKind[args.scheduler.upper()],
+            trace=args.trace is not None,
+            verify=args.verify,
+        )
+    except InfeasibleSchedule as infeasible:
+        # The chip and the model are each valid but do not fit together: the user must change one.
+        raise InputError(
+            args.accel, Problem(f"layer {infeasible.workload_name}", f"{infeasible.reason} (model {args.model})")
+        ) from None
     if args.json:
         write_json(args.json, simulation.to_json())
     if args.trace:
