@@ -12,7 +12,10 @@ would. So Conv→BN→Relu, MatMul→Add(bias)→Gelu and x·sigmoid(x) (the pro
 inside the group) fuse, while a producer whose output another layer also reads does not. An
 input of a fused node that comes from outside the group is a side input read from DRAM (the
 other operand of a residual Add). At most two tensors may be pending while a group grows,
-enough for the x·f(x) patterns.
+enough for the x·f(x) patterns. A reader joins only if its output has as many elements as the
+head's: an epilogue works per output element, so a broadcasting op that expands the tensor
+(the squeeze-excitation gate Mul reading a 1×1×C GEMM output against an H×W×C map) starts
+its own workload instead of silently changing what the GEMM writes.
 
 Groups are returned ordered by their last node, which is a topological order of the groups:
 every tensor a group reads from outside is written by a node before that last node.
@@ -79,8 +82,13 @@ class _Grower:
             if tensor in self.graph_outputs or any(r not in inside for r in self.readers.get(tensor, ()))
         ]
 
+    def elements(self, index: int) -> int:
+        """Elements of a node's first output."""
+        return self.ctx.graph.tensor(self.ctx.graph.nodes[index].outputs[0]).elements
+
     def grow(self, head: int, taken: set[int]) -> tuple[int, ...]:
         """The largest valid group reached by adding elementwise readers one at a time."""
+        head_elements = self.elements(head)
         members = [head]
         best = (head,)
         while True:
@@ -93,7 +101,10 @@ class _Grower:
                 reader
                 for tensor, _ in pending
                 for reader in self.readers.get(tensor, ())
-                if reader not in taken and reader not in members and _is_elementwise(self.compute[reader])
+                if reader not in taken
+                and reader not in members
+                and _is_elementwise(self.compute[reader])
+                and self.elements(reader) == head_elements
             ]
             if not candidates:
                 return best

@@ -1,0 +1,129 @@
+"""The Python API of sweeps: `run_sweep(spec_or_path, out_dir=None, ...) -> pandas.DataFrame`.
+
+`execute_sweep` does the work and also returns the Pareto front and the manifest (what the
+`tessera sweep` command prints); `run_sweep` returns just the results table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+
+import tessera
+from accel_spec import load_accelerator
+from explorer.evaluator import Evaluator, Outcome
+from explorer.executors import ExecutorKind, make_executor
+from explorer.fake_evaluator import ENV_OPTIONS, ENV_SELECT, FakeEvaluator
+from explorer.front import ParetoFront, pareto_front
+from explorer.loop import sweep_loop
+from explorer.manifest import Manifest, command_line, now
+from explorer.progress import NullProgress, SweepProgress
+from explorer.space import DesignSpace, Point
+from explorer.spec import SweepSpec
+from explorer.spec_loader import load_sweep
+from explorer.store import DirectoryStore, MemoryStore
+from explorer.strategies import make_strategy
+from explorer.table import make_row, result_schema, to_frame
+from tessera.errors import InputError, Problem
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished sweep: its spec, every row (trial order), its front, its manifest and folder."""
+
+    spec: SweepSpec
+    table: pd.DataFrame
+    front: ParetoFront
+    manifest: Manifest
+    out_dir: Path | None
+
+
+def default_evaluator(spec: SweepSpec) -> Evaluator:
+    """The simulator, unless the test-only variable TESSERA_TEST_EVALUATOR=fake selects the fake."""
+    selected = os.environ.get(ENV_SELECT, "")
+    if selected == "fake":
+        return FakeEvaluator.from_json(os.environ.get(ENV_OPTIONS, ""))
+    if selected:
+        raise InputError(ENV_SELECT, Problem("", f"unknown test evaluator {selected!r}; the only one is 'fake'"))
+    from explorer.simulator_evaluator import SimulatorEvaluator  # imports the whole compiler stack
+
+    return SimulatorEvaluator.for_spec(spec, load_accelerator(spec.base))
+
+
+def execute_sweep(
+    spec_or_path: SweepSpec | str | Path,
+    out_dir: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    executor: ExecutorKind | str = ExecutorKind.LOCAL,
+    scheduler_address: str | None = None,
+    evaluator: Evaluator | None = None,
+    force_new: bool = False,
+    console: Console | None = None,
+) -> SweepResult:
+    """Run (or resume) a sweep; see `run_sweep`. `console` shows a progress bar when given."""
+    spec = spec_or_path if isinstance(spec_or_path, SweepSpec) else load_sweep(spec_or_path)
+    evaluator = evaluator or default_evaluator(spec)
+    space = DesignSpace(spec)
+    schema = result_schema(space)
+    version = tessera.__version__
+    manifest = Manifest.start(spec, evaluator.name, version, command_line())
+    folder = Path(out_dir) if out_dir is not None else None
+    store = DirectoryStore(folder, schema, manifest, force_new) if folder is not None else MemoryStore()
+
+    def row(point: Point, outcome: Outcome, trial: int) -> dict:
+        return make_row(point, outcome, trial, spec, version)
+
+    with store, make_executor(ExecutorKind(executor), workers, scheduler_address) as pool:
+        journaled = store.existing()
+        progress = SweepProgress(spec.budget, spec.objectives, console) if console else NullProgress()
+        with progress:
+            rows = sweep_loop(space, make_strategy(spec, space), evaluator, pool, journaled, store, progress, row)
+        table = to_frame(rows, schema)
+        front = pareto_front(table, spec.objectives, spec.reference)
+        started = store.manifest if isinstance(store, DirectoryStore) else manifest
+        final = replace(
+            started,
+            finished=now(),
+            points=len(table),
+            status_counts=dict(Counter(table["status"])),
+            pareto_points=len(front.table),
+            hypervolume=front.hypervolume,
+            hypervolume_reference=front.reference_by_objective(),
+        )
+        store.finish(rows, front.table, final)
+    return SweepResult(spec, table, front, final, folder)
+
+
+def run_sweep(
+    spec_or_path: SweepSpec | str | Path,
+    out_dir: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    executor: ExecutorKind | str = ExecutorKind.LOCAL,
+    scheduler_address: str | None = None,
+    evaluator: Evaluator | None = None,
+    force_new: bool = False,
+) -> pd.DataFrame:
+    """Run a sweep and return its results table (one row per point, in trial order).
+
+    `out_dir` None keeps everything in memory; a folder is created, or resumed if it holds an
+    interrupted run of the same sweep. `workers` None uses every core; `executor` is local
+    (processes), dask (a LocalCluster, or `scheduler_address`) or serial (in this process).
+    `evaluator` replaces the simulator (tests use `FakeEvaluator`). Bad input raises
+    `tessera.errors.InputError`.
+    """
+    return execute_sweep(
+        spec_or_path,
+        out_dir,
+        workers=workers,
+        executor=executor,
+        scheduler_address=scheduler_address,
+        evaluator=evaluator,
+        force_new=force_new,
+    ).table

@@ -1,0 +1,64 @@
+"""What evaluating one design point means, behind a small interface.
+
+An `Evaluator` turns a `Point` into an `Outcome` (status, reason, metrics, chip hash). The
+real one compiles and simulates (`explorer.simulator_evaluator`); a fake one computes cheap
+closed-form metrics for tests (`explorer.fake_evaluator`, like TVM's DummyRunner).
+Evaluators are pickled to worker processes, so they hold only plain data.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from explorer.space import Point
+
+
+class Status(Enum):
+    """Outcome of one point: evaluated, did not fit the chip, or failed."""
+
+    OK = "ok"
+    INFEASIBLE = "infeasible"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of evaluating one point.
+
+    Attributes:
+        status: ok, infeasible (no schedule fits the buffers) or error (anything raised).
+        reason: empty for ok; the infeasibility message; for an error, the exception type
+            and message.
+        metrics: the `Simulation.summary()` keys for ok points, empty otherwise.
+        spec_hash: `accel_spec.spec_hash` of the point's chip (empty if it could not be built).
+    """
+
+    status: Status
+    reason: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    spec_hash: str = ""
+
+
+class Evaluator(ABC):
+    """Compile-and-simulate (or a stand-in) for one design point."""
+
+    name: str = "evaluator"
+
+    def evaluate(self, point: Point) -> Outcome:
+        """Evaluate one point; never raises: an exception becomes an ERROR outcome."""
+        try:
+            return self.run(point)
+        except Exception as error:  # noqa: BLE001 - a crashing point is recorded, the sweep goes on
+            return Outcome(Status.ERROR, f"{type(error).__name__}: {error}")
+
+    @abstractmethod
+    def run(self, point: Point) -> Outcome:
+        """Evaluate one point; may raise (recorded as an error by `evaluate`)."""
+
+
+def evaluate_chunk(evaluator: Evaluator, points: Sequence[Point]) -> list[tuple[str, Outcome]]:
+    """Evaluate several points in one task (amortises scheduling overhead on workers)."""
+    return [(point.point_id, evaluator.evaluate(point)) for point in points]

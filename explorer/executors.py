@@ -1,0 +1,119 @@
+"""Executors: run an evaluator over points on some workers, yielding results as chunks finish.
+
+All executors share one interface, so the same sweep runs in-process, on local processes or
+on a Dask cluster unchanged. Points travel in chunks (several points per task) to amortise
+the per-task overhead; the evaluator travels with each chunk (it is small plain data), and
+each worker process keeps its own caches of chip-independent compile work between chunks.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import signal
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from enum import Enum
+
+from explorer.evaluator import Evaluator, Outcome, evaluate_chunk
+from explorer.space import Point
+
+Results = list[tuple[str, Outcome]]
+MAX_CHUNK = 16
+"""Upper bound of points per task: keeps progress and journal writes frequent."""
+
+
+class ExecutorKind(Enum):
+    """Where points are evaluated."""
+
+    LOCAL = "local"
+    DASK = "dask"
+    SERIAL = "serial"
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def chunked(points: Sequence[Point], workers: int) -> list[Sequence[Point]]:
+    """Split points into chunks: about four per worker, at most MAX_CHUNK points each."""
+    if not points:
+        return []
+    size = max(1, min(MAX_CHUNK, math.ceil(len(points) / (4 * max(1, workers)))))
+    return [points[i : i + size] for i in range(0, len(points), size)]
+
+
+class Executor(ABC):
+    """Evaluates points on workers; a context manager owning the workers."""
+
+    workers: int
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    @abstractmethod
+    def map(self, evaluator: Evaluator, points: Sequence[Point]) -> Iterator[Results]:
+        """Evaluate every point; yield (point_id, outcome) lists in completion order."""
+
+
+class SerialExecutor(Executor):
+    """In this process, one chunk after another (debugging, tests, the overhead baseline)."""
+
+    workers = 1
+
+    def map(self, evaluator: Evaluator, points: Sequence[Point]) -> Iterator[Results]:
+        for chunk in chunked(points, 1):
+            yield evaluate_chunk(evaluator, chunk)
+
+
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it cancels the pool cleanly)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class LocalExecutor(Executor):
+    """A pool of worker processes on this machine, started once per sweep ('forkserver')."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> "LocalExecutor":
+        context = multiprocessing.get_context("forkserver")
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_ignore_interrupts)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def map(self, evaluator: Evaluator, points: Sequence[Point]) -> Iterator[Results]:
+        assert self._pool is not None, "use LocalExecutor as a context manager"
+        pending: set[Future] = {self._pool.submit(evaluate_chunk, evaluator, chunk) for chunk in chunked(points, self.workers)}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def make_executor(kind: ExecutorKind, workers: int | None, scheduler_address: str | None = None) -> Executor:
+    """The executor a sweep asked for (`workers` None = all cores)."""
+    count = workers or default_workers()
+    if kind is ExecutorKind.DASK:
+        from explorer.dask_executor import DaskExecutor  # only this executor needs distributed
+
+        return DaskExecutor(count, scheduler_address)
+    if kind is ExecutorKind.SERIAL:
+        return SerialExecutor()
+    return LocalExecutor(count)

@@ -1,0 +1,76 @@
+"""The generic sweep loop: propose a batch, evaluate what is new, record it, tell the strategy.
+
+On resume the store hands back the journaled rows; a proposed point found there is replayed
+(its row is reused, not evaluated again), so the strategy is told exactly what an
+uninterrupted run would have told it, in the same order, and proposes the same next batch.
+Points are identified by their deterministic id, so nothing is evaluated or recorded twice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Protocol
+
+from explorer.evaluator import Evaluator, Outcome
+from explorer.executors import Executor
+from explorer.progress import NullProgress
+from explorer.space import DesignSpace, Point
+from explorer.spec import SweepSpec
+from explorer.strategies import Feedback, Strategy
+from explorer.table import Row
+
+
+class RowSink(Protocol):
+    """Where new rows are recorded (`explorer.store`)."""
+
+    def append(self, rows: list[Row]) -> None: ...
+
+
+def feedback(row: Row, spec: SweepSpec) -> Feedback:
+    """What a strategy is told about one row: objective values (None unless ok) and violations."""
+    if row["status"] != "ok":
+        return Feedback(values=None)
+    values = tuple(float(o.values(row)) for o in spec.objectives)
+    if not all(math.isfinite(v) for v in values):
+        return Feedback(values=None)
+    return Feedback(values=values, violations=tuple(c.violation(row) for c in spec.constraints))
+
+
+def sweep_loop(
+    space: DesignSpace,
+    strategy: Strategy,
+    evaluator: Evaluator,
+    executor: Executor,
+    journaled: list[Row],
+    sink: RowSink,
+    progress: NullProgress,
+    make_row: Callable[[Point, Outcome, int], Row],
+) -> list[Row]:
+    """Run until the budget is spent or the strategy stops; rows in trial order."""
+    spec = space.spec
+    journal = {row["point_id"]: row for row in journaled}
+    resolved: dict[str, Row] = {}
+    while len(resolved) < spec.budget:
+        batch = strategy.propose()
+        if not batch:
+            break
+        points = [space.point(indices) for indices in batch]
+        fresh: dict[str, Point] = {}
+        for point in points:
+            if point.point_id in resolved or point.point_id in fresh:
+                continue
+            if len(resolved) + len(fresh) < spec.budget:
+                fresh[point.point_id] = point
+        trial = {pid: len(resolved) + number for number, pid in enumerate(fresh)}
+        rows = {pid: journal[pid] for pid in fresh if pid in journal}
+        progress.advance(list(rows.values()))
+        to_run = [point for pid, point in fresh.items() if pid not in journal]
+        for results in executor.map(evaluator, to_run):
+            new = [make_row(fresh[pid], outcome, trial[pid]) for pid, outcome in results]
+            sink.append(new)
+            progress.advance(new)
+            rows.update((row["point_id"], row) for row in new)
+        resolved.update((pid, rows[pid]) for pid in fresh)
+        strategy.tell(batch, [feedback(resolved[p.point_id], spec) if p.point_id in resolved else None for p in points])
+    return list(resolved.values())

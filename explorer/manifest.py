@@ -1,0 +1,101 @@
+"""`manifest.json`: what a sweep was, who ran it, and where its front's reference point lies.
+
+Written when a sweep starts (so a crashed run can be recognised and resumed) and rewritten
+atomically when it ends. A resumed sweep must have the same spec hash; `--force-new` starts
+the folder over instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import socket
+import sys
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from explorer.spec import SweepSpec
+
+MANIFEST_NAME = "manifest.json"
+
+
+def now() -> str:
+    """Current UTC time in ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The provenance of a sweep folder (see the module docstring)."""
+
+    spec_hash: str
+    spec: dict[str, Any]
+    evaluator: str
+    tool_version: str
+    seed: int
+    host: str
+    python: str
+    command: str
+    started: str
+    resumed: tuple[str, ...] = ()
+    finished: str | None = None
+    points: int = 0
+    status_counts: dict[str, int] = field(default_factory=dict)
+    pareto_points: int = 0
+    hypervolume: float | None = None
+    hypervolume_reference: dict[str, float] | None = None
+
+    @classmethod
+    def start(cls, spec: SweepSpec, evaluator: str, tool_version: str, command: str) -> "Manifest":
+        """The manifest of a sweep starting now on this host."""
+        return cls(
+            spec_hash=sweep_hash(spec, evaluator),
+            spec=spec.model_dump(mode="json"),
+            evaluator=evaluator,
+            tool_version=tool_version,
+            seed=spec.seed,
+            host=socket.gethostname(),
+            python=f"{platform.python_implementation()} {platform.python_version()}",
+            command=command,
+            started=now(),
+        )
+
+    def resumed_now(self) -> "Manifest":
+        """This manifest with one more resume time and no end time."""
+        return replace(self, resumed=(*self.resumed, now()), finished=None)
+
+    def write(self, folder: Path) -> None:
+        """Write atomically (temporary file, fsync, rename)."""
+        target = folder / MANIFEST_NAME
+        temporary = target.with_suffix(".json.tmp")
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(asdict(self), handle, indent=2, allow_nan=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+
+    @classmethod
+    def read(cls, folder: Path) -> "Manifest | None":
+        """The folder's manifest, or None if it has none (or an unreadable one)."""
+        try:
+            document = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+            document["resumed"] = tuple(document.get("resumed", ()))
+            return cls(**document)
+        except (FileNotFoundError, json.JSONDecodeError, TypeError):
+            return None
+
+
+def sweep_hash(spec: SweepSpec, evaluator: str) -> str:
+    """Identity of a sweep's results: the spec's content hash and the evaluator that made them."""
+    text = f"{spec.content_hash()}\n{evaluator}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def command_line() -> str:
+    """How this process was started, for the manifest."""
+    return " ".join([Path(sys.executable).name, *sys.argv])

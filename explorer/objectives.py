@@ -1,0 +1,181 @@
+"""What a sweep optimises and what it must respect: objectives (with direction) and constraints.
+
+Both are computed from a point's metrics, the keys of `tessera.api.Simulation.summary()`.
+Objectives are an enum so a sweep file cannot name one that does not exist; each knows its
+direction and how to read its value from a results table (vectorised) or from one metrics
+mapping. `minimization_matrix` flips maximised objectives so Pareto code only minimises.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Callable, Mapping
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+METRIC_COLUMNS: dict[str, type] = {
+    "total_cycles": int,
+    "latency_s": float,
+    "energy_j": float,
+    "area_mm2": float,
+    "macs": int,
+    "utilization": float,
+    "dram_read_bytes": int,
+    "dram_write_bytes": int,
+    "power_w": float,
+    "edp_js": float,
+    "throughput_ops_s": float,
+    "tops_per_w": float,
+}
+"""The metrics every evaluated point reports, and their types (the results-table columns)."""
+
+
+class Direction(Enum):
+    """Whether an objective is better small or large."""
+
+    MINIMIZE = "minimize"
+    MAXIMIZE = "maximize"
+
+
+class Objective(Enum):
+    """Sweep objectives, spelled in sweep files by their value."""
+
+    LATENCY = "latency"
+    ENERGY = "energy"
+    AREA = "area"
+    EDP = "edp"
+    POWER = "power"
+    THROUGHPUT_PER_WATT = "throughput_per_watt"
+    THROUGHPUT_PER_MM2 = "throughput_per_mm2"
+
+    @property
+    def direction(self) -> Direction:
+        """MAXIMIZE for the two efficiency objectives, MINIMIZE for the costs."""
+        if self in (Objective.THROUGHPUT_PER_WATT, Objective.THROUGHPUT_PER_MM2):
+            return Direction.MAXIMIZE
+        return Direction.MINIMIZE
+
+    @property
+    def unit(self) -> str:
+        """Unit of `values` (for table headers)."""
+        return _UNITS[self]
+
+    def values(self, metrics: pd.DataFrame | Mapping[str, float]) -> np.ndarray | float:
+        """The objective of every row of a results table (or of one metrics mapping)."""
+        get = _ACCESSORS[self]
+        if isinstance(metrics, pd.DataFrame):
+            return np.asarray(get(metrics), dtype=np.float64)
+        return float(get(metrics))
+
+
+_UNITS = {
+    Objective.LATENCY: "s",
+    Objective.ENERGY: "J",
+    Objective.AREA: "mm²",
+    Objective.EDP: "J·s",
+    Objective.POWER: "W",
+    Objective.THROUGHPUT_PER_WATT: "TOPS/W",
+    Objective.THROUGHPUT_PER_MM2: "TOPS/mm²",
+}
+
+_ACCESSORS: dict[Objective, Callable] = {
+    Objective.LATENCY: lambda m: m["latency_s"],
+    Objective.ENERGY: lambda m: m["energy_j"],
+    Objective.AREA: lambda m: m["area_mm2"],
+    Objective.EDP: lambda m: m["edp_js"],
+    Objective.POWER: lambda m: m["power_w"],
+    Objective.THROUGHPUT_PER_WATT: lambda m: m["tops_per_w"],
+    Objective.THROUGHPUT_PER_MM2: lambda m: m["throughput_ops_s"] / m["area_mm2"] / 1e12,
+}
+
+
+def minimization_matrix(table: pd.DataFrame, objectives: tuple[Objective, ...]) -> np.ndarray:
+    """(rows, objectives) float array in which smaller is better for every column."""
+    columns = [
+        objective.values(table) * (1.0 if objective.direction is Direction.MINIMIZE else -1.0)
+        for objective in objectives
+    ]
+    return np.column_stack(columns) if columns else np.empty((len(table), 0))
+
+
+class Comparison(Enum):
+    """Operators a constraint may use."""
+
+    LE = "<="
+    LT = "<"
+    GE = ">="
+    GT = ">"
+
+
+_COMPARE = {
+    Comparison.LE: operator.le,
+    Comparison.LT: operator.lt,
+    Comparison.GE: operator.ge,
+    Comparison.GT: operator.gt,
+}
+
+_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*([-+]?[0-9.]\S*)\s*$")
+
+
+class Constraint(BaseModel):
+    """`metric op bound`, e.g. ``area_mm2 <= 50``: a point violating it is kept off the front.
+
+    `metric` is a metrics column (`METRIC_COLUMNS`) or an objective name.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    metric: str
+    comparison: Comparison
+    bound: float
+
+    @classmethod
+    def parse(cls, text: str) -> "Constraint":
+        """Parse ``area_mm2 <= 50``; ValueError with what is wrong and what is allowed."""
+        match = _CONSTRAINT.match(text) if isinstance(text, str) else None
+        if match is None:
+            raise ValueError(f"expected `metric <= number` (operators <=, <, >=, >), got {text!r}")
+        metric, op, bound_text = match.groups()
+        allowed = [*METRIC_COLUMNS, *(o.value for o in Objective)]
+        if metric not in allowed:
+            raise ValueError(f"unknown metric {metric!r}; allowed: {', '.join(allowed)}")
+        try:
+            bound = float(bound_text)
+        except ValueError:
+            raise ValueError(f"bound {bound_text!r} is not a number") from None
+        if not math.isfinite(bound):
+            raise ValueError(f"bound {bound_text!r} is not finite")
+        return cls(metric=metric, comparison=Comparison(op), bound=bound)
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.comparison.value} {self.bound:g}"
+
+    def value(self, metrics: pd.DataFrame | Mapping[str, float]) -> np.ndarray | float:
+        """The constrained quantity of a table (vectorised) or of one metrics mapping."""
+        if self.metric in METRIC_COLUMNS:
+            column = metrics[self.metric]
+            return np.asarray(column, dtype=np.float64) if isinstance(metrics, pd.DataFrame) else float(column)
+        return Objective(self.metric).values(metrics)
+
+    def satisfied(self, metrics: pd.DataFrame | Mapping[str, float]) -> np.ndarray | bool:
+        """True where the constraint holds (False for NaN metrics)."""
+        return _COMPARE[self.comparison](self.value(metrics), self.bound)
+
+    def violation(self, metrics: Mapping[str, float]) -> float:
+        """Optuna's convention: ≤ 0 when satisfied, otherwise how far past the bound."""
+        value = float(self.value(metrics))
+        if self.comparison in (Comparison.LE, Comparison.LT):
+            excess = value - self.bound
+        else:
+            excess = self.bound - value
+        if self.satisfied(metrics):
+            return min(excess, 0.0)
+        return max(excess, _SMALLEST_VIOLATION)  # a strict bound that is met exactly still violates
+
+
+_SMALLEST_VIOLATION = 1e-300

@@ -1,0 +1,68 @@
+"""The real evaluator: build the point's chip, compile the model for it, simulate.
+
+Lowering a model does not depend on the chip, so each worker process lowers every
+(model, batch) once and keeps it in an LRU cache; a point then costs only chip validation,
+scheduling, code generation and simulation. The cache lives as long as the worker process,
+so its key (model spec, batch, model folder) is everything lowering depends on.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from accel_spec import spec_hash, with_overrides
+from accel_spec.schema import Accelerator
+from accel_spec.types import Precision
+from compiler.lowering import lower
+from compiler.models import load_model, looks_like_file
+from compiler.pipeline import CompileOptions
+from compiler.scheduling import InfeasibleSchedule, SchedulerKind
+from compiler.workload import Workload
+from explorer.evaluator import Evaluator, Outcome, Status
+from explorer.space import Point
+from explorer.spec import SweepSpec
+from tessera.api import simulate_workloads
+from tessera.errors import InputError
+
+LOWERED_CACHE_SIZE = 16
+
+
+@functools.lru_cache(maxsize=LOWERED_CACHE_SIZE)
+def lowered_model(model: str, batch: int | None, model_root: str) -> tuple[tuple[Workload, ...], str]:
+    """Workloads and source name of a model variant (ONNX paths relative to `model_root`)."""
+    target = str(Path(model_root, model)) if looks_like_file(model) else model
+    graph = load_model(target, batch=batch)
+    return lower(graph), graph.source
+
+
+@dataclass(frozen=True)
+class SimulatorEvaluator(Evaluator):
+    """Compile + simulate on the base chip with the point's overrides."""
+
+    base: Accelerator
+    model_root: str
+    name: str = "simulator"
+
+    @classmethod
+    def for_spec(cls, spec: SweepSpec, base: Accelerator) -> "SimulatorEvaluator":
+        """The evaluator of a sweep whose base chip is `base`."""
+        return cls(base=base, model_root=spec.model_root)
+
+    def run(self, point: Point) -> Outcome:
+        try:
+            accel = with_overrides(self.base, dict(point.overrides), source=f"point {point.point_id}")
+        except InputError as error:
+            return Outcome(Status.INFEASIBLE, f"invalid chip: {error.render()}")
+        chip = spec_hash(accel)
+        workloads, source = lowered_model(point.model, point.batch, self.model_root)
+        options = CompileOptions(
+            precision=Precision(point.precision) if point.precision else None,
+            scheduler=SchedulerKind(point.scheduler),
+        )
+        try:
+            simulation = simulate_workloads(accel, workloads, source, options)
+        except InfeasibleSchedule as error:
+            return Outcome(Status.INFEASIBLE, str(error), spec_hash=chip)
+        return Outcome(Status.OK, metrics=simulation.summary(), spec_hash=chip)

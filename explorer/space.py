@@ -1,0 +1,111 @@
+"""The design space of a sweep: its axes, and the point each index vector stands for.
+
+Strategies work on index vectors (one index per axis, into that axis's choices), so random,
+Latin-hypercube and NSGA-II sampling are uniform over axes of any type. `DesignSpace.point`
+turns an index vector into a `Point`: the parameters that become result columns, and what
+the evaluator needs (chip overrides, model, schedule options). A point's id is a hash of its
+parameters, so the same design always has the same id, in any run and any order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from explorer.spec import SweepSpec
+from explorer.spec_hardware import override_value
+
+MODEL_COLUMN = "model"
+SCHEDULE_COLUMNS = ("scheduler", "precision", "batch")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One design: parameters (result columns, in column order) and what evaluating it needs.
+
+    Attributes:
+        params: column name → value: every hardware axis path, ``model``, the model-axis
+            columns, ``scheduler``, ``precision`` and ``batch``.
+        overrides: dotted chip path → value as `accel_spec.with_overrides` reads it.
+        point_id: 16 hex digits of the sha256 of the canonical JSON of `params`.
+    """
+
+    params: tuple[tuple[str, Any], ...]
+    overrides: tuple[tuple[str, Any], ...]
+    model: str
+    scheduler: str
+    precision: str | None
+    batch: int | None
+    point_id: str
+
+
+@dataclass(frozen=True)
+class SpaceAxis:
+    """A free dimension of the space: a name and its number of choices."""
+
+    name: str
+    size: int
+
+
+def point_id(params: dict[str, Any]) -> str:
+    """Deterministic id of a point from its parameters (key order does not matter)."""
+    text = json.dumps(params, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class DesignSpace:
+    """The cartesian product of a spec's free axes (tied hardware axes follow their target)."""
+
+    def __init__(self, spec: SweepSpec) -> None:
+        self.spec = spec
+        self._free = tuple(axis for axis in spec.hardware if axis.tied_to is None)
+        self.axes: tuple[SpaceAxis, ...] = (
+            *(SpaceAxis(axis.path, len(axis.values)) for axis in self._free),
+            SpaceAxis(MODEL_COLUMN, len(spec.models)),
+            SpaceAxis("scheduler", len(spec.schedulers)),
+            SpaceAxis("precision", len(spec.precisions)),
+            SpaceAxis("batch", len(spec.batches)),
+        )
+        self.size = math.prod(axis.size for axis in self.axes)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Parameter columns of the results table, in order."""
+        return (
+            *(axis.path for axis in self.spec.hardware),
+            MODEL_COLUMN,
+            *self.spec.model_axes,
+            *SCHEDULE_COLUMNS,
+        )
+
+    def point(self, indices: tuple[int, ...]) -> Point:
+        """The point at one index per axis (in the order of `axes`)."""
+        spec = self.spec
+        if len(indices) != len(self.axes) or any(not 0 <= i < a.size for i, a in zip(indices, self.axes)):
+            raise IndexError(f"indices {indices} outside the space {[a.size for a in self.axes]}")
+        chosen = {axis.path: axis.values[i] for axis, i in zip(self._free, indices)}
+        hardware = {axis.path: chosen[axis.tied_to or axis.path] for axis in spec.hardware}
+        *_, m, s, p, b = indices
+        variant = spec.models[m]
+        model_axes = dict(variant.axes)
+        params = {
+            **hardware,
+            MODEL_COLUMN: variant.spec,
+            **{column: model_axes.get(column) for column in spec.model_axes},
+            "scheduler": spec.schedulers[s],
+            "precision": spec.precisions[p],
+            "batch": spec.batches[b],
+        }
+        overrides = tuple((axis.path, override_value(hardware[axis.path], axis.dimension)) for axis in spec.hardware)
+        return Point(
+            params=tuple(params.items()),
+            overrides=overrides,
+            model=variant.spec,
+            scheduler=spec.schedulers[s],
+            precision=spec.precisions[p],
+            batch=spec.batches[b],
+            point_id=point_id(params),
+        )

@@ -1,0 +1,169 @@
+"""Sweep YAML file → `SweepSpec`, or one InputError listing every problem with its line.
+
+A sweep file::
+
+    base: ../accelerators/edge.yaml            # chip file, relative to this file
+    hardware:                                  # chip fields by dotted path (see explorer.axes)
+      matrix.rows: [16, 32, 64]
+      matrix.cols: =matrix.rows
+      buffers.global.capacity: {log_range: [256 KiB, 2 MiB], points: 4}
+    models:                                    # see explorer.spec_models
+      - mobilenetv2:width: [0.5, 1.0]
+        mobilenetv2:resolution: [160, 224]
+    schedule: {scheduler: heuristic, precision: int8, batch: [1]}
+    objectives: [latency, energy, area]        # explorer.objectives.Objective
+    constraints: ["area_mm2 <= 50"]
+    strategy: grid                             # grid | random | lhs | nsga2
+    population: 16                             # nsga2 generation size
+    budget: 200                                # distinct points (default for grid: all)
+    seed: 0
+    reference: {latency: 0.1, energy: 0.01, area: 60}   # optional hypervolume reference
+
+Everything is checked before any point runs: the structure, every axis path against the base
+chip, every value's unit, every model, and finally the chip of the first point is built with
+`accel_spec.with_overrides`, so whole-chip checks apply too.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from accel_spec import load_accelerator, spec_hash, with_overrides
+from accel_spec.schema import Accelerator
+from explorer.objectives import Constraint, Objective
+from explorer.spec import HardwareAxis, StrategyKind, SweepSpec
+from explorer.spec_hardware import override_value, resolve_hardware
+from explorer.spec_models import resolve_models, resolve_schedule
+from explorer.yaml_source import Loc, dotted, line_of, read_yaml
+from tessera.errors import InputError, Problem
+
+
+def _constraint(value: Any) -> Any:
+    return Constraint.parse(value) if isinstance(value, str) else value
+
+
+class _SweepFile(BaseModel):
+    """The top level of a sweep file as written (sections checked further by their modules)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base: str
+    hardware: dict[str, Any] = Field(default_factory=dict)
+    models: Any
+    schedule: dict[str, Any] = Field(default_factory=dict)
+    objectives: list[Objective] = Field(min_length=1)
+    constraints: list[Annotated[Constraint, BeforeValidator(_constraint)]] = Field(default_factory=list)
+    strategy: StrategyKind = StrategyKind.GRID
+    population: int = Field(default=16, ge=2)
+    budget: int | None = Field(default=None, ge=1)
+    seed: int = Field(default=0, ge=0)
+    reference: dict[Objective, float] | None = None
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Read and validate a sweep file (see the module docstring for its format)."""
+    path = Path(path)
+    data, lines = read_yaml(path)
+    problems: list[Problem] = []
+
+    def add(loc: Loc, message: str) -> None:
+        problems.append(Problem(dotted(loc), message, line_of(loc, lines)))
+
+    header = _header(data, add)
+    base = _base_chip(data.get("base"), path, add)
+    hardware: tuple[HardwareAxis, ...] = ()
+    if base is not None and isinstance(data.get("hardware", {}), dict):
+        hardware, found = resolve_hardware(data.get("hardware") or {}, base)
+        for loc, message in found:
+            add(("hardware", *loc), message)
+    models, model_axes, found = resolve_models(data.get("models"), path.parent)
+    for loc, message in found:
+        add(("models", *loc), message)
+    schedule, found = resolve_schedule(data.get("schedule"))
+    for loc, message in found:
+        add(("schedule", *loc), message)
+    if header is not None:
+        _check_header(header, add)
+    if problems or header is None or base is None:
+        raise InputError(str(path), problems)
+    _check_first_point(base, hardware, path, lines)
+    size = math.prod(len(a.values) for a in hardware if a.tied_to is None) * len(models) * math.prod(
+        len(v) for v in schedule.values()
+    )
+    reference = tuple(header.reference[o] for o in header.objectives) if header.reference else None
+    return SweepSpec(
+        source=str(path),
+        base=str(Path(path.parent, header.base).resolve()),
+        base_hash=spec_hash(base),
+        model_root=str(path.parent.resolve()),
+        hardware=hardware,
+        models=models,
+        model_axes=model_axes,
+        schedulers=schedule["scheduler"],
+        precisions=schedule["precision"],
+        batches=schedule["batch"],
+        objectives=tuple(header.objectives),
+        constraints=tuple(header.constraints),
+        strategy=header.strategy,
+        population=header.population,
+        budget=min(header.budget or size, size),
+        seed=header.seed,
+        reference=reference,
+    )
+
+
+def _header(data: dict[str, Any], add) -> _SweepFile | None:
+    try:
+        return _SweepFile.model_validate(data)
+    except ValidationError as error:
+        for err in error.errors():
+            loc = tuple(err["loc"])
+            if err["type"] == "extra_forbidden":
+                add(loc, f"unknown key; allowed: {', '.join(_SweepFile.model_fields)}")
+            elif err["type"] == "missing":
+                add(loc, "missing required key")
+            elif loc[:1] != ("schedule",):  # the schedule section reports its own shape
+                got = "" if err["type"] == "value_error" else f" (got {err.get('input')!r})"
+                add(loc, str(err["msg"]).removeprefix("Value error, ") + got)
+        return None
+
+
+def _check_header(header: _SweepFile, add) -> None:
+    if len(set(header.objectives)) != len(header.objectives):
+        add(("objectives",), "an objective is listed twice")
+    if header.strategy is not StrategyKind.GRID and header.budget is None:
+        add(("budget",), f"required for strategy {header.strategy.value}: the number of points to evaluate")
+    if header.reference is not None:
+        if set(header.reference) != set(header.objectives):
+            add(("reference",), "give one value for each objective: " + ", ".join(o.value for o in header.objectives))
+        for objective, value in header.reference.items():
+            if not math.isfinite(value):
+                add(("reference", objective.value), "must be a finite number")
+
+
+def _base_chip(written: Any, path: Path, add) -> Accelerator | None:
+    if not isinstance(written, str):
+        return None  # reported by the header check
+    try:
+        return load_accelerator(path.parent / written)
+    except InputError as error:
+        add(("base",), f"cannot use chip {written}: {error.render()}")
+        return None
+
+
+def _check_first_point(base: Accelerator, hardware: tuple[HardwareAxis, ...], path: Path, lines) -> None:
+    """Build the chip of the first point, so whole-chip checks run before any point does."""
+    overrides = {axis.path: override_value(axis.values[0], axis.dimension) for axis in hardware}
+    try:
+        with_overrides(base, overrides, source=str(path))
+    except InputError as error:
+        problems = []
+        for problem in error.problems:
+            loc: Loc = ("hardware", problem.location) if problem.location in overrides else ("hardware",)
+            message = problem.message if len(loc) == 2 else f"the first point's chip is invalid: {problem.render()}"
+            problems.append(Problem(dotted(loc), message, line_of(loc, lines)))
+        raise InputError(str(path), problems) from None

@@ -1,0 +1,103 @@
+"""Rows of the results table (the DESIGN.md contract) and their Arrow schema.
+
+Every row carries: `point_id`, `trial` (the order in which the strategy first proposed the
+point), one column per parameter (hardware axis paths, `model`, model axes, `scheduler`,
+`precision`, `batch`), every metric (NaN unless ok), `status`, `reason`, `constraints_ok`,
+`spec_hash` (of the point's chip), `seed` and `tool_version`. The schema is fixed by the
+design space, so Parquet parts written at different times always read back as one table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from explorer.evaluator import Outcome, Status
+from explorer.objectives import METRIC_COLUMNS
+from explorer.space import MODEL_COLUMN, DesignSpace, Point
+from explorer.spec import SweepSpec
+
+Row = dict[str, Any]
+
+_HEAD = (("point_id", pa.string()), ("trial", pa.int64()))
+_TAIL = (
+    ("status", pa.string()),
+    ("reason", pa.string()),
+    ("constraints_ok", pa.bool_()),
+    ("spec_hash", pa.string()),
+    ("seed", pa.int64()),
+    ("tool_version", pa.string()),
+)
+
+
+def make_row(point: Point, outcome: Outcome, trial: int, spec: SweepSpec, tool_version: str) -> Row:
+    """The results row of one evaluated point."""
+    ok = outcome.status is Status.OK
+    missing = [key for key in METRIC_COLUMNS if key not in outcome.metrics] if ok else []
+    if missing:
+        outcome = Outcome(Status.ERROR, f"KeyError: evaluator returned no {', '.join(missing)}", {}, outcome.spec_hash)
+        ok = False
+    metrics = {key: outcome.metrics[key] if ok else None for key in METRIC_COLUMNS}
+    satisfied = ok and all(bool(c.satisfied(outcome.metrics)) for c in spec.constraints)
+    return {
+        "point_id": point.point_id,
+        "trial": trial,
+        **dict(point.params),
+        **metrics,
+        "status": outcome.status.value,
+        "reason": outcome.reason,
+        "constraints_ok": satisfied,
+        "spec_hash": outcome.spec_hash,
+        "seed": spec.seed,
+        "tool_version": tool_version,
+    }
+
+
+def _param_type(values: Iterable[Any]) -> pa.DataType:
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return pa.int64()
+    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return pa.float64()
+    if all(isinstance(v, bool) for v in present) and present:
+        return pa.bool_()
+    return pa.string()
+
+
+def result_schema(space: DesignSpace) -> pa.Schema:
+    """The Arrow schema of a sweep's results (parameters typed by their axis values)."""
+    spec = space.spec
+    params: list[tuple[str, pa.DataType]] = [(axis.path, _param_type(axis.values)) for axis in spec.hardware]
+    params.append((MODEL_COLUMN, pa.string()))
+    for column in spec.model_axes:
+        params.append((column, _param_type(dict(v.axes).get(column) for v in spec.models)))
+    params += [("scheduler", pa.string()), ("precision", pa.string()), ("batch", _param_type(spec.batches))]
+    metrics = [(key, pa.int64() if kind is int else pa.float64()) for key, kind in METRIC_COLUMNS.items()]
+    return pa.schema([*_HEAD, *params, *metrics, *_TAIL])
+
+
+def _cell(value: Any, kind: pa.DataType) -> Any:
+    if kind == pa.string() and value is not None and not isinstance(value, str):
+        return json.dumps(value)
+    if kind == pa.float64() and value is not None:
+        return float(value)
+    return value
+
+
+def to_arrow(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Rows as an Arrow table of the given schema (non-string values of string columns as JSON)."""
+    rows = list(rows)
+    columns = {
+        field.name: pa.array([_cell(row.get(field.name), field.type) for row in rows], type=field.type)
+        for field in schema
+    }
+    return pa.table(columns, schema=schema)
+
+
+def to_frame(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pd.DataFrame:
+    """Rows as a DataFrame, typed exactly as `pandas.read_parquet` reads them back."""
+    return to_arrow(rows, schema).to_pandas()
