@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from explorer.accuracy import ACCURACY_COLUMN, accuracy_top1
 from explorer.evaluator import Evaluator, Outcome, Status
 from explorer.space import Point
 
@@ -90,4 +91,5 @@ def fake_metrics(point: Point) -> dict[str, float]:
         "edp_js": energy * latency,
         "throughput_ops_s": 2 * macs / latency,
         "tops_per_w": 2 * macs / energy / 1e12,
+        ACCURACY_COLUMN: accuracy_top1(point.model),
     }

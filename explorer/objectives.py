@@ -31,6 +31,7 @@ METRIC_COLUMNS: dict[str, type] = {
     "edp_js": float,
     "throughput_ops_s": float,
     "tops_per_w": float,
+    "accuracy_top1": float,
 }
 """The metrics every evaluated point reports, and their types (the results-table columns)."""
 
@@ -52,11 +53,12 @@ class Objective(Enum):
     POWER = "power"
     THROUGHPUT_PER_WATT = "throughput_per_watt"
     THROUGHPUT_PER_MM2 = "throughput_per_mm2"
+    ACCURACY = "accuracy"
 
     @property
     def direction(self) -> Direction:
-        """MAXIMIZE for the two efficiency objectives, MINIMIZE for the costs."""
-        if self in (Objective.THROUGHPUT_PER_WATT, Objective.THROUGHPUT_PER_MM2):
+        """MAXIMIZE for accuracy and the two efficiency objectives, MINIMIZE for the costs."""
+        if self in (Objective.THROUGHPUT_PER_WATT, Objective.THROUGHPUT_PER_MM2, Objective.ACCURACY):
             return Direction.MAXIMIZE
         return Direction.MINIMIZE
 
@@ -81,6 +83,7 @@ _UNITS = {
     Objective.POWER: "W",
     Objective.THROUGHPUT_PER_WATT: "TOPS/W",
     Objective.THROUGHPUT_PER_MM2: "TOPS/mm²",
+    Objective.ACCURACY: "% top-1",
 }
 
 _ACCESSORS: dict[Objective, Callable] = {
@@ -91,6 +94,7 @@ _ACCESSORS: dict[Objective, Callable] = {
     Objective.POWER: lambda m: m["power_w"],
     Objective.THROUGHPUT_PER_WATT: lambda m: m["tops_per_w"],
     Objective.THROUGHPUT_PER_MM2: lambda m: m["throughput_ops_s"] / m["area_mm2"] / 1e12,
+    Objective.ACCURACY: lambda m: m["accuracy_top1"],
 }
 
 

@@ -20,6 +20,7 @@ from compiler.models import load_model, looks_like_file
 from compiler.pipeline import CompileOptions
 from compiler.scheduling import InfeasibleSchedule, SchedulerKind
 from compiler.workload import Workload
+from explorer.accuracy import ACCURACY_COLUMN, accuracy_top1
 from explorer.evaluator import Evaluator, Outcome, Status
 from explorer.space import Point
 from explorer.spec import SweepSpec
@@ -65,4 +66,5 @@ class SimulatorEvaluator(Evaluator):
             simulation = simulate_workloads(accel, workloads, source, options)
         except InfeasibleSchedule as error:
             return Outcome(Status.INFEASIBLE, str(error), spec_hash=chip)
-        return Outcome(Status.OK, metrics=simulation.summary(), spec_hash=chip)
+        metrics = {**simulation.summary(), ACCURACY_COLUMN: accuracy_top1(point.model)}
+        return Outcome(Status.OK, metrics=metrics, spec_hash=chip)

@@ -34,6 +34,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from accel_spec import load_accelerator, spec_hash, with_overrides
 from accel_spec.schema import Accelerator
+from explorer.accuracy import accuracy_top1
 from explorer.objectives import Constraint, Objective
 from explorer.spec import HardwareAxis, StrategyKind, SweepSpec
 from explorer.spec_hardware import override_value, resolve_hardware
@@ -91,6 +92,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     if problems or header is None or base is None:
         raise InputError(str(path), problems)
     _check_first_point(base, hardware, path, lines)
+    _check_accuracy_known(header.objectives, models, path, lines)
     size = math.prod(len(a.values) for a in hardware if a.tied_to is None) * len(models) * math.prod(
         len(v) for v in schedule.values()
     )
@@ -153,6 +155,20 @@ def _base_chip(written: Any, path: Path, add) -> Accelerator | None:
     except InputError as error:
         add(("base",), f"cannot use chip {written}: {error.render()}")
         return None
+
+
+def _check_accuracy_known(objectives, models, path: Path, lines) -> None:
+    """Optimising accuracy needs a published figure for every variant: refuse before any point runs."""
+    if Objective.ACCURACY not in objectives:
+        return
+    unknown = [variant.spec for variant in models if math.isnan(accuracy_top1(variant.spec))]
+    if unknown:
+        message = (
+            "objective accuracy needs a published top-1 accuracy for every model variant; there is "
+            f"no published top-1 accuracy for: {', '.join(unknown)} (known: MobileNetV2 width x resolution of its checkpoint "
+            "table, ResNet-18..152 at 224)"
+        )
+        raise InputError(str(path), Problem("objectives", message, line_of(("objectives",), lines)))
 
 
 def _check_first_point(base: Accelerator, hardware: tuple[HardwareAxis, ...], path: Path, lines) -> None:

@@ -108,8 +108,12 @@ BASE = 'hardware:\n  matrix.rows: [2, 4]\nmodels: ["gemm:m=8,k=8,n=8"]\nobjectiv
         (BASE.replace("gemm:m=8,k=8,n=8", "nosuchnet"), "models[0]", "unknown model 'nosuchnet'"),
         (BASE + "strategy: annealing\n", "strategy", "annealing"),
         (BASE + "constraints: ['area_mm2 <=']\n", "constraints[0]", "expected `metric <= number`"),
+        (BASE.replace("[latency]", "[latency, accuracy]"), "objectives", "no published top-1 accuracy"),
     ],
-    ids=["unknown-path", "empty-axis", "wrong-unit", "unknown-objective", "unknown-model", "unknown-strategy", "bad-constraint"],
+    ids=[
+        "unknown-path", "empty-axis", "wrong-unit", "unknown-objective", "unknown-model", "unknown-strategy",
+        "bad-constraint", "accuracy-unknown",
+    ],
 )
 def test_bad_sweep_files_exit_2_naming_the_field(tmp_path: Path, body: str, field: str, message: str) -> None:
     result = tessera("sweep", str(write(tmp_path, body)), "--out", str(tmp_path / "out"))
