@@ -63,10 +63,13 @@ def test_trace_has_one_track_per_engine_and_layer_slices(mobilenet_run: tuple[di
     assert layer_names <= {e["name"] for e in slices}
 
 
-def test_infeasible_chip_model_pair_exits_2_naming_layer_and_buffer() -> None:
-    chip = EXAMPLES / "tiny.yaml"
-    result = tessera("simulate", "--accel", str(chip), "--model", "llama:layers=1,hidden=512,heads=8,kv_heads=2,seq=16")
-    assert_bad_input(result, str(chip), "layer ", "buffer")
+def test_infeasible_chip_model_pair_exits_2_naming_layer_and_buffer(tmp_path: Path) -> None:
+    """16-byte input buffer: valid for the 4x4 array, too small for a 7x7 convolution window."""
+    text = (EXAMPLES / "tiny.yaml").read_text()
+    chip = tmp_path / "tiny16.yaml"
+    chip.write_text(text.replace("capacity: 1 KiB", "capacity: 16 B"))
+    result = tessera("simulate", "--accel", str(chip), "--model", "conv2d:h=16,w=16,c=8,k=8,r=7,s=7")
+    assert_bad_input(result, str(chip), "layer conv", "buffer 'inputs'", "49 B")
 
 
 @pytest.mark.parametrize(
