@@ -37,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", metavar="FILE", help="write the result as JSON")
     parser.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace of every instruction")
+    parser.add_argument("--report", metavar="DIR", help="write figures (roofline, breakdowns, timeline) and report.html to DIR")
     parser.add_argument("--verify", action="store_true", help="check the program with compiler.verify")
     parser.set_defaults(run=run)
 
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             input_shapes=dict(args.input_shape),
             precision=args.precision,
             scheduler=SchedulerKind[args.scheduler.upper()],
-            trace=args.trace is not None,
+            trace=args.trace is not None or args.report is not None,
             verify=args.verify,
         )
     except InfeasibleSchedule as infeasible:
@@ -68,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
         write_json(args.json, simulation.to_json())
     if args.trace:
         write_chrome_trace(args.trace, simulation.result, simulation.compiled.program, accel)
+    if args.report:
+        from reports.simulation_report import simulation_report
+
+        simulation_report(simulation, args.report)
     console.print(_layer_table(simulation))
     console.print(_summary_table(simulation))
     return 0

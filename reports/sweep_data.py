@@ -1,0 +1,204 @@
+"""Read a sweep folder (what `tessera sweep --out DIR` wrote) into one typed object for the figures.
+
+The folder holds `results.parquet`, `pareto.csv` and `manifest.json` (see `explorer.store`);
+the manifest carries the resolved sweep spec, from which the objectives, the constraints and
+the swept parameters are recovered with their types and units. An optional
+`surrogate.parquet` holds a learned cost model's predictions (`SURROGATE_NAME`).
+
+Reports only read: nothing here writes to the sweep folder.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from accel_spec.units import Dimension, format_quantity
+from explorer.manifest import MANIFEST_NAME, Manifest
+from explorer.objectives import Constraint, Objective
+from explorer.space import MODEL_COLUMN, DesignSpace
+from explorer.spec import SweepSpec
+from explorer.store import PARETO_NAME, RESULTS_NAME
+from tessera.errors import InputError, Problem
+
+SURROGATE_NAME = "surrogate.parquet"
+"""Predicted-vs-simulated records of a learned cost model, one row per (point, objective).
+
+Columns: ``objective`` (an `Objective` value such as ``latency``), ``predicted`` and
+``simulated`` (the objective in its natural unit, `Objective.unit`), and ``split`` (``train``
+or ``test``). Reports draw the cost-model parity figure only when this file exists.
+"""
+
+SURROGATE_COLUMNS = ("objective", "predicted", "simulated", "split")
+
+DIRECT_METRIC: dict[Objective, str] = {
+    Objective.LATENCY: "latency_s",
+    Objective.ENERGY: "energy_j",
+    Objective.AREA: "area_mm2",
+    Objective.EDP: "edp_js",
+    Objective.POWER: "power_w",
+    Objective.THROUGHPUT_PER_WATT: "tops_per_w",
+}
+"""The metrics column each objective equals (in the same unit), so a constraint written on
+the metric (``area_mm2 <= 6``) is drawn on the objective's axis. Throughput per mm² is a
+ratio of two columns and has none."""
+
+
+_DIMENSION_UNITS = {
+    Dimension.BYTES: "bytes",
+    Dimension.FREQUENCY: "Hz",
+    Dimension.BANDWIDTH: "bytes/s",
+    Dimension.DURATION: "s",
+    Dimension.ENERGY: "J",
+    Dimension.AREA: "m²",
+    Dimension.POWER: "W",
+    Dimension.LENGTH: "m",
+}
+"""Units in which swept values are stored (SI, as in the sweep spec); ticks show them scaled."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A swept column of the results table: its name, unit and whether its values are (whole) numbers."""
+
+    name: str
+    dimension: Dimension | None
+    numeric: bool
+    integer: bool = False
+
+    @property
+    def axis_label(self) -> str:
+        """``name [unit]``: the dimension's unit, else count (whole numbers), ratio or variant."""
+        if self.dimension is not None:
+            unit = _DIMENSION_UNITS.get(self.dimension, self.dimension.value)
+        elif not self.numeric:
+            unit = "variant"
+        else:
+            unit = "count" if self.integer else "ratio"
+        return f"{self.name} [{unit}]"
+
+    def format(self, value: object) -> str:
+        """A value as a person reads it: ``256 KiB`` for bytes, ``0.5`` for a width."""
+        if isinstance(value, float) and math.isnan(value):
+            return "–"
+        if self.dimension is not None and isinstance(value, (int, float, np.number)):
+            return format_quantity(float(value), self.dimension)
+        if isinstance(value, (float, np.floating)):
+            return f"{value:.4g}"
+        return str(value)
+
+
+@dataclass(frozen=True)
+class SweepData:
+    """Everything a sweep report shows.
+
+    Attributes:
+        folder: the sweep folder.
+        table: every row of results.parquet, in trial order.
+        front: the rows of pareto.csv (objective columns included), in file order.
+        manifest: manifest.json; `spec` the sweep spec it records.
+        parameters: swept columns that take more than one value, in results-table order.
+        surrogate: surrogate.parquet when present, else None.
+    """
+
+    folder: Path
+    table: pd.DataFrame
+    front: pd.DataFrame
+    manifest: Manifest
+    spec: SweepSpec
+    parameters: tuple[Parameter, ...]
+    surrogate: pd.DataFrame | None
+
+    @property
+    def objectives(self) -> tuple[Objective, ...]:
+        return self.spec.objectives
+
+    @property
+    def constraints(self) -> tuple[Constraint, ...]:
+        return self.spec.constraints
+
+    def ok(self) -> pd.DataFrame:
+        """Rows that were evaluated and whose every objective is finite: the plottable ones."""
+        ok = self.table[self.table["status"] == "ok"]
+        finite = np.ones(len(ok), dtype=bool)
+        for objective in self.objectives:
+            finite &= np.isfinite(objective.values(ok))
+        return ok[finite]
+
+    def parameter(self, name: str) -> Parameter:
+        """The parameter called `name`, or InputError listing the allowed names."""
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        allowed = ", ".join(p.name for p in self.parameters) or "(none: nothing varies)"
+        raise InputError("--color-by", Problem("", f"{name!r} is not a swept parameter of {self.folder}; allowed: {allowed}"))
+
+    def constraints_on(self, objective: Objective) -> tuple[Constraint, ...]:
+        """Constraints whose bound is a value of `objective` (drawn as lines on its axis)."""
+        names = {objective.value, DIRECT_METRIC.get(objective)}
+        return tuple(c for c in self.constraints if c.metric in names)
+
+
+def load_sweep_folder(folder: str | Path) -> SweepData:
+    """Read a sweep folder; InputError naming the path when it is missing or holds no results."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise InputError(str(path), Problem("", "no such folder; expected the --out folder of `tessera sweep`"))
+    results = path / RESULTS_NAME
+    if not results.exists():
+        raise InputError(str(path), Problem("", f"holds no {RESULTS_NAME}; is it the --out folder of `tessera sweep`?"))
+    manifest = Manifest.read(path)
+    if manifest is None:
+        raise InputError(str(path / MANIFEST_NAME), Problem("", "missing or unreadable; the sweep folder is incomplete"))
+    try:
+        table = pd.read_parquet(results)
+    except (OSError, ValueError) as error:
+        raise InputError(str(results), Problem("", f"cannot be read: {error}")) from None
+    if table.empty:
+        raise InputError(str(results), Problem("", "holds no rows: the sweep evaluated no point yet"))
+    spec = SweepSpec.model_validate(manifest.spec)
+    table = table.sort_values("trial", kind="stable").reset_index(drop=True)
+    front_path = path / PARETO_NAME
+    if not front_path.exists():
+        raise InputError(str(front_path), Problem("", "missing: the sweep did not finish; rerun `tessera sweep` to complete it"))
+    front = pd.read_csv(front_path, dtype={"point_id": str})
+    return SweepData(
+        folder=path,
+        table=table,
+        front=front,
+        manifest=manifest,
+        spec=spec,
+        parameters=swept_parameters(spec, table),
+        surrogate=_read_surrogate(path / SURROGATE_NAME),
+    )
+
+
+def swept_parameters(spec: SweepSpec, table: pd.DataFrame) -> tuple[Parameter, ...]:
+    """Parameter columns that take more than one value (tied axes excluded: they repeat another)."""
+    dimensions = {axis.path: axis.dimension for axis in spec.hardware}
+    tied = {axis.path for axis in spec.hardware if axis.tied_to is not None}
+    parameters = []
+    for column in DesignSpace(spec).columns:
+        if column in tied or column not in table or table[column].nunique(dropna=True) < 2:
+            continue
+        numeric = column != MODEL_COLUMN and pd.api.types.is_numeric_dtype(table[column])
+        integer = numeric and pd.api.types.is_integer_dtype(table[column])
+        parameters.append(Parameter(column, dimensions.get(column), bool(numeric), bool(integer)))
+    return tuple(parameters)
+
+
+def _read_surrogate(path: Path) -> pd.DataFrame | None:
+    if not path.exists():
+        return None
+    surrogate = pd.read_parquet(path)
+    missing = [c for c in SURROGATE_COLUMNS if c not in surrogate]
+    if missing:
+        raise InputError(str(path), Problem("", f"missing column(s) {', '.join(missing)}; expected {', '.join(SURROGATE_COLUMNS)}"))
+    unknown = sorted(set(surrogate["objective"].astype(str)) - {o.value for o in Objective})
+    if unknown:
+        raise InputError(str(path), Problem("objective", f"unknown objective(s) {', '.join(unknown)}"))
+    return surrogate

@@ -1,0 +1,127 @@
+"""`tessera report` as a user runs it: error exits, a 2,400-row sweep, and the page in headless Chromium.
+
+The command is run in-process through `tessera.cli.main` with the report command added to
+the registered commands, so these tests do not depend on `tessera.commands.COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+
+from explorer import execute_sweep
+from explorer.fake_evaluator import FakeEvaluator
+from tessera import cli
+from tessera.commands import report as report_command
+
+TINY = Path(__file__).resolve().parents[2] / "examples" / "accelerators" / "tiny.yaml"
+SWEEP_2K = f"""\
+base: {TINY}
+hardware:
+  matrix.rows: {{range: [2, 20], step: 2}}
+  matrix.cols: =matrix.rows
+  buffers.inputs.capacity: {{log_range: [1 KiB, 64 KiB], points: 10}}
+  buffers.weights.capacity: [1 KiB, 2 KiB, 4 KiB, 8 KiB]
+models:
+  - gemm:m: [16, 64, 256]
+    gemm:k: [16, 32]
+    gemm:n: 16
+objectives: [latency, energy, area]
+constraints:
+  - area_mm2 <= 1.6
+strategy: grid
+seed: 7
+"""
+ROWS = 10 * 10 * 4 * 6
+
+
+@pytest.fixture(autouse=True)
+def with_report_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    if report_command not in cli.COMMANDS:
+        monkeypatch.setattr(cli, "COMMANDS", (*cli.COMMANDS, report_command))
+
+
+@pytest.fixture(scope="module")
+def sweep_2k(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sweep2k")
+    spec = folder / "sweep.yaml"
+    spec.write_text(SWEEP_2K)
+    execute_sweep(spec, folder / "out", executor="serial", evaluator=FakeEvaluator(infeasible_when={"matrix.rows": [20]}))
+    return folder / "out"
+
+
+def test_missing_folder_exits_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nowhere"
+    assert cli.main(["report", str(missing)]) == 2
+    assert str(missing) in capsys.readouterr().err
+
+
+def test_folder_without_results_exits_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("not a sweep")
+    assert cli.main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path) in err and "results.parquet" in err and "Traceback" not in err
+
+
+def test_bad_format_and_bad_color_by_exit_2(sweep_2k: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["report", str(sweep_2k), "--format", "png,tiff"])
+    assert exited.value.code == 2 and "'tiff'" in capsys.readouterr().err
+    assert cli.main(["report", str(sweep_2k), "--color-by", "colour"]) == 2
+    assert "matrix.rows" in capsys.readouterr().err
+
+
+def test_report_of_a_2400_row_sweep_in_every_format(sweep_2k: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    started = time.perf_counter()
+    assert cli.main(["report", str(sweep_2k), "--out", str(out), "--color-by", "buffers.inputs.capacity"]) == 0
+    elapsed = time.perf_counter() - started
+    assert elapsed < 30, f"{elapsed:.1f} s"
+    stems = ["pareto_matrix", "pareto_latency_energy", "pareto_latency_area", "pareto_energy_area", "sensitivity"]
+    for stem in stems:
+        for ext in ("pdf", "svg", "png"):
+            assert (out / f"{stem}.{ext}").stat().st_size > 1000
+    page = (out / "report.html").read_text()
+    assert all(f'id="{stem}"' in page for stem in stems)
+    infeasible = ROWS // 10  # matrix.rows = 20, one of ten values
+    assert f"{ROWS} (infeasible {infeasible}, ok {ROWS - infeasible})" in page
+
+
+def _screenshot(chromium: str, page: Path, png: Path, profile: Path) -> np.ndarray:
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+         f"--screenshot={png}", "--window-size=1280,2000", page.as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )
+    return mpimg.imread(png)
+
+
+def test_html_report_renders_its_figures_in_headless_chromium(sweep_2k: Path, tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not on PATH (apt-get install -y chromium); the screenshot test needs it")
+    out = tmp_path / "report"
+    assert cli.main(["report", str(sweep_2k), "--out", str(out), "--format", "png"]) == 0
+    page = out / "report.html"
+    without_figures = out / "no_figures.html"
+    without_figures.write_text(re.sub(r'src="data:image/png;base64,[^"]*"', 'src=""', page.read_text()))
+    shot = _screenshot(chromium, page, tmp_path / "report.png", tmp_path / "profile1")
+    blank = _screenshot(chromium, without_figures, tmp_path / "blank.png", tmp_path / "profile2")
+    assert shot.shape[:2] == (2000, 1280)
+    # The figures (PNG data URIs) were decoded and painted: below the blue links of the contents
+    # (the top 300 pixels), text and tables are black and grey, so colour comes from the figures.
+    colour, blank_colour = _coloured_fraction(shot[300:]), _coloured_fraction(blank[300:])
+    assert colour > 0.005 and colour > 10 * blank_colour, (colour, blank_colour)
+
+
+def _coloured_fraction(pixels: np.ndarray) -> float:
+    rgb = pixels[..., :3]
+    return float(((rgb.max(axis=2) - rgb.min(axis=2)) > 0.15).mean())
