@@ -12,8 +12,14 @@ Instruction semantics (fields not listed are zero):
   LOAD   operand, buffer, bytes, layer   move `bytes` from DRAM into `buffer` (a tile of
                                          `operand`); occupies the shared DRAM channel.
   GEMM   m, k, n, dataflow, accumulate,  multiply an m×k by a k×n tile on the systolic
-         layer                           array; accumulate=1 adds into partial sums
-                                         already in the accumulator buffer.
+         groups, layer                   array; accumulate=1 adds into partial sums
+                                         already in the accumulator buffer. groups=G > 1
+                                         packs G independent m×k·k×n products (groups of a
+                                         grouped convolution, heads of attention) block-
+                                         diagonally into one pass of the array, as one
+                                         m×(G·k)·(G·k)×(G·n) product whose off-diagonal
+                                         blocks are zero: G·m·k·n MACs. 0 (the value of an
+                                         unset field) means 1.
   VEC    op_class, elements, layer      `elements` lane operations of one op class on
                                          the vector unit.
   STORE  operand, buffer, bytes, layer   move `bytes` from `buffer` to DRAM; shares the
@@ -75,6 +81,7 @@ INSTRUCTION_DTYPE = np.dtype(
         ("m", np.int32),  # GEMM tile rows
         ("k", np.int32),  # GEMM tile reduction depth
         ("n", np.int32),  # GEMM tile columns
+        ("groups", np.int32),  # GEMM products packed in one pass (0 or 1: a plain GEMM)
         ("bytes", np.int64),  # LOAD/STORE transfer size
         ("elements", np.int64),  # VEC lane operations
     ]

@@ -5,16 +5,18 @@ every problem found.
 
 `verify_program` checks:
   * structure: CSR arrays well formed, every dependency points backwards;
-  * fields: known opcodes, GEMM m, k, n > 0 with a dataflow the chip supports, transfers
-    into the buffer that holds their operand, positive byte and element counts;
-  * conservation per layer: Σ GEMM m·k·n equals the workload's MACs exactly; DRAM reads
-    cover the compulsory traffic (each operand read at least once; a conv's input is the
-    window one tile covering the whole layer would read, see `scheduling.tiling`); the
-    output is written exactly once at operand precision unless partial sums were spilled;
+  * fields: known opcodes, GEMM m, k, n > 0 and groups ≥ 0 (0 means 1) with a dataflow
+    the chip supports, transfers into the buffer that holds their operand, positive byte
+    and element counts;
+  * conservation per layer: Σ GEMM G·m·k·n equals the workload's MACs exactly; DRAM reads
+    cover the compulsory traffic (each operand read at least once — a vector workload's
+    constants included; a conv's input is the window one tile covering the whole layer
+    would read, see `scheduling.tiling`); the output is written exactly once at operand
+    precision unless partial sums were spilled;
   * capacity at every point (static, below).
 
 Capacity. An allocation is a LOAD (live until its last direct dependant) or the opening of
-an output tile in the OUTPUT buffer — a GEMM with accumulate=0, a refill LOAD of OUTPUT
+an output tile in the OUTPUT buffer — a GEMM with accumulate=0 (G·m·n partial sums), a refill LOAD of OUTPUT
 read by a GEMM, or the first VEC of a vector chunk (a VEC reading a LOAD of INPUT) — live
 until its STORE of OUTPUT (openings and stores of a layer pair up in order). "A ended
 before B started" is decided from B's direct dependencies and engine order, transitively:
@@ -77,11 +79,14 @@ def verify_schedule(schedule: LayerSchedule, workload: Workload, accel: Accelera
             problems.append(f"layer {workload.name}: dataflow {schedule.dataflow.label} not supported by the chip")
         if sorted(schedule.order) != list(Dim):
             problems.append(f"layer {workload.name}: loop order {schedule.order} is not a permutation of M, K, N")
+        if not 1 <= schedule.groups_per_pass <= gemm.batch:
+            groups = schedule.groups_per_pass
+            problems.append(f"layer {workload.name}: {groups} groups per pass outside 1..{gemm.batch}")
         if problems:
             raise ProgramError(problems)
         tiles = np.array([schedule.tile(d) for d in Dim], dtype=np.int64)
         positions = np.array([schedule.order.index(d) for d in Dim], dtype=np.int64)
-        footprint = gemm_footprint(workload, chip, tiles, positions, schedule.double_buffer)
+        footprint = gemm_footprint(workload, chip, tiles, positions, schedule.double_buffer, schedule.groups_per_pass)
     else:
         if not isinstance(schedule, VectorSchedule):
             raise ProgramError([f"layer {workload.name}: vector workload with schedule {schedule!r}"])
@@ -145,6 +150,7 @@ def _fields(program: Program, chip: Chip) -> list[str]:
     _flag(problems, opcode >= len(Opcode), "unknown opcode")
     gemm = opcode == Opcode.GEMM
     _flag(problems, gemm & ((instr["m"] <= 0) | (instr["k"] <= 0) | (instr["n"] <= 0)), "GEMM with m, k or n <= 0")
+    _flag(problems, gemm & (instr["groups"] < 0), "GEMM with a negative number of groups")
     supported = np.isin(instr["dataflow"], [int(d) for d in chip.dataflows])
     _flag(problems, gemm & ~supported, "GEMM dataflow not supported by the chip")
     _flag(problems, gemm & (instr["accumulate"] > 1), "accumulate is not 0 or 1")
@@ -158,6 +164,11 @@ def _fields(program: Program, chip: Chip) -> list[str]:
     _flag(problems, vec & (instr["op_class"] >= len(OpClass)), "unknown vector op class")
     _flag(problems, vec & (instr["elements"] <= 0), "VEC with no elements")
     return problems
+
+
+def _groups(instr: np.ndarray) -> np.ndarray:
+    """Products packed in each GEMM (int64; an unset field, 0, means 1)."""
+    return np.maximum(instr["groups"].astype(np.int64), 1)
 
 
 def _roles(program: Program) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -189,7 +200,7 @@ def _conservation(program: Program, workloads: tuple[Workload, ...], chip: Chip)
         np.add.at(total, layer[mask], values[mask].astype(np.int64))
         return total
 
-    macs = per_layer(opcode == Opcode.GEMM, instr["m"].astype(np.int64) * instr["k"] * instr["n"])
+    macs = per_layer(opcode == Opcode.GEMM, _groups(instr) * instr["m"] * instr["k"] * instr["n"])
     load = opcode == Opcode.LOAD
     store = opcode == Opcode.STORE
     operand = instr["operand"]
@@ -207,9 +218,10 @@ def _conservation(program: Program, workloads: tuple[Workload, ...], chip: Chip)
         if w.gemm is not None:
             window = w.gemm.batch * int(input_tile_elements(w.gemm.m, w.gemm.k, w))
             compulsory_input = min(compulsory_input, window)
+        second = "weight" if w.gemm is not None else "constant"
         checks = [
             ("input", read_input[index], nbytes(compulsory_input, chip.operand_bits)),
-            ("weight", read_weight[index], nbytes(w.weight_elements, chip.operand_bits)),
+            (second, read_weight[index], nbytes(w.weight_elements, chip.operand_bits)),
             ("side input", read_side[index], nbytes(w.side_input_elements, chip.operand_bits)),
         ]
         for name, moved, needed in checks:
@@ -250,7 +262,7 @@ def _capacity(program: Program, chip: Chip) -> list[str]:
 
     psum_bytes = np.where(
         opcode[open_idx] == Opcode.GEMM,
-        nbytes(instr["m"][open_idx].astype(np.int64) * instr["n"][open_idx], chip.accumulator_bits),
+        nbytes(_groups(instr[open_idx]) * instr["m"][open_idx] * instr["n"][open_idx], chip.accumulator_bits),
         np.where(
             refill[open_idx],
             instr["bytes"][open_idx],

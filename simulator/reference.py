@@ -19,7 +19,8 @@ For instruction i in program order, on engine e:
 
     LOAD/STORE  occupancy = ceil_cycles(round_up(bytes, burst) / dram_bytes_per_cycle)
                 channel_free = free[e] = start + occupancy; end = start + occupancy + latency
-    GEMM        end = free[e] = start + gemm_cycles(m, k, n, dataflow, R, C)
+    GEMM        end = free[e] = start + gemm_cycles(m, k, n, dataflow, R, C, G)
+                with G = max(groups, 1) products packed in the pass (see timing_model)
     VEC         end = free[e] = start + ceil_cycles(elements / (lanes · rate[op_class]))
 
 (formulas in `simulator.timing_model`). The channel is granted in program order, so a STORE
@@ -41,7 +42,7 @@ cycles are max(0, end_l − max_{j<l} end_j), so the layers' cycles sum to the r
 (the latest end) whether or not the program puts barriers between layers.
 
 Events:
-  MACs       m·k·n per GEMM.
+  MACs       G·m·k·n per GEMM (the useful products only, never the packing's zero blocks).
   DRAM       LOAD adds `bytes` to the read bytes of its operand, STORE to the write bytes of
              its operand; the burst-rounded bytes go to the channel read / write counters.
   SRAM       LOAD writes bytes·8 bits into its buffer; STORE reads bytes·8 bits from its
@@ -147,12 +148,13 @@ def simulate_reference(program: Program, machine: Machine) -> Counts:
                 sram_bits[layer, instr["buffer"], SRAM_READ] += nbytes * 8
         elif opcode == Opcode.GEMM:
             m, k, n = int(instr["m"]), int(instr["k"]), int(instr["n"])
+            groups = max(int(instr["groups"]), 1)
             dataflow = int(instr["dataflow"])
-            busy = int(gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols))
+            busy = int(gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols, groups))
             finish = begin + busy
-            counters[layer, COL_MACS] += m * k * n
+            counters[layer, COL_MACS] += groups * m * k * n
             accesses = gemm_sram_accesses(
-                m, k, n, dataflow, int(instr["accumulate"]), machine.rows, machine.cols
+                m, k, n, dataflow, int(instr["accumulate"]), machine.rows, machine.cols, groups
             )
             input_reads, weight_reads, output_reads, output_writes = (int(a) for a in accesses)
             buffer_of = machine.operand_buffer

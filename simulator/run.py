@@ -99,6 +99,7 @@ def validate(program: Program, machine: Machine) -> None:
     _check(problems, gemm & (instr["accumulate"] > 1), "has accumulate other than 0 or 1")
     negative_shape = (instr["m"] < 0) | (instr["k"] < 0) | (instr["n"] < 0)
     _check(problems, gemm & negative_shape, "has a negative GEMM dimension")
+    _check(problems, gemm & (instr["groups"] < 0), "packs a negative number of groups")
     vec = opcode == Opcode.VEC
     _check(problems, vec & (instr["op_class"] >= len(OpClass)), "has an unknown vector op class")
     _check(problems, vec & (instr["elements"] < 0), "has a negative element count")
@@ -134,6 +135,7 @@ def execute(program: Program, machine: Machine) -> Counts:
         column("m", np.int64),
         column("k", np.int64),
         column("n", np.int64),
+        column("groups", np.int64),
         column("bytes", np.int64),
         column("elements", np.int64),
         np.ascontiguousarray(program.dep_ptr, dtype=np.int64),

@@ -18,6 +18,21 @@ streaming the remaining dimension T through the array:
 
 (OS: skew in R - 1 and C - 1 plus the drain of results; WS/IS additionally pre-load the
 stationary operand, R cycles.) Folds run back to back; a partial fold costs a full fold.
+
+Packed groups. A GEMM with `groups` = G > 1 computes G independent m×k·k×n products (the
+groups of a grouped or depthwise convolution, the heads of attention) in one pass, the way
+compilers fill an array that one small product would leave mostly idle: the G weight blocks
+sit on the diagonal of a (G·k)×(G·n) matrix, the G inputs side by side in an m×(G·k) matrix,
+and the outputs come out side by side in m×(G·n). The array cannot skip the zero blocks — a
+row of a systolic array broadcasts the same operand stream to every column — so the pass
+takes exactly the time of the dense packed product:
+
+    cycles(m, k, n, G) = cycles(m, G·k, G·n)           (table above on the packed dims)
+
+while only the diagonal blocks are useful work: MACs = G·m·k·n. With WS, for instance, the
+G blocks occupy G·k rows and G·n columns, so G = min(R // k, C // n) groups share one fold
+(a 3×3 depthwise layer, k = 9, n = 1, on a 64×64 array: 7 groups per pass instead of 1).
+Off-diagonal PEs multiply by zero weights; they are charged time, not MAC energy.
 """
 
 from __future__ import annotations
@@ -27,14 +42,16 @@ import numpy as np
 from accel_spec.types import Dataflow
 
 
-def gemm_cycles(m, k, n, dataflow, rows: int, cols: int):
+def gemm_cycles(m, k, n, dataflow, rows: int, cols: int, groups=1):
     """Cycles of an m×k·k×n GEMM tile on a rows×cols array (scalars or numpy arrays).
 
-    `dataflow` holds `Dataflow` values (ints). Returns an int64 array (or numpy int).
+    `dataflow` holds `Dataflow` values (ints); `groups` products packed in one pass are
+    timed on the packed dims (module docstring). Returns an int64 array (or numpy int).
     """
+    packed = np.asarray(groups, dtype=np.int64)
     m = np.asarray(m, dtype=np.int64)
-    k = np.asarray(k, dtype=np.int64)
-    n = np.asarray(n, dtype=np.int64)
+    k = np.asarray(k, dtype=np.int64) * packed
+    n = np.asarray(n, dtype=np.int64) * packed
     dataflow = np.asarray(dataflow)
     os_cycles = _ceil_div(m, rows) * _ceil_div(n, cols) * (k + rows + cols - 2)
     ws_cycles = _ceil_div(k, rows) * _ceil_div(n, cols) * (m + 2 * rows + cols - 2)
@@ -108,17 +125,23 @@ def vector_cycles(elements, lane_ops_per_cycle):
 # first reads the previous partial sums back, and so does the first when `accumulate` adds
 # into sums left by an earlier GEMM (reads = m·n·(P − 1 + accumulate)). OS reduces the whole
 # k inside the processing elements, hence a single pass.
+#
+# G packed groups: the counts of the packed m×(G·k)·(G·k)×(G·n) product, except that only
+# the G diagonal weight blocks are read — the zero blocks are generated at the array's edge,
+# never stored — so weight reads are the packed count divided by G (it holds G² blocks).
+# Input and output counts need no correction: those packed matrices are dense.
 
 
-def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int):
+def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int, groups=1):
     """Element accesses of GEMM tiles: (input reads, weight reads, output reads, output writes).
 
     Scalars or numpy arrays; each result is int64. Multiply input/weight counts by the input
     precision and output counts by the accumulator precision to get bits.
     """
+    packed = np.asarray(groups, dtype=np.int64)
     m = np.asarray(m, dtype=np.int64)
-    k = np.asarray(k, dtype=np.int64)
-    n = np.asarray(n, dtype=np.int64)
+    k = np.asarray(k, dtype=np.int64) * packed
+    n = np.asarray(n, dtype=np.int64) * packed
     accumulate = np.asarray(accumulate, dtype=np.int64)
     dataflow = np.asarray(dataflow)
     is_os = dataflow == Dataflow.OUTPUT_STATIONARY
@@ -126,7 +149,7 @@ def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int):
     input_reads = np.where(is_os | is_ws, m * k * _ceil_div(n, cols), m * k)
     weight_reads = np.where(
         is_os, k * n * _ceil_div(m, rows), np.where(is_ws, k * n, k * n * _ceil_div(m, cols))
-    )
+    ) // packed
     passes = np.where(is_os, 1, _ceil_div(k, rows))
     output_reads = m * n * (passes - 1 + accumulate)
     output_writes = m * n * passes

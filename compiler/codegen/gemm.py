@@ -1,10 +1,12 @@
 """Code for one GEMM workload: its tile loop nest as a `SlotTable`.
 
-Iterations t enumerate (batch, outer, middle, inner) tiles in the schedule's loop order.
-Each iteration may issue, in this slot order:
+Iterations t enumerate (pass, outer, middle, inner) tiles in the schedule's loop order,
+where a pass packs G = `groups_per_pass` products of the batch (fewer in the last pass),
+so every tile, transfer and GEMM of a pass covers its G products at once (the GEMM's
+`groups` field). Each iteration may issue, in this slot order:
 
-  LOAD_INPUT   the input tile, when (b, m, k) differs from the previous iteration's
-  LOAD_WEIGHT  the weight tile, when (b, k, n) differs
+  LOAD_INPUT   the input tile, when (pass, m, k) differs from the previous iteration's
+  LOAD_WEIGHT  the weight tile, when (pass, k, n) differs
   LOAD_PSUM    refill of spilled partial sums (spill mode, every k-tile after the first)
   LOAD_SIDE    the fused side input (residual) of the output tile, with its last k-tile
   GEMM         always; accumulate=1 after the first k-tile
@@ -41,6 +43,7 @@ from compiler.scheduling.tiling import (
     input_tile_elements,
     psum_group_tiles,
     side_tile_elements,
+    pass_groups,
     tile_count,
     tile_sizes,
 )
@@ -70,15 +73,18 @@ def gemm_table(workload: Workload, schedule: Schedule, chip: Chip, layer: int) -
     tiles = np.array([schedule.tile(d) for d in Dim], dtype=np.int64)
     counts = np.array([int(tile_count(e, t)) for e, t in zip(extents, tiles)], dtype=np.int64)
     positions = np.array([schedule.order.index(d) for d in Dim], dtype=np.int64)
-    spill = bool(gemm_footprint(workload, chip, tiles, positions, schedule.double_buffer).spill)
+    groups = schedule.groups_per_pass
+    spill = bool(gemm_footprint(workload, chip, tiles, positions, schedule.double_buffer, groups).spill)
     slots_per_buffer = 2 if schedule.double_buffer else 1
     shift = 1 if schedule.double_buffer else 0
 
     loop_counts = [counts[d] for d in schedule.order]
-    coords = np.indices((gemm.batch, *loop_counts)).reshape(4, -1)
-    batch = coords[0]
+    passes, last_groups = (int(v) for v in pass_groups(gemm.batch, groups))
+    coords = np.indices((passes, *loop_counts)).reshape(4, -1)
+    pass_index = coords[0]
+    packed = np.where(pass_index == passes - 1, last_groups, groups)
     tile = [coords[1 + schedule.order.index(d)] for d in Dim]
-    iterations = batch.size
+    iterations = pass_index.size
     sizes = [tile_sizes(e, int(t))[i] for e, t, i in zip(extents, tiles, tile)]
     kfirst = tile[Dim.K] == 0
     klast = tile[Dim.K] == counts[Dim.K] - 1
@@ -95,11 +101,9 @@ def gemm_table(workload: Workload, schedule: Schedule, chip: Chip, layer: int) -
     def fill(slot: int, mask, compute: bool, **fields) -> None:
         r = (rows + shift if compute else rows)[mask]
         table.present[r, slot] = True
-        record = table.instructions[r, slot]
-        record["layer"] = layer
+        table.instructions["layer"][r, slot] = layer
         for name, value in fields.items():
-            record[name] = value[mask] if np.ndim(value) else value
-        table.instructions[r, slot] = record
+            table.instructions[name][r, slot] = value[mask] if np.ndim(value) else value
 
     def set_deps(slot: int, compute: bool, column_index: int, dep_pos) -> None:
         r = rows + shift if compute else rows
@@ -108,7 +112,7 @@ def gemm_table(workload: Workload, schedule: Schedule, chip: Chip, layer: int) -
     # ---- operand loads: reuse while the tile does not change; write-after-read slots
     def changed(*dims: Dim) -> np.ndarray:
         new = np.ones(iterations, dtype=bool)
-        key = [batch] + [tile[d] for d in dims]
+        key = [pass_index] + [tile[d] for d in dims]
         new[1:] = np.any([k[1:] != k[:-1] for k in key], axis=0)
         return new
 
@@ -132,16 +136,16 @@ def gemm_table(workload: Workload, schedule: Schedule, chip: Chip, layer: int) -
     gemm_pos = comp_pos(rows, Slot.GEMM)
     new_input = changed(Dim.M, Dim.K)
     new_weight = changed(Dim.K, Dim.N)
-    in_elems = input_tile_elements(sizes[Dim.M], sizes[Dim.K], workload)
+    in_elems = packed * input_tile_elements(sizes[Dim.M], sizes[Dim.K], workload)
     fill(Slot.LOAD_INPUT, new_input, False, opcode=Opcode.LOAD, operand=Operand.INPUT,
          buffer=chip.buffer(Operand.INPUT), bytes=nbytes(in_elems, chip.operand_bits))
     set_deps(Slot.LOAD_INPUT, False, 0, release_war(new_input, gemm_pos))
     fill(Slot.LOAD_WEIGHT, new_weight, False, opcode=Opcode.LOAD, operand=Operand.WEIGHT,
-         buffer=chip.buffer(Operand.WEIGHT), bytes=nbytes(sizes[Dim.K] * sizes[Dim.N], chip.operand_bits))
+         buffer=chip.buffer(Operand.WEIGHT), bytes=nbytes(packed * sizes[Dim.K] * sizes[Dim.N], chip.operand_bits))
     set_deps(Slot.LOAD_WEIGHT, False, 0, release_war(new_weight, gemm_pos))
 
     # ---- partial sums: where each output tile lives and what frees its slot
-    out_elems = sizes[Dim.M] * sizes[Dim.N]
+    out_elems = packed * sizes[Dim.M] * sizes[Dim.N]
     psum_bytes = nbytes(out_elems, chip.accumulator_bits)
     store_pos = np.where(klast, comp_pos(rows, Slot.STORE), comp_pos(rows, Slot.SPILL))
     earlier = rows - slots_per_buffer
@@ -166,7 +170,7 @@ def gemm_table(workload: Workload, schedule: Schedule, chip: Chip, layer: int) -
 
     # ---- the GEMM itself
     fill(Slot.GEMM, np.ones(iterations, dtype=bool), True, opcode=Opcode.GEMM,
-         m=sizes[Dim.M], k=sizes[Dim.K], n=sizes[Dim.N], dataflow=int(schedule.dataflow),
+         m=sizes[Dim.M], k=sizes[Dim.K], n=sizes[Dim.N], groups=packed, dataflow=int(schedule.dataflow),
          accumulate=(~kfirst).astype(np.uint8))
     set_deps(Slot.GEMM, True, 0, load_pos(current(new_input), Slot.LOAD_INPUT))
     set_deps(Slot.GEMM, True, 1, load_pos(current(new_weight), Slot.LOAD_WEIGHT))
@@ -180,7 +184,7 @@ def gemm_table(workload: Workload, schedule: Schedule, chip: Chip, layer: int) -
     side_pos = np.where(has_side, load_pos(rows, Slot.LOAD_SIDE), NO_DEP)
     fill(Slot.LOAD_SIDE, has_side, False, opcode=Opcode.LOAD, operand=Operand.OUTPUT,
          buffer=chip.buffer(Operand.OUTPUT),
-         bytes=nbytes(side_tile_elements(sizes[Dim.M], sizes[Dim.N], workload), chip.operand_bits))
+         bytes=nbytes(packed * side_tile_elements(sizes[Dim.M], sizes[Dim.N], workload), chip.operand_bits))
     set_deps(Slot.LOAD_SIDE, False, 0, release_war(has_side, epilogue_end, reused=False))
     for op_class in OpClass:
         slot = Slot.VEC + op_class

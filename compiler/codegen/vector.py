@@ -1,11 +1,14 @@
 """Code for one vector workload: `chunks` slices streamed through the vector unit.
 
 Each chunk c issues, in this slot order: LOAD_INPUT (INPUT buffer), LOAD_SIDE (the fused
-side input, into the OUTPUT buffer), one VEC per op class with work, STORE (the output
-chunk at operand precision). The first VEC reads the loaded chunk into the OUTPUT buffer
-and the others work there in place, so:
+side input, into the OUTPUT buffer), LOAD_CONST (its share of streamed constants, into the
+WEIGHT buffer; resident constants are one LOAD_CONST of chunk 0 that every chunk reads, see
+`scheduling.footprint`), one VEC per op class with work, STORE (the output chunk at
+operand precision). The first VEC reads the loaded chunk into the OUTPUT buffer and the
+others work there in place, so:
 
-  first VEC ← its loads, and the store that freed its output slot `slots` chunks earlier;
+  first VEC ← its loads (and the resident constants), and the store that freed its output
+  slot `slots` chunks earlier;
   STORE ← the last VEC; each LOAD ← the first VEC of the chunk `slots` chunks earlier.
 
 Double buffered, chunk c's loads share a row with chunk c−1's compute (as in `gemm`).
@@ -23,6 +26,7 @@ from compiler.codegen.layout import NO_DEP, SlotTable
 from compiler.isa import Opcode
 from compiler.scheduling.chip import Chip, nbytes
 from compiler.scheduling.estimate import vector_lane_ops
+from compiler.scheduling.footprint import streams_constants
 from compiler.scheduling.schedule import VectorSchedule
 from compiler.workload import Workload
 
@@ -30,11 +34,12 @@ from compiler.workload import Workload
 class Slot(IntEnum):
     LOAD_INPUT = 0
     LOAD_SIDE = 1
-    VEC = 2  # VEC + OpClass
-    STORE = 2 + len(OpClass)
+    LOAD_CONST = 2
+    VEC = 3  # VEC + OpClass
+    STORE = 3 + len(OpClass)
 
 
-DEP_WIDTH = 3
+DEP_WIDTH = 4
 
 
 def even_split(total: int, parts: int) -> np.ndarray:
@@ -65,11 +70,9 @@ def vector_table(workload: Workload, schedule: VectorSchedule, chip: Chip, layer
     def fill(rows: np.ndarray, slot, mask: np.ndarray, **fields) -> None:
         r = rows[mask]
         table.present[r, slot] = True
-        record = table.instructions[r, slot]
-        record["layer"] = layer
+        table.instructions["layer"][r, slot] = layer
         for name, value in fields.items():
-            record[name] = value[mask] if np.ndim(value) else value
-        table.instructions[r, slot] = record
+            table.instructions[name][r, slot] = value[mask] if np.ndim(value) else value
 
     everywhere = np.ones(chunks, dtype=bool)
     slot_reader = np.where(earlier_ok, first_pos[np.maximum(earlier, 0)], NO_DEP)
@@ -83,6 +86,13 @@ def vector_table(workload: Workload, schedule: VectorSchedule, chip: Chip, layer
              buffer=chip.buffer(Operand.OUTPUT),
              bytes=nbytes(even_split(workload.side_input_elements, chunks), chip.operand_bits))
         table.deps[load_rows, Slot.LOAD_SIDE, 0] = slot_reader
+    constants = workload.weight_elements > 0
+    streamed = streams_constants(workload)
+    if constants:
+        share = even_split(workload.weight_elements, chunks) if streamed else workload.weight_elements
+        fill(load_rows, Slot.LOAD_CONST, everywhere if streamed else load_rows == 0, opcode=Opcode.LOAD,
+             operand=Operand.WEIGHT, buffer=chip.buffer(Operand.WEIGHT), bytes=nbytes(share, chip.operand_bits))
+        table.deps[load_rows, Slot.LOAD_CONST, 0] = slot_reader if streamed else NO_DEP
 
     for op_class in OpClass:
         slot = Slot.VEC + op_class
@@ -91,7 +101,9 @@ def vector_table(workload: Workload, schedule: VectorSchedule, chip: Chip, layer
     store_pos = table.position(comp_rows, Slot.STORE)
     table.deps[comp_rows, first_vec, 0] = table.position(load_rows, Slot.LOAD_INPUT)
     table.deps[comp_rows, first_vec, 1] = table.position(load_rows, Slot.LOAD_SIDE) if side else NO_DEP
-    table.deps[comp_rows, first_vec, 2] = np.where(earlier_ok, store_pos[np.maximum(earlier, 0)], NO_DEP)
+    const_rows = load_rows if streamed else np.zeros(chunks, dtype=np.int64)
+    table.deps[comp_rows, first_vec, 2] = table.position(const_rows, Slot.LOAD_CONST) if constants else NO_DEP
+    table.deps[comp_rows, first_vec, 3] = np.where(earlier_ok, store_pos[np.maximum(earlier, 0)], NO_DEP)
     fill(comp_rows, Slot.STORE, everywhere, opcode=Opcode.STORE, operand=Operand.OUTPUT,
          buffer=chip.buffer(Operand.OUTPUT),
          bytes=nbytes(even_split(workload.output_elements, chunks), chip.operand_bits))

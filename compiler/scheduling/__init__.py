@@ -1,4 +1,5 @@
-"""Scheduling: per workload, the dataflow, tiles, loop order and buffering (see strategies)."""
+"""Scheduling: per workload, the dataflow, tiles, loop order, buffering and packing of groups,
+chosen by estimate, bandwidth-independent shortlist and measurement (see strategies)."""
 
 from compiler.scheduling.schedule import (
     LOOP_ORDERS,

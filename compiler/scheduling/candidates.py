@@ -3,9 +3,10 @@
 Tile sizes along a dimension of extent E come from three families: multiples of the array
 dimension that the dataflow spreads that GEMM dimension over (A·2^i), powers of two, and E
 itself (so a layer that fits entirely is one tile). The exhaustive space crosses every
-size of M, K and N with the six loop orders, every supported dataflow and double buffering
-on and off; the heuristic space keeps a few large sizes per dimension, spread geometrically,
-and double buffering, which is where good schedules live when they fit.
+size of M, K and N with the six loop orders, every supported dataflow, double buffering on
+and off and every packing of `group_options`; the heuristic space keeps a few large sizes
+per dimension, spread geometrically, double buffering, and packing none or as many
+products as fill the array, which is where good schedules live when they fit.
 """
 
 from __future__ import annotations
@@ -40,12 +41,14 @@ class GemmCandidates:
         tiles: (3, n) tile extents indexed by `Dim`.
         order: (n,) indices into `LOOP_ORDERS`.
         double_buffer: (n,) bools.
+        groups: (n,) products of the batch packed per pass.
     """
 
     dataflow: np.ndarray
     tiles: np.ndarray
     order: np.ndarray
     double_buffer: np.ndarray
+    groups: np.ndarray
 
     def __len__(self) -> int:
         return len(self.order)
@@ -60,6 +63,18 @@ class GemmCandidates:
             tile_n=tn,
             order=LOOP_ORDERS[int(self.order[index])],
             double_buffer=bool(self.double_buffer[index]),
+            groups_per_pass=int(self.groups[index]),
+        )
+
+    @classmethod
+    def of(cls, schedule: Schedule) -> "GemmCandidates":
+        """One schedule as a single candidate."""
+        return cls(
+            dataflow=np.array([int(schedule.dataflow)]),
+            tiles=np.array([[schedule.tile(dim)] for dim in Dim], dtype=np.int64),
+            order=np.array([LOOP_ORDERS.index(schedule.order)]),
+            double_buffer=np.array([schedule.double_buffer]),
+            groups=np.array([schedule.groups_per_pass], dtype=np.int64),
         )
 
 
@@ -75,6 +90,25 @@ def tile_options(extent: int, array_dim: int | None, kind: SchedulerKind) -> np.
     return ordered
 
 
+def group_options(gemm: GemmShape, chip: Chip, dataflow: Dataflow, kind: SchedulerKind) -> np.ndarray:
+    """Products per pass worth packing, ascending.
+
+    Packing multiplies K and N by G (`simulator.timing_model`); where the dataflow spreads
+    them over the array, G = min over those axes of (array extent // per-product extent)
+    products fill it (WS: min(R // K, C // N); OS: C // N; IS: R // K). More would only add
+    folds. The heuristic tries 1 and that fill; the exhaustive space every power of two
+    below it too. Never more than the batch.
+    """
+    extents = (gemm.m, gemm.k, gemm.n)
+    spatial = SPATIAL_DIMS[dataflow]
+    fill = min(getattr(chip, spatial[dim]) // extents[dim] for dim in (Dim.K, Dim.N) if dim in spatial)
+    fill = int(np.clip(fill, 1, gemm.batch))
+    options = {1, fill}
+    if kind is SchedulerKind.EXHAUSTIVE:
+        options |= {int(p) for p in 2 ** np.arange(fill.bit_length()) if p < fill}
+    return np.array(sorted(options), dtype=np.int64)
+
+
 def gemm_candidates(gemm: GemmShape, chip: Chip, kind: SchedulerKind) -> GemmCandidates:
     """Every candidate of the search space `kind` for one GEMM shape."""
     buffering = np.array([True] if kind is SchedulerKind.HEURISTIC else [True, False])
@@ -87,22 +121,21 @@ def gemm_candidates(gemm: GemmShape, chip: Chip, kind: SchedulerKind) -> GemmCan
             tile_options(extents[dim], getattr(chip, spatial[dim]) if dim in spatial else None, kind)
             for dim in Dim
         ]
-        grid = np.meshgrid(*options, orders, buffering, indexing="ij")
+        groups = group_options(gemm, chip, dataflow, kind)
+        grid = np.meshgrid(*options, orders, buffering, groups, indexing="ij")
         flat = [g.ravel() for g in grid]
-        parts.append((np.full(flat[0].shape, int(dataflow)), np.stack(flat[:3]), flat[3], flat[4]))
+        parts.append((np.full(flat[0].shape, int(dataflow)), np.stack(flat[:3]), *flat[3:]))
     return GemmCandidates(
         dataflow=np.concatenate([p[0] for p in parts]),
         tiles=np.concatenate([p[1] for p in parts], axis=1),
         order=np.concatenate([p[2] for p in parts]),
         double_buffer=np.concatenate([p[3] for p in parts]).astype(bool),
+        groups=np.concatenate([p[4] for p in parts]),
     )
 
 
 def smallest_candidate(chip: Chip) -> GemmCandidates:
-    """The least demanding schedule: 1-element tiles, K innermost, single buffered."""
-    return GemmCandidates(
-        dataflow=np.array([int(chip.dataflows[0])]),
-        tiles=np.ones((3, 1), dtype=np.int64),
-        order=np.array([LOOP_ORDERS.index((Dim.M, Dim.N, Dim.K))]),
-        double_buffer=np.array([False]),
+    """The least demanding schedule: 1-element tiles, K innermost, single buffered, unpacked."""
+    return GemmCandidates.of(
+        Schedule(chip.dataflows[0], 1, 1, 1, (Dim.M, Dim.N, Dim.K), double_buffer=False)
     )

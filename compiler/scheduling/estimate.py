@@ -1,46 +1,103 @@
 """Closed-form cycle estimate of schedules, vectorised over all candidates at once.
 
-It charges exactly the simulator's per-instruction costs (`simulator.timing_model`) and
-sums them in closed form: compute is Σ gemm_cycles over every tile (edge tiles at their
-real size), DRAM occupancy is Σ over every transfer the loop order causes (reloads,
-partial-sum spills and refills, the side input and the final store). Only how the engines
-overlap is approximated (`pipeline_cycles`).
+It charges the simulator's per-instruction costs (`simulator.timing_model`) in closed form:
+compute is Σ gemm_cycles over every tile of every pass (edge tiles at their real size,
+packed groups on the packed dims), DRAM traffic is Σ over every transfer the loop order
+causes (reloads, partial-sum spills and refills, the side input and the final store) in
+burst-rounded bytes. Both are exact — the busy cycles of the matrix engine (the vector
+unit for a vector workload) and the bytes over the channel of the program codegen emits —
+so `CostTerms.lower_bound` is a true lower bound of the simulated cycles. Two things are
+approximated: how the engines overlap (`CostTerms.cycles`), and channel time, charged on
+the summed bytes (the simulator rounds each transfer up to whole cycles).
+
+The estimate is split into terms that do not depend on the DRAM bandwidth (`CostTerms`) and
+their combination at a bandwidth, so the search can ask what every candidate would cost at
+any bandwidth (`compiler.scheduling.shortlist`) without recomputing the terms.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from accel_spec.types import OpClass
 from compiler.scheduling.candidates import GemmCandidates
 from compiler.scheduling.chip import Chip, nbytes
-from compiler.scheduling.footprint import gemm_footprint, vector_chunk_elements
+from compiler.scheduling.footprint import gemm_footprint, streams_constants
 from compiler.scheduling.schedule import LOOP_ORDERS, Dim
 from compiler.scheduling.tiling import (
     edge_tile,
     input_tile_elements,
     loop_positions,
+    pass_groups,
     reloads,
     side_tile_elements,
     tile_count,
 )
 from compiler.workload import Workload
-from simulator.timing_model import gemm_cycles, transfer_cycles, vector_cycles
+from simulator.timing_model import burst_bytes, gemm_cycles, vector_cycles
 
 
-def pipeline_cycles(compute, dram, iterations, prologue, epilogue, latency: int, double_buffer):
-    """How compute and DRAM traffic overlap.
+@dataclass(frozen=True)
+class CostTerms:
+    """The bandwidth-independent parts of the estimate, one entry per candidate.
 
-    Double buffered: the busier resource sets the pace, max(compute, dram), unless DRAM
-    latency does: the load of tile t+2 waits for the compute of tile t, so two iterations
-    take at least one compute plus one transfer with its latency. The first loads and the
-    last store are not overlapped (prologue, epilogue). Single buffered: everything in
-    series, one latency per iteration.
+    Attributes:
+        compute: busy cycles of the busier compute engine (matrix or vector).
+        floor: exact busy cycles of the engine doing the layer's main work (matrix for
+            a GEMM, vector for a vector workload): no bandwidth makes the layer faster.
+        channel_bytes: burst-rounded bytes of every transfer (exact).
+        exposed_bytes: burst-rounded bytes that nothing overlaps: the first tile's loads
+            (prologue) and the last tile's store (epilogue).
+        tail: vector work after the last GEMM (the last tile's share of the epilogue).
+        iterations: tiles or chunks the pipeline steps through.
+        double_buffer: loads overlap compute.
+        latency: DRAM latency in cycles (the chip's; a scalar).
     """
-    latency_bound = (compute + dram + iterations * latency) / 2
-    overlapped = np.maximum(np.maximum(compute, dram), latency_bound) + prologue + epilogue
-    serial = compute + dram + (iterations + 1) * latency
-    return np.where(double_buffer, overlapped, serial)
+
+    compute: np.ndarray
+    floor: np.ndarray
+    channel_bytes: np.ndarray
+    exposed_bytes: np.ndarray
+    tail: np.ndarray
+    iterations: np.ndarray
+    double_buffer: np.ndarray
+    latency: int
+
+    def cycles(self, bytes_per_cycle) -> np.ndarray:
+        """Estimated cycles when the channel carries `bytes_per_cycle`.
+
+        A scalar gives one estimate per candidate; an (L, 1) column gives (L, candidates).
+        Double buffered: the busier resource sets the pace, max(compute, DRAM), unless DRAM
+        latency does: the load of tile t+2 waits for the compute of tile t, so two
+        iterations take at least one compute plus one transfer with its latency. The first
+        loads and the last store are not overlapped. Single buffered: everything in series,
+        one latency per iteration.
+        """
+        dram = self.channel_bytes / bytes_per_cycle
+        exposed = self.exposed_bytes / bytes_per_cycle + 2 * self.latency + self.tail
+        latency_bound = (self.compute + dram + self.iterations * self.latency) / 2
+        overlapped = np.maximum(np.maximum(self.compute, dram), latency_bound) + exposed
+        serial = self.compute + dram + (self.iterations + 1) * self.latency
+        return np.where(self.double_buffer, overlapped, serial)
+
+    def lower_bound(self, bytes_per_cycle) -> np.ndarray:
+        """Cycles the simulation cannot beat: the main engine's busy cycles, or the channel
+        time of the bytes (each transfer occupies the channel alone, rounded up)."""
+        return np.maximum(self.floor, self.channel_bytes / bytes_per_cycle)
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """Totals of one pass over the tile loops (arrays over candidates)."""
+
+    matrix: np.ndarray
+    vector: np.ndarray
+    channel_bytes: np.ndarray
+    iterations: np.ndarray
+    prologue_bytes: np.ndarray
+    epilogue_bytes: np.ndarray
 
 
 def _classes(extent, tile):
@@ -49,76 +106,125 @@ def _classes(extent, tile):
     return (tile, edge_tile(extent, tile)), (count - 1, np.ones_like(count))
 
 
-def gemm_estimate(workload: Workload, chip: Chip, cands: GemmCandidates) -> np.ndarray:
-    """Estimated cycles of every candidate (float64 array)."""
+def gemm_terms(workload: Workload, chip: Chip, cands: GemmCandidates) -> CostTerms:
+    """Estimate terms of every GEMM candidate: full passes of G products, then the rest."""
     gemm = workload.gemm
     assert gemm is not None
+    positions = loop_positions(cands.order, LOOP_ORDERS)
+    spill = gemm_footprint(workload, chip, cands.tiles, positions, cands.double_buffer, cands.groups).spill
+    passes, last_groups = pass_groups(gemm.batch, cands.groups)
+    full = _pass_terms(workload, chip, cands, positions, spill, cands.groups)
+    last = full
+    if not np.array_equal(last_groups, cands.groups):
+        last = _pass_terms(workload, chip, cands, positions, spill, last_groups)
+
+    def total(field: str) -> np.ndarray:
+        return (passes - 1) * getattr(full, field) + getattr(last, field)
+
+    matrix, vector, iterations = total("matrix"), total("vector"), total("iterations")
+    return CostTerms(
+        compute=np.maximum(matrix, vector),
+        floor=matrix,
+        channel_bytes=total("channel_bytes"),
+        exposed_bytes=full.prologue_bytes + last.epilogue_bytes,
+        tail=vector // np.maximum(iterations, 1),
+        iterations=iterations,
+        double_buffer=cands.double_buffer,
+        latency=chip.latency,
+    )
+
+
+def _pass_terms(workload: Workload, chip: Chip, cands: GemmCandidates, positions, spill, groups) -> _Pass:
+    """One pass with `groups` products packed into every tile."""
+    gemm = workload.gemm
     extents = (gemm.m, gemm.k, gemm.n)
     tiles = cands.tiles
     counts = np.stack([tile_count(e, t) for e, t in zip(extents, tiles)])
-    positions = loop_positions(cands.order, LOOP_ORDERS)
     (sm, sk, sn), (nm, nk, nn) = zip(*(_classes(e, t) for e, t in zip(extents, tiles)))
-    footprint = gemm_footprint(workload, chip, tiles, positions, cands.double_buffer)
-    batch = gemm.batch
 
-    def occupancy(elements, bits):
-        return transfer_cycles(nbytes(elements, bits), chip.burst, chip.dram_bytes_per_cycle)
+    def channel(elements, bits=chip.operand_bits):
+        return burst_bytes(nbytes(groups * elements, bits), chip.burst)
 
-    compute = np.zeros(len(cands), dtype=np.int64)
+    matrix = 0
     for a in (0, 1):
         for b in (0, 1):
             for c in (0, 1):
-                cycles = gemm_cycles(sm[a], sk[b], sn[c], cands.dataflow, chip.rows, chip.cols)
-                compute += nm[a] * nk[b] * nn[c] * cycles
-    input_occ = weight_occ = output_occ = vector = 0
-    total_out = batch * gemm.m * gemm.n
+                cycles = gemm_cycles(sm[a], sk[b], sn[c], cands.dataflow, chip.rows, chip.cols, groups)
+                matrix = matrix + nm[a] * nk[b] * nn[c] * cycles
+    input_bytes = weight_bytes = output_bytes = vector = 0
+    total_out = gemm.batch * gemm.m * gemm.n
     for a in (0, 1):
         for b in (0, 1):
-            input_occ = input_occ + nm[a] * nk[b] * occupancy(input_tile_elements(sm[a], sk[b], workload), chip.operand_bits)
-            weight_occ = weight_occ + nk[a] * nn[b] * occupancy(sk[a] * sn[b], chip.operand_bits)
+            input_bytes = input_bytes + nm[a] * nk[b] * channel(input_tile_elements(sm[a], sk[b], workload))
+            weight_bytes = weight_bytes + nk[a] * nn[b] * channel(sk[a] * sn[b])
             tiles_ab = nm[a] * nn[b]
             out_elements = sm[a] * sn[b]
-            output_occ = output_occ + tiles_ab * (
-                occupancy(out_elements, chip.operand_bits)
-                + occupancy(side_tile_elements(sm[a], sn[b], workload), chip.operand_bits) * (workload.side_input_elements > 0)
-                + np.where(footprint.spill, 2 * (counts[Dim.K] - 1), 0) * occupancy(out_elements, chip.accumulator_bits)
+            output_bytes = output_bytes + tiles_ab * (
+                channel(out_elements)
+                + channel(side_tile_elements(sm[a], sn[b], workload))
+                + np.where(spill, 2 * (counts[Dim.K] - 1), 0) * channel(out_elements, chip.accumulator_bits)
             )
             for op_class, ops in workload.vector_ops.items():
-                per_tile = -(-ops * out_elements // total_out)
+                per_tile = -(-ops * groups * out_elements // total_out)
                 vector = vector + tiles_ab * vector_cycles(per_tile, chip.vector_ops_per_cycle[op_class])
-    dram = batch * (
-        reloads(positions, counts, (Dim.M, Dim.K)) * input_occ
-        + reloads(positions, counts, (Dim.K, Dim.N)) * weight_occ
-        + output_occ
+    channel_bytes = (
+        reloads(positions, counts, (Dim.M, Dim.K)) * input_bytes
+        + reloads(positions, counts, (Dim.K, Dim.N)) * weight_bytes
+        + output_bytes
     )
-    vector = batch * vector
-    iterations = batch * counts.prod(axis=0)
-    prologue = (
-        occupancy(input_tile_elements(sm[0], sk[0], workload), chip.operand_bits)
-        + occupancy(sk[0] * sn[0], chip.operand_bits)
-        + chip.latency
+    return _Pass(
+        matrix=matrix,
+        vector=vector + np.zeros_like(matrix),
+        channel_bytes=channel_bytes,
+        iterations=counts.prod(axis=0),
+        prologue_bytes=channel(input_tile_elements(sm[0], sk[0], workload)) + channel(sk[0] * sn[0]),
+        epilogue_bytes=channel(sm[1] * sn[1]),
     )
-    epilogue = occupancy(sm[1] * sn[1], chip.operand_bits) + chip.latency + vector // np.maximum(iterations, 1)
-    return pipeline_cycles(
-        np.maximum(compute, vector), dram, iterations, prologue, epilogue, chip.latency, cands.double_buffer
+
+
+def vector_terms(workload: Workload, chip: Chip, chunks: np.ndarray, double_buffer: np.ndarray) -> CostTerms:
+    """Estimate terms of a vector workload split into `chunks` (arrays of candidates)."""
+    chunks = np.asarray(chunks, dtype=np.int64)
+
+    def channel(elements):
+        return burst_bytes(nbytes(elements, chip.operand_bits), chip.burst)
+
+    streamed = streams_constants(workload)
+    resident = 0 if streamed else channel(workload.weight_elements)
+    per_chunk = [workload.input_elements, workload.side_input_elements, workload.output_elements]
+    per_chunk += [workload.weight_elements] if streamed else []
+    compute = 0
+    for op_class, ops in vector_lane_ops(workload).items():
+        rate = chip.vector_ops_per_cycle[op_class]
+        compute = compute + _split_sum(ops, chunks, lambda part: vector_cycles(part, rate))
+    largest = [channel(tile_count(total, chunks)) for total in per_chunk]
+    return CostTerms(
+        compute=compute,
+        floor=compute,
+        channel_bytes=sum(_split_sum(total, chunks, channel) for total in per_chunk) + resident,
+        exposed_bytes=resident + sum(largest),
+        tail=np.zeros_like(chunks),
+        iterations=chunks,
+        double_buffer=double_buffer,
+        latency=chip.latency,
     )
+
+
+def _split_sum(total: int, parts: np.ndarray, cost) -> np.ndarray:
+    """Σ cost(part) over `total` split evenly into `parts` (as `codegen.vector.even_split`:
+    total % parts parts of q + 1 and the rest of q = total // parts)."""
+    q, r = np.divmod(total, parts)
+    return r * cost(q + 1) + (parts - r) * cost(q)
+
+
+def gemm_estimate(workload: Workload, chip: Chip, cands: GemmCandidates) -> np.ndarray:
+    """Estimated cycles of every GEMM candidate at the chip's bandwidth (float64 array)."""
+    return gemm_terms(workload, chip, cands).cycles(chip.dram_bytes_per_cycle)
 
 
 def vector_estimate(workload: Workload, chip: Chip, chunks: np.ndarray, double_buffer: np.ndarray) -> np.ndarray:
     """Estimated cycles of a vector workload split into `chunks` (arrays of candidates)."""
-    inputs, side, outputs = vector_chunk_elements(workload, chunks)
-
-    def occupancy(elements):
-        return transfer_cycles(nbytes(elements, chip.operand_bits), chip.burst, chip.dram_bytes_per_cycle)
-
-    load = occupancy(inputs) + occupancy(side) * (workload.side_input_elements > 0)
-    store = occupancy(outputs)
-    compute = 0
-    for op_class, ops in vector_lane_ops(workload).items():
-        compute = compute + chunks * vector_cycles(-(-ops // chunks), chip.vector_ops_per_cycle[op_class])
-    return pipeline_cycles(
-        compute, chunks * (load + store), chunks, load + chip.latency, store + chip.latency, chip.latency, double_buffer
-    )
+    return vector_terms(workload, chip, chunks, double_buffer).cycles(chip.dram_bytes_per_cycle)
 
 
 def vector_lane_ops(workload: Workload) -> dict[OpClass, int]:

@@ -1,7 +1,8 @@
 """What a scheduler decides for one workload, and the errors it can raise.
 
-A GEMM workload gets a `Schedule`: dataflow, tile sizes, the order of the three tile loops
-and whether tiles are double buffered. A vector workload gets a `VectorSchedule`: how many
+A GEMM workload gets a `Schedule`: dataflow, tile sizes, the order of the three tile loops,
+whether tiles are double buffered and how many of its batch's independent products (groups,
+heads) share one pass of the array. A vector workload gets a `VectorSchedule`: how many
 chunks its elements are streamed in. Both are plain frozen values; `describe()` is the
 one-line form printed in reports and written to JSON.
 """
@@ -44,9 +45,14 @@ class Schedule:
     Attributes:
         dataflow: the systolic array's dataflow for every GEMM of the layer.
         tile_m, tile_k, tile_n: tile extents (edge tiles are smaller, never padded).
-        order: tile loops, outermost first; batch (groups, heads) is always outside them.
+        order: tile loops, outermost first; the loop over passes of the batch (groups,
+            heads) is always outside them.
         double_buffer: input, weight, side-input and partial-sum tiles get two slots each,
             so the next tile loads while the current one computes.
+        groups_per_pass: G products of the batch packed block-diagonally into every GEMM
+            (`simulator.timing_model`): the batch runs in ceil(batch / G) passes, the last
+            one with the remaining products. Tiles are per product; a packed tile moves G
+            of them.
     """
 
     dataflow: Dataflow
@@ -55,14 +61,16 @@ class Schedule:
     tile_n: int
     order: LoopOrder
     double_buffer: bool
+    groups_per_pass: int = 1
 
     def describe(self) -> str:
-        """``WS m128 k256 n64 order=NMK db``."""
+        """``WS m128 k256 n64 order=NMK db``, with `` g7`` before `` db`` when packing groups."""
         order = "".join(dim.name for dim in self.order)
+        packing = f" g{self.groups_per_pass}" if self.groups_per_pass > 1 else ""
         buffering = " db" if self.double_buffer else ""
         return (
             f"{self.dataflow.short} m{self.tile_m} k{self.tile_k} n{self.tile_n} "
-            f"order={order}{buffering}"
+            f"order={order}{packing}{buffering}"
         )
 
     def tile(self, dim: Dim) -> int:

@@ -1,12 +1,25 @@
 """Search strategies behind one entry point, `schedule_workloads`.
 
-Both strategies score a whole candidate space at once with the vectorised estimate and
-take the best candidate that fits the buffers:
+Every search has the same three steps, autotvm style:
 
-  EXHAUSTIVE  every tile size of `candidates.tile_options`, every loop order, dataflow
-              and buffering mode;
-  HEURISTIC   a few large tile sizes per dimension, double buffered (falls back to
-              the exhaustive space when none of them fits).
+  1. enumerate the candidate space of `kind` and keep the candidates that fit the buffers
+     (bandwidth-independent);
+  2. shortlist finalists with the vectorised estimate at a fixed ladder of bandwidths
+     (`shortlist`: bandwidth-independent too);
+  3. when there is more than one finalist, simulate the layer under each (`measure`) and
+     keep the fastest, skipping finalists whose exact lower bound cannot beat the best so
+     far (branch and bound: the result is the minimum over all finalists).
+
+Because steps 1–2 never look at the chip's DRAM bandwidth and the simulator is monotone in
+it, more bandwidth never makes the chosen schedule of a layer slower, nor the network.
+
+Spaces:
+  EXHAUSTIVE  every tile size of `candidates.tile_options`, every loop order, dataflow,
+              buffering mode and packing of groups; its finalists include the heuristic's,
+              so it is never slower than HEURISTIC;
+  HEURISTIC   a few large tile sizes per dimension, double buffered, packing none or as
+              many groups as fill the array (falls back to the exhaustive space when none
+              of them fits).
 
 Identical layer shapes (ResNet repeats most of its blocks) are scheduled once per call.
 """
@@ -19,18 +32,20 @@ from accel_spec.schema import Accelerator
 from accel_spec.types import Precision
 from compiler.scheduling.candidates import GemmCandidates, gemm_candidates, smallest_candidate
 from compiler.scheduling.chip import Chip
-from compiler.scheduling.estimate import gemm_estimate, vector_estimate, vector_lane_ops
+from compiler.scheduling.estimate import gemm_terms, vector_lane_ops, vector_terms
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, vector_footprint
+from compiler.scheduling.measure import fastest
 from compiler.scheduling.schedule import (
     LOOP_ORDERS,
     InfeasibleSchedule,
     LayerSchedule,
-    Schedule,
     SchedulerKind,
     VectorSchedule,
 )
+from compiler.scheduling.shortlist import shortlist
 from compiler.scheduling.tiling import loop_positions
 from compiler.workload import Workload, WorkloadKind
+from simulator.machine import Machine, machine_of
 
 
 def schedule_workloads(
@@ -41,20 +56,65 @@ def schedule_workloads(
 ) -> tuple[LayerSchedule, ...]:
     """One schedule per workload, in order. Raises `InfeasibleSchedule` if a layer cannot fit."""
     chip = Chip.of(accel, precision)
+    machine = machine_of(accel, precision)
     chosen: dict[tuple, LayerSchedule] = {}
     schedules = []
     for workload in workloads:
         key = _shape_key(workload)
         if key not in chosen:
-            chosen[key] = schedule_workload(workload, chip, kind)
+            chosen[key] = schedule_workload(workload, chip, machine, kind)
         schedules.append(chosen[key])
     return tuple(schedules)
 
 
-def schedule_workload(workload: Workload, chip: Chip, kind: SchedulerKind) -> LayerSchedule:
-    """The best schedule of one workload in the search space of `kind`."""
+def schedule_workload(workload: Workload, chip: Chip, machine: Machine, kind: SchedulerKind) -> LayerSchedule:
+    """The fastest finalist of one workload in the search space of `kind` (module doc)."""
+    schedules, estimates, bounds = finalists(workload, chip, kind)
+    if len(schedules) == 1:
+        return schedules[0]
+    order = np.argsort(estimates, kind="stable")
+    return fastest(workload, schedules, bounds, order, chip, machine)
+
+
+def finalists(
+    workload: Workload, chip: Chip, kind: SchedulerKind
+) -> tuple[tuple[LayerSchedule, ...], np.ndarray, np.ndarray]:
+    """(schedules, estimated cycles, lower bounds) of the finalists the search measures.
+
+    Which schedules are finalists never depends on the chip's DRAM bandwidth (`shortlist`);
+    their estimates and bounds, used only to order and prune the measurements, do.
+    """
+    schedule_of, terms, fits = _space(workload, chip, kind)
+    chosen = shortlist(terms, fits, kind)
+    schedules = [schedule_of(int(i)) for i in chosen]
+    estimates = terms.cycles(chip.dram_bytes_per_cycle)[chosen]
+    bounds = terms.lower_bound(chip.dram_bytes_per_cycle)[chosen]
+    if kind is SchedulerKind.EXHAUSTIVE:
+        heuristic = finalists(workload, chip, SchedulerKind.HEURISTIC)
+        schedules += heuristic[0]
+        estimates = np.concatenate([estimates, heuristic[1]])
+        bounds = np.concatenate([bounds, heuristic[2]])
+    first: dict[LayerSchedule, int] = {}
+    for index, schedule in enumerate(schedules):
+        first.setdefault(schedule, index)
+    keep = list(first.values())
+    return tuple(first), estimates[keep], bounds[keep]
+
+
+def estimate_cycles(workload: Workload, schedule: LayerSchedule, accel: Accelerator, precision: Precision) -> float:
+    """The scheduler's cycle estimate of one workload under one schedule."""
+    chip = Chip.of(accel, precision)
+    if isinstance(schedule, VectorSchedule):
+        terms = vector_terms(workload, chip, np.array([schedule.chunks]), np.array([schedule.double_buffer]))
+    else:
+        terms = gemm_terms(workload, chip, GemmCandidates.of(schedule))
+    return float(terms.cycles(chip.dram_bytes_per_cycle)[0])
+
+
+def _space(workload: Workload, chip: Chip, kind: SchedulerKind):
+    """(schedule of index, estimate terms, fits) of the candidate space of `kind`."""
     if workload.kind is WorkloadKind.VECTOR:
-        return _schedule_vector(workload, chip)
+        return _vector_space(workload, chip)
     cands = gemm_candidates(workload.gemm, chip, kind)
     fits = _fits(workload, chip, cands)
     if not fits.any() and kind is SchedulerKind.HEURISTIC:
@@ -66,34 +126,16 @@ def schedule_workload(workload: Workload, chip: Chip, kind: SchedulerKind) -> La
             workload, chip, smallest.tiles, loop_positions(smallest.order, LOOP_ORDERS), smallest.double_buffer
         )
         raise InfeasibleSchedule(workload.name, overflow_reason(footprint, chip, "smallest tile"))
-    cycles = np.where(fits, gemm_estimate(workload, chip, cands), np.inf)
-    return cands.schedule(int(np.argmin(cycles)))
-
-
-def estimate_cycles(workload: Workload, schedule: LayerSchedule, accel: Accelerator, precision: Precision) -> float:
-    """The scheduler's cycle estimate of one workload under one schedule."""
-    chip = Chip.of(accel, precision)
-    if isinstance(schedule, VectorSchedule):
-        return float(vector_estimate(workload, chip, np.array([schedule.chunks]), np.array([schedule.double_buffer]))[0])
-    return float(gemm_estimate(workload, chip, _as_candidates(schedule))[0])
-
-
-def _as_candidates(schedule: Schedule) -> GemmCandidates:
-    return GemmCandidates(
-        dataflow=np.array([int(schedule.dataflow)]),
-        tiles=np.array([[schedule.tile_m], [schedule.tile_k], [schedule.tile_n]], dtype=np.int64),
-        order=np.array([LOOP_ORDERS.index(schedule.order)]),
-        double_buffer=np.array([schedule.double_buffer]),
-    )
+    return cands.schedule, gemm_terms(workload, chip, cands), fits
 
 
 def _fits(workload: Workload, chip: Chip, cands: GemmCandidates) -> np.ndarray:
     positions = loop_positions(cands.order, LOOP_ORDERS)
-    return gemm_footprint(workload, chip, cands.tiles, positions, cands.double_buffer).fits(chip)
+    return gemm_footprint(workload, chip, cands.tiles, positions, cands.double_buffer, cands.groups).fits(chip)
 
 
-def _schedule_vector(workload: Workload, chip: Chip) -> VectorSchedule:
-    """Fewest chunks that fit, traded against pipelining by the estimate."""
+def _vector_space(workload: Workload, chip: Chip):
+    """Power-of-two chunk counts, double buffered or not."""
     largest = _max_chunks(workload)
     powers = 2 ** np.arange(int(largest).bit_length(), dtype=np.int64)
     chunks = np.concatenate([powers, powers])
@@ -103,9 +145,11 @@ def _schedule_vector(workload: Workload, chip: Chip) -> VectorSchedule:
         one = np.array([largest])
         footprint = vector_footprint(workload, chip, one, np.array([False]))
         raise InfeasibleSchedule(workload.name, overflow_reason(footprint, chip, "one element per chunk"))
-    cycles = np.where(fits, vector_estimate(workload, chip, chunks, double_buffer), np.inf)
-    best = int(np.argmin(cycles))
-    return VectorSchedule(chunks=int(chunks[best]), double_buffer=bool(double_buffer[best]))
+
+    def schedule(index: int) -> VectorSchedule:
+        return VectorSchedule(chunks=int(chunks[index]), double_buffer=bool(double_buffer[index]))
+
+    return schedule, vector_terms(workload, chip, chunks, double_buffer), fits
 
 
 def _max_chunks(workload: Workload) -> int:

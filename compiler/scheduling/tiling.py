@@ -2,9 +2,9 @@
 
 Everything here is vectorised: arguments may be scalars or numpy arrays of candidates.
 
-Loop nest. Tile loops run in a `LoopOrder` (outermost first) inside a loop over the
-GEMM batch. An operand tile stays on chip while only loops it does not index change,
-so an operand indexed by dims D is loaded
+Loop nest. Tile loops run in a `LoopOrder` (outermost first) inside a loop over passes of
+the GEMM batch, each pass packing G products (`pass_groups`). An operand tile stays on
+chip while only loops it does not index change, so an operand indexed by dims D is loaded
 
     reloads(D) = Π T_d  over loops d ∉ D that lie outside the innermost loop of D with T > 1
 
@@ -55,6 +55,12 @@ def tile_sizes(extent: int, tile: int) -> np.ndarray:
     """Extent of every tile along one dimension: 1000 by 256 gives 256, 256, 256, 232."""
     starts = np.arange(0, extent, tile, dtype=np.int64)
     return np.minimum(tile, extent - starts)
+
+
+def pass_groups(batch: int, groups):
+    """(passes, products in the last pass) when `batch` products run `groups` per pass."""
+    passes = tile_count(batch, groups)
+    return passes, batch - (passes - 1) * np.asarray(groups, dtype=np.int64)
 
 
 def input_tile_elements(tm, tk, workload: Workload):

@@ -83,11 +83,14 @@ def _vector_cycles(elements, lane_ops_per_cycle):
 
 
 @njit(cache=True, error_model="numpy")
-def _gemm(m, k, n, dataflow, accumulate, rows, cols):
+def _gemm(m, k, n, groups, dataflow, accumulate, rows, cols):
     """(cycles, input reads, weight reads, output reads, output writes) of one GEMM tile.
 
-    Cycles as `timing_model.gemm_cycles`, element accesses as `timing_model.gemm_sram_accesses`.
+    Cycles as `timing_model.gemm_cycles`, element accesses as `timing_model.gemm_sram_accesses`;
+    `groups` (≥ 1) products packed block-diagonally are computed on the packed dims.
     """
+    k = k * groups
+    n = n * groups
     if dataflow == DATAFLOW_OS:
         m_folds = _ceil_div(m, rows)
         n_folds = _ceil_div(n, cols)
@@ -108,6 +111,7 @@ def _gemm(m, k, n, dataflow, accumulate, rows, cols):
         input_reads = m * k
         weight_reads = k * n * m_folds
     outputs = m * n
+    weight_reads = weight_reads // groups
     return cycles, input_reads, weight_reads, outputs * (passes - 1 + accumulate), outputs * passes
 
 
@@ -123,6 +127,7 @@ def _simulate(
     m,
     k,
     n,
+    groups,
     nbytes,
     elements,
     dep_ptr,
@@ -142,7 +147,7 @@ def _simulate(
 ):
     """Simulate a program; returns (start, end, counters, sram_bits).
 
-    `m`, `k`, `n`, `nbytes`, `elements`, `dep_ptr` and `deps` are int64; the small fields
+    `m`, `k`, `n`, `groups`, `nbytes`, `elements`, `dep_ptr` and `deps` are int64; the small fields
     may keep their narrow dtypes. `operand_buffer` (int64[3]) maps Operand -> buffer index,
     `vector_lane_ops_per_cycle` (float64[3]) is lanes × rate per OpClass.
     """
@@ -213,10 +218,11 @@ def _simulate(
                 mi = m[i]
                 ki = k[i]
                 ni = n[i]
+                gi = max(groups[i], 1)
                 busy, in_reads, w_reads, out_reads, out_writes = _gemm(
-                    mi, ki, ni, dataflow[i], np.int64(accumulate[i]), rows, cols
+                    mi, ki, ni, gi, dataflow[i], np.int64(accumulate[i]), rows, cols
                 )
-                counters[lay, COL_MACS] += mi * ki * ni
+                counters[lay, COL_MACS] += gi * mi * ki * ni
                 sram_bits[lay, input_buffer, SRAM_READ] += in_reads * input_bits
                 sram_bits[lay, weight_buffer, SRAM_READ] += w_reads * input_bits
                 sram_bits[lay, output_buffer, SRAM_READ] += out_reads * accumulator_bits

@@ -74,11 +74,13 @@ class ProgramBuilder:
         dataflow: Dataflow,
         *,
         accumulate: bool = False,
+        groups: int = 0,
         deps: Sequence[int] = (),
         layer: int = 0,
     ) -> int:
         fields = dict(
-            opcode=Opcode.GEMM, m=m, k=k, n=n, dataflow=dataflow, accumulate=int(accumulate), layer=layer
+            opcode=Opcode.GEMM, m=m, k=k, n=n, dataflow=dataflow, accumulate=int(accumulate),
+            groups=groups, layer=layer,
         )
         return self._append(fields, deps)
 
@@ -111,7 +113,8 @@ def random_program(
     """A random valid program of `count` instructions (vectorised; fine for millions).
 
     Each instruction depends on up to `max_deps` of the `window` instructions before it;
-    GEMM dimensions are in [1, max_size], transfers up to 8·max_size bytes, VECs up to
+    GEMM dimensions are in [1, max_size] with 0–4 packed groups (0 meaning 1), transfers up
+    to 8·max_size bytes, VECs up to
     4·max_size elements. Opcodes are uniform at random, or repeat `opcode_cycle` (closer to
     compiled code, whose engines alternate in a fixed pattern).
     """
@@ -143,5 +146,7 @@ def random_program(
     owner = np.repeat(index, dep_counts)
     back = rng.integers(1, window + 1, len(owner))
     deps = np.maximum(owner - back, 0).astype(np.int64)
+    # drawn last, so every other field keeps the value it had before groups existed
+    instructions["groups"] = np.where(gemm, rng.integers(0, 5, count), 0)
     names = tuple(f"layer{i}" for i in range(layers))
     return Program(instructions, dep_ptr, deps, names)

@@ -48,10 +48,12 @@ def test_kernel_formulas_match_timing_model():
         m, k, n = (int(v) for v in rng.integers(0, 70, 3))
         rows, cols = (int(v) for v in rng.integers(1, 9, 2))
         dataflow, accumulate = int(rng.integers(0, 3)), int(rng.integers(0, 2))
-        expected = (timing_model.gemm_cycles(m, k, n, dataflow, rows, cols),) + tuple(
-            timing_model.gemm_sram_accesses(m, k, n, dataflow, accumulate, rows, cols)
+        groups = int(rng.integers(1, 6))
+        expected = (timing_model.gemm_cycles(m, k, n, dataflow, rows, cols, groups),) + tuple(
+            timing_model.gemm_sram_accesses(m, k, n, dataflow, accumulate, rows, cols, groups)
         )
-        assert engines._gemm(m, k, n, dataflow, accumulate, rows, cols) == tuple(int(e) for e in expected)
+        got = engines._gemm(m, k, n, groups, dataflow, accumulate, rows, cols)
+        assert got == tuple(int(e) for e in expected)
 
         nbytes, burst = int(rng.integers(0, 5000)), int(rng.choice([1, 16, 64]))
         per_cycle = float(rng.choice([0.5, 8.0, 34e9 / 7e8, 1e12]))
@@ -82,6 +84,15 @@ def _hand_programs():
     b.gemm(3, 70, 2, Dataflow.INPUT_STATIONARY, deps=loads[:2], layer=2)
     b.store(Operand.OUTPUT, 1, deps=loads[3:], layer=2)
     yield "outstanding-one", b.build(), q1
+
+    b = ProgramBuilder(machine, ("depthwise",))
+    x = b.load(Operand.INPUT, 7 * 9 * 3)
+    w = b.load(Operand.WEIGHT, 9 * 3)
+    packed = b.gemm(7, 9, 1, Dataflow.OUTPUT_STATIONARY, groups=3, deps=[x, w])
+    plain = b.gemm(7, 9, 1, Dataflow.WEIGHT_STATIONARY, groups=1, deps=[packed])
+    unset = b.gemm(5, 2, 3, Dataflow.INPUT_STATIONARY, deps=[plain])
+    b.store(Operand.OUTPUT, 7 * 3, deps=[unset])
+    yield "packed-groups", b.build(), machine
 
 
 HAND_PROGRAMS = {name: (program, machine) for name, program, machine in _hand_programs()}

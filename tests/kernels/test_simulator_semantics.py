@@ -18,6 +18,7 @@ from compiler.isa import Engine
 from simulator.kernels.engines import (
     COL_BUSY,
     COL_CYCLES,
+    COL_MACS,
     COL_STALL,
     N_CAUSES,
     SRAM_READ,
@@ -173,6 +174,25 @@ def test_sram_traffic_follows_operand_buffers_and_precisions(simulate):
     assert weights[SRAM_READ] == weight_reads * 4
     assert activations[SRAM_READ] == input_reads * 4 + outputs * 32 + 5 * 32 + 9 * 8
     assert activations[SRAM_WRITE] == outputs * 32 + 5 * 32
+
+
+@SIMULATORS
+def test_packed_groups_take_the_packed_pass_and_count_only_useful_work(simulate):
+    """Three 10×2·2×1 products packed block-diagonally on a 4×4 WS array: one pass of the
+    10×6·6×3 product, 3·10·2·1 MACs, and only the three 2×1 weight blocks read."""
+    machine = make_machine(dram_bytes_per_cycle=1e9, latency_cycles=0)
+    b = ProgramBuilder(machine)
+    b.gemm(10, 2, 1, Dataflow.WEIGHT_STATIONARY, groups=3)
+    counts = simulate(b.build(), machine)
+    packed = 2 * 1 * (10 + 2 * 4 + 4 - 2)  # ceil(6/4)·ceil(3/4)·(m+2R+C-2)
+    one_group = 1 * 1 * (10 + 2 * 4 + 4 - 2)
+    assert total_cycles(counts) == packed < 3 * one_group
+    assert counts.counters[0, COL_MACS] == 3 * 10 * 2 * 1
+    activations, weights = counts.sram_bits[0]
+    assert weights[SRAM_READ] == 3 * 2 * 1 * 8
+    passes, outputs = 2, 10 * 3
+    assert activations[SRAM_READ] == 10 * 6 * 1 * 8 + outputs * (passes - 1) * 32
+    assert activations[SRAM_WRITE] == outputs * passes * 32
 
 
 def _random_cases(count: int):

@@ -9,8 +9,9 @@ from codegen_cases import chip, conv, example_chip, gemm, workloads
 from accel_spec.types import Dataflow, Operand, OpClass, Precision
 from compiler.codegen import generate_program
 from compiler.isa import Opcode
-from compiler.scheduling import LOOP_ORDERS, Dim, Schedule, SchedulerKind, schedule_workloads
+from compiler.scheduling import LOOP_ORDERS, Dim, Schedule, SchedulerKind, VectorSchedule, schedule_workloads
 from compiler.verify import verify_program, verify_schedule
+from compiler.workload import Workload, WorkloadKind
 
 INT8 = Precision.INT8
 
@@ -140,3 +141,56 @@ def test_vector_epilogue_ops_are_conserved_exactly():
     vec = instr[instr["opcode"] == Opcode.VEC]
     assert vec["elements"][vec["op_class"] == OpClass.ELEMENTWISE].sum() == 1501
     assert vec["elements"][vec["op_class"] == OpClass.TRANSCENDENTAL].sum() == 7
+
+
+def test_packed_passes_carry_their_groups_and_conserve_macs():
+    """10 groups of a 6×6 depthwise layer packed 4 per pass: passes of 4, 4 and 2 groups,
+    each tile's transfers covering all of its groups."""
+    accel = chip()
+    w = conv("dw", 6, 6, 10, 10, 3, groups=10)  # per group M=36, K=9, N=1
+    s = Schedule(Dataflow.WEIGHT_STATIONARY, 36, 9, 1, (Dim.M, Dim.N, Dim.K), True, groups_per_pass=4)
+    instr = _program(w, s, accel).instructions
+    gemms = instr[instr["opcode"] == Opcode.GEMM]
+    assert gemms["groups"].tolist() == [4, 4, 2]
+    assert (gemms["groups"] * gemms["m"] * gemms["k"] * gemms["n"]).sum() == w.macs
+    weights = instr[(instr["opcode"] == Opcode.LOAD) & (instr["operand"] == Operand.WEIGHT)]
+    assert weights["bytes"].tolist() == [4 * 9, 4 * 9, 2 * 9]
+    stores = instr[instr["opcode"] == Opcode.STORE]
+    assert stores["bytes"].tolist() == [4 * 36, 4 * 36, 2 * 36]
+
+
+@pytest.mark.parametrize("groups", [2, 3])
+@pytest.mark.parametrize("dataflow", list(Dataflow))
+@pytest.mark.parametrize("order", LOOP_ORDERS)
+def test_packed_schedules_verify_in_every_order_including_spills(order, dataflow, groups):
+    small_acc = chip(4, 4, {"spad": (1 << 16, ["input", "weight"]), "acc": (2 * 3 * 8 * 8 * 5, ["output"])})
+    grouped = conv("g", 9, 9, 12, 12, 3, groups=6, side_input_elements=9 * 9 * 12,
+                   vector_ops={OpClass.ELEMENTWISE: 9 * 9 * 12})
+    schedule = Schedule(dataflow, 8, 8, 2, order, True, groups_per_pass=groups)
+    verify_schedule(schedule, grouped, small_acc, INT8)
+    _program(grouped, schedule, small_acc)
+
+
+def _vector_program(workload, chunks, double_buffer=True):
+    accel = chip(buffers={"a": (1 << 20, ["input", "output"]), "w": (1 << 20, ["weight"])})
+    return _program(workload, VectorSchedule(chunks, double_buffer), accel)
+
+
+def test_broadcast_constants_are_loaded_once_and_read_by_every_chunk():
+    rotary = Workload("mul", "Mul", WorkloadKind.VECTOR, input_elements=4096, output_elements=4096,
+                      weight_elements=512, vector_ops={OpClass.ELEMENTWISE: 4096})
+    program = _vector_program(rotary, 8)
+    instr = program.instructions
+    constants = np.flatnonzero((instr["opcode"] == Opcode.LOAD) & (instr["operand"] == Operand.WEIGHT))
+    assert constants.size == 1 and instr["bytes"][constants[0]] == 512
+    readers = [i for i in range(len(program)) if constants[0] in program.dependencies(i)]
+    assert len(readers) == 8 and set(instr["opcode"][readers]) == {Opcode.VEC}
+
+
+@pytest.mark.parametrize("double_buffer", [True, False])
+def test_output_sized_constants_stream_with_the_chunks(double_buffer):
+    gather = Workload("gather", "Gather", WorkloadKind.VECTOR, input_elements=64, output_elements=3000,
+                      weight_elements=3000, vector_ops={OpClass.ELEMENTWISE: 3000})
+    instr = _vector_program(gather, 7, double_buffer).instructions
+    constants = instr[(instr["opcode"] == Opcode.LOAD) & (instr["operand"] == Operand.WEIGHT)]
+    assert constants["bytes"].tolist() == np.diff(np.arange(8) * 3000 // 7).tolist()

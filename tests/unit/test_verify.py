@@ -6,13 +6,14 @@ import dataclasses
 
 import numpy as np
 import pytest
-from codegen_cases import chip, gemm
+from codegen_cases import chip, conv, gemm
 
-from accel_spec.types import Dataflow, Operand, Precision
+from accel_spec.types import Dataflow, Operand, OpClass, Precision
 from compiler.codegen import generate_program
 from compiler.isa import Opcode, Program
-from compiler.scheduling import Dim, Schedule
+from compiler.scheduling import Dim, Schedule, VectorSchedule
 from compiler.verify import ProgramError, verify_program, verify_schedule
+from compiler.workload import Workload, WorkloadKind
 
 INT8 = Precision.INT8
 ACCEL = chip(buffers={"spad": (4096, ["input", "weight"]), "acc": (4096, ["output"])})
@@ -90,3 +91,33 @@ def test_schedule_that_does_not_fit_is_rejected():
     with pytest.raises(ProgramError, match="of output in buffer 'acc'"):
         verify_schedule(big, WORK[0], ACCEL, INT8)
     verify_schedule(SCHEDULE, WORK[0], ACCEL, INT8)
+
+
+def test_a_vector_layer_that_skips_its_constants_is_rejected():
+    rotary = (Workload("mul", "Mul", WorkloadKind.VECTOR, input_elements=1024, output_elements=1024,
+                       weight_elements=256, vector_ops={OpClass.ELEMENTWISE: 1024}),)
+    accel = chip(buffers={"a": (1 << 20, ["input", "output"]), "w": (1 << 20, ["weight"])})
+    program = generate_program(rotary, (VectorSchedule(4, True),), accel, INT8)
+    verify_program(program, rotary, accel, INT8)
+    instr = program.instructions.copy()
+    instr["bytes"][(instr["opcode"] == Opcode.LOAD) & (instr["operand"] == Operand.WEIGHT)] = 100
+    with pytest.raises(ProgramError, match="reads 100 bytes of constant, less than the compulsory 256"):
+        verify_program(_with(program, instructions=instr), rotary, accel, INT8)
+
+
+def test_packed_groups_count_in_macs_and_partial_sums():
+    grouped = (conv("g", 8, 8, 8, 8, 3, groups=4),)  # per group M=64, K=18, N=2
+    schedule = Schedule(Dataflow.OUTPUT_STATIONARY, 64, 18, 2, (Dim.M, Dim.N, Dim.K), True, groups_per_pass=4)
+    packed_tile = 4 * 64 * 2 * 4  # the one output tile: 4 groups of 64×2 int32 partial sums
+    roomy = chip(buffers={"spad": (1 << 16, ["input", "weight"]), "acc": (packed_tile, ["output"])})
+    program = generate_program(grouped, (schedule,), roomy, INT8)
+    verify_program(program, grouped, roomy, INT8)
+    instr = program.instructions.copy()
+    instr["groups"][instr["opcode"] == Opcode.GEMM] = 3
+    with pytest.raises(ProgramError, match="MACs"):
+        verify_program(_with(program, instructions=instr), grouped, roomy, INT8)
+    tight = chip(buffers={"spad": (1 << 16, ["input", "weight"]), "acc": (packed_tile - 1, ["output"])})
+    with pytest.raises(ProgramError, match="live in buffer 'acc'"):
+        verify_program(program, grouped, tight, INT8)
+    with pytest.raises(ProgramError, match="groups per pass outside 1..4"):
+        verify_schedule(dataclasses.replace(schedule, groups_per_pass=5), grouped[0], roomy, INT8)

@@ -1,0 +1,21 @@
+"""One layer's code: the GEMM or vector table of its workload under its schedule, compacted."""
+
+from __future__ import annotations
+
+from compiler.codegen.gemm import gemm_table
+from compiler.codegen.layout import LayerCode, compact
+from compiler.codegen.vector import vector_table
+from compiler.scheduling.chip import Chip
+from compiler.scheduling.schedule import LayerSchedule, Schedule, VectorSchedule
+from compiler.workload import Workload, WorkloadKind
+
+
+def layer_code(workload: Workload, schedule: LayerSchedule, chip: Chip, layer: int) -> LayerCode:
+    """The instructions of one workload, tagged with `layer`, indices local to the layer."""
+    if workload.kind is WorkloadKind.GEMM:
+        if not isinstance(schedule, Schedule):
+            raise ValueError(f"layer {workload.name}: a GEMM workload needs a Schedule")
+        return compact(gemm_table(workload, schedule, chip, layer))
+    if not isinstance(schedule, VectorSchedule):
+        raise ValueError(f"layer {workload.name}: a vector workload needs a VectorSchedule")
+    return compact(vector_table(workload, schedule, chip, layer))

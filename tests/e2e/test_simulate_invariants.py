@@ -1,0 +1,163 @@
+"""Physical invariants of `simulate` on every example chip × five networks.
+
+For each chip and network: no layer beats its roofline lower bound, MACs and compulsory
+DRAM traffic are conserved, doubling the DRAM bandwidth never adds cycles, the energy is
+the program's events times the technology's constants, and `compiler.verify` accepts the
+program. A chip that cannot hold a network is reported as infeasible with the layer and
+the buffer that overflows — never a crash.
+
+Each (chip, network) is compiled and simulated once per module (`Runs`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accel_spec import load_accelerator, resolve, with_overrides
+from accel_spec.schema import Accelerator
+from compiler.isa import Opcode, Program
+from compiler.lowering import lower
+from compiler.models import load_model
+from compiler.pipeline import CompileOptions
+from compiler.roofline import compulsory_dram_bytes
+from compiler.scheduling import InfeasibleSchedule
+from compiler.workload import Workload
+from simulator.machine import machine_of
+from simulator.timing_model import burst_bytes, gemm_sram_accesses
+from tessera.api import Simulation, simulate_workloads
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "accelerators"
+CHIPS = sorted(path.stem for path in EXAMPLES.glob("*.yaml"))
+LLAMA = "llama:layers=2,hidden=512,heads=8,kv_heads=2,seq=128"
+MODELS = ("resnet50", "mobilenetv2", "bert:layers=2", LLAMA, f"{LLAMA},phase=decode,kv_len=256")
+TOO_LARGE = {("tiny", "resnet50")}
+"""More than 2 M instructions (20.5 M on the 4×4 array): seconds each, not for this file."""
+CASES = [(chip, model) for chip in CHIPS for model in MODELS if (chip, model) not in TOO_LARGE]
+
+
+class Runs:
+    """Compiles and simulates each (chip, network, bandwidth factor) once."""
+
+    def __init__(self) -> None:
+        self._workloads: dict[str, tuple[Workload, ...]] = {}
+        self._runs: dict[tuple[str, str, int], Simulation | InfeasibleSchedule] = {}
+
+    def chip(self, name: str, bandwidth_factor: int = 1) -> Accelerator:
+        accel = load_accelerator(EXAMPLES / f"{name}.yaml")
+        if bandwidth_factor == 1:
+            return accel
+        return with_overrides(accel, {"dram.bandwidth": f"{bandwidth_factor * accel.dram.bandwidth!r} B/s"})
+
+    def get(self, chip: str, model: str, bandwidth_factor: int = 1) -> Simulation | InfeasibleSchedule:
+        key = (chip, model, bandwidth_factor)
+        if key not in self._runs:
+            if model not in self._workloads:
+                self._workloads[model] = lower(load_model(model))
+            options = CompileOptions(verify=bandwidth_factor == 1)
+            try:
+                self._runs[key] = simulate_workloads(
+                    self.chip(chip, bandwidth_factor), self._workloads[model], model, options
+                )
+            except InfeasibleSchedule as infeasible:
+                self._runs[key] = infeasible
+        return self._runs[key]
+
+    def feasible(self, chip: str, model: str, bandwidth_factor: int = 1) -> Simulation:
+        run = self.get(chip, model, bandwidth_factor)
+        if isinstance(run, InfeasibleSchedule):
+            pytest.skip(f"infeasible: {run}")
+        return run
+
+
+@pytest.fixture(scope="module")
+def runs() -> Runs:
+    return Runs()
+
+
+@pytest.mark.parametrize(("chip", "model"), CASES)
+def test_no_layer_beats_its_roofline(runs, chip, model):
+    sim = runs.feasible(chip, model)
+    for workload, layer, bound in zip(sim.compiled.workloads, sim.result.layers, sim.lower_bounds, strict=True):
+        assert layer.cycles >= bound, workload.name
+
+
+@pytest.mark.parametrize(("chip", "model"), CASES)
+def test_macs_are_conserved(runs, chip, model):
+    sim = runs.feasible(chip, model)
+    layers = sim.result.layers
+    assert [layer.macs for layer in layers] == [w.macs for w in sim.compiled.workloads]
+    assert sim.result.macs == sum(w.macs for w in sim.compiled.workloads)
+
+
+@pytest.mark.parametrize(("chip", "model"), CASES)
+def test_dram_traffic_covers_the_compulsory_bytes(runs, chip, model):
+    sim = runs.feasible(chip, model)
+    precision = sim.compiled.precision
+    for workload, layer in zip(sim.compiled.workloads, sim.result.layers, strict=True):
+        moved = layer.dram_read_bytes + layer.dram_write_bytes
+        assert moved >= compulsory_dram_bytes(workload, precision), workload.name
+
+
+@pytest.mark.parametrize(("chip", "model"), CASES)
+def test_doubling_dram_bandwidth_never_adds_cycles(runs, chip, model):
+    sim = runs.feasible(chip, model)
+    doubled = runs.feasible(chip, model, bandwidth_factor=2)
+    assert doubled.result.total_cycles <= sim.result.total_cycles
+    pairs = zip(doubled.result.layers, sim.result.layers, strict=True)
+    assert all(fast.cycles <= slow.cycles for fast, slow in pairs)
+
+
+@pytest.mark.parametrize(("chip", "model"), CASES)
+def test_energy_is_the_programs_events_times_the_constants(runs, chip, model):
+    sim = runs.feasible(chip, model)
+    expected = _energy_of(sim.compiled.program, sim.accel, sim.compiled.precision, sim.result.total_cycles)
+    assert sim.result.energy_j == pytest.approx(expected, rel=1e-9)
+    assert sum(layer.energy_j for layer in sim.result.layers) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(("chip", "model"), CASES)
+def test_verified_or_infeasible_with_the_layer_and_buffer(runs, chip, model):
+    """Compiled with `verify=True` (a ProgramError would fail here), or infeasible."""
+    run = runs.get(chip, model)
+    if isinstance(run, Simulation):
+        assert len(run.result.layers) == len(run.compiled.workloads)
+        return
+    names = {w.name for w in lower(load_model(model))}
+    assert run.workload_name in names
+    assert str(run).startswith(f"layer {run.workload_name}: ")
+    buffers = runs.chip(chip).buffer_names()
+    assert any(f"buffer '{buffer}'" in run.reason for buffer in buffers), run.reason
+
+
+def _energy_of(program: Program, accel: Accelerator, precision, cycles: int) -> float:
+    """Σ events × constants, with every event counted from the program's instructions."""
+    technology = resolve(accel, precision)
+    machine = machine_of(accel, precision)
+    instr = program.instructions
+    opcode = instr["opcode"]
+    sram = np.zeros(len(machine.buffer_names))
+    transfer = (opcode == Opcode.LOAD) | (opcode == Opcode.STORE)
+    np.add.at(sram, instr["buffer"][transfer], instr["bytes"][transfer])
+    gemm = instr[opcode == Opcode.GEMM]
+    groups = np.maximum(gemm["groups"].astype(np.int64), 1)
+    m, k, n = (gemm[d].astype(np.int64) for d in "mkn")
+    reads_in, reads_w, reads_out, writes_out = gemm_sram_accesses(
+        m, k, n, gemm["dataflow"], gemm["accumulate"], machine.rows, machine.cols, groups
+    )
+    input_buffer, weight_buffer, output_buffer = machine.operand_buffer
+    sram[input_buffer] += reads_in.sum() * machine.input_bits / 8
+    sram[weight_buffer] += reads_w.sum() * machine.input_bits / 8
+    vector_elements = instr["elements"][opcode == Opcode.VEC].astype(np.int64).sum()
+    sram[output_buffer] += ((reads_out + writes_out).sum() + 2 * vector_elements) * machine.accumulator_bits / 8
+    channel = burst_bytes(instr["bytes"][transfer], machine.burst).sum()
+    per_byte = np.array([technology.sram_energy_per_byte[name] for name in machine.buffer_names])
+    return float(
+        (groups * m * k * n).sum() * technology.mac_energy
+        + sram @ per_byte
+        + channel * technology.dram_energy_per_byte
+        + vector_elements * technology.vector_op_energy
+        + technology.leakage_power * cycles / accel.clock
+    )

@@ -1,0 +1,145 @@
+"""The search: bandwidth-independent finalists, exact estimate terms, exact measurement,
+branch and bound, and what that buys (monotone choices, packed depthwise layers)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from codegen_cases import chip, conv, example_chip, gemm, workloads
+
+from accel_spec import with_overrides
+from accel_spec.types import OpClass, Precision
+from compiler.codegen import generate_program
+from compiler.codegen.layer import layer_code
+from compiler.isa import Engine, Program
+from compiler.scheduling import InfeasibleSchedule, SchedulerKind, VectorSchedule, schedule_workloads
+from compiler.scheduling.candidates import gemm_candidates
+from compiler.scheduling.chip import Chip
+from compiler.scheduling.estimate import gemm_terms, vector_terms
+from compiler.scheduling.measure import fastest, measure_cycles
+from compiler.scheduling.strategies import finalists
+from compiler.workload import Workload, WorkloadKind
+from simulator import run
+from simulator.kernels.engines import COL_BUSY, COL_CHANNEL_READ, COL_CHANNEL_WRITE
+from simulator.machine import machine_of
+from simulator.run import execute
+
+INT8 = Precision.INT8
+ROTARY = Workload("rotary", "Mul", WorkloadKind.VECTOR, input_elements=65536, output_elements=65536,
+                  weight_elements=8192, side_input_elements=65536, vector_ops={OpClass.ELEMENTWISE: 131072})
+CASES = workloads() + (ROTARY, conv("dw", 28, 28, 96, 96, 3, groups=96), conv("g4", 14, 14, 64, 64, 3, groups=4))
+CHIPS = {
+    "gemmini": lambda: example_chip("gemmini"),
+    "edge": lambda: example_chip("edge"),
+    "unified": lambda: chip(8, 8, {"ub": (64 * 1024, ["input", "weight", "output"])}),
+}
+
+
+def _counters(workload, schedule, accel):
+    c, machine = Chip.of(accel, INT8), machine_of(accel, INT8)
+    code = layer_code(workload, schedule, c, 0)
+    return execute(Program(code.instructions, code.dep_ptr, code.deps, ("x",)), machine).counters[0]
+
+
+@pytest.mark.parametrize("kind", list(SchedulerKind))
+@pytest.mark.parametrize("name", sorted(CHIPS))
+def test_finalists_do_not_depend_on_the_dram_bandwidth(name, kind):
+    accel = CHIPS[name]()
+    base = Chip.of(accel, INT8)
+    for workload in CASES:
+        expected = finalists(workload, base, kind)[0]
+        for factor in (0.25, 3.0, 64.0):
+            other = dataclasses.replace(base, dram_bytes_per_cycle=factor * base.dram_bytes_per_cycle)
+            assert finalists(workload, other, kind)[0] == expected, workload.name
+
+
+@pytest.mark.parametrize("name", sorted(CHIPS))
+def test_estimate_terms_count_matrix_time_and_channel_bytes_exactly(name):
+    """What `lower_bound` relies on: the same busy cycles and burst bytes as the simulator
+    (on any candidate: codegen and the simulator ignore capacity)."""
+    accel = CHIPS[name]()
+    c = Chip.of(accel, INT8)
+    rng = np.random.default_rng(5)
+    for workload in CASES:
+        if workload.gemm is None:
+            chunks, double_buffer = np.array([1, 3, 64, 1000]), np.array([True, False, True, True])
+            terms = vector_terms(workload, c, chunks, double_buffer)
+            schedules = [VectorSchedule(int(n), bool(db)) for n, db in zip(chunks, double_buffer)]
+            engine = Engine.VECTOR
+        else:
+            cands = gemm_candidates(workload.gemm, c, SchedulerKind.EXHAUSTIVE)
+            terms = gemm_terms(workload, c, cands)
+            picked = rng.choice(np.flatnonzero(terms.iterations <= 1024), size=12, replace=False)
+            terms = dataclasses.replace(terms, floor=terms.floor[picked], channel_bytes=terms.channel_bytes[picked])
+            schedules = [cands.schedule(int(i)) for i in picked]
+            engine = Engine.MATRIX
+        for index, schedule in enumerate(schedules):
+            counters = _counters(workload, schedule, accel)
+            assert counters[COL_BUSY + engine] == terms.floor[index], (workload.name, schedule.describe())
+            channel = counters[COL_CHANNEL_READ] + counters[COL_CHANNEL_WRITE]
+            assert channel == terms.channel_bytes[index], (workload.name, schedule.describe())
+
+
+def test_a_layer_measured_alone_takes_the_cycles_it_adds_to_the_network():
+    accel = example_chip("gemmini")
+    c, machine = Chip.of(accel, INT8), machine_of(accel, INT8)
+    schedules = schedule_workloads(CASES, accel, INT8)
+    result = run(generate_program(CASES, schedules, accel, INT8), accel)
+    for workload, schedule, layer in zip(CASES, schedules, result.layers):
+        assert measure_cycles(workload, schedule, c, machine) == layer.cycles, workload.name
+
+
+@pytest.mark.parametrize("name", sorted(CHIPS))
+def test_branch_and_bound_finds_the_fastest_finalist(name):
+    accel = CHIPS[name]()
+    c, machine = Chip.of(accel, INT8), machine_of(accel, INT8)
+    for workload in CASES:
+        schedules, estimates, bounds = finalists(workload, c, SchedulerKind.HEURISTIC)
+        measured = [measure_cycles(workload, s, c, machine) for s in schedules]
+        assert all(bound <= cycles for bound, cycles in zip(bounds, measured))
+        worst_first = np.argsort(-estimates, kind="stable")
+        for order in (np.argsort(estimates, kind="stable"), worst_first):
+            best = fastest(workload, schedules, bounds, order, c, machine)
+            assert measure_cycles(workload, best, c, machine) == min(measured), workload.name
+
+
+@pytest.mark.parametrize("name", sorted(CHIPS))
+def test_more_dram_bandwidth_never_slows_a_chosen_layer(name):
+    accel = CHIPS[name]()
+    previous = None
+    for factor in (0.5, 1, 2, 8):
+        faster = with_overrides(accel, {"dram.bandwidth": f"{factor * accel.dram.bandwidth!r} B/s"})
+        schedules = schedule_workloads(CASES, faster, INT8)
+        layers = run(generate_program(CASES, schedules, faster, INT8), faster).layers
+        cycles = np.array([layer.cycles for layer in layers])
+        if previous is not None:
+            assert np.all(cycles <= previous)
+        previous = cycles
+
+
+def test_depthwise_layers_pack_groups_into_each_pass():
+    """MobileNetV2's first depthwise layer (112×112, 32 channels) on a 64×64 array."""
+    accel = example_chip("edge")
+    c, machine = Chip.of(accel, INT8), machine_of(accel, INT8)
+    depthwise = conv("dw", 112, 112, 32, 32, 3, groups=32)
+    packed = schedule_workloads((depthwise,), accel, INT8)[0]
+    assert packed.groups_per_pass > 1
+    unpacked = dataclasses.replace(packed, groups_per_pass=1)
+    assert 3 * measure_cycles(depthwise, packed, c, machine) < measure_cycles(depthwise, unpacked, c, machine)
+
+
+def test_resident_constants_that_do_not_fit_name_the_layer_and_buffer():
+    accel = chip(buffers={"a": (1 << 20, ["input", "output"]), "w": (4096, ["weight"])})
+    with pytest.raises(InfeasibleSchedule) as error:
+        schedule_workloads((ROTARY,), accel, INT8)
+    assert str(error.value).startswith("layer rotary: ")
+    assert "8 KiB of weight in buffer 'w' (capacity 4 KiB)" in error.value.reason
+
+
+def test_exhaustive_measures_the_heuristic_finalists_too():
+    c = Chip.of(example_chip("gemmini"), INT8)
+    for workload in (gemm("fc", 512, 1024, 256), ROTARY):
+        heuristic = set(finalists(workload, c, SchedulerKind.HEURISTIC)[0])
+        assert heuristic <= set(finalists(workload, c, SchedulerKind.EXHAUSTIVE)[0])
