@@ -1,5 +1,5 @@
 """One module per `tessera` sub-command; each registers its parser and a `run(args)` function."""
 
-from tessera.commands import check_spec, inspect, models, report, simulate, sweep
+from tessera.commands import check_spec, import_scalesim, inspect, models, report, simulate, sweep, validate
 
-COMMANDS = (simulate, sweep, report, inspect, models, check_spec)
+COMMANDS = (simulate, sweep, report, inspect, models, check_spec, validate, import_scalesim)

@@ -1,0 +1,241 @@
+"""The validation suite: Tessera's predictions beside committed reference figures.
+
+Three suites, each read from a data file in `validation/` that records its provenance:
+
+  SCALESIM_COMPUTE  scalesim_compute.json: SCALE-Sim runs without stalls. Tessera's compute
+                    cycles, by the timing model on the whole layer and by the scheduled
+                    pipeline on the no-stall twin of each config, equal SCALE-Sim's
+                    (Total − Stall) + 1 exactly (tolerance 0; the +1 is explained in
+                    `interop.scalesim`), and so do the SRAM read and write counts (after
+                    removing SCALE-Sim's OS over-count, `ofmap_write_overcount`).
+  SCALESIM_STALLS   scalesim_stalls.json: SCALE-Sim runs with USER bandwidth and small SRAMs.
+                    Tessera's layer cycles and DRAM reads on the imported chip against
+                    SCALE-Sim's, within `STALL_TOLERANCE` (docs/validation.md explains each gap).
+  EYERISS           eyeriss_alexnet.json: Eyeriss silicon (Chen et al., JSSC 2017) on AlexNet
+                    CONV1–5, batch 4, against examples/accelerators/eyeriss.yaml; the file
+                    gives each figure's tolerance and the reason for the difference.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from accel_spec.types import Dataflow
+from interop.scalesim import SCALESIM_CYCLE_OFFSET, ScaleSimCase, case_from_json, fold_cycles, simulate_case
+from tessera.errors import InputError, Problem
+
+VALIDATION_DIR = Path(__file__).resolve().parents[1] / "validation"
+
+STALL_TOLERANCE = 0.95
+"""Largest relative difference accepted between Tessera and SCALE-Sim under bandwidth stalls.
+Deliberately wide: SCALE-Sim re-fetches operands a small SRAM already held, up to 70x the
+compulsory traffic, and Tessera does not reproduce that (docs/validation.md, case by case)."""
+
+ACCUMULATOR_BYTES = 4
+"""Bytes per partial sum in the imported chips (int32 accumulators)."""
+
+
+class Suite(Enum):
+    """The validation suites and their data files."""
+
+    SCALESIM_COMPUTE = "scalesim-compute"
+    SCALESIM_STALLS = "scalesim-stalls"
+    EYERISS = "eyeriss"
+
+    @property
+    def file(self) -> str:
+        return {
+            Suite.SCALESIM_COMPUTE: "scalesim_compute.json",
+            Suite.SCALESIM_STALLS: "scalesim_stalls.json",
+            Suite.EYERISS: "eyeriss_alexnet.json",
+        }[self]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One reference figure beside Tessera's prediction of it.
+
+    Attributes:
+        suite: which suite the case belongs to.
+        case: case name.
+        quantity: what is compared, with its unit (``compute cycles``, ``latency ms``...).
+        reference: the reference figure.
+        tessera: Tessera's figure.
+        tolerance: largest accepted |relative error| (0 = exact).
+        note: why the two differ, where they do.
+        at_most: one-sided check: Tessera may be below the reference by any amount, above it
+            by at most `tolerance` (for traffic that Tessera's reuse can only reduce).
+        at_least: one-sided check the other way: Tessera may be above the reference by any
+            amount, below it by at most `tolerance` (for dense traffic that Tessera does not
+            compress, beside silicon that does).
+    """
+
+    suite: Suite
+    case: str
+    quantity: str
+    reference: float
+    tessera: float
+    tolerance: float
+    note: str = ""
+    at_most: bool = False
+    at_least: bool = False
+
+    @property
+    def error(self) -> float:
+        """(Tessera − reference) / reference."""
+        return (self.tessera - self.reference) / self.reference
+
+    @property
+    def ok(self) -> bool:
+        if self.at_most:
+            return self.error <= self.tolerance
+        if self.at_least:
+            return self.error >= -self.tolerance
+        if self.tolerance == 0:
+            return self.tessera == self.reference
+        return abs(self.error) <= self.tolerance
+
+    def describe_tolerance(self) -> str:
+        """``exact``, ``±20%`` or ``<= ref``."""
+        if self.at_most:
+            return "<= ref" if self.tolerance == 0 else f"<= ref+{self.tolerance:.0%}"
+        if self.at_least:
+            return ">= ref" if self.tolerance == 0 else f">= ref-{self.tolerance:.0%}"
+        if self.tolerance == 0:
+            return "exact"
+        return f"±{self.tolerance:.1%}" if self.tolerance < 0.1 else f"±{self.tolerance:.0%}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "suite": self.suite.value,
+            "case": self.case,
+            "quantity": self.quantity,
+            "reference": self.reference,
+            "tessera": self.tessera,
+            "error": self.error,
+            "tolerance": self.tolerance,
+            "at_most": self.at_most,
+            "at_least": self.at_least,
+            "ok": self.ok,
+            "note": self.note,
+        }
+
+
+def run_validation(suites: Iterable[Suite] = tuple(Suite), directory: Path = VALIDATION_DIR) -> tuple[Comparison, ...]:
+    """Every comparison of the chosen suites, in file order."""
+    runners = {
+        Suite.SCALESIM_COMPUTE: _scalesim_compute,
+        Suite.SCALESIM_STALLS: _scalesim_stalls,
+        Suite.EYERISS: _eyeriss,
+    }
+    comparisons: list[Comparison] = []
+    for suite in suites:
+        comparisons += runners[suite](load_reference(suite, directory), directory)
+    return tuple(comparisons)
+
+
+def load_reference(suite: Suite, directory: Path = VALIDATION_DIR) -> dict[str, Any]:
+    """The parsed data file of a suite; InputError if it is missing or not JSON."""
+    path = directory / suite.file
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(str(path), "validation data file not found") from None
+    except json.JSONDecodeError as error:
+        raise InputError(str(path), Problem("", f"not valid JSON: {error.msg}", error.lineno)) from None
+
+
+def _scalesim_compute(document: dict[str, Any], directory: Path) -> list[Comparison]:
+    comparisons = []
+    for data in document["cases"]:
+        case = case_from_json(data, Suite.SCALESIM_COMPUTE.file)
+        layer = simulate_case(case, no_stall=True)
+        report = case.report
+        partial_sums = layer.sram_write_bytes["ofmap_sram"] // ACCUMULATOR_BYTES
+        overcount = ofmap_write_overcount(case)
+        config = case.config
+        plus_one = "reference = SCALE-Sim (Total - Stall) + 1: SCALE-Sim reports the last cycle's index"
+        figures = (
+            ("compute cycles (formula)", report.compute_cycles + SCALESIM_CYCLE_OFFSET,
+             fold_cycles(case.layer, config.dataflow, config.rows, config.cols), plus_one),
+            ("compute cycles (pipeline)", report.compute_cycles + SCALESIM_CYCLE_OFFSET, layer.compute_cycles, plus_one),
+            ("ifmap SRAM reads", report.ifmap_sram_reads, layer.sram_read_bytes["ifmap_sram"], ""),
+            ("filter SRAM reads", report.filter_sram_reads, layer.sram_read_bytes["filter_sram"], ""),
+            ("ofmap SRAM writes", report.ofmap_sram_writes - overcount, partial_sums,
+             f"reference = SCALE-Sim's count minus its OS over-count of (R + C) per fold ({overcount})"
+             if overcount else "partial sums written, in elements"),
+        )  # fmt: skip
+        comparisons += [
+            Comparison(Suite.SCALESIM_COMPUTE, case.id, quantity, reference, tessera, 0.0, note)
+            for quantity, reference, tessera, note in figures
+        ]
+    return comparisons
+
+
+def ofmap_write_overcount(case: ScaleSimCase) -> int:
+    """Writes SCALE-Sim's OS dataflow adds that are not outputs: ``ofmap_writes += rows + cols``
+    once per fold (scalesim/compute/systolic_compute_os.py, create_ofmap_demand_mat), after
+    already counting the fold's outputs. Zero for WS and IS."""
+    config = case.config
+    if config.dataflow is not Dataflow.OUTPUT_STATIONARY:
+        return 0
+    m, _, n = case.layer.gemm_mkn
+    folds = -(-m // config.rows) * -(-n // config.cols) * case.layer.groups
+    return folds * (config.rows + config.cols)
+
+
+def _scalesim_stalls(document: dict[str, Any], directory: Path) -> list[Comparison]:
+    comparisons = []
+    for data in document["cases"]:
+        case = case_from_json(data, Suite.SCALESIM_STALLS.file)
+        layer = simulate_case(case, no_stall=False)
+        report = case.report
+        causes = ", ".join(f"{cause} {cycles}" for cause, cycles in layer.stall_by_cause.items() if cycles)
+        stalls = f"SCALE-Sim stalls {report.stall_cycles}; Tessera stalls {layer.cycles - layer.compute_cycles}"
+        peer_reads = report.ifmap_dram_reads + report.filter_dram_reads
+        reads = layer.dram_read_bytes
+        comparisons += [
+            Comparison(
+                Suite.SCALESIM_STALLS, case.id, "total cycles", report.total_cycles, layer.cycles,
+                STALL_TOLERANCE, stalls + (f" ({causes})" if causes else ""),
+            ),
+            Comparison(
+                Suite.SCALESIM_STALLS, case.id, "DRAM read words", peer_reads, reads, 0.0,
+                f"SCALE-Sim re-fetches {peer_reads / reads:.1f}x the words Tessera's tiles load", at_most=True,
+            ),
+        ]  # fmt: skip
+    return comparisons
+
+
+def _eyeriss(document: dict[str, Any], directory: Path) -> list[Comparison]:
+    """`document["chip"]` is a path relative to the data file's directory."""
+    from tessera.api import simulate
+
+    chip = directory / document["chip"]
+    comparisons = []
+    for layer in document["layers"]:
+        result = simulate(chip, layer["model"]).to_json()
+        predicted = {
+            "MACs (millions)": result["macs"] / 1e6,
+            "processing latency ms": result["latency_s"] * 1e3,
+            "DRAM traffic MB": (result["dram_read_bytes"] + result["dram_write_bytes"]) / 1e6,
+        }
+        for figure in layer["figures"]:
+            comparisons.append(
+                Comparison(
+                    Suite.EYERISS,
+                    layer["name"],
+                    figure["quantity"],
+                    figure["reference"],
+                    predicted[figure["quantity"]],
+                    figure["tolerance"],
+                    figure["note"],
+                    at_least=figure.get("at_least", False),
+                )
+            )
+    return comparisons
