@@ -5,7 +5,7 @@ cached across runs but each worker's lowering cache within a run) and is timed e
 `explorer.run_sweep` in memory: executor start, per-worker lowering, every point. Medians over
 --runs; the ratios (2 workers / 1 worker, dask / local) come from the same invocation.
 
-    python benchmarks/sweep_throughput.py [--runs 3] [--points 48]
+    python benchmarks/sweep_throughput.py [--runs 3] [--points 192]
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def measure(path: Path, executor: str, workers: int, runs: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per configuration (median reported)")
-    parser.add_argument("--points", type=int, default=48, help="points per sweep")
+    parser.add_argument("--points", type=int, default=192, help="points per sweep")
     args = parser.parse_args()
     table = Table(title=f"sweep throughput, points/s (median of {args.runs}, {args.points} points per sweep)")
     table.add_column("model")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from accel_spec.schema import Accelerator
 from accel_spec.types import Precision
 from compiler.codegen.layer import layer_code
+from compiler.codegen.memo import cached_layer_codes
 from compiler.codegen.program import assemble
 from compiler.isa import Program
 from compiler.scheduling.chip import Chip
@@ -22,11 +23,7 @@ def generate_program(
     if len(workloads) != len(schedules):
         raise ValueError(f"{len(workloads)} workloads but {len(schedules)} schedules")
     chip = Chip.of(accel, precision)
-    layers = [
-        layer_code(workload, schedule, chip, layer)
-        for layer, (workload, schedule) in enumerate(zip(workloads, schedules))
-    ]
-    return assemble(layers, tuple(w.name for w in workloads))
+    return assemble(cached_layer_codes(workloads, schedules, chip), tuple(w.name for w in workloads))
 
 
 __all__ = ["generate_program", "layer_code"]

@@ -37,7 +37,11 @@ def with_barrier(code: LayerCode, previous_last: int) -> tuple[np.ndarray, np.nd
 
 
 def assemble(layers: list[LayerCode], layer_names: tuple[str, ...]) -> Program:
-    """Concatenate layers in order, offsetting indices and adding layer barriers."""
+    """Concatenate layers in order, offsetting indices and adding layer barriers.
+
+    Each layer's instructions are tagged with its index, whatever `layer` they were
+    generated for (`codegen.memo` keeps code generated once, for layer 0).
+    """
     instructions, ptrs, deps = [], [], []
     start = 0
     for number, code in enumerate(layers):
@@ -51,8 +55,11 @@ def assemble(layers: list[LayerCode], layer_names: tuple[str, ...]) -> Program:
         start += len(code.instructions)
     if not layers:
         return Program(np.zeros(0, INSTRUCTION_DTYPE), np.zeros(1, np.int64), np.zeros(0, np.int64), layer_names)
+    tagged = np.concatenate(instructions)
+    lengths = [len(code.instructions) for code in layers]
+    tagged["layer"] = np.repeat(np.arange(len(layers), dtype=tagged.dtype["layer"]), lengths)
     return Program(
-        instructions=np.concatenate(instructions),
+        instructions=tagged,
         dep_ptr=np.concatenate([np.zeros(1, dtype=np.int64)] + ptrs),
         deps=np.concatenate(deps),
         layer_names=layer_names,

@@ -66,6 +66,27 @@ class GemmCandidates:
             groups_per_pass=int(self.groups[index]),
         )
 
+    def take(self, index: np.ndarray) -> "GemmCandidates":
+        """The candidates at `index` (indices or a boolean mask)."""
+        return GemmCandidates(
+            dataflow=self.dataflow[index],
+            tiles=self.tiles[:, index],
+            order=self.order[index],
+            double_buffer=self.double_buffer[index],
+            groups=self.groups[index],
+        )
+
+    @classmethod
+    def concatenate(cls, parts: "list[GemmCandidates]") -> "GemmCandidates":
+        """The candidates of `parts`, one after the other."""
+        return cls(
+            dataflow=np.concatenate([p.dataflow for p in parts]),
+            tiles=np.concatenate([p.tiles for p in parts], axis=1),
+            order=np.concatenate([p.order for p in parts]),
+            double_buffer=np.concatenate([p.double_buffer for p in parts]),
+            groups=np.concatenate([p.groups for p in parts]),
+        )
+
     @classmethod
     def of(cls, schedule: Schedule) -> "GemmCandidates":
         """One schedule as a single candidate."""

@@ -69,6 +69,24 @@ class Chip:
         """Index of the buffer holding `operand`."""
         return self.buffer_of[operand]
 
+    def key_without_capacity(self) -> tuple:
+        """Every field but the buffer capacities, hashable: with a search's fit and spill
+        flags (the only way capacities enter it) the key of what scheduling decides
+        (`scheduling.memo`)."""
+        return (
+            self.rows,
+            self.cols,
+            self.dataflows,
+            self.buffer_names,
+            self.buffer_of,
+            self.operand_bits,
+            self.accumulator_bits,
+            self.dram_bytes_per_cycle,
+            self.burst,
+            self.latency,
+            self.vector_ops_per_cycle,
+        )
+
 
 def nbytes(elements, bits: int):
     """Bytes of `elements` values of `bits` bits each, rounded up (scalars or arrays)."""

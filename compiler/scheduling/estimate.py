@@ -24,6 +24,7 @@ import numpy as np
 from accel_spec.types import OpClass
 from compiler.scheduling.candidates import GemmCandidates
 from compiler.scheduling.chip import Chip, nbytes
+from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import gemm_footprint, streams_constants
 from compiler.scheduling.schedule import LOOP_ORDERS, Dim
 from compiler.scheduling.tiling import (
@@ -87,6 +88,20 @@ class CostTerms:
         time of the bytes (each transfer occupies the channel alone, rounded up)."""
         return np.maximum(self.floor, self.channel_bytes / bytes_per_cycle)
 
+    def take(self, index: np.ndarray) -> "CostTerms":
+        """The terms of the candidates at `index` (elementwise, so their estimates are the
+        same numbers as those of the whole set)."""
+        return CostTerms(
+            compute=np.asarray(self.compute)[index],
+            floor=np.asarray(self.floor)[index],
+            channel_bytes=np.asarray(self.channel_bytes)[index],
+            exposed_bytes=np.asarray(self.exposed_bytes)[index],
+            tail=np.asarray(self.tail)[index],
+            iterations=np.asarray(self.iterations)[index],
+            double_buffer=np.asarray(self.double_buffer)[index],
+            latency=self.latency,
+        )
+
 
 @dataclass(frozen=True)
 class _Pass:
@@ -106,12 +121,19 @@ def _classes(extent, tile):
     return (tile, edge_tile(extent, tile)), (count - 1, np.ones_like(count))
 
 
-def gemm_terms(workload: Workload, chip: Chip, cands: GemmCandidates) -> CostTerms:
-    """Estimate terms of every GEMM candidate: full passes of G products, then the rest."""
+def gemm_terms(
+    workload: Workload | WorkloadColumns, chip: Chip, cands: GemmCandidates, spill: np.ndarray | None = None
+) -> CostTerms:
+    """Estimate terms of every GEMM candidate: full passes of G products, then the rest.
+
+    `workload` may be per-candidate columns of several workloads (`scheduling.columns`);
+    `spill` is the candidates' `Footprint.spill`, computed here when the caller has not.
+    """
     gemm = workload.gemm
     assert gemm is not None
     positions = loop_positions(cands.order, LOOP_ORDERS)
-    spill = gemm_footprint(workload, chip, cands.tiles, positions, cands.double_buffer, cands.groups).spill
+    if spill is None:
+        spill = gemm_footprint(workload, chip, cands.tiles, positions, cands.double_buffer, cands.groups).spill
     passes, last_groups = pass_groups(gemm.batch, cands.groups)
     full = _pass_terms(workload, chip, cands, positions, spill, cands.groups)
     last = full

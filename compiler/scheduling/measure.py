@@ -5,6 +5,7 @@ one layer at a time. Codegen separates layers by a barrier (`compiler.codegen.pr
 every engine starts a layer only after the previous layer's last instruction, when the
 channel and every engine are idle. A layer simulated alone from cycle 0 is therefore the
 same layer shifted in time, and its cycles are exactly the cycles it adds to the network.
+The code is generated through `codegen.memo`, so the program reuses the chosen finalist's.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from simulator.run import execute
 def measure_cycles(workload: Workload, schedule: LayerSchedule, chip: Chip, machine: Machine) -> int:
     """Simulated cycles of `workload` under `schedule`, alone on the machine."""
     # codegen imports scheduling's geometry, so it is imported when first measuring
-    from compiler.codegen.layer import layer_code
+    from compiler.codegen.memo import cached_layer_code
 
-    code = layer_code(workload, schedule, chip, 0)
+    code = cached_layer_code(workload, schedule, chip)
     program = Program(code.instructions, code.dep_ptr, code.deps, (workload.name,))
     return int(execute(program, machine).counters[0, COL_CYCLES])
 

@@ -36,6 +36,7 @@ class SchedulerKind(Enum):
 
     HEURISTIC = "heuristic"
     EXHAUSTIVE = "exhaustive"
+    LEARNED = "learned"
 
 
 @dataclass(frozen=True)

@@ -49,3 +49,25 @@ def shortlist(terms: CostTerms, fits: np.ndarray, kind: SchedulerKind) -> np.nda
     winners = np.argmin(cycles, axis=1)
     _, first = np.unique(winners, return_index=True)
     return winners[np.sort(first)]
+
+
+def segment_shortlist(terms: CostTerms, fits: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
+    """HEURISTIC finalists of several candidate spaces scored together, one array each.
+
+    Candidates of space s occupy `starts[s]` up to the next start (each space non-empty and
+    with a candidate that fits); the indices returned are into the whole set. Per space and
+    ladder point the winner is the first candidate of least estimate, as `np.argmin` picks
+    it in `shortlist` on that space alone, found for all spaces at once: the segment
+    minimum, then the least index attaining it.
+    """
+    cycles = np.where(fits, terms.cycles(LADDER[:, None]), np.inf)
+    sizes = np.diff(np.append(starts, cycles.shape[1]))
+    segment = np.repeat(np.arange(len(starts)), sizes)
+    least = np.minimum.reduceat(cycles, starts, axis=1)
+    index = np.where(cycles == least[:, segment], np.arange(cycles.shape[1]), cycles.shape[1])
+    winners = np.minimum.reduceat(index, starts, axis=1)
+    finalists = []
+    for column in winners.T:
+        _, first = np.unique(column, return_index=True)
+        finalists.append(column[np.sort(first)])
+    return finalists

@@ -22,6 +22,10 @@ Spaces:
               of them fits).
 
 Identical layer shapes (ResNet repeats most of its blocks) are scheduled once per call.
+For HEURISTIC, steps 1–2 run for every GEMM shape of the network in one vectorised pass
+(`batched`, the same numbers as one layer at a time), and a layer whose schedule an earlier
+call already chose from identical inputs takes it from `memo` (the key spells out every
+input, buffer capacities through each candidate's fit and spill flags).
 """
 
 from __future__ import annotations
@@ -30,11 +34,13 @@ import numpy as np
 
 from accel_spec.schema import Accelerator
 from accel_spec.types import Precision
+from compiler.scheduling.batched import Finalists, Spaces, distinct, heuristic_finalists
 from compiler.scheduling.candidates import GemmCandidates, gemm_candidates, smallest_candidate
 from compiler.scheduling.chip import Chip
 from compiler.scheduling.estimate import gemm_terms, vector_lane_ops, vector_terms
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, vector_footprint
 from compiler.scheduling.measure import fastest
+from compiler.scheduling.memo import SCHEDULES, schedule_key, shape_key
 from compiler.scheduling.schedule import (
     LOOP_ORDERS,
     InfeasibleSchedule,
@@ -57,33 +63,74 @@ def schedule_workloads(
     """One schedule per workload, in order. Raises `InfeasibleSchedule` if a layer cannot fit."""
     chip = Chip.of(accel, precision)
     machine = machine_of(accel, precision)
-    chosen: dict[tuple, LayerSchedule] = {}
-    schedules = []
+    distinct_shapes: dict[tuple, Workload] = {}
     for workload in workloads:
-        key = _shape_key(workload)
-        if key not in chosen:
-            chosen[key] = schedule_workload(workload, chip, machine, kind)
-        schedules.append(chosen[key])
-    return tuple(schedules)
+        distinct_shapes.setdefault(shape_key(workload), workload)
+    known, pending = _heuristic_gemm_search(distinct_shapes, chip, machine, kind)
+    for key, workload in distinct_shapes.items():
+        if key in pending:
+            found, memo_key = pending[key]
+            known[key] = _fastest_finalist(workload, found, chip, machine)
+            SCHEDULES.put(memo_key, known[key])
+        elif key not in known:
+            known[key] = schedule_workload(workload, chip, machine, kind)
+    return tuple(known[shape_key(workload)] for workload in workloads)
 
 
 def schedule_workload(workload: Workload, chip: Chip, machine: Machine, kind: SchedulerKind) -> LayerSchedule:
     """The fastest finalist of one workload in the search space of `kind` (module doc)."""
-    schedules, estimates, bounds = finalists(workload, chip, kind)
+    return _fastest_finalist(workload, finalists(workload, chip, kind), chip, machine)
+
+
+def _fastest_finalist(workload: Workload, found: Finalists, chip: Chip, machine: Machine) -> LayerSchedule:
+    """Step 3: measure the finalists, most promising first, and keep the fastest."""
+    schedules, estimates, bounds = found
     if len(schedules) == 1:
         return schedules[0]
     order = np.argsort(estimates, kind="stable")
     return fastest(workload, schedules, bounds, order, chip, machine)
 
 
-def finalists(
-    workload: Workload, chip: Chip, kind: SchedulerKind
-) -> tuple[tuple[LayerSchedule, ...], np.ndarray, np.ndarray]:
+def _heuristic_gemm_search(
+    distinct_shapes: dict[tuple, Workload], chip: Chip, machine: Machine, kind: SchedulerKind
+) -> tuple[dict[tuple, LayerSchedule], dict[tuple, tuple[Finalists, tuple]]]:
+    """Steps 1–2 for every GEMM shape at once (`batched`), skipping those whose schedule is
+    memoised (`memo`): (schedules known, {shape: (finalists, memo key)} to measure).
+
+    Shapes whose HEURISTIC space has no candidate that fits, vector workloads and other
+    kinds are left to `schedule_workload`, one layer at a time.
+    """
+    gemms = [(key, w) for key, w in distinct_shapes.items() if w.kind is WorkloadKind.GEMM]
+    if kind is not SchedulerKind.HEURISTIC or not gemms:
+        return {}, {}
+    spaces = Spaces.of([w for _, w in gemms], chip)
+    known: dict[tuple, LayerSchedule] = {}
+    searched: list[tuple[int, tuple, tuple]] = []
+    for space, ((key, _), (fits, spill)) in enumerate(zip(gemms, spaces.flags(), strict=True)):
+        if not fits.any():
+            continue
+        memo_key = schedule_key(kind, key, chip, machine, fits, spill)
+        schedule = SCHEDULES.get(memo_key)
+        if schedule is not None:
+            known[key] = schedule
+        else:
+            searched.append((space, key, memo_key))
+    missing = np.array([space for space, _, _ in searched], dtype=np.int64)
+    found = heuristic_finalists(spaces.select(missing), chip)
+    return known, {key: (result, memo_key) for (_, key, memo_key), result in zip(searched, found, strict=True)}
+
+
+def finalists(workload: Workload, chip: Chip, kind: SchedulerKind) -> Finalists:
     """(schedules, estimated cycles, lower bounds) of the finalists the search measures.
 
     Which schedules are finalists never depends on the chip's DRAM bandwidth (`shortlist`);
     their estimates and bounds, used only to order and prune the measurements, do.
+    LEARNED is the exception: a trained ranker picks its finalists (`learned`).
     """
+    if kind is SchedulerKind.LEARNED:
+        from compiler.scheduling.learned import learned_finalists  # loads the ranker (xgboost) on first use
+
+        return learned_finalists(workload, chip)
     schedule_of, terms, fits = _space(workload, chip, kind)
     chosen = shortlist(terms, fits, kind)
     schedules = [schedule_of(int(i)) for i in chosen]
@@ -94,11 +141,7 @@ def finalists(
         schedules += heuristic[0]
         estimates = np.concatenate([estimates, heuristic[1]])
         bounds = np.concatenate([bounds, heuristic[2]])
-    first: dict[LayerSchedule, int] = {}
-    for index, schedule in enumerate(schedules):
-        first.setdefault(schedule, index)
-    keep = list(first.values())
-    return tuple(first), estimates[keep], bounds[keep]
+    return distinct(schedules, estimates, bounds)
 
 
 def estimate_cycles(workload: Workload, schedule: LayerSchedule, accel: Accelerator, precision: Precision) -> float:
@@ -158,17 +201,3 @@ def _max_chunks(workload: Workload) -> int:
     if workload.side_input_elements > 0:
         sizes.append(workload.side_input_elements)
     return max(1, min(sizes))
-
-
-def _shape_key(workload: Workload) -> tuple:
-    """Everything about a workload that scheduling looks at (not its name)."""
-    return (
-        workload.kind,
-        workload.gemm,
-        workload.conv,
-        workload.input_elements,
-        workload.weight_elements,
-        workload.output_elements,
-        workload.side_input_elements,
-        tuple(sorted(workload.vector_ops.items())),
-    )

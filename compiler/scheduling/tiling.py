@@ -64,7 +64,10 @@ def pass_groups(batch: int, groups):
 
 
 def input_tile_elements(tm, tk, workload: Workload):
-    """Elements of the input tile a (tm × tk) GEMM tile reads (conv: the window, see above)."""
+    """Elements of the input tile a (tm × tk) GEMM tile reads (conv: the window, see above).
+
+    The geometry may be a `Workload`'s or per-candidate arrays (`scheduling.columns`).
+    """
     tm = np.asarray(tm, dtype=np.int64)
     tk = np.asarray(tk, dtype=np.int64)
     conv = workload.conv
@@ -74,8 +77,8 @@ def input_tile_elements(tm, tk, workload: Workload):
     channels = np.minimum(conv.in_c // conv.groups, tile_count(tk, window))
     eff_h = (conv.kernel_h - 1) * conv.dilation_h + 1
     eff_w = (conv.kernel_w - 1) * conv.dilation_w + 1
-    halo_h = max(eff_h - conv.stride_h, 0)
-    halo_w = max(eff_w - conv.stride_w, 0)
+    halo_h = np.maximum(eff_h - conv.stride_h, 0)
+    halo_w = np.maximum(eff_w - conv.stride_w, 0)
     stacked_rows = conv.images * conv.in_h
     whole_rows = tm >= conv.out_w
     rows = np.where(whole_rows, tile_count(tm, conv.out_w) * conv.stride_h + halo_h, conv.stride_h + halo_h)

@@ -43,7 +43,8 @@ def _counters(workload, schedule, accel):
     return execute(Program(code.instructions, code.dep_ptr, code.deps, ("x",)), machine).counters[0]
 
 
-@pytest.mark.parametrize("kind", list(SchedulerKind))
+# LEARNED is left out on purpose: its ranker sees the bandwidth (compiler.scheduling.learned).
+@pytest.mark.parametrize("kind", [SchedulerKind.HEURISTIC, SchedulerKind.EXHAUSTIVE])
 @pytest.mark.parametrize("name", sorted(CHIPS))
 def test_finalists_do_not_depend_on_the_dram_bandwidth(name, kind):
     accel = CHIPS[name]()

@@ -1,0 +1,87 @@
+"""Layer code by content, so the code the measure step simulates is the code the program uses.
+
+The search simulates each finalist's layer code (`scheduling.measure`); the program then
+needs the chosen finalist's code again, and a network repeats shapes (ResNet's blocks), and
+sweep points share schedules. A layer's code is a pure function of `code_key`, which spells
+out every input codegen reads: the workload's shape (`scheduling.memo.shape_key`), the
+schedule, the buffer of each operand, the operand and accumulator widths, and whether
+partial sums spill (the only way buffer capacities enter codegen). Code is stored for
+layer 0 with read-only arrays; `program.assemble` tags each layer with its index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from compiler.codegen.layer import layer_code
+from compiler.codegen.layout import LayerCode
+from compiler.scheduling.candidates import GemmCandidates
+from compiler.scheduling.chip import Chip
+from compiler.scheduling.columns import WorkloadColumns
+from compiler.scheduling.footprint import gemm_footprint
+from compiler.scheduling.memo import BoundedCache, shape_key
+from compiler.scheduling.schedule import LOOP_ORDERS, Dim, LayerSchedule, Schedule
+from compiler.scheduling.tiling import loop_positions
+from compiler.workload import Workload
+
+CODE: BoundedCache[LayerCode] = BoundedCache(capacity=2_000_000)
+"""Layer code by `code_key`, bounded by instructions held (about 100 MB at most)."""
+
+
+def code_key(workload: Workload, schedule: LayerSchedule, chip: Chip, spill: bool | None = None) -> tuple:
+    """Everything a layer's code depends on (module doc); `spill` is the schedule's
+    `Footprint.spill` when the caller has it."""
+    if spill is None:
+        spill = isinstance(schedule, Schedule) and workload.gemm is not None and _spills(workload, schedule, chip)
+    return (shape_key(workload), schedule, chip.buffer_of, chip.operand_bits, chip.accumulator_bits, spill)
+
+
+def cached_layer_codes(
+    workloads: Sequence[Workload], schedules: Sequence[LayerSchedule], chip: Chip
+) -> list[LayerCode]:
+    """`cached_layer_code` of every layer, with the spill flags of the GEMM layers found
+    in one vectorised footprint (`scheduling.columns`, exact for tiles within the extents;
+    any other layer's flag is found on its own)."""
+    gemm = [i for i, (w, s) in enumerate(zip(workloads, schedules)) if _within(w, s)]
+    spills: dict[int, bool | None] = dict.fromkeys(range(len(workloads)))
+    if gemm:
+        cands = GemmCandidates.concatenate([GemmCandidates.of(schedules[i]) for i in gemm])  # type: ignore[arg-type]
+        columns = WorkloadColumns.of([workloads[i] for i in gemm], np.ones(len(gemm), dtype=np.int64))
+        positions = loop_positions(cands.order, LOOP_ORDERS)
+        spill = gemm_footprint(columns, chip, cands.tiles, positions, cands.double_buffer, cands.groups).spill
+        spills.update(zip(gemm, (bool(flag) for flag in spill)))
+    return [
+        cached_layer_code(workload, schedule, chip, spills[index])
+        for index, (workload, schedule) in enumerate(zip(workloads, schedules))
+    ]
+
+
+def cached_layer_code(
+    workload: Workload, schedule: LayerSchedule, chip: Chip, spill: bool | None = None
+) -> LayerCode:
+    """`layer_code(workload, schedule, chip, 0)`, generated once per `code_key`."""
+    key = code_key(workload, schedule, chip, spill)
+    code = CODE.get(key)
+    if code is None:
+        code = layer_code(workload, schedule, chip, 0)
+        for array in (code.instructions, code.dep_ptr, code.deps):
+            array.flags.writeable = False
+        CODE.put(key, code, cost=len(code.instructions))
+    return code
+
+
+def _within(workload: Workload, schedule: LayerSchedule) -> bool:
+    """A GEMM schedule whose tiles do not exceed the workload's extents."""
+    gemm = workload.gemm
+    if gemm is None or not isinstance(schedule, Schedule):
+        return False
+    return schedule.tile_m <= gemm.m and schedule.tile_k <= gemm.k and schedule.tile_n <= gemm.n
+
+
+def _spills(workload: Workload, schedule: Schedule, chip: Chip) -> bool:
+    tiles = np.array([schedule.tile(dim) for dim in Dim], dtype=np.int64)
+    positions = np.array([schedule.order.index(dim) for dim in Dim], dtype=np.int64)
+    footprint = gemm_footprint(workload, chip, tiles, positions, schedule.double_buffer, schedule.groups_per_pass)
+    return bool(footprint.spill)

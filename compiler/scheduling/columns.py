@@ -1,0 +1,111 @@
+"""Several GEMM workloads as per-candidate columns, so one numpy pass scores them all.
+
+The estimate and footprint formulas (`estimate`, `footprint`, `tiling`) read a workload's
+shape through a few attributes (`gemm.m`, `conv.stride_h`, `side_input_elements`,
+`vector_ops`...) and are elementwise in them. `WorkloadColumns` carries those attributes as
+arrays with one entry per candidate (the value of the workload the candidate belongs to),
+so the same functions score the candidates of every layer of a network at once: each
+element is computed by exactly the arithmetic of the one-layer call, so the results are
+identical, without the per-layer cost of hundreds of small numpy calls.
+
+A plain GEMM (no convolution) is given the geometry of the 1×1 convolution it is: one
+image of M×1 pixels with K channels, stride and dilation 1. Its input window is then
+exactly tm·tk elements for every tile with tm ≤ M and tk ≤ K (`tiling.input_tile_elements`:
+channels = min(K, tk), whole rows since tm ≥ out_w = 1, rows = min(tm, M), cols = 1), the
+value the plain-GEMM branch returns, so conv and plain layers share one code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from accel_spec.types import OpClass
+from compiler.workload import ConvGeometry, GemmShape, Workload
+
+
+@dataclass(frozen=True)
+class GemmColumns:
+    """`GemmShape` fields, one int64 entry per candidate."""
+
+    m: np.ndarray
+    k: np.ndarray
+    n: np.ndarray
+    batch: np.ndarray
+
+
+@dataclass(frozen=True)
+class ConvColumns:
+    """`ConvGeometry` fields, one int64 entry per candidate (plain GEMMs as 1×1 convs)."""
+
+    images: np.ndarray
+    in_h: np.ndarray
+    in_w: np.ndarray
+    in_c: np.ndarray
+    out_h: np.ndarray
+    out_w: np.ndarray
+    out_c: np.ndarray
+    kernel_h: np.ndarray
+    kernel_w: np.ndarray
+    stride_h: np.ndarray
+    stride_w: np.ndarray
+    dilation_h: np.ndarray
+    dilation_w: np.ndarray
+    groups: np.ndarray
+
+
+@dataclass(frozen=True)
+class WorkloadColumns:
+    """The shape attributes of GEMM workloads that scheduling reads, per candidate.
+
+    Attributes:
+        gemm, conv: per-candidate GEMM view and convolution geometry.
+        side_input_elements: per-candidate fused side-input elements.
+        vector_ops: per-candidate lane ops of the fused epilogue, for every `OpClass`
+            (zero where a workload has none of a class: it then adds zero cycles).
+    """
+
+    gemm: GemmColumns
+    conv: ConvColumns
+    side_input_elements: np.ndarray
+    vector_ops: Mapping[OpClass, np.ndarray]
+
+    def take(self, index: np.ndarray) -> "WorkloadColumns":
+        """The columns of the candidates at `index` (indices or a boolean mask)."""
+        return WorkloadColumns(
+            gemm=GemmColumns(*(getattr(self.gemm, f.name)[index] for f in fields(GemmColumns))),
+            conv=ConvColumns(*(getattr(self.conv, f.name)[index] for f in fields(ConvColumns))),
+            side_input_elements=self.side_input_elements[index],
+            vector_ops={op: ops[index] for op, ops in self.vector_ops.items()},
+        )
+
+    @classmethod
+    def of(cls, workloads: Sequence[Workload], counts: np.ndarray) -> "WorkloadColumns":
+        """Columns where workload i fills `counts[i]` consecutive candidates."""
+
+        def column(values: list[int]) -> np.ndarray:
+            return np.repeat(np.array(values, dtype=np.int64), counts)
+
+        gemms = [_gemm(w) for w in workloads]
+        convs = [w.conv if w.conv is not None else _as_conv(g) for w, g in zip(workloads, gemms)]
+        return cls(
+            gemm=GemmColumns(*(column([getattr(g, f.name) for g in gemms]) for f in fields(GemmColumns))),
+            conv=ConvColumns(*(column([getattr(c, f.name) for c in convs]) for f in fields(ConvColumns))),
+            side_input_elements=column([w.side_input_elements for w in workloads]),
+            vector_ops={op: column([int(w.vector_ops.get(op, 0)) for w in workloads]) for op in OpClass},
+        )
+
+
+def _gemm(workload: Workload) -> GemmShape:
+    if workload.gemm is None:
+        raise ValueError(f"layer {workload.name}: not a GEMM workload")
+    return workload.gemm
+
+
+def _as_conv(gemm: GemmShape) -> ConvGeometry:
+    """A plain GEMM as the 1×1 convolution with the same input windows (module doc)."""
+    return ConvGeometry(
+        images=1, in_h=gemm.m, in_w=1, in_c=gemm.k, out_h=gemm.m, out_w=1, out_c=gemm.n, kernel_h=1, kernel_w=1
+    )

@@ -1,0 +1,99 @@
+"""Content-keyed memos of scheduling decisions, so sweep points that share them skip the search.
+
+A sweep evaluates many chips that differ in a few fields. A layer's schedule is a pure
+function of exactly these inputs, and `schedule_key` spells out every one of them
+(tinygrad's `to_program_key` rule: a key that omits an input is a bug):
+
+  - the search space (`SchedulerKind`);
+  - the workload's shape: every field scheduling or codegen reads, not its name
+    (`shape_key`);
+  - the chip as scheduling sees it, except buffer capacities (`Chip.key_without_capacity`);
+  - the simulator's machine, which the measure step runs on (`simulator.machine.Machine`);
+  - for each candidate of the space, whether it fits the buffers and whether it spills
+    partial sums: the only ways capacities enter the search (fits selects the candidates,
+    spill changes their traffic and their code). Chips that differ only in capacities the
+    layer's candidates do not notice share the entry.
+
+A search that falls back to another space when no candidate fits depends on fits it did
+not record, so it is never memoised. The memo lives as long as the process (one sweep
+worker) and is bounded (least recently used entries go first).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from compiler.scheduling.chip import Chip
+from compiler.scheduling.schedule import LayerSchedule, SchedulerKind
+from compiler.workload import Workload
+from simulator.machine import Machine
+
+V = TypeVar("V")
+
+
+class BoundedCache(Generic[V]):
+    """A least-recently-used mapping holding at most `capacity` units of `cost`."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
+        self._used = 0
+
+    def get(self, key: Hashable) -> V | None:
+        """The value stored under `key` (now the most recently used), or None."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0]
+
+    def put(self, key: Hashable, value: V, cost: int = 1) -> None:
+        """Store `value`; one costing more than the whole capacity is not kept."""
+        if cost > self.capacity:
+            return
+        previous = self._entries.pop(key, None)
+        if previous is not None:
+            self._used -= previous[1]
+        self._entries[key] = (value, cost)
+        self._used += cost
+        while self._used > self.capacity:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self._used -= dropped
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._used = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+SCHEDULES: BoundedCache[LayerSchedule] = BoundedCache(capacity=65536)
+"""Chosen schedules by `schedule_key` (a few hundred bytes of key each)."""
+
+
+def schedule_key(
+    kind: SchedulerKind, shape: tuple, chip: Chip, machine: Machine, fits: np.ndarray, spill: np.ndarray
+) -> tuple:
+    """The key of a layer's chosen schedule (module doc); `fits` and `spill` are the flags
+    of every candidate of the space searched, in candidate order."""
+    flags = np.packbits(np.stack([np.asarray(fits, dtype=bool), np.asarray(spill, dtype=bool)]), axis=1)
+    return (kind, shape, chip.key_without_capacity(), machine, len(fits), flags.tobytes())
+
+
+def shape_key(workload: Workload) -> tuple:
+    """Everything about a workload that scheduling and codegen look at (not its name)."""
+    return (
+        workload.kind,
+        workload.gemm,
+        workload.conv,
+        workload.input_elements,
+        workload.weight_elements,
+        workload.output_elements,
+        workload.side_input_elements,
+        tuple(sorted(workload.vector_ops.items())),
+    )

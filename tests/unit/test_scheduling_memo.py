@@ -1,0 +1,159 @@
+"""The fast search paths give exactly the one-layer search's answers.
+
+Scoring all layers in one pass (`scheduling.batched`), memoising schedules and layer code by
+content (`scheduling.memo`, `codegen.memo`) must change nothing: these tests compare each
+fast path against the plain computation, and check that the memo keys spell out every input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from codegen_cases import example_chip
+
+from accel_spec import with_overrides
+from compiler.codegen import generate_program
+from compiler.codegen.layer import layer_code
+from compiler.codegen.memo import CODE, cached_layer_code
+from compiler.codegen.program import assemble
+from compiler.lowering import lower
+from compiler.models import load_model
+from compiler.scheduling import SchedulerKind, schedule_workloads
+from compiler.scheduling.batched import Spaces, heuristic_finalists
+from compiler.scheduling.chip import Chip
+from compiler.scheduling.columns import WorkloadColumns
+from compiler.scheduling.estimate import CostTerms
+from compiler.scheduling.memo import SCHEDULES, BoundedCache, shape_key
+from compiler.scheduling.shortlist import segment_shortlist, shortlist
+from compiler.scheduling.strategies import finalists
+from compiler.scheduling.tiling import input_tile_elements
+from compiler.workload import Workload, WorkloadKind
+
+ROOT = Path(__file__).resolve().parents[2]
+IGNORED_WORKLOAD_FIELDS = {"name", "op", "weight_is_activation", "fused"}
+"""Workload fields that neither scheduling nor codegen reads (names only label errors)."""
+
+
+@cache
+def _lowered(model: str) -> tuple[Workload, ...]:
+    return lower(load_model(model))
+
+
+def _clear() -> None:
+    SCHEDULES.clear()
+    CODE.clear()
+
+
+def test_chip_key_spells_out_every_field_but_capacity():
+    chip = Chip.of(example_chip("edge"), example_chip("edge").matrix.input_precision)
+    names = [f.name for f in fields(Chip) if f.name != "capacity"]
+    assert chip.key_without_capacity() == tuple(getattr(chip, name) for name in names)
+
+
+def test_shape_key_covers_every_field_scheduling_and_codegen_read():
+    workload = _lowered("resnet50")[3]
+    key = shape_key(workload)
+    read = {f.name for f in fields(Workload)} - IGNORED_WORKLOAD_FIELDS
+    assert len(key) == len(read)
+    pattern = re.compile(r"\.(" + "|".join(sorted(IGNORED_WORKLOAD_FIELDS - {"name"})) + r")\b")
+    for folder in ("compiler/scheduling", "compiler/codegen"):
+        for path in (ROOT / folder).glob("*.py"):
+            assert not pattern.search(path.read_text()), f"{path} reads a field the memo keys ignore"
+
+
+def test_bounded_cache_drops_least_recently_used_by_cost():
+    cache_ = BoundedCache[str](capacity=10)
+    cache_.put("a", "A", cost=4)
+    cache_.put("b", "B", cost=4)
+    assert cache_.get("a") == "A"  # now most recent
+    cache_.put("c", "C", cost=4)  # over capacity: drops b
+    assert (cache_.get("a"), cache_.get("b"), cache_.get("c")) == ("A", None, "C")
+    cache_.put("huge", "H", cost=11)
+    assert cache_.get("huge") is None and len(cache_) == 2
+
+
+def test_segment_shortlist_equals_shortlist_of_each_space():
+    rng = np.random.default_rng(7)
+    sizes = np.array([5, 1, 40, 17, 3])
+    n = int(sizes.sum())
+
+    def ints(high):
+        return rng.integers(1, high, n)  # small ranges: many ties
+
+    terms = CostTerms(
+        compute=ints(50), floor=ints(50), channel_bytes=ints(400), exposed_bytes=ints(40), tail=ints(5),
+        iterations=ints(9), double_buffer=rng.random(n) < 0.8, latency=3,
+    )
+    fits = rng.random(n) < 0.7
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    fits[starts] = True  # every space has a fitting candidate
+    together = segment_shortlist(terms, fits, starts)
+    for start, size, found in zip(starts, sizes, together, strict=True):
+        window = np.arange(start, start + size)
+        alone = shortlist(terms.take(window), fits[window], SchedulerKind.HEURISTIC)
+        assert found.tolist() == (alone + start).tolist()
+
+
+def test_plain_gemm_windows_as_a_one_by_one_convolution():
+    gemm = _lowered("bert:layers=2")[0]
+    assert gemm.conv is None and gemm.gemm is not None
+    tm, tk = np.meshgrid(np.arange(1, gemm.gemm.m + 1, 7), np.arange(1, gemm.gemm.k + 1, 5))
+    columns = WorkloadColumns.of([gemm], np.array([tm.size]))
+    assert np.array_equal(input_tile_elements(tm.ravel(), tk.ravel(), columns), tm.ravel() * tk.ravel())
+
+
+@pytest.mark.parametrize(("chip_name", "model"), [("edge", "resnet50"), ("gemmini", "bert:layers=2"), ("eyeriss", "mobilenetv2")])
+def test_batched_finalists_equal_one_layer_finalists(chip_name, model):
+    accel = example_chip(chip_name)
+    chip = Chip.of(accel, accel.matrix.input_precision)
+    gemms = list({shape_key(w): w for w in _lowered(model) if w.kind is WorkloadKind.GEMM}.values())
+    for workload, found in zip(gemms, heuristic_finalists(Spaces.of(gemms, chip), chip), strict=True):
+        if found is None:
+            continue
+        schedules, estimates, bounds = finalists(workload, chip, SchedulerKind.HEURISTIC)
+        assert found[0] == schedules, workload.name
+        assert found[1].tolist() == estimates.tolist() and found[2].tolist() == bounds.tolist()
+
+
+def test_memoised_schedules_and_code_equal_a_fresh_search():
+    """Chips differing only in capacity share memo entries yet get their own answers."""
+    base = example_chip("edge")
+    workloads = _lowered("mobilenetv2")
+    chips = [with_overrides(base, {"buffers.activations.capacity": f"{kib} KiB"}) for kib in (96, 256, 1024, 8192)]
+    precision = base.matrix.input_precision
+    fresh = []
+    for accel in chips:
+        _clear()
+        schedules = schedule_workloads(workloads, accel, precision)
+        fresh.append((schedules, _program_bytes(generate_program(workloads, schedules, accel, precision))))
+    _clear()
+    for accel, expected in zip(chips + chips, fresh + fresh, strict=True):
+        schedules = schedule_workloads(workloads, accel, precision)
+        assert schedules == expected[0]
+        assert _program_bytes(generate_program(workloads, schedules, accel, precision)) == expected[1]
+    distinct_shapes = len({shape_key(w) for w in workloads})
+    assert len(SCHEDULES) < len(chips) * distinct_shapes  # some layers were shared
+
+
+def test_cached_code_is_read_only_and_assembled_like_fresh_code():
+    accel = example_chip("gemmini")
+    precision = accel.matrix.input_precision
+    chip = Chip.of(accel, precision)
+    workloads = _lowered("bert:layers=2")
+    schedules = schedule_workloads(workloads, accel, precision)
+    code = cached_layer_code(workloads[0], schedules[0], chip)
+    assert not code.instructions.flags.writeable
+    fresh = assemble(
+        [layer_code(w, s, chip, layer) for layer, (w, s) in enumerate(zip(workloads, schedules))],
+        tuple(w.name for w in workloads),
+    )
+    assert _program_bytes(generate_program(workloads, schedules, accel, precision)) == _program_bytes(fresh)
+
+
+def _program_bytes(program) -> bytes:
+    return program.instructions.tobytes() + program.dep_ptr.tobytes() + program.deps.tobytes()
