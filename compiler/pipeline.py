@@ -43,6 +43,7 @@ class CompiledModel:
     workloads: tuple[Workload, ...]
     schedules: tuple[LayerSchedule, ...]
     program: Program
+    scheduler: SchedulerKind = SchedulerKind.HEURISTIC
 
 
 def compile_graph(graph: Graph, accel: Accelerator, options: CompileOptions = CompileOptions()) -> CompiledModel:
@@ -66,4 +67,4 @@ def compile_workloads(
     program = generate_program(workloads, schedules, accel, precision)
     if options.verify:
         verify_program(program, workloads, accel, precision)
-    return CompiledModel(source, precision, workloads, schedules, program)
+    return CompiledModel(source, precision, workloads, schedules, program, options.scheduler)

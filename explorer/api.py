@@ -22,6 +22,7 @@ from explorer.fake_evaluator import ENV_OPTIONS, ENV_SELECT, FakeEvaluator
 from explorer.front import ParetoFront, pareto_front
 from explorer.loop import sweep_loop
 from explorer.manifest import Manifest, command_line, now
+from explorer.model_quality import write_records
 from explorer.progress import NullProgress, SweepProgress
 from explorer.space import DesignSpace, Point
 from explorer.spec import SweepSpec
@@ -41,6 +42,7 @@ class SweepResult:
     front: ParetoFront
     manifest: Manifest
     out_dir: Path | None
+    surrogate: pd.DataFrame | None = None
 
 
 def default_evaluator(spec: SweepSpec) -> Evaluator:
@@ -82,8 +84,12 @@ def execute_sweep(
     with store, make_executor(ExecutorKind(executor), workers, scheduler_address) as pool:
         journaled = store.existing()
         progress = SweepProgress(spec.budget, spec.objectives, console) if console else NullProgress()
+        strategy = make_strategy(spec, space)
         with progress:
-            rows = sweep_loop(space, make_strategy(spec, space), evaluator, pool, journaled, store, progress, row)
+            rows = sweep_loop(space, strategy, evaluator, pool, journaled, store, progress, row)
+        records = strategy.model_records()
+        if records is not None and folder is not None:
+            write_records(folder, records)
         table = to_frame(rows, schema)
         front = pareto_front(table, spec.objectives, spec.reference)
         started = store.manifest if isinstance(store, DirectoryStore) else manifest
@@ -97,7 +103,7 @@ def execute_sweep(
             hypervolume_reference=front.reference_by_objective(),
         )
         store.finish(rows, front.table, final)
-    return SweepResult(spec, table, front, final, folder)
+    return SweepResult(spec, table, front, final, folder, records)
 
 
 def run_sweep(

@@ -20,12 +20,14 @@ from explorer.objectives import Constraint, Objective
 
 
 class StrategyKind(Enum):
-    """How points are chosen: the whole grid, uniform random, Latin hypercube, or NSGA-II."""
+    """How points are chosen: the whole grid, uniform random, Latin hypercube, NSGA-II, or a
+    learned surrogate (`explorer.surrogate`)."""
 
     GRID = "grid"
     RANDOM = "random"
     LHS = "lhs"
     NSGA2 = "nsga2"
+    SURROGATE = "surrogate"
 
 
 class _Frozen(BaseModel):

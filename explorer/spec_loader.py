@@ -13,8 +13,8 @@ A sweep file::
     schedule: {scheduler: heuristic, precision: int8, batch: [1]}
     objectives: [latency, energy, area]        # explorer.objectives.Objective
     constraints: ["area_mm2 <= 50"]
-    strategy: grid                             # grid | random | lhs | nsga2
-    population: 16                             # nsga2 generation size
+    strategy: grid                             # grid | random | lhs | nsga2 | surrogate
+    population: 16                             # nsga2 generation size; surrogate batch size
     budget: 200                                # distinct points (default for grid: all)
     seed: 0
     reference: {latency: 0.1, energy: 0.01, area: 60}   # optional hypervolume reference

@@ -13,10 +13,11 @@ An output folder holds:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ import pyarrow.parquet as pq
 from explorer.journal import JournalWriter, read_journal
 from explorer.lock import DirectoryLock
 from explorer.manifest import MANIFEST_NAME, Manifest
+from explorer.model_quality import SURROGATE_FILE
 from explorer.table import Row, to_arrow
 from tessera.errors import InputError, Problem
 
@@ -35,6 +37,20 @@ RESULTS_NAME = "results.parquet"
 PARETO_NAME = "pareto.csv"
 PART_INTERVAL_S = 5.0
 """A Parquet part of new rows is written at most this often during a run."""
+
+
+@contextlib.contextmanager
+def _disk_errors(folder: Path) -> Iterator[None]:
+    """Turn a failed write in the output folder (disk full, read-only, ...) into an InputError.
+
+    Every write is atomic (temporary + rename) or an fsynced journal append whose torn tail the
+    next run truncates, so after this error the folder holds a valid, resumable sweep.
+    """
+    try:
+        yield
+    except OSError as error:
+        message = f"cannot write: {error.strerror or error}; free space or choose another folder, then rerun to resume"
+        raise InputError(str(folder), Problem("--out", message)) from None
 
 
 class MemoryStore:
@@ -75,10 +91,15 @@ class DirectoryStore:
     def __enter__(self) -> "DirectoryStore":
         if self.folder.exists() and not self.folder.is_dir():
             raise InputError(str(self.folder), Problem("--out", "exists and is not a folder"))
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._lock.__enter__()
         try:
-            self._open()
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # a parent is a file, read-only, or the disk is full
+            raise InputError(str(self.folder), Problem("--out", f"cannot create the folder: {error.strerror}")) from None
+        with _disk_errors(self.folder):
+            self._lock.__enter__()
+        try:
+            with _disk_errors(self.folder):
+                self._open()
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
@@ -108,10 +129,18 @@ class DirectoryStore:
         self._compact(self._rows)
         self._writer = JournalWriter(journal, valid_length).__enter__()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         try:
             if self._writer is not None:
-                self._write_part()
+                if exc_type is None:
+                    with _disk_errors(self.folder):
+                        self._write_part()
+                else:
+                    # Already failing (Ctrl-C, a full disk, ...): save a part of the pending rows
+                    # if the disk allows, without masking the error in flight. Nothing is lost
+                    # either way: those rows are in the journal, from which resuming rebuilds parts.
+                    with contextlib.suppress(OSError):
+                        self._write_part()
                 self._writer.__exit__(None, None, None)
         finally:
             self._lock.__exit__(None, None, None)
@@ -123,23 +152,25 @@ class DirectoryStore:
     def append(self, rows: list[Row]) -> None:
         """Journal rows durably; write a Parquet part when one is due."""
         assert self._writer is not None
-        self._writer.append(rows)
-        self._pending += rows
-        if time.monotonic() - self._last_part >= PART_INTERVAL_S:
-            self._write_part()
+        with _disk_errors(self.folder):
+            self._writer.append(rows)
+            self._pending += rows
+            if time.monotonic() - self._last_part >= PART_INTERVAL_S:
+                self._write_part()
 
     def finish(self, rows: list[Row], pareto: pd.DataFrame, manifest: Manifest) -> None:
         """Compact the results into one part; write pareto.csv and the final manifest."""
         self._pending = []
-        self._compact(rows)
-        temporary = self.folder / f".{PARETO_NAME}.tmp"
-        pareto.to_csv(temporary, index=False)
-        os.replace(temporary, self.folder / PARETO_NAME)
-        self.manifest = manifest
-        manifest.write(self.folder)
+        with _disk_errors(self.folder):
+            self._compact(rows)
+            temporary = self.folder / f".{PARETO_NAME}.tmp"
+            pareto.to_csv(temporary, index=False)
+            os.replace(temporary, self.folder / PARETO_NAME)
+            self.manifest = manifest
+            manifest.write(self.folder)
 
     def _clear(self) -> None:
-        for name in (JOURNAL_NAME, MANIFEST_NAME, PARETO_NAME):
+        for name in (JOURNAL_NAME, MANIFEST_NAME, PARETO_NAME, SURROGATE_FILE):
             (self.folder / name).unlink(missing_ok=True)
         shutil.rmtree(self.folder / RESULTS_NAME, ignore_errors=True)
 
@@ -147,7 +178,11 @@ class DirectoryStore:
         parts = self.folder / RESULTS_NAME
         parts.mkdir(exist_ok=True)
         temporary = parts / f".{name}.tmp"
-        pq.write_table(to_arrow(rows, self.schema), temporary)
+        try:
+            pq.write_table(to_arrow(rows, self.schema), temporary)
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            raise
         os.replace(temporary, parts / name)
 
     def _write_part(self) -> None:

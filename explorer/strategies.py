@@ -8,8 +8,8 @@ finished points from the journal instead of evaluating them again, and tells the
 same results in the same order.
 
 grid, random and lhs do not adapt, so they propose everything in one batch; NSGA-II
-(`explorer.nsga2`) proposes one generation at a time. A learned-surrogate strategy plugs in
-as another subclass.
+(`explorer.nsga2`) proposes one generation at a time, and the learned surrogate
+(`explorer.surrogate`) one model-guided batch at a time.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from explorer.space import DesignSpace
 from explorer.spec import StrategyKind, SweepSpec
@@ -48,6 +49,10 @@ class Strategy(ABC):
 
     def tell(self, batch: Sequence[Indices], feedback: Sequence[Feedback | None]) -> None:
         """Results of the last batch, in order (None for points not evaluated: over budget)."""
+
+    def model_records(self) -> pd.DataFrame | None:
+        """A learned strategy's predicted-vs-simulated records (`explorer.model_quality`); None here."""
+        return None
 
 
 class _OneBatch(Strategy):
@@ -130,5 +135,9 @@ def make_strategy(spec: SweepSpec, space: DesignSpace) -> Strategy:
         from explorer.nsga2 import Nsga2Strategy  # only this strategy needs optuna
 
         return Nsga2Strategy(space, spec.objectives, spec.population, spec.budget, spec.seed)
+    if spec.strategy is StrategyKind.SURROGATE:
+        from explorer.surrogate import make_surrogate  # only this strategy needs xgboost and the compiler
+
+        return make_surrogate(spec, space)
     kinds = {StrategyKind.GRID: GridStrategy, StrategyKind.RANDOM: RandomStrategy, StrategyKind.LHS: LatinHypercubeStrategy}
     return kinds[spec.strategy](space, spec.budget, spec.seed)

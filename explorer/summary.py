@@ -9,6 +9,7 @@ from rich.table import Table
 from accel_spec.units import Dimension, format_quantity
 from explorer.api import SweepResult
 from explorer.manifest import MANIFEST_NAME
+from explorer.model_quality import quality_lines
 from explorer.space import MODEL_COLUMN, DesignSpace
 from explorer.store import PARETO_NAME, RESULTS_NAME
 
@@ -56,6 +57,8 @@ def closing_lines(result: SweepResult) -> list[str]:
         lines.append(f"hypervolume {result.front.hypervolume:.4g} (reference: {reference})")
     else:
         lines.append("no point is ok and within the constraints: the front is empty")
+    if result.surrogate is not None:
+        lines += quality_lines(result.surrogate)
     if result.out_dir is not None:
         folder = result.out_dir
         lines.append(f"results: {folder / RESULTS_NAME}  front: {folder / PARETO_NAME}  manifest: {folder / MANIFEST_NAME}")

@@ -63,7 +63,13 @@ class Simulation:
             "energy_breakdown_j": dict(self.result.energy_breakdown),
             "area_breakdown_mm2": dict(self.result.area_breakdown_mm2),
             "technology_sources": dict(self.result.technology_sources),
+            "scheduler": self.compiled.scheduler.name.lower(),
         }
+        if self.compiled.scheduler is SchedulerKind.LEARNED:
+            from compiler.scheduling.learned import ranker_status
+
+            # Say whether the trained ranker chose the schedules or the heuristic stood in for it.
+            document["scheduler_note"] = ranker_status().describe()
         document["layers"] = [
             _layer_json(workload, schedule, layer, bound, self.accel)
             for workload, schedule, layer, bound in zip(

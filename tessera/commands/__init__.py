@@ -1,5 +1,15 @@
 """One module per `tessera` sub-command; each registers its parser and a `run(args)` function."""
 
-from tessera.commands import check_spec, import_scalesim, inspect, models, report, simulate, sweep, validate
+from tessera.commands import (
+    check_spec,
+    import_scalesim,
+    inspect,
+    models,
+    report,
+    simulate,
+    sweep,
+    train_scheduler,
+    validate,
+)
 
-COMMANDS = (simulate, sweep, report, inspect, models, check_spec, validate, import_scalesim)
+COMMANDS = (simulate, sweep, report, inspect, models, check_spec, validate, import_scalesim, train_scheduler)

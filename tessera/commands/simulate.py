@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 # Spelled out rather than imported from compiler.scheduling so that `tessera --help` does not
 # pay for importing the compiler and Numba; run() maps them to SchedulerKind.
-_SCHEDULERS = ("heuristic", "exhaustive")
+_SCHEDULERS = ("heuristic", "exhaustive", "learned")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         write_json(args.json, simulation.to_json())
     if args.trace:
-        write_chrome_trace(args.trace, simulation.result, simulation.compiled.program, accel)
+        try:
+            write_chrome_trace(args.trace, simulation.result, simulation.compiled.program, accel)
+        except OSError as error:
+            raise InputError(args.trace, Problem("--trace", f"cannot write: {error.strerror}")) from None
     if args.report:
         from reports.simulation_report import simulation_report
 

@@ -25,6 +25,7 @@ objectives: [latency, area]
 seed: 4
 """
 NSGA2 = GRID + "strategy: nsga2\nbudget: 40\npopulation: 8\n"
+SURROGATE = GRID + "strategy: surrogate\nbudget: 40\npopulation: 8\n"
 
 
 def tessera(*args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess:
@@ -59,7 +60,7 @@ def kill_after_some_rows(sweep: Path, out: Path, rows: int) -> None:
     process.wait()
 
 
-@pytest.mark.parametrize("body", [GRID, NSGA2], ids=["grid", "nsga2"])
+@pytest.mark.parametrize("body", [GRID, NSGA2, SURROGATE], ids=["grid", "nsga2", "surrogate"])
 def test_sigkilled_sweep_resumes_to_the_uninterrupted_table(tmp_path: Path, body: str) -> None:
     sweep = write(tmp_path, body)
     killed, clean = tmp_path / "killed", tmp_path / "clean"
@@ -68,7 +69,8 @@ def test_sigkilled_sweep_resumes_to_the_uninterrupted_table(tmp_path: Path, body
     assert 0 < done_before < 60 and (killed / ".lock").exists()
     resumed = tessera("sweep", str(sweep), "--out", str(killed), "--workers", "2", "--quiet", env=fake_env())
     assert resumed.returncode == 0, resumed.stderr
-    assert tessera("sweep", str(sweep), "--out", str(clean), "--quiet", "--executor", "serial", env=fake_env()).returncode == 0
+    uninterrupted = tessera("sweep", str(sweep), "--out", str(clean), "--quiet", "--executor", "serial", env=fake_env())
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
     after, expected = pd.read_parquet(killed / "results.parquet"), pd.read_parquet(clean / "results.parquet")
     assert after["point_id"].is_unique and len(after) == len(expected) == (60 if body is GRID else 40)
     pd.testing.assert_frame_equal(

@@ -1,0 +1,164 @@
+"""Feature rows of a sweep's design points, from their index vectors, in bulk.
+
+Glue between a `DesignSpace` and the pure functions of `explorer.features`: every axis's
+values become a column (gathered by index, no per-point Python), chip axes override the base
+chip's parameters (`ChipColumns`), and each network variant is featurised against its distinct
+chips only. Besides the derived features, each free axis also enters raw (its value, log2 when
+positive and numeric, else its choice index), so axes that the derived features do not model
+(an enum, a technology override) still inform the model.
+
+Lowered networks come from a caller-supplied function (`layers_of(model, batch)`), so this
+module never imports the compiler's frontend and tests can pass hand-made `LayerTable`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from accel_spec.schema import Accelerator
+from accel_spec.types import Operand, Precision
+from explorer.features import FEATURE_NAMES, ChipColumns, LayerTable, network_features
+from explorer.space import DesignSpace
+
+LayersOf = Callable[[str, int | None], LayerTable]
+"""(model spec, batch or None) → the network's `LayerTable`."""
+
+
+@dataclass(frozen=True)
+class _ChipField:
+    """A chip column set by a dotted path, and how an axis value maps to it."""
+
+    field: str
+    convert: Callable[[object], float]
+
+
+def _precision_bytes(value: object) -> float:
+    return Precision(value).bytes if not isinstance(value, Precision) else value.bytes
+
+
+def _chip_fields(base: Accelerator) -> dict[str, tuple[_ChipField, ...]]:
+    """Dotted path → the chip columns it sets."""
+    fields: dict[str, tuple[_ChipField, ...]] = {
+        "matrix.rows": (_ChipField("rows", float),),
+        "matrix.cols": (_ChipField("cols", float),),
+        "clock": (_ChipField("clock", float),),
+        "technology": (_ChipField("node_nm", lambda v: round(float(v) * 1e9, 6)),),
+        "dram.bandwidth": (_ChipField("bandwidth", float),),
+        "dram.latency": (_ChipField("latency", float),),
+        "vector.lanes": (_ChipField("lanes", float),),
+        "matrix.input_precision": (_ChipField("operand_bytes", _precision_bytes),),
+        "matrix.accumulator_precision": (_ChipField("accumulator_bytes", _precision_bytes),),
+    }
+    capacity = {Operand.INPUT: "input_capacity", Operand.WEIGHT: "weight_capacity", Operand.OUTPUT: "output_capacity"}
+    for name, buffer in base.buffers.items():
+        fields[f"buffers.{name}.capacity"] = tuple(_ChipField(capacity[op], float) for op in buffer.holds)
+    return fields
+
+
+def _base_values(base: Accelerator) -> dict[str, float]:
+    def capacity(operand: Operand) -> float:
+        return float(base.buffers[base.buffer_for(operand)].capacity)
+
+    return {
+        "rows": base.matrix.rows,
+        "cols": base.matrix.cols,
+        "clock": base.clock,
+        "node_nm": base.node_nm,
+        "bandwidth": base.dram.bandwidth,
+        "latency": base.dram.latency,
+        "lanes": base.vector.lanes,
+        "input_capacity": capacity(Operand.INPUT),
+        "weight_capacity": capacity(Operand.WEIGHT),
+        "output_capacity": capacity(Operand.OUTPUT),
+        "operand_bytes": base.matrix.input_precision.bytes,
+        "accumulator_bytes": base.matrix.accumulator_precision.bytes,
+    }
+
+
+def _raw(values: tuple) -> np.ndarray:
+    """An axis's choices as one feature: log2 of positive numbers, otherwise the choice index."""
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    if numeric and all(v > 0 for v in values):
+        return np.log2(np.asarray(values, dtype=np.float64))
+    if numeric:
+        return np.asarray(values, dtype=np.float64)
+    return np.arange(len(values), dtype=np.float64)
+
+
+class SpaceFeatures:
+    """Featurises index vectors of one `DesignSpace` (see the module docstring)."""
+
+    def __init__(self, space: DesignSpace, base: Accelerator, layers_of: LayersOf) -> None:
+        spec = space.spec
+        self.space = space
+        self._dataflows = tuple(base.matrix.dataflows)
+        self._base = _base_values(base)
+        fields = _chip_fields(base)
+        free = [axis for axis in spec.hardware if axis.tied_to is None]
+        position = {axis.path: i for i, axis in enumerate(free)}
+        # (free-axis position, converted values per choice, chip field) for every chip-setting axis
+        self._setters: list[tuple[int, np.ndarray, str]] = []
+        for axis in spec.hardware:
+            for chip_field in fields.get(axis.path, ()):
+                converted = np.array([chip_field.convert(v) for v in axis.values], dtype=np.float64)
+                self._setters.append((position[axis.tied_to or axis.path], converted, chip_field.field))
+        self._raw = [_raw(axis.values) for axis in free]
+        self._model_axes = [
+            np.array([_number(dict(v.axes).get(name)) for v in spec.models], dtype=np.float64) for name in spec.model_axes
+        ]
+        self._precision_bytes = np.array(
+            [np.nan if p is None else Precision(p).bytes for p in spec.precisions], dtype=np.float64
+        )
+        self._layers = {
+            (m, b): layers_of(variant.spec, batch)
+            for m, variant in enumerate(spec.models)
+            for b, batch in enumerate(spec.batches)
+        }
+        self.names: tuple[str, ...] = (
+            *FEATURE_NAMES,
+            *(f"axis:{axis.path}" for axis in free),
+            *(f"model_axis:{name}" for name in spec.model_axes),
+            "axis:model",
+            "axis:scheduler",
+            "axis:batch",
+        )
+
+    def chips(self, indices: np.ndarray) -> ChipColumns:
+        """Chip parameters of every point of an (n, axes) index array."""
+        n = len(indices)
+        columns = {name: np.full(n, float(value)) for name, value in self._base.items()}
+        for position, converted, chip_field in self._setters:
+            columns[chip_field] = converted[indices[:, position]]
+        precision = self._precision_bytes[indices[:, -2]]
+        columns["operand_bytes"] = np.where(np.isnan(precision), columns["operand_bytes"], precision)
+        return ChipColumns(**columns, dataflows=self._dataflows)
+
+    def features(self, indices: np.ndarray) -> np.ndarray:
+        """(n, len(names)) float32 features of an (n, axes) int array of index vectors."""
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1, len(self.space.axes))
+        n = len(indices)
+        derived = np.empty((n, len(FEATURE_NAMES)), dtype=np.float64)
+        model_index, batch_index = indices[:, -4], indices[:, -1]
+        # the chip of a point is set by its hardware and precision indices: one integer key
+        chip_axes = [*range(len(self._raw)), len(self.space.axes) - 2]
+        sizes = [self.space.axes[i].size for i in chip_axes]
+        chip_key = np.ravel_multi_index(tuple(indices[:, chip_axes].T), sizes) if n else np.zeros(0, np.int64)
+        for (m, b), layers in self._layers.items():
+            rows = np.flatnonzero((model_index == m) & (batch_index == b))
+            if len(rows) == 0:
+                continue
+            _, first, inverse = np.unique(chip_key[rows], return_index=True, return_inverse=True)
+            values = network_features(layers, self.chips(indices[rows[first]]))
+            derived[rows] = values[inverse.reshape(-1)]
+        raw = [values[indices[:, i]] for i, values in enumerate(self._raw)]
+        model_axes = [values[model_index] for values in self._model_axes]
+        extra = np.column_stack([*raw, *model_axes, model_index, indices[:, -3], batch_index]) if n else np.empty((0, 3))
+        return np.hstack([derived, extra]).astype(np.float32)
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else np.nan
+

@@ -1,0 +1,360 @@
+"""`strategy: surrogate`: co-design search guided by learned cost models (SMS-EGO style).
+
+1. A Latin-hypercube sample of `initial` points (seeded) is evaluated first.
+2. Each round fits, on every point evaluated so far, an ensemble of `ensemble` XGBoost
+   regressors per objective on the log of the objective (sign-flipped when maximised), one
+   regressor per constraint on its violation, and, once some point failed, a classifier of
+   feasibility. Members differ by seed and row/column subsampling; their spread is the
+   uncertainty σ of a prediction, their mean μ the prediction.
+3. Every not-yet-evaluated candidate of a pool (the whole grid up to `pool_limit` points,
+   otherwise a fresh seeded random pool per round) is featurised and predicted in bulk.
+4. Acquisition: the hypervolume improvement of the optimistic prediction μ − κσ over the
+   front of the evaluated points (SMS-EGO, Ponweiser et al., PPSN 2008), in objective space
+   normalised by the observed range. It is computed for any number of objectives by Monte
+   Carlo: uniform samples of the box between the optimistic ideal and the reference point that
+   the current front does not dominate; a candidate's improvement is proportional to the
+   samples it dominates. The batch is filled greedily: after each pick the samples it covers
+   are removed, so one batch spreads along the front instead of piling on one spot. Candidates
+   predicted infeasible (P(ok) < ½ or a predicted constraint violation) are taken only
+   when no predicted-feasible one improves.
+5. An ε share of each batch (`explore_share`) is drawn uniformly at random from the
+   unevaluated pool: the model is wrong somewhere, and random points are where it learns
+   that, at a known small cost (ε-greedy). Slots left when no candidate promises any
+   improvement go to the most uncertain candidates (largest Σσ).
+
+Rounds repeat until the sweep's budget is spent. Everything is a function of the seed and of
+the results told, in order (XGBoost trains deterministically), so a resumed sweep, which
+replays journaled results, proposes exactly what an uninterrupted one would.
+
+At the end, `model_records` reports model quality: each evaluated point's prediction by a
+model that did not see it (k-fold cross-validation, split ``test``) and in-sample (``train``),
+written to `surrogate.parquet` and summarised by `explorer.model_quality`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from explorer.cost_model import CostModel
+from explorer.features import LayerTable, layer_table
+from explorer.objectives import Direction, Objective
+from explorer.pareto import pareto_mask
+from explorer.space import DesignSpace
+from explorer.space_features import SpaceFeatures
+from explorer.spec import SweepSpec
+from explorer.strategies import Feedback, Indices, LatinHypercubeStrategy, Strategy
+from tessera.errors import InputError, Problem
+
+ModelFactory = Callable[[str, int], CostModel]
+"""(task: ``regression`` or ``classification``, seed) → an untrained model."""
+
+
+@dataclass(frozen=True)
+class SurrogateSettings:
+    """Knobs of the search (module docstring); `for_budget` gives the defaults of a sweep."""
+
+    initial: int
+    batch: int
+    ensemble: int = 4
+    kappa: float = 1.0
+    explore_share: float = 0.125
+    reference_margin: float = 0.1
+    mc_samples: int = 2048
+    shortlist: int = 4096
+    pool_limit: int = 2**18
+    folds: int = 5
+
+    @classmethod
+    def for_budget(cls, budget: int, batch: int) -> "SurrogateSettings":
+        """A tenth of the budget as the initial sample, at least two batches, at most 128 points."""
+        return cls(initial=int(min(budget, max(2 * batch, min(budget // 10, 128)))), batch=batch)
+
+
+def make_surrogate(spec: SweepSpec, space: DesignSpace) -> "SurrogateStrategy":
+    """The surrogate strategy of a sweep: features from its base chip and lowered networks."""
+    try:
+        import explorer.xgboost_cost_model  # noqa: F401 - fail here, before any point runs
+    except ImportError as error:
+        raise InputError(spec.source, Problem("strategy", f"surrogate needs the xgboost package, which cannot be imported: {error}")) from None
+    settings = SurrogateSettings.for_budget(spec.budget, spec.population)
+    return SurrogateStrategy(space, sweep_features(spec, space).features, settings, spec.seed)
+
+
+def sweep_features(spec: SweepSpec, space: DesignSpace) -> SpaceFeatures:
+    """Features of a sweep's points: its base chip, and its networks lowered once each."""
+    from accel_spec import load_accelerator
+    from explorer.simulator_evaluator import lowered_model  # the compiler stack, only for this strategy
+
+    def layers_of(model: str, batch: int | None) -> LayerTable:
+        return layer_table(lowered_model(model, batch, spec.model_root)[0])
+
+    return SpaceFeatures(space, load_accelerator(spec.base), layers_of)
+
+
+def xgboost_factory(task: str, seed: int) -> CostModel:
+    """The XGBoost models the surrogate uses (ImportError when xgboost is not installed)."""
+    from explorer.xgboost_cost_model import BoostParams, Task, XGBoostModel
+
+    params = BoostParams(rounds=150, max_depth=6, eta=0.08, subsample=0.8, colsample=0.8, seed=seed)
+    return XGBoostModel(Task.REGRESSION if task == "regression" else Task.CLASSIFICATION, params)
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """Training targets in minimisation space: log where every value is positive."""
+
+    values: np.ndarray  # (n, objectives) transformed, smaller is better
+    logged: tuple[bool, ...]
+    signs: tuple[float, ...]
+
+    @classmethod
+    def of(cls, natural: np.ndarray, objectives: tuple[Objective, ...]) -> "_Targets":
+        signs = tuple(1.0 if o.direction is Direction.MINIMIZE else -1.0 for o in objectives)
+        logged = tuple(bool(len(natural) and (natural[:, j] > 0).all()) for j in range(natural.shape[1]))
+        columns = [
+            s * (np.log(natural[:, j]) if log else natural[:, j]) for j, (s, log) in enumerate(zip(signs, logged))
+        ]
+        return cls(np.column_stack(columns) if columns else natural, logged, signs)
+
+    def natural(self, transformed: np.ndarray, j: int) -> np.ndarray:
+        """Column j back in natural units."""
+        value = transformed * self.signs[j]
+        return np.exp(value) if self.logged[j] else value
+
+
+class SurrogateStrategy(Strategy):
+    """Model-guided batches (see the module docstring)."""
+
+    def __init__(
+        self,
+        space: DesignSpace,
+        features: Callable[[np.ndarray], np.ndarray],
+        settings: SurrogateSettings,
+        seed: int,
+        make_model: ModelFactory = xgboost_factory,
+    ) -> None:
+        self.space = space
+        self.settings = settings
+        self.seed = seed
+        self._featurise = features
+        self._make_model = make_model
+        self._objectives = space.spec.objectives
+        self._sizes = np.array([axis.size for axis in space.axes], dtype=np.int64)
+        self._round = 0
+        self._flat: list[int] = []
+        self._feedback: list[Feedback] = []
+        self._known: set[int] = set()
+        self._pool_x: np.ndarray | None = None
+        if space.size <= settings.pool_limit:
+            everything = np.arange(space.size, dtype=np.int64)
+            self._pool_x = self._featurise(self._unravel(everything))
+
+    # -- the Strategy interface ---------------------------------------------------------
+
+    def propose(self) -> list[Indices]:
+        self._round += 1
+        if self._round == 1:
+            initial = LatinHypercubeStrategy(self.space, self.settings.initial, self.seed).propose()
+            return initial
+        if len(self._known) >= self.space.size:
+            return []
+        flat = self._next_batch()
+        return [tuple(int(v) for v in row) for row in self._unravel(flat)]
+
+    def tell(self, batch: Sequence[Indices], feedback: Sequence[Feedback | None]) -> None:
+        for indices, result in zip(batch, feedback):
+            if result is None:
+                continue
+            flat = int(np.ravel_multi_index(indices, self._sizes))
+            if flat in self._known:
+                continue
+            self._known.add(flat)
+            self._flat.append(flat)
+            self._feedback.append(result)
+
+    # -- one round ----------------------------------------------------------------------
+
+    def _unravel(self, flat: np.ndarray) -> np.ndarray:
+        return np.stack(np.unravel_index(np.asarray(flat, dtype=np.int64), tuple(self._sizes)), axis=1)
+
+    def _features_of(self, flat: np.ndarray) -> np.ndarray:
+        if self._pool_x is not None:
+            return self._pool_x[flat]
+        return self._featurise(self._unravel(flat))
+
+    def _pool(self) -> np.ndarray:
+        """Flat indices of the unevaluated candidates this round scores."""
+        known = np.fromiter(self._known, dtype=np.int64, count=len(self._known))
+        if self._pool_x is not None:
+            mask = np.ones(self.space.size, dtype=bool)
+            mask[known] = False
+            return np.flatnonzero(mask)
+        rng = np.random.default_rng([self.seed, self._round, 1])
+        drawn = np.unique(rng.integers(0, self.space.size, self.settings.pool_limit, dtype=np.int64))
+        return drawn[~np.isin(drawn, known)]
+
+    def _next_batch(self) -> np.ndarray:
+        settings = self.settings
+        pool = self._pool()
+        count = min(settings.batch, len(pool))
+        rng = np.random.default_rng([self.seed, self._round, 2])
+        explore = min(count, int(round(settings.explore_share * count)))
+        picked: list[int] = []
+        if explore:
+            picked = [int(i) for i in rng.choice(len(pool), size=explore, replace=False)]
+        ok = np.array([f.values is not None for f in self._feedback])
+        if ok.sum() >= 2 and count > explore:
+            mean, sigma, feasible = self._predict(pool, ok)
+            front = self._front(ok)
+            picked += _greedy_improvement(mean - settings.kappa * sigma, feasible, front, sigma, count - explore,
+                                          set(picked), settings, rng)
+        remaining = np.setdiff1d(np.arange(len(pool)), picked)
+        if len(picked) < count:  # no model yet: random
+            picked += [int(i) for i in rng.choice(remaining, size=count - len(picked), replace=False)]
+        return pool[np.array(picked[:count], dtype=np.int64)]
+
+    def _normalise(self, ok: np.ndarray) -> tuple[_Targets, np.ndarray, np.ndarray]:
+        natural = np.array([f.values for f, good in zip(self._feedback, ok) if good], dtype=np.float64)
+        targets = _Targets.of(natural, self._objectives)
+        low, high = targets.values.min(axis=0), targets.values.max(axis=0)
+        return targets, low, np.where(high > low, high - low, 1.0)
+
+    def _front(self, ok: np.ndarray) -> np.ndarray:
+        """Normalised objectives of the evaluated front (feasible, constraints met)."""
+        targets, low, scale = self._normalise(ok)
+        met = np.array([all(v <= 0 for v in f.violations) for f, good in zip(self._feedback, ok) if good])
+        points = (targets.values[met] - low) / scale
+        return points[pareto_mask(points)] if len(points) else points
+
+    def _fit_predict(self, task: str, seed: int, x: np.ndarray, y: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        model = self._make_model(task, seed)
+        model.fit(x, y)
+        return model.predict(candidates)
+
+    def _predict(self, pool: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(μ, σ) of the normalised objectives and predicted feasibility of every candidate."""
+        settings = self.settings
+        flat = np.array(self._flat, dtype=np.int64)
+        x_all = self._features_of(flat)
+        x_ok = x_all[ok]
+        candidates = self._features_of(pool)
+        targets, low, scale = self._normalise(ok)
+        mean = np.empty((len(pool), len(self._objectives)))
+        sigma = np.empty_like(mean)
+        for j in range(len(self._objectives)):
+            y = (targets.values[:, j] - low[j]) / scale[j]
+            members = np.stack([
+                self._fit_predict("regression", self._member_seed(j, k), x_ok, y, candidates)
+                for k in range(settings.ensemble)
+            ])
+            mean[:, j], sigma[:, j] = members.mean(axis=0), members.std(axis=0)
+        feasible = np.ones(len(pool), dtype=bool)
+        violations = [f.violations for f, good in zip(self._feedback, ok) if good]
+        for c in range(len(self.space.spec.constraints)):
+            y = np.array([v[c] for v in violations], dtype=np.float64)
+            if (y > 0).any():
+                feasible &= self._fit_predict("regression", self._member_seed(-1 - c, 0), x_ok, y, candidates) <= 0
+        if not ok.all():
+            chance = self._fit_predict("classification", self._member_seed(-100, 0), x_all, ok.astype(np.float64),
+                                       candidates)
+            feasible &= chance >= 0.5
+        return mean, sigma, feasible
+
+    def _member_seed(self, objective: int, member: int) -> int:
+        return int(np.random.default_rng([self.seed, objective + 1000, member]).integers(2**31))
+
+    # -- model quality ------------------------------------------------------------------
+
+    def model_records(self) -> pd.DataFrame | None:
+        """Predicted vs simulated per objective: k-fold held-out (``test``) and in-sample (``train``)."""
+        ok = np.array([f.values is not None for f in self._feedback], dtype=bool)
+        folds = min(self.settings.folds, int(ok.sum()))
+        if folds < 2:
+            return None
+        x = self._features_of(np.array(self._flat, dtype=np.int64)[ok])
+        targets, _, _ = self._normalise(ok)
+        fold_of = np.random.default_rng([self.seed, 3]).permutation(len(x)) % folds
+        records = []
+        for j, objective in enumerate(self._objectives):
+            y = targets.values[:, j]
+            held_out = np.empty(len(x))
+            for fold in range(folds):
+                test = fold_of == fold
+                held_out[test] = self._fit_predict("regression", self._member_seed(j, 0), x[~test], y[~test], x[test])
+            in_sample = self._fit_predict("regression", self._member_seed(j, 0), x, y, x)
+            simulated = targets.natural(y, j)
+            for split, predicted in (("test", held_out), ("train", in_sample)):
+                records.append(pd.DataFrame({
+                    "objective": objective.value,
+                    "predicted": targets.natural(predicted, j),
+                    "simulated": simulated,
+                    "split": split,
+                }))
+        return pd.concat(records, ignore_index=True)
+
+
+def _greedy_improvement(
+    optimistic: np.ndarray,
+    feasible: np.ndarray,
+    front: np.ndarray,
+    sigma: np.ndarray,
+    count: int,
+    taken: set[int],
+    settings: SurrogateSettings,
+    rng: np.random.Generator,
+) -> list[int]:
+    """Up to `count` candidate positions by greedy Monte-Carlo hypervolume improvement."""
+    m = optimistic.shape[1]
+    reference = np.full(m, 1.0 + settings.reference_margin)
+    open_ = np.ones(len(optimistic), dtype=bool)
+    open_[list(taken)] = False
+    picked: list[int] = []
+    for preferred in (feasible, ~feasible):  # predicted-feasible candidates first
+        if len(picked) >= count:
+            break
+        alive = np.flatnonzero(preferred & open_ & ~_dominated(optimistic, front) & (optimistic < reference).all(axis=1))
+        if len(alive) == 0:
+            continue
+        if len(alive) > settings.shortlist:  # keep the optimistically best by the sum of objectives
+            alive = alive[np.argsort(optimistic[alive].sum(axis=1), kind="stable")[: settings.shortlist]]
+        low = np.minimum(optimistic[alive].min(axis=0), 0.0)
+        samples = low + rng.random((settings.mc_samples, m)) * (reference - low)
+        samples = samples[~_dominated(samples, front)]
+        covers = _covers(optimistic[alive], samples)  # (alive, samples) booleans
+        gains = covers.sum(axis=1)
+        while len(picked) < count:
+            best = int(np.argmax(gains))
+            if gains[best] == 0:
+                break
+            picked.append(int(alive[best]))
+            open_[alive[best]] = False
+            covered = covers[best].copy()
+            gains = gains - covers[:, covered].sum(axis=1)
+            covers[:, covered] = False
+    if len(picked) < count:  # nothing promises improvement: the most uncertain candidates
+        order = np.argsort(-sigma.sum(axis=1), kind="stable")
+        picked += [int(i) for i in order[open_[order]][: count - len(picked)]]
+    return picked
+
+
+def _dominated(points: np.ndarray, front: np.ndarray, block: int = 4096) -> np.ndarray:
+    """Whether some front row weakly dominates each point (≤ in every objective)."""
+    out = np.zeros(len(points), dtype=bool)
+    if len(front) == 0:
+        return out
+    for start in range(0, len(points), block):
+        chunk = points[start : start + block]
+        out[start : start + block] = (front[None, :, :] <= chunk[:, None, :]).all(axis=2).any(axis=1)
+    return out
+
+
+def _covers(candidates: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """(candidates, samples): the candidate weakly dominates the sample."""
+    result = np.ones((len(candidates), len(samples)), dtype=bool)
+    for j in range(candidates.shape[1]):
+        result &= candidates[:, j, None] <= samples[None, :, j]
+    return result

@@ -1,0 +1,114 @@
+"""Design-point features: hand-made workloads, closed forms, overrides of the base chip, speed."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accel_spec import load_accelerator
+from accel_spec.types import Dataflow
+from compiler.workload import GemmShape, Workload, WorkloadKind
+from explorer.features import FEATURE_NAMES, ChipColumns, layer_table, network_features
+from explorer.objectives import Objective
+from explorer.space import DesignSpace
+from explorer.space_features import SpaceFeatures
+from explorer.spec import HardwareAxis, ModelVariant, StrategyKind, SweepSpec
+
+TINY = Path(__file__).resolve().parents[2] / "examples" / "accelerators" / "tiny.yaml"
+
+GEMM = Workload("mm", "MatMul", WorkloadKind.GEMM, input_elements=8 * 4, output_elements=8 * 4, weight_elements=4 * 4,
+                gemm=GemmShape(m=8, k=4, n=4))
+SOFTMAX = Workload("sm", "Softmax", WorkloadKind.VECTOR, input_elements=32, output_elements=32)
+
+
+def chips(**changes) -> ChipColumns:
+    base = dict(rows=4.0, cols=4.0, clock=1e8, node_nm=45.0, bandwidth=1e9, latency=1e-7, lanes=4.0,
+                input_capacity=1024.0, weight_capacity=8.0, output_capacity=256.0, operand_bytes=1.0,
+                accumulator_bytes=4.0)
+    base.update(changes)
+    return ChipColumns(**{k: np.array([v], dtype=np.float64) for k, v in base.items()},
+                       dataflows=(Dataflow.WEIGHT_STATIONARY,))
+
+
+def row(values: np.ndarray) -> dict[str, float]:
+    return dict(zip(FEATURE_NAMES, values[0]))
+
+
+def test_layer_table_of_hand_made_workloads() -> None:
+    table = layer_table((GEMM, SOFTMAX))
+    assert table.m.tolist() == [8, 0] and table.k.tolist() == [4, 0] and table.batch.tolist() == [1, 0]
+    assert table.macs.tolist() == [128, 0] and table.weight_elements.tolist() == [16, 0]
+
+
+def test_network_features_match_closed_forms() -> None:
+    values = network_features(layer_table((GEMM,)), chips())
+    assert values.shape == (1, len(FEATURE_NAMES))
+    f = row(values)
+    cycles = 1 * 1 * (8 + 2 * 4 + 4 - 2)  # weight-stationary: one fold, M rows streamed + fill/drain
+    assert f["log2_compute_cycles"] == pytest.approx(math.log2(cycles))
+    assert f["fold_efficiency"] == pytest.approx(128 / (cycles * 16))
+    assert f["log2_pes"] == pytest.approx(4.0) and f["layers"] == 1 and f["gemm_layers"] == 1
+    assert f["log2_macs"] == pytest.approx(7.0)
+    assert f["log2_weight_bytes"] == pytest.approx(4.0)  # 16 int8 weights
+    assert f["weights_fit_share"] == 0.0 and f["log2_max_weight_over_capacity"] == pytest.approx(1.0)  # 16 B in 8 B
+    assert f["inputs_fit_share"] == 1.0 and f["outputs_fit_share"] == 1.0  # 32 B inputs, 128 B int32 sums
+    compute_s, dram_s = cycles / 1e8, (32 + 16 + 32) / 1e9 + 1e-7
+    assert f["log2_roofline_s"] == pytest.approx(math.log2(max(compute_s, dram_s)))
+    assert f["memory_bound_share"] == float(dram_s > compute_s)
+
+
+def test_bigger_array_and_bandwidth_move_the_right_features() -> None:
+    layers = layer_table((GEMM, SOFTMAX))
+    small, wide = row(network_features(layers, chips())), row(network_features(layers, chips(rows=8.0, bandwidth=4e9)))
+    assert wide["log2_dram_s"] < small["log2_dram_s"]
+    assert wide["fold_efficiency"] < small["fold_efficiency"]  # K = 4 fills half of 8 rows
+    assert wide["log2_macs"] == small["log2_macs"]
+
+
+def space(strategy: StrategyKind = StrategyKind.GRID) -> DesignSpace:
+    spec = SweepSpec(
+        source="test", base=str(TINY), base_hash="h", model_root=".",
+        hardware=(
+            HardwareAxis(path="matrix.rows", values=(2, 4, 8)),
+            HardwareAxis(path="matrix.cols", values=(2, 4, 8), tied_to="matrix.rows"),
+            HardwareAxis(path="buffers.weights.capacity", values=(1024, 4096)),
+        ),
+        models=(ModelVariant(spec="a"), ModelVariant(spec="b")), model_axes=(),
+        schedulers=("heuristic",), precisions=("int8", "fp16"), batches=(None,),
+        objectives=(Objective.LATENCY,), constraints=(), strategy=strategy, population=8, budget=10, seed=0,
+    )
+    return DesignSpace(spec)
+
+
+def test_space_features_apply_overrides_ties_and_precision() -> None:
+    design = space()
+    networks = {"a": layer_table((GEMM,)), "b": layer_table((GEMM, GEMM, SOFTMAX))}
+    features = SpaceFeatures(design, load_accelerator(TINY), lambda model, batch: networks[model])
+    indices = np.array([[2, 1, 0, 0, 1, 0], [0, 0, 1, 0, 0, 0]])
+    chip = features.chips(indices)
+    assert chip.rows.tolist() == [8, 2] and chip.cols.tolist() == [8, 2]  # cols tied to rows
+    assert chip.weight_capacity.tolist() == [4096, 1024] and chip.input_capacity.tolist() == [1024, 1024]
+    assert chip.operand_bytes.tolist() == [2.0, 1.0]  # fp16, int8
+    rows = features.features(indices)
+    assert rows.shape == (2, len(features.names)) and rows.dtype == np.float32
+    named = dict(zip(features.names, rows.T))
+    assert named["layers"].tolist() == [1, 3] and named["axis:model"].tolist() == [0, 1]
+    assert named["axis:matrix.rows"].tolist() == [3.0, 1.0]  # log2 of the raw axis value
+    direct = network_features(networks["a"], features.chips(indices[:1]))
+    assert np.allclose(rows[0, : len(FEATURE_NAMES)], direct[0], rtol=1e-6)
+
+
+def test_hundred_thousand_points_featurise_in_about_a_second() -> None:
+    design = space()
+    layers = layer_table(tuple(GEMM for _ in range(60)))
+    features = SpaceFeatures(design, load_accelerator(TINY), lambda model, batch: layers)
+    rng = np.random.default_rng(0)
+    indices = np.column_stack([rng.integers(0, a.size, 100_000) for a in design.axes])
+    started = time.perf_counter()
+    rows = features.features(indices)
+    assert time.perf_counter() - started < 1.5  # typically 0.1-0.3 s; generous for a loaded machine
+    assert rows.shape == (100_000, len(features.names)) and np.isfinite(rows).all()

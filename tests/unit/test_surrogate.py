@@ -1,0 +1,103 @@
+"""The surrogate strategy with the fake evaluator: determinism, budget, constraints, quality records, no xgboost."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explorer import execute_sweep, load_sweep
+from explorer.fake_evaluator import FakeEvaluator
+from explorer.model_quality import SURROGATE_FILE, quality_by_objective
+from explorer.space import DesignSpace
+from explorer.surrogate import SurrogateSettings, SurrogateStrategy, make_surrogate
+from explorer.strategies import Feedback
+from tessera.errors import InputError
+
+TINY = Path(__file__).resolve().parents[2] / "examples" / "accelerators" / "tiny.yaml"
+BODY = """\
+hardware:
+  matrix.rows: [2, 4, 8, 16]
+  buffers.inputs.capacity: {log_range: [1 KiB, 64 KiB], points: 7}
+  buffers.weights.capacity: {log_range: [1 KiB, 64 KiB], points: 7}
+models: ["gemm:m=16,k=16,n=16", "gemm:m=32,k=16,n=8"]
+objectives: [latency, area]
+strategy: surrogate
+budget: 48
+population: 8
+seed: 3
+"""
+
+
+def sweep(tmp_path: Path, extra: str = "", name: str = "sweep.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(f"base: {TINY}\n" + BODY + extra)
+    return path
+
+
+def test_same_seed_same_sweep_and_budget_respected(tmp_path: Path) -> None:
+    spec = load_sweep(sweep(tmp_path))
+    first = execute_sweep(spec, evaluator=FakeEvaluator(), executor="serial")
+    again = execute_sweep(spec, evaluator=FakeEvaluator(), executor="serial")
+    assert len(first.table) == 48 and first.table["point_id"].is_unique
+    pd.testing.assert_frame_equal(first.table, again.table)
+    other = execute_sweep(spec.model_copy(update={"seed": 4}), evaluator=FakeEvaluator(), executor="serial")
+    assert set(other.table["point_id"]) != set(first.table["point_id"])
+
+
+def test_guided_batches_beat_the_initial_sample(tmp_path: Path) -> None:
+    """After the Latin-hypercube start, the model's batches land closer to the front."""
+    spec = load_sweep(sweep(tmp_path))
+    table = execute_sweep(spec, evaluator=FakeEvaluator(), executor="serial").table.sort_values("trial")
+    initial = SurrogateSettings.for_budget(spec.budget, spec.population).initial
+    latency, area = np.log(table["latency_s"].to_numpy()), np.log(table["area_mm2"].to_numpy())
+    score = (latency - latency.min()) / np.ptp(latency) + (area - area.min()) / np.ptp(area)
+    guided = score[initial:]
+    assert np.median(guided) < np.median(score[:initial])
+
+
+def test_records_are_written_and_held_out_quality_is_reported(tmp_path: Path) -> None:
+    result = execute_sweep(sweep(tmp_path), tmp_path / "out", evaluator=FakeEvaluator(), executor="serial")
+    records = pd.read_parquet(tmp_path / "out" / SURROGATE_FILE)
+    assert list(records.columns) == ["objective", "predicted", "simulated", "split"]
+    assert set(records["objective"]) == {"latency", "area"} and set(records["split"]) == {"train", "test"}
+    assert len(records) == 2 * 2 * 48  # every point, per objective, per split
+    latency = records[(records["objective"] == "latency") & (records["split"] == "test")]
+    assert np.allclose(np.sort(latency["simulated"]), np.sort(result.table["latency_s"]))
+    assert quality_by_objective(records)["area"].spearman > 0.8
+
+
+def test_constraints_are_predicted_and_respected(tmp_path: Path) -> None:
+    """Points predicted to violate `area_mm2 <= bound` are avoided after the initial sample."""
+    spec = load_sweep(sweep(tmp_path, "constraints: ['area_mm2 <= 1.45']\n"))
+    table = execute_sweep(spec, evaluator=FakeEvaluator(), executor="serial").table.sort_values("trial")
+    initial = SurrogateSettings.for_budget(spec.budget, spec.population).initial
+    met = table["constraints_ok"].astype(bool).to_numpy()
+    assert met[initial:].mean() > met[:initial].mean()
+
+
+def test_replaying_results_reproduces_the_next_batch(tmp_path: Path) -> None:
+    """What resume relies on: a fresh strategy told the same results proposes the same batch."""
+    spec = load_sweep(sweep(tmp_path))
+    space = DesignSpace(spec)
+    evaluator = FakeEvaluator()
+
+    def run_rounds(strategy: SurrogateStrategy, rounds: int) -> list:
+        batch = []
+        for _ in range(rounds):
+            batch = strategy.propose()
+            outcomes = [evaluator.evaluate(space.point(i)) for i in batch]
+            strategy.tell(batch, [Feedback(values=(o.metrics["latency_s"], o.metrics["area_mm2"])) for o in outcomes])
+        return batch
+
+    assert run_rounds(make_surrogate(spec, space), 4) == run_rounds(make_surrogate(spec, space), 4)
+
+
+def test_without_xgboost_the_strategy_is_refused_before_any_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "xgboost", None)  # import xgboost raises ImportError
+    monkeypatch.delitem(sys.modules, "explorer.xgboost_cost_model", raising=False)
+    with pytest.raises(InputError, match="xgboost"):
+        execute_sweep(sweep(tmp_path), evaluator=FakeEvaluator(), executor="serial")
