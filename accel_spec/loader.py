@@ -18,6 +18,7 @@ import difflib
 import hashlib
 import json
 import math
+import reprlib
 import types
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +31,7 @@ from accel_spec.schema import Accelerator
 from accel_spec.technology import resolve
 from accel_spec.types import Operand
 from accel_spec.units import SI_NUMBERS_CONTEXT, Dimension, dimension_of, format_quantity
+from accel_spec.yaml_aliases import alias_problem
 from tessera.errors import InputError, Problem
 
 Loc = tuple[str | int, ...]
@@ -121,6 +123,11 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise InputError(source, _yaml_problem(error)) from None
+    except RecursionError:  # PyYAML composes recursively: [[[[...]]]] thousands deep
+        raise InputError(source, "YAML nested too deeply (more levels than Python's recursion limit)") from None
+    aliases = alias_problem(root) if root is not None else None
+    if aliases is not None:
+        raise InputError(source, aliases)
     if root is None:
         raise InputError(source, "the file is empty; expected a mapping with name, clock, matrix, ...")
     if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict):
@@ -131,7 +138,7 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
         )
     lines: dict[Loc, int] = {}
     duplicates: list[Problem] = []
-    _record_lines(root, (), lines, duplicates, active=set())
+    _record_lines(root, (), lines, duplicates, visited=set())
     if duplicates:
         raise InputError(source, duplicates)
     return data, lines
@@ -152,12 +159,18 @@ def _yaml_kind(node: yaml.Node) -> str:
 
 
 def _record_lines(
-    node: yaml.Node, path: Loc, lines: dict[Loc, int], duplicates: list[Problem], active: set[int]
+    node: yaml.Node, path: Loc, lines: dict[Loc, int], duplicates: list[Problem], visited: set[int]
 ) -> None:
-    """Fill `lines` with the 1-based line of every key/item path; report duplicate keys."""
-    if id(node) in active:  # a recursive alias
+    """Fill `lines` with the 1-based line of every key/item path; report duplicate keys.
+
+    Each node is walked once, under the path where it first appears: an alias reuses its
+    anchor's node, so walking it again would loop on a recursive alias and take exponential
+    time on nested ones (a "billion laughs" file). Paths below an alias resolve to the
+    alias's own line (`_line_for` takes the longest known prefix).
+    """
+    if id(node) in visited:
         return
-    active.add(id(node))
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         first_seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -171,12 +184,11 @@ def _record_lines(
                 continue
             first_seen[key] = line
             lines[(*path, key)] = line
-            _record_lines(value_node, (*path, key), lines, duplicates, active)
+            _record_lines(value_node, (*path, key), lines, duplicates, visited)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[(*path, index)] = item.start_mark.line + 1
-            _record_lines(item, (*path, index), lines, duplicates, active)
-    active.discard(id(node))
+            _record_lines(item, (*path, index), lines, duplicates, visited)
 
 
 # --------------------------------------------------------------------------- validation
@@ -188,7 +200,7 @@ def _validate(data: Any, source: str, lines: LineMap, context: Mapping[str, bool
     except ValidationError as error:
         errors = _without_missing_explained_by_typos(error.errors())
         raise InputError(source, [_problem(err, lines) for err in errors]) from None
-    problems = _tile_problems(accel, lines) + _technology_problems(accel, lines)
+    problems = _tile_problems(accel, lines) + _cycle_range_problems(accel, lines) + _technology_problems(accel, lines)
     if problems:
         raise InputError(source, problems)
     return accel
@@ -238,7 +250,8 @@ def _close_match(key: str, allowed: list[str]) -> str | None:
 
 
 def _short_repr(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+    """A bounded repr: `reprlib` stops early in big or deeply nested values (YAML aliases)."""
+    text = reprlib.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -293,6 +306,38 @@ def _tile_problems(accel: Accelerator, lines: LineMap) -> list[Problem]:
 def _bytes_text(size: int) -> str:
     human = format_quantity(size, Dimension.BYTES)
     return f"{size} B" if human == f"{size} B" else f"{size} B ({human})"
+
+
+MAX_EVENT_CYCLES = 2**53
+"""Most cycles one DRAM access or transfer may take: the timing model computes event times in
+float64, exact for whole numbers up to 2^53, and the simulator sums them in int64 (< 2^63)."""
+
+
+def _cycle_range_problems(accel: Accelerator, lines: LineMap) -> list[Problem]:
+    """DRAM latency and a transfer of the whole DRAM must take a countable number of cycles.
+
+    Values like ``bandwidth: 1e-20 B/s`` or ``latency: 1e20 s`` are each valid quantities, but
+    at the chip's clock they make one transfer take more cycles than the simulator can count;
+    refused here rather than overflowing into a plausible-looking cycle count.
+    """
+    clock = format_quantity(accel.clock, Dimension.FREQUENCY)
+    latency = accel.dram.latency * accel.clock
+    whole_dram = accel.dram.capacity / (accel.dram.bandwidth / accel.clock)
+    problems = []
+    for loc, cycles, what in (
+        (("dram", "latency"), latency, "one DRAM access"),
+        (("dram", "bandwidth"), whole_dram, f"moving the DRAM capacity ({_bytes_text(accel.dram.capacity)})"),
+    ):
+        if cycles > MAX_EVENT_CYCLES:
+            problems.append(
+                Problem(
+                    _dotted(loc),
+                    f"at a {clock} clock {what} takes {cycles:.3g} cycles, more than the "
+                    f"simulator counts (2^53); check the value and the clock",
+                    _line_for(loc, lines),
+                )
+            )
+    return problems
 
 
 def _technology_problems(accel: Accelerator, lines: LineMap) -> list[Problem]:

@@ -9,13 +9,14 @@ Schema from these descriptions so that editors can autocomplete chip files.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accel_spec.types import Dataflow, DramType, Operand, OpClass, Precision
 from accel_spec.units import (
     Area,
     Bandwidth,
     Bytes,
+    Count,
     Duration,
     Energy,
     Frequency,
@@ -34,8 +35,8 @@ class _Frozen(BaseModel):
 class MatrixEngine(_Frozen):
     """The systolic array that runs convolutions and matrix multiplications."""
 
-    rows: PositiveInt = Field(description="Processing-element rows of the systolic array.")
-    cols: PositiveInt = Field(description="Processing-element columns of the systolic array.")
+    rows: Count = Field(description="Processing-element rows of the systolic array.")
+    cols: Count = Field(description="Processing-element columns of the systolic array.")
     dataflows: tuple[Dataflow, ...] = Field(
         description="Dataflows the array supports: output-stationary, weight-stationary, "
         "input-stationary (abbreviations os, ws, is accepted)."
@@ -79,7 +80,7 @@ class Buffer(_Frozen):
         description="Operands stored in this buffer: input, weight, output "
         "(output = partial sums / accumulators)."
     )
-    banks: PositiveInt = Field(default=1, description="Number of independently addressed banks.")
+    banks: Count = Field(default=1, description="Number of independently addressed banks.")
     read_bytes_per_cycle: Bytes | None = Field(
         default=None,
         description="Read port width in bytes per cycle; empty means wide enough for the array.",
@@ -137,7 +138,7 @@ class VectorThroughput(_Frozen):
 class VectorUnit(_Frozen):
     """SIMD unit for activations, normalisation, softmax, pooling and other non-GEMM work."""
 
-    lanes: PositiveInt = Field(description="Number of SIMD lanes.")
+    lanes: Count = Field(description="Number of SIMD lanes.")
     precision: Precision = Field(default=Precision.FP32, description="Lane arithmetic precision.")
     throughput: VectorThroughput = Field(
         default_factory=VectorThroughput, description="Ops per lane per cycle by op class."
@@ -152,7 +153,7 @@ class Dram(_Frozen):
     latency: Duration = Field(default=100e-9, description="Access latency in seconds (YAML: `100 ns`).")
     capacity: Bytes = Field(default=8 * 2**30, description="Capacity in bytes.")
     burst: Bytes = Field(default=64, description="Transfer granularity in bytes; transfers round up.")
-    outstanding: PositiveInt = Field(
+    outstanding: Count = Field(
         default=16, description="Maximum transfers in flight on the channel."
     )
 
@@ -185,10 +186,11 @@ class Accelerator(_Frozen):
     dram: Dram
     overrides: TechnologyOverrides = Field(default_factory=TechnologyOverrides)
 
-    @model_validator(mode="after")
-    def _every_operand_has_one_buffer(self) -> "Accelerator":
+    @field_validator("buffers")
+    @classmethod
+    def _every_operand_has_one_buffer(cls, buffers: dict[str, Buffer]) -> dict[str, Buffer]:
         holders: dict[Operand, list[str]] = {op: [] for op in Operand}
-        for name, buffer in self.buffers.items():
+        for name, buffer in buffers.items():
             for operand in buffer.holds:
                 holders[operand].append(name)
         problems = []
@@ -199,7 +201,7 @@ class Accelerator(_Frozen):
                 problems.append(f"operand {operand.label} is held by several buffers: {', '.join(names)}")
         if problems:
             raise ValueError("; ".join(problems))
-        return self
+        return buffers
 
     @property
     def node_nm(self) -> float:

@@ -24,7 +24,8 @@ from fractions import Fraction
 from types import UnionType
 from typing import Annotated, Union, get_args, get_origin
 
-from pydantic import BeforeValidator, ValidationInfo, WithJsonSchema
+from annotated_types import Le
+from pydantic import BeforeValidator, PositiveInt, ValidationInfo, WithJsonSchema
 
 
 class Dimension(Enum):
@@ -135,8 +136,13 @@ _MAX_DIGITS = 60
 _MAX_EXPONENT = 400  # beyond any finite double; keeps Fraction arithmetic cheap
 
 
+def _a(noun: str) -> str:
+    """The noun with its indefinite article: ``a frequency``, ``an energy``."""
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
 def _expected(dimension: Dimension) -> str:
-    return f"a {dimension.value} such as `{_EXAMPLES[dimension]}`"
+    return f"{_a(dimension.value)} such as `{_EXAMPLES[dimension]}`"
 
 
 def _split(text: str, dimension: Dimension) -> tuple[Fraction, str]:
@@ -173,13 +179,13 @@ def _unit_factor(unit: str, text: str, dimension: Dimension) -> Fraction:
     for other, other_units in _UNITS.items():
         if other is not dimension and unit in other_units:
             raise ValueError(
-                f"{text!r} is a {other.value}, but a {dimension.value} is expected "
+                f"{text!r} is {_a(other.value)}, but {_a(dimension.value)} is expected "
                 f"(e.g. `{_EXAMPLES[dimension]}`)"
             )
     same_letters = [name for name in units if name.lower() == unit.lower()]
     hint = f"; did you mean {same_letters[0]!r}?" if len(same_letters) == 1 else ""
     raise ValueError(
-        f"unknown unit {unit!r} in {text!r} for a {dimension.value}{hint} "
+        f"unknown unit {unit!r} in {text!r} for {_a(dimension.value)}{hint} "
         f"(e.g. `{_EXAMPLES[dimension]}`)"
     )
 
@@ -243,6 +249,11 @@ def format_quantity(value: float, dimension: Dimension) -> str:
     return f"{_format_number(value / factor)} {symbol}"
 
 
+def _short(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 3]}..."
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -253,7 +264,10 @@ def _si_numbers_allowed(info: ValidationInfo) -> bool:
 
 
 def _positive_finite_number(value: int | float, dimension: Dimension) -> float:
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        raise ValueError(f"{_short(value)} is too large to represent") from None
     if not math.isfinite(number):
         raise ValueError(f"{value!r} is not a finite number; expected {_expected(dimension)}")
     if number <= 0:
@@ -287,8 +301,9 @@ class _QuantityCheck:
         if isinstance(value, str):
             return parse_quantity(value, self.dimension)
         if _is_number(value):
+            number = _positive_finite_number(value, self.dimension)  # NaN or 10**400: say that first
             if _si_numbers_allowed(info):
-                return _positive_finite_number(value, self.dimension)
+                return number
             raise ValueError(f"{value!r} has no unit; write {_expected(self.dimension)}")
         raise ValueError(f"expected {_expected(self.dimension)}, got {type(value).__name__}")
 
@@ -310,10 +325,20 @@ def dimension_of(annotation: object) -> Dimension | None:
     return None
 
 
+def _reject_bool(value: object) -> object:
+    """YAML `true` is not a count (pydantic would read it as 1)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a positive whole number, got {str(value).lower()}")
+    return value
+
+
 def _validate_rate(value: object) -> float:
     if not _is_number(value):
-        raise ValueError(f"expected a plain positive number such as 0.25, got {value!r}")
-    number = float(value)
+        raise ValueError(f"expected a plain positive number such as 0.25, got {_short(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        raise ValueError(f"{_short(value)} is too large to represent") from None
     if not math.isfinite(number) or number <= 0:
         raise ValueError(f"{value!r} must be a finite positive number")
     return number
@@ -351,6 +376,10 @@ Energy = _quantity_type(Dimension.ENERGY)
 Area = _quantity_type(Dimension.AREA)
 Power = _quantity_type(Dimension.POWER)
 Length = _quantity_type(Dimension.LENGTH)
+MAX_COUNT = 2**53
+"""Largest count (rows, lanes, ...): exact as a float, so areas and rates stay finite."""
+Count = Annotated[PositiveInt, Le(MAX_COUNT), BeforeValidator(_reject_bool)]
+"""A positive whole number of things (rows, lanes, banks) up to 2^53; booleans are refused."""
 PositiveRate = Annotated[
     float,
     BeforeValidator(_validate_rate),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 
-from distributed import Client, LocalCluster, as_completed
+from distributed import Client, Future, LocalCluster, as_completed
 
 from explorer.evaluator import Evaluator, evaluate_chunk
 from explorer.executors import Executor, Results, chunked
@@ -28,6 +28,7 @@ class DaskExecutor(Executor):
         self.scheduler_address = scheduler_address
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
+        self._shared: tuple[Evaluator, Future] | None = None
 
     def __enter__(self) -> "DaskExecutor":
         if self.scheduler_address:
@@ -50,6 +51,7 @@ class DaskExecutor(Executor):
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._shared = None
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -59,7 +61,7 @@ class DaskExecutor(Executor):
 
     def map(self, evaluator: Evaluator, points: Sequence[Point]) -> Iterator[Results]:
         assert self._client is not None, "use DaskExecutor as a context manager"
-        shared = self._client.scatter(evaluator, broadcast=True)
+        shared = self._scattered(evaluator)
         futures = [
             self._client.submit(evaluate_chunk, shared, list(chunk), pure=False)
             for chunk in chunked(points, self.workers)
@@ -70,3 +72,15 @@ class DaskExecutor(Executor):
         finally:
             for future in futures:
                 future.cancel()
+
+    def _scattered(self, evaluator: Evaluator) -> Future:
+        """The evaluator on every worker, scattered once per sweep and held until the end.
+
+        Scattering equal data again gives the same key; if each `map` scattered its own copy,
+        dropping the previous call's future would release that key on the scheduler while the
+        next batch's tasks depend on it ("lost dependencies", seen with NSGA-II generations).
+        """
+        assert self._client is not None
+        if self._shared is None or self._shared[0] is not evaluator:
+            self._shared = (evaluator, self._client.scatter(evaluator, broadcast=True))
+        return self._shared[1]

@@ -18,6 +18,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from accel_spec import load_accelerator
+from accel_spec.technology import resolve
+from accel_spec.types import Precision
 from explorer.spec import SweepSpec
 
 MANIFEST_NAME = "manifest.json"
@@ -48,6 +51,7 @@ class Manifest:
     pareto_points: int = 0
     hypervolume: float | None = None
     hypervolume_reference: dict[str, float] | None = None
+    technology_sources: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def start(cls, spec: SweepSpec, evaluator: str, tool_version: str, command: str) -> "Manifest":
@@ -62,6 +66,7 @@ class Manifest:
             python=f"{platform.python_implementation()} {platform.python_version()}",
             command=command,
             started=now(),
+            technology_sources=technology_sources(spec),
         )
 
     def resumed_now(self) -> "Manifest":
@@ -88,6 +93,23 @@ class Manifest:
             return cls(**document)
         except (FileNotFoundError, json.JSONDecodeError, TypeError):
             return None
+
+
+def technology_sources(spec: SweepSpec) -> dict[str, str]:
+    """Where each energy/area constant of the sweep's chips comes from.
+
+    The base chip's sources (``default: <citation>`` or ``override``, at the sweep's operand
+    precision when it fixes one), with every constant that an ``overrides.*`` axis sweeps
+    marked as such: a sweep never hides that its energies rest on cited defaults.
+    """
+    precisions = {Precision(p) for p in spec.precisions if p is not None}
+    precision = precisions.pop() if len(precisions) == 1 else None
+    sources = dict(resolve(load_accelerator(spec.base), precision).sources)
+    for axis in spec.hardware:
+        section, _, name = axis.path.partition(".")
+        if section == "overrides":
+            sources[name] = f"override (swept: {axis.path})"
+    return sources
 
 
 def sweep_hash(spec: SweepSpec, evaluator: str) -> str:

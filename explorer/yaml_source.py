@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from accel_spec.yaml_aliases import alias_problem
 from tessera.errors import InputError, Problem
 
 Loc = tuple[str | int, ...]
@@ -52,22 +53,28 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[Loc, int]]:
         mark = getattr(error, "problem_mark", None)
         message = f"YAML syntax error: {getattr(error, 'problem', None) or error}"
         raise InputError(source, Problem("", message, mark.line + 1 if mark else None)) from None
+    except RecursionError:  # PyYAML composes recursively: [[[[...]]]] thousands deep
+        raise InputError(source, "YAML nested too deeply (more levels than Python's recursion limit)") from None
+    aliases = alias_problem(root) if root is not None else None
+    if aliases is not None:
+        raise InputError(source, aliases)
     if not isinstance(data, dict):
         raise InputError(source, "the top level must be a mapping (base, hardware, models, objectives, ...)")
     lines: dict[Loc, int] = {}
     duplicates: list[Problem] = []
-    _record_lines(root, (), lines, duplicates, active=set())
+    _record_lines(root, (), lines, duplicates, visited=set())
     if duplicates:
         raise InputError(source, duplicates)
     return data, lines
 
 
 def _record_lines(
-    node: yaml.Node, path: Loc, lines: dict[Loc, int], duplicates: list[Problem], active: set[int]
+    node: yaml.Node, path: Loc, lines: dict[Loc, int], duplicates: list[Problem], visited: set[int]
 ) -> None:
-    if id(node) in active:  # a recursive alias
+    """Lines of every key path; each node walked once, where it first appears (aliases share nodes)."""
+    if id(node) in visited:
         return
-    active.add(id(node))
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -77,9 +84,8 @@ def _record_lines(
                 continue
             seen[key] = line
             lines[(*path, key)] = line
-            _record_lines(value_node, (*path, key), lines, duplicates, active)
+            _record_lines(value_node, (*path, key), lines, duplicates, visited)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[(*path, index)] = item.start_mark.line + 1
-            _record_lines(item, (*path, index), lines, duplicates, active)
-    active.discard(id(node))
+            _record_lines(item, (*path, index), lines, duplicates, visited)

@@ -39,15 +39,15 @@ class Report:
     figures: tuple[str, ...]
 
 
-def prepare_folder(out_dir: str | Path) -> Path:
-    """Create the output folder; InputError when the path exists and is not a folder."""
+def prepare_folder(out_dir: str | Path, option: str = "--out") -> Path:
+    """Create the output folder; InputError naming the command-line `option` when it cannot be."""
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
-        raise InputError(str(folder), Problem("--out", "exists and is not a folder"))
+        raise InputError(str(folder), Problem(option, "exists and is not a folder"))
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise InputError(str(folder), Problem("--out", f"cannot create: {error.strerror}")) from None
+        raise InputError(str(folder), Problem(option, f"cannot create: {error.strerror}")) from None
     return folder
 
 

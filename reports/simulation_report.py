@@ -26,7 +26,7 @@ from reports.timeline import timeline_figure
 
 def simulation_report(simulation, out_dir: str | Path, formats: Sequence[Format] = DEFAULT_FORMATS) -> Report:
     """Write the report of a `tessera.api.Simulation` to `out_dir` (created if needed)."""
-    folder = prepare_folder(out_dir)
+    folder = prepare_folder(out_dir, option="--report")
     return write_report(
         folder,
         f"Simulation report: {simulation.compiled.source} on {simulation.accel.name}",

@@ -79,10 +79,11 @@ def _resolve_one(
         else:
             label = f" ({dim.dim_param!r})" if dim.dim_param else ""
             example = "x".join(str(d.dim_value) if d.dim_value > 0 else "1" for d in declared)
+            what = f"has size {dim.dim_value}" if dim.HasField("dim_value") else "is dynamic"
             problems.append(
                 Problem(
                     f"{where} dim {index}{label}",
-                    f"is dynamic; fix it with --batch N or --input-shape {vi.name}={example}",
+                    f"{what}; fix it with --batch N or --input-shape {vi.name}={example}",
                 )
             )
             dims_out.append(0)

@@ -34,6 +34,12 @@ def _window(ctx: OpContext, spatial: tuple[int, ...], kernel: tuple[int, ...]) -
         raise ShapeError(
             f"strides {strides}, dilations {dilations}, pads {pads} do not fit {n} spatial dims"
         )
+    if min(strides, default=1) < 1 or min(dilations, default=1) < 1 or min(kernel, default=1) < 1:
+        raise ShapeError(
+            f"strides {strides}, dilations {dilations} and kernel {list(kernel)} must be at least 1"
+        )
+    if min(pads, default=0) < 0:
+        raise ShapeError(f"pads {pads} must not be negative")
     out = []
     for i, (size, k, s, d) in enumerate(zip(spatial, kernel, strides, dilations)):
         extent = d * (k - 1) + 1
