@@ -164,12 +164,13 @@ def build_result(
     The total is built from the summed counters; it equals `sum(layers)` (integers exactly,
     energies up to float rounding).
     """
+    # Python ints from the start: one conversion per array, not one per counter
     layers = tuple(
         _layer_result(name, row, bits, machine, technology)
-        for name, row, bits in zip(program.layer_names, counts.counters, counts.sram_bits)
+        for name, row, bits in zip(program.layer_names, counts.counters.tolist(), counts.sram_bits.tolist())
     )
     total = _layer_result(
-        TOTAL_NAME, counts.counters.sum(axis=0), counts.sram_bits.sum(axis=0), machine, technology
+        TOTAL_NAME, counts.counters.sum(axis=0).tolist(), counts.sram_bits.sum(axis=0).tolist(), machine, technology
     )
     return SimResult(
         layers=layers,
@@ -184,13 +185,15 @@ def build_result(
 
 
 def _layer_result(
-    name: str, row: np.ndarray, bits: np.ndarray, machine: Machine, technology: Technology
+    name: str, row: list[int], bits: list[list[int]], machine: Machine, technology: Technology
 ) -> LayerResult:
-    def span(first: int, size: int) -> tuple[int, ...]:
-        return tuple(int(v) for v in row[first : first + size])
+    """One layer's (or the total's) result from its counter row and SRAM bits by buffer."""
 
-    sram_read = {b: float(bits[i, SRAM_READ]) / 8 for i, b in enumerate(machine.buffer_names)}
-    sram_write = {b: float(bits[i, SRAM_WRITE]) / 8 for i, b in enumerate(machine.buffer_names)}
+    def span(first: int, size: int) -> tuple[int, ...]:
+        return tuple(row[first : first + size])
+
+    sram_read = {b: float(bits[i][SRAM_READ]) / 8 for i, b in enumerate(machine.buffer_names)}
+    sram_write = {b: float(bits[i][SRAM_WRITE]) / 8 for i, b in enumerate(machine.buffer_names)}
     cycles = int(row[COL_CYCLES])
     vector_ops = span(COL_VECTOR_OPS, len(OpClass))
     return LayerResult(

@@ -65,8 +65,11 @@ LOAD_SLOTS = (Slot.LOAD_INPUT, Slot.LOAD_WEIGHT, Slot.LOAD_PSUM, Slot.LOAD_SIDE)
 DEP_WIDTH = 4
 
 
-def gemm_table(workload: Workload, schedule: Schedule, chip: Chip, layer: int) -> SlotTable:
-    """The instructions of a GEMM workload under `schedule` (see module docstring)."""
+def gemm_table(
+    workload: Workload, schedule: Schedule, chip: Chip, layer: int, spill: bool | None = None
+) -> SlotTable:
+    """The instructions of a GEMM workload under `schedule` (see module docstring); `spill`
+    is the schedule's `Footprint.spill`, found here when the caller has not."""
     gemm = workload.gemm
     assert gemm is not None
     extents = (gemm.m, gemm.k, gemm.n)
@@ -74,7 +77,8 @@ def gemm_table(workload: Workload, schedule: Schedule, chip: Chip, layer: int) -
     counts = np.array([int(tile_count(e, t)) for e, t in zip(extents, tiles)], dtype=np.int64)
     positions = np.array([schedule.order.index(d) for d in Dim], dtype=np.int64)
     groups = schedule.groups_per_pass
-    spill = bool(gemm_footprint(workload, chip, tiles, positions, schedule.double_buffer, groups).spill)
+    if spill is None:
+        spill = bool(gemm_footprint(workload, chip, tiles, positions, schedule.double_buffer, groups).spill)
     slots_per_buffer = 2 if schedule.double_buffer else 1
     shift = 1 if schedule.double_buffer else 0
 
@@ -99,11 +103,14 @@ def gemm_table(workload: Workload, schedule: Schedule, chip: Chip, layer: int) -
         return table.position(np.asarray(t) + shift, slot)
 
     def fill(slot: int, mask, compute: bool, **fields) -> None:
-        r = (rows + shift if compute else rows)[mask]
-        table.present[r, slot] = True
-        table.instructions["layer"][r, slot] = layer
+        """Issue `slot` where `mask`; every row of the column gets the fields, since
+        compaction keeps only the present ones (whole-column writes, no gathers)."""
+        span = slice(shift, shift + iterations) if compute else slice(0, iterations)
+        table.present[span, slot] = mask
+        column = table.instructions[span, slot]
+        column["layer"] = layer
         for name, value in fields.items():
-            table.instructions[name][r, slot] = value[mask] if np.ndim(value) else value
+            column[name] = value
 
     def set_deps(slot: int, compute: bool, column_index: int, dep_pos) -> None:
         r = rows + shift if compute else rows
@@ -187,6 +194,8 @@ def gemm_table(workload: Workload, schedule: Schedule, chip: Chip, layer: int) -
          bytes=nbytes(packed * side_tile_elements(sizes[Dim.M], sizes[Dim.N], workload), chip.operand_bits))
     set_deps(Slot.LOAD_SIDE, False, 0, release_war(has_side, epilogue_end, reused=False))
     for op_class in OpClass:
+        if not has_vec[:, op_class].any():
+            continue  # no VEC of this class: its slot stays absent
         slot = Slot.VEC + op_class
         fill(slot, has_vec[:, op_class], True, opcode=Opcode.VEC, op_class=int(op_class),
              elements=vec_elements[:, op_class])

@@ -10,12 +10,15 @@ from compiler.scheduling.schedule import LayerSchedule, Schedule, VectorSchedule
 from compiler.workload import Workload, WorkloadKind
 
 
-def layer_code(workload: Workload, schedule: LayerSchedule, chip: Chip, layer: int) -> LayerCode:
-    """The instructions of one workload, tagged with `layer`, indices local to the layer."""
+def layer_code(
+    workload: Workload, schedule: LayerSchedule, chip: Chip, layer: int, spill: bool | None = None
+) -> LayerCode:
+    """The instructions of one workload, tagged with `layer`, indices local to the layer;
+    `spill` is a GEMM schedule's `Footprint.spill` when the caller knows it."""
     if workload.kind is WorkloadKind.GEMM:
         if not isinstance(schedule, Schedule):
             raise ValueError(f"layer {workload.name}: a GEMM workload needs a Schedule")
-        return compact(gemm_table(workload, schedule, chip, layer))
+        return compact(gemm_table(workload, schedule, chip, layer, spill))
     if not isinstance(schedule, VectorSchedule):
         raise ValueError(f"layer {workload.name}: a vector workload needs a VectorSchedule")
     return compact(vector_table(workload, schedule, chip, layer))

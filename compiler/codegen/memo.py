@@ -17,13 +17,11 @@ import numpy as np
 
 from compiler.codegen.layer import layer_code
 from compiler.codegen.layout import LayerCode
-from compiler.scheduling.candidates import GemmCandidates
 from compiler.scheduling.chip import Chip
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.memo import BoundedCache, shape_key
-from compiler.scheduling.schedule import LOOP_ORDERS, Dim, LayerSchedule, Schedule
-from compiler.scheduling.tiling import loop_positions
+from compiler.scheduling.schedule import Dim, LayerSchedule, Schedule
 from compiler.workload import Workload
 
 CODE: BoundedCache[LayerCode] = BoundedCache(capacity=2_000_000)
@@ -34,7 +32,7 @@ def code_key(workload: Workload, schedule: LayerSchedule, chip: Chip, spill: boo
     """Everything a layer's code depends on (module doc); `spill` is the schedule's
     `Footprint.spill` when the caller has it."""
     if spill is None:
-        spill = isinstance(schedule, Schedule) and workload.gemm is not None and _spills(workload, schedule, chip)
+        spill = spills_partial_sums(workload, schedule, chip)
     return (shape_key(workload), schedule, chip.buffer_of, chip.operand_bits, chip.accumulator_bits, spill)
 
 
@@ -47,11 +45,14 @@ def cached_layer_codes(
     gemm = [i for i, (w, s) in enumerate(zip(workloads, schedules)) if _within(w, s)]
     spills: dict[int, bool | None] = dict.fromkeys(range(len(workloads)))
     if gemm:
-        cands = GemmCandidates.concatenate([GemmCandidates.of(schedules[i]) for i in gemm])  # type: ignore[arg-type]
+        chosen: list[Schedule] = [schedules[i] for i in gemm]  # type: ignore[misc]
+        tiles = np.array([[s.tile_m for s in chosen], [s.tile_k for s in chosen], [s.tile_n for s in chosen]])
+        positions = np.array([[s.order.index(dim) for s in chosen] for dim in Dim], dtype=np.int64)
+        double_buffer = np.array([s.double_buffer for s in chosen])
+        groups = np.array([s.groups_per_pass for s in chosen], dtype=np.int64)
         columns = WorkloadColumns.of([workloads[i] for i in gemm], np.ones(len(gemm), dtype=np.int64))
-        positions = loop_positions(cands.order, LOOP_ORDERS)
-        spill = gemm_footprint(columns, chip, cands.tiles, positions, cands.double_buffer, cands.groups).spill
-        spills.update(zip(gemm, (bool(flag) for flag in spill)))
+        spill = gemm_footprint(columns, chip, tiles.astype(np.int64), positions, double_buffer, groups).spill
+        spills.update(zip(gemm, spill.tolist()))
     return [
         cached_layer_code(workload, schedule, chip, spills[index])
         for index, (workload, schedule) in enumerate(zip(workloads, schedules))
@@ -62,10 +63,12 @@ def cached_layer_code(
     workload: Workload, schedule: LayerSchedule, chip: Chip, spill: bool | None = None
 ) -> LayerCode:
     """`layer_code(workload, schedule, chip, 0)`, generated once per `code_key`."""
+    if spill is None:
+        spill = spills_partial_sums(workload, schedule, chip)
     key = code_key(workload, schedule, chip, spill)
     code = CODE.get(key)
     if code is None:
-        code = layer_code(workload, schedule, chip, 0)
+        code = layer_code(workload, schedule, chip, 0, spill)
         for array in (code.instructions, code.dep_ptr, code.deps):
             array.flags.writeable = False
         CODE.put(key, code, cost=len(code.instructions))
@@ -80,7 +83,10 @@ def _within(workload: Workload, schedule: LayerSchedule) -> bool:
     return schedule.tile_m <= gemm.m and schedule.tile_k <= gemm.k and schedule.tile_n <= gemm.n
 
 
-def _spills(workload: Workload, schedule: Schedule, chip: Chip) -> bool:
+def spills_partial_sums(workload: Workload, schedule: LayerSchedule, chip: Chip) -> bool:
+    """`Footprint.spill` of a GEMM schedule (False for vector work, which never spills)."""
+    if not isinstance(schedule, Schedule) or workload.gemm is None:
+        return False
     tiles = np.array([schedule.tile(dim) for dim in Dim], dtype=np.int64)
     positions = np.array([schedule.order.index(dim) for dim in Dim], dtype=np.int64)
     footprint = gemm_footprint(workload, chip, tiles, positions, schedule.double_buffer, schedule.groups_per_pass)

@@ -2,12 +2,19 @@
 
 Scoring one layer's few thousand candidates is dominated by the fixed cost of the hundreds
 of numpy calls the estimate makes, not by the candidates. So the candidate spaces of every
-distinct GEMM shape of a network are concatenated, with the shape's fields as
-per-candidate columns (`columns.WorkloadColumns`), and the footprint, the estimate terms
-and the shortlist run once over all of them (`shortlist.segment_shortlist`). Every number
-is computed elementwise by the same formulas as the one-layer search, and each space's
-winners are picked by the same rule, so the finalists are exactly those of
-`strategies.finalists` on each workload alone.
+distinct GEMM shape of a network are scored together, with the shape's fields as
+per-tiling columns (`columns.WorkloadColumns`). Each space is factored into tilings ×
+arrangements (`candidates.GemmSpace`): the per-tile arithmetic runs once per tiling
+(`estimate.TilingTerms`), the six loop orders only multiply reload counts and pick spill
+or not, and the shortlist expands to all arrangements only the tilings that can win
+(`shortlist.tiled_shortlist`). Every number is computed elementwise by the same formulas
+as the one-layer search, and each space's winners are picked by the same rule, so the
+finalists are exactly those of `strategies.finalists` on each workload alone.
+
+What does not depend on buffer capacities is kept per process (`BoundedCache`): the grid
+of tilings by array shape, and the tiling terms by everything the estimate reads, so a
+sweep point that changes only capacities or bandwidth recomputes footprints and the
+shortlist only.
 """
 
 from __future__ import annotations
@@ -17,14 +24,15 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from compiler.scheduling.candidates import GemmCandidates, gemm_candidates
+from accel_spec.types import Dataflow
+from compiler.scheduling.candidates import gemm_space
 from compiler.scheduling.chip import Chip
 from compiler.scheduling.columns import WorkloadColumns
-from compiler.scheduling.estimate import gemm_terms
+from compiler.scheduling.estimate import CostTerms, TilingTerms, tiling_terms
 from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.memo import BoundedCache, shape_key
-from compiler.scheduling.schedule import LOOP_ORDERS, LayerSchedule, SchedulerKind
-from compiler.scheduling.shortlist import segment_shortlist
+from compiler.scheduling.schedule import LOOP_ORDERS, LayerSchedule, Schedule, SchedulerKind
+from compiler.scheduling.shortlist import tiled_shortlist
 from compiler.scheduling.tiling import loop_positions
 from compiler.workload import Workload
 
@@ -33,116 +41,203 @@ Finalists = tuple[tuple[LayerSchedule, ...], np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
+class Shortlisted:
+    """One space's finalists and whether each spills partial sums (its code depends on it)."""
+
+    finalists: Finalists
+    spill: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
 class Spaces:
-    """The HEURISTIC candidate spaces of several GEMM workloads, concatenated.
+    """The HEURISTIC candidate spaces of several GEMM workloads, factored and concatenated.
 
     Attributes:
-        cands: every candidate, space after space.
-        columns: the shape of each candidate's workload.
-        sizes: candidates per space.
-        fits, spill: each candidate's `Footprint.fits` and `Footprint.spill`.
+        grid: the tilings of every space and their shared arrangements.
+        terms: the tilings' loop-order-independent estimate terms.
+        fits, spill: (arrangements, tilings) `Footprint.fits` and `Footprint.spill`.
     """
 
-    cands: GemmCandidates
-    columns: WorkloadColumns
-    sizes: np.ndarray
+    grid: "_Grid"
+    terms: TilingTerms
     fits: np.ndarray
     spill: np.ndarray
 
     @classmethod
     def of(cls, workloads: Sequence[Workload], chip: Chip) -> "Spaces":
         """The spaces of `workloads` on `chip`, with their fit and spill flags."""
-        key = (tuple(shape_key(w) for w in workloads), chip.rows, chip.cols, chip.dataflows)
-        grid = _GRIDS.get(key)
+        shapes = tuple(shape_key(w) for w in workloads)
+        key = (shapes, chip.rows, chip.cols, chip.dataflows)
+        grid = GRIDS.get(key)
         if grid is None:
             grid = _Grid.of(workloads, chip)
-            _GRIDS.put(key, grid, cost=len(grid.cands))
+            GRIDS.put(key, grid, cost=grid.index.size)
+        terms_key = (key, chip.operand_bits, chip.accumulator_bits, chip.burst, chip.vector_ops_per_cycle)
+        terms = TILING_TERMS.get(terms_key)
+        if terms is None:
+            terms = tiling_terms(grid.columns, chip, grid.dataflow, grid.tiles, grid.groups)
+            for f in fields(TilingTerms):
+                getattr(terms, f.name).flags.writeable = False  # shared like the grid
+            TILING_TERMS.put(terms_key, terms, cost=grid.index.size)
         footprint = gemm_footprint(
-            grid.columns, chip, grid.cands.tiles, grid.positions, grid.cands.double_buffer, grid.cands.groups
+            grid.columns, chip, grid.tiles, grid.positions, grid.double_buffer[:, None], grid.groups
         )
-        return cls(grid.cands, grid.columns, grid.sizes, footprint.fits(chip), footprint.spill)
-
-    @property
-    def starts(self) -> np.ndarray:
-        """Index of each space's first candidate."""
-        return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+        return cls(grid, terms, footprint.fits(chip), footprint.spill)
 
     def flags(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(fits, spill) of each space's candidates."""
-        edges = np.cumsum(self.sizes)[:-1]
-        return list(zip(np.split(self.fits, edges), np.split(self.spill, edges), strict=True))
-
-    def select(self, spaces: np.ndarray) -> "Spaces":
-        """Only the spaces at indices `spaces`, in that (ascending) order."""
-        keep = np.zeros(len(self.sizes), dtype=bool)
-        keep[spaces] = True
-        mask = np.repeat(keep, self.sizes)
-        return Spaces(
-            self.cands.take(mask), self.columns.take(mask), self.sizes[keep], self.fits[mask], self.spill[mask]
-        )
+        """(fits, spill) of each space's candidates, as (arrangements, tilings) arrays."""
+        edges = np.cumsum(self.grid.sizes)[:-1]
+        return list(zip(np.split(self.fits, edges, axis=1), np.split(self.spill, edges, axis=1), strict=True))
 
 
 @dataclass(frozen=True)
 class _Grid:
-    """The part of `Spaces` that buffer capacities, widths and bandwidth do not change."""
+    """The part of `Spaces` that only the shapes, the array and its dataflows decide.
 
-    cands: GemmCandidates
+    Attributes:
+        dataflow, tiles, groups: the tilings of every space, space after space.
+        columns: the shape of each tiling's workload.
+        sizes: tilings per space.
+        order, double_buffer: the arrangements every tiling comes with.
+        positions: (3, arrangements, 1) loop positions of each arrangement.
+        index: (arrangements, tilings) each candidate's index in its own space.
+    """
+
+    dataflow: np.ndarray
+    tiles: np.ndarray
+    groups: np.ndarray
     columns: WorkloadColumns
     sizes: np.ndarray
+    order: np.ndarray
+    double_buffer: np.ndarray
     positions: np.ndarray
+    index: np.ndarray
 
     @classmethod
     def of(cls, workloads: Sequence[Workload], chip: Chip) -> "_Grid":
-        spaces = [gemm_candidates(w.gemm, chip, SchedulerKind.HEURISTIC) for w in workloads]
-        sizes = np.array([len(space) for space in spaces], dtype=np.int64)
-        cands = GemmCandidates.concatenate(spaces)
-        grid = cls(cands, WorkloadColumns.of(workloads, sizes), sizes, loop_positions(cands.order, LOOP_ORDERS))
+        spaces = [gemm_space(w.gemm, chip, SchedulerKind.HEURISTIC) for w in workloads]
+        sizes = np.array([len(space.groups) for space in spaces], dtype=np.int64)
+        first = spaces[0]
+        grid = cls(
+            dataflow=np.concatenate([s.dataflow for s in spaces]),
+            tiles=np.concatenate([s.tiles for s in spaces], axis=1),
+            groups=np.concatenate([s.groups for s in spaces]),
+            columns=WorkloadColumns.of(workloads, sizes),
+            sizes=sizes,
+            order=first.order,
+            double_buffer=first.double_buffer,
+            positions=loop_positions(first.order, LOOP_ORDERS)[:, :, None],
+            index=np.concatenate([s.index for s in spaces], axis=1),
+        )
         for array in _arrays(grid):
-            array.flags.writeable = False  # shared by every search that finds it in _GRIDS
+            array.flags.writeable = False  # shared by every search that finds it in GRIDS
         return grid
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Index of each space's first tiling."""
+        return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+
+    def schedules(self, arrangement: np.ndarray, tiling: np.ndarray) -> list[Schedule]:
+        """The candidates of `tiling` under `arrangement` (equal-length index arrays)."""
+        orders = [LOOP_ORDERS[o] for o in self.order[arrangement].tolist()]
+        return [
+            Schedule(Dataflow(dataflow), tm, tk, tn, order, double_buffer, groups)
+            for dataflow, tm, tk, tn, order, double_buffer, groups in zip(
+                self.dataflow[tiling].tolist(),
+                *self.tiles[:, tiling].tolist(),
+                orders,
+                self.double_buffer[arrangement].tolist(),
+                self.groups[tiling].tolist(),
+            )
+        ]
 
 
 def _arrays(grid: _Grid) -> list[np.ndarray]:
     columns = grid.columns
     return [
-        *(getattr(grid.cands, f.name) for f in fields(GemmCandidates)),
+        grid.dataflow,
+        grid.tiles,
+        grid.groups,
         *(getattr(columns.gemm, f.name) for f in fields(columns.gemm)),
         *(getattr(columns.conv, f.name) for f in fields(columns.conv)),
         columns.side_input_elements,
         *columns.vector_ops.values(),
         grid.sizes,
+        grid.order,
+        grid.double_buffer,
         grid.positions,
+        grid.index,
     ]
 
 
-_GRIDS: BoundedCache[_Grid] = BoundedCache(capacity=250_000)
-"""Candidate grids by (shapes, array rows, array columns, dataflows): everything
-`gemm_candidates` and `WorkloadColumns` read. About 250 bytes per candidate, so at most
-about 60 MB: a handful of networks at a few array sizes, what one sweep worker revisits."""
+GRIDS: BoundedCache[_Grid] = BoundedCache(capacity=250_000)
+"""Tiling grids by (shapes, array rows, array columns, dataflows): everything `gemm_space`
+and `WorkloadColumns` read. Cost: candidates (about 50 bytes each, as tilings and their
+index), so at most about 12 MB: a handful of networks at a few array sizes."""
+
+TILING_TERMS: BoundedCache[TilingTerms] = BoundedCache(capacity=250_000)
+"""Tiling terms by grid key and every other chip field `tiling_terms` reads (operand and
+accumulator widths, burst, vector rates). Cost: candidates (about 20 bytes each)."""
 
 
-def heuristic_finalists(spaces: Spaces, chip: Chip) -> list[Finalists | None]:
-    """HEURISTIC finalists of each space; None where no candidate fits (that workload
-    needs the one-layer search, which falls back to the exhaustive space or raises)."""
-    if len(spaces.sizes) == 0:
-        return []
-    starts = spaces.starts
-    feasible = np.logical_or.reduceat(spaces.fits, starts)
-    terms = gemm_terms(spaces.columns, chip, spaces.cands, spaces.spill)
-    results: list[Finalists | None] = []
-    for space, chosen in enumerate(segment_shortlist(terms, spaces.fits, starts)):
-        if not feasible[space]:
-            results.append(None)
-            continue
-        chosen_terms = terms.take(chosen)
-        results.append(
-            distinct(
-                [spaces.cands.schedule(int(i)) for i in chosen],
-                chosen_terms.cycles(chip.dram_bytes_per_cycle),
-                chosen_terms.lower_bound(chip.dram_bytes_per_cycle),
-            )
-        )
-    return results
+def heuristic_finalists(spaces: Spaces, chip: Chip, selected: np.ndarray) -> list[Shortlisted | None]:
+    """HEURISTIC finalists of the spaces at indices `selected` (ascending); None where no
+    candidate fits (that workload needs the one-layer search, which falls back to the
+    exhaustive space or raises)."""
+    grid = spaces.grid
+    starts = grid.starts
+    feasible = np.logical_or.reduceat(spaces.fits.any(axis=0), starts)
+    searched = np.asarray(selected, dtype=np.int64)[feasible[selected]]
+    results: dict[int, Shortlisted] = {}
+    if len(searched):
+        keep = np.zeros(len(starts), dtype=bool)
+        keep[searched] = True
+        tilings = np.flatnonzero(np.repeat(keep, grid.sizes))
+        sizes = grid.sizes[searched]
+        terms = _arranged(spaces, tilings, chip)
+        fits, spill = spaces.fits[:, tilings], spaces.spill[:, tilings]
+        local_starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        chosen = tiled_shortlist(terms, fits, grid.index[:, tilings], local_starts)
+        arrangement, tiling = np.divmod(np.concatenate(chosen), len(tilings))
+        picked = _picked(terms, arrangement, tiling)
+        estimates = picked.cycles(chip.dram_bytes_per_cycle)
+        bounds = picked.bound(chip.dram_bytes_per_cycle)
+        schedules = grid.schedules(arrangement, tilings[tiling])
+        spills = spill[arrangement, tiling].tolist()
+        end = 0
+        for space, count in zip(searched.tolist(), (len(c) for c in chosen), strict=True):
+            window = slice(end, end + count)
+            end += count
+            found = distinct(schedules[window], estimates[window], bounds[window])
+            flags = dict(zip(schedules[window], spills[window]))
+            results[space] = Shortlisted(found, tuple(flags[s] for s in found[0]))
+    return [results.get(int(space)) for space in selected]
+
+
+def _arranged(spaces: Spaces, tilings: np.ndarray, chip: Chip) -> CostTerms:
+    """Estimate terms of every candidate of `tilings`: per tiling, but the channel bytes
+    per (arrangement, tiling); one buffering mode (the heuristic's) for all."""
+    grid = spaces.grid
+    (double_buffer,) = np.unique(grid.double_buffer)
+    selected = TilingTerms(*(getattr(spaces.terms, f.name)[..., tilings] for f in fields(TilingTerms)))
+    return selected.arranged(grid.positions, bool(double_buffer), spaces.spill[:, tilings], chip.latency)
+
+
+def _picked(terms: CostTerms, arrangement: np.ndarray, tiling: np.ndarray) -> CostTerms:
+    """The terms of the candidates (arrangement, tiling), one entry each."""
+    return CostTerms(
+        compute=terms.compute[tiling],
+        floor=terms.floor[tiling],
+        channel_bytes=terms.channel_bytes[arrangement, tiling],
+        exposed_bytes=terms.exposed_bytes[tiling],
+        tail=terms.tail[tiling],
+        iterations=terms.iterations[tiling],
+        double_buffer=np.full(len(tiling), terms.double_buffer),
+        latency=terms.latency,
+        serial_bytes=terms.serial_bytes[:, tiling],
+        serial_latency=terms.serial_latency,
+    )
 
 
 def distinct(schedules: Sequence[LayerSchedule], estimates: np.ndarray, bounds: np.ndarray) -> Finalists:

@@ -101,13 +101,18 @@ class GemmCandidates:
 
 def tile_options(extent: int, array_dim: int | None, kind: SchedulerKind) -> np.ndarray:
     """Tile sizes for one dimension, largest first."""
-    powers = 2 ** np.arange(int(extent).bit_length(), dtype=np.int64)
-    sizes = {int(extent)} | {int(p) for p in powers if p < extent}
+    return np.array(_tile_options(int(extent), array_dim, kind), dtype=np.int64)
+
+
+def _tile_options(extent: int, array_dim: int | None, kind: SchedulerKind) -> list[int]:
+    """`tile_options` as Python ints (a few values: cheaper than numpy scalars)."""
+    powers = [1 << i for i in range(extent.bit_length())]
+    sizes = {extent, *(p for p in powers if p < extent)}
     if array_dim is not None:
-        sizes |= {int(array_dim * p) for p in powers if array_dim * p < extent}
-    ordered = np.array(sorted(sizes, reverse=True), dtype=np.int64)
+        sizes |= {array_dim * p for p in powers if array_dim * p < extent}
+    ordered = sorted(sizes, reverse=True)
     if kind is SchedulerKind.HEURISTIC:
-        return ordered[HEURISTIC_SIZE_RANKS[HEURISTIC_SIZE_RANKS < len(ordered)]]
+        return [ordered[rank] for rank in HEURISTIC_SIZE_RANKS if rank < len(ordered)]
     return ordered
 
 
@@ -120,39 +125,109 @@ def group_options(gemm: GemmShape, chip: Chip, dataflow: Dataflow, kind: Schedul
     folds. The heuristic tries 1 and that fill; the exhaustive space every power of two
     below it too. Never more than the batch.
     """
+    return np.array(_group_options(gemm, chip, dataflow, kind), dtype=np.int64)
+
+
+def _group_options(gemm: GemmShape, chip: Chip, dataflow: Dataflow, kind: SchedulerKind) -> list[int]:
+    """`group_options` as Python ints."""
     extents = (gemm.m, gemm.k, gemm.n)
     spatial = SPATIAL_DIMS[dataflow]
     fill = min(getattr(chip, spatial[dim]) // extents[dim] for dim in (Dim.K, Dim.N) if dim in spatial)
-    fill = int(np.clip(fill, 1, gemm.batch))
+    fill = min(max(int(fill), 1), int(gemm.batch))
     options = {1, fill}
     if kind is SchedulerKind.EXHAUSTIVE:
-        options |= {int(p) for p in 2 ** np.arange(fill.bit_length()) if p < fill}
-    return np.array(sorted(options), dtype=np.int64)
+        options |= {1 << i for i in range(fill.bit_length()) if 1 << i < fill}
+    return sorted(options)
+
+
+@dataclass(frozen=True)
+class GemmSpace:
+    """A candidate space factored as tilings × arrangements.
+
+    A tiling is a candidate without loop order and buffering (dataflow, tile sizes, groups
+    per pass); an arrangement is a (loop order, double buffering) pair. Every tiling of a
+    space comes with every arrangement, so what does not depend on the arrangement is
+    computed once per tiling (`estimate.TilingTerms`), and candidate i of
+    `gemm_candidates` is the tiling and arrangement at which `index` holds i.
+
+    Attributes:
+        dataflow, groups: (tilings,) `Dataflow` values and products packed per pass.
+        tiles: (3, tilings) tile extents indexed by `Dim`.
+        order, double_buffer: (arrangements,) indices into `LOOP_ORDERS` and flags.
+        index: (arrangements, tilings) each candidate's position in `gemm_candidates`.
+    """
+
+    dataflow: np.ndarray
+    tiles: np.ndarray
+    groups: np.ndarray
+    order: np.ndarray
+    double_buffer: np.ndarray
+    index: np.ndarray
+
+    def candidates(self) -> GemmCandidates:
+        """Every candidate, in the order of `index`."""
+        shape = self.index.shape
+
+        def spread(values: np.ndarray) -> np.ndarray:
+            out = np.empty(self.index.size, dtype=values.dtype)
+            out[self.index] = np.broadcast_to(values, shape)
+            return out
+
+        return GemmCandidates(
+            dataflow=spread(self.dataflow),
+            tiles=np.stack([spread(t) for t in self.tiles]),
+            order=spread(self.order[:, None]),
+            double_buffer=spread(self.double_buffer[:, None]),
+            groups=spread(self.groups),
+        )
+
+
+def gemm_space(gemm: GemmShape, chip: Chip, kind: SchedulerKind) -> GemmSpace:
+    """The search space `kind` of one GEMM shape, factored (`GemmSpace`).
+
+    Candidates are numbered dataflow by dataflow, then by tile M, K, N, loop order,
+    buffering and groups (the last fastest): the order ties are broken in.
+    """
+    buffering = [True] if kind is SchedulerKind.HEURISTIC else [True, False]
+    arrangements = len(LOOP_ORDERS) * len(buffering)
+    extents = (gemm.m, gemm.k, gemm.n)
+    dataflows, options, packs = [], [], []
+    for dataflow in chip.dataflows:
+        spatial = SPATIAL_DIMS[dataflow]
+        dataflows.append(int(dataflow))
+        options.append(
+            [_tile_options(extents[dim], getattr(chip, spatial[dim]) if dim in spatial else None, kind) for dim in Dim]
+        )
+        packs.append(_group_options(gemm, chip, dataflow, kind))
+    # per dataflow: tilings = tile sizes (M, K, N) × groups, groups fastest
+    shapes = [(len(m), len(k), len(n), len(g)) for (m, k, n), g in zip(options, packs)]
+    counts = [int(np.prod(shape)) for shape in shapes]
+    tilings = [np.unravel_index(np.arange(count), shape) for count, shape in zip(counts, shapes)]
+    values = [
+        [np.array(axis_values, dtype=np.int64)[axis_index] for axis_values, axis_index in zip((*o, g), t)]
+        for o, g, t in zip(options, packs, tilings)
+    ]
+    # candidate index: (tile, arrangement, groups) in mixed radix after the earlier dataflows
+    offsets = np.cumsum([0] + [count * arrangements for count in counts])[:-1]
+    per_group = np.concatenate([np.full(count, shape[3]) for count, shape in zip(counts, shapes)])
+    first = np.concatenate(
+        [offset + (np.arange(count) // shape[3]) * arrangements * shape[3] + np.arange(count) % shape[3]
+         for offset, count, shape in zip(offsets, counts, shapes)]
+    )
+    order, double_buffer = (a.ravel() for a in np.meshgrid(np.arange(len(LOOP_ORDERS)), buffering, indexing="ij"))
+    return GemmSpace(
+        dataflow=np.repeat(np.array(dataflows, dtype=np.int64), counts),
+        tiles=np.stack([np.concatenate([v[dim] for v in values]) for dim in Dim]),
+        groups=np.concatenate([v[3] for v in values]),
+        order=order,
+        double_buffer=np.array(double_buffer, dtype=bool),
+        index=first + np.arange(arrangements)[:, None] * per_group,
+    )
 
 
 def gemm_candidates(gemm: GemmShape, chip: Chip, kind: SchedulerKind) -> GemmCandidates:
     """Every candidate of the search space `kind` for one GEMM shape."""
-    buffering = np.array([True] if kind is SchedulerKind.HEURISTIC else [True, False])
-    orders = np.arange(len(LOOP_ORDERS))
-    extents = (gemm.m, gemm.k, gemm.n)
-    parts = []
-    for dataflow in chip.dataflows:
-        spatial = SPATIAL_DIMS[dataflow]
-        options = [
-            tile_options(extents[dim], getattr(chip, spatial[dim]) if dim in spatial else None, kind)
-            for dim in Dim
-        ]
-        groups = group_options(gemm, chip, dataflow, kind)
-        grid = np.meshgrid(*options, orders, buffering, groups, indexing="ij")
-        flat = [g.ravel() for g in grid]
-        parts.append((np.full(flat[0].shape, int(dataflow)), np.stack(flat[:3]), *flat[3:]))
-    return GemmCandidates(
-        dataflow=np.concatenate([p[0] for p in parts]),
-        tiles=np.concatenate([p[1] for p in parts], axis=1),
-        order=np.concatenate([p[2] for p in parts]),
-        double_buffer=np.concatenate([p[3] for p in parts]).astype(bool),
-        groups=np.concatenate([p[4] for p in parts]),
-    )
+    return gemm_space(gemm, chip, kind).candidates()
 
 
 def smallest_candidate(chip: Chip) -> GemmCandidates:

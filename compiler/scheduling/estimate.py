@@ -6,7 +6,9 @@ packed groups on the packed dims), DRAM traffic is Σ over every transfer the lo
 causes (reloads, partial-sum spills and refills, the side input and the final store) in
 burst-rounded bytes. Both are exact — the busy cycles of the matrix engine (the vector
 unit for a vector workload) and the bytes over the channel of the program codegen emits —
-so `CostTerms.lower_bound` is a true lower bound of the simulated cycles. Two things are
+so `CostTerms.lower_bound` is a true lower bound of the simulated cycles, and with the
+transfers that cannot overlap the matrix engine, `CostTerms.bound` a tighter one (the
+search skips measuring finalists that cannot win by it). Two things are
 approximated: how the engines overlap (`CostTerms.cycles`), and channel time, charged on
 the summed bytes (the simulator rounds each transfer up to whole cycles).
 
@@ -29,7 +31,8 @@ from compiler.scheduling.footprint import gemm_footprint, streams_constants
 from compiler.scheduling.schedule import LOOP_ORDERS, Dim
 from compiler.scheduling.tiling import (
     edge_tile,
-    input_tile_elements,
+    input_window_channels,
+    input_window_pixels,
     loop_positions,
     pass_groups,
     reloads,
@@ -37,7 +40,7 @@ from compiler.scheduling.tiling import (
     tile_count,
 )
 from compiler.workload import Workload
-from simulator.timing_model import burst_bytes, gemm_cycles, vector_cycles
+from simulator.timing_model import burst_bytes, gemm_cycles, transfer_cycles, vector_cycles
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,12 @@ class CostTerms:
         iterations: tiles or chunks the pipeline steps through.
         double_buffer: loads overlap compute.
         latency: DRAM latency in cycles (the chip's; a scalar).
+        serial_bytes: (3, ...) burst-rounded bytes of the transfers the main engine's work
+            waits for or is followed by, one at a time on the channel (GEMM: the first
+            input and weight tiles' loads and the last output tile's store; zero for vector
+            work, whose bound does not count them); see `bound`.
+        serial_latency: cycles of DRAM latency in series with them (GEMM: two latencies,
+            the first loads' and the last store's; vector work: 0).
     """
 
     compute: np.ndarray
@@ -65,6 +74,8 @@ class CostTerms:
     iterations: np.ndarray
     double_buffer: np.ndarray
     latency: int
+    serial_bytes: np.ndarray
+    serial_latency: int
 
     def cycles(self, bytes_per_cycle) -> np.ndarray:
         """Estimated cycles when the channel carries `bytes_per_cycle`.
@@ -88,6 +99,23 @@ class CostTerms:
         time of the bytes (each transfer occupies the channel alone, rounded up)."""
         return np.maximum(self.floor, self.channel_bytes / bytes_per_cycle)
 
+    def bound(self, bytes_per_cycle) -> np.ndarray:
+        """A tighter bound the simulation cannot beat (at a scalar `bytes_per_cycle`):
+        `lower_bound`, or the main engine's busy cycles plus the transfers in series.
+
+        Why, for a GEMM (`codegen.gemm`): the first GEMM depends on the loads of the first
+        input and weight tiles, issued first. The channel carries one transfer at a time,
+        each for exactly `transfer_cycles` of its bytes, and a load's data arrives one
+        latency after it leaves the channel, so the first GEMM starts no earlier than both
+        occupancies plus a latency. The matrix engine runs its GEMMs one after another,
+        `floor` cycles in all. The last iteration finishes the last output tile, whose
+        STORE waits for the last GEMM (directly or through its VECs) and ends its own
+        occupancy plus a latency later. Vector work claims nothing here (zero bytes, no
+        latency), so its bound is `lower_bound`.
+        """
+        serial = transfer_cycles(self.serial_bytes, 1, bytes_per_cycle).sum(axis=0)
+        return np.maximum(self.lower_bound(bytes_per_cycle), self.floor + serial + self.serial_latency)
+
     def take(self, index: np.ndarray) -> "CostTerms":
         """The terms of the candidates at `index` (elementwise, so their estimates are the
         same numbers as those of the whole set)."""
@@ -100,19 +128,91 @@ class CostTerms:
             iterations=np.asarray(self.iterations)[index],
             double_buffer=np.asarray(self.double_buffer)[index],
             latency=self.latency,
+            serial_bytes=np.asarray(self.serial_bytes)[:, index],
+            serial_latency=self.serial_latency,
+        )
+
+
+@dataclass(frozen=True)
+class TilingTerms:
+    """The loop-order-independent parts of the estimate, one entry per tiling.
+
+    A tiling is a candidate without its loop order and buffering: dataflow, tile sizes and
+    groups per pass. Its compute, its per-tile transfers and its tile counts do not depend
+    on the order of the loops, only how often each tile is loaded does (`tiling.reloads`),
+    and whether partial sums spill. So the terms of the six loop orders (and both buffering
+    modes) of a tiling are found from these by a few products (`arranged`), instead of
+    repeating the per-tile arithmetic for every one (`compiler.scheduling.batched`).
+
+    Every byte count is summed over the passes of the batch (full passes, then the last).
+
+    Attributes:
+        counts: (3, ...) tile counts by `Dim`.
+        matrix, vector: busy cycles of the matrix and vector engines.
+        iterations: tiles the pipeline steps through.
+        input_bytes, weight_bytes: burst-rounded bytes of loading every input (weight)
+            tile once; the loop order multiplies them by the reloads.
+        output_bytes: bytes of every final store and side-input load (once per tile).
+        psum_bytes: bytes of one spill (or one refill) of every output tile, at
+            accumulator precision: a spilling order moves them 2·(K tiles − 1) times.
+        exposed_bytes: the first tile's loads and the last tile's store.
+        serial_bytes: (3, ...) the first input and weight tiles' loads and the last output
+            tile's store, each burst-rounded (`CostTerms.bound`).
+    """
+
+    counts: np.ndarray
+    matrix: np.ndarray
+    vector: np.ndarray
+    iterations: np.ndarray
+    input_bytes: np.ndarray
+    weight_bytes: np.ndarray
+    output_bytes: np.ndarray
+    psum_bytes: np.ndarray
+    exposed_bytes: np.ndarray
+    serial_bytes: np.ndarray
+
+    def channel_bytes(self, positions: np.ndarray, spill) -> np.ndarray:
+        """Burst-rounded bytes of every transfer under loop `positions` ((3, ...) by Dim,
+        broadcast against the tilings) with partial sums spilled where `spill`."""
+        counts = self.counts
+        return (
+            reloads(positions, counts, (Dim.M, Dim.K)) * self.input_bytes
+            + reloads(positions, counts, (Dim.K, Dim.N)) * self.weight_bytes
+            + self.output_bytes
+            + np.where(spill, 2 * (counts[Dim.K] - 1), 0) * self.psum_bytes
+        )
+
+    def arranged(self, positions: np.ndarray, double_buffer, spill, latency: int) -> CostTerms:
+        """`CostTerms` of the tilings under loop `positions`, buffering and spill flags
+        (arrays that broadcast against the tilings: one arrangement per candidate, or
+        every arrangement of every tiling)."""
+        return CostTerms(
+            compute=np.maximum(self.matrix, self.vector),
+            floor=self.matrix,
+            channel_bytes=self.channel_bytes(positions, spill),
+            exposed_bytes=self.exposed_bytes,
+            tail=self.vector // np.maximum(self.iterations, 1),
+            iterations=self.iterations,
+            double_buffer=double_buffer,
+            latency=latency,
+            serial_bytes=self.serial_bytes,
+            serial_latency=2 * latency,
         )
 
 
 @dataclass(frozen=True)
 class _Pass:
-    """Totals of one pass over the tile loops (arrays over candidates)."""
+    """Totals of one pass over the tile loops (arrays over tilings), loaded once each."""
 
     matrix: np.ndarray
     vector: np.ndarray
-    channel_bytes: np.ndarray
-    iterations: np.ndarray
+    input_bytes: np.ndarray
+    weight_bytes: np.ndarray
+    output_bytes: np.ndarray
+    psum_bytes: np.ndarray
     prologue_bytes: np.ndarray
     epilogue_bytes: np.ndarray
+    first_loads: np.ndarray
 
 
 def _classes(extent, tile):
@@ -129,40 +229,54 @@ def gemm_terms(
     `workload` may be per-candidate columns of several workloads (`scheduling.columns`);
     `spill` is the candidates' `Footprint.spill`, computed here when the caller has not.
     """
-    gemm = workload.gemm
-    assert gemm is not None
     positions = loop_positions(cands.order, LOOP_ORDERS)
     if spill is None:
         spill = gemm_footprint(workload, chip, cands.tiles, positions, cands.double_buffer, cands.groups).spill
-    passes, last_groups = pass_groups(gemm.batch, cands.groups)
-    full = _pass_terms(workload, chip, cands, positions, spill, cands.groups)
+    tilings = tiling_terms(workload, chip, cands.dataflow, cands.tiles, cands.groups)
+    return tilings.arranged(positions, cands.double_buffer, spill, chip.latency)
+
+
+def tiling_terms(
+    workload: Workload | WorkloadColumns, chip: Chip, dataflow: np.ndarray, tiles: np.ndarray, groups: np.ndarray
+) -> TilingTerms:
+    """`TilingTerms` of GEMM tilings (`tiles` is (3, ...) by Dim; `workload` may be
+    per-tiling columns, `scheduling.columns`): full passes of G products, then the rest."""
+    gemm = workload.gemm
+    assert gemm is not None
+    passes, last_groups = pass_groups(gemm.batch, groups)
+    full = _pass_terms(workload, chip, dataflow, tiles, groups)
     last = full
-    if not np.array_equal(last_groups, cands.groups):
-        last = _pass_terms(workload, chip, cands, positions, spill, last_groups)
+    if not np.array_equal(last_groups, groups):
+        last = _pass_terms(workload, chip, dataflow, tiles, last_groups)
 
     def total(field: str) -> np.ndarray:
         return (passes - 1) * getattr(full, field) + getattr(last, field)
 
-    matrix, vector, iterations = total("matrix"), total("vector"), total("iterations")
-    return CostTerms(
-        compute=np.maximum(matrix, vector),
-        floor=matrix,
-        channel_bytes=total("channel_bytes"),
+    counts = np.stack([tile_count(e, t) for e, t in zip((gemm.m, gemm.k, gemm.n), tiles)])
+    first_loads = np.where(passes > 1, full.first_loads, last.first_loads)
+    return TilingTerms(
+        counts=counts,
+        matrix=total("matrix"),
+        vector=total("vector"),
+        iterations=passes * counts.prod(axis=0),
+        input_bytes=total("input_bytes"),
+        weight_bytes=total("weight_bytes"),
+        output_bytes=total("output_bytes"),
+        psum_bytes=total("psum_bytes"),
         exposed_bytes=full.prologue_bytes + last.epilogue_bytes,
-        tail=vector // np.maximum(iterations, 1),
-        iterations=iterations,
-        double_buffer=cands.double_buffer,
-        latency=chip.latency,
+        serial_bytes=np.concatenate([first_loads, np.broadcast_to(last.epilogue_bytes, first_loads.shape[1:])[None]]),
     )
 
 
-def _pass_terms(workload: Workload, chip: Chip, cands: GemmCandidates, positions, spill, groups) -> _Pass:
+def _pass_terms(workload: Workload, chip: Chip, dataflow: np.ndarray, tiles: np.ndarray, groups) -> _Pass:
     """One pass with `groups` products packed into every tile."""
     gemm = workload.gemm
     extents = (gemm.m, gemm.k, gemm.n)
-    tiles = cands.tiles
-    counts = np.stack([tile_count(e, t) for e, t in zip(extents, tiles)])
     (sm, sk, sn), (nm, nk, nn) = zip(*(_classes(e, t) for e, t in zip(extents, tiles)))
+    fm, fk, fn = (np.minimum(t, e) for e, t in zip(extents, tiles))  # the first tile's extents
+    # input windows are pixels(tm) × channels(tk): each factor once per tile size
+    pixels = [input_window_pixels(size, workload) for size in (*sm, fm)]
+    channels = [input_window_channels(size, workload) for size in (*sk, fk)]
 
     def channel(elements, bits=chip.operand_bits):
         return burst_bytes(nbytes(groups * elements, bits), chip.burst)
@@ -171,36 +285,33 @@ def _pass_terms(workload: Workload, chip: Chip, cands: GemmCandidates, positions
     for a in (0, 1):
         for b in (0, 1):
             for c in (0, 1):
-                cycles = gemm_cycles(sm[a], sk[b], sn[c], cands.dataflow, chip.rows, chip.cols, groups)
+                cycles = gemm_cycles(sm[a], sk[b], sn[c], dataflow, chip.rows, chip.cols, groups)
                 matrix = matrix + nm[a] * nk[b] * nn[c] * cycles
-    input_bytes = weight_bytes = output_bytes = vector = 0
+    input_bytes = weight_bytes = output_bytes = psum_bytes = vector = 0
     total_out = gemm.batch * gemm.m * gemm.n
     for a in (0, 1):
         for b in (0, 1):
-            input_bytes = input_bytes + nm[a] * nk[b] * channel(input_tile_elements(sm[a], sk[b], workload))
+            input_bytes = input_bytes + nm[a] * nk[b] * channel(pixels[a] * channels[b])
             weight_bytes = weight_bytes + nk[a] * nn[b] * channel(sk[a] * sn[b])
             tiles_ab = nm[a] * nn[b]
             out_elements = sm[a] * sn[b]
             output_bytes = output_bytes + tiles_ab * (
-                channel(out_elements)
-                + channel(side_tile_elements(sm[a], sn[b], workload))
-                + np.where(spill, 2 * (counts[Dim.K] - 1), 0) * channel(out_elements, chip.accumulator_bits)
+                channel(out_elements) + channel(side_tile_elements(sm[a], sn[b], workload))
             )
+            psum_bytes = psum_bytes + tiles_ab * channel(out_elements, chip.accumulator_bits)
             for op_class, ops in workload.vector_ops.items():
                 per_tile = -(-ops * groups * out_elements // total_out)
                 vector = vector + tiles_ab * vector_cycles(per_tile, chip.vector_ops_per_cycle[op_class])
-    channel_bytes = (
-        reloads(positions, counts, (Dim.M, Dim.K)) * input_bytes
-        + reloads(positions, counts, (Dim.K, Dim.N)) * weight_bytes
-        + output_bytes
-    )
     return _Pass(
         matrix=matrix,
         vector=vector + np.zeros_like(matrix),
-        channel_bytes=channel_bytes,
-        iterations=counts.prod(axis=0),
-        prologue_bytes=channel(input_tile_elements(sm[0], sk[0], workload)) + channel(sk[0] * sn[0]),
+        input_bytes=input_bytes,
+        weight_bytes=weight_bytes,
+        output_bytes=output_bytes,
+        psum_bytes=psum_bytes,
+        prologue_bytes=channel(pixels[0] * channels[0]) + channel(sk[0] * sn[0]),
         epilogue_bytes=channel(sm[1] * sn[1]),
+        first_loads=np.stack(np.broadcast_arrays(channel(pixels[2] * channels[2]), channel(fk * fn))),
     )
 
 
@@ -229,6 +340,8 @@ def vector_terms(workload: Workload, chip: Chip, chunks: np.ndarray, double_buff
         iterations=chunks,
         double_buffer=double_buffer,
         latency=chip.latency,
+        serial_bytes=np.zeros((3,) + chunks.shape, dtype=np.int64),
+        serial_latency=0,
     )
 
 

@@ -23,12 +23,15 @@ from simulator.machine import Machine
 from simulator.run import execute
 
 
-def measure_cycles(workload: Workload, schedule: LayerSchedule, chip: Chip, machine: Machine) -> int:
-    """Simulated cycles of `workload` under `schedule`, alone on the machine."""
+def measure_cycles(
+    workload: Workload, schedule: LayerSchedule, chip: Chip, machine: Machine, spill: bool | None = None
+) -> int:
+    """Simulated cycles of `workload` under `schedule`, alone on the machine; `spill` is the
+    schedule's `Footprint.spill` when the caller knows it (found otherwise)."""
     # codegen imports scheduling's geometry, so it is imported when first measuring
     from compiler.codegen.memo import cached_layer_code
 
-    code = cached_layer_code(workload, schedule, chip)
+    code = cached_layer_code(workload, schedule, chip, spill)
     program = Program(code.instructions, code.dep_ptr, code.deps, (workload.name,))
     return int(execute(program, machine).counters[0, COL_CYCLES])
 
@@ -40,11 +43,12 @@ def fastest(
     order: np.ndarray,
     chip: Chip,
     machine: Machine,
+    spills: Sequence[bool] | None = None,
 ) -> LayerSchedule:
     """The finalist with the fewest simulated cycles, by branch and bound.
 
     Finalists are measured in `order` (most promising first); one whose lower bound
-    (`CostTerms.lower_bound`: cycles no simulation of it can beat) is not below the best
+    (`CostTerms.bound`: cycles no simulation of it can beat) is not below the best
     cycles measured so far cannot be strictly faster and is skipped. The cycles of the
     result are therefore exactly the minimum over all finalists, whatever the order.
     """
@@ -52,7 +56,8 @@ def fastest(
     for index in order:
         if bounds[index] >= best_cycles:
             continue
-        cycles = measure_cycles(workload, finalists[index], chip, machine)
+        spill = None if spills is None else spills[index]
+        cycles = measure_cycles(workload, finalists[index], chip, machine, spill)
         if cycles < best_cycles:
             best, best_cycles = finalists[index], cycles
     return best

@@ -80,9 +80,9 @@ def schedule_key(
     kind: SchedulerKind, shape: tuple, chip: Chip, machine: Machine, fits: np.ndarray, spill: np.ndarray
 ) -> tuple:
     """The key of a layer's chosen schedule (module doc); `fits` and `spill` are the flags
-    of every candidate of the space searched, in candidate order."""
-    flags = np.packbits(np.stack([np.asarray(fits, dtype=bool), np.asarray(spill, dtype=bool)]), axis=1)
-    return (kind, shape, chip.key_without_capacity(), machine, len(fits), flags.tobytes())
+    of every candidate of the space searched, in a fixed order (any array shape)."""
+    flags = np.packbits(np.stack([np.ravel(fits).astype(bool), np.ravel(spill).astype(bool)]), axis=1)
+    return (kind, shape, chip.key_without_capacity(), machine, np.shape(fits), flags.tobytes())
 
 
 def shape_key(workload: Workload) -> tuple:

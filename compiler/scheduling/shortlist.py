@@ -21,9 +21,15 @@ ladder finds its own estimate-best candidate among them.
 
 Ties between equal estimates go to the lower candidate index: candidate spaces are built
 in a fixed order, so every rule above is a function of bandwidth-independent data only.
+
+`tiled_shortlist` finds the HEURISTIC finalists of many spaces at once without estimating
+every candidate at every ladder point: candidates of one tiling that differ only in loop
+order are dominated by the one moving the fewest bytes (proof in its docstring).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -51,23 +57,60 @@ def shortlist(terms: CostTerms, fits: np.ndarray, kind: SchedulerKind) -> np.nda
     return winners[np.sort(first)]
 
 
-def segment_shortlist(terms: CostTerms, fits: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
-    """HEURISTIC finalists of several candidate spaces scored together, one array each.
+def tiled_shortlist(terms: CostTerms, fits: np.ndarray, rank: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
+    """HEURISTIC finalists of several factored candidate spaces scored together.
 
-    Candidates of space s occupy `starts[s]` up to the next start (each space non-empty and
-    with a candidate that fits); the indices returned are into the whole set. Per space and
-    ladder point the winner is the first candidate of least estimate, as `np.argmin` picks
-    it in `shortlist` on that space alone, found for all spaces at once: the segment
-    minimum, then the least index attaining it.
+    Candidates are (arrangement, tiling) pairs (`candidates.GemmSpace`): `fits` and
+    `terms.channel_bytes` are (arrangements, tilings); every other term is per tiling
+    ((tilings,)), `double_buffer` one flag for all; `rank[a, t]` is the candidate's index
+    in its space (unique there, the tie-break order). Space s holds tilings `starts[s]` up
+    to the next start, each space with a candidate that fits. Returns, per space, flat
+    positions a · tilings + t of its finalists in the order `shortlist` on that space's
+    candidates alone finds them: per ladder point, the least-ranked candidate of least
+    estimate.
+
+    Why it need not estimate every candidate at every ladder point: within one tiling the
+    candidates differ only in channel bytes, and `CostTerms.cycles` is non-decreasing in
+    the channel bytes D at any bandwidth b. In exact arithmetic it is built from D by
+    D / b, sums with terms that do not depend on D, max and a positive halving, each
+    non-decreasing in D; IEEE-754 rounds every such operation to nearest, a
+    non-decreasing map, so the computed float64 is non-decreasing in D as well. Hence a
+    tiling's least estimate at b is its estimate at its least channel bytes among the
+    candidates that fit (its representative), the space's least estimate is the least
+    representative, and every candidate attaining it belongs to a tiling whose
+    representative attains it. Only those tilings, usually one per space and point, are
+    expanded to all their arrangements to find the least-ranked winner. Every estimate
+    compared is computed by `CostTerms.cycles` from the same numbers, so the winners are
+    exactly `np.argmin`'s over all candidates (ties included).
     """
-    cycles = np.where(fits, terms.cycles(LADDER[:, None]), np.inf)
-    sizes = np.diff(np.append(starts, cycles.shape[1]))
+    if np.ndim(terms.double_buffer) != 0:
+        raise ValueError("tiled_shortlist needs one buffering mode for every candidate")
+    sizes = np.diff(np.append(starts, fits.shape[1]))
     segment = np.repeat(np.arange(len(starts)), sizes)
+    channel = np.asarray(terms.channel_bytes)
+    least_bytes = np.where(fits, channel, np.iinfo(np.int64).max).min(axis=0)
+    representative = replace(terms, channel_bytes=least_bytes)
+    cycles = np.where(fits.any(axis=0), representative.cycles(LADDER[:, None]), np.inf)
     least = np.minimum.reduceat(cycles, starts, axis=1)
-    index = np.where(cycles == least[:, segment], np.arange(cycles.shape[1]), cycles.shape[1])
-    winners = np.minimum.reduceat(index, starts, axis=1)
+    step, tiling = np.nonzero(cycles == least[:, segment])
+    tied = replace(
+        terms,
+        compute=terms.compute[tiling],
+        exposed_bytes=terms.exposed_bytes[tiling],
+        tail=terms.tail[tiling],
+        iterations=terms.iterations[tiling],
+        channel_bytes=channel[:, tiling],
+    )
+    hit = fits[:, tiling] & (tied.cycles(LADDER[step]) == least[step, segment[tiling]])
+    ranks = np.where(hit, rank[:, tiling], np.iinfo(np.int64).max)
+    arrangement = ranks.argmin(axis=0)
+    best = ranks[arrangement, np.arange(len(tiling))]
+    group = step * len(starts) + segment[tiling]
+    first = np.flatnonzero(np.diff(group, prepend=-1))
+    winning = best == np.repeat(np.minimum.reduceat(best, first), np.diff(np.append(first, len(group))))
+    winners = (arrangement * fits.shape[1] + tiling)[winning].reshape(len(LADDER), len(starts))
     finalists = []
     for column in winners.T:
-        _, first = np.unique(column, return_index=True)
-        finalists.append(column[np.sort(first)])
+        _, first_seen = np.unique(column, return_index=True)
+        finalists.append(column[np.sort(first_seen)])
     return finalists

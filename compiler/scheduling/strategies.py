@@ -34,7 +34,7 @@ import numpy as np
 
 from accel_spec.schema import Accelerator
 from accel_spec.types import Precision
-from compiler.scheduling.batched import Finalists, Spaces, distinct, heuristic_finalists
+from compiler.scheduling.batched import Finalists, Shortlisted, Spaces, distinct, heuristic_finalists
 from compiler.scheduling.candidates import GemmCandidates, gemm_candidates, smallest_candidate
 from compiler.scheduling.chip import Chip
 from compiler.scheduling.estimate import gemm_terms, vector_lane_ops, vector_terms
@@ -70,7 +70,7 @@ def schedule_workloads(
     for key, workload in distinct_shapes.items():
         if key in pending:
             found, memo_key = pending[key]
-            known[key] = _fastest_finalist(workload, found, chip, machine)
+            known[key] = _fastest_finalist(workload, found.finalists, chip, machine, found.spill)
             SCHEDULES.put(memo_key, known[key])
         elif key not in known:
             known[key] = schedule_workload(workload, chip, machine, kind)
@@ -82,18 +82,21 @@ def schedule_workload(workload: Workload, chip: Chip, machine: Machine, kind: Sc
     return _fastest_finalist(workload, finalists(workload, chip, kind), chip, machine)
 
 
-def _fastest_finalist(workload: Workload, found: Finalists, chip: Chip, machine: Machine) -> LayerSchedule:
-    """Step 3: measure the finalists, most promising first, and keep the fastest."""
+def _fastest_finalist(
+    workload: Workload, found: Finalists, chip: Chip, machine: Machine, spills: tuple[bool, ...] | None = None
+) -> LayerSchedule:
+    """Step 3: measure the finalists, most promising first, and keep the fastest
+    (`spills`: their `Footprint.spill` flags, when known)."""
     schedules, estimates, bounds = found
     if len(schedules) == 1:
         return schedules[0]
     order = np.argsort(estimates, kind="stable")
-    return fastest(workload, schedules, bounds, order, chip, machine)
+    return fastest(workload, schedules, bounds, order, chip, machine, spills)
 
 
 def _heuristic_gemm_search(
     distinct_shapes: dict[tuple, Workload], chip: Chip, machine: Machine, kind: SchedulerKind
-) -> tuple[dict[tuple, LayerSchedule], dict[tuple, tuple[Finalists, tuple]]]:
+) -> tuple[dict[tuple, LayerSchedule], dict[tuple, tuple[Shortlisted, tuple]]]:
     """Steps 1–2 for every GEMM shape at once (`batched`), skipping those whose schedule is
     memoised (`memo`): (schedules known, {shape: (finalists, memo key)} to measure).
 
@@ -116,7 +119,7 @@ def _heuristic_gemm_search(
         else:
             searched.append((space, key, memo_key))
     missing = np.array([space for space, _, _ in searched], dtype=np.int64)
-    found = heuristic_finalists(spaces.select(missing), chip)
+    found = heuristic_finalists(spaces, chip, missing)
     return known, {key: (result, memo_key) for (_, key, memo_key), result in zip(searched, found, strict=True)}
 
 
@@ -135,7 +138,7 @@ def finalists(workload: Workload, chip: Chip, kind: SchedulerKind) -> Finalists:
     chosen = shortlist(terms, fits, kind)
     schedules = [schedule_of(int(i)) for i in chosen]
     estimates = terms.cycles(chip.dram_bytes_per_cycle)[chosen]
-    bounds = terms.lower_bound(chip.dram_bytes_per_cycle)[chosen]
+    bounds = terms.bound(chip.dram_bytes_per_cycle)[chosen]
     if kind is SchedulerKind.EXHAUSTIVE:
         heuristic = finalists(workload, chip, SchedulerKind.HEURISTIC)
         schedules += heuristic[0]

@@ -68,13 +68,16 @@ def input_tile_elements(tm, tk, workload: Workload):
 
     The geometry may be a `Workload`'s or per-candidate arrays (`scheduling.columns`).
     """
+    return input_window_pixels(tm, workload) * input_window_channels(tk, workload)
+
+
+def input_window_pixels(tm, workload: Workload):
+    """Pixels (rows × cols) of the input window of a tile of `tm` output pixels; the
+    window is these pixels times `input_window_channels` (plain GEMM: tm × tk)."""
     tm = np.asarray(tm, dtype=np.int64)
-    tk = np.asarray(tk, dtype=np.int64)
     conv = workload.conv
     if conv is None:
-        return tm * tk
-    window = conv.kernel_h * conv.kernel_w
-    channels = np.minimum(conv.in_c // conv.groups, tile_count(tk, window))
+        return tm
     eff_h = (conv.kernel_h - 1) * conv.dilation_h + 1
     eff_w = (conv.kernel_w - 1) * conv.dilation_w + 1
     halo_h = np.maximum(eff_h - conv.stride_h, 0)
@@ -84,7 +87,16 @@ def input_tile_elements(tm, tk, workload: Workload):
     rows = np.where(whole_rows, tile_count(tm, conv.out_w) * conv.stride_h + halo_h, conv.stride_h + halo_h)
     rows = np.minimum(rows, stacked_rows)
     cols = np.where(whole_rows, conv.in_w, np.minimum(conv.in_w, tm * conv.stride_w + halo_w))
-    return rows * cols * channels
+    return rows * cols
+
+
+def input_window_channels(tk, workload: Workload):
+    """Input channels a tile of `tk` reduction indices reads (plain GEMM: tk)."""
+    tk = np.asarray(tk, dtype=np.int64)
+    conv = workload.conv
+    if conv is None:
+        return tk
+    return np.minimum(conv.in_c // conv.groups, tile_count(tk, conv.kernel_h * conv.kernel_w))
 
 
 def side_tile_elements(tm, tn, workload: Workload):

@@ -19,17 +19,17 @@ from codegen_cases import example_chip
 from accel_spec import with_overrides
 from compiler.codegen import generate_program
 from compiler.codegen.layer import layer_code
-from compiler.codegen.memo import CODE, cached_layer_code
+from compiler.codegen.memo import CODE, cached_layer_code, spills_partial_sums
 from compiler.codegen.program import assemble
 from compiler.lowering import lower
 from compiler.models import load_model
 from compiler.scheduling import SchedulerKind, schedule_workloads
-from compiler.scheduling.batched import Spaces, heuristic_finalists
+from compiler.scheduling.batched import GRIDS, TILING_TERMS, Spaces, heuristic_finalists
 from compiler.scheduling.chip import Chip
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms
 from compiler.scheduling.memo import SCHEDULES, BoundedCache, shape_key
-from compiler.scheduling.shortlist import segment_shortlist, shortlist
+from compiler.scheduling.shortlist import shortlist, tiled_shortlist
 from compiler.scheduling.strategies import finalists
 from compiler.scheduling.tiling import input_tile_elements
 from compiler.workload import Workload, WorkloadKind
@@ -45,8 +45,8 @@ def _lowered(model: str) -> tuple[Workload, ...]:
 
 
 def _clear() -> None:
-    SCHEDULES.clear()
-    CODE.clear()
+    for cache_ in (SCHEDULES, CODE, GRIDS, TILING_TERMS):
+        cache_.clear()
 
 
 def test_chip_key_spells_out_every_field_but_capacity():
@@ -77,26 +77,44 @@ def test_bounded_cache_drops_least_recently_used_by_cost():
     assert cache_.get("huge") is None and len(cache_) == 2
 
 
-def test_segment_shortlist_equals_shortlist_of_each_space():
+def test_tiled_shortlist_equals_shortlist_of_each_space():
+    """The factored shortlist picks, per space, exactly what `shortlist` picks on that
+    space's candidates listed in rank order (small ranges: many ties, across tilings and
+    within them)."""
     rng = np.random.default_rng(7)
     sizes = np.array([5, 1, 40, 17, 3])
-    n = int(sizes.sum())
+    arrangements, tilings = 6, int(sizes.sum())
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
 
-    def ints(high):
-        return rng.integers(1, high, n)  # small ranges: many ties
+    def ints(high, shape=(tilings,)):
+        return rng.integers(1, high, shape)
 
     terms = CostTerms(
-        compute=ints(50), floor=ints(50), channel_bytes=ints(400), exposed_bytes=ints(40), tail=ints(5),
-        iterations=ints(9), double_buffer=rng.random(n) < 0.8, latency=3,
+        compute=ints(50), floor=ints(50), channel_bytes=ints(400, (arrangements, tilings)),
+        exposed_bytes=ints(40), tail=ints(5), iterations=ints(9), double_buffer=True, latency=3,
+        serial_bytes=ints(40, (3, tilings)), serial_latency=6,
     )
-    fits = rng.random(n) < 0.7
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    fits[starts] = True  # every space has a fitting candidate
-    together = segment_shortlist(terms, fits, starts)
+    fits = rng.random((arrangements, tilings)) < 0.7
+    fits[0, starts] = True  # every space has a fitting candidate
+    rank = np.empty((arrangements, tilings), dtype=np.int64)
+    for start, size in zip(starts, sizes):
+        rank[:, start : start + size] = rng.permutation(arrangements * size).reshape(arrangements, size)
+    together = tiled_shortlist(terms, fits, rank, starts)
     for start, size, found in zip(starts, sizes, together, strict=True):
-        window = np.arange(start, start + size)
-        alone = shortlist(terms.take(window), fits[window], SchedulerKind.HEURISTIC)
-        assert found.tolist() == (alone + start).tolist()
+        arrangement, tiling = np.divmod(np.arange(arrangements * size), size)
+        tiling += start
+        by_rank = np.argsort(rank[arrangement, tiling])
+        arrangement, tiling = arrangement[by_rank], tiling[by_rank]
+        alone = CostTerms(
+            compute=terms.compute[tiling], floor=terms.floor[tiling],
+            channel_bytes=terms.channel_bytes[arrangement, tiling], exposed_bytes=terms.exposed_bytes[tiling],
+            tail=terms.tail[tiling], iterations=terms.iterations[tiling],
+            double_buffer=np.ones(len(tiling), dtype=bool), latency=3,
+            serial_bytes=terms.serial_bytes[:, tiling], serial_latency=6,
+        )
+        expected = shortlist(alone, fits[arrangement, tiling], SchedulerKind.HEURISTIC)
+        found_a, found_t = np.divmod(found, tilings)
+        assert rank[found_a, found_t].tolist() == expected.tolist()
 
 
 def test_plain_gemm_windows_as_a_one_by_one_convolution():
@@ -112,12 +130,14 @@ def test_batched_finalists_equal_one_layer_finalists(chip_name, model):
     accel = example_chip(chip_name)
     chip = Chip.of(accel, accel.matrix.input_precision)
     gemms = list({shape_key(w): w for w in _lowered(model) if w.kind is WorkloadKind.GEMM}.values())
-    for workload, found in zip(gemms, heuristic_finalists(Spaces.of(gemms, chip), chip), strict=True):
+    everything = np.arange(len(gemms))
+    for workload, found in zip(gemms, heuristic_finalists(Spaces.of(gemms, chip), chip, everything), strict=True):
         if found is None:
             continue
         schedules, estimates, bounds = finalists(workload, chip, SchedulerKind.HEURISTIC)
-        assert found[0] == schedules, workload.name
-        assert found[1].tolist() == estimates.tolist() and found[2].tolist() == bounds.tolist()
+        assert found.finalists[0] == schedules, workload.name
+        assert found.finalists[1].tolist() == estimates.tolist() and found.finalists[2].tolist() == bounds.tolist()
+        assert found.spill == tuple(spills_partial_sums(workload, s, chip) for s in schedules)
 
 
 def test_memoised_schedules_and_code_equal_a_fresh_search():

@@ -22,7 +22,7 @@ from compiler.scheduling.measure import fastest, measure_cycles
 from compiler.scheduling.strategies import finalists
 from compiler.workload import Workload, WorkloadKind
 from simulator import run
-from simulator.kernels.engines import COL_BUSY, COL_CHANNEL_READ, COL_CHANNEL_WRITE
+from simulator.kernels.engines import COL_BUSY, COL_CHANNEL_READ, COL_CHANNEL_WRITE, COL_CYCLES
 from simulator.machine import machine_of
 from simulator.run import execute
 
@@ -58,8 +58,9 @@ def test_finalists_do_not_depend_on_the_dram_bandwidth(name, kind):
 
 @pytest.mark.parametrize("name", sorted(CHIPS))
 def test_estimate_terms_count_matrix_time_and_channel_bytes_exactly(name):
-    """What `lower_bound` relies on: the same busy cycles and burst bytes as the simulator
-    (on any candidate: codegen and the simulator ignore capacity)."""
+    """What `lower_bound` and `bound` rely on: the same busy cycles and burst bytes as the
+    simulator (on any candidate: codegen and the simulator ignore capacity); and `bound`,
+    which adds the transfers in series with the main engine, is still below the cycles."""
     accel = CHIPS[name]()
     c = Chip.of(accel, INT8)
     rng = np.random.default_rng(5)
@@ -73,14 +74,16 @@ def test_estimate_terms_count_matrix_time_and_channel_bytes_exactly(name):
             cands = gemm_candidates(workload.gemm, c, SchedulerKind.EXHAUSTIVE)
             terms = gemm_terms(workload, c, cands)
             picked = rng.choice(np.flatnonzero(terms.iterations <= 1024), size=12, replace=False)
-            terms = dataclasses.replace(terms, floor=terms.floor[picked], channel_bytes=terms.channel_bytes[picked])
+            terms = terms.take(picked)
             schedules = [cands.schedule(int(i)) for i in picked]
             engine = Engine.MATRIX
+        bounds = terms.bound(c.dram_bytes_per_cycle)
         for index, schedule in enumerate(schedules):
             counters = _counters(workload, schedule, accel)
             assert counters[COL_BUSY + engine] == terms.floor[index], (workload.name, schedule.describe())
             channel = counters[COL_CHANNEL_READ] + counters[COL_CHANNEL_WRITE]
             assert channel == terms.channel_bytes[index], (workload.name, schedule.describe())
+            assert terms.lower_bound(c.dram_bytes_per_cycle)[index] <= bounds[index] <= counters[COL_CYCLES]
 
 
 def test_a_layer_measured_alone_takes_the_cycles_it_adds_to_the_network():
