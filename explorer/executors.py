@@ -15,6 +15,7 @@ import signal
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from enum import Enum
 
 from explorer.evaluator import Evaluator, Outcome, evaluate_chunk
@@ -30,6 +31,16 @@ WORKER_PRELOAD = ("explorer.simulator_evaluator",)
 the compile and simulation stack imported (about 0.6 s of imports per worker otherwise).
 The fork server lives as long as this process: sweeps run one after another (a Python
 loop over `run_sweep`) start their workers without importing anything."""
+
+
+WORKERS_DIED = (
+    "a sweep worker process died. Points already journaled are kept: rerun the same command to "
+    "resume. If explorer.run_sweep is called from a script, the call must sit under "
+    "`if __name__ == '__main__':`, because worker processes re-import the script that started "
+    "them (or pass executor='serial')."
+)
+"""Why a local sweep stopped when a worker process vanished (killed, out of memory, or a
+script without a main guard re-running itself in every worker)."""
 
 
 class ExecutorKind(Enum):
@@ -110,7 +121,10 @@ class LocalExecutor(Executor):
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield future.result()
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool as error:
+                        raise RuntimeError(WORKERS_DIED) from error
         finally:
             for future in pending:
                 future.cancel()

@@ -105,6 +105,43 @@ def validate(program: Program, machine: Machine) -> None:
     _check(problems, vec & (instr["elements"] < 0), "has a negative element count")
     if problems:
         raise ValueError("invalid program:\n  " + "\n  ".join(problems))
+    _check_makespan_fits(instr, machine)
+
+
+MAX_CYCLES = 2.0**62
+"""Largest makespan the kernel's int64 cycle counters can hold with room for sums."""
+
+
+def _check_makespan_fits(instr: np.ndarray, machine: Machine) -> None:
+    """Refuse programs whose serial time could overflow the int64 cycle counters.
+
+    Running every instruction one after another (each transfer with its full latency) is an
+    upper bound of the makespan, because engines only overlap work; bounding it in floating
+    point before the kernel runs turns an overflow (a silently negative cycle count) into an
+    error. Chip files cannot get here (the loader bounds DRAM times), code-built machines can.
+    """
+    opcode = instr["opcode"]
+    transfer = (opcode == Opcode.LOAD) | (opcode == Opcode.STORE)
+    channel = np.ceil(instr["bytes"][transfer] / machine.burst) * machine.burst / machine.dram_bytes_per_cycle
+    gemm = instr[opcode == Opcode.GEMM]
+    groups = np.maximum(gemm["groups"], 1).astype(np.float64)
+    side = min(machine.rows, machine.cols)  # folds of any two dims on either array axis, at most
+    folds = np.ceil(gemm["m"] / side) * np.ceil(groups * gemm["k"] / side) * np.ceil(groups * gemm["n"] / side)
+    streamed = gemm["m"] + groups * (gemm["k"] + gemm["n"]) + 2.0 * machine.rows + machine.cols
+    vec = instr[opcode == Opcode.VEC]
+    slowest_lane = machine.vector_lanes * min(machine.vector_rates)
+    bound = (
+        channel.sum()
+        + float(transfer.sum()) * (machine.latency_cycles + 1)
+        + (folds * streamed).sum()
+        + vec["elements"].sum() / slowest_lane
+        + len(instr)
+    )
+    if not bound < MAX_CYCLES:
+        raise ValueError(
+            f"invalid program: up to {bound:.3g} cycles, beyond the {MAX_CYCLES:.3g} the simulator can count "
+            f"(DRAM at {machine.dram_bytes_per_cycle:.3g} bytes/cycle, latency {machine.latency_cycles} cycles)"
+        )
 
 
 def _check(problems: list[str], bad: np.ndarray, message: str, index: np.ndarray | None = None) -> None:

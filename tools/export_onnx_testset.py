@@ -31,7 +31,6 @@ explicit matmul/softmax attention).
 from __future__ import annotations
 
 import argparse
-import collections
 import io
 import json
 import math
