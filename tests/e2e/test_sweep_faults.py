@@ -33,13 +33,13 @@ GRID = f"""\
 base: {TINY}
 hardware:
   matrix.rows: [2, 4, 8]
-  buffers.inputs.capacity: {{log_range: [1 KiB, 16 KiB], points: 5}}
+  buffers.inputs.capacity: {{log_range: [1 KiB, 16 KiB], points: 20}}
   buffers.weights.capacity: [1 KiB, 2 KiB, 4 KiB, 8 KiB]
 models: ["gemm:m=16,k=16,n=16"]
 objectives: [latency, area]
 seed: 4
 """
-POINTS = 60
+POINTS = 240  # enough that ten killed runs (each lands a chunk or two per worker) cannot finish it
 
 
 def fake_env(**options: object) -> dict[str, str]:
@@ -90,7 +90,7 @@ def test_ten_sigkills_in_a_row_then_resume_gives_the_uninterrupted_table(
         before = len(journal_ids(out))
         process = subprocess.Popen(
             sweep_args(sweep_file, out, "--workers", "2"), env=fake_env(delay_s=0.03), cwd=ROOT,
-            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         target = before + (0 if attempt == 0 else int(rng.integers(1, 5)))
         deadline = time.monotonic() + 60
@@ -100,7 +100,8 @@ def test_ten_sigkills_in_a_row_then_resume_gives_the_uninterrupted_table(
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             kills += 1
-        process.wait()
+        _, stderr = process.communicate()
+        assert process.returncode in (-signal.SIGKILL, 0), f"run {attempt} ended by itself: {stderr}"
         ids = journal_ids(out)
         assert len(ids) == len(set(ids)) and len(ids) >= before  # never a duplicate, never a lost row
     assert kills == 10 and len(journal_ids(out)) < POINTS
