@@ -32,9 +32,9 @@ from accel_spec.technology import resolve
 from accel_spec.types import Operand
 from accel_spec.units import SI_NUMBERS_CONTEXT, Dimension, dimension_of, format_quantity
 from accel_spec.yaml_aliases import alias_problem
+from accel_spec.yaml_lines import Loc, dotted, line_of, record_lines, syntax_problem
 from tessera.errors import InputError, Problem
 
-Loc = tuple[str | int, ...]
 LineMap = Mapping[Loc, int]
 
 
@@ -122,7 +122,7 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise InputError(source, _yaml_problem(error)) from None
+        raise InputError(source, syntax_problem(error)) from None
     except RecursionError:  # PyYAML composes recursively: [[[[...]]]] thousands deep
         raise InputError(source, "YAML nested too deeply (more levels than Python's recursion limit)") from None
     aliases = alias_problem(root) if root is not None else None
@@ -136,59 +136,16 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
             Problem("", f"the top level must be a mapping of keys (name, clock, matrix, ...), "
                     f"not {_yaml_kind(root)}", line=root.start_mark.line + 1),
         )
-    lines: dict[Loc, int] = {}
-    duplicates: list[Problem] = []
-    _record_lines(root, (), lines, duplicates, visited=set())
+    lines, duplicates = record_lines(root)
     if duplicates:
         raise InputError(source, duplicates)
     return data, lines
-
-
-def _yaml_problem(error: yaml.YAMLError) -> Problem:
-    mark = getattr(error, "problem_mark", None)
-    problem = getattr(error, "problem", None) or str(error)
-    context = getattr(error, "context", None)
-    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
-    return Problem("", message, line=mark.line + 1 if mark is not None else None)
 
 
 def _yaml_kind(node: yaml.Node) -> str:
     if isinstance(node, yaml.SequenceNode):
         return "a list"
     return f"a single value {node.value!r}" if isinstance(node, yaml.ScalarNode) else "a mapping"
-
-
-def _record_lines(
-    node: yaml.Node, path: Loc, lines: dict[Loc, int], duplicates: list[Problem], visited: set[int]
-) -> None:
-    """Fill `lines` with the 1-based line of every key/item path; report duplicate keys.
-
-    Each node is walked once, under the path where it first appears: an alias reuses its
-    anchor's node, so walking it again would loop on a recursive alias and take exponential
-    time on nested ones (a "billion laughs" file). Paths below an alias resolve to the
-    alias's own line (`_line_for` takes the longest known prefix).
-    """
-    if id(node) in visited:
-        return
-    visited.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        first_seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                continue
-            key, line = key_node.value, key_node.start_mark.line + 1
-            if key in first_seen:
-                duplicates.append(
-                    Problem(_dotted((*path, key)), f"duplicate key {key!r} (first at line {first_seen[key]})", line)
-                )
-                continue
-            first_seen[key] = line
-            lines[(*path, key)] = line
-            _record_lines(value_node, (*path, key), lines, duplicates, visited)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[(*path, index)] = item.start_mark.line + 1
-            _record_lines(item, (*path, index), lines, duplicates, visited)
 
 
 # --------------------------------------------------------------------------- validation
@@ -225,15 +182,15 @@ def _problem(error: Mapping[str, Any], lines: LineMap, prefix: Loc = ()) -> Prob
     if kind == "extra_forbidden":
         parent, key = loc[:-1], loc[-1]
         message = f"unknown key {key!r}" + _suggestion(str(key), _allowed_keys(parent))
-        return Problem(_dotted(loc), message, _line_for(loc, lines))
+        return Problem(dotted(loc), message, line_of(loc, lines))
     if kind == "missing":
         description = _field_description(loc)
         message = "missing required key" + (f" ({description})" if description else "")
-        return Problem(_dotted(loc), message, _line_for(loc[:-1], lines) if loc[:-1] else None)
+        return Problem(dotted(loc), message, line_of(loc[:-1], lines) if loc[:-1] else None)
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind != "value_error":
         message += f" (got {_short_repr(error.get('input'))})"
-    return Problem(_dotted(loc), message, _line_for(loc, lines))
+    return Problem(dotted(loc), message, line_of(loc, lines))
 
 
 def _suggestion(key: str, allowed: list[str]) -> str:
@@ -253,23 +210,6 @@ def _short_repr(value: Any, limit: int = 60) -> str:
     """A bounded repr: `reprlib` stops early in big or deeply nested values (YAML aliases)."""
     text = reprlib.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _dotted(loc: Loc) -> str:
-    """``('buffers', 'global', 'holds', 0)`` -> ``buffers.global.holds[0]``."""
-    text = ""
-    for step in loc:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
-    return text
-
-
-def _line_for(loc: Loc, lines: LineMap) -> int | None:
-    """Line of the longest prefix of `loc` that appears in the file."""
-    for end in range(len(loc), 0, -1):
-        line = lines.get(tuple(loc[:end]))
-        if line is not None:
-            return line
-    return None
 
 
 def _tile_problems(accel: Accelerator, lines: LineMap) -> list[Problem]:
@@ -293,11 +233,11 @@ def _tile_problems(accel: Accelerator, lines: LineMap) -> list[Problem]:
         loc: Loc = ("buffers", name, "capacity")
         problems.append(
             Problem(
-                _dotted(loc),
+                dotted(loc),
                 f"capacity {format_quantity(buffer.capacity, Dimension.BYTES)} cannot hold one "
                 f"{rows}×{cols} array tile of each operand it holds: {terms}; needs at least "
                 f"{_bytes_text(need)}",
-                _line_for(loc, lines),
+                line_of(loc, lines),
             )
         )
     return problems
@@ -331,10 +271,10 @@ def _cycle_range_problems(accel: Accelerator, lines: LineMap) -> list[Problem]:
         if cycles > MAX_EVENT_CYCLES:
             problems.append(
                 Problem(
-                    _dotted(loc),
+                    dotted(loc),
                     f"at a {clock} clock {what} takes {cycles:.3g} cycles, more than the "
                     f"simulator counts (2^53); check the value and the clock",
-                    _line_for(loc, lines),
+                    line_of(loc, lines),
                 )
             )
     return problems
@@ -345,7 +285,7 @@ def _technology_problems(accel: Accelerator, lines: LineMap) -> list[Problem]:
     try:
         resolve(accel)
     except InputError as error:
-        return [Problem(p.location, p.message, _line_for((p.location,), lines)) for p in error.problems]
+        return [Problem(p.location, p.message, line_of((p.location,), lines)) for p in error.problems]
     return []
 
 

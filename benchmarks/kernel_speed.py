@@ -24,7 +24,7 @@ from programs import make_machine, random_program  # noqa: E402
 
 from compiler.isa import Opcode  # noqa: E402
 
-from simulator.run import execute  # noqa: E402
+from simulator.run import execute, kernel_arguments  # noqa: E402
 
 SIZES = (10**4, 10**5, 10**6)
 CYCLE = (Opcode.LOAD, Opcode.LOAD, Opcode.GEMM, Opcode.GEMM, Opcode.VEC, Opcode.STORE)
@@ -45,30 +45,7 @@ def kernel_only(program, machine) -> Callable[[], object]:
     """The kernel call of `execute` with the columns already extracted."""
     from simulator.kernels.engines import _simulate
 
-    instr = program.instructions
-    wide = {"m", "k", "n", "bytes", "elements"}
-    columns = [
-        np.ascontiguousarray(instr[name], dtype=np.int64 if name in wide else None)
-        for name in ("opcode", "operand", "buffer", "dataflow", "op_class", "accumulate", "layer",
-                     "m", "k", "n", "bytes", "elements")
-    ]
-    args = (
-        *columns,
-        program.dep_ptr,
-        program.deps,
-        len(program.layer_names),
-        len(machine.buffer_names),
-        machine.rows,
-        machine.cols,
-        machine.input_bits,
-        machine.accumulator_bits,
-        np.asarray(machine.operand_buffer, dtype=np.int64),
-        machine.vector_lane_ops_per_cycle,
-        machine.dram_bytes_per_cycle,
-        machine.burst,
-        machine.latency_cycles,
-        machine.outstanding,
-    )
+    args = kernel_arguments(program, machine)
     return lambda: _simulate(*args)
 
 

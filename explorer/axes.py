@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.yaml_source import Loc
+from accel_spec.yaml_lines import Loc
 
 MAX_AXIS_POINTS = 10_000
 """More values than this on one axis is almost surely a unit slip (a step of 1 byte)."""

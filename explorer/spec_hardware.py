@@ -27,7 +27,7 @@ from explorer.axes import (
     range_values,
 )
 from explorer.spec import HardwareAxis
-from explorer.yaml_source import Loc
+from accel_spec.yaml_lines import Loc
 
 _BASE_UNIT = {
     Dimension.FREQUENCY: "Hz",

@@ -39,7 +39,8 @@ from explorer.objectives import Constraint, Objective
 from explorer.spec import HardwareAxis, StrategyKind, SweepSpec
 from explorer.spec_hardware import override_value, resolve_hardware
 from explorer.spec_models import resolve_models, resolve_schedule
-from explorer.yaml_source import Loc, dotted, line_of, read_yaml
+from accel_spec.yaml_lines import Loc, dotted, line_of
+from explorer.yaml_source import read_yaml
 from tessera.errors import InputError, Problem
 
 

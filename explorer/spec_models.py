@@ -25,7 +25,7 @@ from compiler.scheduling import SchedulerKind
 from compiler.zoo import parse_model_spec
 from explorer.axes import AxisError, ListForm, LogRangeForm, RangeForm, log_range_values, parse_axis_form, range_values
 from explorer.spec import ModelVariant
-from explorer.yaml_source import Loc
+from accel_spec.yaml_lines import Loc
 from tessera.errors import InputError
 
 SCHEDULE_KEYS = ("scheduler", "precision", "batch")

@@ -11,51 +11,21 @@ diagonal y = x, and the error metrics of each split, which also go into the capt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from explorer.model_quality import Quality, quality
 from explorer.objectives import Objective
 from reports.style import FULL_WIDTH_IN, GREY, color, new_figure, styled
 from reports.units import si_scale, wide_range
 
 
-@dataclass(frozen=True)
-class ErrorMetrics:
-    """MAPE (a fraction), Spearman's rank correlation and R² of one set of predictions."""
-
-    count: int
-    mape: float
-    spearman: float
-    r2: float
-
-    def describe(self) -> str:
-        return f"n={self.count}, MAPE {self.mape:.1%}, Spearman ρ {self.spearman:.3f}, R² {self.r2:.3f}"
-
-
-def error_metrics(predicted: np.ndarray, simulated: np.ndarray) -> ErrorMetrics:
-    """The metrics of the module docstring (NaN where undefined, e.g. fewer than 2 points)."""
-    predicted = np.asarray(predicted, dtype=np.float64)
-    simulated = np.asarray(simulated, dtype=np.float64)
-    count = len(simulated)
-    if count < 2:
-        return ErrorMetrics(count, float("nan"), float("nan"), float("nan"))
-    nonzero = simulated != 0
-    mape = float(np.mean(np.abs(predicted[nonzero] - simulated[nonzero]) / np.abs(simulated[nonzero])))
-    ranks = pd.DataFrame({"p": predicted, "s": simulated}).rank()
-    spearman = float(np.corrcoef(ranks["p"], ranks["s"])[0, 1])
-    total = float(np.sum((simulated - simulated.mean()) ** 2))
-    r2 = 1.0 - float(np.sum((simulated - predicted) ** 2)) / total if total > 0 else float("nan")
-    return ErrorMetrics(count, mape, spearman, r2)
-
-
-def parity_metrics(surrogate: pd.DataFrame) -> dict[tuple[str, str], ErrorMetrics]:
+def parity_metrics(surrogate: pd.DataFrame) -> dict[tuple[str, str], Quality]:
     """(objective, split) → metrics, for every pair present in the records."""
     metrics = {}
     for (objective, split), rows in surrogate.groupby(["objective", "split"], sort=True):
-        metrics[(str(objective), str(split))] = error_metrics(rows["predicted"].to_numpy(), rows["simulated"].to_numpy())
+        metrics[(str(objective), str(split))] = quality(rows["predicted"].to_numpy(), rows["simulated"].to_numpy())
     return metrics
 
 

@@ -154,14 +154,14 @@ def _check(problems: list[str], bad: np.ndarray, message: str, index: np.ndarray
         problems.append(f"instruction {shown}{more} {message}")
 
 
-def execute(program: Program, machine: Machine) -> Counts:
-    """Run the kernel on an already validated program."""
+def kernel_arguments(program: Program, machine: Machine) -> tuple:
+    """The kernel's arguments: the program's columns as contiguous arrays, then the machine's scalars."""
     instr = program.instructions
 
     def column(name: str, dtype: np.dtype | None = None) -> np.ndarray:
         return np.ascontiguousarray(instr[name], dtype=dtype)
 
-    start, end, counters, sram_bits = _simulate(
+    return (
         column("opcode"),
         column("operand"),
         column("buffer"),
@@ -190,6 +190,11 @@ def execute(program: Program, machine: Machine) -> Counts:
         machine.latency_cycles,
         machine.outstanding,
     )
+
+
+def execute(program: Program, machine: Machine) -> Counts:
+    """Run the kernel on an already validated program."""
+    start, end, counters, sram_bits = _simulate(*kernel_arguments(program, machine))
     return Counts(start=start, end=end, counters=counters, sram_bits=sram_bits)
 
 

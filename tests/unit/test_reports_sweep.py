@@ -21,7 +21,7 @@ from explorer.fake_evaluator import FakeEvaluator
 from explorer.objectives import Objective
 from reports.coloring import make_coloring, short_labels
 from reports.html import document
-from reports.parity import error_metrics
+from explorer.model_quality import quality
 from reports.pareto_plots import DOMINATED, FRONT, FRONT_LINE, VIOLATING, objective_axes, pareto_matrix_figure, pareto_pair_figure
 from reports.sensitivity import sensitivity_figure, x_parameters
 from reports.style import Format, parse_formats, render
@@ -196,7 +196,7 @@ def test_vector_outputs_are_byte_identical_across_renderings_and_png_is_not_blan
 
 
 def test_error_metrics_by_hand() -> None:
-    metrics = error_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))
+    metrics = quality(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))
     assert metrics.mape == pytest.approx(0.25 / 3)
     assert metrics.spearman == pytest.approx(1.0)
     assert metrics.r2 == pytest.approx(1 - 1 / (42 / 9))
