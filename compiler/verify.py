@@ -41,7 +41,7 @@ from accel_spec.schema import Accelerator
 from accel_spec.types import Operand, OpClass, Precision
 from compiler.isa import ENGINE_OF_OPCODE, INSTRUCTION_DTYPE, Engine, Opcode, Program
 from compiler.scheduling.chip import Chip, nbytes
-from compiler.scheduling.footprint import gemm_footprint, overflow_reason, vector_footprint
+from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
 from compiler.scheduling.schedule import Dim, LayerSchedule, Schedule, VectorSchedule
 from compiler.scheduling.tiling import input_tile_elements
 from compiler.workload import Workload, WorkloadKind
@@ -92,7 +92,9 @@ def verify_schedule(schedule: LayerSchedule, workload: Workload, accel: Accelera
             raise ProgramError([f"layer {workload.name}: vector workload with schedule {schedule!r}"])
         if schedule.chunks < 1:
             raise ProgramError([f"layer {workload.name}: {schedule.chunks} chunks"])
-        footprint = vector_footprint(workload, chip, schedule.chunks, schedule.double_buffer)
+        if schedule.sliced_constants and not slices_constants(workload):
+            raise ProgramError([f"layer {workload.name}: constants sliced, but their broadcast is unknown or unneeded"])
+        footprint = vector_footprint(workload, chip, schedule.chunks, schedule.double_buffer, schedule.sliced_constants)
     if not footprint.fits(chip):
         raise ProgramError([f"layer {workload.name}: {overflow_reason(footprint, chip, schedule.describe())}"])
 

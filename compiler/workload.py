@@ -90,6 +90,17 @@ class Workload:
         weight_is_activation: True when the second GEMM operand is produced by the network
             (attention), so it cannot be preloaded as a constant.
         fused: names of nodes folded into this workload, in graph order.
+        constant_period, constant_repeat: how a VECTOR workload's constants broadcast over
+            its output, in row-major output order: output element i reads element
+            (i mod period) // repeat of every constant, so each constant has
+            period / repeat elements (`weight_elements` counts all of them). A constant
+            broadcast along leading dims only has repeat 1 (a [S, D] table against
+            [B, H, S, D]: period S·D); one broadcast along trailing dims too repeats each
+            element (a per-channel scale [C, 1, 1] against [N, C, H, W]: repeat H·W,
+            period C·H·W). Scheduling uses it to load only the slice of the constants a
+            chunk of outputs reads when they cannot stay resident. Period 0 means unknown
+            (no constants, constants broadcast differently, or not a broadcast): the
+            constants are then treated whole.
     """
 
     name: str
@@ -104,6 +115,8 @@ class Workload:
     vector_ops: Mapping[OpClass, int] = field(default_factory=_no_ops)
     weight_is_activation: bool = False
     fused: tuple[str, ...] = ()
+    constant_period: int = 0
+    constant_repeat: int = 1
 
     @property
     def macs(self) -> int:

@@ -1,11 +1,11 @@
 """Code for one vector workload: `chunks` slices streamed through the vector unit.
 
 Each chunk c issues, in this slot order: LOAD_INPUT (INPUT buffer), LOAD_SIDE (the fused
-side input, into the OUTPUT buffer), LOAD_CONST (its share of streamed constants, into the
-WEIGHT buffer; resident constants are one LOAD_CONST of chunk 0 that every chunk reads, see
-`scheduling.footprint`), one VEC per op class with work, STORE (the output chunk at
-operand precision). The first VEC reads the loaded chunk into the OUTPUT buffer and the
-others work there in place, so:
+side input, into the OUTPUT buffer), LOAD_CONST (its share of streamed constants, or the
+slice of sliced ones its outputs read, into the WEIGHT buffer; resident constants are one
+LOAD_CONST of chunk 0 that every chunk reads, see `scheduling.footprint`), one VEC per op
+class with work, STORE (the output chunk at operand precision). The first VEC reads the
+loaded chunk into the OUTPUT buffer and the others work there in place, so:
 
   first VEC ← its loads (and the resident constants), and the store that freed its output
   slot `slots` chunks earlier;
@@ -26,7 +26,7 @@ from compiler.codegen.layout import NO_DEP, SlotTable
 from compiler.isa import Opcode
 from compiler.scheduling.chip import Chip, nbytes
 from compiler.scheduling.estimate import vector_lane_ops
-from compiler.scheduling.footprint import streams_constants
+from compiler.scheduling.footprint import constant_slice_elements, streams_constants
 from compiler.scheduling.schedule import VectorSchedule
 from compiler.workload import Workload
 
@@ -87,9 +87,13 @@ def vector_table(workload: Workload, schedule: VectorSchedule, chip: Chip, layer
              bytes=nbytes(even_split(workload.side_input_elements, chunks), chip.operand_bits))
         table.deps[load_rows, Slot.LOAD_SIDE, 0] = slot_reader
     constants = workload.weight_elements > 0
-    streamed = streams_constants(workload)
+    streamed = streams_constants(workload) or schedule.sliced_constants
     if constants:
-        share = even_split(workload.weight_elements, chunks) if streamed else workload.weight_elements
+        share = workload.weight_elements
+        if schedule.sliced_constants:
+            share = constant_slice_elements(workload, even_split(workload.output_elements, chunks))
+        elif streamed:
+            share = even_split(workload.weight_elements, chunks)
         fill(load_rows, Slot.LOAD_CONST, everywhere if streamed else load_rows == 0, opcode=Opcode.LOAD,
              operand=Operand.WEIGHT, buffer=chip.buffer(Operand.WEIGHT), bytes=nbytes(share, chip.operand_bits))
         table.deps[load_rows, Slot.LOAD_CONST, 0] = slot_reader if streamed else NO_DEP

@@ -145,6 +145,8 @@ def _assemble(
         side_input_elements=side_elements,
         vector_ops=add_counts(head.ops, fused_ops),
         fused=fused,
+        constant_period=head.constant_period,
+        constant_repeat=head.constant_repeat,
     )
 
 

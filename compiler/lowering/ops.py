@@ -73,6 +73,8 @@ class VectorOp:
             epilogue or a chain of elementwise ops (see `compiler.lowering.fusion`).
         folds_into_gemm: a BatchNormalization, which costs nothing beyond a bias when it
             directly follows a GEMM whose weights it can be folded into.
+        constant_period, constant_repeat: how its constants broadcast over its output
+            (`Workload.constant_period`; period 0: unknown).
     """
 
     ops: Mapping[OpClass, int]
@@ -80,6 +82,8 @@ class VectorOp:
     weight_elements: int = 0
     elementwise: bool = False
     folds_into_gemm: bool = False
+    constant_period: int = 0
+    constant_repeat: int = 1
 
 
 @dataclass(frozen=True)

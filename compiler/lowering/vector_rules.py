@@ -42,11 +42,18 @@ Only the ops of the first table rows up to BatchNormalization are *elementwise*:
 fuse into a producer's GEMM epilogue or into a chain of elementwise ops. A Gather from a
 constant table (an embedding) reads only the gathered rows, so its weight operand counts
 the output's elements, not the whole table.
+
+Constants of elementwise and row-wise ops broadcast over the output; `broadcast_structure`
+records how (`Workload.constant_period`), so scheduling can load the slice a chunk of
+outputs reads. Elementwise constants, LayerNormalization's and RMSNormalization's scale and
+bias broadcast as numpy does (aligned at the last axis); BatchNormalization's,
+InstanceNormalization's and GroupNormalization's per-channel constants [C] at axis 1.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from math import prod
 from types import MappingProxyType
 from typing import Any
@@ -92,6 +99,9 @@ _ROWWISE_COSTS: Mapping[str, tuple[Counts, Counts]] = MappingProxyType(
     }
 )
 
+_PER_CHANNEL_NORMS = frozenset({"InstanceNormalization", "GroupNormalization"})
+"""Row-wise ops whose 1-D scale and bias apply per channel (axis 1), not along the last axis."""
+
 _REDUCTION_COSTS: Mapping[str, tuple[Counts, Counts]] = MappingProxyType(
     {
         **{op: ({R: 1}, {}) for op in (
@@ -135,12 +145,52 @@ def _output_elements(node: Node, ctx: LoweringContext) -> int:
     return sum(ctx.elements(node, name) for name in node.outputs if name)
 
 
-def _elementwise_op(node: Node, ctx: LoweringContext, per_out: Counts) -> VectorOp:
+def broadcast_structure(constant: tuple[int, ...], output: tuple[int, ...]) -> tuple[int, int]:
+    """(period, repeat) of a constant broadcast against `output` by numpy's rules (shapes
+    aligned at the last axis), as `Workload.constant_period` defines them; (0, 1) when the
+    axes the constant spans are not contiguous once the output's unit axes are dropped (a
+    [C, 1, W] constant against [N, C, H, W]) or the shapes do not broadcast.
+
+    e.g. [768] against [2, 128, 768] gives (768, 1); [64, 1, 1] against [1, 64, 56, 56]
+    gives (64·56·56, 56·56); a scalar gives (elements of the output, the same).
+    """
+    if len(constant) > len(output):
+        return 0, 1
+    padded = (1,) * (len(output) - len(constant)) + tuple(constant)
+    if any(c not in (1, o) for c, o in zip(padded, output)):
+        return 0, 1
+    spanned = [axis for axis, (c, o) in enumerate(zip(padded, output)) if o > 1 and c == o]
+    if not spanned:
+        return prod(output), prod(output)
+    first, last = spanned[0], spanned[-1]
+    if any(output[axis] > 1 and padded[axis] == 1 for axis in range(first, last)):
+        return 0, 1
+    return prod(output[first:]), prod(output[last + 1 :])
+
+
+def _constant_structure(node: Node, ctx: LoweringContext, per_channel: bool = False) -> tuple[int, int]:
+    """`broadcast_structure` shared by every constant input of `node` against its output,
+    (0, 1) when they differ or there is none. `per_channel`: 1-D constants apply along
+    axis 1 (BatchNormalization, InstanceNormalization, GroupNormalization)."""
+    output = ctx.shape(node, node.outputs[0])
+    structures = set()
+    for name in ctx.constant_inputs(node):
+        shape = ctx.shape(node, name)
+        if per_channel and len(shape) == 1:
+            shape = shape + (1,) * max(len(output) - 2, 0)
+        structures.add(broadcast_structure(shape, output))
+    return structures.pop() if len(structures) == 1 else (0, 1)
+
+
+def _elementwise_op(node: Node, ctx: LoweringContext, per_out: Counts, per_channel: bool = False) -> VectorOp:
+    period, repeat = _constant_structure(node, ctx, per_channel)
     return VectorOp(
         ops=op_counts(per_out, ctx.elements(node, node.outputs[0])),
         input_elements=_activation_elements(node, ctx),
         weight_elements=_constant_elements(node, ctx),
         elementwise=True,
+        constant_period=period,
+        constant_repeat=repeat,
     )
 
 
@@ -174,8 +224,8 @@ def power(node: Node, ctx: LoweringContext) -> VectorOp:
 def batch_normalization(node: Node, ctx: LoweringContext) -> VectorOp:
     """BatchNormalization at inference: a per-channel scale and shift (2 E per element).
     Directly after a GEMM with constant weights it folds into them (see fusion)."""
-    op = _elementwise_op(node, ctx, {E: 2})
-    return VectorOp(op.ops, op.input_elements, op.weight_elements, elementwise=True, folds_into_gemm=True)
+    op = _elementwise_op(node, ctx, {E: 2}, per_channel=True)
+    return replace(op, folds_into_gemm=True)
 
 
 def _rows(node: Node, ctx: LoweringContext) -> int:
@@ -195,10 +245,13 @@ def rowwise(node: Node, ctx: LoweringContext) -> VectorOp:
     """Softmax and the normalisations: per-element counts plus per-row counts (_ROWWISE_COSTS)."""
     per_in, per_row = _ROWWISE_COSTS[node.op_type]
     data = node.inputs[0]
+    period, repeat = _constant_structure(node, ctx, per_channel=node.op_type in _PER_CHANNEL_NORMS)
     return VectorOp(
         ops=add_counts(op_counts(per_in, ctx.elements(node, data)), op_counts(per_row, _rows(node, ctx))),
         input_elements=_activation_elements(node, ctx),
         weight_elements=_constant_elements(node, ctx),
+        constant_period=period,
+        constant_repeat=repeat,
     )
 
 

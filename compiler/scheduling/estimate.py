@@ -27,7 +27,12 @@ from accel_spec.types import OpClass
 from compiler.scheduling.candidates import GemmCandidates
 from compiler.scheduling.chip import Chip, nbytes
 from compiler.scheduling.columns import WorkloadColumns
-from compiler.scheduling.footprint import gemm_footprint, streams_constants
+from compiler.scheduling.footprint import (
+    constant_slice_elements,
+    gemm_footprint,
+    slices_constants,
+    streams_constants,
+)
 from compiler.scheduling.schedule import LOOP_ORDERS, Dim
 from compiler.scheduling.tiling import (
     edge_tile,
@@ -315,15 +320,17 @@ def _pass_terms(workload: Workload, chip: Chip, dataflow: np.ndarray, tiles: np.
     )
 
 
-def vector_terms(workload: Workload, chip: Chip, chunks: np.ndarray, double_buffer: np.ndarray) -> CostTerms:
-    """Estimate terms of a vector workload split into `chunks` (arrays of candidates)."""
+def vector_terms(
+    workload: Workload, chip: Chip, chunks: np.ndarray, double_buffer: np.ndarray, sliced=False
+) -> CostTerms:
+    """Estimate terms of a vector workload split into `chunks`, its constants sliced per
+    chunk where `sliced` (arrays of candidates; `scheduling.footprint`)."""
     chunks = np.asarray(chunks, dtype=np.int64)
 
     def channel(elements):
         return burst_bytes(nbytes(elements, chip.operand_bits), chip.burst)
 
     streamed = streams_constants(workload)
-    resident = 0 if streamed else channel(workload.weight_elements)
     per_chunk = [workload.input_elements, workload.side_input_elements, workload.output_elements]
     per_chunk += [workload.weight_elements] if streamed else []
     compute = 0
@@ -331,11 +338,20 @@ def vector_terms(workload: Workload, chip: Chip, chunks: np.ndarray, double_buff
         rate = chip.vector_ops_per_cycle[op_class]
         compute = compute + _split_sum(ops, chunks, lambda part: vector_cycles(part, rate))
     largest = [channel(tile_count(total, chunks)) for total in per_chunk]
+    constants = np.zeros_like(chunks) if streamed else np.full_like(chunks, channel(workload.weight_elements))
+    exposed_constants = constants
+    if slices_constants(workload):
+        def slice_bytes(outputs):
+            return channel(constant_slice_elements(workload, outputs))
+
+        total_out = workload.output_elements
+        constants = np.where(sliced, _split_sum(total_out, chunks, slice_bytes), constants)
+        exposed_constants = np.where(sliced, slice_bytes(tile_count(total_out, chunks)), exposed_constants)
     return CostTerms(
         compute=compute,
         floor=compute,
-        channel_bytes=sum(_split_sum(total, chunks, channel) for total in per_chunk) + resident,
-        exposed_bytes=resident + sum(largest),
+        channel_bytes=sum(_split_sum(total, chunks, channel) for total in per_chunk) + constants,
+        exposed_bytes=exposed_constants + sum(largest),
         tail=np.zeros_like(chunks),
         iterations=chunks,
         double_buffer=double_buffer,
@@ -355,11 +371,6 @@ def _split_sum(total: int, parts: np.ndarray, cost) -> np.ndarray:
 def gemm_estimate(workload: Workload, chip: Chip, cands: GemmCandidates) -> np.ndarray:
     """Estimated cycles of every GEMM candidate at the chip's bandwidth (float64 array)."""
     return gemm_terms(workload, chip, cands).cycles(chip.dram_bytes_per_cycle)
-
-
-def vector_estimate(workload: Workload, chip: Chip, chunks: np.ndarray, double_buffer: np.ndarray) -> np.ndarray:
-    """Estimated cycles of a vector workload split into `chunks` (arrays of candidates)."""
-    return vector_terms(workload, chip, chunks, double_buffer).cycles(chip.dram_bytes_per_cycle)
 
 
 def vector_lane_ops(workload: Workload) -> dict[OpClass, int]:

@@ -9,12 +9,24 @@ A buffer holding several operands holds the sum of their tiles. The same counts 
 `compiler.verify` finds live in a generated program.
 
 Constants of vector workloads (`Workload.weight_elements`: a LayerNorm's scale and bias,
-the rotary cos/sin table of a `Mul`, the rows a `Gather` reads) go to the WEIGHT buffer.
-A constant smaller than the output is broadcast: a chunk of outputs may touch all of it,
-and without its broadcast shape no smaller slice can be sized safely, so it is loaded once
-per layer and stays resident (one slot, for every chunk). A constant at least as large as
-the output is laid out like it (gathered rows, full-size operands), so it streams with the
-chunks: each loads its proportional share, like the input (`streams_constants`).
+the rotary cos/sin table of a `Mul`, the rows a `Gather` reads) go to the WEIGHT buffer,
+in one of three ways:
+  streamed   a constant at least as large as the output is laid out like it (gathered
+             rows, full-size operands): each chunk loads its proportional share, like the
+             input, one slot per buffering slot (`streams_constants`);
+  resident   a smaller constant is broadcast, and a chunk of outputs may touch all of it:
+             it is loaded once per layer and stays (one slot, for every chunk);
+  sliced     when the resident copy does not fit and the broadcast is known
+             (`Workload.constant_period`), each chunk loads the slice of every constant
+             its outputs read, one slot per buffering slot (`slices_constants`). A run of
+             n consecutive outputs reads at most min(period / repeat, ⌈(n − 1) / repeat⌉ + 1)
+             elements of each constant (the repeat-aligned blocks it meets; exactly
+             min(period, n) for repeat 1), and that is what its chunk loads: the constant
+             is read again for every chunk that needs it, and the channel carries it each
+             time (`constant_slice_elements`). Chunks cover every output, so together they
+             read every constant element at least once.
+The search keeps a constant resident whenever that fits (one load instead of many) and
+slices it only where it does not (`VectorSchedule.sliced_constants`).
 """
 
 from __future__ import annotations
@@ -94,8 +106,25 @@ def gemm_footprint(
 
 
 def streams_constants(workload: Workload) -> bool:
-    """A vector workload's constants stream with its chunks (else: resident, see module doc)."""
+    """A vector workload's constants stream with its chunks (else: resident or sliced)."""
     return workload.weight_elements >= workload.output_elements
+
+
+def slices_constants(workload: Workload) -> bool:
+    """A vector workload's constants may be sliced per chunk (module doc): there are some,
+    they are not streamed, and how they broadcast is known."""
+    return workload.weight_elements > 0 and not streams_constants(workload) and workload.constant_period > 0
+
+
+def constant_slice_elements(workload: Workload, outputs):
+    """Constant elements a chunk of `outputs` consecutive output elements loads when its
+    constants are sliced: that many of each constant's repeat-aligned blocks it may meet
+    (module doc), for every constant."""
+    outputs = np.asarray(outputs, dtype=np.int64)
+    repeat = workload.constant_repeat
+    distinct = workload.constant_period // repeat
+    blocks = np.minimum(distinct, -(-(outputs - 1) // repeat) + 1)
+    return (workload.weight_elements // distinct) * blocks
 
 
 def vector_chunk_elements(workload: Workload, chunks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -108,26 +137,33 @@ def vector_chunk_elements(workload: Workload, chunks) -> tuple[np.ndarray, np.nd
     )
 
 
-def vector_constant_elements(workload: Workload, chunks):
-    """Constant elements one load brings in: a chunk's share when streamed, else all."""
+def vector_constant_elements(workload: Workload, chunks, sliced=False):
+    """Constant elements of the largest constant load: a chunk's share when streamed, its
+    slice where `sliced`, else all (resident)."""
+    chunks = np.asarray(chunks, dtype=np.int64)
+    whole = np.full(np.shape(chunks), workload.weight_elements, dtype=np.int64)
     if streams_constants(workload):
-        return tile_count(workload.weight_elements, np.asarray(chunks, dtype=np.int64))
-    return np.full(np.shape(chunks), workload.weight_elements, dtype=np.int64)
+        return tile_count(workload.weight_elements, chunks)
+    if not slices_constants(workload):
+        return whole
+    return np.where(sliced, constant_slice_elements(workload, tile_count(workload.output_elements, chunks)), whole)
 
 
-def vector_footprint(workload: Workload, chip: Chip, chunks, double_buffer) -> Footprint:
+def vector_footprint(workload: Workload, chip: Chip, chunks, double_buffer, sliced=False) -> Footprint:
     """Footprint of vector schedules: input chunk in the INPUT buffer; constants in the
-    WEIGHT buffer (one resident copy, or a slot per chunk when streamed); side input and
-    the output chunk (worked on in place at accumulator precision) in the OUTPUT buffer."""
+    WEIGHT buffer (one resident copy, or a slot per chunk when streamed or `sliced`); side
+    input and the output chunk (worked on in place at accumulator precision) in the OUTPUT
+    buffer."""
     slots = np.where(double_buffer, 2, 1)
     inputs, side, outputs = vector_chunk_elements(workload, chunks)
-    constant_slots = slots if streams_constants(workload) else 1
+    per_chunk = streams_constants(workload) | (np.asarray(sliced) & slices_constants(workload))
+    constant_slots = np.where(per_chunk, slots, 1)
     by_operand = np.stack(
-        [
+        np.broadcast_arrays(
             slots * nbytes(inputs, chip.operand_bits),
-            constant_slots * nbytes(vector_constant_elements(workload, chunks), chip.operand_bits),
+            constant_slots * nbytes(vector_constant_elements(workload, chunks, sliced), chip.operand_bits),
             slots * (nbytes(side, chip.operand_bits) + nbytes(outputs, chip.accumulator_bits)),
-        ]
+        )
     )
     return Footprint(by_operand, np.zeros(by_operand.shape[1:], dtype=bool))
 

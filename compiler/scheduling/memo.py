@@ -96,4 +96,6 @@ def shape_key(workload: Workload) -> tuple:
         workload.output_elements,
         workload.side_input_elements,
         tuple(sorted(workload.vector_ops.items())),
+        workload.constant_period,
+        workload.constant_repeat,
     )

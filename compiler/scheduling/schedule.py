@@ -84,11 +84,14 @@ class VectorSchedule:
     """How a vector workload streams through the vector unit: `chunks` equal slices.
 
     Each chunk is loaded, processed by one VEC per op class and stored; with double
-    buffering chunk c+1 loads while chunk c computes.
+    buffering chunk c+1 loads while chunk c computes. `sliced_constants`: each chunk loads
+    the slice of the broadcast constants its outputs read, instead of one resident copy
+    (`scheduling.footprint`; only when the copy does not fit).
     """
 
     chunks: int
     double_buffer: bool
+    sliced_constants: bool = False
 
     @property
     def dataflow(self) -> None:
@@ -96,8 +99,9 @@ class VectorSchedule:
         return None
 
     def describe(self) -> str:
-        """``VEC chunks=16 db``."""
-        return f"VEC chunks={self.chunks}" + (" db" if self.double_buffer else "")
+        """``VEC chunks=16 db``, with `` sliced`` before `` db`` when slicing constants."""
+        sliced = " sliced" if self.sliced_constants else ""
+        return f"VEC chunks={self.chunks}{sliced}" + (" db" if self.double_buffer else "")
 
 
 LayerSchedule = Schedule | VectorSchedule

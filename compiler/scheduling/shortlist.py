@@ -6,17 +6,21 @@ an instruction. The minimum over a fixed set of monotone functions is monotone, 
 set of finalists does not depend on the bandwidth, neither can the choice make a layer
 slower when the bandwidth grows. That is the rule here: finalists are picked by the
 estimate evaluated at a fixed LADDER of bandwidths (1 to 1024 bytes per cycle, doubling:
-from a narrow DRAM channel at a fast clock to HBM at a slow one), every other term
-(compute, bytes, latency, buffering) being the chip's own:
+from a narrow DRAM channel at a fast clock to HBM at a slow one, then unlimited), every
+other term (compute, bytes, latency, buffering) being the chip's own:
 
     finalists = ∪ over B in LADDER of the candidates estimated best at B
 
 Each finalist is thus optimal, by the estimate, for some bandwidth, and lies on the Pareto
 front of the bandwidth-independent terms (compute, channel bytes, exposed bytes,
 iterations) since the estimate grows with each of them. A chip whose bandwidth is on the
-ladder finds its own estimate-best candidate among them.
+ladder finds its own estimate-best candidate among them. The unlimited point is the limit
+of the others (transfers take no channel time, latency still counts): it makes the
+fewest, largest tiles that pay the array's fill and drain least a finalist, which a chip
+faster than the last finite point (or one with effectively unlimited DRAM, as the
+SCALE-Sim comparison's) needs, and which the measure step otherwise prunes by its bound.
 
-  HEURISTIC   the best candidate per ladder point (at most 11 finalists);
+  HEURISTIC   the best candidate per ladder point (at most 12 finalists);
   EXHAUSTIVE  the `EXHAUSTIVE_PER_POINT` best per ladder point.
 
 Ties between equal estimates go to the lower candidate index: candidate spaces are built
@@ -36,7 +40,7 @@ import numpy as np
 from compiler.scheduling.estimate import CostTerms
 from compiler.scheduling.schedule import SchedulerKind
 
-LADDER = 2.0 ** np.arange(0, 11)
+LADDER = np.append(2.0 ** np.arange(0, 11), np.inf)
 """Reference DRAM bandwidths in bytes per cycle (a fixed, chip-independent ladder)."""
 
 EXHAUSTIVE_PER_POINT = 4

@@ -38,7 +38,7 @@ from compiler.scheduling.batched import Finalists, Shortlisted, Spaces, distinct
 from compiler.scheduling.candidates import GemmCandidates, gemm_candidates, smallest_candidate
 from compiler.scheduling.chip import Chip
 from compiler.scheduling.estimate import gemm_terms, vector_lane_ops, vector_terms
-from compiler.scheduling.footprint import gemm_footprint, overflow_reason, vector_footprint
+from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
 from compiler.scheduling.measure import fastest
 from compiler.scheduling.memo import SCHEDULES, schedule_key, shape_key
 from compiler.scheduling.schedule import (
@@ -151,7 +151,9 @@ def estimate_cycles(workload: Workload, schedule: LayerSchedule, accel: Accelera
     """The scheduler's cycle estimate of one workload under one schedule."""
     chip = Chip.of(accel, precision)
     if isinstance(schedule, VectorSchedule):
-        terms = vector_terms(workload, chip, np.array([schedule.chunks]), np.array([schedule.double_buffer]))
+        terms = vector_terms(
+            workload, chip, np.array([schedule.chunks]), np.array([schedule.double_buffer]), schedule.sliced_constants
+        )
     else:
         terms = gemm_terms(workload, chip, GemmCandidates.of(schedule))
     return float(terms.cycles(chip.dram_bytes_per_cycle)[0])
@@ -181,21 +183,28 @@ def _fits(workload: Workload, chip: Chip, cands: GemmCandidates) -> np.ndarray:
 
 
 def _vector_space(workload: Workload, chip: Chip):
-    """Power-of-two chunk counts, double buffered or not."""
+    """Power-of-two chunk counts, double buffered or not; constants resident where that
+    fits, else sliced per chunk where their broadcast is known (`footprint`)."""
     largest = _max_chunks(workload)
     powers = 2 ** np.arange(int(largest).bit_length(), dtype=np.int64)
     chunks = np.concatenate([powers, powers])
     double_buffer = np.repeat([True, False], len(powers))
     fits = vector_footprint(workload, chip, chunks, double_buffer).fits(chip)
+    sliced = np.zeros_like(fits)
+    if slices_constants(workload):
+        sliced = ~fits & vector_footprint(workload, chip, chunks, double_buffer, sliced=True).fits(chip)
+        fits = fits | sliced
     if not fits.any():
         one = np.array([largest])
-        footprint = vector_footprint(workload, chip, one, np.array([False]))
+        footprint = vector_footprint(workload, chip, one, np.array([False]), sliced=slices_constants(workload))
         raise InfeasibleSchedule(workload.name, overflow_reason(footprint, chip, "one element per chunk"))
 
     def schedule(index: int) -> VectorSchedule:
-        return VectorSchedule(chunks=int(chunks[index]), double_buffer=bool(double_buffer[index]))
+        return VectorSchedule(
+            chunks=int(chunks[index]), double_buffer=bool(double_buffer[index]), sliced_constants=bool(sliced[index])
+        )
 
-    return schedule, vector_terms(workload, chip, chunks, double_buffer), fits
+    return schedule, vector_terms(workload, chip, chunks, double_buffer, sliced), fits
 
 
 def _max_chunks(workload: Workload) -> int:

@@ -171,9 +171,9 @@ def test_packed_schedules_verify_in_every_order_including_spills(order, dataflow
     _program(grouped, schedule, small_acc)
 
 
-def _vector_program(workload, chunks, double_buffer=True):
+def _vector_program(workload, chunks, double_buffer=True, sliced=False):
     accel = chip(buffers={"a": (1 << 20, ["input", "output"]), "w": (1 << 20, ["weight"])})
-    return _program(workload, VectorSchedule(chunks, double_buffer), accel)
+    return _program(workload, VectorSchedule(chunks, double_buffer, sliced), accel)
 
 
 def test_broadcast_constants_are_loaded_once_and_read_by_every_chunk():
@@ -194,3 +194,29 @@ def test_output_sized_constants_stream_with_the_chunks(double_buffer):
     instr = _vector_program(gather, 7, double_buffer).instructions
     constants = instr[(instr["opcode"] == Opcode.LOAD) & (instr["operand"] == Operand.WEIGHT)]
     assert constants["bytes"].tolist() == np.diff(np.arange(8) * 3000 // 7).tolist()
+
+
+@pytest.mark.parametrize("double_buffer", [True, False])
+def test_sliced_constants_load_the_slice_each_chunk_reads(double_buffer):
+    """A [512] table broadcast over 4096 outputs (period 512, two constants of it): 8 chunks
+    of 512 outputs each read the whole period, 32 chunks of 128 a quarter of it; either way
+    every chunk loads its slice into a slot of its own (the table read 8 times in all), and
+    the program verifies (capacity, compulsory constant bytes)."""
+    table = Workload("mul", "Mul", WorkloadKind.VECTOR, input_elements=4096, output_elements=4096,
+                     weight_elements=1024, vector_ops={OpClass.ELEMENTWISE: 4096}, constant_period=512)
+    for chunks, per_chunk in ((8, 1024), (32, 256)):
+        instr = _vector_program(table, chunks, double_buffer, sliced=True).instructions
+        constants = instr[(instr["opcode"] == Opcode.LOAD) & (instr["operand"] == Operand.WEIGHT)]
+        assert constants["bytes"].tolist() == [per_chunk] * chunks
+        assert constants["bytes"].sum() == 8 * 1024
+
+
+def test_per_channel_slices_count_the_channels_a_chunk_meets():
+    """A [6, 1, 1] scale over [1, 6, 10, 10] (period 600, repeat 100) in 7 chunks of 85 or 86
+    outputs: a run of n outputs meets at most ⌈(n − 1) / 100⌉ + 1 = 2 channels."""
+    scale = Workload("mul", "Mul", WorkloadKind.VECTOR, input_elements=600, output_elements=600,
+                     weight_elements=6, vector_ops={OpClass.ELEMENTWISE: 600}, constant_period=600,
+                     constant_repeat=100)
+    instr = _vector_program(scale, 7, sliced=True).instructions
+    constants = instr[(instr["opcode"] == Opcode.LOAD) & (instr["operand"] == Operand.WEIGHT)]
+    assert constants["bytes"].tolist() == [2] * 7

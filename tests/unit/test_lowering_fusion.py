@@ -8,6 +8,7 @@ from lowering_graphs import SOURCE, GraphBuilder
 from accel_spec.types import OpClass
 from compiler.graph import Graph
 from compiler.lowering import free_nodes, lower
+from compiler.lowering.vector_rules import broadcast_structure
 from compiler.workload import Workload, WorkloadKind
 from tessera.errors import InputError
 
@@ -146,6 +147,38 @@ def test_layer_norm_counts_per_element_and_per_row() -> None:
     elements, rows = 160, 10
     assert workload.vector_ops == {R: 2 * elements, E: 5 * elements + 3 * rows, T: rows}
     assert workload.weight_elements == 32
+
+
+@pytest.mark.parametrize(
+    ("constant", "output", "structure"),
+    [
+        ((768,), (2, 128, 768), (768, 1)),  # a LayerNorm scale: leading dims broadcast
+        ((1, 128, 768), (2, 128, 768), (128 * 768, 1)),  # a position embedding over the batch
+        ((128, 64), (1, 8, 128, 64), (128 * 64, 1)),  # a rotary table over the heads
+        ((64, 1, 1), (1, 64, 56, 56), (64 * 56 * 56, 56 * 56)),  # per channel: repeat H·W
+        ((2, 1), (3, 2, 5), (10, 5)),
+        ((), (4, 6), (24, 24)),  # a scalar: one element for every output
+        ((4, 6), (4, 6), (24, 1)),  # full size
+        ((64, 1, 7), (1, 64, 5, 7), (0, 1)),  # spans axes 1 and 3, not contiguous: unknown
+        ((3,), (4,), (0, 1)),  # does not broadcast
+    ],
+)
+def test_broadcast_structure_of_a_constant(constant, output, structure) -> None:
+    assert broadcast_structure(constant, output) == structure
+
+
+def test_vector_workloads_record_how_their_constants_broadcast() -> None:
+    b = GraphBuilder()
+    x = b.input("x", (2, 5, 16))
+    b.node("LayerNormalization", [x, b.weight("g", (16,)), b.weight("beta", (16,))], (2, 5, 16), axis=-1, name="ln")
+    y = b.input("y", (1, 8, 6, 6))
+    b.node("BatchNormalization", [y, *[b.weight(f"bn{i}", (8,)) for i in range(4)]], (1, 8, 6, 6), name="bn")
+    z = b.input("z", (4, 8))
+    b.node("Where", [b.weight("mask", (4, 1)), z, b.weight("fill", (8,))], (4, 8), name="where")
+    found = _by_name(lower(b.build()))
+    assert (found["ln"].constant_period, found["ln"].constant_repeat) == (16, 1)
+    assert (found["bn"].constant_period, found["bn"].constant_repeat, found["bn"].weight_elements) == (OUT, 36, 32)
+    assert found["where"].constant_period == 0  # its two constants broadcast differently
 
 
 def test_consecutive_elementwise_ops_fuse_into_one_vector_workload() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -20,10 +21,15 @@ from compiler.scheduling import (
 )
 from compiler.scheduling.candidates import group_options, tile_options
 from compiler.scheduling.chip import Chip
-from compiler.scheduling.footprint import gemm_footprint, vector_footprint
+from compiler.scheduling.footprint import (
+    constant_slice_elements,
+    gemm_footprint,
+    slices_constants,
+    vector_footprint,
+)
 from compiler.scheduling.measure import measure_cycles
 from compiler.scheduling.tiling import input_tile_elements, pass_groups, reloads, tile_sizes
-from compiler.verify import verify_schedule
+from compiler.verify import ProgramError, verify_schedule
 from compiler.workload import GemmShape, Workload, WorkloadKind
 from simulator.machine import machine_of
 
@@ -36,6 +42,7 @@ def test_describe_matches_the_report_format():
     packed = Schedule(Dataflow.OUTPUT_STATIONARY, 784, 9, 1, (Dim.M, Dim.N, Dim.K), True, groups_per_pass=7)
     assert packed.describe() == "OS m784 k9 n1 order=MNK g7 db"
     assert VectorSchedule(16, False).describe() == "VEC chunks=16"
+    assert VectorSchedule(16, True, sliced_constants=True).describe() == "VEC chunks=16 sliced db"
 
 
 @pytest.mark.parametrize(
@@ -81,6 +88,36 @@ def test_vector_constants_are_resident_when_broadcast_and_streamed_when_output_s
     chunks = np.array([1, 8])
     assert vector_footprint(rotary, c, chunks, True).by_operand[Operand.WEIGHT].tolist() == [512, 512]
     assert vector_footprint(gather, c, chunks, True).by_operand[Operand.WEIGHT].tolist() == [2 * 4096, 2 * 512]
+
+
+def test_constant_slices_count_the_repeat_aligned_blocks_a_run_of_outputs_meets():
+    """Two [8] constants on axis 1 of [1, 8, 6, 6] (period 288, repeat 36): a run of n
+    outputs meets at most min(8, ⌈(n − 1) / 36⌉ + 1) channels of each; a [64] table over
+    [4, 64] (repeat 1) exactly min(64, n) elements."""
+    norm = Workload("bn", "BatchNormalization", WorkloadKind.VECTOR, input_elements=288, output_elements=288,
+                    weight_elements=16, constant_period=288, constant_repeat=36)
+    runs = np.array([1, 2, 36, 37, 38, 100, 288])
+    assert constant_slice_elements(norm, runs).tolist() == [2 * b for b in (1, 2, 2, 2, 3, 4, 8)]
+    table = Workload("mul", "Mul", WorkloadKind.VECTOR, input_elements=256, output_elements=256,
+                     weight_elements=64, constant_period=64)
+    assert constant_slice_elements(table, np.array([1, 63, 64, 65, 256])).tolist() == [1, 63, 64, 64, 64]
+
+
+def test_sliced_constants_take_a_slot_per_chunk_and_only_with_a_known_broadcast():
+    accel = chip(buffers={"a": (1 << 20, ["input", "output"]), "w": (1 << 20, ["weight"])})
+    c = Chip.of(accel, INT8)
+    rotary = Workload("mul", "Mul", WorkloadKind.VECTOR, input_elements=4096, output_elements=4096,
+                      weight_elements=512, vector_ops={OpClass.ELEMENTWISE: 4096}, constant_period=512)
+    chunks = np.array([1, 8, 64])
+    weight = vector_footprint(rotary, c, chunks, np.array([True, True, False]), sliced=True).by_operand[Operand.WEIGHT]
+    assert weight.tolist() == [2 * 512, 2 * 512, 64]
+    assert slices_constants(rotary)
+    assert not slices_constants(dataclasses.replace(rotary, constant_period=0))
+    assert not slices_constants(dataclasses.replace(rotary, weight_elements=4096))  # streamed already
+    unknown = dataclasses.replace(rotary, constant_period=0)
+    assert vector_footprint(unknown, c, chunks, True, sliced=True).by_operand[Operand.WEIGHT].tolist() == [512] * 3
+    with pytest.raises(ProgramError, match="constants sliced"):
+        verify_schedule(VectorSchedule(8, True, sliced_constants=True), unknown, accel, INT8)
 
 
 def test_tile_options_include_array_multiples_powers_of_two_and_the_full_dim():

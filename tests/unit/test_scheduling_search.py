@@ -10,16 +10,18 @@ import pytest
 from codegen_cases import chip, conv, example_chip, gemm, workloads
 
 from accel_spec import with_overrides
-from accel_spec.types import OpClass, Precision
+from accel_spec.types import Operand, OpClass, Precision
 from compiler.codegen import generate_program
 from compiler.codegen.layer import layer_code
-from compiler.isa import Engine, Program
+from compiler.isa import Engine, Opcode, Program
 from compiler.scheduling import InfeasibleSchedule, SchedulerKind, VectorSchedule, schedule_workloads
 from compiler.scheduling.candidates import gemm_candidates
 from compiler.scheduling.chip import Chip
 from compiler.scheduling.estimate import gemm_terms, vector_terms
+from compiler.scheduling.footprint import slices_constants
 from compiler.scheduling.measure import fastest, measure_cycles
 from compiler.scheduling.strategies import finalists
+from compiler.verify import verify_program
 from compiler.workload import Workload, WorkloadKind
 from simulator import run
 from simulator.kernels.engines import COL_BUSY, COL_CHANNEL_READ, COL_CHANNEL_WRITE, COL_CYCLES
@@ -29,7 +31,15 @@ from simulator.run import execute
 INT8 = Precision.INT8
 ROTARY = Workload("rotary", "Mul", WorkloadKind.VECTOR, input_elements=65536, output_elements=65536,
                   weight_elements=8192, side_input_elements=65536, vector_ops={OpClass.ELEMENTWISE: 131072})
-CASES = workloads() + (ROTARY, conv("dw", 28, 28, 96, 96, 3, groups=96), conv("g4", 14, 14, 64, 64, 3, groups=4))
+KNOWN_ROTARY = dataclasses.replace(ROTARY, name="known_rotary", constant_period=8192)
+"""The rotary table with its broadcast known (a [128, 64] table over [1, 8, 128, 64])."""
+CHANNEL_SCALE = Workload("scale", "Mul", WorkloadKind.VECTOR, input_elements=64 * 28 * 28,
+                         output_elements=64 * 28 * 28, weight_elements=2 * 64, constant_period=64 * 28 * 28,
+                         constant_repeat=28 * 28, vector_ops={OpClass.ELEMENTWISE: 2 * 64 * 28 * 28})
+"""Two per-channel constants [64, 1, 1] over [1, 64, 28, 28]."""
+CASES = workloads() + (
+    ROTARY, KNOWN_ROTARY, CHANNEL_SCALE, conv("dw", 28, 28, 96, 96, 3, groups=96), conv("g4", 14, 14, 64, 64, 3, groups=4)
+)
 CHIPS = {
     "gemmini": lambda: example_chip("gemmini"),
     "edge": lambda: example_chip("edge"),
@@ -66,9 +76,10 @@ def test_estimate_terms_count_matrix_time_and_channel_bytes_exactly(name):
     rng = np.random.default_rng(5)
     for workload in CASES:
         if workload.gemm is None:
-            chunks, double_buffer = np.array([1, 3, 64, 1000]), np.array([True, False, True, True])
-            terms = vector_terms(workload, c, chunks, double_buffer)
-            schedules = [VectorSchedule(int(n), bool(db)) for n, db in zip(chunks, double_buffer)]
+            chunks, double_buffer = np.array([1, 3, 64, 1000, 3, 1000]), np.array([True, False, True, True, True, False])
+            sliced = np.array([False] * 4 + [slices_constants(workload)] * 2)
+            terms = vector_terms(workload, c, chunks, double_buffer, sliced)
+            schedules = [VectorSchedule(int(n), bool(db), bool(s)) for n, db, s in zip(chunks, double_buffer, sliced)]
             engine = Engine.VECTOR
         else:
             cands = gemm_candidates(workload.gemm, c, SchedulerKind.EXHAUSTIVE)
@@ -140,6 +151,22 @@ def test_resident_constants_that_do_not_fit_name_the_layer_and_buffer():
         schedule_workloads((ROTARY,), accel, INT8)
     assert str(error.value).startswith("layer rotary: ")
     assert "8 KiB of weight in buffer 'w' (capacity 4 KiB)" in error.value.reason
+
+
+def test_broadcast_constants_that_do_not_fit_are_sliced_per_chunk():
+    """The 8 KiB rotary table with a 4 KiB weight buffer: sliced, every chunk loading the
+    table rows its outputs read; the program verifies, and the table is read once per
+    batch of heads (8 times here: 64 KiB). With room for it, the table stays resident."""
+    small = chip(buffers={"a": (1 << 20, ["input", "output"]), "w": (4096, ["weight"])})
+    (schedule,) = schedule_workloads((KNOWN_ROTARY,), small, INT8)
+    assert schedule.sliced_constants
+    program = generate_program((KNOWN_ROTARY,), (schedule,), small, INT8)
+    verify_program(program, (KNOWN_ROTARY,), small, INT8)
+    instr = program.instructions
+    constant_bytes = instr["bytes"][(instr["opcode"] == Opcode.LOAD) & (instr["operand"] == Operand.WEIGHT)]
+    assert constant_bytes.sum() == 8 * 8192
+    roomy = chip(buffers={"a": (1 << 20, ["input", "output"]), "w": (1 << 20, ["weight"])})
+    assert not schedule_workloads((KNOWN_ROTARY,), roomy, INT8)[0].sliced_constants
 
 
 def test_exhaustive_measures_the_heuristic_finalists_too():
