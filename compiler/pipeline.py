@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from accel_spec.schema import Accelerator
 from accel_spec.types import Precision
 from compiler.codegen import generate_program
+from compiler.codegen.memo import CODE
 from compiler.graph import Graph
 from compiler.isa import Program
 from compiler.lowering import lower
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
+from compiler.scheduling.batched import GRIDS, TILING_TERMS
+from compiler.scheduling.memo import SCHEDULES
 from compiler.verify import verify_program
 from compiler.workload import Workload
 
@@ -68,3 +71,12 @@ def compile_workloads(
     if options.verify:
         verify_program(program, workloads, accel, precision)
     return CompiledModel(source, precision, workloads, schedules, program, options.scheduler)
+
+
+def clear_compile_caches() -> None:
+    """Forget every content-keyed compile cache of this process (schedules, layer code,
+    candidate grids, per-tiling terms), so the next compile is cold: for benchmarks and tests
+    that measure or check the uncached path. Results never depend on the caches."""
+    for cache in (SCHEDULES, CODE, GRIDS, TILING_TERMS):
+        cache.clear()
+

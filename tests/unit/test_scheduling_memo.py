@@ -19,12 +19,13 @@ from codegen_cases import example_chip
 from accel_spec import with_overrides
 from compiler.codegen import generate_program
 from compiler.codegen.layer import layer_code
-from compiler.codegen.memo import CODE, cached_layer_code, spills_partial_sums
+from compiler.codegen.memo import cached_layer_code, spills_partial_sums
 from compiler.codegen.program import assemble
 from compiler.lowering import lower
 from compiler.models import load_model
+from compiler.pipeline import clear_compile_caches
 from compiler.scheduling import SchedulerKind, schedule_workloads
-from compiler.scheduling.batched import GRIDS, TILING_TERMS, Spaces, heuristic_finalists
+from compiler.scheduling.batched import Spaces, heuristic_finalists
 from compiler.scheduling.chip import Chip
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms
@@ -45,8 +46,7 @@ def _lowered(model: str) -> tuple[Workload, ...]:
 
 
 def _clear() -> None:
-    for cache_ in (SCHEDULES, CODE, GRIDS, TILING_TERMS):
-        cache_.clear()
+    clear_compile_caches()
 
 
 def test_chip_key_spells_out_every_field_but_capacity():
