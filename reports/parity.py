@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from explorer.model_quality import Quality, quality
 from explorer.objectives import Objective
@@ -55,6 +56,11 @@ def parity_figure(surrogate: pd.DataFrame) -> Figure:
         ax.plot([low, high], [low, high], color="black", linewidth=0.8, label="y = x")
         ax.set_xscale("log" if log else "linear")
         ax.set_yscale("log" if log else "linear")
+        if log:  # a decade or two: label 1-2-5 steps in plain numbers; default minor labels collide
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+                axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+                axis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(scale.label(f"simulated {name}"))
         ax.set_ylabel(scale.label(f"predicted {name}"))
         test = metrics.get((name, "test"))
