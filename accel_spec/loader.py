@@ -31,8 +31,7 @@ from accel_spec.schema import Accelerator
 from accel_spec.technology import resolve
 from accel_spec.types import Operand
 from accel_spec.units import SI_NUMBERS_CONTEXT, Dimension, dimension_of, format_quantity
-from accel_spec.yaml_aliases import alias_problem
-from accel_spec.yaml_lines import Loc, dotted, line_of, record_lines, syntax_problem
+from accel_spec.yaml_lines import Loc, compose, dotted, line_of, record_lines
 from tessera.errors import InputError, Problem
 
 LineMap = Mapping[Loc, int]
@@ -118,16 +117,7 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
     ]
     if tabs:
         raise InputError(source, tabs)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise InputError(source, syntax_problem(error)) from None
-    except RecursionError:  # PyYAML composes recursively: [[[[...]]]] thousands deep
-        raise InputError(source, "YAML nested too deeply (more levels than Python's recursion limit)") from None
-    aliases = alias_problem(root) if root is not None else None
-    if aliases is not None:
-        raise InputError(source, aliases)
+    root, data = compose(text, source)
     if root is None:
         raise InputError(source, "the file is empty; expected a mapping with name, clock, matrix, ...")
     if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict):

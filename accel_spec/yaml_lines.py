@@ -1,15 +1,21 @@
-"""YAML key paths and their lines, shared by every file format Tessera reads (chips, sweeps).
+"""YAML parsing with key paths and their lines, shared by every file format Tessera reads
+(chips, sweeps).
 
 Plain PyYAML loses line numbers and silently keeps the last of two duplicate keys. Composing
-the document first keeps both: `record_lines` maps every key/item path to its 1-based line and
-reports duplicates, so validation errors can say ``matrix.rows (line 5)``.
+the document first keeps both: `compose` parses once into nodes (refusing alias bombs before
+anything walks them) and builds the data from those same nodes; `record_lines` maps every
+key/item path to its 1-based line and reports duplicates, so validation errors can say
+``matrix.rows (line 5)``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 
-from tessera.errors import Problem
+from accel_spec.yaml_aliases import alias_problem
+from tessera.errors import InputError, Problem
 
 Loc = tuple[str | int, ...]
 """A path into a YAML document: mapping keys and list indices, outermost first."""
@@ -30,6 +36,30 @@ def line_of(loc: Loc, lines: dict[Loc, int]) -> int | None:
         if line is not None:
             return line
     return None
+
+
+def compose(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    """Parse YAML text once: the composed root node (None for an empty document) and its data.
+
+    InputError (naming `source`) for a syntax error, nesting deeper than Python's recursion
+    limit, or aliases that recurse or expand too far; the alias check runs on the nodes,
+    before the data is built or anything walks it.
+    """
+    try:
+        loader = yaml.SafeLoader(text)  # the reader already refuses unprintable characters here
+        try:
+            root = loader.get_single_node()
+            aliases = alias_problem(root) if root is not None else None
+            if aliases is not None:
+                raise InputError(source, aliases)
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as error:
+        raise InputError(source, syntax_problem(error)) from None
+    except RecursionError:  # PyYAML composes recursively: [[[[...]]]] thousands deep
+        raise InputError(source, "YAML nested too deeply (more levels than Python's recursion limit)") from None
+    return root, data
 
 
 def syntax_problem(error: yaml.YAMLError) -> Problem:

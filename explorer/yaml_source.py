@@ -10,10 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from accel_spec.yaml_aliases import alias_problem
-from accel_spec.yaml_lines import Loc, record_lines, syntax_problem
+from accel_spec.yaml_lines import Loc, compose, record_lines
 from tessera.errors import InputError
 
 
@@ -24,21 +21,9 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[Loc, int]]:
         raise InputError(source, "file not found" if not path.exists() else "is not a file")
     try:
         text = path.read_text(encoding="utf-8")
-        loader = yaml.SafeLoader(text)
-        try:
-            root = loader.get_single_node()
-            data = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
     except UnicodeDecodeError as error:
         raise InputError(source, f"not UTF-8 text (byte {error.start})") from None
-    except yaml.YAMLError as error:
-        raise InputError(source, syntax_problem(error)) from None
-    except RecursionError:  # PyYAML composes recursively: [[[[...]]]] thousands deep
-        raise InputError(source, "YAML nested too deeply (more levels than Python's recursion limit)") from None
-    aliases = alias_problem(root) if root is not None else None
-    if aliases is not None:
-        raise InputError(source, aliases)
+    root, data = compose(text, source)
     if not isinstance(data, dict):
         raise InputError(source, "the top level must be a mapping (base, hardware, models, objectives, ...)")
     lines, duplicates = record_lines(root)
