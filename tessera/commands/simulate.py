@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
@@ -12,7 +12,7 @@ from tessera.commands._common import add_model_arguments, console, precision, wr
 from tessera.errors import InputError, Problem
 
 if TYPE_CHECKING:
-    from tessera.api import Simulation
+    from accel_spec.schema import Accelerator
 
 # Spelled out rather than imported from compiler.scheduling so that `tessera --help` does not
 # pay for importing the compiler and Numba; run() maps them to SchedulerKind.
@@ -65,8 +65,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             args.accel, Problem(f"layer {infeasible.workload_name}", f"{infeasible.reason} (model {args.model})")
         ) from None
+    document = simulation.to_json()
     if args.json:
-        write_json(args.json, simulation.to_json())
+        write_json(args.json, document)
     if args.trace:
         try:
             write_chrome_trace(args.trace, simulation.result, simulation.compiled.program, accel)
@@ -76,16 +77,17 @@ def run(args: argparse.Namespace) -> int:
         from reports.simulation_report import simulation_report
 
         simulation_report(simulation, args.report)
-    console.print(_layer_table(simulation))
-    console.print(_summary_table(simulation))
+    console.print(_layer_table(document))
+    console.print(_summary_table(document, accel))
     return 0
 
 
-def _layer_table(simulation: "Simulation") -> Table:
-    table = Table(title=f"{simulation.compiled.source} on {simulation.accel.name}", show_lines=False)
+def _layer_table(document: dict[str, Any]) -> Table:
+    """Per-layer rows of the `--json` document."""
+    table = Table(title=f"{document['model']} on {document['accelerator']}", show_lines=False)
     for column in ("layer", "op", "MACs", "cycles", "lower bound", "util", "stall", "DRAM rd", "DRAM wr", "schedule"):
         table.add_column(column, justify="left" if column in ("layer", "op", "schedule") else "right")
-    for layer in simulation.to_json()["layers"]:
+    for layer in document["layers"]:
         cycles = layer["cycles"]
         table.add_row(
             layer["name"],
@@ -102,10 +104,8 @@ def _layer_table(simulation: "Simulation") -> Table:
     return table
 
 
-def _summary_table(simulation: "Simulation") -> Table:
-    summary = simulation.summary()
-    result = simulation.result
-    accel = simulation.accel
+def _summary_table(summary: dict[str, Any], accel: "Accelerator") -> Table:
+    """Whole-network figures of the `--json` document, beside the chip's peak."""
     peak_ops = 2 * accel.matrix.pes * accel.clock
     table = Table(title="summary", show_header=False)
     table.add_column("metric")
@@ -117,7 +117,7 @@ def _summary_table(simulation: "Simulation") -> Table:
     table.add_row("DRAM read / write", f"{format_quantity(summary['dram_read_bytes'], Dimension.BYTES)} / "
                   f"{format_quantity(summary['dram_write_bytes'], Dimension.BYTES)}")
     table.add_row("energy per inference", f"{summary['energy_j'] * 1e3:.4g} mJ")
-    for component, joules in result.energy_breakdown.items():
+    for component, joules in summary["energy_breakdown_j"].items():
         share = joules / summary["energy_j"] if summary["energy_j"] else 0.0
         table.add_row(f"  {component}", f"{joules * 1e6:.4g} µJ ({share:.0%})")
     table.add_row("average power", f"{summary['power_w']:.4g} W")
