@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from accel_spec.types import Dataflow, DramType, Operand, OpClass, Precision
+from accel_spec.types import Dataflow, DramType, OpClass, Operand, Precision
 from accel_spec.units import (
     Area,
     Bandwidth,
@@ -46,6 +46,13 @@ class MatrixEngine(_Frozen):
     )
     accumulator_precision: Precision = Field(
         default=Precision.INT32, description="Precision of partial sums in the accumulators."
+    )
+    stationary_double_buffer: bool = Field(
+        default=False,
+        description="The processing elements hold a second copy of the stationary operand, so the "
+        "next fold's operand shifts in while the current fold streams and the array's drain "
+        "overlaps the next fill (TPU v1 double-buffers its weights: Jouppi et al., ISCA 2017, "
+        "Sec. 2). Only the `tessera` timing mode uses it; `scalesim` times folds back to back.",
     )
 
     @field_validator("dataflows", mode="before")
@@ -153,8 +160,11 @@ class Dram(_Frozen):
     latency: Duration = Field(default=100e-9, description="Access latency in seconds (YAML: `100 ns`).")
     capacity: Bytes = Field(default=8 * 2**30, description="Capacity in bytes.")
     burst: Bytes = Field(default=64, description="Transfer granularity in bytes; transfers round up.")
-    outstanding: Count = Field(
-        default=16, description="Maximum transfers in flight on the channel."
+    outstanding: Count | None = Field(
+        default=None,
+        description="Bursts the memory controller keeps in flight. Little's law bounds the sustained "
+        "bandwidth by outstanding x burst / latency; empty means enough to sustain the peak "
+        "bandwidth at this latency (the bandwidth-delay product).",
     )
 
 

@@ -15,6 +15,7 @@ from compiler.codegen import generate_program
 from compiler.lowering import lower
 from compiler.models import load_model
 from compiler.scheduling import schedule_workloads
+from compiler.target import target_of
 
 RUNS = 7
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "accelerators"
@@ -27,7 +28,7 @@ def _median_seconds(workloads, schedules, accel, precision) -> tuple[float, int]
     timings = []
     for _ in range(RUNS):
         start = time.perf_counter()
-        program = generate_program(workloads, schedules, accel, precision)
+        program = generate_program(workloads, schedules, target_of(accel, precision))
         timings.append(time.perf_counter() - start)
     return statistics.median(timings), len(program)
 
@@ -38,7 +39,7 @@ def main() -> None:
     for chip_name in CHIPS:
         accel = load_accelerator(EXAMPLES / f"{chip_name}.yaml")
         precision = accel.matrix.input_precision
-        schedules = schedule_workloads(network, accel, precision)
+        schedules = schedule_workloads(network, target_of(accel, precision))
         by_name = {w.name: (w, s) for w, s in zip(network, schedules)}
         rows = [(name, *by_name[name]) for name in LAYERS if name in by_name]
         rows.append((f"{MODEL} (all)", network, schedules))

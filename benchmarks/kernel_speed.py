@@ -22,8 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "kernels"))
 from programs import make_machine, random_program  # noqa: E402
 
-from compiler.isa import Opcode  # noqa: E402
-
+from compiler.target.isa import Opcode  # noqa: E402
 from simulator.run import execute, kernel_arguments  # noqa: E402
 
 SIZES = (10**4, 10**5, 10**6)

@@ -48,6 +48,7 @@ from compiler.frontend.scalesim_topology import (  # noqa: E402
     read_scalesim_topology,
     topology_graph,
 )
+from interop.peers import peer_python  # noqa: E402
 from interop.scalesim import (  # noqa: E402
     SCALESIM_CYCLE_OFFSET,
     ScaleSimCase,
@@ -58,7 +59,6 @@ from interop.scalesim import (  # noqa: E402
     no_stall_config,
     simulate_case,
 )
-from interop.peers import peer_python  # noqa: E402
 
 SCALESIM_REQUIREMENTS = ("scalesim==3.0.0", "numpy<2.4")
 VALIDATION = ROOT / "validation"

@@ -1,7 +1,9 @@
 """The compile pipeline in one readable function: graph → workloads → schedules → program.
 
 Each step is a named pure pass in its own module; this function only wires them together,
-so the whole path from a network to an instruction stream reads top to bottom.
+so the whole path from a network to an instruction stream reads top to bottom. The target
+machine is derived from the chip once, here, and every later pass (and the simulator) reads
+that one object.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from accel_spec.types import Precision
 from compiler.codegen import generate_program
 from compiler.codegen.memo import CODE
 from compiler.graph import Graph
-from compiler.isa import Program
 from compiler.lowering import lower
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import GRIDS, TILING_TERMS
 from compiler.scheduling.memo import SCHEDULES
+from compiler.target import Target, TimingMode, target_of
+from compiler.target.isa import Program
 from compiler.verify import verify_program
 from compiler.workload import Workload
 
@@ -29,11 +32,14 @@ class CompileOptions:
     Attributes:
         precision: operand precision; None means the matrix engine's input precision.
         scheduler: how tiles, loop order and dataflow are chosen.
+        timing: how the array is timed (`TimingMode`): the chip's own pipeline, or
+            SCALE-Sim's fold model.
         verify: run `compiler.verify` on the program (always on in tests).
     """
 
     precision: Precision | None = None
     scheduler: SchedulerKind = SchedulerKind.HEURISTIC
+    timing: TimingMode = TimingMode.TESSERA
     verify: bool = False
 
 
@@ -42,11 +48,16 @@ class CompiledModel:
     """A network compiled for one chip: the inputs of the simulator plus what produced them."""
 
     source: str
-    precision: Precision
+    target: Target
     workloads: tuple[Workload, ...]
     schedules: tuple[LayerSchedule, ...]
     program: Program
     scheduler: SchedulerKind = SchedulerKind.HEURISTIC
+
+    @property
+    def precision(self) -> Precision:
+        """The operand precision the program was compiled for."""
+        return self.target.operand_precision
 
 
 def compile_graph(graph: Graph, accel: Accelerator, options: CompileOptions = CompileOptions()) -> CompiledModel:
@@ -65,12 +76,12 @@ def compile_workloads(
     Lowering does not depend on the chip, so a sweep lowers each model variant once and calls
     this for every hardware point.
     """
-    precision = options.precision or accel.matrix.input_precision
-    schedules = schedule_workloads(workloads, accel, precision, options.scheduler)
-    program = generate_program(workloads, schedules, accel, precision)
+    target = target_of(accel, options.precision, options.timing)
+    schedules = schedule_workloads(workloads, target, options.scheduler)
+    program = generate_program(workloads, schedules, target)
     if options.verify:
-        verify_program(program, workloads, accel, precision)
-    return CompiledModel(source, precision, workloads, schedules, program, options.scheduler)
+        verify_program(program, workloads, target)
+    return CompiledModel(source, target, workloads, schedules, program, options.scheduler)
 
 
 def clear_compile_caches() -> None:
@@ -79,4 +90,3 @@ def clear_compile_caches() -> None:
     that measure or check the uncached path. Results never depend on the caches."""
     for cache in (SCHEDULES, CODE, GRIDS, TILING_TERMS):
         cache.clear()
-

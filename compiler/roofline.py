@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 
-from accel_spec.schema import Accelerator
 from accel_spec.types import OpClass, Precision
+from compiler.target import Target
 from compiler.workload import Workload
 
 
@@ -27,15 +27,11 @@ def compulsory_dram_bytes(workload: Workload, precision: Precision) -> int:
     return math.ceil(elements * precision.bytes)
 
 
-def lower_bound_cycles(workload: Workload, accel: Accelerator, precision: Precision) -> int:
+def lower_bound_cycles(workload: Workload, target: Target) -> int:
     """max(MACs / PEs, vector ops / vector throughput, compulsory bytes / DRAM bytes per cycle)."""
-    compute = math.ceil(workload.macs / accel.matrix.pes)
+    compute = math.ceil(workload.macs / target.pes)
     vector = math.ceil(
-        sum(
-            count / (accel.vector.lanes * accel.vector.throughput.rate(OpClass(op_class)))
-            for op_class, count in workload.vector_ops.items()
-        )
+        sum(count / target.vector_ops_per_cycle[OpClass(op_class)] for op_class, count in workload.vector_ops.items())
     )
-    dram_bytes_per_cycle = accel.dram.bandwidth / accel.clock
-    memory = math.ceil(compulsory_dram_bytes(workload, precision) / dram_bytes_per_cycle)
+    memory = math.ceil(compulsory_dram_bytes(workload, target.operand_precision) / target.dram_bytes_per_cycle)
     return max(compute, vector, memory)

@@ -37,13 +37,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from accel_spec.schema import Accelerator
-from accel_spec.types import Operand, OpClass, Precision
-from compiler.isa import ENGINE_OF_OPCODE, INSTRUCTION_DTYPE, Engine, Opcode, Program
-from compiler.scheduling.chip import Chip, nbytes
+from accel_spec.types import OpClass, Operand
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
 from compiler.scheduling.schedule import Dim, LayerSchedule, Schedule, VectorSchedule
 from compiler.scheduling.tiling import input_tile_elements
+from compiler.target import Target, nbytes
+from compiler.target.isa import ENGINE_OF_OPCODE, INSTRUCTION_DTYPE, Engine, Opcode, Program
 from compiler.workload import Workload, WorkloadKind
 
 _ENGINE = np.array([ENGINE_OF_OPCODE[op] for op in Opcode], dtype=np.int64)
@@ -63,9 +62,8 @@ class ProgramError(Exception):
         super().__init__("invalid program:\n  " + "\n  ".join(problems))
 
 
-def verify_schedule(schedule: LayerSchedule, workload: Workload, accel: Accelerator, precision: Precision) -> None:
+def verify_schedule(schedule: LayerSchedule, workload: Workload, chip: Target) -> None:
     """Check that a schedule suits its workload and fits the chip's buffers."""
-    chip = Chip.of(accel, precision)
     problems = []
     if workload.kind is WorkloadKind.GEMM:
         if not isinstance(schedule, Schedule):
@@ -99,9 +97,8 @@ def verify_schedule(schedule: LayerSchedule, workload: Workload, accel: Accelera
         raise ProgramError([f"layer {workload.name}: {overflow_reason(footprint, chip, schedule.describe())}"])
 
 
-def verify_program(program: Program, workloads: tuple[Workload, ...], accel: Accelerator, precision: Precision) -> None:
+def verify_program(program: Program, workloads: tuple[Workload, ...], chip: Target) -> None:
     """Check a generated program against its workloads and chip (see module docstring)."""
-    chip = Chip.of(accel, precision)
     problems = _structure(program, len(workloads))
     if problems:
         raise ProgramError(problems)
@@ -145,7 +142,7 @@ def _structure(program: Program, layers: int) -> list[str]:
     return problems
 
 
-def _fields(program: Program, chip: Chip) -> list[str]:
+def _fields(program: Program, chip: Target) -> list[str]:
     instr = program.instructions
     problems: list[str] = []
     opcode = instr["opcode"]
@@ -190,7 +187,7 @@ def _roles(program: Program) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return output_load & read_by_gemm, output_load & ~read_by_gemm, release
 
 
-def _conservation(program: Program, workloads: tuple[Workload, ...], chip: Chip) -> list[str]:
+def _conservation(program: Program, workloads: tuple[Workload, ...], chip: Target) -> list[str]:
     instr = program.instructions
     layers = len(workloads)
     layer = instr["layer"].astype(np.int64)
@@ -236,7 +233,7 @@ def _conservation(program: Program, workloads: tuple[Workload, ...], chip: Chip)
     return problems
 
 
-def _capacity(program: Program, chip: Chip) -> list[str]:
+def _capacity(program: Program, chip: Target) -> list[str]:
     instr = program.instructions
     opcode = instr["opcode"]
     engine = _ENGINE[opcode]
@@ -286,11 +283,11 @@ def _capacity(program: Program, chip: Chip) -> list[str]:
     order = np.lexsort((fifo, stream))
     alloc, stream, buffer, size, freed = alloc[order], stream[order], buffer[order], size[order], freed[order]
     demand = _live_bytes(alloc, stream, buffer, size, freed, engine, frontier, len(program.layer_names) * _STREAMS)
-    over = demand > chip.capacity[buffer]
+    over = demand > chip.capacity_array[buffer]
     for a in np.flatnonzero(over)[:_SHOWN]:
         problems.append(
             f"instruction {alloc[a]} (layer {layer[alloc[a]]}): up to {demand[a]} bytes live in buffer "
-            f"'{chip.buffer_names[buffer[a]]}' (capacity {chip.capacity[buffer[a]]})"
+            f"'{chip.buffer_names[buffer[a]]}' (capacity {chip.capacity_array[buffer[a]]})"
         )
     if over.sum() > _SHOWN:
         problems.append(f"... and {over.sum() - _SHOWN} more capacity violations")

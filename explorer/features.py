@@ -8,7 +8,7 @@ Its feature row joins three kinds of numbers, all as log2 where they are scales:
 - network statistics that do not depend on the chip (`LayerTable`): layers, MACs, vector ops,
   operand bytes, arithmetic intensity;
 - chip × network interactions, the quantities a roofline model reasons with: compute cycles
-  of every GEMM on the array (`simulator.timing_model.gemm_cycles` with the whole layer as one
+  of every GEMM on the array (`compiler.target.timing.gemm_cycles` with the whole layer as one
   tile, best supported dataflow), array-fold efficiency macs / (cycles · R · C), compute
   and DRAM time of every layer and their per-layer roofline sum, and how each operand's
   bytes compare with the capacity of the buffer holding it (layers that fit, spill ratio).
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.types import Dataflow
+from compiler.target.timing import gemm_cycles
 from compiler.workload import Workload
-from simulator.timing_model import gemm_cycles
 
 
 @dataclass(frozen=True)

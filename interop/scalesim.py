@@ -3,7 +3,7 @@
 A case pairs what SCALE-Sim was given (a layer and a config) with what it reported, and this
 module computes what Tessera predicts for the same inputs:
 
-* `fold_cycles`: the closed form `simulator.timing_model.gemm_cycles` on the whole layer's
+* `fold_cycles`: the closed form `compiler.target.timing.gemm_cycles` on the whole layer's
   (M, K, N), times the groups of a depthwise layer, i.e. the sum of SCALE-Sim's per-fold
   cycles (scalesim/compute/systolic_compute_{os,ws,is}.py);
 * `simulate_case`: the full compile + simulate pipeline, on either the chip the config imports
@@ -35,8 +35,8 @@ from compiler.frontend.scalesim_topology import (
     parse_scalesim_topology,
     topology_graph,
 )
+from compiler.target.timing import gemm_cycles
 from simulator.result import LayerResult
-from simulator.timing_model import gemm_cycles
 
 SCALESIM_CYCLE_OFFSET = 1
 """Tessera's cycle count minus SCALE-Sim's (Total − Stall) for the same folds (module docstring)."""

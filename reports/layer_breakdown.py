@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from compiler.isa import Engine
+from compiler.target.isa import Engine
 from reports.style import FULL_WIDTH_IN, HIGHLIGHT, color, new_figure, styled
 from reports.units import si_scale
 from simulator.result import StallCause

@@ -19,11 +19,10 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
-from compiler.isa import ENGINE_OF_OPCODE, Engine, Opcode
+from compiler.target.isa import ENGINE_OF_OPCODE, Engine, Opcode
 from reports.style import FULL_WIDTH_IN, TOL_LIGHT, keep_if_fits, new_figure, styled
 from reports.units import si_scale
-from simulator.machine import machine_of
-from simulator.timing_model import transfer_cycles
+from simulator.trace import occupied_until
 
 MERGE_FRACTION = 1 / 4000
 LAYERS_ROW = "layers"
@@ -45,12 +44,9 @@ def engine_bars(simulation) -> tuple[Bars, ...]:
     if trace is None:
         raise ValueError("the simulation has no trace: simulate with trace=True")
     instructions = simulation.compiled.program.instructions
-    machine = machine_of(simulation.accel)
     opcode = instructions["opcode"]
-    transfer = (opcode == Opcode.LOAD) | (opcode == Opcode.STORE)
-    occupancy = transfer_cycles(instructions["bytes"], machine.burst, machine.dram_bytes_per_cycle)
     start = trace.start
-    end = np.where(transfer, start + occupancy, trace.end)
+    end = occupied_until(instructions, trace.end, simulation.compiled.target)
     engine_of = np.array([ENGINE_OF_OPCODE[op] for op in Opcode])[opcode]
     tolerance = max(1.0, float(simulation.result.total_cycles) * MERGE_FRACTION)
     return tuple(

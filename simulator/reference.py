@@ -7,50 +7,73 @@ start/end cycles and counters on every program.
 Machine semantics
 -----------------
 Four in-order engines (LOAD, MATRIX, VECTOR, STORE) run concurrently. Each keeps `free[e]`,
-the cycle from which it can start its next instruction (0 initially). LOADs and STOREs share
-one DRAM channel: `channel_free` is the cycle it becomes available, and at most Q =
-`outstanding` transfers (LOADs and STOREs counted together, in program order) are in flight.
-For instruction i in program order, on engine e:
+the cycle from which it can start its next instruction (0 initially). Shared resources are
+granted in program order: the DRAM channel (LOADs from and STOREs to DRAM) and one read and
+one write port per on-chip buffer (LOADs from and STOREs to that buffer, `Target`). For
+instruction i in program order, on engine e:
 
     ready_i = max(end_d for d in deps(i)), 0 without dependencies
-    compute (GEMM, VEC):   start_i = max(free[e], ready_i)
-    transfer (LOAD, STORE): start_i = max(free[e], ready_i, channel_i)
-        channel_i = max(channel_free, end of the transfer issued Q transfers earlier, or 0)
 
-    LOAD/STORE  occupancy = ceil_cycles(round_up(bytes, burst) / dram_bytes_per_cycle)
-                channel_free = free[e] = start + occupancy; end = start + occupancy + latency
-    GEMM        end = free[e] = start + gemm_cycles(m, k, n, dataflow, R, C, G)
-                with G = max(groups, 1) products packed in the pass (see timing_model)
-    VEC         end = free[e] = start + ceil_cycles(elements / (lanes · rate[op_class]))
+    LOAD/STORE over the DRAM channel (level 0):
+        start = max(free[e], ready_i, channel_free)
+        occupancy = ceil_cycles(round_up(bytes, burst) / dram_bytes_per_cycle)
+        channel_free = free[e] = start + occupancy; end = start + occupancy + latency
+      (dram_bytes_per_cycle is the sustained rate: min(peak, Little's law), `Target`)
+    LOAD from / STORE to on-chip buffer b (level b + 1), over b's read / write port:
+        start = max(free[e], ready_i, port_free)
+        port_free = free[e] = end = start + ceil_cycles(bytes / port bytes per cycle)
+    VEC     start = max(free[e], ready_i); end = free[e] = start + ceil_cycles(elements /
+            (lanes · rate[op_class]))
+    GEMM    with F folds of streamed length T and stationary load L (`compiler.target.timing`),
+            G = max(groups, 1) products packed in the pass:
+      folds back to back (SCALESIM timing, or an array without a stationary double buffer):
+            start = max(free[e], ready_i); end = free[e] = start + gemm_cycles(...)
+      pipelined (`Target.pipelined`), with shadow_ready the earliest cycle the next fold may
+      stream (0 initially): R cycles after the last fold's stream started, when the shadow copy
+      has taken the next fold's operand (WS, IS) or drained its results (OS):
+            start = max(free[e], ready_i)
+            first = max(free[e], ready_i + L, shadow_ready)     (the first fold streams)
+            last = first + (F − 1) · max(T, R)                  (each next fold: stream or shift)
+            shadow_ready = last + R; free[e] = last + T; end = last + T + R + C − 2
 
-(formulas in `simulator.timing_model`). The channel is granted in program order, so a STORE
-cannot use it before a LOAD that precedes it in the program.
+Busy cycles of an engine are the union of its instructions' occupied intervals, [start,
+start + occupancy) for a transfer (the channel or port, not the DRAM latency) and [start,
+end) for compute (a pipelined array's drain included, counted once where the next GEMM
+overlaps it); an instruction is charged the part of its interval not covered before.
 
-Busy cycles of an instruction are its occupancy (transfers) or its duration (compute).
+Layers: with end_l the latest end of layer l's instructions (0 if it has none) and begin_l =
+max_{j<l} end_j, the layer's cycles are max(0, end_l − begin_l), so the layers' cycles sum
+to the run's total (the latest end) whether or not the program puts barriers between them.
 
-Stalls: the idle time `start_i − free[e]`, when positive, is charged to exactly one cause,
-taking the first that applies:
-  1. DRAM:   i is a transfer and start_i = channel_i (channel busy or Q transfers in flight);
-  2. DRAM:   start_i = ready_i and some dependency with end = ready_i is a LOAD or STORE;
-  3. BUFFER: i is a LOAD (so it waits for compute to free buffer space: write-after-read);
-  4. DEPENDENCY: otherwise: compute waiting for compute, or a STORE waiting for the compute
-     that produces its data (read-after-write, not a lack of buffer space).
-Stalls, busy cycles and every event are charged to the layer of instruction i.
-
-Layers: with end_l the latest end of layer l's instructions (0 if it has none), the layer's
-cycles are max(0, end_l − max_{j<l} end_j), so the layers' cycles sum to the run's total
-(the latest end) whether or not the program puts barriers between layers.
+Stalls: every idle cycle of an engine inside a layer's window [begin_l, end_l) is charged to
+exactly one cause. Before instruction i, the engine is idle from max(covered, begin_l) (covered:
+the end of its busy intervals so far) to start_i; after its last instruction of the layer,
+to end_l. The cause before i is what bound its start:
+  - the DRAM channel (i waited for it) -> DRAM; an on-chip port -> BUFFER;
+  - else the dependency that ended last (on a tie the first cause in this order):
+      DRAM       data arriving from DRAM: i reads what a DRAM LOAD brought, or a LOAD refills
+                 what a DRAM STORE spilled;
+      BUFFER     buffer space: a compute instruction waits for a STORE to drain the slot it
+                 writes, or a LOAD waits for compute to finish reading the slot it fills;
+      DEPENDENCY another engine's result (compute or an on-chip transfer).
+The idle time after an engine's last instruction of a layer is charged DRAM when the layer's
+last instruction to end is a DRAM transfer, else DEPENDENCY. In a program with barriers
+between layers (codegen's), an engine's busy and stall cycles in a layer where it has
+instructions add up to the layer's cycles exactly.
 
 Events:
   MACs       G·m·k·n per GEMM (the useful products only, never the packing's zero blocks).
-  DRAM       LOAD adds `bytes` to the read bytes of its operand, STORE to the write bytes of
-             its operand; the burst-rounded bytes go to the channel read / write counters.
-  SRAM       LOAD writes bytes·8 bits into its buffer; STORE reads bytes·8 bits from its
-             buffer. A GEMM reads inputs and weights from the buffers holding them and
-             reads/writes partial sums in the OUTPUT buffer (`timing_model.gemm_sram_accesses`),
-             at input precision and accumulator precision respectively. A VEC reads and
-             writes `elements` elements at accumulator precision in the OUTPUT buffer (it
-             works on the array's results in place).
+  DRAM       a DRAM LOAD adds `bytes` to the read bytes of its operand, a DRAM STORE to the
+             write bytes; the burst-rounded bytes go to the channel read / write counters.
+  on-chip    a LOAD from or STORE to an on-chip level adds `bytes` to the on-chip read / write
+             counter.
+  SRAM       a LOAD writes bytes·8 bits into its buffer and, from an on-chip level, reads them
+             from that level's buffer; a STORE reads bytes·8 bits from its buffer and, to an
+             on-chip level, writes them there. A GEMM reads inputs and weights from the
+             buffers holding them and reads/writes partial sums in the OUTPUT buffer
+             (`timing.gemm_sram_accesses`), at operand and accumulator precision. A VEC
+             reads and writes `elements` elements at accumulator precision in the OUTPUT
+             buffer (it works on the array's results in place).
   vector     `elements` lane operations of the instruction's op class.
 """
 
@@ -59,7 +82,18 @@ from __future__ import annotations
 import numpy as np
 
 from accel_spec.types import Operand
-from compiler.isa import Engine, Opcode, Program
+from compiler.target import LEVEL_DRAM, Target
+from compiler.target.isa import Engine, Opcode, Program
+from compiler.target.timing import (
+    burst_bytes,
+    ceil_cycles,
+    gemm_cycles,
+    gemm_folds,
+    gemm_sram_accesses,
+    stationary_load_cycles,
+    transfer_cycles,
+    vector_cycles,
+)
 from simulator.kernels.engines import (
     COL_BUSY,
     COL_CHANNEL_READ,
@@ -68,6 +102,8 @@ from simulator.kernels.engines import (
     COL_DRAM_READ,
     COL_DRAM_WRITE,
     COL_MACS,
+    COL_ONCHIP_READ,
+    COL_ONCHIP_WRITE,
     COL_STALL,
     COL_VECTOR_OPS,
     N_CAUSES,
@@ -75,116 +111,162 @@ from simulator.kernels.engines import (
     SRAM_READ,
     SRAM_WRITE,
 )
-from simulator.machine import Machine
 from simulator.result import Counts, StallCause
-from simulator.timing_model import (
-    burst_bytes,
-    gemm_cycles,
-    gemm_sram_accesses,
-    transfer_cycles,
-    vector_cycles,
-)
 
 TRANSFERS = (Opcode.LOAD, Opcode.STORE)
+COMPUTE = (Opcode.GEMM, Opcode.VEC)
 
 
-def simulate_reference(program: Program, machine: Machine) -> Counts:
+def dependency_cause(waiter: Opcode, dependency: Opcode, dependency_on_dram: bool) -> StallCause:
+    """Why an instruction `waiter` waiting for `dependency` is idle (module doc)."""
+    if (waiter in COMPUTE and dependency is Opcode.STORE) or (waiter is Opcode.LOAD and dependency in COMPUTE):
+        return StallCause.BUFFER
+    if dependency in TRANSFERS and dependency_on_dram:
+        return StallCause.DRAM
+    return StallCause.DEPENDENCY
+
+
+def simulate_reference(program: Program, machine: Target) -> Counts:
     """Simulate `program` on `machine` one instruction at a time (see the module docstring)."""
     count = len(program)
     n_layers = len(program.layer_names)
+    instructions = program.instructions
     start = np.zeros(count, dtype=np.int64)
     end = np.zeros(count, dtype=np.int64)
+    idle_from = np.zeros(count, dtype=np.int64)
+    cause = np.zeros(count, dtype=np.int64)
     counters = np.zeros((n_layers, N_COUNTERS), dtype=np.int64)
     sram_bits = np.zeros((n_layers, len(machine.buffer_names), 2), dtype=np.int64)
     layer_end = [0] * n_layers
+    last_cause = [StallCause.DEPENDENCY] * n_layers
+    covered_at_layer = np.full((n_layers, len(Engine)), -1, dtype=np.int64)
     free = {engine: 0 for engine in Engine}
+    covered = {engine: 0 for engine in Engine}
     channel_free = 0
-    transfer_ends: list[int] = []  # end of every transfer so far, in issue order
+    port_free = {(b, d): 0 for b in range(len(machine.buffer_names)) for d in (SRAM_READ, SRAM_WRITE)}
+    shadow_ready = 0
     lane_ops_per_cycle = machine.vector_lane_ops_per_cycle
 
-    for i, instr in enumerate(program.instructions):
+    def on_dram(index: int) -> bool:
+        return Opcode(int(instructions["opcode"][index])) in TRANSFERS and int(instructions["level"][index]) == LEVEL_DRAM
+
+    for i, instr in enumerate(instructions):
         opcode = Opcode(int(instr["opcode"]))
         engine = opcode.engine
         layer = int(instr["layer"])
-        dep_ends = [int(end[d]) for d in program.dependencies(i)]
-        ready = max(dep_ends, default=0)
-        ready_on_transfer = any(
-            int(end[d]) == ready and Opcode(int(program.instructions["opcode"][d])) in TRANSFERS
-            for d in program.dependencies(i)
-        )
+        ready, ready_cause = 0, StallCause.DEPENDENCY
+        for d in program.dependencies(i):
+            t = int(end[d])
+            c = dependency_cause(opcode, Opcode(int(instructions["opcode"][d])), on_dram(d))
+            if t > ready:
+                ready, ready_cause = t, c
+            elif t == ready:
+                ready_cause = min(ready_cause, c)
 
         if opcode in TRANSFERS:
-            q = machine.outstanding
-            oldest_in_flight = transfer_ends[-q] if len(transfer_ends) >= q else 0
-            channel = max(channel_free, oldest_in_flight)
-            begin = max(free[engine], ready, channel)
-            if begin == channel or ready_on_transfer:
-                cause = StallCause.DRAM
-            elif opcode == Opcode.LOAD:
-                cause = StallCause.BUFFER
-            else:
-                cause = StallCause.DEPENDENCY
-        else:
-            begin = max(free[engine], ready)
-            cause = StallCause.DRAM if ready_on_transfer else StallCause.DEPENDENCY
-        if begin > free[engine]:
-            counters[layer, COL_STALL + engine * N_CAUSES + cause] += begin - free[engine]
-
-        if opcode in TRANSFERS:
+            level = int(instr["level"])
             nbytes = int(instr["bytes"])
-            busy = int(transfer_cycles(nbytes, machine.burst, machine.dram_bytes_per_cycle))
-            channel_free = begin + busy
-            finish = begin + busy + machine.latency_cycles
-            transfer_ends.append(finish)
             operand = int(instr["operand"])
-            rounded = int(burst_bytes(nbytes, machine.burst))
-            if opcode == Opcode.LOAD:
-                counters[layer, COL_DRAM_READ + operand] += nbytes
-                counters[layer, COL_CHANNEL_READ] += rounded
-                sram_bits[layer, instr["buffer"], SRAM_WRITE] += nbytes * 8
+            if level == LEVEL_DRAM:
+                resource, resource_cause = channel_free, StallCause.DRAM
             else:
-                counters[layer, COL_DRAM_WRITE + operand] += nbytes
-                counters[layer, COL_CHANNEL_WRITE] += rounded
-                sram_bits[layer, instr["buffer"], SRAM_READ] += nbytes * 8
-        elif opcode == Opcode.GEMM:
+                direction = SRAM_READ if opcode is Opcode.LOAD else SRAM_WRITE
+                resource, resource_cause = port_free[(level - 1, direction)], StallCause.BUFFER
+            begin = max(free[engine], ready, resource)
+            binding = resource_cause if resource >= ready else ready_cause
+            if level == LEVEL_DRAM:
+                busy = int(transfer_cycles(nbytes, machine.burst, machine.dram_bytes_per_cycle))
+                channel_free = begin + busy
+                finish = begin + busy + machine.latency
+                rounded = int(burst_bytes(nbytes, machine.burst))
+                if opcode is Opcode.LOAD:
+                    counters[layer, COL_DRAM_READ + operand] += nbytes
+                    counters[layer, COL_CHANNEL_READ] += rounded
+                else:
+                    counters[layer, COL_DRAM_WRITE + operand] += nbytes
+                    counters[layer, COL_CHANNEL_WRITE] += rounded
+            else:
+                ports = machine.read_port if opcode is Opcode.LOAD else machine.write_port
+                busy = int(ceil_cycles(nbytes / ports[level - 1]))
+                port_free[(level - 1, direction)] = begin + busy
+                finish = begin + busy
+                far = SRAM_READ if opcode is Opcode.LOAD else SRAM_WRITE
+                sram_bits[layer, level - 1, far] += nbytes * 8
+                counters[layer, COL_ONCHIP_READ if opcode is Opcode.LOAD else COL_ONCHIP_WRITE] += nbytes
+            near = SRAM_WRITE if opcode is Opcode.LOAD else SRAM_READ
+            sram_bits[layer, instr["buffer"], near] += nbytes * 8
+            free[engine] = begin + busy
+            occupied_end = begin + busy
+        elif opcode is Opcode.GEMM:
             m, k, n = int(instr["m"]), int(instr["k"]), int(instr["n"])
             groups = max(int(instr["groups"]), 1)
             dataflow = int(instr["dataflow"])
-            busy = int(gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols, groups))
-            finish = begin + busy
+            binding = ready_cause
+            begin = max(free[engine], ready)
+            if machine.pipelined:
+                folds, streamed = (int(v) for v in gemm_folds(m, k, n, dataflow, machine.rows, machine.cols, groups))
+                load = int(stationary_load_cycles(dataflow, machine.rows))
+                first = max(free[engine], ready + load, shadow_ready)
+                last = first + (folds - 1) * max(streamed, machine.rows)
+                shadow_ready = last + machine.rows
+                free[engine] = last + streamed
+                finish = last + streamed + machine.rows + machine.cols - 2
+            else:
+                finish = begin + int(gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols, groups))
+                free[engine] = finish
+            occupied_end = finish
             counters[layer, COL_MACS] += groups * m * k * n
             accesses = gemm_sram_accesses(
                 m, k, n, dataflow, int(instr["accumulate"]), machine.rows, machine.cols, groups
             )
             input_reads, weight_reads, output_reads, output_writes = (int(a) for a in accesses)
-            buffer_of = machine.operand_buffer
-            sram_bits[layer, buffer_of[Operand.INPUT], SRAM_READ] += input_reads * machine.input_bits
-            sram_bits[layer, buffer_of[Operand.WEIGHT], SRAM_READ] += weight_reads * machine.input_bits
-            sram_bits[layer, buffer_of[Operand.OUTPUT], SRAM_READ] += (
-                output_reads * machine.accumulator_bits
-            )
-            sram_bits[layer, buffer_of[Operand.OUTPUT], SRAM_WRITE] += (
-                output_writes * machine.accumulator_bits
-            )
+            buffer_of = machine.buffer_of
+            sram_bits[layer, buffer_of[Operand.INPUT], SRAM_READ] += input_reads * machine.operand_bits
+            sram_bits[layer, buffer_of[Operand.WEIGHT], SRAM_READ] += weight_reads * machine.operand_bits
+            sram_bits[layer, buffer_of[Operand.OUTPUT], SRAM_READ] += output_reads * machine.accumulator_bits
+            sram_bits[layer, buffer_of[Operand.OUTPUT], SRAM_WRITE] += output_writes * machine.accumulator_bits
         else:
             elements = int(instr["elements"])
             op_class = int(instr["op_class"])
-            busy = int(vector_cycles(elements, lane_ops_per_cycle[op_class]))
-            finish = begin + busy
+            binding = ready_cause
+            begin = max(free[engine], ready)
+            finish = begin + int(vector_cycles(elements, lane_ops_per_cycle[op_class]))
+            free[engine] = finish
+            occupied_end = finish
             counters[layer, COL_VECTOR_OPS + op_class] += elements
             for direction in (SRAM_READ, SRAM_WRITE):
-                sram_bits[layer, machine.operand_buffer[Operand.OUTPUT], direction] += (
-                    elements * machine.accumulator_bits
-                )
+                sram_bits[layer, machine.buffer_of[Operand.OUTPUT], direction] += elements * machine.accumulator_bits
 
-        free[engine] = begin + busy
-        counters[layer, COL_BUSY + engine] += busy
+        idle_from[i] = covered[engine]
+        cause[i] = binding
+        counters[layer, COL_BUSY + engine] += max(0, occupied_end - max(begin, covered[engine]))
+        covered[engine] = max(covered[engine], occupied_end)
+        covered_at_layer[layer, engine] = covered[engine]
         start[i] = begin
         end[i] = finish
-        layer_end[layer] = max(layer_end[layer], finish)
+        if finish > layer_end[layer]:
+            layer_end[layer] = finish
+            last_cause[layer] = StallCause.DRAM if on_dram(i) else StallCause.DEPENDENCY
+        elif finish == layer_end[layer] and on_dram(i):
+            last_cause[layer] = StallCause.DRAM
 
+    begin_of = [0] * n_layers
     reached = 0
     for layer, latest in enumerate(layer_end):
+        begin_of[layer] = reached
         counters[layer, COL_CYCLES] = max(0, latest - reached)
         reached = max(reached, latest)
+    for i in range(count):
+        layer = int(instructions["layer"][i])
+        engine = int(instructions["opcode"][i])
+        gap = int(start[i]) - max(int(idle_from[i]), begin_of[layer])
+        if gap > 0:
+            counters[layer, COL_STALL + engine * N_CAUSES + int(cause[i])] += gap
+    for layer in range(n_layers):
+        for engine in Engine:
+            if covered_at_layer[layer, engine] < 0:
+                continue
+            tail = layer_end[layer] - max(int(covered_at_layer[layer, engine]), begin_of[layer])
+            if tail > 0:
+                counters[layer, COL_STALL + engine * N_CAUSES + last_cause[layer]] += tail
     return Counts(start=start, end=end, counters=counters, sram_bits=sram_bits)

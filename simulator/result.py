@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from compiler.isa import Engine
+from compiler.target.isa import Engine
 
 TOTAL_NAME = "total"
 
@@ -27,9 +27,9 @@ TOTAL_NAME = "total"
 class StallCause(IntEnum):
     """Why an engine sat idle before an instruction (see `simulator.reference`)."""
 
-    DRAM = 0  # waiting for a transfer, the DRAM channel or the outstanding-transfer limit
-    BUFFER = 1  # a LOAD waiting for compute to free buffer space (write-after-read)
-    DEPENDENCY = 2  # compute waiting for compute; a STORE waiting for its data
+    DRAM = 0  # waiting for data from DRAM or for the DRAM channel
+    BUFFER = 1  # waiting for buffer space (write after read) or a buffer's port
+    DEPENDENCY = 2  # waiting for another engine's result
 
     @property
     def label(self) -> str:
@@ -121,6 +121,8 @@ class LayerResult:
             burst-rounded).
         dram_write_bytes_by_operand: bytes stored, by `Operand`.
         channel_read_bytes, channel_write_bytes: the same traffic rounded up to whole bursts.
+        onchip_read_bytes, onchip_write_bytes: bytes loaded from and stored to on-chip
+            levels (tensors the memory planner keeps on chip between layers).
         sram_read_bytes, sram_write_bytes: bytes by buffer name.
         vector_ops: lane operations by `OpClass`.
         energy: joules by component.
@@ -136,6 +138,8 @@ class LayerResult:
     dram_write_bytes_by_operand: tuple[int, ...]
     channel_read_bytes: int
     channel_write_bytes: int
+    onchip_read_bytes: int
+    onchip_write_bytes: int
     sram_read_bytes: Mapping[str, float]
     sram_write_bytes: Mapping[str, float]
     vector_ops: tuple[int, ...]
@@ -169,7 +173,8 @@ class LayerResult:
 
     @property
     def stall_by_cause(self) -> Mapping[str, int]:
-        """Why `compute_engine` sat idle before its instructions: cycles by cause label."""
+        """Why `compute_engine` sat idle during the layer: cycles by cause label. In a layer of
+        a codegen program (barriers between layers) they add up to cycles − compute_cycles."""
         causes = self.stall[self.compute_engine]
         return MappingProxyType({cause.label: causes[cause] for cause in StallCause})
 
@@ -200,6 +205,8 @@ class LayerResult:
             ),
             channel_read_bytes=self.channel_read_bytes + other.channel_read_bytes,
             channel_write_bytes=self.channel_write_bytes + other.channel_write_bytes,
+            onchip_read_bytes=self.onchip_read_bytes + other.onchip_read_bytes,
+            onchip_write_bytes=self.onchip_write_bytes + other.onchip_write_bytes,
             sram_read_bytes=_add_maps(self.sram_read_bytes, other.sram_read_bytes),
             sram_write_bytes=_add_maps(self.sram_write_bytes, other.sram_write_bytes),
             vector_ops=_add_tuples(self.vector_ops, other.vector_ops),

@@ -12,10 +12,10 @@ from types import MappingProxyType
 
 import numpy as np
 
-from accel_spec.schema import Accelerator
 from accel_spec.technology import Technology
-from accel_spec.types import Operand, OpClass, Precision
-from compiler.isa import INSTRUCTION_DTYPE, Engine, Opcode, Program
+from accel_spec.types import OpClass, Operand
+from compiler.target import LEVEL_DRAM, Target
+from compiler.target.isa import INSTRUCTION_DTYPE, Engine, Opcode, Program
 from simulator.energy import layer_energy
 from simulator.kernels.engines import (
     COL_BUSY,
@@ -25,38 +25,25 @@ from simulator.kernels.engines import (
     COL_DRAM_READ,
     COL_DRAM_WRITE,
     COL_MACS,
+    COL_ONCHIP_READ,
+    COL_ONCHIP_WRITE,
     COL_STALL,
     COL_VECTOR_OPS,
     SRAM_READ,
     SRAM_WRITE,
     _simulate,
 )
-from simulator.machine import Machine, machine_of
 from simulator.result import TOTAL_NAME, Counts, LayerResult, SimResult, StallCause, Trace
 
 _SQUARE_METRES_TO_MM2 = 1e6
 
 
-def run(
-    program: Program,
-    accel: Accelerator,
-    *,
-    precision: Precision | None = None,
-    technology: Technology | None = None,
-    trace: bool = False,
-) -> SimResult:
-    """Simulate `program` on `accel` and return per-layer and total results.
-
-    `precision` is the operand precision the program was compiled for (default: the array's
-    input precision). `technology` defaults to `accel_spec.technology.resolve(accel, precision)`.
-    With `trace=True` the result keeps every instruction's start and end cycle.
+def run(program: Program, machine: Target, technology: Technology, *, trace: bool = False) -> SimResult:
+    """Simulate `program` on the target `machine` it was compiled for and return per-layer
+    and total results, with energy from `technology` (`accel_spec.technology.resolve` of the
+    chip at the program's precision). With `trace=True` the result keeps every instruction's
+    start and end cycle.
     """
-    operand_precision = precision if precision is not None else accel.matrix.input_precision
-    machine = machine_of(accel, operand_precision)
-    if technology is None:
-        from accel_spec.technology import resolve
-
-        technology = resolve(accel, operand_precision)
     validate(program, machine)
     missing = set(machine.buffer_names) - set(technology.sram_energy_per_byte)
     if missing:
@@ -65,11 +52,11 @@ def run(
     return build_result(counts, program, machine, technology, trace=trace)
 
 
-def validate(program: Program, machine: Machine) -> None:
+def validate(program: Program, machine: Target) -> None:
     """Raise ValueError listing every way `program` is malformed for `machine`."""
     instr = program.instructions
     if not isinstance(instr, np.ndarray) or instr.dtype != INSTRUCTION_DTYPE or instr.ndim != 1:
-        raise ValueError("instructions must be a 1-D array of compiler.isa.INSTRUCTION_DTYPE")
+        raise ValueError("instructions must be a 1-D array of compiler.target.isa.INSTRUCTION_DTYPE")
     count = len(instr)
     dep_ptr, deps = np.asarray(program.dep_ptr), np.asarray(program.deps)
     if dep_ptr.dtype.kind not in "iu" or deps.dtype.kind not in "iu":
@@ -89,9 +76,12 @@ def validate(program: Program, machine: Machine) -> None:
     _check(problems, instr["layer"] >= len(program.layer_names), "has a layer without a name")
     transfer = (opcode == Opcode.LOAD) | (opcode == Opcode.STORE)
     _check(problems, transfer & (instr["operand"] >= len(Operand)), "moves an unknown operand")
-    holder = np.asarray(machine.operand_buffer)[np.minimum(instr["operand"], len(Operand) - 1)]
+    holder = np.asarray(machine.buffer_of)[np.minimum(instr["operand"], len(Operand) - 1)]
     wrong_buffer = transfer & (instr["buffer"] != holder)
     _check(problems, wrong_buffer, "uses a buffer that does not hold its operand")
+    _check(problems, transfer & (instr["level"] > len(machine.buffer_names)), "names a memory level the chip lacks")
+    onchip = transfer & (instr["level"] != LEVEL_DRAM)
+    _check(problems, onchip & (instr["level"] == instr["buffer"].astype(np.int64) + 1), "moves a buffer onto itself")
     _check(problems, transfer & (instr["bytes"] < 0), "moves a negative number of bytes")
     gemm = opcode == Opcode.GEMM
     supported = np.isin(instr["dataflow"], [int(d) for d in machine.dataflows])
@@ -112,17 +102,18 @@ MAX_CYCLES = 2.0**62
 """Largest makespan the kernel's int64 cycle counters can hold with room for sums."""
 
 
-def _check_makespan_fits(instr: np.ndarray, machine: Machine) -> None:
+def _check_makespan_fits(instr: np.ndarray, machine: Target) -> None:
     """Refuse programs whose serial time could overflow the int64 cycle counters.
 
     Running every instruction one after another (each transfer with its full latency) is an
     upper bound of the makespan, because engines only overlap work; bounding it in floating
     point before the kernel runs turns an overflow (a silently negative cycle count) into an
-    error. Chip files cannot get here (the loader bounds DRAM times), code-built machines can.
+    error. Target files cannot get here (the loader bounds DRAM times), code-built machines can.
     """
     opcode = instr["opcode"]
     transfer = (opcode == Opcode.LOAD) | (opcode == Opcode.STORE)
-    channel = np.ceil(instr["bytes"][transfer] / machine.burst) * machine.burst / machine.dram_bytes_per_cycle
+    narrowest_port = min(machine.dram_bytes_per_cycle, *machine.read_port, *machine.write_port)
+    channel = np.ceil(instr["bytes"][transfer] / machine.burst) * machine.burst / narrowest_port
     gemm = instr[opcode == Opcode.GEMM]
     groups = np.maximum(gemm["groups"], 1).astype(np.float64)
     side = min(machine.rows, machine.cols)  # folds of any two dims on either array axis, at most
@@ -132,7 +123,7 @@ def _check_makespan_fits(instr: np.ndarray, machine: Machine) -> None:
     slowest_lane = machine.vector_lanes * min(machine.vector_rates)
     bound = (
         channel.sum()
-        + float(transfer.sum()) * (machine.latency_cycles + 1)
+        + float(transfer.sum()) * (machine.latency + 1)
         + (folds * streamed).sum()
         + vec["elements"].sum() / slowest_lane
         + len(instr)
@@ -140,7 +131,7 @@ def _check_makespan_fits(instr: np.ndarray, machine: Machine) -> None:
     if not bound < MAX_CYCLES:
         raise ValueError(
             f"invalid program: up to {bound:.3g} cycles, beyond the {MAX_CYCLES:.3g} the simulator can count "
-            f"(DRAM at {machine.dram_bytes_per_cycle:.3g} bytes/cycle, latency {machine.latency_cycles} cycles)"
+            f"(DRAM at {machine.dram_bytes_per_cycle:.3g} bytes/cycle, latency {machine.latency} cycles)"
         )
 
 
@@ -154,7 +145,7 @@ def _check(problems: list[str], bad: np.ndarray, message: str, index: np.ndarray
         problems.append(f"instruction {shown}{more} {message}")
 
 
-def kernel_arguments(program: Program, machine: Machine) -> tuple:
+def kernel_arguments(program: Program, machine: Target) -> tuple:
     """The kernel's arguments: the program's columns as contiguous arrays, then the machine's scalars."""
     instr = program.instructions
 
@@ -168,6 +159,7 @@ def kernel_arguments(program: Program, machine: Machine) -> tuple:
         column("dataflow"),
         column("op_class"),
         column("accumulate"),
+        column("level"),
         column("layer"),
         column("m", np.int64),
         column("k", np.int64),
@@ -181,25 +173,27 @@ def kernel_arguments(program: Program, machine: Machine) -> tuple:
         len(machine.buffer_names),
         machine.rows,
         machine.cols,
-        machine.input_bits,
+        machine.pipelined,
+        machine.operand_bits,
         machine.accumulator_bits,
-        np.asarray(machine.operand_buffer, dtype=np.int64),
+        np.asarray(machine.buffer_of, dtype=np.int64),
+        np.asarray(machine.read_port, dtype=np.float64),
+        np.asarray(machine.write_port, dtype=np.float64),
         machine.vector_lane_ops_per_cycle,
         machine.dram_bytes_per_cycle,
         machine.burst,
-        machine.latency_cycles,
-        machine.outstanding,
+        machine.latency,
     )
 
 
-def execute(program: Program, machine: Machine) -> Counts:
+def execute(program: Program, machine: Target) -> Counts:
     """Run the kernel on an already validated program."""
     start, end, counters, sram_bits = _simulate(*kernel_arguments(program, machine))
     return Counts(start=start, end=end, counters=counters, sram_bits=sram_bits)
 
 
 def build_result(
-    counts: Counts, program: Program, machine: Machine, technology: Technology, *, trace: bool = False
+    counts: Counts, program: Program, machine: Target, technology: Technology, *, trace: bool = False
 ) -> SimResult:
     """Turn raw counters into `LayerResult`s (with energy) and their total.
 
@@ -227,7 +221,7 @@ def build_result(
 
 
 def _layer_result(
-    name: str, row: list[int], bits: list[list[int]], machine: Machine, technology: Technology
+    name: str, row: list[int], bits: list[list[int]], machine: Target, technology: Technology
 ) -> LayerResult:
     """One layer's (or the total's) result from its counter row and SRAM bits by buffer."""
 
@@ -249,6 +243,8 @@ def _layer_result(
         dram_write_bytes_by_operand=span(COL_DRAM_WRITE, len(Operand)),
         channel_read_bytes=int(row[COL_CHANNEL_READ]),
         channel_write_bytes=int(row[COL_CHANNEL_WRITE]),
+        onchip_read_bytes=int(row[COL_ONCHIP_READ]),
+        onchip_write_bytes=int(row[COL_ONCHIP_WRITE]),
         sram_read_bytes=MappingProxyType(sram_read),
         sram_write_bytes=MappingProxyType(sram_write),
         vector_ops=vector_ops,

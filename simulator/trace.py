@@ -5,8 +5,8 @@ instruction, named by opcode, with its operands as args. A separate ``layers`` t
 one slice per layer spanning the cycles attributed to it. Timestamps and durations are in
 microseconds (cycles / clock).
 
-A LOAD/STORE event spans its channel occupancy (when the DMA engine is busy) and records in
-its args the cycle its data arrives (`done_us`, after the DRAM latency); drawing the latency
+A LOAD/STORE event spans its channel or port occupancy (when the DMA engine is busy) and
+records in its args the cycle its data arrives (`done_us`, after the DRAM latency); drawing the latency
 inside the event would make consecutive transfers overlap on one track, which trace viewers
 cannot nest. Open the file at https://ui.perfetto.dev or chrome://tracing.
 """
@@ -18,33 +18,27 @@ from pathlib import Path
 
 import numpy as np
 
-from accel_spec.schema import Accelerator
-from compiler.isa import ENGINE_OF_OPCODE, Engine, Opcode, Program
-from simulator.machine import machine_of
+from compiler.target import LEVEL_DRAM, Target
+from compiler.target.isa import ENGINE_OF_OPCODE, Engine, Opcode, Program
 from simulator.result import SimResult
-from simulator.timing_model import transfer_cycles
 
 _PID = 0
 _LAYER_TID = len(Engine)
 _MICROSECONDS = 1e6
 
 
-def to_chrome_trace(result: SimResult, program: Program, accel: Accelerator) -> dict:
-    """Trace-event JSON object of a run made with `trace=True` on this program and chip."""
+def to_chrome_trace(result: SimResult, program: Program, machine: Target) -> dict:
+    """Trace-event JSON object of a run made with `trace=True` on this program and target."""
     if result.trace is None:
         raise ValueError("the result has no trace: simulate with trace=True")
-    machine = machine_of(accel)
     instr = program.instructions
     start = result.trace.start
     end = result.trace.end
-    opcode = instr["opcode"]
-    transfer = (opcode == Opcode.LOAD) | (opcode == Opcode.STORE)
-    occupancy = transfer_cycles(instr["bytes"], machine.burst, machine.dram_bytes_per_cycle)
-    busy_end = np.where(transfer, start + occupancy, end)
+    busy_end = occupied_until(instr, end, machine)
     scale = _MICROSECONDS / machine.clock
 
     events: list[dict] = [
-        {"ph": "M", "pid": _PID, "name": "process_name", "args": {"name": accel.name}},
+        {"ph": "M", "pid": _PID, "name": "process_name", "args": {"name": machine.name}},
         *(
             {
                 "ph": "M",
@@ -74,6 +68,14 @@ def to_chrome_trace(result: SimResult, program: Program, accel: Accelerator) -> 
         for layer, first in zip(result.layers, layer_start.tolist())
     )
     return {"traceEvents": events, "displayTimeUnit": "ns"}
+
+
+def occupied_until(instr: np.ndarray, end: np.ndarray, machine: Target) -> np.ndarray:
+    """The cycle each instruction releases its engine: its end, except that a DRAM transfer's
+    data lands one DRAM latency after the channel releases it (`simulator.reference`)."""
+    opcode = instr["opcode"]
+    dram = ((opcode == Opcode.LOAD) | (opcode == Opcode.STORE)) & (instr["level"] == LEVEL_DRAM)
+    return end - np.where(dram, machine.latency, 0)
 
 
 def _instruction_events(
@@ -111,12 +113,12 @@ def _instruction_events(
 
 
 def write_chrome_trace(
-    path: str | Path, result: SimResult, program: Program, accel: Accelerator
+    path: str | Path, result: SimResult, program: Program, machine: Target
 ) -> None:
     """Write `to_chrome_trace` to `path` as compact JSON.
 
     `json.dumps` runs entirely in the C encoder; `json.dump` to a file would encode chunk by
     chunk in Python, several times slower on a million events.
     """
-    text = json.dumps(to_chrome_trace(result, program, accel), separators=(",", ":"))
+    text = json.dumps(to_chrome_trace(result, program, machine), separators=(",", ":"))
     Path(path).write_text(text, encoding="utf-8")

@@ -13,12 +13,14 @@ from typing import Any
 
 from accel_spec import load_accelerator
 from accel_spec.schema import Accelerator
+from accel_spec.technology import resolve
 from accel_spec.types import Precision
 from compiler.graph import Graph
 from compiler.models import load_model
 from compiler.pipeline import CompiledModel, CompileOptions, compile_graph, compile_workloads
 from compiler.roofline import lower_bound_cycles
 from compiler.scheduling import SchedulerKind
+from compiler.target import TimingMode
 from compiler.workload import Workload
 from simulator import SimResult, run
 
@@ -64,6 +66,7 @@ class Simulation:
             "area_breakdown_mm2": dict(self.result.area_breakdown_mm2),
             "technology_sources": dict(self.result.technology_sources),
             "scheduler": self.compiled.scheduler.name.lower(),
+            "timing": self.compiled.target.timing.value,
         }
         if self.compiled.scheduler is SchedulerKind.LEARNED:
             from compiler.scheduling.learned import ranker_status
@@ -111,6 +114,7 @@ def simulate(
     input_shapes: Mapping[str, tuple[int, ...]] | None = None,
     precision: Precision | None = None,
     scheduler: SchedulerKind = SchedulerKind.HEURISTIC,
+    timing: TimingMode = TimingMode.TESSERA,
     trace: bool = False,
     verify: bool = False,
 ) -> Simulation:
@@ -122,7 +126,7 @@ def simulate(
     if not isinstance(accel, Accelerator):
         accel = load_accelerator(accel)
     graph = model if isinstance(model, Graph) else load_model(model, batch=batch, input_shapes=input_shapes)
-    options = CompileOptions(precision=precision, scheduler=scheduler, verify=verify)
+    options = CompileOptions(precision=precision, scheduler=scheduler, timing=timing, verify=verify)
     return _simulate_compiled(accel, compile_graph(graph, accel, options), trace)
 
 
@@ -139,6 +143,6 @@ def simulate_workloads(
 
 
 def _simulate_compiled(accel: Accelerator, compiled: CompiledModel, trace: bool) -> Simulation:
-    result = run(compiled.program, accel, precision=compiled.precision, trace=trace)
-    bounds = tuple(lower_bound_cycles(w, accel, compiled.precision) for w in compiled.workloads)
+    result = run(compiled.program, compiled.target, resolve(accel, compiled.precision), trace=trace)
+    bounds = tuple(lower_bound_cycles(w, compiled.target) for w in compiled.workloads)
     return Simulation(accel, compiled, result, bounds)

@@ -33,20 +33,20 @@ from enum import IntEnum
 
 import numpy as np
 
-from accel_spec.types import Operand, OpClass
+from accel_spec.types import OpClass, Operand
 from compiler.codegen.layout import NO_DEP, SlotTable
-from compiler.isa import Opcode
-from compiler.scheduling.chip import Chip, nbytes
 from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.schedule import Dim, Schedule
 from compiler.scheduling.tiling import (
     input_tile_elements,
+    pass_groups,
     psum_group_tiles,
     side_tile_elements,
-    pass_groups,
     tile_count,
     tile_sizes,
 )
+from compiler.target import Target, nbytes
+from compiler.target.isa import Opcode
 from compiler.workload import Workload
 
 
@@ -66,7 +66,7 @@ DEP_WIDTH = 4
 
 
 def gemm_table(
-    workload: Workload, schedule: Schedule, chip: Chip, layer: int, spill: bool | None = None
+    workload: Workload, schedule: Schedule, chip: Target, layer: int, spill: bool | None = None
 ) -> SlotTable:
     """The instructions of a GEMM workload under `schedule` (see module docstring); `spill`
     is the schedule's `Footprint.spill`, found here when the caller has not."""

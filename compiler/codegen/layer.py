@@ -5,13 +5,13 @@ from __future__ import annotations
 from compiler.codegen.gemm import gemm_table
 from compiler.codegen.layout import LayerCode, compact
 from compiler.codegen.vector import vector_table
-from compiler.scheduling.chip import Chip
 from compiler.scheduling.schedule import LayerSchedule, Schedule, VectorSchedule
+from compiler.target import Target
 from compiler.workload import Workload, WorkloadKind
 
 
 def layer_code(
-    workload: Workload, schedule: LayerSchedule, chip: Chip, layer: int, spill: bool | None = None
+    workload: Workload, schedule: LayerSchedule, chip: Target, layer: int, spill: bool | None = None
 ) -> LayerCode:
     """The instructions of one workload, tagged with `layer`, indices local to the layer;
     `spill` is a GEMM schedule's `Footprint.spill` when the caller knows it."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compiler.isa import INSTRUCTION_DTYPE
+from compiler.target.isa import INSTRUCTION_DTYPE
 
 NO_DEP = -1
 

@@ -17,18 +17,18 @@ import numpy as np
 
 from compiler.codegen.layer import layer_code
 from compiler.codegen.layout import LayerCode
-from compiler.scheduling.chip import Chip
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.memo import BoundedCache, shape_key
 from compiler.scheduling.schedule import Dim, LayerSchedule, Schedule
+from compiler.target import Target
 from compiler.workload import Workload
 
 CODE: BoundedCache[LayerCode] = BoundedCache(capacity=2_000_000)
 """Layer code by `code_key`, bounded by instructions held (about 100 MB at most)."""
 
 
-def code_key(workload: Workload, schedule: LayerSchedule, chip: Chip, spill: bool | None = None) -> tuple:
+def code_key(workload: Workload, schedule: LayerSchedule, chip: Target, spill: bool | None = None) -> tuple:
     """Everything a layer's code depends on (module doc); `spill` is the schedule's
     `Footprint.spill` when the caller has it."""
     if spill is None:
@@ -37,7 +37,7 @@ def code_key(workload: Workload, schedule: LayerSchedule, chip: Chip, spill: boo
 
 
 def cached_layer_codes(
-    workloads: Sequence[Workload], schedules: Sequence[LayerSchedule], chip: Chip
+    workloads: Sequence[Workload], schedules: Sequence[LayerSchedule], chip: Target
 ) -> list[LayerCode]:
     """`cached_layer_code` of every layer, with the spill flags of the GEMM layers found
     in one vectorised footprint (`scheduling.columns`, exact for tiles within the extents;
@@ -60,7 +60,7 @@ def cached_layer_codes(
 
 
 def cached_layer_code(
-    workload: Workload, schedule: LayerSchedule, chip: Chip, spill: bool | None = None
+    workload: Workload, schedule: LayerSchedule, chip: Target, spill: bool | None = None
 ) -> LayerCode:
     """`layer_code(workload, schedule, chip, 0)`, generated once per `code_key`."""
     if spill is None:
@@ -83,7 +83,7 @@ def _within(workload: Workload, schedule: LayerSchedule) -> bool:
     return schedule.tile_m <= gemm.m and schedule.tile_k <= gemm.k and schedule.tile_n <= gemm.n
 
 
-def spills_partial_sums(workload: Workload, schedule: LayerSchedule, chip: Chip) -> bool:
+def spills_partial_sums(workload: Workload, schedule: LayerSchedule, chip: Target) -> bool:
     """`Footprint.spill` of a GEMM schedule (False for vector work, which never spills)."""
     if not isinstance(schedule, Schedule) or workload.gemm is None:
         return False

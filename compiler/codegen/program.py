@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from compiler.codegen.layout import LayerCode
-from compiler.isa import ENGINE_OF_OPCODE, INSTRUCTION_DTYPE, Engine, Opcode, Program
+from compiler.target.isa import ENGINE_OF_OPCODE, INSTRUCTION_DTYPE, Engine, Opcode, Program
 
 _ENGINE_OF_OPCODE = np.array([ENGINE_OF_OPCODE[op] for op in Opcode], dtype=np.int64)
 

@@ -21,13 +21,13 @@ from enum import IntEnum
 
 import numpy as np
 
-from accel_spec.types import Operand, OpClass
+from accel_spec.types import OpClass, Operand
 from compiler.codegen.layout import NO_DEP, SlotTable
-from compiler.isa import Opcode
-from compiler.scheduling.chip import Chip, nbytes
 from compiler.scheduling.estimate import vector_lane_ops
 from compiler.scheduling.footprint import constant_slice_elements, streams_constants
 from compiler.scheduling.schedule import VectorSchedule
+from compiler.target import Target, nbytes
+from compiler.target.isa import Opcode
 from compiler.workload import Workload
 
 
@@ -48,7 +48,7 @@ def even_split(total: int, parts: int) -> np.ndarray:
     return np.diff(edges)
 
 
-def vector_table(workload: Workload, schedule: VectorSchedule, chip: Chip, layer: int) -> SlotTable:
+def vector_table(workload: Workload, schedule: VectorSchedule, chip: Target, layer: int) -> SlotTable:
     """The instructions of a vector workload under `schedule` (see module docstring)."""
     chunks = schedule.chunks
     slots_per_buffer = 2 if schedule.double_buffer else 1

@@ -26,7 +26,6 @@ import numpy as np
 
 from accel_spec.types import Dataflow
 from compiler.scheduling.candidates import gemm_space
-from compiler.scheduling.chip import Chip
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms, TilingTerms, tiling_terms
 from compiler.scheduling.footprint import gemm_footprint
@@ -34,6 +33,7 @@ from compiler.scheduling.memo import BoundedCache, shape_key
 from compiler.scheduling.schedule import LOOP_ORDERS, LayerSchedule, Schedule, SchedulerKind
 from compiler.scheduling.shortlist import tiled_shortlist
 from compiler.scheduling.tiling import loop_positions
+from compiler.target import Target
 from compiler.workload import Workload
 
 Finalists = tuple[tuple[LayerSchedule, ...], np.ndarray, np.ndarray]
@@ -64,7 +64,7 @@ class Spaces:
     spill: np.ndarray
 
     @classmethod
-    def of(cls, workloads: Sequence[Workload], chip: Chip) -> "Spaces":
+    def of(cls, workloads: Sequence[Workload], chip: Target) -> "Spaces":
         """The spaces of `workloads` on `chip`, with their fit and spill flags."""
         shapes = tuple(shape_key(w) for w in workloads)
         key = (shapes, chip.rows, chip.cols, chip.dataflows)
@@ -72,7 +72,7 @@ class Spaces:
         if grid is None:
             grid = _Grid.of(workloads, chip)
             GRIDS.put(key, grid, cost=grid.index.size)
-        terms_key = (key, chip.operand_bits, chip.accumulator_bits, chip.burst, chip.vector_ops_per_cycle)
+        terms_key = (key, chip.operand_bits, chip.accumulator_bits, chip.burst, chip.vector_ops_per_cycle, chip.pipelined)
         terms = TILING_TERMS.get(terms_key)
         if terms is None:
             terms = tiling_terms(grid.columns, chip, grid.dataflow, grid.tiles, grid.groups)
@@ -114,7 +114,7 @@ class _Grid:
     index: np.ndarray
 
     @classmethod
-    def of(cls, workloads: Sequence[Workload], chip: Chip) -> "_Grid":
+    def of(cls, workloads: Sequence[Workload], chip: Target) -> "_Grid":
         spaces = [gemm_space(w.gemm, chip, SchedulerKind.HEURISTIC) for w in workloads]
         sizes = np.array([len(space.groups) for space in spaces], dtype=np.int64)
         first = spaces[0]
@@ -181,7 +181,7 @@ TILING_TERMS: BoundedCache[TilingTerms] = BoundedCache(capacity=250_000)
 accumulator widths, burst, vector rates). Cost: candidates (about 20 bytes each)."""
 
 
-def heuristic_finalists(spaces: Spaces, chip: Chip, selected: np.ndarray) -> list[Shortlisted | None]:
+def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> list[Shortlisted | None]:
     """HEURISTIC finalists of the spaces at indices `selected` (ascending); None where no
     candidate fits (that workload needs the one-layer search, which falls back to the
     exhaustive space or raises)."""
@@ -215,7 +215,7 @@ def heuristic_finalists(spaces: Spaces, chip: Chip, selected: np.ndarray) -> lis
     return [results.get(int(space)) for space in selected]
 
 
-def _arranged(spaces: Spaces, tilings: np.ndarray, chip: Chip) -> CostTerms:
+def _arranged(spaces: Spaces, tilings: np.ndarray, chip: Target) -> CostTerms:
     """Estimate terms of every candidate of `tilings`: per tiling, but the channel bytes
     per (arrangement, tiling); one buffering mode (the heuristic's) for all."""
     grid = spaces.grid

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.types import Dataflow
-from compiler.scheduling.chip import Chip
 from compiler.scheduling.schedule import LOOP_ORDERS, Dim, Schedule, SchedulerKind
+from compiler.target import Target
 from compiler.workload import GemmShape
 
 HEURISTIC_SIZE_RANKS = np.array([0, 1, 2, 4, 6, 8])
@@ -116,10 +116,10 @@ def _tile_options(extent: int, array_dim: int | None, kind: SchedulerKind) -> li
     return ordered
 
 
-def group_options(gemm: GemmShape, chip: Chip, dataflow: Dataflow, kind: SchedulerKind) -> np.ndarray:
+def group_options(gemm: GemmShape, chip: Target, dataflow: Dataflow, kind: SchedulerKind) -> np.ndarray:
     """Products per pass worth packing, ascending.
 
-    Packing multiplies K and N by G (`simulator.timing_model`); where the dataflow spreads
+    Packing multiplies K and N by G (`compiler.target.timing`); where the dataflow spreads
     them over the array, G = min over those axes of (array extent // per-product extent)
     products fill it (WS: min(R // K, C // N); OS: C // N; IS: R // K). More would only add
     folds. The heuristic tries 1 and that fill; the exhaustive space every power of two
@@ -128,7 +128,7 @@ def group_options(gemm: GemmShape, chip: Chip, dataflow: Dataflow, kind: Schedul
     return np.array(_group_options(gemm, chip, dataflow, kind), dtype=np.int64)
 
 
-def _group_options(gemm: GemmShape, chip: Chip, dataflow: Dataflow, kind: SchedulerKind) -> list[int]:
+def _group_options(gemm: GemmShape, chip: Target, dataflow: Dataflow, kind: SchedulerKind) -> list[int]:
     """`group_options` as Python ints."""
     extents = (gemm.m, gemm.k, gemm.n)
     spatial = SPATIAL_DIMS[dataflow]
@@ -182,7 +182,7 @@ class GemmSpace:
         )
 
 
-def gemm_space(gemm: GemmShape, chip: Chip, kind: SchedulerKind) -> GemmSpace:
+def gemm_space(gemm: GemmShape, chip: Target, kind: SchedulerKind) -> GemmSpace:
     """The search space `kind` of one GEMM shape, factored (`GemmSpace`).
 
     Candidates are numbered dataflow by dataflow, then by tile M, K, N, loop order,
@@ -225,12 +225,12 @@ def gemm_space(gemm: GemmShape, chip: Chip, kind: SchedulerKind) -> GemmSpace:
     )
 
 
-def gemm_candidates(gemm: GemmShape, chip: Chip, kind: SchedulerKind) -> GemmCandidates:
+def gemm_candidates(gemm: GemmShape, chip: Target, kind: SchedulerKind) -> GemmCandidates:
     """Every candidate of the search space `kind` for one GEMM shape."""
     return gemm_space(gemm, chip, kind).candidates()
 
 
-def smallest_candidate(chip: Chip) -> GemmCandidates:
+def smallest_candidate(chip: Target) -> GemmCandidates:
     """The least demanding schedule: 1-element tiles, K innermost, single buffered, unpacked."""
     return GemmCandidates.of(
         Schedule(chip.dataflows[0], 1, 1, 1, (Dim.M, Dim.N, Dim.K), double_buffer=False)

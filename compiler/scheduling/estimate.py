@@ -1,7 +1,7 @@
 """Closed-form cycle estimate of schedules, vectorised over all candidates at once.
 
-It charges the simulator's per-instruction costs (`simulator.timing_model`) in closed form:
-compute is Σ gemm_cycles over every tile of every pass (edge tiles at their real size,
+It charges the simulator's per-instruction costs (`compiler.target.timing`) in closed form:
+compute is Σ `timing.gemm_occupancy` over every tile of every pass (edge tiles at their real size,
 packed groups on the packed dims), DRAM traffic is Σ over every transfer the loop order
 causes (reloads, partial-sum spills and refills, the side input and the final store) in
 burst-rounded bytes. Both are exact — the busy cycles of the matrix engine (the vector
@@ -25,7 +25,6 @@ import numpy as np
 
 from accel_spec.types import OpClass
 from compiler.scheduling.candidates import GemmCandidates
-from compiler.scheduling.chip import Chip, nbytes
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import (
     constant_slice_elements,
@@ -44,8 +43,16 @@ from compiler.scheduling.tiling import (
     side_tile_elements,
     tile_count,
 )
+from compiler.target import Target, nbytes
+from compiler.target.timing import (
+    burst_bytes,
+    gemm_busy_floor,
+    gemm_occupancy,
+    pipeline_fill,
+    transfer_cycles,
+    vector_cycles,
+)
 from compiler.workload import Workload
-from simulator.timing_model import burst_bytes, gemm_cycles, transfer_cycles, vector_cycles
 
 
 @dataclass(frozen=True)
@@ -153,7 +160,9 @@ class TilingTerms:
 
     Attributes:
         counts: (3, ...) tile counts by `Dim`.
-        matrix, vector: busy cycles of the matrix and vector engines.
+        matrix, vector: busy cycles of the matrix and vector engines (matrix: as the GEMMs
+            run back to back, `timing.gemm_occupancy` plus one `timing.pipeline_fill`).
+        matrix_floor: cycles the matrix engine is certainly busy (`timing.gemm_busy_floor`).
         iterations: tiles the pipeline steps through.
         input_bytes, weight_bytes: burst-rounded bytes of loading every input (weight)
             tile once; the loop order multiplies them by the reloads.
@@ -167,6 +176,7 @@ class TilingTerms:
 
     counts: np.ndarray
     matrix: np.ndarray
+    matrix_floor: np.ndarray
     vector: np.ndarray
     iterations: np.ndarray
     input_bytes: np.ndarray
@@ -193,7 +203,7 @@ class TilingTerms:
         every arrangement of every tiling)."""
         return CostTerms(
             compute=np.maximum(self.matrix, self.vector),
-            floor=self.matrix,
+            floor=self.matrix_floor,
             channel_bytes=self.channel_bytes(positions, spill),
             exposed_bytes=self.exposed_bytes,
             tail=self.vector // np.maximum(self.iterations, 1),
@@ -210,6 +220,7 @@ class _Pass:
     """Totals of one pass over the tile loops (arrays over tilings), loaded once each."""
 
     matrix: np.ndarray
+    matrix_floor: np.ndarray
     vector: np.ndarray
     input_bytes: np.ndarray
     weight_bytes: np.ndarray
@@ -227,7 +238,7 @@ def _classes(extent, tile):
 
 
 def gemm_terms(
-    workload: Workload | WorkloadColumns, chip: Chip, cands: GemmCandidates, spill: np.ndarray | None = None
+    workload: Workload | WorkloadColumns, chip: Target, cands: GemmCandidates, spill: np.ndarray | None = None
 ) -> CostTerms:
     """Estimate terms of every GEMM candidate: full passes of G products, then the rest.
 
@@ -242,7 +253,7 @@ def gemm_terms(
 
 
 def tiling_terms(
-    workload: Workload | WorkloadColumns, chip: Chip, dataflow: np.ndarray, tiles: np.ndarray, groups: np.ndarray
+    workload: Workload | WorkloadColumns, chip: Target, dataflow: np.ndarray, tiles: np.ndarray, groups: np.ndarray
 ) -> TilingTerms:
     """`TilingTerms` of GEMM tilings (`tiles` is (3, ...) by Dim; `workload` may be
     per-tiling columns, `scheduling.columns`): full passes of G products, then the rest."""
@@ -261,7 +272,8 @@ def tiling_terms(
     first_loads = np.where(passes > 1, full.first_loads, last.first_loads)
     return TilingTerms(
         counts=counts,
-        matrix=total("matrix"),
+        matrix=total("matrix") + pipeline_fill(dataflow, chip.rows, chip.cols, chip.pipelined),
+        matrix_floor=total("matrix_floor"),
         vector=total("vector"),
         iterations=passes * counts.prod(axis=0),
         input_bytes=total("input_bytes"),
@@ -273,7 +285,7 @@ def tiling_terms(
     )
 
 
-def _pass_terms(workload: Workload, chip: Chip, dataflow: np.ndarray, tiles: np.ndarray, groups) -> _Pass:
+def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: np.ndarray, groups) -> _Pass:
     """One pass with `groups` products packed into every tile."""
     gemm = workload.gemm
     extents = (gemm.m, gemm.k, gemm.n)
@@ -286,12 +298,14 @@ def _pass_terms(workload: Workload, chip: Chip, dataflow: np.ndarray, tiles: np.
     def channel(elements, bits=chip.operand_bits):
         return burst_bytes(nbytes(groups * elements, bits), chip.burst)
 
-    matrix = 0
+    matrix = matrix_floor = 0
     for a in (0, 1):
         for b in (0, 1):
             for c in (0, 1):
-                cycles = gemm_cycles(sm[a], sk[b], sn[c], dataflow, chip.rows, chip.cols, groups)
-                matrix = matrix + nm[a] * nk[b] * nn[c] * cycles
+                tile = (sm[a], sk[b], sn[c], dataflow, chip.rows, chip.cols, groups, chip.pipelined)
+                count = nm[a] * nk[b] * nn[c]
+                matrix = matrix + count * gemm_occupancy(*tile)
+                matrix_floor = matrix_floor + count * gemm_busy_floor(*tile)
     input_bytes = weight_bytes = output_bytes = psum_bytes = vector = 0
     total_out = gemm.batch * gemm.m * gemm.n
     for a in (0, 1):
@@ -309,6 +323,7 @@ def _pass_terms(workload: Workload, chip: Chip, dataflow: np.ndarray, tiles: np.
                 vector = vector + tiles_ab * vector_cycles(per_tile, chip.vector_ops_per_cycle[op_class])
     return _Pass(
         matrix=matrix,
+        matrix_floor=matrix_floor,
         vector=vector + np.zeros_like(matrix),
         input_bytes=input_bytes,
         weight_bytes=weight_bytes,
@@ -321,7 +336,7 @@ def _pass_terms(workload: Workload, chip: Chip, dataflow: np.ndarray, tiles: np.
 
 
 def vector_terms(
-    workload: Workload, chip: Chip, chunks: np.ndarray, double_buffer: np.ndarray, sliced=False
+    workload: Workload, chip: Target, chunks: np.ndarray, double_buffer: np.ndarray, sliced=False
 ) -> CostTerms:
     """Estimate terms of a vector workload split into `chunks`, its constants sliced per
     chunk where `sliced` (arrays of candidates; `scheduling.footprint`)."""
@@ -368,7 +383,7 @@ def _split_sum(total: int, parts: np.ndarray, cost) -> np.ndarray:
     return r * cost(q + 1) + (parts - r) * cost(q)
 
 
-def gemm_estimate(workload: Workload, chip: Chip, cands: GemmCandidates) -> np.ndarray:
+def gemm_estimate(workload: Workload, chip: Target, cands: GemmCandidates) -> np.ndarray:
     """Estimated cycles of every GEMM candidate at the chip's bandwidth (float64 array)."""
     return gemm_terms(workload, chip, cands).cycles(chip.dram_bytes_per_cycle)
 

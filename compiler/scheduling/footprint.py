@@ -36,13 +36,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.types import Operand
-from compiler.scheduling.chip import Chip, nbytes
 from compiler.scheduling.tiling import (
     input_tile_elements,
     psum_group_elements,
     side_tile_elements,
     tile_count,
 )
+from compiler.target import Target, nbytes
 from compiler.workload import Workload
 
 
@@ -59,22 +59,22 @@ class Footprint:
     by_operand: np.ndarray
     spill: np.ndarray
 
-    def demand(self, chip: Chip) -> np.ndarray:
+    def demand(self, chip: Target) -> np.ndarray:
         """(buffers, ...) bytes each buffer must hold."""
         demand = np.zeros((len(chip.buffer_names),) + self.by_operand.shape[1:], dtype=np.int64)
         for operand in Operand:
             demand[chip.buffer(operand)] += self.by_operand[operand]
         return demand
 
-    def fits(self, chip: Chip) -> np.ndarray:
+    def fits(self, chip: Target) -> np.ndarray:
         """True where every buffer holds its tiles."""
-        capacity = chip.capacity.reshape((-1,) + (1,) * (self.by_operand.ndim - 1))
+        capacity = chip.capacity_array.reshape((-1,) + (1,) * (self.by_operand.ndim - 1))
         return np.all(self.demand(chip) <= capacity, axis=0)
 
 
 def gemm_footprint(
     workload: Workload,
-    chip: Chip,
+    chip: Target,
     tiles: np.ndarray,
     positions: np.ndarray,
     double_buffer,
@@ -149,7 +149,7 @@ def vector_constant_elements(workload: Workload, chunks, sliced=False):
     return np.where(sliced, constant_slice_elements(workload, tile_count(workload.output_elements, chunks)), whole)
 
 
-def vector_footprint(workload: Workload, chip: Chip, chunks, double_buffer, sliced=False) -> Footprint:
+def vector_footprint(workload: Workload, chip: Target, chunks, double_buffer, sliced=False) -> Footprint:
     """Footprint of vector schedules: input chunk in the INPUT buffer; constants in the
     WEIGHT buffer (one resident copy, or a slot per chunk when streamed or `sliced`); side
     input and the output chunk (worked on in place at accumulator precision) in the OUTPUT
@@ -168,7 +168,7 @@ def vector_footprint(workload: Workload, chip: Chip, chunks, double_buffer, slic
     return Footprint(by_operand, np.zeros(by_operand.shape[1:], dtype=bool))
 
 
-def overflow_reason(footprint: Footprint, chip: Chip, what: str) -> str:
+def overflow_reason(footprint: Footprint, chip: Target, what: str) -> str:
     """Say which buffer a (scalar) footprint overflows and with which operands.
 
     e.g. ``smallest tile needs 18.0 KiB of input in buffer 'spad' (capacity 16 KiB)``.
@@ -177,12 +177,12 @@ def overflow_reason(footprint: Footprint, chip: Chip, what: str) -> str:
     by_operand = footprint.by_operand.reshape(len(Operand), -1)[:, 0]
     problems = []
     for index, name in enumerate(chip.buffer_names):
-        if demand[index] <= chip.capacity[index]:
+        if demand[index] <= chip.capacity_array[index]:
             continue
         parts = [op.label for op in Operand if chip.buffer(op) == index and by_operand[op] > 0]
         problems.append(
             f"{what} needs {_kib(demand[index])} of {' + '.join(parts)} in buffer '{name}' "
-            f"(capacity {_kib(chip.capacity[index])})"
+            f"(capacity {_kib(chip.capacity_array[index])})"
         )
     return "; ".join(problems)
 

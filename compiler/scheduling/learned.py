@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from compiler.scheduling.candidates import GemmCandidates, gemm_candidates
-from compiler.scheduling.chip import Chip
 from compiler.scheduling.estimate import CostTerms, gemm_terms
 from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.schedule import LOOP_ORDERS, LayerSchedule, SchedulerKind
 from compiler.scheduling.schedule_features import schedule_features
 from compiler.scheduling.tiling import loop_positions
+from compiler.target import Target
 from compiler.workload import Workload, WorkloadKind
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ class RankedSpace:
     features: np.ndarray
 
 
-def ranked_space(workload: Workload, chip: Chip) -> RankedSpace | None:
+def ranked_space(workload: Workload, chip: Target) -> RankedSpace | None:
     """The `PREFILTER` fitting candidates of the exhaustive space with the lowest estimates, with
     their terms and features; None if no candidate fits."""
     assert workload.gemm is not None
@@ -115,7 +115,7 @@ def ranked_space(workload: Workload, chip: Chip) -> RankedSpace | None:
 
 
 def learned_finalists(
-    workload: Workload, chip: Chip, ranker: "CostModel | None" = None, top_k: int = TOP_K
+    workload: Workload, chip: Target, ranker: "CostModel | None" = None, top_k: int = TOP_K
 ) -> tuple[tuple[LayerSchedule, ...], np.ndarray, np.ndarray]:
     """(schedules, estimates, lower bounds) of the ranker's `top_k` candidates, best first.
 

@@ -14,17 +14,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from compiler.isa import Program
-from compiler.scheduling.chip import Chip
 from compiler.scheduling.schedule import LayerSchedule
+from compiler.target import Target
+from compiler.target.isa import Program
 from compiler.workload import Workload
 from simulator.kernels.engines import COL_CYCLES
-from simulator.machine import Machine
 from simulator.run import execute
 
 
 def measure_cycles(
-    workload: Workload, schedule: LayerSchedule, chip: Chip, machine: Machine, spill: bool | None = None
+    workload: Workload, schedule: LayerSchedule, chip: Target, spill: bool | None = None
 ) -> int:
     """Simulated cycles of `workload` under `schedule`, alone on the machine; `spill` is the
     schedule's `Footprint.spill` when the caller knows it (found otherwise)."""
@@ -33,7 +32,7 @@ def measure_cycles(
 
     code = cached_layer_code(workload, schedule, chip, spill)
     program = Program(code.instructions, code.dep_ptr, code.deps, (workload.name,))
-    return int(execute(program, machine).counters[0, COL_CYCLES])
+    return int(execute(program, chip).counters[0, COL_CYCLES])
 
 
 def fastest(
@@ -41,8 +40,7 @@ def fastest(
     finalists: Sequence[LayerSchedule],
     bounds: np.ndarray,
     order: np.ndarray,
-    chip: Chip,
-    machine: Machine,
+    chip: Target,
     spills: Sequence[bool] | None = None,
 ) -> LayerSchedule:
     """The finalist with the fewest simulated cycles, by branch and bound.
@@ -57,7 +55,7 @@ def fastest(
         if bounds[index] >= best_cycles:
             continue
         spill = None if spills is None else spills[index]
-        cycles = measure_cycles(workload, finalists[index], chip, machine, spill)
+        cycles = measure_cycles(workload, finalists[index], chip, spill)
         if cycles < best_cycles:
             best, best_cycles = finalists[index], cycles
     return best

@@ -7,8 +7,8 @@ function of exactly these inputs, and `schedule_key` spells out every one of the
   - the search space (`SchedulerKind`);
   - the workload's shape: every field scheduling or codegen reads, not its name
     (`shape_key`);
-  - the chip as scheduling sees it, except buffer capacities (`Chip.key_without_capacity`);
-  - the simulator's machine, which the measure step runs on (`simulator.machine.Machine`);
+  - the target machine, which the estimate reads and the measure step simulates, except
+    buffer capacities (`Target.key_without_capacity`);
   - for each candidate of the space, whether it fits the buffers and whether it spills
     partial sums: the only ways capacities enter the search (fits selects the candidates,
     spill changes their traffic and their code). Chips that differ only in capacities the
@@ -27,10 +27,9 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from compiler.scheduling.chip import Chip
 from compiler.scheduling.schedule import LayerSchedule, SchedulerKind
+from compiler.target import Target
 from compiler.workload import Workload
-from simulator.machine import Machine
 
 V = TypeVar("V")
 
@@ -77,12 +76,12 @@ SCHEDULES: BoundedCache[LayerSchedule] = BoundedCache(capacity=65536)
 
 
 def schedule_key(
-    kind: SchedulerKind, shape: tuple, chip: Chip, machine: Machine, fits: np.ndarray, spill: np.ndarray
+    kind: SchedulerKind, shape: tuple, chip: Target, fits: np.ndarray, spill: np.ndarray
 ) -> tuple:
     """The key of a layer's chosen schedule (module doc); `fits` and `spill` are the flags
     of every candidate of the space searched, in a fixed order (any array shape)."""
     flags = np.packbits(np.stack([np.ravel(fits).astype(bool), np.ravel(spill).astype(bool)]), axis=1)
-    return (kind, shape, chip.key_without_capacity(), machine, np.shape(fits), flags.tobytes())
+    return (kind, shape, chip.key_without_capacity(), np.shape(fits), flags.tobytes())
 
 
 def shape_key(workload: Workload) -> tuple:

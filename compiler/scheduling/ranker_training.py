@@ -21,13 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.schema import Accelerator
-from compiler.scheduling.chip import Chip
 from compiler.scheduling.learned import learned_finalists, ranked_space
 from compiler.scheduling.measure import fastest, measure_cycles
 from compiler.scheduling.schedule import InfeasibleSchedule, LayerSchedule, SchedulerKind
 from compiler.scheduling.strategies import finalists
+from compiler.target import Target, target_of
 from compiler.workload import Workload, WorkloadKind
-from simulator.machine import Machine, machine_of
 
 WITHIN = 0.05
 """A learned pick counts as good when its cycles are at most 5 % above the exhaustive pick's."""
@@ -40,15 +39,14 @@ class LayerCase:
     network: str
     chip_name: str
     workload: Workload
-    chip: Chip
-    machine: Machine
+    chip: Target
 
 
 def layer_cases(networks: dict[str, tuple[Workload, ...]], chips: dict[str, Accelerator]) -> Iterator[LayerCase]:
     """Distinct GEMM layers of every network on every chip (its own input precision)."""
     for chip_name, accel in chips.items():
         precision = accel.matrix.input_precision
-        chip, machine = Chip.of(accel, precision), machine_of(accel, precision)
+        chip = target_of(accel, precision)
         for network, workloads in networks.items():
             seen: set[tuple] = set()
             for workload in workloads:
@@ -56,7 +54,7 @@ def layer_cases(networks: dict[str, tuple[Workload, ...]], chips: dict[str, Acce
                        tuple(sorted(workload.vector_ops.items())))
                 if workload.kind is WorkloadKind.GEMM and key not in seen:
                     seen.add(key)
-                    yield LayerCase(network, chip_name, workload, chip, machine)
+                    yield LayerCase(network, chip_name, workload, chip)
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ def training_set(cases: Sequence[LayerCase], per_layer: int, seed: int) -> Train
         if space is None or len(space.candidates) < 2:
             continue
         rows = np.sort(rng.choice(len(space.candidates), size=min(per_layer, len(space.candidates)), replace=False))
-        cycles = np.array([measure_cycles(case.workload, space.candidates.schedule(int(i)), case.chip, case.machine)
+        cycles = np.array([measure_cycles(case.workload, space.candidates.schedule(int(i)), case.chip)
                            for i in rows], dtype=np.float64)
         features.append(space.features[rows])
         labels.append(-np.log2(cycles / cycles.min()))
@@ -111,7 +109,7 @@ def _choose(case: LayerCase, found: tuple[tuple[LayerSchedule, ...], np.ndarray,
     schedules, estimates, bounds = found
     if len(schedules) == 1:
         return schedules[0]
-    return fastest(case.workload, schedules, bounds, np.argsort(estimates, kind="stable"), case.chip, case.machine)
+    return fastest(case.workload, schedules, bounds, np.argsort(estimates, kind="stable"), case.chip)
 
 
 def judge(cases: Sequence[LayerCase], ranker, baseline, top_k: int) -> list[Judgement]:
@@ -129,7 +127,7 @@ def judge(cases: Sequence[LayerCase], ranker, baseline, top_k: int) -> list[Judg
         random = _choose(case, learned_finalists(case.workload, case.chip, baseline, top_k))
 
         def cycles(schedule: LayerSchedule) -> int:
-            return measure_cycles(case.workload, schedule, case.chip, case.machine)
+            return measure_cycles(case.workload, schedule, case.chip)
 
         results.append(Judgement(case, cycles(exhaustive), cycles(learned), cycles(random), middle - started, ended - middle))
     return results

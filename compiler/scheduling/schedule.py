@@ -51,7 +51,7 @@ class Schedule:
         double_buffer: input, weight, side-input and partial-sum tiles get two slots each,
             so the next tile loads while the current one computes.
         groups_per_pass: G products of the batch packed block-diagonally into every GEMM
-            (`simulator.timing_model`): the batch runs in ceil(batch / G) passes, the last
+            (`compiler.target.timing`): the batch runs in ceil(batch / G) passes, the last
             one with the remaining products. Tiles are per product; a packed tile moves G
             of them.
     """

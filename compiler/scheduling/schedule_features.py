@@ -20,11 +20,11 @@ import numpy as np
 
 from accel_spec.types import Dataflow, Operand
 from compiler.scheduling.candidates import SPATIAL_DIMS, GemmCandidates
-from compiler.scheduling.chip import Chip
 from compiler.scheduling.estimate import CostTerms
 from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.schedule import LOOP_ORDERS, Dim
 from compiler.scheduling.tiling import loop_positions, tile_count
+from compiler.target import Target
 from compiler.workload import Workload
 
 SCHEDULE_FEATURE_NAMES: tuple[str, ...] = (
@@ -46,7 +46,7 @@ def _log2(values) -> np.ndarray:
     return np.log2(np.maximum(np.asarray(values, dtype=np.float64), 1.0))
 
 
-def schedule_features(workload: Workload, chip: Chip, cands: GemmCandidates, terms: CostTerms) -> np.ndarray:
+def schedule_features(workload: Workload, chip: Target, cands: GemmCandidates, terms: CostTerms) -> np.ndarray:
     """(candidates, len(SCHEDULE_FEATURE_NAMES)) float32 features (module docstring)."""
     gemm = workload.gemm
     assert gemm is not None
@@ -56,7 +56,7 @@ def schedule_features(workload: Workload, chip: Chip, cands: GemmCandidates, ter
     positions = loop_positions(cands.order, LOOP_ORDERS)
     footprint = gemm_footprint(workload, chip, cands.tiles, positions, cands.double_buffer, cands.groups)
     demand = footprint.demand(chip)
-    fill = [demand[chip.buffer(op)] / chip.capacity[chip.buffer(op)] for op in Operand]
+    fill = [demand[chip.buffer(op)] / chip.capacity_array[chip.buffer(op)] for op in Operand]
     counts = np.stack([tile_count(int(e), t) for e, t in zip(extents, cands.tiles)])
     spread_rows, spread_cols = np.ones(n), np.ones(n)
     for flow, spatial in SPATIAL_DIMS.items():

@@ -32,11 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from accel_spec.schema import Accelerator
-from accel_spec.types import Precision
 from compiler.scheduling.batched import Finalists, Shortlisted, Spaces, distinct, heuristic_finalists
 from compiler.scheduling.candidates import GemmCandidates, gemm_candidates, smallest_candidate
-from compiler.scheduling.chip import Chip
 from compiler.scheduling.estimate import gemm_terms, vector_lane_ops, vector_terms
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
 from compiler.scheduling.measure import fastest
@@ -50,40 +47,37 @@ from compiler.scheduling.schedule import (
 )
 from compiler.scheduling.shortlist import shortlist
 from compiler.scheduling.tiling import loop_positions
+from compiler.target import Target
 from compiler.workload import Workload, WorkloadKind
-from simulator.machine import Machine, machine_of
 
 
 def schedule_workloads(
     workloads: tuple[Workload, ...],
-    accel: Accelerator,
-    precision: Precision,
+    chip: Target,
     kind: SchedulerKind = SchedulerKind.HEURISTIC,
 ) -> tuple[LayerSchedule, ...]:
     """One schedule per workload, in order. Raises `InfeasibleSchedule` if a layer cannot fit."""
-    chip = Chip.of(accel, precision)
-    machine = machine_of(accel, precision)
     distinct_shapes: dict[tuple, Workload] = {}
     for workload in workloads:
         distinct_shapes.setdefault(shape_key(workload), workload)
-    known, pending = _heuristic_gemm_search(distinct_shapes, chip, machine, kind)
+    known, pending = _heuristic_gemm_search(distinct_shapes, chip, kind)
     for key, workload in distinct_shapes.items():
         if key in pending:
             found, memo_key = pending[key]
-            known[key] = _fastest_finalist(workload, found.finalists, chip, machine, found.spill)
+            known[key] = _fastest_finalist(workload, found.finalists, chip, found.spill)
             SCHEDULES.put(memo_key, known[key])
         elif key not in known:
-            known[key] = schedule_workload(workload, chip, machine, kind)
+            known[key] = schedule_workload(workload, chip, kind)
     return tuple(known[shape_key(workload)] for workload in workloads)
 
 
-def schedule_workload(workload: Workload, chip: Chip, machine: Machine, kind: SchedulerKind) -> LayerSchedule:
+def schedule_workload(workload: Workload, chip: Target, kind: SchedulerKind) -> LayerSchedule:
     """The fastest finalist of one workload in the search space of `kind` (module doc)."""
-    return _fastest_finalist(workload, finalists(workload, chip, kind), chip, machine)
+    return _fastest_finalist(workload, finalists(workload, chip, kind), chip)
 
 
 def _fastest_finalist(
-    workload: Workload, found: Finalists, chip: Chip, machine: Machine, spills: tuple[bool, ...] | None = None
+    workload: Workload, found: Finalists, chip: Target, spills: tuple[bool, ...] | None = None
 ) -> LayerSchedule:
     """Step 3: measure the finalists, most promising first, and keep the fastest
     (`spills`: their `Footprint.spill` flags, when known)."""
@@ -91,11 +85,11 @@ def _fastest_finalist(
     if len(schedules) == 1:
         return schedules[0]
     order = np.argsort(estimates, kind="stable")
-    return fastest(workload, schedules, bounds, order, chip, machine, spills)
+    return fastest(workload, schedules, bounds, order, chip, spills)
 
 
 def _heuristic_gemm_search(
-    distinct_shapes: dict[tuple, Workload], chip: Chip, machine: Machine, kind: SchedulerKind
+    distinct_shapes: dict[tuple, Workload], chip: Target, kind: SchedulerKind
 ) -> tuple[dict[tuple, LayerSchedule], dict[tuple, tuple[Shortlisted, tuple]]]:
     """Steps 1–2 for every GEMM shape at once (`batched`), skipping those whose schedule is
     memoised (`memo`): (schedules known, {shape: (finalists, memo key)} to measure).
@@ -112,7 +106,7 @@ def _heuristic_gemm_search(
     for space, ((key, _), (fits, spill)) in enumerate(zip(gemms, spaces.flags(), strict=True)):
         if not fits.any():
             continue
-        memo_key = schedule_key(kind, key, chip, machine, fits, spill)
+        memo_key = schedule_key(kind, key, chip, fits, spill)
         schedule = SCHEDULES.get(memo_key)
         if schedule is not None:
             known[key] = schedule
@@ -123,7 +117,7 @@ def _heuristic_gemm_search(
     return known, {key: (result, memo_key) for (_, key, memo_key), result in zip(searched, found, strict=True)}
 
 
-def finalists(workload: Workload, chip: Chip, kind: SchedulerKind) -> Finalists:
+def finalists(workload: Workload, chip: Target, kind: SchedulerKind) -> Finalists:
     """(schedules, estimated cycles, lower bounds) of the finalists the search measures.
 
     Which schedules are finalists never depends on the chip's DRAM bandwidth (`shortlist`);
@@ -147,9 +141,8 @@ def finalists(workload: Workload, chip: Chip, kind: SchedulerKind) -> Finalists:
     return distinct(schedules, estimates, bounds)
 
 
-def estimate_cycles(workload: Workload, schedule: LayerSchedule, accel: Accelerator, precision: Precision) -> float:
+def estimate_cycles(workload: Workload, schedule: LayerSchedule, chip: Target) -> float:
     """The scheduler's cycle estimate of one workload under one schedule."""
-    chip = Chip.of(accel, precision)
     if isinstance(schedule, VectorSchedule):
         terms = vector_terms(
             workload, chip, np.array([schedule.chunks]), np.array([schedule.double_buffer]), schedule.sliced_constants
@@ -159,7 +152,7 @@ def estimate_cycles(workload: Workload, schedule: LayerSchedule, accel: Accelera
     return float(terms.cycles(chip.dram_bytes_per_cycle)[0])
 
 
-def _space(workload: Workload, chip: Chip, kind: SchedulerKind):
+def _space(workload: Workload, chip: Target, kind: SchedulerKind):
     """(schedule of index, estimate terms, fits) of the candidate space of `kind`."""
     if workload.kind is WorkloadKind.VECTOR:
         return _vector_space(workload, chip)
@@ -177,12 +170,12 @@ def _space(workload: Workload, chip: Chip, kind: SchedulerKind):
     return cands.schedule, gemm_terms(workload, chip, cands), fits
 
 
-def _fits(workload: Workload, chip: Chip, cands: GemmCandidates) -> np.ndarray:
+def _fits(workload: Workload, chip: Target, cands: GemmCandidates) -> np.ndarray:
     positions = loop_positions(cands.order, LOOP_ORDERS)
     return gemm_footprint(workload, chip, cands.tiles, positions, cands.double_buffer, cands.groups).fits(chip)
 
 
-def _vector_space(workload: Workload, chip: Chip):
+def _vector_space(workload: Workload, chip: Target):
     """Power-of-two chunk counts, double buffered or not; constants resident where that
     fits, else sliced per chunk where their broadcast is known (`footprint`)."""
     largest = _max_chunks(workload)

@@ -6,8 +6,8 @@ numpy arrays and scalars, do no validation (`simulator.run` validates at the bou
 are cached on disk. Everything they call lives in this file, because Numba's cache does not
 notice edits to jitted functions imported from other modules. The timing and traffic
 formulas repeat `simulator/timing_model.py`, and tests assert that they agree.
-`error_model="numpy"` drops Numba's division-by-zero checks: `machine_of` guarantees
-rows, cols and burst ≥ 1 and a positive bandwidth, so no divisor can be zero.
+`error_model="numpy"` drops Numba's division-by-zero checks: `target_of` guarantees
+rows, cols and burst ≥ 1, a positive bandwidth and positive ports, so no divisor can be zero.
 
 Counter layout. `_simulate` returns `counters[layer, column]` (int64) with the columns
 below, and `sram_bits[layer, buffer, SRAM_READ | SRAM_WRITE]` (int64, bits so that 4-bit
@@ -27,7 +27,7 @@ N_CAUSES = 3
 N_OPERANDS = 3
 N_OP_CLASSES = 3
 
-# opcodes (= engine indices), dataflows, stall causes: the values of compiler.isa.Opcode,
+# opcodes (= engine indices), dataflows, stall causes: the values of compiler.target.isa.Opcode,
 # accel_spec.types.Dataflow and simulator.result.StallCause
 OP_LOAD = 0
 OP_GEMM = 1
@@ -35,6 +35,7 @@ OP_VEC = 2
 OP_STORE = 3
 DATAFLOW_OS = 0
 DATAFLOW_WS = 1
+LEVEL_DRAM = 0  # as compiler.target.LEVEL_DRAM
 CAUSE_DRAM = 0
 CAUSE_BUFFER = 1
 CAUSE_DEPENDENCY = 2
@@ -49,12 +50,14 @@ COL_DRAM_WRITE = COL_DRAM_READ + N_OPERANDS  # + operand; actual bytes of STOREs
 COL_CHANNEL_READ = COL_DRAM_WRITE + N_OPERANDS  # burst-rounded bytes of LOADs
 COL_CHANNEL_WRITE = COL_CHANNEL_READ + 1  # burst-rounded bytes of STOREs
 COL_VECTOR_OPS = COL_CHANNEL_WRITE + 1  # + op class; lane operations
-N_COUNTERS = COL_VECTOR_OPS + N_OP_CLASSES
+COL_ONCHIP_READ = COL_VECTOR_OPS + N_OP_CLASSES  # bytes LOADed from on-chip levels
+COL_ONCHIP_WRITE = COL_ONCHIP_READ + 1  # bytes STOREd to on-chip levels
+N_COUNTERS = COL_ONCHIP_WRITE + 1
 
 SRAM_READ = 0
 SRAM_WRITE = 1
 
-CEIL_SLACK = 1.0 - 1e-12  # as simulator.timing_model.CEIL_SLACK
+CEIL_SLACK = 1.0 - 1e-12  # as compiler.target.timing.CEIL_SLACK
 
 
 @njit(cache=True, error_model="numpy")
@@ -73,46 +76,69 @@ def _burst_bytes(nbytes, burst):
 
 
 @njit(cache=True, error_model="numpy")
-def _transfer_cycles(nbytes, burst, bytes_per_cycle):
-    return _ceil_cycles(_burst_bytes(nbytes, burst) / bytes_per_cycle)
-
-
-@njit(cache=True, error_model="numpy")
 def _vector_cycles(elements, lane_ops_per_cycle):
     return _ceil_cycles(elements / lane_ops_per_cycle)
 
 
 @njit(cache=True, error_model="numpy")
 def _gemm(m, k, n, groups, dataflow, accumulate, rows, cols):
-    """(cycles, input reads, weight reads, output reads, output writes) of one GEMM tile.
+    """(folds, streamed T, stationary load L, input reads, weight reads, output reads,
+    output writes) of one GEMM tile.
 
-    Cycles as `timing_model.gemm_cycles`, element accesses as `timing_model.gemm_sram_accesses`;
-    `groups` (≥ 1) products packed block-diagonally are computed on the packed dims.
+    Folds and T as `timing.gemm_folds`, L as `timing.stationary_load_cycles`, element
+    accesses as `timing.gemm_sram_accesses`; `groups` (≥ 1) products packed
+    block-diagonally are computed on the packed dims.
     """
     k = k * groups
     n = n * groups
     if dataflow == DATAFLOW_OS:
         m_folds = _ceil_div(m, rows)
         n_folds = _ceil_div(n, cols)
-        cycles = m_folds * n_folds * (k + rows + cols - 2)
+        folds = m_folds * n_folds
+        streamed = k
+        load = 0
         input_reads = m * k * n_folds
         weight_reads = k * n * m_folds
         passes = 1
     elif dataflow == DATAFLOW_WS:
         n_folds = _ceil_div(n, cols)
         passes = _ceil_div(k, rows)
-        cycles = passes * n_folds * (m + 2 * rows + cols - 2)
+        folds = passes * n_folds
+        streamed = m
+        load = rows
         input_reads = m * k * n_folds
         weight_reads = k * n
     else:
         m_folds = _ceil_div(m, cols)
         passes = _ceil_div(k, rows)
-        cycles = passes * m_folds * (n + 2 * rows + cols - 2)
+        folds = passes * m_folds
+        streamed = n
+        load = rows
         input_reads = m * k
         weight_reads = k * n * m_folds
     outputs = m * n
     weight_reads = weight_reads // groups
-    return cycles, input_reads, weight_reads, outputs * (passes - 1 + accumulate), outputs * passes
+    return (
+        folds,
+        streamed,
+        load,
+        input_reads,
+        weight_reads,
+        outputs * (passes - 1 + accumulate),
+        outputs * passes,
+    )
+
+
+@njit(cache=True, error_model="numpy")
+def _dependency_cause(waiter, dependency, dependency_on_dram):
+    """`simulator.reference.dependency_cause` on opcodes."""
+    waiter_computes = waiter == OP_GEMM or waiter == OP_VEC
+    dependency_computes = dependency == OP_GEMM or dependency == OP_VEC
+    if (waiter_computes and dependency == OP_STORE) or (waiter == OP_LOAD and dependency_computes):
+        return CAUSE_BUFFER
+    if dependency_on_dram:
+        return CAUSE_DRAM
+    return CAUSE_DEPENDENCY
 
 
 @njit(cache=True, error_model="numpy")
@@ -123,6 +149,7 @@ def _simulate(
     dataflow,
     op_class,
     accumulate,
+    level,
     layer,
     m,
     k,
@@ -136,114 +163,164 @@ def _simulate(
     n_buffers,
     rows,
     cols,
-    input_bits,
+    pipelined,
+    operand_bits,
     accumulator_bits,
-    operand_buffer,
+    buffer_of,
+    read_port,
+    write_port,
     vector_lane_ops_per_cycle,
     dram_bytes_per_cycle,
     burst,
-    latency_cycles,
-    outstanding,
+    latency,
 ):
     """Simulate a program; returns (start, end, counters, sram_bits).
 
     `m`, `k`, `n`, `groups`, `nbytes`, `elements`, `dep_ptr` and `deps` are int64; the small fields
-    may keep their narrow dtypes. `operand_buffer` (int64[3]) maps Operand -> buffer index,
-    `vector_lane_ops_per_cycle` (float64[3]) is lanes × rate per OpClass.
+    may keep their narrow dtypes. `buffer_of` (int64[3]) maps Operand -> buffer index,
+    `read_port` / `write_port` (float64[n_buffers]) are bytes per cycle of each buffer's
+    ports, `vector_lane_ops_per_cycle` (float64[3]) is lanes × rate per OpClass.
     """
     count = opcode.shape[0]
     start = np.empty(count, np.int64)
-    # 2·end + (1 if a LOAD/STORE): one max over a dependency list yields the latest end and
-    # whether a transfer ends then (ties resolve towards the transfer), without branches
     end = np.empty(count, np.int64)
+    idle_from = np.empty(count, np.int64)
+    cause = np.empty(count, np.int64)
+    on_dram = np.zeros(count, np.bool_)
     counters = np.zeros((n_layers, N_COUNTERS), np.int64)
     sram_bits = np.zeros((n_layers, n_buffers, 2), np.int64)
     layer_end = np.zeros(n_layers, np.int64)
+    last_cause = np.full(n_layers, CAUSE_DEPENDENCY, np.int64)
+    covered_at_layer = np.full((n_layers, N_ENGINES), -1, np.int64)
     free = np.zeros(N_ENGINES, np.int64)
-    ring_size = min(outstanding, count + 1)
-    in_flight = np.zeros(ring_size, np.int64)  # end of the last Q transfers, as a ring
-    slot = 0  # ring position of the transfer issued Q transfers ago
+    covered = np.zeros(N_ENGINES, np.int64)
+    port_free = np.zeros((n_buffers, 2), np.int64)
     channel_free = 0
-    input_buffer = operand_buffer[0]
-    weight_buffer = operand_buffer[1]
-    output_buffer = operand_buffer[2]
+    shadow_ready = 0
+    input_buffer = buffer_of[0]
+    weight_buffer = buffer_of[1]
+    output_buffer = buffer_of[2]
 
     for i in range(count):
-        engine = np.int64(opcode[i])
+        op = np.int64(opcode[i])
+        engine = op
         ready = 0
-        ready_on_transfer = False
+        ready_cause = CAUSE_DEPENDENCY
         for p in range(dep_ptr[i], dep_ptr[i + 1]):
             d = deps[p]
             t = end[d]
-            on_transfer = (opcode[d] == OP_LOAD) | (opcode[d] == OP_STORE)
-            # branch-free: the flag holds iff some dependency ending at `ready` is a transfer
-            ready_on_transfer = (on_transfer & (t >= ready)) | (ready_on_transfer & (t <= ready))
-            ready = max(ready, t)
+            c = _dependency_cause(op, np.int64(opcode[d]), on_dram[d])
+            if t > ready:
+                ready = t
+                ready_cause = c
+            elif t == ready and c < ready_cause:
+                ready_cause = c
 
         lay = layer[i]
-        idle_from = free[engine]
-        if engine == OP_LOAD or engine == OP_STORE:
-            channel = max(channel_free, in_flight[slot])
-            s = max(idle_from, ready, channel)
-            if s > idle_from:
-                if s == channel or ready_on_transfer:
-                    cause = CAUSE_DRAM
-                elif engine == OP_LOAD:
-                    cause = CAUSE_BUFFER
+        if op == OP_LOAD or op == OP_STORE:
+            far = np.int64(level[i])
+            size = nbytes[i]
+            direction = SRAM_READ if op == OP_LOAD else SRAM_WRITE
+            if far == LEVEL_DRAM:
+                resource = channel_free
+                resource_cause = CAUSE_DRAM
+            else:
+                resource = port_free[far - 1, direction]
+                resource_cause = CAUSE_BUFFER
+            s = max(free[engine], ready, resource)
+            binding = resource_cause if resource >= ready else ready_cause
+            if far == LEVEL_DRAM:
+                on_dram[i] = True
+                rounded = _burst_bytes(size, burst)
+                busy = _ceil_cycles(rounded / dram_bytes_per_cycle)
+                channel_free = s + busy
+                finish = s + busy + latency
+                if op == OP_LOAD:
+                    counters[lay, COL_DRAM_READ + operand[i]] += size
+                    counters[lay, COL_CHANNEL_READ] += rounded
                 else:
-                    cause = CAUSE_DEPENDENCY
-                counters[lay, COL_STALL + engine * N_CAUSES + cause] += s - idle_from
-            rounded = _burst_bytes(nbytes[i], burst)
-            busy = _ceil_cycles(rounded / dram_bytes_per_cycle)
-            channel_free = s + busy
-            finish = s + busy + latency_cycles
-            end[i] = finish
-            in_flight[slot] = finish
-            slot = slot + 1 if slot + 1 < ring_size else 0
-            bits = nbytes[i] * 8
-            if engine == OP_LOAD:
-                counters[lay, COL_DRAM_READ + operand[i]] += nbytes[i]
-                counters[lay, COL_CHANNEL_READ] += rounded
-                sram_bits[lay, buffer[i], SRAM_WRITE] += bits
+                    counters[lay, COL_DRAM_WRITE + operand[i]] += size
+                    counters[lay, COL_CHANNEL_WRITE] += rounded
             else:
-                counters[lay, COL_DRAM_WRITE + operand[i]] += nbytes[i]
-                counters[lay, COL_CHANNEL_WRITE] += rounded
-                sram_bits[lay, buffer[i], SRAM_READ] += bits
+                if op == OP_LOAD:
+                    busy = _ceil_cycles(size / read_port[far - 1])
+                    counters[lay, COL_ONCHIP_READ] += size
+                else:
+                    busy = _ceil_cycles(size / write_port[far - 1])
+                    counters[lay, COL_ONCHIP_WRITE] += size
+                port_free[far - 1, direction] = s + busy
+                finish = s + busy
+                sram_bits[lay, far - 1, direction] += size * 8
+            near = SRAM_WRITE if op == OP_LOAD else SRAM_READ
+            sram_bits[lay, buffer[i], near] += size * 8
+            free[engine] = s + busy
+            occupied_end = s + busy
+        elif op == OP_GEMM:
+            mi = m[i]
+            ki = k[i]
+            ni = n[i]
+            gi = max(groups[i], 1)
+            folds, streamed, load, in_reads, w_reads, out_reads, out_writes = _gemm(
+                mi, ki, ni, gi, dataflow[i], np.int64(accumulate[i]), rows, cols
+            )
+            binding = ready_cause
+            s = max(free[engine], ready)
+            if pipelined:
+                first = max(free[engine], ready + load, shadow_ready)
+                last = first + (folds - 1) * max(streamed, rows)
+                shadow_ready = last + rows
+                free[engine] = last + streamed
+                finish = last + streamed + rows + cols - 2
+            else:
+                finish = s + folds * (streamed + load + rows + cols - 2)
+                free[engine] = finish
+            occupied_end = finish
+            counters[lay, COL_MACS] += gi * mi * ki * ni
+            sram_bits[lay, input_buffer, SRAM_READ] += in_reads * operand_bits
+            sram_bits[lay, weight_buffer, SRAM_READ] += w_reads * operand_bits
+            sram_bits[lay, output_buffer, SRAM_READ] += out_reads * accumulator_bits
+            sram_bits[lay, output_buffer, SRAM_WRITE] += out_writes * accumulator_bits
         else:
-            s = max(idle_from, ready)
-            if s > idle_from:
-                cause = CAUSE_DRAM if ready_on_transfer else CAUSE_DEPENDENCY
-                counters[lay, COL_STALL + engine * N_CAUSES + cause] += s - idle_from
-            if engine == OP_GEMM:
-                mi = m[i]
-                ki = k[i]
-                ni = n[i]
-                gi = max(groups[i], 1)
-                busy, in_reads, w_reads, out_reads, out_writes = _gemm(
-                    mi, ki, ni, gi, dataflow[i], np.int64(accumulate[i]), rows, cols
-                )
-                counters[lay, COL_MACS] += gi * mi * ki * ni
-                sram_bits[lay, input_buffer, SRAM_READ] += in_reads * input_bits
-                sram_bits[lay, weight_buffer, SRAM_READ] += w_reads * input_bits
-                sram_bits[lay, output_buffer, SRAM_READ] += out_reads * accumulator_bits
-                sram_bits[lay, output_buffer, SRAM_WRITE] += out_writes * accumulator_bits
-            else:
-                busy = _vector_cycles(elements[i], vector_lane_ops_per_cycle[op_class[i]])
-                counters[lay, COL_VECTOR_OPS + op_class[i]] += elements[i]
-                bits = elements[i] * accumulator_bits
-                sram_bits[lay, output_buffer, SRAM_READ] += bits
-                sram_bits[lay, output_buffer, SRAM_WRITE] += bits
-            finish = s + busy
-            end[i] = finish
-        free[engine] = s + busy
-        counters[lay, COL_BUSY + engine] += busy
+            binding = ready_cause
+            s = max(free[engine], ready)
+            finish = s + _vector_cycles(elements[i], vector_lane_ops_per_cycle[op_class[i]])
+            free[engine] = finish
+            occupied_end = finish
+            counters[lay, COL_VECTOR_OPS + op_class[i]] += elements[i]
+            bits = elements[i] * accumulator_bits
+            sram_bits[lay, output_buffer, SRAM_READ] += bits
+            sram_bits[lay, output_buffer, SRAM_WRITE] += bits
+
+        idle_from[i] = covered[engine]
+        cause[i] = binding
+        counters[lay, COL_BUSY + engine] += max(0, occupied_end - max(s, covered[engine]))
+        covered[engine] = max(covered[engine], occupied_end)
+        covered_at_layer[lay, engine] = covered[engine]
         start[i] = s
+        end[i] = finish
         if finish > layer_end[lay]:
             layer_end[lay] = finish
+            last_cause[lay] = CAUSE_DRAM if on_dram[i] else CAUSE_DEPENDENCY
+        elif finish == layer_end[lay] and on_dram[i]:
+            last_cause[lay] = CAUSE_DRAM
 
+    begin = np.zeros(n_layers, np.int64)
     reached = 0
     for lay in range(n_layers):
+        begin[lay] = reached
+        counters[lay, COL_CYCLES] = max(0, layer_end[lay] - reached)
         if layer_end[lay] > reached:
-            counters[lay, COL_CYCLES] = layer_end[lay] - reached
             reached = layer_end[lay]
+    for i in range(count):
+        lay = layer[i]
+        gap = start[i] - max(idle_from[i], begin[lay])
+        if gap > 0:
+            counters[lay, COL_STALL + np.int64(opcode[i]) * N_CAUSES + cause[i]] += gap
+    for lay in range(n_layers):
+        for engine in range(N_ENGINES):
+            if covered_at_layer[lay, engine] < 0:
+                continue
+            tail = layer_end[lay] - max(covered_at_layer[lay, engine], begin[lay])
+            if tail > 0:
+                counters[lay, COL_STALL + engine * N_CAUSES + last_cause[lay]] += tail
     return start, end, counters, sram_bits

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 # Spelled out rather than imported from compiler.scheduling so that `tessera --help` does not
 # pay for importing the compiler and Numba; run() maps them to SchedulerKind.
 _SCHEDULERS = ("heuristic", "exhaustive", "learned")
+_TIMINGS = ("tessera", "scalesim")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +36,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="heuristic",
         help="how tiles, loop order and dataflow are chosen (default heuristic)",
     )
+    parser.add_argument(
+        "--timing",
+        choices=_TIMINGS,
+        default="tessera",
+        help="tessera: the chip's own pipeline (folds overlap where the array double-buffers its "
+        "stationary operand); scalesim: SCALE-Sim 3.0.0's fold model (default tessera)",
+    )
     parser.add_argument("--json", metavar="FILE", help="write the result as JSON")
     parser.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace of every instruction")
     parser.add_argument("--report", metavar="DIR", help="write figures (roofline, breakdowns, timeline) and report.html to DIR")
@@ -45,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from accel_spec import load_accelerator
     from compiler.scheduling import InfeasibleSchedule, SchedulerKind
+    from compiler.target import TimingMode
     from simulator.trace import write_chrome_trace
     from tessera.api import simulate
 
@@ -57,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             input_shapes=dict(args.input_shape),
             precision=args.precision,
             scheduler=SchedulerKind[args.scheduler.upper()],
+            timing=TimingMode(args.timing),
             trace=args.trace is not None or args.report is not None,
             verify=args.verify,
         )
@@ -70,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         write_json(args.json, document)
     if args.trace:
         try:
-            write_chrome_trace(args.trace, simulation.result, simulation.compiled.program, accel)
+            write_chrome_trace(args.trace, simulation.result, simulation.compiled.program, simulation.compiled.target)
         except OSError as error:
             raise InputError(args.trace, Problem("--trace", f"cannot write: {error.strerror}")) from None
     if args.report:

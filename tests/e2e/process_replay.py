@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from accel_spec import load_accelerator
-from compiler.isa import Program
 from compiler.lowering import lower
 from compiler.models import load_model
 from compiler.pipeline import CompileOptions
 from compiler.scheduling import InfeasibleSchedule, SchedulerKind
+from compiler.target.isa import Program
 from tessera.api import simulate_workloads
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import pytest
 
 from accel_spec import load_accelerator_text
 from accel_spec.types import Dataflow
-from simulator.timing_model import gemm_cycles
+from compiler.target.timing import gemm_cycles
 from tessera.api import simulate
 
 M, K, N = 96, 80, 72  # not multiples of the 16x16 array: partial folds included
@@ -29,7 +29,7 @@ buffers:
   weights: {{capacity: 1 MiB, holds: [weight]}}
   acc: {{capacity: 1 MiB, holds: [output]}}
 vector: {{lanes: 16}}
-dram: {{type: DDR4, bandwidth: {bandwidth}, latency: {latency}, burst: 1 B, outstanding: 64}}
+dram: {{type: DDR4, bandwidth: {bandwidth}, latency: {latency}, burst: 1 B}}
 """
 
 

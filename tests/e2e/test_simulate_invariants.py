@@ -20,15 +20,15 @@ import pytest
 
 from accel_spec import load_accelerator, resolve, with_overrides
 from accel_spec.schema import Accelerator
-from compiler.isa import Opcode, Program
 from compiler.lowering import lower
 from compiler.models import load_model
 from compiler.pipeline import CompileOptions
 from compiler.roofline import compulsory_dram_bytes
 from compiler.scheduling import InfeasibleSchedule
+from compiler.target import target_of
+from compiler.target.isa import Opcode, Program
+from compiler.target.timing import burst_bytes, gemm_sram_accesses
 from compiler.workload import Workload
-from simulator.machine import machine_of
-from simulator.timing_model import burst_bytes, gemm_sram_accesses
 from tessera.api import Simulation, simulate_workloads
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "accelerators"
@@ -146,7 +146,7 @@ def test_verified_or_infeasible_with_the_layer_and_buffer(runs, chip, model):
 def _energy_of(program: Program, accel: Accelerator, precision, cycles: int) -> float:
     """Σ events × constants, with every event counted from the program's instructions."""
     technology = resolve(accel, precision)
-    machine = machine_of(accel, precision)
+    machine = target_of(accel, precision)
     instr = program.instructions
     opcode = instr["opcode"]
     sram = np.zeros(len(machine.buffer_names))
@@ -158,9 +158,9 @@ def _energy_of(program: Program, accel: Accelerator, precision, cycles: int) -> 
     reads_in, reads_w, reads_out, writes_out = gemm_sram_accesses(
         m, k, n, gemm["dataflow"], gemm["accumulate"], machine.rows, machine.cols, groups
     )
-    input_buffer, weight_buffer, output_buffer = machine.operand_buffer
-    sram[input_buffer] += reads_in.sum() * machine.input_bits / 8
-    sram[weight_buffer] += reads_w.sum() * machine.input_bits / 8
+    input_buffer, weight_buffer, output_buffer = machine.buffer_of
+    sram[input_buffer] += reads_in.sum() * machine.operand_bits / 8
+    sram[weight_buffer] += reads_w.sum() * machine.operand_bits / 8
     vector_elements = instr["elements"][opcode == Opcode.VEC].astype(np.int64).sum()
     sram[output_buffer] += ((reads_out + writes_out).sum() + 2 * vector_elements) * machine.accumulator_bits / 8
     channel = burst_bytes(instr["bytes"][transfer], machine.burst).sum()

@@ -12,29 +12,37 @@ from dataclasses import replace
 
 import numpy as np
 
-from accel_spec.types import Dataflow, Operand, OpClass
-from compiler.isa import INSTRUCTION_DTYPE, Opcode, Program
-from simulator.machine import Machine
+from accel_spec.types import Dataflow, OpClass, Operand, Precision
+from compiler.target import LEVEL_DRAM, Target, TimingMode, level_of
+from compiler.target.isa import INSTRUCTION_DTYPE, Opcode, Program
 
-BASE_MACHINE = Machine(
+BASE_MACHINE = Target(
+    name="test",
     clock=1e9,
     rows=4,
     cols=4,
     dataflows=tuple(Dataflow),
-    input_bits=8,
-    accumulator_bits=32,
+    timing=TimingMode.TESSERA,
+    pipelined=False,
+    operand_precision=Precision.INT8,
+    accumulator_precision=Precision.INT32,
     buffer_names=("activations", "weights"),
-    operand_buffer=(0, 1, 0),
+    capacity=(1 << 20, 1 << 20),
+    buffer_of=(0, 1, 0),
+    read_port=(16.0, 8.0),
+    write_port=(16.0, 4.0),
     vector_lanes=4,
     vector_rates=(1.0, 0.25, 0.5),
+    dram_peak_bytes_per_cycle=8.0,
     dram_bytes_per_cycle=8.0,
     burst=16,
-    latency_cycles=5,
-    outstanding=2,
+    latency=5,
+    outstanding=3,
+    dram_capacity=1 << 30,
 )
 
 
-def make_machine(**changes: object) -> Machine:
+def make_machine(**changes: object) -> Target:
     """`BASE_MACHINE` with some fields replaced."""
     return replace(BASE_MACHINE, **changes)
 
@@ -42,7 +50,7 @@ def make_machine(**changes: object) -> Machine:
 class ProgramBuilder:
     """Appends instructions in program order; each method returns the new instruction's index."""
 
-    def __init__(self, machine: Machine, layer_names: Sequence[str] = ("layer0",)) -> None:
+    def __init__(self, machine: Target, layer_names: Sequence[str] = ("layer0",)) -> None:
         self._machine = machine
         self._layer_names = tuple(layer_names)
         self._rows: list[dict[str, int]] = []
@@ -53,17 +61,23 @@ class ProgramBuilder:
         self._deps.append(tuple(deps))
         return len(self._rows) - 1
 
-    def load(self, operand: Operand, nbytes: int, *, deps: Sequence[int] = (), layer: int = 0) -> int:
-        return self._transfer(Opcode.LOAD, operand, nbytes, deps, layer)
+    def load(
+        self, operand: Operand, nbytes: int, *, deps: Sequence[int] = (), layer: int = 0, level: int = LEVEL_DRAM
+    ) -> int:
+        """A LOAD of `operand` from `level` (DRAM, or `level_of` an on-chip buffer)."""
+        return self._transfer(Opcode.LOAD, operand, nbytes, deps, layer, level)
 
-    def store(self, operand: Operand, nbytes: int, *, deps: Sequence[int] = (), layer: int = 0) -> int:
-        return self._transfer(Opcode.STORE, operand, nbytes, deps, layer)
+    def store(
+        self, operand: Operand, nbytes: int, *, deps: Sequence[int] = (), layer: int = 0, level: int = LEVEL_DRAM
+    ) -> int:
+        """A STORE of `operand` to `level` (DRAM, or `level_of` an on-chip buffer)."""
+        return self._transfer(Opcode.STORE, operand, nbytes, deps, layer, level)
 
     def _transfer(
-        self, opcode: Opcode, operand: Operand, nbytes: int, deps: Sequence[int], layer: int
+        self, opcode: Opcode, operand: Operand, nbytes: int, deps: Sequence[int], layer: int, level: int
     ) -> int:
-        buffer = self._machine.operand_buffer[operand]
-        fields = dict(opcode=opcode, operand=operand, buffer=buffer, bytes=nbytes, layer=layer)
+        buffer = self._machine.buffer_of[operand]
+        fields = dict(opcode=opcode, operand=operand, buffer=buffer, bytes=nbytes, layer=layer, level=level)
         return self._append(fields, deps)
 
     def gemm(
@@ -101,7 +115,7 @@ class ProgramBuilder:
 
 def random_program(
     rng: np.random.Generator,
-    machine: Machine,
+    machine: Target,
     count: int,
     *,
     layers: int = 3,
@@ -127,7 +141,7 @@ def random_program(
     operand = rng.integers(0, len(Operand), count)
     transfer = (opcode == Opcode.LOAD) | (opcode == Opcode.STORE)
     instructions["operand"] = np.where(transfer, operand, 0)
-    instructions["buffer"] = np.where(transfer, np.asarray(machine.operand_buffer)[operand], 0)
+    instructions["buffer"] = np.where(transfer, np.asarray(machine.buffer_of)[operand], 0)
     instructions["bytes"] = np.where(transfer, rng.integers(0, 8 * max_size + 1, count), 0)
     gemm = opcode == Opcode.GEMM
     dataflows = np.asarray([int(d) for d in machine.dataflows])
@@ -146,7 +160,16 @@ def random_program(
     owner = np.repeat(index, dep_counts)
     back = rng.integers(1, window + 1, len(owner))
     deps = np.maximum(owner - back, 0).astype(np.int64)
-    # drawn last, so every other field keeps the value it had before groups existed
+    # drawn last, so every other field keeps the value it had before groups and levels existed
     instructions["groups"] = np.where(gemm, rng.integers(0, 5, count), 0)
+    instructions["level"] = np.where(transfer, random_levels(rng, instructions["buffer"], len(machine.buffer_names)), 0)
     names = tuple(f"layer{i}" for i in range(layers))
     return Program(instructions, dep_ptr, deps, names)
+
+
+def random_levels(rng: np.random.Generator, buffer: np.ndarray, buffers: int) -> np.ndarray:
+    """A far end for each transfer into or out of `buffer`: DRAM two times in three, else
+    another on-chip buffer (never the buffer itself)."""
+    other = (buffer.astype(np.int64) + rng.integers(1, max(buffers, 2), len(buffer))) % buffers
+    onchip = (rng.random(len(buffer)) < 1 / 3) & (buffers > 1)
+    return np.where(onchip, level_of(other), LEVEL_DRAM)

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from programs import ProgramBuilder, make_machine, random_program
 
-from accel_spec.types import Dataflow, Operand, OpClass
-from compiler.isa import ENGINE_OF_OPCODE, Opcode
-from simulator import timing_model
+from accel_spec.types import Dataflow, OpClass, Operand, Precision
+from compiler.target import LEVEL_DRAM, level_of
+from compiler.target import timing as timing_model
+from compiler.target.isa import ENGINE_OF_OPCODE, Opcode
 from simulator.kernels import engines
 from simulator.reference import simulate_reference
 from simulator.result import StallCause
@@ -40,6 +41,7 @@ def test_layout_constants_match_enums():
     assert [engines.CAUSE_DRAM, engines.CAUSE_BUFFER, engines.CAUSE_DEPENDENCY] == list(StallCause)
     assert (engines.N_OPERANDS, engines.N_OP_CLASSES) == (len(Operand), len(OpClass))
     assert engines.CEIL_SLACK == timing_model.CEIL_SLACK
+    assert engines.LEVEL_DRAM == LEVEL_DRAM
 
 
 def test_kernel_formulas_match_timing_model():
@@ -49,17 +51,17 @@ def test_kernel_formulas_match_timing_model():
         rows, cols = (int(v) for v in rng.integers(1, 9, 2))
         dataflow, accumulate = int(rng.integers(0, 3)), int(rng.integers(0, 2))
         groups = int(rng.integers(1, 6))
-        expected = (timing_model.gemm_cycles(m, k, n, dataflow, rows, cols, groups),) + tuple(
+        folds, streamed = timing_model.gemm_folds(m, k, n, dataflow, rows, cols, groups)
+        load = timing_model.stationary_load_cycles(dataflow, rows)
+        expected = (folds, streamed, load) + tuple(
             timing_model.gemm_sram_accesses(m, k, n, dataflow, accumulate, rows, cols, groups)
         )
         got = engines._gemm(m, k, n, groups, dataflow, accumulate, rows, cols)
         assert got == tuple(int(e) for e in expected)
+        assert folds * (streamed + load + rows + cols - 2) == timing_model.gemm_cycles(m, k, n, dataflow, rows, cols, groups)
 
         nbytes, burst = int(rng.integers(0, 5000)), int(rng.choice([1, 16, 64]))
-        per_cycle = float(rng.choice([0.5, 8.0, 34e9 / 7e8, 1e12]))
-        assert engines._transfer_cycles(nbytes, burst, per_cycle) == timing_model.transfer_cycles(
-            nbytes, burst, per_cycle
-        )
+        assert engines._burst_bytes(nbytes, burst) == timing_model.burst_bytes(nbytes, burst)
         elements, lane_ops = int(rng.integers(0, 5000)), float(rng.choice([1.0, 4 * 0.25, 16 * 0.5, 3.0]))
         assert engines._vector_cycles(elements, lane_ops) == timing_model.vector_cycles(elements, lane_ops)
 
@@ -78,12 +80,23 @@ def _hand_programs():
     b.store(Operand.OUTPUT, 180, deps=[v, x2], layer=1)
     yield "conv-relu", b.build(), machine
 
-    q1 = make_machine(outstanding=1, latency_cycles=40, dram_bytes_per_cycle=34e9 / 7e8, burst=64)
-    b = ProgramBuilder(q1, ("a", "b", "c"))
+    slow = make_machine(latency=40, dram_bytes_per_cycle=34e9 / 7e8, burst=64)
+    b = ProgramBuilder(slow, ("a", "b", "c"))
     loads = [b.load(Operand.WEIGHT, 64 * (i + 1), layer=i % 2) for i in range(5)]
     b.gemm(3, 70, 2, Dataflow.INPUT_STATIONARY, deps=loads[:2], layer=2)
     b.store(Operand.OUTPUT, 1, deps=loads[3:], layer=2)
-    yield "outstanding-one", b.build(), q1
+    yield "interleaved-layers", b.build(), slow
+
+    pipelined = make_machine(pipelined=True)
+    b = ProgramBuilder(pipelined, ("fc", "next"))
+    w = b.load(Operand.WEIGHT, 64)
+    x = b.load(Operand.INPUT, 40, level=level_of(1))
+    g = b.gemm(3, 9, 6, Dataflow.WEIGHT_STATIONARY, deps=[x, w])
+    g2 = b.gemm(7, 4, 4, Dataflow.WEIGHT_STATIONARY, accumulate=True, deps=[w])
+    o = b.gemm(2, 5, 9, Dataflow.OUTPUT_STATIONARY, deps=[g])
+    s = b.store(Operand.OUTPUT, 28, deps=[g2, o], level=level_of(1))
+    b.gemm(8, 8, 8, Dataflow.INPUT_STATIONARY, deps=[s], layer=1)
+    yield "pipelined-onchip", b.build(), pipelined
 
     b = ProgramBuilder(machine, ("depthwise",))
     x = b.load(Operand.INPUT, 7 * 9 * 3)
@@ -108,11 +121,13 @@ def _random_case(seed: int):
     machine = make_machine(
         rows=int(rng.integers(1, 9)),
         cols=int(rng.integers(1, 9)),
-        input_bits=int(rng.choice([4, 8, 16])),
+        operand_precision=rng.choice([Precision.INT4, Precision.INT8, Precision.FP16]),
         dram_bytes_per_cycle=float(rng.choice([0.25, 3.0, 8.0, 34e9 / 7e8, 1e9])),
         burst=int(rng.choice([1, 16, 64])),
-        latency_cycles=int(rng.integers(0, 30)),
-        outstanding=int(rng.integers(1, 5)),
+        latency=int(rng.integers(0, 30)),
+        read_port=(float(rng.choice([1.0, 6.0, 64.0])), float(rng.choice([0.5, 32.0]))),
+        write_port=(float(rng.choice([2.0, 16.0])), float(rng.choice([3.0, 64.0]))),
+        pipelined=bool(rng.integers(0, 2)),
     )
     program = random_program(rng, machine, int(rng.integers(1, 60)), layers=int(rng.integers(1, 5)))
     return program, machine

@@ -1,7 +1,7 @@
 """Property-based tests of the simulator on random valid programs (hypothesis, derandomized).
 
-Hypothesis draws the machine (array, precision, DRAM bandwidth, burst, latency, outstanding
-transfers) and the program's shape (length, layers, dependency fan-in and reach, opcode mix);
+Hypothesis draws the machine (array, precision, DRAM bandwidth, burst, latency, buffer
+ports, pipelined array or not) and the program's shape (length, layers, dependency fan-in and reach, opcode mix);
 `programs.random_program` builds the program from a drawn seed. On every draw the Numba
 kernel equals the reference simulator exactly, and the counters obey invariants that hold
 for any schedule: the run lasts at least as long as each in-order engine is busy, the layers'
@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from programs import ProgramBuilder, make_machine, random_program
 
-from accel_spec.types import Operand
-from compiler.isa import Engine, Opcode
+from accel_spec.types import Operand, Precision
+from compiler.target.isa import Engine, Opcode
 from simulator.kernels.engines import COL_BUSY, COL_CYCLES, COL_MACS
 from simulator.reference import simulate_reference
 from simulator.run import execute, validate
@@ -30,11 +30,13 @@ machines = st.builds(
     make_machine,
     rows=st.integers(1, 8),
     cols=st.integers(1, 8),
-    input_bits=st.sampled_from([4, 8, 16]),
+    operand_precision=st.sampled_from([Precision.INT4, Precision.INT8, Precision.FP16]),
     dram_bytes_per_cycle=st.sampled_from([0.25, 1.0, 3.0, 8.0, 34e9 / 7e8, 1e6]),
     burst=st.sampled_from([1, 16, 64]),
-    latency_cycles=st.integers(0, 40),
-    outstanding=st.integers(1, 4),
+    latency=st.integers(0, 40),
+    read_port=st.tuples(st.sampled_from([0.5, 4.0, 64.0]), st.sampled_from([1.0, 16.0])),
+    write_port=st.tuples(st.sampled_from([2.0, 8.0]), st.sampled_from([0.25, 32.0])),
+    pipelined=st.booleans(),
 )
 
 

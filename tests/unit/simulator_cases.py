@@ -8,8 +8,8 @@ import numpy as np
 
 from accel_spec.schema import Accelerator
 from accel_spec.technology import Technology
-from accel_spec.types import Dataflow, Operand, OpClass
-from compiler.isa import INSTRUCTION_DTYPE, Opcode, Program
+from accel_spec.types import Dataflow, OpClass, Operand
+from compiler.target.isa import INSTRUCTION_DTYPE, Opcode, Program
 
 # buffers: "act" holds input and output (index 0), "wgt" holds weights (index 1)
 ACT, WGT = 0, 1

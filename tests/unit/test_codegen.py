@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from codegen_cases import chip, conv, example_chip, gemm, workloads
 
-from accel_spec.types import Dataflow, Operand, OpClass, Precision
+from accel_spec.types import Dataflow, OpClass, Operand, Precision
 from compiler.codegen import generate_program
-from compiler.isa import Opcode
 from compiler.scheduling import LOOP_ORDERS, Dim, Schedule, SchedulerKind, VectorSchedule, schedule_workloads
+from compiler.target import target_of
+from compiler.target.isa import Opcode
 from compiler.verify import verify_program, verify_schedule
 from compiler.workload import Workload, WorkloadKind
 
@@ -17,8 +18,8 @@ INT8 = Precision.INT8
 
 
 def _program(workload, schedule, accel, precision=INT8):
-    program = generate_program((workload,), (schedule,), accel, precision)
-    verify_program(program, (workload,), accel, precision)
+    program = generate_program((workload,), (schedule,), target_of(accel, precision))
+    verify_program(program, (workload,), target_of(accel, precision))
     return program
 
 
@@ -98,9 +99,9 @@ def test_scheduled_programs_verify_on_every_chip(name, kind):
     accel = CHIPS[name]()
     precision = accel.matrix.input_precision
     cases = workloads()
-    schedules = schedule_workloads(cases, accel, precision, kind)
-    program = generate_program(cases, schedules, accel, precision)
-    verify_program(program, cases, accel, precision)
+    schedules = schedule_workloads(cases, target_of(accel, precision), kind)
+    program = generate_program(cases, schedules, target_of(accel, precision))
+    verify_program(program, cases, target_of(accel, precision))
     assert program.layer_names == tuple(w.name for w in cases)
 
 
@@ -117,15 +118,15 @@ def test_every_order_and_dataflow_verifies_including_spills(order, dataflow, dou
     for accel in (small_acc, unified):
         schedules = tuple(Schedule(dataflow, 8, 8, 8, order, double_buffer) for _ in cases)
         for schedule, workload in zip(schedules, cases):
-            verify_schedule(schedule, workload, accel, INT8)
-        program = generate_program(cases, schedules, accel, INT8)
-        verify_program(program, cases, accel, INT8)
+            verify_schedule(schedule, workload, target_of(accel, INT8))
+        program = generate_program(cases, schedules, target_of(accel, INT8))
+        verify_program(program, cases, target_of(accel, INT8))
 
 
 def test_layers_are_separated_by_a_barrier():
     accel = chip()
     cases = workloads()[:3]
-    program = generate_program(cases, schedule_workloads(cases, accel, INT8), accel, INT8)
+    program = generate_program(cases, schedule_workloads(cases, target_of(accel, INT8)), target_of(accel, INT8))
     layer = program.instructions["layer"]
     for index in range(1, len(cases)):
         first = int(np.flatnonzero(layer == index)[0])
@@ -167,7 +168,7 @@ def test_packed_schedules_verify_in_every_order_including_spills(order, dataflow
     grouped = conv("g", 9, 9, 12, 12, 3, groups=6, side_input_elements=9 * 9 * 12,
                    vector_ops={OpClass.ELEMENTWISE: 9 * 9 * 12})
     schedule = Schedule(dataflow, 8, 8, 2, order, True, groups_per_pass=groups)
-    verify_schedule(schedule, grouped, small_acc, INT8)
+    verify_schedule(schedule, grouped, target_of(small_acc, INT8))
     _program(grouped, schedule, small_acc)
 
 

@@ -9,20 +9,19 @@ import numpy as np
 import pytest
 
 from accel_spec import load_accelerator
-from compiler.models import load_model
 from compiler.lowering import lower
-from compiler.scheduling import SchedulerKind, schedule_workloads
-from compiler.scheduling import learned
-from compiler.scheduling.chip import Chip
+from compiler.models import load_model
+from compiler.scheduling import SchedulerKind, learned, schedule_workloads
 from compiler.scheduling.learned import RANKER_PATH, learned_finalists, ranked_space, ranker_status
 from compiler.scheduling.ranker_training import judge, layer_cases, training_set
 from compiler.scheduling.schedule_features import SCHEDULE_FEATURE_NAMES
+from compiler.target import target_of
 from explorer.cost_model import RandomModel
 from explorer.xgboost_cost_model import BoostParams, Task, XGBoostModel
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "accelerators"
 EDGE = load_accelerator(EXAMPLES / "edge.yaml")
-CHIP = Chip.of(EDGE, EDGE.matrix.input_precision)
+CHIP = target_of(EDGE, EDGE.matrix.input_precision)
 NETWORK = lower(load_model("bert:layers=1,hidden=64,heads=2,seq=32"))
 LAYER = next(w for w in NETWORK if w.gemm is not None)
 
@@ -62,9 +61,9 @@ def test_the_ranker_picks_its_top_candidates() -> None:
 def test_shipped_model_is_small_loads_and_schedules_a_network() -> None:
     assert RANKER_PATH.exists() and RANKER_PATH.stat().st_size < 2 * 2**20
     assert ranker_status().available
-    chosen = schedule_workloads(NETWORK, EDGE, EDGE.matrix.input_precision, SchedulerKind.LEARNED)
+    chosen = schedule_workloads(NETWORK, target_of(EDGE, EDGE.matrix.input_precision), SchedulerKind.LEARNED)
     assert len(chosen) == len(NETWORK)
-    assert chosen == schedule_workloads(NETWORK, EDGE, EDGE.matrix.input_precision, SchedulerKind.LEARNED)
+    assert chosen == schedule_workloads(NETWORK, target_of(EDGE, EDGE.matrix.input_precision), SchedulerKind.LEARNED)
 
 
 @pytest.fixture
@@ -80,9 +79,9 @@ def test_without_xgboost_learned_falls_back_to_the_heuristic_and_says_so_once(
     monkeypatch.setitem(sys.modules, "xgboost", None)  # import xgboost raises ImportError
     monkeypatch.delitem(sys.modules, "explorer.xgboost_cost_model", raising=False)
     precision = EDGE.matrix.input_precision
-    first = schedule_workloads(NETWORK, EDGE, precision, SchedulerKind.LEARNED)
-    second = schedule_workloads(NETWORK, EDGE, precision, SchedulerKind.LEARNED)
-    assert first == second == schedule_workloads(NETWORK, EDGE, precision, SchedulerKind.HEURISTIC)
+    first = schedule_workloads(NETWORK, target_of(EDGE, precision), SchedulerKind.LEARNED)
+    second = schedule_workloads(NETWORK, target_of(EDGE, precision), SchedulerKind.LEARNED)
+    assert first == second == schedule_workloads(NETWORK, target_of(EDGE, precision), SchedulerKind.HEURISTIC)
     status = ranker_status()
     assert not status.available and "xgboost cannot be imported" in status.reason
     assert capsys.readouterr().err.count("fell back to the heuristic") == 1
@@ -91,8 +90,8 @@ def test_without_xgboost_learned_falls_back_to_the_heuristic_and_says_so_once(
 def test_without_a_model_file_learned_falls_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fresh_status) -> None:
     monkeypatch.setattr(learned, "RANKER_PATH", tmp_path / "missing.json")
     precision = EDGE.matrix.input_precision
-    assert schedule_workloads(NETWORK, EDGE, precision, SchedulerKind.LEARNED) == schedule_workloads(
-        NETWORK, EDGE, precision, SchedulerKind.HEURISTIC
+    assert schedule_workloads(NETWORK, target_of(EDGE, precision), SchedulerKind.LEARNED) == schedule_workloads(
+        NETWORK, target_of(EDGE, precision), SchedulerKind.HEURISTIC
     )
     assert "train-scheduler" in ranker_status().reason
 

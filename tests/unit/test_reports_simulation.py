@@ -9,7 +9,7 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from compiler.isa import Engine
+from compiler.target.isa import Engine
 from reports.energy_area import energy_area_figure
 from reports.layer_breakdown import LOWER_BOUND, SEGMENTS, SIMULATED, layer_breakdown, layer_breakdown_figure
 from reports.roofline import MATRIX_LAYERS, VECTOR_LAYERS, roofline_figure, roofline_points, roofs_of

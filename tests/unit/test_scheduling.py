@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from codegen_cases import chip, conv, example_chip, gemm, workloads
 
-from accel_spec.types import Dataflow, Operand, OpClass, Precision
+from accel_spec.technology import resolve
+from accel_spec.types import Dataflow, OpClass, Operand, Precision
 from compiler.scheduling import (
     Dim,
     InfeasibleSchedule,
@@ -20,7 +21,6 @@ from compiler.scheduling import (
     schedule_workloads,
 )
 from compiler.scheduling.candidates import group_options, tile_options
-from compiler.scheduling.chip import Chip
 from compiler.scheduling.footprint import (
     constant_slice_elements,
     gemm_footprint,
@@ -29,9 +29,9 @@ from compiler.scheduling.footprint import (
 )
 from compiler.scheduling.measure import measure_cycles
 from compiler.scheduling.tiling import input_tile_elements, pass_groups, reloads, tile_sizes
+from compiler.target import target_of
 from compiler.verify import ProgramError, verify_schedule
 from compiler.workload import GemmShape, Workload, WorkloadKind
-from simulator.machine import machine_of
 
 INT8 = Precision.INT8
 
@@ -53,7 +53,7 @@ def test_group_options_fill_the_array_axes_the_packed_dims_occupy(dataflow, fill
     """3×3 depthwise (K=9, N=1 per group, 32 groups) on a 64×64 array: WS packs
     min(64 // 9, 64 // 1) = 7; OS spreads only N over columns: 64 // 1, capped at the
     batch of 32; IS spreads only K over rows: 64 // 9 = 7."""
-    c = Chip.of(chip(64, 64), INT8)
+    c = target_of(chip(64, 64), INT8)
     shape = GemmShape(m=196, k=9, n=1, batch=32)
     assert group_options(shape, c, dataflow, SchedulerKind.HEURISTIC).tolist() == [1, fill]
     exhaustive = group_options(shape, c, dataflow, SchedulerKind.EXHAUSTIVE).tolist()
@@ -69,7 +69,7 @@ def test_passes_of_packed_groups():
 
 def test_packed_groups_multiply_every_tile():
     accel = chip(buffers={"ub": (1 << 20, ["input", "weight", "output"])})
-    c = Chip.of(accel, INT8)
+    c = target_of(accel, INT8)
     w = conv("dw", 8, 8, 16, 16, 3, groups=16, side_input_elements=8 * 8 * 16)
     tiles, positions = np.array([64, 9, 1]), np.array([0, 1, 2])
     one = gemm_footprint(w, c, tiles, positions, True, 1).by_operand
@@ -80,7 +80,7 @@ def test_packed_groups_multiply_every_tile():
 
 def test_vector_constants_are_resident_when_broadcast_and_streamed_when_output_sized():
     accel = chip(buffers={"a": (1 << 20, ["input", "output"]), "w": (1 << 20, ["weight"])})
-    c = Chip.of(accel, INT8)
+    c = target_of(accel, INT8)
     rotary = Workload("mul", "Mul", WorkloadKind.VECTOR, input_elements=4096, output_elements=4096,
                       weight_elements=512, vector_ops={OpClass.ELEMENTWISE: 4096})
     gather = Workload("gather", "Gather", WorkloadKind.VECTOR, input_elements=64, output_elements=4096,
@@ -105,7 +105,7 @@ def test_constant_slices_count_the_repeat_aligned_blocks_a_run_of_outputs_meets(
 
 def test_sliced_constants_take_a_slot_per_chunk_and_only_with_a_known_broadcast():
     accel = chip(buffers={"a": (1 << 20, ["input", "output"]), "w": (1 << 20, ["weight"])})
-    c = Chip.of(accel, INT8)
+    c = target_of(accel, INT8)
     rotary = Workload("mul", "Mul", WorkloadKind.VECTOR, input_elements=4096, output_elements=4096,
                       weight_elements=512, vector_ops={OpClass.ELEMENTWISE: 4096}, constant_period=512)
     chunks = np.array([1, 8, 64])
@@ -117,7 +117,7 @@ def test_sliced_constants_take_a_slot_per_chunk_and_only_with_a_known_broadcast(
     unknown = dataclasses.replace(rotary, constant_period=0)
     assert vector_footprint(unknown, c, chunks, True, sliced=True).by_operand[Operand.WEIGHT].tolist() == [512] * 3
     with pytest.raises(ProgramError, match="constants sliced"):
-        verify_schedule(VectorSchedule(8, True, sliced_constants=True), unknown, accel, INT8)
+        verify_schedule(VectorSchedule(8, True, sliced_constants=True), unknown, target_of(accel, INT8))
 
 
 def test_tile_options_include_array_multiples_powers_of_two_and_the_full_dim():
@@ -151,7 +151,7 @@ def test_conv_window_formula():
 
 def test_double_buffering_doubles_tiles_and_shared_buffers_add_up():
     accel = chip(buffers={"ub": (1 << 20, ["input", "weight", "output"])})
-    c = Chip.of(accel, INT8)
+    c = target_of(accel, INT8)
     w = gemm("g", 64, 64, 64)
     tiles = np.array([32, 16, 8])
     positions = np.array([0, 2, 1])  # M, N, K: K innermost
@@ -165,7 +165,7 @@ def test_double_buffering_doubles_tiles_and_shared_buffers_add_up():
 def test_infeasible_layer_names_the_buffer_and_sizes():
     accel = chip(buffers={"spad": (1 << 20, ["input", "weight"]), "acc": (2, ["output"])})
     with pytest.raises(InfeasibleSchedule) as error:
-        schedule_workloads((gemm("fc1", 4, 4, 4),), accel, INT8)
+        schedule_workloads((gemm("fc1", 4, 4, 4),), target_of(accel, INT8))
     assert error.value.workload_name == "fc1"
     assert "buffer 'acc'" in str(error.value) and "output" in str(error.value)
     assert str(error.value).startswith("layer fc1: smallest tile needs")
@@ -175,18 +175,18 @@ def test_infeasible_layer_names_the_buffer_and_sizes():
 def test_chosen_schedules_fit_and_exhaustive_is_never_slower(kind):
     """EXHAUSTIVE measures a superset of HEURISTIC's finalists, so it never simulates slower."""
     accel = example_chip("gemmini")
-    chip_numbers, machine = Chip.of(accel, INT8), machine_of(accel, INT8)
+    chip_numbers = target_of(accel, INT8)
     cases = workloads()
-    chosen = schedule_workloads(cases, accel, INT8, kind)
-    best = schedule_workloads(cases, accel, INT8, SchedulerKind.EXHAUSTIVE)
+    chosen = schedule_workloads(cases, target_of(accel, INT8), kind)
+    best = schedule_workloads(cases, target_of(accel, INT8), SchedulerKind.EXHAUSTIVE)
     for w, s, e in zip(cases, chosen, best):
-        verify_schedule(s, w, accel, INT8)
-        assert measure_cycles(w, e, chip_numbers, machine) <= measure_cycles(w, s, chip_numbers, machine)
+        verify_schedule(s, w, target_of(accel, INT8))
+        assert measure_cycles(w, e, chip_numbers) <= measure_cycles(w, s, chip_numbers)
 
 
 def test_a_layer_that_fits_is_one_tile():
     accel = example_chip("tpu_v1")
-    s = schedule_workloads((gemm("small", 64, 128, 96),), accel, INT8)[0]
+    s = schedule_workloads((gemm("small", 64, 128, 96),), target_of(accel, INT8))[0]
     assert (s.tile_m, s.tile_k, s.tile_n) == (64, 128, 96)
 
 
@@ -204,10 +204,11 @@ def test_estimate_tracks_the_simulator():
         Workload("softmax", "Softmax", WorkloadKind.VECTOR, input_elements=1 << 16, output_elements=1 << 16,
                  vector_ops={OpClass.TRANSCENDENTAL: 1 << 16, OpClass.REDUCTION: 1 << 17}),
     )
-    schedules = schedule_workloads(cases, accel, INT8)
-    result = run(generate_program(cases, schedules, accel, INT8), accel)
+    schedules = schedule_workloads(cases, target_of(accel, INT8))
+    target = target_of(accel, INT8)
+    result = run(generate_program(cases, schedules, target), target, resolve(accel, INT8))
     for w, s, layer in zip(cases, schedules, result.layers):
-        ratio = estimate_cycles(w, s, accel, INT8) / layer.cycles
+        ratio = estimate_cycles(w, s, target_of(accel, INT8)) / layer.cycles
         assert 0.75 <= ratio <= 1.25, (w.name, s.describe(), ratio)
 
 

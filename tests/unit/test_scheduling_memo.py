@@ -26,13 +26,13 @@ from compiler.models import load_model
 from compiler.pipeline import clear_compile_caches
 from compiler.scheduling import SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import Spaces, heuristic_finalists
-from compiler.scheduling.chip import Chip
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms
 from compiler.scheduling.memo import SCHEDULES, BoundedCache, shape_key
 from compiler.scheduling.shortlist import shortlist, tiled_shortlist
 from compiler.scheduling.strategies import finalists
 from compiler.scheduling.tiling import input_tile_elements
+from compiler.target import Target, target_of
 from compiler.workload import Workload, WorkloadKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,8 +50,8 @@ def _clear() -> None:
 
 
 def test_chip_key_spells_out_every_field_but_capacity():
-    chip = Chip.of(example_chip("edge"), example_chip("edge").matrix.input_precision)
-    names = [f.name for f in fields(Chip) if f.name != "capacity"]
+    chip = target_of(example_chip("edge"), example_chip("edge").matrix.input_precision)
+    names = [f.name for f in fields(Target) if f.name != "capacity"]
     assert chip.key_without_capacity() == tuple(getattr(chip, name) for name in names)
 
 
@@ -128,7 +128,7 @@ def test_plain_gemm_windows_as_a_one_by_one_convolution():
 @pytest.mark.parametrize(("chip_name", "model"), [("edge", "resnet50"), ("gemmini", "bert:layers=2"), ("eyeriss", "mobilenetv2")])
 def test_batched_finalists_equal_one_layer_finalists(chip_name, model):
     accel = example_chip(chip_name)
-    chip = Chip.of(accel, accel.matrix.input_precision)
+    chip = target_of(accel, accel.matrix.input_precision)
     gemms = list({shape_key(w): w for w in _lowered(model) if w.kind is WorkloadKind.GEMM}.values())
     everything = np.arange(len(gemms))
     for workload, found in zip(gemms, heuristic_finalists(Spaces.of(gemms, chip), chip, everything), strict=True):
@@ -149,13 +149,13 @@ def test_memoised_schedules_and_code_equal_a_fresh_search():
     fresh = []
     for accel in chips:
         _clear()
-        schedules = schedule_workloads(workloads, accel, precision)
-        fresh.append((schedules, _program_bytes(generate_program(workloads, schedules, accel, precision))))
+        schedules = schedule_workloads(workloads, target_of(accel, precision))
+        fresh.append((schedules, _program_bytes(generate_program(workloads, schedules, target_of(accel, precision)))))
     _clear()
     for accel, expected in zip(chips + chips, fresh + fresh, strict=True):
-        schedules = schedule_workloads(workloads, accel, precision)
+        schedules = schedule_workloads(workloads, target_of(accel, precision))
         assert schedules == expected[0]
-        assert _program_bytes(generate_program(workloads, schedules, accel, precision)) == expected[1]
+        assert _program_bytes(generate_program(workloads, schedules, target_of(accel, precision))) == expected[1]
     distinct_shapes = len({shape_key(w) for w in workloads})
     assert len(SCHEDULES) < len(chips) * distinct_shapes  # some layers were shared
 
@@ -163,16 +163,16 @@ def test_memoised_schedules_and_code_equal_a_fresh_search():
 def test_cached_code_is_read_only_and_assembled_like_fresh_code():
     accel = example_chip("gemmini")
     precision = accel.matrix.input_precision
-    chip = Chip.of(accel, precision)
+    chip = target_of(accel, precision)
     workloads = _lowered("bert:layers=2")
-    schedules = schedule_workloads(workloads, accel, precision)
+    schedules = schedule_workloads(workloads, target_of(accel, precision))
     code = cached_layer_code(workloads[0], schedules[0], chip)
     assert not code.instructions.flags.writeable
     fresh = assemble(
         [layer_code(w, s, chip, layer) for layer, (w, s) in enumerate(zip(workloads, schedules))],
         tuple(w.name for w in workloads),
     )
-    assert _program_bytes(generate_program(workloads, schedules, accel, precision)) == _program_bytes(fresh)
+    assert _program_bytes(generate_program(workloads, schedules, target_of(accel, precision))) == _program_bytes(fresh)
 
 
 def _program_bytes(program) -> bytes:

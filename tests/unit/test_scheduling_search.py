@@ -10,22 +10,22 @@ import pytest
 from codegen_cases import chip, conv, example_chip, gemm, workloads
 
 from accel_spec import with_overrides
-from accel_spec.types import Operand, OpClass, Precision
+from accel_spec.technology import resolve
+from accel_spec.types import OpClass, Operand, Precision
 from compiler.codegen import generate_program
 from compiler.codegen.layer import layer_code
-from compiler.isa import Engine, Opcode, Program
 from compiler.scheduling import InfeasibleSchedule, SchedulerKind, VectorSchedule, schedule_workloads
 from compiler.scheduling.candidates import gemm_candidates
-from compiler.scheduling.chip import Chip
 from compiler.scheduling.estimate import gemm_terms, vector_terms
 from compiler.scheduling.footprint import slices_constants
 from compiler.scheduling.measure import fastest, measure_cycles
 from compiler.scheduling.strategies import finalists
+from compiler.target import target_of
+from compiler.target.isa import Engine, Opcode, Program
 from compiler.verify import verify_program
 from compiler.workload import Workload, WorkloadKind
 from simulator import run
 from simulator.kernels.engines import COL_BUSY, COL_CHANNEL_READ, COL_CHANNEL_WRITE, COL_CYCLES
-from simulator.machine import machine_of
 from simulator.run import execute
 
 INT8 = Precision.INT8
@@ -48,9 +48,9 @@ CHIPS = {
 
 
 def _counters(workload, schedule, accel):
-    c, machine = Chip.of(accel, INT8), machine_of(accel, INT8)
+    c = target_of(accel, INT8)
     code = layer_code(workload, schedule, c, 0)
-    return execute(Program(code.instructions, code.dep_ptr, code.deps, ("x",)), machine).counters[0]
+    return execute(Program(code.instructions, code.dep_ptr, code.deps, ("x",)), c).counters[0]
 
 
 # LEARNED is left out on purpose: its ranker sees the bandwidth (compiler.scheduling.learned).
@@ -58,7 +58,7 @@ def _counters(workload, schedule, accel):
 @pytest.mark.parametrize("name", sorted(CHIPS))
 def test_finalists_do_not_depend_on_the_dram_bandwidth(name, kind):
     accel = CHIPS[name]()
-    base = Chip.of(accel, INT8)
+    base = target_of(accel, INT8)
     for workload in CASES:
         expected = finalists(workload, base, kind)[0]
         for factor in (0.25, 3.0, 64.0):
@@ -72,7 +72,7 @@ def test_estimate_terms_count_matrix_time_and_channel_bytes_exactly(name):
     simulator (on any candidate: codegen and the simulator ignore capacity); and `bound`,
     which adds the transfers in series with the main engine, is still below the cycles."""
     accel = CHIPS[name]()
-    c = Chip.of(accel, INT8)
+    c = target_of(accel, INT8)
     rng = np.random.default_rng(5)
     for workload in CASES:
         if workload.gemm is None:
@@ -99,25 +99,26 @@ def test_estimate_terms_count_matrix_time_and_channel_bytes_exactly(name):
 
 def test_a_layer_measured_alone_takes_the_cycles_it_adds_to_the_network():
     accel = example_chip("gemmini")
-    c, machine = Chip.of(accel, INT8), machine_of(accel, INT8)
-    schedules = schedule_workloads(CASES, accel, INT8)
-    result = run(generate_program(CASES, schedules, accel, INT8), accel)
+    c = target_of(accel, INT8)
+    schedules = schedule_workloads(CASES, target_of(accel, INT8))
+    target = target_of(accel, INT8)
+    result = run(generate_program(CASES, schedules, target), target, resolve(accel, INT8))
     for workload, schedule, layer in zip(CASES, schedules, result.layers):
-        assert measure_cycles(workload, schedule, c, machine) == layer.cycles, workload.name
+        assert measure_cycles(workload, schedule, c) == layer.cycles, workload.name
 
 
 @pytest.mark.parametrize("name", sorted(CHIPS))
 def test_branch_and_bound_finds_the_fastest_finalist(name):
     accel = CHIPS[name]()
-    c, machine = Chip.of(accel, INT8), machine_of(accel, INT8)
+    c = target_of(accel, INT8)
     for workload in CASES:
         schedules, estimates, bounds = finalists(workload, c, SchedulerKind.HEURISTIC)
-        measured = [measure_cycles(workload, s, c, machine) for s in schedules]
+        measured = [measure_cycles(workload, s, c) for s in schedules]
         assert all(bound <= cycles for bound, cycles in zip(bounds, measured))
         worst_first = np.argsort(-estimates, kind="stable")
         for order in (np.argsort(estimates, kind="stable"), worst_first):
-            best = fastest(workload, schedules, bounds, order, c, machine)
-            assert measure_cycles(workload, best, c, machine) == min(measured), workload.name
+            best = fastest(workload, schedules, bounds, order, c)
+            assert measure_cycles(workload, best, c) == min(measured), workload.name
 
 
 @pytest.mark.parametrize("name", sorted(CHIPS))
@@ -126,8 +127,9 @@ def test_more_dram_bandwidth_never_slows_a_chosen_layer(name):
     previous = None
     for factor in (0.5, 1, 2, 8):
         faster = with_overrides(accel, {"dram.bandwidth": f"{factor * accel.dram.bandwidth!r} B/s"})
-        schedules = schedule_workloads(CASES, faster, INT8)
-        layers = run(generate_program(CASES, schedules, faster, INT8), faster).layers
+        schedules = schedule_workloads(CASES, target_of(faster, INT8))
+        target = target_of(faster, INT8)
+        layers = run(generate_program(CASES, schedules, target), target, resolve(faster, INT8)).layers
         cycles = np.array([layer.cycles for layer in layers])
         if previous is not None:
             assert np.all(cycles <= previous)
@@ -137,18 +139,18 @@ def test_more_dram_bandwidth_never_slows_a_chosen_layer(name):
 def test_depthwise_layers_pack_groups_into_each_pass():
     """MobileNetV2's first depthwise layer (112×112, 32 channels) on a 64×64 array."""
     accel = example_chip("edge")
-    c, machine = Chip.of(accel, INT8), machine_of(accel, INT8)
+    c = target_of(accel, INT8)
     depthwise = conv("dw", 112, 112, 32, 32, 3, groups=32)
-    packed = schedule_workloads((depthwise,), accel, INT8)[0]
+    packed = schedule_workloads((depthwise,), target_of(accel, INT8))[0]
     assert packed.groups_per_pass > 1
     unpacked = dataclasses.replace(packed, groups_per_pass=1)
-    assert 3 * measure_cycles(depthwise, packed, c, machine) < measure_cycles(depthwise, unpacked, c, machine)
+    assert 3 * measure_cycles(depthwise, packed, c) < measure_cycles(depthwise, unpacked, c)
 
 
 def test_resident_constants_that_do_not_fit_name_the_layer_and_buffer():
     accel = chip(buffers={"a": (1 << 20, ["input", "output"]), "w": (4096, ["weight"])})
     with pytest.raises(InfeasibleSchedule) as error:
-        schedule_workloads((ROTARY,), accel, INT8)
+        schedule_workloads((ROTARY,), target_of(accel, INT8))
     assert str(error.value).startswith("layer rotary: ")
     assert "8 KiB of weight in buffer 'w' (capacity 4 KiB)" in error.value.reason
 
@@ -158,19 +160,19 @@ def test_broadcast_constants_that_do_not_fit_are_sliced_per_chunk():
     table rows its outputs read; the program verifies, and the table is read once per
     batch of heads (8 times here: 64 KiB). With room for it, the table stays resident."""
     small = chip(buffers={"a": (1 << 20, ["input", "output"]), "w": (4096, ["weight"])})
-    (schedule,) = schedule_workloads((KNOWN_ROTARY,), small, INT8)
+    (schedule,) = schedule_workloads((KNOWN_ROTARY,), target_of(small, INT8))
     assert schedule.sliced_constants
-    program = generate_program((KNOWN_ROTARY,), (schedule,), small, INT8)
-    verify_program(program, (KNOWN_ROTARY,), small, INT8)
+    program = generate_program((KNOWN_ROTARY,), (schedule,), target_of(small, INT8))
+    verify_program(program, (KNOWN_ROTARY,), target_of(small, INT8))
     instr = program.instructions
     constant_bytes = instr["bytes"][(instr["opcode"] == Opcode.LOAD) & (instr["operand"] == Operand.WEIGHT)]
     assert constant_bytes.sum() == 8 * 8192
     roomy = chip(buffers={"a": (1 << 20, ["input", "output"]), "w": (1 << 20, ["weight"])})
-    assert not schedule_workloads((KNOWN_ROTARY,), roomy, INT8)[0].sliced_constants
+    assert not schedule_workloads((KNOWN_ROTARY,), target_of(roomy, INT8))[0].sliced_constants
 
 
 def test_exhaustive_measures_the_heuristic_finalists_too():
-    c = Chip.of(example_chip("gemmini"), INT8)
+    c = target_of(example_chip("gemmini"), INT8)
     for workload in (gemm("fc", 512, 1024, 256), ROTARY):
         heuristic = set(finalists(workload, c, SchedulerKind.HEURISTIC)[0])
         assert heuristic <= set(finalists(workload, c, SchedulerKind.EXHAUSTIVE)[0])

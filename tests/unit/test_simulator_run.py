@@ -9,28 +9,46 @@ import pytest
 from simulator_cases import ACT, hand_technology, program_of, tiny_accel, two_layer_program
 
 from accel_spec.types import Dataflow, Operand, Precision
-from compiler.isa import Engine, Opcode
+from accel_spec.technology import resolve
+from compiler.target import target_of
+from compiler.target.isa import Engine, Opcode
 from simulator import LayerResult, StallCause, run
-from simulator.machine import machine_of
 from simulator.reference import simulate_reference
 
 
-def test_machine_of_reduces_the_chip():
-    machine = machine_of(tiny_accel(latency="70 ns"), Precision.FP16)
+def test_target_of_reduces_the_chip():
+    machine = target_of(tiny_accel(latency="70 ns"), Precision.FP16)
     assert (machine.rows, machine.cols, machine.clock) == (4, 4, 1e9)
     assert machine.buffer_names == ("act", "wgt")
-    assert machine.operand_buffer == (0, 1, 0)
-    assert machine.dram_bytes_per_cycle == 8.0
-    assert (machine.burst, machine.latency_cycles, machine.outstanding) == (16, 70, 16)
-    assert machine.input_bits == 16
+    assert machine.buffer_of == (0, 1, 0)
+    assert machine.capacity == (64 * 1024, 32 * 1024)
+    # no `outstanding`: enough bursts for the bandwidth-delay product, 8 B/cycle × 70 / 16 B
+    assert (machine.burst, machine.latency, machine.outstanding) == (16, 70, 35)
+    assert machine.dram_peak_bytes_per_cycle == machine.dram_bytes_per_cycle == 8.0
+    assert machine.operand_bits == 16
     assert machine.accumulator_bits == 32  # int32 array, fp16 operands: fp32 accumulators
     assert machine.vector_lane_ops_per_cycle.tolist() == [4.0, 1.0, 4.0]
+    # ports wide enough for the array: 4 elements of the fp32 accumulator per cycle
+    assert machine.read_port == machine.write_port == (16.0, 16.0)
+    assert not machine.pipelined
+
+
+def test_littles_law_bounds_the_sustained_dram_bandwidth():
+    """16 bursts of 64 B in flight at 100 ns deliver 10.24 GB/s of a 12.8 GB/s channel; at 1 µs,
+    1.024 GB/s (at 1 GHz, bytes per cycle = GB/s)."""
+    near = target_of(tiny_accel(bandwidth="12.8 GB/s", latency="100 ns", burst=64, outstanding=16))
+    assert near.dram_peak_bytes_per_cycle == pytest.approx(12.8)
+    assert near.dram_bytes_per_cycle == pytest.approx(16 * 64 / 100)
+    far = target_of(tiny_accel(bandwidth="12.8 GB/s", latency="1 us", burst=64, outstanding=16))
+    assert far.dram_bytes_per_cycle == pytest.approx(16 * 64 / 1000)
+    deep = target_of(tiny_accel(bandwidth="12.8 GB/s", latency="100 ns", burst=64, outstanding=64))
+    assert deep.dram_bytes_per_cycle == pytest.approx(12.8)  # the peak binds
 
 
 def test_run_reports_the_reference_cycles_per_layer():
     accel, program = tiny_accel(), two_layer_program()
-    result = run(program, accel, technology=hand_technology(), trace=True)
-    reference = simulate_reference(program, machine_of(accel))
+    result = run(program, target_of(accel), hand_technology(), trace=True)
+    reference = simulate_reference(program, target_of(accel))
     assert result.total_cycles == reference.end.max()
     assert [layer.name for layer in result.layers] == ["conv", "act"]
     assert sum(layer.cycles for layer in result.layers) == result.total_cycles
@@ -39,7 +57,7 @@ def test_run_reports_the_reference_cycles_per_layer():
 
 
 def test_layer_figures_by_hand():
-    result = run(two_layer_program(), tiny_accel(), technology=hand_technology())
+    result = run(two_layer_program(), target_of(tiny_accel()), hand_technology())
     conv, act = result.layers
     assert conv.macs == 2 * 8**3 and act.macs == 0
     assert conv.dram_read_bytes_by_operand == (100, 64, 0) and conv.dram_write_bytes == 0
@@ -51,17 +69,19 @@ def test_layer_figures_by_hand():
     assert conv.sram_write_bytes["wgt"] == 64
     assert conv.busy[Engine.MATRIX] == 2 * 2 * (8 + 8 + 4 - 2) + 2 * 2 * (8 + 4 + 4 - 2)
     assert conv.utilization == pytest.approx(conv.macs / (conv.cycles * 16))
-    assert act.stall[Engine.VECTOR][StallCause.DEPENDENCY] > 0
     assert act.compute_engine == Engine.VECTOR and conv.compute_engine == Engine.MATRIX
     assert act.compute_cycles == act.busy[Engine.VECTOR] == 64  # 64 exp on 4 lanes × 0.25/cycle
-    assert act.stall_by_cause == {
-        "dram": 0, "buffer": 0, "dependency": act.stall[Engine.VECTOR][StallCause.DEPENDENCY]
-    }
+    # the VEC starts with its layer; after it, the store's 80 B at 8 B/cycle and 5 cycles of latency
+    assert act.stall_by_cause == {"dram": 10 + 5, "buffer": 0, "dependency": 0}
+    assert act.cycles == act.compute_cycles + sum(act.stall_by_cause.values())
+    # the matrix engine waits for both loads (14 + 8 cycles on the channel, 5 of latency)
+    assert conv.stall[Engine.MATRIX][StallCause.DRAM] == 14 + 8 + 5
+    assert conv.cycles == conv.compute_cycles + sum(conv.stall_by_cause.values())
 
 
 def test_energy_is_events_times_constants():
     tech = hand_technology()
-    result = run(two_layer_program(), tiny_accel(), technology=tech)
+    result = run(two_layer_program(), target_of(tiny_accel()), tech)
     for layer in result.layers:
         sram = {
             name: (layer.sram_read_bytes[name] + layer.sram_write_bytes[name]) * joules
@@ -83,7 +103,7 @@ def test_energy_is_events_times_constants():
 
 
 def test_layers_sum_to_the_total():
-    result = run(two_layer_program(), tiny_accel(), technology=hand_technology())
+    result = run(two_layer_program(), target_of(tiny_accel()), hand_technology())
     summed = sum(result.layers)
     assert summed.name == "total"
     fields = ("cycles", "busy", "stall", "macs", "dram_read_bytes_by_operand", "vector_ops")
@@ -96,7 +116,7 @@ def test_layers_sum_to_the_total():
 
 
 def test_adding_results_of_different_arrays_is_refused():
-    layer = run(two_layer_program(), tiny_accel(), technology=hand_technology()).layers[0]
+    layer = run(two_layer_program(), target_of(tiny_accel()), hand_technology()).layers[0]
     with pytest.raises(ValueError, match="PEs"):
         layer + dataclasses.replace(layer, pes=64)
     assert (layer + layer).name == layer.name
@@ -104,7 +124,8 @@ def test_adding_results_of_different_arrays_is_refused():
 
 
 def test_default_technology_comes_from_the_tables():
-    result = run(two_layer_program(), tiny_accel())
+    accel = tiny_accel()
+    result = run(two_layer_program(), target_of(accel), resolve(accel))
     assert result.energy_j > 0 and result.area_mm2 > 0
     assert set(result.technology_sources) >= {"mac_energy"}
 
@@ -133,28 +154,28 @@ def _bad(change: dict, deps=None):
 )
 def test_malformed_programs_are_rejected(program, message):
     with pytest.raises(ValueError, match=message):
-        run(program, tiny_accel(), technology=hand_technology())
+        run(program, target_of(tiny_accel()), hand_technology())
 
 
 def test_malformed_containers_are_rejected():
     program = two_layer_program()
     wrong_dtype = dataclasses.replace(program, instructions=np.zeros(6, dtype=np.int64))
     with pytest.raises(ValueError, match="INSTRUCTION_DTYPE"):
-        run(wrong_dtype, tiny_accel(), technology=hand_technology())
+        run(wrong_dtype, target_of(tiny_accel()), hand_technology())
     short_ptr = dataclasses.replace(program, dep_ptr=program.dep_ptr[:-1])
     with pytest.raises(ValueError, match="shape"):
-        run(short_ptr, tiny_accel(), technology=hand_technology())
+        run(short_ptr, target_of(tiny_accel()), hand_technology())
 
 
 def test_empty_program():
     empty = program_of([], [], [])
-    result = run(empty, tiny_accel(), technology=hand_technology())
+    result = run(empty, target_of(tiny_accel()), hand_technology())
     assert result.total_cycles == 0 and result.layers == () and result.utilization == 0.0
     assert result.energy_j == 0.0
 
 
 def test_a_store_reads_its_buffer():
     rows = [dict(opcode=Opcode.STORE, operand=Operand.OUTPUT, buffer=ACT, bytes=33, layer=0)]
-    result = run(program_of(rows, [[]], ["s"]), tiny_accel(), technology=hand_technology())
+    result = run(program_of(rows, [[]], ["s"]), target_of(tiny_accel()), hand_technology())
     assert result.total.sram_read_bytes["act"] == 33
     assert result.total_cycles == 48 // 8 + 5  # 33 bytes occupy 3 bursts of 16 bytes, then 5 ns

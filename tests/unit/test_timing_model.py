@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from accel_spec.types import Dataflow
-from simulator.timing_model import (
+from compiler.target.timing import (
     burst_bytes,
     ceil_cycles,
     gemm_cycles,

@@ -7,16 +7,17 @@ import json
 import pytest
 from simulator_cases import hand_technology, tiny_accel, two_layer_program
 
-from compiler.isa import Opcode
+from compiler.target import target_of
+from compiler.target.isa import Opcode
 from simulator import run
 from simulator.trace import to_chrome_trace, write_chrome_trace
 
 
 @pytest.fixture(scope="module")
 def traced():
-    accel, program = tiny_accel(), two_layer_program()
-    result = run(program, accel, technology=hand_technology(), trace=True)
-    return result, program, accel
+    target, program = target_of(tiny_accel()), two_layer_program()
+    result = run(program, target, hand_technology(), trace=True)
+    return result, program, target
 
 
 def test_tracks_are_named(traced):
@@ -26,7 +27,7 @@ def test_tracks_are_named(traced):
 
 
 def test_one_event_per_instruction_in_microseconds(traced):
-    result, program, accel = traced
+    result, program, _ = traced
     events = [e for e in to_chrome_trace(*traced)["traceEvents"] if e["ph"] == "X" and e["tid"] < 4]
     assert len(events) == len(program)
     opcodes = program.instructions["opcode"]
@@ -60,8 +61,8 @@ def test_write_round_trips(traced, tmp_path):
 
 
 def test_a_result_without_trace_is_refused():
-    accel, program = tiny_accel(), two_layer_program()
-    result = run(program, accel, technology=hand_technology())
+    target, program = target_of(tiny_accel()), two_layer_program()
+    result = run(program, target, hand_technology())
     with pytest.raises(ValueError, match="trace=True"):
-        to_chrome_trace(result, program, accel)
+        to_chrome_trace(result, program, target)
 

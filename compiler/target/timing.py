@@ -33,6 +33,18 @@ while only the diagonal blocks are useful work: MACs = G·m·k·n. With WS, for 
 G blocks occupy G·k rows and G·n columns, so G = min(R // k, C // n) groups share one fold
 (a 3×3 depthwise layer, k = 9, n = 1, on a 64×64 array: 7 groups per pass instead of 1).
 Off-diagonal PEs multiply by zero weights; they are charged time, not MAC energy.
+
+Pipelined folds. An array that double-buffers its stationary operand (TPU v1 "holds one
+64 KiB tile of weights plus one for double-buffering (to hide the 256 cycles it takes to
+shift a tile in)", Jouppi et al., ISCA 2017, Sec. 2; `matrix.stationary_double_buffer`)
+shifts the next fold's operand into the shadow copy while the current fold streams (WS, IS;
+for OS the shadow copy drains the finished sums), and the next fold's stream enters right
+behind the current one, so its fill overlaps the drain. Successive folds then start
+max(T, R) cycles apart — the stream, or the R-cycle shift of the next operand, whichever is
+longer — across GEMM instructions too, and only the first load (L =
+`stationary_load_cycles`) and the last drain (R + C − 2) of a run of back-to-back folds are
+paid once. The simulator keeps the state that makes this exact (`simulator.reference`). A
+GEMM with one fold on an idle array costs T + L + R + C − 2 in both models.
 """
 
 from __future__ import annotations
@@ -42,25 +54,69 @@ import numpy as np
 from accel_spec.types import Dataflow
 
 
-def gemm_cycles(m, k, n, dataflow, rows: int, cols: int, groups=1):
-    """Cycles of an m×k·k×n GEMM tile on a rows×cols array (scalars or numpy arrays).
-
-    `dataflow` holds `Dataflow` values (ints); `groups` products packed in one pass are
-    timed on the packed dims (module docstring). Returns an int64 array (or numpy int).
-    """
+def gemm_folds(m, k, n, dataflow, rows: int, cols: int, groups=1):
+    """(folds, streamed length T) of GEMM tiles (scalars or numpy arrays), per the table
+    above on the packed dims: int64 arrays (or numpy ints)."""
     packed = np.asarray(groups, dtype=np.int64)
     m = np.asarray(m, dtype=np.int64)
     k = np.asarray(k, dtype=np.int64) * packed
     n = np.asarray(n, dtype=np.int64) * packed
     dataflow = np.asarray(dataflow)
-    os_cycles = _ceil_div(m, rows) * _ceil_div(n, cols) * (k + rows + cols - 2)
-    ws_cycles = _ceil_div(k, rows) * _ceil_div(n, cols) * (m + 2 * rows + cols - 2)
-    is_cycles = _ceil_div(k, rows) * _ceil_div(m, cols) * (n + 2 * rows + cols - 2)
-    return np.where(
-        dataflow == Dataflow.OUTPUT_STATIONARY,
-        os_cycles,
-        np.where(dataflow == Dataflow.WEIGHT_STATIONARY, ws_cycles, is_cycles),
+    is_os = dataflow == Dataflow.OUTPUT_STATIONARY
+    is_ws = dataflow == Dataflow.WEIGHT_STATIONARY
+    folds = np.where(
+        is_os,
+        _ceil_div(m, rows) * _ceil_div(n, cols),
+        _ceil_div(k, rows) * np.where(is_ws, _ceil_div(n, cols), _ceil_div(m, cols)),
     )
+    streamed = np.where(is_os, k, np.where(is_ws, m, n))
+    return folds, streamed
+
+
+def stationary_load_cycles(dataflow, rows: int):
+    """Cycles to shift a fold's stationary operand into the array before it streams: R for
+    WS and IS (one row per cycle: 256 cycles on TPU v1, Jouppi et al., ISCA 2017, Sec. 2),
+    0 for OS, whose stationary partial sums start at zero."""
+    return np.where(np.asarray(dataflow) == Dataflow.OUTPUT_STATIONARY, 0, rows)
+
+
+def gemm_cycles(m, k, n, dataflow, rows: int, cols: int, groups=1):
+    """Cycles of an m×k·k×n GEMM tile on a rows×cols array, folds back to back (scalars or
+    numpy arrays): folds × (T + L + R + C − 2) with L = `stationary_load_cycles`, the
+    table above. `dataflow` holds `Dataflow` values (ints); `groups` products packed in one
+    pass are timed on the packed dims (module docstring). Returns an int64 array (or numpy
+    int).
+    """
+    folds, streamed = gemm_folds(m, k, n, dataflow, rows, cols, groups)
+    return folds * (streamed + stationary_load_cycles(dataflow, rows) + rows + cols - 2)
+
+
+def gemm_occupancy(m, k, n, dataflow, rows: int, cols: int, groups=1, pipelined=False):
+    """Cycles a GEMM tile adds to a run of back-to-back GEMMs on the array: its folds, each
+    max(T, R) apart when `pipelined` (module docstring), else `gemm_cycles`."""
+    if not pipelined:
+        return gemm_cycles(m, k, n, dataflow, rows, cols, groups)
+    folds, streamed = gemm_folds(m, k, n, dataflow, rows, cols, groups)
+    return folds * np.maximum(streamed, rows)
+
+
+def gemm_busy_floor(m, k, n, dataflow, rows: int, cols: int, groups=1, pipelined=False):
+    """Cycles the array is certainly busy with a GEMM tile, however it overlaps its
+    neighbours: its folds' streams, (F − 1) · max(T, R) + T when `pipelined`, else
+    `gemm_cycles`."""
+    if not pipelined:
+        return gemm_cycles(m, k, n, dataflow, rows, cols, groups)
+    folds, streamed = gemm_folds(m, k, n, dataflow, rows, cols, groups)
+    return (folds - 1) * np.maximum(streamed, rows) + streamed
+
+
+def pipeline_fill(dataflow, rows: int, cols: int, pipelined: bool):
+    """Cycles a run of back-to-back pipelined GEMMs pays once: the first fold's load and the
+    last fold's fill/drain, L + R + C − 2 (0 for folds back to back, which pay them in
+    `gemm_cycles`)."""
+    if not pipelined:
+        return np.zeros_like(np.asarray(dataflow, dtype=np.int64))
+    return stationary_load_cycles(dataflow, rows) + rows + cols - 2
 
 
 def _ceil_div(a, b):

@@ -9,8 +9,11 @@ Numba kernel reads its columns directly.
 
 Instruction semantics (fields not listed are zero):
 
-  LOAD   operand, buffer, bytes, layer   move `bytes` from DRAM into `buffer` (a tile of
-                                         `operand`); occupies the shared DRAM channel.
+  LOAD   operand, buffer, bytes, level,  move `bytes` from memory level `level` into `buffer`
+         layer                           (a tile of `operand`): from DRAM (level 0) over the
+                                         shared DRAM channel, or from on-chip buffer b
+                                         (level b + 1, where the memory planner kept the
+                                         tensor) over that buffer's read port.
   GEMM   m, k, n, dataflow, accumulate,  multiply an m×k by a k×n tile on the systolic
          groups, layer                   array; accumulate=1 adds into partial sums
                                          already in the accumulator buffer. groups=G > 1
@@ -22,10 +25,18 @@ Instruction semantics (fields not listed are zero):
                                          unset field) means 1.
   VEC    op_class, elements, layer      `elements` lane operations of one op class on
                                          the vector unit.
-  STORE  operand, buffer, bytes, layer   move `bytes` from `buffer` to DRAM; shares the
-                                         DRAM channel with LOAD.
+  STORE  operand, buffer, bytes, level,  move `bytes` from `buffer` to memory level `level`:
+         layer                           DRAM (0, sharing the channel with LOAD) or on-chip
+                                         buffer b (b + 1, over its write port), where the
+                                         output stays for the layers that read it.
 
-`buffer` indexes `Accelerator.buffer_names()`. `layer` indexes `Program.layer_names`.
+`buffer` indexes `Target.buffer_names`, `level` is `compiler.target.LEVEL_DRAM` or
+`level_of(buffer)`. `layer` indexes `Program.layer_names`.
+
+Dependencies carry no kind: the simulator tells them apart by what they join. A compute
+instruction waiting for a STORE, or a LOAD waiting for a compute instruction, waits for
+buffer space (write after read: the slot it fills is freed by the one it waits for); every
+other dependency waits for data (read after write).
 """
 
 from __future__ import annotations
@@ -82,6 +93,7 @@ INSTRUCTION_DTYPE = np.dtype(
         ("k", np.int32),  # GEMM tile reduction depth
         ("n", np.int32),  # GEMM tile columns
         ("groups", np.int32),  # GEMM products packed in one pass (0 or 1: a plain GEMM)
+        ("level", np.uint8),  # LOAD source / STORE destination: 0 DRAM, b + 1 on-chip buffer b
         ("bytes", np.int64),  # LOAD/STORE transfer size
         ("elements", np.int64),  # VEC lane operations
     ]

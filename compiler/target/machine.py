@@ -1,0 +1,212 @@
+"""The target machine: every number of a chip that a later stage reads, derived once.
+
+`target_of(accel, precision, timing)` turns the validated `Accelerator` (SI units, names,
+enums) into a `Target`: cycles, bits, bytes per cycle and buffer indices. Scheduling,
+codegen, verification, the simulator and the reports all read this one object, so no stage
+recomputes a chip quantity (bytes per cycle, the accumulator's width, a level's capacity)
+and two stages cannot disagree about it.
+
+Memory levels. Instructions name buffers by index into `buffer_names` (the chip file's
+order) and a transfer's far end by a *level*: `LEVEL_DRAM` (0) or `level_of(buffer)`
+(buffer index + 1), an on-chip buffer that keeps a tensor between layers (`compiler.memory`).
+Each on-chip buffer has one read and one write port, shared resources timed like the DRAM
+channel: a transfer of b bytes occupies the port for ceil(b / port bytes per cycle) cycles.
+A port the chip file leaves unspecified is wide enough for the array: one element of
+accumulator width per array row or column per cycle, so it never throttles the array.
+
+DRAM. The channel carries `dram_peak_bytes_per_cycle`; Little's law bounds what it sustains
+by the bursts the controller keeps in flight: outstanding × burst / latency bytes per cycle.
+`dram_bytes_per_cycle` is the smaller of the two; `outstanding` left empty in the chip file
+means enough bursts to sustain the peak (the bandwidth–delay product).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from enum import Enum
+from functools import cached_property
+
+import numpy as np
+
+from accel_spec.schema import Accelerator
+from accel_spec.technology_tables import accumulator_for
+from accel_spec.types import Dataflow, OpClass, Operand, Precision
+from compiler.target.timing import latency_cycles
+
+LEVEL_DRAM = 0
+"""Level index of off-chip DRAM; on-chip buffer b is level b + 1 (`level_of`)."""
+
+
+def level_of(buffer: int) -> int:
+    """The level index of on-chip buffer `buffer` (its index in `Target.buffer_names`)."""
+    return buffer + 1
+
+
+class TimingMode(Enum):
+    """How the systolic array is timed.
+
+    TESSERA   the chip's own pipeline: where the array double-buffers its stationary operand
+              (`matrix.stationary_double_buffer`), the next fold's operand loads while the
+              current fold streams and the drain overlaps the next fill
+              (`compiler.target.timing`); otherwise folds run back to back as in SCALESIM.
+    SCALESIM  SCALE-Sim 3.0.0's fold model: every fold pays its load, fill and drain in
+              series, for users who migrate from SCALE-Sim and for the agreement tests.
+    """
+
+    TESSERA = "tessera"
+    SCALESIM = "scalesim"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A chip reduced to the numbers the compiler and the simulator use.
+
+    Attributes:
+        name: the chip's name (for messages).
+        clock: hertz; converts cycles to seconds.
+        rows, cols: systolic array shape (R × C).
+        dataflows: dataflows the array supports.
+        timing: the timing mode the program is compiled and simulated for.
+        pipelined: folds overlap (TESSERA timing on an array that double-buffers its
+            stationary operand).
+        operand_precision, accumulator_precision: element formats of inputs/weights and of
+            partial sums (`accumulator_for` the operands, as the energy model charges).
+        operand_bits, accumulator_bits: their widths in bits.
+        buffer_names: on-chip buffers; instructions store indices into this tuple.
+        capacity: bytes of each buffer.
+        buffer_of: index of the buffer holding each `Operand` (INPUT, WEIGHT, OUTPUT).
+        read_port, write_port: bytes per cycle of each buffer's ports.
+        vector_lanes: SIMD lanes of the vector unit.
+        vector_rates: ops per lane per cycle, indexed by `OpClass`.
+        dram_peak_bytes_per_cycle: DRAM bandwidth / clock.
+        dram_bytes_per_cycle: sustained bandwidth, min(peak, Little's law bound).
+        burst: DRAM transfer granularity in bytes; transfers round up to whole bursts.
+        latency: DRAM access latency in whole cycles.
+        outstanding: bursts in flight on the channel.
+        dram_capacity: bytes of DRAM.
+    """
+
+    name: str
+    clock: float
+    rows: int
+    cols: int
+    dataflows: tuple[Dataflow, ...]
+    timing: TimingMode
+    pipelined: bool
+    operand_precision: Precision
+    accumulator_precision: Precision
+    buffer_names: tuple[str, ...]
+    capacity: tuple[int, ...]
+    buffer_of: tuple[int, int, int]
+    read_port: tuple[float, ...]
+    write_port: tuple[float, ...]
+    vector_lanes: int
+    vector_rates: tuple[float, float, float]
+    dram_peak_bytes_per_cycle: float
+    dram_bytes_per_cycle: float
+    burst: int
+    latency: int
+    outstanding: int
+    dram_capacity: int
+
+    @property
+    def operand_bits(self) -> int:
+        return self.operand_precision.bits
+
+    @property
+    def accumulator_bits(self) -> int:
+        return self.accumulator_precision.bits
+
+    @property
+    def pes(self) -> int:
+        """Processing elements: MACs per cycle at full utilisation."""
+        return self.rows * self.cols
+
+    @cached_property
+    def capacity_array(self) -> np.ndarray:
+        """`capacity` as a read-only int64 array, by buffer index."""
+        array = np.array(self.capacity, dtype=np.int64)
+        array.flags.writeable = False
+        return array
+
+    @property
+    def vector_ops_per_cycle(self) -> tuple[float, float, float]:
+        """lanes × rate of each `OpClass`."""
+        return tuple(self.vector_lanes * rate for rate in self.vector_rates)  # type: ignore[return-value]
+
+    @cached_property
+    def vector_lane_ops_per_cycle(self) -> np.ndarray:
+        """lanes × rate for each op class (float64, indexed by `OpClass`)."""
+        return np.asarray(self.vector_ops_per_cycle, dtype=np.float64)
+
+    def buffer(self, operand: Operand) -> int:
+        """Index of the buffer holding `operand`."""
+        return self.buffer_of[operand]
+
+    @property
+    def activation_buffer(self) -> int:
+        """The buffer that keeps activations between layers: the one the array reads its
+        input operand from (TPU v1's Unified Buffer, Eyeriss's global buffer)."""
+        return self.buffer_of[Operand.INPUT]
+
+    def key_without_capacity(self) -> tuple:
+        """Every field but the buffer capacities, hashable: with a search's fit and spill
+        flags (the only way capacities enter it) the key of what scheduling decides
+        (`scheduling.memo`). Spelled out from the fields, so a new field cannot be missed."""
+        return tuple(getattr(self, f.name) for f in fields(self) if f.name != "capacity")
+
+
+def target_of(accel: Accelerator, precision: Precision | None = None, timing: TimingMode = TimingMode.TESSERA) -> Target:
+    """The `Target` of `accel` with operands at `precision` (default: the array's input
+    precision), timed by `timing`."""
+    if accel.dram.burst < 1 or accel.dram.bandwidth <= 0:
+        raise ValueError("DRAM burst must be at least one byte and bandwidth positive")
+    matrix = accel.matrix
+    operand = precision if precision is not None else matrix.input_precision
+    accumulator = accumulator_for(operand, matrix.accumulator_precision)
+    names = accel.buffer_names()
+    clock = float(accel.clock)
+    peak = float(accel.dram.bandwidth) / clock
+    latency = latency_cycles(float(accel.dram.latency), clock)
+    burst = int(accel.dram.burst)
+    outstanding = accel.dram.outstanding
+    if outstanding is None:
+        outstanding = max(1, math.ceil(peak * max(latency, 1) / burst))
+    sustained = min(peak, outstanding * burst / latency) if latency > 0 else peak
+    array_port = max(matrix.rows, matrix.cols) * accumulator.bits / 8
+    buffers = [accel.buffers[name] for name in names]
+    return Target(
+        name=accel.name,
+        clock=clock,
+        rows=matrix.rows,
+        cols=matrix.cols,
+        dataflows=tuple(matrix.dataflows),
+        timing=timing,
+        pipelined=timing is TimingMode.TESSERA and matrix.stationary_double_buffer,
+        operand_precision=operand,
+        accumulator_precision=accumulator,
+        buffer_names=names,
+        capacity=tuple(int(b.capacity) for b in buffers),
+        buffer_of=tuple(names.index(accel.buffer_for(op)) for op in Operand),  # type: ignore[arg-type]
+        read_port=tuple(_port(b.read_bytes_per_cycle, array_port) for b in buffers),
+        write_port=tuple(_port(b.write_bytes_per_cycle, array_port) for b in buffers),
+        vector_lanes=accel.vector.lanes,
+        vector_rates=tuple(float(accel.vector.throughput.rate(c)) for c in OpClass),  # type: ignore[arg-type]
+        dram_peak_bytes_per_cycle=peak,
+        dram_bytes_per_cycle=sustained,
+        burst=burst,
+        latency=latency,
+        outstanding=int(outstanding),
+        dram_capacity=int(accel.dram.capacity),
+    )
+
+
+def _port(bytes_per_cycle: int | None, array_port: float) -> float:
+    """A port's bytes per cycle: the chip file's, else wide enough for the array."""
+    return array_port if bytes_per_cycle is None else float(bytes_per_cycle)
+
+
+def nbytes(elements, bits: int):
+    """Bytes of `elements` values of `bits` bits each, rounded up (scalars or arrays)."""
+    return (np.asarray(elements, dtype=np.int64) * bits + 7) // 8
