@@ -5,8 +5,10 @@ dimension that the dataflow spreads that GEMM dimension over (A·2^i), powers of
 itself (so a layer that fits entirely is one tile). The exhaustive space crosses every
 size of M, K and N with the six loop orders, every supported dataflow, double buffering on
 and off and every packing of `group_options`; the heuristic space keeps a few large sizes
-per dimension, spread geometrically, double buffering, and packing none or as many
-products as fill the array, which is where good schedules live when they fit.
+per dimension, spread geometrically, with every A·2^i among them (a tile that fills the
+array's width exactly: skipping it left half a 256-wide array idle on 2000-wide FC layers),
+double buffering, and packing none or as many products as fill the array, which is where
+good schedules live when they fit.
 """
 
 from __future__ import annotations
@@ -112,7 +114,10 @@ def _tile_options(extent: int, array_dim: int | None, kind: SchedulerKind) -> li
         sizes |= {array_dim * p for p in powers if array_dim * p < extent}
     ordered = sorted(sizes, reverse=True)
     if kind is SchedulerKind.HEURISTIC:
-        return [ordered[rank] for rank in HEURISTIC_SIZE_RANKS if rank < len(ordered)]
+        kept = {ordered[rank] for rank in HEURISTIC_SIZE_RANKS if rank < len(ordered)}
+        if array_dim is not None:
+            kept |= {array_dim * p for p in powers if array_dim * p < extent}
+        return sorted(kept, reverse=True)
     return ordered
 
 

@@ -5,7 +5,7 @@ specification; tests require the two to agree exactly. The kernels take only con
 numpy arrays and scalars, do no validation (`simulator.run` validates at the boundary) and
 are cached on disk. Everything they call lives in this file, because Numba's cache does not
 notice edits to jitted functions imported from other modules. The timing and traffic
-formulas repeat `simulator/timing_model.py`, and tests assert that they agree.
+formulas repeat `compiler/target/timing.py`, and tests assert that they agree.
 `error_model="numpy"` drops Numba's division-by-zero checks: `target_of` guarantees
 rows, cols and burst ≥ 1, a positive bandwidth and positive ports, so no divisor can be zero.
 
