@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from accel_spec import load_accelerator
+from accel_spec.technology import resolve
 from compiler.lowering import lower
 from compiler.models import load_model
 from compiler.pipeline import CompileOptions, clear_compile_caches, compile_workloads
@@ -62,16 +63,19 @@ def pipeline_table(repeats: int) -> Table:
         for chip in CHIPS:
             accel = load_accelerator(REPO / "examples" / "accelerators" / f"{chip}.yaml")
             compiled = compile_workloads(workloads, model, accel, CompileOptions())
+            technology = resolve(accel, compiled.precision)
+
+            def end_to_end(cold: bool) -> None:
+                if cold:
+                    clear_compile_caches()
+                again = compile_workloads(lower(graph), model, accel, CompileOptions())
+                run(again.program, again.target, technology)
+
             t_lower = median_seconds(lambda: lower(graph), repeats)
             t_compile = median_seconds(lambda: compile_workloads(workloads, model, accel, CompileOptions()), repeats)
-            t_sim = median_seconds(lambda: run(compiled.program, accel, precision=compiled.precision), repeats)
-            t_total = median_seconds(
-                lambda: run(compile_workloads(lower(graph), model, accel, CompileOptions()).program, accel), repeats
-            )
-            t_cold = median_seconds(
-                lambda: (clear_compile_caches(), run(compile_workloads(lower(graph), model, accel, CompileOptions()).program, accel)),
-                repeats,
-            )
+            t_sim = median_seconds(lambda: run(compiled.program, compiled.target, technology), repeats)
+            t_total = median_seconds(lambda: end_to_end(False), repeats)
+            t_cold = median_seconds(lambda: end_to_end(True), repeats)
             size = len(compiled.program)
             table.add_row(
                 model.split(":")[0], chip, f"{size:,}", f"{t_lower * 1e3:.1f}", f"{t_compile * 1e3:.1f}",

@@ -16,6 +16,7 @@ from compiler.codegen import generate_program
 from compiler.codegen.memo import CODE
 from compiler.graph import Graph
 from compiler.lowering import lower
+from compiler.memory.planner import MemoryPlan, WeightResidency, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import GRIDS, TILING_TERMS
 from compiler.scheduling.memo import SCHEDULES
@@ -34,25 +35,37 @@ class CompileOptions:
         scheduler: how tiles, loop order and dataflow are chosen.
         timing: how the array is timed (`TimingMode`): the chip's own pipeline, or
             SCALE-Sim's fold model.
+        weights: GEMM weights streamed from DRAM every inference, or kept on chip where
+            they fit (`compiler.memory.planner`).
         verify: run `compiler.verify` on the program (always on in tests).
     """
 
     precision: Precision | None = None
     scheduler: SchedulerKind = SchedulerKind.HEURISTIC
     timing: TimingMode = TimingMode.TESSERA
+    weights: WeightResidency = WeightResidency.STREAMED
     verify: bool = False
 
 
 @dataclass(frozen=True)
 class CompiledModel:
-    """A network compiled for one chip: the inputs of the simulator plus what produced them."""
+    """A network compiled for one chip: the inputs of the simulator plus what produced them.
+
+    `plan.workloads` are the network's workloads as placed on this chip; `schedules` and
+    the program's layers follow them one to one.
+    """
 
     source: str
     target: Target
-    workloads: tuple[Workload, ...]
+    plan: MemoryPlan
     schedules: tuple[LayerSchedule, ...]
     program: Program
     scheduler: SchedulerKind = SchedulerKind.HEURISTIC
+
+    @property
+    def workloads(self) -> tuple[Workload, ...]:
+        """The planned workloads, one per layer of the program."""
+        return self.plan.workloads
 
     @property
     def precision(self) -> Precision:
@@ -74,14 +87,17 @@ def compile_workloads(
     """Schedule and generate code for already-lowered workloads.
 
     Lowering does not depend on the chip, so a sweep lowers each model variant once and calls
-    this for every hardware point.
+    this for every hardware point. The network is scheduled twice: with every tensor in DRAM,
+    so the memory planner knows the room each layer's tiles want, then as planned.
     """
     target = target_of(accel, options.precision, options.timing)
-    schedules = schedule_workloads(workloads, target, options.scheduler)
-    program = generate_program(workloads, schedules, target)
+    streamed = schedule_workloads(workloads, target, options.scheduler)
+    plan = plan_memory(workloads, target, options.weights, streamed)
+    schedules = schedule_workloads(plan.workloads, target, options.scheduler)
+    program = generate_program(plan.workloads, schedules, target)
     if options.verify:
-        verify_program(program, workloads, target)
-    return CompiledModel(source, target, workloads, schedules, program, options.scheduler)
+        verify_program(program, plan.workloads, target)
+    return CompiledModel(source, target, plan, schedules, program, options.scheduler)
 
 
 def clear_compile_caches() -> None:

@@ -2,9 +2,10 @@
 
 lower bound = max(compute bound, memory bound), where the compute bound is the MACs spread
 over every processing element (and the vector work over every lane at its op-class rate), and
-the memory bound is the compulsory DRAM traffic (each operand read once, the output written
-once) at the channel's peak bytes per cycle. Reported beside every layer's simulated cycles so
-a schedule's distance from the limit is always visible.
+the memory bound is the layer's DRAM traffic under the memory plan — each operand the plan
+leaves in DRAM read once, the output written once if it goes to DRAM — at the channel's
+sustained bytes per cycle. Reported beside every layer's simulated cycles so a schedule's
+distance from the limit is always visible.
 """
 
 from __future__ import annotations
@@ -12,26 +13,32 @@ from __future__ import annotations
 import math
 
 from accel_spec.types import OpClass, Precision
-from compiler.target import Target
+from compiler.target import LEVEL_DRAM, Target
 from compiler.workload import Workload
 
 
-def compulsory_dram_bytes(workload: Workload, precision: Precision) -> int:
-    """Bytes a layer must move at least once: inputs, weights, side inputs in; output out."""
-    elements = (
-        workload.input_elements
-        + workload.weight_elements
-        + workload.side_input_elements
-        + workload.output_elements
+def planned_dram_bytes(workload: Workload, precision: Precision) -> int:
+    """Bytes a layer must move over DRAM at least once: each operand its placement leaves in
+    DRAM (input, weights, side inputs) in, and its output out if it goes to DRAM."""
+    placement = workload.placement
+    elements = sum(
+        count
+        for level, count in (
+            (placement.input, workload.input_elements),
+            (placement.weight, workload.weight_elements),
+            (placement.side, workload.side_input_elements),
+            (placement.output, workload.output_elements),
+        )
+        if level == LEVEL_DRAM
     )
     return math.ceil(elements * precision.bytes)
 
 
 def lower_bound_cycles(workload: Workload, target: Target) -> int:
-    """max(MACs / PEs, vector ops / vector throughput, compulsory bytes / DRAM bytes per cycle)."""
+    """max(MACs / PEs, vector ops / vector throughput, planned DRAM bytes / DRAM bytes per cycle)."""
     compute = math.ceil(workload.macs / target.pes)
     vector = math.ceil(
         sum(count / target.vector_ops_per_cycle[OpClass(op_class)] for op_class, count in workload.vector_ops.items())
     )
-    memory = math.ceil(compulsory_dram_bytes(workload, target.operand_precision) / target.dram_bytes_per_cycle)
+    memory = math.ceil(planned_dram_bytes(workload, target.operand_precision) / target.dram_bytes_per_cycle)
     return max(compute, vector, memory)

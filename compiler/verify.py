@@ -8,16 +8,18 @@ every problem found.
   * fields: known opcodes, GEMM m, k, n > 0 and groups ≥ 0 (0 means 1) with a dataflow
     the chip supports, transfers into the buffer that holds their operand, positive byte
     and element counts;
-  * conservation per layer: Σ GEMM G·m·k·n equals the workload's MACs exactly; DRAM reads
+  * conservation per layer: Σ GEMM G·m·k·n equals the workload's MACs exactly; loads
     cover the compulsory traffic (each operand read at least once — a vector workload's
     constants included; a conv's input is the window one tile covering the whole layer
-    would read, see `scheduling.tiling`); the output is written exactly once at operand
-    precision unless partial sums were spilled;
-  * capacity at every point (static, below).
+    would read, see `scheduling.tiling`), except operands the memory plan keeps in the
+    buffer they are read from, which are never loaded; every transfer uses the memory level
+    the plan placed its operand at; the output is written exactly once at operand precision
+    unless partial sums were spilled;
+  * capacity at every point (static, below), beside the bytes the plan keeps on chip.
 
 Capacity. An allocation is a LOAD (live until its last direct dependant) or the opening of
 an output tile in the OUTPUT buffer — a GEMM with accumulate=0 (G·m·n partial sums), a refill LOAD of OUTPUT
-read by a GEMM, or the first VEC of a vector chunk (a VEC reading a LOAD of INPUT) — live
+read by a GEMM, or the first VEC of a vector chunk (`_vector_openers`) — live
 until its STORE of OUTPUT (openings and stores of a layer pair up in order). "A ended
 before B started" is decided from B's direct dependencies and engine order, transitively:
 a forward pass keeps, per instruction, the latest instruction of each engine known to have
@@ -27,7 +29,8 @@ side-input loads, output tiles), each first-in first-out. When allocation W star
 stream may hold the members not known to have ended; two members coexist only if the
 older one's release is not known to precede the younger one's start, so the stream's
 worst case is the heaviest run of consecutive members that all coexist with the run's
-newest one. The sum of these over the streams of W's buffer must fit its capacity. The
+newest one. The sum of these over the streams of W's buffer, plus the bytes of tensors the
+memory plan keeps in it during the layer (`Workload.reserved`), must fit its capacity. The
 check is conservative: it never misses an overflow the dependencies allow, and
 `scheduling.footprint` counts exactly what it finds live in generated programs.
 """
@@ -39,6 +42,7 @@ from numba import njit
 
 from accel_spec.types import OpClass, Operand
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
+from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import Dim, LayerSchedule, Schedule, VectorSchedule
 from compiler.scheduling.tiling import input_tile_elements
 from compiler.target import Target, nbytes
@@ -106,7 +110,7 @@ def verify_program(program: Program, workloads: tuple[Workload, ...], chip: Targ
     if problems:
         raise ProgramError(problems)
     problems += _conservation(program, workloads, chip)
-    problems += _capacity(program, chip)
+    problems += _capacity(program, workloads, chip)
     if problems:
         raise ProgramError(problems)
 
@@ -218,14 +222,28 @@ def _conservation(program: Program, workloads: tuple[Workload, ...], chip: Targe
             window = w.gemm.batch * int(input_tile_elements(w.gemm.m, w.gemm.k, w))
             compulsory_input = min(compulsory_input, window)
         second = "weight" if w.gemm is not None else "constant"
+        flags = roles(w, chip)
         checks = [
-            ("input", read_input[index], nbytes(compulsory_input, chip.operand_bits)),
-            (second, read_weight[index], nbytes(w.weight_elements, chip.operand_bits)),
-            ("side input", read_side[index], nbytes(w.side_input_elements, chip.operand_bits)),
+            ("input", read_input[index], flags.input_tile * nbytes(compulsory_input, chip.operand_bits)),
+            (second, read_weight[index], flags.weight_tile * nbytes(w.weight_elements, chip.operand_bits)),
+            ("side input", read_side[index], flags.side_tile * nbytes(w.side_input_elements, chip.operand_bits)),
         ]
         for name, moved, needed in checks:
             if moved < needed:
                 problems.append(f"{where}: reads {moved} bytes of {name}, less than the compulsory {needed}")
+            if needed == 0 and moved > 0:
+                problems.append(f"{where}: loads {moved} bytes of {name}, which the plan keeps in place")
+        placed = (w.placement.input, w.placement.weight, w.placement.side, w.placement.output)
+        for kind, mask, level in (
+            ("input", load & (operand == Operand.INPUT), placed[0]),
+            (second, load & (operand == Operand.WEIGHT), placed[1]),
+            ("side input", side, placed[2]),
+            # a layer that spills partial sums also stores them to DRAM: its output is not checked
+            ("output", store & (operand == Operand.OUTPUT) & (refills[index] == 0), placed[3]),
+        ):
+            wrong = mask & (layer == index) & (instr["level"] != level)
+            if wrong.any():
+                problems.append(f"{where}: moves {kind} from or to level {instr['level'][wrong][0]}, planned {level}")
         output = nbytes(w.output_elements, chip.operand_bits)
         exact = refills[index] == 0 and chip.operand_bits % 8 == 0
         if written[index] < output or (exact and written[index] != output):
@@ -233,7 +251,7 @@ def _conservation(program: Program, workloads: tuple[Workload, ...], chip: Targe
     return problems
 
 
-def _capacity(program: Program, chip: Target) -> list[str]:
+def _capacity(program: Program, workloads: tuple[Workload, ...], chip: Target) -> list[str]:
     instr = program.instructions
     opcode = instr["opcode"]
     engine = _ENGINE[opcode]
@@ -241,10 +259,7 @@ def _capacity(program: Program, chip: Target) -> list[str]:
     frontier = _frontier(engine, program.dep_ptr.astype(np.int64), program.deps.astype(np.int64))
 
     load = opcode == Opcode.LOAD
-    owner = np.repeat(np.arange(len(instr)), np.diff(program.dep_ptr))
-    reads_input = np.zeros(len(instr), dtype=bool)
-    reads_input[owner[(opcode[program.deps] == Opcode.LOAD) & (instr["operand"][program.deps] == Operand.INPUT)]] = True
-    opens = ((opcode == Opcode.GEMM) & (instr["accumulate"] == 0)) | refill | ((opcode == Opcode.VEC) & reads_input)
+    opens = ((opcode == Opcode.GEMM) & (instr["accumulate"] == 0)) | refill | _vector_openers(program)
     closes = (opcode == Opcode.STORE) & (instr["operand"] == Operand.OUTPUT)
 
     problems: list[str] = []
@@ -283,6 +298,7 @@ def _capacity(program: Program, chip: Target) -> list[str]:
     order = np.lexsort((fifo, stream))
     alloc, stream, buffer, size, freed = alloc[order], stream[order], buffer[order], size[order], freed[order]
     demand = _live_bytes(alloc, stream, buffer, size, freed, engine, frontier, len(program.layer_names) * _STREAMS)
+    demand = demand + _reserved(workloads, chip)[layer[alloc], buffer]
     over = demand > chip.capacity_array[buffer]
     for a in np.flatnonzero(over)[:_SHOWN]:
         problems.append(
@@ -292,6 +308,32 @@ def _capacity(program: Program, chip: Target) -> list[str]:
     if over.sum() > _SHOWN:
         problems.append(f"... and {over.sum() - _SHOWN} more capacity violations")
     return problems
+
+
+def _vector_openers(program: Program) -> np.ndarray:
+    """The first VEC of each chunk of a vector layer (a layer without GEMMs), which opens the
+    chunk's output tile: in program order a chunk's VECs come before its STORE of OUTPUT
+    (`codegen.vector`), so it is a VEC whose previous VEC-or-output-STORE in the layer is not
+    a VEC."""
+    instr = program.instructions
+    opcode, layer = instr["opcode"], instr["layer"].astype(np.int64)
+    gemm_layers = np.unique(layer[opcode == Opcode.GEMM])
+    marks = (opcode == Opcode.VEC) | ((opcode == Opcode.STORE) & (instr["operand"] == Operand.OUTPUT))
+    index = np.flatnonzero(marks)
+    vec = opcode[index] == Opcode.VEC
+    first = np.ones(len(index), dtype=bool)
+    first[1:] = (~vec[:-1]) | (layer[index][1:] != layer[index][:-1])
+    openers = np.zeros(len(instr), dtype=bool)
+    openers[index[vec & first]] = True
+    return openers & ~np.isin(layer, gemm_layers)
+
+
+def _reserved(workloads: tuple[Workload, ...], chip: Target) -> np.ndarray:
+    """(layers, buffers) bytes the memory plan keeps in each buffer during each layer."""
+    table = np.zeros((len(workloads), len(chip.buffer_names)), dtype=np.int64)
+    for index, workload in enumerate(workloads):
+        table[index, : len(workload.reserved)] = workload.reserved
+    return table
 
 
 @njit(cache=True)

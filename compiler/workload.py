@@ -15,6 +15,7 @@ from enum import Enum
 from types import MappingProxyType
 
 from accel_spec.types import OpClass
+from compiler.memory.placement import Placement
 
 
 class WorkloadKind(Enum):
@@ -101,6 +102,17 @@ class Workload:
             chunk of outputs reads when they cannot stay resident. Period 0 means unknown
             (no constants, constants broadcast differently, or not a broadcast): the
             constants are then treated whole.
+        input_tensors, weight_tensor, side_tensors, output_tensor: the network's tensors
+            (root names, looking through views) behind the operands: the tensors the input
+            operand is made of, the second operand when it is an activation ("" for
+            constant weights), the fused side inputs, and the tensor written. The memory
+            planner (`compiler.memory`) follows them across layers; scheduling and codegen
+            never read them.
+        graph_output: the output tensor is an output of the network (it must reach DRAM).
+        placement: where each operand is read from and the output written to, as decided
+            by the memory planner for one target (all DRAM before planning).
+        reserved: bytes of each buffer (by target buffer index) that tensors kept on chip
+            occupy while this workload runs; its tiles get the rest. Empty before planning.
     """
 
     name: str
@@ -117,6 +129,13 @@ class Workload:
     fused: tuple[str, ...] = ()
     constant_period: int = 0
     constant_repeat: int = 1
+    input_tensors: tuple[str, ...] = ()
+    weight_tensor: str = ""
+    side_tensors: tuple[str, ...] = ()
+    output_tensor: str = ""
+    graph_output: bool = False
+    placement: Placement = Placement()
+    reserved: tuple[int, ...] = ()
 
     @property
     def macs(self) -> int:

@@ -14,6 +14,9 @@ Three suites, each read from a data file in `validation/` that records its prove
   EYERISS           eyeriss_alexnet.json: Eyeriss silicon (Chen et al., JSSC 2017) on AlexNet
                     CONV1–5, batch 4, against examples/accelerators/eyeriss.yaml; the file
                     gives each figure's tolerance and the reason for the difference.
+  TPU_V1            tpu_v1_mlp.json: TPU v1 silicon (Jouppi et al., ISCA 2017) on MLP0 and
+                    MLP1 against examples/accelerators/tpu_v1.yaml: measured TeraOps/s
+                    (Table 3) and the DRAM traffic the paper's weights and batch imply.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class Suite(Enum):
     SCALESIM_COMPUTE = "scalesim-compute"
     SCALESIM_STALLS = "scalesim-stalls"
     EYERISS = "eyeriss"
+    TPU_V1 = "tpu-v1"
 
     @property
     def file(self) -> str:
@@ -53,6 +57,7 @@ class Suite(Enum):
             Suite.SCALESIM_COMPUTE: "scalesim_compute.json",
             Suite.SCALESIM_STALLS: "scalesim_stalls.json",
             Suite.EYERISS: "eyeriss_alexnet.json",
+            Suite.TPU_V1: "tpu_v1_mlp.json",
         }[self]
 
 
@@ -131,11 +136,12 @@ def run_validation(suites: Iterable[Suite] = tuple(Suite), directory: Path = VAL
     runners = {
         Suite.SCALESIM_COMPUTE: _scalesim_compute,
         Suite.SCALESIM_STALLS: _scalesim_stalls,
-        Suite.EYERISS: _eyeriss,
+        Suite.EYERISS: _silicon,
+        Suite.TPU_V1: _silicon,
     }
     comparisons: list[Comparison] = []
     for suite in suites:
-        comparisons += runners[suite](load_reference(suite, directory), directory)
+        comparisons += runners[suite](suite, load_reference(suite, directory), directory)
     return tuple(comparisons)
 
 
@@ -150,7 +156,7 @@ def load_reference(suite: Suite, directory: Path = VALIDATION_DIR) -> dict[str, 
         raise InputError(str(path), Problem("", f"not valid JSON: {error.msg}", error.lineno)) from None
 
 
-def _scalesim_compute(document: dict[str, Any], directory: Path) -> list[Comparison]:
+def _scalesim_compute(suite: Suite, document: dict[str, Any], directory: Path) -> list[Comparison]:
     comparisons = []
     for data in document["cases"]:
         case = case_from_json(data, Suite.SCALESIM_COMPUTE.file)
@@ -189,7 +195,7 @@ def ofmap_write_overcount(case: ScaleSimCase) -> int:
     return folds * (config.rows + config.cols)
 
 
-def _scalesim_stalls(document: dict[str, Any], directory: Path) -> list[Comparison]:
+def _scalesim_stalls(suite: Suite, document: dict[str, Any], directory: Path) -> list[Comparison]:
     comparisons = []
     for data in document["cases"]:
         case = case_from_json(data, Suite.SCALESIM_STALLS.file)
@@ -212,27 +218,34 @@ def _scalesim_stalls(document: dict[str, Any], directory: Path) -> list[Comparis
     return comparisons
 
 
-def _eyeriss(document: dict[str, Any], directory: Path) -> list[Comparison]:
-    """`document["chip"]` is a path relative to the data file's directory."""
+SILICON_QUANTITIES: dict[str, Any] = {
+    "MACs (millions)": lambda result: result["macs"] / 1e6,
+    "processing latency ms": lambda result: result["latency_s"] * 1e3,
+    "DRAM traffic MB": lambda result: (result["dram_read_bytes"] + result["dram_write_bytes"]) / 1e6,
+    "DRAM read MB": lambda result: result["dram_read_bytes"] / 1e6,
+    "DRAM write MB": lambda result: result["dram_write_bytes"] / 1e6,
+    "TeraOps/s": lambda result: result["throughput_ops_s"] / 1e12,
+}
+"""The figures a silicon suite may compare, from `tessera simulate --json`'s document."""
+
+
+def _silicon(suite: Suite, document: dict[str, Any], directory: Path) -> list[Comparison]:
+    """Each layer (or network) of the file simulated on its chip, each figure compared;
+    `document["chip"]` is a path relative to the data file's directory."""
     from tessera.api import simulate
 
     chip = directory / document["chip"]
     comparisons = []
     for layer in document["layers"]:
         result = simulate(chip, layer["model"]).to_json()
-        predicted = {
-            "MACs (millions)": result["macs"] / 1e6,
-            "processing latency ms": result["latency_s"] * 1e3,
-            "DRAM traffic MB": (result["dram_read_bytes"] + result["dram_write_bytes"]) / 1e6,
-        }
         for figure in layer["figures"]:
             comparisons.append(
                 Comparison(
-                    Suite.EYERISS,
+                    suite,
                     layer["name"],
                     figure["quantity"],
                     figure["reference"],
-                    predicted[figure["quantity"]],
+                    SILICON_QUANTITIES[figure["quantity"]](result),
                     figure["tolerance"],
                     figure["note"],
                     at_least=figure.get("at_least", False),

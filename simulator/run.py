@@ -14,7 +14,7 @@ import numpy as np
 
 from accel_spec.technology import Technology
 from accel_spec.types import OpClass, Operand
-from compiler.target import LEVEL_DRAM, Target
+from compiler.target import Target
 from compiler.target.isa import INSTRUCTION_DTYPE, Engine, Opcode, Program
 from simulator.energy import layer_energy
 from simulator.kernels.engines import (
@@ -80,8 +80,6 @@ def validate(program: Program, machine: Target) -> None:
     wrong_buffer = transfer & (instr["buffer"] != holder)
     _check(problems, wrong_buffer, "uses a buffer that does not hold its operand")
     _check(problems, transfer & (instr["level"] > len(machine.buffer_names)), "names a memory level the chip lacks")
-    onchip = transfer & (instr["level"] != LEVEL_DRAM)
-    _check(problems, onchip & (instr["level"] == instr["buffer"].astype(np.int64) + 1), "moves a buffer onto itself")
     _check(problems, transfer & (instr["bytes"] < 0), "moves a negative number of bytes")
     gemm = opcode == Opcode.GEMM
     supported = np.isin(instr["dataflow"], [int(d) for d in machine.dataflows])

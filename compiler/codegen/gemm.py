@@ -7,12 +7,16 @@ so every tile, transfer and GEMM of a pass covers its G products at once (the GE
 
   LOAD_INPUT   the input tile, when (pass, m, k) differs from the previous iteration's
   LOAD_WEIGHT  the weight tile, when (pass, k, n) differs
+               (neither when the memory plan keeps that operand in the buffer the array
+               reads it from: the array streams it in place; from an on-chip level otherwise
+               than DRAM, `Workload.placement`)
   LOAD_PSUM    refill of spilled partial sums (spill mode, every k-tile after the first)
   LOAD_SIDE    the fused side input (residual) of the output tile, with its last k-tile
   GEMM         always; accumulate=1 after the first k-tile
   SPILL        store of partial sums at accumulator precision (spill mode, not last k)
   VEC x3       fused epilogue, one per op class with work in this tile (last k-tile)
-  STORE        the finished output tile at operand precision (last k-tile)
+  STORE        the finished output tile at operand precision (last k-tile), to DRAM or to
+               the on-chip buffer the plan keeps the output in
 
 With double buffering the loads of iteration t share row t with the compute of iteration
 t−1, so in program order (which is also the DRAM channel's grant order) the next tile's
@@ -36,6 +40,7 @@ import numpy as np
 from accel_spec.types import OpClass, Operand
 from compiler.codegen.layout import NO_DEP, SlotTable
 from compiler.scheduling.footprint import gemm_footprint
+from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import Dim, Schedule
 from compiler.scheduling.tiling import (
     input_tile_elements,
@@ -141,14 +146,17 @@ def gemm_table(
         return np.where(new & (j >= 0), release_pos[last_use[np.maximum(j, 0)]], NO_DEP)
 
     gemm_pos = comp_pos(rows, Slot.GEMM)
-    new_input = changed(Dim.M, Dim.K)
-    new_weight = changed(Dim.K, Dim.N)
+    placement = workload.placement
+    flags = roles(workload, chip)
+    new_input = changed(Dim.M, Dim.K) & bool(flags.input_tile)
+    new_weight = changed(Dim.K, Dim.N) & bool(flags.weight_tile)
     in_elems = packed * input_tile_elements(sizes[Dim.M], sizes[Dim.K], workload)
     fill(Slot.LOAD_INPUT, new_input, False, opcode=Opcode.LOAD, operand=Operand.INPUT,
-         buffer=chip.buffer(Operand.INPUT), bytes=nbytes(in_elems, chip.operand_bits))
+         buffer=chip.buffer(Operand.INPUT), level=placement.input, bytes=nbytes(in_elems, chip.operand_bits))
     set_deps(Slot.LOAD_INPUT, False, 0, release_war(new_input, gemm_pos))
     fill(Slot.LOAD_WEIGHT, new_weight, False, opcode=Opcode.LOAD, operand=Operand.WEIGHT,
-         buffer=chip.buffer(Operand.WEIGHT), bytes=nbytes(packed * sizes[Dim.K] * sizes[Dim.N], chip.operand_bits))
+         buffer=chip.buffer(Operand.WEIGHT), level=placement.weight,
+         bytes=nbytes(packed * sizes[Dim.K] * sizes[Dim.N], chip.operand_bits))
     set_deps(Slot.LOAD_WEIGHT, False, 0, release_war(new_weight, gemm_pos))
 
     # ---- partial sums: where each output tile lives and what frees its slot
@@ -179,18 +187,20 @@ def gemm_table(
     fill(Slot.GEMM, np.ones(iterations, dtype=bool), True, opcode=Opcode.GEMM,
          m=sizes[Dim.M], k=sizes[Dim.K], n=sizes[Dim.N], groups=packed, dataflow=int(schedule.dataflow),
          accumulate=(~kfirst).astype(np.uint8))
-    set_deps(Slot.GEMM, True, 0, load_pos(current(new_input), Slot.LOAD_INPUT))
-    set_deps(Slot.GEMM, True, 1, load_pos(current(new_weight), Slot.LOAD_WEIGHT))
+    if flags.input_tile:
+        set_deps(Slot.GEMM, True, 0, load_pos(current(new_input), Slot.LOAD_INPUT))
+    if flags.weight_tile:
+        set_deps(Slot.GEMM, True, 1, load_pos(current(new_weight), Slot.LOAD_WEIGHT))
 
     # ---- epilogue of finished tiles: side input, fused vector ops, store
     vec_elements = _epilogue_split(workload, out_elems, klast)
     has_vec = vec_elements > 0
     last_vec = Slot.VEC + len(OpClass) - 1 - np.argmax(has_vec[:, ::-1], axis=1)
     epilogue_end = np.where(has_vec.any(axis=1), comp_pos(rows, last_vec), comp_pos(rows, Slot.STORE))
-    has_side = klast & (workload.side_input_elements > 0)
+    has_side = klast & (workload.side_input_elements > 0) & bool(flags.side_tile)
     side_pos = np.where(has_side, load_pos(rows, Slot.LOAD_SIDE), NO_DEP)
     fill(Slot.LOAD_SIDE, has_side, False, opcode=Opcode.LOAD, operand=Operand.OUTPUT,
-         buffer=chip.buffer(Operand.OUTPUT),
+         buffer=chip.buffer(Operand.OUTPUT), level=placement.side,
          bytes=nbytes(packed * side_tile_elements(sizes[Dim.M], sizes[Dim.N], workload), chip.operand_bits))
     set_deps(Slot.LOAD_SIDE, False, 0, release_war(has_side, epilogue_end, reused=False))
     for op_class in OpClass:
@@ -202,7 +212,7 @@ def gemm_table(
         set_deps(slot, True, 0, gemm_pos)
         set_deps(slot, True, 1, side_pos)
     fill(Slot.STORE, klast, True, opcode=Opcode.STORE, operand=Operand.OUTPUT,
-         buffer=chip.buffer(Operand.OUTPUT), bytes=nbytes(out_elems, chip.operand_bits))
+         buffer=chip.buffer(Operand.OUTPUT), level=placement.output, bytes=nbytes(out_elems, chip.operand_bits))
     set_deps(Slot.STORE, True, 0, np.where(has_vec.any(axis=1), comp_pos(rows, last_vec), gemm_pos))
     set_deps(Slot.STORE, True, 1, np.where(has_vec.any(axis=1), NO_DEP, side_pos))
     return table

@@ -1,6 +1,8 @@
 """Code for one vector workload: `chunks` slices streamed through the vector unit.
 
-Each chunk c issues, in this slot order: LOAD_INPUT (INPUT buffer), LOAD_SIDE (the fused
+Each chunk c issues, in this slot order (a load only for operands the memory plan does not
+keep in the very buffer they are read from, `Workload.placement`, each from its level):
+LOAD_INPUT (INPUT buffer), LOAD_SIDE (the fused
 side input, into the OUTPUT buffer), LOAD_CONST (its share of streamed constants, or the
 slice of sliced ones its outputs read, into the WEIGHT buffer; resident constants are one
 LOAD_CONST of chunk 0 that every chunk reads, see `scheduling.footprint`), one VEC per op
@@ -25,6 +27,7 @@ from accel_spec.types import OpClass, Operand
 from compiler.codegen.layout import NO_DEP, SlotTable
 from compiler.scheduling.estimate import vector_lane_ops
 from compiler.scheduling.footprint import constant_slice_elements, streams_constants
+from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import VectorSchedule
 from compiler.target import Target, nbytes
 from compiler.target.isa import Opcode
@@ -76,17 +79,21 @@ def vector_table(workload: Workload, schedule: VectorSchedule, chip: Target, lay
 
     everywhere = np.ones(chunks, dtype=bool)
     slot_reader = np.where(earlier_ok, first_pos[np.maximum(earlier, 0)], NO_DEP)
-    fill(load_rows, Slot.LOAD_INPUT, everywhere, opcode=Opcode.LOAD, operand=Operand.INPUT,
-         buffer=chip.buffer(Operand.INPUT),
-         bytes=nbytes(even_split(workload.input_elements, chunks), chip.operand_bits))
-    table.deps[load_rows, Slot.LOAD_INPUT, 0] = slot_reader
-    side = workload.side_input_elements > 0
+    placement = workload.placement
+    flags = roles(workload, chip)
+    loads_input = bool(flags.input_tile)
+    if loads_input:
+        fill(load_rows, Slot.LOAD_INPUT, everywhere, opcode=Opcode.LOAD, operand=Operand.INPUT,
+             buffer=chip.buffer(Operand.INPUT), level=placement.input,
+             bytes=nbytes(even_split(workload.input_elements, chunks), chip.operand_bits))
+        table.deps[load_rows, Slot.LOAD_INPUT, 0] = slot_reader
+    side = workload.side_input_elements > 0 and bool(flags.side_tile)
     if side:
         fill(load_rows, Slot.LOAD_SIDE, everywhere, opcode=Opcode.LOAD, operand=Operand.OUTPUT,
-             buffer=chip.buffer(Operand.OUTPUT),
+             buffer=chip.buffer(Operand.OUTPUT), level=placement.side,
              bytes=nbytes(even_split(workload.side_input_elements, chunks), chip.operand_bits))
         table.deps[load_rows, Slot.LOAD_SIDE, 0] = slot_reader
-    constants = workload.weight_elements > 0
+    constants = workload.weight_elements > 0 and bool(flags.weight_tile)
     streamed = streams_constants(workload) or schedule.sliced_constants
     if constants:
         share = workload.weight_elements
@@ -95,7 +102,8 @@ def vector_table(workload: Workload, schedule: VectorSchedule, chip: Target, lay
         elif streamed:
             share = even_split(workload.weight_elements, chunks)
         fill(load_rows, Slot.LOAD_CONST, everywhere if streamed else load_rows == 0, opcode=Opcode.LOAD,
-             operand=Operand.WEIGHT, buffer=chip.buffer(Operand.WEIGHT), bytes=nbytes(share, chip.operand_bits))
+             operand=Operand.WEIGHT, buffer=chip.buffer(Operand.WEIGHT), level=placement.weight,
+             bytes=nbytes(share, chip.operand_bits))
         table.deps[load_rows, Slot.LOAD_CONST, 0] = slot_reader if streamed else NO_DEP
 
     for op_class in OpClass:
@@ -103,13 +111,13 @@ def vector_table(workload: Workload, schedule: VectorSchedule, chip: Target, lay
         fill(comp_rows, slot, has_vec[:, op_class], opcode=Opcode.VEC, op_class=int(op_class),
              elements=ops[:, op_class])
     store_pos = table.position(comp_rows, Slot.STORE)
-    table.deps[comp_rows, first_vec, 0] = table.position(load_rows, Slot.LOAD_INPUT)
+    table.deps[comp_rows, first_vec, 0] = table.position(load_rows, Slot.LOAD_INPUT) if loads_input else NO_DEP
     table.deps[comp_rows, first_vec, 1] = table.position(load_rows, Slot.LOAD_SIDE) if side else NO_DEP
     const_rows = load_rows if streamed else np.zeros(chunks, dtype=np.int64)
     table.deps[comp_rows, first_vec, 2] = table.position(const_rows, Slot.LOAD_CONST) if constants else NO_DEP
     table.deps[comp_rows, first_vec, 3] = np.where(earlier_ok, store_pos[np.maximum(earlier, 0)], NO_DEP)
     fill(comp_rows, Slot.STORE, everywhere, opcode=Opcode.STORE, operand=Operand.OUTPUT,
-         buffer=chip.buffer(Operand.OUTPUT),
+         buffer=chip.buffer(Operand.OUTPUT), level=placement.output,
          bytes=nbytes(even_split(workload.output_elements, chunks), chip.operand_bits))
     table.deps[comp_rows, Slot.STORE, 0] = table.position(comp_rows, last_vec)
     return table

@@ -70,8 +70,8 @@ def _epilogue(
     group: Group,
     compute: Mapping[int, GemmOp | VectorOp],
     readers: Mapping[str, tuple[int, ...]],
-) -> tuple[Mapping[OpClass, int], int]:
-    """Vector ops and side-input elements of the fused nodes of a group."""
+) -> tuple[Mapping[OpClass, int], dict[str, int]]:
+    """Vector ops and side inputs (root tensor -> elements) of the fused nodes of a group."""
     nodes = ctx.graph.nodes
     head = compute[group.head]
     head_output = ctx.root(nodes[group.head].outputs[0])
@@ -104,7 +104,7 @@ def _epilogue(
             root = ctx.root(name)
             if root not in produced and root not in already_read:
                 side[root] = ctx.elements(node, name)
-    return add_counts(*counts), sum(side.values())
+    return add_counts(*counts), side
 
 
 def _assemble(
@@ -118,9 +118,16 @@ def _assemble(
     head_node, head = nodes[group.head], compute[group.head]
     last = nodes[group.last]
     output_elements = ctx.elements(last, last.outputs[0])
-    fused_ops, side_elements = _epilogue(ctx, group, compute, readers)
+    fused_ops, side = _epilogue(ctx, group, compute, readers)
+    side_elements = sum(side.values())
     fused = tuple(nodes[index].name for index in group.members[1:])
+    reads = tuple(dict.fromkeys(ctx.root(name) for name in ctx.activation_inputs(head_node)))
+    output = ctx.root(last.outputs[0])
+    tensors = dict(output_tensor=output, graph_output=output in {ctx.root(name) for name in ctx.graph.outputs})
     if isinstance(head, GemmOp):
+        # the first activation input is the input operand, the next the second operand when it
+        # is an activation (attention's K or V), the rest (Gemm's C) side inputs
+        second = head.weight_is_activation and len(reads) > 1
         return Workload(
             name=head_node.name,
             op=head_node.op_type,
@@ -134,6 +141,10 @@ def _assemble(
             vector_ops=add_counts(head.epilogue, fused_ops),
             weight_is_activation=head.weight_is_activation,
             fused=fused,
+            input_tensors=reads[:1],
+            weight_tensor=reads[1] if second else "",
+            side_tensors=tuple(dict.fromkeys(reads[2 if second else 1 :] + tuple(side))),
+            **tensors,
         )
     return Workload(
         name=head_node.name,
@@ -147,6 +158,9 @@ def _assemble(
         fused=fused,
         constant_period=head.constant_period,
         constant_repeat=head.constant_repeat,
+        input_tensors=reads,
+        side_tensors=tuple(side),
+        **tensors,
     )
 
 

@@ -163,6 +163,8 @@ def _arrays(grid: _Grid) -> list[np.ndarray]:
         *(getattr(columns.conv, f.name) for f in fields(columns.conv)),
         columns.side_input_elements,
         *columns.vector_ops.values(),
+        *(getattr(columns.placement, f.name) for f in fields(columns.placement)),
+        columns.reserved,
         grid.sizes,
         grid.order,
         grid.double_buffer,

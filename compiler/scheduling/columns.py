@@ -57,6 +57,16 @@ class ConvColumns:
 
 
 @dataclass(frozen=True)
+class PlacementColumns:
+    """`Placement` fields (memory levels), one int64 entry per candidate."""
+
+    input: np.ndarray
+    weight: np.ndarray
+    side: np.ndarray
+    output: np.ndarray
+
+
+@dataclass(frozen=True)
 class WorkloadColumns:
     """The shape attributes of GEMM workloads that scheduling reads, per candidate.
 
@@ -65,12 +75,16 @@ class WorkloadColumns:
         side_input_elements: per-candidate fused side-input elements.
         vector_ops: per-candidate lane ops of the fused epilogue, for every `OpClass`
             (zero where a workload has none of a class: it then adds zero cycles).
+        placement: per-candidate memory levels of each operand (`Workload.placement`).
+        reserved: (buffers, candidates) bytes kept tensors occupy (`Workload.reserved`).
     """
 
     gemm: GemmColumns
     conv: ConvColumns
     side_input_elements: np.ndarray
     vector_ops: Mapping[OpClass, np.ndarray]
+    placement: PlacementColumns
+    reserved: np.ndarray
 
     def take(self, index: np.ndarray) -> "WorkloadColumns":
         """The columns of the candidates at `index` (indices or a boolean mask)."""
@@ -79,6 +93,8 @@ class WorkloadColumns:
             conv=ConvColumns(*(getattr(self.conv, f.name)[index] for f in fields(ConvColumns))),
             side_input_elements=self.side_input_elements[index],
             vector_ops={op: ops[index] for op, ops in self.vector_ops.items()},
+            placement=PlacementColumns(*(getattr(self.placement, f.name)[index] for f in fields(PlacementColumns))),
+            reserved=self.reserved[:, index],
         )
 
     @classmethod
@@ -95,7 +111,20 @@ class WorkloadColumns:
             conv=ConvColumns(*(column([getattr(c, f.name) for c in convs]) for f in fields(ConvColumns))),
             side_input_elements=column([w.side_input_elements for w in workloads]),
             vector_ops={op: column([int(w.vector_ops.get(op, 0)) for w in workloads]) for op in OpClass},
+            placement=PlacementColumns(
+                *(column([getattr(w.placement, f.name) for w in workloads]) for f in fields(PlacementColumns))
+            ),
+            reserved=np.repeat(_reserved(workloads), counts, axis=1),
         )
+
+
+def _reserved(workloads: Sequence[Workload]) -> np.ndarray:
+    """(buffers, workloads) `Workload.reserved`, zeros for workloads planned with none."""
+    buffers = max((len(w.reserved) for w in workloads), default=0)
+    table = np.zeros((buffers, len(workloads)), dtype=np.int64)
+    for index, workload in enumerate(workloads):
+        table[: len(workload.reserved), index] = workload.reserved
+    return table
 
 
 def _gemm(workload: Workload) -> GemmShape:

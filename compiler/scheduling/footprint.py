@@ -42,6 +42,7 @@ from compiler.scheduling.tiling import (
     side_tile_elements,
     tile_count,
 )
+from compiler.scheduling.roles import roles
 from compiler.target import Target, nbytes
 from compiler.workload import Workload
 
@@ -54,17 +55,21 @@ class Footprint:
         by_operand: (3, ...) bytes each operand occupies, indexed by `Operand` (the side
             input is counted with OUTPUT, the buffer it is loaded into).
         spill: partial sums are spilled to DRAM between K iterations.
+        reserved: (buffers, ...) bytes of each buffer held by tensors the memory plan keeps
+            on chip (`Workload.reserved`), which the tiles share the buffer with.
     """
 
     by_operand: np.ndarray
     spill: np.ndarray
+    reserved: np.ndarray
 
     def demand(self, chip: Target) -> np.ndarray:
-        """(buffers, ...) bytes each buffer must hold."""
-        demand = np.zeros((len(chip.buffer_names),) + self.by_operand.shape[1:], dtype=np.int64)
+        """(buffers, ...) bytes each buffer must hold: tiles and kept tensors."""
+        shape = np.broadcast_shapes(self.by_operand.shape[1:], self.reserved.shape[1:])
+        demand = np.zeros((len(chip.buffer_names),) + shape, dtype=np.int64)
         for operand in Operand:
             demand[chip.buffer(operand)] += self.by_operand[operand]
-        return demand
+        return demand + self.reserved
 
     def fits(self, chip: Target) -> np.ndarray:
         """True where every buffer holds its tiles."""
@@ -89,20 +94,28 @@ def gemm_footprint(
     packed = np.asarray(groups, dtype=np.int64)
     counts = np.stack([tile_count(e, t) for e, t in zip(extents, tiles)])
     slots = np.where(double_buffer, 2, 1)
-    side = nbytes(packed * side_tile_elements(tm, tn, workload), chip.operand_bits)
+    flags = roles(workload, chip)
+    side = flags.side_tile * nbytes(packed * side_tile_elements(tm, tn, workload), chip.operand_bits)
     group = nbytes(packed * psum_group_elements(positions, counts, tiles, extents), chip.accumulator_bits)
     single = nbytes(packed * tm * tn, chip.accumulator_bits)
     by_operand = np.stack(
-        [
-            slots * nbytes(packed * input_tile_elements(tm, tk, workload), chip.operand_bits),
-            slots * nbytes(packed * tk * tn, chip.operand_bits),
+        np.broadcast_arrays(
+            flags.input_tile * slots * nbytes(packed * input_tile_elements(tm, tk, workload), chip.operand_bits),
+            flags.weight_tile * slots * nbytes(packed * tk * tn, chip.operand_bits),
             slots * (group + side),
-        ]
+        )
     )
-    keep = Footprint(by_operand, np.zeros(by_operand.shape[1:], dtype=bool))
+    reserved = _aligned(flags.reserved, by_operand.ndim)
+    keep = Footprint(by_operand, np.zeros(by_operand.shape[1:], dtype=bool), reserved)
     spill = ~keep.fits(chip) & (group > single)
     by_operand[Operand.OUTPUT] = slots * (np.where(spill, single, group) + side)
-    return Footprint(by_operand, spill)
+    return Footprint(by_operand, spill, reserved)
+
+
+def _aligned(reserved: np.ndarray, ndim: int) -> np.ndarray:
+    """`reserved` ((buffers,) or (buffers, candidates)) with axes that broadcast against
+    by_operand-shaped arrays of `ndim` dimensions (candidates last)."""
+    return reserved.reshape(reserved.shape[:1] + (1,) * (ndim - reserved.ndim) + reserved.shape[1:])
 
 
 def streams_constants(workload: Workload) -> bool:
@@ -158,14 +171,17 @@ def vector_footprint(workload: Workload, chip: Target, chunks, double_buffer, sl
     inputs, side, outputs = vector_chunk_elements(workload, chunks)
     per_chunk = streams_constants(workload) | (np.asarray(sliced) & slices_constants(workload))
     constant_slots = np.where(per_chunk, slots, 1)
+    flags = roles(workload, chip)
+    constants = flags.weight_tile * nbytes(vector_constant_elements(workload, chunks, sliced), chip.operand_bits)
     by_operand = np.stack(
         np.broadcast_arrays(
-            slots * nbytes(inputs, chip.operand_bits),
-            constant_slots * nbytes(vector_constant_elements(workload, chunks, sliced), chip.operand_bits),
-            slots * (nbytes(side, chip.operand_bits) + nbytes(outputs, chip.accumulator_bits)),
+            flags.input_tile * slots * nbytes(inputs, chip.operand_bits),
+            constant_slots * constants,
+            slots * (flags.side_tile * nbytes(side, chip.operand_bits) + nbytes(outputs, chip.accumulator_bits)),
         )
     )
-    return Footprint(by_operand, np.zeros(by_operand.shape[1:], dtype=bool))
+    spill = np.zeros(by_operand.shape[1:], dtype=bool)
+    return Footprint(by_operand, spill, _aligned(flags.reserved, by_operand.ndim))
 
 
 def overflow_reason(footprint: Footprint, chip: Target, what: str) -> str:
@@ -175,11 +191,13 @@ def overflow_reason(footprint: Footprint, chip: Target, what: str) -> str:
     """
     demand = footprint.demand(chip).reshape(len(chip.buffer_names), -1)[:, 0]
     by_operand = footprint.by_operand.reshape(len(Operand), -1)[:, 0]
+    reserved = footprint.reserved.reshape(len(chip.buffer_names), -1)[:, 0]
     problems = []
     for index, name in enumerate(chip.buffer_names):
         if demand[index] <= chip.capacity_array[index]:
             continue
         parts = [op.label for op in Operand if chip.buffer(op) == index and by_operand[op] > 0]
+        parts += [f"{_kib(reserved[index])} of tensors kept on chip"] if reserved[index] else []
         problems.append(
             f"{what} needs {_kib(demand[index])} of {' + '.join(parts)} in buffer '{name}' "
             f"(capacity {_kib(chip.capacity_array[index])})"

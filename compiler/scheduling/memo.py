@@ -97,4 +97,6 @@ def shape_key(workload: Workload) -> tuple:
         tuple(sorted(workload.vector_ops.items())),
         workload.constant_period,
         workload.constant_repeat,
+        workload.placement,
+        workload.reserved,
     )

@@ -178,7 +178,7 @@ def _fits(workload: Workload, chip: Target, cands: GemmCandidates) -> np.ndarray
 def _vector_space(workload: Workload, chip: Target):
     """Power-of-two chunk counts, double buffered or not; constants resident where that
     fits, else sliced per chunk where their broadcast is known (`footprint`)."""
-    largest = _max_chunks(workload)
+    largest = max_chunks(workload)
     powers = 2 ** np.arange(int(largest).bit_length(), dtype=np.int64)
     chunks = np.concatenate([powers, powers])
     double_buffer = np.repeat([True, False], len(powers))
@@ -200,7 +200,7 @@ def _vector_space(workload: Workload, chip: Target):
     return schedule, vector_terms(workload, chip, chunks, double_buffer, sliced), fits
 
 
-def _max_chunks(workload: Workload) -> int:
+def max_chunks(workload: Workload) -> int:
     """Most chunks such that every chunk loads, computes and stores something."""
     sizes = [workload.input_elements, workload.output_elements, max(vector_lane_ops(workload).values())]
     if workload.side_input_elements > 0:

@@ -36,8 +36,12 @@ from compiler.target import Target, target_of
 from compiler.workload import Workload, WorkloadKind
 
 ROOT = Path(__file__).resolve().parents[2]
-IGNORED_WORKLOAD_FIELDS = {"name", "op", "weight_is_activation", "fused"}
-"""Workload fields that neither scheduling nor codegen reads (names only label errors)."""
+IGNORED_WORKLOAD_FIELDS = {
+    "name", "op", "weight_is_activation", "fused",
+    "input_tensors", "weight_tensor", "side_tensors", "output_tensor", "graph_output",
+}
+"""Workload fields that neither scheduling nor codegen reads (names only label errors; the
+tensor names are the memory planner's, which turns them into `placement` and `reserved`)."""
 
 
 @cache

@@ -1,0 +1,293 @@
+"""The memory planner: which tensors stay on chip between layers, for one network on one target.
+
+Activations. A layer's output stays in the activation buffer (the buffer the array reads its
+input operand from: TPU v1's Unified Buffer, an edge NPU's activation SRAM, Eyeriss's global
+buffer) when it fits there for its whole lifetime — from the layer that writes it to the
+last layer that reads it, residual branches and concatenations included — beside the
+tensors already kept and the working set of every layer in between. Its readers then take it
+from chip: as their input in place, with no transfer and no tile (the array streams the
+activation buffer), and as a second operand or side input by an on-chip transfer over the
+buffers' ports. Only what does not fit goes to DRAM and back. Tensors are considered in the
+order they are produced, each kept if it fits (first come, first kept, like a linear-scan
+register allocator); a reader whose operand mixes kept and spilled tensors reads them all
+from DRAM, so those tensors are spilled too. Outputs of the network always go to DRAM.
+
+Room for tiles. Each layer keeps room, in every buffer, for one double-buffered array-sized
+tile of each operand it streams (`working_set`): the same minimum the chip loader demands of
+every buffer, doubled so loads overlap compute. Given the layers' schedules with nothing kept
+on chip (the compile pipeline schedules the network once that way first), a layer also keeps
+room for those schedules' tiles (`tile_room`), so that keeping tensors never takes capacity
+its best tiling needs. The scheduler then tiles each layer in the capacity the kept tensors
+leave (`Workload.reserved`).
+
+Weights. `WeightResidency.STREAMED` (the default, and what one inference on a freshly loaded
+chip does) reads every GEMM's weights from DRAM each inference. `RESIDENT` keeps the weights
+of GEMM layers, in network order while they fit beside every layer's working set, in the
+weight buffer across inferences (loaded once when the model is deployed), so an inference
+reads none of them; a vector layer's constants (norm scales, embedding rows) always stream.
+
+DRAM. The network's weights, inputs and outputs, and the spilled activations live at the same
+time, must fit the chip's DRAM (`InfeasibleSchedule` otherwise).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import Enum
+
+import numpy as np
+
+from accel_spec.types import Operand
+from compiler.memory.placement import Placement
+from compiler.scheduling.footprint import gemm_footprint, vector_footprint
+from compiler.scheduling.schedule import Dim, InfeasibleSchedule, LayerSchedule, Schedule
+from compiler.scheduling.strategies import max_chunks
+from compiler.target import LEVEL_DRAM, Target, level_of
+from compiler.workload import Workload, WorkloadKind
+
+
+class WeightResidency(Enum):
+    """Whether GEMM weights are read from DRAM every inference or kept on chip."""
+
+    STREAMED = "streamed"
+    RESIDENT = "resident"
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    """A network's workloads with their placements, and the DRAM traffic the plan implies.
+
+    Attributes:
+        workloads: the network's workloads with `placement` and `reserved` set.
+        kept: tensors kept in the activation buffer between layers.
+        resident_weights: names of the layers whose weights stay on chip.
+        compulsory_bytes: per workload, the DRAM bytes no schedule can avoid: the network's
+            inputs and streamed weights it reads, and the network's output it writes, once.
+        spill_bytes: per workload, the bytes of activations it writes to or reads from DRAM
+            because the plan could not keep them on chip (each once).
+    """
+
+    workloads: tuple[Workload, ...]
+    kept: frozenset[str]
+    resident_weights: frozenset[str]
+    compulsory_bytes: tuple[int, ...]
+    spill_bytes: tuple[int, ...]
+
+
+def plan_memory(
+    workloads: Sequence[Workload],
+    target: Target,
+    weights: WeightResidency = WeightResidency.STREAMED,
+    schedules: Sequence[LayerSchedule] | None = None,
+) -> MemoryPlan:
+    """Decide which tensors stay on chip (module doc) and place every workload's operands.
+
+    `schedules`, the layers' schedules with nothing kept on chip, make each layer keep room
+    for its own tiles too (`tile_room`), so keeping a tensor never shrinks a layer's tiles
+    below what it chose without it.
+    """
+    workloads = tuple(workloads)
+    capacity = np.array(target.capacity, dtype=np.int64)
+    demand = np.array([working_set(w, target) for w in workloads], dtype=np.int64).reshape(len(workloads), -1)
+    if schedules is not None:
+        room = np.array([tile_room(w, s, target) for w, s in zip(workloads, schedules, strict=True)], dtype=np.int64)
+        demand = np.maximum(demand, room.reshape(demand.shape))
+    used = np.zeros_like(demand)
+
+    def fits(first: int, last: int, buffer: int, size: int) -> bool:
+        window = slice(first, last + 1)
+        return bool(np.all(used[window, buffer] + demand[window, buffer] + size <= capacity[buffer]))
+
+    weight_buffer = target.buffer(Operand.WEIGHT)
+    resident_weights: set[str] = set()
+    if weights is WeightResidency.RESIDENT:
+        for workload in workloads:
+            size = _bytes(workload.weight_elements, target)
+            if workload.kind is WorkloadKind.GEMM and not workload.weight_tensor and size:
+                if fits(0, len(workloads) - 1, weight_buffer, size):
+                    used[:, weight_buffer] += size
+                    resident_weights.add(workload.name)
+
+    activation = target.activation_buffer
+    readers = _readers(workloads)
+    lifetime: dict[str, tuple[int, int, int]] = {}
+    for index, workload in enumerate(workloads):
+        tensor = workload.output_tensor
+        if workload.graph_output or tensor not in readers or tensor in lifetime:
+            continue
+        size = _bytes(workload.output_elements, target)
+        last = max(readers[tensor])
+        if fits(index, last, activation, size):
+            used[index : last + 1, activation] += size
+            lifetime[tensor] = (index, last, size)
+    for tensor in _mixed(workloads, lifetime):
+        first, last, size = lifetime.pop(tensor)
+        used[first : last + 1, activation] -= size
+
+    kept = frozenset(lifetime)
+    planned = tuple(
+        replace(
+            workload,
+            placement=_placement(workload, kept, workload.name in resident_weights, target),
+            reserved=tuple(int(v) for v in used[index]),
+        )
+        for index, workload in enumerate(workloads)
+    )
+    produced = {w.output_tensor: w.output_elements for w in workloads}
+    compulsory, spill = zip(*(_dram_bytes(w, produced, target) for w in planned)) if planned else ((), ())
+    _check_dram_capacity(planned, produced, readers, target)
+    return MemoryPlan(planned, kept, frozenset(resident_weights), tuple(compulsory), tuple(spill))
+
+
+def tile_room(workload: Workload, schedule: LayerSchedule, target: Target) -> np.ndarray:
+    """Bytes per buffer the tiles of `schedule` take when the layer's activations are kept in
+    the activation buffer (its input then needs no tiles): what keeping tensors must leave
+    free for the layer to run as it would with nothing kept."""
+    activation = level_of(target.activation_buffer)
+    kept = replace(
+        workload,
+        placement=Placement(
+            input=activation,
+            weight=activation if workload.weight_tensor else LEVEL_DRAM,
+            side=activation,
+            output=activation,
+        ),
+        reserved=(),
+    )
+    if isinstance(schedule, Schedule):
+        tiles = np.array([schedule.tile(dim) for dim in Dim], dtype=np.int64)
+        positions = np.array([schedule.order.index(dim) for dim in Dim], dtype=np.int64)
+        footprint = gemm_footprint(kept, target, tiles, positions, schedule.double_buffer, schedule.groups_per_pass)
+    else:
+        footprint = vector_footprint(
+            kept, target, np.int64(schedule.chunks), schedule.double_buffer, schedule.sliced_constants
+        )
+    return footprint.demand(target).reshape(-1)
+
+
+def working_set(workload: Workload, target: Target) -> np.ndarray:
+    """Bytes per buffer the layer streams through when nothing of it is kept on chip: one
+    double-buffered tile of each operand, every tile dimension at most the array's larger
+    side, K innermost (GEMM), or chunks of at most rows × cols elements, as many as the
+    layer can be split in (vector work)."""
+    streamed = replace(workload, placement=Placement(), reserved=())
+    if workload.kind is WorkloadKind.GEMM:
+        side = max(target.rows, target.cols)
+        gemm = workload.gemm
+        tiles = np.array([min(gemm.m, side), min(gemm.k, side), min(gemm.n, side)], dtype=np.int64)
+        positions = np.array([0, 2, 1], dtype=np.int64)  # loop order M, N, K
+        footprint = gemm_footprint(streamed, target, tiles, positions, True)
+    else:
+        wanted = math.ceil(max(workload.input_elements, workload.output_elements) / (target.rows * target.cols))
+        chunks = 1 << (max(1, min(wanted, max_chunks(workload))).bit_length() - 1)  # a power of two, as searched
+        footprint = vector_footprint(streamed, target, np.int64(chunks), True)
+    return footprint.demand(target).reshape(-1)
+
+
+def _bytes(elements: int, target: Target) -> int:
+    return (int(elements) * target.operand_bits + 7) // 8
+
+
+def _readers(workloads: tuple[Workload, ...]) -> dict[str, list[int]]:
+    """Tensor -> indices of the workloads that read it (in any role)."""
+    readers: dict[str, list[int]] = {}
+    for index, workload in enumerate(workloads):
+        reads = (*workload.input_tensors, workload.weight_tensor, *workload.side_tensors)
+        for tensor in dict.fromkeys(t for t in reads if t):
+            readers.setdefault(tensor, []).append(index)
+    return readers
+
+
+def _mixed(workloads: tuple[Workload, ...], kept: dict[str, tuple[int, int, int]]) -> set[str]:
+    """Kept tensors that some reader reads together with a spilled one in one operand (all of
+    the operand is then read from DRAM), until no operand mixes them."""
+    spilled: set[str] = set()
+    while True:
+        found = {
+            tensor
+            for workload in workloads
+            for operand in (workload.input_tensors, workload.side_tensors)
+            if any(t not in kept or t in spilled for t in operand)
+            for tensor in operand
+            if tensor in kept and tensor not in spilled
+        }
+        if not found:
+            return spilled
+        spilled |= found
+
+
+def _placement(workload: Workload, kept: frozenset[str], resident_weights: bool, target: Target) -> Placement:
+    """The levels of one workload's operands under the plan."""
+    activation = level_of(target.activation_buffer)
+
+    def level(tensors: tuple[str, ...]) -> int:
+        return activation if tensors and all(t in kept for t in tensors) else LEVEL_DRAM
+
+    if workload.weight_tensor:
+        weight = level((workload.weight_tensor,))
+    else:
+        weight = level_of(target.buffer(Operand.WEIGHT)) if resident_weights else LEVEL_DRAM
+    return Placement(
+        input=level(workload.input_tensors),
+        weight=weight,
+        side=level(workload.side_tensors),
+        output=activation if workload.output_tensor in kept else LEVEL_DRAM,
+    )
+
+
+def _dram_bytes(workload: Workload, produced: dict[str, int], target: Target) -> tuple[int, int]:
+    """(compulsory, spilled) DRAM bytes of one planned workload (`MemoryPlan`): of each operand
+    read from DRAM, the tensors some layer produced are spills, the rest (network inputs,
+    constant weights) compulsory; the output, when it goes to DRAM, is compulsory for a
+    network output and a spill otherwise."""
+    placement = workload.placement
+    compulsory = spilled = 0
+    for level, elements, tensors in (
+        (placement.input, workload.input_elements, workload.input_tensors),
+        (placement.weight, workload.weight_elements, (workload.weight_tensor,) if workload.weight_tensor else ()),
+        (placement.side, workload.side_input_elements, workload.side_tensors),
+    ):
+        if level != LEVEL_DRAM:
+            continue
+        made = min(elements, sum(produced.get(t, 0) for t in tensors))
+        spilled += _bytes(made, target)
+        compulsory += _bytes(elements - made, target)
+    if placement.output == LEVEL_DRAM:
+        size = _bytes(workload.output_elements, target)
+        if workload.graph_output:
+            compulsory += size
+        else:
+            spilled += size
+    return compulsory, spilled
+
+
+def _check_dram_capacity(
+    workloads: tuple[Workload, ...], produced: dict[str, int], readers: dict[str, list[int]], target: Target
+) -> None:
+    """Raise `InfeasibleSchedule` when the model cannot fit the chip's DRAM: its constant
+    weights, its inputs and outputs, and the spilled activations live at the busiest layer."""
+    weights = sum(_bytes(w.weight_elements, target) for w in workloads if not w.weight_tensor)
+    outputs = sum(_bytes(w.output_elements, target) for w in workloads if w.graph_output)
+    inputs = {
+        tensors: _bytes(w.input_elements - sum(produced.get(t, 0) for t in tensors), target)
+        for w in workloads
+        for tensors in (w.input_tensors,)
+        if any(t not in produced for t in tensors)
+    }
+    live = np.zeros(len(workloads) + 1, dtype=np.int64)
+    for index, workload in enumerate(workloads):
+        tensor = workload.output_tensor
+        if workload.placement.output == LEVEL_DRAM and not workload.graph_output and tensor in readers:
+            live[index] += _bytes(workload.output_elements, target)
+            live[max(readers[tensor]) + 1] -= _bytes(workload.output_elements, target)
+    busiest = int(np.argmax(np.cumsum(live)[:-1])) if workloads else 0
+    needed = weights + outputs + sum(inputs.values()) + int(np.cumsum(live)[busiest] if workloads else 0)
+    if needed > target.dram_capacity:
+        raise InfeasibleSchedule(
+            workloads[busiest].name,
+            f"the model needs {needed:,} B of DRAM (weights {weights:,} B, inputs and outputs "
+            f"{outputs + sum(inputs.values()):,} B, activations spilled at this layer "
+            f"{needed - weights - outputs - sum(inputs.values()):,} B) but the chip has {target.dram_capacity:,} B",
+        )

@@ -1,0 +1,60 @@
+"""What the memory plan means for a workload's schedule: which operands move over DRAM and
+which need tiles, per candidate.
+
+A workload's `placement` (`compiler.memory.placement`) puts each operand at a memory level.
+For scheduling that comes down to two flags per operand: whether its transfers go over the
+DRAM channel (they cost channel time; on-chip transfers cost a buffer port's time, which the
+estimate does not charge), and whether it needs tiles in its buffer at all (not when it is
+*direct*: kept in the very buffer the array reads it from). Tensors kept on chip occupy
+`reserved` bytes of each buffer, which tiles cannot use. The flags accept a `Workload` (one
+value each) or per-candidate `WorkloadColumns` (arrays), like the rest of the estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accel_spec.types import Operand
+from compiler.target import LEVEL_DRAM, Target, level_of
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Per-operand flags of a workload (scalars) or of candidates (arrays).
+
+    Attributes:
+        input_dram, weight_dram, side_dram, output_dram: the operand moves over DRAM.
+        input_tile, weight_tile, side_tile: the operand needs tiles in its buffer.
+        reserved: (buffers, ...) bytes of each buffer kept tensors occupy.
+    """
+
+    input_dram: np.ndarray
+    weight_dram: np.ndarray
+    side_dram: np.ndarray
+    output_dram: np.ndarray
+    input_tile: np.ndarray
+    weight_tile: np.ndarray
+    side_tile: np.ndarray
+    reserved: np.ndarray
+
+
+def roles(workload, chip: Target) -> Roles:
+    """The flags of `workload` (a `Workload` or `WorkloadColumns`) on `chip`."""
+    placement = workload.placement
+    levels = [np.asarray(getattr(placement, name), dtype=np.int64) for name in ("input", "weight", "side", "output")]
+    own = [level_of(chip.buffer(operand)) for operand in (Operand.INPUT, Operand.WEIGHT, Operand.OUTPUT)]
+    reserved = np.asarray(workload.reserved, dtype=np.int64)
+    if reserved.size == 0:
+        reserved = np.zeros(len(chip.buffer_names), dtype=np.int64)
+    return Roles(
+        input_dram=levels[0] == LEVEL_DRAM,
+        weight_dram=levels[1] == LEVEL_DRAM,
+        side_dram=levels[2] == LEVEL_DRAM,
+        output_dram=levels[3] == LEVEL_DRAM,
+        input_tile=levels[0] != own[0],
+        weight_tile=levels[1] != own[1],
+        side_tile=levels[2] != own[2],
+        reserved=reserved,
+    )

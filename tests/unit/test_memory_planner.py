@@ -1,0 +1,114 @@
+"""The memory planner: what stays on chip, what spills, computed by hand on small networks.
+
+The chip: a 16×16 int8 weight-stationary array with an activation buffer of a chosen size,
+1 MiB of weights and 256 KiB of accumulators. The network: an MLP of three 256×256 layers
+at batch 16, so every activation is 16 × 256 = 4,096 bytes and every weight matrix 65,536.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from accel_spec import load_accelerator_text, with_overrides
+from compiler.lowering import lower
+from compiler.memory.planner import WeightResidency, plan_memory
+from compiler.models import load_model
+from compiler.pipeline import CompileOptions
+from compiler.target import LEVEL_DRAM, level_of, target_of
+from tessera.api import simulate_workloads
+
+CHIP = """\
+name: planner
+clock: 1 GHz
+technology: 28 nm
+matrix: {{rows: 16, cols: 16, dataflows: [ws], input_precision: int8, accumulator_precision: int32}}
+buffers:
+  act: {{capacity: {activations}, holds: [input]}}
+  wgt: {{capacity: {weights}, holds: [weight]}}
+  acc: {{capacity: 256 KiB, holds: [output]}}
+vector: {{lanes: 16}}
+dram: {{type: DDR4, bandwidth: 16 GB/s, latency: 100 ns}}
+"""
+MLP = "mlp:layers=3,hidden=256,batch=16"
+ACTIVATION = 16 * 256
+WEIGHTS = 256 * 256
+
+
+def chip(activations: str, weights: str = "1 MiB"):
+    return load_accelerator_text(CHIP.format(activations=activations, weights=weights), "planner.yaml")
+
+
+def run(accel, model: str = MLP, **options):
+    return simulate_workloads(accel, lower(load_model(model)), model, CompileOptions(verify=True, **options))
+
+
+def test_a_network_that_fits_reads_each_weight_once_and_writes_only_its_output():
+    sim = run(chip("1 MiB"))
+    assert sim.result.dram_read_bytes == 3 * WEIGHTS + ACTIVATION  # weights once, the input once
+    assert sim.result.dram_write_bytes == ACTIVATION  # the network's output only
+    plan = sim.compiled.plan
+    assert plan.kept == {"relu0", "relu1"}
+    assert sum(plan.spill_bytes) == 0
+    assert sum(plan.compulsory_bytes) == 3 * WEIGHTS + 2 * ACTIVATION
+
+
+def test_a_tensor_that_does_not_fit_beside_the_one_still_live_spills_once():
+    """6 KiB of activation buffer. fc0's output (4 KiB, live through fc1) fits beside fc0's and
+    fc1's working set (a double-buffered 16×16 input tile: 512 B). During fc1 it is still live,
+    so fc1's own 4 KiB output no longer fits (8 KiB + 512 B > 6 KiB): fc1 writes it to DRAM and
+    fc2 reads it back, 2 × 4,096 bytes of spill."""
+    sim = run(chip("6 KiB"))
+    plan = sim.compiled.plan
+    assert plan.kept == {"relu0"}
+    assert plan.spill_bytes == (0, ACTIVATION, ACTIVATION)
+    fc0, fc1, fc2 = sim.result.layers
+    assert (fc0.dram_read_bytes, fc0.dram_write_bytes) == (WEIGHTS + ACTIVATION, 0)
+    assert (fc1.dram_read_bytes, fc1.dram_write_bytes) == (WEIGHTS, ACTIVATION)
+    assert (fc2.dram_read_bytes, fc2.dram_write_bytes) == (WEIGHTS + ACTIVATION, ACTIVATION)
+
+
+def test_placements_follow_the_plan():
+    target = target_of(chip("6 KiB"))
+    plan = plan_memory(lower(load_model(MLP)), target)
+    activation = level_of(target.activation_buffer)
+    fc0, fc1, fc2 = plan.workloads
+    assert (fc0.placement.input, fc0.placement.output) == (LEVEL_DRAM, activation)
+    assert (fc1.placement.input, fc1.placement.output) == (activation, LEVEL_DRAM)
+    assert (fc2.placement.input, fc2.placement.output) == (LEVEL_DRAM, LEVEL_DRAM)
+    # fc0's output is held in the activation buffer during fc0 and fc1
+    assert [w.reserved[target.activation_buffer] for w in plan.workloads] == [ACTIVATION, ACTIVATION, 0]
+
+
+def test_resident_weights_are_not_read_per_inference():
+    sim = run(chip("1 MiB"), weights=WeightResidency.RESIDENT)
+    assert sim.result.dram_read_bytes == ACTIVATION
+    assert sim.compiled.plan.resident_weights == {"fc0", "fc1", "fc2"}
+    # only two of the three 64 KiB weight matrices fit beside the layers' weight tiles
+    two = run(chip("1 MiB", weights="160 KiB"), weights=WeightResidency.RESIDENT)
+    assert two.compiled.plan.resident_weights == {"fc0", "fc1"}
+    assert two.result.dram_read_bytes == WEIGHTS + ACTIVATION
+
+
+@pytest.mark.parametrize("model", ["mobilenetv2:width=0.5,resolution=96", "resnet18:resolution=64", "bert:layers=2"])
+def test_more_activation_buffer_never_plans_more_dram_traffic(model):
+    """The plan's DRAM bytes (compulsory and spilled activations) never grow with capacity.
+    (A layer's schedule may still trade reloads for speed: its objective is latency.)"""
+    base = load_accelerator_text(CHIP.format(activations="1 MiB", weights="1 MiB"), "planner.yaml")
+    workloads = lower(load_model(model))
+    planned = []
+    for size in ("32 KiB", "64 KiB", "128 KiB", "256 KiB", "512 KiB", "1 MiB", "4 MiB"):
+        plan = simulate_workloads(with_overrides(base, {"buffers.act.capacity": size}), workloads, model).compiled.plan
+        planned.append(sum(plan.compulsory_bytes) + sum(plan.spill_bytes))
+    assert planned == sorted(planned, reverse=True)
+    assert planned[-1] < planned[0]
+
+
+def test_a_model_larger_than_dram_is_infeasible_with_the_numbers():
+    from compiler.scheduling import InfeasibleSchedule
+
+    small = load_accelerator_text(
+        CHIP.format(activations="1 MiB", weights="1 MiB").replace("latency: 100 ns}", "latency: 100 ns, capacity: 128 KiB}"),
+        "planner.yaml",
+    )
+    with pytest.raises(InfeasibleSchedule, match=r"needs 204,800 B of DRAM \(weights 196,608 B"):
+        run(small)
