@@ -49,6 +49,7 @@ from compiler.frontend.scalesim_topology import (  # noqa: E402
     topology_graph,
 )
 from interop.peers import peer_python  # noqa: E402
+from compiler.target import TimingMode
 from interop.scalesim import (  # noqa: E402
     SCALESIM_CYCLE_OFFSET,
     ScaleSimCase,
@@ -234,10 +235,11 @@ def single_layers(python: Path, repeats: int) -> tuple[list[ScaleSimCase], list[
         print(_row(case.id, reference, compute, f"{compute / reference:.4f}", f"{peer:.3f}", f"{seconds:.4f}", f"{peer / seconds:.0f}x", widths=widths))
 
     widths = (26, 10, 10, 8, 9, 9, 9, 9, 40)
-    print(f"\n2. Total cycles with bandwidth stalls ({STALL_SRAM_KB} KiB SRAMs, USER bandwidth {STALL_WORDS_PER_CYCLE} words/cycle)")
+    print(f"\n2. Total cycles with bandwidth stalls ({STALL_SRAM_KB} KiB SRAMs, USER bandwidth {STALL_WORDS_PER_CYCLE} words/cycle),"
+          " Tessera's own mapping (--timing tessera)")
     print(_row("case", "SCALE-Sim", "Tessera", "ratio", "SS stall", "T stall", "SS DRAMrd", "T DRAMrd", "Tessera stall causes", widths=widths))
     for case in stall_cases:
-        layer = simulate_case(case, no_stall=False)
+        layer = simulate_case(case, no_stall=False, timing=TimingMode.TESSERA)
         report = case.report
         causes = ", ".join(f"{k}={v}" for k, v in layer.stall_by_cause.items() if v)
         ss_reads = report.ifmap_dram_reads + report.filter_dram_reads

@@ -8,7 +8,8 @@ that one object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 from accel_spec.schema import Accelerator
 from accel_spec.types import Precision
@@ -87,12 +88,15 @@ def compile_workloads(
     """Schedule and generate code for already-lowered workloads.
 
     Lowering does not depend on the chip, so a sweep lowers each model variant once and calls
-    this for every hardware point. The network is scheduled twice: with every tensor in DRAM,
-    so the memory planner knows the room each layer's tiles want, then as planned.
+    this for every hardware point. The network is scheduled twice: with every tensor in DRAM
+    and unlimited DRAM bandwidth, so the memory planner knows the room each layer's tiles
+    want to compute at full speed (whatever the chip's bandwidth, so the plan never depends
+    on it and more bandwidth never slows a layer), then as planned.
     """
     target = target_of(accel, options.precision, options.timing)
-    streamed = schedule_workloads(workloads, target, options.scheduler)
-    plan = plan_memory(workloads, target, options.weights, streamed)
+    unbounded = replace(target, dram_bytes_per_cycle=math.inf)
+    room = schedule_workloads(workloads, unbounded, options.scheduler)
+    plan = plan_memory(workloads, target, options.weights, room)
     schedules = schedule_workloads(plan.workloads, target, options.scheduler)
     program = generate_program(plan.workloads, schedules, target)
     if options.verify:

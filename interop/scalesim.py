@@ -35,6 +35,7 @@ from compiler.frontend.scalesim_topology import (
     parse_scalesim_topology,
     topology_graph,
 )
+from compiler.target import TimingMode
 from compiler.target.timing import gemm_cycles
 from simulator.result import LayerResult
 
@@ -116,12 +117,13 @@ def config_chip(config: ScaleSimConfig) -> Accelerator:
     return load_accelerator_text(chip_yaml(config, f"{config.run_name}.cfg"), f"{config.run_name}.cfg")
 
 
-def simulate_case(case: ScaleSimCase, *, no_stall: bool) -> LayerResult:
-    """Tessera's result for the case's layer on the imported chip (or its no-stall twin)."""
+def simulate_case(case: ScaleSimCase, *, no_stall: bool, timing: TimingMode = TimingMode.SCALESIM) -> LayerResult:
+    """Tessera's result for the case's layer on the imported chip (or its no-stall twin),
+    timed by `timing` (SCALE-Sim's fold model and mapping by default)."""
     from tessera.api import simulate
 
     config = no_stall_config(case.config) if no_stall else case.config
-    return simulate(config_chip(config), topology_graph(case.topology)).result.layers[0]
+    return simulate(config_chip(config), topology_graph(case.topology), timing=timing).result.layers[0]
 
 
 # --------------------------------------------------------------------------- JSON form

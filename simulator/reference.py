@@ -35,11 +35,17 @@ instruction i in program order, on engine e:
             first = max(free[e], ready_i + L, shadow_ready)     (the first fold streams)
             last = first + (F − 1) · max(T, R)                  (each next fold: stream or shift)
             shadow_ready = last + R; free[e] = last + T; end = last + T + R + C − 2
+      continuing a fold (`continues`, one fold already in the array; `timing`):
+            start = max(free[e], ready_i); free[e] = start + T, the array's busy time;
+            end = start + T + D, with D = R + C − 2 when pipelined or after a gap
+            (start > free[e]), else 0 (in the fold model the fold's drain, charged with its
+            first GEMM, follows this stream); like a DRAM latency, D is not busy time
 
 Busy cycles of an engine are the union of its instructions' occupied intervals, [start,
 start + occupancy) for a transfer (the channel or port, not the DRAM latency) and [start,
 end) for compute (a pipelined array's drain included, counted once where the next GEMM
-overlaps it); an instruction is charged the part of its interval not covered before.
+overlaps it; a continuing GEMM's only its stream); an instruction is charged the part of
+its interval not covered before.
 
 Layers: with end_l the latest end of layer l's instructions (0 if it has none) and begin_l =
 max_{j<l} end_j, the layer's cycles are max(0, end_l − begin_l), so the layers' cycles sum
@@ -203,7 +209,13 @@ def simulate_reference(program: Program, machine: Target) -> Counts:
             dataflow = int(instr["dataflow"])
             binding = ready_cause
             begin = max(free[engine], ready)
-            if machine.pipelined:
+            continues = bool(instr["continues"])
+            if continues:
+                streamed = int(gemm_folds(m, k, n, dataflow, machine.rows, machine.cols, groups)[1])
+                drained = machine.rows + machine.cols - 2 if (machine.pipelined or begin > free[engine]) else 0
+                finish = begin + streamed + drained
+                free[engine] = begin + streamed
+            elif machine.pipelined:
                 folds, streamed = (int(v) for v in gemm_folds(m, k, n, dataflow, machine.rows, machine.cols, groups))
                 load = int(stationary_load_cycles(dataflow, machine.rows))
                 first = max(free[engine], ready + load, shadow_ready)
@@ -214,10 +226,10 @@ def simulate_reference(program: Program, machine: Target) -> Counts:
             else:
                 finish = begin + int(gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols, groups))
                 free[engine] = finish
-            occupied_end = finish
+            occupied_end = free[engine] if continues else finish
             counters[layer, COL_MACS] += groups * m * k * n
             accesses = gemm_sram_accesses(
-                m, k, n, dataflow, int(instr["accumulate"]), machine.rows, machine.cols, groups
+                m, k, n, dataflow, int(instr["accumulate"]), machine.rows, machine.cols, groups, int(continues)
             )
             input_reads, weight_reads, output_reads, output_writes = (int(a) for a in accesses)
             buffer_of = machine.buffer_of

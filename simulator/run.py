@@ -16,6 +16,7 @@ from accel_spec.technology import Technology
 from accel_spec.types import OpClass, Operand
 from compiler.target import Target
 from compiler.target.isa import INSTRUCTION_DTYPE, Engine, Opcode, Program
+from compiler.target.timing import gemm_folds
 from simulator.energy import layer_energy
 from simulator.kernels.engines import (
     COL_BUSY,
@@ -85,6 +86,11 @@ def validate(program: Program, machine: Target) -> None:
     supported = np.isin(instr["dataflow"], [int(d) for d in machine.dataflows])
     _check(problems, gemm & ~supported, "uses a dataflow the array does not support")
     _check(problems, gemm & (instr["accumulate"] > 1), "has accumulate other than 0 or 1")
+    _check(problems, gemm & (instr["continues"] > 1), "has continues other than 0 or 1")
+    folds, _ = gemm_folds(
+        instr["m"], instr["k"], instr["n"], instr["dataflow"], machine.rows, machine.cols, np.maximum(instr["groups"], 1)
+    )
+    _check(problems, gemm & (instr["continues"] == 1) & (folds != 1), "continues a fold but is not one fold")
     negative_shape = (instr["m"] < 0) | (instr["k"] < 0) | (instr["n"] < 0)
     _check(problems, gemm & negative_shape, "has a negative GEMM dimension")
     _check(problems, gemm & (instr["groups"] < 0), "packs a negative number of groups")
@@ -157,6 +163,7 @@ def kernel_arguments(program: Program, machine: Target) -> tuple:
         column("dataflow"),
         column("op_class"),
         column("accumulate"),
+        column("continues"),
         column("level"),
         column("layer"),
         column("m", np.int64),

@@ -12,7 +12,8 @@ so every tile, transfer and GEMM of a pass covers its G products at once (the GE
                than DRAM, `Workload.placement`)
   LOAD_PSUM    refill of spilled partial sums (spill mode, every k-tile after the first)
   LOAD_SIDE    the fused side input (residual) of the output tile, with its last k-tile
-  GEMM         always; accumulate=1 after the first k-tile
+  GEMM         always; accumulate=1 after the first k-tile; continues=1 when it streams
+               through the one fold the previous GEMM left in the array (same stationary tile)
   SPILL        store of partial sums at accumulator precision (spill mode, not last k)
   VEC x3       fused epilogue, one per op class with work in this tile (last k-tile)
   STORE        the finished output tile at operand precision (last k-tile), to DRAM or to
@@ -37,7 +38,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from accel_spec.types import OpClass, Operand
+from accel_spec.types import Dataflow, OpClass, Operand
 from compiler.codegen.layout import NO_DEP, SlotTable
 from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.roles import roles
@@ -52,6 +53,7 @@ from compiler.scheduling.tiling import (
 )
 from compiler.target import Target, nbytes
 from compiler.target.isa import Opcode
+from compiler.target.timing import gemm_folds
 from compiler.workload import Workload
 
 
@@ -186,7 +188,7 @@ def gemm_table(
     # ---- the GEMM itself
     fill(Slot.GEMM, np.ones(iterations, dtype=bool), True, opcode=Opcode.GEMM,
          m=sizes[Dim.M], k=sizes[Dim.K], n=sizes[Dim.N], groups=packed, dataflow=int(schedule.dataflow),
-         accumulate=(~kfirst).astype(np.uint8))
+         accumulate=(~kfirst).astype(np.uint8), continues=_continues(schedule, sizes, packed, changed, chip))
     if flags.input_tile:
         set_deps(Slot.GEMM, True, 0, load_pos(current(new_input), Slot.LOAD_INPUT))
     if flags.weight_tile:
@@ -216,6 +218,21 @@ def gemm_table(
     set_deps(Slot.STORE, True, 0, np.where(has_vec.any(axis=1), comp_pos(rows, last_vec), gemm_pos))
     set_deps(Slot.STORE, True, 1, np.where(has_vec.any(axis=1), NO_DEP, side_pos))
     return table
+
+
+STATIONARY: dict[Dataflow, tuple[Dim, Dim]] = {
+    Dataflow.WEIGHT_STATIONARY: (Dim.K, Dim.N),
+    Dataflow.INPUT_STATIONARY: (Dim.K, Dim.M),
+    Dataflow.OUTPUT_STATIONARY: (Dim.M, Dim.N),
+}
+"""The dims of each dataflow's stationary tile (weights, inputs, partial sums)."""
+
+
+def _continues(schedule: Schedule, sizes, packed: np.ndarray, changed, chip: Target) -> np.ndarray:
+    """Which GEMMs continue the fold the previous one left in the array: its stationary
+    tile is unchanged (same pass) and is one fold (`compiler.target.timing`)."""
+    folds, _ = gemm_folds(sizes[Dim.M], sizes[Dim.K], sizes[Dim.N], int(schedule.dataflow), chip.rows, chip.cols, packed)
+    return ((folds == 1) & ~changed(*STATIONARY[schedule.dataflow])).astype(np.uint8)
 
 
 def _epilogue_split(workload: Workload, out_elems: np.ndarray, klast: np.ndarray) -> np.ndarray:

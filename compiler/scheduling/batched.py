@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from accel_spec.types import Dataflow
-from compiler.scheduling.candidates import gemm_space
+from compiler.scheduling.candidates import gemm_space, scalesim_mapping
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms, TilingTerms, tiling_terms
 from compiler.scheduling.footprint import gemm_footprint
@@ -67,7 +67,7 @@ class Spaces:
     def of(cls, workloads: Sequence[Workload], chip: Target) -> "Spaces":
         """The spaces of `workloads` on `chip`, with their fit and spill flags."""
         shapes = tuple(shape_key(w) for w in workloads)
-        key = (shapes, chip.rows, chip.cols, chip.dataflows)
+        key = (shapes, chip.rows, chip.cols, chip.dataflows, chip.timing)
         grid = GRIDS.get(key)
         if grid is None:
             grid = _Grid.of(workloads, chip)
@@ -82,7 +82,8 @@ class Spaces:
         footprint = gemm_footprint(
             grid.columns, chip, grid.tiles, grid.positions, grid.double_buffer[:, None], grid.groups
         )
-        return cls(grid, terms, footprint.fits(chip), footprint.spill)
+        mapped = scalesim_mapping(chip, grid.dataflow, grid.positions, terms.counts)
+        return cls(grid, terms, footprint.fits(chip) & mapped, footprint.spill)
 
     def flags(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(fits, spill) of each space's candidates, as (arrangements, tilings) arrays."""

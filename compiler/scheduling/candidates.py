@@ -1,5 +1,9 @@
 """The candidate schedules of a GEMM workload, as arrays (one entry per candidate).
 
+Under `TimingMode.SCALESIM` the space is SCALE-Sim's mapping instead: one fold of the
+array per tile along the dims the dataflow spreads, the streamed dim innermost
+(`scalesim_mapping`), no packing; only the streamed tile size and buffering are chosen.
+
 Tile sizes along a dimension of extent E come from three families: multiples of the array
 dimension that the dataflow spreads that GEMM dimension over (A·2^i), powers of two, and E
 itself (so a layer that fits entirely is one tile). The exhaustive space crosses every
@@ -18,13 +22,40 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.types import Dataflow
+from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.schedule import LOOP_ORDERS, Dim, Schedule, SchedulerKind
-from compiler.target import Target
-from compiler.workload import GemmShape
+from compiler.scheduling.tiling import loop_positions, tile_count
+from compiler.target import Target, TimingMode
+from compiler.workload import GemmShape, Workload
 
 HEURISTIC_SIZE_RANKS = np.array([0, 1, 2, 4, 6, 8])
 """Which sizes per dimension (0 = E, then descending) the heuristic keeps: the three
 largest, then every other one, spanning a factor of about 256 for powers of two."""
+
+STREAMED_DIM: dict[Dataflow, Dim] = {
+    Dataflow.OUTPUT_STATIONARY: Dim.K,
+    Dataflow.WEIGHT_STATIONARY: Dim.M,
+    Dataflow.INPUT_STATIONARY: Dim.N,
+}
+"""The dim each dataflow streams through the array (the one it does not spread over it)."""
+
+
+def scalesim_mapping(chip: Target, dataflow, positions: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Which candidates follow SCALE-Sim's order when the chip is timed like SCALE-Sim (all,
+    otherwise): with one fold per tile (`gemm_space`), the streamed dim's loop innermost
+    among the loops of more than one tile, so consecutive GEMMs stream one fold whole and
+    continue it (`compiler.target.timing`). `positions` and `counts` are (3, ...) by Dim."""
+    if chip.timing is not TimingMode.SCALESIM:
+        return np.ones(np.broadcast_shapes(np.shape(dataflow), positions.shape[1:], counts.shape[1:]), dtype=bool)
+    dataflow = np.asarray(dataflow)
+    streamed = np.select([dataflow == d for d in STREAMED_DIM], [int(STREAMED_DIM[d]) for d in STREAMED_DIM])
+    position = np.choose(streamed, positions)
+    ok = np.ones(np.broadcast_shapes(position.shape, counts.shape[1:]), dtype=bool)
+    for dim in Dim:
+        other = streamed != int(dim)
+        ok &= ~(other & (counts[dim] > 1) & (positions[dim] > position))
+    return ok | (np.choose(streamed, counts) <= 1)
+
 
 SPATIAL_DIMS: dict[Dataflow, dict[Dim, str]] = {
     Dataflow.OUTPUT_STATIONARY: {Dim.M: "rows", Dim.N: "cols"},
@@ -200,10 +231,19 @@ def gemm_space(gemm: GemmShape, chip: Target, kind: SchedulerKind) -> GemmSpace:
     for dataflow in chip.dataflows:
         spatial = SPATIAL_DIMS[dataflow]
         dataflows.append(int(dataflow))
-        options.append(
-            [_tile_options(extents[dim], getattr(chip, spatial[dim]) if dim in spatial else None, kind) for dim in Dim]
-        )
-        packs.append(_group_options(gemm, chip, dataflow, kind))
+        if chip.timing is TimingMode.SCALESIM:
+            # SCALE-Sim's mapping: one fold of the array per tile, the whole layer streamed fold
+            # by fold (`scalesim_mapping`), no packing of groups
+            options.append(
+                [[min(extents[dim], getattr(chip, spatial[dim]))] if dim in spatial
+                 else _tile_options(extents[dim], None, kind) for dim in Dim]
+            )
+            packs.append([1])
+        else:
+            options.append(
+                [_tile_options(extents[dim], getattr(chip, spatial[dim]) if dim in spatial else None, kind) for dim in Dim]
+            )
+            packs.append(_group_options(gemm, chip, dataflow, kind))
     # per dataflow: tilings = tile sizes (M, K, N) × groups, groups fastest
     shapes = [(len(m), len(k), len(n), len(g)) for (m, k, n), g in zip(options, packs)]
     counts = [int(np.prod(shape)) for shape in shapes]
@@ -240,3 +280,13 @@ def smallest_candidate(chip: Target) -> GemmCandidates:
     return GemmCandidates.of(
         Schedule(chip.dataflows[0], 1, 1, 1, (Dim.M, Dim.N, Dim.K), double_buffer=False)
     )
+
+
+def candidate_fits(workload: Workload, chip: Target, cands: GemmCandidates) -> np.ndarray:
+    """Candidates whose tiles fit the buffers beside the tensors kept on chip, and that
+    follow the timing mode's mapping (`candidates.scalesim_mapping`)."""
+    positions = loop_positions(cands.order, LOOP_ORDERS)
+    gemm = workload.gemm
+    counts = np.stack([tile_count(e, t) for e, t in zip((gemm.m, gemm.k, gemm.n), cands.tiles)])
+    footprint = gemm_footprint(workload, chip, cands.tiles, positions, cands.double_buffer, cands.groups)
+    return footprint.fits(chip) & scalesim_mapping(chip, cands.dataflow, positions, counts)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.types import OpClass
-from compiler.scheduling.candidates import GemmCandidates
+from compiler.scheduling.candidates import STREAMED_DIM, GemmCandidates
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import (
     constant_slice_elements,
@@ -44,12 +44,13 @@ from compiler.scheduling.tiling import (
     side_tile_elements,
     tile_count,
 )
-from compiler.target import Target, nbytes
+from compiler.target import Target, TimingMode, nbytes
 from compiler.target.timing import (
     burst_bytes,
     gemm_busy_floor,
     gemm_occupancy,
     pipeline_fill,
+    stationary_load_cycles,
     transfer_cycles,
     vector_cycles,
 )
@@ -271,10 +272,11 @@ def tiling_terms(
 
     counts = np.stack([tile_count(e, t) for e, t in zip((gemm.m, gemm.k, gemm.n), tiles)])
     first_loads = np.where(passes > 1, full.first_loads, last.first_loads)
+    continued = _continued_folds(chip, dataflow, counts, passes)
     return TilingTerms(
         counts=counts,
-        matrix=total("matrix") + pipeline_fill(dataflow, chip.rows, chip.cols, chip.pipelined),
-        matrix_floor=total("matrix_floor"),
+        matrix=total("matrix") + pipeline_fill(dataflow, chip.rows, chip.cols, chip.pipelined) - continued,
+        matrix_floor=total("matrix_floor") - continued,
         vector=total("vector"),
         iterations=passes * counts.prod(axis=0),
         input_bytes=total("input_bytes"),
@@ -284,6 +286,20 @@ def tiling_terms(
         exposed_bytes=full.prologue_bytes + last.epilogue_bytes,
         serial_bytes=np.concatenate([first_loads, np.broadcast_to(last.epilogue_bytes, first_loads.shape[1:])[None]]),
     )
+
+
+def _continued_folds(chip: Target, dataflow: np.ndarray, counts: np.ndarray, passes: np.ndarray) -> np.ndarray:
+    """Cycles SCALE-Sim's mapping saves by continuing folds (`candidates.scalesim_mapping`:
+    one fold per tile, the streamed dim innermost): every tile but the first of each fold
+    streams on without its load, fill and drain (`compiler.target.timing`). Zero otherwise."""
+    if chip.timing is not TimingMode.SCALESIM:
+        return np.zeros(np.shape(dataflow), dtype=np.int64)
+    dataflow = np.asarray(dataflow)
+    streamed = np.select([dataflow == d for d in STREAMED_DIM], [int(STREAMED_DIM[d]) for d in STREAMED_DIM])
+    along = np.choose(streamed, counts)
+    folds = passes * counts.prod(axis=0) // along
+    overhead = stationary_load_cycles(dataflow, chip.rows) + chip.rows + chip.cols - 2
+    return folds * (along - 1) * overhead
 
 
 def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: np.ndarray, groups) -> _Pass:

@@ -27,12 +27,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from compiler.scheduling.candidates import GemmCandidates, gemm_candidates
+from compiler.scheduling.candidates import GemmCandidates, candidate_fits, gemm_candidates
 from compiler.scheduling.estimate import CostTerms, gemm_terms
-from compiler.scheduling.footprint import gemm_footprint
-from compiler.scheduling.schedule import LOOP_ORDERS, LayerSchedule, SchedulerKind
+from compiler.scheduling.schedule import LayerSchedule, SchedulerKind
 from compiler.scheduling.schedule_features import schedule_features
-from compiler.scheduling.tiling import loop_positions
 from compiler.target import Target
 from compiler.workload import Workload, WorkloadKind
 
@@ -103,8 +101,7 @@ def ranked_space(workload: Workload, chip: Target) -> RankedSpace | None:
     their terms and features; None if no candidate fits."""
     assert workload.gemm is not None
     cands = gemm_candidates(workload.gemm, chip, SchedulerKind.EXHAUSTIVE)
-    positions = loop_positions(cands.order, LOOP_ORDERS)
-    fits = gemm_footprint(workload, chip, cands.tiles, positions, cands.double_buffer, cands.groups).fits(chip)
+    fits = candidate_fits(workload, chip, cands)
     if not fits.any():
         return None
     fitting = cands.take(fits)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from compiler.scheduling.batched import Finalists, Shortlisted, Spaces, distinct, heuristic_finalists
-from compiler.scheduling.candidates import GemmCandidates, gemm_candidates, smallest_candidate
+from compiler.scheduling.candidates import GemmCandidates, candidate_fits, gemm_candidates, smallest_candidate
 from compiler.scheduling.estimate import gemm_terms, vector_lane_ops, vector_terms
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
 from compiler.scheduling.measure import fastest
@@ -157,10 +157,10 @@ def _space(workload: Workload, chip: Target, kind: SchedulerKind):
     if workload.kind is WorkloadKind.VECTOR:
         return _vector_space(workload, chip)
     cands = gemm_candidates(workload.gemm, chip, kind)
-    fits = _fits(workload, chip, cands)
+    fits = candidate_fits(workload, chip, cands)
     if not fits.any() and kind is SchedulerKind.HEURISTIC:
         cands = gemm_candidates(workload.gemm, chip, SchedulerKind.EXHAUSTIVE)
-        fits = _fits(workload, chip, cands)
+        fits = candidate_fits(workload, chip, cands)
     if not fits.any():
         smallest = smallest_candidate(chip)
         footprint = gemm_footprint(
@@ -168,11 +168,6 @@ def _space(workload: Workload, chip: Target, kind: SchedulerKind):
         )
         raise InfeasibleSchedule(workload.name, overflow_reason(footprint, chip, "smallest tile"))
     return cands.schedule, gemm_terms(workload, chip, cands), fits
-
-
-def _fits(workload: Workload, chip: Target, cands: GemmCandidates) -> np.ndarray:
-    positions = loop_positions(cands.order, LOOP_ORDERS)
-    return gemm_footprint(workload, chip, cands.tiles, positions, cands.double_buffer, cands.groups).fits(chip)
 
 
 def _vector_space(workload: Workload, chip: Target):

@@ -15,14 +15,17 @@ Instruction semantics (fields not listed are zero):
                                          (level b + 1, where the memory planner kept the
                                          tensor) over that buffer's read port.
   GEMM   m, k, n, dataflow, accumulate,  multiply an m×k by a k×n tile on the systolic
-         groups, layer                   array; accumulate=1 adds into partial sums
+         groups, continues, layer                  array; accumulate=1 adds into partial sums
                                          already in the accumulator buffer. groups=G > 1
                                          packs G independent m×k·k×n products (groups of a
                                          grouped convolution, heads of attention) block-
                                          diagonally into one pass of the array, as one
                                          m×(G·k)·(G·k)×(G·n) product whose off-diagonal
                                          blocks are zero: G·m·k·n MACs. 0 (the value of an
-                                         unset field) means 1.
+                                         unset field) means 1. continues=1: one fold whose
+                                         stationary operand the previous GEMM left in the
+                                         array; it streams more rows through it without
+                                         loading, filling or re-reading it (`timing`).
   VEC    op_class, elements, layer      `elements` lane operations of one op class on
                                          the vector unit.
   STORE  operand, buffer, bytes, level,  move `bytes` from `buffer` to memory level `level`:
@@ -88,6 +91,7 @@ INSTRUCTION_DTYPE = np.dtype(
         ("dataflow", np.uint8),  # Dataflow of a GEMM
         ("op_class", np.uint8),  # OpClass of a VEC
         ("accumulate", np.uint8),  # GEMM adds into existing partial sums
+        ("continues", np.uint8),  # GEMM streams more of the fold the previous GEMM left in the array
         ("layer", np.int32),  # index into Program.layer_names
         ("m", np.int32),  # GEMM tile rows
         ("k", np.int32),  # GEMM tile reduction depth

@@ -45,6 +45,14 @@ longer — across GEMM instructions too, and only the first load (L =
 `stationary_load_cycles`) and the last drain (R + C − 2) of a run of back-to-back folds are
 paid once. The simulator keeps the state that makes this exact (`simulator.reference`). A
 GEMM with one fold on an idle array costs T + L + R + C − 2 in both models.
+
+Continued folds. A GEMM marked `continues` streams more rows through the single fold the
+previous GEMM of the layer left in the array (the same stationary tile: codegen's tiles of
+one fold with the streamed dimension innermost). Its operand is in place, so it pays only
+its stream: T cycles in the fold model (whose fold then costs L + ΣT + R + C − 2, the fold
+SCALE-Sim streams in one go), and in a pipelined array its stream starts right behind the
+previous one. It reads its stationary operand from no buffer (WS weights, IS inputs); in OS
+the partial sums stay in the array and drain once, counted with the fold's first GEMM.
 """
 
 from __future__ import annotations
@@ -188,11 +196,12 @@ def vector_cycles(elements, lane_ops_per_cycle):
 # Input and output counts need no correction: those packed matrices are dense.
 
 
-def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int, groups=1):
+def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int, groups=1, continues=0):
     """Element accesses of GEMM tiles: (input reads, weight reads, output reads, output writes).
 
     Scalars or numpy arrays; each result is int64. Multiply input/weight counts by the input
-    precision and output counts by the accumulator precision to get bits.
+    precision and output counts by the accumulator precision to get bits. A GEMM that
+    `continues` a fold reads no stationary operand (module docstring).
     """
     packed = np.asarray(groups, dtype=np.int64)
     m = np.asarray(m, dtype=np.int64)
@@ -209,4 +218,10 @@ def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int, grou
     passes = np.where(is_os, 1, _ceil_div(k, rows))
     output_reads = m * n * (passes - 1 + accumulate)
     output_writes = m * n * passes
+    fresh = 1 - np.asarray(continues, dtype=np.int64)
+    is_is = ~(is_os | is_ws)
+    input_reads = np.where(is_is, fresh * input_reads, input_reads)
+    weight_reads = np.where(is_ws, fresh * weight_reads, weight_reads)
+    output_reads = np.where(is_os, fresh * output_reads, output_reads)
+    output_writes = np.where(is_os, fresh * output_writes, output_writes)
     return input_reads, weight_reads, output_reads, output_writes

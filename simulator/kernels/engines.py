@@ -81,13 +81,13 @@ def _vector_cycles(elements, lane_ops_per_cycle):
 
 
 @njit(cache=True, error_model="numpy")
-def _gemm(m, k, n, groups, dataflow, accumulate, rows, cols):
+def _gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols):
     """(folds, streamed T, stationary load L, input reads, weight reads, output reads,
     output writes) of one GEMM tile.
 
     Folds and T as `timing.gemm_folds`, L as `timing.stationary_load_cycles`, element
-    accesses as `timing.gemm_sram_accesses`; `groups` (≥ 1) products packed
-    block-diagonally are computed on the packed dims.
+    accesses as `timing.gemm_sram_accesses` (a continuing GEMM reads no stationary
+    operand); `groups` (≥ 1) products packed block-diagonally are computed on the packed dims.
     """
     k = k * groups
     n = n * groups
@@ -118,15 +118,17 @@ def _gemm(m, k, n, groups, dataflow, accumulate, rows, cols):
         weight_reads = k * n * m_folds
     outputs = m * n
     weight_reads = weight_reads // groups
-    return (
-        folds,
-        streamed,
-        load,
-        input_reads,
-        weight_reads,
-        outputs * (passes - 1 + accumulate),
-        outputs * passes,
-    )
+    output_reads = outputs * (passes - 1 + accumulate)
+    output_writes = outputs * passes
+    if continues:
+        if dataflow == DATAFLOW_OS:
+            output_reads = 0
+            output_writes = 0
+        elif dataflow == DATAFLOW_WS:
+            weight_reads = 0
+        else:
+            input_reads = 0
+    return folds, streamed, load, input_reads, weight_reads, output_reads, output_writes
 
 
 @njit(cache=True, error_model="numpy")
@@ -149,6 +151,7 @@ def _simulate(
     dataflow,
     op_class,
     accumulate,
+    continues,
     level,
     layer,
     m,
@@ -260,12 +263,21 @@ def _simulate(
             ki = k[i]
             ni = n[i]
             gi = max(groups[i], 1)
+            chained = np.int64(continues[i])
             folds, streamed, load, in_reads, w_reads, out_reads, out_writes = _gemm(
-                mi, ki, ni, gi, dataflow[i], np.int64(accumulate[i]), rows, cols
+                mi, ki, ni, gi, dataflow[i], np.int64(accumulate[i]), chained, rows, cols
             )
             binding = ready_cause
             s = max(free[engine], ready)
-            if pipelined:
+            occupied_end = s + streamed
+            if chained:
+                # the array is busy streaming; back to back in the fold model the fold's drain,
+                # already charged, follows this stream too; after a gap, or pipelined, the
+                # stream's drain is latency after it
+                drained = rows + cols - 2 if (pipelined or s > free[engine]) else 0
+                finish = s + streamed + drained
+                free[engine] = s + streamed
+            elif pipelined:
                 first = max(free[engine], ready + load, shadow_ready)
                 last = first + (folds - 1) * max(streamed, rows)
                 shadow_ready = last + rows
@@ -274,7 +286,8 @@ def _simulate(
             else:
                 finish = s + folds * (streamed + load + rows + cols - 2)
                 free[engine] = finish
-            occupied_end = finish
+            if not chained:
+                occupied_end = finish
             counters[lay, COL_MACS] += gi * mi * ki * ni
             sram_bits[lay, input_buffer, SRAM_READ] += in_reads * operand_bits
             sram_bits[lay, weight_buffer, SRAM_READ] += w_reads * operand_bits

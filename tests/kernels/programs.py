@@ -15,6 +15,7 @@ import numpy as np
 from accel_spec.types import Dataflow, OpClass, Operand, Precision
 from compiler.target import LEVEL_DRAM, Target, TimingMode, level_of
 from compiler.target.isa import INSTRUCTION_DTYPE, Opcode, Program
+from compiler.target.timing import gemm_folds
 
 BASE_MACHINE = Target(
     name="test",
@@ -89,12 +90,13 @@ class ProgramBuilder:
         *,
         accumulate: bool = False,
         groups: int = 0,
+        continues: bool = False,
         deps: Sequence[int] = (),
         layer: int = 0,
     ) -> int:
         fields = dict(
             opcode=Opcode.GEMM, m=m, k=k, n=n, dataflow=dataflow, accumulate=int(accumulate),
-            groups=groups, layer=layer,
+            groups=groups, continues=int(continues), layer=layer,
         )
         return self._append(fields, deps)
 
@@ -163,6 +165,11 @@ def random_program(
     # drawn last, so every other field keeps the value it had before groups and levels existed
     instructions["groups"] = np.where(gemm, rng.integers(0, 5, count), 0)
     instructions["level"] = np.where(transfer, random_levels(rng, instructions["buffer"], len(machine.buffer_names)), 0)
+    folds, _ = gemm_folds(
+        instructions["m"], instructions["k"], instructions["n"], instructions["dataflow"],
+        machine.rows, machine.cols, np.maximum(instructions["groups"], 1),
+    )
+    instructions["continues"] = gemm & (folds == 1) & (rng.random(count) < 0.5)
     names = tuple(f"layer{i}" for i in range(layers))
     return Program(instructions, dep_ptr, deps, names)
 

@@ -50,13 +50,13 @@ def test_kernel_formulas_match_timing_model():
         m, k, n = (int(v) for v in rng.integers(0, 70, 3))
         rows, cols = (int(v) for v in rng.integers(1, 9, 2))
         dataflow, accumulate = int(rng.integers(0, 3)), int(rng.integers(0, 2))
-        groups = int(rng.integers(1, 6))
+        groups, continues = int(rng.integers(1, 6)), int(rng.integers(0, 2))
         folds, streamed = timing_model.gemm_folds(m, k, n, dataflow, rows, cols, groups)
         load = timing_model.stationary_load_cycles(dataflow, rows)
         expected = (folds, streamed, load) + tuple(
-            timing_model.gemm_sram_accesses(m, k, n, dataflow, accumulate, rows, cols, groups)
+            timing_model.gemm_sram_accesses(m, k, n, dataflow, accumulate, rows, cols, groups, continues)
         )
-        got = engines._gemm(m, k, n, groups, dataflow, accumulate, rows, cols)
+        got = engines._gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols)
         assert got == tuple(int(e) for e in expected)
         assert folds * (streamed + load + rows + cols - 2) == timing_model.gemm_cycles(m, k, n, dataflow, rows, cols, groups)
 

@@ -157,6 +157,42 @@ def test_pipelined_folds_overlap_the_next_load_and_the_drain(simulate):
 
 
 @SIMULATORS
+def test_a_continued_fold_pays_its_load_fill_and_drain_once(simulate):
+    """WS on a 4×4 array, one fold (k = n = 4) streamed in pieces of 4 and 6 rows.
+
+    Back to back the two GEMMs cost the fold of 10 rows: 10 + 2R + C − 2 = 20 cycles, the
+    second only its 6 rows. After a gap (waiting 50 cycles for a load) the continuation
+    streams its 6 rows and drains on its own (R + C − 2 = 6), without reloading weights;
+    the array is busy only while it streams.
+    """
+    machine = make_machine(dram_bytes_per_cycle=1.0, burst=1, latency=0)
+    b = ProgramBuilder(machine)
+    first = b.gemm(4, 4, 4, Dataflow.WEIGHT_STATIONARY)
+    second = b.gemm(6, 4, 4, Dataflow.WEIGHT_STATIONARY, continues=True)
+    counts = simulate(b.build(), machine)
+    assert (counts.end[first], counts.end[second]) == (14, 20)
+    assert counts.end[second] == HAND_FOLD_OF_TEN_ROWS
+
+    b = ProgramBuilder(machine)
+    b.gemm(4, 4, 4, Dataflow.WEIGHT_STATIONARY)
+    late = b.load(Operand.INPUT, 50)  # on the channel [0, 50)
+    after_gap = b.gemm(6, 4, 4, Dataflow.WEIGHT_STATIONARY, continues=True, deps=[late])
+    counts = simulate(b.build(), machine)
+    assert (counts.start[after_gap], counts.end[after_gap]) == (50, 50 + 6 + 6)
+    assert counts.counters[0, COL_BUSY + Engine.MATRIX] == 14 + 6
+
+    pipelined = make_machine(pipelined=True)
+    b = ProgramBuilder(pipelined)
+    b.gemm(4, 4, 4, Dataflow.WEIGHT_STATIONARY)  # weights in [0, 4), stream [4, 8), drain to 14
+    streamed_on = b.gemm(6, 4, 4, Dataflow.WEIGHT_STATIONARY, continues=True)
+    counts = simulate(b.build(), pipelined)
+    assert (counts.start[streamed_on], counts.end[streamed_on]) == (8, 8 + 6 + 6)
+
+
+HAND_FOLD_OF_TEN_ROWS = 10 + 2 * 4 + 4 - 2
+
+
+@SIMULATORS
 def test_stall_causes(simulate):
     machine = make_machine(dram_bytes_per_cycle=8.0, burst=16, latency=5)
     b = ProgramBuilder(machine)
