@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.schema import Accelerator
-from accel_spec.technology_tables import accumulator_for
+from accel_spec.components.pe import accumulator_for
 from accel_spec.types import Dataflow, Operand, OpClass, Precision
 from simulator.timing_model import latency_cycles
 

@@ -16,7 +16,7 @@ from accel_spec.schema import Accelerator
 from accel_spec.technology import Technology
 from accel_spec.types import Operand, OpClass, Precision
 from compiler.isa import INSTRUCTION_DTYPE, Engine, Opcode, Program
-from simulator.energy import layer_energy
+from simulator.energy import layer_energy, macs_by_dataflow
 from simulator.kernels.engines import (
     COL_BUSY,
     COL_CHANNEL_READ,
@@ -207,13 +207,17 @@ def build_result(
     energies up to float rounding).
     """
     # Python ints from the start: one conversion per array, not one per counter
+    by_dataflow = macs_by_dataflow(program.instructions, len(program.layer_names))
     layers = tuple(
-        _layer_result(name, row, bits, machine, technology)
-        for name, row, bits in zip(program.layer_names, counts.counters.tolist(), counts.sram_bits.tolist())
+        _layer_result(name, row, bits, macs, machine, technology)
+        for name, row, bits, macs in zip(
+            program.layer_names, counts.counters.tolist(), counts.sram_bits.tolist(), by_dataflow.tolist()
+        )
     )
     total = _layer_result(
-        TOTAL_NAME, counts.counters.sum(axis=0).tolist(), counts.sram_bits.sum(axis=0).tolist(), machine, technology
-    )
+        TOTAL_NAME, counts.counters.sum(axis=0).tolist(), counts.sram_bits.sum(axis=0).tolist(),
+        by_dataflow.sum(axis=0).tolist(), machine, technology,
+    )  # fmt: skip
     return SimResult(
         layers=layers,
         total=total,
@@ -227,7 +231,7 @@ def build_result(
 
 
 def _layer_result(
-    name: str, row: list[int], bits: list[list[int]], machine: Machine, technology: Technology
+    name: str, row: list[int], bits: list[list[int]], macs: list[int], machine: Machine, technology: Technology
 ) -> LayerResult:
     """One layer's (or the total's) result from its counter row and SRAM bits by buffer."""
 
@@ -253,10 +257,11 @@ def _layer_result(
         sram_write_bytes=MappingProxyType(sram_write),
         vector_ops=vector_ops,
         energy=layer_energy(
-            macs=int(row[COL_MACS]),
+            macs_by_dataflow=macs,
             sram_read_bytes=sram_read,
             sram_write_bytes=sram_write,
-            channel_bytes=int(row[COL_CHANNEL_READ] + row[COL_CHANNEL_WRITE]),
+            channel_read_bytes=int(row[COL_CHANNEL_READ]),
+            channel_write_bytes=int(row[COL_CHANNEL_WRITE]),
             vector_ops=sum(vector_ops),
             cycles=cycles,
             technology=technology,
