@@ -46,7 +46,8 @@ def derived_table(accel: Accelerator) -> Table:
         row(
             f"buffer {name}",
             f"{format_quantity(buffer.capacity, Dimension.BYTES)} ({holds}), "
-            f"{technology.sram_energy_per_byte[name] / _PJ:.3g} pJ/byte",
+            f"read {technology.sram_read_energy_per_byte[name] / _PJ:.3g} / write "
+            f"{technology.sram_write_energy_per_byte[name] / _PJ:.3g} pJ/byte",
         )
     row("on-chip SRAM total", format_quantity(derived.sram_bytes, Dimension.BYTES))
     table.add_section()
@@ -56,6 +57,7 @@ def derived_table(accel: Accelerator) -> Table:
     table.add_section()
     row("energy per MAC", f"{derived.mac_energy_pj:.3g} pJ")
     row("energy per vector op", f"{technology.vector_op_energy / _PJ:.3g} pJ")
-    row("DRAM energy", f"{technology.dram_energy_per_byte / 8 / _PJ:.3g} pJ/bit")
+    row("DRAM energy", f"read {technology.dram_read_energy_per_byte / 8 / _PJ:.3g} / write "
+        f"{technology.dram_write_energy_per_byte / 8 / _PJ:.3g} pJ/bit")
     row("leakage", format_quantity(technology.leakage_power, Dimension.POWER))
     return table

@@ -9,8 +9,9 @@ Schema from these descriptions so that editors can autocomplete chip files.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from accel_spec.components.scaling import Device
 from accel_spec.types import Dataflow, DramType, OpClass, Operand, Precision
 from accel_spec.units import (
     Area,
@@ -23,6 +24,7 @@ from accel_spec.units import (
     Length,
     PositiveRate,
     Power,
+    Voltage,
 )
 
 
@@ -30,6 +32,43 @@ class _Frozen(BaseModel):
     """Base for every spec object: unknown keys are errors and objects are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+# ---- energy/area model inputs (issue 13): per-PE storage, process, technology overrides ----
+
+
+class PeStorage(_Frozen):
+    """Per-PE scratchpads: bytes of each operand stored inside every processing element."""
+
+    input: Bytes | None = Field(default=None, description="Bytes of input (ifmap) storage per PE.")
+    weight: Bytes | None = Field(default=None, description="Bytes of weight (filter) storage per PE.")
+    output: Bytes | None = Field(default=None, description="Bytes of partial-sum storage per PE.")
+
+    def bytes_of(self, operand: Operand) -> int | None:
+        """Bytes per PE for `operand`, or None when that operand has no local storage."""
+        return {Operand.INPUT: self.input, Operand.WEIGHT: self.weight, Operand.OUTPUT: self.output}[operand]
+
+
+class Process(_Frozen):
+    """Supply voltage and device flavour of the chip's process (its node is `technology`)."""
+
+    voltage: Voltage | None = Field(
+        default=None, description="Core supply in volts (YAML: `1.0 V`); empty: the node's nominal supply."
+    )
+    device: Device = Field(
+        default=Device.HP,
+        description="Transistor flavour for nodes of 45 nm and below: hp (high performance) or lp (low power).",
+    )
+
+
+class BufferEnergyOverrides(_Frozen):
+    """Replace one buffer's SRAM energies (joules per byte)."""
+
+    read_energy_per_byte: Energy | None = Field(default=None, description="Joules per byte read.")
+    write_energy_per_byte: Energy | None = Field(default=None, description="Joules per byte written.")
+
+
+# ---- end of the energy/area model inputs ----
 
 
 class MatrixEngine(_Frozen):
@@ -53,6 +92,11 @@ class MatrixEngine(_Frozen):
         "next fold's operand shifts in while the current fold streams and the array's drain "
         "overlaps the next fill (TPU v1 double-buffers its weights: Jouppi et al., ISCA 2017, "
         "Sec. 2). Only the `tessera` timing mode uses it; `scalesim` times folds back to back.",
+    )
+    pe_storage: PeStorage | None = Field(
+        default=None,
+        description="Bytes per PE of each operand's local scratchpad (Eyeriss, JSSC 2017: 24 B ifmap, "
+        "448 B filter, 48 B psum); empty for an array with pipeline registers only.",
     )
 
     @field_validator("dataflows", mode="before")
@@ -175,12 +219,48 @@ class TechnologyOverrides(_Frozen):
     sram_energy_per_byte: Energy | None = Field(
         default=None, description="Joules per byte read or written, for every buffer."
     )
-    dram_energy_per_bit: Energy | None = Field(default=None, description="Joules per DRAM bit moved.")
+    buffers: dict[str, BufferEnergyOverrides] = Field(
+        default_factory=dict, description="Per-buffer SRAM energies, by buffer name (win over sram_energy_per_byte)."
+    )
+    pe_storage_energy_per_byte: dict[Operand, Energy] = Field(
+        default_factory=dict,
+        description="Joules per byte read or written in a PE's local storage, by operand (input, weight, output).",
+    )
+    dram_energy_per_bit: Energy | None = Field(default=None, description="Joules per DRAM bit read or written.")
+    dram_read_energy_per_bit: Energy | None = Field(default=None, description="Joules per DRAM bit read.")
+    dram_write_energy_per_bit: Energy | None = Field(default=None, description="Joules per DRAM bit written.")
     vector_op_energy: Energy | None = Field(default=None, description="Joules per vector lane op.")
-    leakage_power_per_mm2: Power | None = Field(default=None, description="Watts of leakage per mm².")
+    register_energy_per_bit: Energy | None = Field(
+        default=None, description="Joules per pipeline-register bit written in a PE."
+    )
+    clock_energy_per_bit: Energy | None = Field(
+        default=None, description="Joules per pipeline-register bit per clocked cycle."
+    )
+    wire_energy_per_bit_mm: Energy | None = Field(
+        default=None, description="Joules per bit per millimetre of on-chip wire."
+    )
+    leakage_power_per_mm2: Power | None = Field(
+        default=None, description="Watts of leakage per mm² of chip (replaces the per-component model)."
+    )
     mac_area: Area | None = Field(default=None, description="Square metres per MAC unit.")
     sram_area_per_kib: Area | None = Field(default=None, description="Square metres per KiB of SRAM.")
     vector_lane_area: Area | None = Field(default=None, description="Square metres per vector lane.")
+
+    @field_validator("pe_storage_energy_per_byte", mode="before")
+    @classmethod
+    def _parse_operand_keys(cls, value: object) -> object:
+        if isinstance(value, dict):
+            parsed = {}
+            for key, energy in value.items():
+                if isinstance(key, str):
+                    try:
+                        key = Operand[key.strip().upper()]
+                    except KeyError:
+                        allowed = ", ".join(o.label for o in Operand)
+                        raise ValueError(f"unknown operand {key!r}; allowed: {allowed}") from None
+                parsed[key] = energy
+            return parsed
+        return value
 
 
 class Accelerator(_Frozen):
@@ -194,6 +274,7 @@ class Accelerator(_Frozen):
     buffers: dict[str, Buffer] = Field(description="On-chip buffers by name.")
     vector: VectorUnit
     dram: Dram
+    process: Process = Field(default_factory=Process, description="Supply voltage and device flavour.")
     overrides: TechnologyOverrides = Field(default_factory=TechnologyOverrides)
 
     @field_validator("buffers")
@@ -212,6 +293,15 @@ class Accelerator(_Frozen):
         if problems:
             raise ValueError("; ".join(problems))
         return buffers
+
+    @model_validator(mode="after")
+    def _buffer_overrides_name_buffers(self) -> Accelerator:
+        unknown = sorted(set(self.overrides.buffers) - set(self.buffers))
+        if unknown:
+            raise ValueError(
+                f"overrides.buffers names no buffer of this chip: {', '.join(unknown)}; buffers: {', '.join(self.buffers)}"
+            )
+        return self
 
     @property
     def node_nm(self) -> float:

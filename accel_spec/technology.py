@@ -1,11 +1,10 @@
-"""Technology model: energy per event and area per component for one chip.
+"""Technology model: energy per event, leakage and area per component for one chip.
 
-`resolve(accel, precision)` turns the chip's process node, memory type and buffer sizes into
-the constants the simulator multiplies event counts by. Every default comes from a published
-table (see `accel_spec/technology_tables.py`, each constant with its citation); the chip's
-`overrides` section replaces any of them, and `Technology.sources` records, per constant,
-whether the cited default or an override was used, so a result never hides where a number
-came from.
+`resolve(accel, precision)` asks each component model (`accel_spec/components/`) for its
+constants at the chip's node, supply and device flavour, and returns the `Technology` the
+simulator multiplies event counts by. The chip's `overrides` section replaces any default;
+`Technology.sources` records, per constant, the cited default or ``override``, so a result
+never hides where a number came from.
 """
 
 from __future__ import annotations
@@ -14,9 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from accel_spec import technology_tables as tables
-from accel_spec.schema import Accelerator
-from accel_spec.types import Precision
+from accel_spec.components import dram, interconnect, leakage, pe, sram, vector
+from accel_spec.components.scaling import NOMINAL_VDD_SOURCE, STILLMAKER_2017, Process, nominal
+from accel_spec.schema import Accelerator, Buffer
+from accel_spec.types import Dataflow, Operand, Precision
 from tessera.errors import InputError, Problem
 
 
@@ -25,22 +25,44 @@ class Technology:
     """Resolved constants for one chip at one operand precision (SI units).
 
     Attributes:
-        mac_energy: joules per multiply-accumulate on the systolic array.
-        sram_energy_per_byte: joules per byte read or written, by buffer name.
-        dram_energy_per_byte: joules per byte moved over the DRAM interface.
-        vector_op_energy: joules per lane operation on the vector unit.
-        leakage_power: watts of static power of the whole chip.
-        area: square metres by component: ``matrix``, ``vector`` and each buffer name.
+        mac_energy: joules per multiply-accumulate (multiplier + adder).
+        register_energy_per_mac: joules of pipeline-register writes per MAC, by dataflow.
+        forwarding_energy_per_mac: joules of PE-to-PE wires per MAC, by dataflow.
+        pe_storage_energy_per_mac: joules of per-PE scratchpad accesses per MAC.
+        clock_energy_per_cycle: joules per cycle of clocking the array's pipeline registers.
+        sram_read_energy_per_byte, sram_write_energy_per_byte: joules per byte, by buffer.
+        interconnect_energy_per_byte: joules per byte carried between a buffer and the array.
+        dram_read_energy_per_byte, dram_write_energy_per_byte: joules per byte over the DRAM interface.
+        vector_op_energy: joules per vector lane operation.
+        leakage: static watts by component (same keys as `area`).
+        area: square metres by component: ``matrix``, ``pe_storage``, ``vector`` and each buffer.
         sources: for each constant name, ``default: <citation>`` or ``override``.
     """
 
     mac_energy: float
-    sram_energy_per_byte: Mapping[str, float]
-    dram_energy_per_byte: float
+    register_energy_per_mac: Mapping[Dataflow, float]
+    forwarding_energy_per_mac: Mapping[Dataflow, float]
+    pe_storage_energy_per_mac: float
+    clock_energy_per_cycle: float
+    sram_read_energy_per_byte: Mapping[str, float]
+    sram_write_energy_per_byte: Mapping[str, float]
+    interconnect_energy_per_byte: Mapping[str, float]
+    dram_read_energy_per_byte: float
+    dram_write_energy_per_byte: float
     vector_op_energy: float
-    leakage_power: float
+    leakage: Mapping[str, float]
     area: Mapping[str, float]
     sources: Mapping[str, str]
+
+    @property
+    def sram_energy_per_byte(self) -> Mapping[str, float]:
+        """Joules per byte read, by buffer (the buffers this technology covers)."""
+        return self.sram_read_energy_per_byte
+
+    @property
+    def leakage_power(self) -> float:
+        """Static watts of the whole chip (sum of the components)."""
+        return sum(self.leakage.values())
 
     @property
     def total_area(self) -> float:
@@ -49,90 +71,240 @@ class Technology:
 
 
 def resolve(accel: Accelerator, precision: Precision | None = None) -> Technology:
-    """The energy and area constants of `accel` with operands at `precision`.
+    """The energy, leakage and area constants of `accel` with operands at `precision`.
 
-    `precision` defaults to the matrix engine's input precision. Logic energy and area are
-    Horowitz's 45 nm figures scaled to the chip's node; SRAM energy per byte depends on each
-    buffer's per-bank capacity; every field of ``accel.overrides`` that is set replaces the
-    default. Raises InputError when a default is needed for a node outside the tables.
+    `precision` defaults to the matrix engine's input precision. Raises InputError when a
+    default is needed for a node or supply outside the scaling tables.
     """
-    operand = precision or accel.matrix.input_precision
-    accumulator = tables.accumulator_for(operand, accel.matrix.accumulator_precision)
-    overrides = accel.overrides
-    sources: dict[str, str] = {}
+    try:
+        return _Resolver(accel, precision or accel.matrix.input_precision).technology()
+    except ValueError as error:
+        raise InputError(f"accelerator {accel.name!r}", Problem("technology", str(error))) from None
 
-    def pick(name: str, default: Callable[[], float], citation: str) -> float:
-        value = getattr(overrides, name)
-        if value is not None:
-            sources[name] = "override"
-            return value
-        sources[name] = f"default: {citation}"
-        try:
-            return default()
-        except ValueError as error:
-            raise InputError(f"accelerator {accel.name!r}", Problem("technology", str(error))) from None
 
-    node = accel.node_nm
-    scaled = f"{tables.HOROWITZ_2014}, scaled to {node:g} nm by {tables.STILLMAKER_2017}"
-    mac_energy = pick(
-        "mac_energy",
-        lambda: tables.mac_energy_45nm(operand, accumulator) * tables.energy_scale(node),
-        f"{operand.value} multiply + {accumulator.value} add, {scaled}",
-    )
-    sram_energy = {
-        name: pick(
-            "sram_energy_per_byte",
-            lambda b=buffer: tables.sram_energy_per_byte_45nm(b.capacity / b.banks)
-            * tables.energy_scale(node),
-            f"64-bit access energy by array capacity (per bank), {scaled}",
+class _Resolver:
+    """One resolution: the chip, its process, and the provenance collected on the way."""
+
+    def __init__(self, accel: Accelerator, operand: Precision) -> None:
+        self.accel = accel
+        self.operand = operand
+        self.accumulator = pe.accumulator_for(operand, accel.matrix.accumulator_precision)
+        node = accel.node_nm
+        base = nominal(node, accel.process.device)
+        voltage = accel.process.voltage or base.voltage
+        self.process = Process(node, voltage, accel.process.device)
+        self.sources: dict[str, str] = {
+            "process": f"{'chip' if accel.process.voltage else 'default'}: {node:g} nm, {voltage:g} V, {accel.process.device.value}; energies scaled by {STILLMAKER_2017}"
+            + ("" if accel.process.voltage else f"; supply: {NOMINAL_VDD_SOURCE}"),
+        }
+        self.input_bits = operand.bits
+        self.accumulator_bits = self.accumulator.bits
+        stored = accel.matrix.pe_storage
+        self.stored = frozenset(op for op in Operand if stored is not None and stored.bytes_of(op))
+
+    def pick(self, name: str, override: float | None, default: Callable[[], float], citation: str) -> float:
+        if override is not None:
+            self.sources[name] = "override"
+            return override
+        self.sources[name] = f"default: {citation}"
+        return default()
+
+    def technology(self) -> Technology:
+        accel, over, process = self.accel, self.accel.overrides, self.process
+        logic = process.energy_from(pe.HOROWITZ_PROCESS)
+        logic_area = process.area_from(pe.HOROWITZ_PROCESS)
+        register_scale = process.energy_from(pe.ALADDIN_PROCESS)
+        sram_energy_scale = process.energy_from(pe.HOROWITZ_PROCESS)  # CACTI's table is at 45 nm
+        scaled = f"{pe.HOROWITZ_2014}, energy scaled by {STILLMAKER_2017}"
+
+        mac_energy = self.pick(
+            "mac_energy", over.mac_energy,
+            lambda: pe.mac_energy_45nm(self.operand, self.accumulator) * logic,
+            f"{self.operand.value} multiply + {self.accumulator.value} add, {scaled}",
+        )  # fmt: skip
+        register_bit = self.pick(
+            "register_energy_per_bit", over.register_energy_per_bit,
+            lambda: pe.REGISTER_WRITE_J.value * register_scale, pe.REGISTER_WRITE_J.source,
+        )  # fmt: skip
+        clock_bit = self.pick(
+            "clock_energy_per_bit", over.clock_energy_per_bit,
+            lambda: pe.REGISTER_CLOCK_J.value * register_scale, pe.REGISTER_CLOCK_J.source,
+        )  # fmt: skip
+        wire = self.pick(
+            "wire_energy_per_bit_mm", over.wire_energy_per_bit_mm,
+            lambda: interconnect.wire_energy_per_bit_mm(process.voltage),
+            f"{interconnect.KECKLER_2011}; scaled by supply squared (assumption: wire capacitance per mm "
+            "constant across nodes)",
+        )  # fmt: skip
+        mac_area = self.pick(
+            "mac_area", over.mac_area,
+            lambda: pe.mac_area_45nm(self.operand, self.accumulator) * logic_area,
+            f"{self.operand.value} multiplier + {self.accumulator.value} adder, {pe.HOROWITZ_2014}, area scaled "
+            f"by {STILLMAKER_2017}",
+        )  # fmt: skip
+        register_area = pe.REGISTER_AREA_M2.value * process.area_from(pe.ALADDIN_PROCESS)
+        self.sources["register_area"] = f"default: {pe.REGISTER_AREA_M2.source}, area scaled by {STILLMAKER_2017}"
+
+        pipeline_bits = pe.clock_bits(self.stored, self.input_bits, self.accumulator_bits)
+        pes = accel.matrix.pes
+        pe_area = mac_area + pipeline_bits * register_area
+        storage = self._pe_storage(sram_energy_scale)
+        pe_pitch_mm = interconnect.side_mm(pe_area + storage.area / pes)
+
+        register_per_mac = {
+            d: pe.register_bits_written(d, self.stored, self.input_bits, self.accumulator_bits) * register_bit
+            for d in Dataflow
+        }
+        forwarding_per_mac = {
+            d: pe.forwarded_bits(d, self.stored, self.input_bits, self.accumulator_bits) * wire * pe_pitch_mm
+            for d in Dataflow
+        }
+        self.sources["forwarding_energy"] = "default: forwarded bits x PE pitch (side of a PE's area) x wire_energy_per_bit_mm"
+
+        buffers = {name: self._buffer(name, buffer, sram_energy_scale) for name, buffer in accel.buffers.items()}
+        lane_area = self.pick(
+            "vector_lane_area", over.vector_lane_area,
+            lambda: vector.lane_area_45nm(accel.vector.precision) * logic_area,
+            f"{accel.vector.precision.value} multiplier + adder, {pe.HOROWITZ_2014}, area scaled by {STILLMAKER_2017}",
+        )  # fmt: skip
+        vector_energy = self.pick(
+            "vector_op_energy", over.vector_op_energy,
+            lambda: vector.lane_energy_45nm(accel.vector.precision) * logic,
+            f"{accel.vector.precision.value} multiply-add, {scaled}",
+        )  # fmt: skip
+        area = {
+            "matrix": pes * pe_area,
+            **({"pe_storage": storage.area} if self.stored else {}),
+            "vector": accel.vector.lanes * lane_area,
+            **{name: macro.area for name, macro in buffers.items()},
+        }
+        array_area = area["matrix"] + area.get("pe_storage", 0.0)
+        interconnect_per_byte = {
+            name: 8 * wire * interconnect.buffer_to_array_mm(macro.area, array_area) for name, macro in buffers.items()
+        }
+        self.sources["interconnect_energy"] = (
+            "default: 8 bits x wire_energy_per_bit_mm x (buffer side + array side) / 2 per byte between a buffer and the array"
         )
-        for name, buffer in accel.buffers.items()
-    }
-    dram_per_bit = pick(
-        "dram_energy_per_bit",
-        lambda: tables.dram_energy_per_bit(accel.dram.type),
-        f"{accel.dram.type.value}: {tables.dram_source(accel.dram.type)}",
-    )
-    vector_energy = pick(
-        "vector_op_energy",
-        lambda: tables.lane_energy_45nm(accel.vector.precision) * tables.energy_scale(node),
-        f"{accel.vector.precision.value} multiply-add, {scaled}",
-    )
-    mac_area = pick(
-        "mac_area",
-        lambda: tables.mac_area_45nm(operand, accumulator) * tables.area_scale(node),
-        f"{operand.value} multiplier + {accumulator.value} adder, {scaled}",
-    )
-    lane_area = pick(
-        "vector_lane_area",
-        lambda: tables.lane_area_45nm(accel.vector.precision) * tables.area_scale(node),
-        f"{accel.vector.precision.value} multiplier + adder, {scaled}",
-    )
-    kib_area = pick(
-        "sram_area_per_kib",
-        lambda: tables.sram_area_per_kib(node),
-        tables.BITCELL_SOURCES,
-    )
-    leakage_density = pick(
-        "leakage_power_per_mm2",
-        lambda: tables.LEAKAGE_POWER_PER_MM2,
-        tables.JOUPPI_2017,
-    )
-    area = {
-        "matrix": accel.matrix.pes * mac_area,
-        "vector": accel.vector.lanes * lane_area,
-        **{name: buffer.capacity / 1024 * kib_area for name, buffer in accel.buffers.items()},
-    }
-    total_mm2 = sum(area.values()) / _M2_PER_MM2
-    return Technology(
-        mac_energy=mac_energy,
-        sram_energy_per_byte=MappingProxyType(sram_energy),
-        dram_energy_per_byte=dram_per_bit * 8,
-        vector_op_energy=vector_energy,
-        leakage_power=leakage_density * total_mm2,
-        area=MappingProxyType(area),
-        sources=MappingProxyType(sources),
-    )
+        read_per_bit = self.pick(
+            "dram_read_energy_per_bit", over.dram_read_energy_per_bit or over.dram_energy_per_bit,
+            lambda: dram.read_energy_per_bit(accel.dram.type), f"{accel.dram.type.value}: {dram.source(accel.dram.type)}",
+        )  # fmt: skip
+        write_per_bit = self.pick(
+            "dram_write_energy_per_bit", over.dram_write_energy_per_bit or over.dram_energy_per_bit,
+            lambda: dram.write_energy_per_bit(accel.dram.type), f"{accel.dram.type.value}: {dram.source(accel.dram.type)}",
+        )  # fmt: skip
+        return Technology(
+            mac_energy=mac_energy,
+            register_energy_per_mac=MappingProxyType(register_per_mac),
+            forwarding_energy_per_mac=MappingProxyType(forwarding_per_mac),
+            pe_storage_energy_per_mac=storage.energy_per_mac,
+            clock_energy_per_cycle=pes * pipeline_bits * clock_bit,
+            sram_read_energy_per_byte=MappingProxyType({n: m.read_energy_per_byte for n, m in buffers.items()}),
+            sram_write_energy_per_byte=MappingProxyType({n: m.write_energy_per_byte for n, m in buffers.items()}),
+            interconnect_energy_per_byte=MappingProxyType(interconnect_per_byte),
+            dram_read_energy_per_byte=8 * read_per_bit,
+            dram_write_energy_per_byte=8 * write_per_bit,
+            vector_op_energy=vector_energy,
+            leakage=MappingProxyType(self._leakage(area, buffers, storage, pipeline_bits)),
+            area=MappingProxyType(area),
+            sources=MappingProxyType(dict(self.sources)),
+        )
+
+    def _buffer(self, name: str, buffer: Buffer, energy_scale: float) -> sram.Macro:
+        """One buffer's macro at the chip's node, with the chip's energy overrides applied."""
+        over = self.accel.overrides
+        word = _word_bits(self.accel, buffer, self.input_bits, self.accumulator_bits)
+        macro = sram.macro_45nm(buffer.capacity, word, buffer.banks)
+        area = self.pick(
+            "sram_area", None if over.sram_area_per_kib is None else over.sram_area_per_kib * buffer.capacity / 1024,
+            lambda: macro.area * self.process.area_from(pe.HOROWITZ_PROCESS), f"{sram.CACTI_SOURCE}, area scaled by {STILLMAKER_2017}",
+        )  # fmt: skip
+        specific = over.buffers.get(name)
+        read = self.pick(
+            f"sram_read_energy_per_byte:{name}",
+            (specific and specific.read_energy_per_byte) or over.sram_energy_per_byte,
+            lambda: macro.read_energy_per_byte * energy_scale,
+            f"{sram.CACTI_SOURCE}, {buffer.banks} bank(s), {word:g}-bit words; energy scaled by {STILLMAKER_2017}",
+        )  # fmt: skip
+        write = self.pick(
+            f"sram_write_energy_per_byte:{name}",
+            (specific and specific.write_energy_per_byte) or over.sram_energy_per_byte,
+            lambda: macro.write_energy_per_byte * energy_scale,
+            f"{sram.CACTI_SOURCE}, {buffer.banks} bank(s), {word:g}-bit words; energy scaled by {STILLMAKER_2017}",
+        )  # fmt: skip
+        return sram.Macro(
+            read_energy=read * word / 8,
+            write_energy=write * word / 8,
+            leakage=macro.leakage * energy_scale,
+            area=area,
+            word_bits=word,
+        )
+
+    def _pe_storage(self, energy_scale: float) -> _Storage:
+        """Per-PE scratchpads: energy per MAC of their accesses, area and leakage of all PEs'."""
+        stored = self.accel.matrix.pe_storage
+        if stored is None or not self.stored:
+            return _Storage(0.0, 0.0, 0.0)
+        over = self.accel.overrides.pe_storage_energy_per_byte
+        pes = self.accel.matrix.pes
+        energy = area = leak = 0.0
+        for operand in sorted(self.stored):
+            bits = pe.operand_bits(operand, self.input_bits, self.accumulator_bits)
+            macro = sram.macro_45nm(stored.bytes_of(operand), bits)
+            reads, writes = (1, 1) if operand is Operand.OUTPUT else (1, 0)
+            per_byte = over.get(operand)
+            if per_byte is not None:
+                self.sources[f"pe_storage_energy:{operand.label}"] = "override"
+                energy += (reads + writes) * per_byte * bits / 8
+            else:
+                self.sources[f"pe_storage_energy:{operand.label}"] = (
+                    f"default: {sram.CACTI_SOURCE}, {stored.bytes_of(operand)} B of {bits}-bit words per PE; "
+                    f"energy scaled by {STILLMAKER_2017}"
+                )
+                energy += (reads * macro.read_energy + writes * macro.write_energy) * energy_scale
+            area += pes * macro.area * self.process.area_from(pe.HOROWITZ_PROCESS)
+            leak += pes * macro.leakage * energy_scale
+        return _Storage(energy, area, leak)
+
+    def _leakage(self, area: Mapping[str, float], buffers: Mapping[str, sram.Macro], storage: _Storage, pipeline_bits: int) -> dict[str, float]:
+        accel, over = self.accel, self.accel.overrides
+        if over.leakage_power_per_mm2 is not None:
+            self.sources["leakage"] = "override (per mm² of every component)"
+            return {name: over.leakage_power_per_mm2 * value * 1e6 for name, value in area.items()}
+        scale = self.process.energy_from(pe.ALADDIN_PROCESS)
+        density = leakage.LOGIC_LEAKAGE_W_PER_M2.value * scale
+        register = pe.REGISTER_LEAKAGE_W.value * scale
+        logic_area = self.process.area_from(pe.HOROWITZ_PROCESS)
+        arithmetic = pe.mac_area_45nm(self.operand, self.accumulator) * logic_area
+        self.sources["leakage"] = (
+            f"default: logic {leakage.LOGIC_LEAKAGE_W_PER_M2.source}; registers {pe.REGISTER_LEAKAGE_W.source}; "
+            f"SRAM {sram.CACTI_SOURCE}; scaled like switching energy (assumption)"
+        )
+        return {
+            "matrix": accel.matrix.pes * (arithmetic * density + pipeline_bits * register),
+            **({"pe_storage": storage.leakage} if self.stored else {}),
+            "vector": area["vector"] * density,
+            **{name: macro.leakage for name, macro in buffers.items()},
+        }
 
 
-_M2_PER_MM2 = 1e-6
+@dataclass(frozen=True)
+class _Storage:
+    energy_per_mac: float
+    area: float
+    leakage: float
+
+
+def _word_bits(accel: Accelerator, buffer: Buffer, input_bits: int, accumulator_bits: int) -> float:
+    """Bits one access moves: the buffer's widest port or, when the port is left to fit the
+    array, the array edge's demand for its widest operand. Every bank is built that wide, so
+    banks add concurrent accesses (and area) without narrowing a word."""
+    matrix = accel.matrix
+    edge = {
+        Operand.INPUT: matrix.rows * input_bits,
+        Operand.WEIGHT: matrix.cols * input_bits,
+        Operand.OUTPUT: matrix.cols * accumulator_bits,
+    }
+    ports = [p * 8 for p in (buffer.read_bytes_per_cycle, buffer.write_bytes_per_cycle) if p is not None]
+    width = max(ports) if ports else max(edge[op] for op in buffer.holds)
+    return float(width)

@@ -39,6 +39,7 @@ class Dimension(Enum):
     AREA = "area"
     POWER = "power"
     LENGTH = "length"
+    VOLTAGE = "voltage"
 
 
 SI_NUMBERS_CONTEXT: Mapping[str, bool] = {"si_numbers": True}
@@ -102,6 +103,7 @@ _UNITS: dict[Dimension, dict[str, Fraction]] = {
     Dimension.AREA: _area_units(),
     Dimension.POWER: _prefixed("W", ("k", "", "m", *_MICRO, "n")),
     Dimension.LENGTH: _prefixed("m", ("", "m", *_MICRO, "n")),
+    Dimension.VOLTAGE: _prefixed("V", ("", "m")),
 }
 
 _EXAMPLES: dict[Dimension, str] = {
@@ -113,6 +115,7 @@ _EXAMPLES: dict[Dimension, str] = {
     Dimension.AREA: "0.5 mm2",
     Dimension.POWER: "5 mW",
     Dimension.LENGTH: "28 nm",
+    Dimension.VOLTAGE: "0.9 V",
 }
 
 # Units used when printing, largest first.
@@ -125,6 +128,7 @@ _DISPLAY: dict[Dimension, tuple[tuple[str, float], ...]] = {
     Dimension.AREA: (("mm²", 1e-6), ("µm²", 1e-12)),
     Dimension.POWER: (("kW", 1e3), ("W", 1.0), ("mW", 1e-3), ("µW", 1e-6), ("nW", 1e-9)),
     Dimension.LENGTH: (("m", 1.0), ("mm", 1e-3), ("µm", 1e-6), ("nm", 1e-9)),
+    Dimension.VOLTAGE: (("V", 1.0), ("mV", 1e-3)),
 }
 # Smallest mantissa shown before switching to the next smaller unit: chip areas read best in
 # mm² down to 0.01 mm².
@@ -376,6 +380,7 @@ Energy = _quantity_type(Dimension.ENERGY)
 Area = _quantity_type(Dimension.AREA)
 Power = _quantity_type(Dimension.POWER)
 Length = _quantity_type(Dimension.LENGTH)
+Voltage = _quantity_type(Dimension.VOLTAGE)
 MAX_COUNT = 2**53
 """Largest count (rows, lanes, ...): exact as a float, so areas and rates stay finite."""
 Count = Annotated[PositiveInt, Le(MAX_COUNT), BeforeValidator(_reject_bool)]

@@ -1,8 +1,9 @@
-"""Energy and area of one simulation by component: MACs, each SRAM buffer, DRAM, vector, leakage.
+"""Energy and area of one simulation by component (docs/technology.md lists them).
 
 Two horizontal bar charts side by side, each bar labelled with its share of the total. The
-components are the keys of `SimResult.energy_breakdown` (``mac``, ``sram:<buffer>``,
-``dram``, ``vector``, ``leakage``) and `SimResult.area_breakdown_mm2` (``matrix``,
+components are the keys of `SimResult.energy_breakdown` (``mac``, ``pe_registers``,
+``pe_storage``, ``forwarding``, ``sram:<buffer>``, ``interconnect``, ``dram``, ``vector``,
+``clock``, ``leakage``) and `SimResult.area_breakdown_mm2` (``matrix``, ``pe_storage``,
 ``vector`` and one entry per buffer).
 """
 
@@ -17,8 +18,11 @@ from matplotlib.figure import Figure
 from reports.style import FULL_WIDTH_IN, color, new_figure, styled
 from reports.units import Scale, si_scale
 
-_ENERGY_NAMES = {"mac": "MAC", "dram": "DRAM", "vector": "vector unit", "leakage": "leakage"}
-_AREA_NAMES = {"matrix": "matrix array", "vector": "vector unit"}
+_ENERGY_NAMES = {
+    "mac": "MAC", "pe_registers": "PE registers", "pe_storage": "PE scratchpads", "forwarding": "PE-to-PE wires",
+    "interconnect": "buffer wires", "dram": "DRAM", "vector": "vector unit", "clock": "clock", "leakage": "leakage",
+}  # fmt: skip
+_AREA_NAMES = {"matrix": "matrix array", "pe_storage": "PE scratchpads", "vector": "vector unit"}
 
 
 def component_label(key: str, names: Mapping[str, str]) -> str:

@@ -5,7 +5,8 @@ and returns a `SimResult`; `simulator.reference` is the slow executable specific
 the machine the kernel implements; `simulator.trace` exports a Perfetto timeline.
 """
 
-from simulator.result import EnergyBreakdown, LayerResult, SimResult, StallCause, Trace
+from simulator.energy import EnergyBreakdown
+from simulator.result import LayerResult, SimResult, StallCause, Trace
 from simulator.run import run
 
 __all__ = ["EnergyBreakdown", "LayerResult", "SimResult", "StallCause", "Trace", "run"]

@@ -1,45 +1,115 @@
 """Energy of a layer: events counted by the simulator times the technology's constants.
 
-    E = MACs · mac_energy
-      + Σ_buffers (SRAM bytes read + written) · sram_energy_per_byte[buffer]
-      + DRAM channel bytes · dram_energy_per_byte
+    E = Σ_dataflow MACs_d · (mac_energy + register_energy_per_mac[d] + forwarding_energy_per_mac[d]
+                             + pe_storage_energy_per_mac)
+      + Σ_buffers SRAM bytes read · read energy + bytes written · write energy
+      + Σ_buffers (bytes read + written) · interconnect_energy_per_byte[buffer]
+      + DRAM channel bytes read · read energy + written · write energy
       + vector lane ops · vector_op_energy
+      + cycles · clock_energy_per_cycle
       + leakage_power · cycles / clock
 
-DRAM energy is charged on the burst-rounded bytes (`channel_*_bytes`): a partial burst
-still moves a whole burst across the interface. Leakage of a layer uses the cycles the
-layer adds to the run, so the layers' leakage sums to the run's.
+This is the one place energy is computed. DRAM energy is charged on the burst-rounded bytes
+(`channel_*_bytes`): a partial burst still moves a whole burst. Cycles are those the layer
+adds to the run, so the layers' clock and leakage energies sum to the run's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 
+
 from accel_spec.technology import Technology
-from simulator.result import EnergyBreakdown
+from accel_spec.types import Dataflow
+
+
+def _add_maps(a: Mapping[str, float], b: Mapping[str, float]) -> Mapping[str, float]:
+    return MappingProxyType({key: a.get(key, 0.0) + b.get(key, 0.0) for key in {**a, **b}})
+
+
+@dataclass(frozen=True)
+class EnergyBreakdown:
+    """Energy in joules by component (see the module formula for each term)."""
+
+    mac: float
+    pe_registers: float
+    pe_storage: float
+    forwarding: float
+    sram: Mapping[str, float]
+    interconnect: float
+    dram: float
+    vector: float
+    clock: float
+    leakage: float
+
+    @property
+    def total(self) -> float:
+        return sum(self.components().values())
+
+    def components(self) -> dict[str, float]:
+        """Flat view for tables and JSON: ``mac``, ``pe_registers``, ``pe_storage``,
+        ``forwarding``, ``sram:<buffer>``, ``interconnect``, ``dram``, ``vector``, ``clock``,
+        ``leakage``."""
+        flat = {"mac": self.mac, "pe_registers": self.pe_registers, "pe_storage": self.pe_storage,
+                "forwarding": self.forwarding}  # fmt: skip
+        flat.update({f"sram:{name}": value for name, value in self.sram.items()})
+        flat.update({"interconnect": self.interconnect, "dram": self.dram, "vector": self.vector,
+                     "clock": self.clock, "leakage": self.leakage})  # fmt: skip
+        return flat
+
+    def __add__(self, other: EnergyBreakdown) -> EnergyBreakdown:
+        return EnergyBreakdown(
+            mac=self.mac + other.mac,
+            pe_registers=self.pe_registers + other.pe_registers,
+            pe_storage=self.pe_storage + other.pe_storage,
+            forwarding=self.forwarding + other.forwarding,
+            sram=_add_maps(self.sram, other.sram),
+            interconnect=self.interconnect + other.interconnect,
+            dram=self.dram + other.dram,
+            vector=self.vector + other.vector,
+            clock=self.clock + other.clock,
+            leakage=self.leakage + other.leakage,
+        )
 
 
 def layer_energy(
     *,
-    macs: int,
+    macs_by_dataflow: Sequence[int],
     sram_read_bytes: Mapping[str, float],
     sram_write_bytes: Mapping[str, float],
-    channel_bytes: int,
+    channel_read_bytes: int,
+    channel_write_bytes: int,
     vector_ops: int,
     cycles: int,
     technology: Technology,
     clock: float,
 ) -> EnergyBreakdown:
-    """Joules by component for one layer's event counts (see the module formula)."""
+    """Joules by component for one layer's event counts (see the module formula).
+
+    `macs_by_dataflow` is indexed by `Dataflow`.
+    """
+    t = technology
+    macs = sum(macs_by_dataflow)
+    per_dataflow = tuple(zip(Dataflow, macs_by_dataflow, strict=True))
     sram = {
-        name: (sram_read_bytes[name] + sram_write_bytes[name]) * technology.sram_energy_per_byte[name]
+        name: sram_read_bytes[name] * t.sram_read_energy_per_byte[name]
+        + sram_write_bytes[name] * t.sram_write_energy_per_byte[name]
         for name in sram_read_bytes
     }
     return EnergyBreakdown(
-        mac=macs * technology.mac_energy,
+        mac=macs * t.mac_energy,
+        pe_registers=sum(n * t.register_energy_per_mac[d] for d, n in per_dataflow),
+        pe_storage=macs * t.pe_storage_energy_per_mac,
+        forwarding=sum(n * t.forwarding_energy_per_mac[d] for d, n in per_dataflow),
         sram=MappingProxyType(sram),
-        dram=channel_bytes * technology.dram_energy_per_byte,
-        vector=vector_ops * technology.vector_op_energy,
-        leakage=technology.leakage_power * cycles / clock,
+        interconnect=sum(
+            (sram_read_bytes[name] + sram_write_bytes[name]) * t.interconnect_energy_per_byte[name]
+            for name in sram_read_bytes
+        ),
+        dram=channel_read_bytes * t.dram_read_energy_per_byte + channel_write_bytes * t.dram_write_energy_per_byte,
+        vector=vector_ops * t.vector_op_energy,
+        clock=cycles * t.clock_energy_per_cycle,
+        leakage=t.leakage_power * cycles / clock,
     )

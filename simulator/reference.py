@@ -68,7 +68,8 @@ between layers (codegen's), an engine's busy and stall cycles in a layer where i
 instructions add up to the layer's cycles exactly.
 
 Events:
-  MACs       G·m·k·n per GEMM (the useful products only, never the packing's zero blocks).
+  MACs       G·m·k·n per GEMM (the useful products only, never the packing's zero blocks),
+             in all and by the GEMM's dataflow.
   DRAM       a DRAM LOAD adds `bytes` to the read bytes of its operand, a DRAM STORE to the
              write bytes; the burst-rounded bytes go to the channel read / write counters.
   on-chip    a LOAD from or STORE to an on-chip level adds `bytes` to the on-chip read / write
@@ -105,6 +106,7 @@ from simulator.kernels.engines import (
     COL_CHANNEL_READ,
     COL_CHANNEL_WRITE,
     COL_CYCLES,
+    COL_DATAFLOW_MACS,
     COL_DRAM_READ,
     COL_DRAM_WRITE,
     COL_MACS,
@@ -228,6 +230,7 @@ def simulate_reference(program: Program, machine: Target) -> Counts:
                 free[engine] = finish
             occupied_end = free[engine] if continues else finish
             counters[layer, COL_MACS] += groups * m * k * n
+            counters[layer, COL_DATAFLOW_MACS + dataflow] += groups * m * k * n
             accesses = gemm_sram_accesses(
                 m, k, n, dataflow, int(instr["accumulate"]), machine.rows, machine.cols, groups, int(continues)
             )

@@ -20,6 +20,7 @@ from types import MappingProxyType
 import numpy as np
 
 from compiler.target.isa import Engine
+from simulator.energy import EnergyBreakdown
 
 TOTAL_NAME = "total"
 
@@ -70,40 +71,6 @@ def _add_maps(a: Mapping[str, float], b: Mapping[str, float]) -> Mapping[str, fl
 
 def _add_tuples(a: tuple, b: tuple) -> tuple:
     return tuple(x + y for x, y in zip(a, b, strict=True))
-
-
-@dataclass(frozen=True)
-class EnergyBreakdown:
-    """Energy in joules by component: MACs, each SRAM buffer, DRAM, vector unit, leakage."""
-
-    mac: float
-    sram: Mapping[str, float]
-    dram: float
-    vector: float
-    leakage: float
-
-    @property
-    def total(self) -> float:
-        return self.mac + sum(self.sram.values()) + self.dram + self.vector + self.leakage
-
-    def components(self) -> dict[str, float]:
-        """Flat view for tables and JSON.
-
-        Keys: ``mac``, ``sram:<buffer>``, ``dram``, ``vector``, ``leakage``.
-        """
-        flat = {"mac": self.mac}
-        flat.update({f"sram:{name}": value for name, value in self.sram.items()})
-        flat.update({"dram": self.dram, "vector": self.vector, "leakage": self.leakage})
-        return flat
-
-    def __add__(self, other: EnergyBreakdown) -> EnergyBreakdown:
-        return EnergyBreakdown(
-            mac=self.mac + other.mac,
-            sram=_add_maps(self.sram, other.sram),
-            dram=self.dram + other.dram,
-            vector=self.vector + other.vector,
-            leakage=self.leakage + other.leakage,
-        )
 
 
 @dataclass(frozen=True)
@@ -254,7 +221,7 @@ class SimResult:
 
     @property
     def energy_breakdown(self) -> Mapping[str, float]:
-        """Joules by component: ``mac``, ``sram:<buffer>``, ``dram``, ``vector``, ``leakage``."""
+        """Joules by component (`EnergyBreakdown.components`)."""
         return MappingProxyType(self.total.energy.components())
 
     @property

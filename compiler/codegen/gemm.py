@@ -12,8 +12,9 @@ so every tile, transfer and GEMM of a pass covers its G products at once (the GE
                than DRAM, `Workload.placement`)
   LOAD_PSUM    refill of spilled partial sums (spill mode, every k-tile after the first)
   LOAD_SIDE    the fused side input (residual) of the output tile, with its last k-tile
-  GEMM         always; accumulate=1 after the first k-tile; continues=1 when it streams
-               through the one fold the previous GEMM left in the array (same stationary tile)
+  GEMM         always; accumulate=1 after the first k-tile; under SCALE-Sim's timing,
+               continues=1 when it streams through the one fold the previous GEMM left in
+               the array (same stationary tile)
   SPILL        store of partial sums at accumulator precision (spill mode, not last k)
   VEC x3       fused epilogue, one per op class with work in this tile (last k-tile)
   STORE        the finished output tile at operand precision (last k-tile), to DRAM or to
@@ -51,7 +52,7 @@ from compiler.scheduling.tiling import (
     tile_count,
     tile_sizes,
 )
-from compiler.target import Target, nbytes
+from compiler.target import Target, TimingMode, nbytes
 from compiler.target.isa import Opcode
 from compiler.target.timing import gemm_folds
 from compiler.workload import Workload
@@ -230,7 +231,11 @@ STATIONARY: dict[Dataflow, tuple[Dim, Dim]] = {
 
 def _continues(schedule: Schedule, sizes, packed: np.ndarray, changed, chip: Target) -> np.ndarray:
     """Which GEMMs continue the fold the previous one left in the array: its stationary
-    tile is unchanged (same pass) and is one fold (`compiler.target.timing`)."""
+    tile is unchanged (same pass) and is one fold (`compiler.target.timing`). Only SCALE-Sim's
+    timing streams folds across tiles: the scheduler's estimate counts continued folds for
+    its mapping alone (`candidates.scalesim_mapping`), and a bound it relies on must hold."""
+    if chip.timing is not TimingMode.SCALESIM:
+        return np.zeros(len(sizes[Dim.M]), dtype=np.uint8)
     folds, _ = gemm_folds(sizes[Dim.M], sizes[Dim.K], sizes[Dim.N], int(schedule.dataflow), chip.rows, chip.cols, packed)
     return ((folds == 1) & ~changed(*STATIONARY[schedule.dataflow])).astype(np.uint8)
 

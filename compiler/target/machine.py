@@ -30,7 +30,7 @@ from functools import cached_property
 import numpy as np
 
 from accel_spec.schema import Accelerator
-from accel_spec.technology_tables import accumulator_for
+from accel_spec.components.pe import accumulator_for
 from accel_spec.types import Dataflow, OpClass, Operand, Precision
 from compiler.target.timing import latency_cycles
 

@@ -47,8 +47,8 @@ paid once. The simulator keeps the state that makes this exact (`simulator.refer
 GEMM with one fold on an idle array costs T + L + R + C − 2 in both models.
 
 Continued folds. A GEMM marked `continues` streams more rows through the single fold the
-previous GEMM of the layer left in the array (the same stationary tile: codegen's tiles of
-one fold with the streamed dimension innermost). Its operand is in place, so it pays only
+previous GEMM of the layer left in the array (the same stationary tile: under SCALE-Sim's
+timing, codegen's tiles of one fold with the streamed dimension innermost). Its operand is in place, so it pays only
 its stream: T cycles in the fold model (whose fold then costs L + ΣT + R + C − 2, the fold
 SCALE-Sim streams in one go), and in a pipelined array its stream starts right behind the
 previous one. It reads its stationary operand from no buffer (WS weights, IS inputs); in OS

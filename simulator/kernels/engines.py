@@ -52,7 +52,9 @@ COL_CHANNEL_WRITE = COL_CHANNEL_READ + 1  # burst-rounded bytes of STOREs
 COL_VECTOR_OPS = COL_CHANNEL_WRITE + 1  # + op class; lane operations
 COL_ONCHIP_READ = COL_VECTOR_OPS + N_OP_CLASSES  # bytes LOADed from on-chip levels
 COL_ONCHIP_WRITE = COL_ONCHIP_READ + 1  # bytes STOREd to on-chip levels
-N_COUNTERS = COL_ONCHIP_WRITE + 1
+COL_DATAFLOW_MACS = COL_ONCHIP_WRITE + 1  # + dataflow; MACs of GEMMs of that dataflow
+N_DATAFLOWS = 3
+N_COUNTERS = COL_DATAFLOW_MACS + N_DATAFLOWS
 
 SRAM_READ = 0
 SRAM_WRITE = 1
@@ -289,6 +291,7 @@ def _simulate(
             if not chained:
                 occupied_end = finish
             counters[lay, COL_MACS] += gi * mi * ki * ni
+            counters[lay, COL_DATAFLOW_MACS + dataflow[i]] += gi * mi * ki * ni
             sram_bits[lay, input_buffer, SRAM_READ] += in_reads * operand_bits
             sram_bits[lay, weight_buffer, SRAM_READ] += w_reads * operand_bits
             sram_bits[lay, output_buffer, SRAM_READ] += out_reads * accumulator_bits

@@ -20,6 +20,7 @@ import pytest
 
 from accel_spec import load_accelerator, resolve, with_overrides
 from accel_spec.schema import Accelerator
+from accel_spec.types import Dataflow
 from compiler.lowering import lower
 from compiler.models import load_model
 from compiler.pipeline import CompileOptions
@@ -149,29 +150,47 @@ def _energy_of(program: Program, accel: Accelerator, precision, cycles: int) -> 
     machine = target_of(accel, precision)
     instr = program.instructions
     opcode = instr["opcode"]
-    sram = np.zeros(len(machine.buffer_names))
-    transfer = (opcode == Opcode.LOAD) | (opcode == Opcode.STORE)
-    np.add.at(sram, instr["buffer"][transfer], instr["bytes"][transfer])
-    onchip = transfer & (instr["level"] != LEVEL_DRAM)
-    np.add.at(sram, instr["level"][onchip].astype(np.int64) - 1, instr["bytes"][onchip])
-    dram = transfer & ~onchip
+    reads, writes = np.zeros(len(machine.buffer_names)), np.zeros(len(machine.buffer_names))
+    load, store = opcode == Opcode.LOAD, opcode == Opcode.STORE
+    np.add.at(writes, instr["buffer"][load], instr["bytes"][load])
+    np.add.at(reads, instr["buffer"][store], instr["bytes"][store])
+    onchip = (load | store) & (instr["level"] != LEVEL_DRAM)
+    far = instr["level"].astype(np.int64) - 1
+    np.add.at(reads, far[load & onchip], instr["bytes"][load & onchip])
+    np.add.at(writes, far[store & onchip], instr["bytes"][store & onchip])
     gemm = instr[opcode == Opcode.GEMM]
     groups = np.maximum(gemm["groups"].astype(np.int64), 1)
     m, k, n = (gemm[d].astype(np.int64) for d in "mkn")
     reads_in, reads_w, reads_out, writes_out = gemm_sram_accesses(
-        m, k, n, gemm["dataflow"], gemm["accumulate"], machine.rows, machine.cols, groups
+        m, k, n, gemm["dataflow"], gemm["accumulate"], machine.rows, machine.cols, groups, gemm["continues"]
     )
     input_buffer, weight_buffer, output_buffer = machine.buffer_of
-    sram[input_buffer] += reads_in.sum() * machine.operand_bits / 8
-    sram[weight_buffer] += reads_w.sum() * machine.operand_bits / 8
+    reads[input_buffer] += reads_in.sum() * machine.operand_bits / 8
+    reads[weight_buffer] += reads_w.sum() * machine.operand_bits / 8
     vector_elements = instr["elements"][opcode == Opcode.VEC].astype(np.int64).sum()
-    sram[output_buffer] += ((reads_out + writes_out).sum() + 2 * vector_elements) * machine.accumulator_bits / 8
-    channel = burst_bytes(instr["bytes"][dram], machine.burst).sum()
-    per_byte = np.array([technology.sram_energy_per_byte[name] for name in machine.buffer_names])
+    reads[output_buffer] += (reads_out.sum() + vector_elements) * machine.accumulator_bits / 8
+    writes[output_buffer] += (writes_out.sum() + vector_elements) * machine.accumulator_bits / 8
+    channel_read = burst_bytes(instr["bytes"][load & ~onchip], machine.burst).sum()
+    channel_write = burst_bytes(instr["bytes"][store & ~onchip], machine.burst).sum()
+    names = machine.buffer_names
+    read_j = np.array([technology.sram_read_energy_per_byte[b] for b in names])
+    write_j = np.array([technology.sram_write_energy_per_byte[b] for b in names])
+    wire_j = np.array([technology.interconnect_energy_per_byte[b] for b in names])
+    macs = groups * m * k * n
+    per_mac = sum(
+        macs[gemm["dataflow"] == d].sum()
+        * (technology.mac_energy + technology.register_energy_per_mac[d] + technology.forwarding_energy_per_mac[d]
+           + technology.pe_storage_energy_per_mac)
+        for d in Dataflow
+    )  # fmt: skip
     return float(
-        (groups * m * k * n).sum() * technology.mac_energy
-        + sram @ per_byte
-        + channel * technology.dram_energy_per_byte
+        per_mac
+        + reads @ read_j
+        + writes @ write_j
+        + (reads + writes) @ wire_j
+        + channel_read * technology.dram_read_energy_per_byte
+        + channel_write * technology.dram_write_energy_per_byte
         + vector_elements * technology.vector_op_energy
+        + cycles * technology.clock_energy_per_cycle
         + technology.leakage_power * cycles / accel.clock
     )

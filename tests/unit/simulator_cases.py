@@ -37,10 +37,17 @@ def hand_technology() -> Technology:
     """Round constants so that energies can be summed by hand."""
     return Technology(
         mac_energy=1e-12,
-        sram_energy_per_byte={"act": 2e-12, "wgt": 3e-12},
-        dram_energy_per_byte=100e-12,
+        register_energy_per_mac={d: 0.1e-12 for d in Dataflow},
+        forwarding_energy_per_mac={d: 0.2e-12 for d in Dataflow},
+        pe_storage_energy_per_mac=0.0,
+        clock_energy_per_cycle=0.01e-12,
+        sram_read_energy_per_byte={"act": 2e-12, "wgt": 3e-12},
+        sram_write_energy_per_byte={"act": 4e-12, "wgt": 5e-12},
+        interconnect_energy_per_byte={"act": 0.5e-12, "wgt": 0.5e-12},
+        dram_read_energy_per_byte=100e-12,
+        dram_write_energy_per_byte=200e-12,
         vector_op_energy=0.5e-12,
-        leakage_power=0.25,
+        leakage={"matrix": 0.25},
         area={"matrix": 1e-6, "vector": 0.5e-6, "act": 2e-6, "wgt": 1e-6},
         sources={"mac_energy": "override"},
     )

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from accel_spec.components.pe import ALADDIN_PROCESS
+from accel_spec.components.scaling import Process
+
 from accel_spec import derive, load_accelerator, resolve, with_overrides
 
 TINY = Path(__file__).parents[2] / "examples" / "accelerators" / "tiny.yaml"
@@ -27,7 +30,9 @@ def test_tiny_by_hand(tiny) -> None:
     assert d.dram_latency_cycles == pytest.approx(10)
     assert d.mac_energy_pj == pytest.approx(0.3)
     assert d.total_area_mm2 == pytest.approx(sum(d.area_mm2.values()))
-    assert d.area_mm2["matrix"] == pytest.approx(16 * 419e-6)
+    # multiplier + adder (Horowitz, 419 µm²) and 48 register bits (Aladdin's 40 nm bit scaled to 45 nm)
+    register_mm2 = 5.981433e-6 * Process(45, 0.9).area_from(ALADDIN_PROCESS)
+    assert d.area_mm2["matrix"] == pytest.approx(16 * (419e-6 + 48 * register_mm2))
     assert d.total_area_mm2 == pytest.approx(resolve(tiny).total_area * 1e6)
 
 

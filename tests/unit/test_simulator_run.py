@@ -84,14 +84,19 @@ def test_energy_is_events_times_constants():
     result = run(two_layer_program(), target_of(tiny_accel()), tech)
     for layer in result.layers:
         sram = {
-            name: (layer.sram_read_bytes[name] + layer.sram_write_bytes[name]) * joules
-            for name, joules in tech.sram_energy_per_byte.items()
+            name: layer.sram_read_bytes[name] * tech.sram_read_energy_per_byte[name]
+            + layer.sram_write_bytes[name] * tech.sram_write_energy_per_byte[name]
+            for name in tech.sram_read_energy_per_byte
         }
+        moved = sum(layer.sram_read_bytes.values()) + sum(layer.sram_write_bytes.values())
         expected = (
-            layer.macs * 1e-12
+            layer.macs * (1e-12 + 0.1e-12 + 0.2e-12)
             + sum(sram.values())
-            + (layer.channel_read_bytes + layer.channel_write_bytes) * 100e-12
+            + moved * 0.5e-12
+            + layer.channel_read_bytes * 100e-12
+            + layer.channel_write_bytes * 200e-12
             + sum(layer.vector_ops) * 0.5e-12
+            + layer.cycles * 0.01e-12
             + 0.25 * layer.cycles / 1e9
         )
         assert layer.energy_j == pytest.approx(expected, rel=1e-12)

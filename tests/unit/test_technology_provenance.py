@@ -21,8 +21,11 @@ from tessera.api import simulate
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "examples" / "accelerators" / "tiny.yaml"
 CONSTANTS = {
-    "mac_energy", "sram_energy_per_byte", "dram_energy_per_bit", "vector_op_energy",
-    "leakage_power_per_mm2", "mac_area", "sram_area_per_kib", "vector_lane_area",
+    "process", "mac_energy", "register_energy_per_bit", "clock_energy_per_bit", "wire_energy_per_bit_mm",
+    "mac_area", "register_area", "forwarding_energy", "sram_area", "sram_read_energy_per_byte:inputs",
+    "sram_write_energy_per_byte:inputs", "sram_read_energy_per_byte:weights", "sram_write_energy_per_byte:weights",
+    "sram_read_energy_per_byte:accumulators", "sram_write_energy_per_byte:accumulators", "vector_lane_area",
+    "vector_op_energy", "interconnect_energy", "dram_read_energy_per_bit", "dram_write_energy_per_bit", "leakage",
 }
 
 
@@ -30,8 +33,8 @@ def test_unset_constants_use_cited_defaults_and_the_result_says_so() -> None:
     sources = simulate(TINY, "gemm:m=8,k=8,n=8").to_json()["technology_sources"]
     assert set(sources) == CONSTANTS
     for name, source in sources.items():
-        assert source.startswith("default: "), (name, source)
-        assert any(year in source for year in ("2014", "2017", "2018", "IEDM")), (name, source)
+        assert source.startswith("chip: " if name == "process" else "default: "), (name, source)
+        assert any(year in source for year in ("2011", "2014", "2017", "2018", "bits x", "assumption:")), (name, source)
 
 
 def test_an_override_is_marked_and_is_the_number_used() -> None:
@@ -39,7 +42,7 @@ def test_an_override_is_marked_and_is_the_number_used() -> None:
     simulation = simulate(chip, "gemm:m=8,k=8,n=8")
     document = simulation.to_json()
     assert document["technology_sources"]["mac_energy"] == "override"
-    assert all(document["technology_sources"][name].startswith("default: ") for name in CONSTANTS - {"mac_energy"})
+    assert all(document["technology_sources"][name].startswith("default: ") for name in CONSTANTS - {"mac_energy", "process"})
     assert document["energy_breakdown_j"]["mac"] == pytest.approx(simulation.result.macs * 3e-12, rel=1e-12)
 
 
@@ -47,7 +50,7 @@ SWEEP = f"""\
 base: {TINY}
 hardware:
   matrix.rows: [2, 4]
-  overrides.dram_energy_per_bit: [10 pJ, 20 pJ]
+  overrides.dram_read_energy_per_bit: [10 pJ, 20 pJ]
 models: ["gemm:m=8,k=8,n=8"]
 objectives: [latency, energy]
 """
@@ -60,4 +63,4 @@ def test_a_sweep_manifest_names_the_source_of_every_constant(tmp_path: Path) -> 
     written = json.loads((tmp_path / "out" / "manifest.json").read_text())["technology_sources"]
     assert written == result.manifest.technology_sources
     defaults = dict(resolve(load_accelerator(TINY)).sources)
-    assert written == {**defaults, "dram_energy_per_bit": "override (swept: overrides.dram_energy_per_bit)"}
+    assert written == {**defaults, "dram_read_energy_per_bit": "override (swept: overrides.dram_read_energy_per_bit)"}
