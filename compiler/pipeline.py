@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, replace
 
 from accel_spec.schema import Accelerator
+from accel_spec.technology import resolve
 from accel_spec.types import Precision
 from compiler.codegen import generate_program
 from compiler.codegen.memo import CODE
@@ -21,6 +22,7 @@ from compiler.memory.planner import MemoryPlan, WeightResidency, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import GRIDS, TILING_TERMS
 from compiler.scheduling.memo import SCHEDULES
+from compiler.scheduling.objective import Goal, Objective
 from compiler.target import Target, TimingMode, target_of
 from compiler.target.isa import Program
 from compiler.verify import verify_program
@@ -38,6 +40,7 @@ class CompileOptions:
             SCALE-Sim's fold model.
         weights: GEMM weights streamed from DRAM every inference, or kept on chip where
             they fit (`compiler.memory.planner`).
+        objective: what each layer's schedule is chosen for: latency, energy or EDP.
         verify: run `compiler.verify` on the program (always on in tests).
     """
 
@@ -45,6 +48,7 @@ class CompileOptions:
     scheduler: SchedulerKind = SchedulerKind.HEURISTIC
     timing: TimingMode = TimingMode.TESSERA
     weights: WeightResidency = WeightResidency.STREAMED
+    objective: Objective = Objective.LATENCY
     verify: bool = False
 
 
@@ -61,7 +65,7 @@ class CompiledModel:
     plan: MemoryPlan
     schedules: tuple[LayerSchedule, ...]
     program: Program
-    scheduler: SchedulerKind = SchedulerKind.HEURISTIC
+    options: CompileOptions
 
     @property
     def workloads(self) -> tuple[Workload, ...]:
@@ -97,11 +101,12 @@ def compile_workloads(
     unbounded = replace(target, dram_bytes_per_cycle=math.inf)
     room = schedule_workloads(workloads, unbounded, options.scheduler)
     plan = plan_memory(workloads, target, options.weights, room)
-    schedules = schedule_workloads(plan.workloads, target, options.scheduler)
+    goal = Goal(options.objective, None if options.objective is Objective.LATENCY else resolve(accel, target.operand_precision))
+    schedules = schedule_workloads(plan.workloads, target, options.scheduler, goal)
     program = generate_program(plan.workloads, schedules, target)
     if options.verify:
         verify_program(program, plan.workloads, target)
-    return CompiledModel(source, target, plan, schedules, program, options.scheduler)
+    return CompiledModel(source, target, plan, schedules, program, options)
 
 
 def clear_compile_caches() -> None:

@@ -20,7 +20,9 @@ from compiler.models import load_model
 from compiler.pipeline import CompiledModel, CompileOptions, compile_graph, compile_workloads
 from compiler.roofline import lower_bound_cycles
 from compiler.scheduling import SchedulerKind
-from compiler.target import TimingMode
+from compiler.memory.planner import WeightResidency
+from compiler.scheduling.objective import Objective
+from compiler.target import LEVEL_DRAM, Target, TimingMode
 from compiler.workload import Workload
 from simulator import SimResult, run
 
@@ -49,6 +51,8 @@ class Simulation:
             "utilization": result.utilization,
             "dram_read_bytes": int(result.dram_read_bytes),
             "dram_write_bytes": int(result.dram_write_bytes),
+            "dram_compulsory_bytes": sum(self.compiled.plan.compulsory_bytes),
+            "dram_spill_bytes": sum(self.compiled.plan.spill_bytes),
             "power_w": energy / latency if latency > 0 else 0.0,
             "edp_js": energy * latency,
             "throughput_ops_s": ops / latency if latency > 0 else 0.0,
@@ -57,6 +61,7 @@ class Simulation:
 
     def to_json(self) -> dict[str, Any]:
         """The `tessera simulate --json` document (DESIGN.md contract, plus breakdowns)."""
+        options = self.compiled.options
         document: dict[str, Any] = {
             "model": self.compiled.source,
             "accelerator": self.accel.name,
@@ -65,28 +70,36 @@ class Simulation:
             "energy_breakdown_j": dict(self.result.energy_breakdown),
             "area_breakdown_mm2": dict(self.result.area_breakdown_mm2),
             "technology_sources": dict(self.result.technology_sources),
-            "scheduler": self.compiled.scheduler.name.lower(),
-            "timing": self.compiled.target.timing.value,
+            "scheduler": options.scheduler.value,
+            "timing": options.timing.value,
+            "objective": options.objective.value,
+            "weights": options.weights.value,
         }
-        if self.compiled.scheduler is SchedulerKind.LEARNED:
+        if options.scheduler is SchedulerKind.LEARNED:
             from compiler.scheduling.learned import ranker_status
 
             # Say whether the trained ranker chose the schedules or the heuristic stood in for it.
             document["scheduler_note"] = ranker_status().describe()
+        plan = self.compiled.plan
         document["layers"] = [
-            _layer_json(workload, schedule, layer, bound, self.accel)
-            for workload, schedule, layer, bound in zip(
-                self.compiled.workloads,
+            _layer_json(workload, schedule, layer, bound, self.compiled.target, compulsory, spill)
+            for workload, schedule, layer, bound, compulsory, spill in zip(
+                plan.workloads,
                 self.compiled.schedules,
                 self.result.layers,
                 self.lower_bounds,
+                plan.compulsory_bytes,
+                plan.spill_bytes,
             )
         ]
         return document
 
 
-def _layer_json(workload: Workload, schedule, layer, bound: int, accel: Accelerator) -> dict[str, Any]:
+def _layer_json(
+    workload: Workload, schedule, layer, bound: int, target: Target, compulsory: int, spill: int
+) -> dict[str, Any]:
     compute = layer.compute_cycles
+    placement = workload.placement
     return {
         "name": workload.name,
         "op": workload.op,
@@ -99,11 +112,20 @@ def _layer_json(workload: Workload, schedule, layer, bound: int, accel: Accelera
         "lower_bound_cycles": int(bound),
         "dram_read_bytes": int(layer.dram_read_bytes),
         "dram_write_bytes": int(layer.dram_write_bytes),
-        "utilization": layer.macs / (layer.cycles * accel.matrix.pes) if layer.cycles else 0.0,
+        "dram_compulsory_bytes": int(compulsory),
+        "dram_spill_bytes": int(spill),
+        "input_from": _level_name(placement.input, target),
+        "output_to": _level_name(placement.output, target),
+        "utilization": layer.macs / (layer.cycles * target.pes) if layer.cycles else 0.0,
         "energy_j": layer.energy_j,
         "dataflow": schedule.dataflow.label if workload.gemm is not None else None,
         "schedule": schedule.describe(),
     }
+
+
+def _level_name(level: int, target: Target) -> str:
+    """``dram`` or the name of the on-chip buffer at a memory level."""
+    return "dram" if level == LEVEL_DRAM else target.buffer_names[level - 1]
 
 
 def simulate(
@@ -115,6 +137,8 @@ def simulate(
     precision: Precision | None = None,
     scheduler: SchedulerKind = SchedulerKind.HEURISTIC,
     timing: TimingMode = TimingMode.TESSERA,
+    objective: Objective = Objective.LATENCY,
+    weights: WeightResidency = WeightResidency.STREAMED,
     trace: bool = False,
     verify: bool = False,
 ) -> Simulation:
@@ -126,7 +150,9 @@ def simulate(
     if not isinstance(accel, Accelerator):
         accel = load_accelerator(accel)
     graph = model if isinstance(model, Graph) else load_model(model, batch=batch, input_shapes=input_shapes)
-    options = CompileOptions(precision=precision, scheduler=scheduler, timing=timing, verify=verify)
+    options = CompileOptions(
+        precision=precision, scheduler=scheduler, timing=timing, weights=weights, objective=objective, verify=verify
+    )
     return _simulate_compiled(accel, compile_graph(graph, accel, options), trace)
 
 

@@ -239,7 +239,7 @@ def _picked(terms: CostTerms, arrangement: np.ndarray, tiling: np.ndarray) -> Co
         double_buffer=np.full(len(tiling), terms.double_buffer),
         latency=terms.latency,
         serial_bytes=terms.serial_bytes[:, tiling],
-        serial_latency=terms.serial_latency,
+        serial_latency=np.broadcast_to(terms.serial_latency, np.shape(terms.floor))[tiling],
     )
 
 

@@ -76,8 +76,9 @@ class CostTerms:
             waits for or is followed by, one at a time on the channel (GEMM: the first
             input and weight tiles' loads and the last output tile's store; zero for vector
             work, whose bound does not count them); see `bound`.
-        serial_latency: cycles of DRAM latency in series with them (GEMM: two latencies,
-            the first loads' and the last store's; vector work: 0).
+        serial_latency: cycles of DRAM latency in series with them (GEMM: the first loads'
+            and the last store's, each where it goes over DRAM; vector work: 0); a scalar or
+            one per candidate.
     """
 
     compute: np.ndarray
@@ -89,7 +90,7 @@ class CostTerms:
     double_buffer: np.ndarray
     latency: int
     serial_bytes: np.ndarray
-    serial_latency: int
+    serial_latency: np.ndarray | int
 
     def cycles(self, bytes_per_cycle) -> np.ndarray:
         """Estimated cycles when the channel carries `bytes_per_cycle`.
@@ -143,7 +144,7 @@ class CostTerms:
             double_buffer=np.asarray(self.double_buffer)[index],
             latency=self.latency,
             serial_bytes=np.asarray(self.serial_bytes)[:, index],
-            serial_latency=self.serial_latency,
+            serial_latency=np.broadcast_to(self.serial_latency, np.shape(self.floor))[index],
         )
 
 
@@ -174,6 +175,9 @@ class TilingTerms:
         exposed_bytes: the first tile's loads and the last tile's store.
         serial_bytes: (3, ...) the first input and weight tiles' loads and the last output
             tile's store, each burst-rounded (`CostTerms.bound`).
+        serial_latencies: DRAM latencies in series with the main engine's work: one before
+            the first GEMM where its first loads come over DRAM, one after the last where its
+            store goes there (0, 1 or 2).
     """
 
     counts: np.ndarray
@@ -187,6 +191,7 @@ class TilingTerms:
     psum_bytes: np.ndarray
     exposed_bytes: np.ndarray
     serial_bytes: np.ndarray
+    serial_latencies: np.ndarray
 
     def channel_bytes(self, positions: np.ndarray, spill) -> np.ndarray:
         """Burst-rounded bytes of every transfer under loop `positions` ((3, ...) by Dim,
@@ -213,7 +218,7 @@ class TilingTerms:
             double_buffer=double_buffer,
             latency=latency,
             serial_bytes=self.serial_bytes,
-            serial_latency=2 * latency,
+            serial_latency=self.serial_latencies * latency,
         )
 
 
@@ -273,6 +278,7 @@ def tiling_terms(
     counts = np.stack([tile_count(e, t) for e, t in zip((gemm.m, gemm.k, gemm.n), tiles)])
     first_loads = np.where(passes > 1, full.first_loads, last.first_loads)
     continued = _continued_folds(chip, dataflow, counts, passes)
+    flags = roles(workload, chip)
     return TilingTerms(
         counts=counts,
         matrix=total("matrix") + pipeline_fill(dataflow, chip.rows, chip.cols, chip.pipelined) - continued,
@@ -285,6 +291,9 @@ def tiling_terms(
         psum_bytes=total("psum_bytes"),
         exposed_bytes=full.prologue_bytes + last.epilogue_bytes,
         serial_bytes=np.concatenate([first_loads, np.broadcast_to(last.epilogue_bytes, first_loads.shape[1:])[None]]),
+        serial_latencies=np.broadcast_to(
+            (flags.input_dram | flags.weight_dram).astype(np.int64) + flags.output_dram, passes.shape
+        ),
     )
 
 

@@ -3,7 +3,7 @@
 As in autotvm's XGBoost tuner, a `rank:pairwise` model trained on measured schedules
 (`compiler.scheduling.ranker_training`, built by ``tessera train-scheduler``) ranks candidate
 schedules (`schedule_features`), and only its `TOP_K` best are measured on the simulator
-(`measure.fastest`), instead of the exhaustive search's dozens of finalists. The candidates
+(`measure.best`), instead of the exhaustive search's dozens of finalists. The candidates
 it ranks are the `PREFILTER` of the exhaustive space that fit the buffers with the lowest
 closed-form estimate at the chip's bandwidth: a two-stage search, the estimate being cheap
 and the model correcting what the estimate gets wrong (overlap, per-transfer rounding). Tile sizes, loop order, dataflow, buffering and groups per pass

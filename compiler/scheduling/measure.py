@@ -4,8 +4,9 @@ Like autotvm's measure, it runs the real thing — codegen and the simulator's k
 one layer at a time. Codegen separates layers by a barrier (`compiler.codegen.program`):
 every engine starts a layer only after the previous layer's last instruction, when the
 channel and every engine are idle. A layer simulated alone from cycle 0 is therefore the
-same layer shifted in time, and its cycles are exactly the cycles it adds to the network.
-The code is generated through `codegen.memo`, so the program reuses the chosen finalist's.
+same layer shifted in time: its cycles are exactly the cycles it adds to the network, and
+its events (hence its energy) are exactly its share of the network's. The code is generated
+through `codegen.memo`, so the program reuses the chosen finalist's.
 """
 
 from __future__ import annotations
@@ -14,48 +15,60 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from compiler.scheduling.objective import Goal, Objective
 from compiler.scheduling.schedule import LayerSchedule
 from compiler.target import Target
 from compiler.target.isa import Program
 from compiler.workload import Workload
 from simulator.kernels.engines import COL_CYCLES
+from simulator.result import Counts
 from simulator.run import execute
 
 
-def measure_cycles(
+def simulate_layer(
     workload: Workload, schedule: LayerSchedule, chip: Target, spill: bool | None = None
-) -> int:
-    """Simulated cycles of `workload` under `schedule`, alone on the machine; `spill` is the
-    schedule's `Footprint.spill` when the caller knows it (found otherwise)."""
+) -> tuple[Counts, Program]:
+    """The counts of `workload` simulated alone under `schedule`, and its program; `spill`
+    is the schedule's `Footprint.spill` when the caller knows it (found otherwise)."""
     # codegen imports scheduling's geometry, so it is imported when first measuring
     from compiler.codegen.memo import cached_layer_code
 
     code = cached_layer_code(workload, schedule, chip, spill)
     program = Program(code.instructions, code.dep_ptr, code.deps, (workload.name,))
-    return int(execute(program, chip).counters[0, COL_CYCLES])
+    return execute(program, chip), program
 
 
-def fastest(
+def measure_cycles(workload: Workload, schedule: LayerSchedule, chip: Target, spill: bool | None = None) -> int:
+    """Simulated cycles of `workload` under `schedule`, alone on the machine."""
+    return int(simulate_layer(workload, schedule, chip, spill)[0].counters[0, COL_CYCLES])
+
+
+def best(
     workload: Workload,
     finalists: Sequence[LayerSchedule],
     bounds: np.ndarray,
     order: np.ndarray,
     chip: Target,
+    goal: Goal = Goal(),
     spills: Sequence[bool] | None = None,
 ) -> LayerSchedule:
-    """The finalist with the fewest simulated cycles, by branch and bound.
+    """The finalist whose measurement scores lowest on `goal`.
 
-    Finalists are measured in `order` (most promising first); one whose lower bound
-    (`CostTerms.bound`: cycles no simulation of it can beat) is not below the best
-    cycles measured so far cannot be strictly faster and is skipped. The cycles of the
-    result are therefore exactly the minimum over all finalists, whatever the order.
+    For latency, by branch and bound: finalists are measured in `order` (most promising
+    first); one whose lower bound (`CostTerms.bound`: cycles no simulation of it can beat)
+    is not below the best cycles measured so far cannot be strictly faster and is skipped.
+    The result is therefore exactly the minimum over all finalists, whatever the order.
+    Energy and EDP have no such bound: every finalist is measured. Ties go to the earlier
+    finalist in `order`.
     """
-    best, best_cycles = finalists[int(order[0])], np.inf
+    prune = goal.objective is Objective.LATENCY
+    chosen, lowest = finalists[int(order[0])], np.inf
     for index in order:
-        if bounds[index] >= best_cycles:
+        if prune and bounds[index] >= lowest:
             continue
         spill = None if spills is None else spills[index]
-        cycles = measure_cycles(workload, finalists[index], chip, spill)
-        if cycles < best_cycles:
-            best, best_cycles = finalists[index], cycles
-    return best
+        counts, program = simulate_layer(workload, finalists[index], chip, spill)
+        score = goal.score(counts, program, chip)
+        if score < lowest:
+            chosen, lowest = finalists[index], score
+    return chosen

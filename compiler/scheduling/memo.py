@@ -4,7 +4,8 @@ A sweep evaluates many chips that differ in a few fields. A layer's schedule is 
 function of exactly these inputs, and `schedule_key` spells out every one of them
 (tinygrad's `to_program_key` rule: a key that omits an input is a bug):
 
-  - the search space (`SchedulerKind`);
+  - the search space (`SchedulerKind`) and the goal its finalists are measured on
+    (`objective.Goal`: the objective, and the energies it prices events by);
   - the workload's shape: every field scheduling or codegen reads, not its name
     (`shape_key`);
   - the target machine, which the estimate reads and the measure step simulates, except
@@ -27,6 +28,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import LayerSchedule, SchedulerKind
 from compiler.target import Target
 from compiler.workload import Workload
@@ -76,12 +78,12 @@ SCHEDULES: BoundedCache[LayerSchedule] = BoundedCache(capacity=65536)
 
 
 def schedule_key(
-    kind: SchedulerKind, shape: tuple, chip: Target, fits: np.ndarray, spill: np.ndarray
+    kind: SchedulerKind, shape: tuple, chip: Target, fits: np.ndarray, spill: np.ndarray, goal: Goal
 ) -> tuple:
     """The key of a layer's chosen schedule (module doc); `fits` and `spill` are the flags
     of every candidate of the space searched, in a fixed order (any array shape)."""
     flags = np.packbits(np.stack([np.ravel(fits).astype(bool), np.ravel(spill).astype(bool)]), axis=1)
-    return (kind, shape, chip.key_without_capacity(), np.shape(fits), flags.tobytes())
+    return (kind, shape, chip.key_without_capacity(), goal.key(), np.shape(fits), flags.tobytes())
 
 
 def shape_key(workload: Workload) -> tuple:

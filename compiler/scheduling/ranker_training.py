@@ -22,7 +22,7 @@ import numpy as np
 
 from accel_spec.schema import Accelerator
 from compiler.scheduling.learned import learned_finalists, ranked_space
-from compiler.scheduling.measure import fastest, measure_cycles
+from compiler.scheduling.measure import best, measure_cycles
 from compiler.scheduling.schedule import InfeasibleSchedule, LayerSchedule, SchedulerKind
 from compiler.scheduling.strategies import finalists
 from compiler.target import Target, target_of
@@ -109,7 +109,7 @@ def _choose(case: LayerCase, found: tuple[tuple[LayerSchedule, ...], np.ndarray,
     schedules, estimates, bounds = found
     if len(schedules) == 1:
         return schedules[0]
-    return fastest(case.workload, schedules, bounds, np.argsort(estimates, kind="stable"), case.chip)
+    return best(case.workload, schedules, bounds, np.argsort(estimates, kind="stable"), case.chip)
 
 
 def judge(cases: Sequence[LayerCase], ranker, baseline, top_k: int) -> list[Judgement]:

@@ -7,11 +7,14 @@ Every search has the same three steps, autotvm style:
   2. shortlist finalists with the vectorised estimate at a fixed ladder of bandwidths
      (`shortlist`: bandwidth-independent too);
   3. when there is more than one finalist, simulate the layer under each (`measure`) and
-     keep the fastest, skipping finalists whose exact lower bound cannot beat the best so
-     far (branch and bound: the result is the minimum over all finalists).
+     keep the best on the search's `Goal`: for latency the fastest, skipping finalists whose
+     exact lower bound cannot beat the best so far (branch and bound: the result is the
+     minimum over all finalists); for energy or EDP the lowest, measuring every finalist.
 
 Because steps 1–2 never look at the chip's DRAM bandwidth and the simulator is monotone in
-it, more bandwidth never makes the chosen schedule of a layer slower, nor the network.
+it, more bandwidth never makes the chosen schedule of a layer worse on its objective, nor
+the network: for a fixed program more bandwidth changes no event, only fewer cycles, hence
+less leakage and clock energy.
 
 Spaces:
   EXHAUSTIVE  every tile size of `candidates.tile_options`, every loop order, dataflow,
@@ -36,7 +39,8 @@ from compiler.scheduling.batched import Finalists, Shortlisted, Spaces, distinct
 from compiler.scheduling.candidates import GemmCandidates, candidate_fits, gemm_candidates, smallest_candidate
 from compiler.scheduling.estimate import gemm_terms, vector_lane_ops, vector_terms
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
-from compiler.scheduling.measure import fastest
+from compiler.scheduling.measure import best
+from compiler.scheduling.objective import Goal
 from compiler.scheduling.memo import SCHEDULES, schedule_key, shape_key
 from compiler.scheduling.schedule import (
     LOOP_ORDERS,
@@ -55,41 +59,43 @@ def schedule_workloads(
     workloads: tuple[Workload, ...],
     chip: Target,
     kind: SchedulerKind = SchedulerKind.HEURISTIC,
+    goal: Goal = Goal(),
 ) -> tuple[LayerSchedule, ...]:
-    """One schedule per workload, in order. Raises `InfeasibleSchedule` if a layer cannot fit."""
+    """One schedule per workload, in order, best on `goal` among the finalists of `kind`.
+    Raises `InfeasibleSchedule` if a layer cannot fit."""
     distinct_shapes: dict[tuple, Workload] = {}
     for workload in workloads:
         distinct_shapes.setdefault(shape_key(workload), workload)
-    known, pending = _heuristic_gemm_search(distinct_shapes, chip, kind)
+    known, pending = _heuristic_gemm_search(distinct_shapes, chip, kind, goal)
     for key, workload in distinct_shapes.items():
         if key in pending:
             found, memo_key = pending[key]
-            known[key] = _fastest_finalist(workload, found.finalists, chip, found.spill)
+            known[key] = _best_finalist(workload, found.finalists, chip, goal, found.spill)
             SCHEDULES.put(memo_key, known[key])
         elif key not in known:
-            known[key] = schedule_workload(workload, chip, kind)
+            known[key] = schedule_workload(workload, chip, kind, goal)
     return tuple(known[shape_key(workload)] for workload in workloads)
 
 
-def schedule_workload(workload: Workload, chip: Target, kind: SchedulerKind) -> LayerSchedule:
-    """The fastest finalist of one workload in the search space of `kind` (module doc)."""
-    return _fastest_finalist(workload, finalists(workload, chip, kind), chip)
+def schedule_workload(workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal = Goal()) -> LayerSchedule:
+    """The best finalist on `goal` of one workload in the search space of `kind` (module doc)."""
+    return _best_finalist(workload, finalists(workload, chip, kind), chip, goal)
 
 
-def _fastest_finalist(
-    workload: Workload, found: Finalists, chip: Target, spills: tuple[bool, ...] | None = None
+def _best_finalist(
+    workload: Workload, found: Finalists, chip: Target, goal: Goal, spills: tuple[bool, ...] | None = None
 ) -> LayerSchedule:
-    """Step 3: measure the finalists, most promising first, and keep the fastest
+    """Step 3: measure the finalists, most promising first, and keep the best on `goal`
     (`spills`: their `Footprint.spill` flags, when known)."""
     schedules, estimates, bounds = found
     if len(schedules) == 1:
         return schedules[0]
     order = np.argsort(estimates, kind="stable")
-    return fastest(workload, schedules, bounds, order, chip, spills)
+    return best(workload, schedules, bounds, order, chip, goal, spills)
 
 
 def _heuristic_gemm_search(
-    distinct_shapes: dict[tuple, Workload], chip: Target, kind: SchedulerKind
+    distinct_shapes: dict[tuple, Workload], chip: Target, kind: SchedulerKind, goal: Goal
 ) -> tuple[dict[tuple, LayerSchedule], dict[tuple, tuple[Shortlisted, tuple]]]:
     """Steps 1–2 for every GEMM shape at once (`batched`), skipping those whose schedule is
     memoised (`memo`): (schedules known, {shape: (finalists, memo key)} to measure).
@@ -106,7 +112,7 @@ def _heuristic_gemm_search(
     for space, ((key, _), (fits, spill)) in enumerate(zip(gemms, spaces.flags(), strict=True)):
         if not fits.any():
             continue
-        memo_key = schedule_key(kind, key, chip, fits, spill)
+        memo_key = schedule_key(kind, key, chip, fits, spill, goal)
         schedule = SCHEDULES.get(memo_key)
         if schedule is not None:
             known[key] = schedule

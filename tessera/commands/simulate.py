@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 # pay for importing the compiler and Numba; run() maps them to SchedulerKind.
 _SCHEDULERS = ("heuristic", "exhaustive", "learned")
 _TIMINGS = ("tessera", "scalesim")
+_OBJECTIVES = ("latency", "energy", "edp")
+_WEIGHTS = ("streamed", "resident")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,6 +45,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="tessera: the chip's own pipeline (folds overlap where the array double-buffers its "
         "stationary operand); scalesim: SCALE-Sim 3.0.0's fold model (default tessera)",
     )
+    parser.add_argument(
+        "--objective",
+        choices=_OBJECTIVES,
+        default="latency",
+        help="what each layer's schedule is chosen for (default latency)",
+    )
+    parser.add_argument(
+        "--weights",
+        choices=_WEIGHTS,
+        default="streamed",
+        help="streamed: weights read from DRAM every inference; resident: kept in the weight "
+        "buffer across inferences where they fit (default streamed)",
+    )
     parser.add_argument("--json", metavar="FILE", help="write the result as JSON")
     parser.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace of every instruction")
     parser.add_argument("--report", metavar="DIR", help="write figures (roofline, breakdowns, timeline) and report.html to DIR")
@@ -53,6 +68,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from accel_spec import load_accelerator
     from compiler.scheduling import InfeasibleSchedule, SchedulerKind
+    from compiler.memory.planner import WeightResidency
+    from compiler.scheduling.objective import Objective
     from compiler.target import TimingMode
     from simulator.trace import write_chrome_trace
     from tessera.api import simulate
@@ -67,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
             precision=args.precision,
             scheduler=SchedulerKind[args.scheduler.upper()],
             timing=TimingMode(args.timing),
+            objective=Objective(args.objective),
+            weights=WeightResidency(args.weights),
             trace=args.trace is not None or args.report is not None,
             verify=args.verify,
         )

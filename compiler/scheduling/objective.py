@@ -1,0 +1,68 @@
+"""What a search minimises: latency, energy or their product, and how a measured layer scores.
+
+The search (`strategies`) picks finalists without looking at the DRAM bandwidth and then
+measures them (`measure`): it simulates each finalist's layer and keeps the one whose
+measurement scores lowest on the `Goal`. Latency scores the simulated cycles; energy scores
+the layer's events times the chip's per-event energies plus its leakage over its cycles
+(`simulator.energy`, the same formula the results report); EDP their product. Energy needs
+the chip's `Technology`, which the goal carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from accel_spec.technology import Technology
+from compiler.target import Target
+from compiler.target.isa import Program
+from simulator.kernels.engines import COL_CYCLES
+from simulator.result import Counts
+
+
+class Objective(Enum):
+    """What schedules are chosen for."""
+
+    LATENCY = "latency"
+    ENERGY = "energy"
+    EDP = "edp"
+
+
+@dataclass(frozen=True)
+class Goal:
+    """An objective, with the technology that prices energy (needed unless LATENCY)."""
+
+    objective: Objective = Objective.LATENCY
+    technology: Technology | None = None
+
+    def __post_init__(self) -> None:
+        if self.objective is not Objective.LATENCY and self.technology is None:
+            raise ValueError(f"the {self.objective.value} objective needs the chip's technology")
+
+    def key(self) -> tuple:
+        """Hashable: everything that changes a score (for the schedule memo)."""
+        if self.objective is Objective.LATENCY:
+            return (self.objective,)
+        return (self.objective, _technology_key(self.technology))
+
+    def score(self, counts: Counts, program: Program, chip: Target) -> float:
+        """The measured layer's score: cycles, joules, or joules × cycles."""
+        from simulator.run import build_result
+
+        cycles = float(counts.counters[0, COL_CYCLES])
+        if self.objective is Objective.LATENCY:
+            return cycles
+        energy = build_result(counts, program, chip, self.technology).total.energy_j
+        return energy if self.objective is Objective.ENERGY else energy * cycles
+
+
+def _technology_key(technology: Technology) -> tuple:
+    """Every number of a `Technology` that prices an event, as a hashable tuple."""
+    parts = []
+    for name, value in sorted(vars(technology).items()):
+        if name in ("area", "sources"):
+            continue
+        if hasattr(value, "items"):
+            value = tuple(sorted((str(k), v) for k, v in value.items()))
+        parts.append((name, value))
+    return tuple(parts)
