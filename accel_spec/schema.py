@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from accel_spec.components.scaling import Device
-from accel_spec.types import Dataflow, DramType, OpClass, Operand, Precision
+from accel_spec.types import Dataflow, DramType, OpClass, Operand, PeMapping, Precision
 from accel_spec.units import (
     Area,
     Bandwidth,
@@ -92,6 +92,12 @@ class MatrixEngine(_Frozen):
         "next fold's operand shifts in while the current fold streams and the array's drain "
         "overlaps the next fill (TPU v1 double-buffers its weights: Jouppi et al., ISCA 2017, "
         "Sec. 2). Only the `tessera` timing mode uses it; `scalesim` times folds back to back.",
+    )
+    mapping: PeMapping = Field(
+        default=PeMapping.SYSTOLIC,
+        description="How a convolution's work is spread over the PEs: systolic (the dataflow's "
+        "folds use the whole array) or row-stationary (Eyeriss's PE sets of filter rows x output "
+        "rows keep only some PEs busy; Chen et al., JSSC 2017, Sec. IV).",
     )
     pe_storage: PeStorage | None = Field(
         default=None,

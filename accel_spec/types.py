@@ -105,6 +105,19 @@ class OpClass(IntEnum):
         return self.name.lower()
 
 
+class PeMapping(Enum):
+    """How a convolution's work is spread over the processing elements.
+
+    SYSTOLIC        the dataflow's folds use the whole array.
+    ROW_STATIONARY  Eyeriss's PE sets of filter rows × output rows, replicated or strip-mined
+                    to fit the array (Chen et al., JSSC 2017, Sec. IV), keep only some PEs
+                    busy on a layer (`compiler.target.timing.row_stationary_pes`).
+    """
+
+    SYSTOLIC = "systolic"
+    ROW_STATIONARY = "row-stationary"
+
+
 class DramType(Enum):
     """Off-chip memory technologies with a default energy per bit in the technology table."""
 

@@ -92,14 +92,14 @@ def compile_workloads(
     """Schedule and generate code for already-lowered workloads.
 
     Lowering does not depend on the chip, so a sweep lowers each model variant once and calls
-    this for every hardware point. The network is scheduled twice: with every tensor in DRAM
-    and unlimited DRAM bandwidth, so the memory planner knows the room each layer's tiles
-    want to compute at full speed (whatever the chip's bandwidth, so the plan never depends
-    on it and more bandwidth never slows a layer), then as planned.
+    this for every hardware point. The network is scheduled twice: by the estimate alone with
+    every tensor in DRAM and unlimited DRAM bandwidth, so the memory planner knows the room
+    each layer's tiles want to compute at full speed (whatever the chip's bandwidth, so the
+    plan never depends on it and more bandwidth never slows a layer), then as planned.
     """
     target = target_of(accel, options.precision, options.timing)
     unbounded = replace(target, dram_bytes_per_cycle=math.inf)
-    room = schedule_workloads(workloads, unbounded, options.scheduler)
+    room = schedule_workloads(workloads, unbounded, options.scheduler, goal=None)
     plan = plan_memory(workloads, target, options.weights, room)
     goal = Goal(options.objective, None if options.objective is Objective.LATENCY else resolve(accel, target.operand_precision))
     schedules = schedule_workloads(plan.workloads, target, options.scheduler, goal)

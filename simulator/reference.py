@@ -27,7 +27,9 @@ instruction i in program order, on engine e:
     GEMM    with F folds of streamed length T and stationary load L (`compiler.target.timing`),
             G = max(groups, 1) products packed in the pass:
       folds back to back (SCALESIM timing, or an array without a stationary double buffer):
-            start = max(free[e], ready_i); end = free[e] = start + gemm_cycles(...)
+            start = max(free[e], ready_i); end = free[e] = start + gemm_cycles(...), stretched
+            by PEs / `active` when the chip's mapping keeps only `active` PEs busy
+            (`timing.stretched`)
       pipelined (`Target.pipelined`), with shadow_ready the earliest cycle the next fold may
       stream (0 initially): R cycles after the last fold's stream started, when the shadow copy
       has taken the next fold's operand (WS, IS) or drained its results (OS):
@@ -98,6 +100,7 @@ from compiler.target.timing import (
     gemm_folds,
     gemm_sram_accesses,
     stationary_load_cycles,
+    stretched,
     transfer_cycles,
     vector_cycles,
 )
@@ -226,7 +229,8 @@ def simulate_reference(program: Program, machine: Target) -> Counts:
                 free[engine] = last + streamed
                 finish = last + streamed + machine.rows + machine.cols - 2
             else:
-                finish = begin + int(gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols, groups))
+                cycles = gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols, groups)
+                finish = begin + int(stretched(cycles, machine.pes, int(instr["active"])))
                 free[engine] = finish
             occupied_end = free[engine] if continues else finish
             counters[layer, COL_MACS] += groups * m * k * n

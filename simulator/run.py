@@ -93,6 +93,9 @@ def validate(program: Program, machine: Target) -> None:
         instr["m"], instr["k"], instr["n"], instr["dataflow"], machine.rows, machine.cols, np.maximum(instr["groups"], 1)
     )
     _check(problems, gemm & (instr["continues"] == 1) & (folds != 1), "continues a fold but is not one fold")
+    _check(problems, gemm & (instr["active"] < 0), "keeps a negative number of PEs busy")
+    _check(problems, gemm & (instr["active"] > 0) & (machine.pipelined | (instr["continues"] == 1)),
+           "keeps some PEs busy on a pipelined or continued fold")
     negative_shape = (instr["m"] < 0) | (instr["k"] < 0) | (instr["n"] < 0)
     _check(problems, gemm & negative_shape, "has a negative GEMM dimension")
     _check(problems, gemm & (instr["groups"] < 0), "packs a negative number of groups")
@@ -166,6 +169,7 @@ def kernel_arguments(program: Program, machine: Target) -> tuple:
         column("op_class"),
         column("accumulate"),
         column("continues"),
+        column("active"),
         column("level"),
         column("layer"),
         column("m", np.int64),

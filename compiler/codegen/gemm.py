@@ -45,6 +45,7 @@ from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import Dim, Schedule
 from compiler.scheduling.tiling import (
+    active_pes,
     input_tile_elements,
     pass_groups,
     psum_group_tiles,
@@ -189,7 +190,8 @@ def gemm_table(
     # ---- the GEMM itself
     fill(Slot.GEMM, np.ones(iterations, dtype=bool), True, opcode=Opcode.GEMM,
          m=sizes[Dim.M], k=sizes[Dim.K], n=sizes[Dim.N], groups=packed, dataflow=int(schedule.dataflow),
-         accumulate=(~kfirst).astype(np.uint8), continues=_continues(schedule, sizes, packed, changed, chip))
+         accumulate=(~kfirst).astype(np.uint8), continues=_continues(schedule, sizes, packed, changed, chip),
+         active=int(active_pes(workload, chip)))
     if flags.input_tile:
         set_deps(Slot.GEMM, True, 0, load_pos(current(new_input), Slot.LOAD_INPUT))
     if flags.weight_tile:

@@ -42,6 +42,7 @@ import numpy as np
 from accel_spec.types import Operand
 from compiler.memory.placement import Placement
 from compiler.scheduling.footprint import gemm_footprint, vector_footprint
+from compiler.scheduling.memo import shape_key
 from compiler.scheduling.schedule import Dim, InfeasibleSchedule, LayerSchedule, Schedule
 from compiler.scheduling.strategies import max_chunks
 from compiler.target import LEVEL_DRAM, Target, level_of
@@ -90,9 +91,10 @@ def plan_memory(
     """
     workloads = tuple(workloads)
     capacity = np.array(target.capacity, dtype=np.int64)
-    demand = np.array([working_set(w, target) for w in workloads], dtype=np.int64).reshape(len(workloads), -1)
+    demand = _per_shape(workloads, lambda w: working_set(w, target)).reshape(len(workloads), -1)
     if schedules is not None:
-        room = np.array([tile_room(w, s, target) for w, s in zip(workloads, schedules, strict=True)], dtype=np.int64)
+        by_layer = dict(zip((w.name for w in workloads), schedules, strict=True))
+        room = _per_shape(workloads, lambda w: tile_room(w, by_layer[w.name], target), by_layer)
         demand = np.maximum(demand, room.reshape(demand.shape))
     used = np.zeros_like(demand)
 
@@ -184,6 +186,19 @@ def working_set(workload: Workload, target: Target) -> np.ndarray:
         chunks = 1 << (max(1, min(wanted, max_chunks(workload))).bit_length() - 1)  # a power of two, as searched
         footprint = vector_footprint(streamed, target, np.int64(chunks), True)
     return footprint.demand(target).reshape(-1)
+
+
+def _per_shape(workloads: tuple[Workload, ...], bytes_of, schedules: dict | None = None) -> np.ndarray:
+    """(workloads, buffers) `bytes_of(workload)`, computed once per distinct shape (and
+    schedule): a network repeats its blocks."""
+    found: dict[tuple, np.ndarray] = {}
+    rows = []
+    for workload in workloads:
+        key = (shape_key(workload), None if schedules is None else schedules[workload.name])
+        if key not in found:
+            found[key] = bytes_of(workload)
+        rows.append(found[key])
+    return np.array(rows, dtype=np.int64)
 
 
 def _bytes(elements: int, target: Target) -> int:

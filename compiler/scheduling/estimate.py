@@ -35,6 +35,7 @@ from compiler.scheduling.footprint import (
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import LOOP_ORDERS, Dim
 from compiler.scheduling.tiling import (
+    active_pes,
     edge_tile,
     input_window_channels,
     input_window_pixels,
@@ -51,6 +52,7 @@ from compiler.target.timing import (
     gemm_occupancy,
     pipeline_fill,
     stationary_load_cycles,
+    stretched,
     transfer_cycles,
     vector_cycles,
 )
@@ -328,14 +330,15 @@ def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: n
         transfers take a buffer port, which the estimate does not charge)."""
         return over_dram * burst_bytes(nbytes(groups * elements, bits), chip.burst)
 
+    active = active_pes(workload, chip)
     matrix = matrix_floor = 0
     for a in (0, 1):
         for b in (0, 1):
             for c in (0, 1):
                 tile = (sm[a], sk[b], sn[c], dataflow, chip.rows, chip.cols, groups, chip.pipelined)
                 count = nm[a] * nk[b] * nn[c]
-                matrix = matrix + count * gemm_occupancy(*tile)
-                matrix_floor = matrix_floor + count * gemm_busy_floor(*tile)
+                matrix = matrix + count * stretched(gemm_occupancy(*tile), chip.pes, active)
+                matrix_floor = matrix_floor + count * stretched(gemm_busy_floor(*tile), chip.pes, active)
     input_bytes = weight_bytes = output_bytes = psum_bytes = vector = 0
     total_out = gemm.batch * gemm.m * gemm.n
     for a in (0, 1):

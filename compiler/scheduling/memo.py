@@ -5,7 +5,8 @@ function of exactly these inputs, and `schedule_key` spells out every one of the
 (tinygrad's `to_program_key` rule: a key that omits an input is a bug):
 
   - the search space (`SchedulerKind`) and the goal its finalists are measured on
-    (`objective.Goal`: the objective, and the energies it prices events by);
+    (`objective.Goal`: the objective, and the energies it prices events by; None when the
+    estimate alone picks);
   - the workload's shape: every field scheduling or codegen reads, not its name
     (`shape_key`);
   - the target machine, which the estimate reads and the measure step simulates, except
@@ -78,12 +79,13 @@ SCHEDULES: BoundedCache[LayerSchedule] = BoundedCache(capacity=65536)
 
 
 def schedule_key(
-    kind: SchedulerKind, shape: tuple, chip: Target, fits: np.ndarray, spill: np.ndarray, goal: Goal
+    kind: SchedulerKind, shape: tuple, chip: Target, fits: np.ndarray, spill: np.ndarray, goal: Goal | None
 ) -> tuple:
     """The key of a layer's chosen schedule (module doc); `fits` and `spill` are the flags
     of every candidate of the space searched, in a fixed order (any array shape)."""
     flags = np.packbits(np.stack([np.ravel(fits).astype(bool), np.ravel(spill).astype(bool)]), axis=1)
-    return (kind, shape, chip.key_without_capacity(), goal.key(), np.shape(fits), flags.tobytes())
+    goal_key = None if goal is None else goal.key()
+    return (kind, shape, chip.key_without_capacity(), goal_key, np.shape(fits), flags.tobytes())
 
 
 def shape_key(workload: Workload) -> tuple:

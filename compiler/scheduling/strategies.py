@@ -59,10 +59,11 @@ def schedule_workloads(
     workloads: tuple[Workload, ...],
     chip: Target,
     kind: SchedulerKind = SchedulerKind.HEURISTIC,
-    goal: Goal = Goal(),
+    goal: Goal | None = Goal(),
 ) -> tuple[LayerSchedule, ...]:
-    """One schedule per workload, in order, best on `goal` among the finalists of `kind`.
-    Raises `InfeasibleSchedule` if a layer cannot fit."""
+    """One schedule per workload, in order, best on `goal` among the finalists of `kind`
+    (`goal` None: the finalist of least estimated cycles, nothing measured). Raises
+    `InfeasibleSchedule` if a layer cannot fit."""
     distinct_shapes: dict[tuple, Workload] = {}
     for workload in workloads:
         distinct_shapes.setdefault(shape_key(workload), workload)
@@ -77,25 +78,25 @@ def schedule_workloads(
     return tuple(known[shape_key(workload)] for workload in workloads)
 
 
-def schedule_workload(workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal = Goal()) -> LayerSchedule:
+def schedule_workload(workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal | None = Goal()) -> LayerSchedule:
     """The best finalist on `goal` of one workload in the search space of `kind` (module doc)."""
     return _best_finalist(workload, finalists(workload, chip, kind), chip, goal)
 
 
 def _best_finalist(
-    workload: Workload, found: Finalists, chip: Target, goal: Goal, spills: tuple[bool, ...] | None = None
+    workload: Workload, found: Finalists, chip: Target, goal: Goal | None, spills: tuple[bool, ...] | None = None
 ) -> LayerSchedule:
     """Step 3: measure the finalists, most promising first, and keep the best on `goal`
-    (`spills`: their `Footprint.spill` flags, when known)."""
+    (`spills`: their `Footprint.spill` flags, when known); without a goal, the first."""
     schedules, estimates, bounds = found
-    if len(schedules) == 1:
-        return schedules[0]
     order = np.argsort(estimates, kind="stable")
+    if len(schedules) == 1 or goal is None:
+        return schedules[int(order[0])]
     return best(workload, schedules, bounds, order, chip, goal, spills)
 
 
 def _heuristic_gemm_search(
-    distinct_shapes: dict[tuple, Workload], chip: Target, kind: SchedulerKind, goal: Goal
+    distinct_shapes: dict[tuple, Workload], chip: Target, kind: SchedulerKind, goal: Goal | None
 ) -> tuple[dict[tuple, LayerSchedule], dict[tuple, tuple[Shortlisted, tuple]]]:
     """Steps 1–2 for every GEMM shape at once (`batched`), skipping those whose schedule is
     memoised (`memo`): (schedules known, {shape: (finalists, memo key)} to measure).

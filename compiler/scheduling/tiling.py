@@ -38,6 +38,8 @@ from __future__ import annotations
 import numpy as np
 
 from compiler.scheduling.schedule import Dim
+from compiler.target import Target
+from compiler.target.timing import row_stationary_pes
 from compiler.workload import Workload
 
 
@@ -97,6 +99,19 @@ def input_window_channels(tk, workload: Workload):
     if conv is None:
         return tk
     return np.minimum(conv.in_c // conv.groups, tile_count(tk, conv.kernel_h * conv.kernel_w))
+
+
+def active_pes(workload, chip: Target):
+    """PEs the chip's mapping keeps busy on a GEMM workload (a `Workload` or per-candidate
+    columns): under the row-stationary mapping, `timing.row_stationary_pes` of a convolution's
+    filter and output rows, a matrix product being the 1×1 convolution over its M rows
+    (`columns`); 0 — the whole array — otherwise."""
+    if not chip.row_stationary:
+        return np.int64(0)
+    conv = workload.conv
+    if conv is None:
+        return row_stationary_pes(1, workload.gemm.m, chip.rows, chip.cols)
+    return row_stationary_pes(conv.kernel_h, conv.out_h, chip.rows, chip.cols)
 
 
 def side_tile_elements(tm, tn, workload: Workload):

@@ -26,6 +26,9 @@ Instruction semantics (fields not listed are zero):
                                          stationary operand the previous GEMM left in the
                                          array; it streams more rows through it without
                                          loading, filling or re-reading it (`timing`).
+                                         active=A > 0: the chip's mapping keeps only A
+                                         PEs busy (row-stationary): the fold time is
+                                         stretched by PEs / A (`timing.stretched`).
   VEC    op_class, elements, layer      `elements` lane operations of one op class on
                                          the vector unit.
   STORE  operand, buffer, bytes, level,  move `bytes` from `buffer` to memory level `level`:
@@ -92,6 +95,7 @@ INSTRUCTION_DTYPE = np.dtype(
         ("op_class", np.uint8),  # OpClass of a VEC
         ("accumulate", np.uint8),  # GEMM adds into existing partial sums
         ("continues", np.uint8),  # GEMM streams more of the fold the previous GEMM left in the array
+        ("active", np.int32),  # GEMM: PEs the chip's mapping keeps busy (0: the whole array)
         ("layer", np.int32),  # index into Program.layer_names
         ("m", np.int32),  # GEMM tile rows
         ("k", np.int32),  # GEMM tile reduction depth

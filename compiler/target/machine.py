@@ -31,7 +31,7 @@ import numpy as np
 
 from accel_spec.schema import Accelerator
 from accel_spec.components.pe import accumulator_for
-from accel_spec.types import Dataflow, OpClass, Operand, Precision
+from accel_spec.types import Dataflow, OpClass, Operand, PeMapping, Precision
 from compiler.target.timing import latency_cycles
 
 LEVEL_DRAM = 0
@@ -70,6 +70,8 @@ class Target:
         timing: the timing mode the program is compiled and simulated for.
         pipelined: folds overlap (TESSERA timing on an array that double-buffers its
             stationary operand).
+        row_stationary: convolutions are spread over the PEs by Eyeriss's row-stationary
+            mapping (`timing.row_stationary_pes`), under TESSERA timing.
         operand_precision, accumulator_precision: element formats of inputs/weights and of
             partial sums (`accumulator_for` the operands, as the energy model charges).
         operand_bits, accumulator_bits: their widths in bits.
@@ -94,6 +96,7 @@ class Target:
     dataflows: tuple[Dataflow, ...]
     timing: TimingMode
     pipelined: bool
+    row_stationary: bool
     operand_precision: Precision
     accumulator_precision: Precision
     buffer_names: tuple[str, ...]
@@ -184,6 +187,7 @@ def target_of(accel: Accelerator, precision: Precision | None = None, timing: Ti
         dataflows=tuple(matrix.dataflows),
         timing=timing,
         pipelined=timing is TimingMode.TESSERA and matrix.stationary_double_buffer,
+        row_stationary=timing is TimingMode.TESSERA and matrix.mapping is PeMapping.ROW_STATIONARY,
         operand_precision=operand,
         accumulator_precision=accumulator,
         buffer_names=names,

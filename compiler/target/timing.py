@@ -127,6 +127,35 @@ def pipeline_fill(dataflow, rows: int, cols: int, pipelined: bool):
     return stationary_load_cycles(dataflow, rows) + rows + cols - 2
 
 
+def row_stationary_pes(filter_rows, output_rows, rows: int, cols: int):
+    """PEs Eyeriss's row-stationary mapping keeps busy on a convolution (Chen et al., JSSC 2017,
+    Sec. IV-B; the active-PE column of its AlexNet table).
+
+    A PE set holds R filter rows (one per PE row) × E output rows (one per PE column). A set
+    wider than the array is folded into bands of `cols` columns stacked over the rows, when
+    they fit (AlexNet CONV2: 5×27 as 5×14 over 5×13, 135 PEs); else the output rows are
+    strip-mined, `cols` at a time (CONV1: 11×55 as 11×14, 154); a set narrower than the array
+    is replicated over it (CONV3–5: 3×13, four times, 156). A filter taller than the array
+    runs `rows` filter rows at a time. A matrix product is a 1×1 convolution: every PE.
+    Scalars or numpy arrays; int64.
+    """
+    r = np.minimum(np.asarray(filter_rows, dtype=np.int64), rows)
+    e = np.asarray(output_rows, dtype=np.int64)
+    bands = _ceil_div(e, cols)
+    folded = bands * r <= rows
+    replicas = (rows // np.maximum(bands * r, 1)) * np.where(bands == 1, cols // np.maximum(e, 1), 1)
+    return np.where(folded, r * e * replicas, (rows // r) * r * cols)
+
+
+def stretched(cycles, pes: int, active):
+    """Cycles of work timed on all `pes` PEs when only `active` of them do it: cycles · PEs /
+    active, rounded up per instruction (`active` 0 or ≥ `pes`: unchanged)."""
+    active = np.asarray(active, dtype=np.int64)
+    cycles = np.asarray(cycles, dtype=np.int64)
+    partial = (active > 0) & (active < pes)
+    return np.where(partial, _ceil_div(cycles * pes, np.where(partial, active, 1)), cycles)
+
+
 def _ceil_div(a, b):
     return -(-a // b)
 

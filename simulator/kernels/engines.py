@@ -154,6 +154,7 @@ def _simulate(
     op_class,
     accumulate,
     continues,
+    active,
     level,
     layer,
     m,
@@ -286,7 +287,11 @@ def _simulate(
                 free[engine] = last + streamed
                 finish = last + streamed + rows + cols - 2
             else:
-                finish = s + folds * (streamed + load + rows + cols - 2)
+                cycles = folds * (streamed + load + rows + cols - 2)
+                busy_pes = active[i]
+                if busy_pes > 0 and busy_pes < rows * cols:
+                    cycles = _ceil_div(cycles * rows * cols, np.int64(busy_pes))
+                finish = s + cycles
                 free[engine] = finish
             if not chained:
                 occupied_end = finish

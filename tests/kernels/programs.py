@@ -25,6 +25,7 @@ BASE_MACHINE = Target(
     dataflows=tuple(Dataflow),
     timing=TimingMode.TESSERA,
     pipelined=False,
+    row_stationary=False,
     operand_precision=Precision.INT8,
     accumulator_precision=Precision.INT32,
     buffer_names=("activations", "weights"),
@@ -91,12 +92,13 @@ class ProgramBuilder:
         accumulate: bool = False,
         groups: int = 0,
         continues: bool = False,
+        active: int = 0,
         deps: Sequence[int] = (),
         layer: int = 0,
     ) -> int:
         fields = dict(
             opcode=Opcode.GEMM, m=m, k=k, n=n, dataflow=dataflow, accumulate=int(accumulate),
-            groups=groups, continues=int(continues), layer=layer,
+            groups=groups, continues=int(continues), active=active, layer=layer,
         )
         return self._append(fields, deps)
 
@@ -170,6 +172,8 @@ def random_program(
         machine.rows, machine.cols, np.maximum(instructions["groups"], 1),
     )
     instructions["continues"] = gemm & (folds == 1) & (rng.random(count) < 0.5)
+    mapped = gemm & ~instructions["continues"].astype(bool) & (not machine.pipelined) & (rng.random(count) < 0.3)
+    instructions["active"] = np.where(mapped, rng.integers(1, machine.pes + 1, count), 0)
     names = tuple(f"layer{i}" for i in range(layers))
     return Program(instructions, dep_ptr, deps, names)
 

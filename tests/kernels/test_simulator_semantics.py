@@ -193,6 +193,17 @@ HAND_FOLD_OF_TEN_ROWS = 10 + 2 * 4 + 4 - 2
 
 
 @SIMULATORS
+def test_a_mapping_that_keeps_some_pes_busy_stretches_the_folds(simulate):
+    """12 of the 4×4 array's 16 PEs busy: the WS fold of 10 rows, 20 cycles on 16 PEs, takes
+    ceil(20 · 16 / 12) = 27."""
+    machine = make_machine()
+    b = ProgramBuilder(machine)
+    g = b.gemm(10, 4, 4, Dataflow.WEIGHT_STATIONARY, active=12)
+    counts = simulate(b.build(), machine)
+    assert counts.end[g] == 27
+
+
+@SIMULATORS
 def test_stall_causes(simulate):
     machine = make_machine(dram_bytes_per_cycle=8.0, burst=16, latency=5)
     b = ProgramBuilder(machine)

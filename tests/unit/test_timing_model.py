@@ -73,3 +73,19 @@ def test_transfers_round_up_to_bursts():
 def test_vector_cycles():
     assert vector_cycles(10, 4 * 0.25) == 10
     assert vector_cycles(np.array([0, 9, 16]), 8.0).tolist() == [0, 2, 2]
+
+
+def test_row_stationary_pes_reproduce_eyeriss_active_pe_counts():
+    """Chen et al., JSSC 2017, AlexNet table, active PEs of the 12×14 array: CONV1 154,
+    CONV2 135, CONV3-5 156, from (filter rows, output rows) = (11, 55), (5, 27), (3, 13)."""
+    from compiler.target.timing import row_stationary_pes
+
+    assert [int(row_stationary_pes(r, e, 12, 14)) for r, e in [(11, 55), (5, 27), (3, 13)]] == [154, 135, 156]
+    assert int(row_stationary_pes(1, 1, 12, 14)) == 168  # a 1x1 set replicated over every PE
+
+
+def test_stretched_cycles_round_up_per_instruction():
+    from compiler.target.timing import stretched
+
+    assert stretched(20, 16, 12).tolist() == 27  # ceil(20 * 16 / 12)
+    assert stretched([20, 20], 16, [0, 16]).tolist() == [20, 20]  # 0 or every PE: unchanged
