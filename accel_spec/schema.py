@@ -135,7 +135,9 @@ class Buffer(_Frozen):
     capacity: Bytes = Field(description="Capacity in bytes (YAML: `256 KiB`).")
     holds: tuple[Operand, ...] = Field(
         description="Operands stored in this buffer: input, weight, output "
-        "(output = partial sums / accumulators)."
+        "(output = partial sums / accumulators). Empty for a shared level that feeds no "
+        "operand to the array (an L2): it keeps tensors between layers, which the operand "
+        "buffers load from it over its ports."
     )
     banks: Count = Field(default=1, description="Number of independently addressed banks.")
     read_bytes_per_cycle: Bytes | None = Field(
@@ -168,9 +170,7 @@ class Buffer(_Frozen):
 
     @field_validator("holds")
     @classmethod
-    def _holds_something(cls, value: tuple[Operand, ...]) -> tuple[Operand, ...]:
-        if not value:
-            raise ValueError("a buffer must hold at least one operand")
+    def _holds_each_once(cls, value: tuple[Operand, ...]) -> tuple[Operand, ...]:
         if len(set(value)) != len(value):
             raise ValueError("an operand is listed twice")
         return value

@@ -9,8 +9,11 @@ from chip: as their input in place, with no transfer and no tile (the array stre
 activation buffer), and as a second operand or side input by an on-chip transfer over the
 buffers' ports. Only what does not fit goes to DRAM and back. Tensors are considered in the
 order they are produced, each kept if it fits (first come, first kept, like a linear-scan
-register allocator); a reader whose operand mixes kept and spilled tensors reads them all
-from DRAM, so those tensors are spilled too. Outputs of the network always go to DRAM.
+register allocator). What does not fit there is then offered, in the same way, to the chip's
+shared buffers (a buffer holding no operand of the array: an L2), whose readers load it over
+the buffer's ports. A reader whose operand mixes tensors at different levels, or kept and
+spilled ones, reads them all from DRAM, so those tensors are spilled too. Outputs of the
+network always go to DRAM.
 
 Room for tiles. Each layer keeps room, in every buffer, for one double-buffered array-sized
 tile of each operand it streams (`working_set`): the same minimum the chip loader demands of
@@ -33,9 +36,10 @@ time, must fit the chip's DRAM (`InfeasibleSchedule` otherwise).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
+from types import MappingProxyType
 
 import numpy as np
 
@@ -62,7 +66,8 @@ class MemoryPlan:
 
     Attributes:
         workloads: the network's workloads with `placement` and `reserved` set.
-        kept: tensors kept in the activation buffer between layers.
+        kept: tensors kept on chip between layers, with the memory level each is kept at (the
+            activation buffer, or a shared buffer such as an L2).
         resident_weights: names of the layers whose weights stay on chip.
         compulsory_bytes: per workload, the DRAM bytes no schedule can avoid: the network's
             inputs and streamed weights it reads, and the network's output it writes, once.
@@ -71,7 +76,7 @@ class MemoryPlan:
     """
 
     workloads: tuple[Workload, ...]
-    kept: frozenset[str]
+    kept: Mapping[str, int]
     resident_weights: frozenset[str]
     compulsory_bytes: tuple[int, ...]
     spill_bytes: tuple[int, ...]
@@ -112,23 +117,23 @@ def plan_memory(
                     used[:, weight_buffer] += size
                     resident_weights.add(workload.name)
 
-    activation = target.activation_buffer
     readers = _readers(workloads)
-    lifetime: dict[str, tuple[int, int, int]] = {}
-    for index, workload in enumerate(workloads):
-        tensor = workload.output_tensor
-        if workload.graph_output or tensor not in readers or tensor in lifetime:
-            continue
-        size = _bytes(workload.output_elements, target)
-        last = max(readers[tensor])
-        if fits(index, last, activation, size):
-            used[index : last + 1, activation] += size
-            lifetime[tensor] = (index, last, size)
-    for tensor in _mixed(workloads, lifetime):
-        first, last, size = lifetime.pop(tensor)
-        used[first : last + 1, activation] -= size
+    lifetime: dict[str, tuple[int, int, int, int]] = {}  # tensor -> (buffer, first, last, bytes)
+    for buffer in (target.activation_buffer, *target.shared_buffers):
+        for index, workload in enumerate(workloads):
+            tensor = workload.output_tensor
+            if workload.graph_output or tensor not in readers or tensor in lifetime:
+                continue
+            size = _bytes(workload.output_elements, target)
+            last = max(readers[tensor])
+            if fits(index, last, buffer, size):
+                used[index : last + 1, buffer] += size
+                lifetime[tensor] = (buffer, index, last, size)
+    for tensor in _mixed(workloads, {t: level_of(b) for t, (b, *_) in lifetime.items()}):
+        buffer, first, last, size = lifetime.pop(tensor)
+        used[first : last + 1, buffer] -= size
 
-    kept = frozenset(lifetime)
+    kept = MappingProxyType({tensor: level_of(buffer) for tensor, (buffer, *_) in lifetime.items()})
     planned = tuple(
         replace(
             workload,
@@ -215,30 +220,28 @@ def _readers(workloads: tuple[Workload, ...]) -> dict[str, list[int]]:
     return readers
 
 
-def _mixed(workloads: tuple[Workload, ...], kept: dict[str, tuple[int, int, int]]) -> set[str]:
-    """Kept tensors that some reader reads together with a spilled one in one operand (all of
-    the operand is then read from DRAM), until no operand mixes them."""
+def _mixed(workloads: tuple[Workload, ...], kept: Mapping[str, int]) -> set[str]:
+    """Kept tensors that some reader reads in one operand together with a spilled one, or one
+    kept at another level (the whole operand is then read from DRAM), until no operand mixes."""
     spilled: set[str] = set()
     while True:
-        found = {
-            tensor
-            for workload in workloads
-            for operand in (workload.input_tensors, workload.side_tensors)
-            if any(t not in kept or t in spilled for t in operand)
-            for tensor in operand
-            if tensor in kept and tensor not in spilled
-        }
+        found = set()
+        for workload in workloads:
+            for operand in (workload.input_tensors, workload.side_tensors):
+                levels = {kept.get(t) if t not in spilled else None for t in operand}
+                if len(levels) > 1:
+                    found |= {t for t in operand if t in kept and t not in spilled}
         if not found:
             return spilled
         spilled |= found
 
 
-def _placement(workload: Workload, kept: frozenset[str], resident_weights: bool, target: Target) -> Placement:
-    """The levels of one workload's operands under the plan."""
-    activation = level_of(target.activation_buffer)
+def _placement(workload: Workload, kept: Mapping[str, int], resident_weights: bool, target: Target) -> Placement:
+    """The levels of one workload's operands under the plan (`kept`: tensor -> its level)."""
 
     def level(tensors: tuple[str, ...]) -> int:
-        return activation if tensors and all(t in kept for t in tensors) else LEVEL_DRAM
+        levels = {kept.get(t, LEVEL_DRAM) for t in tensors}
+        return levels.pop() if len(levels) == 1 else LEVEL_DRAM
 
     if workload.weight_tensor:
         weight = level((workload.weight_tensor,))
@@ -248,7 +251,7 @@ def _placement(workload: Workload, kept: frozenset[str], resident_weights: bool,
         input=level(workload.input_tensors),
         weight=weight,
         side=level(workload.side_tensors),
-        output=activation if workload.output_tensor in kept else LEVEL_DRAM,
+        output=kept.get(workload.output_tensor, LEVEL_DRAM),
     )
 
 

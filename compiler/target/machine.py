@@ -148,6 +148,12 @@ class Target:
         return self.buffer_of[operand]
 
     @property
+    def shared_buffers(self) -> tuple[int, ...]:
+        """Buffers that hold no operand of the array (an L2): they only keep tensors between
+        layers, which reach the operand buffers by on-chip transfers."""
+        return tuple(b for b in range(len(self.buffer_names)) if b not in self.buffer_of)
+
+    @property
     def activation_buffer(self) -> int:
         """The buffer that keeps activations between layers: the one the array reads its
         input operand from (TPU v1's Unified Buffer, Eyeriss's global buffer)."""

@@ -47,7 +47,7 @@ def test_a_network_that_fits_reads_each_weight_once_and_writes_only_its_output()
     assert sim.result.dram_read_bytes == 3 * WEIGHTS + ACTIVATION  # weights once, the input once
     assert sim.result.dram_write_bytes == ACTIVATION  # the network's output only
     plan = sim.compiled.plan
-    assert plan.kept == {"relu0", "relu1"}
+    assert set(plan.kept) == {"relu0", "relu1"}
     assert sum(plan.spill_bytes) == 0
     assert sum(plan.compulsory_bytes) == 3 * WEIGHTS + 2 * ACTIVATION
 
@@ -59,7 +59,7 @@ def test_a_tensor_that_does_not_fit_beside_the_one_still_live_spills_once():
     fc2 reads it back, 2 × 4,096 bytes of spill."""
     sim = run(chip("6 KiB"))
     plan = sim.compiled.plan
-    assert plan.kept == {"relu0"}
+    assert set(plan.kept) == {"relu0"}
     assert plan.spill_bytes == (0, ACTIVATION, ACTIVATION)
     fc0, fc1, fc2 = sim.result.layers
     assert (fc0.dram_read_bytes, fc0.dram_write_bytes) == (WEIGHTS + ACTIVATION, 0)
@@ -112,3 +112,24 @@ def test_a_model_larger_than_dram_is_infeasible_with_the_numbers():
     )
     with pytest.raises(InfeasibleSchedule, match=r"needs 204,800 B of DRAM \(weights 196,608 B"):
         run(small)
+
+
+def test_what_the_activation_buffer_cannot_keep_an_l2_keeps():
+    """The 6 KiB activation buffer spills fc1's output (above); a 16 KiB L2 (a buffer holding
+    no operand) keeps it instead: no activation reaches DRAM, and fc2 loads its input from
+    the L2 over its read port (16 B/cycle: 4,096 / 16 = 256 cycles of port time)."""
+    text = CHIP.format(activations="6 KiB", weights="1 MiB").replace(
+        "  acc: {capacity: 256 KiB, holds: [output]}",
+        "  acc: {capacity: 256 KiB, holds: [output]}\n  l2: {capacity: 16 KiB, holds: [], read_bytes_per_cycle: 16}",
+    )
+    sim = run(load_accelerator_text(text, "planner-l2.yaml"))
+    target = sim.compiled.target
+    l2 = level_of(target.buffer_names.index("l2"))
+    assert dict(sim.compiled.plan.kept) == {"relu0": level_of(target.activation_buffer), "relu1": l2}
+    assert sum(sim.compiled.plan.spill_bytes) == 0
+    assert sim.result.dram_read_bytes == 3 * WEIGHTS + ACTIVATION
+    assert sim.result.dram_write_bytes == ACTIVATION
+    fc1, fc2 = sim.result.layers[1:]
+    assert (fc1.onchip_write_bytes, fc2.onchip_read_bytes) == (ACTIVATION, ACTIVATION)
+    assert fc2.sram_read_bytes["l2"] == ACTIVATION and fc1.sram_write_bytes["l2"] == ACTIVATION
+    assert sim.compiled.plan.workloads[2].placement.input == l2
