@@ -16,9 +16,8 @@ from rich.console import Console
 
 import tessera
 from accel_spec import load_accelerator
-from explorer.evaluator import Evaluator, Outcome
+from explorer.evaluator import TEST_EVALUATOR_ENV, TEST_EVALUATOR_OPTIONS_ENV, Evaluator, Outcome
 from explorer.executors import ExecutorKind, make_executor
-from explorer.fake_evaluator import ENV_OPTIONS, ENV_SELECT, FakeEvaluator
 from explorer.front import ParetoFront, pareto_front
 from explorer.loop import sweep_loop
 from explorer.manifest import Manifest, command_line, now
@@ -46,12 +45,17 @@ class SweepResult:
 
 
 def default_evaluator(spec: SweepSpec) -> Evaluator:
-    """The simulator, unless the test-only variable TESSERA_TEST_EVALUATOR=fake selects the fake."""
-    selected = os.environ.get(ENV_SELECT, "")
+    """The simulator, unless the test-only variable TESSERA_TEST_EVALUATOR=fake selects the fake.
+
+    The fake is imported only when selected: no command pays for test-only code.
+    """
+    selected = os.environ.get(TEST_EVALUATOR_ENV, "")
     if selected == "fake":
-        return FakeEvaluator.from_json(os.environ.get(ENV_OPTIONS, ""))
+        from explorer.fake_evaluator import FakeEvaluator
+
+        return FakeEvaluator.from_json(os.environ.get(TEST_EVALUATOR_OPTIONS_ENV, ""))
     if selected:
-        raise InputError(ENV_SELECT, Problem("", f"unknown test evaluator {selected!r}; the only one is 'fake'"))
+        raise InputError(TEST_EVALUATOR_ENV, Problem("", f"unknown test evaluator {selected!r}; the only one is 'fake'"))
     from explorer.simulator_evaluator import SimulatorEvaluator  # imports the whole compiler stack
 
     return SimulatorEvaluator.for_spec(spec, load_accelerator(spec.base))

@@ -15,6 +15,11 @@ from enum import Enum
 
 from explorer.space import Point
 
+TEST_EVALUATOR_ENV = "TESSERA_TEST_EVALUATOR"
+"""Environment variable that replaces the simulator by a test evaluator (``fake``) in sweeps."""
+TEST_EVALUATOR_OPTIONS_ENV = "TESSERA_TEST_EVALUATOR_OPTIONS"
+"""JSON options of the test evaluator (see `explorer.fake_evaluator`)."""
+
 
 class Status(Enum):
     """Outcome of one point: evaluated, did not fit the chip, or failed."""

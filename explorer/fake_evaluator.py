@@ -26,9 +26,6 @@ from explorer.accuracy import ACCURACY_COLUMN, accuracy_top1
 from explorer.evaluator import Evaluator, Outcome, Status
 from explorer.space import Point
 
-ENV_SELECT = "TESSERA_TEST_EVALUATOR"
-ENV_OPTIONS = "TESSERA_TEST_EVALUATOR_OPTIONS"
-
 
 class FakeFailure(RuntimeError):
     """Raised by the fake evaluator for points it was told to fail on."""

@@ -1,17 +1,28 @@
-"""Argument types and output helpers shared by the sub-commands."""
+"""Argument types and output helpers shared by the sub-commands.
+
+Registering a command must stay cheap: `tessera --help` builds every command's parser, so
+this module and the top level of each command module import only the standard library and
+rich's console. Everything else is imported inside `run()` or when an argument is parsed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import enum
+import functools
+import importlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from accel_spec.types import Precision
 from tessera.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from accel_spec.types import Precision
 
 # Tables are wide; when output goes to a file or pipe, do not squeeze them into 80 columns.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -47,8 +58,35 @@ def positive_int(text: str) -> int:
     return value
 
 
+class EnumChoices:
+    """argparse `choices` holding the values of an enum that is imported on first use.
+
+    argparse accepts any container as choices; this one imports `module` only when a value
+    is checked or the command's own help is printed, never when the parser is built (give
+    the argument a `metavar`, since argparse formats it at registration).
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module = module
+        self._name = name
+
+    @functools.cached_property
+    def values(self) -> tuple[str, ...]:
+        """The enum's values, in definition order."""
+        kind: type[enum.Enum] = getattr(importlib.import_module(self._module), self._name)
+        return tuple(str(member.value) for member in kind)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+
 def precision(text: str) -> Precision:
     """argparse type: a Precision by its name (int8, fp16, bf16, fp32...)."""
+    from accel_spec.types import Precision
+
     try:
         return Precision(text.strip().lower())
     except ValueError:

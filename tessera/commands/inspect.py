@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from accel_spec.types import Precision
 from tessera.commands._common import add_model_arguments, console, precision, write_json
 
 
@@ -12,7 +11,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("inspect", help="print a network's layers, MACs and bytes")
     add_model_arguments(parser)
     parser.add_argument(
-        "--precision", type=precision, default=Precision.INT8, help="operand precision for bytes (default int8)"
+        "--precision", type=precision, default="int8", help="operand precision for bytes (default int8)"
     )
     parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     parser.set_defaults(run=run)

@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
-from accel_spec.units import Dimension, format_quantity
-from tessera.commands._common import add_model_arguments, console, precision, write_json
+from tessera.commands._common import EnumChoices, add_model_arguments, console, precision, write_json
 from tessera.errors import InputError, Problem
-
-if TYPE_CHECKING:
-    from accel_spec.schema import Accelerator
-
-# Spelled out rather than imported from compiler.scheduling so that `tessera --help` does not
-# pay for importing the compiler and Numba; run() maps them to SchedulerKind.
-_SCHEDULERS = ("heuristic", "exhaustive", "learned")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,9 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--precision", type=precision, help="operand precision (default: the chip's)")
     parser.add_argument(
         "--scheduler",
-        choices=_SCHEDULERS,
+        choices=EnumChoices("compiler.scheduling", "SchedulerKind"),
         default="heuristic",
-        help="how tiles, loop order and dataflow are chosen (default heuristic)",
+        metavar="KIND",
+        help="how tiles, loop order and dataflow are chosen: %(choices)s (default heuristic)",
     )
     parser.add_argument("--json", metavar="FILE", help="write the result as JSON")
     parser.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace of every instruction")
@@ -47,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from compiler.scheduling import InfeasibleSchedule, SchedulerKind
     from simulator.trace import write_chrome_trace
     from tessera.api import simulate
+    from tessera.commands._simulate_tables import layer_table, summary_table
 
     accel = load_accelerator(args.accel)
     try:
@@ -77,49 +68,7 @@ def run(args: argparse.Namespace) -> int:
         from reports.simulation_report import simulation_report
 
         simulation_report(simulation, args.report)
-    console.print(_layer_table(document))
-    console.print(_summary_table(document, accel))
+    console.print(layer_table(document))
+    console.print(summary_table(document, peak_ops_s=2 * accel.matrix.pes * accel.clock))
     return 0
 
-
-def _layer_table(document: dict[str, Any]) -> Table:
-    """Per-layer rows of the `--json` document."""
-    table = Table(title=f"{document['model']} on {document['accelerator']}", show_lines=False)
-    for column in ("layer", "op", "MACs", "cycles", "lower bound", "util", "stall", "DRAM rd", "DRAM wr", "schedule"):
-        table.add_column(column, justify="left" if column in ("layer", "op", "schedule") else "right")
-    for layer in document["layers"]:
-        cycles = layer["cycles"]
-        table.add_row(
-            layer["name"],
-            layer["op"],
-            f"{layer['macs']:,}",
-            f"{cycles:,}",
-            f"{layer['lower_bound_cycles']:,}",
-            f"{layer['utilization']:.0%}",
-            f"{layer['stall_cycles'] / cycles:.0%}" if cycles else "-",
-            format_quantity(layer["dram_read_bytes"], Dimension.BYTES),
-            format_quantity(layer["dram_write_bytes"], Dimension.BYTES),
-            layer["schedule"],
-        )
-    return table
-
-
-def _summary_table(summary: dict[str, Any], accel: "Accelerator") -> Table:
-    """Whole-network figures of the `--json` document, beside the chip's peak."""
-    peak_ops = 2 * accel.matrix.pes * accel.clock
-    table = Table(title="summary", show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_row("latency", f"{summary['latency_s'] * 1e3:.4g} ms ({summary['total_cycles']:,} cycles)")
-    table.add_row("throughput", f"{summary['throughput_ops_s'] / 1e12:.4g} TOPS of {peak_ops / 1e12:.4g} peak")
-    table.add_row("utilization", f"{summary['utilization']:.1%}")
-    table.add_row("MACs", f"{summary['macs']:,}")
-    table.add_row("DRAM read / write", f"{format_quantity(summary['dram_read_bytes'], Dimension.BYTES)} / "
-                  f"{format_quantity(summary['dram_write_bytes'], Dimension.BYTES)}")
-    table.add_row("energy per inference", f"{summary['energy_j'] * 1e3:.4g} mJ")
-    for component, joules in summary["energy_breakdown_j"].items():
-        share = joules / summary["energy_j"] if summary["energy_j"] else 0.0
-        table.add_row(f"  {component}", f"{joules * 1e6:.4g} µJ ({share:.0%})")
-    table.add_row("average power", f"{summary['power_w']:.4g} W")
-    table.add_row("area", f"{summary['area_mm2']:.4g} mm²")
-    return table
