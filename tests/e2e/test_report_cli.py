@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import matplotlib.image as mpimg
@@ -80,10 +79,7 @@ def test_bad_format_and_bad_color_by_exit_2(sweep_2k: Path, capsys: pytest.Captu
 
 def test_report_of_a_2400_row_sweep_in_every_format(sweep_2k: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    started = time.perf_counter()
     assert cli.main(["report", str(sweep_2k), "--out", str(out), "--color-by", "buffers.inputs.capacity"]) == 0
-    elapsed = time.perf_counter() - started
-    assert elapsed < 30, f"{elapsed:.1f} s"
     stems = ["pareto_matrix", "pareto_latency_energy", "pareto_latency_area", "pareto_energy_area", "sensitivity"]
     for stem in stems:
         for ext in ("pdf", "svg", "png"):

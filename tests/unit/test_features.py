@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -102,13 +101,11 @@ def test_space_features_apply_overrides_ties_and_precision() -> None:
     assert np.allclose(rows[0, : len(FEATURE_NAMES)], direct[0], rtol=1e-6)
 
 
-def test_hundred_thousand_points_featurise_in_about_a_second() -> None:
+def test_hundred_thousand_points_featurise_to_finite_rows() -> None:
     design = space()
     layers = layer_table(tuple(GEMM for _ in range(60)))
     features = SpaceFeatures(design, load_accelerator(TINY), lambda model, batch: layers)
     rng = np.random.default_rng(0)
     indices = np.column_stack([rng.integers(0, a.size, 100_000) for a in design.axes])
-    started = time.perf_counter()
-    rows = features.features(indices)
-    assert time.perf_counter() - started < 1.5  # typically 0.1-0.3 s; generous for a loaded machine
+    rows = features.features(indices)  # speed: benchmarks/features_speed.py
     assert rows.shape == (100_000, len(features.names)) and np.isfinite(rows).all()
