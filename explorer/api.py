@@ -29,7 +29,7 @@ from explorer.spec_loader import load_sweep
 from explorer.store import DirectoryStore, MemoryStore
 from explorer.strategies import make_strategy
 from explorer.table import make_row, result_schema, to_frame
-from tessera.errors import InputError, Problem
+from tessera.errors import InputError, Problem, parse_enum
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ def execute_sweep(
     console: Console | None = None,
 ) -> SweepResult:
     """Run (or resume) a sweep; see `run_sweep`. `console` shows a progress bar when given."""
+    kind = parse_enum(ExecutorKind, executor, "executor")
     spec = spec_or_path if isinstance(spec_or_path, SweepSpec) else load_sweep(spec_or_path)
     evaluator = evaluator or default_evaluator(spec)
     space = DesignSpace(spec)
@@ -85,7 +86,7 @@ def execute_sweep(
     def row(point: Point, outcome: Outcome, trial: int) -> dict:
         return make_row(point, outcome, trial, spec, version)
 
-    with store, make_executor(ExecutorKind(executor), workers, scheduler_address) as pool:
+    with store, make_executor(kind, workers, scheduler_address) as pool:
         journaled = store.existing()
         progress = SweepProgress(spec.budget, spec.objectives, console) if console else NullProgress()
         strategy = make_strategy(spec, space)

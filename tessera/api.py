@@ -21,6 +21,7 @@ from compiler.roofline import lower_bound_cycles
 from compiler.scheduling import SchedulerKind
 from compiler.workload import Workload
 from simulator import SimResult, run
+from tessera.errors import InputError, Problem, parse_enum
 
 
 @dataclass(frozen=True)
@@ -109,21 +110,40 @@ def simulate(
     *,
     batch: int | None = None,
     input_shapes: Mapping[str, tuple[int, ...]] | None = None,
-    precision: Precision | None = None,
-    scheduler: SchedulerKind = SchedulerKind.HEURISTIC,
+    precision: Precision | str | None = None,
+    scheduler: SchedulerKind | str = SchedulerKind.HEURISTIC,
     trace: bool = False,
     verify: bool = False,
 ) -> Simulation:
     """Compile a network for a chip and simulate it.
 
     `accel` is an Accelerator or the path of a chip YAML; `model` a Graph, an `.onnx` path or a
-    zoo spec. Bad input raises `tessera.errors.InputError`.
+    zoo spec; `precision` and `scheduler` their enum or its name (``"int8"``,
+    ``"exhaustive"``). Bad input raises `tessera.errors.InputError`.
     """
+    options = CompileOptions(
+        precision=None if precision is None else parse_enum(Precision, precision, "precision"),
+        scheduler=parse_enum(SchedulerKind, scheduler, "scheduler"),
+        verify=_flag(verify, "verify"),
+    )
+    trace = _flag(trace, "trace")
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+        raise InputError("batch", Problem("", f"expected a whole number ≥ 1, got {batch!r}"))
     if not isinstance(accel, Accelerator):
         accel = load_accelerator(accel)
-    graph = model if isinstance(model, Graph) else load_model(model, batch=batch, input_shapes=input_shapes)
-    options = CompileOptions(precision=precision, scheduler=scheduler, verify=verify)
+    if isinstance(model, Graph):
+        if batch is not None or input_shapes:
+            raise InputError("batch", Problem("", "batch and input_shapes apply to a model name or file, not to a Graph"))
+        graph = model
+    else:
+        graph = load_model(model, batch=batch, input_shapes=input_shapes)
     return _simulate_compiled(accel, compile_graph(graph, accel, options), trace)
+
+
+def _flag(value: object, keyword: str) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(keyword, Problem("", f"expected True or False, got {value!r}"))
+    return value
 
 
 def simulate_workloads(
