@@ -371,17 +371,16 @@ def _validate_rate(value: object) -> float:
     return number
 
 
+def _unit_list(dimension: Dimension) -> str:
+    """The units a dimension is printed in, largest first (``J, mJ, µJ, ...``)."""
+    return ", ".join(symbol for symbol, _ in _DISPLAY[dimension]) + ", ..."
+
+
 def _quantity_type(dimension: Dimension) -> object:
     return Annotated[
         float,
         BeforeValidator(_QuantityCheck(dimension)),
-        WithJsonSchema(
-            {
-                "type": "string",
-                "description": f"{dimension.value} with a unit",
-                "examples": [_EXAMPLES[dimension]],
-            }
-        ),
+        WithJsonSchema({"type": "string", "description": f"{dimension.value} with a unit ({_unit_list(dimension)})"}),
     ]
 
 
@@ -392,7 +391,6 @@ Bytes = Annotated[
         {
             "anyOf": [{"type": "integer", "exclusiveMinimum": 0}, {"type": "string"}],
             "description": "size in bytes: an integer, or a number with a unit (B, KB, KiB, MiB, bit, ...)",
-            "examples": ["256 KiB", 64],
         }
     ),
 ]
