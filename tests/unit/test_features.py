@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from accel_spec import load_accelerator
-from accel_spec.types import Dataflow
 from compiler.workload import GemmShape, Workload, WorkloadKind
 from explorer.features import FEATURE_NAMES, ChipColumns, layer_table, network_features
 from explorer.objectives import Objective
@@ -27,10 +26,9 @@ SOFTMAX = Workload("sm", "Softmax", WorkloadKind.VECTOR, input_elements=32, outp
 def chips(**changes) -> ChipColumns:
     base = dict(rows=4.0, cols=4.0, clock=1e8, node_nm=45.0, bandwidth=1e9, latency=1e-7, lanes=4.0,
                 input_capacity=1024.0, weight_capacity=8.0, output_capacity=256.0, operand_bytes=1.0,
-                accumulator_bytes=4.0)
+                accumulator_bytes=4.0, supports_os=0.0, supports_ws=1.0, supports_is=0.0)
     base.update(changes)
-    return ChipColumns(**{k: np.array([v], dtype=np.float64) for k, v in base.items()},
-                       dataflows=(Dataflow.WEIGHT_STATIONARY,))
+    return ChipColumns(**{k: np.array([v], dtype=np.float64) for k, v in base.items()})
 
 
 def row(values: np.ndarray) -> dict[str, float]:
@@ -109,3 +107,36 @@ def test_hundred_thousand_points_featurise_to_finite_rows() -> None:
     indices = np.column_stack([rng.integers(0, a.size, 100_000) for a in design.axes])
     rows = features.features(indices)  # speed: benchmarks/features_speed.py
     assert rows.shape == (100_000, len(features.names)) and np.isfinite(rows).all()
+
+
+@pytest.mark.parametrize(
+    ("supported", "cycles"),
+    [
+        # m=8, k=4, n=4 on 4x4. OS: ceil(8/4)·ceil(4/4)·(4+4+4-2) = 20; WS: 1·1·(8+2·4+4-2) = 18;
+        # IS: ceil(4/4)·ceil(8/4)·(4+2·4+4-2) = 28. A chip runs each layer at its best supported one.
+        ({"supports_os": 1.0, "supports_ws": 0.0}, 20),
+        ({"supports_os": 0.0, "supports_ws": 1.0}, 18),
+        ({"supports_os": 0.0, "supports_ws": 0.0, "supports_is": 1.0}, 28),
+        ({"supports_os": 1.0, "supports_ws": 0.0, "supports_is": 1.0}, 20),
+        ({"supports_os": 1.0, "supports_ws": 1.0, "supports_is": 1.0}, 18),
+    ],
+)
+def test_compute_cycles_take_the_best_dataflow_each_chip_supports(supported: dict, cycles: int) -> None:
+    f = row(network_features(layer_table((GEMM,)), chips(**supported)))
+    assert f["log2_compute_cycles"] == pytest.approx(math.log2(cycles))
+    assert [f["supports_os"], f["supports_ws"], f["supports_is"]] == [supported.get(k, 0.0) for k in
+                                                                      ("supports_os", "supports_ws", "supports_is")]
+
+
+def test_a_dataflow_axis_sets_each_points_supported_dataflows() -> None:
+    spec = space().spec.model_copy(update={"hardware": (
+        HardwareAxis(path="matrix.dataflows", values=(["output-stationary"], ["weight-stationary", "input-stationary"])),
+    )})
+    design = DesignSpace(spec)
+    features = SpaceFeatures(design, load_accelerator(TINY), lambda model, batch: layer_table((GEMM,)))
+    rows = features.features(np.array([[0, 0, 0, 0, 0], [1, 0, 0, 0, 0]]))
+    named = dict(zip(features.names, rows.T))
+    assert named["supports_os"].tolist() == [1.0, 0.0] and named["supports_ws"].tolist() == [0.0, 1.0]
+    assert named["supports_is"].tolist() == [0.0, 1.0]
+    assert named["log2_compute_cycles"].tolist() == pytest.approx([math.log2(20), math.log2(18)])
+    assert named["axis:matrix.dataflows"].tolist() == [0.0, 1.0]  # raw axis: the choice index
