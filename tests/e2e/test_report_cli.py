@@ -121,3 +121,47 @@ def test_html_report_renders_its_figures_in_headless_chromium(sweep_2k: Path, tm
 def _coloured_fraction(pixels: np.ndarray) -> float:
     rgb = pixels[..., :3]
     return float(((rgb.max(axis=2) - rgb.min(axis=2)) > 0.15).mean())
+
+
+MIXED = f"""\
+base: {TINY}
+hardware:
+  matrix.rows: [4, 8]
+models:
+  - gemm:m=64,k=32,n=16
+  - bert:seq: [16, 32]
+    bert:layers: 1
+    bert:hidden: 64
+    bert:heads: 2
+  - llama:phase: [prefill, decode]
+    llama:layers: 1
+    llama:hidden: 64
+    llama:heads: 2
+    llama:kv_heads: 2
+    llama:seq: 16
+    llama:vocab: 100
+schedule:
+  batch: [1, 4]
+objectives: [latency, energy, area]
+"""
+
+
+def test_report_of_a_sweep_mixing_model_families(tmp_path: Path) -> None:
+    """Model axes of one family are empty on the other families' rows; this once exited 1."""
+    from reports.sensitivity import sensitivity_table
+    from reports.sweep_data import load_sweep_folder
+
+    (tmp_path / "sweep.yaml").write_text(MIXED)
+    execute_sweep(tmp_path / "sweep.yaml", tmp_path / "out", executor="serial", evaluator=FakeEvaluator())
+    assert cli.main(["report", str(tmp_path / "out"), "--format", "png"]) == 0
+    report = tmp_path / "out" / "report"
+    assert (report / "report.html").exists() and (report / "sensitivity.png").exists()
+    data = load_sweep_folder(tmp_path / "out")
+    parameters = {p.name: p for p in data.parameters}
+    assert parameters["bert:seq"].integer and parameters["batch"].integer and not parameters["llama:phase"].numeric
+    seq = sensitivity_table(data, parameters["bert:seq"])
+    bert = data.ok()[data.ok()["model"].str.startswith("bert:")]
+    assert seq["bert:seq"].tolist() == [16, 32] and set(seq["line"]) == {"all points"}
+    assert seq["latency"].tolist() == bert.groupby("bert:seq")["latency_s"].median().tolist()
+    phase = sensitivity_table(data, parameters["llama:phase"])
+    assert sorted(phase["llama:phase"]) == ["decode", "prefill"]

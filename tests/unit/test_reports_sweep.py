@@ -155,6 +155,8 @@ def test_unknown_color_by_lists_the_swept_parameters(data) -> None:
 def test_short_labels_keep_only_what_differs() -> None:
     assert short_labels(["net:a=1,b=2", "net:a=1,b=3"]) == ["b=2", "b=3"]
     assert short_labels(["x", "y"]) == ["x", "y"]
+    mixed = ["bert:layers=2,seq=64", "bert:layers=2,seq=128", "llama:phase=decode,seq=512", "resnet:depth=18"]
+    assert short_labels(mixed) == ["bert:seq=64", "bert:seq=128", "llama", "resnet"]
 
 
 def test_sensitivity_markers_are_medians_over_the_other_parameters(data) -> None:
