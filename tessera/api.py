@@ -6,6 +6,7 @@ result and each layer's roofline lower bound, and renders the JSON contract of D
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,10 @@ from accel_spec.schema import Accelerator
 from accel_spec.types import Precision
 from compiler.graph import Graph
 from compiler.models import load_model
-from compiler.pipeline import CompiledModel, CompileOptions, compile_graph, compile_workloads
+from accel_spec.units import Dimension, format_quantity
+from compiler.lowering import lower
+from compiler.pipeline import CompiledModel, CompileOptions, compile_workloads
+from compiler.program_bound import BYTES_PER_INSTRUCTION, layer_bounds, physical_memory_bytes
 from compiler.roofline import lower_bound_cycles
 from compiler.scheduling import SchedulerKind
 from compiler.workload import Workload
@@ -129,6 +133,7 @@ def simulate(
     trace = _flag(trace, "trace")
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
         raise InputError("batch", Problem("", f"expected a whole number ≥ 1, got {batch!r}"))
+    source = f"accelerator {accel.name!r}" if isinstance(accel, Accelerator) else str(accel)
     if not isinstance(accel, Accelerator):
         accel = load_accelerator(accel)
     if isinstance(model, Graph):
@@ -137,7 +142,10 @@ def simulate(
         graph = model
     else:
         graph = load_model(model, batch=batch, input_shapes=input_shapes)
-    return _simulate_compiled(accel, compile_graph(graph, accel, options), trace)
+    workloads = lower(graph)
+    _check_program_fits(workloads, accel, options, graph.source)
+    compiled = compile_workloads(workloads, graph.source, accel, options)
+    return _simulate_compiled(accel, compiled, trace, source)
 
 
 def _flag(value: object, keyword: str) -> bool:
@@ -155,10 +163,73 @@ def simulate_workloads(
     trace: bool = False,
 ) -> Simulation:
     """Like `simulate`, for workloads that were lowered once and are reused across chips."""
-    return _simulate_compiled(accel, compile_workloads(workloads, source, accel, options), trace)
+    _check_program_fits(workloads, accel, options, source)
+    compiled = compile_workloads(workloads, source, accel, options)
+    return _simulate_compiled(accel, compiled, trace, f"accelerator {accel.name!r}")
 
 
-def _simulate_compiled(accel: Accelerator, compiled: CompiledModel, trace: bool) -> Simulation:
+def _check_program_fits(workloads: tuple[Workload, ...], accel: Accelerator, options: CompileOptions, model: str) -> None:
+    """Refuse a model whose program cannot fit in this machine's memory (`compiler.program_bound`)."""
+    memory = physical_memory_bytes()
+    if memory is None:
+        return
+    bounds = layer_bounds(workloads, accel, options.precision or accel.matrix.input_precision)
+    total = sum(bound.instructions for bound in bounds)
+    if total * BYTES_PER_INSTRUCTION <= memory:
+        return
+    worst = max(bounds, key=lambda bound: bound.instructions)
+    message = (
+        f"compiles to at least {total:,} instructions ({worst.workload}: {worst.reason}), "
+        f"{format_quantity(total * BYTES_PER_INSTRUCTION, Dimension.BYTES)} of program, more than this machine's "
+        f"{format_quantity(memory, Dimension.BYTES)} of memory; use smaller layers or larger buffers"
+    )
+    raise InputError(model, Problem(f"layer {worst.workload!r}", message))
+
+
+def _simulate_compiled(accel: Accelerator, compiled: CompiledModel, trace: bool, source: str) -> Simulation:
     result = run(compiled.program, accel, precision=compiled.precision, trace=trace)
     bounds = tuple(lower_bound_cycles(w, accel, compiled.precision) for w in compiled.workloads)
-    return Simulation(accel, compiled, result, bounds)
+    simulation = Simulation(accel, compiled, result, bounds)
+    _check_finite(simulation, source)
+    return simulation
+
+
+_AREA_CONSTANT = {"matrix": "mac_area", "vector": "vector_lane_area"}
+_ENERGY_CONSTANT = {"mac": "mac_energy", "dram": "dram_energy_per_bit", "vector": "vector_op_energy",
+                    "leakage": "leakage_power_per_mm2"}
+
+
+def _check_finite(simulation: Simulation, source: str) -> None:
+    """Every figure must be a finite number; one overflows only when a technology override is
+    out of range (``mac_energy: 1e300 J``), which is named."""
+    result = simulation.result
+    for breakdown, culprit in ((result.area_breakdown_mm2, _area_culprit), (result.energy_breakdown, _energy_culprit)):
+        for component, value in breakdown.items():
+            if not math.isfinite(value):
+                raise InputError(source, Problem(culprit(result, component), f"makes the {component} figure {value}: out of range"))
+    overflowed = [(name, value) for name, value in simulation.summary().items() if not math.isfinite(value)]
+    if overflowed:
+        name, value = overflowed[0]
+        component = max(result.energy_breakdown, key=lambda c: result.energy_breakdown[c])
+        energy = result.energy_breakdown[component]
+        message = f"makes {name} {value}: the {component} energy, {energy:.3g} J per run, is out of range"
+        raise InputError(source, Problem(_energy_culprit(result, component), message))
+
+
+def _area_culprit(result: SimResult, component: str) -> str:
+    return _location(result, _AREA_CONSTANT.get(component, "sram_area_per_kib"))
+
+
+def _energy_culprit(result: SimResult, component: str) -> str:
+    """The constant behind an energy component; leakage grows with area, so when its density is
+    the cited default, the constant behind the largest area component."""
+    constant = _ENERGY_CONSTANT.get(component, "sram_energy_per_byte")
+    if component == "leakage" and _location(result, constant) == "technology":
+        largest = max(result.area_breakdown_mm2, key=lambda c: result.area_breakdown_mm2[c])
+        return _area_culprit(result, largest)
+    return _location(result, constant)
+
+
+def _location(result: SimResult, constant: str) -> str:
+    """``overrides.<constant>`` when the chip overrides it, else ``technology`` (a cited default)."""
+    return f"overrides.{constant}" if result.technology_sources.get(constant, "").startswith("override") else "technology"

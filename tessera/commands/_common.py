@@ -12,6 +12,7 @@ import enum
 import functools
 import importlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,12 +107,44 @@ def input_shape(text: str) -> tuple[str, tuple[int, ...]]:
     return name, shape
 
 
-def write_json(path: str, document: Any) -> None:
-    """Write a JSON document, turning an unwritable destination into an InputError."""
+def check_destination(path: str, option: str, *, folder: bool = False) -> None:
+    """Refuse, before any work is spent, an output that cannot be written; create nothing.
+
+    A file path must not be a folder (nor a folder path a file), and the nearest existing
+    folder on the way to it must be writable: folders that do not exist yet are created when
+    the output is written (`ensure_parent`), after the work succeeded.
+    """
     target = Path(path)
-    if target.is_dir():
-        raise InputError(path, Problem("", "is a directory; expected a file path to write JSON to"))
+    verb = "cannot create" if folder else "cannot write"
+    if target.exists():
+        if target.is_dir() != folder:
+            what = "exists and is not a folder" if folder else "is a directory; expected a file path"
+            raise InputError(path, Problem(option, what))
+        if not os.access(target, os.W_OK):
+            raise InputError(path, Problem(option, f"{verb}: permission denied"))
+        return
+    ancestor = target.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(path, Problem(option, f"{verb}: {ancestor} is a file, not a folder"))
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InputError(path, Problem(option, f"{verb}: {ancestor} is not writable"))
+
+
+def ensure_parent(path: str, option: str) -> None:
+    """Create the folders above an output file (InputError naming `option` if impossible)."""
     try:
-        target.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise InputError(path, Problem("", f"cannot write: {error.strerror}")) from None
+        raise InputError(path, Problem(option, f"cannot write: {error.strerror}")) from None
+
+
+def write_json(path: str, document: Any, option: str = "--json") -> None:
+    """Write a JSON document (folders above it created), an unwritable destination an InputError."""
+    check_destination(path, option)
+    ensure_parent(path, option)
+    try:
+        Path(path).write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+    except OSError as error:
+        raise InputError(path, Problem(option, f"cannot write: {error.strerror}")) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tessera.commands._common import add_model_arguments, console, precision, write_json
+from tessera.commands._common import add_model_arguments, check_destination, console, precision, write_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +22,8 @@ def run(args: argparse.Namespace) -> int:
     from compiler.lowering import lower
     from compiler.models import load_model
 
+    if args.json:
+        check_destination(args.json, "--json")
     graph = load_model(args.model, batch=args.batch, input_shapes=dict(args.input_shape))
     report = build_inspect_report(graph, lower(graph))
     if args.json:

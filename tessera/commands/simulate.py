@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from tessera.commands._common import EnumChoices, add_model_arguments, console, precision, write_json
+from tessera.commands._common import (
+    EnumChoices,
+    add_model_arguments,
+    check_destination,
+    console,
+    ensure_parent,
+    precision,
+    write_json,
+)
 from tessera.errors import InputError, Problem
 
 
@@ -33,16 +41,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from accel_spec import load_accelerator
     from compiler.scheduling import InfeasibleSchedule, SchedulerKind
     from simulator.trace import write_chrome_trace
     from tessera.api import simulate
     from tessera.commands._simulate_tables import layer_table, summary_table
 
-    accel = load_accelerator(args.accel)
+    for path, option, folder in ((args.json, "--json", False), (args.trace, "--trace", False), (args.report, "--report", True)):
+        if path is not None:
+            check_destination(path, option, folder=folder)
     try:
         simulation = simulate(
-            accel,
+            args.accel,
             args.model,
             batch=args.batch,
             input_shapes=dict(args.input_shape),
@@ -59,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     document = simulation.to_json()
     if args.json:
         write_json(args.json, document)
+    accel = simulation.accel
     if args.trace:
+        ensure_parent(args.trace, "--trace")
         try:
             write_chrome_trace(args.trace, simulation.result, simulation.compiled.program, accel)
         except OSError as error:

@@ -27,7 +27,7 @@ from reports.sensitivity import sensitivity_figure, x_parameters
 from reports.style import Format, parse_formats, render
 from reports.sweep_data import SURROGATE_NAME, load_sweep_folder
 from reports.sweep_report import sweep_report
-from reports.units import si_scale
+from reports.units import format_si, si_scale
 from tessera.errors import InputError
 
 TINY = Path(__file__).resolve().parents[2] / "examples" / "accelerators" / "tiny.yaml"
@@ -174,6 +174,15 @@ def test_sensitivity_markers_are_medians_over_the_other_parameters(data) -> None
             assert value == pytest.approx(float(np.median(chosen)) * axes[Objective.LATENCY].scale.factor)
     labels = [a.get_xlabel() for a in figure.axes if a.get_xlabel()]
     assert labels and all("[" in label and "]" in label for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [(2.348e5 * 1e-6, "J", "234.8 mJ"), (6.602e-4, "s", "660.2 µs"), (0.8927, "W", "892.7 mW"), (1.5, "s", "1.5 s"),
+     (3.2e-9, "J·s", "3.2 nJ·s"), (5.6, "mm²", "5.6 mm²"), (0.0, "J", "0 J")],
+)
+def test_format_si_puts_the_mantissa_in_1_to_1000(value: float, unit: str, text: str) -> None:
+    assert format_si(value, unit) == text
 
 
 def test_si_scale_and_formats() -> None:
