@@ -28,7 +28,7 @@ from explorer.spec import SweepSpec
 from explorer.spec_loader import load_sweep
 from explorer.store import DirectoryStore, MemoryStore
 from explorer.strategies import make_strategy
-from explorer.table import make_row, result_schema, to_frame
+from explorer.table import column_units, make_row, result_schema, to_frame
 from tessera.errors import InputError, Problem, parse_enum
 
 
@@ -79,7 +79,7 @@ def execute_sweep(
     space = DesignSpace(spec)
     schema = result_schema(space)
     version = tessera.__version__
-    manifest = Manifest.start(spec, evaluator.name, version, command_line())
+    manifest = Manifest.start(spec, evaluator.name, version, command_line(), units=column_units(space))
     folder = Path(out_dir) if out_dir is not None else None
     store = DirectoryStore(folder, schema, manifest, force_new) if folder is not None else MemoryStore()
 
@@ -89,7 +89,7 @@ def execute_sweep(
     with store, make_executor(kind, workers, scheduler_address) as pool:
         journaled = store.existing()
         progress = SweepProgress(spec.budget, spec.objectives, console) if console else NullProgress()
-        strategy = make_strategy(spec, space)
+        strategy = make_strategy(spec, space, evaluator)
         with progress:
             rows = sweep_loop(space, strategy, evaluator, pool, journaled, store, progress, row)
         records = strategy.model_records()
@@ -106,6 +106,7 @@ def execute_sweep(
             pareto_points=len(front.table),
             hypervolume=front.hypervolume,
             hypervolume_reference=front.reference_by_objective(),
+            units=column_units(space),
         )
         store.finish(rows, front.table, final)
     return SweepResult(spec, table, front, final, folder, records)

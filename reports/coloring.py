@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
+from explorer.labels import short_labels
 from reports.style import GREY, SEQUENTIAL_CMAP, color, palette
 from reports.sweep_data import Parameter, SweepData
 from reports.units import wide_range
@@ -100,30 +101,3 @@ def make_coloring(data: SweepData, color_by: str | None) -> Coloring:
     categories = tuple(sorted(distinct.tolist())) if parameter.numeric else tuple(distinct.tolist())
     labels = short_labels([parameter.format(v) for v in categories])
     return Coloring(parameter, categories, tuple(labels), None)
-
-
-def short_labels(texts: list[str]) -> list[str]:
-    """Keep only the `key=value` parts that tell the variants of one builder apart.
-
-    ``mobilenetv2:batch=1,width=0.5`` and ``mobilenetv2:batch=1,width=1.0`` become
-    ``width=0.5`` and ``width=1.0``. With several builders each label keeps its builder's
-    name: ``bert:seq=64``, ``bert:seq=128``, ``llama:phase=decode`` and ``resnet`` (the only
-    ResNet variant needs no parameter). Texts without such parts are returned unchanged.
-    """
-    token_lists = [_tokens(text) for text in texts]
-    if len(texts) < 2 or any(len(tokens) < 2 for tokens in token_lists):
-        return texts
-    groups: dict[str, list[set[str]]] = {}
-    for name, *params in token_lists:
-        groups.setdefault(name, []).append(set(params))
-    shared = {name: set.intersection(*members) for name, members in groups.items()}
-    shortened = []
-    for name, *params in token_lists:
-        kept = ", ".join(p for p in params if p not in shared[name])
-        shortened.append(kept if len(groups) == 1 else f"{name}:{kept}" if kept else name)
-    return shortened if all(shortened) and len(set(shortened)) == len(set(texts)) else texts
-
-
-def _tokens(text: str) -> list[str]:
-    name, _, rest = text.partition(":")
-    return [name, *(part.strip() for part in rest.split(",") if part.strip())] if rest else [text]

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from explorer.space import MODEL_COLUMN
-from reports.coloring import short_labels
+from explorer.labels import short_labels
 from reports.pareto_plots import objective_axes
 from reports.style import FULL_WIDTH_IN, marker, new_figure, palette, styled
 from reports.sweep_data import Parameter, SweepData

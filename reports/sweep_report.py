@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from explorer.objectives import Objective
 from reports import html
 from reports.coloring import default_color_by, make_coloring
 from reports.pareto_plots import objective_axes, pairs, pareto_matrix_figure, pareto_pair_figure
@@ -66,6 +67,9 @@ def figure_specs(data: SweepData, coloring) -> list[FigureSpec]:
         f"constraint ({violating}; constraints: {constraints}, dashed where on an axis). The black step line is the "
         f"front of the two plotted objectives among feasible points. {colour}"
     )
+    if Objective.ACCURACY in data.objectives:
+        legend += (" Accuracy is the ImageNet top-1 that each variant's authors published for its FP32 weights; it is "
+                   "not re-measured at the run's precision (an int8 run is drawn with its FP32 figure).")
     specs = []
     if len(data.objectives) >= 3:
         specs.append(FigureSpec("pareto_matrix", "Pareto front, all pairs of objectives",

@@ -165,3 +165,19 @@ def test_report_of_a_sweep_mixing_model_families(tmp_path: Path) -> None:
     assert seq["latency"].tolist() == bert.groupby("bert:seq")["latency_s"].median().tolist()
     phase = sensitivity_table(data, parameters["llama:phase"])
     assert sorted(phase["llama:phase"]) == ["decode", "prefill"]
+
+
+def test_accuracy_is_labelled_as_the_published_fp32_figure(tmp_path: Path) -> None:
+    from explorer.objectives import Objective
+    from reports.pareto_plots import objective_axes
+    from reports.sweep_data import load_sweep_folder
+
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(f"base: {TINY}\nhardware: {{matrix.rows: [2, 4]}}\nmodels:\n  - mobilenetv2:width: [0.5, 1.0]\n"
+                     "    mobilenetv2:resolution: 96\nschedule: {precision: int8}\nobjectives: [latency, accuracy]\n")
+    execute_sweep(sweep, tmp_path / "out", executor="serial", evaluator=FakeEvaluator())
+    assert cli.main(["report", str(tmp_path / "out"), "--format", "png"]) == 0
+    data = load_sweep_folder(tmp_path / "out")
+    assert "FP32" in objective_axes(data)[Objective.ACCURACY].label
+    page = (tmp_path / "out" / "report" / "report.html").read_text()
+    assert "published for its FP32 weights" in page and "int8 run is drawn with its FP32 figure" in page

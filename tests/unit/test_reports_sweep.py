@@ -19,7 +19,8 @@ import pytest
 from explorer import execute_sweep
 from explorer.fake_evaluator import FakeEvaluator
 from explorer.objectives import Objective
-from reports.coloring import make_coloring, short_labels
+from explorer.labels import short_labels
+from reports.coloring import make_coloring
 from reports.html import document
 from explorer.model_quality import quality
 from reports.pareto_plots import DOMINATED, FRONT, FRONT_LINE, VIOLATING, objective_axes, pareto_matrix_figure, pareto_pair_figure
