@@ -63,6 +63,11 @@ class Evaluator(ABC):
     def run(self, point: Point) -> Outcome:
         """Evaluate one point; may raise (recorded as an error by `evaluate`)."""
 
+    def analytic(self, point: Point) -> dict[str, float]:
+        """The `explorer.objectives.ANALYTIC_METRICS` of a point, exactly as `run` would report
+        them, without simulating; empty when this evaluator cannot give them cheaply."""
+        return {}
+
 
 def evaluate_chunk(evaluator: Evaluator, points: Sequence[Point]) -> list[tuple[str, Outcome]]:
     """Evaluate several points in one task (amortises scheduling overhead on workers)."""
