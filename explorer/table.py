@@ -1,4 +1,4 @@
-"""Rows of the results table (the DESIGN.md contract) and their Arrow schema.
+"""Rows of the results table (docs/results.md) and their Arrow schema.
 
 Every row carries: `point_id`, `trial` (the order in which the strategy first proposed the
 point), one column per parameter (hardware axis paths, `model`, model axes, `scheduler`,

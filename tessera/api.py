@@ -1,7 +1,7 @@
 """The Python API: `simulate(accel, model) -> Simulation`, what `tessera simulate` prints.
 
 A Simulation joins the compiled model (workloads, schedules, program) with the simulator's
-result and each layer's roofline lower bound, and renders the JSON contract of DESIGN.md.
+result and each layer's roofline lower bound, and renders the JSON document of docs/results.md.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class Simulation:
         }
 
     def to_json(self) -> dict[str, Any]:
-        """The `tessera simulate --json` document (DESIGN.md contract, plus breakdowns)."""
+        """The `tessera simulate --json` document (docs/results.md)."""
         document: dict[str, Any] = {
             "model": self.compiled.source,
             "accelerator": self.accel.name,
