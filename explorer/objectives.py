@@ -128,7 +128,7 @@ _UNITS = {
     Objective.POWER: "W",
     Objective.THROUGHPUT_PER_WATT: "TOPS/W",
     Objective.THROUGHPUT_PER_MM2: "TOPS/mm²",
-    Objective.ACCURACY: "% top-1, FP32",
+    Objective.ACCURACY: "% top-1",
 }
 
 _ACCESSORS: dict[Objective, Callable] = {

@@ -74,7 +74,7 @@ def figure_specs(data: SweepData, coloring) -> list[FigureSpec]:
     if len(data.objectives) >= 3:
         specs.append(FigureSpec("pareto_matrix", "Pareto front, all pairs of objectives",
                                 legend + " Diagonal: distribution of each objective; ticks mark the front.",
-                                lambda: pareto_matrix_figure(data, coloring)))
+                                lambda: pareto_matrix_figure(data, coloring), cost=len(data.objectives) ** 2))
     for x, y in pairs(data.objectives):
         specs.append(FigureSpec(f"pareto_{x.value}_{y.value}", f"Pareto front: {y.value} vs {x.value}", legend,
                                 lambda x=x, y=y: pareto_pair_figure(data, x, y, coloring)))
@@ -83,7 +83,7 @@ def figure_specs(data: SweepData, coloring) -> list[FigureSpec]:
             "sensitivity", "Sensitivity of each objective to each swept parameter",
             f"Each marker is the {AGGREGATE} of the objective over all other swept parameters (status-ok points, "
             "constraints not applied); one line per model variant (for a model axis, per value of the other model axes).",
-            lambda: sensitivity_figure(data),
+            lambda: sensitivity_figure(data), cost=len(data.objectives) * len(x_parameters(data)),
         ))
     if data.surrogate is not None:
         specs.append(FigureSpec("cost_model_parity", "Cost model: predicted vs simulated",

@@ -168,16 +168,17 @@ def test_report_of_a_sweep_mixing_model_families(tmp_path: Path) -> None:
 
 
 def test_accuracy_is_labelled_as_the_published_fp32_figure(tmp_path: Path) -> None:
-    from explorer.objectives import Objective
-    from reports.pareto_plots import objective_axes
+    from reports.coloring import make_coloring
+    from reports.pareto_plots import pareto_matrix_figure
     from reports.sweep_data import load_sweep_folder
 
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(f"base: {TINY}\nhardware: {{matrix.rows: [2, 4]}}\nmodels:\n  - mobilenetv2:width: [0.5, 1.0]\n"
-                     "    mobilenetv2:resolution: 96\nschedule: {precision: int8}\nobjectives: [latency, accuracy]\n")
+                     "    mobilenetv2:resolution: 96\nschedule: {precision: int8}\nobjectives: [latency, area, accuracy]\n")
     execute_sweep(sweep, tmp_path / "out", executor="serial", evaluator=FakeEvaluator())
     assert cli.main(["report", str(tmp_path / "out"), "--format", "png"]) == 0
     data = load_sweep_folder(tmp_path / "out")
-    assert "FP32" in objective_axes(data)[Objective.ACCURACY].label
+    figure = pareto_matrix_figure(data, make_coloring(data, None))
+    assert "published FP32 ImageNet top-1" in figure.get_suptitle()
     page = (tmp_path / "out" / "report" / "report.html").read_text()
     assert "published for its FP32 weights" in page and "int8 run is drawn with its FP32 figure" in page

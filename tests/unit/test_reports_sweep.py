@@ -267,3 +267,15 @@ def test_unreadable_folders_raise_input_error_naming_the_path(tmp_path: Path, ma
 def test_html_document_escapes_text() -> None:
     page = document("<b>", [("s", "<p>ok</p>")], [], [], [("command", "tessera --model 'a<b'")])
     assert "&lt;b&gt;" in page and "a&lt;b" in page and "<p>ok</p>" in page
+
+
+def test_figures_rendered_on_worker_processes_are_the_serial_bytes(data, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reports import rendering
+    from reports.coloring import default_color_by
+    from reports.sweep_report import figure_specs
+
+    specs = figure_specs(data, make_coloring(data, default_color_by(data)))[:3]
+    formats = (Format.PNG, Format.SVG)
+    parallel = rendering.render_all(specs, formats)
+    monkeypatch.setattr(rendering.os, "cpu_count", lambda: 1)
+    assert rendering.render_all(specs, formats) == parallel
