@@ -20,6 +20,9 @@ TINY = Path(__file__).resolve().parents[2] / "examples" / "accelerators" / "tiny
 
 GEMM = Workload("mm", "MatMul", WorkloadKind.GEMM, input_elements=8 * 4, output_elements=8 * 4, weight_elements=4 * 4,
                 gemm=GemmShape(m=8, k=4, n=4))
+NET_A, NET_B = "gemm:batch=1,k=4,m=8,n=4", "mlp:batch=1,hidden=8,in=4,layers=2,out=4"
+"""Two model variants (valid zoo specs: the space labels each point with the spec that runs);
+the tests give their layers by hand."""
 SOFTMAX = Workload("sm", "Softmax", WorkloadKind.VECTOR, input_elements=32, output_elements=32)
 
 
@@ -74,7 +77,7 @@ def space(strategy: StrategyKind = StrategyKind.GRID) -> DesignSpace:
             HardwareAxis(path="matrix.cols", values=(2, 4, 8), tied_to="matrix.rows"),
             HardwareAxis(path="buffers.weights.capacity", values=(1024, 4096)),
         ),
-        models=(ModelVariant(spec="a"), ModelVariant(spec="b")), model_axes=(),
+        models=(ModelVariant(spec=NET_A), ModelVariant(spec=NET_B)), model_axes=(),
         schedulers=("heuristic",), precisions=("int8", "fp16"), batches=(None,),
         objectives=(Objective.LATENCY,), constraints=(), strategy=strategy, population=8, budget=10, seed=0,
     )
@@ -83,7 +86,7 @@ def space(strategy: StrategyKind = StrategyKind.GRID) -> DesignSpace:
 
 def test_space_features_apply_overrides_ties_and_precision() -> None:
     design = space()
-    networks = {"a": layer_table((GEMM,)), "b": layer_table((GEMM, GEMM, SOFTMAX))}
+    networks = {NET_A: layer_table((GEMM,)), NET_B: layer_table((GEMM, GEMM, SOFTMAX))}
     features = SpaceFeatures(design, load_accelerator(TINY), lambda model, batch: networks[model])
     indices = np.array([[2, 1, 0, 0, 1, 0], [0, 0, 1, 0, 0, 0]])
     chip = features.chips(indices)
@@ -95,7 +98,7 @@ def test_space_features_apply_overrides_ties_and_precision() -> None:
     named = dict(zip(features.names, rows.T))
     assert named["layers"].tolist() == [1, 3] and named["axis:model"].tolist() == [0, 1]
     assert named["axis:matrix.rows"].tolist() == [3.0, 1.0]  # log2 of the raw axis value
-    direct = network_features(networks["a"], features.chips(indices[:1]))
+    direct = network_features(networks[NET_A], features.chips(indices[:1]))
     assert np.allclose(rows[0, : len(FEATURE_NAMES)], direct[0], rtol=1e-6)
 
 
