@@ -1,8 +1,8 @@
 """accel_spec: the accelerator description — schema, YAML loading, units, technology, derived numbers."""
 
 from accel_spec.derived import DerivedQuantities, derive
+from accel_spec.json_schema import accelerator_json_schema
 from accel_spec.loader import (
-    accelerator_json_schema,
     load_accelerator,
     load_accelerator_text,
     spec_hash,

@@ -100,11 +100,6 @@ def spec_hash(accel: Accelerator) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def accelerator_json_schema() -> dict[str, Any]:
-    """JSON Schema of chip files, for editors and ``tessera check-spec --schema``."""
-    return Accelerator.model_json_schema()
-
-
 # --------------------------------------------------------------------------- YAML
 
 

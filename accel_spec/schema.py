@@ -9,7 +9,7 @@ Schema from these descriptions so that editors can autocomplete chip files.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from accel_spec.components.scaling import Device
 from accel_spec.types import Dataflow, DramType, OpClass, Operand, PeMapping, Precision
@@ -104,6 +104,26 @@ class MatrixEngine(_Frozen):
         description="Bytes per PE of each operand's local scratchpad (Eyeriss, JSSC 2017: 24 B ifmap, "
         "448 B filter, 48 B psum); empty for an array with pipeline registers only.",
     )
+
+    @field_validator("accumulator_precision")
+    @classmethod
+    def _accumulator_holds_the_inputs(cls, accumulator: Precision, info: ValidationInfo) -> Precision:
+        """Partial sums are never narrower than the operands, and float operands sum in floats.
+
+        Equal widths are allowed: Eyeriss keeps 16-bit partial sums of 16-bit fixed-point
+        operands (Chen et al., IEEE JSSC 52(1), 2017).
+        """
+        inputs = info.data.get("input_precision")
+        if inputs is None:
+            return accumulator  # the input precision has its own error
+        if inputs.is_float and not accumulator.is_float:
+            raise ValueError(f"{accumulator.value} accumulators cannot sum {inputs.value} products; use a float format")
+        if accumulator.bits < inputs.bits:
+            raise ValueError(
+                f"{accumulator.value} ({accumulator.bits} bits) is narrower than the {inputs.value} inputs "
+                f"({inputs.bits} bits); partial sums must be at least as wide as the operands"
+            )
+        return accumulator
 
     @field_validator("dataflows", mode="before")
     @classmethod

@@ -31,6 +31,14 @@ class Dataflow(IntEnum):
         return "".join(part[0] for part in self.name.split("_"))
 
     @classmethod
+    def spellings(cls) -> tuple[str, ...]:
+        """Names `parse` accepts, as a chip file's JSON Schema lists them (``ws``, ``WS``, ...)."""
+        names: list[str] = []
+        for member in cls:
+            names += [member.label, member.label.replace("-", "_"), member.short.lower(), member.short]
+        return tuple(names)
+
+    @classmethod
     def parse(cls, text: str) -> "Dataflow":
         """Accept ``weight-stationary``, ``weight_stationary`` or ``ws`` (any case)."""
         key = text.strip().lower().replace("_", "-")
@@ -91,6 +99,11 @@ class Operand(IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower()
+
+    @classmethod
+    def spellings(cls) -> tuple[str, ...]:
+        """Names a chip file may use (``input``, ``INPUT``, ...), as its JSON Schema lists them."""
+        return tuple(name for member in cls for name in (member.label, member.name))
 
 
 class OpClass(IntEnum):

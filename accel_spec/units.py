@@ -186,12 +186,39 @@ def _unit_factor(unit: str, text: str, dimension: Dimension) -> Fraction:
                 f"{text!r} is {_a(other.value)}, but {_a(dimension.value)} is expected "
                 f"(e.g. `{_EXAMPLES[dimension]}`)"
             )
-    same_letters = [name for name in units if name.lower() == unit.lower()]
-    hint = f"; did you mean {same_letters[0]!r}?" if len(same_letters) == 1 else ""
+    hints = _spelling_hints(unit, units)
+    hint = f"; did you mean {hints[0]!r}?" if len(hints) == 1 else ""
     raise ValueError(
         f"unknown unit {unit!r} in {text!r} for {_a(dimension.value)}{hint} "
         f"(e.g. `{_EXAMPLES[dimension]}`)"
     )
+
+
+_BITS = re.compile(r"bits?|b(?=ps|/s|$)")
+_BYTES = re.compile(r"bytes?|B")
+
+
+def _counts(unit: str) -> str | None:
+    """``'bits'`` for a unit of bits (Gbps, kbit, Mb/s), ``'bytes'`` for bytes (GB/s, KiB, GBps)."""
+    if _BITS.search(unit):
+        return "bits"
+    if _BYTES.search(unit):
+        return "bytes"
+    return None
+
+
+def _spelling_hints(unit: str, units: Mapping[str, Fraction]) -> list[str]:
+    """Known units that `unit` is a misspelling of, never crossing bits and bytes.
+
+    A hint a user follows must not scale the value by 8: ``12.8 GBps`` (bytes) suggests
+    ``GB/s``, not ``Gbps`` (bits), although the latter differs only in case.
+    """
+    written = _counts(unit)
+    same_letters = [name for name in units if name.lower() == unit.lower() and _counts(name) == written]
+    per_second = unit.removesuffix("ps") + "/s" if unit.endswith("ps") else None
+    if per_second in units and _counts(per_second) == written and per_second not in same_letters:
+        same_letters.append(per_second)
+    return same_letters
 
 
 def _exact_quantity(text: str, dimension: Dimension) -> Fraction:
@@ -348,17 +375,16 @@ def _validate_rate(value: object) -> float:
     return number
 
 
+def _unit_list(dimension: Dimension) -> str:
+    """The units a dimension is printed in, largest first (``J, mJ, µJ, ...``)."""
+    return ", ".join(symbol for symbol, _ in _DISPLAY[dimension]) + ", ..."
+
+
 def _quantity_type(dimension: Dimension) -> object:
     return Annotated[
         float,
         BeforeValidator(_QuantityCheck(dimension)),
-        WithJsonSchema(
-            {
-                "type": "string",
-                "description": f"{dimension.value} with a unit",
-                "examples": [_EXAMPLES[dimension]],
-            }
-        ),
+        WithJsonSchema({"type": "string", "description": f"{dimension.value} with a unit ({_unit_list(dimension)})"}),
     ]
 
 
@@ -369,7 +395,6 @@ Bytes = Annotated[
         {
             "anyOf": [{"type": "integer", "exclusiveMinimum": 0}, {"type": "string"}],
             "description": "size in bytes: an integer, or a number with a unit (B, KB, KiB, MiB, bit, ...)",
-            "examples": ["256 KiB", 64],
         }
     ),
 ]

@@ -3,8 +3,8 @@
 Built from a Graph and its Workloads only (no chip needed): one row per workload, with the
 shapes of the activations it reads from DRAM (its head's inputs and the side inputs of
 fused nodes), the shapes of its head's constant operands, and the shape of the tensor it
-writes (the output of its last fused node). `InspectReport.to_json` follows the DESIGN.md
-contract (`macs`, `vector_ops`, `layers` of {name, op, macs, inputs, outputs, ...});
+writes (the output of its last fused node). `InspectReport.to_json` writes the
+document of docs/results.md (`macs`, `vector_ops`, `layers` of {name, op, macs, inputs, outputs, ...});
 `inspect_table` renders the same rows for a terminal, with operand bytes at a precision.
 """
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from compiler.frontend import graph_from_model, load_onnx
-from compiler.frontend.scalesim_topology import load_scalesim_topology
-from compiler.graph import Graph
 from compiler.zoo import build_model, parse_model_spec
 from tessera.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from compiler.graph import Graph
 
 _FILE_SUFFIXES = (".onnx", ".csv")
 
@@ -35,6 +36,11 @@ def load_model(
     `batch` overrides the batch dimension: the symbolic leading dim of an ONNX file's inputs,
     or the `batch` parameter of a zoo model. `input_shapes` applies to ONNX files only.
     """
+    # The frontend (onnx) is imported here, not at module level: naming models
+    # (`looks_like_file`, sweep and report labels) must not pay for it.
+    from compiler.frontend import graph_from_model, load_onnx
+    from compiler.frontend.scalesim_topology import load_scalesim_topology
+
     if looks_like_file(model):
         path = Path(model)
         if not path.exists():

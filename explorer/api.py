@@ -16,9 +16,8 @@ from rich.console import Console
 
 import tessera
 from accel_spec import load_accelerator
-from explorer.evaluator import Evaluator, Outcome
+from explorer.evaluator import TEST_EVALUATOR_ENV, TEST_EVALUATOR_OPTIONS_ENV, Evaluator, Outcome
 from explorer.executors import ExecutorKind, make_executor
-from explorer.fake_evaluator import ENV_OPTIONS, ENV_SELECT, FakeEvaluator
 from explorer.front import ParetoFront, pareto_front
 from explorer.loop import sweep_loop
 from explorer.manifest import Manifest, command_line, now
@@ -29,8 +28,8 @@ from explorer.spec import SweepSpec
 from explorer.spec_loader import load_sweep
 from explorer.store import DirectoryStore, MemoryStore
 from explorer.strategies import make_strategy
-from explorer.table import make_row, result_schema, to_frame
-from tessera.errors import InputError, Problem
+from explorer.table import column_units, make_row, result_schema, to_frame
+from tessera.errors import InputError, Problem, parse_enum
 
 
 @dataclass(frozen=True)
@@ -46,12 +45,17 @@ class SweepResult:
 
 
 def default_evaluator(spec: SweepSpec) -> Evaluator:
-    """The simulator, unless the test-only variable TESSERA_TEST_EVALUATOR=fake selects the fake."""
-    selected = os.environ.get(ENV_SELECT, "")
+    """The simulator, unless the test-only variable TESSERA_TEST_EVALUATOR=fake selects the fake.
+
+    The fake is imported only when selected: no command pays for test-only code.
+    """
+    selected = os.environ.get(TEST_EVALUATOR_ENV, "")
     if selected == "fake":
-        return FakeEvaluator.from_json(os.environ.get(ENV_OPTIONS, ""))
+        from explorer.fake_evaluator import FakeEvaluator
+
+        return FakeEvaluator.from_json(os.environ.get(TEST_EVALUATOR_OPTIONS_ENV, ""))
     if selected:
-        raise InputError(ENV_SELECT, Problem("", f"unknown test evaluator {selected!r}; the only one is 'fake'"))
+        raise InputError(TEST_EVALUATOR_ENV, Problem("", f"unknown test evaluator {selected!r}; the only one is 'fake'"))
     from explorer.simulator_evaluator import SimulatorEvaluator  # imports the whole compiler stack
 
     return SimulatorEvaluator.for_spec(spec, load_accelerator(spec.base))
@@ -69,22 +73,23 @@ def execute_sweep(
     console: Console | None = None,
 ) -> SweepResult:
     """Run (or resume) a sweep; see `run_sweep`. `console` shows a progress bar when given."""
+    kind = parse_enum(ExecutorKind, executor, "executor")
     spec = spec_or_path if isinstance(spec_or_path, SweepSpec) else load_sweep(spec_or_path)
     evaluator = evaluator or default_evaluator(spec)
     space = DesignSpace(spec)
     schema = result_schema(space)
     version = tessera.__version__
-    manifest = Manifest.start(spec, evaluator.name, version, command_line())
+    manifest = Manifest.start(spec, evaluator.name, version, command_line(), units=column_units(space))
     folder = Path(out_dir) if out_dir is not None else None
     store = DirectoryStore(folder, schema, manifest, force_new) if folder is not None else MemoryStore()
 
     def row(point: Point, outcome: Outcome, trial: int) -> dict:
         return make_row(point, outcome, trial, spec, version)
 
-    with store, make_executor(ExecutorKind(executor), workers, scheduler_address) as pool:
+    with store, make_executor(kind, workers, scheduler_address) as pool:
         journaled = store.existing()
         progress = SweepProgress(spec.budget, spec.objectives, console) if console else NullProgress()
-        strategy = make_strategy(spec, space)
+        strategy = make_strategy(spec, space, evaluator)
         with progress:
             rows = sweep_loop(space, strategy, evaluator, pool, journaled, store, progress, row)
         records = strategy.model_records()
@@ -101,6 +106,7 @@ def execute_sweep(
             pareto_points=len(front.table),
             hypervolume=front.hypervolume,
             hypervolume_reference=front.reference_by_objective(),
+            units=column_units(space),
         )
         store.finish(rows, front.table, final)
     return SweepResult(spec, table, front, final, folder, records)

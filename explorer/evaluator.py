@@ -15,6 +15,11 @@ from enum import Enum
 
 from explorer.space import Point
 
+TEST_EVALUATOR_ENV = "TESSERA_TEST_EVALUATOR"
+"""Environment variable that replaces the simulator by a test evaluator (``fake``) in sweeps."""
+TEST_EVALUATOR_OPTIONS_ENV = "TESSERA_TEST_EVALUATOR_OPTIONS"
+"""JSON options of the test evaluator (see `explorer.fake_evaluator`)."""
+
 
 class Status(Enum):
     """Outcome of one point: evaluated, did not fit the chip, or failed."""
@@ -57,6 +62,11 @@ class Evaluator(ABC):
     @abstractmethod
     def run(self, point: Point) -> Outcome:
         """Evaluate one point; may raise (recorded as an error by `evaluate`)."""
+
+    def analytic(self, point: Point) -> dict[str, float]:
+        """The `explorer.objectives.ANALYTIC_METRICS` of a point, exactly as `run` would report
+        them, without simulating; empty when this evaluator cannot give them cheaply."""
+        return {}
 
 
 def evaluate_chunk(evaluator: Evaluator, points: Sequence[Point]) -> list[tuple[str, Outcome]]:

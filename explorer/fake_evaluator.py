@@ -26,9 +26,6 @@ from explorer.accuracy import ACCURACY_COLUMN, accuracy_top1
 from explorer.evaluator import Evaluator, Outcome, Status
 from explorer.space import Point
 
-ENV_SELECT = "TESSERA_TEST_EVALUATOR"
-ENV_OPTIONS = "TESSERA_TEST_EVALUATOR_OPTIONS"
-
 
 class FakeFailure(RuntimeError):
     """Raised by the fake evaluator for points it was told to fail on."""
@@ -62,19 +59,25 @@ class FakeEvaluator(Evaluator):
             return Outcome(Status.INFEASIBLE, "fake: no schedule fits the buffers", spec_hash=chip)
         return Outcome(Status.OK, metrics=fake_metrics(point), spec_hash=chip)
 
+    def analytic(self, point: Point) -> dict[str, float]:
+        return {"area_mm2": fake_area(point), ACCURACY_COLUMN: accuracy_top1(point.model)}
+
 
 def _matches(params: dict[str, Any], triggers: dict[str, list[Any]]) -> bool:
     return any(params.get(name) in values for name, values in triggers.items())
 
 
 def fake_metrics(point: Point) -> dict[str, float]:
-    """Metrics in which resources (numeric overrides: counts and bytes) buy speed with area."""
-    digest = hashlib.sha256(point.point_id.encode()).digest()
-    jitter = 1.0 + int.from_bytes(digest[:4], "big") / 2**32 * 0.05
+    """Metrics in which resources (numeric overrides: counts and bytes) buy speed with area.
+
+    As in the simulator, area depends on the chip alone and accuracy on the model alone
+    (`FakeEvaluator.analytic` gives them without the rest).
+    """
+    jitter = _jitter(point.point_id)
     size = sum(math.log2(abs(v) + 1.0) for _, v in point.overrides if isinstance(v, (int, float)) and not isinstance(v, bool))
     model_work = 1.0 + int(hashlib.sha256(point.model.encode()).hexdigest()[:6], 16) / 2**24
     latency = model_work * jitter * 2.0 ** (-0.25 * size) + 1e-6
-    area = 0.05 * size / jitter
+    area = fake_area(point)
     energy = latency * (0.2 + 0.05 * area) + 1e-3 * model_work
     macs = int(1e6 * model_work)
     cycles = int(latency * 1e9)
@@ -93,3 +96,14 @@ def fake_metrics(point: Point) -> dict[str, float]:
         "tops_per_w": 2 * macs / energy / 1e12,
         ACCURACY_COLUMN: accuracy_top1(point.model),
     }
+
+
+def fake_area(point: Point) -> float:
+    """Closed-form area of the point's chip: grows with its numeric overrides."""
+    size = sum(math.log2(abs(v) + 1.0) for _, v in point.overrides if isinstance(v, (int, float)) and not isinstance(v, bool))
+    return 0.05 * size / _jitter(json.dumps([list(item) for item in point.overrides], sort_keys=True))
+
+
+def _jitter(text: str) -> float:
+    """1 to 1.05, a deterministic function of `text`, so that points differ."""
+    return 1.0 + int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") / 2**32 * 0.05

@@ -79,11 +79,12 @@ def layer_table(workloads: tuple[Workload, ...]) -> LayerTable:
 
 @dataclass(frozen=True)
 class ChipColumns:
-    """Chip parameters of n points as float64 arrays (SI units), plus the supported dataflows.
+    """Chip parameters of n points as float64 arrays (SI units and 0/1 flags).
 
     `*_capacity` is the capacity of the buffer holding that operand (the same buffer for
     operands that share one); `operand_bytes` the width of one input/weight element at the
-    point's precision, `accumulator_bytes` of one partial sum.
+    point's precision, `accumulator_bytes` of one partial sum; `supports_os`, `_ws`, `_is`
+    are 1.0 where the array supports that dataflow (the dataflows can be a sweep axis).
     """
 
     rows: np.ndarray
@@ -98,28 +99,25 @@ class ChipColumns:
     output_capacity: np.ndarray
     operand_bytes: np.ndarray
     accumulator_bytes: np.ndarray
-    dataflows: tuple[Dataflow, ...]
+    supports_os: np.ndarray
+    supports_ws: np.ndarray
+    supports_is: np.ndarray
 
-    def matrix(self) -> np.ndarray:
-        """(n, 12) array of the numeric columns, in field order (for finding distinct chips)."""
-        return np.column_stack([getattr(self, name) for name in CHIP_FIELDS])
-
-    @classmethod
-    def from_matrix(cls, matrix: np.ndarray, dataflows: tuple[Dataflow, ...]) -> "ChipColumns":
-        """Inverse of `matrix`."""
-        return cls(**{name: matrix[:, i] for i, name in enumerate(CHIP_FIELDS)}, dataflows=dataflows)
+    def supported(self) -> np.ndarray:
+        """(len(Dataflow), n) booleans: whether each chip supports each dataflow, in enum order."""
+        return np.vstack([getattr(self, support_field(flow)) for flow in Dataflow]) > 0
 
 
-CHIP_FIELDS = (
-    "rows", "cols", "clock", "node_nm", "bandwidth", "latency", "lanes",
-    "input_capacity", "weight_capacity", "output_capacity", "operand_bytes", "accumulator_bytes",
-)
+def support_field(dataflow: Dataflow) -> str:
+    """The `ChipColumns` flag of a dataflow (``supports_ws``)."""
+    return f"supports_{dataflow.short.lower()}"
 
 FEATURE_NAMES: tuple[str, ...] = (
     # chip
     "log2_rows", "log2_cols", "log2_pes", "log2_clock", "log2_node_nm", "log2_bandwidth",
     "log2_dram_bytes_per_cycle", "log2_latency", "log2_lanes", "log2_input_capacity",
     "log2_weight_capacity", "log2_output_capacity", "operand_bytes", "log2_onchip_bytes",
+    "supports_os", "supports_ws", "supports_is",
     # network
     "layers", "gemm_layers", "log2_macs", "log2_vector_ops", "log2_input_bytes", "log2_weight_bytes",
     "log2_output_bytes", "log2_arithmetic_intensity", "log2_max_layer_weight_bytes",
@@ -138,12 +136,15 @@ def _log2(values) -> np.ndarray:
 
 
 def compute_cycles(layers: LayerTable, chips: ChipColumns) -> np.ndarray:
-    """(layers, n) cycles of each GEMM layer as one tile, at its best supported dataflow."""
+    """(layers, n) cycles of each GEMM layer as one tile, at the best dataflow each chip supports."""
     rows, cols = chips.rows.astype(np.int64)[None, :], chips.cols.astype(np.int64)[None, :]
     m, k, n, batch = (a[:, None] for a in (layers.m, layers.k, layers.n, layers.batch))
-    per_dataflow = [gemm_cycles(m, k, n, int(flow), rows, cols) for flow in chips.dataflows]
-    best = np.minimum.reduce(per_dataflow) if per_dataflow else np.zeros((len(layers.m), len(rows[0])))
-    return np.where(m > 0, best * batch, 0).astype(np.float64)
+    per_dataflow = np.stack([
+        np.broadcast_to(gemm_cycles(m, k, n, int(flow), rows, cols), (len(layers.m), len(chips.rows))).astype(np.float64)
+        for flow in Dataflow
+    ])
+    best = np.where(chips.supported()[:, None, :], per_dataflow, np.inf).min(axis=0, initial=np.inf)
+    return np.where(m > 0, best * batch, 0.0)
 
 
 def network_features(layers: LayerTable, chips: ChipColumns) -> np.ndarray:
@@ -178,7 +179,7 @@ def network_features(layers: LayerTable, chips: ChipColumns) -> np.ndarray:
         _log2(chips.rows), _log2(chips.cols), _log2(pes), _log2(chips.clock), _log2(chips.node_nm),
         _log2(chips.bandwidth), _log2(chips.bandwidth / chips.clock), _log2(chips.latency), _log2(chips.lanes),
         _log2(chips.input_capacity), _log2(chips.weight_capacity), _log2(chips.output_capacity),
-        chips.operand_bytes, _log2(onchip),
+        chips.operand_bytes, _log2(onchip), chips.supports_os, chips.supports_ws, chips.supports_is,
         np.full(n, float(len(macs))), np.full(n, float(is_gemm.sum())), np.full(n, _log2(macs.sum())),
         np.full(n, _log2(layers.vector_ops.sum())), _log2(in_bytes.sum(axis=0)), _log2(w_bytes.sum(axis=0)),
         _log2(out_bytes.sum(axis=0)), _log2(macs.sum() / np.maximum(total_bytes, 1.0)),

@@ -52,10 +52,13 @@ class Manifest:
     hypervolume: float | None = None
     hypervolume_reference: dict[str, float] | None = None
     technology_sources: dict[str, str] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, spec: SweepSpec, evaluator: str, tool_version: str, command: str) -> "Manifest":
-        """The manifest of a sweep starting now on this host."""
+    def start(
+        cls, spec: SweepSpec, evaluator: str, tool_version: str, command: str, units: dict[str, str] | None = None
+    ) -> "Manifest":
+        """The manifest of a sweep starting now on this host; `units` maps each results column to its unit."""
         return cls(
             spec_hash=sweep_hash(spec, evaluator),
             spec=spec.model_dump(mode="json"),
@@ -67,6 +70,7 @@ class Manifest:
             command=command,
             started=now(),
             technology_sources=technology_sources(spec),
+            units=dict(units or {}),
         )
 
     def resumed_now(self) -> "Manifest":

@@ -35,6 +35,46 @@ METRIC_COLUMNS: dict[str, type] = {
 }
 """The metrics every evaluated point reports, and their types (the results-table columns)."""
 
+METRIC_UNITS: dict[str, str] = {
+    "total_cycles": "cycles",
+    "latency_s": "s",
+    "energy_j": "J",
+    "area_mm2": "mm²",
+    "macs": "MAC",
+    "utilization": "1",
+    "dram_read_bytes": "B",
+    "dram_write_bytes": "B",
+    "power_w": "W",
+    "edp_js": "J·s",
+    "throughput_ops_s": "op/s",
+    "tops_per_w": "TOPS/W",
+    "accuracy_top1": "%",
+}
+"""Unit of each metric column (``1``: a dimensionless fraction; an op is a multiply or an add)."""
+
+METRIC_DESCRIPTIONS: dict[str, str] = {
+    "utilization": "MACs / (cycles × PEs): the share of the array's peak that the run used",
+    "throughput_ops_s": "2 operations (multiply and add) per MAC, over the latency",
+    "tops_per_w": "2 operations per MAC over the energy, in tera-operations per joule (TOPS/W)",
+    "edp_js": "energy × latency",
+    "accuracy_top1": "published ImageNet top-1 accuracy of the model variant, measured by its authors in FP32; "
+                     "not re-measured at the run's precision (an int8 run gets the FP32 figure)",
+}
+"""What a metric column means where its name does not say it all (Parquet field metadata)."""
+
+
+class Scope(Enum):
+    """What an analytic metric depends on: the point's chip (hardware axes and precision) or its model."""
+
+    CHIP = "chip"
+    MODEL = "model"
+
+
+ANALYTIC_METRICS: dict[str, Scope] = {"area_mm2": Scope.CHIP, "accuracy_top1": Scope.MODEL}
+"""Metrics that are exact without simulating: chip area from the technology tables, and the
+published accuracy of the model variant (`Evaluator.analytic`). The surrogate computes these
+for its candidates instead of learning them."""
+
 
 class Direction(Enum):
     """Whether an objective is better small or large."""
@@ -66,6 +106,11 @@ class Objective(Enum):
     def unit(self) -> str:
         """Unit of `values` (for table headers)."""
         return _UNITS[self]
+
+    @property
+    def analytic_metric(self) -> str | None:
+        """The `ANALYTIC_METRICS` column this objective equals, or None if it needs simulating."""
+        return {Objective.AREA: "area_mm2", Objective.ACCURACY: "accuracy_top1"}.get(self)
 
     def values(self, metrics: pd.DataFrame | Mapping[str, float]) -> np.ndarray | float:
         """The objective of every row of a results table (or of one metrics mapping)."""
@@ -158,6 +203,15 @@ class Constraint(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.comparison.value} {self.bound:g}"
+
+    @property
+    def analytic_metric(self) -> str | None:
+        """The `ANALYTIC_METRICS` column this constraint bounds, or None if it needs simulating."""
+        if self.metric in ANALYTIC_METRICS:
+            return self.metric
+        if self.metric in METRIC_COLUMNS:
+            return None
+        return Objective(self.metric).analytic_metric
 
     def value(self, metrics: pd.DataFrame | Mapping[str, float]) -> np.ndarray | float:
         """The constrained quantity of a table (vectorised) or of one metrics mapping."""

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from explorer.objectives import Direction, Objective
 from explorer.table import Row
+from reports.units import format_si
 
 
 class NullProgress:
@@ -69,7 +70,7 @@ class SweepProgress(NullProgress):
                     self._best[objective] = value
         task = self._progress.tasks[self._task]
         speed = task.speed
-        best = "  ".join(f"{o.value} {v:.3g} {o.unit}" for o, v in self._best.items())
+        best = "  ".join(f"{o.value} {format_si(v, o.unit)}" for o, v in self._best.items())
         self._progress.update(
             self._task, advance=len(rows), rate=f"{speed:.1f} pt/s" if speed else "", best=f"best: {best}" if best else ""
         )

@@ -9,10 +9,11 @@ so its key (model spec, batch, model folder) is everything lowering depends on.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from accel_spec import spec_hash, with_overrides
+from accel_spec import resolve, spec_hash, with_overrides
 from accel_spec.schema import Accelerator
 from accel_spec.types import Precision
 from compiler.lowering import lower
@@ -68,3 +69,15 @@ class SimulatorEvaluator(Evaluator):
             return Outcome(Status.INFEASIBLE, str(error), spec_hash=chip)
         metrics = {**simulation.summary(), ACCURACY_COLUMN: accuracy_top1(point.model)}
         return Outcome(Status.OK, metrics=metrics, spec_hash=chip)
+
+    def analytic(self, point: Point) -> dict[str, float]:
+        """Chip area from the technology tables (what the simulator reports) and the published
+        accuracy; an invalid chip gives NaN area (the point will be infeasible)."""
+        try:
+            accel = with_overrides(self.base, dict(point.overrides), source=f"point {point.point_id}")
+        except InputError:
+            area = math.nan
+        else:
+            precision = Precision(point.precision) if point.precision else None
+            area = sum(square_metres * 1e6 for square_metres in resolve(accel, precision).area.values())
+        return {"area_mm2": area, ACCURACY_COLUMN: accuracy_top1(point.model)}

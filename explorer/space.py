@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.models import looks_like_file
+from compiler.zoo import parse_model_spec
 from explorer.spec import SweepSpec
 from explorer.spec_hardware import override_value
 
@@ -27,8 +29,10 @@ class Point:
     """One design: parameters (result columns, in column order) and what evaluating it needs.
 
     Attributes:
-        params: column name → value: every hardware axis path, ``model``, the model-axis
-            columns, ``scheduler``, ``precision`` and ``batch``.
+        params: column name → value: every hardware axis path, ``model`` (the exact spec
+            that runs, batch included), the model-axis columns, ``scheduler``, ``precision``
+            and ``batch`` (the batch that runs: the schedule's, else a zoo model's own;
+            empty for an ONNX file run at the batch it was exported with).
         overrides: dotted chip path → value as `accel_spec.with_overrides` reads it.
         point_id: 16 hex digits of the sha256 of the canonical JSON of `params`.
     """
@@ -70,6 +74,12 @@ class DesignSpace:
             SpaceAxis("batch", len(spec.batches)),
         )
         self.size = math.prod(axis.size for axis in self.axes)
+        self.runs: dict[tuple[int, int], tuple[str, int | None]] = {
+            (m, b): _what_runs(variant.spec, batch)
+            for m, variant in enumerate(spec.models)
+            for b, batch in enumerate(spec.batches)
+        }
+        """(model index, batch index) → (``model`` column, ``batch`` column)."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -91,13 +101,14 @@ class DesignSpace:
         *_, m, s, p, b = indices
         variant = spec.models[m]
         model_axes = dict(variant.axes)
+        label, batch = self.runs[m, b]
         params = {
             **hardware,
-            MODEL_COLUMN: variant.spec,
+            MODEL_COLUMN: label,
             **{column: model_axes.get(column) for column in spec.model_axes},
             "scheduler": spec.schedulers[s],
             "precision": spec.precisions[p],
-            "batch": spec.batches[b],
+            "batch": batch,
         }
         overrides = tuple((axis.path, override_value(hardware[axis.path], axis.dimension)) for axis in spec.hardware)
         return Point(
@@ -109,3 +120,13 @@ class DesignSpace:
             batch=spec.batches[b],
             point_id=point_id(params),
         )
+
+
+def _what_runs(model: str, batch: int | None) -> tuple[str, int | None]:
+    """The exact spec and the batch of a model variant run at `batch` (None: its own)."""
+    if looks_like_file(model):
+        return model, batch
+    spec = parse_model_spec(model)
+    if batch is not None:
+        spec = spec.with_params(batch=batch)
+    return spec.canonical(), int(spec.as_dict()["batch"])

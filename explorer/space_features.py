@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.schema import Accelerator
-from accel_spec.types import Operand, Precision
-from explorer.features import FEATURE_NAMES, ChipColumns, LayerTable, network_features
+from accel_spec.types import Dataflow, Operand, Precision
+from explorer.features import FEATURE_NAMES, ChipColumns, LayerTable, network_features, support_field
 from explorer.space import DesignSpace
 
 LayersOf = Callable[[str, int | None], LayerTable]
@@ -33,6 +33,11 @@ class _ChipField:
 
     field: str
     convert: Callable[[object], float]
+
+
+def _supports(flow: Dataflow) -> Callable[[object], float]:
+    """1.0 when a `matrix.dataflows` axis value (a list of dataflow names) includes `flow`."""
+    return lambda names: float(flow in {Dataflow.parse(str(name)) for name in names})
 
 
 def _precision_bytes(value: object) -> float:
@@ -51,6 +56,7 @@ def _chip_fields(base: Accelerator) -> dict[str, tuple[_ChipField, ...]]:
         "vector.lanes": (_ChipField("lanes", float),),
         "matrix.input_precision": (_ChipField("operand_bytes", _precision_bytes),),
         "matrix.accumulator_precision": (_ChipField("accumulator_bytes", _precision_bytes),),
+        "matrix.dataflows": tuple(_ChipField(support_field(flow), _supports(flow)) for flow in Dataflow),
     }
     capacity = {Operand.INPUT: "input_capacity", Operand.WEIGHT: "weight_capacity", Operand.OUTPUT: "output_capacity"}
     for name, buffer in base.buffers.items():
@@ -75,6 +81,7 @@ def _base_values(base: Accelerator) -> dict[str, float]:
         "output_capacity": capacity(Operand.OUTPUT),
         "operand_bytes": base.matrix.input_precision.bytes,
         "accumulator_bytes": base.matrix.accumulator_precision.bytes,
+        **{support_field(flow): float(flow in base.matrix.dataflows) for flow in Dataflow},
     }
 
 
@@ -94,7 +101,6 @@ class SpaceFeatures:
     def __init__(self, space: DesignSpace, base: Accelerator, layers_of: LayersOf) -> None:
         spec = space.spec
         self.space = space
-        self._dataflows = tuple(base.matrix.dataflows)
         self._base = _base_values(base)
         fields = _chip_fields(base)
         free = [axis for axis in spec.hardware if axis.tied_to is None]
@@ -134,7 +140,7 @@ class SpaceFeatures:
             columns[chip_field] = converted[indices[:, position]]
         precision = self._precision_bytes[indices[:, -2]]
         columns["operand_bytes"] = np.where(np.isnan(precision), columns["operand_bytes"], precision)
-        return ChipColumns(**columns, dataflows=self._dataflows)
+        return ChipColumns(**columns)
 
     def features(self, indices: np.ndarray) -> np.ndarray:
         """(n, len(names)) float32 features of an (n, axes) int array of index vectors."""

@@ -2,17 +2,20 @@
 
 Each axis names a chip field by dotted path (``buffers.global.capacity``). The path is looked
 up in the base chip (unknown keys are listed with the allowed ones), and every written value
-is read with that field's own pydantic type, so units are checked exactly as in chip files
-(``1 GHz`` for a capacity is an error) and stored in SI units.
+is read by the validators of the model that owns the field, exactly as in a chip file: units
+(``1 GHz`` for a capacity is an error, stored in SI units), names (``matrix.dataflows:
+[[weight-stationary], [os, ws]]``: each value a list of dataflows, or one name) and the
+field's own checks.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from accel_spec.schema import Accelerator
 from accel_spec.units import SI_NUMBERS_CONTEXT, Dimension, dimension_of
@@ -47,8 +50,28 @@ def override_value(value: Any, dimension: Dimension | None) -> Any:
     return f"{value!r} {_BASE_UNIT[dimension]}"
 
 
-def field_annotation(accel: Accelerator, path: str) -> Any:
-    """The pydantic type of the chip field at a dotted path; KeyError with a message if none."""
+@dataclass(frozen=True)
+class ChipField:
+    """A chip field: the object of the base chip that holds it, and the field's name."""
+
+    owner: BaseModel
+    name: str
+
+    @property
+    def annotation(self) -> Any:
+        """The field's type with its metadata (the unit validators that `dimension_of` reads)."""
+        field = type(self.owner).model_fields[self.name]
+        return Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+
+    def read(self, written: Any, context: Any = None) -> Any:
+        """`written` validated as this field of a chip file; pydantic's ValidationError if bad."""
+        holder = self.owner.model_copy()
+        type(self.owner).__pydantic_validator__.validate_assignment(holder, self.name, written, context=context)
+        return getattr(holder, self.name)
+
+
+def chip_field(accel: Accelerator, path: str) -> ChipField:
+    """The chip field at a dotted path; KeyError with a message if there is none."""
     steps = path.split(".")
     node: Any = accel
     for depth, step in enumerate(steps):
@@ -62,8 +85,7 @@ def field_annotation(accel: Accelerator, path: str) -> Any:
             if last:
                 if isinstance(value, (BaseModel, dict)):
                     raise KeyError(f"{path} is a section, not a value; sweep one of its keys")
-                field = fields[step]
-                return Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+                return ChipField(node, step)
             node = value
         elif isinstance(node, dict):
             if step not in node:
@@ -80,12 +102,12 @@ def resolve_hardware(raw: dict[str, Any], base: Accelerator) -> tuple[tuple[Hard
     """Every hardware axis of a sweep file, and (location under `hardware`, message) problems."""
     problems: list[tuple[Loc, str]] = []
     axes: dict[str, HardwareAxis] = {}
-    ties: dict[str, tuple[str, Any]] = {}
+    ties: dict[str, tuple[str, ChipField]] = {}
     for path, written in raw.items():
         path = str(path)
         try:
             form = parse_axis_form(written, allow_tie=True)
-            annotation = field_annotation(base, path)
+            field = chip_field(base, path)
         except AxisError as error:
             problems += [((path, *suffix), message) for suffix, message in error.problems]
             continue
@@ -93,17 +115,17 @@ def resolve_hardware(raw: dict[str, Any], base: Accelerator) -> tuple[tuple[Hard
             problems.append(((path,), error.args[0]))
             continue
         if isinstance(form, TieForm):
-            ties[path] = (form.target, annotation)
+            ties[path] = (form.target, field)
             continue
         try:
-            values = _axis_values(form, annotation)
+            values = _axis_values(form, field)
         except AxisError as error:
             problems += [((path, *suffix), message) for suffix, message in error.problems]
             continue
-        axes[path] = HardwareAxis(path=path, values=values, dimension=dimension_of(annotation))
-    for path, (target, annotation) in ties.items():
+        axes[path] = HardwareAxis(path=path, values=values, dimension=dimension_of(field.annotation))
+    for path, (target, field) in ties.items():
         try:
-            axes[path] = _tied_axis(path, target, annotation, axes, ties)
+            axes[path] = _tied_axis(path, target, field, axes, ties)
         except AxisError as error:
             problems += [((path, *suffix), message) for suffix, message in error.problems]
     ordered = tuple(axes[str(path)] for path in raw if str(path) in axes)
@@ -111,7 +133,7 @@ def resolve_hardware(raw: dict[str, Any], base: Accelerator) -> tuple[tuple[Hard
 
 
 def _tied_axis(
-    path: str, target: str, annotation: Any, axes: dict[str, HardwareAxis], ties: dict[str, Any]
+    path: str, target: str, field: ChipField, axes: dict[str, HardwareAxis], ties: dict[str, Any]
 ) -> HardwareAxis:
     if target in ties:
         raise AxisError([((), f"={target} is itself tied; tie to the axis it copies instead")])
@@ -119,24 +141,22 @@ def _tied_axis(
         listed = ", ".join(axes) or "none"
         raise AxisError([((), f"={target} names no hardware axis of this sweep (axes: {listed})")])
     source = axes[target]
-    dimension = dimension_of(annotation)
+    dimension = dimension_of(field.annotation)
     if dimension != source.dimension:
         raise AxisError([((), f"cannot tie it to {target}: their units differ")])
-    adapter = TypeAdapter(annotation)
     for value in source.values:
-        _read(adapter, value, (), context=SI_NUMBERS_CONTEXT)
+        _read(field, value, (), context=SI_NUMBERS_CONTEXT)
     return HardwareAxis(path=path, values=source.values, dimension=dimension, tied_to=target)
 
 
-def _axis_values(form: ListForm | RangeForm | LogRangeForm, annotation: Any) -> tuple[Any, ...]:
-    adapter = TypeAdapter(annotation)
+def _axis_values(form: ListForm | RangeForm | LogRangeForm, field: ChipField) -> tuple[Any, ...]:
     if isinstance(form, ListForm):
         problems: list[tuple[Loc, str]] = []
         values: list[Any] = []
         seen: dict[str, int] = {}
         for index, written in enumerate(form.values):
             try:
-                value = _canonical(_read(adapter, written, (index,)))
+                value = _canonical(_read(field, written, (index,)))
             except AxisError as error:
                 problems += error.problems
                 continue
@@ -150,23 +170,23 @@ def _axis_values(form: ListForm | RangeForm | LogRangeForm, annotation: Any) -> 
             raise AxisError(problems)
         return tuple(values)
     kind = "range" if isinstance(form, RangeForm) else "log_range"
-    start = _number(_read(adapter, form.start, (kind, 0)), (kind, 0))
-    stop = _number(_read(adapter, form.stop, (kind, 1)), (kind, 1))
+    start = _number(_read(field, form.start, (kind, 0)), (kind, 0))
+    stop = _number(_read(field, form.stop, (kind, 1)), (kind, 1))
     integer = isinstance(start, int) and isinstance(stop, int)
     try:
         if isinstance(form, RangeForm):
-            step = _number(_read(adapter, form.step, ("step",)), ("step",))
+            step = _number(_read(field, form.step, ("step",)), ("step",))
             values = range_values(start, stop, step, integer=integer and isinstance(step, int))
         else:
             values = log_range_values(start, stop, form.points, integer=integer)
     except ValueError as error:
         raise AxisError([((), str(error))]) from None
-    return tuple(_canonical(_read(adapter, v, (), context=SI_NUMBERS_CONTEXT)) for v in values)
+    return tuple(_canonical(_read(field, v, (), context=SI_NUMBERS_CONTEXT)) for v in values)
 
 
-def _read(adapter: TypeAdapter, written: Any, loc: Loc, context: Any = None) -> Any:
+def _read(field: ChipField, written: Any, loc: Loc, context: Any = None) -> Any:
     try:
-        return adapter.validate_python(written, context=context)
+        return field.read(written, context=context)
     except ValidationError as error:
         messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
         raise AxisError([(loc, f"{messages} (got {written!r})")]) from None

@@ -94,6 +94,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         raise InputError(str(path), problems)
     _check_first_point(base, hardware, path, lines)
     _check_accuracy_known(header.objectives, models, path, lines)
+    _check_onnx_batches(models, schedule["batch"], path, lines)
     size = math.prod(len(a.values) for a in hardware if a.tied_to is None) * len(models) * math.prod(
         len(v) for v in schedule.values()
     )
@@ -170,6 +171,27 @@ def _check_accuracy_known(objectives, models, path: Path, lines) -> None:
             "table, ResNet-18..152 at 224)"
         )
         raise InputError(str(path), Problem("objectives", message, line_of(("objectives",), lines)))
+
+
+def _check_onnx_batches(models, batches, path: Path, lines) -> None:
+    """Every ONNX variant must take every batch of the sweep: a static batch is refused here,
+    before any point runs, rather than giving rows labelled with a batch that did not run."""
+    from compiler.models import load_model, looks_like_file  # the ONNX frontend, only when needed
+
+    wanted = [batch for batch in batches if batch is not None]
+    problems = []
+    for variant in models:
+        if not wanted or not looks_like_file(variant.spec):
+            continue
+        for batch in wanted:
+            try:
+                load_model(str(path.parent / variant.spec), batch=batch)
+            except InputError as error:
+                reasons = "; ".join(problem.render() for problem in error.problems)
+                problems.append(Problem("schedule.batch", f"model {variant.spec}: {reasons}", line_of(("schedule", "batch"), lines)))
+                break
+    if problems:
+        raise InputError(str(path), problems)
 
 
 def _check_first_point(base: Accelerator, hardware: tuple[HardwareAxis, ...], path: Path, lines) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from explorer.evaluator import Evaluator
 from explorer.space import DesignSpace
 from explorer.spec import StrategyKind, SweepSpec
 
@@ -129,8 +130,9 @@ def _distinct_random(space: DesignSpace, count: int, rng: np.random.Generator, t
     return found
 
 
-def make_strategy(spec: SweepSpec, space: DesignSpace) -> Strategy:
-    """The strategy a spec names, seeded by the spec."""
+def make_strategy(spec: SweepSpec, space: DesignSpace, evaluator: Evaluator | None = None) -> Strategy:
+    """The strategy a spec names, seeded by the spec; a learned one takes the metrics that
+    `evaluator` computes without simulating (`Evaluator.analytic`)."""
     if spec.strategy is StrategyKind.NSGA2:
         from explorer.nsga2 import Nsga2Strategy  # only this strategy needs optuna
 
@@ -138,6 +140,6 @@ def make_strategy(spec: SweepSpec, space: DesignSpace) -> Strategy:
     if spec.strategy is StrategyKind.SURROGATE:
         from explorer.surrogate import make_surrogate  # only this strategy needs xgboost and the compiler
 
-        return make_surrogate(spec, space)
+        return make_surrogate(spec, space, evaluator.analytic if evaluator is not None else None)
     kinds = {StrategyKind.GRID: GridStrategy, StrategyKind.RANDOM: RandomStrategy, StrategyKind.LHS: LatinHypercubeStrategy}
     return kinds[spec.strategy](space, spec.budget, spec.seed)

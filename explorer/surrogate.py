@@ -22,13 +22,18 @@
    that, at a known small cost (ε-greedy). Slots left when no candidate promises any
    improvement go to the most uncertain candidates (largest Σσ).
 
+Objectives and constraints that need no simulation (chip area, the published accuracy:
+`explorer.analytic`) are not learned: every candidate gets its exact value (σ = 0), and a
+candidate that an exact constraint rules out is never proposed, not even for exploration.
+
 Rounds repeat until the sweep's budget is spent. Everything is a function of the seed and of
 the results told, in order (XGBoost trains deterministically), so a resumed sweep, which
 replays journaled results, proposes exactly what an uninterrupted one would.
 
-At the end, `model_records` reports model quality: each evaluated point's prediction by a
-model that did not see it (k-fold cross-validation, split ``test``) and in-sample (``train``),
-written to `surrogate.parquet` and summarised by `explorer.model_quality`.
+At the end, `model_records` reports model quality for the learned objectives: each evaluated
+point's prediction by a model that did not see it (k-fold cross-validation, split ``test``)
+and in-sample (``train``), written to `surrogate.parquet` and summarised by
+`explorer.model_quality`.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from explorer.analytic import Analytic, AnalyticMetrics
 from explorer.cost_model import CostModel
 from explorer.features import LayerTable, layer_table
 from explorer.objectives import Direction, Objective
@@ -74,14 +80,16 @@ class SurrogateSettings:
         return cls(initial=int(min(budget, max(2 * batch, min(budget // 10, 128)))), batch=batch)
 
 
-def make_surrogate(spec: SweepSpec, space: DesignSpace) -> "SurrogateStrategy":
-    """The surrogate strategy of a sweep: features from its base chip and lowered networks."""
+def make_surrogate(spec: SweepSpec, space: DesignSpace, analytic: Analytic | None = None) -> "SurrogateStrategy":
+    """The surrogate strategy of a sweep: features from its base chip and lowered networks,
+    exact analytic metrics from the evaluator's `analytic` (when given)."""
     try:
         import explorer.xgboost_cost_model  # noqa: F401 - fail here, before any point runs
     except ImportError as error:
         raise InputError(spec.source, Problem("strategy", f"surrogate needs the xgboost package, which cannot be imported: {error}")) from None
     settings = SurrogateSettings.for_budget(spec.budget, spec.population)
-    return SurrogateStrategy(space, sweep_features(spec, space).features, settings, spec.seed)
+    exact = AnalyticMetrics(space, analytic) if analytic is not None else None
+    return SurrogateStrategy(space, sweep_features(spec, space).features, settings, spec.seed, exact=exact)
 
 
 def sweep_features(spec: SweepSpec, space: DesignSpace) -> SpaceFeatures:
@@ -125,6 +133,11 @@ class _Targets:
         value = transformed * self.signs[j]
         return np.exp(value) if self.logged[j] else value
 
+    def transform(self, natural: np.ndarray, j: int) -> np.ndarray:
+        """Natural values of objective j in the space of column j (inverse of `natural`)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.signs[j] * (np.log(natural) if self.logged[j] else natural)
+
 
 class SurrogateStrategy(Strategy):
     """Model-guided batches (see the module docstring)."""
@@ -136,6 +149,7 @@ class SurrogateStrategy(Strategy):
         settings: SurrogateSettings,
         seed: int,
         make_model: ModelFactory = xgboost_factory,
+        exact: AnalyticMetrics | None = None,
     ) -> None:
         self.space = space
         self.settings = settings
@@ -143,15 +157,22 @@ class SurrogateStrategy(Strategy):
         self._featurise = features
         self._make_model = make_model
         self._objectives = space.spec.objectives
+        offered = set(exact.metrics) if exact is not None else set()
+        self._exact = exact
+        self._exact_objectives = {j: o.analytic_metric for j, o in enumerate(self._objectives) if o.analytic_metric in offered}
+        self._exact_constraints = {c for c, constraint in enumerate(space.spec.constraints)
+                                   if constraint.analytic_metric in offered}
         self._sizes = np.array([axis.size for axis in space.axes], dtype=np.int64)
         self._round = 0
         self._flat: list[int] = []
         self._feedback: list[Feedback] = []
         self._known: set[int] = set()
         self._pool_x: np.ndarray | None = None
+        self._allowed: np.ndarray | None = None  # of the whole grid: no exact constraint rules it out
         if space.size <= settings.pool_limit:
             everything = np.arange(space.size, dtype=np.int64)
             self._pool_x = self._featurise(self._unravel(everything))
+            self._allowed = self._within_exact_constraints(everything)
 
     # -- the Strategy interface ---------------------------------------------------------
 
@@ -187,20 +208,34 @@ class SurrogateStrategy(Strategy):
         return self._featurise(self._unravel(flat))
 
     def _pool(self) -> np.ndarray:
-        """Flat indices of the unevaluated candidates this round scores."""
+        """Flat indices of the unevaluated candidates this round scores (none that an exact
+        constraint rules out)."""
         known = np.fromiter(self._known, dtype=np.int64, count=len(self._known))
-        if self._pool_x is not None:
-            mask = np.ones(self.space.size, dtype=bool)
+        if self._allowed is not None:
+            mask = self._allowed.copy()
             mask[known] = False
             return np.flatnonzero(mask)
         rng = np.random.default_rng([self.seed, self._round, 1])
         drawn = np.unique(rng.integers(0, self.space.size, self.settings.pool_limit, dtype=np.int64))
-        return drawn[~np.isin(drawn, known)]
+        drawn = drawn[~np.isin(drawn, known)]
+        return drawn[self._within_exact_constraints(drawn)]
+
+    def _within_exact_constraints(self, flat: np.ndarray) -> np.ndarray:
+        """Whether each candidate meets every constraint that `explorer.analytic` decides exactly."""
+        allowed = np.ones(len(flat), dtype=bool)
+        if not self._exact_constraints:
+            return allowed
+        values = pd.DataFrame(self._exact.values(self._unravel(flat)))
+        for c in self._exact_constraints:
+            allowed &= np.asarray(self.space.spec.constraints[c].satisfied(values), dtype=bool)
+        return allowed
 
     def _next_batch(self) -> np.ndarray:
         settings = self.settings
         pool = self._pool()
         count = min(settings.batch, len(pool))
+        if count == 0:
+            return pool
         rng = np.random.default_rng([self.seed, self._round, 2])
         explore = min(count, int(round(settings.explore_share * count)))
         picked: list[int] = []
@@ -244,17 +279,25 @@ class SurrogateStrategy(Strategy):
         candidates = self._features_of(pool)
         targets, low, scale = self._normalise(ok)
         mean = np.empty((len(pool), len(self._objectives)))
-        sigma = np.empty_like(mean)
+        sigma = np.zeros_like(mean)
+        exact = self._exact.values(self._unravel(pool)) if self._exact_objectives else {}
+        feasible = np.ones(len(pool), dtype=bool)
         for j in range(len(self._objectives)):
+            if j in self._exact_objectives:  # known exactly: no model, no uncertainty
+                mean[:, j] = (targets.transform(exact[self._exact_objectives[j]], j) - low[j]) / scale[j]
+                feasible &= np.isfinite(mean[:, j])
+                continue
             y = (targets.values[:, j] - low[j]) / scale[j]
             members = np.stack([
                 self._fit_predict("regression", self._member_seed(j, k), x_ok, y, candidates)
                 for k in range(settings.ensemble)
             ])
             mean[:, j], sigma[:, j] = members.mean(axis=0), members.std(axis=0)
-        feasible = np.ones(len(pool), dtype=bool)
+        mean = np.where(np.isfinite(mean), mean, np.inf)
         violations = [f.violations for f, good in zip(self._feedback, ok) if good]
         for c in range(len(self.space.spec.constraints)):
+            if c in self._exact_constraints:  # the pool holds only candidates that meet it
+                continue
             y = np.array([v[c] for v in violations], dtype=np.float64)
             if (y > 0).any():
                 feasible &= self._fit_predict("regression", self._member_seed(-1 - c, 0), x_ok, y, candidates) <= 0
@@ -280,6 +323,8 @@ class SurrogateStrategy(Strategy):
         fold_of = np.random.default_rng([self.seed, 3]).permutation(len(x)) % folds
         records = []
         for j, objective in enumerate(self._objectives):
+            if j in self._exact_objectives:  # computed, not learned: nothing to judge
+                continue
             y = targets.values[:, j]
             held_out = np.empty(len(x))
             for fold in range(folds):
@@ -294,7 +339,7 @@ class SurrogateStrategy(Strategy):
                     "simulated": simulated,
                     "split": split,
                 }))
-        return pd.concat(records, ignore_index=True)
+        return pd.concat(records, ignore_index=True) if records else None
 
 
 def _greedy_improvement(

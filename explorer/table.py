@@ -1,10 +1,16 @@
-"""Rows of the results table (the DESIGN.md contract) and their Arrow schema.
+"""Rows of the results table (docs/results.md) and their Arrow schema.
 
 Every row carries: `point_id`, `trial` (the order in which the strategy first proposed the
 point), one column per parameter (hardware axis paths, `model`, model axes, `scheduler`,
 `precision`, `batch`), every metric (NaN unless ok), `status`, `reason`, `constraints_ok`,
 `spec_hash` (of the point's chip), `seed` and `tool_version`. The schema is fixed by the
 design space, so Parquet parts written at different times always read back as one table.
+
+Numbers are stored in SI units (bytes, hertz, seconds, square metres), the units computing
+wants; each column's unit is recorded in the schema: field metadata ``unit`` (and
+``description`` where the name does not say it all) and the schema metadata key
+``tessera.units``, a JSON object of column → unit that `manifest.json` repeats. An empty unit
+marks a column of text.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from accel_spec.units import Dimension
 from explorer.evaluator import Outcome, Status
-from explorer.objectives import METRIC_COLUMNS
+from explorer.objectives import METRIC_COLUMNS, METRIC_DESCRIPTIONS, METRIC_UNITS
 from explorer.space import MODEL_COLUMN, DesignSpace, Point
 from explorer.spec import SweepSpec
 
@@ -68,16 +75,65 @@ def _param_type(values: Iterable[Any]) -> pa.DataType:
     return pa.string()
 
 
+UNITS_KEY = b"tessera.units"
+"""Schema metadata key of the JSON object column → unit."""
+
+_SI_UNIT = {
+    Dimension.BYTES: "B",
+    Dimension.FREQUENCY: "Hz",
+    Dimension.BANDWIDTH: "B/s",
+    Dimension.DURATION: "s",
+    Dimension.ENERGY: "J",
+    Dimension.AREA: "m²",
+    Dimension.POWER: "W",
+    Dimension.LENGTH: "m",
+}
+"""Units of swept chip quantities, stored in SI (`explorer.spec`)."""
+
+_FIXED_UNITS = {
+    "point_id": "", "trial": "index", MODEL_COLUMN: "", "scheduler": "", "precision": "", "batch": "count",
+    "status": "", "reason": "", "constraints_ok": "", "spec_hash": "", "seed": "", "tool_version": "",
+}
+
+
+def column_units(space: DesignSpace) -> dict[str, str]:
+    """Unit of every results column, in column order (``""`` for text and flags)."""
+    spec = space.spec
+    units = {"point_id": "", "trial": "index"}
+    for axis in spec.hardware:
+        units[axis.path] = _SI_UNIT[axis.dimension] if axis.dimension is not None else _plain_unit(axis.values)
+    units[MODEL_COLUMN] = ""
+    for column in spec.model_axes:
+        units[column] = _plain_unit([dict(v.axes).get(column) for v in spec.models])
+    units.update({"scheduler": "", "precision": "", "batch": "count", **METRIC_UNITS})
+    units.update({name: _FIXED_UNITS[name] for name, _ in _TAIL})
+    return units
+
+
+def _plain_unit(values: Iterable[Any]) -> str:
+    """Unit of a parameter without a dimension: whole numbers count, other numbers are ratios."""
+    kind = _param_type(values)
+    return "count" if kind == pa.int64() else "1" if kind == pa.float64() else ""
+
+
 def result_schema(space: DesignSpace) -> pa.Schema:
-    """The Arrow schema of a sweep's results (parameters typed by their axis values)."""
+    """The Arrow schema of a sweep's results (parameters typed by their values, units recorded)."""
     spec = space.spec
     params: list[tuple[str, pa.DataType]] = [(axis.path, _param_type(axis.values)) for axis in spec.hardware]
     params.append((MODEL_COLUMN, pa.string()))
     for column in spec.model_axes:
         params.append((column, _param_type(dict(v.axes).get(column) for v in spec.models)))
-    params += [("scheduler", pa.string()), ("precision", pa.string()), ("batch", _param_type(spec.batches))]
+    batches = [batch for _, batch in space.runs.values()]
+    params += [("scheduler", pa.string()), ("precision", pa.string()), ("batch", _param_type(batches))]
     metrics = [(key, pa.int64() if kind is int else pa.float64()) for key, kind in METRIC_COLUMNS.items()]
-    return pa.schema([*_HEAD, *params, *metrics, *_TAIL])
+    units = column_units(space)
+    fields = []
+    for name, kind in (*_HEAD, *params, *metrics, *_TAIL):
+        metadata = {"unit": units[name]}
+        if name in METRIC_DESCRIPTIONS:
+            metadata["description"] = METRIC_DESCRIPTIONS[name]
+        fields.append(pa.field(name, kind, metadata=metadata))
+    return pa.schema(fields, metadata={UNITS_KEY: json.dumps(units, ensure_ascii=False).encode("utf-8")})
 
 
 def _cell(value: Any, kind: pa.DataType) -> Any:

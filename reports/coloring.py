@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
+from explorer.labels import short_labels
 from reports.style import GREY, SEQUENTIAL_CMAP, color, palette
 from reports.sweep_data import Parameter, SweepData
 from reports.units import wide_range
@@ -100,22 +101,3 @@ def make_coloring(data: SweepData, color_by: str | None) -> Coloring:
     categories = tuple(sorted(distinct.tolist())) if parameter.numeric else tuple(distinct.tolist())
     labels = short_labels([parameter.format(v) for v in categories])
     return Coloring(parameter, categories, tuple(labels), None)
-
-
-def short_labels(texts: list[str]) -> list[str]:
-    """Drop the `name:` / `key=value` parts every text shares: model specs differ in a few keys.
-
-    ``mobilenetv2:batch=1,width=0.5`` and ``mobilenetv2:batch=1,width=1.0`` become
-    ``width=0.5`` and ``width=1.0``. Texts without such parts are returned unchanged.
-    """
-    token_lists = [_tokens(text) for text in texts]
-    if len(texts) < 2 or any(len(tokens) < 2 for tokens in token_lists):
-        return texts
-    shared = set.intersection(*(set(tokens) for tokens in token_lists))
-    shortened = [", ".join(t for t in tokens if t not in shared) for tokens in token_lists]
-    return shortened if all(shortened) and len(set(shortened)) == len(set(texts)) else texts
-
-
-def _tokens(text: str) -> list[str]:
-    name, _, rest = text.partition(":")
-    return [name, *(part.strip() for part in rest.split(",") if part.strip())] if rest else [text]

@@ -57,6 +57,11 @@ class Axis:
         return np.asarray(self.objective.values(rows), dtype=np.float64) * self.scale.factor
 
 
+def accuracy_note(objectives: tuple[Objective, ...]) -> str:
+    """Said on every figure that plots accuracy: it is the published FP32 figure, not the run's."""
+    return "\n(accuracy: published FP32 ImageNet top-1, whatever the run's precision)" if Objective.ACCURACY in objectives else ""
+
+
 def objective_axes(data: SweepData) -> dict[Objective, Axis]:
     """Display scale and log/linear choice of every objective, from the plottable rows."""
     ok = data.ok()
@@ -74,7 +79,7 @@ def pareto_pair_figure(data: SweepData, x: Objective, y: Objective, coloring: Co
     ax = figure.add_subplot()
     axes = objective_axes(data)
     draw_pair(ax, data, axes[x], axes[y], coloring)
-    ax.set_title(f"{y.value} vs {x.value}: {len(data.front)} front points of {len(data.ok())}")
+    ax.set_title(f"{y.value} vs {x.value}: {len(data.front)} front points of {len(data.ok())}{accuracy_note((x, y))}")
     _legends(figure, ax, coloring)
     coloring.add_colorbar(figure, ax)
     return figure
@@ -106,7 +111,8 @@ def pareto_matrix_figure(data: SweepData, coloring: Coloring) -> Figure:
                 ax.set_ylabel("")
     _legends(figure, grid[0][count - 1], coloring, inside=True)
     coloring.add_colorbar(figure, grid[0][count - 1])
-    figure.suptitle(f"Pareto front over {', '.join(o.value for o in objectives)}: {len(front)} of {len(ok)} points")
+    title = f"Pareto front over {', '.join(o.value for o in objectives)}: {len(front)} of {len(ok)} points"
+    figure.suptitle(title + accuracy_note(objectives))
     return figure
 
 

@@ -1,8 +1,9 @@
 """Write a report: every figure in the requested formats, and one self-contained HTML page.
 
-Figures are built one at a time and released after they are written, so a report's memory
-does not grow with its number of figures. The HTML page always embeds PNG renderings; when
-PNG is also a requested format the same bytes are written to disk (one rendering, not two).
+Figures are built and rendered in worker processes (`reports.rendering`), each laid out once
+for all its formats, and only their bytes are kept. The HTML page always embeds PNG
+renderings; when PNG is also a requested format the same bytes are written to disk (one
+rendering, not two).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from reports.html import EmbeddedFigure, document
-from reports.style import Format, render
+from reports.rendering import render_all
+from reports.style import Format
 from tessera.errors import InputError, Problem
 
 HTML_NAME = "report.html"
@@ -28,6 +30,8 @@ class FigureSpec:
     title: str
     caption: str
     build: Callable[[], Figure]
+    cost: float = 1.0
+    """Relative rendering time (panels drawn), so that the most expensive figures start first."""
 
 
 @dataclass(frozen=True)
@@ -66,14 +70,13 @@ def write_report(
     """
     files: list[Path] = []
     embedded: list[EmbeddedFigure] = []
-    for spec in specs:
-        figure = spec.build()
-        png = render(figure, Format.PNG)
+    specs = list(specs)
+    for spec, rendered in zip(specs, render_all(specs, (Format.PNG, *formats))):
         for fmt in formats:
             path = folder / f"{spec.stem}.{fmt.value}"
-            path.write_bytes(png if fmt is Format.PNG else render(figure, fmt))
+            path.write_bytes(rendered[fmt])
             files.append(path)
-        embedded.append(EmbeddedFigure(spec.stem, spec.title, spec.caption, png))
+        embedded.append(EmbeddedFigure(spec.stem, spec.title, spec.caption, rendered[Format.PNG]))
     page = folder / HTML_NAME
     page.write_text(document(title, sections, embedded, tables, reproducibility), encoding="utf-8")
     return Report(page, tuple(files), tuple(f.anchor for f in embedded))

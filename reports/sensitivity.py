@@ -7,8 +7,11 @@ the extreme corners of a grid and, unlike the best value, does not jump when one
 combination appears.
 
 "Model variant" means the model columns other than the one on the x axis: the `model`
-column for a hardware parameter; for a model axis (``mobilenetv2:width``), the other model
-axes (one line per resolution), so that a line always varies only its x parameter.
+column for a hardware or schedule parameter; for a model axis (``mobilenetv2:width``), the
+other axes of the same builder (one line per resolution), so that a line always varies only
+its x parameter. A model axis applies to its builder's variants only: in a sweep that mixes
+families (resnet18 beside ``bert:seq`` and ``llama:phase`` axes), the panels of
+``bert:seq`` show the BERT rows, whose value of that axis is set.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from explorer.space import MODEL_COLUMN
-from reports.coloring import short_labels
+from explorer.labels import short_labels
 from reports.pareto_plots import objective_axes
 from reports.style import FULL_WIDTH_IN, marker, new_figure, palette, styled
 from reports.sweep_data import Parameter, SweepData
@@ -41,17 +44,23 @@ def x_parameters(data: SweepData) -> tuple[Parameter, ...]:
 def line_columns(data: SweepData, x: Parameter) -> list[str]:
     """Columns whose combinations are the lines of the panels of `x` (see the module docstring)."""
     swept = {p.name for p in data.parameters}
-    model_axes = [c for c in data.spec.model_axes if c in swept and c != x.name]
-    if model_axes:
-        return model_axes
-    if x.name in data.spec.model_axes or MODEL_COLUMN not in swept:
-        return []
-    return [MODEL_COLUMN]
+    if x.name in data.spec.model_axes:
+        builder = _builder(x.name)
+        return [c for c in data.spec.model_axes if c in swept and c != x.name and _builder(c) == builder]
+    return [MODEL_COLUMN] if MODEL_COLUMN in swept else []
+
+
+def _builder(model_axis: str) -> str:
+    return model_axis.partition(":")[0]
 
 
 def sensitivity_table(data: SweepData, x: Parameter) -> pd.DataFrame:
-    """Median of every objective per (line, x value), with a ``line`` label column; sorted by x."""
+    """Median of every objective per (line, x value), with a ``line`` label column; sorted by x.
+
+    Rows where `x` is not set (a model axis of another builder) are left out.
+    """
     ok = data.ok()
+    ok = ok[ok[x.name].notna()]
     columns = line_columns(data, x)
     objectives = pd.DataFrame({o.value: o.values(ok) for o in data.objectives}, index=ok.index)
     frame = pd.concat([ok[[*columns, x.name]], objectives], axis=1)

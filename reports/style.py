@@ -197,6 +197,25 @@ def render(figure: Figure, fmt: Format) -> bytes:
     return buffer.getvalue()
 
 
+def render_formats(figure: Figure, formats: Iterable[Format]) -> dict[Format, bytes]:
+    """The figure's bytes in several formats, laid out once.
+
+    `render` per format would run the constrained layout and the tight bounding box (a dry
+    draw) for every format; here both run once, then the layout is frozen and each format is
+    drawn once with that box. The bytes match `render`'s up to the layout's rounding.
+    """
+    with house_style():
+        figure.draw_without_rendering()
+        box = figure.get_tightbbox().padded(float(RC_PARAMS["savefig.pad_inches"]))
+        figure.set_layout_engine(None)
+        rendered = {}
+        for fmt in dict.fromkeys(formats):
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format=fmt.value, metadata=_METADATA[fmt], bbox_inches=box)
+            rendered[fmt] = buffer.getvalue()
+    return rendered
+
+
 def save(figure: Figure, stem: Path, formats: Iterable[Format]) -> list[Path]:
     """Write `stem.<ext>` for every format; returns the paths written."""
     written = []

@@ -186,9 +186,28 @@ def swept_parameters(spec: SweepSpec, table: pd.DataFrame) -> tuple[Parameter, .
         if column in tied or column not in table or table[column].nunique(dropna=True) < 2:
             continue
         numeric = column != MODEL_COLUMN and pd.api.types.is_numeric_dtype(table[column])
-        integer = numeric and pd.api.types.is_integer_dtype(table[column])
-        parameters.append(Parameter(column, dimensions.get(column), bool(numeric), bool(integer)))
+        integer = numeric and _whole_numbers(_spec_values(spec, column))
+        parameters.append(Parameter(column, dimensions.get(column), bool(numeric), integer))
     return tuple(parameters)
+
+
+def _spec_values(spec: SweepSpec, column: str) -> list[object]:
+    """The values the spec gives a parameter column (a model axis only on its builder's variants)."""
+    for axis in spec.hardware:
+        if axis.path == column:
+            return list(axis.values)
+    if column == "batch":
+        return [b for b in spec.batches if b is not None]
+    return [dict(variant.axes)[column] for variant in spec.models if column in dict(variant.axes)]
+
+
+def _whole_numbers(values: list[object]) -> bool:
+    """True when every value is an int (not a bool): the column counts things.
+
+    Read from the spec rather than the table's dtype: a model axis is empty on the rows of
+    other builders, which makes pandas read its integers as floats.
+    """
+    return bool(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in values)
 
 
 def _read_surrogate(path: Path) -> pd.DataFrame | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from explorer.objectives import Objective
 from reports import html
 from reports.coloring import default_color_by, make_coloring
 from reports.pareto_plots import objective_axes, pairs, pareto_matrix_figure, pareto_pair_figure
@@ -66,11 +67,14 @@ def figure_specs(data: SweepData, coloring) -> list[FigureSpec]:
         f"constraint ({violating}; constraints: {constraints}, dashed where on an axis). The black step line is the "
         f"front of the two plotted objectives among feasible points. {colour}"
     )
+    if Objective.ACCURACY in data.objectives:
+        legend += (" Accuracy is the ImageNet top-1 that each variant's authors published for its FP32 weights; it is "
+                   "not re-measured at the run's precision (an int8 run is drawn with its FP32 figure).")
     specs = []
     if len(data.objectives) >= 3:
         specs.append(FigureSpec("pareto_matrix", "Pareto front, all pairs of objectives",
                                 legend + " Diagonal: distribution of each objective; ticks mark the front.",
-                                lambda: pareto_matrix_figure(data, coloring)))
+                                lambda: pareto_matrix_figure(data, coloring), cost=len(data.objectives) ** 2))
     for x, y in pairs(data.objectives):
         specs.append(FigureSpec(f"pareto_{x.value}_{y.value}", f"Pareto front: {y.value} vs {x.value}", legend,
                                 lambda x=x, y=y: pareto_pair_figure(data, x, y, coloring)))
@@ -79,7 +83,7 @@ def figure_specs(data: SweepData, coloring) -> list[FigureSpec]:
             "sensitivity", "Sensitivity of each objective to each swept parameter",
             f"Each marker is the {AGGREGATE} of the objective over all other swept parameters (status-ok points, "
             "constraints not applied); one line per model variant (for a model axis, per value of the other model axes).",
-            lambda: sensitivity_figure(data),
+            lambda: sensitivity_figure(data), cost=len(data.objectives) * len(x_parameters(data)),
         ))
     if data.surrogate is not None:
         specs.append(FigureSpec("cost_model_parity", "Cost model: predicted vs simulated",

@@ -1,11 +1,13 @@
-"""Axis units: pick an SI prefix so tick labels read 1.6 ms rather than 0.0016 s.
+"""Display units: pick an SI prefix so a person reads 1.6 ms rather than 0.0016 s.
 
 Every axis of every figure carries its unit in brackets (``latency [ms]``); `Scale` holds the
 factor that turns stored SI values into the displayed ones and that bracketed unit.
+`format_si` does the same for one number printed on the console (``234.8 mJ``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +44,17 @@ def si_scale(values: np.ndarray | float, unit: str) -> Scale:
             return Scale(1.0 / size, prefix + unit)
     size, prefix = _PREFIXES[-1]
     return Scale(1.0 / size, prefix + unit)
+
+
+def format_si(value: float, unit: str, digits: int = 4) -> str:
+    """One value with the SI prefix that puts it in [1, 1000): 0.2348 J -> ``234.8 mJ``.
+
+    Units that take no prefix (`PREFIXABLE`) are printed as stored: ``3.2 mm²``.
+    """
+    if not math.isfinite(value) or value == 0:
+        return f"{value:g} {unit}"
+    scale = si_scale(value, unit)
+    return f"{value * scale.factor:.{digits}g} {scale.unit}"
 
 
 def wide_range(values: np.ndarray, ratio: float = 30.0) -> bool:

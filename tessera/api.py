@@ -1,11 +1,12 @@
 """The Python API: `simulate(accel, model) -> Simulation`, what `tessera simulate` prints.
 
 A Simulation joins the compiled model (workloads, schedules, program) with the simulator's
-result and each layer's roofline lower bound, and renders the JSON contract of DESIGN.md.
+result and each layer's roofline lower bound, and renders the JSON document of docs/results.md.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,14 +18,18 @@ from accel_spec.technology import resolve
 from accel_spec.types import Precision
 from compiler.graph import Graph
 from compiler.models import load_model
-from compiler.pipeline import CompiledModel, CompileOptions, compile_graph, compile_workloads
+from accel_spec.units import Dimension, format_quantity
+from compiler.lowering import lower
+from compiler.pipeline import CompiledModel, CompileOptions, compile_workloads
+from compiler.program_bound import BYTES_PER_INSTRUCTION, layer_bounds, physical_memory_bytes
 from compiler.roofline import lower_bound_cycles
-from compiler.scheduling import SchedulerKind
 from compiler.memory.planner import WeightResidency
+from compiler.scheduling import SchedulerKind
 from compiler.scheduling.objective import Objective
 from compiler.target import LEVEL_DRAM, Target, TimingMode
 from compiler.workload import Workload
 from simulator import SimResult, run
+from tessera.errors import InputError, Problem, parse_enum
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class Simulation:
         }
 
     def to_json(self) -> dict[str, Any]:
-        """The `tessera simulate --json` document (DESIGN.md contract, plus breakdowns)."""
+        """The `tessera simulate --json` document (docs/results.md)."""
         options = self.compiled.options
         document: dict[str, Any] = {
             "model": self.compiled.source,
@@ -134,26 +139,51 @@ def simulate(
     *,
     batch: int | None = None,
     input_shapes: Mapping[str, tuple[int, ...]] | None = None,
-    precision: Precision | None = None,
-    scheduler: SchedulerKind = SchedulerKind.HEURISTIC,
-    timing: TimingMode = TimingMode.TESSERA,
-    objective: Objective = Objective.LATENCY,
-    weights: WeightResidency = WeightResidency.STREAMED,
+    precision: Precision | str | None = None,
+    scheduler: SchedulerKind | str = SchedulerKind.HEURISTIC,
+    timing: TimingMode | str = TimingMode.TESSERA,
+    objective: Objective | str = Objective.LATENCY,
+    weights: WeightResidency | str = WeightResidency.STREAMED,
     trace: bool = False,
     verify: bool = False,
 ) -> Simulation:
     """Compile a network for a chip and simulate it.
 
     `accel` is an Accelerator or the path of a chip YAML; `model` a Graph, an `.onnx` path or a
-    zoo spec. Bad input raises `tessera.errors.InputError`.
+    zoo spec; `precision`, `scheduler`, `timing`, `objective` and `weights` their enum or its
+    name (``"int8"``, ``"exhaustive"``, ``"scalesim"``, ``"energy"``, ``"resident"``). Bad input
+    raises `tessera.errors.InputError`.
     """
+    options = CompileOptions(
+        precision=None if precision is None else parse_enum(Precision, precision, "precision"),
+        scheduler=parse_enum(SchedulerKind, scheduler, "scheduler"),
+        timing=parse_enum(TimingMode, timing, "timing"),
+        objective=parse_enum(Objective, objective, "objective"),
+        weights=parse_enum(WeightResidency, weights, "weights"),
+        verify=_flag(verify, "verify"),
+    )
+    trace = _flag(trace, "trace")
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+        raise InputError("batch", Problem("", f"expected a whole number ≥ 1, got {batch!r}"))
+    source = f"accelerator {accel.name!r}" if isinstance(accel, Accelerator) else str(accel)
     if not isinstance(accel, Accelerator):
         accel = load_accelerator(accel)
-    graph = model if isinstance(model, Graph) else load_model(model, batch=batch, input_shapes=input_shapes)
-    options = CompileOptions(
-        precision=precision, scheduler=scheduler, timing=timing, weights=weights, objective=objective, verify=verify
-    )
-    return _simulate_compiled(accel, compile_graph(graph, accel, options), trace)
+    if isinstance(model, Graph):
+        if batch is not None or input_shapes:
+            raise InputError("batch", Problem("", "batch and input_shapes apply to a model name or file, not to a Graph"))
+        graph = model
+    else:
+        graph = load_model(model, batch=batch, input_shapes=input_shapes)
+    workloads = lower(graph)
+    _check_program_fits(workloads, accel, options, graph.source)
+    compiled = compile_workloads(workloads, graph.source, accel, options)
+    return _simulate_compiled(accel, compiled, trace, source)
+
+
+def _flag(value: object, keyword: str) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(keyword, Problem("", f"expected True or False, got {value!r}"))
+    return value
 
 
 def simulate_workloads(
@@ -165,10 +195,73 @@ def simulate_workloads(
     trace: bool = False,
 ) -> Simulation:
     """Like `simulate`, for workloads that were lowered once and are reused across chips."""
-    return _simulate_compiled(accel, compile_workloads(workloads, source, accel, options), trace)
+    _check_program_fits(workloads, accel, options, source)
+    compiled = compile_workloads(workloads, source, accel, options)
+    return _simulate_compiled(accel, compiled, trace, f"accelerator {accel.name!r}")
 
 
-def _simulate_compiled(accel: Accelerator, compiled: CompiledModel, trace: bool) -> Simulation:
+def _check_program_fits(workloads: tuple[Workload, ...], accel: Accelerator, options: CompileOptions, model: str) -> None:
+    """Refuse a model whose program cannot fit in this machine's memory (`compiler.program_bound`)."""
+    memory = physical_memory_bytes()
+    if memory is None:
+        return
+    bounds = layer_bounds(workloads, accel, options.precision or accel.matrix.input_precision)
+    total = sum(bound.instructions for bound in bounds)
+    if total * BYTES_PER_INSTRUCTION <= memory:
+        return
+    worst = max(bounds, key=lambda bound: bound.instructions)
+    message = (
+        f"compiles to at least {total:,} instructions ({worst.workload}: {worst.reason}), "
+        f"{format_quantity(total * BYTES_PER_INSTRUCTION, Dimension.BYTES)} of program, more than this machine's "
+        f"{format_quantity(memory, Dimension.BYTES)} of memory; use smaller layers or larger buffers"
+    )
+    raise InputError(model, Problem(f"layer {worst.workload!r}", message))
+
+
+def _simulate_compiled(accel: Accelerator, compiled: CompiledModel, trace: bool, source: str) -> Simulation:
     result = run(compiled.program, compiled.target, resolve(accel, compiled.precision), trace=trace)
     bounds = tuple(lower_bound_cycles(w, compiled.target) for w in compiled.workloads)
-    return Simulation(accel, compiled, result, bounds)
+    simulation = Simulation(accel, compiled, result, bounds)
+    _check_finite(simulation, source)
+    return simulation
+
+
+_AREA_CONSTANT = {"matrix": "mac_area", "vector": "vector_lane_area"}
+_ENERGY_CONSTANT = {"mac": "mac_energy", "dram": "dram_energy_per_bit", "vector": "vector_op_energy",
+                    "leakage": "leakage_power_per_mm2"}
+
+
+def _check_finite(simulation: Simulation, source: str) -> None:
+    """Every figure must be a finite number; one overflows only when a technology override is
+    out of range (``mac_energy: 1e300 J``), which is named."""
+    result = simulation.result
+    for breakdown, culprit in ((result.area_breakdown_mm2, _area_culprit), (result.energy_breakdown, _energy_culprit)):
+        for component, value in breakdown.items():
+            if not math.isfinite(value):
+                raise InputError(source, Problem(culprit(result, component), f"makes the {component} figure {value}: out of range"))
+    overflowed = [(name, value) for name, value in simulation.summary().items() if not math.isfinite(value)]
+    if overflowed:
+        name, value = overflowed[0]
+        component = max(result.energy_breakdown, key=lambda c: result.energy_breakdown[c])
+        energy = result.energy_breakdown[component]
+        message = f"makes {name} {value}: the {component} energy, {energy:.3g} J per run, is out of range"
+        raise InputError(source, Problem(_energy_culprit(result, component), message))
+
+
+def _area_culprit(result: SimResult, component: str) -> str:
+    return _location(result, _AREA_CONSTANT.get(component, "sram_area_per_kib"))
+
+
+def _energy_culprit(result: SimResult, component: str) -> str:
+    """The constant behind an energy component; leakage grows with area, so when its density is
+    the cited default, the constant behind the largest area component."""
+    constant = _ENERGY_CONSTANT.get(component, "sram_energy_per_byte")
+    if component == "leakage" and _location(result, constant) == "technology":
+        largest = max(result.area_breakdown_mm2, key=lambda c: result.area_breakdown_mm2[c])
+        return _area_culprit(result, largest)
+    return _location(result, constant)
+
+
+def _location(result: SimResult, constant: str) -> str:
+    """``overrides.<constant>`` when the chip overrides it, else ``technology`` (a cited default)."""
+    return f"overrides.{constant}" if result.technology_sources.get(constant, "").startswith("override") else "technology"

@@ -1,6 +1,6 @@
 """The `tessera` command: parse arguments, dispatch to one command module, map errors to exit codes.
 
-Exit codes (the contract in DESIGN.md): 0 success; 2 bad input, with a message naming the
+Exit codes (docs/results.md): 0 success; 2 bad input, with a message naming the
 file, the field or node, and what is wrong; 1 only for internal errors.
 """
 

@@ -10,6 +10,10 @@ node, a CSV line) and what is wrong, so a user fixes all of them in one round.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+from typing import TypeVar
+
+E = TypeVar("E", bound=Enum)
 
 
 @dataclass(frozen=True)
@@ -52,3 +56,21 @@ class InputError(Exception):
         lines = [f"{self.source}: {len(self.problems)} problems"]
         lines += [f"  - {p.render()}" for p in self.problems]
         return "\n".join(lines)
+
+
+def parse_enum(kind: type[E], value: E | str, source: str) -> E:
+    """A member of `kind` given as itself, its value or its name (any case).
+
+    The public APIs take every option as its enum or its name (``precision="int8"`` or
+    ``Precision.INT8``); anything else is an InputError naming `source` (the keyword) and
+    the allowed names.
+    """
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        for member in kind:
+            if text.lower() in (str(member.value).lower(), member.name.lower()):
+                return member
+    allowed = ", ".join(str(member.value) for member in kind)
+    raise InputError(source, Problem("", f"unknown value {value!r}; allowed: {allowed}"))

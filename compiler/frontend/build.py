@@ -20,6 +20,7 @@ import onnx.inliner
 
 from compiler.frontend.folding import SHAPE_ONLY, can_fold, fold
 from compiler.frontend.inputs import resolve_inputs
+from compiler.frontend.integrity import declaration_problems
 from compiler.frontend.registry import (
     DATA_DEPENDENT_OPS,
     MAC_OPS,
@@ -62,6 +63,9 @@ def graph_from_model(
             source, Problem("graph", "has no nodes (empty graph, or not an ONNX model)")
         )
     _check_supported(graph.node, source)
+    declared = declaration_problems(graph)
+    if declared:
+        raise InputError(source, declared)
     constants = {t.name: tensor_value(t) for t in graph.initializer}
     constants.update({t.values.name: _sparse_value(t) for t in graph.sparse_initializer})
     graph_inputs = [vi for vi in graph.input if vi.name not in constants]

@@ -4,6 +4,10 @@ Exported models often leave the batch (and sometimes the sequence length) symbol
 fixes them with `batch` (the leading symbolic dim of every input, or any symbolic dim named
 like a batch) or per input with `input_shapes`. Anything still symbolic is an error that
 says which input and dim, and how to fix it on the command line.
+
+A model exported with a static batch is not re-batched (its reshapes and constants were
+traced at that batch): a `batch` that differs from it is an error saying the batch is
+static, never silently ignored.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import onnx
 
-from compiler.frontend.values import Value, onnx_dtype_name
+from compiler.frontend.values import ShapeError, Value, onnx_dtype_name
 from tessera.errors import InputError, Problem
 
 _BATCH_NAME = re.compile(r"^(n|b|bs|.*batch.*)$", re.IGNORECASE)
@@ -42,9 +46,39 @@ def resolve_inputs(
         value = _resolve_one(vi, batch, overrides.get(vi.name), problems)
         if value is not None:
             values[vi.name] = value
+    if batch is not None:
+        problems += _static_batch_problems([vi for vi in graph_inputs if vi.name not in overrides], batch)
     if problems:
         raise InputError(source, problems)
     return values
+
+
+def _static_batch_problems(graph_inputs: Sequence[onnx.ValueInfoProto], batch: int) -> list[Problem]:
+    """A batch that no symbolic dim takes, and that differs from the model's static batch."""
+    static: list[tuple[str, int]] = []
+    for vi in graph_inputs:
+        if not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
+            continue
+        dims = vi.type.tensor_type.shape.dim
+        if any(_takes_batch(index, dim) for index, dim in enumerate(dims)):
+            return []  # the batch applies to a symbolic dim
+        if dims:
+            static.append((vi.name, dims[0].dim_value))
+    return [
+        Problem(
+            f"input {name!r} dim 0",
+            f"the batch is static ({size}) in this model, so batch {batch} cannot apply; "
+            f"re-export the model with a dynamic batch dimension, or run it at batch {size}",
+        )
+        for name, size in static
+        if size != batch
+    ][:1]
+
+
+def _takes_batch(index: int, dim: onnx.TensorShapeProto.Dimension) -> bool:
+    """Whether `batch` sets this dim: a symbolic leading dim, or a symbolic dim named like a batch."""
+    symbolic = not (dim.HasField("dim_value") and dim.dim_value > 0)
+    return symbolic and (index == 0 or bool(_BATCH_NAME.match(dim.dim_param or "")))
 
 
 def _resolve_one(
@@ -58,7 +92,11 @@ def _resolve_one(
         problems.append(Problem(where, "is not a tensor (sequences and maps are not supported)"))
         return None
     tensor_type = vi.type.tensor_type
-    dtype = onnx_dtype_name(tensor_type.elem_type)
+    try:
+        dtype = onnx_dtype_name(tensor_type.elem_type)
+    except ShapeError as error:
+        problems.append(Problem(where, str(error)))
+        return None
     declared = list(tensor_type.shape.dim) if tensor_type.HasField("shape") else None
     if override is not None:
         dims = tuple(int(d) for d in override)
@@ -74,7 +112,7 @@ def _resolve_one(
     for index, dim in enumerate(declared):
         if dim.HasField("dim_value") and dim.dim_value > 0:
             dims_out.append(dim.dim_value)
-        elif batch is not None and (index == 0 or _BATCH_NAME.match(dim.dim_param or "")):
+        elif batch is not None and _takes_batch(index, dim):
             dims_out.append(batch)
         else:
             label = f" ({dim.dim_param!r})" if dim.dim_param else ""

@@ -3,13 +3,13 @@
 `parse_model_spec("mobilenetv2:width=0.5,resolution=160")` gives a complete, typed
 `ModelSpec`; `build_model(spec)` gives an `onnx.ModelProto` with static shapes whose weights
 are declared (external data) but never materialised; `zoo_models()` and `models_table()`
-describe every family and its parameters.
+describe every family and its parameters; `compiler.zoo.validate.check_zoo_model` runs the
+ONNX checker on a built model.
 """
 
 from compiler.zoo.catalog import models_table
 from compiler.zoo.params import ModelSpec, Param, Phase, ZooModel
 from compiler.zoo.registry import build_model, parse_model_spec, zoo_model, zoo_models
-from compiler.zoo.validate import check_zoo_model
 
 __all__ = [
     "ModelSpec",
@@ -17,7 +17,6 @@ __all__ = [
     "Phase",
     "ZooModel",
     "build_model",
-    "check_zoo_model",
     "models_table",
     "parse_model_spec",
     "zoo_model",

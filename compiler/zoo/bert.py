@@ -8,17 +8,22 @@ x = LN(x + Attention(x)); x = LN(x + MLP(x)). MACs per layer and sequence:
 
 from __future__ import annotations
 
-import onnx
+from typing import TYPE_CHECKING
 
-from compiler.zoo.graph_builder import GraphBuilder
 from compiler.zoo.params import BATCH, AtLeast, Derived, Param, Params, ZooModel
 from compiler.zoo.transformer import heads_divide_hidden, mlp, self_attention
+
+if TYPE_CHECKING:  # onnx is imported by the build functions only (see compiler.zoo.registry)
+    import onnx
+
 
 _EPS = 1e-12  # BERT's LayerNorm epsilon
 
 
 def build_bert(p: Params) -> onnx.ModelProto:
     """`layers` BERT encoder layers over `seq` tokens of width `hidden`."""
+    from compiler.zoo.graph_builder import GraphBuilder
+
     b = GraphBuilder("bert")
     x = b.input("hidden_states", (p["batch"], p["seq"], p["hidden"]))
     for i in range(p["layers"]):

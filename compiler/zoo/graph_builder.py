@@ -27,17 +27,14 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+from compiler.zoo.shapes import conv_out
+
 OPSET = 18  # LayerNormalization (17+), ReduceMean with axes as an input (18+)
 WEIGHTS_FILE = "weights.bin"
 FLOAT = TensorProto.FLOAT
 _FLOAT_BYTES = 4
 
 Shape = tuple[int, ...]
-
-
-def conv_out(size: int, kernel: int, stride: int, pad: int) -> int:
-    """Output length of a convolution or pooling window along one axis (ONNX floor rule)."""
-    return (size + 2 * pad - kernel) // stride + 1
 
 
 class GraphBuilder:

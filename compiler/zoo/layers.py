@@ -7,15 +7,21 @@ batch·k·out_h·out_w·(c/groups)·r·s MACs with out = ⌊(h + 2·pad − r)/s
 
 from __future__ import annotations
 
-import onnx
+from typing import TYPE_CHECKING
 
-from compiler.zoo.graph_builder import GraphBuilder, conv_out
+from compiler.zoo.shapes import conv_out
 from compiler.zoo.params import BATCH, AtLeast, Derived, Param, Params, ZooModel
 from tessera.errors import Problem
+
+if TYPE_CHECKING:  # onnx is imported by the build functions only (see compiler.zoo.registry)
+    import onnx
+
 
 
 def build_gemm(p: Params) -> onnx.ModelProto:
     """One MatMul of A [batch, m, k] by a weight [k, n]."""
+    from compiler.zoo.graph_builder import GraphBuilder
+
     b = GraphBuilder("gemm")
     x = b.input("input", (p["batch"], p["m"], p["k"]))
     b.output(b.linear(x, p["n"], bias=False, name="gemm"))
@@ -24,6 +30,8 @@ def build_gemm(p: Params) -> onnx.ModelProto:
 
 def build_conv2d(p: Params) -> onnx.ModelProto:
     """One Conv of `k` r×s filters over a c×h×w input."""
+    from compiler.zoo.graph_builder import GraphBuilder
+
     b = GraphBuilder("conv2d")
     x = b.input("input", (p["batch"], p["c"], p["h"], p["w"]))
     b.output(b.conv(x, p["k"], (p["r"], p["s"]), p["stride"], p["pad"], p["groups"], bias=False, name="conv"))

@@ -21,12 +21,16 @@ plus S·H·vocab for the LM head.
 
 from __future__ import annotations
 
-import onnx
+from typing import TYPE_CHECKING
 
-from compiler.zoo.graph_builder import GraphBuilder
 from compiler.zoo.params import BATCH, AtLeast, Derived, Param, Params, Phase, ZooModel
 from compiler.zoo.transformer import heads_divide_hidden
 from tessera.errors import Problem
+
+if TYPE_CHECKING:  # onnx is imported by the build functions only (see compiler.zoo.registry)
+    import onnx
+
+    from compiler.zoo.graph_builder import GraphBuilder
 
 _EPS = 1e-5  # Llama's RMSNorm epsilon
 
@@ -82,6 +86,8 @@ def _mlp(b: GraphBuilder, x: str, ffn: int) -> str:
 
 def build_llama(p: Params) -> onnx.ModelProto:
     """A `layers`-layer Llama decoder for one prefill or one decode step."""
+    from compiler.zoo.graph_builder import GraphBuilder
+
     decode = p["phase"] is Phase.DECODE
     seq = 1 if decode else p["seq"]
     d = p["hidden"] // p["heads"]

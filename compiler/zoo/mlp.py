@@ -7,14 +7,19 @@ batch·(in·hidden + (layers−2)·hidden² + hidden·out) for layers ≥ 2.
 
 from __future__ import annotations
 
-import onnx
+from typing import TYPE_CHECKING
 
-from compiler.zoo.graph_builder import GraphBuilder
 from compiler.zoo.params import BATCH, AtLeast, Derived, Param, Params, ZooModel
+
+if TYPE_CHECKING:  # onnx is imported by the build functions only (see compiler.zoo.registry)
+    import onnx
+
 
 
 def build_mlp(p: Params) -> onnx.ModelProto:
     """`layers` Gemm layers of width `hidden` from `in` to `out` features."""
+    from compiler.zoo.graph_builder import GraphBuilder
+
     layers = p["layers"]
     widths = [p["hidden"]] * (layers - 1) + [p["out"]]
     b = GraphBuilder("mlp")

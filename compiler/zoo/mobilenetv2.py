@@ -10,10 +10,14 @@ torchvision. At width=1, resolution=224 the MACs equal torchvision's mobilenet_v
 
 from __future__ import annotations
 
-import onnx
+from typing import TYPE_CHECKING
 
-from compiler.zoo.graph_builder import GraphBuilder
 from compiler.zoo.params import BATCH, AtLeast, Param, Params, Positive, ZooModel
+
+if TYPE_CHECKING:  # onnx is imported by the build functions only (see compiler.zoo.registry)
+    import onnx
+
+    from compiler.zoo.graph_builder import GraphBuilder
 
 # expansion t, output channels c, repeats n, first stride s (paper Table 2)
 _BLOCKS = (
@@ -49,6 +53,8 @@ def _inverted_residual(b: GraphBuilder, x: str, out: int, stride: int, expansion
 
 def build_mobilenetv2(p: Params) -> onnx.ModelProto:
     """MobileNetV2 at channel multiplier `width` on `resolution`² images, `classes` outputs."""
+    from compiler.zoo.graph_builder import GraphBuilder
+
     width = p["width"]
     b = GraphBuilder("mobilenetv2")
     x = b.input("input", (p["batch"], 3, p["resolution"], p["resolution"]))

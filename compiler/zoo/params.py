@@ -15,10 +15,12 @@ from difflib import get_close_matches
 from enum import Enum, StrEnum
 from math import isfinite
 from types import MappingProxyType
-
-import onnx
+from typing import TYPE_CHECKING
 
 from tessera.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import onnx
 
 
 class Phase(StrEnum):

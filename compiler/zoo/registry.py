@@ -3,13 +3,15 @@
 A spec is ``name[:key=value,...]``; `name` is a family (``resnet``) or an alias that fixes
 some parameters (``resnet50`` = ``resnet:depth=50``). Parsing resolves it to a complete,
 typed `ModelSpec`; `build_model` turns that into an ONNX ModelProto.
+
+Listing and parsing the zoo (`tessera models`, sweep files) never imports onnx: the family
+modules import the ONNX graph builder inside their build functions.
 """
 
 from __future__ import annotations
 
 from difflib import get_close_matches
-
-import onnx
+from typing import TYPE_CHECKING
 
 from compiler.zoo.bert import BERT
 from compiler.zoo.layers import CONV2D, GEMM
@@ -20,6 +22,9 @@ from compiler.zoo.params import ModelSpec, Params, ZooModel
 from compiler.zoo.resnet import RESNET
 from compiler.zoo.vit import VIT
 from tessera.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import onnx
 
 _ZOO = (RESNET, MOBILENETV2, VIT, BERT, LLAMA, MLP, GEMM, CONV2D)
 _BY_NAME: dict[str, tuple[ZooModel, Params]] = {m.name: (m, {}) for m in _ZOO} | {

@@ -9,10 +9,14 @@ convolutions. At width=1, resolution=224 the MACs equal torchvision's resnet18/5
 
 from __future__ import annotations
 
-import onnx
+from typing import TYPE_CHECKING
 
-from compiler.zoo.graph_builder import GraphBuilder
 from compiler.zoo.params import BATCH, AtLeast, OneOf, Param, Params, Positive, ZooModel
+
+if TYPE_CHECKING:  # onnx is imported by the build functions only (see compiler.zoo.registry)
+    import onnx
+
+    from compiler.zoo.graph_builder import GraphBuilder
 
 # depth -> (bottleneck?, blocks per stage)
 _LAYOUT = {
@@ -51,6 +55,8 @@ def _bottleneck(b: GraphBuilder, x: str, planes: int, stride: int) -> str:
 
 def build_resnet(p: Params) -> onnx.ModelProto:
     """ResNet-`depth` at `width`×channels on `resolution`² RGB images, `classes` outputs."""
+    from compiler.zoo.graph_builder import GraphBuilder
+
     bottleneck, blocks = _LAYOUT[p["depth"]]
     block = _bottleneck if bottleneck else _basic
     b = GraphBuilder(f"resnet{p['depth']}")

@@ -7,9 +7,14 @@ softmax(QKᵀ)·V S²·H (heads × S × S × H/heads each).
 
 from __future__ import annotations
 
-from compiler.zoo.graph_builder import GraphBuilder
+from typing import TYPE_CHECKING
+
 from compiler.zoo.params import Params
 from tessera.errors import Problem
+
+if TYPE_CHECKING:  # onnx is imported by the build functions only (see compiler.zoo.registry)
+
+    from compiler.zoo.graph_builder import GraphBuilder
 
 
 def self_attention(b: GraphBuilder, x: str, heads: int) -> str:

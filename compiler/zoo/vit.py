@@ -9,18 +9,23 @@ tokens and F = ⌊H·mlp_ratio⌋, + H·classes (head).
 
 from __future__ import annotations
 
-import onnx
+from typing import TYPE_CHECKING
 
-from compiler.zoo.graph_builder import GraphBuilder
 from compiler.zoo.params import BATCH, AtLeast, Param, Params, Positive, ZooModel
 from compiler.zoo.transformer import heads_divide_hidden, mlp, self_attention
 from tessera.errors import Problem
+
+if TYPE_CHECKING:  # onnx is imported by the build functions only (see compiler.zoo.registry)
+    import onnx
+
 
 _EPS = 1e-6  # ViT's LayerNorm epsilon
 
 
 def build_vit(p: Params) -> onnx.ModelProto:
     """ViT with `layers` encoder layers of width `hidden` on `resolution`² images."""
+    from compiler.zoo.graph_builder import GraphBuilder
+
     batch, hidden = p["batch"], p["hidden"]
     grid = p["resolution"] // p["patch"]
     tokens = grid * grid + 1

@@ -1,17 +1,29 @@
-"""Argument types and output helpers shared by the sub-commands."""
+"""Argument types and output helpers shared by the sub-commands.
+
+Registering a command must stay cheap: `tessera --help` builds every command's parser, so
+this module and the top level of each command module import only the standard library and
+rich's console. Everything else is imported inside `run()` or when an argument is parsed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import enum
+import functools
+import importlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from accel_spec.types import Precision
 from tessera.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from accel_spec.types import Precision
 
 # Tables are wide; when output goes to a file or pipe, do not squeeze them into 80 columns.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -47,8 +59,35 @@ def positive_int(text: str) -> int:
     return value
 
 
+class EnumChoices:
+    """argparse `choices` holding the values of an enum that is imported on first use.
+
+    argparse accepts any container as choices; this one imports `module` only when a value
+    is checked or the command's own help is printed, never when the parser is built (give
+    the argument a `metavar`, since argparse formats it at registration).
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module = module
+        self._name = name
+
+    @functools.cached_property
+    def values(self) -> tuple[str, ...]:
+        """The enum's values, in definition order."""
+        kind: type[enum.Enum] = getattr(importlib.import_module(self._module), self._name)
+        return tuple(str(member.value) for member in kind)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+
 def precision(text: str) -> Precision:
     """argparse type: a Precision by its name (int8, fp16, bf16, fp32...)."""
+    from accel_spec.types import Precision
+
     try:
         return Precision(text.strip().lower())
     except ValueError:
@@ -68,12 +107,44 @@ def input_shape(text: str) -> tuple[str, tuple[int, ...]]:
     return name, shape
 
 
-def write_json(path: str, document: Any) -> None:
-    """Write a JSON document, turning an unwritable destination into an InputError."""
+def check_destination(path: str, option: str, *, folder: bool = False) -> None:
+    """Refuse, before any work is spent, an output that cannot be written; create nothing.
+
+    A file path must not be a folder (nor a folder path a file), and the nearest existing
+    folder on the way to it must be writable: folders that do not exist yet are created when
+    the output is written (`ensure_parent`), after the work succeeded.
+    """
     target = Path(path)
-    if target.is_dir():
-        raise InputError(path, Problem("", "is a directory; expected a file path to write JSON to"))
+    verb = "cannot create" if folder else "cannot write"
+    if target.exists():
+        if target.is_dir() != folder:
+            what = "exists and is not a folder" if folder else "is a directory; expected a file path"
+            raise InputError(path, Problem(option, what))
+        if not os.access(target, os.W_OK):
+            raise InputError(path, Problem(option, f"{verb}: permission denied"))
+        return
+    ancestor = target.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(path, Problem(option, f"{verb}: {ancestor} is a file, not a folder"))
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InputError(path, Problem(option, f"{verb}: {ancestor} is not writable"))
+
+
+def ensure_parent(path: str, option: str) -> None:
+    """Create the folders above an output file (InputError naming `option` if impossible)."""
     try:
-        target.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise InputError(path, Problem("", f"cannot write: {error.strerror}")) from None
+        raise InputError(path, Problem(option, f"cannot write: {error.strerror}")) from None
+
+
+def write_json(path: str, document: Any, option: str = "--json") -> None:
+    """Write a JSON document (folders above it created), an unwritable destination an InputError."""
+    check_destination(path, option)
+    ensure_parent(path, option)
+    try:
+        Path(path).write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+    except OSError as error:
+        raise InputError(path, Problem(option, f"cannot write: {error.strerror}")) from None

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
-from accel_spec.units import Dimension, format_quantity
-from tessera.commands._common import add_model_arguments, console, precision, write_json
+from tessera.commands._common import (
+    EnumChoices,
+    add_model_arguments,
+    check_destination,
+    console,
+    ensure_parent,
+    precision,
+    write_json,
+)
 from tessera.errors import InputError, Problem
-
-if TYPE_CHECKING:
-    from accel_spec.schema import Accelerator
-
-# Spelled out rather than imported from compiler.scheduling so that `tessera --help` does not
-# pay for importing the compiler and Numba; run() maps them to SchedulerKind.
-_SCHEDULERS = ("heuristic", "exhaustive", "learned")
-_TIMINGS = ("tessera", "scalesim")
-_OBJECTIVES = ("latency", "energy", "edp")
-_WEIGHTS = ("streamed", "resident")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,27 +28,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--precision", type=precision, help="operand precision (default: the chip's)")
     parser.add_argument(
         "--scheduler",
-        choices=_SCHEDULERS,
+        choices=EnumChoices("compiler.scheduling", "SchedulerKind"),
         default="heuristic",
-        help="how tiles, loop order and dataflow are chosen (default heuristic)",
+        metavar="KIND",
+        help="how tiles, loop order and dataflow are chosen: %(choices)s (default heuristic)",
     )
     parser.add_argument(
         "--timing",
-        choices=_TIMINGS,
+        choices=EnumChoices("compiler.target", "TimingMode"),
         default="tessera",
+        metavar="MODE",
         help="tessera: the chip's own pipeline (folds overlap where the array double-buffers its "
-        "stationary operand); scalesim: SCALE-Sim 3.0.0's fold model (default tessera)",
+        "stationary operand); scalesim: SCALE-Sim 3.0.0's fold model and mapping (default tessera)",
     )
     parser.add_argument(
         "--objective",
-        choices=_OBJECTIVES,
+        choices=EnumChoices("compiler.scheduling.objective", "Objective"),
         default="latency",
-        help="what each layer's schedule is chosen for (default latency)",
+        metavar="OBJECTIVE",
+        help="what each layer's schedule is chosen for: %(choices)s (default latency)",
     )
     parser.add_argument(
         "--weights",
-        choices=_WEIGHTS,
+        choices=EnumChoices("compiler.memory.planner", "WeightResidency"),
         default="streamed",
+        metavar="WEIGHTS",
         help="streamed: weights read from DRAM every inference; resident: kept in the weight "
         "buffer across inferences where they fit (default streamed)",
     )
@@ -66,26 +64,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from accel_spec import load_accelerator
     from compiler.scheduling import InfeasibleSchedule, SchedulerKind
-    from compiler.memory.planner import WeightResidency
-    from compiler.scheduling.objective import Objective
-    from compiler.target import TimingMode
     from simulator.trace import write_chrome_trace
     from tessera.api import simulate
+    from tessera.commands._simulate_tables import layer_table, summary_table
 
-    accel = load_accelerator(args.accel)
+    for path, option, folder in ((args.json, "--json", False), (args.trace, "--trace", False), (args.report, "--report", True)):
+        if path is not None:
+            check_destination(path, option, folder=folder)
     try:
         simulation = simulate(
-            accel,
+            args.accel,
             args.model,
             batch=args.batch,
             input_shapes=dict(args.input_shape),
             precision=args.precision,
             scheduler=SchedulerKind[args.scheduler.upper()],
-            timing=TimingMode(args.timing),
-            objective=Objective(args.objective),
-            weights=WeightResidency(args.weights),
+            timing=args.timing,
+            objective=args.objective,
+            weights=args.weights,
             trace=args.trace is not None or args.report is not None,
             verify=args.verify,
         )
@@ -97,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
     document = simulation.to_json()
     if args.json:
         write_json(args.json, document)
+    accel = simulation.accel
     if args.trace:
+        ensure_parent(args.trace, "--trace")
         try:
             write_chrome_trace(args.trace, simulation.result, simulation.compiled.program, simulation.compiled.target)
         except OSError as error:
@@ -106,49 +105,7 @@ def run(args: argparse.Namespace) -> int:
         from reports.simulation_report import simulation_report
 
         simulation_report(simulation, args.report)
-    console.print(_layer_table(document))
-    console.print(_summary_table(document, accel))
+    console.print(layer_table(document))
+    console.print(summary_table(document, peak_ops_s=2 * accel.matrix.pes * accel.clock))
     return 0
 
-
-def _layer_table(document: dict[str, Any]) -> Table:
-    """Per-layer rows of the `--json` document."""
-    table = Table(title=f"{document['model']} on {document['accelerator']}", show_lines=False)
-    for column in ("layer", "op", "MACs", "cycles", "lower bound", "util", "stall", "DRAM rd", "DRAM wr", "schedule"):
-        table.add_column(column, justify="left" if column in ("layer", "op", "schedule") else "right")
-    for layer in document["layers"]:
-        cycles = layer["cycles"]
-        table.add_row(
-            layer["name"],
-            layer["op"],
-            f"{layer['macs']:,}",
-            f"{cycles:,}",
-            f"{layer['lower_bound_cycles']:,}",
-            f"{layer['utilization']:.0%}",
-            f"{layer['stall_cycles'] / cycles:.0%}" if cycles else "-",
-            format_quantity(layer["dram_read_bytes"], Dimension.BYTES),
-            format_quantity(layer["dram_write_bytes"], Dimension.BYTES),
-            layer["schedule"],
-        )
-    return table
-
-
-def _summary_table(summary: dict[str, Any], accel: "Accelerator") -> Table:
-    """Whole-network figures of the `--json` document, beside the chip's peak."""
-    peak_ops = 2 * accel.matrix.pes * accel.clock
-    table = Table(title="summary", show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_row("latency", f"{summary['latency_s'] * 1e3:.4g} ms ({summary['total_cycles']:,} cycles)")
-    table.add_row("throughput", f"{summary['throughput_ops_s'] / 1e12:.4g} TOPS of {peak_ops / 1e12:.4g} peak")
-    table.add_row("utilization", f"{summary['utilization']:.1%}")
-    table.add_row("MACs", f"{summary['macs']:,}")
-    table.add_row("DRAM read / write", f"{format_quantity(summary['dram_read_bytes'], Dimension.BYTES)} / "
-                  f"{format_quantity(summary['dram_write_bytes'], Dimension.BYTES)}")
-    table.add_row("energy per inference", f"{summary['energy_j'] * 1e3:.4g} mJ")
-    for component, joules in summary["energy_breakdown_j"].items():
-        share = joules / summary["energy_j"] if summary["energy_j"] else 0.0
-        table.add_row(f"  {component}", f"{joules * 1e6:.4g} µJ ({share:.0%})")
-    table.add_row("average power", f"{summary['power_w']:.4g} W")
-    table.add_row("area", f"{summary['area_mm2']:.4g} mm²")
-    return table

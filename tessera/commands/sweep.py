@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from explorer import ExecutorKind, execute_sweep, load_sweep
-from explorer.summary import closing_lines, front_table
-from tessera.commands._common import console, positive_int
+from tessera.commands._common import EnumChoices, console, positive_int
 from tessera.errors import InputError, Problem
 
 
@@ -22,11 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=positive_int, help="worker processes (default: all cores)")
     parser.add_argument(
         "--executor",
-        type=ExecutorKind,
-        choices=list(ExecutorKind),
-        default=ExecutorKind.LOCAL,
-        metavar="{" + ",".join(k.value for k in ExecutorKind) + "}",
-        help="local processes (default), a Dask cluster, or serial in this process",
+        choices=EnumChoices("explorer.executors", "ExecutorKind"),
+        default="local",
+        metavar="KIND",
+        help="%(choices)s: local processes (default), a Dask cluster, or serial in this process",
     )
     parser.add_argument("--scheduler-address", metavar="ADDR", help="existing Dask scheduler, e.g. tcp://host:8786")
     parser.add_argument("--force-new", action="store_true", help="discard the results in DIR and start over")
@@ -35,14 +32,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.scheduler_address and args.executor is not ExecutorKind.DASK:
+    from explorer import ExecutorKind, execute_sweep, load_sweep
+    from explorer.summary import closing_lines, front_table
+
+    executor = ExecutorKind(args.executor)
+    if args.scheduler_address and executor is not ExecutorKind.DASK:
         raise InputError("--scheduler-address", Problem("", "needs --executor dask"))
     spec = load_sweep(args.sweep)
     result = execute_sweep(
         spec,
         args.out,
         workers=args.workers,
-        executor=args.executor,
+        executor=executor,
         scheduler_address=args.scheduler_address,
         force_new=args.force_new,
         console=None if args.quiet else console,

@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from tessera.commands._common import console, positive_int
 from tessera.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 TRAINING_MODELS = (
     "resnet18:resolution=96",
@@ -92,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _table(judged, top_k: int) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"Held-out networks: learned pick (best of its top {top_k}, measured) vs exhaustive search")
     for column in ("network", "chip", "layers", "learned within 5%", "random within 5%", "exhaustive s", "learned s"):
         table.add_column(column, justify="left" if column in ("network", "chip") else "right")

@@ -9,14 +9,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tessera.commands._common import console, write_json
+from tessera.commands._common import EnumChoices, console, write_json
 
 EXIT_OUT_OF_TOLERANCE = 3
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from interop.validation import Suite
-
     parser = subparsers.add_parser(
         "validate",
         help="compare Tessera with SCALE-Sim runs and published silicon figures",
@@ -27,8 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--suite",
         action="append",
-        choices=[suite.value for suite in Suite],
-        help="run only this suite (repeatable; default: all)",
+        choices=EnumChoices("interop.validation", "Suite"),
+        metavar="SUITE",
+        help="run only this suite: %(choices)s (repeatable; default: all)",
     )
     parser.add_argument(
         "--data",

@@ -75,3 +75,6 @@ def test_schema_is_json_describing_every_top_level_key() -> None:
     assert result.returncode == 0, result.stderr
     schema = json.loads(result.stdout)
     assert {"clock", "technology", "matrix", "buffers", "vector", "dram"} <= set(schema["properties"])
+    # Chip files name dataflows and operands: integer enums made an editor refuse every valid file.
+    assert schema["$defs"]["Dataflow"]["type"] == schema["$defs"]["Operand"]["type"] == "string"
+    assert "weight-stationary" in schema["$defs"]["Dataflow"]["enum"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,74 @@ def test_infeasible_chip_model_pair_exits_2_naming_layer_and_buffer(tmp_path: Pa
 )
 def test_bad_arguments_exit_2(args: list[str], fragments: list[str]) -> None:
     assert_bad_input(tessera("simulate", *args), *fragments)
+
+
+def test_console_reads_in_engineering_units(mobilenet_run: tuple[dict, dict, str]) -> None:
+    """2.348e+05 µJ once; every figure now carries the SI prefix that puts it in [1, 1000)."""
+    from reports.units import format_si
+
+    document, _, stdout = mobilenet_run
+    assert format_si(document["energy_j"], "J") in stdout
+    assert format_si(document["latency_s"], "s") in stdout
+    assert format_si(document["power_w"], "W") in stdout
+    for joules in document["energy_breakdown_j"].values():
+        assert format_si(joules, "J") in stdout
+    assert re.search(r"\de[+-]\d", stdout) is None, "a number in scientific notation"
+
+
+def test_trace_and_report_into_a_folder_that_does_not_exist_yet(tmp_path: Path) -> None:
+    folder = tmp_path / "new" / "run"
+    result = tessera("simulate", "--accel", str(EXAMPLES / "tiny.yaml"), "--model", "gemm:m=32,k=16,n=16",
+                     "--trace", str(folder / "trace.json"), "--report", str(folder), "--json", str(folder / "r.json"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads((folder / "trace.json").read_text())
+    assert json.loads((folder / "r.json").read_text())["macs"] == 32 * 16 * 16
+    assert (folder / "report.html").exists()
+
+
+@pytest.mark.parametrize("option", ["--json", "--trace", "--report"])
+def test_an_unwritable_output_is_refused_before_any_work(option: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import tessera.api
+    from tessera import cli
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("simulated although the output cannot be written")
+
+    monkeypatch.setattr(tessera.api, "simulate", no_work)
+    (tmp_path / "a_file").write_text("x")
+    target = str(tmp_path / "a_file" / "out")
+    assert cli.main(["simulate", "--accel", str(EXAMPLES / "tiny.yaml"), "--model", "gemm:m=8,k=8,n=8", option, target]) == 2
+    err = capsys.readouterr().err
+    assert option in err and target in err and "is a file, not a folder" in err
+    assert not (tmp_path / "a_file").is_dir()
+
+
+def test_a_static_batch_onnx_runs_at_its_own_batch_and_refuses_another() -> None:
+    static = REPO / "tests/data/onnx/resnet18.ts17.onnx"
+    assert tessera("inspect", "--model", str(static), "--batch", "1").returncode == 0
+    assert_bad_input(tessera("inspect", "--model", str(static), "--batch", "4"), str(static), "input 'x' dim 0",
+                     "the batch is static (1) in this model, so batch 4 cannot apply")
+
+
+def test_a_dynamic_batch_onnx_is_rebatched(tmp_path: Path) -> None:
+    dynamic = REPO / "tests/data/onnx/resnet18.dynbatch.ts17.onnx"
+    macs = {}
+    for batch in (1, 4):
+        result = tessera("inspect", "--model", str(dynamic), "--batch", str(batch), "--json", str(tmp_path / f"{batch}.json"))
+        assert result.returncode == 0, result.stderr
+        macs[batch] = json.loads((tmp_path / f"{batch}.json").read_text())["macs"]
+    assert macs[4] == 4 * macs[1] == 4 * 1_814_073_344
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [("mac_energy: 1e300 J", "overrides.mac_energy"), ("mac_area: 1e300 m2", "overrides.mac_area"),
+     ("dram_energy_per_bit: 1e305 J", "overrides.dram_energy_per_bit")],
+)
+def test_an_override_that_overflows_a_figure_is_named(override: str, field: str, tmp_path: Path) -> None:
+    chip = tmp_path / "chip.yaml"
+    chip.write_text((EXAMPLES / "tiny.yaml").read_text() + f"overrides:\n  {override}\n")
+    result = tessera("simulate", "--accel", str(chip), "--model", "gemm:m=64,k=64,n=64", "--json", str(tmp_path / "r.json"))
+    assert_bad_input(result, str(chip), field, "out of range")
+    assert not (tmp_path / "r.json").exists()

@@ -8,7 +8,6 @@ its reference multiply-accumulate count from torch's FlopCounterMode.
 from __future__ import annotations
 
 import json
-import time
 from math import prod
 from pathlib import Path
 
@@ -56,9 +55,7 @@ def _batch(entry: dict) -> int | None:
 @pytest.mark.parametrize("entry", GOOD, ids=[e["file"] for e in GOOD])
 def test_export_loads_with_static_shapes(entry: dict) -> None:
     path = DATA / entry["file"]
-    start = time.perf_counter()
     g = load_onnx(path, batch=_batch(entry))
-    assert time.perf_counter() - start < 1.0
     for name, dims in entry["input_shapes"].items():
         expected = tuple(entry["export_batch"] if isinstance(d, str) else d for d in dims)
         assert g.tensor(name).shape == expected

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import matplotlib.image as mpimg
@@ -80,10 +79,7 @@ def test_bad_format_and_bad_color_by_exit_2(sweep_2k: Path, capsys: pytest.Captu
 
 def test_report_of_a_2400_row_sweep_in_every_format(sweep_2k: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    started = time.perf_counter()
     assert cli.main(["report", str(sweep_2k), "--out", str(out), "--color-by", "buffers.inputs.capacity"]) == 0
-    elapsed = time.perf_counter() - started
-    assert elapsed < 30, f"{elapsed:.1f} s"
     stems = ["pareto_matrix", "pareto_latency_energy", "pareto_latency_area", "pareto_energy_area", "sensitivity"]
     for stem in stems:
         for ext in ("pdf", "svg", "png"):
@@ -125,3 +121,64 @@ def test_html_report_renders_its_figures_in_headless_chromium(sweep_2k: Path, tm
 def _coloured_fraction(pixels: np.ndarray) -> float:
     rgb = pixels[..., :3]
     return float(((rgb.max(axis=2) - rgb.min(axis=2)) > 0.15).mean())
+
+
+MIXED = f"""\
+base: {TINY}
+hardware:
+  matrix.rows: [4, 8]
+models:
+  - gemm:m=64,k=32,n=16
+  - bert:seq: [16, 32]
+    bert:layers: 1
+    bert:hidden: 64
+    bert:heads: 2
+  - llama:phase: [prefill, decode]
+    llama:layers: 1
+    llama:hidden: 64
+    llama:heads: 2
+    llama:kv_heads: 2
+    llama:seq: 16
+    llama:vocab: 100
+schedule:
+  batch: [1, 4]
+objectives: [latency, energy, area]
+"""
+
+
+def test_report_of_a_sweep_mixing_model_families(tmp_path: Path) -> None:
+    """Model axes of one family are empty on the other families' rows; this once exited 1."""
+    from reports.sensitivity import sensitivity_table
+    from reports.sweep_data import load_sweep_folder
+
+    (tmp_path / "sweep.yaml").write_text(MIXED)
+    execute_sweep(tmp_path / "sweep.yaml", tmp_path / "out", executor="serial", evaluator=FakeEvaluator())
+    assert cli.main(["report", str(tmp_path / "out"), "--format", "png"]) == 0
+    report = tmp_path / "out" / "report"
+    assert (report / "report.html").exists() and (report / "sensitivity.png").exists()
+    data = load_sweep_folder(tmp_path / "out")
+    parameters = {p.name: p for p in data.parameters}
+    assert parameters["bert:seq"].integer and parameters["batch"].integer and not parameters["llama:phase"].numeric
+    seq = sensitivity_table(data, parameters["bert:seq"])
+    bert = data.ok()[data.ok()["model"].str.startswith("bert:")]
+    assert seq["bert:seq"].tolist() == [16, 32] and set(seq["line"]) == {"all points"}
+    assert seq["latency"].tolist() == bert.groupby("bert:seq")["latency_s"].median().tolist()
+    phase = sensitivity_table(data, parameters["llama:phase"])
+    assert sorted(phase["llama:phase"]) == ["decode", "prefill"]
+
+
+def test_accuracy_is_labelled_as_the_published_fp32_figure(tmp_path: Path) -> None:
+    from reports.coloring import make_coloring
+    from reports.pareto_plots import pareto_matrix_figure
+    from reports.sweep_data import load_sweep_folder
+
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(f"base: {TINY}\nhardware: {{matrix.rows: [2, 4]}}\nmodels:\n  - mobilenetv2:width: [0.5, 1.0]\n"
+                     "    mobilenetv2:resolution: 96\nschedule: {precision: int8}\nobjectives: [latency, area, accuracy]\n")
+    execute_sweep(sweep, tmp_path / "out", executor="serial", evaluator=FakeEvaluator())
+    assert cli.main(["report", str(tmp_path / "out"), "--format", "png"]) == 0
+    data = load_sweep_folder(tmp_path / "out")
+    figure = pareto_matrix_figure(data, make_coloring(data, None))
+    assert "published FP32 ImageNet top-1" in figure.get_suptitle()
+    page = (tmp_path / "out" / "report" / "report.html").read_text()
+    assert "published for its FP32 weights" in page and "int8 run is drawn with its FP32 figure" in page

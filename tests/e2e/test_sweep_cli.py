@@ -142,3 +142,26 @@ def test_real_tiny_sweep_through_the_cli(tmp_path: Path) -> None:
     assert by_rows[4] > by_rows[2]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["evaluator"] == "simulator" and manifest["points"] == 4
+
+
+def test_the_dataflow_is_a_sweep_axis(tmp_path: Path) -> None:
+    """Each value a list of dataflows (or one name); each row costs what that chip costs alone."""
+    from tessera.api import simulate
+
+    body = (
+        "hardware:\n  matrix.dataflows: [[weight-stationary], os, [ws, os]]\n"
+        'models: ["gemm:m=64,k=32,n=16"]\nobjectives: [latency, energy]\n'
+    )
+    out = tmp_path / "out"
+    result = tessera("sweep", str(write(tmp_path, body)), "--out", str(out), "--executor", "serial")
+    assert result.returncode == 0, result.stderr
+    table = pd.read_parquet(out / "results.parquet").set_index("matrix.dataflows")
+    assert (table["status"] == "ok").all()
+    chips = {'["weight-stationary"]': "[ws]", '["output-stationary"]': "[os]", '["weight-stationary", "output-stationary"]': "[ws, os]"}
+    assert set(table.index) == set(chips)
+    base = TINY.read_text()
+    for index, (column, written) in enumerate(chips.items()):
+        chip = tmp_path / f"chip{index}.yaml"
+        chip.write_text(base.replace("dataflows: [output-stationary, weight-stationary]", f"dataflows: {written}"))
+        alone = simulate(chip, "gemm:m=64,k=32,n=16")
+        assert table.loc[column, "total_cycles"] == alone.result.total_cycles, column

@@ -19,6 +19,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from explorer.table import UNITS_KEY
+
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "examples" / "accelerators" / "tiny.yaml"
 FAKE = f"""\
@@ -79,7 +81,7 @@ def test_same_seed_gives_byte_identical_results_across_runs_and_executors(
     written = [outputs(run(sweep, tmp_path / f"run{i}-{executor}", executor, fake)) for i, executor in enumerate(runs)]
     first = written[0]
     metadata = pq.read_metadata(tmp_path / f"run0-{runs[0]}" / "results.parquet" / "part-00000.parquet")
-    assert set(metadata.metadata) == {b"ARROW:schema"}  # nothing run-specific in the file metadata
+    assert set(metadata.metadata) == {b"ARROW:schema", UNITS_KEY}  # nothing run-specific in the file metadata
     for executor, other in zip(runs[1:], written[1:]):
         assert other[0] == first[0], f"results.parquet differs ({executor})"
         assert other[1] == first[1], f"pareto.csv differs ({executor})"

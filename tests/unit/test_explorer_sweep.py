@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -70,9 +69,7 @@ def test_local_processes_give_the_serial_table(tmp_path: Path) -> None:
 def test_dask_local_cluster_gives_the_local_table(tmp_path: Path) -> None:
     sweep = spec(tmp_path)
     local = run_sweep(sweep, workers=2, evaluator=FakeEvaluator(), executor="local")
-    started = time.monotonic()
     dask = run_sweep(sweep, workers=2, evaluator=FakeEvaluator(), executor="dask")
-    assert time.monotonic() - started < 15
     pd.testing.assert_frame_equal(local, dask)
 
 

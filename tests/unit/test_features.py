@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from accel_spec import load_accelerator
-from accel_spec.types import Dataflow
 from compiler.workload import GemmShape, Workload, WorkloadKind
 from explorer.features import FEATURE_NAMES, ChipColumns, layer_table, network_features
 from explorer.objectives import Objective
@@ -22,16 +20,18 @@ TINY = Path(__file__).resolve().parents[2] / "examples" / "accelerators" / "tiny
 
 GEMM = Workload("mm", "MatMul", WorkloadKind.GEMM, input_elements=8 * 4, output_elements=8 * 4, weight_elements=4 * 4,
                 gemm=GemmShape(m=8, k=4, n=4))
+NET_A, NET_B = "gemm:batch=1,k=4,m=8,n=4", "mlp:batch=1,hidden=8,in=4,layers=2,out=4"
+"""Two model variants (valid zoo specs: the space labels each point with the spec that runs);
+the tests give their layers by hand."""
 SOFTMAX = Workload("sm", "Softmax", WorkloadKind.VECTOR, input_elements=32, output_elements=32)
 
 
 def chips(**changes) -> ChipColumns:
     base = dict(rows=4.0, cols=4.0, clock=1e8, node_nm=45.0, bandwidth=1e9, latency=1e-7, lanes=4.0,
                 input_capacity=1024.0, weight_capacity=8.0, output_capacity=256.0, operand_bytes=1.0,
-                accumulator_bytes=4.0)
+                accumulator_bytes=4.0, supports_os=0.0, supports_ws=1.0, supports_is=0.0)
     base.update(changes)
-    return ChipColumns(**{k: np.array([v], dtype=np.float64) for k, v in base.items()},
-                       dataflows=(Dataflow.WEIGHT_STATIONARY,))
+    return ChipColumns(**{k: np.array([v], dtype=np.float64) for k, v in base.items()})
 
 
 def row(values: np.ndarray) -> dict[str, float]:
@@ -77,7 +77,7 @@ def space(strategy: StrategyKind = StrategyKind.GRID) -> DesignSpace:
             HardwareAxis(path="matrix.cols", values=(2, 4, 8), tied_to="matrix.rows"),
             HardwareAxis(path="buffers.weights.capacity", values=(1024, 4096)),
         ),
-        models=(ModelVariant(spec="a"), ModelVariant(spec="b")), model_axes=(),
+        models=(ModelVariant(spec=NET_A), ModelVariant(spec=NET_B)), model_axes=(),
         schedulers=("heuristic",), precisions=("int8", "fp16"), batches=(None,),
         objectives=(Objective.LATENCY,), constraints=(), strategy=strategy, population=8, budget=10, seed=0,
     )
@@ -86,7 +86,7 @@ def space(strategy: StrategyKind = StrategyKind.GRID) -> DesignSpace:
 
 def test_space_features_apply_overrides_ties_and_precision() -> None:
     design = space()
-    networks = {"a": layer_table((GEMM,)), "b": layer_table((GEMM, GEMM, SOFTMAX))}
+    networks = {NET_A: layer_table((GEMM,)), NET_B: layer_table((GEMM, GEMM, SOFTMAX))}
     features = SpaceFeatures(design, load_accelerator(TINY), lambda model, batch: networks[model])
     indices = np.array([[2, 1, 0, 0, 1, 0], [0, 0, 1, 0, 0, 0]])
     chip = features.chips(indices)
@@ -98,17 +98,48 @@ def test_space_features_apply_overrides_ties_and_precision() -> None:
     named = dict(zip(features.names, rows.T))
     assert named["layers"].tolist() == [1, 3] and named["axis:model"].tolist() == [0, 1]
     assert named["axis:matrix.rows"].tolist() == [3.0, 1.0]  # log2 of the raw axis value
-    direct = network_features(networks["a"], features.chips(indices[:1]))
+    direct = network_features(networks[NET_A], features.chips(indices[:1]))
     assert np.allclose(rows[0, : len(FEATURE_NAMES)], direct[0], rtol=1e-6)
 
 
-def test_hundred_thousand_points_featurise_in_about_a_second() -> None:
+def test_hundred_thousand_points_featurise_to_finite_rows() -> None:
     design = space()
     layers = layer_table(tuple(GEMM for _ in range(60)))
     features = SpaceFeatures(design, load_accelerator(TINY), lambda model, batch: layers)
     rng = np.random.default_rng(0)
     indices = np.column_stack([rng.integers(0, a.size, 100_000) for a in design.axes])
-    started = time.perf_counter()
-    rows = features.features(indices)
-    assert time.perf_counter() - started < 1.5  # typically 0.1-0.3 s; generous for a loaded machine
+    rows = features.features(indices)  # speed: benchmarks/features_speed.py
     assert rows.shape == (100_000, len(features.names)) and np.isfinite(rows).all()
+
+
+@pytest.mark.parametrize(
+    ("supported", "cycles"),
+    [
+        # m=8, k=4, n=4 on 4x4. OS: ceil(8/4)·ceil(4/4)·(4+4+4-2) = 20; WS: 1·1·(8+2·4+4-2) = 18;
+        # IS: ceil(4/4)·ceil(8/4)·(4+2·4+4-2) = 28. A chip runs each layer at its best supported one.
+        ({"supports_os": 1.0, "supports_ws": 0.0}, 20),
+        ({"supports_os": 0.0, "supports_ws": 1.0}, 18),
+        ({"supports_os": 0.0, "supports_ws": 0.0, "supports_is": 1.0}, 28),
+        ({"supports_os": 1.0, "supports_ws": 0.0, "supports_is": 1.0}, 20),
+        ({"supports_os": 1.0, "supports_ws": 1.0, "supports_is": 1.0}, 18),
+    ],
+)
+def test_compute_cycles_take_the_best_dataflow_each_chip_supports(supported: dict, cycles: int) -> None:
+    f = row(network_features(layer_table((GEMM,)), chips(**supported)))
+    assert f["log2_compute_cycles"] == pytest.approx(math.log2(cycles))
+    assert [f["supports_os"], f["supports_ws"], f["supports_is"]] == [supported.get(k, 0.0) for k in
+                                                                      ("supports_os", "supports_ws", "supports_is")]
+
+
+def test_a_dataflow_axis_sets_each_points_supported_dataflows() -> None:
+    spec = space().spec.model_copy(update={"hardware": (
+        HardwareAxis(path="matrix.dataflows", values=(["output-stationary"], ["weight-stationary", "input-stationary"])),
+    )})
+    design = DesignSpace(spec)
+    features = SpaceFeatures(design, load_accelerator(TINY), lambda model, batch: layer_table((GEMM,)))
+    rows = features.features(np.array([[0, 0, 0, 0, 0], [1, 0, 0, 0, 0]]))
+    named = dict(zip(features.names, rows.T))
+    assert named["supports_os"].tolist() == [1.0, 0.0] and named["supports_ws"].tolist() == [0.0, 1.0]
+    assert named["supports_is"].tolist() == [0.0, 1.0]
+    assert named["log2_compute_cycles"].tolist() == pytest.approx([math.log2(20), math.log2(18)])
+    assert named["axis:matrix.dataflows"].tolist() == [0.0, 1.0]  # raw axis: the choice index

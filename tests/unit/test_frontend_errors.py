@@ -165,3 +165,42 @@ def test_constant_reshape_target_of_wrong_size() -> None:
     nodes = [helper.make_node("Reshape", ["x", "t"], ["y"], name="bad_view")]
     message = error_of(model(nodes, {"x": [4, 6]}, ["y"], [target]))
     assert "node 'bad_view' (Reshape)" in message and "cannot reshape [4, 6]" in message
+
+
+def _stored(data_type: int, dims: list[int], **fields) -> onnx.TensorProto:
+    tensor = onnx.TensorProto(name="t", data_type=data_type, dims=dims)
+    for name, value in fields.items():
+        if name == "raw_data":
+            tensor.raw_data = value
+        elif name == "external_length":
+            tensor.data_location = onnx.TensorProto.EXTERNAL
+            for key, item in (("location", "w.bin"), ("length", str(value))):
+                entry = tensor.external_data.add()
+                entry.key, entry.value = key, item
+        else:
+            getattr(tensor, name).extend(value)
+    return tensor
+
+
+@pytest.mark.parametrize(
+    ("fields", "data_type", "dims", "fragment"),
+    [
+        ({}, 1, [4, 3], None),  # declared only: nothing stored to disagree
+        ({"float_data": [0.0] * 12}, 1, [4, 3], None),
+        ({"float_data": [0.0] * 11}, 1, [4, 3], "stores 11 elements, but its shape [4, 3] holds 12"),
+        ({"float_data": [0.0] * 24}, 14, [4, 3], None),  # complex64: real and imaginary parts
+        ({"int32_data": [0] * 6}, 3, [2, 3], None),  # int8 stored widened in int32_data
+        ({"raw_data": b"\0" * 48}, 1, [4, 3], None),
+        ({"raw_data": b"\0" * 40}, 1, [4, 3], "stores 40 bytes, but its shape [4, 3] holds 48"),
+        ({"raw_data": b"\0" * 3}, 22, [5], None),  # int4: two per byte, rounded up
+        ({"external_length": 48}, 1, [4, 3], None),
+        ({"external_length": 4}, 1, [4, 3], "declares 4 external bytes, but its shape [4, 3] holds 48"),
+        ({}, 999, [4], "has element type 999, which ONNX does not define"),
+    ],
+)
+def test_an_initializer_must_store_what_its_shape_declares(fields: dict, data_type: int, dims: list[int],
+                                                          fragment: str | None) -> None:
+    from compiler.frontend.integrity import initializer_problem
+
+    problem = initializer_problem(_stored(data_type, dims, **fields))
+    assert problem == fragment if fragment is None else fragment in problem

@@ -19,7 +19,8 @@ import pytest
 from explorer import execute_sweep
 from explorer.fake_evaluator import FakeEvaluator
 from explorer.objectives import Objective
-from reports.coloring import make_coloring, short_labels
+from explorer.labels import short_labels
+from reports.coloring import make_coloring
 from reports.html import document
 from explorer.model_quality import quality
 from reports.pareto_plots import DOMINATED, FRONT, FRONT_LINE, VIOLATING, objective_axes, pareto_matrix_figure, pareto_pair_figure
@@ -27,7 +28,7 @@ from reports.sensitivity import sensitivity_figure, x_parameters
 from reports.style import Format, parse_formats, render
 from reports.sweep_data import SURROGATE_NAME, load_sweep_folder
 from reports.sweep_report import sweep_report
-from reports.units import si_scale
+from reports.units import format_si, si_scale
 from tessera.errors import InputError
 
 TINY = Path(__file__).resolve().parents[2] / "examples" / "accelerators" / "tiny.yaml"
@@ -155,6 +156,8 @@ def test_unknown_color_by_lists_the_swept_parameters(data) -> None:
 def test_short_labels_keep_only_what_differs() -> None:
     assert short_labels(["net:a=1,b=2", "net:a=1,b=3"]) == ["b=2", "b=3"]
     assert short_labels(["x", "y"]) == ["x", "y"]
+    mixed = ["bert:layers=2,seq=64", "bert:layers=2,seq=128", "llama:phase=decode,seq=512", "resnet:depth=18"]
+    assert short_labels(mixed) == ["bert:seq=64", "bert:seq=128", "llama", "resnet"]
 
 
 def test_sensitivity_markers_are_medians_over_the_other_parameters(data) -> None:
@@ -172,6 +175,15 @@ def test_sensitivity_markers_are_medians_over_the_other_parameters(data) -> None
             assert value == pytest.approx(float(np.median(chosen)) * axes[Objective.LATENCY].scale.factor)
     labels = [a.get_xlabel() for a in figure.axes if a.get_xlabel()]
     assert labels and all("[" in label and "]" in label for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [(2.348e5 * 1e-6, "J", "234.8 mJ"), (6.602e-4, "s", "660.2 µs"), (0.8927, "W", "892.7 mW"), (1.5, "s", "1.5 s"),
+     (3.2e-9, "J·s", "3.2 nJ·s"), (5.6, "mm²", "5.6 mm²"), (0.0, "J", "0 J")],
+)
+def test_format_si_puts_the_mantissa_in_1_to_1000(value: float, unit: str, text: str) -> None:
+    assert format_si(value, unit) == text
 
 
 def test_si_scale_and_formats() -> None:
@@ -255,3 +267,15 @@ def test_unreadable_folders_raise_input_error_naming_the_path(tmp_path: Path, ma
 def test_html_document_escapes_text() -> None:
     page = document("<b>", [("s", "<p>ok</p>")], [], [], [("command", "tessera --model 'a<b'")])
     assert "&lt;b&gt;" in page and "a&lt;b" in page and "<p>ok</p>" in page
+
+
+def test_figures_rendered_on_worker_processes_are_the_serial_bytes(data, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reports import rendering
+    from reports.coloring import default_color_by
+    from reports.sweep_report import figure_specs
+
+    specs = figure_specs(data, make_coloring(data, default_color_by(data)))[:3]
+    formats = (Format.PNG, Format.SVG)
+    parallel = rendering.render_all(specs, formats)
+    monkeypatch.setattr(rendering.os, "cpu_count", lambda: 1)
+    assert rendering.render_all(specs, formats) == parallel

@@ -261,3 +261,28 @@ def test_json_schema_lists_fields_and_accepts_unit_strings() -> None:
     assert {"name", "clock", "technology", "matrix", "buffers", "vector", "dram"} <= set(schema["properties"])
     assert schema["properties"]["clock"]["type"] == "string"
     assert set(schema["required"]) >= {"name", "clock", "matrix", "buffers", "vector", "dram"}
+
+
+@pytest.mark.parametrize(
+    ("inputs", "accumulator", "fragment"),
+    [
+        ("int8", "int32", None),
+        ("int16", "int16", None),  # Eyeriss: 16-bit partial sums of 16-bit operands
+        ("int8", "fp32", None),
+        ("bf16", "fp32", None),
+        ("fp16", "fp16", None),
+        ("int16", "int8", "int8 (8 bits) is narrower than the int16 inputs (16 bits)"),
+        ("fp32", "bf16", "bf16 (16 bits) is narrower than the fp32 inputs (32 bits)"),
+        ("fp16", "int32", "int32 accumulators cannot sum fp16 products"),
+    ],
+)
+def test_an_accumulator_is_never_narrower_than_its_inputs(inputs: str, accumulator: str, fragment: str | None) -> None:
+    base = load_accelerator_text(SPEC, "a.yaml")
+    overrides = {"matrix.input_precision": inputs, "matrix.accumulator_precision": accumulator}
+    if fragment is None:
+        assert with_overrides(base, overrides).matrix.accumulator_precision.value == accumulator
+        return
+    with pytest.raises(InputError) as raised:
+        with_overrides(base, overrides)
+    (problem,) = raised.value.problems
+    assert problem.location == "matrix.accumulator_precision" and fragment in problem.message

@@ -1,4 +1,5 @@
-"""The surrogate strategy with the fake evaluator: determinism, budget, constraints, quality records, no xgboost."""
+"""The surrogate strategy with the fake evaluator (determinism, budget, exact analytic objectives and
+constraints, quality records, no xgboost), and the simulator's analytic metrics."""
 
 from __future__ import annotations
 
@@ -63,20 +64,12 @@ def test_records_are_written_and_held_out_quality_is_reported(tmp_path: Path) ->
     result = execute_sweep(sweep(tmp_path), tmp_path / "out", evaluator=FakeEvaluator(), executor="serial")
     records = pd.read_parquet(tmp_path / "out" / SURROGATE_FILE)
     assert list(records.columns) == ["objective", "predicted", "simulated", "split"]
-    assert set(records["objective"]) == {"latency", "area"} and set(records["split"]) == {"train", "test"}
-    assert len(records) == 2 * 2 * 48  # every point, per objective, per split
+    # area is computed exactly (explorer.analytic), so only latency has a model to judge
+    assert set(records["objective"]) == {"latency"} and set(records["split"]) == {"train", "test"}
+    assert len(records) == 2 * 48  # every point, per split
     latency = records[(records["objective"] == "latency") & (records["split"] == "test")]
     assert np.allclose(np.sort(latency["simulated"]), np.sort(result.table["latency_s"]))
-    assert quality_by_objective(records)["area"].spearman > 0.8
-
-
-def test_constraints_are_predicted_and_respected(tmp_path: Path) -> None:
-    """Points predicted to violate `area_mm2 <= bound` are avoided after the initial sample."""
-    spec = load_sweep(sweep(tmp_path, "constraints: ['area_mm2 <= 1.45']\n"))
-    table = execute_sweep(spec, evaluator=FakeEvaluator(), executor="serial").table.sort_values("trial")
-    initial = SurrogateSettings.for_budget(spec.budget, spec.population).initial
-    met = table["constraints_ok"].astype(bool).to_numpy()
-    assert met[initial:].mean() > met[:initial].mean()
+    assert quality_by_objective(records)["latency"].spearman > 0.8
 
 
 def test_replaying_results_reproduces_the_next_batch(tmp_path: Path) -> None:
@@ -101,3 +94,54 @@ def test_without_xgboost_the_strategy_is_refused_before_any_point(tmp_path: Path
     monkeypatch.delitem(sys.modules, "explorer.xgboost_cost_model", raising=False)
     with pytest.raises(InputError, match="xgboost"):
         execute_sweep(sweep(tmp_path), evaluator=FakeEvaluator(), executor="serial")
+
+
+def test_area_is_computed_not_learned_and_an_exact_constraint_is_never_violated(tmp_path: Path) -> None:
+    """Area needs no simulation: the surrogate fits no model to it, gives every candidate its
+    exact value, and proposes no point that the area constraint rules out."""
+    spec = load_sweep(sweep(tmp_path, "constraints: ['area_mm2 <= 1.45']\n"))
+    table = execute_sweep(spec, evaluator=FakeEvaluator(), executor="serial").table.sort_values("trial")
+    initial = SurrogateSettings.for_budget(spec.budget, spec.population).initial
+    met = table["constraints_ok"].astype(bool).to_numpy()
+    assert not met[:initial].all(), "the initial sample should include violating points"
+    assert met[initial:].all()
+    records = execute_sweep(spec, tmp_path / "out", evaluator=FakeEvaluator(), executor="serial").surrogate
+    assert set(records["objective"]) == {"latency"}  # area is exact, so it has no model to judge
+
+
+def test_exact_objectives_get_their_exact_value_and_no_spread(tmp_path: Path) -> None:
+    from explorer.analytic import AnalyticMetrics
+    from explorer.fake_evaluator import fake_area
+
+    spec = load_sweep(sweep(tmp_path))
+    space = DesignSpace(spec)
+    strategy = make_surrogate(spec, space, FakeEvaluator().analytic)
+    evaluator = FakeEvaluator()
+    for _ in range(2):
+        batch = strategy.propose()
+        outcomes = [evaluator.evaluate(space.point(i)) for i in batch]
+        strategy.tell(batch, [Feedback(values=(o.metrics["latency_s"], o.metrics["area_mm2"])) for o in outcomes])
+    pool = strategy._pool()
+    ok = np.ones(len(strategy._feedback), dtype=bool)
+    mean, sigma, _ = strategy._predict(pool, ok)
+    targets, low, scale = strategy._normalise(ok)
+    areas = np.array([fake_area(space.point(tuple(int(v) for v in row))) for row in strategy._unravel(pool)])
+    assert np.allclose(targets.natural(mean[:, 1] * scale[1] + low[1], 1), areas, rtol=1e-12)
+    assert (sigma[:, 1] == 0).all() and (sigma[:, 0] > 0).any()
+    assert AnalyticMetrics(space, FakeEvaluator().analytic).metrics == ("area_mm2", "accuracy_top1")
+
+
+def test_the_simulators_analytic_metrics_are_what_it_reports(tmp_path: Path) -> None:
+    from accel_spec import load_accelerator
+    from explorer.simulator_evaluator import SimulatorEvaluator
+
+    body = BODY.replace('models: ["gemm:m=16,k=16,n=16", "gemm:m=32,k=16,n=8"]', "models: [\"mobilenetv2:width=0.35,resolution=96\"]")
+    path = tmp_path / "sweep.yaml"
+    path.write_text(f"base: {TINY}\n" + body + "schedule: {precision: [int8, fp16]}\n")
+    spec = load_sweep(path)
+    space = DesignSpace(spec)
+    evaluator = SimulatorEvaluator.for_spec(spec, load_accelerator(spec.base))
+    for indices in [(0, 0, 0, 0, 0, 0, 0), (3, 6, 2, 0, 0, 1, 0)]:
+        point = space.point(indices)
+        analytic, simulated = evaluator.analytic(point), evaluator.run(point).metrics
+        assert analytic == {k: simulated[k] for k in ("area_mm2", "accuracy_top1")} and analytic["accuracy_top1"] == 45.5

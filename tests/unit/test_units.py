@@ -274,3 +274,46 @@ def test_counts_refuse_booleans_and_fractions() -> None:
 def test_non_finite_numbers_say_so_rather_than_asking_for_a_unit(value: float) -> None:
     with pytest.raises(ValidationError, match="not a finite number"):
         TypeAdapter(Frequency).validate_python(value)
+
+
+def _hint(text: str, dimension: Dimension) -> str | None:
+    """The unit a parse error suggests (did you mean 'X'?), or None."""
+    with pytest.raises(ValueError) as raised:
+        parse_quantity(text, dimension)
+    message = str(raised.value)
+    marker = "did you mean '"
+    return message.split(marker, 1)[1].split("'", 1)[0] if marker in message else None
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [("12.8 GBps", "GB/s"), ("1 KiBps", "KiB/s"), ("3 MBps", "MB/s"), ("12.8 gbps", "Gbps"), ("700 mhz", "MHz")],
+)
+def test_a_misspelt_unit_suggests_the_same_quantity(text: str, hint: str) -> None:
+    dimension = Dimension.FREQUENCY if text.endswith("hz") else Dimension.BANDWIDTH
+    assert _hint(text, dimension) == hint
+
+
+BANDWIDTH_UNITS = ["B/s", "kB/s", "KB/s", "MB/s", "GB/s", "TB/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s", "bps",
+                   "kbps", "Mbps", "Gbps", "Tbps", "kbit/s", "Mbit/s", "Gbit/s", "Kibit/s", "Mibit/s", "Gibit/s"]
+
+
+@pytest.mark.parametrize("unit", BANDWIDTH_UNITS)
+def test_a_hint_never_crosses_bits_and_bytes(unit: str) -> None:
+    """Following a hint must not scale a bandwidth by 8 (GBps once suggested Gbps: 8x less)."""
+    value = parse_quantity(f"1 {unit}", Dimension.BANDWIDTH)
+    # Every letter but the b or B that says bits or bytes may be mistyped in case; "/s" as "ps".
+    spellings = {
+        "".join(c if c in "bB" else (c.upper() if upper else c.lower()) for c in written)
+        for written in (unit, unit.replace("/s", "ps"))
+        for upper in (False, True)
+    }
+    for spelling in spellings:
+        try:
+            parse_quantity(f"1 {spelling}", Dimension.BANDWIDTH)
+            continue  # a known unit in its own right
+        except ValueError:
+            hint = _hint(f"1 {spelling}", Dimension.BANDWIDTH)
+        if hint is not None:
+            ratio = parse_quantity(f"1 {hint}", Dimension.BANDWIDTH) / value
+            assert ratio not in (8.0, 1 / 8), (unit, spelling, hint)

@@ -113,6 +113,24 @@ def external(location: str) -> Callable[[], onnx.ModelProto]:
     return build
 
 
+def cast_undefined_type() -> onnx.ModelProto:
+    nodes = [helper.make_node("Cast", ["x"], ["y"], name="cast1", to=999)]
+    return _model(nodes, [_tensor("x", [1, 4])], [_tensor("y", [])])
+
+
+def initializer_size_mismatch() -> onnx.ModelProto:
+    """The conv weight declares 4x3x3x3 = 108 floats but stores 10 (a truncated export)."""
+    model = conv_model()
+    del model.graph.initializer[0].float_data[10:]
+    return model
+
+
+def no_outputs() -> onnx.ModelProto:
+    model = conv_model()
+    del model.graph.output[:]
+    return model
+
+
 def conv_good() -> bytes:
     return conv_model().SerializeToString()
 
@@ -138,6 +156,10 @@ CASES: dict[str, Callable[[], bytes]] = {
     "external_absolute.onnx": lambda: external("/etc/passwd")().SerializeToString(),
     "external_dotdot.onnx": lambda: external("../../weights/secret.bin")().SerializeToString(),
     "model.onnx.txt": conv_good,
+    "static_batch.onnx": conv_good,  # valid at batch 1; bad input with any other batch
+    "cast_undefined_type.onnx": lambda: cast_undefined_type().SerializeToString(),
+    "initializer_size_mismatch.onnx": lambda: initializer_size_mismatch().SerializeToString(),
+    "no_outputs.onnx": lambda: no_outputs().SerializeToString(),
 }
 
 

@@ -1,0 +1,78 @@
+"""Start-up of the `tessera` command against a bare interpreter, each in a fresh process.
+
+Runs, interleaved round by round so that a busy machine slows every row alike: a bare
+`python -c pass`, `tessera --help`, `tessera models`, and a warm `tessera simulate` of
+ResNet-50 (the Numba on-disk cache filled by one run before timing). Prints per command the
+median wall time, the time over the bare interpreter, its ratio to it, the CPU time over the
+bare interpreter's (what a loaded machine inflates least), and the target (wall time over
+bare): 0.3 s for --help and models, 1.5 s for the ResNet-50 simulation.
+
+    python benchmarks/startup_speed.py [--repeats 7] [--chip examples/accelerators/gemmini.yaml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def commands(chip: str) -> dict[str, tuple[list[str], float | None]]:
+    """Label -> (argv, target seconds over the bare interpreter)."""
+    tessera = [sys.executable, "-m", "tessera"]
+    return {
+        "python -c pass": ([sys.executable, "-c", "pass"], None),
+        "tessera --help": ([*tessera, "--help"], 0.3),
+        "tessera models": ([*tessera, "models"], 0.3),
+        "tessera simulate resnet50": ([*tessera, "simulate", "--accel", chip, "--model", "resnet50"], 1.5),
+    }
+
+
+def seconds(argv: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    subprocess.run(argv, cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--chip", default=str(REPO / "examples" / "accelerators" / "gemmini.yaml"))
+    args = parser.parse_args()
+    runs = commands(args.chip)
+    for argv, _ in runs.values():
+        seconds(argv)  # warm: page cache, bytecode, Numba's on-disk cache
+    samples: dict[str, list[tuple[float, float]]] = {label: [] for label in runs}
+    for _ in range(args.repeats):
+        for label, (argv, _) in runs.items():
+            samples[label].append(seconds(argv))
+    bare = statistics.median(wall for wall, _ in samples["python -c pass"])
+    bare_cpu = statistics.median(cpu for _, cpu in samples["python -c pass"])
+    table = Table(title=f"tessera start-up, median of {args.repeats} fresh processes (chip {Path(args.chip).name})")
+    for column in ("command", "median (s)", "over bare (s)", "× bare", "CPU over bare (s)", "target over bare (s)", ""):
+        table.add_column(column, justify="left" if column == "command" else "right")
+    for label, (_, target) in runs.items():
+        median = statistics.median(wall for wall, _ in samples[label])
+        cpu = statistics.median(cpu for _, cpu in samples[label])
+        over = median - bare
+        verdict = "" if target is None else ("ok" if over <= target else "SLOW")
+        table.add_row(label, f"{median:.3f}", f"{over:.3f}", f"{median / bare:.1f}", f"{cpu - bare_cpu:.3f}",
+                      "" if target is None else f"{target:.1f}", verdict)
+    Console(width=120).print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Start-up work of the `tessera` command, bounded by what it imports (not by seconds).
+
+`tessera --help` and `tessera models` must import no heavy library, and no command may
+import the test-only fake evaluator; each runs in a fresh interpreter here, so what it
+imports is exactly what a user's command imports. Their speed against a bare interpreter
+is measured by `benchmarks/startup_speed.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli_runner import EXAMPLES, REPO
+
+HEAVY = ("numpy", "pandas", "pyarrow", "onnx", "matplotlib", "numba", "xgboost", "dask", "optuna", "pydantic", "yaml")
+"""Libraries whose import costs tens of milliseconds to seconds."""
+
+TEST_ONLY = "explorer.fake_evaluator"
+
+PROBE = """
+import contextlib, io, json, sys
+from tessera.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        code = main(sys.argv[1:])
+    except SystemExit as exit:
+        code = exit.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def imported_by(*args: str, cwd: Path = REPO) -> tuple[int, set[str]]:
+    """Exit code of `tessera ARGS` run in a fresh interpreter, and every module it imported."""
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return report["code"], set(report["modules"])
+
+
+def top_level(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules}
+
+
+@pytest.mark.parametrize("command", ["--help", "models"])
+def test_help_and_models_import_no_heavy_library(command: str) -> None:
+    code, modules = imported_by(command)
+    assert code == 0
+    assert top_level(modules).isdisjoint(HEAVY), sorted(top_level(modules) & set(HEAVY))
+
+
+def test_no_command_imports_the_fake_evaluator(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(
+        f"base: {EXAMPLES / 'tiny.yaml'}\n"
+        "hardware: {matrix.rows: [4, 8]}\n"
+        "models:\n  - gemm:m=8,k=8,n=8\n"
+        "objectives: [latency, area]\n"
+    )
+    commands = [
+        ("sweep", str(sweep), "--out", str(tmp_path / "run"), "--executor", "serial", "--quiet"),
+        ("report", str(tmp_path / "run"), "--format", "png"),
+        ("simulate", "--accel", str(EXAMPLES / "tiny.yaml"), "--model", "gemm:m=8,k=8,n=8"),
+        ("inspect", "--model", "gemm:m=8,k=8,n=8"),
+        ("check-spec", str(EXAMPLES / "tiny.yaml")),
+    ]
+    for args in commands:
+        code, modules = imported_by(*args)
+        assert code == 0, args
+        assert TEST_ONLY not in modules, args
