@@ -18,7 +18,7 @@ from compiler.codegen import generate_program
 from compiler.codegen.memo import CODE
 from compiler.graph import Graph
 from compiler.lowering import lower
-from compiler.memory.planner import MemoryPlan, WeightResidency, plan_memory
+from compiler.memory.planner import MemoryPlan, WeightResidency, needs_room, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import GRIDS, TILING_TERMS
 from compiler.scheduling.memo import SCHEDULES
@@ -92,14 +92,17 @@ def compile_workloads(
     """Schedule and generate code for already-lowered workloads.
 
     Lowering does not depend on the chip, so a sweep lowers each model variant once and calls
-    this for every hardware point. The network is scheduled twice: by the estimate alone with
+    this for every hardware point. Where kept tensors share a buffer with tiles
+    (`memory.planner.needs_room`) the network is scheduled twice: by the estimate alone with
     every tensor in DRAM and unlimited DRAM bandwidth, so the memory planner knows the room
     each layer's tiles want to compute at full speed (whatever the chip's bandwidth, so the
     plan never depends on it and more bandwidth never slows a layer), then as planned.
     """
     target = target_of(accel, options.precision, options.timing)
-    unbounded = replace(target, dram_bytes_per_cycle=math.inf)
-    room = schedule_workloads(workloads, unbounded, options.scheduler, goal=None)
+    room = None
+    if needs_room(target, options.weights):
+        unbounded = replace(target, dram_bytes_per_cycle=math.inf)
+        room = schedule_workloads(workloads, unbounded, options.scheduler, goal=None)
     plan = plan_memory(workloads, target, options.weights, room)
     goal = Goal(options.objective, None if options.objective is Objective.LATENCY else resolve(accel, target.operand_precision))
     schedules = schedule_workloads(plan.workloads, target, options.scheduler, goal)

@@ -148,6 +148,15 @@ def plan_memory(
     return MemoryPlan(planned, kept, frozenset(resident_weights), tuple(compulsory), tuple(spill))
 
 
+def needs_room(target: Target, weights: WeightResidency) -> bool:
+    """Whether kept tensors share a buffer with tiles that a kept input does not remove: the
+    activation buffer holding weights or partial sums too, or resident weights in the weight
+    buffer. Otherwise `tile_room` adds nothing to the working set (a kept input needs no
+    tiles, and shared buffers hold none), and the schedules it reads need not be computed."""
+    shares = sum(1 for buffer in target.buffer_of if buffer == target.activation_buffer) > 1
+    return shares or weights is WeightResidency.RESIDENT
+
+
 def tile_room(workload: Workload, schedule: LayerSchedule, target: Target) -> np.ndarray:
     """Bytes per buffer the tiles of `schedule` take when the layer's activations are kept in
     the activation buffer (its input then needs no tiles): what keeping tensors must leave
