@@ -20,13 +20,13 @@ shortlist only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from accel_spec.types import Dataflow
 from compiler.scheduling.candidates import gemm_space, scalesim_mapping
-from compiler.scheduling.columns import WorkloadColumns
+from compiler.scheduling.columns import WorkloadColumns, reserved_table
 from compiler.scheduling.estimate import CostTerms, TilingTerms, tiling_terms
 from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.memo import BoundedCache, shape_key
@@ -79,9 +79,8 @@ class Spaces:
             for f in fields(TilingTerms):
                 getattr(terms, f.name).flags.writeable = False  # shared like the grid
             TILING_TERMS.put(terms_key, terms, cost=grid.index.size)
-        footprint = gemm_footprint(
-            grid.columns, chip, grid.tiles, grid.positions, grid.double_buffer[:, None], grid.groups
-        )
+        columns = replace(grid.columns, reserved=np.repeat(reserved_table(workloads), grid.sizes, axis=1))
+        footprint = gemm_footprint(columns, chip, grid.tiles, grid.positions, grid.double_buffer[:, None], grid.groups)
         mapped = scalesim_mapping(chip, grid.dataflow, grid.positions, terms.counts)
         return cls(grid, terms, footprint.fits(chip) & mapped, footprint.spill)
 
@@ -97,7 +96,8 @@ class _Grid:
 
     Attributes:
         dataflow, tiles, groups: the tilings of every space, space after space.
-        columns: the shape of each tiling's workload.
+        columns: the shape of each tiling's workload; its `reserved` is that of the
+            workloads the grid was first built for (`Spaces.of` sets the searched ones').
         sizes: tilings per space.
         order, double_buffer: the arrangements every tiling comes with.
         positions: (3, arrangements, 1) loop positions of each arrangement.

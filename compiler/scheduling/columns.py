@@ -114,11 +114,11 @@ class WorkloadColumns:
             placement=PlacementColumns(
                 *(column([getattr(w.placement, f.name) for w in workloads]) for f in fields(PlacementColumns))
             ),
-            reserved=np.repeat(_reserved(workloads), counts, axis=1),
+            reserved=np.repeat(reserved_table(workloads), counts, axis=1),
         )
 
 
-def _reserved(workloads: Sequence[Workload]) -> np.ndarray:
+def reserved_table(workloads: Sequence[Workload]) -> np.ndarray:
     """(buffers, workloads) `Workload.reserved`, zeros for workloads planned with none."""
     buffers = max((len(w.reserved) for w in workloads), default=0)
     table = np.zeros((buffers, len(workloads)), dtype=np.int64)

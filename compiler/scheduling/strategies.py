@@ -41,7 +41,7 @@ from compiler.scheduling.estimate import gemm_terms, vector_lane_ops, vector_ter
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
 from compiler.scheduling.measure import best
 from compiler.scheduling.objective import Goal
-from compiler.scheduling.memo import SCHEDULES, schedule_key, shape_key
+from compiler.scheduling.memo import SCHEDULES, layer_key, schedule_key, shape_key
 from compiler.scheduling.schedule import (
     LOOP_ORDERS,
     InfeasibleSchedule,
@@ -66,7 +66,7 @@ def schedule_workloads(
     `InfeasibleSchedule` if a layer cannot fit."""
     distinct_shapes: dict[tuple, Workload] = {}
     for workload in workloads:
-        distinct_shapes.setdefault(shape_key(workload), workload)
+        distinct_shapes.setdefault(layer_key(workload), workload)
     known, pending = _heuristic_gemm_search(distinct_shapes, chip, kind, goal)
     for key, workload in distinct_shapes.items():
         if key in pending:
@@ -75,7 +75,7 @@ def schedule_workloads(
             SCHEDULES.put(memo_key, known[key])
         elif key not in known:
             known[key] = schedule_workload(workload, chip, kind, goal)
-    return tuple(known[shape_key(workload)] for workload in workloads)
+    return tuple(known[layer_key(workload)] for workload in workloads)
 
 
 def schedule_workload(workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal | None = Goal()) -> LayerSchedule:
@@ -110,10 +110,10 @@ def _heuristic_gemm_search(
     spaces = Spaces.of([w for _, w in gemms], chip)
     known: dict[tuple, LayerSchedule] = {}
     searched: list[tuple[int, tuple, tuple]] = []
-    for space, ((key, _), (fits, spill)) in enumerate(zip(gemms, spaces.flags(), strict=True)):
+    for space, ((key, workload), (fits, spill)) in enumerate(zip(gemms, spaces.flags(), strict=True)):
         if not fits.any():
             continue
-        memo_key = schedule_key(kind, key, chip, fits, spill, goal)
+        memo_key = schedule_key(kind, shape_key(workload), chip, fits, spill, goal)
         schedule = SCHEDULES.get(memo_key)
         if schedule is not None:
             known[key] = schedule

@@ -28,7 +28,7 @@ from compiler.scheduling import SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import Spaces, heuristic_finalists
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms
-from compiler.scheduling.memo import SCHEDULES, BoundedCache, shape_key
+from compiler.scheduling.memo import SCHEDULES, BoundedCache, layer_key, shape_key
 from compiler.scheduling.shortlist import shortlist, tiled_shortlist
 from compiler.scheduling.strategies import finalists
 from compiler.scheduling.tiling import input_tile_elements
@@ -59,11 +59,12 @@ def test_chip_key_spells_out_every_field_but_capacity():
     assert chip.key_without_capacity() == tuple(getattr(chip, name) for name in names)
 
 
-def test_shape_key_covers_every_field_scheduling_and_codegen_read():
+def test_layer_key_covers_every_field_scheduling_and_codegen_read():
     workload = _lowered("resnet50")[3]
-    key = shape_key(workload)
+    key = layer_key(workload)
     read = {f.name for f in fields(Workload)} - IGNORED_WORKLOAD_FIELDS
-    assert len(key) == len(read)
+    assert len(key[0]) + 1 == len(read)
+    assert key == (shape_key(workload), workload.reserved)
     pattern = re.compile(r"\.(" + "|".join(sorted(IGNORED_WORKLOAD_FIELDS - {"name"})) + r")\b")
     for folder in ("compiler/scheduling", "compiler/codegen"):
         for path in (ROOT / folder).glob("*.py"):
