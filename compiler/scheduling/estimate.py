@@ -48,7 +48,6 @@ from compiler.scheduling.tiling import (
 from compiler.target import Target, TimingMode, nbytes
 from compiler.target.timing import (
     burst_bytes,
-    gemm_busy_floor,
     gemm_occupancy,
     pipeline_fill,
     stationary_load_cycles,
@@ -167,7 +166,7 @@ class TilingTerms:
         counts: (3, ...) tile counts by `Dim`.
         matrix, vector: busy cycles of the matrix and vector engines (matrix: as the GEMMs
             run back to back, `timing.gemm_occupancy` plus one `timing.pipeline_fill`).
-        matrix_floor: cycles the matrix engine is certainly busy (`timing.gemm_busy_floor`).
+        matrix_floor: cycles the matrix engine is certainly busy (`timing.gemm_occupancy`'s floor).
         iterations: tiles the pipeline steps through.
         input_bytes, weight_bytes: burst-rounded bytes of loading every input (weight)
             tile once; the loop order multiplies them by the reloads.
@@ -337,8 +336,12 @@ def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: n
             for c in (0, 1):
                 tile = (sm[a], sk[b], sn[c], dataflow, chip.rows, chip.cols, groups, chip.pipelined)
                 count = nm[a] * nk[b] * nn[c]
-                matrix = matrix + count * stretched(gemm_occupancy(*tile), chip.pes, active)
-                matrix_floor = matrix_floor + count * stretched(gemm_busy_floor(*tile), chip.pes, active)
+                occupancy, floor = gemm_occupancy(*tile)
+                matrix = matrix + count * stretched(occupancy, chip.pes, active)
+                if chip.pipelined:
+                    matrix_floor = matrix_floor + count * stretched(floor, chip.pes, active)
+    if not chip.pipelined:
+        matrix_floor = matrix  # folds back to back: the floor is the occupancy
     input_bytes = weight_bytes = output_bytes = psum_bytes = vector = 0
     total_out = gemm.batch * gemm.m * gemm.n
     for a in (0, 1):

@@ -100,22 +100,18 @@ def gemm_cycles(m, k, n, dataflow, rows: int, cols: int, groups=1):
 
 
 def gemm_occupancy(m, k, n, dataflow, rows: int, cols: int, groups=1, pipelined=False):
-    """Cycles a GEMM tile adds to a run of back-to-back GEMMs on the array: its folds, each
-    max(T, R) apart when `pipelined` (module docstring), else `gemm_cycles`."""
-    if not pipelined:
-        return gemm_cycles(m, k, n, dataflow, rows, cols, groups)
-    folds, streamed = gemm_folds(m, k, n, dataflow, rows, cols, groups)
-    return folds * np.maximum(streamed, rows)
+    """(occupancy, busy floor) of GEMM tiles in a run of back-to-back GEMMs on the array.
 
-
-def gemm_busy_floor(m, k, n, dataflow, rows: int, cols: int, groups=1, pipelined=False):
-    """Cycles the array is certainly busy with a GEMM tile, however it overlaps its
-    neighbours: its folds' streams, (F − 1) · max(T, R) + T when `pipelined`, else
-    `gemm_cycles`."""
+    Occupancy: the cycles a tile adds to the run, its folds each max(T, R) apart when
+    `pipelined` (module docstring), else `gemm_cycles`. Busy floor: the cycles the array is
+    certainly busy with it however it overlaps its neighbours, its folds' streams,
+    (F − 1) · max(T, R) + T when `pipelined`, else `gemm_cycles` too (the same array)."""
     if not pipelined:
-        return gemm_cycles(m, k, n, dataflow, rows, cols, groups)
+        cycles = gemm_cycles(m, k, n, dataflow, rows, cols, groups)
+        return cycles, cycles
     folds, streamed = gemm_folds(m, k, n, dataflow, rows, cols, groups)
-    return (folds - 1) * np.maximum(streamed, rows) + streamed
+    spacing = np.maximum(streamed, rows)
+    return folds * spacing, (folds - 1) * spacing + streamed
 
 
 def pipeline_fill(dataflow, rows: int, cols: int, pipelined: bool):
@@ -152,6 +148,8 @@ def stretched(cycles, pes: int, active):
     active, rounded up per instruction (`active` 0 or ≥ `pes`: unchanged)."""
     active = np.asarray(active, dtype=np.int64)
     cycles = np.asarray(cycles, dtype=np.int64)
+    if active.ndim == 0 and not 0 < active < pes:
+        return cycles  # the whole array: the common case, without the array passes below
     partial = (active > 0) & (active < pes)
     return np.where(partial, _ceil_div(cycles * pes, np.where(partial, active, 1)), cycles)
 
