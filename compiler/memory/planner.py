@@ -16,7 +16,7 @@ spilled ones, reads them all from DRAM, so those tensors are spilled too. Output
 network always go to DRAM.
 
 Room for tiles. Each layer keeps room, in every buffer, for one double-buffered array-sized
-tile of each operand it streams (`working_set`): the same minimum the chip loader demands of
+tile of each operand it streams (`working_sets`): the same minimum the chip loader demands of
 every buffer, doubled so loads overlap compute. Given the layers' schedules with nothing kept
 on chip (the compile pipeline schedules the network once that way first), a layer also keeps
 room for those schedules' tiles (`tile_room`), so that keeping tensors never takes capacity
@@ -45,6 +45,7 @@ import numpy as np
 
 from accel_spec.types import Operand
 from compiler.memory.placement import Placement
+from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import gemm_footprint, vector_footprint
 from compiler.scheduling.memo import shape_key
 from compiler.scheduling.schedule import Dim, InfeasibleSchedule, LayerSchedule, Schedule
@@ -96,7 +97,7 @@ def plan_memory(
     """
     workloads = tuple(workloads)
     capacity = np.array(target.capacity, dtype=np.int64)
-    demand = _per_shape(workloads, lambda w: working_set(w, target)).reshape(len(workloads), -1)
+    demand = working_sets(workloads, target)
     if schedules is not None:
         by_layer = dict(zip((w.name for w in workloads), schedules, strict=True))
         room = _per_shape(workloads, lambda w: tile_room(w, by_layer[w.name], target), by_layer)
@@ -183,32 +184,39 @@ def tile_room(workload: Workload, schedule: LayerSchedule, target: Target) -> np
     return footprint.demand(target).reshape(-1)
 
 
-def working_set(workload: Workload, target: Target) -> np.ndarray:
-    """Bytes per buffer the layer streams through when nothing of it is kept on chip: one
-    double-buffered tile of each operand, every tile dimension at most the array's larger
-    side, K innermost (GEMM), or chunks of at most rows × cols elements, as many as the
-    layer can be split in (vector work)."""
-    streamed = replace(workload, placement=Placement(), reserved=())
-    if workload.kind is WorkloadKind.GEMM:
+def working_sets(workloads: Sequence[Workload], target: Target) -> np.ndarray:
+    """(workloads, buffers) bytes each layer streams through when nothing of it is kept on
+    chip: one double-buffered tile of each operand, every tile dimension at most the array's
+    larger side, K innermost (GEMM, every distinct shape in one vectorised footprint), or
+    chunks of at most rows × cols elements, as many as the layer can be split in (vector
+    work, one layer at a time)."""
+    streamed = [replace(w, placement=Placement(), reserved=()) for w in workloads]
+    distinct = {shape_key(w): w for w in streamed}
+    found: dict[tuple, np.ndarray] = {}
+    gemms = {key: w for key, w in distinct.items() if w.kind is WorkloadKind.GEMM}
+    if gemms:
         side = max(target.rows, target.cols)
-        gemm = workload.gemm
-        tiles = np.array([min(gemm.m, side), min(gemm.k, side), min(gemm.n, side)], dtype=np.int64)
-        positions = np.array([0, 2, 1], dtype=np.int64)  # loop order M, N, K
-        footprint = gemm_footprint(streamed, target, tiles, positions, True)
-    else:
-        wanted = math.ceil(max(workload.input_elements, workload.output_elements) / (target.rows * target.cols))
-        chunks = 1 << (max(1, min(wanted, max_chunks(workload))).bit_length() - 1)  # a power of two, as searched
-        footprint = vector_footprint(streamed, target, np.int64(chunks), True)
-    return footprint.demand(target).reshape(-1)
+        extents = np.array([[w.gemm.m, w.gemm.k, w.gemm.n] for w in gemms.values()], dtype=np.int64).T
+        tiles = np.minimum(extents, side)
+        positions = np.repeat(np.array([[0], [2], [1]], dtype=np.int64), len(gemms), axis=1)  # loop order M, N, K
+        columns = WorkloadColumns.of(list(gemms.values()), np.ones(len(gemms), dtype=np.int64))
+        demand = gemm_footprint(columns, target, tiles, positions, True).demand(target)
+        found.update(zip(gemms, demand.T))
+    for key, workload in distinct.items():
+        if key not in found:
+            wanted = math.ceil(max(workload.input_elements, workload.output_elements) / (target.rows * target.cols))
+            chunks = 1 << (max(1, min(wanted, max_chunks(workload))).bit_length() - 1)  # a power of two, as searched
+            found[key] = vector_footprint(workload, target, np.int64(chunks), True).demand(target).reshape(-1)
+    return np.array([found[shape_key(w)] for w in streamed], dtype=np.int64).reshape(len(workloads), -1)
 
 
-def _per_shape(workloads: tuple[Workload, ...], bytes_of, schedules: dict | None = None) -> np.ndarray:
-    """(workloads, buffers) `bytes_of(workload)`, computed once per distinct shape (and
-    schedule): a network repeats its blocks."""
+def _per_shape(workloads: tuple[Workload, ...], bytes_of, schedules: dict[str, LayerSchedule]) -> np.ndarray:
+    """(workloads, buffers) `bytes_of(workload)`, computed once per distinct shape and
+    schedule: a network repeats its blocks."""
     found: dict[tuple, np.ndarray] = {}
     rows = []
     for workload in workloads:
-        key = (shape_key(workload), None if schedules is None else schedules[workload.name])
+        key = (shape_key(workload), schedules[workload.name])
         if key not in found:
             found[key] = bytes_of(workload)
         rows.append(found[key])
