@@ -12,7 +12,10 @@ import pytest
 
 from accel_spec.types import Precision
 from cli_runner import EXAMPLES
+from compiler.memory.planner import WeightResidency
 from compiler.scheduling import SchedulerKind
+from compiler.scheduling.objective import Objective
+from compiler.target import TimingMode
 from explorer import run_sweep
 from tessera.api import simulate
 from tessera.errors import InputError
@@ -28,12 +31,15 @@ MODEL = "gemm:m=16,k=8,n=8"
         ("precision", "FP16", Precision.FP16),
         ("scheduler", "exhaustive", SchedulerKind.EXHAUSTIVE),
         ("scheduler", "Heuristic", SchedulerKind.HEURISTIC),
+        ("timing", "scalesim", TimingMode.SCALESIM),
+        ("objective", "EDP", Objective.EDP),
+        ("weights", "resident", WeightResidency.RESIDENT),
     ],
 )
 def test_a_keyword_by_name_runs_as_by_enum(keyword: str, name: str, member: object) -> None:
     by_name = simulate(CHIP, MODEL, **{keyword: name})
     by_enum = simulate(CHIP, MODEL, **{keyword: member})
-    assert getattr(by_name.compiled, keyword) is member
+    assert getattr(by_name.compiled.options, keyword) is member
     assert by_name.to_json() == by_enum.to_json()
 
 
