@@ -41,7 +41,11 @@ def read_journal(path: Path) -> tuple[list[Row], int]:
 
 
 class JournalWriter:
-    """Appends rows to a journal, truncating a torn tail first."""
+    """Appends rows to a journal, truncating a torn tail first.
+
+    Rows go straight to the file descriptor, unbuffered: a write that fails (a full disk) fails
+    in `append`, which cuts the file back to its last complete row, and closing never has
+    buffered bytes left to fail on."""
 
     def __init__(self, path: Path, valid_length: int) -> None:
         self.path = path
@@ -49,7 +53,7 @@ class JournalWriter:
         self._file: IO[bytes] | None = None
 
     def __enter__(self) -> "JournalWriter":
-        self._file = open(self.path, "ab")
+        self._file = open(self.path, "ab", buffering=0)
         if self._file.tell() != self._valid_length:
             self._file.truncate(self._valid_length)
             self._file.seek(self._valid_length)
@@ -61,11 +65,18 @@ class JournalWriter:
             self._file = None
 
     def append(self, rows: Iterable[Mapping[str, Any]]) -> None:
-        """Write rows, one JSON object per line, then flush and fsync once."""
+        """Write rows, one JSON object per line, then fsync once; on failure, leave only the
+        rows written before and raise."""
         assert self._file is not None, "use JournalWriter as a context manager"
         payload = "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in rows).encode("utf-8")
         if not payload:
             return
-        self._file.write(payload)
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        try:
+            remaining = memoryview(payload)
+            while remaining:
+                remaining = remaining[self._file.write(remaining) :]
+            os.fsync(self._file.fileno())
+        except OSError:
+            self._file.truncate(self._valid_length)
+            raise
+        self._valid_length += len(payload)
