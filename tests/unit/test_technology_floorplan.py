@@ -131,3 +131,10 @@ def test_clock_grows_with_registers(tiny) -> None:
     small = resolve(with_overrides(tiny, {"matrix.pe_storage": {"output": "16 B"}}))
     large = resolve(with_overrides(tiny, {"matrix.pe_storage": {"output": "64 B"}}))
     assert large.clock_energy_per_cycle > small.clock_energy_per_cycle
+
+
+def test_the_energy_area_figure_labels_the_control_block() -> None:
+    from reports.energy_area import _AREA_NAMES, component_label
+
+    assert component_label("control", _AREA_NAMES) == "control"
+    assert component_label("global_buffer", _AREA_NAMES) == "SRAM global_buffer"
