@@ -3,8 +3,9 @@
 One pass over the nodes in topological order. Each node's shape rule gives its outputs'
 shapes; a node whose inputs are all constants is folded (evaluated with numpy when small,
 or recorded as a constant of unknown value when it only rearranges weights), and every
-other node is kept. Identity and inference-mode Dropout become aliases, and an If whose
-condition folds is replaced by its taken branch.
+other node is kept. Identity, inference-mode Dropout, a Concat of a single input (which the TorchScript
+exporter leaves where a KV cache starts empty) and an Expand to the shape its input already
+has become aliases, and an If whose condition folds is replaced by its taken branch.
 """
 
 from __future__ import annotations
@@ -162,10 +163,10 @@ class _Builder:
         )
         outs = self._infer(ctx, where)
         named = [index for index, out in enumerate(node.output) if out]
-        if node.op_type in _ALIAS_OPS and named == [0]:
-            self.alias[node.output[0]] = inputs[0]
-            return
         present = [n for n in inputs if n]
+        if named == [0] and _is_alias(node.op_type, present, ctx.inputs[0], outs[0]):
+            self.alias[node.output[0]] = present[0]
+            return
         all_constant = bool(present) and all(n in self.constants for n in present)
         if node.op_type in SHAPE_ONLY or (all_constant and node.op_type not in MAC_OPS):
             self._fold(ctx, node.output, outs, where)
@@ -289,6 +290,16 @@ class _Builder:
             source=self.source,
             constant_values=MappingProxyType(constant_values),
         )
+
+
+def _is_alias(op_type: str, present: list[str], first: Value | None, out: Value) -> bool:
+    """Whether a node's only output is its first input: Identity, Dropout at inference, a
+    Concat of one input, an Expand to the input's own shape."""
+    if op_type in _ALIAS_OPS:
+        return True
+    if op_type == "Concat":
+        return len(present) == 1
+    return op_type == "Expand" and first is not None and first.shape == out.shape and first.dtype == out.dtype
 
 
 def _constant_value(attrs: Mapping[str, Any], where: str, source: str) -> Value:

@@ -146,6 +146,9 @@ def _assemble(
             side_tensors=tuple(dict.fromkeys(reads[2 if second else 1 :] + tuple(side))),
             **tensors,
         )
+    if head.cache_append is not None:
+        reads = tuple(name for name in reads if name != head.cache_append.cache)
+        output_elements = head.cache_append.appended_elements
     return Workload(
         name=head_node.name,
         op=head_node.op_type,
@@ -160,6 +163,7 @@ def _assemble(
         constant_repeat=head.constant_repeat,
         input_tensors=reads,
         side_tensors=tuple(side),
+        cache_append=head.cache_append,
         **tensors,
     )
 
