@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import onnx
 
-from compiler.frontend.values import Value, onnx_dtype_name
+from compiler.frontend.values import ShapeError, Value, onnx_dtype_name
 from tessera.errors import InputError, Problem
 
 _BATCH_NAME = re.compile(r"^(n|b|bs|.*batch.*)$", re.IGNORECASE)
@@ -58,7 +58,11 @@ def _resolve_one(
         problems.append(Problem(where, "is not a tensor (sequences and maps are not supported)"))
         return None
     tensor_type = vi.type.tensor_type
-    dtype = onnx_dtype_name(tensor_type.elem_type)
+    try:
+        dtype = onnx_dtype_name(tensor_type.elem_type)
+    except ShapeError as error:
+        problems.append(Problem(where, str(error)))
+        return None
     declared = list(tensor_type.shape.dim) if tensor_type.HasField("shape") else None
     if override is not None:
         dims = tuple(int(d) for d in override)

@@ -46,11 +46,16 @@ class Value:
 
 
 def onnx_dtype_name(elem_type: int) -> str:
-    """Numpy dtype name of an ONNX element type (``float32``, ``int64``, ``bfloat16``, ...)."""
+    """Numpy dtype name of an ONNX element type (``float32``, ``int64``, ``bfloat16``, ...);
+    ShapeError for a number that names no ONNX type (``Cast(to=999)``)."""
     try:
         return np.dtype(helper.tensor_dtype_to_np_dtype(elem_type)).name
     except (KeyError, TypeError, ValueError):
+        pass
+    try:
         return onnx.TensorProto.DataType.Name(elem_type).lower()
+    except ValueError:
+        raise ShapeError(f"element type {elem_type} is not an ONNX data type") from None
 
 
 def tensor_value(tensor: onnx.TensorProto) -> Value:
