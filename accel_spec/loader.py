@@ -31,8 +31,9 @@ from accel_spec.schema import Accelerator
 from accel_spec.technology import resolve
 from accel_spec.types import Operand
 from accel_spec.units import SI_NUMBERS_CONTEXT, Dimension, dimension_of, format_quantity
-from accel_spec.yaml_lines import Loc, compose, dotted, line_of, record_lines
+from accel_spec.yaml_lines import MAX_YAML_BYTES, Loc, compose, dotted, line_of
 from tessera.errors import InputError, Problem
+from tessera.input_files import read_input_text
 
 LineMap = Mapping[Loc, int]
 
@@ -42,19 +43,8 @@ LineMap = Mapping[Loc, int]
 
 def load_accelerator(path: str | Path) -> Accelerator:
     """Read and validate a chip file; InputError (naming the file) for anything wrong."""
-    path = Path(path)
-    source = str(path)
-    if not path.exists():
-        raise InputError(source, "file not found")
-    if path.is_dir():
-        raise InputError(source, "is a directory; expected an accelerator YAML file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(source, f"not UTF-8 text (byte {error.start})") from None
-    except OSError as error:
-        raise InputError(source, f"cannot read the file: {error.strerror}") from None
-    return load_accelerator_text(text, source)
+    text = read_input_text(path, limit=MAX_YAML_BYTES, what="an accelerator YAML file")
+    return load_accelerator_text(text, str(path))
 
 
 def load_accelerator_text(text: str, source: str) -> Accelerator:
@@ -117,7 +107,8 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
     ]
     if tabs:
         raise InputError(source, tabs)
-    root, data = compose(text, source)
+    composed = compose(text, source)
+    root, data = composed.root, composed.data
     if root is None:
         raise InputError(source, "the file is empty; expected a mapping with name, clock, matrix, ...")
     if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict):
@@ -126,10 +117,7 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
             Problem("", f"the top level must be a mapping of keys (name, clock, matrix, ...), "
                     f"not {_yaml_kind(root)}", line=root.start_mark.line + 1),
         )
-    lines, duplicates = record_lines(root)
-    if duplicates:
-        raise InputError(source, duplicates)
-    return data, lines
+    return data, composed.lines
 
 
 def _yaml_kind(node: yaml.Node) -> str:

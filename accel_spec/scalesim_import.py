@@ -21,6 +21,7 @@ from pathlib import Path
 
 from accel_spec.types import Dataflow
 from tessera.errors import InputError, Problem
+from tessera.input_files import MiB, read_input_text
 
 ASSUMED_CLOCK_HZ = 1e9
 """SCALE-Sim counts cycles only. At 1 GHz one word (one byte) per cycle is 1 GB/s, so the
@@ -39,6 +40,10 @@ DRAM_LATENCY_CYCLES = 1
 
 WORD_BYTES = 1
 """SCALE-Sim's word size (single_layer_sim.py), hence int8 operands."""
+
+
+MAX_CONFIG_BYTES = 1 * MiB
+"""Largest config read: SCALE-Sim's configs are a few dozen lines (under 1 KiB)."""
 
 
 class BandwidthMode(Enum):
@@ -156,15 +161,8 @@ class ScaleSimConfig:
 
 def read_scalesim_config(path: str | Path) -> ScaleSimConfig:
     """Read a SCALE-Sim .cfg file; InputError naming the file and line for anything wrong."""
-    path = Path(path)
-    source = str(path)
-    if not path.is_file():
-        raise InputError(source, "config file not found" if not path.exists() else "is not a file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(source, f"not UTF-8 text (byte {error.start})") from None
-    return parse_scalesim_config(text, source)
+    text = read_input_text(path, limit=MAX_CONFIG_BYTES, what="a SCALE-Sim config")
+    return parse_scalesim_config(text, str(path))
 
 
 def parse_scalesim_config(text: str, source: str) -> ScaleSimConfig:

@@ -113,5 +113,5 @@ def test_missing_section_and_key_are_reported_together():
 
 
 def test_missing_file():
-    with pytest.raises(InputError, match="config file not found"):
+    with pytest.raises(InputError, match="file not found"):
         read_scalesim_config("/nonexistent/x.cfg")
