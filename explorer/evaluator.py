@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from explorer.space import Point
+from explorer.space import DesignSpace, Point
 
 
 class Status(Enum):
@@ -57,6 +57,10 @@ class Evaluator(ABC):
     @abstractmethod
     def run(self, point: Point) -> Outcome:
         """Evaluate one point; may raise (recorded as an error by `evaluate`)."""
+
+    def check(self, space: DesignSpace) -> None:
+        """Raise InputError, before any point runs, for what cannot work at any point of
+        `space` (a model that does not load); nothing to check by default."""
 
 
 def evaluate_chunk(evaluator: Evaluator, points: Sequence[Point]) -> list[tuple[str, Outcome]]:

@@ -95,6 +95,23 @@ class Manifest:
             return None
 
 
+def identity_changes(previous: Manifest, current: Manifest) -> list[str]:
+    """What makes `current` a different sweep from `previous` (empty when they are the same)."""
+    if previous.spec_hash == current.spec_hash:
+        return []
+    changes = []
+    if previous.evaluator != current.evaluator:
+        changes.append(f"the evaluator changed ({previous.evaluator} -> {current.evaluator})")
+    if previous.spec.get("base_hash") != current.spec.get("base_hash"):
+        changes.append("the base chip's content changed")
+    before = {m.get("spec"): m.get("file_sha256") for m in previous.spec.get("models", []) if isinstance(m, dict)}
+    for model in current.spec.get("models", []):
+        old, new = before.get(model["spec"]), model.get("file_sha256")
+        if model["spec"] in before and old != new:
+            changes.append(f"model file {model['spec']} changed (sha256 {str(old)[:12]}... is now {str(new)[:12]}...)")
+    return changes or ["the sweep file changed"]
+
+
 def technology_sources(spec: SweepSpec) -> dict[str, str]:
     """Where each energy/area constant of the sweep's chips comes from.
 

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from explorer.journal import JournalWriter, read_journal
 from explorer.lock import DirectoryLock
-from explorer.manifest import MANIFEST_NAME, Manifest
+from explorer.manifest import MANIFEST_NAME, Manifest, identity_changes
 from explorer.model_quality import SURROGATE_FILE
 from explorer.table import Row, to_arrow
 from tessera.errors import InputError, Problem
@@ -112,17 +112,19 @@ class DirectoryStore:
             self._clear()
             previous = None
         elif previous is not None and previous.spec_hash != self.manifest.spec_hash:
+            changes = "; ".join(identity_changes(previous, self.manifest))
             raise InputError(
                 str(self.folder),
-                Problem("--out", "holds a sweep with a different spec (or evaluator); use another folder, "
-                        "or --force-new to discard it and start over"),
+                Problem("--out", f"holds a different sweep ({changes}); use another folder, or --force-new "
+                        "to discard its results and start over"),
             )
         elif previous is None and (journal.exists() or (self.folder / MANIFEST_NAME).exists()):
             raise InputError(
                 str(self.folder),
                 Problem("--out", "holds sweep results without a readable manifest; use --force-new to start over"),
             )
-        self._rows, valid_length = read_journal(journal)
+        rows, valid_length = read_journal(journal)
+        self._rows = list({row["point_id"]: row for row in rows}.values())  # a retried point: its last row
         if previous is not None:
             self.manifest = previous.resumed_now()
         self.manifest.write(self.folder)

@@ -9,6 +9,7 @@ caller states its kind's limit, so the message says what was expected.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -27,6 +28,29 @@ def read_input(path: str | Path, *, limit: int, what: str) -> bytes:
     followed: a link to a regular file is a regular file.
     """
     source = str(path)
+    _check_regular(path, limit, what)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise InputError(source, Problem("", f"cannot read the file: {error.strerror}")) from None
+    if len(data) > limit:  # grew since it was measured
+        raise InputError(source, Problem("", _too_big(len(data), limit, what)))
+    return data
+
+
+def input_sha256(path: str | Path, *, limit: int, what: str) -> str:
+    """sha256 hex digest of a regular input file of at most `limit` bytes, read in blocks."""
+    _check_regular(path, limit, what)
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as error:
+        raise InputError(str(path), Problem("", f"cannot read the file: {error.strerror}")) from None
+
+
+def _check_regular(path: str | Path, limit: int, what: str) -> None:
+    source = str(path)
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -39,14 +63,6 @@ def read_input(path: str | Path, *, limit: int, what: str) -> bytes:
         raise InputError(source, Problem("", f"is not a regular file (a FIFO, device or socket); expected {what}"))
     if info.st_size > limit:
         raise InputError(source, Problem("", _too_big(info.st_size, limit, what)))
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as error:
-        raise InputError(source, Problem("", f"cannot read the file: {error.strerror}")) from None
-    if len(data) > limit:  # grew since it was measured
-        raise InputError(source, Problem("", _too_big(len(data), limit, what)))
-    return data
 
 
 def read_input_text(path: str | Path, *, limit: int, what: str) -> str:

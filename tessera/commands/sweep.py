@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from explorer import ExecutorKind, execute_sweep, load_sweep
-from explorer.summary import closing_lines, front_table
+from explorer.summary import closing_lines, every_point_failed, front_table
 from tessera.commands._common import console, positive_int
 from tessera.errors import InputError, Problem
 
@@ -30,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--scheduler-address", metavar="ADDR", help="existing Dask scheduler, e.g. tcp://host:8786")
     parser.add_argument("--force-new", action="store_true", help="discard the results in DIR and start over")
+    parser.add_argument("--retry-errors", action="store_true",
+                        help="when resuming, evaluate again the points that failed (kept as they are otherwise)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no front table")
     parser.set_defaults(run=run)
 
@@ -45,10 +48,20 @@ def run(args: argparse.Namespace) -> int:
         executor=args.executor,
         scheduler_address=args.scheduler_address,
         force_new=args.force_new,
+        retry_errors=args.retry_errors,
         console=None if args.quiet else console,
+        notify=_note,
     )
     if not args.quiet:
         console.print(front_table(result))
     for line in closing_lines(result):
         console.print(line)
+    failed = every_point_failed(result)
+    if failed is not None:
+        print(f"tessera: error: {failed}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _note(text: str) -> None:
+    print(f"tessera: note: {text}", file=sys.stderr)

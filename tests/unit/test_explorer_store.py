@@ -85,7 +85,7 @@ def test_changed_spec_is_refused_unless_force_new(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_sweep(write(tmp_path), out, evaluator=FakeEvaluator(), executor="serial")
     changed = write(tmp_path, SWEEP.replace("seed: 5", "seed: 6"))
-    with pytest.raises(InputError, match="different spec"):
+    with pytest.raises(InputError, match=r"different sweep \(the sweep file changed\)"):
         run_sweep(changed, out, evaluator=FakeEvaluator(), executor="serial")
     table = run_sweep(changed, out, evaluator=FakeEvaluator(), executor="serial", force_new=True)
     assert (pd.read_parquet(out / "results.parquet")["seed"] == 6).all() and len(table) == 24
