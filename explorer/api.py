@@ -99,7 +99,7 @@ def execute_sweep(
     version = tessera.__version__
     manifest = Manifest.start(spec, evaluator.name, version, command_line())
     folder = Path(out_dir) if out_dir is not None else None
-    store = DirectoryStore(folder, schema, manifest, force_new) if folder is not None else MemoryStore()
+    store = DirectoryStore(folder, schema, manifest, force_new, notify) if folder is not None else MemoryStore()
 
     def row(point: Point, outcome: Outcome, trial: int) -> dict:
         return make_row(point, outcome, trial, spec, version)

@@ -22,8 +22,11 @@ from accel_spec import load_accelerator
 from accel_spec.technology import resolve
 from accel_spec.types import Precision
 from explorer.spec import SweepSpec
+from tessera.input_files import MiB, read_input
 
 MANIFEST_NAME = "manifest.json"
+MAX_MANIFEST_BYTES = 64 * MiB
+"""A manifest holds the sweep spec and a few counts: kilobytes, so anything this big is not one."""
 
 
 def now() -> str:
@@ -86,12 +89,18 @@ class Manifest:
 
     @classmethod
     def read(cls, folder: Path) -> "Manifest | None":
-        """The folder's manifest, or None if it has none (or an unreadable one)."""
+        """The folder's manifest, or None if it has none (or one that is not a manifest).
+
+        InputError when manifest.json is not a regular file (a FIFO would block the read).
+        """
+        path = folder / MANIFEST_NAME
+        if not path.exists():
+            return None
         try:
-            document = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+            document = json.loads(read_input(path, limit=MAX_MANIFEST_BYTES, what="a sweep manifest"))
             document["resumed"] = tuple(document.get("resumed", ()))
             return cls(**document)
-        except (FileNotFoundError, json.JSONDecodeError, TypeError):
+        except (ValueError, TypeError, AttributeError, KeyError):
             return None
 
 
