@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from explorer import ExecutorKind, execute_sweep, load_sweep
+from explorer.store import JOURNAL_NAME
 from explorer.summary import closing_lines, every_point_failed, front_table
 from tessera.commands._common import console, positive_int
+from tessera.commands._interrupts import Interrupted, stop_on_signals
 from tessera.errors import InputError, Problem
 
 
@@ -40,18 +43,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.scheduler_address and args.executor is not ExecutorKind.DASK:
         raise InputError("--scheduler-address", Problem("", "needs --executor dask"))
-    spec = load_sweep(args.sweep)
-    result = execute_sweep(
-        spec,
-        args.out,
-        workers=args.workers,
-        executor=args.executor,
-        scheduler_address=args.scheduler_address,
-        force_new=args.force_new,
-        retry_errors=args.retry_errors,
-        console=None if args.quiet else console,
-        notify=_note,
-    )
+    try:
+        with stop_on_signals():
+            spec = load_sweep(args.sweep)
+            result = execute_sweep(
+                spec,
+                args.out,
+                workers=args.workers,
+                executor=args.executor,
+                scheduler_address=args.scheduler_address,
+                force_new=args.force_new,
+                retry_errors=args.retry_errors,
+                console=None if args.quiet else console,
+                notify=_note,
+            )
+    except Interrupted as stop:
+        saved = (f"the finished points are journaled in {args.out}: rerun the same command to resume"
+                 if Path(args.out, JOURNAL_NAME).exists() else "no point had finished")
+        print(f"tessera: interrupted by {stop}: the workers are stopped; {saved}", file=sys.stderr)
+        return stop.exit_code
     if not args.quiet:
         console.print(front_table(result))
     for line in closing_lines(result):
