@@ -104,7 +104,8 @@ def execute_sweep(
     def row(point: Point, outcome: Outcome, trial: int) -> dict:
         return make_row(point, outcome, trial, spec, version)
 
-    with store, make_executor(ExecutorKind(executor), workers, scheduler_address) as pool:
+    # The executor first: a --scheduler-address where no scheduler answers leaves no folder behind.
+    with make_executor(ExecutorKind(executor), workers, scheduler_address) as pool, store:
         journaled = _kept(store.existing(), retry_errors, notify)
         progress = SweepProgress(spec.budget, spec.objectives, console) if console else NullProgress()
         strategy = make_strategy(spec, space)
