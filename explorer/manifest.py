@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from accel_spec import load_accelerator
 from accel_spec.technology import resolve
 from accel_spec.types import Precision
@@ -98,9 +100,8 @@ class Manifest:
             return None
         try:
             document = json.loads(read_input(path, limit=MAX_MANIFEST_BYTES, what="a sweep manifest"))
-            document["resumed"] = tuple(document.get("resumed", ()))
-            return cls(**document)
-        except (ValueError, TypeError, AttributeError, KeyError):
+            return TypeAdapter(cls).validate_python(document, strict=False)
+        except ValueError:  # not JSON, or not a manifest (pydantic's ValidationError is a ValueError)
             return None
 
 
