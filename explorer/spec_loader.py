@@ -48,6 +48,9 @@ MAX_BUDGET = 1_000_000
 """Most points one sweep evaluates: every row is held in memory and journaled (about 1 KiB
 each), and a million points is days of simulation on one machine."""
 
+MAX_SURROGATE_SPACE = 2**63 - 1
+"""Most points a space searched by the surrogate may have: it numbers them with int64 indices."""
+
 MAX_SEED = 2**32 - 1
 """Largest seed: NumPy's and Optuna's NSGA-II seeding take 32-bit seeds."""
 
@@ -105,6 +108,10 @@ def load_sweep(path: str | Path) -> SweepSpec:
     size = math.prod(len(a.values) for a in hardware if a.tied_to is None) * len(models) * math.prod(
         len(v) for v in schedule.values()
     )
+    if header.strategy is StrategyKind.SURROGATE and size > MAX_SURROGATE_SPACE:
+        message = (f"the space has {size:,} points; the surrogate strategy numbers points with signed 64-bit "
+                   "integers (at most 2^63 - 1): use strategy random, lhs or nsga2, or fewer values per axis")
+        raise InputError(str(path), Problem("strategy", message, line_of(("strategy",), lines)))
     if header.budget is None and size > MAX_BUDGET:
         message = (f"the grid has {size:,} points, more than the {MAX_BUDGET:,} a sweep evaluates; give a "
                    "budget, or sample the space with strategy random, lhs, nsga2 or surrogate")
