@@ -21,7 +21,7 @@ import onnx.inliner
 
 from compiler.frontend.folding import SHAPE_ONLY, can_fold, fold
 from compiler.frontend.inputs import resolve_inputs
-from compiler.frontend.integrity import declaration_problems
+from compiler.frontend.model_checks import attribute_problems, default_opset, model_problems, shape_problem
 from compiler.frontend.registry import (
     DATA_DEPENDENT_OPS,
     MAC_OPS,
@@ -42,6 +42,9 @@ from compiler.graph import Graph, Node, TensorInfo
 from tessera.errors import InputError, Problem
 
 _ALIAS_OPS = frozenset({"Identity", "Dropout"})
+_NOT_NUMBERS = {"object": "string", "bool": "boolean", "undefined": "undefined"}
+"""Element types (as `onnx_dtype_name` spells them) a multiply-accumulate cannot take, and
+how a message names them."""
 
 
 def graph_from_model(
@@ -63,15 +66,22 @@ def graph_from_model(
         raise InputError(
             source, Problem("graph", "has no nodes (empty graph, or not an ONNX model)")
         )
+    problems = model_problems(model)
+    if problems:
+        raise InputError(source, problems)
     _check_supported(graph.node, source)
-    declared = declaration_problems(graph)
-    if declared:
-        raise InputError(source, declared)
     constants = {t.name: tensor_value(t) for t in graph.initializer}
     constants.update({t.values.name: _sparse_value(t) for t in graph.sparse_initializer})
     graph_inputs = [vi for vi in graph.input if vi.name not in constants]
     inputs = resolve_inputs(graph_inputs, source, batch=batch, input_shapes=input_shapes)
-    builder = _Builder(source, {**constants, **inputs}, set(constants))
+    problems = [
+        Problem(f"input {name!r}", problem)
+        for name, value in inputs.items()
+        if (problem := shape_problem(value.shape)) is not None
+    ]
+    if problems:
+        raise InputError(source, problems)
+    builder = _Builder(source, {**constants, **inputs}, set(constants), default_opset(model))
     builder.run(graph.node)
     outputs = tuple(builder.resolve(vi.name) for vi in graph.output)
     return builder.assemble(graph.name or Path(source).stem, tuple(inputs), outputs)
@@ -119,8 +129,9 @@ def _check_supported(nodes: Sequence[onnx.NodeProto], source: str) -> None:
 class _Builder:
     """Mutable state of one graph_from_model call: values, aliases and kept nodes so far."""
 
-    def __init__(self, source: str, values: dict[str, Value], constants: set[str]) -> None:
+    def __init__(self, source: str, values: dict[str, Value], constants: set[str], opset: int | None) -> None:
         self.source = source
+        self.opset = opset
         self.values = values
         self.constants = constants
         self.alias: dict[str, str] = {}
@@ -145,6 +156,9 @@ class _Builder:
         self.count += 1
         name = self._unique_name(node.name or f"{node.op_type}_{self.count}")
         where = f"node {name!r} ({node.op_type})"
+        wrong = list(attribute_problems(node, self.opset))
+        if wrong:
+            raise InputError(self.source, [Problem(where, message) for message in wrong])
         attrs = {a.name: decode_attribute(a) for a in node.attribute}
         if node.op_type == "Constant":
             self._define(node.output[0], _constant_value(attrs, where, self.source), constant=True)
@@ -161,8 +175,14 @@ class _Builder:
             input_names=inputs,
             num_outputs=len(node.output),
         )
+        if node.op_type in MAC_OPS:
+            self._check_numeric(ctx, where)
         outs = self._infer(ctx, where)
         named = [index for index, out in enumerate(node.output) if out]
+        wrong = [(node.output[i], shape_problem(outs[i].shape)) for i in named]
+        if any(problem for _, problem in wrong):
+            problems = [Problem(where, f"output {out!r}: {problem}") for out, problem in wrong if problem]
+            raise InputError(self.source, problems)
         present = [n for n in inputs if n]
         if named == [0] and _is_alias(node.op_type, present, ctx.inputs[0], outs[0]):
             self.alias[node.output[0]] = present[0]
@@ -183,6 +203,14 @@ class _Builder:
                 domain=node.domain,
             )
         )
+
+    def _check_numeric(self, ctx: OpContext, where: str) -> None:
+        """Multiply-accumulates need numbers: a MatMul on strings or booleans is refused."""
+        for name, value in zip(ctx.input_names, ctx.inputs):
+            if value is not None and value.dtype in _NOT_NUMBERS:
+                kind = _NOT_NUMBERS[value.dtype]
+                problem = Problem(where, f"input {name!r} holds {kind} elements; {ctx.op_type} multiplies numbers")
+                raise InputError(self.source, problem)
 
     def _infer(self, ctx: OpContext, where: str) -> list[Value]:
         try:
