@@ -31,8 +31,9 @@ from accel_spec.schema import Accelerator
 from accel_spec.technology import resolve
 from accel_spec.types import Operand
 from accel_spec.units import SI_NUMBERS_CONTEXT, Dimension, dimension_of, format_quantity
-from accel_spec.yaml_lines import Loc, compose, dotted, line_of, record_lines
+from accel_spec.yaml_lines import MAX_YAML_BYTES, Loc, compose, dotted, line_of
 from tessera.errors import InputError, Problem
+from tessera.input_files import read_input_text
 
 LineMap = Mapping[Loc, int]
 
@@ -42,19 +43,8 @@ LineMap = Mapping[Loc, int]
 
 def load_accelerator(path: str | Path) -> Accelerator:
     """Read and validate a chip file; InputError (naming the file) for anything wrong."""
-    path = Path(path)
-    source = str(path)
-    if not path.exists():
-        raise InputError(source, "file not found")
-    if path.is_dir():
-        raise InputError(source, "is a directory; expected an accelerator YAML file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(source, f"not UTF-8 text (byte {error.start})") from None
-    except OSError as error:
-        raise InputError(source, f"cannot read the file: {error.strerror}") from None
-    return load_accelerator_text(text, source)
+    text = read_input_text(path, limit=MAX_YAML_BYTES, what="an accelerator YAML file")
+    return load_accelerator_text(text, str(path))
 
 
 def load_accelerator_text(text: str, source: str) -> Accelerator:
@@ -112,7 +102,8 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
     ]
     if tabs:
         raise InputError(source, tabs)
-    root, data = compose(text, source)
+    composed = compose(text, source)
+    root, data = composed.root, composed.data
     if root is None:
         raise InputError(source, "the file is empty; expected a mapping with name, clock, matrix, ...")
     if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict):
@@ -121,10 +112,7 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
             Problem("", f"the top level must be a mapping of keys (name, clock, matrix, ...), "
                     f"not {_yaml_kind(root)}", line=root.start_mark.line + 1),
         )
-    lines, duplicates = record_lines(root)
-    if duplicates:
-        raise InputError(source, duplicates)
-    return data, lines
+    return data, composed.lines
 
 
 def _yaml_kind(node: yaml.Node) -> str:
@@ -142,7 +130,12 @@ def _validate(data: Any, source: str, lines: LineMap, context: Mapping[str, bool
     except ValidationError as error:
         errors = _without_missing_explained_by_typos(error.errors())
         raise InputError(source, [_problem(err, lines) for err in errors]) from None
-    problems = _tile_problems(accel, lines) + _cycle_range_problems(accel, lines) + _technology_problems(accel, lines)
+    problems = (
+        _tile_problems(accel, lines)
+        + _cycle_range_problems(accel, lines)
+        + _finite_result_problems(accel, lines)
+        + _technology_problems(accel, lines)
+    )
     if problems:
         raise InputError(source, problems)
     return accel
@@ -262,6 +255,55 @@ def _cycle_range_problems(accel: Accelerator, lines: LineMap) -> list[Problem]:
                     line_of(loc, lines),
                 )
             )
+    return problems
+
+
+MIN_CLOCK_HZ = 1.0
+"""Slowest clock accepted: a run of 2^63 cycles (the simulator's count) then lasts 2^63 s,
+and its leakage energy and energy-delay product stay finite doubles."""
+
+EVENT_ENERGY_RANGE_J = (1e-24, 1.0)
+"""Energy per event (MAC, SRAM byte, DRAM bit, vector op) accepted in `overrides`. Real ones
+are 0.01-100 pJ (Horowitz, ISSCC 2014, Fig. 1.1.9); within this range a run of 2^63 events
+of each kind has a finite energy, energy-delay product and TOPS/W."""
+
+AREA_RANGE_M2 = (1e-24, 1.0)
+"""Area per MAC, per SRAM KiB and per vector lane accepted in `overrides`: a square metre is
+fourteen wafers; within this range the chip's area and TOPS/mm² stay finite and non-zero."""
+
+MAX_LEAKAGE_W_PER_MM2 = 1e3
+"""Leakage per mm² accepted in `overrides` (real chips leak milliwatts per mm²), so leakage
+over the longest countable run stays a finite energy."""
+
+_OVERRIDE_RANGES = {
+    "mac_energy": (EVENT_ENERGY_RANGE_J, "J per MAC"),
+    "sram_energy_per_byte": (EVENT_ENERGY_RANGE_J, "J per byte"),
+    "dram_energy_per_bit": (EVENT_ENERGY_RANGE_J, "J per bit"),
+    "vector_op_energy": (EVENT_ENERGY_RANGE_J, "J per lane op"),
+    "leakage_power_per_mm2": ((0.0, MAX_LEAKAGE_W_PER_MM2), "W per mm²"),
+    "mac_area": (AREA_RANGE_M2, "m² per MAC"),
+    "sram_area_per_kib": (AREA_RANGE_M2, "m² per KiB"),
+    "vector_lane_area": (AREA_RANGE_M2, "m² per lane"),
+}
+"""Accepted range (low exclusive, high inclusive) and SI unit of each numeric override."""
+
+
+def _finite_result_problems(accel: Accelerator, lines: LineMap) -> list[Problem]:
+    """The clock and every override must keep a run's figures finite: validation is the one
+    gate, so a chip that passes it never makes `simulate --json` write inf or NaN."""
+    problems = []
+    if accel.clock < MIN_CLOCK_HZ:
+        clock = format_quantity(accel.clock, Dimension.FREQUENCY)
+        message = f"{clock} is slower than 1 Hz: a run's latency, leakage energy and energy-delay product would not be finite"
+        problems.append(Problem("clock", message, line_of(("clock",), lines)))
+    for name, ((low, high), unit) in _OVERRIDE_RANGES.items():
+        value = getattr(accel.overrides, name)
+        if value is None or low < value <= high:
+            continue
+        bounds = f"above {low:g} and at most {high:g} {unit}" if low else f"at most {high:g} {unit}"
+        loc: Loc = ("overrides", name)
+        message = f"{value:.3g} {unit} is beyond any real device; it must be {bounds} so a run's totals stay finite"
+        problems.append(Problem(dotted(loc), message, line_of(loc, lines)))
     return problems
 
 

@@ -14,13 +14,15 @@ key that any SCALE-Sim release has shipped in its configs/ folder is accepted.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+import yaml
+
 from accel_spec.types import Dataflow
 from tessera.errors import InputError, Problem
+from tessera.input_files import MiB, read_input_text
 
 ASSUMED_CLOCK_HZ = 1e9
 """SCALE-Sim counts cycles only. At 1 GHz one word (one byte) per cycle is 1 GB/s, so the
@@ -39,6 +41,10 @@ DRAM_LATENCY_CYCLES = 1
 
 WORD_BYTES = 1
 """SCALE-Sim's word size (single_layer_sim.py), hence int8 operands."""
+
+
+MAX_CONFIG_BYTES = 1 * MiB
+"""Largest config read: SCALE-Sim's configs are a few dozen lines (under 1 KiB)."""
 
 
 class BandwidthMode(Enum):
@@ -156,20 +162,13 @@ class ScaleSimConfig:
 
 def read_scalesim_config(path: str | Path) -> ScaleSimConfig:
     """Read a SCALE-Sim .cfg file; InputError naming the file and line for anything wrong."""
-    path = Path(path)
-    source = str(path)
-    if not path.is_file():
-        raise InputError(source, "config file not found" if not path.exists() else "is not a file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(source, f"not UTF-8 text (byte {error.start})") from None
-    return parse_scalesim_config(text, source)
+    text = read_input_text(path, limit=MAX_CONFIG_BYTES, what="a SCALE-Sim config")
+    return parse_scalesim_config(text, str(path))
 
 
 def parse_scalesim_config(text: str, source: str) -> ScaleSimConfig:
     """Parse SCALE-Sim config text; `source` names it in errors."""
-    values, section_lines, problems = _read_ini(text)
+    values, written, section_lines, problems = _read_ini(text)
     for section, keys in _REQUIRED.items():
         if section not in section_lines:
             problems.append(Problem(f"[{section}]", f"missing section (it needs {', '.join(keys)})"))
@@ -177,7 +176,7 @@ def parse_scalesim_config(text: str, source: str) -> ScaleSimConfig:
         problems += [
             Problem(f"[{section}] {key}", "missing required key", section_lines[section])
             for key in keys
-            if (section, key) not in values
+            if (section, key) not in written  # a key written with a bad value has its own problem
         ]
     if problems:
         raise InputError(source, problems)
@@ -204,9 +203,13 @@ def parse_scalesim_config(text: str, source: str) -> ScaleSimConfig:
     )
 
 
-def _read_ini(text: str) -> tuple[dict[tuple[str, str], tuple[object, int]], dict[str, int], list[Problem]]:
-    """(section, key) -> (parsed value, line); section -> line; and every problem found."""
+def _read_ini(
+    text: str,
+) -> tuple[dict[tuple[str, str], tuple[object, int]], set[tuple[str, str]], dict[str, int], list[Problem]]:
+    """(section, key) -> (parsed value, line); every (section, key) written, valid or not;
+    section -> line; and every problem found."""
     values: dict[tuple[str, str], tuple[object, int]] = {}
+    written: set[tuple[str, str]] = set()
     section_lines: dict[str, int] = {}
     problems: list[Problem] = []
     section: str | None = None
@@ -236,6 +239,7 @@ def _read_ini(text: str) -> tuple[dict[tuple[str, str], tuple[object, int]], dic
         if key not in kinds:
             problems.append(Problem(f"[{section}] {key}", f"unknown key; allowed: {', '.join(kinds)}", number))
             continue
+        written.add((section, key))
         if (section, key) in values:
             first = values[(section, key)][1]
             problems.append(Problem(f"[{section}] {key}", f"duplicate key (first at line {first})", number))
@@ -244,7 +248,7 @@ def _read_ini(text: str) -> tuple[dict[tuple[str, str], tuple[object, int]], dic
             values[(section, key)] = (_parse_value(key, text_value, kinds[key]), number)
         except ValueError as error:
             problems.append(Problem(f"[{section}] {key}", str(error), number))
-    return values, section_lines, problems
+    return values, written, section_lines, problems
 
 
 def _parse_value(key: str, text: str, kind: _Kind) -> object:
@@ -279,81 +283,100 @@ def _parse_value(key: str, text: str, kind: _Kind) -> object:
 
 
 def chip_yaml(config: ScaleSimConfig, source: str) -> str:
-    """A Tessera chip file for `config`, commented with what was mapped and what was assumed."""
+    """A Tessera chip file for `config`: comments on what was mapped and what was assumed, then
+    the chip itself, written by YAML's serializer.
+
+    Only the serializer writes values, so nothing taken from the config or its file name (a
+    name holding a newline, a quote or a colon) can change the file's structure; the comments
+    are fixed text and whole numbers. `source` (the config's path) is recorded in
+    ``description``.
+    """
     clock_ghz = ASSUMED_CLOCK_HZ / 1e9
     words = config.bandwidth_words[0]
-    gbps = words * WORD_BYTES * clock_ghz
-    if config.bandwidth_mode is BandwidthMode.USER:
-        bandwidth_note = (
-            f"# DRAM bandwidth: InterfaceBandwidth USER, Bandwidth {words} words/cycle x {WORD_BYTES} B "
-            f"x {clock_ghz:g} GHz.\n"
-        )
-        port_rates = (
-            ("ifmap", config.ifmap_bank_bandwidth, "IfmapSRAMBankBandwidth"),
-            ("filter", config.filter_bank_bandwidth, "FilterSRAMBankBandwidth"),
-        )
-        for operand, value, key in port_rates:
-            if value is not None and value != words:
-                bandwidth_note += (
-                    f"#   Note: SCALE-Sim 3 fills its {operand} SRAM at {key} = {value} words/cycle,\n"
-                    f"#   not at Bandwidth; Tessera has one DRAM channel for every operand.\n"
-                )
-    else:
-        bandwidth_note = (
-            "# DRAM bandwidth: InterfaceBandwidth CALC, so SCALE-Sim assumes whatever bandwidth the\n"
-            f"#   array needs and never stalls; Tessera uses the Bandwidth key, {words} words/cycle,\n"
-            "#   so Tessera may report DRAM stalls where SCALE-Sim reports none.\n"
-        )
-    sparsity_note = (
-        "# SparsitySupport is true in the config: SCALE-Sim would skip pruned weights; Tessera\n"
-        "#   models a dense array.\n"
-        if config.sparsity
-        else ""
-    )
-    banks = f"\n    banks: {config.banks}" if config.banks is not None else ""
-    buffers = "".join(
-        f"  {name}:\n    capacity: {kb} KiB          # {key}\n    holds: [{operand}]{banks}\n"
-        for name, kb, key, operand in (
-            ("ifmap_sram", config.ifmap_kb, "IfmapSramSzkB", "input"),
-            ("filter_sram", config.filter_kb, "FilterSramSzkB", "weight"),
-            ("ofmap_sram", config.ofmap_kb, "OfmapSramSzkB", "output"),
-        )
-    )
-    return (
-        f"# Imported from the SCALE-Sim config {source} by `tessera import-scalesim`.\n"
-        "# Mapped from the config: array rows/cols (ArrayHeight/ArrayWidth), dataflow, the three\n"
-        "# SRAM sizes in KiB (SCALE-Sim multiplies kB by 1024) and the DRAM bandwidth.\n"
-        "# SCALE-Sim does not describe the following; Tessera's defaults, replace them as needed:\n"
-        f"# - clock {clock_ghz:g} GHz (SCALE-Sim counts cycles only; at 1 GHz a word per cycle is 1 GB/s).\n"
-        f"# - technology {ASSUMED_NODE_NM} nm (the TPU v1's node, Jouppi et al., ISCA 2017) and {ASSUMED_DRAM} DRAM\n"
-        "#   energy per bit (the technology tables' cited defaults).\n"
-        f"# - int8 operands: SCALE-Sim's word is 1 byte (single_layer_sim.py, word_size = 1);\n"
-        "#   int32 accumulators, so the output SRAM holds a quarter as many partial sums as\n"
-        "#   SCALE-Sim's 1-byte ofmap words.\n"
-        f"# - DRAM latency {DRAM_LATENCY_CYCLES} cycle, as SCALE-Sim's read port (memory/read_port.py).\n"
-        "# - a vector unit with one lane per array column (SCALE-Sim has none: it simulates only\n"
-        "#   convolutions and GEMMs).\n"
-        + bandwidth_note
-        + sparsity_note
-        + f"name: {json.dumps(config.run_name)}\n"
-        f"description: {json.dumps(f'SCALE-Sim config {Path(source).name}, imported')}\n"
-        f"clock: {clock_ghz:g} GHz\n"
-        f"technology: {ASSUMED_NODE_NM} nm\n"
-        "matrix:\n"
-        f"  rows: {config.rows}            # ArrayHeight\n"
-        f"  cols: {config.cols}            # ArrayWidth\n"
-        f"  dataflows: [{config.dataflow.label}]\n"
-        "  input_precision: int8\n"
-        "  accumulator_precision: int32\n"
-        "buffers:\n"
-        + buffers
-        + "vector:\n"
-        f"  lanes: {config.cols}\n"
-        "dram:\n"
-        f"  type: {ASSUMED_DRAM}\n"
-        f"  bandwidth: {gbps:g} GB/s\n"
-        f"  latency: {DRAM_LATENCY_CYCLES / clock_ghz:g} ns\n"
-    )
+    document = {
+        "name": config.run_name,
+        "description": f"SCALE-Sim config {Path(source).name}, imported by tessera import-scalesim from {source}",
+        "clock": f"{clock_ghz:g} GHz",
+        "technology": f"{ASSUMED_NODE_NM} nm",
+        "matrix": {
+            "rows": config.rows,
+            "cols": config.cols,
+            "dataflows": [config.dataflow.label],
+            "input_precision": "int8",
+            "accumulator_precision": "int32",
+        },
+        "buffers": {
+            name: {"capacity": f"{kb} KiB", "holds": [operand], **({"banks": config.banks} if config.banks is not None else {})}
+            for name, kb, operand in (
+                ("ifmap_sram", config.ifmap_kb, "input"),
+                ("filter_sram", config.filter_kb, "weight"),
+                ("ofmap_sram", config.ofmap_kb, "output"),
+            )
+        },
+        "vector": {"lanes": config.cols},
+        "dram": {
+            "type": ASSUMED_DRAM,
+            "bandwidth": f"{words * WORD_BYTES * clock_ghz:g} GB/s",
+            "latency": f"{DRAM_LATENCY_CYCLES / clock_ghz:g} ns",
+        },
+    }
+    comments = _HEADER + _bandwidth_note(config) + (_SPARSITY_NOTE if config.sparsity else [])
+    body = yaml.dump(document, Dumper=_ChipDumper, sort_keys=False, allow_unicode=True, width=1000)
+    return "".join(f"# {line}\n" if line else "#\n" for line in comments) + body
+
+
+class _ChipDumper(yaml.SafeDumper):
+    """YAML's safe serializer, writing lists inline (``holds: [input]``) as chip files do."""
+
+
+_ChipDumper.add_representer(
+    list, lambda dumper, items: dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=True)
+)
+
+
+_HEADER = [
+    "Imported from a SCALE-Sim config by `tessera import-scalesim` (the file is named in description).",
+    "Mapped from the config: matrix rows/cols (ArrayHeight/ArrayWidth), the dataflow, the three",
+    "SRAMs ifmap_sram/filter_sram/ofmap_sram (IfmapSramSzkB/FilterSramSzkB/OfmapSramSzkB, in KiB:",
+    "SCALE-Sim multiplies kB by 1024) and the DRAM bandwidth.",
+    "SCALE-Sim does not describe the following; Tessera's defaults, replace them as needed:",
+    f"- clock {ASSUMED_CLOCK_HZ / 1e9:g} GHz (SCALE-Sim counts cycles only; at 1 GHz a word per cycle is 1 GB/s).",
+    f"- technology {ASSUMED_NODE_NM} nm (the TPU v1's node, Jouppi et al., ISCA 2017) and {ASSUMED_DRAM} DRAM",
+    "  energy per bit (the technology tables' cited defaults).",
+    "- int8 operands: SCALE-Sim's word is 1 byte (single_layer_sim.py, word_size = 1);",
+    "  int32 accumulators, so the output SRAM holds a quarter as many partial sums as",
+    "  SCALE-Sim's 1-byte ofmap words.",
+    f"- DRAM latency {DRAM_LATENCY_CYCLES} cycle, as SCALE-Sim's read port (memory/read_port.py).",
+    "- a vector unit with one lane per array column (SCALE-Sim has none: it simulates only",
+    "  convolutions and GEMMs).",
+]
+"""The comment block every imported chip starts with: fixed text and constants only."""
+
+_SPARSITY_NOTE = [
+    "SparsitySupport is true in the config: SCALE-Sim would skip pruned weights; Tessera",
+    "  models a dense array.",
+]
+
+
+def _bandwidth_note(config: ScaleSimConfig) -> list[str]:
+    """Comment lines on how the DRAM bandwidth was mapped (whole numbers from the config only)."""
+    words = config.bandwidth_words[0]
+    if config.bandwidth_mode is BandwidthMode.CALC:
+        return [
+            "DRAM bandwidth: InterfaceBandwidth CALC, so SCALE-Sim assumes whatever bandwidth the",
+            f"  array needs and never stalls; Tessera uses the Bandwidth key, {words} words/cycle,",
+            "  so Tessera may report DRAM stalls where SCALE-Sim reports none.",
+        ]
+    lines = [f"DRAM bandwidth: InterfaceBandwidth USER, Bandwidth {words} words/cycle x {WORD_BYTES} B "
+             f"x {ASSUMED_CLOCK_HZ / 1e9:g} GHz."]
+    for operand, value, key in (
+        ("ifmap", config.ifmap_bank_bandwidth, "IfmapSRAMBankBandwidth"),
+        ("filter", config.filter_bank_bandwidth, "FilterSRAMBankBandwidth"),
+    ):
+        if value is not None and value != words:
+            lines += [f"  Note: SCALE-Sim 3 fills its {operand} SRAM at {key} = {value} words/cycle,",
+                      "  not at Bandwidth; Tessera has one DRAM channel for every operand."]
+    return lines
 
 
 def scalesim_config_text(config: ScaleSimConfig) -> str:

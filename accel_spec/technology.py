@@ -10,10 +10,10 @@ never hides where a number came from.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from accel_spec.components import dram, interconnect, leakage, pe, sram, vector
+from accel_spec.components import clock, dram, floorplan, interconnect, leakage, pe, regfile, sram, vector
 from accel_spec.components.scaling import NOMINAL_VDD_SOURCE, STILLMAKER_2017, Process, nominal
 from accel_spec.schema import Accelerator, Buffer
 from accel_spec.types import Dataflow, Operand, Precision
@@ -28,21 +28,25 @@ class Technology:
         mac_energy: joules per multiply-accumulate (multiplier + adder).
         register_energy_per_mac: joules of pipeline-register writes per MAC, by dataflow.
         forwarding_energy_per_mac: joules of PE-to-PE wires per MAC, by dataflow.
-        pe_storage_energy_per_mac: joules of per-PE scratchpad accesses per MAC.
-        clock_energy_per_cycle: joules per cycle of clocking the array's pipeline registers.
+        pe_storage_energy_per_mac: joules of per-PE scratchpad accesses per MAC, by dataflow.
+        clock_energy_per_cycle: joules per cycle of the clock: the pipeline registers' clock pins
+            and the clock tree reaching every register bit (`components.clock`).
         sram_read_energy_per_byte, sram_write_energy_per_byte: joules per byte, by buffer.
         interconnect_energy_per_byte: joules per byte carried between a buffer and the array.
         dram_read_energy_per_byte, dram_write_energy_per_byte: joules per byte over the DRAM interface.
         vector_op_energy: joules per vector lane operation.
         leakage: static watts by component (same keys as `area`).
-        area: square metres by component: ``matrix``, ``pe_storage``, ``vector`` and each buffer.
+        area: placed square metres by component (`components.floorplan`): ``matrix``,
+            ``pe_storage``, ``vector``, each buffer and ``control``.
+        cell_area: square metres of the cells alone (no layout overhead), by the same
+            components but ``control``.
         sources: for each constant name, ``default: <citation>`` or ``override``.
     """
 
     mac_energy: float
     register_energy_per_mac: Mapping[Dataflow, float]
     forwarding_energy_per_mac: Mapping[Dataflow, float]
-    pe_storage_energy_per_mac: float
+    pe_storage_energy_per_mac: Mapping[Dataflow, float]
     clock_energy_per_cycle: float
     sram_read_energy_per_byte: Mapping[str, float]
     sram_write_energy_per_byte: Mapping[str, float]
@@ -52,6 +56,7 @@ class Technology:
     vector_op_energy: float
     leakage: Mapping[str, float]
     area: Mapping[str, float]
+    cell_area: Mapping[str, float]
     sources: Mapping[str, str]
 
     @property
@@ -147,20 +152,7 @@ class _Resolver:
 
         pipeline_bits = pe.clock_bits(self.stored, self.input_bits, self.accumulator_bits)
         pes = accel.matrix.pes
-        pe_area = mac_area + pipeline_bits * register_area
-        storage = self._pe_storage(sram_energy_scale)
-        pe_pitch_mm = interconnect.side_mm(pe_area + storage.area / pes)
-
-        register_per_mac = {
-            d: pe.register_bits_written(d, self.stored, self.input_bits, self.accumulator_bits) * register_bit
-            for d in Dataflow
-        }
-        forwarding_per_mac = {
-            d: pe.forwarded_bits(d, self.stored, self.input_bits, self.accumulator_bits) * wire * pe_pitch_mm
-            for d in Dataflow
-        }
-        self.sources["forwarding_energy"] = "default: forwarded bits x PE pitch (side of a PE's area) x wire_energy_per_bit_mm"
-
+        storage = self._pe_storage(sram_energy_scale, register_scale)
         buffers = {name: self._buffer(name, buffer, sram_energy_scale) for name, buffer in accel.buffers.items()}
         lane_area = self.pick(
             "vector_lane_area", over.vector_lane_area,
@@ -172,18 +164,35 @@ class _Resolver:
             lambda: vector.lane_energy_45nm(accel.vector.precision) * logic,
             f"{accel.vector.precision.value} multiply-add, {scaled}",
         )  # fmt: skip
-        area = {
-            "matrix": pes * pe_area,
-            **({"pe_storage": storage.area} if self.stored else {}),
-            "vector": accel.vector.lanes * lane_area,
-            **{name: macro.area for name, macro in buffers.items()},
+        cells = _Cells(
+            logic={
+                "matrix": pes * (mac_area + pipeline_bits * register_area),
+                **({"pe_storage": storage.logic_area} if self.stored else {}),
+                "vector": accel.vector.lanes * lane_area,
+            },
+            sram={**({"pe_storage": storage.sram_area} if self.stored else {}), **{n: m.area for n, m in buffers.items()}},
+        )
+        area = self._placed(cells)
+        pe_pitch_mm = interconnect.side_mm((area["matrix"] + area.get("pe_storage", 0.0)) / pes)
+
+        register_per_mac = {
+            d: pe.register_bits_written(d, self.stored, self.input_bits, self.accumulator_bits) * register_bit for d in Dataflow
         }
+        forwarding_per_mac = {
+            d: pe.forwarded_bits(d, self.stored, self.input_bits, self.accumulator_bits) * wire * pe_pitch_mm for d in Dataflow
+        }
+        self.sources["forwarding_energy"] = "default: forwarded bits x PE pitch (side of a placed PE) x wire_energy_per_bit_mm"
         array_area = area["matrix"] + area.get("pe_storage", 0.0)
-        interconnect_per_byte = {
-            name: 8 * wire * interconnect.buffer_to_array_mm(macro.area, array_area) for name, macro in buffers.items()
-        }
+        interconnect_per_byte = {name: 8 * wire * interconnect.buffer_to_array_mm(area[name], array_area) for name in buffers}
         self.sources["interconnect_energy"] = (
-            "default: 8 bits x wire_energy_per_bit_mm x (buffer side + array side) / 2 per byte between a buffer and the array"
+            "default: 8 bits x wire_energy_per_bit_mm x (buffer side + array side) / 2 per byte between a buffer "
+            "and the array, sides of the placed blocks"
+        )
+        register_bits = pes * pipeline_bits + storage.register_bits
+        tree_bit = clock.tree_energy_per_bit_65nm() * process.energy_from(clock.DIANNAO_PROCESS)
+        self.sources["clock_tree"] = (
+            f"default: {register_bits:,} register bits x clock-tree energy per bit per cycle from "
+            f"{clock.DIANNAO_2014}; energy scaled by {STILLMAKER_2017}"
         )
         read_per_bit = self.pick(
             "dram_read_energy_per_bit", over.dram_read_energy_per_bit or over.dram_energy_per_bit,
@@ -197,16 +206,17 @@ class _Resolver:
             mac_energy=mac_energy,
             register_energy_per_mac=MappingProxyType(register_per_mac),
             forwarding_energy_per_mac=MappingProxyType(forwarding_per_mac),
-            pe_storage_energy_per_mac=storage.energy_per_mac,
-            clock_energy_per_cycle=pes * pipeline_bits * clock_bit,
+            pe_storage_energy_per_mac=MappingProxyType(dict(storage.energy_per_mac)),
+            clock_energy_per_cycle=pes * pipeline_bits * clock_bit + register_bits * tree_bit,
             sram_read_energy_per_byte=MappingProxyType({n: m.read_energy_per_byte for n, m in buffers.items()}),
             sram_write_energy_per_byte=MappingProxyType({n: m.write_energy_per_byte for n, m in buffers.items()}),
             interconnect_energy_per_byte=MappingProxyType(interconnect_per_byte),
             dram_read_energy_per_byte=8 * read_per_bit,
             dram_write_energy_per_byte=8 * write_per_bit,
             vector_op_energy=vector_energy,
-            leakage=MappingProxyType(self._leakage(area, buffers, storage, pipeline_bits)),
+            leakage=MappingProxyType(self._leakage(area, cells, buffers, storage, pipeline_bits)),
             area=MappingProxyType(area),
+            cell_area=MappingProxyType({**cells.logic, **{k: v + cells.logic.get(k, 0.0) for k, v in cells.sram.items()}}),
             sources=MappingProxyType(dict(self.sources)),
         )
 
@@ -240,33 +250,65 @@ class _Resolver:
             word_bits=word,
         )
 
-    def _pe_storage(self, energy_scale: float) -> _Storage:
-        """Per-PE scratchpads: energy per MAC of their accesses, area and leakage of all PEs'."""
+    def _pe_storage(self, energy_scale: float, register_scale: float) -> _Storage:
+        """Per-PE scratchpads: energy per MAC of their accesses, cells and leakage of all PEs'.
+
+        A store shallower than `regfile.MAX_WORDS` words is a register file, a deeper one an
+        SRAM macro. Accesses per MAC by dataflow: `pe.storage_accesses`.
+        """
         stored = self.accel.matrix.pe_storage
         if stored is None or not self.stored:
-            return _Storage(0.0, 0.0, 0.0)
+            return _Storage()
         over = self.accel.overrides.pe_storage_energy_per_byte
         pes = self.accel.matrix.pes
-        energy = area = leak = 0.0
+        register_area = self.process.area_from(pe.ALADDIN_PROCESS)
+        sram_area = self.process.area_from(pe.HOROWITZ_PROCESS)
+        energy = dict.fromkeys(Dataflow, 0.0)
+        logic = macros = leak = 0.0
+        register_bits = 0
         for operand in sorted(self.stored):
             bits = pe.operand_bits(operand, self.input_bits, self.accumulator_bits)
-            macro = sram.macro_45nm(stored.bytes_of(operand), bits)
-            reads, writes = (1, 1) if operand is Operand.OUTPUT else (1, 0)
+            capacity = stored.bytes_of(operand)
+            if regfile.fits(capacity, bits):
+                store = regfile.register_file_40nm(capacity, bits)
+                read, write = store.read_energy * register_scale, store.write_energy * register_scale
+                logic += pes * store.area * register_area
+                leak += pes * store.leakage * register_scale
+                register_bits += pes * store.bits
+                kind = f"register file ({store.words} x {bits} bit, {regfile.ALADDIN_2014}); energy scaled by {STILLMAKER_2017}"
+            else:
+                macro = sram.macro_45nm(capacity, bits)
+                read, write = macro.read_energy * energy_scale, macro.write_energy * energy_scale
+                macros += pes * macro.area * sram_area
+                leak += pes * macro.leakage * energy_scale
+                kind = f"{sram.CACTI_SOURCE}, {capacity} B of {bits}-bit words; energy scaled by {STILLMAKER_2017}"
             per_byte = over.get(operand)
             if per_byte is not None:
-                self.sources[f"pe_storage_energy:{operand.label}"] = "override"
-                energy += (reads + writes) * per_byte * bits / 8
-            else:
-                self.sources[f"pe_storage_energy:{operand.label}"] = (
-                    f"default: {sram.CACTI_SOURCE}, {stored.bytes_of(operand)} B of {bits}-bit words per PE; "
-                    f"energy scaled by {STILLMAKER_2017}"
-                )
-                energy += (reads * macro.read_energy + writes * macro.write_energy) * energy_scale
-            area += pes * macro.area * self.process.area_from(pe.HOROWITZ_PROCESS)
-            leak += pes * macro.leakage * energy_scale
-        return _Storage(energy, area, leak)
+                read = write = per_byte * bits / 8
+            self.sources[f"pe_storage_energy:{operand.label}"] = "override" if per_byte is not None else f"default: {kind}"
+            for dataflow in Dataflow:
+                reads, writes = pe.storage_accesses(operand, dataflow)
+                energy[dataflow] += reads * read + writes * write
+        return _Storage(energy, logic, macros, leak, register_bits)
 
-    def _leakage(self, area: Mapping[str, float], buffers: Mapping[str, sram.Macro], storage: _Storage, pipeline_bits: int) -> dict[str, float]:
+    def _placed(self, cells: _Cells) -> dict[str, float]:
+        """Placed area by component: cells times the layout factors, plus the control block."""
+        logic, macros = floorplan.LOGIC_LAYOUT_FACTOR.value, floorplan.SRAM_LAYOUT_FACTOR.value
+        placed = {
+            name: cells.logic.get(name, 0.0) * logic + cells.sram.get(name, 0.0) * macros
+            for name in {**cells.logic, **cells.sram}
+        }
+        placed["control"] = floorplan.control_area(sum(placed.values()))
+        self.sources["layout"] = (
+            f"default: logic cells x {logic:.3g}, SRAM macros x {macros:.3g} ({floorplan.JOUPPI_2017}: placed TPU v1 "
+            f"blocks over this model's cells); control {floorplan.CONTROL_SHARE.value:.0%} of the die"
+        )
+        return placed
+
+    def _leakage(
+        self, area: Mapping[str, float], cells: _Cells, buffers: Mapping[str, sram.Macro], storage: _Storage,
+        pipeline_bits: int,
+    ) -> dict[str, float]:  # fmt: skip
         accel, over = self.accel, self.accel.overrides
         if over.leakage_power_per_mm2 is not None:
             self.sources["leakage"] = "override (per mm² of every component)"
@@ -280,19 +322,33 @@ class _Resolver:
             f"default: logic {leakage.LOGIC_LEAKAGE_W_PER_M2.source}; registers {pe.REGISTER_LEAKAGE_W.source}; "
             f"SRAM {sram.CACTI_SOURCE}; scaled like switching energy (assumption)"
         )
+        control_cells = area["control"] / floorplan.LOGIC_LAYOUT_FACTOR.value
         return {
             "matrix": accel.matrix.pes * (arithmetic * density + pipeline_bits * register),
             **({"pe_storage": storage.leakage} if self.stored else {}),
-            "vector": area["vector"] * density,
+            "vector": cells.logic["vector"] * density,
             **{name: macro.leakage for name, macro in buffers.items()},
+            "control": control_cells * density,
         }
 
 
 @dataclass(frozen=True)
 class _Storage:
-    energy_per_mac: float
-    area: float
-    leakage: float
+    """All PEs' scratchpads: energy per MAC, register-file cells, SRAM macros, leakage, register bits."""
+
+    energy_per_mac: Mapping[Dataflow, float] = field(default_factory=lambda: dict.fromkeys(Dataflow, 0.0))
+    logic_area: float = 0.0
+    sram_area: float = 0.0
+    leakage: float = 0.0
+    register_bits: int = 0
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """Cell area by component before placement: standard-cell logic and SRAM macros."""
+
+    logic: Mapping[str, float]
+    sram: Mapping[str, float]
 
 
 def _word_bits(accel: Accelerator, buffer: Buffer, input_bits: int, accumulator_bits: int) -> float:

@@ -30,6 +30,12 @@ def alias_problem(root: yaml.Node) -> Problem | None:
         return Problem("", "recursive YAML alias: a value contains itself", recursive.line)
     if size <= MAX_EXPANDED_NODES:
         return None
+    if _distinct_nodes(root) > MAX_EXPANDED_NODES:  # big as written: no alias to blame
+        return Problem(
+            "",
+            f"the document holds more than {MAX_EXPANDED_NODES:,} values; a chip or sweep file has a few "
+            "dozen (is this the right file?)",
+        )
     path: list[str] = []
     node = root
     while isinstance(node, yaml.MappingNode):
@@ -53,6 +59,18 @@ def _children(node: yaml.Node) -> list[tuple[str, yaml.Node]]:
     if isinstance(node, yaml.SequenceNode):
         return [("", item) for item in node.value]
     return []
+
+
+def _distinct_nodes(root: yaml.Node) -> int:
+    """Nodes written in the document (each alias's target once), counted up to one past the bound."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack and len(seen) <= MAX_EXPANDED_NODES:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            stack.extend(child for _, child in _children(node))
+    return len(seen)
 
 
 class _Recursive(Exception):

@@ -1,21 +1,31 @@
 """YAML parsing with key paths and their lines, shared by every file format Tessera reads
 (chips, sweeps).
 
-Plain PyYAML loses line numbers and silently keeps the last of two duplicate keys. Composing
-the document first keeps both: `compose` parses once into nodes (refusing alias bombs before
-anything walks them) and builds the data from those same nodes; `record_lines` maps every
-key/item path to its 1-based line and reports duplicates, so validation errors can say
-``matrix.rows (line 5)``.
+Plain PyYAML loses line numbers, silently keeps the last of two duplicate keys, and follows
+YAML 1.1, which reads ``capacity: 01000`` as the octal number 512 and ``1:20`` as 80 (base
+60) where YAML 1.2 and a reader see 1000 and a time. Composing the document first keeps the
+lines: `compose` parses once into nodes (refusing alias bombs before anything walks them),
+walks them once to map every key/item path to its 1-based line and to find duplicate keys and
+those ambiguous numbers, and only then builds the data from the same nodes, so that merge keys
+(``<<: *defaults`` followed by an override) are seen as written, not as the duplicates that
+merging leaves in the nodes. Validation errors can then say ``matrix.rows (line 5)``.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from accel_spec.yaml_aliases import alias_problem
 from tessera.errors import InputError, Problem
+
+MAX_YAML_BYTES = 64 * 1024
+"""Largest chip or sweep file read: written by hand, they are a few KiB (the biggest example is
+under 2 KiB). PyYAML's pure-Python parser, which keeps the lines, reads roughly 30-100 KiB per
+second, so this bounds parsing to a second or two before any problem is reported."""
 
 Loc = tuple[str | int, ...]
 """A path into a YAML document: mapping keys and list indices, outermost first."""
@@ -38,28 +48,43 @@ def line_of(loc: Loc, lines: dict[Loc, int]) -> int | None:
     return None
 
 
-def compose(text: str, source: str) -> tuple[yaml.Node | None, Any]:
-    """Parse YAML text once: the composed root node (None for an empty document) and its data.
+@dataclass(frozen=True)
+class Composed:
+    """A parsed YAML document: its root node (None when empty), its data, and the line of
+    every key/item path."""
+
+    root: yaml.Node | None
+    data: Any
+    lines: dict[Loc, int]
+
+
+def compose(text: str, source: str) -> Composed:
+    """Parse YAML text once (see the module docstring).
 
     InputError (naming `source`) for a syntax error, nesting deeper than Python's recursion
-    limit, or aliases that recurse or expand too far; the alias check runs on the nodes,
-    before the data is built or anything walks it.
+    limit, aliases that recurse or expand too far, duplicate keys, or numbers that YAML 1.1
+    and 1.2 read differently; the alias check runs on the nodes, before anything walks them.
     """
     try:
         loader = yaml.SafeLoader(text)  # the reader already refuses unprintable characters here
         try:
             root = loader.get_single_node()
-            aliases = alias_problem(root) if root is not None else None
+            if root is None:
+                return Composed(None, None, {})
+            aliases = alias_problem(root)
             if aliases is not None:
                 raise InputError(source, aliases)
-            data = loader.construct_document(root) if root is not None else None
+            lines, problems = record_lines(root)
+            if problems:
+                raise InputError(source, problems)
+            data = loader.construct_document(root)
         finally:
             loader.dispose()
     except yaml.YAMLError as error:
         raise InputError(source, syntax_problem(error)) from None
     except RecursionError:  # PyYAML composes recursively: [[[[...]]]] thousands deep
         raise InputError(source, "YAML nested too deeply (more levels than Python's recursion limit)") from None
-    return root, data
+    return Composed(root, data, lines)
 
 
 def syntax_problem(error: yaml.YAMLError) -> Problem:
@@ -72,7 +97,8 @@ def syntax_problem(error: yaml.YAMLError) -> Problem:
 
 
 def record_lines(root: yaml.Node) -> tuple[dict[Loc, int], list[Problem]]:
-    """The 1-based line of every key/item path under `root`, and one Problem per duplicate key.
+    """The 1-based line of every key/item path under `root`, and one Problem per duplicate key
+    or ambiguous number. `root` must not have been constructed yet (merging rewrites it).
 
     Each node is walked once, under the path where it first appears: an alias reuses its
     anchor's node, so walking it again would loop on a recursive alias and take exponential
@@ -80,28 +106,58 @@ def record_lines(root: yaml.Node) -> tuple[dict[Loc, int], list[Problem]]:
     own line (`line_of` takes the longest known prefix).
     """
     lines: dict[Loc, int] = {}
-    duplicates: list[Problem] = []
-    _walk(root, (), lines, duplicates, visited=set())
-    return lines, duplicates
+    problems: list[Problem] = []
+    _walk(root, (), lines, problems, visited=set())
+    return lines, problems
 
 
-def _walk(node: yaml.Node, path: Loc, lines: dict[Loc, int], duplicates: list[Problem], visited: set[int]) -> None:
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
+
+
+def _ambiguous_number(node: yaml.ScalarNode) -> str | None:
+    """Why a plain scalar means one number to PyYAML (YAML 1.1) and another to a reader, if it does."""
+    if node.style is not None or node.tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        return None
+    text = node.value
+    if _OCTAL.match(text) and int(text.replace("_", ""), 8) != int(text.replace("_", ""), 10):
+        octal = int(text.replace("_", ""), 8)
+        plain = text.lstrip("+-").lstrip("0").replace("_", "") or "0"
+        return (f"{text} is ambiguous: YAML 1.1 (which Tessera's parser follows) reads a leading 0 as "
+                f"octal, {octal}; write {plain} for the decimal number")
+    if _SEXAGESIMAL.match(text):
+        value = yaml.safe_load(text)
+        return f"{text} is ambiguous: YAML 1.1 reads it as base 60, {value}; quote it if it is text"
+    return None
+
+
+def _walk(node: yaml.Node, path: Loc, lines: dict[Loc, int], problems: list[Problem], visited: set[int]) -> None:
     if id(node) in visited:
         return
     visited.add(id(node))
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, yaml.ScalarNode):
+        ambiguous = _ambiguous_number(node)
+        if ambiguous is not None:
+            problems.append(Problem(dotted(path), ambiguous, node.start_mark.line + 1))
+    elif isinstance(node, yaml.MappingNode):
         first_seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 continue
+            if key_node.tag == _MERGE_TAG:  # `<<: *defaults`: the merged keys live under the anchor
+                merged = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source in merged:
+                    _walk(source, path, lines, problems, visited)
+                continue
             key, line = key_node.value, key_node.start_mark.line + 1
             if key in first_seen:
-                duplicates.append(Problem(dotted((*path, key)), f"duplicate key {key!r} (first at line {first_seen[key]})", line))
+                problems.append(Problem(dotted((*path, key)), f"duplicate key {key!r} (first at line {first_seen[key]})", line))
                 continue
             first_seen[key] = line
             lines[(*path, key)] = line
-            _walk(value_node, (*path, key), lines, duplicates, visited)
+            _walk(value_node, (*path, key), lines, problems, visited)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[(*path, index)] = item.start_mark.line + 1
-            _walk(item, (*path, index), lines, duplicates, visited)
+            _walk(item, (*path, index), lines, problems, visited)

@@ -1,40 +1,34 @@
-"""Tessera beside ZigZag on ResNet-18 for ZigZag's TPU-like and Eyeriss-like chips.
+"""Tessera's energy model with ZigZag's constants, beside ZigZag, on ResNet-18.
 
-    python benchmarks/vs_zigzag.py [--repeats 5]
+    python benchmarks/vs_zigzag.py [--zigzag-out DIR] [--layers]
 
-ZigZag (`zigzag-dse`, plus `six`, which its 3.9.1 wheel imports without declaring) is installed
-into a throwaway venv (TESSERA_PEERS_VENV, default /tmp/peers-venv/zigzag). Both tools read the
-same network, the resnet18.onnx that ships inside ZigZag's wheel (zigzag/inputs/workload), and
-ZigZag's own hardware files (zigzag/inputs/hardware/{tpu_like,eyeriss_like}.yaml). Tessera's
-chips below restate those files in Tessera's terms; ZigZag describes no clock, so cycles are
-compared and Tessera's chips run at 1 GHz. ZigZag searches temporal mappings per layer
-(LOMA, latency-optimal); Tessera schedules with its heuristic search.
+ZigZag (`zigzag-dse`, plus `six`, which its 3.9.1 wheel imports without declaring) runs in a
+throwaway venv (TESSERA_PEERS_VENV, default /tmp/peers-venv/zigzag) on its own resnet18.onnx
+and hardware files (zigzag/inputs/hardware/{tpu_like,eyeriss_like}.yaml), LOMA searching each
+layer's temporal mapping for latency. Its per-layer results are read from the JSON files it
+dumps; with --zigzag-out, a folder that already holds them is reused instead of re-running it.
 
-Modelling differences that explain the gaps (printed under the table):
-- ZigZag's per-PE register files (TPU-like: 128 B of weights per PE) are one Tessera weight
-  buffer of the same total size, and ZigZag's shared input/output SRAM is one Tessera buffer
-  holding input and output.
-- ZigZag charges each memory level's read/write energy from its YAML (pJ per access) and
-  0.04 / 0.5 pJ per MAC; Tessera uses its cited technology tables at 28 nm, so energies are
-  compared for order of magnitude only.
-- ZigZag evaluates the 21 Conv and Gemm layers of ResNet-18 (its run saves 21 cost-model
-  evaluations) and sums them; Tessera also runs the residual adds, ReLUs and pooling on its
-  vector unit (fused into the producing layer where it can) and overlaps each layer's DRAM
-  transfers with compute by double buffering, so cycles differ by mapping and by what is
-  counted, not by the array's arithmetic.
-- Energy: ZigZag charges 700/750 pJ per 64-bit DRAM read/write and the per-access SRAM costs
-  of its YAML; Tessera adds leakage, vector-unit and accumulator energy from its own tables.
+Tessera models the same chips with ZigZag's constants as `overrides` (the YAML below, one
+comment per constant naming the ZigZag figure it restates) and simulates each of the 21 Conv
+and Gemm layers of the same ONNX file on its own, as ZigZag evaluates them: every layer reads
+its inputs and weights from DRAM and writes its outputs there. Energies are compared over the
+components both tools count (MACs, per-PE register files, SRAMs, DRAM); Tessera's clock,
+leakage, pipeline registers, wires and vector unit have no counterpart in ZigZag and are left
+out. ZigZag's cost per access of `bandwidth_max` bits becomes Tessera's cost per byte.
+
+The second table runs the same chips with Tessera's own cited constants (no overrides) and
+counts every component: the gap to ZigZag there is the constants (docs/technology.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,31 +38,66 @@ from accel_spec import load_accelerator_text  # noqa: E402
 from interop.peers import peer_python  # noqa: E402
 
 ZIGZAG_REQUIREMENTS = ("zigzag-dse==3.9.1", "six")
+SHARED = ("mac", "pe_storage", "dram")
+"""Tessera energy components ZigZag also counts (with every `sram:<buffer>`)."""
 
 TPU_LIKE = """
 name: zigzag_tpu_like
-description: ZigZag inputs/hardware/tpu_like.yaml in Tessera terms
+description: ZigZag inputs/hardware/tpu_like.yaml in Tessera terms, with ZigZag's energies
 clock: 1 GHz
 technology: 28 nm
-matrix: {rows: 32, cols: 32, dataflows: [weight-stationary], input_precision: int8, accumulator_precision: int32}
+matrix:
+  rows: 32
+  cols: 32
+  dataflows: [{dataflows}]
+  input_precision: int8
+  accumulator_precision: int16        # ZigZag's partial sums: O precision 16 bits
+  pe_storage: {{weight: 128 B, output: 2 B}}   # rf_128B (I2) and rf_2B (O) in each PE
 buffers:
-  sram_2MB: {capacity: 2 MiB, holds: [input, output]}    # sram_2MB: 16777216 bits, I1 and O
-  weight_rf: {capacity: 128 KiB, holds: [weight]}        # rf_128B: 1024 bits in each of 32x32 PEs
-vector: {lanes: 32}
-dram: {type: DDR4, bandwidth: 8 GB/s, latency: 1 ns}      # dram port: 64 bits/cycle
+  sram_2MB: {{capacity: 2 MiB, holds: [input, output]}}
+  weight_rf: {{capacity: 128 KiB, holds: [weight]}}  # the PEs' rf_128B seen as one buffer
+vector: {{lanes: 32}}
+dram: {{type: DDR4, bandwidth: 8 GB/s, latency: 1 ns}}
+overrides:
+  mac_energy: 0.04 pJ                                   # operational_array unit_energy
+  pe_storage_energy_per_byte:
+    weight: 0.095 pJ                                    # rf_128B: 0.095 pJ per 8-bit access
+    output: 0.0105 pJ                                   # rf_2B: 0.021 pJ per 16-bit access
+  buffers:
+    sram_2MB: {{read_energy_per_byte: 1.6256 pJ, write_energy_per_byte: 1.478125 pJ}}  # 416.16, 378.4 pJ / 2048 bits
+    weight_rf: {{read_energy_per_byte: 1e-9 pJ, write_energy_per_byte: 0.095 pJ}}     # filled from DRAM; read = the PEs' rf
+  dram_read_energy_per_bit: 10.9375 pJ                 # 700 pJ / 64 bits
+  dram_write_energy_per_bit: 11.71875 pJ               # 750 pJ / 64 bits
 """
 
 EYERISS_LIKE = """
 name: zigzag_eyeriss_like
-description: ZigZag inputs/hardware/eyeriss_like.yaml in Tessera terms
+description: ZigZag inputs/hardware/eyeriss_like.yaml in Tessera terms, with ZigZag's energies
 clock: 1 GHz
 technology: 65 nm
-matrix: {rows: 12, cols: 14, dataflows: [weight-stationary], input_precision: int8, accumulator_precision: int32}
+matrix:
+  rows: 12
+  cols: 14
+  dataflows: [{dataflows}]
+  input_precision: int8
+  accumulator_precision: int16        # ZigZag's partial sums: O precision 16 bits
+  pe_storage: {{input: 64 B, weight: 64 B, output: 16 B}}   # rf_64B_A, rf_64B_W, rf_16B
 buffers:
-  global_buffer: {capacity: 1 MiB, holds: [input, output]}  # 8388608 bits, I1 and O
-  weight_buffer: {capacity: 64 KiB, holds: [weight]}         # 524288 bits, I2
-vector: {lanes: 14}
-dram: {type: DDR3, bandwidth: 8 GB/s, latency: 1 ns}          # dram port: 64 bits/cycle
+  sram_1M: {{capacity: 1 MiB, holds: [input, output]}}
+  sram_64KB: {{capacity: 64 KiB, holds: [weight]}}
+vector: {{lanes: 14}}
+dram: {{type: DDR3, bandwidth: 8 GB/s, latency: 1 ns}}
+overrides:
+  mac_energy: 0.5 pJ                                    # operational_array unit_energy
+  pe_storage_energy_per_byte:
+    input: 1.25 pJ                                      # rf_64B_A: read 1.0, write 1.5 pJ per 8 bits (mean)
+    weight: 1.0 pJ                                      # rf_64B_W: read 1.0 pJ per 8 bits
+    output: 0.875 pJ                                    # rf_16B: read 1.5 + write 2.0 pJ per 16-bit sum
+  buffers:
+    sram_1M: {{read_energy_per_byte: 2.083333 pJ, write_energy_per_byte: 2.708333 pJ}}   # 100, 130 pJ / 384 bits
+    sram_64KB: {{read_energy_per_byte: 1.25 pJ, write_energy_per_byte: 1.5625 pJ}}       # 20, 25 pJ / 128 bits
+  dram_read_energy_per_bit: 15.625 pJ                  # 1000 pJ / 64 bits
+  dram_write_energy_per_bit: 15.625 pJ
 """
 
 EYERISS_MAPPING = """- name: default
@@ -82,86 +111,203 @@ EYERISS_MAPPING = """- name: default
     W: I2
     I: I1
 """
-"""ZigZag ships no mapping for eyeriss_like; this unrolls K over its 14 and C over its 12 PEs,
-the weight-stationary spatial mapping Tessera's chip uses."""
+"""ZigZag ships no mapping for eyeriss_like; this unrolls K over its 14 and C over its 12 PEs."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One chip: ZigZag's files, Tessera's chip template, and which Tessera component each ZigZag
+    memory level corresponds to (None: Tessera has no such level)."""
+
+    label: str
+    hardware: str
+    mapping: str
+    chip: str
+    levels: Mapping[str, str | None]
+
+
+CASES = (
+    Case("TPU-like", "tpu_like.yaml", "tpu_like.yaml", TPU_LIKE,
+         {"rf_128B": "pe_storage", "rf_2B": "pe_storage", "sram_2MB": "sram:sram_2MB", "dram": "dram"}),
+    Case("Eyeriss-like", "eyeriss_like.yaml", "eyeriss_like_mapping.yaml", EYERISS_LIKE,
+         {"rf_64B_A": "pe_storage", "rf_64B_W": "pe_storage", "rf_16B": "pe_storage", "sram_8KB": None,
+          "sram_64KB": "sram:sram_64KB", "sram_1M": "sram:sram_1M", "dram": "dram"}),
+)  # fmt: skip
+DATAFLOWS = ("weight-stationary", "output-stationary", "weight-stationary, output-stationary")
 
 _DRIVER = """
-import contextlib, io, json, os, sys, time
+import os, sys
 import zigzag
 from zigzag.api import get_hardware_performance_zigzag
 
 inputs = os.path.join(os.path.dirname(zigzag.__file__), "inputs")
-hardware, mapping, dump, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+hardware, mapping, dump = sys.argv[1], sys.argv[2], sys.argv[3]
 if not os.path.isabs(mapping):
     mapping = os.path.join(inputs, "mapping", mapping)
-seconds = []
-for repeat in range(repeats):
-    start = time.perf_counter()
-    energy, latency, _ = get_hardware_performance_zigzag(
-        workload=os.path.join(inputs, "workload", "resnet18.onnx"),
-        accelerator=os.path.join(inputs, "hardware", hardware),
-        mapping=mapping, opt="latency", dump_folder=dump + str(repeat), loma_show_progress_bar=False)
-    seconds.append(time.perf_counter() - start)
-print(json.dumps({"energy_pj": energy, "latency_cycles": latency, "seconds": seconds,
-                  "workload": os.path.join(inputs, "workload", "resnet18.onnx")}))
+get_hardware_performance_zigzag(
+    workload=os.path.join(inputs, "workload", "resnet18.onnx"),
+    accelerator=os.path.join(inputs, "hardware", hardware),
+    mapping=mapping, opt="latency", dump_folder=dump, loma_show_progress_bar=False)
+print(os.path.join(inputs, "workload", "resnet18.onnx"))
 """
 
 
-def run_zigzag(python: Path, hardware: str, mapping: str, repeats: int) -> dict:
-    """ZigZag on ResNet-18 in its venv: energy (pJ), latency (cycles), wall seconds per run."""
+@dataclass(frozen=True)
+class ZigZagLayer:
+    """One layer's ZigZag result: pJ by Tessera component (and `mac`), cycles."""
+
+    name: str
+    energy_pj: Mapping[str, float]
+    cycles: float
+
+    @property
+    def total_pj(self) -> float:
+        return sum(self.energy_pj.values())
+
+
+def run_zigzag(python: Path, case: Case, folder: Path) -> None:
+    """Run ZigZag for `case`, dumping its layers into `folder`, unless they are already there."""
+    if any(folder.glob("*_complete.json")):
+        return
     with tempfile.TemporaryDirectory(prefix="tessera-vs-zigzag-") as tmp:
+        mapping = case.mapping
+        if mapping.endswith("_mapping.yaml"):
+            mapping = str(Path(tmp) / mapping)
+            Path(mapping).write_text(EYERISS_MAPPING)
         driver = Path(tmp) / "driver.py"
         driver.write_text(_DRIVER)
         done = subprocess.run(
-            [str(python), str(driver), hardware, mapping, str(Path(tmp) / "out"), str(repeats)],
+            [str(python), str(driver), case.hardware, mapping, str(folder)],
             capture_output=True, text=True, check=False, cwd=tmp,
         )  # fmt: skip
-        if done.returncode != 0:
-            raise RuntimeError(f"ZigZag failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.splitlines()[-1])
+    if done.returncode != 0:
+        raise RuntimeError(f"ZigZag failed:\n{done.stderr[-3000:]}")
 
 
-def run_tessera(chip_yaml: str, workload: str, repeats: int) -> tuple[float, float, float]:
-    """Tessera on the same ONNX file: (total cycles, energy in pJ, median wall seconds)."""
+def zigzag_workload(python: Path) -> Path:
+    """The resnet18.onnx inside ZigZag's wheel."""
+    code = "import os, zigzag; print(os.path.join(os.path.dirname(zigzag.__file__), 'inputs', 'workload', 'resnet18.onnx'))"
+    return Path(subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout.strip())
+
+
+def zigzag_layers(folder: Path, case: Case) -> dict[str, ZigZagLayer]:
+    """ZigZag's per-layer energy by Tessera component, from the JSON files it dumped."""
+    layers = {}
+    for path in sorted(folder.glob("*_complete.json")):
+        data = json.loads(path.read_text())
+        layer, energy, latency = data["inputs"]["layer"], data["outputs"]["energy"], data["outputs"]["latency"]
+        hierarchy = data["inputs"]["accelerator"]["mem_hierarchy_dict"]
+        by_component: dict[str, float] = {"mac": energy["operational_energy"]}
+        for operand, levels in energy["memory_energy_breakdown_per_level"].items():
+            memory_operand = layer["memory_operand_links"][operand]
+            for level, pj in zip(hierarchy[memory_operand], levels, strict=True):
+                component = case.levels[level.split("instance=")[1].split(",")[0]] or "ZigZag only"
+                by_component[component] = by_component.get(component, 0.0) + pj
+        cycles = sum(latency.values())
+        layers[layer["name"]] = ZigZagLayer(layer["name"], by_component, cycles)
+    return layers
+
+
+def layer_specs(onnx: Path) -> dict[str, str]:
+    """Each Conv and Gemm layer of the ONNX file as a single-layer zoo spec, by node name."""
+    from compiler.lowering import lower
     from compiler.models import load_model
+
+    specs = {}
+    for workload in lower(load_model(str(onnx))):
+        conv, gemm = workload.conv, workload.gemm
+        if conv is not None:
+            pad = max(0, -(-((conv.out_h - 1) * conv.stride_h + conv.kernel_h - conv.in_h) // 2))
+            specs[workload.name] = (
+                f"conv2d:h={conv.in_h},w={conv.in_w},c={conv.in_c},k={conv.out_c},r={conv.kernel_h},"
+                f"s={conv.kernel_w},stride={conv.stride_h},pad={pad},groups={conv.groups}"
+            )
+        elif gemm is not None:
+            specs[workload.name] = f"gemm:m={gemm.m},k={gemm.k},n={gemm.n}"
+    return specs
+
+
+def run_tessera(chip_yaml: str, specs: Mapping[str, str], shared_only: bool) -> dict[str, tuple[dict[str, float], float]]:
+    """Each layer alone on the chip: (pJ by component, cycles), by layer name."""
     from tessera.api import simulate
 
     chip = load_accelerator_text(chip_yaml, "vs_zigzag chip")
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = simulate(chip, load_model(workload)).result
-        times.append(time.perf_counter() - start)
-    return float(result.total_cycles), result.energy_j * 1e12, statistics.median(times)
+    results = {}
+    for name, spec in specs.items():
+        result = simulate(chip, spec).result
+        energy = {
+            key: value * 1e12
+            for key, value in result.energy_breakdown.items()
+            if not shared_only or key in SHARED or key.startswith("sram:")
+        }
+        results[name] = (energy, float(result.total_cycles))
+    return results
+
+
+def _row(cells: tuple[object, ...], widths: tuple[int, ...]) -> str:
+    return "  ".join(str(cell).rjust(width) for cell, width in zip(cells, widths, strict=True))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=5, help="Tessera runs per timing (median)")
-    parser.add_argument("--zigzag-repeats", type=int, default=1, help="ZigZag runs per timing (median)")
+    parser.add_argument("--zigzag-out", type=Path, help="folder for ZigZag's per-layer dumps (reused when present)")
+    parser.add_argument("--layers", action="store_true", help="also print every layer")
     args = parser.parse_args()
     python = peer_python("zigzag", ZIGZAG_REQUIREMENTS, "zigzag.api")
+    specs = layer_specs(zigzag_workload(python))
     with tempfile.TemporaryDirectory() as tmp:
-        eyeriss_mapping = Path(tmp) / "eyeriss_like_mapping.yaml"
-        eyeriss_mapping.write_text(EYERISS_MAPPING)
-        cases = (
-            ("TPU-like", "tpu_like.yaml", "tpu_like.yaml", TPU_LIKE),
-            ("Eyeriss-like", "eyeriss_like.yaml", str(eyeriss_mapping), EYERISS_LIKE),
+        root = args.zigzag_out or Path(tmp)
+        for case in CASES:
+            folder = root / case.label
+            folder.mkdir(parents=True, exist_ok=True)
+            run_zigzag(python, case, folder)
+            peer = zigzag_layers(folder, case)
+            missing = sorted(set(peer) ^ set(specs))
+            if missing:
+                raise RuntimeError(f"layers differ between ZigZag and Tessera: {missing}")
+            _print_case(case, peer, specs, args.layers)
+
+
+def _print_case(case: Case, peer: Mapping[str, ZigZagLayer], specs: Mapping[str, str], layers: bool) -> None:
+    peer_total = sum(layer.total_pj for layer in peer.values())
+    peer_components: dict[str, float] = {}
+    for layer in peer.values():
+        for key, value in layer.energy_pj.items():
+            peer_components[key] = peer_components.get(key, 0.0) + value
+    print(f"\n{case.label}: ResNet-18, 21 Conv/Gemm layers, each alone; ZigZag LOMA (latency) vs Tessera heuristic")
+    print(f"ZigZag: {peer_total / 1e6:.1f} uJ, " + ", ".join(f"{k} {v / 1e6:.1f}" for k, v in sorted(peer_components.items())))
+    header, widths = (
+        ("Tessera dataflows", "ZigZag's constants uJ", "ratio", "cited constants uJ", "ratio", "cycles ratio"),
+        (38, 21, 6, 18, 6, 12),
+    )
+    print(_row(header, widths))
+    for dataflows in DATAFLOWS:
+        chip = case.chip.format(dataflows=dataflows)
+        same = run_tessera(chip, specs, shared_only=True)
+        cited = run_tessera(_without_overrides(chip), specs, shared_only=False)
+        total = sum(sum(energy.values()) for energy, _ in same.values())
+        total_cited = sum(sum(energy.values()) for energy, _ in cited.values())
+        cycles = sum(c for _, c in same.values()) / sum(layer.cycles for layer in peer.values())
+        print(_row((f"[{dataflows}]", f"{total / 1e6:.1f}", f"{total / peer_total:.2f}", f"{total_cited / 1e6:.1f}",
+                    f"{total_cited / peer_total:.2f}", f"{cycles:.2f}"), widths))  # fmt: skip
+        components: dict[str, float] = {}
+        for energy, _ in same.values():
+            for key, value in energy.items():
+                components[key] = components.get(key, 0.0) + value
+        print(
+            " " * 40
+            + "Tessera with ZigZag's constants: "
+            + ", ".join(f"{k} {v / 1e6:.1f}" for k, v in sorted(components.items()))
         )
-        header = ("chip", "ZZ cycles", "T cycles", "ratio", "ZZ energy uJ", "T energy uJ", "ratio", "ZZ s", "T s", "speed-up")
-        widths = (13, 11, 11, 7, 13, 12, 7, 8, 8, 9)
-        print("ResNet-18 (ZigZag's resnet18.onnx): ZigZag LOMA latency-optimal mapping vs Tessera heuristic")
-        print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
-        for label, hardware, mapping, chip in cases:
-            peer = run_zigzag(python, hardware, mapping, args.zigzag_repeats)
-            cycles, energy_pj, seconds = run_tessera(chip, peer["workload"], args.repeats)
-            peer_seconds = statistics.median(peer["seconds"])
-            row = (
-                label, f"{peer['latency_cycles']:.0f}", f"{cycles:.0f}", f"{cycles / peer['latency_cycles']:.2f}",
-                f"{peer['energy_pj'] / 1e6:.1f}", f"{energy_pj / 1e6:.1f}", f"{energy_pj / peer['energy_pj']:.2f}",
-                f"{peer_seconds:.1f}", f"{seconds:.3f}", f"{peer_seconds / seconds:.0f}x",
-            )  # fmt: skip
-            print("  ".join(str(cell).rjust(width) for cell, width in zip(row, widths)))
+        if layers:
+            for name, (energy, _) in same.items():
+                mine, theirs = sum(energy.values()), peer[name].total_pj
+                print(f"    {name:48s} {specs[name]:62s} {theirs / 1e6:8.2f} {mine / 1e6:8.2f} {mine / theirs:5.2f}")
+
+
+def _without_overrides(chip_yaml: str) -> str:
+    """The chip with Tessera's cited constants: everything from `overrides:` on dropped."""
+    return chip_yaml.split("overrides:")[0]
 
 
 if __name__ == "__main__":

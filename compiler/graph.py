@@ -13,6 +13,14 @@ from math import prod
 from types import MappingProxyType
 from typing import Any
 
+MAX_COUNT = 2**63 - 1
+"""The largest count (elements, bytes, MACs, vector ops) Tessera keeps: the results table and
+the simulator's arrays hold counts as signed 64-bit integers. Counts are exact Python ints up
+to here; a model needing more is refused, never wrapped or rounded."""
+
+MAX_ELEMENT_BYTES = 8
+"""Bytes of the widest element a tensor may have (int64, float64), for bounding its bytes."""
+
 
 @dataclass(frozen=True)
 class TensorInfo:

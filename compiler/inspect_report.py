@@ -186,9 +186,16 @@ def _format_gemm(gemm: GemmShape | None) -> str:
     return text if gemm.batch == 1 else f"{text} ×{gemm.batch}"
 
 
+MAX_TABLE_ROWS = 1000
+"""Layers the terminal table lists: the first and last half of this many, with one row saying
+how many are left out (the totals and `--json` always cover every layer). Drawing a row takes
+about a millisecond, so a 100,000-node graph would spend minutes on a table nobody reads."""
+
+
 def inspect_table(report: InspectReport, precision: Precision) -> Table:
     """The report as a rich Table; operand bytes = elements × `precision.bytes`. "in" counts
-    the activations read (side inputs included), "weights" the second GEMM operand."""
+    the activations read (side inputs included), "weights" the second GEMM operand. Past
+    `MAX_TABLE_ROWS` layers the middle ones are summarised in one row."""
     size = precision.bytes
     table = Table(title=f"{report.model}: {len(report.layers)} layers at {precision.value}", show_footer=True)
     columns = (
@@ -202,7 +209,15 @@ def inspect_table(report: InspectReport, precision: Precision) -> Table:
     numeric = {"#", "MACs", "vector ops", "in", "weights", "out"}
     for header, footer in columns:
         table.add_column(header, footer=footer, justify="right" if header in numeric else "left")
-    for number, row in enumerate(report.layers):
+    shown = list(enumerate(report.layers))
+    hidden = len(shown) - MAX_TABLE_ROWS
+    if hidden > 0:
+        half = MAX_TABLE_ROWS // 2
+        shown = shown[:half] + [(-1, None)] + shown[-half:]
+    for number, row in shown:
+        if row is None:
+            table.add_row("…", f"{hidden:,} more layers (all of them are in --json FILE)", *[""] * 9)
+            continue
         table.add_row(
             str(number),
             row.name,

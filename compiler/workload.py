@@ -67,6 +67,49 @@ class ConvGeometry:
     groups: int = 1
 
 
+@dataclass(frozen=True)
+class CacheAppend:
+    """A Concat that appends this step's entries to a cache carried between steps (a decoder's
+    past keys or values), which lowering gives the cost of the append instead of a copy.
+
+    Lowering marks a Concat this way when its first input is a graph input (the cache as
+    the previous step left it), its other inputs are produced by the network (this step's
+    keys or values), and its output is a graph output (the cache the next step receives): a
+    Hugging Face decoder export's ``present.<i>.key = Concat(past_key_values.<i>.key, k,
+    axis=-2)``, and the zoo's ``llama:phase=decode``. The workload then reads only the new
+    entries (`Workload.input_tensors`, `input_elements`) and writes only them
+    (`output_elements`, one copy per element in `vector_ops`): the extended cache
+    (`Workload.output_tensor`) is the old cache with the new entries written after it along
+    `axis`, in the cache's own buffer. A later layer that reads `output_tensor` reads all
+    `cached + appended` entries. No workload reads `cache` itself: a planner that places the
+    cache or checks DRAM capacity counts `cache_elements` for it.
+
+    Attributes:
+        cache: the graph input that holds the cached entries (root tensor name).
+        axis: the axis the entries are appended along (non-negative; 2, the sequence axis,
+            for a [batch, kv_heads, tokens, head_dim] cache).
+        cached: entries in the cache before this step (the past length).
+        appended: entries this step appends (the new tokens).
+        entry_elements: elements of one entry: the product of every dim but `axis`.
+    """
+
+    cache: str
+    axis: int
+    cached: int
+    appended: int
+    entry_elements: int
+
+    @property
+    def cache_elements(self) -> int:
+        """Elements of the cache after the append (cached + appended entries)."""
+        return (self.cached + self.appended) * self.entry_elements
+
+    @property
+    def appended_elements(self) -> int:
+        """Elements written by the append."""
+        return self.appended * self.entry_elements
+
+
 def _no_ops() -> Mapping[OpClass, int]:
     return MappingProxyType({})
 
@@ -113,6 +156,8 @@ class Workload:
             by the memory planner for one target (all DRAM before planning).
         reserved: bytes of each buffer (by target buffer index) that tensors kept on chip
             occupy while this workload runs; its tiles get the rest. Empty before planning.
+        cache_append: set on the Concat that appends a decode step's keys or values to a KV
+            cache (see `CacheAppend`); None for every other workload.
     """
 
     name: str
@@ -136,6 +181,7 @@ class Workload:
     graph_output: bool = False
     placement: Placement = Placement()
     reserved: tuple[int, ...] = ()
+    cache_append: CacheAppend | None = None
 
     @property
     def macs(self) -> int:

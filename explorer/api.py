@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -61,6 +63,23 @@ def default_evaluator(spec: SweepSpec) -> Evaluator:
     return SimulatorEvaluator.for_spec(spec, load_accelerator(spec.base))
 
 
+def _warn(note: str) -> None:
+    """The default `notify`: a Python warning, which a script sees and may filter."""
+    warnings.warn(note, stacklevel=3)
+
+
+def _kept(journaled: list[dict], retry_errors: bool, notify: Callable[[str], None]) -> list[dict]:
+    """The journaled rows a resume reuses: all of them, or all but the failed ones."""
+    failed = sum(row["status"] == "error" for row in journaled)
+    if not failed:
+        return journaled
+    if retry_errors:
+        notify(f"retrying the {failed} points that failed in an earlier run")
+        return [row for row in journaled if row["status"] != "error"]
+    notify(f"keeping the {failed} failed points of an earlier run as they are; --retry-errors evaluates them again")
+    return journaled
+
+
 def execute_sweep(
     spec_or_path: SweepSpec | str | Path,
     out_dir: str | Path | None = None,
@@ -70,24 +89,29 @@ def execute_sweep(
     scheduler_address: str | None = None,
     evaluator: Evaluator | None = None,
     force_new: bool = False,
+    retry_errors: bool = False,
     console: Console | None = None,
+    notify: Callable[[str], None] = _warn,
 ) -> SweepResult:
-    """Run (or resume) a sweep; see `run_sweep`. `console` shows a progress bar when given."""
+    """Run (or resume) a sweep; see `run_sweep`. `console` shows a progress bar when given;
+    `notify` receives notes on what a resume kept, retried or recovered."""
     kind = parse_enum(ExecutorKind, executor, "executor")
     spec = spec_or_path if isinstance(spec_or_path, SweepSpec) else load_sweep(spec_or_path)
     evaluator = evaluator or default_evaluator(spec)
     space = DesignSpace(spec)
+    evaluator.check(space)
     schema = result_schema(space)
     version = tessera.__version__
     manifest = Manifest.start(spec, evaluator.name, version, command_line(), units=column_units(space))
     folder = Path(out_dir) if out_dir is not None else None
-    store = DirectoryStore(folder, schema, manifest, force_new) if folder is not None else MemoryStore()
+    store = DirectoryStore(folder, schema, manifest, force_new, notify) if folder is not None else MemoryStore()
 
     def row(point: Point, outcome: Outcome, trial: int) -> dict:
         return make_row(point, outcome, trial, spec, version)
 
-    with store, make_executor(kind, workers, scheduler_address) as pool:
-        journaled = store.existing()
+    # The executor first: a --scheduler-address where no scheduler answers leaves no folder behind.
+    with make_executor(kind, workers, scheduler_address) as pool, store:
+        journaled = _kept(store.existing(), retry_errors, notify)
         progress = SweepProgress(spec.budget, spec.objectives, console) if console else NullProgress()
         strategy = make_strategy(spec, space, evaluator)
         with progress:
@@ -121,14 +145,16 @@ def run_sweep(
     scheduler_address: str | None = None,
     evaluator: Evaluator | None = None,
     force_new: bool = False,
+    retry_errors: bool = False,
 ) -> pd.DataFrame:
     """Run a sweep and return its results table (one row per point, in trial order).
 
     `out_dir` None keeps everything in memory; a folder is created, or resumed if it holds an
     interrupted run of the same sweep. `workers` None uses every core; `executor` is local
     (processes), dask (a LocalCluster, or `scheduler_address`) or serial (in this process).
-    `evaluator` replaces the simulator (tests use `FakeEvaluator`). Bad input raises
-    `tessera.errors.InputError`.
+    `evaluator` replaces the simulator (tests use `FakeEvaluator`). `retry_errors` evaluates
+    again the points an earlier run recorded as errors (kept otherwise, with a warning). Bad
+    input raises `tessera.errors.InputError`.
     """
     return execute_sweep(
         spec_or_path,
@@ -138,4 +164,5 @@ def run_sweep(
         scheduler_address=scheduler_address,
         evaluator=evaluator,
         force_new=force_new,
+        retry_errors=retry_errors,
     ).table

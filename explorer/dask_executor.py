@@ -2,15 +2,23 @@
 
 The evaluator is scattered to every worker once; each chunk of points is one task. An
 existing cluster (``--scheduler-address tcp://host:port``) must run the same Tessera version
-(its workers import `explorer`).
+(its workers import `explorer`). Before the client connects, the address is asked who it is
+under a hard timeout, so an address where nothing answers, where something else answers (a web
+server), or where a port accepts and then stays silent is exit 2 within `CONNECT_TIMEOUT_S`
+(the client itself would wait forever); a scheduler with no worker is given as long to get
+one. A scheduler lost mid-sweep is exit 2 too: the finished points are journaled.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator, Sequence
+from concurrent.futures import CancelledError
+from typing import Any
 
 from distributed import Client, Future, LocalCluster, as_completed
+from distributed.comm import CommClosedError, connect
 
 from explorer.evaluator import Evaluator, evaluate_chunk
 from explorer.executors import Executor, Results, chunked
@@ -18,6 +26,14 @@ from explorer.space import Point
 from tessera.errors import InputError, Problem
 
 CONNECT_TIMEOUT_S = 10
+"""How long a scheduler has to answer, and to have at least one worker."""
+
+
+
+def _dask_loggers() -> list[logging.Logger]:
+    """distributed's loggers (each sets its own level, so the parent's does not reach them)."""
+    names = [name for name in logging.root.manager.loggerDict if name == "distributed" or name.startswith("distributed.")]
+    return [logging.getLogger(name) for name in ("distributed", "distributed.client", *names)]
 
 
 class DaskExecutor(Executor):
@@ -29,15 +45,31 @@ class DaskExecutor(Executor):
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
         self._shared: tuple[Evaluator, Future] | None = None
+        self._log_levels: dict[logging.Logger, int] = {}
 
     def __enter__(self) -> "DaskExecutor":
+        # distributed logs a lost scheduler with tracebacks at ERROR; the sweep reports it itself
+        self._log_levels = {logger: logger.level for logger in _dask_loggers()}
+        for logger in self._log_levels:
+            logger.setLevel(logging.CRITICAL)
+        try:
+            self._connect()
+        except BaseException:
+            self.__exit__(None)
+            raise
+        return self
+
+    def _connect(self) -> None:
         if self.scheduler_address:
+            identity = _identify(self.scheduler_address)
+            if identity.get("type") != "Scheduler":
+                raise self._problem(f"the server there is not a Dask scheduler (it says it is {identity.get('type')!r})")
+            self._client = Client(self.scheduler_address, timeout=CONNECT_TIMEOUT_S)
             try:
-                self._client = Client(self.scheduler_address, timeout=CONNECT_TIMEOUT_S)
-            except (OSError, TimeoutError, ValueError) as error:
-                raise InputError(
-                    self.scheduler_address, Problem("--scheduler-address", f"cannot connect to the Dask scheduler: {error}")
-                ) from None
+                self._client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+            except TimeoutError:
+                raise self._problem(f"the Dask scheduler has no worker (none joined within {CONNECT_TIMEOUT_S} s); "
+                                    f"start some with `dask worker {self.scheduler_address}`") from None
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
         else:
             self._cluster = LocalCluster(
@@ -48,7 +80,6 @@ class DaskExecutor(Executor):
                 silence_logs=logging.ERROR,
             )
             self._client = Client(self._cluster)
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self._shared = None
@@ -58,20 +89,31 @@ class DaskExecutor(Executor):
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+        for logger, level in self._log_levels.items():
+            logger.setLevel(level)
 
     def map(self, evaluator: Evaluator, points: Sequence[Point]) -> Iterator[Results]:
         assert self._client is not None, "use DaskExecutor as a context manager"
-        shared = self._scattered(evaluator)
-        futures = [
-            self._client.submit(evaluate_chunk, shared, list(chunk), pure=False)
-            for chunk in chunked(points, self.workers)
-        ]
+        futures: list[Future] = []
         try:
+            shared = self._scattered(evaluator)
+            futures = [
+                self._client.submit(evaluate_chunk, shared, list(chunk), pure=False)
+                for chunk in chunked(points, self.workers)
+            ]
             for future in as_completed(futures):
                 yield future.result()
+        except (CancelledError, CommClosedError, OSError) as error:
+            detail = " ".join(str(error).split())  # distributed's messages span lines
+            raise self._problem(f"lost the Dask scheduler mid-sweep ({type(error).__name__}: {detail}); the "
+                                "finished points are journaled: rerun the same command to resume") from None
         finally:
             for future in futures:
                 future.cancel()
+
+    def _problem(self, message: str) -> InputError:
+        where = self.scheduler_address or "the local Dask cluster"
+        return InputError(where, Problem("--scheduler-address" if self.scheduler_address else "--executor", message))
 
     def _scattered(self, evaluator: Evaluator) -> Future:
         """The evaluator on every worker, scattered once per sweep and held until the end.
@@ -84,3 +126,23 @@ class DaskExecutor(Executor):
         if self._shared is None or self._shared[0] is not evaluator:
             self._shared = (evaluator, self._client.scatter(evaluator, broadcast=True))
         return self._shared[1]
+
+
+def _identify(address: str) -> dict[str, Any]:
+    """What the server at `address` says it is (Dask's ``identity`` call), within the timeout."""
+
+    async def ask() -> dict[str, Any]:
+        comm = await connect(address, timeout=CONNECT_TIMEOUT_S)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            await comm.close()
+
+    try:
+        answer = asyncio.run(asyncio.wait_for(ask(), CONNECT_TIMEOUT_S))
+    except (OSError, TimeoutError, ValueError, TypeError, CommClosedError) as error:
+        detail = f" ({type(error).__name__}: {error})" if str(error) else ""
+        message = f"cannot connect: no Dask scheduler answered at this address within {CONNECT_TIMEOUT_S} s{detail}"
+        raise InputError(address, Problem("--scheduler-address", message)) from None
+    return answer if isinstance(answer, dict) else {}

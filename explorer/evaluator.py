@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from explorer.space import Point
+from explorer.space import DesignSpace, Point
 
 TEST_EVALUATOR_ENV = "TESSERA_TEST_EVALUATOR"
 """Environment variable that replaces the simulator by a test evaluator (``fake``) in sweeps."""
@@ -67,6 +67,10 @@ class Evaluator(ABC):
         """The `explorer.objectives.ANALYTIC_METRICS` of a point, exactly as `run` would report
         them, without simulating; empty when this evaluator cannot give them cheaply."""
         return {}
+
+    def check(self, space: DesignSpace) -> None:
+        """Raise InputError, before any point runs, for what cannot work at any point of
+        `space` (a model that does not load); nothing to check by default."""
 
 
 def evaluate_chunk(evaluator: Evaluator, points: Sequence[Point]) -> list[tuple[str, Outcome]]:

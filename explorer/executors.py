@@ -17,8 +17,10 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from enum import Enum
+from multiprocessing import forkserver
 
 from explorer.evaluator import Evaluator, Outcome, evaluate_chunk
+from explorer.process_lifetime import worker_started
 from explorer.space import Point
 
 Results = list[tuple[str, Outcome]]
@@ -26,11 +28,12 @@ MAX_CHUNK = 16
 """Upper bound of points per task: keeps progress and journal writes frequent."""
 
 
-WORKER_PRELOAD = ("explorer.simulator_evaluator",)
-"""Modules the fork server imports before forking any worker, so that workers start with
-the compile and simulation stack imported (about 0.6 s of imports per worker otherwise).
-The fork server lives as long as this process: sweeps run one after another (a Python
-loop over `run_sweep`) start their workers without importing anything."""
+WORKER_PRELOAD = ("explorer.forkserver_setup", "explorer.simulator_evaluator")
+"""Modules the fork server imports before forking any worker: first the one that ties it to
+this process (`explorer.forkserver_setup`: it dies when this process dies), then the compile
+and simulation stack, so that workers start with it imported (about 0.6 s of imports per
+worker otherwise). The fork server lives as long as this process: sweeps run one after
+another (a Python loop over `run_sweep`) start their workers without importing anything."""
 
 
 WORKERS_DIED = (
@@ -90,14 +93,10 @@ class SerialExecutor(Executor):
             yield evaluate_chunk(evaluator, chunk)
 
 
-def _ignore_interrupts() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it cancels the pool cleanly)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class LocalExecutor(Executor):
     """A pool of worker processes on this machine, started once per sweep ('forkserver',
-    whose server preloads `WORKER_PRELOAD`)."""
+    whose server preloads `WORKER_PRELOAD`). Workers ignore Ctrl-C and die with the fork
+    server, which dies with this process (`explorer.process_lifetime`)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -105,14 +104,23 @@ class LocalExecutor(Executor):
 
     def __enter__(self) -> "LocalExecutor":
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["__main__", *WORKER_PRELOAD])  # __main__: the default
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_ignore_interrupts)
+        context.set_forkserver_preload([*WORKER_PRELOAD, "__main__"])  # __main__: the default
+        _start_fork_server()
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=context, initializer=worker_started, initargs=(os.getpid(),)
+        )
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if self._pool is None:
+            return
+        if exc_type is not None:
+            # Interrupted or failing: stop now rather than wait for the chunks in flight (their
+            # points are not journaled yet and run again on resume).
+            for process in list((self._pool._processes or {}).values()):  # no public API before 3.14
+                process.kill()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
 
     def map(self, evaluator: Evaluator, points: Sequence[Point]) -> Iterator[Results]:
         assert self._pool is not None, "use LocalExecutor as a context manager"
@@ -128,6 +136,22 @@ class LocalExecutor(Executor):
         finally:
             for future in pending:
                 future.cancel()
+
+
+def _start_fork_server() -> None:
+    """Start the fork server now, from this thread, with SIGINT ignored while it starts.
+
+    An ignored signal stays ignored across exec, so the fork server (and every worker it
+    forks) ignores Ctrl-C from its first instant, not only once `explorer.forkserver_setup`
+    has run: a Ctrl-C in the second the fork server spends importing would otherwise print
+    its traceback. Starting it here also makes this thread its parent, the one whose death
+    it follows. This process ignores Ctrl-C only for the few milliseconds of the spawn.
+    """
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def make_executor(kind: ExecutorKind, workers: int | None, scheduler_address: str | None = None) -> Executor:

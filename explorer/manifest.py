@@ -18,12 +18,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from accel_spec import load_accelerator
 from accel_spec.technology import resolve
 from accel_spec.types import Precision
 from explorer.spec import SweepSpec
+from tessera.input_files import MiB, read_input
 
 MANIFEST_NAME = "manifest.json"
+MAX_MANIFEST_BYTES = 64 * MiB
+"""A manifest holds the sweep spec and a few counts: kilobytes, so anything this big is not one."""
 
 
 def now() -> str:
@@ -90,13 +95,35 @@ class Manifest:
 
     @classmethod
     def read(cls, folder: Path) -> "Manifest | None":
-        """The folder's manifest, or None if it has none (or an unreadable one)."""
-        try:
-            document = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-            document["resumed"] = tuple(document.get("resumed", ()))
-            return cls(**document)
-        except (FileNotFoundError, json.JSONDecodeError, TypeError):
+        """The folder's manifest, or None if it has none (or one that is not a manifest).
+
+        InputError when manifest.json is not a regular file (a FIFO would block the read).
+        """
+        path = folder / MANIFEST_NAME
+        if not path.exists():
             return None
+        try:
+            document = json.loads(read_input(path, limit=MAX_MANIFEST_BYTES, what="a sweep manifest"))
+            return TypeAdapter(cls).validate_python(document, strict=False)
+        except ValueError:  # not JSON, or not a manifest (pydantic's ValidationError is a ValueError)
+            return None
+
+
+def identity_changes(previous: Manifest, current: Manifest) -> list[str]:
+    """What makes `current` a different sweep from `previous` (empty when they are the same)."""
+    if previous.spec_hash == current.spec_hash:
+        return []
+    changes = []
+    if previous.evaluator != current.evaluator:
+        changes.append(f"the evaluator changed ({previous.evaluator} -> {current.evaluator})")
+    if previous.spec.get("base_hash") != current.spec.get("base_hash"):
+        changes.append("the base chip's content changed")
+    before = {m.get("spec"): m.get("file_sha256") for m in previous.spec.get("models", []) if isinstance(m, dict)}
+    for model in current.spec.get("models", []):
+        old, new = before.get(model["spec"]), model.get("file_sha256")
+        if model["spec"] in before and old != new:
+            changes.append(f"model file {model['spec']} changed (sha256 {str(old)[:12]}... is now {str(new)[:12]}...)")
+    return changes or ["the sweep file changed"]
 
 
 def technology_sources(spec: SweepSpec) -> dict[str, str]:

@@ -16,7 +16,7 @@ from enum import Enum
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 METRIC_COLUMNS: dict[str, type] = {
     "total_cycles": int,
@@ -190,16 +190,23 @@ class Constraint(BaseModel):
         if match is None:
             raise ValueError(f"expected `metric <= number` (operators <=, <, >=, >), got {text!r}")
         metric, op, bound_text = match.groups()
-        allowed = [*METRIC_COLUMNS, *(o.value for o in Objective)]
-        if metric not in allowed:
-            raise ValueError(f"unknown metric {metric!r}; allowed: {', '.join(allowed)}")
         try:
             bound = float(bound_text)
         except ValueError:
             raise ValueError(f"bound {bound_text!r} is not a number") from None
-        if not math.isfinite(bound):
-            raise ValueError(f"bound {bound_text!r} is not finite")
-        return cls(metric=metric, comparison=Comparison(op), bound=bound)
+        return cls(metric=_known_metric(metric), comparison=Comparison(op), bound=_finite_bound(bound))
+
+    @field_validator("metric")
+    @classmethod
+    def _metric_is_known(cls, metric: str) -> str:
+        return _known_metric(metric)
+
+    @field_validator("bound", mode="before")
+    @classmethod
+    def _bound_is_a_finite_number(cls, bound: object) -> object:
+        if isinstance(bound, bool) or not isinstance(bound, (int, float)):
+            raise ValueError(f"bound must be a number, got {bound!r}")
+        return _finite_bound(bound)
 
     def __str__(self) -> str:
         return f"{self.metric} {self.comparison.value} {self.bound:g}"
@@ -237,3 +244,17 @@ class Constraint(BaseModel):
 
 
 _SMALLEST_VIOLATION = 1e-300
+
+
+def _known_metric(metric: str) -> str:
+    """`metric` if a constraint may name it (a metrics column or an objective); ValueError otherwise."""
+    allowed = [*METRIC_COLUMNS, *(o.value for o in Objective)]
+    if metric not in allowed:
+        raise ValueError(f"unknown metric {metric!r}; allowed: {', '.join(allowed)}")
+    return metric
+
+
+def _finite_bound(bound: float) -> float:
+    if not math.isfinite(bound):
+        raise ValueError(f"bound {bound!r} is not finite")
+    return bound

@@ -3,7 +3,9 @@
 Lowering a model does not depend on the chip, so each worker process lowers every
 (model, batch) once and keeps it in an LRU cache; a point then costs only chip validation,
 scheduling, code generation and simulation. The cache lives as long as the worker process,
-so its key (model spec, batch, model folder) is everything lowering depends on.
+so its key (model spec, batch, model folder) is everything lowering depends on. Before the
+first point, `check` loads, lowers and compiles every model variant once in the main process,
+so a model that cannot work stops the sweep with exit 2 instead of filling it with error rows.
 """
 
 from __future__ import annotations
@@ -18,15 +20,15 @@ from accel_spec.schema import Accelerator
 from accel_spec.types import Precision
 from compiler.lowering import lower
 from compiler.models import load_model, looks_like_file
-from compiler.pipeline import CompileOptions
+from compiler.pipeline import CompileOptions, compile_workloads
 from compiler.scheduling import InfeasibleSchedule, SchedulerKind
 from compiler.workload import Workload
 from explorer.accuracy import ACCURACY_COLUMN, accuracy_top1
 from explorer.evaluator import Evaluator, Outcome, Status
-from explorer.space import Point
+from explorer.space import DesignSpace, Point
 from explorer.spec import SweepSpec
 from tessera.api import simulate_workloads
-from tessera.errors import InputError
+from tessera.errors import InputError, Problem
 
 LOWERED_CACHE_SIZE = 16
 
@@ -51,6 +53,32 @@ class SimulatorEvaluator(Evaluator):
     def for_spec(cls, spec: SweepSpec, base: Accelerator) -> "SimulatorEvaluator":
         """The evaluator of a sweep whose base chip is `base`."""
         return cls(base=base, model_root=spec.model_root)
+
+    def check(self, space: DesignSpace) -> None:
+        """Load and lower every model variant at every batch once, and compile each for the
+        first point's chip: a model that cannot be read, or is too big to compile at all, is
+        exit 2 before the first point instead of a sweep of error rows."""
+        spec = space.spec
+        first = space.point((0,) * len(space.axes))
+        chip = with_overrides(self.base, dict(first.overrides), source=spec.source)
+        options = CompileOptions(
+            precision=Precision(first.precision) if first.precision else None,
+            scheduler=SchedulerKind(first.scheduler),
+        )
+        for variant in spec.models:
+            for batch in spec.batches:
+                label = variant.spec if batch is None else f"{variant.spec} at batch {batch}"
+                try:
+                    workloads, source = lowered_model(variant.spec, batch, self.model_root)
+                    compile_workloads(workloads, source, chip, options)
+                except InfeasibleSchedule:
+                    continue  # this chip is too small for it; others may not be
+                except InputError as error:
+                    raise InputError(spec.source, Problem("models", f"{label}: {error.render()}")) from None
+                except (MemoryError, OverflowError) as error:
+                    message = (f"{label} is too big to compile even for the first point's chip "
+                               f"({type(error).__name__}: {error})")
+                    raise InputError(spec.source, Problem("models", message)) from None
 
     def run(self, point: Point) -> Outcome:
         try:

@@ -51,11 +51,14 @@ class ModelVariant(_Frozen):
     """One network: a canonical zoo spec, or an ONNX path as written in the sweep file.
 
     `axes` holds the model-axis values that produced it (``mobilenetv2:width`` → 0.5), which
-    become result columns.
+    become result columns. `file_sha256` is the content hash of an ONNX file (None for a zoo
+    spec): part of the sweep's identity, so a file replaced between a crash and the resume is
+    noticed instead of mixing two networks' rows under one name.
     """
 
     spec: str
     axes: tuple[tuple[str, Any], ...] = ()
+    file_sha256: str | None = None
 
 
 class SweepSpec(_Frozen):

@@ -30,7 +30,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 
 from accel_spec import load_accelerator, spec_hash, with_overrides
 from accel_spec.schema import Accelerator
@@ -42,6 +42,17 @@ from explorer.spec_models import resolve_models, resolve_schedule
 from accel_spec.yaml_lines import Loc, dotted, line_of
 from explorer.yaml_source import read_yaml
 from tessera.errors import InputError, Problem
+
+
+MAX_BUDGET = 1_000_000
+"""Most points one sweep evaluates: every row is held in memory and journaled (about 1 KiB
+each), and a million points is days of simulation on one machine."""
+
+MAX_SURROGATE_SPACE = 2**63 - 1
+"""Most points a space searched by the surrogate may have: it numbers them with int64 indices."""
+
+MAX_SEED = 2**32 - 1
+"""Largest seed: NumPy's and Optuna's NSGA-II seeding take 32-bit seeds."""
 
 
 def _constraint(value: Any) -> Any:
@@ -60,9 +71,9 @@ class _SweepFile(BaseModel):
     objectives: list[Objective] = Field(min_length=1)
     constraints: list[Annotated[Constraint, BeforeValidator(_constraint)]] = Field(default_factory=list)
     strategy: StrategyKind = StrategyKind.GRID
-    population: int = Field(default=16, ge=2)
-    budget: int | None = Field(default=None, ge=1)
-    seed: int = Field(default=0, ge=0)
+    population: StrictInt = Field(default=16, ge=2, le=MAX_BUDGET)
+    budget: StrictInt | None = Field(default=None, ge=1, le=MAX_BUDGET)
+    seed: StrictInt = Field(default=0, ge=0, le=MAX_SEED)
     reference: dict[Objective, float] | None = None
 
 
@@ -98,6 +109,14 @@ def load_sweep(path: str | Path) -> SweepSpec:
     size = math.prod(len(a.values) for a in hardware if a.tied_to is None) * len(models) * math.prod(
         len(v) for v in schedule.values()
     )
+    if header.strategy is StrategyKind.SURROGATE and size > MAX_SURROGATE_SPACE:
+        message = (f"the space has {size:,} points; the surrogate strategy numbers points with signed 64-bit "
+                   "integers (at most 2^63 - 1): use strategy random, lhs or nsga2, or fewer values per axis")
+        raise InputError(str(path), Problem("strategy", message, line_of(("strategy",), lines)))
+    if header.budget is None and size > MAX_BUDGET:
+        message = (f"the grid has {size:,} points, more than the {MAX_BUDGET:,} a sweep evaluates; give a "
+                   "budget, or sample the space with strategy random, lhs, nsga2 or surrogate")
+        raise InputError(str(path), Problem("budget", message, line_of(("strategy",), lines)))
     reference = tuple(header.reference[o] for o in header.objectives) if header.reference else None
     return SweepSpec(
         source=str(path),

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from accel_spec.types import Precision
+from compiler.frontend.loader import MAX_ONNX_BYTES
 from compiler.models import looks_like_file
 from compiler.scheduling import SchedulerKind
 from compiler.zoo import parse_model_spec
@@ -27,6 +28,7 @@ from explorer.axes import AxisError, ListForm, LogRangeForm, RangeForm, log_rang
 from explorer.spec import ModelVariant
 from accel_spec.yaml_lines import Loc
 from tessera.errors import InputError
+from tessera.input_files import input_sha256
 
 SCHEDULE_KEYS = ("scheduler", "precision", "batch")
 
@@ -68,9 +70,13 @@ def _variant(text: str, axes: tuple[tuple[str, Any], ...], root: Path) -> ModelV
         path = root / text
         if path.suffix.lower() != ".onnx":
             raise AxisError([((), f"{text}: unsupported model file type; expected an .onnx file")])
-        if not path.is_file():
+        if not path.exists():
             raise AxisError([((), f"{text}: model file not found (paths are relative to the sweep file)")])
-        return ModelVariant(spec=text, axes=axes)
+        try:
+            digest = input_sha256(path, limit=MAX_ONNX_BYTES, what="an .onnx file")
+        except InputError as error:
+            raise AxisError([((), f"{text}: {problem.message}") for problem in error.problems]) from None
+        return ModelVariant(spec=text, axes=axes, file_sha256=digest)
     try:
         return ModelVariant(spec=parse_model_spec(text).canonical(), axes=axes)
     except InputError as error:

@@ -17,7 +17,7 @@ import contextlib
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from explorer.journal import JournalWriter, read_journal
+from explorer.journal import JournalContents, JournalWriter, read_journal, rewrite_journal
 from explorer.lock import DirectoryLock
-from explorer.manifest import MANIFEST_NAME, Manifest
+from explorer.manifest import MANIFEST_NAME, Manifest, identity_changes
 from explorer.model_quality import SURROGATE_FILE
 from explorer.table import Row, to_arrow
 from tessera.errors import InputError, Problem
@@ -53,6 +53,32 @@ def _disk_errors(folder: Path) -> Iterator[None]:
         raise InputError(str(folder), Problem("--out", message)) from None
 
 
+SWEEP_KEY = "sweep"
+"""Key of every journal line holding its sweep's identity (the manifest's spec hash), so the
+rows of a journal whose manifest is lost can still be told to belong to this sweep."""
+
+
+def _without_tag(row: Row) -> Row:
+    return {key: value for key, value in row.items() if key != SWEEP_KEY}
+
+
+def links_out_of(folder: Path) -> list[str]:
+    """Members of an output folder (and of its results.parquet folder) that are symbolic links
+    resolving outside it, by name relative to the folder."""
+    if not folder.is_dir():
+        return []
+    root = folder.resolve()
+    members = list(folder.iterdir())
+    parts = folder / RESULTS_NAME
+    if parts.is_dir() and not parts.is_symlink():
+        members += list(parts.iterdir())
+    return [
+        str(member.relative_to(folder))
+        for member in members
+        if member.is_symlink() and not member.resolve().is_relative_to(root)
+    ]
+
+
 class MemoryStore:
     """Keeps nothing: `explorer.run_sweep(out_dir=None)`."""
 
@@ -76,11 +102,14 @@ class MemoryStore:
 class DirectoryStore:
     """A sweep folder: lock, manifest check, journal, Parquet parts (see the module docstring)."""
 
-    def __init__(self, folder: Path, schema: pa.Schema, manifest: Manifest, force_new: bool) -> None:
+    def __init__(
+        self, folder: Path, schema: pa.Schema, manifest: Manifest, force_new: bool, notify: Callable[[str], None]
+    ) -> None:
         self.folder = folder
         self.schema = schema
         self.manifest = manifest
         self.force_new = force_new
+        self.notify = notify
         self._lock = DirectoryLock(folder)
         self._writer: JournalWriter | None = None
         self._rows: list[Row] = []
@@ -95,6 +124,11 @@ class DirectoryStore:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:  # a parent is a file, read-only, or the disk is full
             raise InputError(str(self.folder), Problem("--out", f"cannot create the folder: {error.strerror}")) from None
+        links = links_out_of(self.folder)
+        if links:
+            message = (f"holds links that point outside it ({', '.join(links)}); a sweep writes and deletes "
+                       "only inside its folder: remove them or choose another folder")
+            raise InputError(str(self.folder), Problem("--out", message))
         with _disk_errors(self.folder):
             self._lock.__enter__()
         try:
@@ -112,22 +146,38 @@ class DirectoryStore:
             self._clear()
             previous = None
         elif previous is not None and previous.spec_hash != self.manifest.spec_hash:
+            changes = "; ".join(identity_changes(previous, self.manifest))
             raise InputError(
                 str(self.folder),
-                Problem("--out", "holds a sweep with a different spec (or evaluator); use another folder, "
-                        "or --force-new to discard it and start over"),
+                Problem("--out", f"holds a different sweep ({changes}); use another folder, or --force-new "
+                        "to discard its results and start over"),
             )
-        elif previous is None and (journal.exists() or (self.folder / MANIFEST_NAME).exists()):
-            raise InputError(
-                str(self.folder),
-                Problem("--out", "holds sweep results without a readable manifest; use --force-new to start over"),
-            )
-        self._rows, valid_length = read_journal(journal)
+        contents = read_journal(journal)
+        rows = [row for row in contents.rows if row.get(SWEEP_KEY) == self.manifest.spec_hash]
+        valid_length = contents.valid_length
+        if contents.corrupt_lines or len(rows) < len(contents.rows):
+            valid_length = rewrite_journal(journal, rows)
+        if contents.corrupt_lines or (previous is None and contents.rows):
+            self._report_recovery(journal, contents, len(rows), previous is not None)
+        self._rows = list({row["point_id"]: _without_tag(row) for row in rows}.values())  # a retried point: its last row
         if previous is not None:
             self.manifest = previous.resumed_now()
         self.manifest.write(self.folder)
         self._compact(self._rows)
         self._writer = JournalWriter(journal, valid_length).__enter__()
+
+    def _report_recovery(self, journal: Path, contents: JournalContents, kept: int, had_manifest: bool) -> None:
+        """Say what a damaged journal or a lost manifest cost: the lines dropped, the rows kept."""
+        lost = []
+        if contents.corrupt_lines:
+            shown = ", ".join(str(n) for n in contents.corrupt_lines[:5]) + (", ..." if len(contents.corrupt_lines) > 5 else "")
+            lost.append(f"{len(contents.corrupt_lines)} corrupt lines (line {shown})")
+        foreign = len(contents.rows) - kept
+        if foreign:
+            lost.append(f"{foreign} rows of another sweep (or of an older Tessera), which cannot be verified")
+        prefix = "" if had_manifest else f"{MANIFEST_NAME} was missing or unreadable; "
+        dropped = f", dropped {' and '.join(lost)}; the dropped points will be evaluated again" if lost else ""
+        self.notify(f"{prefix}{journal}: recovered {kept} journaled points{dropped}")
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         try:
@@ -153,7 +203,7 @@ class DirectoryStore:
         """Journal rows durably; write a Parquet part when one is due."""
         assert self._writer is not None
         with _disk_errors(self.folder):
-            self._writer.append(rows)
+            self._writer.append({**row, SWEEP_KEY: self.manifest.spec_hash} for row in rows)
             self._pending += rows
             if time.monotonic() - self._last_part >= PART_INTERVAL_S:
                 self._write_part()

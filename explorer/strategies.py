@@ -7,7 +7,8 @@ makes a resumed sweep propose exactly what an uninterrupted one would: the sweep
 finished points from the journal instead of evaluating them again, and tells the strategy the
 same results in the same order.
 
-grid, random and lhs do not adapt, so they propose everything in one batch; NSGA-II
+grid, random and lhs do not adapt: they propose their points in order, a few thousand per
+batch (a grid is enumerated lazily, so its size does not matter); NSGA-II
 (`explorer.nsga2`) proposes one generation at a time, and the learned surrogate
 (`explorer.surrogate`) one model-guided batch at a time.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,40 +57,45 @@ class Strategy(ABC):
         return None
 
 
-class _OneBatch(Strategy):
-    """A strategy whose proposals do not depend on results: one batch, then done."""
+BATCH_POINTS = 4096
+"""Most points a non-adaptive strategy proposes at once: a grid of 10^12 points is walked
+lazily, a few thousand index vectors at a time, never listed whole."""
+
+
+class _Fixed(Strategy):
+    """A strategy whose proposals do not depend on results: its points, `BATCH_POINTS` at a time."""
 
     def __init__(self, space: DesignSpace, budget: int, seed: int) -> None:
         self.space, self.budget, self.seed = space, budget, seed
-        self._done = False
+        self._points: Iterator[Indices] | None = None
 
     def propose(self) -> list[Indices]:
-        if self._done:
-            return []
-        self._done = True
-        return self._all()
+        if self._points is None:
+            self._points = self._all()
+        return list(itertools.islice(self._points, BATCH_POINTS))
 
     @abstractmethod
-    def _all(self) -> list[Indices]: ...
+    def _all(self) -> Iterator[Indices]:
+        """Every point this strategy will propose, in order, produced lazily."""
 
 
-class GridStrategy(_OneBatch):
+class GridStrategy(_Fixed):
     """Every point of the space in row-major order (last axis fastest), up to the budget."""
 
-    def _all(self) -> list[Indices]:
+    def _all(self) -> Iterator[Indices]:
         ranges = [range(axis.size) for axis in self.space.axes]
-        return list(itertools.islice(itertools.product(*ranges), self.budget))
+        return itertools.islice(itertools.product(*ranges), self.budget)
 
 
-class RandomStrategy(_OneBatch):
+class RandomStrategy(_Fixed):
     """`budget` distinct points drawn uniformly without replacement."""
 
-    def _all(self) -> list[Indices]:
+    def _all(self) -> Iterator[Indices]:
         rng = np.random.default_rng(self.seed)
-        return _distinct_random(self.space, self.budget, rng, [])
+        return iter(_distinct_random(self.space, self.budget, rng, []))
 
 
-class LatinHypercubeStrategy(_OneBatch):
+class LatinHypercubeStrategy(_Fixed):
     """Latin hypercube over axis indices: each axis's choices are covered evenly.
 
     Each axis's unit interval is cut into `budget` strata, one sample per stratum, shuffled
@@ -97,7 +103,7 @@ class LatinHypercubeStrategy(_OneBatch):
     coincide, duplicates are dropped and the rest is filled with distinct random points.
     """
 
-    def _all(self) -> list[Indices]:
+    def _all(self) -> Iterator[Indices]:
         rng = np.random.default_rng(self.seed)
         n = self.budget
         columns = []
@@ -105,7 +111,7 @@ class LatinHypercubeStrategy(_OneBatch):
             strata = (rng.permutation(n) + rng.random(n)) / n
             columns.append(np.minimum((strata * axis.size).astype(np.int64), axis.size - 1))
         samples = list(dict.fromkeys(tuple(int(v) for v in row) for row in np.column_stack(columns)))
-        return samples + _distinct_random(self.space, n - len(samples), rng, samples)
+        return iter(samples + _distinct_random(self.space, n - len(samples), rng, samples))
 
 
 def _distinct_random(space: DesignSpace, count: int, rng: np.random.Generator, taken: list[Indices]) -> list[Indices]:

@@ -83,3 +83,17 @@ def closing_lines(result: SweepResult) -> list[str]:
         folder = result.out_dir
         lines.append(f"results: {folder / RESULTS_NAME}  front: {folder / PARETO_NAME}  manifest: {folder / MANIFEST_NAME}")
     return lines
+
+
+def every_point_failed(result: SweepResult) -> str | None:
+    """When no point was evaluated at all (every one an error), what to tell the user; else None.
+
+    Errors are exceptions in the evaluator, so a sweep made only of them found nothing: the
+    command says so and exits 1 rather than reporting an empty front as a success.
+    """
+    statuses = result.table["status"] if len(result.table) else None
+    if statuses is None or not (statuses == "error").all():
+        return None
+    reasons = result.table["reason"].value_counts()
+    return (f"every one of the {len(result.table)} points failed; the most common reason "
+            f"({reasons.iloc[0]} points): {reasons.index[0]} (the reason column of the results has each)")

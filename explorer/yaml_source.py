@@ -10,23 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from accel_spec.yaml_lines import Loc, compose, record_lines
+from accel_spec.yaml_lines import MAX_YAML_BYTES, Loc, compose
 from tessera.errors import InputError
+from tessera.input_files import read_input_text
 
 
 def read_yaml(path: Path) -> tuple[dict[str, Any], dict[Loc, int]]:
-    """Parse a YAML mapping file; InputError for a missing file, bad syntax or duplicate keys."""
+    """Parse a YAML mapping file; InputError for a missing, irregular or oversized file, bad syntax,
+    duplicate keys or ambiguous numbers."""
     source = str(path)
-    if not path.is_file():
-        raise InputError(source, "file not found" if not path.exists() else "is not a file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(source, f"not UTF-8 text (byte {error.start})") from None
-    root, data = compose(text, source)
-    if not isinstance(data, dict):
+    text = read_input_text(path, limit=MAX_YAML_BYTES, what="a sweep YAML file")
+    composed = compose(text, source)
+    if not isinstance(composed.data, dict):
         raise InputError(source, "the top level must be a mapping (base, hardware, models, objectives, ...)")
-    lines, duplicates = record_lines(root)
-    if duplicates:
-        raise InputError(source, duplicates)
-    return data, lines
+    return composed.data, composed.lines

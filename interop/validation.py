@@ -16,8 +16,9 @@ Three suites, each read from a data file in `validation/` that records its prove
                     information only, since the two memory models differ
                     (docs/validation.md explains each gap).
   EYERISS           eyeriss_alexnet.json: Eyeriss silicon (Chen et al., JSSC 2017) on AlexNet
-                    CONV1–5, batch 4, against examples/accelerators/eyeriss.yaml; the file
-                    gives each figure's tolerance and the reason for the difference.
+                    CONV1–5, batch 4, against examples/accelerators/eyeriss.yaml: MACs,
+                    processing latency, DRAM traffic and chip energy (everything but DRAM);
+                    the file gives each figure's tolerance and the reason for the difference.
   TPU_V1            tpu_v1_mlp.json: TPU v1 silicon (Jouppi et al., ISCA 2017) on MLP0 and
                     MLP1 against examples/accelerators/tpu_v1.yaml: measured TeraOps/s
                     (Table 3) and the DRAM traffic the paper's weights and batch imply.
@@ -239,6 +240,7 @@ SILICON_QUANTITIES: dict[str, Any] = {
     "DRAM read MB": lambda result: result["dram_read_bytes"] / 1e6,
     "DRAM write MB": lambda result: result["dram_write_bytes"] / 1e6,
     "TeraOps/s": lambda result: result["throughput_ops_s"] / 1e12,
+    "chip energy mJ": lambda result: (result["energy_j"] - result["energy_breakdown_j"]["dram"]) * 1e3,
 }
 """The figures a silicon suite may compare, from `tessera simulate --json`'s document."""
 

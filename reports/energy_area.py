@@ -3,8 +3,8 @@
 Two horizontal bar charts side by side, each bar labelled with its share of the total. The
 components are the keys of `SimResult.energy_breakdown` (``mac``, ``pe_registers``,
 ``pe_storage``, ``forwarding``, ``sram:<buffer>``, ``interconnect``, ``dram``, ``vector``,
-``clock``, ``leakage``) and `SimResult.area_breakdown_mm2` (``matrix``, ``pe_storage``,
-``vector`` and one entry per buffer).
+``clock``, ``leakage``) and `SimResult.area_breakdown_mm2`, placed (``matrix``, ``pe_storage``,
+``vector``, one entry per buffer, ``control``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ _ENERGY_NAMES = {
     "mac": "MAC", "pe_registers": "PE registers", "pe_storage": "PE scratchpads", "forwarding": "PE-to-PE wires",
     "interconnect": "buffer wires", "dram": "DRAM", "vector": "vector unit", "clock": "clock", "leakage": "leakage",
 }  # fmt: skip
-_AREA_NAMES = {"matrix": "matrix array", "pe_storage": "PE scratchpads", "vector": "vector unit"}
+_AREA_NAMES = {"matrix": "matrix array", "pe_storage": "PE scratchpads", "vector": "vector unit", "control": "control"}
 
 
 def component_label(key: str, names: Mapping[str, str]) -> str:

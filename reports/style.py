@@ -98,6 +98,9 @@ RC_PARAMS: dict[str, object] = {
     "svg.fonttype": "path",
     "svg.hashsalt": "tessera",
     "path.simplify": True,
+    # Names are text: a chip, model or file called "$\frac{$" is drawn as written. Mathtext
+    # (on for an even number of $) failed to parse such names and crashed the report.
+    "text.parse_math": False,
 }
 
 

@@ -10,20 +10,23 @@ Reports only read: nothing here writes to the sweep folder.
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from accel_spec.units import Dimension, format_quantity
 from explorer.manifest import MANIFEST_NAME, Manifest
-from explorer.objectives import Constraint, Objective
+from explorer.objectives import METRIC_COLUMNS, Constraint, Objective
 from explorer.space import MODEL_COLUMN, DesignSpace
 from explorer.spec import SweepSpec
 from explorer.store import PARETO_NAME, RESULTS_NAME
 from tessera.errors import InputError, Problem
+from tessera.input_files import GiB, read_input
 
 SURROGATE_NAME = "surrogate.parquet"
 """Predicted-vs-simulated records of a learned cost model, one row per (point, objective).
@@ -34,6 +37,10 @@ or ``test``). Reports draw the cost-model parity figure only when this file exis
 """
 
 SURROGATE_COLUMNS = ("objective", "predicted", "simulated", "split")
+
+MAX_FILE_BYTES = 1 * GiB
+"""Largest pareto.csv or surrogate.parquet read: a front or a record set of a million points
+is a few hundred MB."""
 
 DIRECT_METRIC: dict[Objective, str] = {
     Objective.LATENCY: "latency_s",
@@ -144,7 +151,8 @@ class SweepData:
 
 
 def load_sweep_folder(folder: str | Path) -> SweepData:
-    """Read a sweep folder; InputError naming the path when it is missing or holds no results."""
+    """Read a sweep folder; InputError naming the file (and what is wrong with it) when it is
+    missing, corrupt or not what `tessera sweep` writes."""
     path = Path(folder)
     if not path.is_dir():
         raise InputError(str(path), Problem("", "no such folder; expected the --out folder of `tessera sweep`"))
@@ -153,28 +161,65 @@ def load_sweep_folder(folder: str | Path) -> SweepData:
         raise InputError(str(path), Problem("", f"holds no {RESULTS_NAME}; is it the --out folder of `tessera sweep`?"))
     manifest = Manifest.read(path)
     if manifest is None:
-        raise InputError(str(path / MANIFEST_NAME), Problem("", "missing or unreadable; the sweep folder is incomplete"))
+        raise InputError(str(path / MANIFEST_NAME), Problem("", "missing, or not a sweep manifest (corrupt JSON, or "
+                                                            "fields of the wrong type); the sweep folder is incomplete"))
+    try:
+        spec = SweepSpec.model_validate(manifest.spec)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(step) for step in ("spec", *first["loc"]))
+        raise InputError(str(path / MANIFEST_NAME), Problem(where, f"not a sweep spec this Tessera reads: {first['msg']}")) from None
     try:
         table = pd.read_parquet(results)
     except (OSError, ValueError) as error:
         raise InputError(str(results), Problem("", f"cannot be read: {error}")) from None
     if table.empty:
         raise InputError(str(results), Problem("", "holds no rows: the sweep evaluated no point yet"))
-    spec = SweepSpec.model_validate(manifest.spec)
+    _require_columns(results, table, (*_ROW_COLUMNS, *METRIC_COLUMNS, *DesignSpace(spec).columns))
     table = table.sort_values("trial", kind="stable").reset_index(drop=True)
-    front_path = path / PARETO_NAME
-    if not front_path.exists():
-        raise InputError(str(front_path), Problem("", "missing: the sweep did not finish; rerun `tessera sweep` to complete it"))
-    front = pd.read_csv(front_path, dtype={"point_id": str})
     return SweepData(
         folder=path,
         table=table,
-        front=front,
+        front=_read_front(path / PARETO_NAME, table, spec),
         manifest=manifest,
         spec=spec,
         parameters=swept_parameters(spec, table),
         surrogate=_read_surrogate(path / SURROGATE_NAME),
     )
+
+
+_ROW_COLUMNS = ("point_id", "trial", "status", "reason", "constraints_ok", "spec_hash", "tool_version")
+"""Columns every results row has besides its parameters and metrics (`explorer.table`)."""
+
+
+def _require_columns(path: Path, frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    missing = [column for column in dict.fromkeys(columns) if column not in frame]
+    if missing:
+        raise InputError(str(path), Problem("", f"is not what `tessera sweep` writes: no column {', '.join(missing)}"))
+
+
+def _read_front(path: Path, table: pd.DataFrame, spec: SweepSpec) -> pd.DataFrame:
+    """The results rows pareto.csv names, in its order, with each objective's value.
+
+    Only its point ids are read from the file: the rows themselves come from results.parquet,
+    so a hand-edited or damaged CSV cannot put numbers in the report that no point produced.
+    """
+    if not path.exists():
+        raise InputError(str(path), Problem("", "missing: the sweep did not finish; rerun `tessera sweep` to complete it"))
+    data = read_input(path, limit=MAX_FILE_BYTES, what="a Pareto front CSV")
+    try:
+        listed = pd.read_csv(io.BytesIO(data), dtype={"point_id": str}, usecols=["point_id"])
+    except (OSError, ValueError, UnicodeDecodeError) as error:  # pandas' parser errors are ValueErrors
+        message = "has no point_id column" if "point_id" in str(error) else f"cannot be read as CSV: {error}"
+        raise InputError(str(path), Problem("", message)) from None
+    ids = listed["point_id"].astype(str).tolist()
+    rows = table.set_index("point_id", drop=False)
+    unknown = [point for point in ids if point not in rows.index]
+    if unknown:
+        raise InputError(str(path), Problem("point_id", f"names {len(unknown)} point(s) that {RESULTS_NAME} does not "
+                                            f"hold (first: {unknown[0]!r}); rerun `tessera sweep` to rewrite it"))
+    front = rows.loc[ids].reset_index(drop=True)
+    return front.assign(**{objective.value: objective.values(front) for objective in spec.objectives})
 
 
 def swept_parameters(spec: SweepSpec, table: pd.DataFrame) -> tuple[Parameter, ...]:
@@ -213,10 +258,17 @@ def _whole_numbers(values: list[object]) -> bool:
 def _read_surrogate(path: Path) -> pd.DataFrame | None:
     if not path.exists():
         return None
-    surrogate = pd.read_parquet(path)
+    data = read_input(path, limit=MAX_FILE_BYTES, what="a cost model's predictions")
+    try:
+        surrogate = pd.read_parquet(io.BytesIO(data))
+    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+        raise InputError(str(path), Problem("", f"cannot be read: {error}")) from None
     missing = [c for c in SURROGATE_COLUMNS if c not in surrogate]
     if missing:
         raise InputError(str(path), Problem("", f"missing column(s) {', '.join(missing)}; expected {', '.join(SURROGATE_COLUMNS)}"))
+    for column in ("predicted", "simulated"):
+        if not pd.api.types.is_numeric_dtype(surrogate[column]):
+            raise InputError(str(path), Problem(column, f"holds {surrogate[column].dtype} values; expected numbers"))
     unknown = sorted(set(surrogate["objective"].astype(str)) - {o.value for o in Objective})
     if unknown:
         raise InputError(str(path), Problem("objective", f"unknown objective(s) {', '.join(unknown)}"))

@@ -1,7 +1,7 @@
 """Energy of a layer: events counted by the simulator times the technology's constants.
 
     E = Σ_dataflow MACs_d · (mac_energy + register_energy_per_mac[d] + forwarding_energy_per_mac[d]
-                             + pe_storage_energy_per_mac)
+                             + pe_storage_energy_per_mac[d])
       + Σ_buffers SRAM bytes read · read energy + bytes written · write energy
       + Σ_buffers (bytes read + written) · interconnect_energy_per_byte[buffer]
       + DRAM channel bytes read · read energy + written · write energy
@@ -101,7 +101,7 @@ def layer_energy(
     return EnergyBreakdown(
         mac=macs * t.mac_energy,
         pe_registers=sum(n * t.register_energy_per_mac[d] for d, n in per_dataflow),
-        pe_storage=macs * t.pe_storage_energy_per_mac,
+        pe_storage=sum(n * t.pe_storage_energy_per_mac[d] for d, n in per_dataflow),
         forwarding=sum(n * t.forwarding_energy_per_mac[d] for d, n in per_dataflow),
         sram=MappingProxyType(sram),
         interconnect=sum(

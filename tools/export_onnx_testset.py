@@ -7,17 +7,30 @@ which the project does not depend on).
 
 Run it in a throwaway venv outside the repo, e.g.:
 
-    python3 -m venv /tmp/torchenv
-    /tmp/torchenv/bin/pip install torch==2.13.0 onnx onnxscript numpy
+    python3.11 -m venv /tmp/torchvenv
+    /tmp/torchvenv/bin/pip install torch==2.13.0 transformers onnx onnxscript
         (pin torch! the CPU wheel; unpinned `torch` pulls a multi-GB CUDA build;
          add `--find-links DIR` if the CPU wheel sits in a local directory)
-    /tmp/torchenv/bin/python tools/export_onnx_testset.py            # everything
-    /tmp/torchenv/bin/python tools/export_onnx_testset.py --only resnet18 llama_tiny
+    /tmp/torchvenv/bin/python tools/export_onnx_testset.py            # everything
+    /tmp/torchvenv/bin/python tools/export_onnx_testset.py --only resnet18 hf_llama_decode
 
-All networks are written in plain torch.nn (torchvision / transformers are
-not used) with standard layer configurations.  Weights are random (seeded);
-only the graph structure and shapes matter.  Every network is exported with
-the TorchScript exporter (dynamo=False, opset 17) and with the torch.export
+torchvision does not install beside the torch 2.13.0 CPU wheel, so `tv_swin_t` is exported
+from a second venv (torch 2.14.1 with torchvision 0.29.1):
+
+    python3.11 -m venv /tmp/tvvenv
+    /tmp/tvvenv/bin/pip install torch==2.14.1 torchvision==0.29.1 onnx onnxscript
+    /tmp/tvvenv/bin/python tools/export_onnx_testset.py --only tv_swin_t --no-bad
+
+A run without --only skips the networks whose package is not installed and keeps their
+manifest entries.
+
+The CNNs and the first transformers (bert_base_2l ... llama_2l) are written in plain torch.nn
+with standard layer configurations.  The hf_* networks are Hugging Face transformers models
+built from their config classes (random weights, nothing downloaded), called through HFWrap;
+the *_decode ones take a KV cache as past_key_values.<i>.key/.value inputs and return the
+extended cache as present.<i>.key/.value.  tv_swin_t is torchvision's Swin-T.
+Weights are random (seeded); only the graph structure and shapes matter.  Every network is
+exported with the TorchScript exporter (dynamo=False, opset 17) and with the torch.export
 exporter (dynamo=True, opset 18).  Weights are moved to an external-data file
 that is then deleted, so only the graph protobuf is kept.  Integer tensors
 and tensors < 1 KiB stay inline (shape subgraphs need them).
@@ -26,7 +39,9 @@ Reference MACs are counted with torch.utils.flop_counter.FlopCounterMode
 (flops / 2) on the export input; for models that call
 F.scaled_dot_product_attention the attention matmuls are added by hand if the
 counter did not see them (and cross-checked against the same model run with
-explicit matmul/softmax attention).
+explicit matmul/softmax attention).  The hf_* models are counted on the same weights with
+attn_implementation="eager" (explicit matmul attention), since the counter does not see
+the sdpa kernel their exports trace.
 """
 from __future__ import annotations
 
@@ -917,6 +932,155 @@ NETS = {
 SDPA_NETS = {"vit_tiny", "llama_2l"}
 
 
+# --------------------------------------------------------------------------
+# Hugging Face transformers models: built from configs (random weights, nothing downloaded)
+# --------------------------------------------------------------------------
+class HFWrap(nn.Module):
+    """Calls a transformers model with keyword inputs and returns plain tensors, so both
+    exporters see positional inputs with stable names.  With `past` layers of KV cache the
+    inputs end with past_key_values.<i>.key/.value [B, kv_heads, P, d] and the outputs with
+    present.<i>.key/.value [B, kv_heads, P + S, d] (the Optimum layout); the model appends the
+    new tokens' keys and values to the cache with a Concat on the sequence axis."""
+
+    def __init__(self, model, names, outs, past=0):
+        super().__init__()
+        self.model, self.names, self.outs, self.past = model, names, outs, past
+
+    def forward(self, *args):
+        kw = dict(zip(self.names, args))
+        cache = None
+        if self.past:
+            from transformers import DynamicCache
+            flat = args[len(self.names):]
+            cache = DynamicCache(ddp_cache_data=[(flat[2 * i], flat[2 * i + 1]) for i in range(self.past)])
+            kw.update(past_key_values=cache, use_cache=True)
+        out = self.model(**kw)
+        result = tuple(getattr(out, o) for o in self.outs)
+        if self.past:
+            result += tuple(t for layer in cache.layers for t in (layer.keys, layer.values))
+        return result
+
+
+def hf_net(model, config, names, outs, past=0, **cfg):
+    """A NETS constructor: transformers class `model` (a name in `transformers`, or a dotted
+    path) built from `config`(**cfg) with random weights, wrapped by HFWrap.  `attn` picks the
+    attention implementation: the export uses the default (sdpa), the MAC reference eager."""
+    def make(attn="sdpa", **_):
+        import importlib
+
+        import transformers
+        module, _, cls = model.rpartition(".")
+        model_cls = getattr(importlib.import_module(module) if module else transformers, cls)
+        c = getattr(transformers, config)(**cfg)
+        c._attn_implementation = attn
+        return HFWrap(model_cls(c), names, outs, past)
+    return make
+
+
+def decoder_inputs(vocab, past_layers, kv_heads, head_dim, past_len, new=1):
+    """input_ids [1, new], attention_mask [1, past_len + new], then the past K/V tensors."""
+    def make(b=1):
+        g = torch.Generator().manual_seed(7)
+        ids = torch.randint(0, vocab, (b, new), generator=g)
+        mask = torch.ones(b, past_len + new, dtype=torch.int64)
+        past = [torch.randn(b, kv_heads, past_len, head_dim, generator=g) for _ in range(2 * past_layers)]
+        return (ids, mask, *past)
+    return make
+
+
+def past_names(layers):
+    return [f"past_key_values.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
+
+
+def present_names(layers):
+    return [f"present.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
+
+
+AUDIO = lambda b=1, n=16000: (torch.randn(b, n),)
+MEL = lambda b=1, frames=200: (torch.randn(b, 80, frames),)
+
+_LM = dict(num_hidden_layers=2, hidden_size=256, num_attention_heads=8, num_key_value_heads=2,
+           intermediate_size=704, vocab_size=8192, max_position_embeddings=1024)
+_GPT2 = dict(n_layer=2, n_embd=256, n_head=4, vocab_size=8192, n_positions=1024, bos_token_id=0, eos_token_id=0)
+_PAST = 63  # cached tokens of the decode-step exports
+
+HF_NETS = {
+    "hf_bert": (hf_net("BertModel", "BertConfig", ["input_ids", "attention_mask"], ["last_hidden_state", "pooler_output"],
+                       num_hidden_layers=2, hidden_size=256, num_attention_heads=4, intermediate_size=1024),
+                lambda b=1: IDS_MASK(b, 64, 30522), ["input_ids", "attention_mask"], ["last_hidden_state", "pooler_output"],
+                "transformers BertModel (Devlin et al. 2019) from BertConfig: 2 layers, hidden 256, 4 heads, FF 1024, seq 64, padding mask", False),
+    "hf_distilbert": (hf_net("DistilBertModel", "DistilBertConfig", ["input_ids", "attention_mask"], ["last_hidden_state"],
+                             n_layers=2, dim=256, n_heads=4, hidden_dim=1024),
+                      lambda b=1: IDS_MASK(b, 64, 30522), ["input_ids", "attention_mask"], ["last_hidden_state"],
+                      "transformers DistilBertModel (Sanh et al. 2019) from DistilBertConfig: 2 layers, dim 256, 4 heads, FF 1024, seq 64", False),
+    "hf_gpt2": (hf_net("GPT2LMHeadModel", "GPT2Config", ["input_ids", "attention_mask"], ["logits"], **_GPT2),
+                lambda b=1: IDS_MASK(b, 64, 8192), ["input_ids", "attention_mask"], ["logits"],
+                "transformers GPT2LMHeadModel (Radford et al. 2019) from GPT2Config: 2 layers, 256 wide, 4 heads, vocab 8192, prompt of 64 tokens, causal + padding mask", False),
+    "hf_gpt2_decode": (hf_net("GPT2LMHeadModel", "GPT2Config", ["input_ids", "attention_mask"], ["logits"], past=2, **_GPT2),
+                       decoder_inputs(8192, 2, 4, 64, _PAST), ["input_ids", "attention_mask", *past_names(2)],
+                       ["logits", *present_names(2)],
+                       f"transformers GPT2LMHeadModel as hf_gpt2, one decode step: 1 new token against a KV cache of {_PAST} tokens (past_key_values inputs, present outputs)", False),
+    "hf_llama": (hf_net("LlamaForCausalLM", "LlamaConfig", ["input_ids", "attention_mask"], ["logits"], **_LM),
+                 lambda b=1: IDS_MASK(b, 64, 8192), ["input_ids", "attention_mask"], ["logits"],
+                 "transformers LlamaForCausalLM (Touvron et al. 2023) from LlamaConfig: 2 layers, hidden 256, 8 heads, 2 KV heads (GQA), FF 704 SwiGLU, RoPE, vocab 8192, prompt of 64 tokens", False),
+    "hf_llama_decode": (hf_net("LlamaForCausalLM", "LlamaConfig", ["input_ids", "attention_mask"], ["logits"], past=2, **_LM),
+                        decoder_inputs(8192, 2, 2, 32, _PAST), ["input_ids", "attention_mask", *past_names(2)],
+                        ["logits", *present_names(2)],
+                        f"transformers LlamaForCausalLM as hf_llama, one decode step: 1 new token against a KV cache of {_PAST} tokens (GQA: 2 KV heads)", False),
+    "hf_mistral": (hf_net("MistralForCausalLM", "MistralConfig", ["input_ids", "attention_mask"], ["logits"], sliding_window=32, **_LM),
+                   lambda b=1: IDS_MASK(b, 64, 8192), ["input_ids", "attention_mask"], ["logits"],
+                   "transformers MistralForCausalLM (Jiang et al. 2023) from MistralConfig: as hf_llama with a sliding window of 32 tokens, prompt of 64 tokens", False),
+    "hf_mistral_decode": (hf_net("MistralForCausalLM", "MistralConfig", ["input_ids", "attention_mask"], ["logits"], past=2,
+                                 sliding_window=32, **_LM),
+                          decoder_inputs(8192, 2, 2, 32, _PAST), ["input_ids", "attention_mask", *past_names(2)],
+                          ["logits", *present_names(2)],
+                          f"transformers MistralForCausalLM as hf_mistral, one decode step: 1 new token against a KV cache of {_PAST} tokens", False),
+    "hf_qwen2": (hf_net("Qwen2ForCausalLM", "Qwen2Config", ["input_ids", "attention_mask"], ["logits"], **_LM),
+                 lambda b=1: IDS_MASK(b, 64, 8192), ["input_ids", "attention_mask"], ["logits"],
+                 "transformers Qwen2ForCausalLM (Qwen team 2024) from Qwen2Config: as hf_llama with Q/K/V biases, prompt of 64 tokens", False),
+    "hf_qwen2_decode": (hf_net("Qwen2ForCausalLM", "Qwen2Config", ["input_ids", "attention_mask"], ["logits"], past=2, **_LM),
+                        decoder_inputs(8192, 2, 2, 32, _PAST), ["input_ids", "attention_mask", *past_names(2)],
+                        ["logits", *present_names(2)],
+                        f"transformers Qwen2ForCausalLM as hf_qwen2, one decode step: 1 new token against a KV cache of {_PAST} tokens", False),
+    "hf_t5_encoder": (hf_net("T5EncoderModel", "T5Config", ["input_ids", "attention_mask"], ["last_hidden_state"],
+                             num_layers=2, d_model=256, d_kv=32, num_heads=8, d_ff=1024, vocab_size=32128),
+                      lambda b=1: IDS_MASK(b, 64, 32128), ["input_ids", "attention_mask"], ["last_hidden_state"],
+                      "transformers T5EncoderModel (Raffel et al. 2020) from T5Config: 2 layers, d_model 256, 8 heads of 32, FF 1024 ReLU, bucketed relative position bias computed in-graph, seq 64", False),
+    "hf_whisper_encoder": (hf_net("transformers.models.whisper.modeling_whisper.WhisperEncoder", "WhisperConfig",
+                                  ["input_features"], ["last_hidden_state"], d_model=256, encoder_layers=2, encoder_attention_heads=4, encoder_ffn_dim=1024,
+                                           num_mel_bins=80, max_source_positions=100),
+                           MEL, ["input_features"], ["last_hidden_state"],
+                           "transformers WhisperEncoder (Radford et al. 2022) from WhisperConfig: 2 conv1d (k3, the second stride 2) + 2 layers, d_model 256, 4 heads, FF 1024, 80 mel bins x 200 frames", False),
+    "hf_wav2vec2": (hf_net("Wav2Vec2Model", "Wav2Vec2Config", ["input_values"], ["last_hidden_state"],
+                           num_hidden_layers=2, hidden_size=256, num_attention_heads=4, intermediate_size=1024,
+                           conv_dim=(128,) * 7, num_conv_pos_embeddings=128, num_conv_pos_embedding_groups=16),
+                    AUDIO, ["input_values"], ["last_hidden_state"],
+                    "transformers Wav2Vec2Model (Baevski et al. 2020) from Wav2Vec2Config: 7-layer conv1d feature encoder (128 channels, GroupNorm), grouped positional conv (k128, 16 groups), 2 layers, hidden 256, 4 heads; 1 s of 16 kHz audio", False),
+    "hf_vit": (hf_net("ViTForImageClassification", "ViTConfig", ["pixel_values"], ["logits"],
+                      num_hidden_layers=2, hidden_size=192, num_attention_heads=3, intermediate_size=768),
+               IMG, ["pixel_values"], ["logits"],
+               "transformers ViTForImageClassification (Dosovitskiy et al. 2021) from ViTConfig: patch 16 at 224, 2 layers, hidden 192, 3 heads, MLP 768", False),
+    "hf_swin": (hf_net("SwinForImageClassification", "SwinConfig", ["pixel_values"], ["logits"],
+                       embed_dim=96, depths=[2, 2, 2, 2], num_heads=[3, 6, 12, 24], window_size=7),
+                IMG, ["pixel_values"], ["logits"],
+                "transformers SwinForImageClassification (Liu et al. 2021) from SwinConfig: Swin-T widths (embed 96, heads 3/6/12/24, window 7) at 224 with 2 blocks per stage (a plain and a shifted one), window padding and shift masks built in-graph", False),
+}
+NETS.update(HF_NETS)
+
+
+def torchvision_model(name):
+    """A torchvision model with random weights (torchvision needs its own venv: see the
+    module docstring)."""
+    def make(**_):
+        import torchvision
+        return getattr(torchvision.models, name)(weights=None)
+    return make
+
+
+NETS["tv_swin_t"] = (torchvision_model("swin_t"), IMG, ["x"], ["logits"],
+                     "torchvision.models.swin_t (Liu et al. 2021), random weights: Swin-T (depths 2/2/6/2, heads 3/6/12/24, window 7) at 224, window padding via F.pad, shift masks built in-graph", False)
+
+
 def randomize_(model):
     """Perturb every parameter and BN statistic so no two tensors are identical, as in a trained
     model.  (Default inits leave e.g. all BN/LayerNorm biases at 0; the TorchScript exporter then
@@ -1035,7 +1199,27 @@ def graph_input_shapes(m):
 # --------------------------------------------------------------------------
 # MACs
 # --------------------------------------------------------------------------
+def count_hf_macs(name, inputs):
+    """transformers models: FlopCounterMode on the same weights with eager (explicit matmul)
+    attention, since the export's sdpa attention is not counted by FlopCounterMode on CPU."""
+    eager = build(name, attn="eager")
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+        eager(*inputs)
+    counts = {str(k): v // 2 for k, v in fc.get_flop_counts().get("Global", {}).items()}
+    total = fc.get_total_flops() // 2
+    with torch.no_grad(), FlopCounterMode(display=False) as fc2:
+        build(name)(*inputs)
+    sdpa = fc2.get_total_flops() // 2
+    note = ("FlopCounterMode flops/2 on the same weights with attn_implementation='eager' (explicit Q*K^T and P*V "
+            "matmuls, as the exported graph computes them) by op: "
+            + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+            + f". The exported sdpa model counts {sdpa} (attention products not seen by FlopCounterMode on CPU).")
+    return total, note
+
+
 def count_macs(name, inputs):
+    if name in HF_NETS:
+        return count_hf_macs(name, inputs)
     is_sdpa = name in SDPA_NETS
     model = build(name, use_sdpa=True) if is_sdpa else build(name)
     SDPA_HAND["macs"], SDPA_HAND["calls"] = 0, []
@@ -1229,6 +1413,17 @@ def _entry_key(e):
     return e["network"], e["exporter"].split()[0], e["exporter"].endswith("dynbatch")
 
 
+def _installed(name):
+    """Whether the package a network is built from is importable here (torchvision needs its
+    own venv)."""
+    import importlib.util
+    package = {"tv_": "torchvision", "hf_": "transformers"}.get(name[:3])
+    if package is None or importlib.util.find_spec(package) is not None:
+        return True
+    print(f"[{name}] skipped: {package} is not installed (manifest entries kept)", flush=True)
+    return False
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=DEFAULT_OUT)
@@ -1238,17 +1433,17 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    names = args.only or list(NETS)
-    for n in names:
+    for n in args.only or ():
         if n not in NETS:
             sys.exit(f"unknown network {n}; known: {', '.join(NETS)}")
+    names = args.only or [n for n in NETS if _installed(n)]
 
     regen = {(n, e, dyn) for n in names for e in args.exporters for dyn in ((False, True) if NETS[n][5] else (False,))}
     man_path = os.path.join(args.out, "manifest.json")
     old = []
-    if args.only and os.path.exists(man_path):
+    if os.path.exists(man_path):  # entries of networks not exported in this run are kept
         with open(man_path) as f:
-            old = [e for e in json.load(f) if _entry_key(e) not in regen]
+            old = [e for e in json.load(f) if _entry_key(e) not in regen and e["network"] in NETS]
     entries = []
     for name in names:
         variants = [(e, False) for e in args.exporters]

@@ -7,6 +7,9 @@
   and leakage by capacity, word width, banks and ports.
 - `interconnect`: wires between buffers and the array, and between neighbouring PEs.
 - `dram`: energy per bit read and written, by memory type.
+- `regfile`: per-PE storage too shallow for an SRAM macro, built from flip-flops.
+- `clock`: the clock tree, per register bit it reaches.
+- `floorplan`: from cells to placed blocks (layout factors), and the control block.
 - `vector`: the SIMD lanes.
 - `leakage`: static power of logic by area.
 
@@ -39,6 +42,9 @@ class Constant:
 
 def all_constants() -> tuple[Constant, ...]:
     """Every default constant of the component models, in module order."""
-    from accel_spec.components import dram, interconnect, leakage, pe, sram
+    from accel_spec.components import clock, dram, floorplan, interconnect, leakage, pe, regfile, sram
 
-    return (*pe.CONSTANTS, *sram.CONSTANTS, *interconnect.CONSTANTS, *leakage.CONSTANTS, *dram.CONSTANTS)
+    return (
+        *pe.CONSTANTS, *regfile.CONSTANTS, *sram.CONSTANTS, *interconnect.CONSTANTS, *clock.CONSTANTS,
+        *floorplan.CONSTANTS, *leakage.CONSTANTS, *dram.CONSTANTS,
+    )  # fmt: skip

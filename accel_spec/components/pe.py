@@ -10,8 +10,9 @@ Chen, Emer & Sze, ISCA 2016, Fig. 4 for the three stationarities):
     input-stationary    weight and partial sum move; the input register holds
 
 An operand that the chip keeps in per-PE storage (`matrix.pe_storage`, e.g. Eyeriss's
-scratchpads) is instead read from that store every MAC (partial sums read and written) and
-neither held in a pipeline register nor forwarded. Every pipeline register bit is clocked
+scratchpads) is instead read from that store every MAC (partial sums read and written; an
+operand the dataflow moves is also written there as it arrives) and neither held in a
+pipeline register nor forwarded. Every pipeline register bit is clocked
 every cycle the array runs (`clock_bits`), which is the clock energy of the array.
 """
 
@@ -179,6 +180,15 @@ def operand_bits(operand: Operand, input_bits: int, accumulator_bits: int) -> in
 def forwarded_bits(dataflow: Dataflow, stored: frozenset[Operand], input_bits: int, accumulator_bits: int) -> int:
     """Bits one MAC passes to a neighbouring PE (each written into its pipeline register)."""
     return sum(operand_bits(op, input_bits, accumulator_bits) for op in _MOVING[dataflow] if op not in stored)
+
+
+def storage_accesses(operand: Operand, dataflow: Dataflow) -> tuple[int, int]:
+    """(reads, writes) per MAC of an operand kept in per-PE storage: a partial sum is read and
+    written back; an operand the dataflow moves arrives in the store every MAC (written, then
+    read); the stationary one is read (its fill, once per fold, is not counted)."""
+    if operand is Operand.OUTPUT:
+        return 1, 1
+    return 1, int(operand in _MOVING[dataflow])
 
 
 def register_bits_written(dataflow: Dataflow, stored: frozenset[Operand], input_bits: int, accumulator_bits: int) -> int:

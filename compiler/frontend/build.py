@@ -3,8 +3,9 @@
 One pass over the nodes in topological order. Each node's shape rule gives its outputs'
 shapes; a node whose inputs are all constants is folded (evaluated with numpy when small,
 or recorded as a constant of unknown value when it only rearranges weights), and every
-other node is kept. Identity and inference-mode Dropout become aliases, and an If whose
-condition folds is replaced by its taken branch.
+other node is kept. Identity, inference-mode Dropout, a Concat of a single input (which the TorchScript
+exporter leaves where a KV cache starts empty) and an Expand to the shape its input already
+has become aliases, and an If whose condition folds is replaced by its taken branch.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import onnx.inliner
 
 from compiler.frontend.folding import SHAPE_ONLY, can_fold, fold
 from compiler.frontend.inputs import resolve_inputs
-from compiler.frontend.integrity import declaration_problems
+from compiler.frontend.model_checks import attribute_problems, default_opset, model_problems, shape_problem
 from compiler.frontend.registry import (
     DATA_DEPENDENT_OPS,
     MAC_OPS,
@@ -41,6 +42,9 @@ from compiler.graph import Graph, Node, TensorInfo
 from tessera.errors import InputError, Problem
 
 _ALIAS_OPS = frozenset({"Identity", "Dropout"})
+_NOT_NUMBERS = {"object": "string", "bool": "boolean", "undefined": "undefined"}
+"""Element types (as `onnx_dtype_name` spells them) a multiply-accumulate cannot take, and
+how a message names them."""
 
 
 def graph_from_model(
@@ -62,15 +66,22 @@ def graph_from_model(
         raise InputError(
             source, Problem("graph", "has no nodes (empty graph, or not an ONNX model)")
         )
+    problems = model_problems(model)
+    if problems:
+        raise InputError(source, problems)
     _check_supported(graph.node, source)
-    declared = declaration_problems(graph)
-    if declared:
-        raise InputError(source, declared)
     constants = {t.name: tensor_value(t) for t in graph.initializer}
     constants.update({t.values.name: _sparse_value(t) for t in graph.sparse_initializer})
     graph_inputs = [vi for vi in graph.input if vi.name not in constants]
     inputs = resolve_inputs(graph_inputs, source, batch=batch, input_shapes=input_shapes)
-    builder = _Builder(source, {**constants, **inputs}, set(constants))
+    problems = [
+        Problem(f"input {name!r}", problem)
+        for name, value in inputs.items()
+        if (problem := shape_problem(value.shape)) is not None
+    ]
+    if problems:
+        raise InputError(source, problems)
+    builder = _Builder(source, {**constants, **inputs}, set(constants), default_opset(model))
     builder.run(graph.node)
     outputs = tuple(builder.resolve(vi.name) for vi in graph.output)
     return builder.assemble(graph.name or Path(source).stem, tuple(inputs), outputs)
@@ -118,8 +129,9 @@ def _check_supported(nodes: Sequence[onnx.NodeProto], source: str) -> None:
 class _Builder:
     """Mutable state of one graph_from_model call: values, aliases and kept nodes so far."""
 
-    def __init__(self, source: str, values: dict[str, Value], constants: set[str]) -> None:
+    def __init__(self, source: str, values: dict[str, Value], constants: set[str], opset: int | None) -> None:
         self.source = source
+        self.opset = opset
         self.values = values
         self.constants = constants
         self.alias: dict[str, str] = {}
@@ -144,6 +156,9 @@ class _Builder:
         self.count += 1
         name = self._unique_name(node.name or f"{node.op_type}_{self.count}")
         where = f"node {name!r} ({node.op_type})"
+        wrong = list(attribute_problems(node, self.opset))
+        if wrong:
+            raise InputError(self.source, [Problem(where, message) for message in wrong])
         attrs = {a.name: decode_attribute(a) for a in node.attribute}
         if node.op_type == "Constant":
             self._define(node.output[0], _constant_value(attrs, where, self.source), constant=True)
@@ -160,12 +175,18 @@ class _Builder:
             input_names=inputs,
             num_outputs=len(node.output),
         )
+        if node.op_type in MAC_OPS:
+            self._check_numeric(ctx, where)
         outs = self._infer(ctx, where)
         named = [index for index, out in enumerate(node.output) if out]
-        if node.op_type in _ALIAS_OPS and named == [0]:
-            self.alias[node.output[0]] = inputs[0]
-            return
+        wrong = [(node.output[i], shape_problem(outs[i].shape)) for i in named]
+        if any(problem for _, problem in wrong):
+            problems = [Problem(where, f"output {out!r}: {problem}") for out, problem in wrong if problem]
+            raise InputError(self.source, problems)
         present = [n for n in inputs if n]
+        if named == [0] and _is_alias(node.op_type, present, ctx.inputs[0], outs[0]):
+            self.alias[node.output[0]] = present[0]
+            return
         all_constant = bool(present) and all(n in self.constants for n in present)
         if node.op_type in SHAPE_ONLY or (all_constant and node.op_type not in MAC_OPS):
             self._fold(ctx, node.output, outs, where)
@@ -182,6 +203,14 @@ class _Builder:
                 domain=node.domain,
             )
         )
+
+    def _check_numeric(self, ctx: OpContext, where: str) -> None:
+        """Multiply-accumulates need numbers: a MatMul on strings or booleans is refused."""
+        for name, value in zip(ctx.input_names, ctx.inputs):
+            if value is not None and value.dtype in _NOT_NUMBERS:
+                kind = _NOT_NUMBERS[value.dtype]
+                problem = Problem(where, f"input {name!r} holds {kind} elements; {ctx.op_type} multiplies numbers")
+                raise InputError(self.source, problem)
 
     def _infer(self, ctx: OpContext, where: str) -> list[Value]:
         try:
@@ -289,6 +318,16 @@ class _Builder:
             source=self.source,
             constant_values=MappingProxyType(constant_values),
         )
+
+
+def _is_alias(op_type: str, present: list[str], first: Value | None, out: Value) -> bool:
+    """Whether a node's only output is its first input: Identity, Dropout at inference, a
+    Concat of one input, an Expand to the input's own shape."""
+    if op_type in _ALIAS_OPS:
+        return True
+    if op_type == "Concat":
+        return len(present) == 1
+    return op_type == "Expand" and first is not None and first.shape == out.shape and first.dtype == out.dtype
 
 
 def _constant_value(attrs: Mapping[str, Any], where: str, source: str) -> Value:

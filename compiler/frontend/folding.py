@@ -86,7 +86,9 @@ def _slice(ctx: OpContext) -> list[np.ndarray]:
     data = _x(ctx)
     index = [slice(None)] * data.ndim
     for axis, start, end, step in slice_params(ctx):
-        index[axis] = slice(*slice(start, end, step).indices(data.shape[axis]))
+        first, stop, step = slice(start, end, step).indices(data.shape[axis])
+        # a reversed slice through index 0 stops at -1, which numpy would read as the last index
+        index[axis] = slice(first, None if stop < 0 else stop, step)
     return [data[tuple(index)]]
 
 

@@ -1,10 +1,8 @@
-"""What an ONNX graph declares, checked before shape inference: its outputs and initializers.
+"""An ONNX initializer's stored data against its declared type and shape.
 
-A graph without outputs computes nothing a user asked for, and an initializer whose stored
-data holds more or fewer elements than its declared shape is corrupt (a truncated export, a
-hand edit). Both were accepted silently; each is a problem naming the graph or the tensor.
-The data itself is never decoded: the number of stored entries (or raw bytes) is compared
-with the shape, which costs nothing for a gigabyte of weights.
+An initializer whose stored data holds more or fewer elements than its declared shape is corrupt
+(a truncated export, a hand edit). The data itself is never decoded: the number of stored entries
+(or raw bytes) is compared with the shape, which costs nothing for a gigabyte of weights.
 """
 
 from __future__ import annotations
@@ -15,7 +13,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from tessera.errors import Problem
+from compiler.graph import MAX_COUNT, MAX_ELEMENT_BYTES
+
+MAX_ELEMENTS = MAX_COUNT // MAX_ELEMENT_BYTES
+"""Elements a tensor may hold: its bytes, at the widest element type, stay an exact count."""
 
 _PACKED_BITS = {
     TensorProto.UINT4: 4, TensorProto.INT4: 4, TensorProto.FLOAT4E2M1: 4,
@@ -40,18 +41,6 @@ _TYPED_FIELDS = {
 onnx.proto3: complex numbers store their real and imaginary parts as two entries)."""
 
 
-def declaration_problems(graph: onnx.GraphProto) -> list[Problem]:
-    """Problems with the graph's declared outputs and initializers (empty when sound)."""
-    problems = []
-    if not graph.output:
-        problems.append(Problem("graph", "declares no outputs; a model must name the tensors it computes"))
-    for tensor in graph.initializer:
-        message = initializer_problem(tensor)
-        if message is not None:
-            problems.append(Problem(f"initializer {tensor.name!r}", message))
-    return problems
-
-
 def initializer_problem(tensor: onnx.TensorProto) -> str | None:
     """Why a stored tensor's data disagrees with its element type or shape, or None."""
     if tensor.data_type not in TensorProto.DataType.values() or tensor.data_type == TensorProto.UNDEFINED:
@@ -59,6 +48,8 @@ def initializer_problem(tensor: onnx.TensorProto) -> str | None:
     if any(d < 0 for d in tensor.dims):
         return f"has a negative dim in its shape {list(tensor.dims)}"
     elements = prod(tensor.dims)
+    if elements > MAX_ELEMENTS:
+        return f"has {elements:,} elements, more than the {MAX_ELEMENTS:,} (2^60 - 1) a tensor may hold"
     if tensor.data_location == TensorProto.EXTERNAL:
         length = next((entry.value for entry in tensor.external_data if entry.key == "length"), None)
         expected = _bytes(tensor.data_type, elements)

@@ -1,7 +1,8 @@
 """Reading an .onnx file: structure only, never the weights.
 
-The model is parsed with `load_external_data=False`, so a model whose weights live in a
-separate `.data` file loads in milliseconds and loads even when that file is absent. The
+The file (a regular file under 2 GiB, `tessera.input_files`) is parsed from its bytes, which
+never opens external data, so a model whose weights live in a separate `.data` file loads in
+milliseconds and loads even when that file is absent. The
 external-data locations are still checked: one that escapes the model's folder (an absolute
 path or `..`) is rejected, because a tool that ever did follow it would read arbitrary files.
 """
@@ -17,6 +18,11 @@ from google.protobuf.message import DecodeError
 from compiler.frontend.build import graph_from_model
 from compiler.graph import Graph
 from tessera.errors import InputError, Problem
+from tessera.input_files import GiB, read_input
+
+MAX_ONNX_BYTES = 2 * GiB
+"""Protobuf cannot parse a message of 2 GiB or more, so an ONNX file holding its weights inline
+is smaller; bigger models store their weights as external data, which is never read."""
 
 
 def load_onnx(
@@ -27,13 +33,9 @@ def load_onnx(
 ) -> Graph:
     """The static-shape Graph of an ONNX file; InputError (naming the file) for bad input."""
     source = str(path)
-    path = Path(path)
-    if not path.exists():
-        raise InputError(source, "file not found")
-    if path.is_dir():
-        raise InputError(source, "is a directory, not an .onnx file")
+    data = read_input(path, limit=MAX_ONNX_BYTES, what="an .onnx file (larger models keep their weights as external data)")
     try:
-        model = onnx.load(str(path), load_external_data=False)
+        model = onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError, OSError) as error:
         raise InputError(
             source, f"cannot be parsed as an ONNX model (not ONNX, or truncated): {error}"

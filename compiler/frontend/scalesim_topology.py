@@ -34,6 +34,11 @@ from compiler.frontend.build import graph_from_model
 from compiler.graph import Graph
 from compiler.zoo.graph_builder import GraphBuilder
 from tessera.errors import InputError, Problem
+from tessera.input_files import MiB, read_input_text
+
+MAX_TOPOLOGY_BYTES = 16 * MiB
+"""Largest topology CSV read: one line per layer, so ample for any network (SCALE-Sim's own,
+ResNet-50's included, are a few KiB)."""
 
 
 class TopologyLayout(Enum):
@@ -145,14 +150,8 @@ def load_scalesim_topology(path: str | Path, *, batch: int | None = None) -> Gra
 def read_scalesim_topology(path: str | Path) -> ScaleSimTopology:
     """Parse a topology CSV file; InputError naming the file (and line) for anything wrong."""
     path = Path(path)
-    source = str(path)
-    if not path.is_file():
-        raise InputError(source, "topology file not found" if not path.exists() else "is not a file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(source, f"not UTF-8 text (byte {error.start})") from None
-    return parse_scalesim_topology(text, source, name=path.stem)
+    text = read_input_text(path, limit=MAX_TOPOLOGY_BYTES, what="a SCALE-Sim topology CSV")
+    return parse_scalesim_topology(text, str(path), name=path.stem)
 
 
 def parse_scalesim_topology(text: str, source: str, name: str = "topology") -> ScaleSimTopology:

@@ -46,10 +46,8 @@ class Value:
 
 
 def onnx_dtype_name(elem_type: int) -> str:
-    """Numpy dtype name of an ONNX element type (``float32``, ``int64``, ``bfloat16``, ...).
-
-    ShapeError for a number ONNX does not define (a `Cast` to 999): the caller names the node.
-    """
+    """Numpy dtype name of an ONNX element type (``float32``, ``int64``, ``bfloat16``, ...);
+    ShapeError for a number that names no ONNX type (``Cast(to=999)``)."""
     try:
         return np.dtype(helper.tensor_dtype_to_np_dtype(elem_type)).name
     except (KeyError, TypeError, ValueError):

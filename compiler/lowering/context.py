@@ -9,12 +9,11 @@ fusion sees a producer and a consumer separated only by views as directly connec
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
-
-import numpy as np
 
 from compiler.graph import Graph, Node
 from compiler.lowering.free_rules import SHAPE_CONSTANT_OPS, is_view
@@ -63,8 +62,8 @@ class LoweringContext:
         return info.shape
 
     def elements(self, node: Node, name: str) -> int:
-        """Number of elements of a tensor that `node` reads or writes."""
-        return int(np.prod(self.shape(node, name), dtype=np.int64))
+        """Number of elements of a tensor that `node` reads or writes (an exact Python int)."""
+        return math.prod(self.shape(node, name))
 
     def activation_inputs(self, node: Node) -> tuple[str, ...]:
         """The node's inputs produced at run time (omitted and constant inputs excluded)."""

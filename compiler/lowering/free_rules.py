@@ -1,6 +1,6 @@
 """Rules for ops that are provably free at inference time: no workload, no data moved.
 
-Two kinds exist. *Views* (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout, a Cast
+Two kinds exist. *Views* (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout, a Cast or CastLike
 between types of the same width) give a new name or shape to the bytes of their first input;
 lowering treats their output as an alias of that input, so a producer still fuses with a
 consumer on the other side of a view. *Shape constants* (Shape, Size, Constant,
@@ -39,7 +39,7 @@ def is_view(node: Node, tensors: Mapping[str, TensorInfo]) -> bool:
     """True when the node's first output is its first input under another name or shape."""
     if node.op_type in VIEW_OPS:
         return True
-    if node.op_type == "Cast":
+    if node.op_type in ("Cast", "CastLike"):
         source, target = tensors.get(node.inputs[0]), tensors.get(node.outputs[0])
         return source is not None and target is not None and dtype_bits(source.dtype) == dtype_bits(target.dtype)
     return False
@@ -65,8 +65,8 @@ def shape_constant(node: Node, ctx: LoweringContext) -> FreeOp:
 
 
 def cast(node: Node, ctx: LoweringContext) -> FreeOp | VectorOp:
-    """Cast: free between types of the same width (a reinterpretation the compiler folds
-    into its consumers); otherwise one elementwise conversion per element."""
+    """Cast and CastLike: free between types of the same width (a reinterpretation the
+    compiler folds into its consumers); otherwise one elementwise conversion per element."""
     if is_view(node, ctx.graph.tensors):
         return FreeOp("a conversion between types of the same width")
     elements = ctx.elements(node, node.outputs[0])

@@ -69,46 +69,71 @@ class _Grower:
     readers: Mapping[str, tuple[int, ...]]
     graph_outputs: frozenset[str]
 
-    def outputs(self, index: int) -> list[str]:
-        return [self.ctx.root(name) for name in self.ctx.graph.nodes[index].outputs if name]
-
-    def pending(self, members: list[int]) -> list[tuple[str, int]]:
-        """(tensor, writer) of every group tensor read outside the group or output by the graph."""
-        inside = set(members)
-        return [
-            (tensor, index)
-            for index in members
-            for tensor in self.outputs(index)
-            if tensor in self.graph_outputs or any(r not in inside for r in self.readers.get(tensor, ()))
-        ]
-
     def elements(self, index: int) -> int:
         """Elements of a node's first output."""
         return self.ctx.graph.tensor(self.ctx.graph.nodes[index].outputs[0]).elements
 
     def grow(self, head: int, taken: set[int]) -> tuple[int, ...]:
-        """The largest valid group reached by adding elementwise readers one at a time."""
+        """The largest valid group reached by adding elementwise readers one at a time.
+
+        The pending tensors (group tensors read outside the group, or graph outputs) are kept
+        up to date as each member joins, so growing a group costs time linear in its size.
+        """
         head_elements = self.elements(head)
-        members = [head]
-        best = (head,)
+        growth = _Growth(self)
+        growth.add(head)
+        best = 1
         while True:
-            pending = self.pending(members)
-            if all(writer == max(members) for _, writer in pending) and len(pending) <= 1:
-                best = tuple(members)
-            if len(pending) > MAX_PENDING:
-                return best
+            if len(growth.pending) <= 1 and all(writer == growth.last for writer in growth.pending.values()):
+                best = len(growth.members)
+            if len(growth.pending) > MAX_PENDING:
+                break
             candidates = [
                 reader
-                for tensor, _ in pending
+                for tensor in growth.pending
                 for reader in self.readers.get(tensor, ())
                 if reader not in taken
-                and reader not in members
+                and reader not in growth.inside
                 and _is_elementwise(self.compute[reader])
                 and self.elements(reader) == head_elements
             ]
             if not candidates:
-                return best
-            members.append(min(candidates))
+                break
+            growth.add(min(candidates))
+        return tuple(growth.members[:best])
+
+
+class _Growth:
+    """A group while it grows: its members and its pending tensors, updated per member."""
+
+    def __init__(self, grower: _Grower) -> None:
+        self.grower = grower
+        self.members: list[int] = []
+        self.inside: set[int] = set()
+        self.last = -1
+        self.pending: dict[str, int] = {}  # tensor -> writer, in the order they became pending
+        self._outside: dict[str, int] = {}  # group tensor -> readers outside the group
+
+    def add(self, index: int) -> None:
+        """Make node `index` a member: its reads may settle pending tensors, its writes add some."""
+        grower = self.grower
+        self.members.append(index)
+        self.inside.add(index)
+        self.last = max(self.last, index)
+        for name in dict.fromkeys(grower.ctx.activation_inputs(grower.ctx.graph.nodes[index])):
+            tensor = grower.ctx.root(name)
+            if tensor in self._outside:
+                self._outside[tensor] -= 1
+                if self._outside[tensor] == 0 and tensor not in grower.graph_outputs:
+                    self.pending.pop(tensor, None)
+        for name in grower.ctx.graph.nodes[index].outputs:
+            if not name:
+                continue
+            tensor = grower.ctx.root(name)
+            outside = sum(1 for reader in grower.readers.get(tensor, ()) if reader not in self.inside)
+            self._outside[tensor] = outside
+            if outside or tensor in grower.graph_outputs:
+                self.pending[tensor] = index
 
 
 def group_nodes(ctx: LoweringContext, compute: Mapping[int, Lowered]) -> tuple[Group, ...]:

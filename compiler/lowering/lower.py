@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from accel_spec.types import OpClass
-from compiler.graph import Graph
+from compiler.graph import MAX_COUNT, Graph
 from compiler.lowering.context import LoweringContext, build_context
 from compiler.lowering.fusion import Group, group_nodes, readers_by_tensor
 from compiler.lowering.ops import FreeOp, GemmOp, Lowered, VectorOp, add_counts, op_counts
@@ -146,6 +146,9 @@ def _assemble(
             side_tensors=tuple(dict.fromkeys(reads[2 if second else 1 :] + tuple(side))),
             **tensors,
         )
+    if head.cache_append is not None:
+        reads = tuple(name for name in reads if name != head.cache_append.cache)
+        output_elements = head.cache_append.appended_elements
     return Workload(
         name=head_node.name,
         op=head_node.op_type,
@@ -160,6 +163,7 @@ def _assemble(
         constant_repeat=head.constant_repeat,
         input_tensors=reads,
         side_tensors=tuple(side),
+        cache_append=head.cache_append,
         **tensors,
     )
 
@@ -173,7 +177,44 @@ def lower(graph: Graph) -> tuple[Workload, ...]:
     ctx = build_context(graph)
     compute = lower_nodes(ctx).compute
     readers = readers_by_tensor(ctx, compute)
-    return tuple(_assemble(ctx, group, compute, readers) for group in group_nodes(ctx, compute))
+    workloads = tuple(_assemble(ctx, group, compute, readers) for group in group_nodes(ctx, compute))
+    problems = count_problems(workloads)
+    if problems:
+        raise InputError(graph.source, problems)
+    return workloads
+
+
+_COUNTS = {
+    "MACs": lambda w: w.macs,
+    "vector ops": lambda w: w.total_vector_ops,
+    "elements read and written": lambda w: (
+        w.input_elements + w.weight_elements + w.side_input_elements + w.output_elements
+    ),
+}
+"""The counts of a workload that results add up, by the name a message gives them."""
+
+
+def count_problems(workloads: tuple[Workload, ...]) -> list[Problem]:
+    """Counts past `MAX_COUNT`: a workload's, or the network's total (each named once).
+
+    Every count stays an exact integer up to `MAX_COUNT`; a bigger network is refused rather
+    than wrapped (the simulator and the results table count in signed 64 bits).
+    """
+    problems = []
+    for label, count in _COUNTS.items():
+        total = 0
+        for workload in workloads:
+            value = count(workload)
+            total += value
+            if value > MAX_COUNT:
+                problems.append(Problem(f"node {workload.name!r} ({workload.op})", _too_many(label, value)))
+        if total > MAX_COUNT and not problems:
+            problems.append(Problem("network", _too_many(f"{label} in total", total)))
+    return problems
+
+
+def _too_many(label: str, value: int) -> str:
+    return f"{value:,} {label}, more than the {MAX_COUNT:,} (2^63 - 1) Tessera counts exactly"
 
 
 def free_nodes(graph: Graph) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from accel_spec.types import OpClass
-from compiler.workload import ConvGeometry, GemmShape
+from compiler.workload import CacheAppend, ConvGeometry, GemmShape
 
 
 def _no_ops() -> Mapping[OpClass, int]:
@@ -75,6 +75,8 @@ class VectorOp:
             directly follows a GEMM whose weights it can be folded into.
         constant_period, constant_repeat: how its constants broadcast over its output
             (`Workload.constant_period`; period 0: unknown).
+        cache_append: the node appends to a KV cache (`compiler.workload.CacheAppend`): its
+            counts cover the appended entries only, and the cache is not one of its reads.
     """
 
     ops: Mapping[OpClass, int]
@@ -84,6 +86,7 @@ class VectorOp:
     folds_into_gemm: bool = False
     constant_period: int = 0
     constant_repeat: int = 1
+    cache_append: CacheAppend | None = None
 
 
 @dataclass(frozen=True)

@@ -45,11 +45,14 @@ RULES: Mapping[str, Rule] = MappingProxyType(
                                          "ReduceL1", "ReduceL2", "ReduceLogSumExp")),
         **_bind(vector_rules.pooling, ("MaxPool", "AveragePool")),
         **_bind(vector_rules.resize, ("Resize", "Upsample")),
-        **_bind(vector_rules.data_movement, vector_rules.DATA_MOVEMENT_OPS),
+        **_bind(vector_rules.data_movement, vector_rules.DATA_MOVEMENT_OPS - {"Concat"}),
+        "Concat": vector_rules.concat,
+        "Trilu": vector_rules.trilu,
+        "CumSum": vector_rules.cumsum,
         **_bind(free_rules.view, ("Reshape", "Flatten", "Squeeze", "Unsqueeze")),
         **_bind(free_rules.identity, ("Identity", "Dropout")),
         **_bind(free_rules.shape_constant, free_rules.SHAPE_CONSTANT_OPS),
-        "Cast": free_rules.cast,
+        **_bind(free_rules.cast, ("Cast", "CastLike")),
     }
 )  # fmt: skip
 

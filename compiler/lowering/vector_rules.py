@@ -6,7 +6,8 @@ normalised row (a row is the group of elements one mean/max/sum is taken over).
 
 | op | counts | why |
 |---|---|---|
-| Add Sub Mul Div Neg Abs Relu Sign Floor Ceil Round Where, comparisons, logic | 1 E per out | one lane op |
+| Add Sub Mul Div Neg Abs Relu Sign Floor Ceil Round Where, comparisons, logic, IsNaN IsInf, bitwise ops | 1 E per out | one lane op |
+| Trilu | 1 E per out | keep or zero each element by its row and column (attention's causal mask) |
 | Sum Max Min (n inputs) | n-1 E per out; Mean n E | a tree of adds, then a divide |
 | PRelu LeakyRelu | 2 E per out | multiply, select |
 | Clip | 2 E per out | max, min |
@@ -25,6 +26,7 @@ normalised row (a row is the group of elements one mean/max/sum is taken over).
 | LayerNormalization InstanceNormalization GroupNormalization | 2 R + 5 E per in; 3 E + 1 T per row | (1) |
 | RMSNormalization | 1 R + 3 E per in; 2 E + 1 T per row | square, sum, ·1/rms, ·γ; mean, +ε, rsqrt |
 | ReduceSum ReduceMax ReduceMin ReduceProd ArgMax ArgMin GlobalMaxPool | 1 R per in | |
+| CumSum | 1 R per in | a running sum: one add into the running total per element (position ids from a padding mask) |
 | ReduceMean GlobalAveragePool | 1 R per in, 1 E per out | sum, divide |
 | ReduceSumSquare ReduceL1 | 1 E + 1 R per in | square or abs, sum |
 | ReduceL2 | 1 E + 1 R per in, 1 T per out | square, sum, sqrt |
@@ -33,10 +35,13 @@ normalised row (a row is the group of elements one mean/max/sum is taken over).
 | AveragePool | kh·kw R + 1 E per out | window sum, divide |
 | Resize Upsample | 1 E per out (nearest), 2^d (linear), 4^d (cubic) per out, d = resized axes | interpolation taps |
 | data movement (2) | 1 E per out | a copy of every output element |
+| Concat appending to a KV cache (3) | 1 E per appended element | a copy of the new entries into the cache |
 
 (1) per element: sum, x-μ, square, sum, ·1/σ, ·γ, +β; per row: mean, variance, +ε, rsqrt.
 (2) Transpose Concat Slice Gather GatherElements GatherND Split Pad Expand Tile DepthToSpace
 SpaceToDepth ScatterND ScatterElements (`DATA_MOVEMENT_OPS`).
+(3) `cache_append`: the past keys or values come in as a graph input, the new ones are
+appended along the sequence axis and the result is a graph output (`compiler.workload.CacheAppend`).
 
 Only the ops of the first table rows up to BatchNormalization are *elementwise*: they may
 fuse into a producer's GEMM epilogue or into a chain of elementwise ops. A Gather from a
@@ -64,6 +69,7 @@ from accel_spec.types import OpClass
 from compiler.graph import Node
 from compiler.lowering.context import LoweringContext, node_error
 from compiler.lowering.ops import VectorOp, add_counts, op_counts
+from compiler.workload import CacheAppend
 
 E, T, R = OpClass.ELEMENTWISE, OpClass.TRANSCENDENTAL, OpClass.REDUCTION
 
@@ -74,6 +80,7 @@ ELEMENTWISE_COSTS: Mapping[str, Counts] = MappingProxyType(
         **{op: {E: 1} for op in (
             "Add", "Sub", "Mul", "Div", "Neg", "Abs", "Relu", "Sign", "Floor", "Ceil", "Round", "Where",
             "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And", "Or", "Xor", "Mod",
+            "IsNaN", "IsInf", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "BitShift",
         )},
         **{op: {T: 1} for op in ("Exp", "Log", "Tanh", "Sigmoid", "Erf", "Sqrt", "Reciprocal", "Sin", "Cos")},
         "PRelu": {E: 2},
@@ -205,6 +212,24 @@ def variadic(node: Node, ctx: LoweringContext) -> VectorOp:
     return _elementwise_op(node, ctx, {E: combines + (node.op_type == "Mean")})
 
 
+def trilu(node: Node, ctx: LoweringContext) -> VectorOp:
+    """Trilu: one select per output element, keeping it or writing zero by its row and column.
+    Its diagonal offset k is a parameter, not an operand."""
+    return VectorOp(
+        ops=op_counts({E: 1}, ctx.elements(node, node.outputs[0])),
+        input_elements=_activation_elements(node, ctx),
+        elementwise=True,
+    )
+
+
+def cumsum(node: Node, ctx: LoweringContext) -> VectorOp:
+    """CumSum: a running sum along one axis, one add into the running total per element."""
+    return VectorOp(
+        ops=op_counts({R: 1}, ctx.elements(node, node.inputs[0])),
+        input_elements=_activation_elements(node, ctx),
+    )
+
+
 def gelu(node: Node, ctx: LoweringContext) -> VectorOp:
     """Gelu in its erf or tanh approximation form."""
     return _elementwise_op(node, ctx, _GELU_COSTS.get(str(node.attrs.get("approximate", "none")), _GELU_COSTS["none"]))
@@ -299,4 +324,39 @@ def data_movement(node: Node, ctx: LoweringContext) -> VectorOp:
         ops=op_counts({E: 1}, outputs),
         input_elements=_activation_elements(node, ctx),
         weight_elements=outputs if table else 0,
+    )
+
+
+def cache_append(node: Node, ctx: LoweringContext) -> CacheAppend | None:
+    """The KV-cache append a Concat performs (`compiler.workload.CacheAppend`), or None.
+
+    A Concat appends to a cache when its first input is a graph input (the cache the previous
+    step left), its other inputs are computed by the network (this step's keys or values)
+    and its output is a graph output (the cache the next step receives)."""
+    inputs = [name for name in node.inputs if name]
+    if len(inputs) < 2 or ctx.is_constant(inputs[0]) or any(ctx.is_constant(name) for name in inputs[1:]):
+        return None
+    cache = ctx.root(inputs[0])
+    if cache not in ctx.graph.inputs or ctx.root(node.outputs[0]) not in {ctx.root(n) for n in ctx.graph.outputs}:
+        return None
+    shape = ctx.shape(node, node.outputs[0])
+    axis = int(_required(node, ctx, "axis")) % len(shape)
+    cached = ctx.shape(node, inputs[0])[axis]
+    if shape[axis] == cached:
+        return None
+    return CacheAppend(
+        cache=cache, axis=axis, cached=cached, appended=shape[axis] - cached, entry_elements=prod(shape) // shape[axis]
+    )
+
+
+def concat(node: Node, ctx: LoweringContext) -> VectorOp:
+    """Concat: a copy of every output element, or, when it appends to a KV cache
+    (`cache_append`), a copy of the appended entries only, the cache not being read."""
+    append = cache_append(node, ctx)
+    if append is None:
+        return data_movement(node, ctx)
+    return VectorOp(
+        ops=op_counts({E: 1}, append.appended_elements),
+        input_elements=append.appended_elements,
+        cache_append=append,
     )

@@ -123,7 +123,10 @@ LLAMA = ZooModel(
         Param("layers", int, 32, "decoder layers", AtLeast(1)),
         Param("hidden", int, 4096, "model width H", AtLeast(1)),
         Param("heads", int, 32, "query heads (must divide hidden)", AtLeast(1)),
-        Param("kv_heads", int, 32, "key/value heads (must divide heads; < heads is GQA)", AtLeast(1)),
+        Param(
+            "kv_heads", int, Derived(lambda p: p["heads"], "heads"),
+            "key/value heads (must divide heads; < heads is GQA)", AtLeast(1),
+        ),
         Param(
             "ffn", int, Derived(lambda p: llama_ffn(p["hidden"]), "8/3·hidden up to a multiple of 256"),
             "MLP inner width F", AtLeast(1),

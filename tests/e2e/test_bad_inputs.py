@@ -40,11 +40,18 @@ def _fill(text: str, tmp: Path) -> str:
 
 
 def _case_folder(root: Path, case_id: str) -> Path:
-    """A fresh folder with a regular file, an empty folder and a folder named like a model."""
+    """A fresh folder with a regular file, an empty folder, a folder named like a model, FIFOs
+    named like a chip and a model (reading one waits forever for a writer), a YAML file past
+    the size limit, and a sweep folder whose results.parquet links out of it."""
     tmp = root / case_id
     (tmp / "a_folder").mkdir(parents=True)
     (tmp / "folder.onnx").mkdir()
     (tmp / "regular_file").write_text("a regular file: nothing can be created under it\n")
+    os.mkfifo(tmp / "fifo.yaml")
+    os.mkfifo(tmp / "fifo.onnx")
+    (tmp / "oversized.yaml").write_text("# padding\n" * 6554)  # 65,540 bytes: past 64 KiB
+    (tmp / "linked_out").mkdir()
+    (tmp / "linked_out" / "results.parquet").symlink_to(tmp / "a_folder", target_is_directory=True)
     return tmp
 
 

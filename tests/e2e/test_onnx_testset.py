@@ -2,7 +2,8 @@
 
 The files in tests/data/onnx are real torch exports (TorchScript opset 17 and torch.export
 opset 18) with their weights stripped; the manifest records each network's input shapes and
-its reference multiply-accumulate count from torch's FlopCounterMode.
+its reference multiply-accumulate count from torch's FlopCounterMode. The hf_* files are
+Hugging Face transformers models; the *_decode ones carry a KV cache in and out.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import pytest
 
 from compiler.frontend import load_onnx
 from compiler.graph import Graph
+from compiler.lowering import lower
+from compiler.models import load_model
 from tessera.errors import InputError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "onnx"
@@ -81,6 +84,46 @@ def test_dynamic_batch_needs_a_batch_and_scales(entry: dict) -> None:
     assert "dim 0" in str(info.value)
     one = load_onnx(path, batch=1)
     assert _macs(one) * entry["export_batch"] == entry["reference_macs"]
+
+
+DECODERS = [e for e in GOOD if any(name.startswith("past_key_values.") for name in e["input_shapes"])]
+
+
+@pytest.mark.parametrize("entry", DECODERS, ids=[e["file"] for e in DECODERS])
+def test_decode_step_appends_the_new_token_to_each_kv_cache(entry: dict) -> None:
+    """present.<i>.key = Concat(past_key_values.<i>.key, k) lowers to an append of one token's
+    keys, not a copy of the cache; no layer reads the past cache itself."""
+    pasts = {name: dims for name, dims in entry["input_shapes"].items() if name.startswith("past_key_values.")}
+    workloads = lower(load_onnx(DATA / entry["file"]))
+    appends = {w.cache_append.cache: w for w in workloads if w.cache_append is not None}
+    assert set(appends) == set(pasts)
+    for cache, (batch, heads, cached, head_dim) in pasts.items():
+        append = appends[cache]
+        assert append.output_tensor == cache.replace("past_key_values.", "present.") and append.graph_output
+        assert (append.cache_append.axis, append.cache_append.cached, append.cache_append.appended) == (2, cached, 1)
+        assert append.output_elements == append.input_elements == batch * heads * head_dim
+    assert not any(cache in w.input_tensors + w.side_tensors + (w.weight_tensor,) for w in workloads for cache in pasts)
+
+
+# The Llama-family exports have the dims of this zoo decoder (Mistral's sliding window and
+# Qwen2's Q/K/V biases add no MACs): two implementations of the same network, counted apart.
+ZOO_LLAMA = "llama:layers=2,hidden=256,heads=8,kv_heads=2,ffn=704,vocab=8192"
+ZOO_TWINS = {"hf_llama": f"{ZOO_LLAMA},seq=64", "hf_llama_decode": f"{ZOO_LLAMA},phase=decode,kv_len=63"}
+ZOO_TWINS |= {name.replace("llama", family): spec for name, spec in ZOO_TWINS.items() for family in ("mistral", "qwen2")}
+TWINS = [e for e in GOOD if e["network"] in ZOO_TWINS]
+
+
+@pytest.mark.parametrize("entry", TWINS, ids=[e["file"] for e in TWINS])
+def test_transformers_llama_family_matches_the_zoo_llama(entry: dict) -> None:
+    zoo = lower(load_model(ZOO_TWINS[entry["network"]]))
+    assert sum(w.macs for w in zoo) == entry["reference_macs"]
+    exported = lower(load_onnx(DATA / entry["file"]))
+    assert sum(w.macs for w in exported) == entry["reference_macs"]
+    zoo_appends = sorted((w.cache_append.cached, w.cache_append.appended, w.cache_append.entry_elements)
+                         for w in zoo if w.cache_append is not None)
+    exported_appends = sorted((w.cache_append.cached, w.cache_append.appended, w.cache_append.entry_elements)
+                              for w in exported if w.cache_append is not None)
+    assert zoo_appends == exported_appends
 
 
 @pytest.mark.parametrize("entry", BAD, ids=[e["file"] for e in BAD])

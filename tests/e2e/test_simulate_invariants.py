@@ -180,7 +180,7 @@ def _energy_of(program: Program, accel: Accelerator, precision, cycles: int) -> 
     per_mac = sum(
         macs[gemm["dataflow"] == d].sum()
         * (technology.mac_energy + technology.register_energy_per_mac[d] + technology.forwarding_energy_per_mac[d]
-           + technology.pe_storage_energy_per_mac)
+           + technology.pe_storage_energy_per_mac[d])
         for d in Dataflow
     )  # fmt: skip
     return float(

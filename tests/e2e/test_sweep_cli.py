@@ -87,7 +87,7 @@ def test_changed_spec_and_live_lock_are_refused(tmp_path: Path) -> None:
     assert tessera("sweep", str(write(tmp_path, GRID)), "--out", str(out), "--quiet", "--executor", "serial", env=fake_env()).returncode == 0
     changed = write(tmp_path, GRID.replace("seed: 4", "seed: 5"), "changed.yaml")
     refused = tessera("sweep", str(changed), "--out", str(out), "--quiet", env=fake_env())
-    assert refused.returncode == 2 and "different spec" in refused.stderr and "Traceback" not in refused.stderr
+    assert refused.returncode == 2 and "different sweep (the sweep file changed)" in refused.stderr and "Traceback" not in refused.stderr
     (out / ".lock").write_text(json.dumps({"host": os.uname().nodename, "pid": os.getpid()}))  # a live owner
     locked = tessera("sweep", str(write(tmp_path, GRID)), "--out", str(out), "--quiet", env=fake_env())
     assert locked.returncode == 2 and "another sweep" in locked.stderr and "Traceback" not in locked.stderr

@@ -39,7 +39,7 @@ def hand_technology() -> Technology:
         mac_energy=1e-12,
         register_energy_per_mac={d: 0.1e-12 for d in Dataflow},
         forwarding_energy_per_mac={d: 0.2e-12 for d in Dataflow},
-        pe_storage_energy_per_mac=0.0,
+        pe_storage_energy_per_mac={d: 0.0 for d in Dataflow},
         clock_energy_per_cycle=0.01e-12,
         sram_read_energy_per_byte={"act": 2e-12, "wgt": 3e-12},
         sram_write_energy_per_byte={"act": 4e-12, "wgt": 5e-12},
@@ -49,6 +49,7 @@ def hand_technology() -> Technology:
         vector_op_energy=0.5e-12,
         leakage={"matrix": 0.25},
         area={"matrix": 1e-6, "vector": 0.5e-6, "act": 2e-6, "wgt": 1e-6},
+        cell_area={"matrix": 0.5e-6, "vector": 0.25e-6, "act": 1e-6, "wgt": 0.5e-6},
         sources={"mac_energy": "override"},
     )
 

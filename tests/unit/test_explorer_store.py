@@ -15,7 +15,7 @@ import pytest
 from explorer import run_sweep
 from explorer.evaluator import Outcome
 from explorer.fake_evaluator import FakeEvaluator
-from explorer.journal import JournalWriter, read_journal
+from explorer.journal import JournalWriter, read_journal, rewrite_journal
 from explorer.lock import DirectoryLock
 from explorer.space import Point
 from explorer.spec_loader import load_sweep
@@ -43,18 +43,20 @@ def write(tmp_path: Path, body: str = SWEEP) -> Path:
 def test_torn_last_line_is_dropped_and_truncated(tmp_path: Path) -> None:
     journal = tmp_path / "journal.jsonl"
     journal.write_text('{"point_id": "a", "x": 1}\n{"point_id": "b", "x": 2}\n{"point_id": "c", "x"')
-    rows, length = read_journal(journal)
-    assert [r["point_id"] for r in rows] == ["a", "b"]
-    with JournalWriter(journal, length) as writer:
+    contents = read_journal(journal)
+    assert [r["point_id"] for r in contents.rows] == ["a", "b"] and contents.corrupt_lines == ()
+    with JournalWriter(journal, contents.valid_length) as writer:
         writer.append([{"point_id": "d", "x": 4}])
-    assert [r["point_id"] for r in read_journal(journal)[0]] == ["a", "b", "d"]
+    assert [r["point_id"] for r in read_journal(journal).rows] == ["a", "b", "d"]
 
 
-def test_corrupt_middle_line_is_an_input_error(tmp_path: Path) -> None:
+def test_corrupt_middle_lines_are_reported_and_the_good_rows_kept(tmp_path: Path) -> None:
     journal = tmp_path / "journal.jsonl"
-    journal.write_text('{"point_id": "a"}\nnot json\n{"point_id": "b"}\n')
-    with pytest.raises(InputError, match="line 2"):
-        read_journal(journal)
+    journal.write_text('{"point_id": "a"}\nnot json\n{"point_id": "b"}\n[1, 2]\n{"point_id": "c"}\n')
+    contents = read_journal(journal)
+    assert [r["point_id"] for r in contents.rows] == ["a", "b", "c"] and contents.corrupt_lines == (2, 4)
+    assert rewrite_journal(journal, contents.rows) == journal.stat().st_size
+    assert read_journal(journal).corrupt_lines == () and len(read_journal(journal).rows) == 3
 
 
 def test_lock_refuses_a_live_owner_and_reclaims_a_dead_one(tmp_path: Path) -> None:
@@ -85,7 +87,7 @@ def test_changed_spec_is_refused_unless_force_new(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_sweep(write(tmp_path), out, evaluator=FakeEvaluator(), executor="serial")
     changed = write(tmp_path, SWEEP.replace("seed: 5", "seed: 6"))
-    with pytest.raises(InputError, match="different spec"):
+    with pytest.raises(InputError, match=r"different sweep \(the sweep file changed\)"):
         run_sweep(changed, out, evaluator=FakeEvaluator(), executor="serial")
     table = run_sweep(changed, out, evaluator=FakeEvaluator(), executor="serial", force_new=True)
     assert (pd.read_parquet(out / "results.parquet")["seed"] == 6).all() and len(table) == 24
@@ -110,12 +112,12 @@ def test_interrupted_sweep_resumes_to_the_uninterrupted_table(tmp_path: Path) ->
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         run_sweep(sweep, out, evaluator=InterruptAfter(limit=10), executor="serial")
-    rows, _ = read_journal(out / "journal.jsonl")
+    rows = read_journal(out / "journal.jsonl").rows
     assert 0 < len(rows) < 24 and not (out / ".lock").exists()
     evaluator = InterruptAfter(limit=100)
     resumed = run_sweep(sweep, out, evaluator=evaluator, executor="serial")
     assert len(evaluator.counter) == 24 - len(rows)  # finished points are not evaluated again
     fresh = run_sweep(load_sweep(sweep), evaluator=FakeEvaluator(), executor="serial")
     pd.testing.assert_frame_equal(resumed, fresh)
-    journal_ids = [r["point_id"] for r in read_journal(out / "journal.jsonl")[0]]
+    journal_ids = [r["point_id"] for r in read_journal(out / "journal.jsonl").rows]
     assert len(journal_ids) == len(set(journal_ids)) == 24

@@ -8,7 +8,14 @@ from collections import Counter
 from explorer.objectives import Objective
 from explorer.space import DesignSpace
 from explorer.spec import HardwareAxis, ModelVariant, StrategyKind, SweepSpec
-from explorer.strategies import Feedback, GridStrategy, LatinHypercubeStrategy, RandomStrategy, make_strategy
+from explorer.strategies import (
+    BATCH_POINTS,
+    Feedback,
+    GridStrategy,
+    LatinHypercubeStrategy,
+    RandomStrategy,
+    make_strategy,
+)
 
 
 def make_space(sizes: tuple[int, ...], strategy: StrategyKind = StrategyKind.GRID, budget: int = 10**6) -> DesignSpace:
@@ -74,3 +81,20 @@ def test_nsga2_is_reproducible_given_seed_and_feedback() -> None:
     assert all(len(batch) == 8 for batch in first)
     assert all(0 <= ix[k] < 6 for batch in first for ix in batch for k in range(3))
     assert first[0] != first[3]  # later generations differ from the random first one
+
+
+def test_a_grid_of_a_trillion_points_is_walked_lazily_in_batches() -> None:
+    space = make_space((10_000, 10_000, 10_000))  # 10^12 points
+    strategy = GridStrategy(space, budget=2 * BATCH_POINTS + 5, seed=0)
+    batches = [strategy.propose() for _ in range(4)]
+    assert [len(b) for b in batches] == [BATCH_POINTS, BATCH_POINTS, 5, 0]
+    assert batches[0][0] == (0, 0, 0, 0, 0, 0, 0) and batches[1][0] == (0, 0, BATCH_POINTS, 0, 0, 0, 0)
+
+
+def test_fixed_strategies_propose_their_points_in_batches_of_bounded_size() -> None:
+    space = make_space((100, 100, 100))
+    for kind in (RandomStrategy, LatinHypercubeStrategy):
+        strategy = kind(space, budget=BATCH_POINTS + 1, seed=2)
+        first, second = strategy.propose(), strategy.propose()
+        assert (len(first), len(second), strategy.propose()) == (BATCH_POINTS, 1, [])
+        assert len(set(first + second)) == BATCH_POINTS + 1

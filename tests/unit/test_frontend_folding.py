@@ -102,6 +102,39 @@ def test_identity_and_dropout_are_aliases() -> None:
     assert_well_formed(g)
 
 
+def test_reversed_slice_through_the_first_element_folds_whole() -> None:
+    """The TorchScript exporter's F.pad: pads reshaped to [-1, 2], reversed with Slice(start -1,
+    end -INT64_MAX, step -1), transposed and flattened (the Swin-T window padding)."""
+    nodes = [
+        helper.make_node("Reshape", ["pads", "pairs"], ["paired"]),
+        helper.make_node("Slice", ["paired", "minus1", "far", "zero", "minus1"], ["reversed"]),
+        helper.make_node("Transpose", ["reversed"], ["by_side"], perm=[1, 0]),
+        helper.make_node("Reshape", ["by_side", "flat"], ["onnx_pads"]),
+        helper.make_node("Pad", ["x", "onnx_pads"], ["y"]),
+    ]
+    inits = [const("pads", [0, 0, 0, 1, 0, 2, 0, 0]), const("pairs", [-1, 2]), const("minus1", [-1]),
+             const("far", [-(2**63) + 1]), const("zero", [0]), const("flat", [-1])]
+    g = graph_from_model(model(nodes, {"x": [1, 5, 6, 8]}, ["y"], inits), "m")
+    assert g.constant_values["onnx_pads"].tolist() == [0, 0, 0, 0, 0, 2, 1, 0]
+    assert g.tensor("y").shape == (1, 7, 7, 8)
+    assert [n.op_type for n in g.nodes] == ["Pad"]
+
+
+def test_one_input_concat_and_same_shape_expand_are_aliases() -> None:
+    """A Concat of one tensor (TorchScript's KV-cache start) and an Expand to the input's own
+    shape copy nothing: their outputs are their inputs."""
+    nodes = [
+        helper.make_node("Concat", ["x"], ["x_cat"], axis=2),
+        helper.make_node("Expand", ["x_cat", "same"], ["x_wide"]),
+        helper.make_node("Expand", ["x_wide", "wider"], ["y"]),
+    ]
+    g = graph_from_model(model(nodes, {"x": [1, 2, 3, 4]}, ["y"], [const("same", [1, 2, 1, 4]),
+                                                                   const("wider", [2, 2, 3, 4])]), "m")
+    assert [(n.op_type, n.inputs[0]) for n in g.nodes] == [("Expand", "x")]
+    assert g.tensor("y").shape == (2, 2, 3, 4)
+    assert_well_formed(g)
+
+
 def test_weight_rearrangement_becomes_a_constant_without_value() -> None:
     """Transpose of a weight folds away (shape known, value never read); MatMul stays."""
     nodes = [

@@ -82,3 +82,14 @@ def test_validate_exits_3_when_out_of_tolerance(tmp_path, capsys):
 def test_validate_missing_data_exits_2(tmp_path, capsys):
     assert tessera.cli.main(["validate", "--suite", "eyeriss", "--data", str(tmp_path)]) == 2
     assert "validation data file not found" in capsys.readouterr().err
+
+
+def test_a_config_named_with_a_newline_cannot_inject_yaml(tmp_path, capsys):
+    """A file name once pasted into the chip file's first comment: a newline in it added keys."""
+    config = tmp_path / "evil\noverrides: {mac_energy: 1 J}\n#.cfg"
+    text = (DATA / "configs" / "eyeriss.cfg").read_text().replace("run_name", "# run_name")  # the name from the file
+    config.write_text(text)
+    out = tmp_path / "chip.yaml"
+    assert tessera.cli.main(["import-scalesim", str(config), "-o", str(out)]) == 0
+    chip = load_accelerator(out)
+    assert chip.overrides.mac_energy is None and str(config) in chip.description

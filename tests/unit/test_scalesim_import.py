@@ -113,5 +113,27 @@ def test_missing_section_and_key_are_reported_together():
 
 
 def test_missing_file():
-    with pytest.raises(InputError, match="config file not found"):
+    with pytest.raises(InputError, match="file not found"):
         read_scalesim_config("/nonexistent/x.cfg")
+
+
+def test_a_key_with_a_bad_value_is_not_also_called_missing():
+    with pytest.raises(InputError) as error:
+        parse_scalesim_config(MINIMAL.replace("ArrayWidth: 4", "ArrayWidth: four"), "bad.cfg")
+    assert [p.message for p in error.value.problems] == ["expected a whole number, got 'four'"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["evil\noverrides: {mac_energy: 1 J}\n#.cfg", "a: b.cfg", "'quoted\".cfg", "# comment.cfg", "name: x\nclock: 1 Hz.cfg"],
+)
+def test_nothing_from_the_config_or_its_name_changes_the_chip_file_structure(source):
+    config = parse_scalesim_config(MINIMAL.replace("run_name = ", "run_name = x: y # "), source)
+    text = chip_yaml(config, source)
+    reference = load_accelerator_text(chip_yaml(dataclasses.replace(config, run_name="x"), "tiny.cfg"), "tiny.cfg")
+    chip = load_accelerator_text(text, source)
+    assert chip.overrides == reference.overrides and chip.clock == reference.clock
+    assert chip.name == config.run_name and source in chip.description
+    assert [line for line in text.splitlines() if line.startswith("#")] == [
+        line for line in chip_yaml(config, "tiny.cfg").splitlines() if line.startswith("#")
+    ]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from accel_spec import load_accelerator, resolve, with_overrides
-from accel_spec.components import dram, pe, sram
+from accel_spec.components import dram, floorplan, pe, sram
 from accel_spec.components.pe import Arith
 from accel_spec.components.scaling import Device, Process, nominal
 from accel_spec.types import Dataflow, DramType, Precision
@@ -61,9 +61,13 @@ def test_tiny_at_45nm_0v9_uses_unscaled_horowitz(tiny) -> None:
     assert tech.mac_energy == pytest.approx((0.2 + 0.1) * PJ)  # int8 multiply + int32 add
     assert tech.vector_op_energy == pytest.approx((3.7 + 0.9) * PJ)  # fp32 lanes
     registers = (8 + 8 + 32) * pe.REGISTER_AREA_M2.value * Process(45, 0.9).area_from(pe.ALADDIN_PROCESS)
-    assert tech.area["matrix"] == pytest.approx(16 * ((282 + 137) * UM2 + registers))
-    assert tech.area["vector"] == pytest.approx(4 * (7700 + 4184) * UM2)
-    assert set(tech.area) == {"matrix", "vector", "inputs", "weights", "accumulators"}
+    assert tech.cell_area["matrix"] == pytest.approx(16 * ((282 + 137) * UM2 + registers))
+    assert tech.cell_area["vector"] == pytest.approx(4 * (7700 + 4184) * UM2)
+    assert tech.area["matrix"] == pytest.approx(tech.cell_area["matrix"] * floorplan.LOGIC_LAYOUT_FACTOR.value)
+    assert tech.area["inputs"] == pytest.approx(tech.cell_area["inputs"] * floorplan.SRAM_LAYOUT_FACTOR.value)
+    assert set(tech.area) == {"matrix", "vector", "inputs", "weights", "accumulators", "control"}
+    assert set(tech.cell_area) == set(tech.area) - {"control"}
+    assert tech.area["control"] == pytest.approx(0.02 * tech.total_area)
     assert set(tech.leakage) == set(tech.area)
     assert tech.total_area == pytest.approx(sum(tech.area.values()))
     assert tech.dram_read_energy_per_byte == pytest.approx(8 * dram.read_energy_per_bit(DramType.DDR4))
@@ -176,7 +180,7 @@ def test_dataflow_decides_register_writes_and_hops(tiny) -> None:
         Dataflow.WEIGHT_STATIONARY
     ] == pytest.approx(16 / 40)
     stored = resolve(with_overrides(tiny, {"matrix.pe_storage": {"output": "16 B"}}))
-    assert stored.pe_storage_energy_per_mac > 0
+    assert all(stored.pe_storage_energy_per_mac[d] > 0 for d in Dataflow)
     assert stored.register_energy_per_mac[Dataflow.WEIGHT_STATIONARY] == pytest.approx(8 / 40 * ws)
 
 

@@ -157,6 +157,12 @@ def test_llama_decode_attends_to_the_cache_plus_the_new_token() -> None:
     assert zoo_macs(text) == _llama_closed_form(3, 4, 2048, 32, 4, 5632, 1000, s=1, t=1025)
 
 
+def test_llama_without_kv_heads_has_one_kv_head_per_query_head() -> None:
+    # heads=16 with the default kv_heads: multi-head attention, 16 key/value heads
+    text = "llama:layers=2,hidden=1024,heads=16,seq=64,vocab=1000"
+    assert zoo_macs(text) == _llama_closed_form(1, 2, 1024, 16, 16, 2816, 1000, s=64, t=64)
+
+
 def test_llama2_7b_prefill_is_two_macs_per_parameter_token_plus_attention() -> None:
     # Llama-2-7B without its embedding table has 6,607,343,616 weights, each used once per token.
     s = 512

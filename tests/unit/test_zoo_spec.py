@@ -37,6 +37,10 @@ def test_derived_defaults_follow_the_papers() -> None:
     assert parse_model_spec("llama")["ffn"] == 11008
     assert parse_model_spec("llama:hidden=2048")["ffn"] == 5632
     assert parse_model_spec("llama:phase=decode,seq=300")["kv_len"] == 300
+    # Without kv_heads, Llama has one key/value head per query head (multi-head attention).
+    assert parse_model_spec("llama")["kv_heads"] == 32
+    assert parse_model_spec("llama:heads=16")["kv_heads"] == 16
+    assert parse_model_spec("llama:heads=16,kv_heads=4")["kv_heads"] == 4
     assert parse_model_spec("mlp:hidden=64")["in"] == 64 and parse_model_spec("mlp:hidden=64,out=10")["out"] == 10
     assert parse_model_spec("conv2d:r=7,s=7")["pad"] == 3
 
@@ -149,4 +153,4 @@ def test_models_table_lists_every_family_and_parameter() -> None:
     for model in zoo_models():
         assert model.name in text
     assert "depth: int = 50  [one of 18, 34, 50, 101, 152]" in text and "[one of prefill, decode]" in text
-    assert "kv_heads: int = 32" in text and "phase: Phase = prefill" in text and "ffn: int = 4·hidden" in text
+    assert "kv_heads: int = heads" in text and "phase: Phase = prefill" in text and "ffn: int = 4·hidden" in text

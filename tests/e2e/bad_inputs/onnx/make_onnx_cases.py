@@ -113,6 +113,24 @@ def external(location: str) -> Callable[[], onnx.ModelProto]:
     return build
 
 
+def opset_too_new() -> onnx.ModelProto:
+    model = conv_model()
+    model.opset_import[0].version = 999
+    return model
+
+
+def matmul_on_strings() -> onnx.ModelProto:
+    a = helper.make_tensor_value_info("a", TensorProto.STRING, [2, 3])
+    b = helper.make_tensor_value_info("b", TensorProto.STRING, [3, 4])
+    return _model([helper.make_node("MatMul", ["a", "b"], ["y"], name="matmul1")], [a, b], [_tensor("y", [])])
+
+
+def negative_weight_dims() -> onnx.ModelProto:
+    weight = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[-4, 3, 3, 3])
+    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1")]
+    return _model(nodes, [_tensor("x", [1, 3, 8, 8])], [_tensor("y", [])], [weight])
+
+
 def cast_undefined_type() -> onnx.ModelProto:
     nodes = [helper.make_node("Cast", ["x"], ["y"], name="cast1", to=999)]
     return _model(nodes, [_tensor("x", [1, 4])], [_tensor("y", [])])
@@ -129,6 +147,13 @@ def no_outputs() -> onnx.ModelProto:
     model = conv_model()
     del model.graph.output[:]
     return model
+
+
+def output_too_big() -> onnx.ModelProto:
+    """A 2^40 × 1 by 1 × 2^40 product: its 2^80-element output once printed as 0 B."""
+    weight = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1, 2**40])
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["y"], name="matmul1")]
+    return _model(nodes, [_tensor("x", [2**40, 1])], [_tensor("y", [])], [weight])
 
 
 def conv_good() -> bytes:
@@ -160,6 +185,11 @@ CASES: dict[str, Callable[[], bytes]] = {
     "cast_undefined_type.onnx": lambda: cast_undefined_type().SerializeToString(),
     "initializer_size_mismatch.onnx": lambda: initializer_size_mismatch().SerializeToString(),
     "no_outputs.onnx": lambda: no_outputs().SerializeToString(),
+    "opset_too_new.onnx": lambda: opset_too_new().SerializeToString(),
+    "matmul_on_strings.onnx": lambda: matmul_on_strings().SerializeToString(),
+    "float_strides.onnx": lambda: conv_model(strides=[2.0, 2.0]).SerializeToString(),
+    "negative_weight_dims.onnx": lambda: negative_weight_dims().SerializeToString(),
+    "output_too_big.onnx": lambda: output_too_big().SerializeToString(),
 }
 
 
