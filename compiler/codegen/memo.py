@@ -4,8 +4,11 @@ The search simulates each finalist's layer code (`scheduling.measure`); the prog
 needs the chosen finalist's code again, and a network repeats shapes (ResNet's blocks), and
 sweep points share schedules. A layer's code is a pure function of `code_key`, which spells
 out every input codegen reads: the workload's shape (`scheduling.memo.shape_key`), the
-schedule, the buffer of each operand, the operand and accumulator widths, and whether
-partial sums spill (the only way buffer capacities enter codegen). Code is stored for
+schedule, the buffer of each operand, the operand and accumulator widths, whether partial
+sums spill (the only way buffer capacities enter codegen), the timing mode and mapping, and
+the array's shape where codegen reads it (the PEs a row-stationary mapping keeps busy; the
+folds a GEMM continues under SCALE-Sim's timing). Chips that differ only in array shape share
+every other layer's code. Code is stored for
 layer 0 with read-only arrays; `program.assemble` tags each layer with its index.
 """
 
@@ -21,7 +24,7 @@ from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.memo import BoundedCache, shape_key
 from compiler.scheduling.schedule import Dim, LayerSchedule, Schedule
-from compiler.target import Target
+from compiler.target import Target, TimingMode
 from compiler.workload import Workload
 
 CODE: BoundedCache[LayerCode] = BoundedCache(capacity=2_000_000)
@@ -33,7 +36,9 @@ def code_key(workload: Workload, schedule: LayerSchedule, chip: Target, spill: b
     `Footprint.spill` when the caller has it."""
     if spill is None:
         spill = spills_partial_sums(workload, schedule, chip)
-    return (shape_key(workload), schedule, chip.buffer_of, chip.operand_bits, chip.accumulator_bits, spill)
+    array = (chip.rows, chip.cols) if chip.row_stationary or chip.timing is TimingMode.SCALESIM else None
+    return (shape_key(workload), schedule, chip.buffer_of, chip.operand_bits, chip.accumulator_bits, spill,
+            chip.timing, chip.row_stationary, array)
 
 
 def cached_layer_codes(

@@ -32,16 +32,17 @@ from compiler.scheduling.memo import SCHEDULES, BoundedCache, layer_key, shape_k
 from compiler.scheduling.shortlist import shortlist, tiled_shortlist
 from compiler.scheduling.strategies import finalists
 from compiler.scheduling.tiling import input_tile_elements
-from compiler.target import Target, target_of
+from compiler.target import Target, TimingMode, target_of
 from compiler.workload import Workload, WorkloadKind
 
 ROOT = Path(__file__).resolve().parents[2]
 IGNORED_WORKLOAD_FIELDS = {
     "name", "op", "weight_is_activation", "fused",
-    "input_tensors", "weight_tensor", "side_tensors", "output_tensor", "graph_output",
+    "input_tensors", "weight_tensor", "side_tensors", "output_tensor", "graph_output", "cache_append",
 }
 """Workload fields that neither scheduling nor codegen reads (names only label errors; the
-tensor names are the memory planner's, which turns them into `placement` and `reserved`)."""
+tensor names are the memory planner's, which turns them into `placement` and `reserved`;
+`cache_append` is lowering's, which turns it into the workload's element counts)."""
 
 
 @cache
@@ -69,6 +70,26 @@ def test_layer_key_covers_every_field_scheduling_and_codegen_read():
     for folder in ("compiler/scheduling", "compiler/codegen"):
         for path in (ROOT / folder).glob("*.py"):
             assert not pattern.search(path.read_text()), f"{path} reads a field the memo keys ignore"
+
+
+@pytest.mark.parametrize(
+    ("chip_name", "timing", "override"),
+    [("eyeriss", TimingMode.TESSERA, {"matrix.rows": 6}),  # row-stationary: active PEs follow the array
+     ("edge", TimingMode.SCALESIM, {"matrix.rows": 8})],  # SCALE-Sim: a GEMM continues a fold of the array
+)
+def test_layer_code_is_never_shared_between_chips_that_code_it_differently(
+    chip_name: str, timing: TimingMode, override: dict
+) -> None:
+    """Two chips with the same buffers but another array: the cached code of each is the code
+    generated for it afresh (the code key holds the array shape where codegen reads it)."""
+    _clear()
+    workload = next(w for w in _lowered("resnet18") if w.conv is not None and w.conv.kernel_h == 3)
+    chips = [target_of(accel, None, timing) for accel in (example_chip(chip_name), with_overrides(example_chip(chip_name), override))]
+    for chip in chips:
+        schedule = schedule_workloads((workload,), chip, SchedulerKind.HEURISTIC)[0]
+        fresh = layer_code(workload, schedule, chip, 0, spills_partial_sums(workload, schedule, chip))
+        cached = cached_layer_code(workload, schedule, chip)
+        assert np.array_equal(cached.instructions, fresh.instructions)
 
 
 def test_bounded_cache_drops_least_recently_used_by_cost():
