@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from explorer.objectives import ANALYTIC_METRICS, Scope
-from explorer.space import DesignSpace, Point
+from explorer.space import MODEL_COLUMN, DesignSpace, Point
 
 MAX_CHIPS = 8192
 """Most distinct chips whose analytic metrics are computed (about 4 s at 0.5 ms a chip)."""
@@ -35,7 +35,7 @@ class AnalyticMetrics:
         self.space = space
         self._analytic = analytic
         hardware = len(space.axes) - 4  # free hardware axes, then model, scheduler, precision, batch
-        self._chip_axes = [*range(hardware), len(space.axes) - 2]
+        self._chip_axes = [*range(hardware), space.position["precision"]]
         self._chip_sizes = tuple(space.axes[i].size for i in self._chip_axes)
         sample = analytic(space.point(tuple(0 for _ in space.axes)))
         chips = math.prod(self._chip_sizes)
@@ -51,7 +51,7 @@ class AnalyticMetrics:
         indices = np.asarray(indices, dtype=np.int64).reshape(-1, len(self.space.axes))
         chip_keys = np.ravel_multi_index(tuple(indices[:, self._chip_axes].T), self._chip_sizes) if len(indices) else \
             np.zeros(0, dtype=np.int64)
-        model_keys = indices[:, -4]
+        model_keys = indices[:, self.space.position[MODEL_COLUMN]]
         for keys, cache in ((chip_keys, self._by_chip), (model_keys, self._by_model)):
             missing, first = np.unique(keys, return_index=True)
             for key, row in zip(missing.tolist(), first.tolist()):

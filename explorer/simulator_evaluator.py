@@ -19,9 +19,12 @@ from accel_spec import resolve, spec_hash, with_overrides
 from accel_spec.schema import Accelerator
 from accel_spec.types import Precision
 from compiler.lowering import lower
+from compiler.memory.planner import WeightResidency
 from compiler.models import load_model, looks_like_file
 from compiler.pipeline import CompileOptions, compile_workloads
 from compiler.scheduling import InfeasibleSchedule, SchedulerKind
+from compiler.scheduling.objective import Objective
+from compiler.target import TimingMode
 from compiler.workload import Workload
 from explorer.accuracy import ACCURACY_COLUMN, accuracy_top1
 from explorer.evaluator import Evaluator, Outcome, Status
@@ -39,6 +42,17 @@ def lowered_model(model: str, batch: int | None, model_root: str) -> tuple[tuple
     target = str(Path(model_root, model)) if looks_like_file(model) else model
     graph = load_model(target, batch=batch)
     return lower(graph), graph.source
+
+
+def compile_options(point: Point) -> CompileOptions:
+    """The compiler options a point's schedule columns name."""
+    return CompileOptions(
+        precision=Precision(point.precision) if point.precision else None,
+        scheduler=SchedulerKind(point.scheduler),
+        timing=TimingMode(point.timing),
+        weights=WeightResidency(point.weights),
+        objective=Objective(point.objective),
+    )
 
 
 @dataclass(frozen=True)
@@ -61,10 +75,7 @@ class SimulatorEvaluator(Evaluator):
         spec = space.spec
         first = space.point((0,) * len(space.axes))
         chip = with_overrides(self.base, dict(first.overrides), source=spec.source)
-        options = CompileOptions(
-            precision=Precision(first.precision) if first.precision else None,
-            scheduler=SchedulerKind(first.scheduler),
-        )
+        options = compile_options(first)
         for variant in spec.models:
             for batch in spec.batches:
                 label = variant.spec if batch is None else f"{variant.spec} at batch {batch}"
@@ -87,10 +98,7 @@ class SimulatorEvaluator(Evaluator):
             return Outcome(Status.INFEASIBLE, f"invalid chip: {error.render()}")
         chip = spec_hash(accel)
         workloads, source = lowered_model(point.model, point.batch, self.model_root)
-        options = CompileOptions(
-            precision=Precision(point.precision) if point.precision else None,
-            scheduler=SchedulerKind(point.scheduler),
-        )
+        options = compile_options(point)
         try:
             simulation = simulate_workloads(accel, workloads, source, options)
         except InfeasibleSchedule as error:

@@ -21,7 +21,8 @@ from explorer.spec import SweepSpec
 from explorer.spec_hardware import override_value
 
 MODEL_COLUMN = "model"
-SCHEDULE_COLUMNS = ("scheduler", "precision", "batch")
+SCHEDULE_COLUMNS = ("scheduler", "precision", "batch", "timing", "weights", "objective")
+"""The schedule-option columns, in column order; each is also an axis of the space."""
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,10 @@ class Point:
 
     Attributes:
         params: column name → value: every hardware axis path, ``model`` (the exact spec
-            that runs, batch included), the model-axis columns, ``scheduler``, ``precision``
-            and ``batch`` (the batch that runs: the schedule's, else a zoo model's own;
-            empty for an ONNX file run at the batch it was exported with).
+            that runs, batch included), the model-axis columns, ``scheduler``, ``precision``,
+            ``batch`` (the batch that runs: the schedule's, else a zoo model's own; empty for
+            an ONNX file run at the batch it was exported with), ``timing``, ``weights`` and
+            ``objective`` (the `compiler.pipeline.CompileOptions` the point compiles with).
         overrides: dotted chip path → value as `accel_spec.with_overrides` reads it.
         point_id: 16 hex digits of the sha256 of the canonical JSON of `params`.
     """
@@ -43,6 +45,9 @@ class Point:
     scheduler: str
     precision: str | None
     batch: int | None
+    timing: str
+    weights: str
+    objective: str
     point_id: str
 
 
@@ -72,7 +77,12 @@ class DesignSpace:
             SpaceAxis("scheduler", len(spec.schedulers)),
             SpaceAxis("precision", len(spec.precisions)),
             SpaceAxis("batch", len(spec.batches)),
+            SpaceAxis("timing", len(spec.timings)),
+            SpaceAxis("weights", len(spec.weight_modes)),
+            SpaceAxis("objective", len(spec.schedule_objectives)),
         )
+        self.position: dict[str, int] = {axis.name: i for i, axis in enumerate(self.axes)}
+        """Axis name (a hardware path, ``model`` or a schedule column) → its index position."""
         self.size = math.prod(axis.size for axis in self.axes)
         self.runs: dict[tuple[int, int], tuple[str, int | None]] = {
             (m, b): _what_runs(variant.spec, batch)
@@ -98,7 +108,7 @@ class DesignSpace:
             raise IndexError(f"indices {indices} outside the space {[a.size for a in self.axes]}")
         chosen = {axis.path: axis.values[i] for axis, i in zip(self._free, indices)}
         hardware = {axis.path: chosen[axis.tied_to or axis.path] for axis in spec.hardware}
-        *_, m, s, p, b = indices
+        m, s, p, b, t, w, o = (indices[self.position[name]] for name in (MODEL_COLUMN, *SCHEDULE_COLUMNS))
         variant = spec.models[m]
         model_axes = dict(variant.axes)
         label, batch = self.runs[m, b]
@@ -109,6 +119,9 @@ class DesignSpace:
             "scheduler": spec.schedulers[s],
             "precision": spec.precisions[p],
             "batch": batch,
+            "timing": spec.timings[t],
+            "weights": spec.weight_modes[w],
+            "objective": spec.schedule_objectives[o],
         }
         overrides = tuple((axis.path, override_value(hardware[axis.path], axis.dimension)) for axis in spec.hardware)
         return Point(
@@ -118,6 +131,9 @@ class DesignSpace:
             scheduler=spec.schedulers[s],
             precision=spec.precisions[p],
             batch=spec.batches[b],
+            timing=spec.timings[t],
+            weights=spec.weight_modes[w],
+            objective=spec.schedule_objectives[o],
             point_id=point_id(params),
         )
 

@@ -21,7 +21,7 @@ import numpy as np
 from accel_spec.schema import Accelerator
 from accel_spec.types import Dataflow, Operand, Precision
 from explorer.features import FEATURE_NAMES, ChipColumns, LayerTable, network_features, support_field
-from explorer.space import DesignSpace
+from explorer.space import MODEL_COLUMN, SCHEDULE_COLUMNS, DesignSpace
 
 LayersOf = Callable[[str, int | None], LayerTable]
 """(model spec, batch or None) → the network's `LayerTable`."""
@@ -128,8 +128,7 @@ class SpaceFeatures:
             *(f"axis:{axis.path}" for axis in free),
             *(f"model_axis:{name}" for name in spec.model_axes),
             "axis:model",
-            "axis:scheduler",
-            "axis:batch",
+            *(f"axis:{name}" for name in SCHEDULE_COLUMNS if name != "precision"),
         )
 
     def chips(self, indices: np.ndarray) -> ChipColumns:
@@ -138,7 +137,7 @@ class SpaceFeatures:
         columns = {name: np.full(n, float(value)) for name, value in self._base.items()}
         for position, converted, chip_field in self._setters:
             columns[chip_field] = converted[indices[:, position]]
-        precision = self._precision_bytes[indices[:, -2]]
+        precision = self._precision_bytes[indices[:, self.space.position["precision"]]]
         columns["operand_bytes"] = np.where(np.isnan(precision), columns["operand_bytes"], precision)
         return ChipColumns(**columns)
 
@@ -147,9 +146,10 @@ class SpaceFeatures:
         indices = np.asarray(indices, dtype=np.int64).reshape(-1, len(self.space.axes))
         n = len(indices)
         derived = np.empty((n, len(FEATURE_NAMES)), dtype=np.float64)
-        model_index, batch_index = indices[:, -4], indices[:, -1]
+        position = self.space.position
+        model_index, batch_index = indices[:, position[MODEL_COLUMN]], indices[:, position["batch"]]
         # the chip of a point is set by its hardware and precision indices: one integer key
-        chip_axes = [*range(len(self._raw)), len(self.space.axes) - 2]
+        chip_axes = [*range(len(self._raw)), position["precision"]]
         sizes = [self.space.axes[i].size for i in chip_axes]
         chip_key = np.ravel_multi_index(tuple(indices[:, chip_axes].T), sizes) if n else np.zeros(0, np.int64)
         for (m, b), layers in self._layers.items():
@@ -161,7 +161,9 @@ class SpaceFeatures:
             derived[rows] = values[inverse.reshape(-1)]
         raw = [values[indices[:, i]] for i, values in enumerate(self._raw)]
         model_axes = [values[model_index] for values in self._model_axes]
-        extra = np.column_stack([*raw, *model_axes, model_index, indices[:, -3], batch_index]) if n else np.empty((0, 3))
+        options = [indices[:, position[name]] for name in SCHEDULE_COLUMNS if name != "precision"]
+        columns = [*raw, *model_axes, model_index, *options]
+        extra = np.column_stack(columns) if n else np.empty((0, len(columns)))
         return np.hstack([derived, extra]).astype(np.float32)
 
 

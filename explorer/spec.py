@@ -69,7 +69,9 @@ class SweepSpec(_Frozen):
             `base_hash` that chip's `spec_hash`; `model_root` the folder ONNX paths are
             relative to. None of these paths enter `content_hash`, so a moved folder resumes.
         hardware: swept chip fields, in file order; `models` the network variants.
-        schedulers / precisions / batches: schedule options (None = the chip's or model's own).
+        schedulers / precisions / batches / timings / weight_modes / schedule_objectives: the
+            swept schedule options (`CompileOptions`; a precision or batch of None is the chip's
+            or the model's own).
         objectives, constraints: what the Pareto front is over, and which points may be on it.
         strategy, population, budget, seed: how points are proposed; `population` is the
             NSGA-II generation size; `budget` the number of distinct points to evaluate.
@@ -87,6 +89,9 @@ class SweepSpec(_Frozen):
     schedulers: tuple[str, ...]
     precisions: tuple[str | None, ...]
     batches: tuple[int | None, ...]
+    timings: tuple[str, ...]
+    weight_modes: tuple[str, ...]
+    schedule_objectives: tuple[str, ...]
     objectives: tuple[Objective, ...]
     constraints: tuple[Constraint, ...]
     strategy: StrategyKind

@@ -16,21 +16,25 @@ canonical spec, so two spellings of the same network are one variant.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from accel_spec.types import Precision
 from compiler.frontend.loader import MAX_ONNX_BYTES
 from compiler.models import looks_like_file
+from compiler.memory.planner import WeightResidency
 from compiler.scheduling import SchedulerKind
+from compiler.scheduling.objective import Objective
+from compiler.target import TimingMode
 from compiler.zoo import parse_model_spec
 from explorer.axes import AxisError, ListForm, LogRangeForm, RangeForm, log_range_values, parse_axis_form, range_values
+from explorer.space import SCHEDULE_COLUMNS
 from explorer.spec import ModelVariant
 from accel_spec.yaml_lines import Loc
 from tessera.errors import InputError
 from tessera.input_files import input_sha256
-
-SCHEDULE_KEYS = ("scheduler", "precision", "batch")
 
 
 def resolve_models(raw: Any, root: Path) -> tuple[tuple[ModelVariant, ...], tuple[str, ...], list[tuple[Loc, str]]]:
@@ -139,17 +143,33 @@ def plain_axis_values(written: Any) -> tuple[Any, ...]:
 
 
 def resolve_schedule(raw: Any) -> tuple[dict[str, tuple[Any, ...]], list[tuple[Loc, str]]]:
-    """scheduler / precision / batch options (defaults: heuristic, the chip's, the model's)."""
-    options: dict[str, tuple[Any, ...]] = {"scheduler": (SchedulerKind.HEURISTIC.value,), "precision": (None,), "batch": (None,)}
+    """The schedule options of `SCHEDULE_COLUMNS`, each a list of values to sweep (defaults: the
+    heuristic scheduler, the chip's precision, the model's batch, the chip's own pipeline,
+    streamed weights, latency), and (location under `schedule`, message) problems."""
+    options: dict[str, tuple[Any, ...]] = {
+        "scheduler": (SchedulerKind.HEURISTIC.value,),
+        "precision": (None,),
+        "batch": (None,),
+        "timing": (TimingMode.TESSERA.value,),
+        "weights": (WeightResidency.STREAMED.value,),
+        "objective": (Objective.LATENCY.value,),
+    }
     if raw is None:
         return options, []
     if not isinstance(raw, dict):
-        return options, [((), "expected a mapping with keys scheduler, precision, batch")]
+        return options, [((), f"expected a mapping with keys {', '.join(SCHEDULE_COLUMNS)}")]
     problems: list[tuple[Loc, str]] = []
-    readers = {"scheduler": _scheduler, "precision": _precision, "batch": _batch}
+    readers = {
+        "scheduler": _enum_reader(SchedulerKind, "scheduler"),
+        "precision": _precision,
+        "batch": _batch,
+        "timing": _enum_reader(TimingMode, "timing"),
+        "weights": _enum_reader(WeightResidency, "weights"),
+        "objective": _enum_reader(Objective, "objective"),
+    }
     for key, written in raw.items():
         if key not in readers:
-            problems.append(((key,), f"unknown key; allowed: {', '.join(SCHEDULE_KEYS)}"))
+            problems.append(((key,), f"unknown key; allowed: {', '.join(SCHEDULE_COLUMNS)}"))
             continue
         try:
             values = plain_axis_values(written)
@@ -166,11 +186,16 @@ def resolve_schedule(raw: Any) -> tuple[dict[str, tuple[Any, ...]], list[tuple[L
     return options, problems
 
 
-def _scheduler(value: Any) -> str:
-    allowed = [kind.value for kind in SchedulerKind]
-    if value not in allowed:
-        raise ValueError(f"unknown scheduler {value!r}; allowed: {', '.join(allowed)}")
-    return value
+def _enum_reader(kind: type[Enum], what: str) -> Callable[[Any], str]:
+    """A reader of one value of an enum-valued option: the value, or ValueError naming the allowed ones."""
+    allowed = [member.value for member in kind]
+
+    def read(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError(f"unknown {what} {value!r}; allowed: {', '.join(allowed)}")
+        return value
+
+    return read
 
 
 def _precision(value: Any) -> str:

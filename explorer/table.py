@@ -25,7 +25,7 @@ import pyarrow as pa
 from accel_spec.units import Dimension
 from explorer.evaluator import Outcome, Status
 from explorer.objectives import METRIC_COLUMNS, METRIC_DESCRIPTIONS, METRIC_UNITS
-from explorer.space import MODEL_COLUMN, DesignSpace, Point
+from explorer.space import MODEL_COLUMN, SCHEDULE_COLUMNS, DesignSpace, Point
 from explorer.spec import SweepSpec
 
 Row = dict[str, Any]
@@ -92,6 +92,7 @@ _SI_UNIT = {
 
 _FIXED_UNITS = {
     "point_id": "", "trial": "index", MODEL_COLUMN: "", "scheduler": "", "precision": "", "batch": "count",
+    "timing": "", "weights": "", "objective": "",
     "status": "", "reason": "", "constraints_ok": "", "spec_hash": "", "seed": "", "tool_version": "",
 }
 
@@ -105,7 +106,8 @@ def column_units(space: DesignSpace) -> dict[str, str]:
     units[MODEL_COLUMN] = ""
     for column in spec.model_axes:
         units[column] = _plain_unit([dict(v.axes).get(column) for v in spec.models])
-    units.update({"scheduler": "", "precision": "", "batch": "count", **METRIC_UNITS})
+    units.update({column: _FIXED_UNITS[column] for column in SCHEDULE_COLUMNS})
+    units.update(METRIC_UNITS)
     units.update({name: _FIXED_UNITS[name] for name, _ in _TAIL})
     return units
 
@@ -124,7 +126,8 @@ def result_schema(space: DesignSpace) -> pa.Schema:
     for column in spec.model_axes:
         params.append((column, _param_type(dict(v.axes).get(column) for v in spec.models)))
     batches = [batch for _, batch in space.runs.values()]
-    params += [("scheduler", pa.string()), ("precision", pa.string()), ("batch", _param_type(batches))]
+    params += [("scheduler", pa.string()), ("precision", pa.string()), ("batch", _param_type(batches)),
+               ("timing", pa.string()), ("weights", pa.string()), ("objective", pa.string())]
     metrics = [(key, pa.int64() if kind is int else pa.float64()) for key, kind in METRIC_COLUMNS.items()]
     units = column_units(space)
     fields = []

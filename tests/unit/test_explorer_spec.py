@@ -66,13 +66,14 @@ def test_good_sweep_resolves_units_ties_ranges_and_models(tmp_path: Path) -> Non
 def test_point_ids_are_deterministic_and_ties_follow(tmp_path: Path) -> None:
     spec = load_sweep(write(tmp_path, GOOD))
     space = DesignSpace(spec)
-    a, b = space.point((1, 2, 0, 1, 2, 0, 0, 1)), DesignSpace(load_sweep(write(tmp_path, GOOD))).point((1, 2, 0, 1, 2, 0, 0, 1))
+    a, b = space.point((1, 2, 0, 1, 2, 0, 0, 1, 0, 0, 0)), DesignSpace(load_sweep(write(tmp_path, GOOD))).point((1, 2, 0, 1, 2, 0, 0, 1, 0, 0, 0))
     assert a.point_id == b.point_id and len(a.point_id) == 16
     params = dict(a.params)
     assert params["matrix.rows"] == params["matrix.cols"] == 8
     assert params["mobilenetv2:width"] == 1.0 and params["batch"] == 2
+    assert (params["timing"], params["weights"], params["objective"]) == ("tessera", "streamed", "latency")
     assert dict(a.overrides)["clock"] == "100000000.0 Hz"  # SI value with its unit, as with_overrides reads it
-    assert a.point_id != space.point((0, 2, 0, 1, 2, 0, 0, 1)).point_id
+    assert a.point_id != space.point((0, 2, 0, 1, 2, 0, 0, 1, 0, 0, 0)).point_id
 
 
 def test_content_hash_ignores_location_but_not_content(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ def make_space(sizes: tuple[int, ...], strategy: StrategyKind = StrategyKind.GRI
     spec = SweepSpec(
         source="test", base="chip.yaml", base_hash="h", model_root=".",
         hardware=hardware, models=(ModelVariant(spec="gemm"),), model_axes=(),
-        schedulers=("heuristic",), precisions=(None,), batches=(None,),
+        schedulers=("heuristic",), precisions=(None,), batches=(None,), timings=("tessera",), weight_modes=("streamed",), schedule_objectives=("latency",),
         objectives=(Objective.LATENCY, Objective.AREA), constraints=(), strategy=strategy,
         population=8, budget=budget, seed=0,
     )
@@ -33,7 +33,7 @@ def make_space(sizes: tuple[int, ...], strategy: StrategyKind = StrategyKind.GRI
 def test_grid_is_row_major_and_complete() -> None:
     space = make_space((2, 3))
     batch = GridStrategy(space, budget=space.size, seed=0).propose()
-    assert batch == [(a, b, 0, 0, 0, 0) for a, b in itertools.product(range(2), range(3))]
+    assert batch == [(a, b, 0, 0, 0, 0, 0, 0, 0) for a, b in itertools.product(range(2), range(3))]
     strategy = GridStrategy(space, budget=4, seed=0)
     assert len(strategy.propose()) == 4 and strategy.propose() == []
 
@@ -45,7 +45,7 @@ def test_random_is_distinct_and_reproducible() -> None:
     assert first != RandomStrategy(space, budget=200, seed=8).propose()
     assert len(set(first)) == 200
     whole = RandomStrategy(make_space((3, 4)), budget=12, seed=1).propose()
-    assert sorted(whole) == sorted(itertools.product(range(3), range(4), [0], [0], [0], [0]))
+    assert sorted(whole) == sorted(itertools.product(range(3), range(4), *[[0]] * 7))
 
 
 def test_latin_hypercube_covers_each_axis_evenly() -> None:
@@ -60,7 +60,7 @@ def test_latin_hypercube_covers_each_axis_evenly() -> None:
 def test_latin_hypercube_tops_up_a_small_space_with_distinct_points() -> None:
     space = make_space((2, 2))
     batch = LatinHypercubeStrategy(space, budget=4, seed=0).propose()
-    assert sorted(batch) == sorted(itertools.product(range(2), range(2), [0], [0], [0], [0]))
+    assert sorted(batch) == sorted(itertools.product(range(2), range(2), *[[0]] * 7))
 
 
 def run_nsga2(generations: int) -> list[list[tuple[int, ...]]]:
@@ -88,7 +88,7 @@ def test_a_grid_of_a_trillion_points_is_walked_lazily_in_batches() -> None:
     strategy = GridStrategy(space, budget=2 * BATCH_POINTS + 5, seed=0)
     batches = [strategy.propose() for _ in range(4)]
     assert [len(b) for b in batches] == [BATCH_POINTS, BATCH_POINTS, 5, 0]
-    assert batches[0][0] == (0, 0, 0, 0, 0, 0, 0) and batches[1][0] == (0, 0, BATCH_POINTS, 0, 0, 0, 0)
+    assert batches[0][0] == (0,) * 10 and batches[1][0] == (0, 0, BATCH_POINTS, *(0,) * 7)
 
 
 def test_fixed_strategies_propose_their_points_in_batches_of_bounded_size() -> None:

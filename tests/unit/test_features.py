@@ -78,7 +78,7 @@ def space(strategy: StrategyKind = StrategyKind.GRID) -> DesignSpace:
             HardwareAxis(path="buffers.weights.capacity", values=(1024, 4096)),
         ),
         models=(ModelVariant(spec=NET_A), ModelVariant(spec=NET_B)), model_axes=(),
-        schedulers=("heuristic",), precisions=("int8", "fp16"), batches=(None,),
+        schedulers=("heuristic",), precisions=("int8", "fp16"), batches=(None,), timings=("tessera",), weight_modes=("streamed",), schedule_objectives=("latency",),
         objectives=(Objective.LATENCY,), constraints=(), strategy=strategy, population=8, budget=10, seed=0,
     )
     return DesignSpace(spec)
@@ -88,7 +88,7 @@ def test_space_features_apply_overrides_ties_and_precision() -> None:
     design = space()
     networks = {NET_A: layer_table((GEMM,)), NET_B: layer_table((GEMM, GEMM, SOFTMAX))}
     features = SpaceFeatures(design, load_accelerator(TINY), lambda model, batch: networks[model])
-    indices = np.array([[2, 1, 0, 0, 1, 0], [0, 0, 1, 0, 0, 0]])
+    indices = np.array([[2, 1, 0, 0, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0, 0, 0, 0]])
     chip = features.chips(indices)
     assert chip.rows.tolist() == [8, 2] and chip.cols.tolist() == [8, 2]  # cols tied to rows
     assert chip.weight_capacity.tolist() == [4096, 1024] and chip.input_capacity.tolist() == [1024, 1024]
@@ -137,7 +137,7 @@ def test_a_dataflow_axis_sets_each_points_supported_dataflows() -> None:
     )})
     design = DesignSpace(spec)
     features = SpaceFeatures(design, load_accelerator(TINY), lambda model, batch: layer_table((GEMM,)))
-    rows = features.features(np.array([[0, 0, 0, 0, 0], [1, 0, 0, 0, 0]]))
+    rows = features.features(np.array([[0, 0, 0, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0, 0]]))
     named = dict(zip(features.names, rows.T))
     assert named["supports_os"].tolist() == [1.0, 0.0] and named["supports_ws"].tolist() == [0.0, 1.0]
     assert named["supports_is"].tolist() == [0.0, 1.0]

@@ -141,7 +141,7 @@ def test_the_simulators_analytic_metrics_are_what_it_reports(tmp_path: Path) -> 
     spec = load_sweep(path)
     space = DesignSpace(spec)
     evaluator = SimulatorEvaluator.for_spec(spec, load_accelerator(spec.base))
-    for indices in [(0, 0, 0, 0, 0, 0, 0), (3, 6, 2, 0, 0, 1, 0)]:
+    for indices in [(0, 0, 0, 0, 0, 0, 0, 0, 0, 0), (3, 6, 2, 0, 0, 1, 0, 0, 0, 0)]:
         point = space.point(indices)
         analytic, simulated = evaluator.analytic(point), evaluator.run(point).metrics
         assert analytic == {k: simulated[k] for k in ("area_mm2", "accuracy_top1")} and analytic["accuracy_top1"] == 45.5
