@@ -30,7 +30,7 @@ from explorer.accuracy import ACCURACY_COLUMN, accuracy_top1
 from explorer.evaluator import Evaluator, Outcome, Status
 from explorer.space import DesignSpace, Point
 from explorer.spec import SweepSpec
-from tessera.api import simulate_workloads
+from tessera.api import check_program_fits, simulate_workloads
 from tessera.errors import InputError, Problem
 
 LOWERED_CACHE_SIZE = 16
@@ -70,8 +70,9 @@ class SimulatorEvaluator(Evaluator):
 
     def check(self, space: DesignSpace) -> None:
         """Load and lower every model variant at every batch once, and compile each for the
-        first point's chip: a model that cannot be read, or is too big to compile at all, is
-        exit 2 before the first point instead of a sweep of error rows."""
+        first point's chip: a model that cannot be read, or whose program for that chip would
+        not fit this machine's memory (`tessera.api.check_program_fits`) or cannot be built,
+        is exit 2 before the first point instead of a sweep of error rows."""
         spec = space.spec
         first = space.point((0,) * len(space.axes))
         chip = with_overrides(self.base, dict(first.overrides), source=spec.source)
@@ -81,6 +82,7 @@ class SimulatorEvaluator(Evaluator):
                 label = variant.spec if batch is None else f"{variant.spec} at batch {batch}"
                 try:
                     workloads, source = lowered_model(variant.spec, batch, self.model_root)
+                    check_program_fits(workloads, chip, options, source)
                     compile_workloads(workloads, source, chip, options)
                 except InfeasibleSchedule:
                     continue  # this chip is too small for it; others may not be

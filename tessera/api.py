@@ -175,7 +175,7 @@ def simulate(
     else:
         graph = load_model(model, batch=batch, input_shapes=input_shapes)
     workloads = lower(graph)
-    _check_program_fits(workloads, accel, options, graph.source)
+    check_program_fits(workloads, accel, options, graph.source)
     compiled = compile_workloads(workloads, graph.source, accel, options)
     return _simulate_compiled(accel, compiled, trace, source)
 
@@ -195,12 +195,12 @@ def simulate_workloads(
     trace: bool = False,
 ) -> Simulation:
     """Like `simulate`, for workloads that were lowered once and are reused across chips."""
-    _check_program_fits(workloads, accel, options, source)
+    check_program_fits(workloads, accel, options, source)
     compiled = compile_workloads(workloads, source, accel, options)
     return _simulate_compiled(accel, compiled, trace, f"accelerator {accel.name!r}")
 
 
-def _check_program_fits(workloads: tuple[Workload, ...], accel: Accelerator, options: CompileOptions, model: str) -> None:
+def check_program_fits(workloads: tuple[Workload, ...], accel: Accelerator, options: CompileOptions, model: str) -> None:
     """Refuse a model whose program cannot fit in this machine's memory (`compiler.program_bound`)."""
     memory = physical_memory_bytes()
     if memory is None:
@@ -226,56 +226,42 @@ def _simulate_compiled(accel: Accelerator, compiled: CompiledModel, trace: bool,
     return simulation
 
 
-_AREA_OVERRIDES = {"matrix": ("mac_area",), "vector": ("vector_lane_area",)}
-"""Overrides behind each area component; any other component is an SRAM."""
-_ENERGY_OVERRIDES = {
-    "mac": ("mac_energy",),
-    "dram": ("dram_energy_per_bit", "dram_read_energy_per_bit", "dram_write_energy_per_bit"),
-    "vector": ("vector_op_energy",),
-    "pe_registers": ("register_energy_per_bit",),
-    "pe_storage": ("pe_storage_energy_per_byte",),
-    "clock": ("clock_energy_per_bit",),
-    "forwarding": ("wire_energy_per_bit_mm",),
-    "interconnect": ("wire_energy_per_bit_mm",),
-    "leakage": ("leakage_power_per_mm2",),
-}
-"""Overrides behind each energy component; any other component is an SRAM's."""
+_AREA_CONSTANT = {"matrix": "mac_area", "vector": "vector_lane_area"}
+_ENERGY_CONSTANT = {"mac": "mac_energy", "dram": "dram_energy_per_bit", "vector": "vector_op_energy",
+                    "leakage": "leakage_power_per_mm2"}
 
 
 def _check_finite(simulation: Simulation, source: str) -> None:
     """Every figure must be a finite number; one overflows only when a technology override is
     out of range (``mac_energy: 1e300 J``), which is named."""
-    result, accel = simulation.result, simulation.accel
-    area = result.area_breakdown_mm2
-    culprits = ((area, lambda c: _area_culprit(accel, c)), (result.energy_breakdown, lambda c: _energy_culprit(accel, area, c)))
-    for breakdown, culprit in culprits:
+    result = simulation.result
+    for breakdown, culprit in ((result.area_breakdown_mm2, _area_culprit), (result.energy_breakdown, _energy_culprit)):
         for component, value in breakdown.items():
             if not math.isfinite(value):
-                raise InputError(source, Problem(culprit(component), f"makes the {component} figure {value}: out of range"))
+                raise InputError(source, Problem(culprit(result, component), f"makes the {component} figure {value}: out of range"))
     overflowed = [(name, value) for name, value in simulation.summary().items() if not math.isfinite(value)]
     if overflowed:
         name, value = overflowed[0]
         component = max(result.energy_breakdown, key=lambda c: result.energy_breakdown[c])
         energy = result.energy_breakdown[component]
         message = f"makes {name} {value}: the {component} energy, {energy:.3g} J per run, is out of range"
-        raise InputError(source, Problem(_energy_culprit(accel, area, component), message))
+        raise InputError(source, Problem(_energy_culprit(result, component), message))
 
 
-def _area_culprit(accel: Accelerator, component: str) -> str:
-    return _location(accel, _AREA_OVERRIDES.get(component, ("sram_area_per_kib",)))
+def _area_culprit(result: SimResult, component: str) -> str:
+    return _location(result, _AREA_CONSTANT.get(component, "sram_area_per_kib"))
 
 
-def _energy_culprit(accel: Accelerator, area: Mapping[str, float], component: str) -> str:
-    """The override behind an energy component; leakage grows with area, so when its density
-    is the cited default, the override behind the largest area component."""
-    names = _ENERGY_OVERRIDES.get(component, ("sram_energy_per_byte", "buffers"))
-    if component == "leakage" and _location(accel, names) == "technology":
-        return _area_culprit(accel, max(area, key=lambda c: area[c]))
-    return _location(accel, names)
+def _energy_culprit(result: SimResult, component: str) -> str:
+    """The constant behind an energy component; leakage grows with area, so when its density is
+    the cited default, the constant behind the largest area component."""
+    constant = _ENERGY_CONSTANT.get(component, "sram_energy_per_byte")
+    if component == "leakage" and _location(result, constant) == "technology":
+        largest = max(result.area_breakdown_mm2, key=lambda c: result.area_breakdown_mm2[c])
+        return _area_culprit(result, largest)
+    return _location(result, constant)
 
 
-def _location(accel: Accelerator, names: tuple[str, ...]) -> str:
-    """``overrides.<name>`` for the first of `names` the chip overrides, else ``technology``
-    (the figure comes from cited defaults)."""
-    overridden = [name for name in names if name in accel.overrides.model_fields_set]
-    return f"overrides.{overridden[0]}" if overridden else "technology"
+def _location(result: SimResult, constant: str) -> str:
+    """``overrides.<constant>`` when the chip overrides it, else ``technology`` (a cited default)."""
+    return f"overrides.{constant}" if result.technology_sources.get(constant, "").startswith("override") else "technology"

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     except MemoryError as error:
         # The instruction stream of a model this big for this array does not fit in memory
         # (numpy refuses at once: `gemm:m=2^40` would need terabytes of instructions).
-        message = f"too big to compile for {accel.name} on this machine ({error}); use a smaller model or batch"
+        message = f"too big to compile for {args.accel} on this machine ({error}); use a smaller model or batch"
         raise InputError(args.model, Problem("--model", message)) from None
     document = simulation.to_json()
     if args.json:
