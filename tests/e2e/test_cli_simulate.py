@@ -155,5 +155,5 @@ def test_an_override_that_overflows_a_figure_is_named(override: str, field: str,
     chip = tmp_path / "chip.yaml"
     chip.write_text((EXAMPLES / "tiny.yaml").read_text() + f"overrides:\n  {override}\n")
     result = tessera("simulate", "--accel", str(chip), "--model", "gemm:m=64,k=64,n=64", "--json", str(tmp_path / "r.json"))
-    assert_bad_input(result, str(chip), field, "out of range")
+    assert_bad_input(result, str(chip), field, "is beyond any real device")
     assert not (tmp_path / "r.json").exists()
