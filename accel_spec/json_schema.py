@@ -49,9 +49,9 @@ FIELD_EXAMPLES: dict[type[BaseModel], dict[str, tuple[Any, ...]]] = {
         "dram_energy_per_bit": ("5 pJ",),
         "vector_op_energy": ("0.5 pJ",),
         "leakage_power_per_mm2": ("5 mW",),
-        "mac_area": ("150 um2",),
+        "mac_area": ("1000 um2",),
         "sram_area_per_kib": ("0.001 mm2",),
-        "vector_lane_area": ("700 um2",),
+        "vector_lane_area": ("3000 um2",),
     },
 }
 """Realistic values per field, in the units a person writes (see the module docstring)."""
