@@ -134,6 +134,6 @@ def test_ctrl_c_while_the_sweep_starts_up_prints_no_traceback(tmp_path: Path, af
     children = psutil.Process(process.pid).children(recursive=True) if process.poll() is None else []
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    assert process.returncode in (130, -signal.SIGINT), stderr  # as a shell reports Ctrl-C, either way
     assert "Traceback" not in stderr and stderr.startswith("tessera: interrupted"), stderr
     _assert_all_gone(children)
