@@ -71,7 +71,8 @@ class SweepSpec(_Frozen):
         hardware: swept chip fields, in file order; `models` the network variants.
         schedulers / precisions / batches / timings / weight_modes / schedule_objectives: the
             swept schedule options (`CompileOptions`; a precision or batch of None is the chip's
-            or the model's own).
+            or the model's own). The last three default to the compiler's defaults, so the
+            manifest of a sweep written before they existed still reads.
         objectives, constraints: what the Pareto front is over, and which points may be on it.
         strategy, population, budget, seed: how points are proposed; `population` is the
             NSGA-II generation size; `budget` the number of distinct points to evaluate.
@@ -89,9 +90,9 @@ class SweepSpec(_Frozen):
     schedulers: tuple[str, ...]
     precisions: tuple[str | None, ...]
     batches: tuple[int | None, ...]
-    timings: tuple[str, ...]
-    weight_modes: tuple[str, ...]
-    schedule_objectives: tuple[str, ...]
+    timings: tuple[str, ...] = ("tessera",)
+    weight_modes: tuple[str, ...] = ("streamed",)
+    schedule_objectives: tuple[str, ...] = ("latency",)
     objectives: tuple[Objective, ...]
     constraints: tuple[Constraint, ...]
     strategy: StrategyKind

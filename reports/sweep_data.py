@@ -175,6 +175,9 @@ def load_sweep_folder(folder: str | Path) -> SweepData:
         raise InputError(str(results), Problem("", f"cannot be read: {error}")) from None
     if table.empty:
         raise InputError(str(results), Problem("", "holds no rows: the sweep evaluated no point yet"))
+    for column, values in (("timing", spec.timings), ("weights", spec.weight_modes), ("objective", spec.schedule_objectives)):
+        if column not in table and len(values) == 1:
+            table[column] = values[0]  # a sweep from before this schedule axis ran at its one default
     _require_columns(results, table, (*_ROW_COLUMNS, *METRIC_COLUMNS, *DesignSpace(spec).columns))
     table = table.sort_values("trial", kind="stable").reset_index(drop=True)
     return SweepData(
