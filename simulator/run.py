@@ -123,18 +123,18 @@ def _check_makespan_fits(instr: np.ndarray, machine: Target) -> None:
     transfer = (opcode == Opcode.LOAD) | (opcode == Opcode.STORE)
     narrowest_port = min(machine.dram_bytes_per_cycle, *machine.read_port, *machine.write_port)
     channel = np.ceil(instr["bytes"][transfer] / machine.burst) * machine.burst / narrowest_port
-    gemm = instr[opcode == Opcode.GEMM]
-    groups = np.maximum(gemm["groups"], 1).astype(np.float64)
+    is_gemm = opcode == Opcode.GEMM  # fields gathered one by one: copying whole records is slow
+    m, k, n = (instr[name][is_gemm].astype(np.float64) for name in ("m", "k", "n"))
+    groups = np.maximum(instr["groups"][is_gemm], 1).astype(np.float64)
     side = min(machine.rows, machine.cols)  # folds of any two dims on either array axis, at most
-    folds = np.ceil(gemm["m"] / side) * np.ceil(groups * gemm["k"] / side) * np.ceil(groups * gemm["n"] / side)
-    streamed = gemm["m"] + groups * (gemm["k"] + gemm["n"]) + 2.0 * machine.rows + machine.cols
-    vec = instr[opcode == Opcode.VEC]
+    folds = np.ceil(m / side) * np.ceil(groups * k / side) * np.ceil(groups * n / side)
+    streamed = m + groups * (k + n) + 2.0 * machine.rows + machine.cols
     slowest_lane = machine.vector_lanes * min(machine.vector_rates)
     bound = (
         channel.sum()
         + float(transfer.sum()) * (machine.latency + 1)
         + (folds * streamed).sum()
-        + vec["elements"].sum() / slowest_lane
+        + instr["elements"][opcode == Opcode.VEC].sum() / slowest_lane
         + len(instr)
     )
     if not bound < MAX_CYCLES:
