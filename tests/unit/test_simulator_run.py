@@ -172,6 +172,24 @@ def test_malformed_containers_are_rejected():
         run(short_ptr, target_of(tiny_accel()), hand_technology())
 
 
+@pytest.mark.parametrize(
+    ("fields", "overflows"),
+    [({"m": 2**31 - 1, "k": 2**31 - 1, "n": 2**31 - 1}, True),  # ~2^93 folds × stream: past int64
+     ({"elements": 2**62}, True),  # one vector op of 2^62 elements over 1 lane-cycle each
+     ({}, False)],
+)
+def test_a_program_whose_serial_time_could_overflow_the_counters_is_refused(fields: dict, overflows: bool):
+    """The makespan bound (every instruction one after another) must stay below 2^62 cycles;
+    the two-layer program's GEMM (instruction 2) or vector op (4) is made huge."""
+    index = 4 if "elements" in fields else 2
+    program = _bad({index: fields}) if fields else two_layer_program()
+    if overflows:
+        with pytest.raises(ValueError, match="beyond the"):
+            run(program, target_of(tiny_accel()), hand_technology())
+    else:
+        run(program, target_of(tiny_accel()), hand_technology())
+
+
 def test_empty_program():
     empty = program_of([], [], [])
     result = run(empty, target_of(tiny_accel()), hand_technology())
