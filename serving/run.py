@@ -19,6 +19,9 @@ from tessera.errors import InputError, Problem
 DECODERS = ("llama",)
 """Zoo families `serve` can run: decoders with a prefill and a decode phase."""
 
+PER_STEP = ("phase", "seq", "kv_len", "batch")
+"""Decoder parameters the step grid sets for each step, so a --model must leave them out."""
+
 
 def decoder_spec(model: str) -> ModelSpec:
     """The resolved zoo spec of a decoder; InputError naming --model for anything else."""
@@ -27,6 +30,11 @@ def decoder_spec(model: str) -> ModelSpec:
     family = model.strip().partition(":")[0].strip().lower()
     if family not in DECODERS:
         message = f"serve needs a decoder zoo spec ({', '.join(f'{d}:...' for d in DECODERS)}), got {model!r}"
+        raise InputError(model, Problem("--model", message))
+    given = {item.partition("=")[0].strip() for item in model.partition(":")[2].split(",")}
+    fixed = [name for name in PER_STEP if name in given]
+    if fixed:
+        message = f"{', '.join(fixed)} are set for each prefill and decode step by serve; leave them out"
         raise InputError(model, Problem("--model", message))
     return parse_model_spec(model)
 

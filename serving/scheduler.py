@@ -67,6 +67,33 @@ class _Live:
         self.preemptions = 0
 
 
+class _KvCache:
+    """Token slots of the KV cache: how many are held, and the most ever held."""
+
+    __slots__ = ("capacity", "used", "peak")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.used = 0
+        self.peak = 0
+
+    def fits(self, tokens: int) -> bool:
+        """Whether `tokens` more slots are free."""
+        return self.used + tokens <= self.capacity
+
+    def take(self, tokens: int) -> None:
+        """Hold `tokens` more slots."""
+        self.used += tokens
+        self.peak = max(self.peak, self.used)
+
+    def preempt(self, live: _Live, waiting: deque[_Live]) -> None:
+        """Free a request's slots and queue it first, to be recomputed when readmitted."""
+        self.used -= live.computed
+        live.computed = 0
+        live.preemptions += 1
+        waiting.appendleft(live)
+
+
 def schedule(
     requests: tuple[Request, ...], config: SchedulerConfig, kv_capacity_tokens: int, timer: IterationTimer
 ) -> Schedule:
@@ -79,7 +106,8 @@ def schedule(
     lives: list[_Live] = []
     waiting: deque[_Live] = deque()
     running: list[_Live] = []
-    arrived = done = iterations = preemptions = kv_used = peak = 0
+    cache = _KvCache(kv_capacity_tokens)
+    arrived = done = iterations = preemptions = 0
     now = 0.0
     while done < len(requests):
         while arrived < len(requests) and requests[arrived].arrival_s <= now:
@@ -89,64 +117,81 @@ def schedule(
         if not running and not waiting:
             now = requests[arrived].arrival_s
             continue
-        budget = config.max_batched_tokens
-        batch: list[tuple[_Live, int]] = []
-        preempted_now = 0
-        index = 0
-        while index < len(running) and budget > 0:
-            live = running[index]
-            new = min(live.tokens - live.computed, budget)
-            while kv_used + new > kv_capacity_tokens and len(running) - 1 > index:
-                kv_used -= _preempt(running.pop(), waiting)
-                preempted_now += 1
-            if kv_used + new > kv_capacity_tokens:
-                # Nothing admitted after it is left to preempt: the request gives way itself.
-                kv_used -= _preempt(running.pop(), waiting)
-                preempted_now += 1
-                break
-            kv_used += new
-            budget -= new
-            batch.append((live, new))
-            index += 1
-        while not preempted_now and waiting and len(running) < config.max_batch and budget > 0:
-            live = waiting[0]
-            new = min(live.tokens - live.computed, budget)
-            if kv_used + new > kv_capacity_tokens:
-                break
-            running.append(waiting.popleft())
-            kv_used += new
-            budget -= new
-            batch.append((live, new))
-        preemptions += preempted_now
-        peak = max(peak, kv_used)
+        batch, budget, preempted = _schedule_running(running, waiting, cache, config.max_batched_tokens)
+        if not preempted:
+            _admit_waiting(running, waiting, cache, budget, config.max_batch, batch)
+        preemptions += preempted
         now += _iteration_seconds(batch, timer)
         iterations += 1
-        for live, new in batch:
-            live.computed += new
-            if live.computed < live.tokens:
-                continue
-            live.generated += 1
-            live.tokens += 1
-            if live.generated == 1:
-                live.first_token_s = now
-            if live.generated == live.request.output_len:
-                live.finish_s = now
-                kv_used -= live.computed
-                done += 1
+        done += _advance(batch, cache, now)
         running = [live for live in running if live.generated < live.request.output_len]
     outcomes = tuple(
         RequestOutcome(live.request, live.first_token_s, live.finish_s, live.preemptions) for live in lives
     )
-    return Schedule(outcomes, iterations, preemptions, peak)
+    return Schedule(outcomes, iterations, preemptions, cache.peak)
 
 
-def _preempt(live: _Live, waiting: deque[_Live]) -> int:
-    """Free a request's cache and queue it first for recomputation; the slots freed."""
-    freed = live.computed
-    live.computed = 0
-    live.preemptions += 1
-    waiting.appendleft(live)
-    return freed
+def _schedule_running(
+    running: list[_Live], waiting: deque[_Live], cache: _KvCache, budget: int
+) -> tuple[list[tuple[_Live, int]], int, int]:
+    """Give running requests, in admission order, the tokens they need (a prompt chunked to the
+    budget left), preempting the most recently admitted while the cache is short.
+
+    Returns the scheduled (request, new tokens) pairs, the budget left and the preemptions."""
+    batch: list[tuple[_Live, int]] = []
+    preempted = 0
+    index = 0
+    while index < len(running) and budget > 0:
+        live = running[index]
+        new = min(live.tokens - live.computed, budget)
+        while not cache.fits(new) and len(running) - 1 > index:
+            cache.preempt(running.pop(), waiting)
+            preempted += 1
+        if not cache.fits(new):
+            # Nothing admitted after it is left to preempt: the request gives way itself.
+            cache.preempt(running.pop(), waiting)
+            return batch, budget, preempted + 1
+        cache.take(new)
+        budget -= new
+        batch.append((live, new))
+        index += 1
+    return batch, budget, preempted
+
+
+def _admit_waiting(
+    running: list[_Live], waiting: deque[_Live], cache: _KvCache, budget: int, max_batch: int,
+    batch: list[tuple[_Live, int]],
+) -> None:
+    """Admit waiting requests in arrival order while the batch, the budget and the cache allow,
+    appending their first chunks to `batch`."""
+    while waiting and len(running) < max_batch and budget > 0:
+        live = waiting[0]
+        new = min(live.tokens - live.computed, budget)
+        if not cache.fits(new):
+            return
+        running.append(waiting.popleft())
+        cache.take(new)
+        budget -= new
+        batch.append((live, new))
+
+
+def _advance(batch: list[tuple[_Live, int]], cache: _KvCache, now: float) -> int:
+    """Apply an iteration that ended at `now`: caches grow, caught-up requests sample a token,
+    finished ones free their slots. Returns how many finished."""
+    finished = 0
+    for live, new in batch:
+        live.computed += new
+        if live.computed < live.tokens:
+            continue
+        live.generated += 1
+        live.tokens += 1
+        if live.generated == 1:
+            live.first_token_s = now
+        if live.generated == live.request.output_len:
+            live.finish_s = now
+            cache.used -= live.computed
+            finished += 1
+    return finished
 
 
 def _iteration_seconds(batch: list[tuple[_Live, int]], timer: IterationTimer) -> float:

@@ -35,6 +35,11 @@ def test_a_model_other_than_a_decoder_is_bad_input() -> None:
     assert_bad_input(tessera("serve", "--accel", EDGE, "--model", "bert:layers=2"), "--model", "decoder")
 
 
+def test_a_per_step_parameter_in_the_model_is_bad_input() -> None:
+    result = tessera("serve", "--accel", EDGE, "--model", f"{MODEL},phase=decode")
+    assert_bad_input(result, "--model", "phase are set for each prefill and decode step")
+
+
 def test_rate_and_trace_together_are_bad_input(tmp_path: Path) -> None:
     trace = tmp_path / "t.jsonl"
     trace.write_text('{"arrival_s": 0, "prompt_len": 4, "output_len": 2}\n')
