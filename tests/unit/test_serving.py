@@ -8,6 +8,7 @@ instructions each, so the module runs in seconds.
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +23,8 @@ from serving import serve
 from serving.kv_cache import DecoderShape, kv_budget
 from serving.metrics import ServeReport, Slo
 from serving.run import GridBounds, iteration_timer
-from serving.scheduler import SchedulerConfig
-from serving.step_grid import IterationTimer, simulate_step
+from serving.scheduler import SchedulerConfig, schedule
+from serving.step_grid import IterationTimer, StepGrid, simulate_step
 from serving.workload import LengthDistribution, LengthKind, Request, poisson_requests, read_trace
 from tessera.api import simulate
 from tessera.errors import InputError
@@ -164,6 +165,17 @@ def test_grid_points_are_the_simulators_times(accel, timer) -> None:
     spec = parse_model_spec(MODEL)
     assert timer.decode.time(4, 128) == simulate_step(accel, spec, Phase.DECODE, 4, 128)
     assert timer.prefill.time(1, 32) == simulate_step(accel, spec, Phase.PREFILL, 1, 32)
+
+
+def test_ten_thousand_requests_are_served_in_under_a_minute() -> None:
+    """The loop alone, on hand-made grids (docs/serving.md times it on simulated ones)."""
+    prefill = StepGrid(Phase.PREFILL, (1,), (1, 2048), ((1e-4, 5e-3),))
+    decode = StepGrid(Phase.DECODE, (1, 128), (1, 2048), ((1e-4, 2e-4), (5e-4, 2e-3)))
+    requests = poisson_requests(10_000, math.inf, fixed(1024), fixed(128), seed=0)
+    start = time.perf_counter()
+    result = schedule(requests, SchedulerConfig(), 10**9, IterationTimer(prefill, decode))
+    assert time.perf_counter() - start < 60
+    assert result.iterations < 11_000 and all(o.finish_s > o.first_token_s for o in result.outcomes)
 
 
 def test_kv_bytes_of_llama2_7b() -> None:
