@@ -167,6 +167,24 @@ def test_grid_points_are_the_simulators_times(accel, timer) -> None:
     assert timer.prefill.time(1, 32) == simulate_step(accel, spec, Phase.PREFILL, 1, 32)
 
 
+def test_the_most_recently_admitted_request_is_preempted_and_recomputed() -> None:
+    """Two 4 + 4-token requests and a 10-token cache, every step 1 s (hand-made grids).
+
+    Iteration 1 prefills both (8 slots) and 2 decodes both (10); in 3 the first needs an eleventh
+    slot, so the second is preempted (its 5 freed). The first finishes in 4; in 5 the second is
+    recomputed as one 6-token prefill (prompt and both generated tokens) that samples its third
+    token, and in 6 it decodes its fourth."""
+    second = StepGrid(Phase.PREFILL, (1,), (1, 16), ((1.0, 1.0),))
+    one_second = IterationTimer(second, StepGrid(Phase.DECODE, (1, 2), (1, 16), ((1.0, 1.0), (1.0, 1.0))))
+    requests = (Request(0.0, 4, 4), Request(0.0, 4, 4))
+    result = schedule(requests, SchedulerConfig(), 10, one_second)
+    first, late = result.outcomes
+    assert (first.preemptions, late.preemptions) == (0, 1)
+    assert (first.first_token_s, first.finish_s) == (1.0, 4.0)
+    assert (late.first_token_s, late.finish_s) == (1.0, 6.0)
+    assert result.iterations == 6 and result.peak_kv_tokens == 10
+
+
 def test_ten_thousand_requests_are_served_in_under_a_minute() -> None:
     """The loop alone, on hand-made grids (docs/serving.md times it on simulated ones)."""
     prefill = StepGrid(Phase.PREFILL, (1,), (1, 2048), ((1e-4, 5e-3),))
