@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tessera.errors import InputError, Problem
+from tessera.input_files import GiB, read_input_text
 
 
 @dataclass(frozen=True)
@@ -84,16 +85,14 @@ def poisson_requests(
 
 _TRACE_FIELDS = {"arrival_s": float, "prompt_len": int, "output_len": int}
 
+MAX_TRACE_BYTES = GiB
+"""Largest trace read: about 50 bytes a request, so twenty million requests."""
+
 
 def read_trace(path: str | Path) -> tuple[Request, ...]:
     """Requests from a JSONL trace, sorted by arrival; InputError lists every bad line and field."""
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(source, Problem("--trace", "file not found")) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(source, Problem("--trace", f"cannot read: {error}")) from None
+    text = read_input_text(path, limit=MAX_TRACE_BYTES, what="a request trace")
     requests: list[Request] = []
     problems: list[Problem] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -120,6 +119,8 @@ def _trace_request(line: str, number: int, problems: list[Problem]) -> Request |
         problems.append(Problem("", "expected a JSON object", line=number))
         return None
     values: dict[str, float | int] = {}
+    for field in sorted(record.keys() - _TRACE_FIELDS.keys()):
+        problems.append(Problem(field, f"unknown field; a request has {', '.join(_TRACE_FIELDS)}", line=number))
     for field, kind in _TRACE_FIELDS.items():
         value = record.get(field)
         whole = isinstance(value, int) and not isinstance(value, bool)
@@ -132,6 +133,6 @@ def _trace_request(line: str, number: int, problems: list[Problem]) -> Request |
             problems.append(Problem(field, f"expected a finite number of seconds ≥ 0, got {value!r}", line=number))
         else:
             values[field] = kind(value)
-    if len(values) < len(_TRACE_FIELDS):
+    if len(values) < len(_TRACE_FIELDS) or record.keys() - _TRACE_FIELDS.keys():
         return None
     return Request(float(values["arrival_s"]), int(values["prompt_len"]), int(values["output_len"]))

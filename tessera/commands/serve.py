@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--slo-ttft", type=_seconds, metavar="S", help="time-to-first-token objective in s (default none)")
     parser.add_argument("--slo-tpot", type=_seconds, metavar="S", help="time-per-output-token objective in s (default none)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of arrivals and lengths (default 0)")
+    parser.add_argument("--seed", type=int, help="seed of generated arrivals and lengths (default 0; not with --trace)")
     parser.add_argument("--json", metavar="FILE", help="write the result as JSON")
     parser.set_defaults(run=run)
 
@@ -117,12 +117,13 @@ def _requests(args: argparse.Namespace) -> tuple[Request, ...]:
     from serving.workload import LengthDistribution, poisson_requests, read_trace
 
     if args.trace is not None:
-        for option, value in (("--prompt-len", args.prompt_len), ("--output-len", args.output_len)):
+        for option, value in (("--prompt-len", args.prompt_len), ("--output-len", args.output_len), ("--seed", args.seed)):
             if value is not None:
-                raise InputError(option, Problem("", "applies to generated requests; a --trace gives each request's lengths"))
+                raise InputError(option, Problem("", "applies to generated requests, not to the requests of a --trace"))
         requests = read_trace(args.trace)
         return requests[: args.requests] if args.requests else requests
     prompt = LengthDistribution.parse(args.prompt_len or _DEFAULT_PROMPT_LEN, "--prompt-len")
     output = LengthDistribution.parse(args.output_len or _DEFAULT_OUTPUT_LEN, "--output-len")
     rate = math.inf if args.rate is None else args.rate
-    return poisson_requests(args.requests or _DEFAULT_REQUESTS, rate, prompt, output, args.seed)
+    seed = 0 if args.seed is None else args.seed
+    return poisson_requests(args.requests or _DEFAULT_REQUESTS, rate, prompt, output, seed)

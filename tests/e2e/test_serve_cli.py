@@ -54,6 +54,20 @@ def test_a_malformed_trace_line_names_file_line_and_field(tmp_path: Path) -> Non
     assert_bad_input(result, str(trace), "arrival_s (line 2)")
 
 
+def test_a_trace_field_the_tool_would_ignore_is_named(tmp_path: Path) -> None:
+    trace = tmp_path / "t.jsonl"
+    trace.write_text('{"arrival_s": 0, "prompt_len": 4, "output_len": 2, "priority": 1}\n')
+    result = tessera("serve", "--accel", EDGE, "--model", MODEL, "--trace", str(trace))
+    assert_bad_input(result, str(trace), "priority (line 1)", "unknown field")
+
+
+def test_a_seed_with_a_trace_is_bad_input(tmp_path: Path) -> None:
+    trace = tmp_path / "t.jsonl"
+    trace.write_text('{"arrival_s": 0, "prompt_len": 4, "output_len": 2}\n')
+    result = tessera("serve", "--accel", EDGE, "--model", MODEL, "--trace", str(trace), "--seed", "3")
+    assert_bad_input(result, "--seed", "not to the requests of a --trace")
+
+
 def test_a_kv_cache_too_small_for_one_request_is_bad_input() -> None:
     result = tessera("serve", "--accel", EDGE, "--model", MODEL, "--requests", "1", "--prompt-len", "9000000")
     assert_bad_input(result, "edge.yaml", "dram.capacity", "9000000")

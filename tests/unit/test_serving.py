@@ -8,7 +8,6 @@ instructions each, so the module runs in seconds.
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -185,14 +184,13 @@ def test_the_most_recently_admitted_request_is_preempted_and_recomputed() -> Non
     assert result.iterations == 6 and result.peak_kv_tokens == 10
 
 
-def test_ten_thousand_requests_are_served_in_under_a_minute() -> None:
-    """The loop alone, on hand-made grids (docs/serving.md times it on simulated ones)."""
+def test_ten_thousand_requests_take_work_linear_in_their_tokens() -> None:
+    """The loop alone, on hand-made grids: about one iteration per generated token of the
+    longest-running batch, not per request pair (benchmarks/serve_speed.py times it)."""
     prefill = StepGrid(Phase.PREFILL, (1,), (1, 2048), ((1e-4, 5e-3),))
     decode = StepGrid(Phase.DECODE, (1, 128), (1, 2048), ((1e-4, 2e-4), (5e-4, 2e-3)))
     requests = poisson_requests(10_000, math.inf, fixed(1024), fixed(128), seed=0)
-    start = time.perf_counter()
     result = schedule(requests, SchedulerConfig(), 10**9, IterationTimer(prefill, decode))
-    assert time.perf_counter() - start < 60
     assert result.iterations < 11_000 and all(o.finish_s > o.first_token_s for o in result.outcomes)
 
 
