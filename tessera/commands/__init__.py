@@ -6,10 +6,11 @@ from tessera.commands import (
     inspect,
     models,
     report,
+    serve,
     simulate,
     sweep,
     train_scheduler,
     validate,
 )
 
-COMMANDS = (simulate, sweep, report, inspect, models, check_spec, validate, import_scalesim, train_scheduler)
+COMMANDS = (simulate, sweep, report, inspect, models, check_spec, validate, import_scalesim, train_scheduler, serve)
