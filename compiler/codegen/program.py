@@ -27,7 +27,9 @@ def assemble(layers: list[LayerCode], layer_names: tuple[str, ...]) -> Program:
         return Program(np.zeros(0, INSTRUCTION_DTYPE), np.zeros(1, np.int64), np.zeros(0, np.int64), layer_names)
     lengths = np.array([len(code.instructions) for code in layers], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    instructions = np.concatenate([code.instructions for code in layers])
+    # joined as raw bytes: concatenating structured arrays promotes their fields pair by pair
+    raw = [np.ascontiguousarray(code.instructions).view(np.uint8) for code in layers]
+    instructions = np.concatenate(raw).view(INSTRUCTION_DTYPE)
     layer = np.repeat(np.arange(len(layers)), lengths)
     instructions["layer"] = layer
     counts = np.concatenate([np.diff(code.dep_ptr) for code in layers])
