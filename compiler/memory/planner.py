@@ -190,8 +190,11 @@ def working_sets(workloads: Sequence[Workload], target: Target) -> np.ndarray:
     larger side, K innermost (GEMM, every distinct shape in one vectorised footprint), or
     chunks of at most rows × cols elements, as many as the layer can be split in (vector
     work, one layer at a time)."""
-    streamed = [replace(w, placement=Placement(), reserved=()) for w in workloads]
-    distinct = {shape_key(w): w for w in streamed}
+    unplaced = Placement()
+    streamed = [w if w.placement == unplaced and not w.reserved else replace(w, placement=unplaced, reserved=())
+                for w in workloads]
+    keys = [shape_key(w) for w in streamed]
+    distinct = dict(zip(keys, streamed))
     found: dict[tuple, np.ndarray] = {}
     gemms = {key: w for key, w in distinct.items() if w.kind is WorkloadKind.GEMM}
     if gemms:
@@ -207,7 +210,7 @@ def working_sets(workloads: Sequence[Workload], target: Target) -> np.ndarray:
             wanted = math.ceil(max(workload.input_elements, workload.output_elements) / (target.rows * target.cols))
             chunks = 1 << (max(1, min(wanted, max_chunks(workload))).bit_length() - 1)  # a power of two, as searched
             found[key] = vector_footprint(workload, target, np.int64(chunks), True).demand(target).reshape(-1)
-    return np.array([found[shape_key(w)] for w in streamed], dtype=np.int64).reshape(len(workloads), -1)
+    return np.array([found[key] for key in keys], dtype=np.int64).reshape(len(workloads), -1)
 
 
 def _per_shape(workloads: tuple[Workload, ...], bytes_of, schedules: dict[str, LayerSchedule]) -> np.ndarray:
