@@ -59,21 +59,14 @@ class ServingSpec(BaseModel):
     output_len: str
     max_batch: StrictInt = Field(default=_DEFAULTS.max_batch, ge=1)
     max_batched_tokens: StrictInt = Field(default=_DEFAULTS.max_batched_tokens, ge=1)
-    slo_ttft: float | None = None
-    slo_tpot: float | None = None
+    slo_ttft: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    slo_tpot: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     seed: StrictInt = Field(default=0, ge=0, le=2**32 - 1)
 
     @field_validator("prompt_len", "output_len", mode="before")
     @classmethod
     def _lengths(cls, value: Any) -> str:
         return _length(value)
-
-    @field_validator("slo_ttft", "slo_tpot", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> float:
-        if not isinstance(value, str):
-            raise ValueError(f"expected a duration with its unit, like 200 ms or 0.5 s, got {value!r}")
-        return parse_quantity(value, Dimension.DURATION)
 
     def request_list(self) -> tuple[Request, ...]:
         """The requests every point serves (the same seed, the same requests)."""
@@ -94,6 +87,18 @@ class ServingSpec(BaseModel):
         return Slo(self.slo_ttft or math.inf, self.slo_tpot or math.inf)
 
 
+class _ServingFile(ServingSpec):
+    """The block as written: SLOs are durations with their unit (stored in seconds, as the
+    manifest repeats them, so `ServingSpec` reads them back as plain numbers)."""
+
+    @field_validator("slo_ttft", "slo_tpot", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        if not isinstance(value, str):
+            raise ValueError(f"expected a duration with its unit, like 200 ms or 0.5 s, got {value!r}")
+        return parse_quantity(value, Dimension.DURATION)
+
+
 def resolve_serving(raw: Any) -> tuple[ServingSpec | None, list[tuple[Loc, str]]]:
     """The serving block (None when absent) and (location under `serving`, message) problems."""
     if raw is None:
@@ -101,7 +106,7 @@ def resolve_serving(raw: Any) -> tuple[ServingSpec | None, list[tuple[Loc, str]]
     if not isinstance(raw, dict):
         return None, [((), f"expected a mapping with keys {', '.join(ServingSpec.model_fields)}")]
     try:
-        return ServingSpec.model_validate(raw), []
+        return ServingSpec.model_validate(_ServingFile.model_validate(raw).model_dump()), []
     except ValidationError as error:
         problems: list[tuple[Loc, str]] = []
         for err in error.errors():

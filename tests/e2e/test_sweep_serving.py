@@ -14,6 +14,7 @@ from accel_spec.units import Dimension
 from cli_runner import EXAMPLES, tessera
 from explorer.objectives import SERVING_METRIC_COLUMNS
 from explorer.serving_evaluator import serving_metrics
+from explorer.spec import SweepSpec
 from explorer.spec_hardware import override_value
 from serving import serve
 from serving.metrics import Slo
@@ -47,18 +48,18 @@ SERVE_OPTIONS = ("--requests", "12", "--rate", "400", "--prompt-len", "8-32", "-
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, dict]:
+def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, dict, Path]:
     folder = tmp_path_factory.mktemp("serving")
     (folder / "sweep.yaml").write_text(SWEEP, encoding="utf-8")
     result = tessera("sweep", str(folder / "sweep.yaml"), "--out", str(folder / "out"), "--executor", "serial",
                      "--quiet", timeout=600)
     assert result.returncode == 0, result.stderr
     manifest = json.loads((folder / "out" / "manifest.json").read_text(encoding="utf-8"))
-    return pd.read_parquet(folder / "out" / "results.parquet"), manifest
+    return pd.read_parquet(folder / "out" / "results.parquet"), manifest, folder / "out"
 
 
 def test_the_table_has_the_serving_columns_with_units(results) -> None:
-    table, manifest = results
+    table, manifest, _ = results
     assert (table["status"] == "ok").all()
     assert set(SERVING_METRIC_COLUMNS) <= set(table.columns)
     assert "latency_s" not in table.columns and "energy_j" not in table.columns
@@ -66,7 +67,7 @@ def test_the_table_has_the_serving_columns_with_units(results) -> None:
 
 
 def test_every_row_equals_serve_alone_on_its_chip(results) -> None:
-    table, _ = results
+    table, _, _ = results
     requests = poisson_requests(12, 400.0, LengthDistribution.parse("8-32", ""), LengthDistribution.parse("2-8", ""), 3)
     base = load_accelerator(EDGE)
     for _, row in table.iterrows():
@@ -78,7 +79,7 @@ def test_every_row_equals_serve_alone_on_its_chip(results) -> None:
 
 
 def test_the_edge_chips_row_equals_tessera_serve_json(results, tmp_path: Path) -> None:
-    table, _ = results
+    table, _, _ = results
     row = table[table["dram.bandwidth"] == EDGE_BANDWIDTH].iloc[0]
     out = tmp_path / "serve.json"
     result = tessera("serve", "--accel", str(EDGE), "--model", MODEL, *SERVE_OPTIONS, "--json", str(out))
@@ -90,3 +91,12 @@ def test_the_edge_chips_row_equals_tessera_serve_json(results, tmp_path: Path) -
     assert row["throughput_tokens_s"] == document["throughput_tokens_s"]
     assert row["goodput_rps"] == document["goodput_rps"]
     assert row["kv_capacity_tokens"] == document["kv_capacity_tokens"]
+
+
+def test_the_manifest_reads_back_and_tessera_report_draws_the_folder(results, tmp_path: Path) -> None:
+    _, manifest, folder = results
+    serving = SweepSpec.model_validate(manifest["spec"]).serving
+    assert serving is not None and serving.slo() == Slo(0.02, 0.002)
+    result = tessera("report", str(folder), "--out", str(tmp_path / "report"), "--format", "png", timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "report" / "pareto_area_goodput.png").exists()
