@@ -64,6 +64,8 @@ def test_the_table_has_the_serving_columns_with_units(results) -> None:
     assert set(SERVING_METRIC_COLUMNS) <= set(table.columns)
     assert "latency_s" not in table.columns and "energy_j" not in table.columns
     assert manifest["units"]["ttft_p99_s"] == "s" and manifest["units"]["goodput_rps"] == "req/s"
+    assert (table["model"] == "llama:ffn=768,heads=4,hidden=256,kv_heads=2,layers=2,vocab=1000").all()
+    assert table["batch"].isna().all()
 
 
 def test_every_row_equals_serve_alone_on_its_chip(results) -> None:
