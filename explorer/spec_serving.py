@@ -35,6 +35,11 @@ from serving.workload import LengthDistribution, Request, poisson_requests
 from tessera.errors import InputError
 
 _DEFAULTS = SchedulerConfig()
+"""vLLM's iteration limits (`serving.scheduler.SchedulerConfig` cites them), as `tessera serve` uses."""
+
+MAX_REQUESTS = 1_000_000
+"""Most requests a point serves: every point replays them all, and the scheduler takes one to two
+seconds per 10,000 requests (docs/serving.md, Speed), so a million is minutes a point."""
 
 
 def _length(value: Any) -> str:
@@ -53,8 +58,8 @@ class ServingSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    requests: StrictInt = Field(ge=1, le=1_000_000)
-    rate: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    requests: StrictInt = Field(ge=1, le=MAX_REQUESTS)
+    rate: float | None = Field(default=None, gt=0, allow_inf_nan=False, strict=True)
     prompt_len: str
     output_len: str
     max_batch: StrictInt = Field(default=_DEFAULTS.max_batch, ge=1)

@@ -46,6 +46,8 @@ def test_serving_objectives_and_where_they_apply() -> None:
 def test_bad_fields_are_named() -> None:
     _, problems = resolve_serving({"requests": 0, "prompt_len": "9-3", "output_len": 4, "slo_tpot": 0.5, "rated": 1})
     assert {loc for loc, _ in problems} == {("requests",), ("prompt_len",), ("slo_tpot",), ("rated",)}
+    _, problems = resolve_serving({"requests": 4, "prompt_len": 8, "output_len": 4, "rate": True, "slo_ttft": "2 KiB"})
+    assert {loc for loc, _ in problems} == {("rate",), ("slo_ttft",)}
 
 
 def _hash_without_serving(spec: SweepSpec) -> str:
