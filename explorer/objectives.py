@@ -1,6 +1,9 @@
 """What a sweep optimises and what it must respect: objectives (with direction) and constraints.
 
-Both are computed from a point's metrics, the keys of `tessera.api.Simulation.summary()`.
+Both are computed from a point's metrics: the keys of `tessera.api.Simulation.summary()`
+(`METRIC_COLUMNS`), or in a sweep with a `serving:` block the request-level figures of
+`tessera serve` (`SERVING_METRIC_COLUMNS`); `Objective.available` says which sweeps report an
+objective's inputs.
 Objectives are an enum so a sweep file cannot name one that does not exist; each knows its
 direction and how to read its value from a results table (vectorised) or from one metrics
 mapping. `minimization_matrix` flips maximised objectives so Pareto code only minimises.
