@@ -7,7 +7,10 @@ import json
 import math
 from pathlib import Path
 
+from explorer.api import default_evaluator
+from explorer.evaluator import Status
 from explorer.objectives import METRIC_COLUMNS, Constraint, Direction, Objective
+from explorer.space import DesignSpace
 from explorer.spec import SweepSpec
 from explorer.spec_loader import load_sweep
 from explorer.spec_serving import resolve_serving, served_model
@@ -53,3 +56,19 @@ def test_bad_fields_are_named() -> None:
 def _hash_without_serving(spec: SweepSpec) -> str:
     document = spec.model_dump(mode="json", exclude={"source", "base", "model_root", "serving"})
     return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def test_a_chip_whose_kv_cache_cannot_hold_a_request_is_an_infeasible_point(tmp_path: Path) -> None:
+    sweep = tmp_path / "small_dram.yaml"
+    sweep.write_text(
+        f"base: {EXAMPLES.parent / 'accelerators' / 'edge.yaml'}\n"
+        "hardware: {dram.capacity: [1 MiB]}\n"
+        'models: ["llama:layers=2,hidden=256,heads=4,kv_heads=2,vocab=1000"]\n'
+        "serving: {requests: 2, prompt_len: 8, output_len: 4}\n"
+        "objectives: [area, goodput]\n",
+        encoding="utf-8",
+    )
+    spec = load_sweep(sweep)
+    space = DesignSpace(spec)
+    outcome = default_evaluator(spec).evaluate(space.point((0,) * len(space.axes)))
+    assert outcome.status is Status.INFEASIBLE and "dram.capacity" in outcome.reason
