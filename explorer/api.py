@@ -47,7 +47,8 @@ class SweepResult:
 
 
 def default_evaluator(spec: SweepSpec) -> Evaluator:
-    """The simulator (serving each point's decoder in a serving sweep), unless the test-only variable TESSERA_TEST_EVALUATOR=fake selects the fake.
+    """The simulator (serving each point's decoder in a sweep with a `serving:` block), unless
+    the test-only variable TESSERA_TEST_EVALUATOR=fake selects the fake.
 
     The fake is imported only when selected: no command pays for test-only code.
     """

@@ -94,12 +94,12 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "goodput_rps": "requests meeting both SLOs over the span from first arrival to last finish",
     "kv_capacity_tokens": "tokens the KV cache holds: DRAM left after the weights over the bytes per token",
 }
+"""What a metric column means where its name does not say it all (Parquet field metadata)."""
 
 
 def metric_columns(serving: bool) -> dict[str, type]:
     """The metric columns of a sweep's results: `SERVING_METRIC_COLUMNS` for a serving sweep."""
     return SERVING_METRIC_COLUMNS if serving else METRIC_COLUMNS
-"""What a metric column means where its name does not say it all (Parquet field metadata)."""
 
 
 class Scope(Enum):
