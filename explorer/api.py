@@ -47,7 +47,8 @@ class SweepResult:
 
 
 def default_evaluator(spec: SweepSpec) -> Evaluator:
-    """The simulator, unless the test-only variable TESSERA_TEST_EVALUATOR=fake selects the fake.
+    """The simulator (serving each point's decoder in a sweep with a `serving:` block), unless
+    the test-only variable TESSERA_TEST_EVALUATOR=fake selects the fake.
 
     The fake is imported only when selected: no command pays for test-only code.
     """
@@ -58,6 +59,10 @@ def default_evaluator(spec: SweepSpec) -> Evaluator:
         return FakeEvaluator.from_json(os.environ.get(TEST_EVALUATOR_OPTIONS_ENV, ""))
     if selected:
         raise InputError(TEST_EVALUATOR_ENV, Problem("", f"unknown test evaluator {selected!r}; the only one is 'fake'"))
+    if spec.serving is not None:
+        from explorer.serving_evaluator import ServingEvaluator  # imports the whole compiler stack
+
+        return ServingEvaluator(load_accelerator(spec.base), spec.serving)
     from explorer.simulator_evaluator import SimulatorEvaluator  # imports the whole compiler stack
 
     return SimulatorEvaluator.for_spec(spec, load_accelerator(spec.base))

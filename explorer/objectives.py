@@ -1,6 +1,9 @@
 """What a sweep optimises and what it must respect: objectives (with direction) and constraints.
 
-Both are computed from a point's metrics, the keys of `tessera.api.Simulation.summary()`.
+Both are computed from a point's metrics: the keys of `tessera.api.Simulation.summary()`
+(`METRIC_COLUMNS`), or in a sweep with a `serving:` block the request-level figures of
+`tessera serve` (`SERVING_METRIC_COLUMNS`); `Objective.available` says which sweeps report an
+objective's inputs.
 Objectives are an enum so a sweep file cannot name one that does not exist; each knows its
 direction and how to read its value from a results table (vectorised) or from one metrics
 mapping. `minimization_matrix` flips maximised objectives so Pareto code only minimises.
@@ -35,6 +38,21 @@ METRIC_COLUMNS: dict[str, type] = {
 }
 """The metrics every evaluated point reports, and their types (the results-table columns)."""
 
+SERVING_METRIC_COLUMNS: dict[str, type] = {
+    "area_mm2": float,
+    "ttft_p50_s": float,
+    "ttft_p99_s": float,
+    "tpot_p50_s": float,
+    "tpot_p99_s": float,
+    "e2e_p99_s": float,
+    "throughput_tokens_s": float,
+    "goodput_rps": float,
+    "kv_capacity_tokens": int,
+}
+"""The metrics of a point of a serving sweep (`serving.metrics.ServeReport`), in place of
+`METRIC_COLUMNS`: a served run has no single latency, and its energy is not measured (the step
+grid keeps times only)."""
+
 METRIC_UNITS: dict[str, str] = {
     "total_cycles": "cycles",
     "latency_s": "s",
@@ -49,6 +67,14 @@ METRIC_UNITS: dict[str, str] = {
     "throughput_ops_s": "op/s",
     "tops_per_w": "TOPS/W",
     "accuracy_top1": "%",
+    "ttft_p50_s": "s",
+    "ttft_p99_s": "s",
+    "tpot_p50_s": "s",
+    "tpot_p99_s": "s",
+    "e2e_p99_s": "s",
+    "throughput_tokens_s": "token/s",
+    "goodput_rps": "req/s",
+    "kv_capacity_tokens": "token",
 }
 """Unit of each metric column (``1``: a dimensionless fraction; an op is a multiply or an add)."""
 
@@ -59,8 +85,21 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "edp_js": "energy × latency",
     "accuracy_top1": "published ImageNet top-1 accuracy of the model variant, measured by its authors in FP32; "
                      "not re-measured at the run's precision (an int8 run gets the FP32 figure)",
+    "ttft_p50_s": "median time to first token over the served requests",
+    "ttft_p99_s": "99th percentile of time to first token",
+    "tpot_p50_s": "median time per output token after the first (requests with one output token left out)",
+    "tpot_p99_s": "99th percentile of time per output token",
+    "e2e_p99_s": "99th percentile of arrival to last token",
+    "throughput_tokens_s": "generated tokens over the span from first arrival to last finish",
+    "goodput_rps": "requests meeting both SLOs over the span from first arrival to last finish",
+    "kv_capacity_tokens": "tokens the KV cache holds: DRAM left after the weights over the bytes per token",
 }
 """What a metric column means where its name does not say it all (Parquet field metadata)."""
+
+
+def metric_columns(serving: bool) -> dict[str, type]:
+    """The metric columns of a sweep's results: `SERVING_METRIC_COLUMNS` for a serving sweep."""
+    return SERVING_METRIC_COLUMNS if serving else METRIC_COLUMNS
 
 
 class Scope(Enum):
@@ -94,13 +133,27 @@ class Objective(Enum):
     THROUGHPUT_PER_WATT = "throughput_per_watt"
     THROUGHPUT_PER_MM2 = "throughput_per_mm2"
     ACCURACY = "accuracy"
+    TTFT_P99 = "ttft_p99"
+    TPOT_P50 = "tpot_p50"
+    GOODPUT = "goodput"
+    GOODPUT_PER_MM2 = "goodput_per_mm2"
+    THROUGHPUT_TOKENS_PER_MM2 = "throughput_tokens_per_mm2"
 
     @property
     def direction(self) -> Direction:
-        """MAXIMIZE for accuracy and the two efficiency objectives, MINIMIZE for the costs."""
-        if self in (Objective.THROUGHPUT_PER_WATT, Objective.THROUGHPUT_PER_MM2, Objective.ACCURACY):
+        """MAXIMIZE for accuracy, goodput and the efficiency objectives, MINIMIZE for the costs."""
+        if self in _MAXIMIZED:
             return Direction.MAXIMIZE
         return Direction.MINIMIZE
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """The metric columns this objective is computed from."""
+        return _READS[self]
+
+    def available(self, serving: bool) -> bool:
+        """True when every metric it reads is a column of a sweep with (or without) serving."""
+        return all(column in metric_columns(serving) for column in self.metrics)
 
     @property
     def unit(self) -> str:
@@ -120,6 +173,27 @@ class Objective(Enum):
         return float(get(metrics))
 
 
+_MAXIMIZED = frozenset({
+    Objective.THROUGHPUT_PER_WATT, Objective.THROUGHPUT_PER_MM2, Objective.ACCURACY,
+    Objective.GOODPUT, Objective.GOODPUT_PER_MM2, Objective.THROUGHPUT_TOKENS_PER_MM2,
+})
+
+_READS: dict[Objective, tuple[str, ...]] = {
+    Objective.LATENCY: ("latency_s",),
+    Objective.ENERGY: ("energy_j",),
+    Objective.AREA: ("area_mm2",),
+    Objective.EDP: ("edp_js",),
+    Objective.POWER: ("power_w",),
+    Objective.THROUGHPUT_PER_WATT: ("tops_per_w",),
+    Objective.THROUGHPUT_PER_MM2: ("throughput_ops_s", "area_mm2"),
+    Objective.ACCURACY: ("accuracy_top1",),
+    Objective.TTFT_P99: ("ttft_p99_s",),
+    Objective.TPOT_P50: ("tpot_p50_s",),
+    Objective.GOODPUT: ("goodput_rps",),
+    Objective.GOODPUT_PER_MM2: ("goodput_rps", "area_mm2"),
+    Objective.THROUGHPUT_TOKENS_PER_MM2: ("throughput_tokens_s", "area_mm2"),
+}
+
 _UNITS = {
     Objective.LATENCY: "s",
     Objective.ENERGY: "J",
@@ -129,6 +203,11 @@ _UNITS = {
     Objective.THROUGHPUT_PER_WATT: "TOPS/W",
     Objective.THROUGHPUT_PER_MM2: "TOPS/mm²",
     Objective.ACCURACY: "% top-1",
+    Objective.TTFT_P99: "s",
+    Objective.TPOT_P50: "s",
+    Objective.GOODPUT: "req/s",
+    Objective.GOODPUT_PER_MM2: "req/s/mm²",
+    Objective.THROUGHPUT_TOKENS_PER_MM2: "token/s/mm²",
 }
 
 _ACCESSORS: dict[Objective, Callable] = {
@@ -140,6 +219,11 @@ _ACCESSORS: dict[Objective, Callable] = {
     Objective.THROUGHPUT_PER_WATT: lambda m: m["tops_per_w"],
     Objective.THROUGHPUT_PER_MM2: lambda m: m["throughput_ops_s"] / m["area_mm2"] / 1e12,
     Objective.ACCURACY: lambda m: m["accuracy_top1"],
+    Objective.TTFT_P99: lambda m: m["ttft_p99_s"],
+    Objective.TPOT_P50: lambda m: m["tpot_p50_s"],
+    Objective.GOODPUT: lambda m: m["goodput_rps"],
+    Objective.GOODPUT_PER_MM2: lambda m: m["goodput_rps"] / m["area_mm2"],
+    Objective.THROUGHPUT_TOKENS_PER_MM2: lambda m: m["throughput_tokens_s"] / m["area_mm2"],
 }
 
 
@@ -174,7 +258,7 @@ _CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*([-+]?[0
 class Constraint(BaseModel):
     """`metric op bound`, e.g. ``area_mm2 <= 50``: a point violating it is kept off the front.
 
-    `metric` is a metrics column (`METRIC_COLUMNS`) or an objective name.
+    `metric` is a metrics column (`METRIC_COLUMNS` or `SERVING_METRIC_COLUMNS`) or an objective name.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -216,13 +300,19 @@ class Constraint(BaseModel):
         """The `ANALYTIC_METRICS` column this constraint bounds, or None if it needs simulating."""
         if self.metric in ANALYTIC_METRICS:
             return self.metric
-        if self.metric in METRIC_COLUMNS:
+        if self.metric in _ALL_METRICS:
             return None
         return Objective(self.metric).analytic_metric
 
+    def available(self, serving: bool) -> bool:
+        """True when the bounded quantity is a column (or objective) of a sweep with (or without) serving."""
+        if self.metric in _ALL_METRICS:
+            return self.metric in metric_columns(serving)
+        return Objective(self.metric).available(serving)
+
     def value(self, metrics: pd.DataFrame | Mapping[str, float]) -> np.ndarray | float:
         """The constrained quantity of a table (vectorised) or of one metrics mapping."""
-        if self.metric in METRIC_COLUMNS:
+        if self.metric in _ALL_METRICS:
             column = metrics[self.metric]
             return np.asarray(column, dtype=np.float64) if isinstance(metrics, pd.DataFrame) else float(column)
         return Objective(self.metric).values(metrics)
@@ -245,10 +335,12 @@ class Constraint(BaseModel):
 
 _SMALLEST_VIOLATION = 1e-300
 
+_ALL_METRICS = {**METRIC_COLUMNS, **SERVING_METRIC_COLUMNS}
+
 
 def _known_metric(metric: str) -> str:
     """`metric` if a constraint may name it (a metrics column or an objective); ValueError otherwise."""
-    allowed = [*METRIC_COLUMNS, *(o.value for o in Objective)]
+    allowed = [*_ALL_METRICS, *(o.value for o in Objective)]
     if metric not in allowed:
         raise ValueError(f"unknown metric {metric!r}; allowed: {', '.join(allowed)}")
     return metric

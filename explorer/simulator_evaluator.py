@@ -55,6 +55,11 @@ def compile_options(point: Point) -> CompileOptions:
     )
 
 
+def chip_area_mm2(accel: Accelerator, precision: Precision | None) -> float:
+    """Chip area from the technology tables, as the simulator reports it (`area_mm2`)."""
+    return sum(square_metres * 1e6 for square_metres in resolve(accel, precision).area.values())
+
+
 @dataclass(frozen=True)
 class SimulatorEvaluator(Evaluator):
     """Compile + simulate on the base chip with the point's overrides."""
@@ -116,6 +121,5 @@ class SimulatorEvaluator(Evaluator):
         except InputError:
             area = math.nan
         else:
-            precision = Precision(point.precision) if point.precision else None
-            area = sum(square_metres * 1e6 for square_metres in resolve(accel, precision).area.values())
+            area = chip_area_mm2(accel, Precision(point.precision) if point.precision else None)
         return {"area_mm2": area, ACCURACY_COLUMN: accuracy_top1(point.model)}

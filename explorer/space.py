@@ -19,6 +19,7 @@ from compiler.models import looks_like_file
 from compiler.zoo import parse_model_spec
 from explorer.spec import SweepSpec
 from explorer.spec_hardware import override_value
+from explorer.spec_serving import served_model
 
 MODEL_COLUMN = "model"
 SCHEDULE_COLUMNS = ("scheduler", "precision", "batch", "timing", "weights", "objective")
@@ -84,8 +85,9 @@ class DesignSpace:
         self.position: dict[str, int] = {axis.name: i for i, axis in enumerate(self.axes)}
         """Axis name (a hardware path, ``model`` or a schedule column) → its index position."""
         self.size = math.prod(axis.size for axis in self.axes)
+        what_runs = _what_runs if spec.serving is None else _what_serves
         self.runs: dict[tuple[int, int], tuple[str, int | None]] = {
-            (m, b): _what_runs(variant.spec, batch)
+            (m, b): what_runs(variant.spec, batch)
             for m, variant in enumerate(spec.models)
             for b, batch in enumerate(spec.batches)
         }
@@ -136,6 +138,11 @@ class DesignSpace:
             objective=spec.schedule_objectives[o],
             point_id=point_id(params),
         )
+
+
+def _what_serves(model: str, batch: None) -> tuple[str, None]:
+    """The decoder spec a serving sweep serves, and no batch: the scheduler picks each step's."""
+    return served_model(model), batch
 
 
 def _what_runs(model: str, batch: int | None) -> tuple[str, int | None]:

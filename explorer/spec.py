@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from accel_spec.units import Dimension
 from explorer.objectives import Constraint, Objective
+from explorer.spec_serving import ServingSpec
 
 
 class StrategyKind(Enum):
@@ -78,6 +79,9 @@ class SweepSpec(_Frozen):
             NSGA-II generation size; `budget` the number of distinct points to evaluate.
         reference: hypervolume reference point per objective (natural units), or None for
             the default (worst value × 1.1).
+        serving: the requests every point serves (`explorer.spec_serving`), or None for a sweep
+            that simulates one inference per point. None leaves `content_hash` as it was before
+            serving sweeps existed, so older sweep folders still resume.
     """
 
     source: str
@@ -100,9 +104,11 @@ class SweepSpec(_Frozen):
     budget: int
     seed: int
     reference: tuple[float, ...] | None = None
+    serving: ServingSpec | None = None
 
     def content_hash(self) -> str:
         """sha256 of everything that determines the results (not where the files are)."""
-        document = self.model_dump(mode="json", exclude={"source", "base", "model_root"})
+        exclude = {"source", "base", "model_root"} | ({"serving"} if self.serving is None else set())
+        document = self.model_dump(mode="json", exclude=exclude)
         text = json.dumps(document, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -18,6 +18,7 @@ A sweep file::
     budget: 200                                # distinct points (default for grid: all)
     seed: 0
     reference: {latency: 0.1, energy: 0.01, area: 60}   # optional hypervolume reference
+    serving: {requests: 32, prompt_len: 64-128, output_len: 16-32}  # optional: see explorer.spec_serving
 
 Everything is checked before any point runs: the structure, every axis path against the base
 chip, every value's unit, every model, and finally the chip of the first point is built with
@@ -39,6 +40,7 @@ from explorer.objectives import Constraint, Objective
 from explorer.spec import HardwareAxis, StrategyKind, SweepSpec
 from explorer.spec_hardware import override_value, resolve_hardware
 from explorer.spec_models import resolve_models, resolve_schedule
+from explorer.spec_serving import resolve_serving, serving_model_problems
 from accel_spec.yaml_lines import Loc, dotted, line_of
 from explorer.yaml_source import read_yaml
 from tessera.errors import InputError, Problem
@@ -75,6 +77,7 @@ class _SweepFile(BaseModel):
     budget: StrictInt | None = Field(default=None, ge=1, le=MAX_BUDGET)
     seed: StrictInt = Field(default=0, ge=0, le=MAX_SEED)
     reference: dict[Objective, float] | None = None
+    serving: Any = None
 
 
 def load_sweep(path: str | Path) -> SweepSpec:
@@ -99,8 +102,18 @@ def load_sweep(path: str | Path) -> SweepSpec:
     schedule, found = resolve_schedule(data.get("schedule"))
     for loc, message in found:
         add(("schedule", *loc), message)
+    serving, found = resolve_serving(data.get("serving"))
+    for loc, message in found:
+        add(("serving", *loc), message)
+    if serving is not None:
+        for loc, message in serving_model_problems(data.get("models"), tuple(v.spec for v in models)):
+            add(("models", *loc), message)
+        if data.get("schedule") is not None:
+            add(("schedule",), "a serving sweep compiles every prefill and decode step with the compiler's "
+                "defaults at the chip's precision, as `tessera serve` does; leave schedule out")
     if header is not None:
         _check_header(header, add)
+        _check_serving_metrics(header, "serving" in data, add)
     if problems or header is None or base is None:
         raise InputError(str(path), problems)
     _check_first_point(base, hardware, path, lines)
@@ -139,6 +152,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         budget=min(header.budget or size, size),
         seed=header.seed,
         reference=reference,
+        serving=serving,
     )
 
 
@@ -169,6 +183,19 @@ def _check_header(header: _SweepFile, add) -> None:
         for objective, value in header.reference.items():
             if not math.isfinite(value):
                 add(("reference", objective.value), "must be a finite number")
+
+
+def _check_serving_metrics(header: _SweepFile, serving: bool, add) -> None:
+    """Every objective and constraint must read a column the sweep reports: serving metrics
+    only with a `serving:` block, one-inference metrics (latency, energy, ...) only without."""
+    why = ("is a serving metric: add a serving: block" if not serving
+           else "is not measured by a serving sweep (its columns: area and the serving metrics)")
+    for index, objective in enumerate(header.objectives):
+        if not objective.available(serving):
+            add(("objectives", index), f"{objective.value} {why}")
+    for index, constraint in enumerate(header.constraints):
+        if not constraint.available(serving):
+            add(("constraints", index), f"{constraint.metric} {why}")
 
 
 def _base_chip(written: Any, path: Path, add) -> Accelerator | None:

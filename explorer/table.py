@@ -2,7 +2,8 @@
 
 Every row carries: `point_id`, `trial` (the order in which the strategy first proposed the
 point), one column per parameter (hardware axis paths, `model`, model axes, `scheduler`,
-`precision`, `batch`), every metric (NaN unless ok), `status`, `reason`, `constraints_ok`,
+`precision`, `batch`), every metric (NaN unless ok; a serving sweep's metrics are
+`SERVING_METRIC_COLUMNS`), `status`, `reason`, `constraints_ok`,
 `spec_hash` (of the point's chip), `seed` and `tool_version`. The schema is fixed by the
 design space, so Parquet parts written at different times always read back as one table.
 
@@ -24,7 +25,7 @@ import pyarrow as pa
 
 from accel_spec.units import Dimension
 from explorer.evaluator import Outcome, Status
-from explorer.objectives import METRIC_COLUMNS, METRIC_DESCRIPTIONS, METRIC_UNITS
+from explorer.objectives import METRIC_DESCRIPTIONS, METRIC_UNITS, metric_columns
 from explorer.space import MODEL_COLUMN, SCHEDULE_COLUMNS, DesignSpace, Point
 from explorer.spec import SweepSpec
 
@@ -44,11 +45,12 @@ _TAIL = (
 def make_row(point: Point, outcome: Outcome, trial: int, spec: SweepSpec, tool_version: str) -> Row:
     """The results row of one evaluated point."""
     ok = outcome.status is Status.OK
-    missing = [key for key in METRIC_COLUMNS if key not in outcome.metrics] if ok else []
+    columns = metric_columns(spec.serving is not None)
+    missing = [key for key in columns if key not in outcome.metrics] if ok else []
     if missing:
         outcome = Outcome(Status.ERROR, f"KeyError: evaluator returned no {', '.join(missing)}", {}, outcome.spec_hash)
         ok = False
-    metrics = {key: outcome.metrics[key] if ok else None for key in METRIC_COLUMNS}
+    metrics = {key: outcome.metrics[key] if ok else None for key in columns}
     satisfied = ok and all(bool(c.satisfied(outcome.metrics)) for c in spec.constraints)
     return {
         "point_id": point.point_id,
@@ -107,7 +109,7 @@ def column_units(space: DesignSpace) -> dict[str, str]:
     for column in spec.model_axes:
         units[column] = _plain_unit([dict(v.axes).get(column) for v in spec.models])
     units.update({column: _FIXED_UNITS[column] for column in SCHEDULE_COLUMNS})
-    units.update(METRIC_UNITS)
+    units.update({column: METRIC_UNITS[column] for column in metric_columns(spec.serving is not None)})
     units.update({name: _FIXED_UNITS[name] for name, _ in _TAIL})
     return units
 
@@ -128,7 +130,8 @@ def result_schema(space: DesignSpace) -> pa.Schema:
     batches = [batch for _, batch in space.runs.values()]
     params += [("scheduler", pa.string()), ("precision", pa.string()), ("batch", _param_type(batches)),
                ("timing", pa.string()), ("weights", pa.string()), ("objective", pa.string())]
-    metrics = [(key, pa.int64() if kind is int else pa.float64()) for key, kind in METRIC_COLUMNS.items()]
+    columns = metric_columns(spec.serving is not None)
+    metrics = [(key, pa.int64() if kind is int else pa.float64()) for key, kind in columns.items()]
     units = column_units(space)
     fields = []
     for name, kind in (*_HEAD, *params, *metrics, *_TAIL):

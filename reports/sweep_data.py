@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from accel_spec.units import Dimension, format_quantity
 from explorer.manifest import MANIFEST_NAME, Manifest
-from explorer.objectives import METRIC_COLUMNS, Constraint, Objective
+from explorer.objectives import Constraint, Objective, metric_columns
 from explorer.space import MODEL_COLUMN, DesignSpace
 from explorer.spec import SweepSpec
 from explorer.store import PARETO_NAME, RESULTS_NAME
@@ -178,7 +178,7 @@ def load_sweep_folder(folder: str | Path) -> SweepData:
     for column, values in (("timing", spec.timings), ("weights", spec.weight_modes), ("objective", spec.schedule_objectives)):
         if column not in table and len(values) == 1:
             table[column] = values[0]  # a sweep from before this schedule axis ran at its one default
-    _require_columns(results, table, (*_ROW_COLUMNS, *METRIC_COLUMNS, *DesignSpace(spec).columns))
+    _require_columns(results, table, (*_ROW_COLUMNS, *metric_columns(spec.serving is not None), *DesignSpace(spec).columns))
     table = table.sort_values("trial", kind="stable").reset_index(drop=True)
     return SweepData(
         folder=path,

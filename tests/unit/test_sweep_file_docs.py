@@ -37,7 +37,7 @@ def load(sweeps: Path, name: str):
 def test_the_document_has_an_example_of_every_construct() -> None:
     assert set(EXAMPLES) == {
         "axis-list", "axis-range", "axis-log-range", "axis-tie", "chip-paths", "models", "schedule", "objectives",
-        "constraints", "strategy-random", "strategy-nsga2", "strategy-surrogate", "reference",
+        "constraints", "strategy-random", "strategy-nsga2", "strategy-surrogate", "reference", "serving",
     }
 
 
@@ -70,3 +70,5 @@ def test_the_examples_mean_what_the_text_says(sweeps: Path) -> None:
     assert load(sweeps, "strategy-nsga2").population == 12
     assert load(sweeps, "strategy-surrogate").strategy is StrategyKind.SURROGATE
     assert load(sweeps, "reference").reference == (0.05, 0.02, 20)
+    serving = load(sweeps, "serving").serving
+    assert serving is not None and serving.slo().ttft_s == 0.1 and serving.max_batched_tokens == 2048
