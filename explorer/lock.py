@@ -14,20 +14,11 @@ import socket
 import time
 from pathlib import Path
 
+from explorer.process_lifetime import process_alive
 from tessera.errors import InputError, Problem
 
 LOCK_NAME = ".lock"
 _UNREADABLE_GRACE_S = 10.0  # an unreadable lock younger than this may still be being written
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by another user
-        return True
-    return True
 
 
 class DirectoryLock:
@@ -56,7 +47,7 @@ class DirectoryLock:
         try:
             holder = json.loads(self.path.read_text())
             host, pid = str(holder["host"]), int(holder["pid"])
-            stale = host == socket.gethostname() and not _alive(pid)
+            stale = host == socket.gethostname() and not process_alive(pid)
         except FileNotFoundError:
             return  # released meanwhile
         except (ValueError, KeyError, TypeError, OSError):  # being written now, or its writer died mid-write

@@ -54,7 +54,7 @@ def worker_started(main_pid: int) -> None:
     exit at once if the sweep's main process is already gone."""
     ignore_interrupts()
     die_with_parent()
-    if not _alive(main_pid):
+    if not process_alive(main_pid):
         os._exit(1)
 
 
@@ -71,12 +71,13 @@ def _request_death_signal() -> bool:
 
 
 def _watch(parent_pid: int) -> None:
-    while _alive(parent_pid):
+    while process_alive(parent_pid):
         time.sleep(POLL_S)
     os._exit(1)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host (owned by anyone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
