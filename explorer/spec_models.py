@@ -31,7 +31,7 @@ from compiler.target import TimingMode
 from compiler.zoo import parse_model_spec
 from explorer.axes import AxisError, ListForm, LogRangeForm, RangeForm, log_range_values, parse_axis_form, range_values
 from explorer.space import SCHEDULE_COLUMNS
-from explorer.spec import ModelVariant
+from explorer.spec import ModelVariant, SweepSpec
 from accel_spec.yaml_lines import Loc
 from tessera.errors import InputError
 from tessera.input_files import input_sha256
@@ -150,9 +150,9 @@ def resolve_schedule(raw: Any) -> tuple[dict[str, tuple[Any, ...]], list[tuple[L
         "scheduler": (SchedulerKind.HEURISTIC.value,),
         "precision": (None,),
         "batch": (None,),
-        "timing": (TimingMode.TESSERA.value,),
-        "weights": (WeightResidency.STREAMED.value,),
-        "objective": (Objective.LATENCY.value,),
+        "timing": SweepSpec.model_fields["timings"].default,
+        "weights": SweepSpec.model_fields["weight_modes"].default,
+        "objective": SweepSpec.model_fields["schedule_objectives"].default,
     }
     if raw is None:
         return options, []

@@ -76,6 +76,17 @@ def test_point_ids_are_deterministic_and_ties_follow(tmp_path: Path) -> None:
     assert a.point_id != space.point((0, 2, 0, 1, 2, 0, 0, 1, 0, 0, 0)).point_id
 
 
+def test_unswept_schedule_options_are_the_compilers_defaults() -> None:
+    """A sweep without timing, weights or objective axes compiles as `tessera simulate` does."""
+    from compiler.pipeline import CompileOptions
+    from explorer.spec import SweepSpec
+
+    options = CompileOptions()
+    defaults = {name: SweepSpec.model_fields[name].default for name in ("timings", "weight_modes", "schedule_objectives")}
+    assert defaults == {"timings": (options.timing.value,), "weight_modes": (options.weights.value,),
+                        "schedule_objectives": (options.objective.value,)}
+
+
 def test_content_hash_ignores_location_but_not_content(tmp_path: Path) -> None:
     first = load_sweep(write(tmp_path, GOOD))
     other = tmp_path / "elsewhere"
