@@ -66,6 +66,18 @@ def point_id(params: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def schedule_choices(spec: SweepSpec) -> dict[str, tuple[Any, ...]]:
+    """Each schedule column's values in `spec`, in `SCHEDULE_COLUMNS` order."""
+    return {
+        "scheduler": spec.schedulers,
+        "precision": spec.precisions,
+        "batch": spec.batches,
+        "timing": spec.timings,
+        "weights": spec.weight_modes,
+        "objective": spec.schedule_objectives,
+    }
+
+
 class DesignSpace:
     """The cartesian product of a spec's free axes (tied hardware axes follow their target)."""
 
@@ -75,12 +87,7 @@ class DesignSpace:
         self.axes: tuple[SpaceAxis, ...] = (
             *(SpaceAxis(axis.path, len(axis.values)) for axis in self._free),
             SpaceAxis(MODEL_COLUMN, len(spec.models)),
-            SpaceAxis("scheduler", len(spec.schedulers)),
-            SpaceAxis("precision", len(spec.precisions)),
-            SpaceAxis("batch", len(spec.batches)),
-            SpaceAxis("timing", len(spec.timings)),
-            SpaceAxis("weights", len(spec.weight_modes)),
-            SpaceAxis("objective", len(spec.schedule_objectives)),
+            *(SpaceAxis(column, len(values)) for column, values in schedule_choices(spec).items()),
         )
         self.position: dict[str, int] = {axis.name: i for i, axis in enumerate(self.axes)}
         """Axis name (a hardware path, ``model`` or a schedule column) → its index position."""
@@ -110,7 +117,8 @@ class DesignSpace:
             raise IndexError(f"indices {indices} outside the space {[a.size for a in self.axes]}")
         chosen = {axis.path: axis.values[i] for axis, i in zip(self._free, indices)}
         hardware = {axis.path: chosen[axis.tied_to or axis.path] for axis in spec.hardware}
-        m, s, p, b, t, w, o = (indices[self.position[name]] for name in (MODEL_COLUMN, *SCHEDULE_COLUMNS))
+        m, b = indices[self.position[MODEL_COLUMN]], indices[self.position["batch"]]
+        options = {column: values[indices[self.position[column]]] for column, values in schedule_choices(spec).items()}
         variant = spec.models[m]
         model_axes = dict(variant.axes)
         label, batch = self.runs[m, b]
@@ -118,25 +126,12 @@ class DesignSpace:
             **hardware,
             MODEL_COLUMN: label,
             **{column: model_axes.get(column) for column in spec.model_axes},
-            "scheduler": spec.schedulers[s],
-            "precision": spec.precisions[p],
-            "batch": batch,
-            "timing": spec.timings[t],
-            "weights": spec.weight_modes[w],
-            "objective": spec.schedule_objectives[o],
+            **options,
+            "batch": batch,  # the batch that runs, which a zoo model has even where none is swept
         }
         overrides = tuple((axis.path, override_value(hardware[axis.path], axis.dimension)) for axis in spec.hardware)
         return Point(
-            params=tuple(params.items()),
-            overrides=overrides,
-            model=variant.spec,
-            scheduler=spec.schedulers[s],
-            precision=spec.precisions[p],
-            batch=spec.batches[b],
-            timing=spec.timings[t],
-            weights=spec.weight_modes[w],
-            objective=spec.schedule_objectives[o],
-            point_id=point_id(params),
+            params=tuple(params.items()), overrides=overrides, model=variant.spec, point_id=point_id(params), **options
         )
 
 

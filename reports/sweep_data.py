@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from accel_spec.units import Dimension, format_quantity
 from explorer.manifest import MANIFEST_NAME, Manifest
 from explorer.objectives import Constraint, Objective, metric_columns
-from explorer.space import MODEL_COLUMN, DesignSpace
+from explorer.space import MODEL_COLUMN, DesignSpace, schedule_choices
 from explorer.spec import SweepSpec
 from explorer.store import PARETO_NAME, RESULTS_NAME
 from tessera.errors import InputError, Problem
@@ -175,7 +175,8 @@ def load_sweep_folder(folder: str | Path) -> SweepData:
         raise InputError(str(results), Problem("", f"cannot be read: {error}")) from None
     if table.empty:
         raise InputError(str(results), Problem("", "holds no rows: the sweep evaluated no point yet"))
-    for column, values in (("timing", spec.timings), ("weights", spec.weight_modes), ("objective", spec.schedule_objectives)):
+    for column in ("timing", "weights", "objective"):  # the schedule axes added after the first sweeps
+        values = schedule_choices(spec)[column]
         if column not in table and len(values) == 1:
             table[column] = values[0]  # a sweep from before this schedule axis ran at its one default
     _require_columns(results, table, (*_ROW_COLUMNS, *metric_columns(spec.serving is not None), *DesignSpace(spec).columns))

@@ -8,7 +8,7 @@ import pytest
 
 from explorer.axes import log_range_values, range_values
 from explorer.objectives import Constraint, Objective
-from explorer.space import DesignSpace
+from explorer.space import SCHEDULE_COLUMNS, DesignSpace, schedule_choices
 from explorer.spec import StrategyKind
 from explorer.spec_loader import load_sweep
 from tessera.errors import InputError
@@ -72,6 +72,7 @@ def test_point_ids_are_deterministic_and_ties_follow(tmp_path: Path) -> None:
     assert params["matrix.rows"] == params["matrix.cols"] == 8
     assert params["mobilenetv2:width"] == 1.0 and params["batch"] == 2
     assert (params["timing"], params["weights"], params["objective"]) == ("tessera", "streamed", "latency")
+    assert tuple(schedule_choices(spec)) == SCHEDULE_COLUMNS == tuple(axis.name for axis in space.axes[-6:])
     assert dict(a.overrides)["clock"] == "100000000.0 Hz"  # SI value with its unit, as with_overrides reads it
     assert a.point_id != space.point((0, 2, 0, 1, 2, 0, 0, 1, 0, 0, 0)).point_id
 
