@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accel_spec import spec_hash, with_overrides
+from accel_spec import spec_hash
 from accel_spec.schema import Accelerator
 from compiler.scheduling import InfeasibleSchedule
 from explorer.accuracy import ACCURACY_COLUMN
 from explorer.evaluator import Evaluator, Outcome, Status
-from explorer.simulator_evaluator import chip_area_mm2
+from explorer.simulator_evaluator import chip_area_mm2, point_chip
 from explorer.space import DesignSpace, Point
 from explorer.spec_serving import ServingSpec, served_model
 from serving.metrics import Percentiles, ServeReport
@@ -58,7 +58,7 @@ class ServingEvaluator(Evaluator):
 
     def run(self, point: Point) -> Outcome:
         try:
-            accel = with_overrides(self.base, dict(point.overrides), source=f"point {point.point_id}")
+            accel = point_chip(self.base, point)
         except InputError as error:
             return Outcome(Status.INFEASIBLE, f"invalid chip: {error.render()}")
         chip = spec_hash(accel)
@@ -78,7 +78,7 @@ class ServingEvaluator(Evaluator):
         """Chip area from the technology tables at the chip's precision; NaN for an invalid chip.
         Decoders have no published top-1 accuracy."""
         try:
-            accel = with_overrides(self.base, dict(point.overrides), source=f"point {point.point_id}")
+            accel = point_chip(self.base, point)
         except InputError:
             return {"area_mm2": math.nan, ACCURACY_COLUMN: math.nan}
         return {"area_mm2": chip_area_mm2(accel, None), ACCURACY_COLUMN: math.nan}

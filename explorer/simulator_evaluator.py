@@ -44,6 +44,11 @@ def lowered_model(model: str, batch: int | None, model_root: str) -> tuple[tuple
     return lower(graph), graph.source
 
 
+def point_chip(base: Accelerator, point: Point) -> Accelerator:
+    """The base chip with a point's overrides; InputError naming the point when they make it invalid."""
+    return with_overrides(base, dict(point.overrides), source=f"point {point.point_id}")
+
+
 def compile_options(point: Point) -> CompileOptions:
     """The compiler options a point's schedule columns name."""
     return CompileOptions(
@@ -100,7 +105,7 @@ class SimulatorEvaluator(Evaluator):
 
     def run(self, point: Point) -> Outcome:
         try:
-            accel = with_overrides(self.base, dict(point.overrides), source=f"point {point.point_id}")
+            accel = point_chip(self.base, point)
         except InputError as error:
             return Outcome(Status.INFEASIBLE, f"invalid chip: {error.render()}")
         chip = spec_hash(accel)
@@ -117,7 +122,7 @@ class SimulatorEvaluator(Evaluator):
         """Chip area from the technology tables (what the simulator reports) and the published
         accuracy; an invalid chip gives NaN area (the point will be infeasible)."""
         try:
-            accel = with_overrides(self.base, dict(point.overrides), source=f"point {point.point_id}")
+            accel = point_chip(self.base, point)
         except InputError:
             area = math.nan
         else:
