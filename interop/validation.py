@@ -249,12 +249,14 @@ def _silicon(suite: Suite, document: dict[str, Any], directory: Path) -> list[Co
     """Each layer (or network) of the file simulated on its chip, each figure compared;
     `document["chip"]` is a path relative to the data file's directory, and a layer's
     `activation_zeros` (default 0) the fraction of its input activations that are zero."""
-    from tessera.api import simulate
+    from tessera.api import simulate, zero_fraction
 
     chip = directory / document["chip"]
     comparisons = []
-    for layer in document["layers"]:
-        result = simulate(chip, layer["model"], activation_zeros=layer.get("activation_zeros", 0.0)).to_json()
+    for index, layer in enumerate(document["layers"]):
+        where = f"layers[{index}].activation_zeros"
+        zeros = zero_fraction(layer.get("activation_zeros", 0.0), str(directory / suite.file), where)
+        result = simulate(chip, layer["model"], activation_zeros=zeros).to_json()
         for figure in layer["figures"]:
             comparisons.append(
                 Comparison(

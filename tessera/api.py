@@ -193,11 +193,11 @@ def _flag(value: object, keyword: str) -> bool:
     return value
 
 
-def zero_fraction(value: object, keyword: str) -> float:
+def zero_fraction(value: object, source: str, field: str = "") -> float:
     """`value` as a fraction of zero activations, a real number in [0, 1); InputError naming
-    `keyword` otherwise. 1 is refused: a layer whose inputs are all zero needs no simulation."""
+    `source` (and `field` in it) otherwise. 1 is refused: all-zero inputs need no simulation."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise InputError(keyword, Problem("", f"expected a fraction of zero activations in [0, 1), got {value!r}"))
+        raise InputError(source, Problem(field, f"expected a fraction of zero activations in [0, 1), got {value!r}"))
     return float(value)
 
 
