@@ -258,49 +258,49 @@ def _gemm_code(
         slot = position - row * SLOTS
         t = row - shift if slot >= GEMM else row
         ins = instructions[i]
-        ins.layer = layer
+        ins["layer"] = layer
         if slot == LOAD_INPUT or slot == LOAD_WEIGHT:
             operand = INPUT if slot == LOAD_INPUT else WEIGHT
-            ins.opcode = OP_LOAD
-            ins.operand = operand
-            ins.buffer = buffers[operand]
-            ins.level = levels[operand]
+            ins["opcode"] = OP_LOAD
+            ins["operand"] = operand
+            ins["buffer"] = buffers[operand]
+            ins["level"] = levels[operand]
             if slot == LOAD_INPUT:
                 elements = packed[t] * input_elements[last[t, m_dim], last[t, k_dim]]
             else:
                 elements = packed[t] * size[t, k_dim] * size[t, n_dim]
-            ins.bytes = _nbytes(elements, bits[operand])
+            ins["bytes"] = _nbytes(elements, bits[operand])
         elif slot == LOAD_PSUM or slot == SPILL:
-            ins.opcode = OP_LOAD if slot == LOAD_PSUM else OP_STORE
-            ins.operand = OUTPUT
-            ins.buffer = buffers[OUTPUT]
-            ins.bytes = _nbytes(out_elements[t], accumulator_bits)
+            ins["opcode"] = OP_LOAD if slot == LOAD_PSUM else OP_STORE
+            ins["operand"] = OUTPUT
+            ins["buffer"] = buffers[OUTPUT]
+            ins["bytes"] = _nbytes(out_elements[t], accumulator_bits)
         elif slot == LOAD_SIDE:
-            ins.opcode = OP_LOAD
-            ins.operand = OUTPUT
-            ins.buffer = buffers[OUTPUT]
-            ins.level = levels[3]
-            ins.bytes = _nbytes(packed[t] * side_elements[last[t, m_dim], last[t, n_dim]], bits[OUTPUT])
+            ins["opcode"] = OP_LOAD
+            ins["operand"] = OUTPUT
+            ins["buffer"] = buffers[OUTPUT]
+            ins["level"] = levels[3]
+            ins["bytes"] = _nbytes(packed[t] * side_elements[last[t, m_dim], last[t, n_dim]], bits[OUTPUT])
         elif slot == GEMM:
-            ins.opcode = OP_GEMM
-            ins.m = size[t, m_dim]
-            ins.k = size[t, k_dim]
-            ins.n = size[t, n_dim]
-            ins.groups = packed[t]
-            ins.dataflow = dataflow
-            ins.accumulate = 0 if kfirst[t] else 1
-            ins.continues = continues[t]
-            ins.active = active
+            ins["opcode"] = OP_GEMM
+            ins["m"] = size[t, m_dim]
+            ins["k"] = size[t, k_dim]
+            ins["n"] = size[t, n_dim]
+            ins["groups"] = packed[t]
+            ins["dataflow"] = dataflow
+            ins["accumulate"] = 0 if kfirst[t] else 1
+            ins["continues"] = continues[t]
+            ins["active"] = active
         elif slot == STORE:
-            ins.opcode = OP_STORE
-            ins.operand = OUTPUT
-            ins.buffer = buffers[OUTPUT]
-            ins.level = levels[2]
-            ins.bytes = _nbytes(out_elements[t], bits[OUTPUT])
+            ins["opcode"] = OP_STORE
+            ins["operand"] = OUTPUT
+            ins["buffer"] = buffers[OUTPUT]
+            ins["level"] = levels[2]
+            ins["bytes"] = _nbytes(out_elements[t], bits[OUTPUT])
         else:
-            ins.opcode = OP_VEC
-            ins.op_class = slot - VEC
-            ins.elements = vec[t, slot - VEC]
+            ins["opcode"] = OP_VEC
+            ins["op_class"] = slot - VEC
+            ins["elements"] = vec[t, slot - VEC]
         # dependencies: program indices, latest first, without repeats
         start = n_deps
         for w in range(DEPS):
