@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from compiler.codegen.layout import LayerCode
+from compiler.codegen.program_kernel import _join
 from compiler.target.isa import ENGINE_OF_OPCODE, INSTRUCTION_DTYPE, Engine, Opcode, Program
 
 _ENGINE_OF_OPCODE = np.array([ENGINE_OF_OPCODE[op] for op in Opcode], dtype=np.int64)
@@ -21,31 +22,20 @@ def assemble(layers: list[LayerCode], layer_names: tuple[str, ...]) -> Program:
     Each layer's instructions are tagged with its index, whatever `layer` they were
     generated for (`codegen.memo` keeps code generated once, for layer 0). In every layer
     but the first, the first instruction of each engine gets one more dependency, after
-    its own: the last instruction of the program so far. All layers at once, vectorised.
+    its own: the last instruction of the program so far (`program_kernel`).
     """
     if not layers:
         return Program(np.zeros(0, INSTRUCTION_DTYPE), np.zeros(1, np.int64), np.zeros(0, np.int64), layer_names)
     lengths = np.array([len(code.instructions) for code in layers], dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     # joined as raw bytes: concatenating structured arrays promotes their fields pair by pair
     raw = [np.ascontiguousarray(code.instructions).view(np.uint8) for code in layers]
     instructions = np.concatenate(raw).view(INSTRUCTION_DTYPE)
-    layer = np.repeat(np.arange(len(layers)), lengths)
+    layer, dep_ptr, deps = _join(
+        lengths,
+        np.concatenate([code.dep_ptr for code in layers]).astype(np.int64, copy=False),
+        np.concatenate([code.deps for code in layers]).astype(np.int64, copy=False),
+        _ENGINE_OF_OPCODE[instructions["opcode"]],
+        len(Engine),
+    )
     instructions["layer"] = layer
-    counts = np.concatenate([np.diff(code.dep_ptr) for code in layers])
-    local = np.concatenate([code.deps for code in layers]).astype(np.int64)
-    dep_layer = np.repeat(layer, counts)
-    # the first instruction of each (layer, engine), for layers after the first
-    engine_key = layer * len(Engine) + _ENGINE_OF_OPCODE[instructions["opcode"]]
-    _, first = np.unique(engine_key, return_index=True)
-    first = first[layer[first] > 0]
-    extra = np.zeros(len(instructions), dtype=np.int64)
-    extra[first] = 1
-    dep_ptr = np.zeros(len(instructions) + 1, dtype=np.int64)
-    np.cumsum(counts + extra, out=dep_ptr[1:])
-    owner = np.repeat(np.arange(len(instructions)), counts)
-    old_ptr = np.concatenate([[0], np.cumsum(counts)])
-    deps = np.empty(dep_ptr[-1], dtype=np.int64)
-    deps[dep_ptr[owner] + np.arange(len(local)) - old_ptr[owner]] = local + starts[dep_layer]
-    deps[dep_ptr[first + 1] - 1] = starts[layer[first]] - 1
     return Program(instructions=instructions, dep_ptr=dep_ptr, deps=deps, layer_names=layer_names)

@@ -1,0 +1,54 @@
+"""Numba kernel of `program.assemble`: layers' dependencies joined with layer barriers.
+
+It takes only arrays (STYLE: the caller validates). One pass over the instructions replaces
+a dozen whole-array numpy steps whose fixed and sorting costs dominated a network of many
+small layers (BERT-base: 180 layers, 7.5 ms a program in numpy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, error_model="numpy")
+def _join(lengths, dep_ptrs, deps, engines, n_engines):
+    """(layer of each instruction, dep_ptr, deps) of the layers joined in order.
+
+    `lengths[l]` instructions of layer l; `dep_ptrs` the layers' own CSR pointers one after
+    another (each `lengths[l] + 1` long, starting at 0); `deps` their dependencies, local to
+    their layer; `engines` the engine of every instruction. A dependency moves by its
+    layer's first index; in every layer but the first, the first instruction of each engine
+    gets one more dependency after its own: the last instruction of the layers before it.
+    """
+    total = 0
+    for length in lengths:
+        total += length
+    layer_of = np.empty(total, dtype=np.int64)
+    dep_ptr = np.zeros(total + 1, dtype=np.int64)
+    out = np.empty(len(deps) + n_engines * len(lengths), dtype=np.int64)
+    seen = np.zeros(n_engines, dtype=np.bool_)
+    start = 0
+    ptr_base = 0
+    dep_base = 0
+    n = 0
+    for layer in range(len(lengths)):
+        seen[:] = False
+        for local in range(lengths[layer]):
+            index = start + local
+            layer_of[index] = layer
+            first = dep_base + dep_ptrs[ptr_base + local]
+            last = dep_base + dep_ptrs[ptr_base + local + 1]
+            for d in range(first, last):
+                out[n] = deps[d] + start
+                n += 1
+            engine = engines[index]
+            if layer > 0 and not seen[engine]:
+                out[n] = start - 1
+                n += 1
+            seen[engine] = True
+            dep_ptr[index + 1] = n
+        dep_base += dep_ptrs[ptr_base + lengths[layer]]
+        ptr_base += lengths[layer] + 1
+        start += lengths[layer]
+    return layer_of, dep_ptr, out[:n].copy()
