@@ -13,10 +13,9 @@ from types import MappingProxyType
 import numpy as np
 
 from accel_spec.technology import Technology
-from accel_spec.types import OpClass, Operand
+from accel_spec.types import Dataflow, OpClass, Operand
 from compiler.target import Target
 from compiler.target.isa import INSTRUCTION_DTYPE, Engine, Opcode, Program
-from compiler.target.timing import gemm_folds
 from simulator.energy import layer_energy
 from simulator.kernels.engines import (
     COL_BUSY,
@@ -34,6 +33,8 @@ from simulator.kernels.engines import (
     N_DATAFLOWS,
     SRAM_READ,
     SRAM_WRITE,
+    _problems,
+    _serial_cycles,
     _simulate,
 )
 from simulator.result import TOTAL_NAME, Counts, LayerResult, SimResult, StallCause, Trace
@@ -53,18 +54,25 @@ def run(
     start and end cycle. `activation_zeros` is the fraction of input activations that are
     zero, in [0, 1): it lowers the energy of a chip that gates zero inputs (`simulator.energy`).
     """
-    validate(program, machine)
+    arguments = validated_arguments(program, machine)
     if not 0.0 <= activation_zeros < 1.0:
         raise ValueError(f"activation_zeros must be in [0, 1), got {activation_zeros!r}")
     missing = set(machine.buffer_names) - set(technology.sram_energy_per_byte)
     if missing:
         raise ValueError(f"technology has no SRAM energy for buffers {sorted(missing)}")
-    counts = execute(program, machine)
+    start, end, counters, sram_bits = _simulate(*arguments)
+    counts = Counts(start=start, end=end, counters=counters, sram_bits=sram_bits)
     return build_result(counts, program, machine, technology, trace=trace, activation_zeros=activation_zeros)
 
 
 def validate(program: Program, machine: Target) -> None:
     """Raise ValueError listing every way `program` is malformed for `machine`."""
+    validated_arguments(program, machine)
+
+
+def validated_arguments(program: Program, machine: Target) -> tuple:
+    """`kernel_arguments` of `program` once `validate` would pass it (ValueError otherwise):
+    the columns are gathered once for the checks and the kernel."""
     instr = program.instructions
     if not isinstance(instr, np.ndarray) or instr.dtype != INSTRUCTION_DTYPE or instr.ndim != 1:
         raise ValueError("instructions must be a 1-D array of compiler.target.isa.INSTRUCTION_DTYPE")
@@ -77,74 +85,43 @@ def validate(program: Program, machine: Target) -> None:
     if dep_ptr[0] != 0 or dep_ptr[-1] != len(deps) or np.any(np.diff(dep_ptr) < 0):
         raise ValueError("dep_ptr must start at 0, never decrease and end at len(deps)")
 
-    problems = []
-    owner = np.repeat(np.arange(count), np.diff(dep_ptr))
-    backwards = (deps >= 0) & (deps < owner)
-    _check(problems, ~backwards, "depends on itself, a later or a negative index", owner)
-    opcode = instr["opcode"]
-    _check(problems, opcode >= len(Opcode), "has an unknown opcode")
-    _check(problems, instr["layer"] < 0, "has a negative layer")
-    _check(problems, instr["layer"] >= len(program.layer_names), "has a layer without a name")
-    transfer = (opcode == Opcode.LOAD) | (opcode == Opcode.STORE)
-    _check(problems, transfer & (instr["operand"] >= len(Operand)), "moves an unknown operand")
-    holder = np.asarray(machine.buffer_of)[np.minimum(instr["operand"], len(Operand) - 1)]
-    wrong_buffer = transfer & (instr["buffer"] != holder)
-    _check(problems, wrong_buffer, "uses a buffer that does not hold its operand")
-    _check(problems, transfer & (instr["level"] > len(machine.buffer_names)), "names a memory level the chip lacks")
-    _check(problems, transfer & (instr["bytes"] < 0), "moves a negative number of bytes")
-    gemm = opcode == Opcode.GEMM
-    supported = np.isin(instr["dataflow"], [int(d) for d in machine.dataflows])
-    _check(problems, gemm & ~supported, "uses a dataflow the array does not support")
-    _check(problems, gemm & (instr["accumulate"] > 1), "has accumulate other than 0 or 1")
-    _check(problems, gemm & (instr["continues"] > 1), "has continues other than 0 or 1")
-    folds, _ = gemm_folds(
-        instr["m"], instr["k"], instr["n"], instr["dataflow"], machine.rows, machine.cols, np.maximum(instr["groups"], 1)
-    )
-    _check(problems, gemm & (instr["continues"] == 1) & (folds != 1), "continues a fold but is not one fold")
-    _check(problems, gemm & (instr["active"] < 0), "keeps a negative number of PEs busy")
-    _check(problems, gemm & (instr["active"] > 0) & (machine.pipelined | (instr["continues"] == 1)),
-           "keeps some PEs busy on a pipelined or continued fold")
-    negative_shape = (instr["m"] < 0) | (instr["k"] < 0) | (instr["n"] < 0)
-    _check(problems, gemm & negative_shape, "has a negative GEMM dimension")
-    _check(problems, gemm & (instr["groups"] < 0), "packs a negative number of groups")
-    vec = opcode == Opcode.VEC
-    _check(problems, vec & (instr["op_class"] >= len(OpClass)), "has an unknown vector op class")
-    _check(problems, vec & (instr["elements"] < 0), "has a negative element count")
+    arguments = kernel_arguments(program, machine)
+    supported = np.zeros(len(Dataflow), dtype=np.bool_)
+    supported[[int(d) for d in machine.dataflows]] = True
+    counts, examples = _problems(
+        *arguments[:_ARGUMENTS_UP_TO_COLS], machine.pipelined, np.asarray(machine.buffer_of, dtype=np.int64),
+        supported, len(Opcode), len(Operand), len(OpClass),
+    )  # fmt: skip
+    problems = [
+        _problem(int(count), examples[rule], message)
+        for rule, (count, message) in enumerate(zip(counts, PROBLEMS, strict=True))
+        if count
+    ]
     if problems:
         raise ValueError("invalid program:\n  " + "\n  ".join(problems))
-    _check_makespan_fits(instr, machine)
+    _check_makespan_fits(arguments, machine)
+    return arguments
 
 
 MAX_CYCLES = 2.0**62
 """Largest makespan the kernel's int64 cycle counters can hold with room for sums."""
 
 
-def _check_makespan_fits(instr: np.ndarray, machine: Target) -> None:
+def _check_makespan_fits(arguments: tuple, machine: Target) -> None:
     """Refuse programs whose serial time could overflow the int64 cycle counters.
 
     Running every instruction one after another (each transfer with its full latency) is an
     upper bound of the makespan, because engines only overlap work; bounding it in floating
-    point before the kernel runs turns an overflow (a silently negative cycle count) into an
-    error. Target files cannot get here (the loader bounds DRAM times), code-built machines can.
+    point before the kernel runs (`_serial_cycles`) turns an overflow (a silently negative
+    cycle count) into an error. Target files cannot get here (the loader bounds DRAM times),
+    code-built machines can.
     """
-    opcode = instr["opcode"]
-    transfer = (opcode == Opcode.LOAD) | (opcode == Opcode.STORE)
-    narrowest_port = min(machine.dram_bytes_per_cycle, *machine.read_port, *machine.write_port)
-    channel = np.ceil(instr["bytes"][transfer] / machine.burst) * machine.burst / narrowest_port
-    is_gemm = opcode == Opcode.GEMM  # fields gathered one by one: copying whole records is slow
-    m, k, n = (instr[name][is_gemm].astype(np.float64) for name in ("m", "k", "n"))
-    groups = np.maximum(instr["groups"][is_gemm], 1).astype(np.float64)
-    side = min(machine.rows, machine.cols)  # folds of any two dims on either array axis, at most
-    folds = np.ceil(m / side) * np.ceil(groups * k / side) * np.ceil(groups * n / side)
-    streamed = m + groups * (k + n) + 2.0 * machine.rows + machine.cols
-    slowest_lane = machine.vector_lanes * min(machine.vector_rates)
-    bound = (
-        channel.sum()
-        + float(transfer.sum()) * (machine.latency + 1)
-        + (folds * streamed).sum()
-        + instr["elements"][opcode == Opcode.VEC].sum() / slowest_lane
-        + len(instr)
-    )
+    opcode, m, k, n, groups, nbytes, elements = (arguments[i] for i in _MAKESPAN_COLUMNS)
+    bound = _serial_cycles(
+        opcode, m, k, n, groups, nbytes, elements, machine.rows, machine.cols, machine.burst,
+        min(machine.dram_bytes_per_cycle, *machine.read_port, *machine.write_port), machine.latency,
+        machine.vector_lanes * min(machine.vector_rates),
+    )  # fmt: skip
     if not bound < MAX_CYCLES:
         raise ValueError(
             f"invalid program: up to {bound:.3g} cycles, beyond the {MAX_CYCLES:.3g} the simulator can count "
@@ -152,18 +129,39 @@ def _check_makespan_fits(instr: np.ndarray, machine: Target) -> None:
         )
 
 
-def _check(problems: list[str], bad: np.ndarray, message: str, index: np.ndarray | None = None) -> None:
-    """Record a problem naming the first few offending instructions."""
-    where = np.flatnonzero(bad)
-    if where.size:
-        instructions = where if index is None else index[where]
-        shown = ", ".join(str(i) for i in instructions[:5])
-        more = f" and {where.size - 5} more" if where.size > 5 else ""
-        problems.append(f"instruction {shown}{more} {message}")
+PROBLEMS = (
+    "depends on itself, a later or a negative index",
+    "has an unknown opcode",
+    "has a negative layer",
+    "has a layer without a name",
+    "moves an unknown operand",
+    "uses a buffer that does not hold its operand",
+    "names a memory level the chip lacks",
+    "moves a negative number of bytes",
+    "uses a dataflow the array does not support",
+    "has accumulate other than 0 or 1",
+    "has continues other than 0 or 1",
+    "continues a fold but is not one fold",
+    "keeps a negative number of PEs busy",
+    "keeps some PEs busy on a pipelined or continued fold",
+    "has a negative GEMM dimension",
+    "packs a negative number of groups",
+    "has an unknown vector op class",
+    "has a negative element count",
+)
+"""What an instruction breaking each rule of the kernel's `_problems` does wrong, in rule order."""
 
 
-def kernel_arguments(program: Program, machine: Target) -> tuple:
-    """The kernel's arguments: the program's columns as contiguous arrays, then the machine's scalars."""
+def _problem(count: int, examples: np.ndarray, message: str) -> str:
+    """One problem naming the first few offending instructions."""
+    shown = ", ".join(str(i) for i in examples[: min(count, len(examples))])
+    more = f" and {count - 5} more" if count > 5 else ""
+    return f"instruction {shown}{more} {message}"
+
+
+def program_columns(program: Program) -> tuple[np.ndarray, ...]:
+    """The program's instruction fields as contiguous arrays (in `_simulate`'s order), then
+    `dep_ptr` and `deps`."""
     instr = program.instructions
 
     def column(name: str, dtype: np.dtype | None = None) -> np.ndarray:
@@ -188,6 +186,20 @@ def kernel_arguments(program: Program, machine: Target) -> tuple:
         column("elements", np.int64),
         np.ascontiguousarray(program.dep_ptr, dtype=np.int64),
         np.ascontiguousarray(program.deps, dtype=np.int64),
+    )
+
+
+_ARGUMENTS_UP_TO_COLS = 22
+"""`kernel_arguments` up to the array's columns: the program's columns, then the layers',
+buffers', rows' and columns' counts (what `_problems` reads before the machine's flags)."""
+_MAKESPAN_COLUMNS = (0, 10, 11, 12, 13, 14, 15)
+"""Positions of opcode, m, k, n, groups, bytes and elements in `kernel_arguments`."""
+
+
+def kernel_arguments(program: Program, machine: Target) -> tuple:
+    """The kernel's arguments: the program's columns as contiguous arrays, then the machine's scalars."""
+    return (
+        *program_columns(program),
         len(program.layer_names),
         len(machine.buffer_names),
         machine.rows,

@@ -345,3 +345,117 @@ def _simulate(
             if tail > 0:
                 counters[lay, COL_STALL + engine * N_CAUSES + last_cause[lay]] += tail
     return start, end, counters, sram_bits
+
+
+N_CHECKS = 18
+"""Rules `_problems` checks, in the order `simulator.run.PROBLEMS` words them."""
+EXAMPLES = 5
+
+
+@njit(cache=True, error_model="numpy")
+def _note(counts, examples, check, index):
+    if counts[check] < EXAMPLES:
+        examples[check, counts[check]] = index
+    counts[check] += 1
+
+
+@njit(cache=True, error_model="numpy")
+def _problems(
+    opcode,
+    operand,
+    buffer,
+    dataflow,
+    op_class,
+    accumulate,
+    continues,
+    active,
+    level,
+    layer,
+    m,
+    k,
+    n,
+    groups,
+    nbytes,
+    elements,
+    dep_ptr,
+    deps,
+    n_layers,
+    n_buffers,
+    rows,
+    cols,
+    pipelined,
+    buffer_of,
+    supported,
+    n_opcodes,
+    n_operands,
+    n_classes,
+):
+    """(offenders per rule, first offending instructions per rule) of a program whose
+    `dep_ptr` is well formed; the rules are `simulator.run.PROBLEMS`, one pass over the
+    instructions. A dependency rule counts each bad dependency and names its owner."""
+    counts = np.zeros(N_CHECKS, dtype=np.int64)
+    examples = np.zeros((N_CHECKS, EXAMPLES), dtype=np.int64)
+    for i in range(len(opcode)):
+        for d in range(dep_ptr[i], dep_ptr[i + 1]):
+            if not (deps[d] >= 0 and deps[d] < i):
+                _note(counts, examples, 0, i)
+        op = opcode[i]
+        if op >= n_opcodes:
+            _note(counts, examples, 1, i)
+        if layer[i] < 0:
+            _note(counts, examples, 2, i)
+        if layer[i] >= n_layers:
+            _note(counts, examples, 3, i)
+        if op == OP_LOAD or op == OP_STORE:
+            if operand[i] >= n_operands:
+                _note(counts, examples, 4, i)
+            if buffer[i] != buffer_of[min(operand[i], n_operands - 1)]:
+                _note(counts, examples, 5, i)
+            if level[i] > n_buffers:
+                _note(counts, examples, 6, i)
+            if nbytes[i] < 0:
+                _note(counts, examples, 7, i)
+        elif op == OP_GEMM:
+            if dataflow[i] >= len(supported) or not supported[dataflow[i]]:
+                _note(counts, examples, 8, i)
+            if accumulate[i] > 1:
+                _note(counts, examples, 9, i)
+            if continues[i] > 1:
+                _note(counts, examples, 10, i)
+            if continues[i] == 1 and _gemm(m[i], k[i], n[i], max(groups[i], 1), dataflow[i], 0, 0, rows, cols)[0] != 1:
+                _note(counts, examples, 11, i)
+            if active[i] < 0:
+                _note(counts, examples, 12, i)
+            if active[i] > 0 and (pipelined or continues[i] == 1):
+                _note(counts, examples, 13, i)
+            if m[i] < 0 or k[i] < 0 or n[i] < 0:
+                _note(counts, examples, 14, i)
+            if groups[i] < 0:
+                _note(counts, examples, 15, i)
+        elif op == OP_VEC:
+            if op_class[i] >= n_classes:
+                _note(counts, examples, 16, i)
+            if elements[i] < 0:
+                _note(counts, examples, 17, i)
+    return counts, examples
+
+
+@njit(cache=True, error_model="numpy")
+def _serial_cycles(opcode, m, k, n, groups, nbytes, elements, rows, cols, burst, narrowest_port, latency, slowest_lane):
+    """An upper bound of a program's makespan in float64: every instruction one after
+    another, each transfer burst-rounded through the narrowest port with a full latency,
+    each GEMM's folds of any two dims on either array axis (`simulator.run.MAX_CYCLES`)."""
+    side = min(rows, cols)
+    bound = 0.0
+    vector_elements = 0
+    for i in range(len(opcode)):
+        op = opcode[i]
+        if op == OP_LOAD or op == OP_STORE:
+            bound += np.ceil(nbytes[i] / burst) * burst / narrowest_port + (latency + 1)
+        elif op == OP_GEMM:
+            g = float(max(groups[i], 1))
+            folds = np.ceil(m[i] / side) * np.ceil(g * k[i] / side) * np.ceil(g * n[i] / side)  # floats: no int64 wrap
+            bound += folds * (m[i] + g * (k[i] + n[i]) + 2.0 * rows + cols)
+        elif op == OP_VEC:
+            vector_elements += elements[i]
+    return bound + vector_elements / slowest_lane + len(opcode)
