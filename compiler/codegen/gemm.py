@@ -17,7 +17,7 @@ so every tile, transfer and GEMM of a pass covers its G products at once (the GE
                the array (same stationary tile)
   SPILL        store of partial sums at accumulator precision (spill mode, not last k)
   VEC x3       fused epilogue, one per op class with work in this tile (last k-tile)
-  STORE        the finished output tile at operand precision (last k-tile), to DRAM or to
+  STORE        the finished output tile at its format (last k-tile), to DRAM or to
                the on-chip buffer the plan keeps the output in
 
 With double buffering the loads of iteration t share row t with the compute of iteration
@@ -156,11 +156,11 @@ def gemm_table(
     new_weight = changed(Dim.K, Dim.N) & bool(flags.weight_tile)
     in_elems = packed * input_tile_elements(sizes[Dim.M], sizes[Dim.K], workload)
     fill(Slot.LOAD_INPUT, new_input, False, opcode=Opcode.LOAD, operand=Operand.INPUT,
-         buffer=chip.buffer(Operand.INPUT), level=placement.input, bytes=nbytes(in_elems, chip.operand_bits))
+         buffer=chip.buffer(Operand.INPUT), level=placement.input, bytes=nbytes(in_elems, flags.input_bits))
     set_deps(Slot.LOAD_INPUT, False, 0, release_war(new_input, gemm_pos))
     fill(Slot.LOAD_WEIGHT, new_weight, False, opcode=Opcode.LOAD, operand=Operand.WEIGHT,
          buffer=chip.buffer(Operand.WEIGHT), level=placement.weight,
-         bytes=nbytes(packed * sizes[Dim.K] * sizes[Dim.N], chip.operand_bits))
+         bytes=nbytes(packed * sizes[Dim.K] * sizes[Dim.N], flags.weight_bits))
     set_deps(Slot.LOAD_WEIGHT, False, 0, release_war(new_weight, gemm_pos))
 
     # ---- partial sums: where each output tile lives and what frees its slot
@@ -206,7 +206,7 @@ def gemm_table(
     side_pos = np.where(has_side, load_pos(rows, Slot.LOAD_SIDE), NO_DEP)
     fill(Slot.LOAD_SIDE, has_side, False, opcode=Opcode.LOAD, operand=Operand.OUTPUT,
          buffer=chip.buffer(Operand.OUTPUT), level=placement.side,
-         bytes=nbytes(packed * side_tile_elements(sizes[Dim.M], sizes[Dim.N], workload), chip.operand_bits))
+         bytes=nbytes(packed * side_tile_elements(sizes[Dim.M], sizes[Dim.N], workload), flags.side_bits))
     set_deps(Slot.LOAD_SIDE, False, 0, release_war(has_side, epilogue_end, reused=False))
     for op_class in OpClass:
         if not has_vec[:, op_class].any():
@@ -217,7 +217,7 @@ def gemm_table(
         set_deps(slot, True, 0, gemm_pos)
         set_deps(slot, True, 1, side_pos)
     fill(Slot.STORE, klast, True, opcode=Opcode.STORE, operand=Operand.OUTPUT,
-         buffer=chip.buffer(Operand.OUTPUT), level=placement.output, bytes=nbytes(out_elems, chip.operand_bits))
+         buffer=chip.buffer(Operand.OUTPUT), level=placement.output, bytes=nbytes(out_elems, flags.output_bits))
     set_deps(Slot.STORE, True, 0, np.where(has_vec.any(axis=1), comp_pos(rows, last_vec), gemm_pos))
     set_deps(Slot.STORE, True, 1, np.where(has_vec.any(axis=1), NO_DEP, side_pos))
     return table
