@@ -18,7 +18,7 @@ from typing import Any
 from rich.table import Table
 
 from accel_spec.precision import PrecisionAssignment
-from accel_spec.types import OpClass
+from accel_spec.types import OpClass, Precision
 from compiler.graph import Graph, Node
 from compiler.lowering.context import LoweringContext, build_context
 from compiler.workload import GemmShape, Workload, WorkloadKind
@@ -193,12 +193,13 @@ how many are left out (the totals and `--json` always cover every layer). Drawin
 about a millisecond, so a 100,000-node graph would spend minutes on a table nobody reads."""
 
 
-def inspect_table(report: InspectReport, precision: PrecisionAssignment) -> Table:
+def inspect_table(report: InspectReport, precision: PrecisionAssignment | Precision) -> Table:
     """The report as a rich Table; operand bytes = elements × the bytes of their format: "in"
     counts the activations read (side inputs included) and "out" those written, at the
     activations' format; "weights" the second GEMM operand, at the weights' (an attention
     product's second operand, an activation, is counted there too). Past `MAX_TABLE_ROWS`
     layers the middle ones are summarised in one row."""
+    precision = PrecisionAssignment.of(precision)
     size, weight_size = precision.activations.bytes, precision.weights.bytes
     table = Table(title=f"{report.model}: {len(report.layers)} layers at {precision.label}", show_footer=True)
     columns = (

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from accel_spec import resolve, spec_hash, with_overrides
 from accel_spec.schema import Accelerator
-from accel_spec.types import Precision
+from accel_spec.precision import PrecisionAssignment
 from compiler.lowering import lower
 from compiler.memory.planner import WeightResidency
 from compiler.models import load_model, looks_like_file
@@ -52,7 +52,7 @@ def point_chip(base: Accelerator, point: Point) -> Accelerator:
 def compile_options(point: Point) -> CompileOptions:
     """The compiler options a point's schedule columns name."""
     return CompileOptions(
-        precision=Precision(point.precision) if point.precision else None,
+        precision=PrecisionAssignment.parse(point.precision) if point.precision else None,
         scheduler=SchedulerKind(point.scheduler),
         timing=TimingMode(point.timing),
         weights=WeightResidency(point.weights),
@@ -60,9 +60,11 @@ def compile_options(point: Point) -> CompileOptions:
     )
 
 
-def chip_area_mm2(accel: Accelerator, precision: Precision | None) -> float:
-    """Chip area from the technology tables, as the simulator reports it (`area_mm2`)."""
-    return sum(square_metres * 1e6 for square_metres in resolve(accel, precision).area.values())
+def chip_area_mm2(accel: Accelerator, precision: str | None) -> float:
+    """Chip area from the technology tables, as the simulator reports it (`area_mm2`), at the
+    format the array multiplies in for a point's `precision` label (None: the chip's)."""
+    compute = PrecisionAssignment.parse(precision).compute if precision else None
+    return sum(square_metres * 1e6 for square_metres in resolve(accel, compute).area.values())
 
 
 @dataclass(frozen=True)
@@ -126,5 +128,5 @@ class SimulatorEvaluator(Evaluator):
         except InputError:
             area = math.nan
         else:
-            area = chip_area_mm2(accel, Precision(point.precision) if point.precision else None)
+            area = chip_area_mm2(accel, point.precision)
         return {"area_mm2": area, ACCURACY_COLUMN: accuracy_top1(point.model)}
