@@ -17,7 +17,7 @@ from pathlib import Path
 
 from accel_spec import resolve, spec_hash, with_overrides
 from accel_spec.schema import Accelerator
-from accel_spec.precision import PrecisionAssignment
+from accel_spec.precision import PrecisionAssignment, unsupported
 from compiler.lowering import lower
 from compiler.memory.planner import WeightResidency
 from compiler.models import load_model, looks_like_file
@@ -60,6 +60,11 @@ def compile_options(point: Point) -> CompileOptions:
     )
 
 
+def unsupported_precision(accel: Accelerator, options: CompileOptions) -> str | None:
+    """Why the chip's array cannot run the point's precision (`accel_spec.precision.unsupported`)."""
+    return unsupported(accel, PrecisionAssignment.of(options.precision or accel.matrix.input_precision))
+
+
 def chip_area_mm2(accel: Accelerator, precision: str | None) -> float:
     """Chip area from the technology tables, as the simulator reports it (`area_mm2`), at the
     format the array multiplies in for a point's `precision` label (None: the chip's)."""
@@ -89,6 +94,8 @@ class SimulatorEvaluator(Evaluator):
         first = space.point((0,) * len(space.axes))
         chip = with_overrides(self.base, dict(first.overrides), source=spec.source)
         options = compile_options(first)
+        if unsupported_precision(chip, options) is not None:
+            return  # that point is infeasible (`run`); the models are read and checked there
         for variant in spec.models:
             for batch in spec.batches:
                 label = variant.spec if batch is None else f"{variant.spec} at batch {batch}"
@@ -113,6 +120,9 @@ class SimulatorEvaluator(Evaluator):
         chip = spec_hash(accel)
         workloads, source = lowered_model(point.model, point.batch, self.model_root)
         options = compile_options(point)
+        problem = unsupported_precision(accel, options)
+        if problem is not None:
+            return Outcome(Status.INFEASIBLE, f"matrix.precisions: {problem}", spec_hash=chip)
         try:
             simulation = simulate_workloads(accel, workloads, source, options)
         except InfeasibleSchedule as error:

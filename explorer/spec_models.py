@@ -182,6 +182,9 @@ def resolve_schedule(raw: Any) -> tuple[dict[str, tuple[Any, ...]], list[tuple[L
                 read.append(readers[key](value))
             except ValueError as error:
                 problems.append(((key, index) if isinstance(written, list) else (key,), str(error)))
+        repeated = next((value for index, value in enumerate(read) if value in read[:index]), None)
+        if repeated is not None:  # two spellings of one value (int8 and w8a8kv8)
+            problems.append(((key,), f"{repeated!r} is listed twice"))
         options[key] = tuple(read)
     return options, problems
 
