@@ -111,6 +111,12 @@ class MatrixEngine(_Frozen):
         description="Bytes per PE of each operand's local scratchpad (Eyeriss, JSSC 2017: 24 B ifmap, "
         "448 B filter, 48 B psum); empty for an array with pipeline registers only.",
     )
+    gates_zero_inputs: bool = Field(
+        default=False,
+        description="A PE whose input activation is zero skips the MAC and the read of its weight from "
+        "per-PE storage; cycles are unchanged (Eyeriss's data gating: Chen et al., JSSC 2017, Sec. V-B). "
+        "How many inputs are zero is the workload's: `tessera simulate --activation-zeros`.",
+    )
 
     @field_validator("accumulator_precision")
     @classmethod

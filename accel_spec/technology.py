@@ -29,6 +29,10 @@ class Technology:
         register_energy_per_mac: joules of pipeline-register writes per MAC, by dataflow.
         forwarding_energy_per_mac: joules of PE-to-PE wires per MAC, by dataflow.
         pe_storage_energy_per_mac: joules of per-PE scratchpad accesses per MAC, by dataflow.
+        gates_zero_inputs: the PEs skip the MAC and `gated_storage_energy_per_mac` on a zero
+            input (`matrix.gates_zero_inputs`); `simulator.energy` applies the fraction of zeros.
+        gated_storage_energy_per_mac: joules of those per-PE scratchpad accesses per MAC that a
+            zero input skips where the PEs gate (`pe.gated_reads`: the weight's read).
         clock_energy_per_cycle: joules per cycle of the clock: the pipeline registers' clock pins
             and the clock tree reaching every register bit (`components.clock`).
         sram_read_energy_per_byte, sram_write_energy_per_byte: joules per byte, by buffer.
@@ -47,6 +51,8 @@ class Technology:
     register_energy_per_mac: Mapping[Dataflow, float]
     forwarding_energy_per_mac: Mapping[Dataflow, float]
     pe_storage_energy_per_mac: Mapping[Dataflow, float]
+    gates_zero_inputs: bool
+    gated_storage_energy_per_mac: float
     clock_energy_per_cycle: float
     sram_read_energy_per_byte: Mapping[str, float]
     sram_write_energy_per_byte: Mapping[str, float]
@@ -202,11 +208,14 @@ class _Resolver:
             "dram_write_energy_per_bit", over.dram_write_energy_per_bit or over.dram_energy_per_bit,
             lambda: dram.write_energy_per_bit(accel.dram.type), f"{accel.dram.type.value}: {dram.source(accel.dram.type)}",
         )  # fmt: skip
+        gates = self._gates_zero_inputs()
         return Technology(
             mac_energy=mac_energy,
             register_energy_per_mac=MappingProxyType(register_per_mac),
             forwarding_energy_per_mac=MappingProxyType(forwarding_per_mac),
             pe_storage_energy_per_mac=MappingProxyType(dict(storage.energy_per_mac)),
+            gates_zero_inputs=gates,
+            gated_storage_energy_per_mac=storage.gated_energy_per_mac,
             clock_energy_per_cycle=pes * pipeline_bits * clock_bit + register_bits * tree_bit,
             sram_read_energy_per_byte=MappingProxyType({n: m.read_energy_per_byte for n, m in buffers.items()}),
             sram_write_energy_per_byte=MappingProxyType({n: m.write_energy_per_byte for n, m in buffers.items()}),
@@ -264,7 +273,7 @@ class _Resolver:
         register_area = self.process.area_from(pe.ALADDIN_PROCESS)
         sram_area = self.process.area_from(pe.HOROWITZ_PROCESS)
         energy = dict.fromkeys(Dataflow, 0.0)
-        logic = macros = leak = 0.0
+        logic = macros = leak = gated = 0.0
         register_bits = 0
         for operand in sorted(self.stored):
             bits = pe.operand_bits(operand, self.input_bits, self.accumulator_bits)
@@ -289,7 +298,17 @@ class _Resolver:
             for dataflow in Dataflow:
                 reads, writes = pe.storage_accesses(operand, dataflow)
                 energy[dataflow] += reads * read + writes * write
-        return _Storage(energy, logic, macros, leak, register_bits)
+            gated += pe.gated_reads(operand) * read
+        return _Storage(energy, logic, macros, leak, register_bits, gated)
+
+    def _gates_zero_inputs(self) -> bool:
+        """The chip's `matrix.gates_zero_inputs`, recorded in the sources where it is set."""
+        if self.accel.matrix.gates_zero_inputs:
+            self.sources["zero_gating"] = (
+                f"chip: matrix.gates_zero_inputs; a zero input skips the MAC and the weight's per-PE storage read "
+                f"({pe.EYERISS_DATA_GATING})"
+            )
+        return self.accel.matrix.gates_zero_inputs
 
     def _placed(self, cells: _Cells) -> dict[str, float]:
         """Placed area by component: cells times the layout factors, plus the control block."""
@@ -334,13 +353,15 @@ class _Resolver:
 
 @dataclass(frozen=True)
 class _Storage:
-    """All PEs' scratchpads: energy per MAC, register-file cells, SRAM macros, leakage, register bits."""
+    """All PEs' scratchpads: energy per MAC, register-file cells, SRAM macros, leakage, register
+    bits, and the energy per MAC of the accesses a gated zero input skips."""
 
     energy_per_mac: Mapping[Dataflow, float] = field(default_factory=lambda: dict.fromkeys(Dataflow, 0.0))
     logic_area: float = 0.0
     sram_area: float = 0.0
     leakage: float = 0.0
     register_bits: int = 0
+    gated_energy_per_mac: float = 0.0
 
 
 @dataclass(frozen=True)

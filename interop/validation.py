@@ -247,13 +247,16 @@ SILICON_QUANTITIES: dict[str, Any] = {
 
 def _silicon(suite: Suite, document: dict[str, Any], directory: Path) -> list[Comparison]:
     """Each layer (or network) of the file simulated on its chip, each figure compared;
-    `document["chip"]` is a path relative to the data file's directory."""
-    from tessera.api import simulate
+    `document["chip"]` is a path relative to the data file's directory, and a layer's
+    `activation_zeros` (default 0) the fraction of its input activations that are zero."""
+    from tessera.api import simulate, zero_fraction
 
     chip = directory / document["chip"]
     comparisons = []
-    for layer in document["layers"]:
-        result = simulate(chip, layer["model"]).to_json()
+    for index, layer in enumerate(document["layers"]):
+        where = f"layers[{index}].activation_zeros"
+        zeros = zero_fraction(layer.get("activation_zeros", 0.0), str(directory / suite.file), where)
+        result = simulate(chip, layer["model"], activation_zeros=zeros).to_json()
         for figure in layer["figures"]:
             comparisons.append(
                 Comparison(

@@ -1,13 +1,19 @@
 """Energy of a layer: events counted by the simulator times the technology's constants.
 
-    E = Σ_dataflow MACs_d · (mac_energy + register_energy_per_mac[d] + forwarding_energy_per_mac[d]
-                             + pe_storage_energy_per_mac[d])
+    E = Σ_dataflow MACs_d · ((1 − g) · mac_energy + register_energy_per_mac[d]
+                             + forwarding_energy_per_mac[d]
+                             + pe_storage_energy_per_mac[d] − g · gated_storage_energy_per_mac)
       + Σ_buffers SRAM bytes read · read energy + bytes written · write energy
       + Σ_buffers (bytes read + written) · interconnect_energy_per_byte[buffer]
       + DRAM channel bytes read · read energy + written · write energy
       + vector lane ops · vector_op_energy
       + cycles · clock_energy_per_cycle
       + leakage_power · cycles / clock
+
+where g, the share of MACs a PE skips, is the fraction of zero input activations where the
+chip gates zero inputs (`Technology.gates_zero_inputs`, `pe.gated_reads`) and 0 where it does
+not: a zero input saves its MAC and its weight's per-PE storage read, and nothing else (no
+cycle, register, wire, buffer, DRAM, clock or leakage energy).
 
 This is the one place energy is computed. DRAM energy is charged on the burst-rounded bytes
 (`channel_*_bytes`): a partial burst still moves a whole burst. Cycles are those the layer
@@ -74,6 +80,10 @@ class EnergyBreakdown:
         )
 
 
+_DATAFLOWS = tuple(Dataflow)
+"""The dataflows in index order, once: iterating the enum costs microseconds a layer."""
+
+
 def layer_energy(
     *,
     macs_by_dataflow: Sequence[int],
@@ -85,23 +95,27 @@ def layer_energy(
     cycles: int,
     technology: Technology,
     clock: float,
+    activation_zeros: float = 0.0,
 ) -> EnergyBreakdown:
     """Joules by component for one layer's event counts (see the module formula).
 
-    `macs_by_dataflow` is indexed by `Dataflow`.
+    `macs_by_dataflow` is indexed by `Dataflow`; `activation_zeros` is the fraction of the
+    layer's input activations that are zero, in [0, 1).
     """
     t = technology
     macs = sum(macs_by_dataflow)
-    per_dataflow = tuple(zip(Dataflow, macs_by_dataflow, strict=True))
+    gated = activation_zeros if t.gates_zero_inputs else 0.0
+    per_dataflow = tuple(zip(_DATAFLOWS, macs_by_dataflow, strict=True))
     sram = {
         name: sram_read_bytes[name] * t.sram_read_energy_per_byte[name]
         + sram_write_bytes[name] * t.sram_write_energy_per_byte[name]
         for name in sram_read_bytes
     }
     return EnergyBreakdown(
-        mac=macs * t.mac_energy,
+        mac=macs * (1 - gated) * t.mac_energy,
         pe_registers=sum(n * t.register_energy_per_mac[d] for d, n in per_dataflow),
-        pe_storage=sum(n * t.pe_storage_energy_per_mac[d] for d, n in per_dataflow),
+        pe_storage=sum(n * t.pe_storage_energy_per_mac[d] for d, n in per_dataflow)
+        - macs * gated * t.gated_storage_energy_per_mac,
         forwarding=sum(n * t.forwarding_energy_per_mac[d] for d, n in per_dataflow),
         sram=MappingProxyType(sram),
         interconnect=sum(

@@ -39,20 +39,28 @@ from simulator.kernels.engines import (
 from simulator.result import TOTAL_NAME, Counts, LayerResult, SimResult, StallCause, Trace
 
 _SQUARE_METRES_TO_MM2 = 1e6
+_STALL_SPANS = tuple((COL_STALL + e * len(StallCause), len(StallCause)) for e in Engine)
+"""(first column, width) of each engine's stall causes: iterating an enum costs microseconds,
+and a result is built for every layer of every design point."""
 
 
-def run(program: Program, machine: Target, technology: Technology, *, trace: bool = False) -> SimResult:
+def run(
+    program: Program, machine: Target, technology: Technology, *, trace: bool = False, activation_zeros: float = 0.0
+) -> SimResult:
     """Simulate `program` on the target `machine` it was compiled for and return per-layer
     and total results, with energy from `technology` (`accel_spec.technology.resolve` of the
     chip at the program's precision). With `trace=True` the result keeps every instruction's
-    start and end cycle.
+    start and end cycle. `activation_zeros` is the fraction of input activations that are
+    zero, in [0, 1): it lowers the energy of a chip that gates zero inputs (`simulator.energy`).
     """
     validate(program, machine)
+    if not 0.0 <= activation_zeros < 1.0:
+        raise ValueError(f"activation_zeros must be in [0, 1), got {activation_zeros!r}")
     missing = set(machine.buffer_names) - set(technology.sram_energy_per_byte)
     if missing:
         raise ValueError(f"technology has no SRAM energy for buffers {sorted(missing)}")
     counts = execute(program, machine)
-    return build_result(counts, program, machine, technology, trace=trace)
+    return build_result(counts, program, machine, technology, trace=trace, activation_zeros=activation_zeros)
 
 
 def validate(program: Program, machine: Target) -> None:
@@ -204,20 +212,31 @@ def execute(program: Program, machine: Target) -> Counts:
 
 
 def build_result(
-    counts: Counts, program: Program, machine: Target, technology: Technology, *, trace: bool = False
+    counts: Counts,
+    program: Program,
+    machine: Target,
+    technology: Technology,
+    *,
+    trace: bool = False,
+    activation_zeros: float = 0.0,
 ) -> SimResult:
-    """Turn raw counters into `LayerResult`s (with energy) and their total.
+    """Turn raw counters into `LayerResult`s (with energy at `activation_zeros`) and their total.
 
     The total is built from the summed counters; it equals `sum(layers)` (integers exactly,
     energies up to float rounding).
     """
     # Python ints from the start: one conversion per array, not one per counter
     layers = tuple(
-        _layer_result(name, row, bits, machine, technology)
+        _layer_result(name, row, bits, machine, technology, activation_zeros)
         for name, row, bits in zip(program.layer_names, counts.counters.tolist(), counts.sram_bits.tolist())
     )
     total = _layer_result(
-        TOTAL_NAME, counts.counters.sum(axis=0).tolist(), counts.sram_bits.sum(axis=0).tolist(), machine, technology
+        TOTAL_NAME,
+        counts.counters.sum(axis=0).tolist(),
+        counts.sram_bits.sum(axis=0).tolist(),
+        machine,
+        technology,
+        activation_zeros,
     )
     return SimResult(
         layers=layers,
@@ -232,7 +251,7 @@ def build_result(
 
 
 def _layer_result(
-    name: str, row: list[int], bits: list[list[int]], machine: Target, technology: Technology
+    name: str, row: list[int], bits: list[list[int]], machine: Target, technology: Technology, activation_zeros: float
 ) -> LayerResult:
     """One layer's (or the total's) result from its counter row and SRAM bits by buffer."""
 
@@ -248,7 +267,7 @@ def _layer_result(
         cycles=cycles,
         pes=machine.pes,
         busy=span(COL_BUSY, len(Engine)),
-        stall=tuple(span(COL_STALL + e * len(StallCause), len(StallCause)) for e in Engine),
+        stall=tuple(span(first, size) for first, size in _STALL_SPANS),
         macs=int(row[COL_MACS]),
         dram_read_bytes_by_operand=span(COL_DRAM_READ, len(Operand)),
         dram_write_bytes_by_operand=span(COL_DRAM_WRITE, len(Operand)),
@@ -269,5 +288,6 @@ def _layer_result(
             cycles=cycles,
             technology=technology,
             clock=machine.clock,
+            activation_zeros=activation_zeros,
         ),
     )

@@ -35,12 +35,14 @@ from tessera.errors import InputError, Problem, parse_enum
 
 @dataclass(frozen=True)
 class Simulation:
-    """One network simulated on one chip."""
+    """One network simulated on one chip, with the fraction of its input activations that are
+    zero (`activation_zeros`: what a chip gating zero inputs saves energy on)."""
 
     accel: Accelerator
     compiled: CompiledModel
     result: SimResult
     lower_bounds: tuple[int, ...]
+    activation_zeros: float = 0.0
 
     def summary(self) -> dict[str, float]:
         """Scalar metrics of the whole network (the columns of a sweep's results table)."""
@@ -80,6 +82,7 @@ class Simulation:
             "timing": options.timing.value,
             "objective": options.objective.value,
             "weights": options.weights.value,
+            "activation_zeros": self.activation_zeros,
         }
         if options.scheduler is SchedulerKind.LEARNED:
             from compiler.scheduling.learned import ranker_status
@@ -147,6 +150,7 @@ def simulate(
     weights: WeightResidency | str = WeightResidency.STREAMED,
     trace: bool = False,
     verify: bool = False,
+    activation_zeros: float = 0.0,
 ) -> Simulation:
     """Compile a network for a chip and simulate it.
 
@@ -154,7 +158,9 @@ def simulate(
     zoo spec; `precision` a `PrecisionAssignment`, a `Precision` or their spelling (``"int8"``,
     ``"w4a16kv8"``: `accel_spec.precision`); `scheduler`, `timing`, `objective` and `weights`
     their enum or its name (``"exhaustive"``, ``"scalesim"``, ``"energy"``, ``"resident"``).
-    Bad input raises `tessera.errors.InputError`.
+    `activation_zeros` is the fraction of input activations that are zero, in [0, 1) (0: dense);
+    it is data, not chip, and saves energy only on a chip whose `matrix.gates_zero_inputs` is
+    set (`simulator.energy`). Bad input raises `tessera.errors.InputError`.
     """
     options = CompileOptions(
         precision=None if precision is None else parse_precision(precision, "precision"),
@@ -165,6 +171,7 @@ def simulate(
         verify=_flag(verify, "verify"),
     )
     trace = _flag(trace, "trace")
+    zeros = zero_fraction(activation_zeros, "activation_zeros")
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
         raise InputError("batch", Problem("", f"expected a whole number ≥ 1, got {batch!r}"))
     source = f"accelerator {accel.name!r}" if isinstance(accel, Accelerator) else str(accel)
@@ -182,7 +189,7 @@ def simulate(
     workloads = lower(graph)
     check_program_fits(workloads, accel, options, graph.source)
     compiled = compile_workloads(workloads, graph.source, accel, options)
-    return _simulate_compiled(accel, compiled, trace, source)
+    return _simulate_compiled(accel, compiled, trace, source, zeros)
 
 
 def parse_precision(value: object, keyword: str) -> PrecisionAssignment:
@@ -197,6 +204,14 @@ def _flag(value: object, keyword: str) -> bool:
     if not isinstance(value, bool):
         raise InputError(keyword, Problem("", f"expected True or False, got {value!r}"))
     return value
+
+
+def zero_fraction(value: object, source: str, field: str = "") -> float:
+    """`value` as a fraction of zero activations, a real number in [0, 1); InputError naming
+    `source` (and `field` in it) otherwise. 1 is refused: all-zero inputs need no simulation."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise InputError(source, Problem(field, f"expected a fraction of zero activations in [0, 1), got {value!r}"))
+    return float(value)
 
 
 def simulate_workloads(
@@ -231,10 +246,13 @@ def check_program_fits(workloads: tuple[Workload, ...], accel: Accelerator, opti
     raise InputError(model, Problem(f"layer {worst.workload!r}", message))
 
 
-def _simulate_compiled(accel: Accelerator, compiled: CompiledModel, trace: bool, source: str) -> Simulation:
-    result = run(compiled.program, compiled.target, resolve(accel, compiled.precision), trace=trace)
+def _simulate_compiled(
+    accel: Accelerator, compiled: CompiledModel, trace: bool, source: str, activation_zeros: float = 0.0
+) -> Simulation:
+    technology = resolve(accel, compiled.precision)
+    result = run(compiled.program, compiled.target, technology, trace=trace, activation_zeros=activation_zeros)
     bounds = tuple(lower_bound_cycles(w, compiled.target) for w in compiled.workloads)
-    simulation = Simulation(accel, compiled, result, bounds)
+    simulation = Simulation(accel, compiled, result, bounds, activation_zeros)
     _check_finite(simulation, source)
     return simulation
 

@@ -14,6 +14,9 @@ scratchpads) is instead read from that store every MAC (partial sums read and wr
 operand the dataflow moves is also written there as it arrives) and neither held in a
 pipeline register nor forwarded. Every pipeline register bit is clocked
 every cycle the array runs (`clock_bits`), which is the clock energy of the array.
+
+A PE that gates zero inputs (`matrix.gates_zero_inputs`) spends, on a zero input, neither the
+MAC nor the weight's per-PE storage read (`gated_reads`); everything else it does anyway.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ HOROWITZ_2014 = (
 ALADDIN_2014 = (
     "Y. S. Shao et al., 'Aladdin: a pre-RTL, power-performance accelerator simulator', ISCA 2014; "
     "its characterisation of a commercial 40 nm library, common/power_func.h, REG_1ns_* (per bit)"
+)
+EYERISS_DATA_GATING = (
+    "Y.-H. Chen, T. Krishna, J. S. Emer, V. Sze, 'Eyeriss: An Energy-Efficient Reconfigurable Accelerator for "
+    "Deep Convolutional Neural Networks', IEEE JSSC 52(1), 2017, Sec. V-B (data gating): a zero ifmap value "
+    "disables the filter scratchpad read and the MAC datapath; cycles are unchanged"
 )
 HOROWITZ_PROCESS = Process(45, 0.9)
 """Horowitz's table: 45 nm at 0.9 V (the table's own heading)."""
@@ -210,6 +218,15 @@ def storage_accesses(operand: Operand, dataflow: Dataflow) -> tuple[int, int]:
     if operand is Operand.OUTPUT:
         return 1, 1
     return 1, int(operand in _MOVING[dataflow])
+
+
+def gated_reads(operand: Operand) -> int:
+    """Reads per MAC of an operand kept in per-PE storage that a PE gating zero inputs skips
+    when the input is zero (`EYERISS_DATA_GATING`): the weight's read. The input is still
+    written and read (its zero is what the gate detects) and the partial sum still read and
+    written back (assumption: the paper gates only the filter read and the MAC datapath);
+    pipeline registers and forwarding are unchanged, since a moving operand still passes on."""
+    return int(operand is Operand.WEIGHT)
 
 
 def register_bits_written(dataflow: Dataflow, stored: frozenset[Operand], input_bits: int, accumulator_bits: int) -> int:

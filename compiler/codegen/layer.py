@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compiler.codegen.gemm import gemm_table
+from compiler.codegen.gemm import gemm_code
 from compiler.codegen.layout import LayerCode, compact
 from compiler.codegen.vector import vector_table
 from compiler.scheduling.schedule import LayerSchedule, Schedule, VectorSchedule
@@ -18,7 +18,7 @@ def layer_code(
     if workload.kind is WorkloadKind.GEMM:
         if not isinstance(schedule, Schedule):
             raise ValueError(f"layer {workload.name}: a GEMM workload needs a Schedule")
-        return compact(gemm_table(workload, schedule, chip, layer, spill))
+        return gemm_code(workload, schedule, chip, layer, spill)
     if not isinstance(schedule, VectorSchedule):
         raise ValueError(f"layer {workload.name}: a vector workload needs a VectorSchedule")
     return compact(vector_table(workload, schedule, chip, layer))

@@ -1,6 +1,7 @@
 """A layer's instructions laid out as a table of rows × slots, then compacted.
 
-Codegen fills whole columns of the table with numpy: row r holds the instructions issued
+Vector codegen fills whole columns of the table with numpy (GEMM codegen does the same
+walk in its Numba kernel, `gemm_kernel`): row r holds the instructions issued
 around tile iteration r, one slot per instruction role (load input, GEMM, store...), and
 `present` says which slots exist. Dependencies name other slots by flat position
 (row · slots + slot), so they can be computed before the final indices are known.

@@ -59,6 +59,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def zero_fraction(text: str) -> float:
+    """argparse type: a fraction in [0, 1) (of input activations that are zero)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), such as 0.7, got {text!r}")
+    return value
+
+
 class EnumChoices:
     """argparse `choices` holding the values of an enum that is imported on first use.
 

@@ -12,6 +12,7 @@ from tessera.commands._common import (
     ensure_parent,
     precision,
     write_json,
+    zero_fraction,
 )
 from tessera.errors import InputError, Problem
 
@@ -56,6 +57,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="streamed: weights read from DRAM every inference; resident: kept in the weight "
         "buffer across inferences where they fit (default streamed)",
     )
+    parser.add_argument(
+        "--activation-zeros",
+        type=zero_fraction,
+        default=0.0,
+        metavar="F",
+        help="fraction of the input activations that are zero, in [0, 1) (default 0: dense); a chip "
+        "with matrix.gates_zero_inputs skips the MAC and the weight's scratchpad read of each zero, "
+        "with cycles unchanged; on a chip without it, zeros save nothing",
+    )
     parser.add_argument("--json", metavar="FILE", help="write the result as JSON")
     parser.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace of every instruction")
     parser.add_argument("--report", metavar="DIR", help="write figures (roofline, breakdowns, timeline) and report.html to DIR")
@@ -85,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
             weights=args.weights,
             trace=args.trace is not None or args.report is not None,
             verify=args.verify,
+            activation_zeros=args.activation_zeros,
         )
     except InfeasibleSchedule as infeasible:
         # The chip and the model are each valid but do not fit together: the user must change one.
@@ -112,5 +123,10 @@ def run(args: argparse.Namespace) -> int:
         simulation_report(simulation, args.report)
     console.print(layer_table(document))
     console.print(summary_table(document, peak_ops_s=2 * accel.matrix.pes * accel.clock))
+    if args.activation_zeros and not accel.matrix.gates_zero_inputs:
+        console.print(
+            f"note: {accel.name} does not gate zero inputs (matrix.gates_zero_inputs is false): "
+            f"--activation-zeros {args.activation_zeros:g} saves no energy"
+        )
     return 0
 

@@ -40,6 +40,8 @@ def hand_technology() -> Technology:
         register_energy_per_mac={d: 0.1e-12 for d in Dataflow},
         forwarding_energy_per_mac={d: 0.2e-12 for d in Dataflow},
         pe_storage_energy_per_mac={d: 0.0 for d in Dataflow},
+        gates_zero_inputs=False,
+        gated_storage_energy_per_mac=0.0,
         clock_energy_per_cycle=0.01e-12,
         sram_read_energy_per_byte={"act": 2e-12, "wgt": 3e-12},
         sram_write_energy_per_byte={"act": 4e-12, "wgt": 5e-12},

@@ -93,3 +93,15 @@ def test_a_config_named_with_a_newline_cannot_inject_yaml(tmp_path, capsys):
     assert tessera.cli.main(["import-scalesim", str(config), "-o", str(out)]) == 0
     chip = load_accelerator(out)
     assert chip.overrides.mac_energy is None and str(config) in chip.description
+
+
+def test_validate_names_a_bad_zero_fraction_in_the_data_file(tmp_path, capsys):
+    from interop import validation
+
+    document = json.loads((validation.VALIDATION_DIR / "eyeriss_alexnet.json").read_text())
+    document["layers"][1]["activation_zeros"] = 1.5
+    document["chip"] = str(validation.VALIDATION_DIR / document["chip"])
+    (tmp_path / "eyeriss_alexnet.json").write_text(json.dumps(document))
+    assert tessera.cli.main(["validate", "--suite", "eyeriss", "--data", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "eyeriss_alexnet.json" in error and "layers[1].activation_zeros" in error and "[0, 1)" in error
