@@ -13,8 +13,8 @@ every problem found.
     constants included; a conv's input is the window one tile covering the whole layer
     would read, see `scheduling.tiling`), except operands the memory plan keeps in the
     buffer they are read from, which are never loaded; every transfer uses the memory level
-    the plan placed its operand at; the output is written exactly once at operand precision
-    unless partial sums were spilled;
+    the plan placed its operand at; every operand is counted at its class's width
+    (`scheduling.roles`); the output is written exactly once unless partial sums were spilled;
   * capacity at every point (static, below), beside the bytes the plan keeps on chip.
 
 Capacity. An allocation is a LOAD (live until its last direct dependant) or the opening of
