@@ -86,7 +86,9 @@ def with_overrides(
 
 def spec_hash(accel: Accelerator) -> str:
     """sha256 hex digest of the canonical JSON of the normalised spec (SI values)."""
-    canonical = json.dumps(accel.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # a chip that lists no `matrix.precisions` hashes as before the field existed
+    exclude = {"matrix": {"precisions"}} if accel.matrix.precisions is None else None
+    canonical = json.dumps(accel.model_dump(mode="json", exclude=exclude), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -32,6 +32,8 @@ def derived_table(accel: Accelerator) -> Table:
         f"({', '.join(d.short for d in matrix.dataflows)}), "
         f"{matrix.accumulator_precision.value} accumulators",
     )
+    formats = matrix.precisions
+    row("MAC formats", "any" if formats is None else ", ".join(p.value for p in formats))
     row("peak MACs/cycle", f"{derived.peak_macs_per_cycle:,}")
     row("peak throughput", f"{derived.peak_tops:.4g} TOPS ({matrix.input_precision.value})")
     row("vector unit", f"{accel.vector.lanes} × {accel.vector.precision.value} lanes")

@@ -86,6 +86,13 @@ class MatrixEngine(_Frozen):
     accumulator_precision: Precision = Field(
         default=Precision.INT32, description="Precision of partial sums in the accumulators."
     )
+    precisions: tuple[Precision, ...] | None = Field(
+        default=None,
+        description="Formats the array's multipliers execute. A run's MAC format (the wider "
+        "operand of each weight x activation and activation x KV pair, `--precision w4a16` -> "
+        "bf16) must be one of them; narrower stored formats are widened on the way in. Left out: "
+        "any format.",
+    )
     stationary_double_buffer: bool = Field(
         default=False,
         description="The processing elements hold a second copy of the stationary operand, so the "
@@ -130,6 +137,15 @@ class MatrixEngine(_Frozen):
                 f"({inputs.bits} bits); partial sums must be at least as wide as the operands"
             )
         return accumulator
+
+    @field_validator("precisions")
+    @classmethod
+    def _lists_its_input_precision(cls, formats: tuple[Precision, ...] | None, info: ValidationInfo) -> object:
+        inputs = info.data.get("input_precision")
+        if formats is not None and inputs is not None and inputs not in formats:
+            listed = ", ".join(p.value for p in formats)
+            raise ValueError(f"the array's input_precision {inputs.value} is not among its precisions ({listed})")
+        return formats
 
     @field_validator("dataflows", mode="before")
     @classmethod

@@ -50,16 +50,29 @@ class Dataflow(IntEnum):
 
 
 class Precision(Enum):
-    """Number formats for operands, accumulators and vector lanes."""
+    """Number formats for operands, accumulators and vector lanes.
+
+    ``fp8`` is FP8 E4M3 and ``fp8_e5m2`` FP8 E5M2 (Micikevicius et al., 'FP8 formats for
+    deep learning', arXiv 2209.05433, 2022); ``fp8_e4m3``/``e4m3`` and ``e5m2`` are accepted
+    spellings, as is any case.
+    """
 
     INT4 = "int4"
     INT8 = "int8"
     INT16 = "int16"
     INT32 = "int32"
     FP8 = "fp8"
+    FP8_E5M2 = "fp8_e5m2"
     FP16 = "fp16"
     BF16 = "bf16"
     FP32 = "fp32"
+
+    @classmethod
+    def _missing_(cls, value: object) -> "Precision | None":
+        if not isinstance(value, str):
+            return None
+        key = value.strip().lower()
+        return _PRECISION_ALIASES.get(key) or next((p for p in cls if p.value == key), None)
 
     @property
     def bits(self) -> int:
@@ -83,10 +96,30 @@ _PRECISION_BITS = {
     Precision.INT16: 16,
     Precision.INT32: 32,
     Precision.FP8: 8,
+    Precision.FP8_E5M2: 8,
     Precision.FP16: 16,
     Precision.BF16: 16,
     Precision.FP32: 32,
 }
+
+_PRECISION_ALIASES = {
+    "fp8_e4m3": Precision.FP8,
+    "fp8e4m3": Precision.FP8,
+    "e4m3": Precision.FP8,
+    "fp8e5m2": Precision.FP8_E5M2,
+    "e5m2": Precision.FP8_E5M2,
+}
+
+
+class TensorClass(IntEnum):
+    """What a tensor holds, which sets the format it is stored and moved in
+    (`accel_spec.precision.PrecisionAssignment`): a weight (a GEMM's constant operand),
+    an activation (everything the network computes), or the KV cache (a decoder's past keys
+    and values, and the views of them attention reads). Values index `Target.storage_bits`."""
+
+    ACTIVATION = 0
+    WEIGHT = 1
+    KV = 2
 
 
 class Operand(IntEnum):

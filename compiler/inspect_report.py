@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.table import Table
 
+from accel_spec.precision import PrecisionAssignment
 from accel_spec.types import OpClass, Precision
 from compiler.graph import Graph, Node
 from compiler.lowering.context import LoweringContext, build_context
@@ -192,17 +193,20 @@ how many are left out (the totals and `--json` always cover every layer). Drawin
 about a millisecond, so a 100,000-node graph would spend minutes on a table nobody reads."""
 
 
-def inspect_table(report: InspectReport, precision: Precision) -> Table:
-    """The report as a rich Table; operand bytes = elements × `precision.bytes`. "in" counts
-    the activations read (side inputs included), "weights" the second GEMM operand. Past
-    `MAX_TABLE_ROWS` layers the middle ones are summarised in one row."""
-    size = precision.bytes
-    table = Table(title=f"{report.model}: {len(report.layers)} layers at {precision.value}", show_footer=True)
+def inspect_table(report: InspectReport, precision: PrecisionAssignment | Precision) -> Table:
+    """The report as a rich Table; operand bytes = elements × the bytes of their format: "in"
+    counts the activations read (side inputs included) and "out" those written, at the
+    activations' format; "weights" the second GEMM operand, at the weights' (an attention
+    product's second operand, an activation, is counted there too). Past `MAX_TABLE_ROWS`
+    layers the middle ones are summarised in one row."""
+    precision = PrecisionAssignment.of(precision)
+    size, weight_size = precision.activations.bytes, precision.weights.bytes
+    table = Table(title=f"{report.model}: {len(report.layers)} layers at {precision.label}", show_footer=True)
     columns = (
         ("#", ""), ("layer", "total"), ("op", ""), ("output", ""), ("GEMM M×K×N", ""),
         ("MACs", f"{report.macs:,}"), ("vector ops", f"{report.vector_ops:,}"),
         ("in", _format_bytes(sum(row.read_elements for row in report.layers) * size)),
-        ("weights", _format_bytes(sum(row.weight_elements for row in report.layers) * size)),
+        ("weights", _format_bytes(sum(row.weight_elements for row in report.layers) * weight_size)),
         ("out", _format_bytes(sum(row.output_elements for row in report.layers) * size)),
         ("fused", ""),
     )  # fmt: skip
@@ -227,7 +231,7 @@ def inspect_table(report: InspectReport, precision: Precision) -> Table:
             f"{row.macs:,}",
             f"{row.total_vector_ops:,}",
             _format_bytes(row.read_elements * size),
-            _format_bytes(row.weight_elements * size),
+            _format_bytes(row.weight_elements * weight_size),
             _format_bytes(row.output_elements * size),
             ", ".join(row.fused),
         )

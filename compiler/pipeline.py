@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from accel_spec.precision import PrecisionAssignment, unsupported
 from accel_spec.schema import Accelerator
 from accel_spec.technology import resolve
 from accel_spec.types import Precision
@@ -27,6 +28,7 @@ from compiler.target import Target, TimingMode, target_of
 from compiler.target.isa import Program
 from compiler.verify import verify_program
 from compiler.workload import Workload
+from tessera.errors import InputError, Problem
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ class CompileOptions:
     """Everything besides the network and the chip that changes the compiled program.
 
     Attributes:
-        precision: operand precision; None means the matrix engine's input precision.
+        precision: the format of weights, activations and KV cache (a `Precision` means one
+            for all); None means the matrix engine's input precision for all.
         scheduler: how tiles, loop order and dataflow are chosen.
         timing: how the array is timed (`TimingMode`): the chip's own pipeline, or
             SCALE-Sim's fold model.
@@ -44,7 +47,7 @@ class CompileOptions:
         verify: run `compiler.verify` on the program (always on in tests).
     """
 
-    precision: Precision | None = None
+    precision: PrecisionAssignment | Precision | None = None
     scheduler: SchedulerKind = SchedulerKind.HEURISTIC
     timing: TimingMode = TimingMode.TESSERA
     weights: WeightResidency = WeightResidency.STREAMED
@@ -74,8 +77,13 @@ class CompiledModel:
 
     @property
     def precision(self) -> Precision:
-        """The operand precision the program was compiled for."""
+        """The format the array multiplied in (`PrecisionAssignment.compute`)."""
         return self.target.operand_precision
+
+    @property
+    def formats(self) -> PrecisionAssignment:
+        """The format of each operand class the program was compiled for."""
+        return self.target.formats
 
 
 def compile_graph(graph: Graph, accel: Accelerator, options: CompileOptions = CompileOptions()) -> CompiledModel:
@@ -99,6 +107,9 @@ def compile_workloads(
     plan never depends on it and more bandwidth never slows a layer), then as planned.
     """
     target = target_of(accel, options.precision, options.timing)
+    problem = unsupported(accel, target.formats)
+    if problem is not None:
+        raise InputError(f"accelerator {accel.name!r}", Problem("matrix.precisions", problem))
     room = None
     if needs_room(target, options.weights):
         unbounded = replace(target, dram_bytes_per_cycle=math.inf)

@@ -14,8 +14,9 @@ import math
 import os
 from dataclasses import dataclass
 
+from accel_spec.precision import PrecisionAssignment
 from accel_spec.schema import Accelerator
-from accel_spec.types import Operand, Precision
+from accel_spec.types import Operand
 from compiler.target.isa import INSTRUCTION_DTYPE
 from compiler.workload import Workload
 
@@ -32,17 +33,21 @@ class LayerBound:
     reason: str
 
 
-def layer_bounds(workloads: tuple[Workload, ...], accel: Accelerator, precision: Precision) -> list[LayerBound]:
-    """Per GEMM layer, the transfers its input and weight operands need at the least."""
+def layer_bounds(
+    workloads: tuple[Workload, ...], accel: Accelerator, precision: PrecisionAssignment
+) -> list[LayerBound]:
+    """Per GEMM layer, the transfers its input and weight operands need at the least, each
+    operand at the format of its class."""
     bounds = []
     for workload in workloads:
         if workload.gemm is None:
             continue
         parts = []
         count = 0
+        classes = workload.operand_classes
         for operand, elements in ((Operand.INPUT, workload.input_elements), (Operand.WEIGHT, workload.weight_elements)):
             capacity = accel.buffers[accel.buffer_for(operand)].capacity
-            moved = math.ceil(elements * precision.bytes)
+            moved = math.ceil(elements * precision.of_class(classes[operand]).bytes)
             count += math.ceil(moved / capacity)
             parts.append(f"{moved:,} {operand.label} bytes through a {capacity:,}-byte buffer")
         bounds.append(LayerBound(workload.name, count, " and ".join(parts)))

@@ -12,26 +12,28 @@ from __future__ import annotations
 
 import math
 
+from accel_spec.precision import PrecisionAssignment
 from accel_spec.types import OpClass, Precision
 from compiler.target import LEVEL_DRAM, Target
 from compiler.workload import Workload
 
 
-def planned_dram_bytes(workload: Workload, precision: Precision) -> int:
+def planned_dram_bytes(workload: Workload, precision: PrecisionAssignment | Precision) -> int:
     """Bytes a layer must move over DRAM at least once: each operand its placement leaves in
-    DRAM (input, weights, side inputs) in, and its output out if it goes to DRAM."""
+    DRAM (input, weights, side inputs) in, and its output out if it goes to DRAM, each at the
+    format of its class (`Workload.operand_classes`)."""
     placement = workload.placement
-    elements = sum(
-        count
-        for level, count in (
-            (placement.input, workload.input_elements),
-            (placement.weight, workload.weight_elements),
-            (placement.side, workload.side_input_elements),
-            (placement.output, workload.output_elements),
+    formats = PrecisionAssignment.of(precision)
+    bits = sum(
+        count * formats.of_class(tensor).bits
+        for level, count, tensor in zip(
+            (placement.input, placement.weight, placement.side, placement.output),
+            (workload.input_elements, workload.weight_elements, workload.side_input_elements, workload.output_elements),
+            workload.operand_classes,
         )
         if level == LEVEL_DRAM
     )
-    return math.ceil(elements * precision.bytes)
+    return -(-bits // 8)
 
 
 def lower_bound_cycles(workload: Workload, target: Target) -> int:
@@ -40,5 +42,5 @@ def lower_bound_cycles(workload: Workload, target: Target) -> int:
     vector = math.ceil(
         sum(count / target.vector_ops_per_cycle[OpClass(op_class)] for op_class, count in workload.vector_ops.items())
     )
-    memory = math.ceil(planned_dram_bytes(workload, target.operand_precision) / target.dram_bytes_per_cycle)
+    memory = math.ceil(planned_dram_bytes(workload, target.formats) / target.dram_bytes_per_cycle)
     return max(compute, vector, memory)

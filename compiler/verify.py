@@ -13,8 +13,8 @@ every problem found.
     constants included; a conv's input is the window one tile covering the whole layer
     would read, see `scheduling.tiling`), except operands the memory plan keeps in the
     buffer they are read from, which are never loaded; every transfer uses the memory level
-    the plan placed its operand at; the output is written exactly once at operand precision
-    unless partial sums were spilled;
+    the plan placed its operand at; every operand is counted at its class's width
+    (`scheduling.roles`); the output is written exactly once unless partial sums were spilled;
   * capacity at every point (static, below), beside the bytes the plan keeps on chip.
 
 Capacity. An allocation is a LOAD (live until its last direct dependant) or the opening of
@@ -224,9 +224,9 @@ def _conservation(program: Program, workloads: tuple[Workload, ...], chip: Targe
         second = "weight" if w.gemm is not None else "constant"
         flags = roles(w, chip)
         checks = [
-            ("input", read_input[index], flags.input_tile * nbytes(compulsory_input, chip.operand_bits)),
-            (second, read_weight[index], flags.weight_tile * nbytes(w.weight_elements, chip.operand_bits)),
-            ("side input", read_side[index], flags.side_tile * nbytes(w.side_input_elements, chip.operand_bits)),
+            ("input", read_input[index], flags.input_tile * nbytes(compulsory_input, flags.input_bits)),
+            (second, read_weight[index], flags.weight_tile * nbytes(w.weight_elements, flags.weight_bits)),
+            ("side input", read_side[index], flags.side_tile * nbytes(w.side_input_elements, flags.side_bits)),
         ]
         for name, moved, needed in checks:
             if moved < needed:
@@ -244,8 +244,8 @@ def _conservation(program: Program, workloads: tuple[Workload, ...], chip: Targe
             wrong = mask & (layer == index) & (instr["level"] != level)
             if wrong.any():
                 problems.append(f"{where}: moves {kind} from or to level {instr['level'][wrong][0]}, planned {level}")
-        output = nbytes(w.output_elements, chip.operand_bits)
-        exact = refills[index] == 0 and chip.operand_bits % 8 == 0
+        output = nbytes(w.output_elements, flags.output_bits)
+        exact = refills[index] == 0 and flags.output_bits % 8 == 0
         if written[index] < output or (exact and written[index] != output):
             problems.append(f"{where}: writes {written[index]} output bytes, expected {output}")
     return problems
@@ -274,13 +274,14 @@ def _capacity(program: Program, workloads: tuple[Workload, ...], chip: Target) -
     if problems:
         return problems
 
+    output_bits = np.array([roles(w, chip).output_bits for w in workloads], dtype=np.int64)
     psum_bytes = np.where(
         opcode[open_idx] == Opcode.GEMM,
         nbytes(_groups(instr[open_idx]) * instr["m"][open_idx] * instr["n"][open_idx], chip.accumulator_bits),
         np.where(
             refill[open_idx],
             instr["bytes"][open_idx],
-            -(-instr["bytes"][close_idx] * chip.accumulator_bits // chip.operand_bits),
+            -(-instr["bytes"][close_idx] * chip.accumulator_bits // output_bits[layer[close_idx]]),
         ),
     )
     plain_loads = np.flatnonzero(load & ~refill)

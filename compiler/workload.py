@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
-from accel_spec.types import OpClass
+from accel_spec.types import OpClass, Operand, TensorClass
 from compiler.memory.placement import Placement
 
 
@@ -158,6 +158,8 @@ class Workload:
             occupy while this workload runs; its tiles get the rest. Empty before planning.
         cache_append: set on the Concat that appends a decode step's keys or values to a KV
             cache (see `CacheAppend`); None for every other workload.
+        kv_operands: the operands that are the KV cache or a view of it (lowering's
+            `mark_kv_operands`): stored at the KV format (`operand_classes`).
     """
 
     name: str
@@ -182,6 +184,24 @@ class Workload:
     placement: Placement = Placement()
     reserved: tuple[int, ...] = ()
     cache_append: CacheAppend | None = None
+    kv_operands: frozenset[Operand] = frozenset()
+
+    @property
+    def operand_classes(self) -> tuple[TensorClass, TensorClass, TensorClass, TensorClass]:
+        """The `TensorClass` of the input, second (weight), side and output operands, which
+        set the format each is stored and moved in: the KV cache where `kv_operands` says so,
+        a GEMM's constant second operand a weight, everything else (a vector unit's
+        constants included: norm scales and tables stay at the activations' format, as
+        weight-only quantisation leaves them) an activation."""
+        kv, activation = TensorClass.KV, TensorClass.ACTIVATION
+        constant = self.kind is WorkloadKind.GEMM and not self.weight_is_activation
+        second = kv if Operand.WEIGHT in self.kv_operands else TensorClass.WEIGHT if constant else activation
+        return (
+            kv if Operand.INPUT in self.kv_operands else activation,
+            second,
+            activation,
+            kv if Operand.OUTPUT in self.kv_operands else activation,
+        )
 
     @property
     def macs(self) -> int:

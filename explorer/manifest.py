@@ -22,7 +22,7 @@ from pydantic import TypeAdapter
 
 from accel_spec import load_accelerator
 from accel_spec.technology import resolve
-from accel_spec.types import Precision
+from accel_spec.precision import PrecisionAssignment
 from explorer.spec import SweepSpec
 from tessera.input_files import MiB, read_input
 
@@ -133,7 +133,7 @@ def technology_sources(spec: SweepSpec) -> dict[str, str]:
     precision when it fixes one), with every constant that an ``overrides.*`` axis sweeps
     marked as such: a sweep never hides that its energies rest on cited defaults.
     """
-    precisions = {Precision(p) for p in spec.precisions if p is not None}
+    precisions = {PrecisionAssignment.parse(p).compute for p in spec.precisions if p is not None}
     precision = precisions.pop() if len(precisions) == 1 else None
     sources = dict(resolve(load_accelerator(spec.base), precision).sources)
     for axis in spec.hardware:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from accel_spec import resolve, spec_hash, with_overrides
 from accel_spec.schema import Accelerator
-from accel_spec.types import Precision
+from accel_spec.precision import PrecisionAssignment, unsupported
 from compiler.lowering import lower
 from compiler.memory.planner import WeightResidency
 from compiler.models import load_model, looks_like_file
@@ -52,7 +52,7 @@ def point_chip(base: Accelerator, point: Point) -> Accelerator:
 def compile_options(point: Point) -> CompileOptions:
     """The compiler options a point's schedule columns name."""
     return CompileOptions(
-        precision=Precision(point.precision) if point.precision else None,
+        precision=PrecisionAssignment.parse(point.precision) if point.precision else None,
         scheduler=SchedulerKind(point.scheduler),
         timing=TimingMode(point.timing),
         weights=WeightResidency(point.weights),
@@ -60,9 +60,16 @@ def compile_options(point: Point) -> CompileOptions:
     )
 
 
-def chip_area_mm2(accel: Accelerator, precision: Precision | None) -> float:
-    """Chip area from the technology tables, as the simulator reports it (`area_mm2`)."""
-    return sum(square_metres * 1e6 for square_metres in resolve(accel, precision).area.values())
+def unsupported_precision(accel: Accelerator, options: CompileOptions) -> str | None:
+    """Why the chip's array cannot run the point's precision (`accel_spec.precision.unsupported`)."""
+    return unsupported(accel, PrecisionAssignment.of(options.precision or accel.matrix.input_precision))
+
+
+def chip_area_mm2(accel: Accelerator, precision: str | None) -> float:
+    """Chip area from the technology tables, as the simulator reports it (`area_mm2`), at the
+    format the array multiplies in for a point's `precision` label (None: the chip's)."""
+    compute = PrecisionAssignment.parse(precision).compute if precision else None
+    return sum(square_metres * 1e6 for square_metres in resolve(accel, compute).area.values())
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,8 @@ class SimulatorEvaluator(Evaluator):
         first = space.point((0,) * len(space.axes))
         chip = with_overrides(self.base, dict(first.overrides), source=spec.source)
         options = compile_options(first)
+        if unsupported_precision(chip, options) is not None:
+            return  # that point is infeasible (`run`); the models are read and checked there
         for variant in spec.models:
             for batch in spec.batches:
                 label = variant.spec if batch is None else f"{variant.spec} at batch {batch}"
@@ -111,6 +120,9 @@ class SimulatorEvaluator(Evaluator):
         chip = spec_hash(accel)
         workloads, source = lowered_model(point.model, point.batch, self.model_root)
         options = compile_options(point)
+        problem = unsupported_precision(accel, options)
+        if problem is not None:
+            return Outcome(Status.INFEASIBLE, f"matrix.precisions: {problem}", spec_hash=chip)
         try:
             simulation = simulate_workloads(accel, workloads, source, options)
         except InfeasibleSchedule as error:
@@ -126,5 +138,5 @@ class SimulatorEvaluator(Evaluator):
         except InputError:
             area = math.nan
         else:
-            area = chip_area_mm2(accel, Precision(point.precision) if point.precision else None)
+            area = chip_area_mm2(accel, point.precision)
         return {"area_mm2": area, ACCURACY_COLUMN: accuracy_top1(point.model)}

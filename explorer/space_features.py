@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.schema import Accelerator
+from accel_spec.precision import PrecisionAssignment
 from accel_spec.types import Dataflow, Operand, Precision
 from explorer.features import FEATURE_NAMES, ChipColumns, LayerTable, network_features, support_field
 from explorer.space import MODEL_COLUMN, SCHEDULE_COLUMNS, DesignSpace
@@ -41,7 +42,7 @@ def _supports(flow: Dataflow) -> Callable[[object], float]:
 
 
 def _precision_bytes(value: object) -> float:
-    return Precision(value).bytes if not isinstance(value, Precision) else value.bytes
+    return Precision(value).bytes if not isinstance(value, Precision) else value.bytes  # a chip field
 
 
 def _chip_fields(base: Accelerator) -> dict[str, tuple[_ChipField, ...]]:
@@ -116,7 +117,8 @@ class SpaceFeatures:
             np.array([_number(dict(v.axes).get(name)) for v in spec.models], dtype=np.float64) for name in spec.model_axes
         ]
         self._precision_bytes = np.array(
-            [np.nan if p is None else Precision(p).bytes for p in spec.precisions], dtype=np.float64
+            [np.nan if p is None else PrecisionAssignment.parse(p).compute.bytes for p in spec.precisions],
+            dtype=np.float64,
         )
         self._layers = {
             (m, b): layers_of(variant.spec, batch)

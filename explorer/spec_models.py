@@ -21,7 +21,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from accel_spec.types import Precision
+from accel_spec.precision import FORMS, PrecisionAssignment
 from compiler.frontend.loader import MAX_ONNX_BYTES
 from compiler.models import looks_like_file
 from compiler.memory.planner import WeightResidency
@@ -182,6 +182,9 @@ def resolve_schedule(raw: Any) -> tuple[dict[str, tuple[Any, ...]], list[tuple[L
                 read.append(readers[key](value))
             except ValueError as error:
                 problems.append(((key, index) if isinstance(written, list) else (key,), str(error)))
+        repeated = next((value for index, value in enumerate(read) if value in read[:index]), None)
+        if repeated is not None:  # two spellings of one value (int8 and w8a8kv8)
+            problems.append(((key,), f"{repeated!r} is listed twice"))
         options[key] = tuple(read)
     return options, problems
 
@@ -199,10 +202,11 @@ def _enum_reader(kind: type[Enum], what: str) -> Callable[[Any], str]:
 
 
 def _precision(value: Any) -> str:
-    allowed = [p.value for p in Precision]
-    if str(value).lower() not in allowed:
-        raise ValueError(f"unknown precision {value!r}; allowed: {', '.join(allowed)}")
-    return str(value).lower()
+    """A precision axis value as its label (`PrecisionAssignment.label`: ``int8`` stays
+    ``int8``, ``W4A16`` is ``w4a16kv16``); ValueError naming the allowed forms."""
+    if not isinstance(value, str):
+        raise ValueError(f"unknown precision {value!r}; allowed: {FORMS}")
+    return PrecisionAssignment.parse(value).label
 
 
 def _batch(value: Any) -> int:

@@ -78,7 +78,7 @@ def summary_html(simulation) -> str:
         ("energy per inference", f"{summary['energy_j'] * 1e3:.4g} mJ"),
         ("average power", f"{summary['power_w']:.4g} W"),
         ("area", f"{summary['area_mm2']:.4g} mm²"),
-        ("precision", simulation.compiled.precision.value),
+        ("precision", simulation.compiled.formats.label),
     ])
 
 

@@ -1,8 +1,9 @@
 """How many tokens of KV cache a chip holds for one decoder: the one place this is derived.
 
 Weights stay in DRAM for the whole run; what is left of DRAM holds the KV cache. Every layer
-caches one key and one value vector per token for each of its kv_heads, head_dim elements each,
-at the operand precision the chip computes in (the precision the step programs are compiled for).
+caches one key and one value vector per token for each of its kv_heads, head_dim elements each.
+Weights are counted at the weights' format and the cache at the KV cache's
+(`accel_spec.precision.PrecisionAssignment`, the formats the step programs are compiled for).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accel_spec.schema import Accelerator
+from accel_spec.precision import PrecisionAssignment
 from accel_spec.types import Precision
 from compiler.zoo.params import ModelSpec
 
@@ -61,11 +63,13 @@ class KvBudget:
     capacity_tokens: int
 
 
-def kv_budget(accel: Accelerator, shape: DecoderShape, precision: Precision) -> KvBudget:
+def kv_budget(accel: Accelerator, shape: DecoderShape, precision: PrecisionAssignment | Precision) -> KvBudget:
     """KV capacity = (DRAM capacity − weight bytes) / KV bytes per token, in whole tokens
-    (0 when the weights alone fill DRAM)."""
-    weight_bytes = int(shape.weight_elements * precision.bytes)
-    per_token = shape.kv_elements_per_token * precision.bytes
+    (0 when the weights alone fill DRAM); weights at `precision.weights`, the cache at
+    `precision.kv` (a `Precision` is all three)."""
+    formats = PrecisionAssignment.of(precision)
+    weight_bytes = int(shape.weight_elements * formats.weights.bytes)
+    per_token = shape.kv_elements_per_token * formats.kv.bytes
     free = accel.dram.capacity - weight_bytes
     capacity = int(free // per_token) if free > 0 else 0
     return KvBudget(int(accel.dram.capacity), weight_bytes, per_token, capacity)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accel_spec import load_accelerator
+from accel_spec.precision import PrecisionAssignment, unsupported
 from accel_spec.schema import Accelerator
 from compiler.zoo.params import ModelSpec, Phase
 from serving.kv_cache import DecoderShape, KvBudget, kv_budget
@@ -86,10 +87,12 @@ def iteration_timer(
     spec: ModelSpec,
     bounds: GridBounds,
     progress: Callable[[int, int], None] | None = None,
+    precision: PrecisionAssignment | None = None,
 ) -> IterationTimer:
     """Simulate the prefill grid (one packed sequence of 1, 2, 4, ... tokens) and the decode
-    grid (batches 1, 2, 4, ... × contexts 1, 2, 4, ...) of one decoder on one chip, each up to
-    `bounds`; `progress(done, total)` after each point."""
+    grid (batches 1, 2, 4, ... × contexts 1, 2, 4, ...) of one decoder on one chip at
+    `precision` (None: the chip's), each up to `bounds`; `progress(done, total)` after each
+    point."""
     prefill_contexts = grid_points(bounds.prefill_tokens)
     batches = grid_points(bounds.decode_batch)
     decode_contexts = grid_points(bounds.decode_context)
@@ -100,8 +103,10 @@ def iteration_timer(
             return None
         return lambda done, _: progress(offset + done, total)
 
-    prefill = StepGrid.simulate(accel, spec, Phase.PREFILL, (1,), prefill_contexts, shifted(0))
-    decode = StepGrid.simulate(accel, spec, Phase.DECODE, batches, decode_contexts, shifted(len(prefill_contexts)))
+    prefill = StepGrid.simulate(accel, spec, Phase.PREFILL, (1,), prefill_contexts, shifted(0), precision)
+    decode = StepGrid.simulate(
+        accel, spec, Phase.DECODE, batches, decode_contexts, shifted(len(prefill_contexts)), precision
+    )
     return IterationTimer(prefill, decode)
 
 
@@ -113,25 +118,30 @@ def serve(
     slo: Slo = Slo(),
     timer: IterationTimer | None = None,
     progress: Callable[[int, int], None] | None = None,
+    precision: PrecisionAssignment | None = None,
 ) -> ServeReport:
-    """Serve `requests` (sorted by arrival) with a `model` decoder on a chip.
+    """Serve `requests` (sorted by arrival) with a `model` decoder on a chip, with weights,
+    activations and KV cache at `precision` (None: the chip's input precision for all).
 
-    `timer` reuses step grids simulated before for this chip and model (they must cover the
-    run's batch and contexts); without it the grids are simulated here. Bad input raises
-    `tessera.errors.InputError`.
+    `timer` reuses step grids simulated before for this chip, model and precision (they must
+    cover the run's batch and contexts); without it the grids are simulated here. Bad input
+    raises `tessera.errors.InputError`.
     """
     source = f"accelerator {accel.name!r}" if isinstance(accel, Accelerator) else str(accel)
     if not isinstance(accel, Accelerator):
         accel = load_accelerator(accel)
     spec = decoder_spec(model)
-    precision = accel.matrix.input_precision
-    budget = kv_budget(accel, DecoderShape.of(spec), precision)
+    formats = precision or PrecisionAssignment.uniform(accel.matrix.input_precision)
+    problem = unsupported(accel, formats)
+    if problem is not None:
+        raise InputError(source, Problem("matrix.precisions", problem))
+    budget = kv_budget(accel, DecoderShape.of(spec), formats)
     check_fits(budget, requests, source)
     bounds = GridBounds.of(requests, config)
     if timer is None:
-        timer = iteration_timer(accel, spec, bounds, progress)
+        timer = iteration_timer(accel, spec, bounds, progress, precision)
     elif not bounds.covered_by(timer):
         raise ValueError(f"the step grids do not cover this run's steps ({bounds})")
     result = schedule(requests, config, budget.capacity_tokens, timer)
     points = sum(len(g.batches) * len(g.contexts) for g in (timer.prefill, timer.decode))
-    return ServeReport(model, accel.name, precision.value, config, slo, budget, result, points)
+    return ServeReport(model, accel.name, formats.label, config, slo, budget, result, points)

@@ -14,6 +14,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from accel_spec.precision import PrecisionAssignment
 from accel_spec.schema import Accelerator
 from compiler.zoo.params import ModelSpec, Phase
 
@@ -36,11 +37,20 @@ def step_spec(spec: ModelSpec, phase: Phase, batch: int, context: int) -> ModelS
     return spec.with_params(phase=phase, kv_len=context, batch=batch)
 
 
-def simulate_step(accel: Accelerator, spec: ModelSpec, phase: Phase, batch: int, context: int) -> float:
-    """Seconds the chip takes for one step, compiled and simulated (no interpolation)."""
+def simulate_step(
+    accel: Accelerator,
+    spec: ModelSpec,
+    phase: Phase,
+    batch: int,
+    context: int,
+    precision: PrecisionAssignment | None = None,
+) -> float:
+    """Seconds the chip takes for one step at `precision` (None: the chip's), compiled and
+    simulated (no interpolation)."""
     from tessera.api import simulate
 
-    return simulate(accel, step_spec(spec, phase, batch, context).canonical()).result.latency_s
+    model = step_spec(spec, phase, batch, context).canonical()
+    return simulate(accel, model, precision=precision).result.latency_s
 
 
 @dataclass(frozen=True)
@@ -61,14 +71,16 @@ class StepGrid:
         batches: Sequence[int],
         contexts: Sequence[int],
         progress: Callable[[int, int], None] | None = None,
+        precision: PrecisionAssignment | None = None,
     ) -> StepGrid:
-        """Simulate every (batch, context) point; `progress(done, total)` after each one."""
+        """Simulate every (batch, context) point at `precision` (None: the chip's);
+        `progress(done, total)` after each one."""
         total = len(batches) * len(contexts)
         rows = []
         for i, batch in enumerate(batches):
             row = []
             for j, context in enumerate(contexts):
-                row.append(simulate_step(accel, spec, phase, batch, context))
+                row.append(simulate_step(accel, spec, phase, batch, context, precision))
                 if progress is not None:
                     progress(i * len(contexts) + j + 1, total)
             rows.append(tuple(row))

@@ -14,6 +14,7 @@ from typing import Any
 
 from accel_spec import load_accelerator
 from accel_spec.schema import Accelerator
+from accel_spec.precision import PrecisionAssignment, unsupported
 from accel_spec.technology import resolve
 from accel_spec.types import Precision
 from compiler.graph import Graph
@@ -72,7 +73,7 @@ class Simulation:
         document: dict[str, Any] = {
             "model": self.compiled.source,
             "accelerator": self.accel.name,
-            "precision": self.compiled.precision.value,
+            "precision": self.compiled.formats.label,
             **self.summary(),
             "energy_breakdown_j": dict(self.result.energy_breakdown),
             "area_breakdown_mm2": dict(self.result.area_breakdown_mm2),
@@ -142,7 +143,7 @@ def simulate(
     *,
     batch: int | None = None,
     input_shapes: Mapping[str, tuple[int, ...]] | None = None,
-    precision: Precision | str | None = None,
+    precision: PrecisionAssignment | Precision | str | None = None,
     scheduler: SchedulerKind | str = SchedulerKind.HEURISTIC,
     timing: TimingMode | str = TimingMode.TESSERA,
     objective: Objective | str = Objective.LATENCY,
@@ -154,14 +155,15 @@ def simulate(
     """Compile a network for a chip and simulate it.
 
     `accel` is an Accelerator or the path of a chip YAML; `model` a Graph, an `.onnx` path or a
-    zoo spec; `precision`, `scheduler`, `timing`, `objective` and `weights` their enum or its
-    name (``"int8"``, ``"exhaustive"``, ``"scalesim"``, ``"energy"``, ``"resident"``).
+    zoo spec; `precision` a `PrecisionAssignment`, a `Precision` or their spelling (``"int8"``,
+    ``"w4a16kv8"``: `accel_spec.precision`); `scheduler`, `timing`, `objective` and `weights`
+    their enum or its name (``"exhaustive"``, ``"scalesim"``, ``"energy"``, ``"resident"``).
     `activation_zeros` is the fraction of input activations that are zero, in [0, 1) (0: dense);
     it is data, not chip, and saves energy only on a chip whose `matrix.gates_zero_inputs` is
     set (`simulator.energy`). Bad input raises `tessera.errors.InputError`.
     """
     options = CompileOptions(
-        precision=None if precision is None else parse_enum(Precision, precision, "precision"),
+        precision=None if precision is None else parse_precision(precision, "precision"),
         scheduler=parse_enum(SchedulerKind, scheduler, "scheduler"),
         timing=parse_enum(TimingMode, timing, "timing"),
         objective=parse_enum(Objective, objective, "objective"),
@@ -175,6 +177,9 @@ def simulate(
     source = f"accelerator {accel.name!r}" if isinstance(accel, Accelerator) else str(accel)
     if not isinstance(accel, Accelerator):
         accel = load_accelerator(accel)
+    problem = unsupported(accel, PrecisionAssignment.of(options.precision or accel.matrix.input_precision))
+    if problem is not None:
+        raise InputError(source, Problem("matrix.precisions", problem))
     if isinstance(model, Graph):
         if batch is not None or input_shapes:
             raise InputError("batch", Problem("", "batch and input_shapes apply to a model name or file, not to a Graph"))
@@ -185,6 +190,14 @@ def simulate(
     check_program_fits(workloads, accel, options, graph.source)
     compiled = compile_workloads(workloads, graph.source, accel, options)
     return _simulate_compiled(accel, compiled, trace, source, zeros)
+
+
+def parse_precision(value: object, keyword: str) -> PrecisionAssignment:
+    """`PrecisionAssignment.of(value)`, or an InputError naming `keyword` and the allowed forms."""
+    try:
+        return PrecisionAssignment.of(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as error:
+        raise InputError(keyword, Problem("", str(error))) from None
 
 
 def _flag(value: object, keyword: str) -> bool:
@@ -220,7 +233,7 @@ def check_program_fits(workloads: tuple[Workload, ...], accel: Accelerator, opti
     memory = physical_memory_bytes()
     if memory is None:
         return
-    bounds = layer_bounds(workloads, accel, options.precision or accel.matrix.input_precision)
+    bounds = layer_bounds(workloads, accel, PrecisionAssignment.of(options.precision or accel.matrix.input_precision))
     total = sum(bound.instructions for bound in bounds)
     if total * BYTES_PER_INSTRUCTION <= memory:
         return

@@ -81,13 +81,15 @@ _HOROWITZ_AREA_UM2: dict[tuple[Arith, Precision], float] = {
 }
 # Datapath width that sets an operator's cost: all bits for integers, significand bits (with
 # the hidden bit) for floats: IEEE 754-2008 binary16 11 and binary32 24; bfloat16 8 (Kalamkar
-# et al., arXiv 1905.12322, 2019); FP8 E4M3 4 (Micikevicius et al., arXiv 2209.05433, 2022).
+# et al., arXiv 1905.12322, 2019); FP8 E4M3 4 and E5M2 3 (Micikevicius et al., arXiv 2209.05433,
+# 2022).
 _DATAPATH_BITS: dict[Precision, int] = {
     Precision.INT4: 4,
     Precision.INT8: 8,
     Precision.INT16: 16,
     Precision.INT32: 32,
     Precision.FP8: 4,
+    Precision.FP8_E5M2: 3,
     Precision.FP16: 11,
     Precision.BF16: 8,
     Precision.FP32: 24,
@@ -154,6 +156,25 @@ def mac_energy_45nm(operand: Precision, accumulator: Precision) -> float:
 def mac_area_45nm(operand: Precision, accumulator: Precision) -> float:
     """Arithmetic area of one processing element (registers not included)."""
     return arith_area_45nm(Arith.MULT, operand) + arith_area_45nm(Arith.ADD, accumulator)
+
+
+def mac_format(*operands: Precision) -> Precision:
+    """The format a MAC of `operands` (weight × activation, activation × KV) executes in: the
+    multiplier is sized by the wider operand, the narrower one widened on its way into the PE.
+
+    A float operand takes the product to floats (an integer weight is dequantised to the
+    activation's float format, as W4A16 kernels convert int4 weights to fp16 before the
+    multiply: Lin et al., 'AWQ', MLSys 2024, Sec. 4; Frantar et al., 'MARLIN', arXiv
+    2408.11743, 2024); among formats of one kind the widest datapath wins (`_DATAPATH_BITS`:
+    significand bits for floats), ties going to the wider storage, then to the first given.
+    So a mixed pair costs what a uniform MAC at that format costs (Horowitz's table, or the
+    power law below it), and an int4 × int8 product is an int8 MAC. Bit-composable arrays
+    whose multiply energy scales with the product of the two widths (Sharma et al., 'Bit
+    Fusion', ISCA 2018) are not modelled: the arrays Tessera describes have fixed multipliers.
+    """
+    floats = [p for p in operands if p.is_float]
+    pool = floats or list(operands)
+    return max(pool, key=lambda p: (_DATAPATH_BITS[p], p.bits))
 
 
 def accumulator_for(operand: Precision, accumulator: Precision) -> Precision:

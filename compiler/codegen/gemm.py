@@ -17,7 +17,7 @@ so every tile, transfer and GEMM of a pass covers its G products at once (the GE
                the array (same stationary tile)
   SPILL        store of partial sums at accumulator precision (spill mode, not last k)
   VEC x3       fused epilogue, one per op class with work in this tile (last k-tile)
-  STORE        the finished output tile at operand precision (last k-tile), to DRAM or to
+  STORE        the finished output tile at its format (last k-tile), to DRAM or to
                the on-chip buffer the plan keeps the output in
 
 With double buffering the loads of iteration t share row t with the compute of iteration
@@ -108,7 +108,9 @@ def gemm_code(
         np.array([int(workload.vector_ops.get(c, 0)) for c in OpClass], dtype=np.int64),
         np.array([placement.input, placement.weight, placement.output, placement.side], dtype=np.int64),
         np.array([chip.buffer(op) for op in Operand], dtype=np.int64),
-        np.array([chip.operand_bits] * len(Operand), dtype=np.int64),
+        # bits of one element by Operand (`scheduling.roles`); the side input, an activation like
+        # a GEMM's output, is loaded at the output's width
+        np.array([flags.input_bits, flags.weight_bits, flags.output_bits], dtype=np.int64),
         chip.accumulator_bits,
         int(schedule.dataflow),
         int(active_pes(workload, chip)),

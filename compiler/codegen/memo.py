@@ -4,7 +4,7 @@ The search simulates each finalist's layer code (`scheduling.measure`); the prog
 needs the chosen finalist's code again, and a network repeats shapes (ResNet's blocks), and
 sweep points share schedules. A layer's code is a pure function of `code_key`, which spells
 out every input codegen reads: the workload's shape (`scheduling.memo.shape_key`), the
-schedule, the buffer of each operand, the operand and accumulator widths, whether partial
+schedule, the buffer of each operand, the operand classes' and accumulator widths, whether partial
 sums spill (the only way buffer capacities enter codegen), the timing mode and mapping, and
 the array's shape where codegen reads it (the PEs a row-stationary mapping keeps busy; the
 folds a GEMM continues under SCALE-Sim's timing). Chips that differ only in array shape share
@@ -37,7 +37,7 @@ def code_key(workload: Workload, schedule: LayerSchedule, chip: Target, spill: b
     if spill is None:
         spill = spills_partial_sums(workload, schedule, chip)
     array = (chip.rows, chip.cols) if chip.row_stationary or chip.timing is TimingMode.SCALESIM else None
-    return (shape_key(workload), schedule, chip.buffer_of, chip.operand_bits, chip.accumulator_bits, spill,
+    return (shape_key(workload), schedule, chip.buffer_of, chip.storage_bits, chip.accumulator_bits, spill,
             chip.timing, chip.row_stationary, array)
 
 

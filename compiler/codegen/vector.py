@@ -6,7 +6,7 @@ LOAD_INPUT (INPUT buffer), LOAD_SIDE (the fused
 side input, into the OUTPUT buffer), LOAD_CONST (its share of streamed constants, or the
 slice of sliced ones its outputs read, into the WEIGHT buffer; resident constants are one
 LOAD_CONST of chunk 0 that every chunk reads, see `scheduling.footprint`), one VEC per op
-class with work, STORE (the output chunk at operand precision). The first VEC reads the
+class with work, STORE (the output chunk at its format, `scheduling.roles`). The first VEC reads the
 loaded chunk into the OUTPUT buffer and the others work there in place, so:
 
   first VEC ← its loads (and the resident constants), and the store that freed its output
@@ -85,13 +85,13 @@ def vector_table(workload: Workload, schedule: VectorSchedule, chip: Target, lay
     if loads_input:
         fill(load_rows, Slot.LOAD_INPUT, everywhere, opcode=Opcode.LOAD, operand=Operand.INPUT,
              buffer=chip.buffer(Operand.INPUT), level=placement.input,
-             bytes=nbytes(even_split(workload.input_elements, chunks), chip.operand_bits))
+             bytes=nbytes(even_split(workload.input_elements, chunks), flags.input_bits))
         table.deps[load_rows, Slot.LOAD_INPUT, 0] = slot_reader
     side = workload.side_input_elements > 0 and bool(flags.side_tile)
     if side:
         fill(load_rows, Slot.LOAD_SIDE, everywhere, opcode=Opcode.LOAD, operand=Operand.OUTPUT,
              buffer=chip.buffer(Operand.OUTPUT), level=placement.side,
-             bytes=nbytes(even_split(workload.side_input_elements, chunks), chip.operand_bits))
+             bytes=nbytes(even_split(workload.side_input_elements, chunks), flags.side_bits))
         table.deps[load_rows, Slot.LOAD_SIDE, 0] = slot_reader
     constants = workload.weight_elements > 0 and bool(flags.weight_tile)
     streamed = streams_constants(workload) or schedule.sliced_constants
@@ -103,7 +103,7 @@ def vector_table(workload: Workload, schedule: VectorSchedule, chip: Target, lay
             share = even_split(workload.weight_elements, chunks)
         fill(load_rows, Slot.LOAD_CONST, everywhere if streamed else load_rows == 0, opcode=Opcode.LOAD,
              operand=Operand.WEIGHT, buffer=chip.buffer(Operand.WEIGHT), level=placement.weight,
-             bytes=nbytes(share, chip.operand_bits))
+             bytes=nbytes(share, flags.weight_bits))
         table.deps[load_rows, Slot.LOAD_CONST, 0] = slot_reader if streamed else NO_DEP
 
     for op_class in OpClass:
@@ -118,6 +118,6 @@ def vector_table(workload: Workload, schedule: VectorSchedule, chip: Target, lay
     table.deps[comp_rows, first_vec, 3] = np.where(earlier_ok, store_pos[np.maximum(earlier, 0)], NO_DEP)
     fill(comp_rows, Slot.STORE, everywhere, opcode=Opcode.STORE, operand=Operand.OUTPUT,
          buffer=chip.buffer(Operand.OUTPUT), level=placement.output,
-         bytes=nbytes(even_split(workload.output_elements, chunks), chip.operand_bits))
+         bytes=nbytes(even_split(workload.output_elements, chunks), flags.output_bits))
     table.deps[comp_rows, Slot.STORE, 0] = table.position(comp_rows, last_vec)
     return table

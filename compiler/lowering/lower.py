@@ -19,6 +19,7 @@ from types import MappingProxyType
 from accel_spec.types import OpClass
 from compiler.graph import MAX_COUNT, Graph
 from compiler.lowering.context import LoweringContext, build_context
+from compiler.lowering.kv import mark_kv_operands
 from compiler.lowering.fusion import Group, group_nodes, readers_by_tensor
 from compiler.lowering.ops import FreeOp, GemmOp, Lowered, VectorOp, add_counts, op_counts
 from compiler.lowering.registry import lower_node, unsupported_problems
@@ -177,7 +178,7 @@ def lower(graph: Graph) -> tuple[Workload, ...]:
     ctx = build_context(graph)
     compute = lower_nodes(ctx).compute
     readers = readers_by_tensor(ctx, compute)
-    workloads = tuple(_assemble(ctx, group, compute, readers) for group in group_nodes(ctx, compute))
+    workloads = mark_kv_operands(tuple(_assemble(ctx, group, compute, readers) for group in group_nodes(ctx, compute)))
     problems = count_problems(workloads)
     if problems:
         raise InputError(graph.source, problems)

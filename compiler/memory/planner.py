@@ -112,7 +112,7 @@ def plan_memory(
     resident_weights: set[str] = set()
     if weights is WeightResidency.RESIDENT:
         for workload in workloads:
-            size = _bytes(workload.weight_elements, target)
+            size = _bytes(workload.weight_elements, target.bits_of(workload.operand_classes)[1])
             if workload.kind is WorkloadKind.GEMM and not workload.weight_tensor and size:
                 if fits(0, len(workloads) - 1, weight_buffer, size):
                     used[:, weight_buffer] += size
@@ -125,7 +125,7 @@ def plan_memory(
             tensor = workload.output_tensor
             if workload.graph_output or tensor not in readers or tensor in lifetime:
                 continue
-            size = _bytes(workload.output_elements, target)
+            size = _bytes(workload.output_elements, target.bits_of(workload.operand_classes)[3])
             last = max(readers[tensor])
             if fits(index, last, buffer, size):
                 used[index : last + 1, buffer] += size
@@ -226,8 +226,9 @@ def _per_shape(workloads: tuple[Workload, ...], bytes_of, schedules: dict[str, L
     return np.array(rows, dtype=np.int64)
 
 
-def _bytes(elements: int, target: Target) -> int:
-    return (int(elements) * target.operand_bits + 7) // 8
+def _bytes(elements: int, bits: int) -> int:
+    """Bytes of `elements` stored elements of `bits` bits each (`Target.bits_of`)."""
+    return (int(elements) * int(bits) + 7) // 8
 
 
 def _readers(workloads: tuple[Workload, ...]) -> dict[str, list[int]]:
@@ -281,19 +282,20 @@ def _dram_bytes(workload: Workload, produced: dict[str, int], target: Target) ->
     constant weights) compulsory; the output, when it goes to DRAM, is compulsory for a
     network output and a spill otherwise."""
     placement = workload.placement
+    bits = target.bits_of(workload.operand_classes)
     compulsory = spilled = 0
-    for level, elements, tensors in (
-        (placement.input, workload.input_elements, workload.input_tensors),
-        (placement.weight, workload.weight_elements, (workload.weight_tensor,) if workload.weight_tensor else ()),
-        (placement.side, workload.side_input_elements, workload.side_tensors),
+    for level, elements, tensors, width in (
+        (placement.input, workload.input_elements, workload.input_tensors, bits[0]),
+        (placement.weight, workload.weight_elements, (workload.weight_tensor,) if workload.weight_tensor else (), bits[1]),
+        (placement.side, workload.side_input_elements, workload.side_tensors, bits[2]),
     ):
         if level != LEVEL_DRAM:
             continue
         made = min(elements, sum(produced.get(t, 0) for t in tensors))
-        spilled += _bytes(made, target)
-        compulsory += _bytes(elements - made, target)
+        spilled += _bytes(made, width)
+        compulsory += _bytes(elements - made, width)
     if placement.output == LEVEL_DRAM:
-        size = _bytes(workload.output_elements, target)
+        size = _bytes(workload.output_elements, bits[3])
         if workload.graph_output:
             compulsory += size
         else:
@@ -306,10 +308,11 @@ def _check_dram_capacity(
 ) -> None:
     """Raise `InfeasibleSchedule` when the model cannot fit the chip's DRAM: its constant
     weights, its inputs and outputs, and the spilled activations live at the busiest layer."""
-    weights = sum(_bytes(w.weight_elements, target) for w in workloads if not w.weight_tensor)
-    outputs = sum(_bytes(w.output_elements, target) for w in workloads if w.graph_output)
+    bits = {w.name: target.bits_of(w.operand_classes) for w in workloads}
+    weights = sum(_bytes(w.weight_elements, bits[w.name][1]) for w in workloads if not w.weight_tensor)
+    outputs = sum(_bytes(w.output_elements, bits[w.name][3]) for w in workloads if w.graph_output)
     inputs = {
-        tensors: _bytes(w.input_elements - sum(produced.get(t, 0) for t in tensors), target)
+        tensors: _bytes(w.input_elements - sum(produced.get(t, 0) for t in tensors), bits[w.name][0])
         for w in workloads
         for tensors in (w.input_tensors,)
         if any(t not in produced for t in tensors)
@@ -318,8 +321,9 @@ def _check_dram_capacity(
     for index, workload in enumerate(workloads):
         tensor = workload.output_tensor
         if workload.placement.output == LEVEL_DRAM and not workload.graph_output and tensor in readers:
-            live[index] += _bytes(workload.output_elements, target)
-            live[max(readers[tensor]) + 1] -= _bytes(workload.output_elements, target)
+            size = _bytes(workload.output_elements, bits[workload.name][3])
+            live[index] += size
+            live[max(readers[tensor]) + 1] -= size
     busiest = int(np.argmax(np.cumsum(live)[:-1])) if workloads else 0
     needed = weights + outputs + sum(inputs.values()) + int(np.cumsum(live)[busiest] if workloads else 0)
     if needed > target.dram_capacity:

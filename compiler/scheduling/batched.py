@@ -72,7 +72,7 @@ class Spaces:
         if grid is None:
             grid = _Grid.of(workloads, chip)
             GRIDS.put(key, grid, cost=grid.index.size)
-        terms_key = (key, chip.operand_bits, chip.accumulator_bits, chip.burst, chip.vector_ops_per_cycle, chip.pipelined)
+        terms_key = (key, chip.storage_bits, chip.accumulator_bits, chip.burst, chip.vector_ops_per_cycle, chip.pipelined)
         terms = TILING_TERMS.get(terms_key)
         if terms is None:
             terms = tiling_terms(grid.columns, chip, grid.dataflow, grid.tiles, grid.groups)

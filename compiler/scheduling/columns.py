@@ -77,6 +77,8 @@ class WorkloadColumns:
             (zero where a workload has none of a class: it then adds zero cycles).
         placement: per-candidate memory levels of each operand (`Workload.placement`).
         reserved: (buffers, candidates) bytes kept tensors occupy (`Workload.reserved`).
+        operand_classes: (4, candidates) `TensorClass` of the input, weight, side and output
+            operands (`Workload.operand_classes`), which set their widths (`roles`).
     """
 
     gemm: GemmColumns
@@ -85,6 +87,7 @@ class WorkloadColumns:
     vector_ops: Mapping[OpClass, np.ndarray]
     placement: PlacementColumns
     reserved: np.ndarray
+    operand_classes: np.ndarray
 
     def take(self, index: np.ndarray) -> "WorkloadColumns":
         """The columns of the candidates at `index` (indices or a boolean mask)."""
@@ -95,6 +98,7 @@ class WorkloadColumns:
             vector_ops={op: ops[index] for op, ops in self.vector_ops.items()},
             placement=PlacementColumns(*(getattr(self.placement, f.name)[index] for f in fields(PlacementColumns))),
             reserved=self.reserved[:, index],
+            operand_classes=self.operand_classes[:, index],
         )
 
     @classmethod
@@ -115,6 +119,9 @@ class WorkloadColumns:
                 *(column([getattr(w.placement, f.name) for w in workloads]) for f in fields(PlacementColumns))
             ),
             reserved=np.repeat(reserved_table(workloads), counts, axis=1),
+            operand_classes=np.repeat(
+                np.array([w.operand_classes for w in workloads], dtype=np.int64).reshape(-1, 4).T, counts, axis=1
+            ),
         )
 
 

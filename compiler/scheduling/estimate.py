@@ -324,7 +324,7 @@ def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: n
 
     flags = roles(workload, chip)
 
-    def channel(elements, bits=chip.operand_bits, over_dram=True):
+    def channel(elements, bits, over_dram=True):
         """Burst-rounded bytes of a transfer, where it goes over the DRAM channel (on-chip
         transfers take a buffer port, which the estimate does not charge)."""
         return over_dram * burst_bytes(nbytes(groups * elements, bits), chip.burst)
@@ -346,13 +346,13 @@ def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: n
     total_out = gemm.batch * gemm.m * gemm.n
     for a in (0, 1):
         for b in (0, 1):
-            input_bytes = input_bytes + nm[a] * nk[b] * channel(pixels[a] * channels[b], over_dram=flags.input_dram)
-            weight_bytes = weight_bytes + nk[a] * nn[b] * channel(sk[a] * sn[b], over_dram=flags.weight_dram)
+            input_bytes = input_bytes + nm[a] * nk[b] * channel(pixels[a] * channels[b], flags.input_bits, flags.input_dram)
+            weight_bytes = weight_bytes + nk[a] * nn[b] * channel(sk[a] * sn[b], flags.weight_bits, flags.weight_dram)
             tiles_ab = nm[a] * nn[b]
             out_elements = sm[a] * sn[b]
             output_bytes = output_bytes + tiles_ab * (
-                channel(out_elements, over_dram=flags.output_dram)
-                + channel(side_tile_elements(sm[a], sn[b], workload), over_dram=flags.side_dram)
+                channel(out_elements, flags.output_bits, flags.output_dram)
+                + channel(side_tile_elements(sm[a], sn[b], workload), flags.side_bits, flags.side_dram)
             )
             psum_bytes = psum_bytes + tiles_ab * channel(out_elements, chip.accumulator_bits)
             for op_class, ops in workload.vector_ops.items():
@@ -366,13 +366,13 @@ def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: n
         weight_bytes=weight_bytes,
         output_bytes=output_bytes,
         psum_bytes=psum_bytes,
-        prologue_bytes=channel(pixels[0] * channels[0], over_dram=flags.input_dram)
-        + channel(sk[0] * sn[0], over_dram=flags.weight_dram),
-        epilogue_bytes=channel(sm[1] * sn[1], over_dram=flags.output_dram),
+        prologue_bytes=channel(pixels[0] * channels[0], flags.input_bits, flags.input_dram)
+        + channel(sk[0] * sn[0], flags.weight_bits, flags.weight_dram),
+        epilogue_bytes=channel(sm[1] * sn[1], flags.output_bits, flags.output_dram),
         first_loads=np.stack(
             np.broadcast_arrays(
-                channel(pixels[2] * channels[2], over_dram=flags.input_dram),
-                channel(fk * fn, over_dram=flags.weight_dram),
+                channel(pixels[2] * channels[2], flags.input_bits, flags.input_dram),
+                channel(fk * fn, flags.weight_bits, flags.weight_dram),
             )
         ),
     )
@@ -385,29 +385,30 @@ def vector_terms(
     chunk where `sliced` (arrays of candidates; `scheduling.footprint`)."""
     chunks = np.asarray(chunks, dtype=np.int64)
 
-    def channel(elements):
-        return burst_bytes(nbytes(elements, chip.operand_bits), chip.burst)
-
     streamed = streams_constants(workload)
     flags = roles(workload, chip)
+
+    def channel(elements, bits):
+        return burst_bytes(nbytes(elements, bits), chip.burst)
+
     # (elements streamed with the chunks, over DRAM or not); on-chip transfers are not charged
     per_chunk = [
-        (workload.input_elements, flags.input_dram),
-        (workload.side_input_elements, flags.side_dram),
-        (workload.output_elements, flags.output_dram),
+        (workload.input_elements, flags.input_dram, flags.input_bits),
+        (workload.side_input_elements, flags.side_dram, flags.side_bits),
+        (workload.output_elements, flags.output_dram, flags.output_bits),
     ]
-    per_chunk += [(workload.weight_elements, flags.weight_dram)] if streamed else []
+    per_chunk += [(workload.weight_elements, flags.weight_dram, flags.weight_bits)] if streamed else []
     compute = 0
     for op_class, ops in vector_lane_ops(workload).items():
         rate = chip.vector_ops_per_cycle[op_class]
         compute = compute + _split_sum(ops, chunks, lambda part: vector_cycles(part, rate))
-    largest = [dram * channel(tile_count(total, chunks)) for total, dram in per_chunk]
-    constants = np.zeros_like(chunks) if streamed else np.full_like(chunks, channel(workload.weight_elements))
+    largest = [dram * channel(tile_count(total, chunks), bits) for total, dram, bits in per_chunk]
+    constants = np.zeros_like(chunks) if streamed else np.full_like(chunks, channel(workload.weight_elements, flags.weight_bits))
     constants = flags.weight_dram * constants
     exposed_constants = constants
     if slices_constants(workload):
         def slice_bytes(outputs):
-            return channel(constant_slice_elements(workload, outputs))
+            return channel(constant_slice_elements(workload, outputs), flags.weight_bits)
 
         total_out = workload.output_elements
         constants = flags.weight_dram * np.where(sliced, _split_sum(total_out, chunks, slice_bytes), constants)
@@ -417,7 +418,10 @@ def vector_terms(
     return CostTerms(
         compute=compute,
         floor=compute,
-        channel_bytes=sum(dram * _split_sum(total, chunks, channel) for total, dram in per_chunk) + constants,
+        channel_bytes=sum(
+            dram * _split_sum(total, chunks, lambda part, bits=bits: channel(part, bits)) for total, dram, bits in per_chunk
+        )
+        + constants,
         exposed_bytes=exposed_constants + sum(largest),
         tail=np.zeros_like(chunks),
         iterations=chunks,

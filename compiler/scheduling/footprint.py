@@ -95,13 +95,13 @@ def gemm_footprint(
     counts = np.stack([tile_count(e, t) for e, t in zip(extents, tiles)])
     slots = np.where(double_buffer, 2, 1)
     flags = roles(workload, chip)
-    side = flags.side_tile * nbytes(packed * side_tile_elements(tm, tn, workload), chip.operand_bits)
+    side = flags.side_tile * nbytes(packed * side_tile_elements(tm, tn, workload), flags.side_bits)
     group = nbytes(packed * psum_group_elements(positions, counts, tiles, extents), chip.accumulator_bits)
     single = nbytes(packed * tm * tn, chip.accumulator_bits)
     by_operand = np.stack(
         np.broadcast_arrays(
-            flags.input_tile * slots * nbytes(packed * input_tile_elements(tm, tk, workload), chip.operand_bits),
-            flags.weight_tile * slots * nbytes(packed * tk * tn, chip.operand_bits),
+            flags.input_tile * slots * nbytes(packed * input_tile_elements(tm, tk, workload), flags.input_bits),
+            flags.weight_tile * slots * nbytes(packed * tk * tn, flags.weight_bits),
             slots * (group + side),
         )
     )
@@ -172,12 +172,12 @@ def vector_footprint(workload: Workload, chip: Target, chunks, double_buffer, sl
     per_chunk = streams_constants(workload) | (np.asarray(sliced) & slices_constants(workload))
     constant_slots = np.where(per_chunk, slots, 1)
     flags = roles(workload, chip)
-    constants = flags.weight_tile * nbytes(vector_constant_elements(workload, chunks, sliced), chip.operand_bits)
+    constants = flags.weight_tile * nbytes(vector_constant_elements(workload, chunks, sliced), flags.weight_bits)
     by_operand = np.stack(
         np.broadcast_arrays(
-            flags.input_tile * slots * nbytes(inputs, chip.operand_bits),
+            flags.input_tile * slots * nbytes(inputs, flags.input_bits),
             constant_slots * constants,
-            slots * (flags.side_tile * nbytes(side, chip.operand_bits) + nbytes(outputs, chip.accumulator_bits)),
+            slots * (flags.side_tile * nbytes(side, flags.side_bits) + nbytes(outputs, chip.accumulator_bits)),
         )
     )
     spill = np.zeros(by_operand.shape[1:], dtype=bool)

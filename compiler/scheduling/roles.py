@@ -6,7 +6,9 @@ For scheduling that comes down to two flags per operand: whether its transfers g
 DRAM channel (they cost channel time; on-chip transfers cost a buffer port's time, which the
 estimate does not charge), and whether it needs tiles in its buffer at all (not when it is
 *direct*: kept in the very buffer the array reads it from). Tensors kept on chip occupy
-`reserved` bytes of each buffer, which tiles cannot use. The flags accept a `Workload` (one
+`reserved` bytes of each buffer, which tiles cannot use. Each operand moves and occupies
+its buffer at the width of its `TensorClass` (weights, activations, KV cache:
+`Target.storage_bits`); partial sums stay at the accumulator's. The flags accept a `Workload` (one
 value each) or per-candidate `WorkloadColumns` (arrays), like the rest of the estimate.
 """
 
@@ -28,6 +30,8 @@ class Roles:
         input_dram, weight_dram, side_dram, output_dram: the operand moves over DRAM.
         input_tile, weight_tile, side_tile: the operand needs tiles in its buffer.
         reserved: (buffers, ...) bytes of each buffer kept tensors occupy.
+        input_bits, weight_bits, side_bits, output_bits: bits of one stored element of
+            each operand (`Workload.operand_classes` on `Target.storage_bits`).
     """
 
     input_dram: np.ndarray
@@ -38,6 +42,10 @@ class Roles:
     weight_tile: np.ndarray
     side_tile: np.ndarray
     reserved: np.ndarray
+    input_bits: np.ndarray
+    weight_bits: np.ndarray
+    side_bits: np.ndarray
+    output_bits: np.ndarray
 
 
 def roles(workload, chip: Target) -> Roles:
@@ -48,6 +56,7 @@ def roles(workload, chip: Target) -> Roles:
     reserved = np.asarray(workload.reserved, dtype=np.int64)
     if reserved.size == 0:
         reserved = np.zeros(len(chip.buffer_names), dtype=np.int64)
+    bits = chip.bits_of(workload.operand_classes)
     return Roles(
         input_dram=levels[0] == LEVEL_DRAM,
         weight_dram=levels[1] == LEVEL_DRAM,
@@ -57,4 +66,8 @@ def roles(workload, chip: Target) -> Roles:
         weight_tile=levels[1] != own[1],
         side_tile=levels[2] != own[2],
         reserved=reserved,
+        input_bits=bits[0],
+        weight_bits=bits[1],
+        side_bits=bits[2],
+        output_bits=bits[3],
     )

@@ -31,7 +31,8 @@ import numpy as np
 
 from accel_spec.schema import Accelerator
 from accel_spec.components.pe import accumulator_for
-from accel_spec.types import Dataflow, OpClass, Operand, PeMapping, Precision
+from accel_spec.precision import PrecisionAssignment
+from accel_spec.types import Dataflow, OpClass, Operand, PeMapping, Precision, TensorClass
 from compiler.target.timing import latency_cycles
 
 LEVEL_DRAM = 0
@@ -72,8 +73,11 @@ class Target:
             stationary operand).
         row_stationary: convolutions are spread over the PEs by Eyeriss's row-stationary
             mapping (`timing.row_stationary_pes`), under TESSERA timing.
-        operand_precision, accumulator_precision: element formats of inputs/weights and of
-            partial sums (`accumulator_for` the operands, as the energy model charges).
+        formats: the format weights, activations and the KV cache are stored and moved in
+            (`storage_bits`, by `TensorClass`; each operand's width is `scheduling.roles`').
+        operand_precision, accumulator_precision: the format the array multiplies in
+            (`formats.compute`: the wider operand of a mixed pair) and that of partial sums
+            (`accumulator_for` it, as the energy model charges).
         operand_bits, accumulator_bits: their widths in bits.
         buffer_names: on-chip buffers; instructions store indices into this tuple.
         capacity: bytes of each buffer.
@@ -97,6 +101,7 @@ class Target:
     timing: TimingMode
     pipelined: bool
     row_stationary: bool
+    formats: PrecisionAssignment
     operand_precision: Precision
     accumulator_precision: Precision
     buffer_names: tuple[str, ...]
@@ -120,6 +125,16 @@ class Target:
     @property
     def accumulator_bits(self) -> int:
         return self.accumulator_precision.bits
+
+    @cached_property
+    def storage_bits(self) -> tuple[int, int, int]:
+        """Bits of one stored element of each `TensorClass` (activation, weight, KV)."""
+        return tuple(self.formats.of_class(c).bits for c in TensorClass)  # type: ignore[return-value]
+
+    def bits_of(self, classes) -> np.ndarray:
+        """Bits of one stored element of each operand of the given `TensorClass` (an int, or an
+        array such as `Workload.operand_classes`), as int64."""
+        return np.asarray(self.storage_bits, dtype=np.int64)[np.asarray(classes, dtype=np.int64)]
 
     @property
     def pes(self) -> int:
@@ -166,13 +181,18 @@ class Target:
         return tuple(getattr(self, f.name) for f in fields(self) if f.name != "capacity")
 
 
-def target_of(accel: Accelerator, precision: Precision | None = None, timing: TimingMode = TimingMode.TESSERA) -> Target:
-    """The `Target` of `accel` with operands at `precision` (default: the array's input
-    precision), timed by `timing`."""
+def target_of(
+    accel: Accelerator,
+    precision: PrecisionAssignment | Precision | None = None,
+    timing: TimingMode = TimingMode.TESSERA,
+) -> Target:
+    """The `Target` of `accel` with operands at `precision` (a format for all, or one per
+    operand class; default: the array's input precision for all), timed by `timing`."""
     if accel.dram.burst < 1 or accel.dram.bandwidth <= 0:
         raise ValueError("DRAM burst must be at least one byte and bandwidth positive")
     matrix = accel.matrix
-    operand = precision if precision is not None else matrix.input_precision
+    formats = PrecisionAssignment.of(precision if precision is not None else matrix.input_precision)
+    operand = formats.compute
     accumulator = accumulator_for(operand, matrix.accumulator_precision)
     names = accel.buffer_names()
     clock = float(accel.clock)
@@ -194,6 +214,7 @@ def target_of(accel: Accelerator, precision: Precision | None = None, timing: Ti
         timing=timing,
         pipelined=timing is TimingMode.TESSERA and matrix.stationary_double_buffer,
         row_stationary=timing is TimingMode.TESSERA and matrix.mapping is PeMapping.ROW_STATIONARY,
+        formats=formats,
         operand_precision=operand,
         accumulator_precision=accumulator,
         buffer_names=names,

@@ -23,7 +23,7 @@ from rich.console import Console
 from tessera.errors import InputError, Problem
 
 if TYPE_CHECKING:
-    from accel_spec.types import Precision
+    from accel_spec.precision import PrecisionAssignment
 
 # Tables are wide; when output goes to a file or pipe, do not squeeze them into 80 columns.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -95,15 +95,15 @@ class EnumChoices:
         return iter(self.values)
 
 
-def precision(text: str) -> Precision:
-    """argparse type: a Precision by its name (int8, fp16, bf16, fp32...)."""
-    from accel_spec.types import Precision
+def precision(text: str) -> PrecisionAssignment:
+    """argparse type: a format for all operands (int8, bf16...) or one per operand class
+    (w4a16, w8a8kv8: `accel_spec.precision`)."""
+    from accel_spec.precision import PrecisionAssignment
 
     try:
-        return Precision(text.strip().lower())
-    except ValueError:
-        allowed = ", ".join(p.value for p in Precision)
-        raise argparse.ArgumentTypeError(f"unknown precision {text!r}; allowed: {allowed}") from None
+        return PrecisionAssignment.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def input_shape(text: str) -> tuple[str, tuple[int, ...]]:

@@ -6,7 +6,7 @@ import argparse
 import math
 from typing import TYPE_CHECKING
 
-from tessera.commands._common import check_destination, console, positive_int, write_json
+from tessera.commands._common import check_destination, console, positive_int, precision, write_json
 from tessera.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -30,6 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--accel", required=True, metavar="FILE", help="accelerator YAML file")
     parser.add_argument("--model", required=True, help="a decoder zoo spec: llama:layers=..,hidden=..,...")
+    parser.add_argument(
+        "--precision", type=precision, metavar="P",
+        help="one format (int8, bf16, ...) or one per operand class (w4a16, w8a8kv8); default: the chip's",
+    )
     parser.add_argument(
         "--requests", type=positive_int, metavar="N",
         help=f"requests to generate (default {_DEFAULT_REQUESTS}); with --trace, the first N of the trace",
@@ -103,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         report = serve(
             args.accel, args.model, requests, config, slo,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
+            precision=args.precision,
         )
     document = report.to_json()
     if args.json:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from accel_spec.precision import PrecisionAssignment
 from accel_spec.types import Precision
 from cli_runner import EXAMPLES
 from compiler.memory.planner import WeightResidency
@@ -29,6 +30,7 @@ MODEL = "gemm:m=16,k=8,n=8"
     [
         ("precision", "int8", Precision.INT8),
         ("precision", "FP16", Precision.FP16),
+        ("precision", "w4a16kv8", PrecisionAssignment(Precision.INT4, Precision.BF16, Precision.INT8)),
         ("scheduler", "exhaustive", SchedulerKind.EXHAUSTIVE),
         ("scheduler", "Heuristic", SchedulerKind.HEURISTIC),
         ("timing", "scalesim", TimingMode.SCALESIM),
@@ -39,7 +41,11 @@ MODEL = "gemm:m=16,k=8,n=8"
 def test_a_keyword_by_name_runs_as_by_enum(keyword: str, name: str, member: object) -> None:
     by_name = simulate(CHIP, MODEL, **{keyword: name})
     by_enum = simulate(CHIP, MODEL, **{keyword: member})
-    assert getattr(by_name.compiled.options, keyword) is member
+    option = getattr(by_name.compiled.options, keyword)
+    if keyword == "precision":  # a format, or its name, is one for every operand class
+        assert option == PrecisionAssignment.of(member)  # type: ignore[arg-type]
+    else:
+        assert option is member
     assert by_name.to_json() == by_enum.to_json()
 
 
@@ -48,6 +54,7 @@ def test_a_keyword_by_name_runs_as_by_enum(keyword: str, name: str, member: obje
     [
         ("precision", "int9", "int8"),
         ("precision", 8, "fp16"),
+        ("precision", "w4a8kv", "w<W>a<A>[kv<KV>]"),
         ("scheduler", "bogus", "exhaustive"),
         ("scheduler", None, "heuristic"),
         ("batch", 0, "≥ 1"),

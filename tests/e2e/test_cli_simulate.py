@@ -79,13 +79,26 @@ def test_infeasible_chip_model_pair_exits_2_naming_layer_and_buffer(tmp_path: Pa
         (["--accel", "nope.yaml", "--model", "gemm:m=8,k=8,n=8"], ["nope.yaml"]),
         (["--accel", str(EXAMPLES / "tiny.yaml"), "--model", "gemm:m=0,k=8,n=8"], ["m"]),
         (["--accel", str(EXAMPLES / "tiny.yaml"), "--model", "gemm:m=8,k=8,n=8", "--precision", "int7"], ["int7"]),
+        (["--accel", str(EXAMPLES / "tiny.yaml"), "--model", "gemm:m=8,k=8,n=8", "--precision", "w4a8kv"],
+         ["--precision", "w4a8kv", "w<W>a<A>[kv<KV>]"]),
         (["--accel", str(EXAMPLES / "tiny.yaml"), "--model", "gemm:m=8,k=8,n=8", "--batch", "0"], ["--batch"]),
         (["--accel", str(EXAMPLES / "tiny.yaml"), "--model", "gemm:m=8,k=8,n=8", "--json", str(REPO)], [str(REPO)]),
     ],
-    ids=["missing-chip", "bad-model-param", "bad-precision", "zero-batch", "json-to-directory"],
+    ids=["missing-chip", "bad-model-param", "bad-precision", "bad-mixed-precision", "zero-batch", "json-to-directory"],
 )
 def test_bad_arguments_exit_2(args: list[str], fragments: list[str]) -> None:
     assert_bad_input(tessera("simulate", *args), *fragments)
+
+
+def test_a_format_the_array_does_not_execute_exits_2(tmp_path: Path) -> None:
+    """fp32 on an array that lists int8 only: the chip file and `matrix.precisions` are named;
+    int4 weights with int8 activations multiply in int8 and run."""
+    chip = tmp_path / "int8_only.yaml"
+    chip.write_text((EXAMPLES / "tiny.yaml").read_text().replace("input_precision: int8", "input_precision: int8\n  precisions: [int8]"))
+    args = ("simulate", "--accel", str(chip), "--model", "gemm:m=8,k=8,n=8")
+    assert_bad_input(tessera(*args, "--precision", "fp32"), str(chip), "matrix.precisions", "fp32", "int8")
+    assert_bad_input(tessera(*args, "--precision", "w8a16"), str(chip), "matrix.precisions", "bf16")
+    assert tessera(*args, "--precision", "w4a8kv8").returncode == 0
 
 
 def test_console_reads_in_engineering_units(mobilenet_run: tuple[dict, dict, str]) -> None:

@@ -76,3 +76,22 @@ def test_a_kv_cache_too_small_for_one_request_is_bad_input() -> None:
 def test_negative_and_zero_lengths_are_bad_input() -> None:
     assert_bad_input(tessera("serve", "--accel", EDGE, "--model", MODEL, "--prompt-len", "-5"), "--prompt-len")
     assert_bad_input(tessera("serve", "--accel", EDGE, "--model", MODEL, "--output-len", "0"), "--output-len")
+
+
+def test_a_mixed_precision_run_labels_it_and_holds_twice_the_kv_tokens(tmp_path: Path) -> None:
+    """From fp16 to int4 weights with an int8 cache each cached token takes half the bytes and
+    the weights a quarter, so the DRAM the weights leave holds more than twice the tokens."""
+    runs = {}
+    for precision in ("fp16", "w4afp16kv8"):
+        out = tmp_path / f"{precision}.json"
+        result = tessera("serve", "--accel", EDGE, "--model", MODEL, "--rate", "2000", *SMALL,
+                         "--precision", precision, "--json", str(out))
+        assert result.returncode == 0, result.stderr
+        runs[precision] = json.loads(out.read_text())
+    assert runs["fp16"]["precision"] == "fp16"
+    assert runs["w4afp16kv8"]["precision"] == "w4afp16kv8"
+    assert runs["w4afp16kv8"]["kv_capacity_tokens"] > 2 * runs["fp16"]["kv_capacity_tokens"]
+
+
+def test_a_bad_precision_is_bad_input() -> None:
+    assert_bad_input(tessera("serve", "--accel", EDGE, "--model", MODEL, "--precision", "w4"), "--precision", "w<W>a<A>")

@@ -192,3 +192,22 @@ def test_timing_weights_and_objective_are_sweep_axes(tmp_path: Path) -> None:
     # every option changes some figure on this chip, so a dropped option would show
     for column in ("timing", "weights", "objective"):
         assert table.groupby(column)[["total_cycles", "energy_j", "dram_read_bytes"]].sum().nunique().max() == 2, column
+
+
+def test_a_precision_axis_with_per_operand_formats(tmp_path: Path) -> None:
+    """int4 weights halve the weight bytes a GEMM reads (the tiny chip re-reads them per tile)
+    while its 32·64 input bytes, read once, stay; fp32 on an array that lists int8 only is an
+    infeasible row naming `matrix.precisions`."""
+    chip = tmp_path / "int8_only.yaml"
+    chip.write_text(TINY.read_text().replace("input_precision: int8", "input_precision: int8\n  precisions: [int8]"))
+    body = ('models: ["gemm:m=32,k=64,n=64"]\nobjectives: [latency, energy]\n'
+            "schedule: {precision: [int8, w4a8kv8, fp32]}\n")
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(f"base: {chip}\n{body}")
+    result = tessera("sweep", str(sweep), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet")
+    assert result.returncode == 0, result.stderr
+    rows = pd.read_parquet(tmp_path / "out" / "results.parquet").set_index("precision")
+    assert rows.loc["int8", "status"] == rows.loc["w4a8kv8", "status"] == "ok"
+    inputs = 32 * 64
+    assert rows.loc["int8", "dram_read_bytes"] - inputs == 2 * (rows.loc["w4a8kv8", "dram_read_bytes"] - inputs)
+    assert rows.loc["fp32", "status"] == "infeasible" and "matrix.precisions" in rows.loc["fp32", "reason"]

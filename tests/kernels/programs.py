@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from accel_spec.precision import PrecisionAssignment
 from accel_spec.types import Dataflow, OpClass, Operand, Precision
 from compiler.target import LEVEL_DRAM, Target, TimingMode, level_of
 from compiler.target.isa import INSTRUCTION_DTYPE, Opcode, Program
@@ -26,6 +27,7 @@ BASE_MACHINE = Target(
     timing=TimingMode.TESSERA,
     pipelined=False,
     row_stationary=False,
+    formats=PrecisionAssignment.uniform(Precision.INT8),
     operand_precision=Precision.INT8,
     accumulator_precision=Precision.INT32,
     buffer_names=("activations", "weights"),

@@ -169,3 +169,16 @@ def test_constraint_parsing_and_violation() -> None:
     assert Constraint.parse("latency_s < 0.01").violation({"latency_s": 0.01}) > 0  # strict bound met exactly
     with pytest.raises(ValueError, match="unknown metric"):
         Constraint.parse("speed <= 3")
+
+
+def test_precision_axis_values_are_stored_as_their_labels(tmp_path: Path) -> None:
+    """A uniform format keeps its name (so its points keep their ids); a per-operand one is
+    stored as its label; a bad one names the key, the value and the allowed forms."""
+    head = 'models: ["gemm:m=8,k=8,n=8"]\nobjectives: [latency]\nschedule: {precision: '
+    spec = load_sweep(write(tmp_path, head + "[INT8, W4A16, wint4abf16kvfp8]}\n"))
+    assert spec.precisions == ("int8", "w4a16kv16", "w4a16kvfp8")
+    with pytest.raises(InputError) as caught:
+        load_sweep(write(tmp_path, head + "[int8, w4a]}\n"))
+    assert "schedule.precision" in str(caught.value) and "w<W>a<A>[kv<KV>]" in str(caught.value)
+    with pytest.raises(InputError, match="'int8' is listed twice"):
+        load_sweep(write(tmp_path, head + "[int8, w8a8kv8]}\n"))
