@@ -116,7 +116,11 @@ class _Grid:
 
     @classmethod
     def of(cls, workloads: Sequence[Workload], chip: Target) -> "_Grid":
-        spaces = [gemm_space(w.gemm, chip, SchedulerKind.HEURISTIC) for w in workloads]
+        by_gemm = {}  # workloads that differ only in placement (`compiler.memory`) share their GEMM's space
+        for w in workloads:
+            if w.gemm not in by_gemm:
+                by_gemm[w.gemm] = gemm_space(w.gemm, chip, SchedulerKind.HEURISTIC)
+        spaces = [by_gemm[w.gemm] for w in workloads]
         sizes = np.array([len(space.groups) for space in spaces], dtype=np.int64)
         first = spaces[0]
         grid = cls(
