@@ -106,6 +106,7 @@ def shape_key(workload: Workload) -> tuple:
         workload.constant_period,
         workload.constant_repeat,
         workload.placement,
+        workload.attention,
     )
 
 
