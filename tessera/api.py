@@ -23,6 +23,7 @@ from compiler.lowering import lower
 from compiler.pipeline import CompiledModel, CompileOptions, compile_workloads
 from compiler.program_bound import BYTES_PER_INSTRUCTION, layer_bounds, physical_memory_bytes
 from compiler.roofline import lower_bound_cycles
+from compiler.memory.chains import Fusion
 from compiler.memory.planner import WeightResidency
 from compiler.scheduling import SchedulerKind
 from compiler.scheduling.objective import Objective
@@ -79,6 +80,7 @@ class Simulation:
             "timing": options.timing.value,
             "objective": options.objective.value,
             "weights": options.weights.value,
+            "fusion": options.fusion.value,
         }
         if options.scheduler is SchedulerKind.LEARNED:
             from compiler.scheduling.learned import ranker_status
@@ -123,7 +125,7 @@ def _layer_json(
         "output_to": _level_name(placement.output, target),
         "utilization": layer.macs / (layer.cycles * target.pes) if layer.cycles else 0.0,
         "energy_j": layer.energy_j,
-        "dataflow": schedule.dataflow.label if workload.gemm is not None else None,
+        "dataflow": schedule.dataflow.label if schedule.dataflow is not None else None,
         "schedule": schedule.describe(),
     }
 
@@ -144,14 +146,16 @@ def simulate(
     timing: TimingMode | str = TimingMode.TESSERA,
     objective: Objective | str = Objective.LATENCY,
     weights: WeightResidency | str = WeightResidency.STREAMED,
+    fusion: Fusion | str = Fusion.AUTO,
     trace: bool = False,
     verify: bool = False,
 ) -> Simulation:
     """Compile a network for a chip and simulate it.
 
     `accel` is an Accelerator or the path of a chip YAML; `model` a Graph, an `.onnx` path or a
-    zoo spec; `precision`, `scheduler`, `timing`, `objective` and `weights` their enum or its
-    name (``"int8"``, ``"exhaustive"``, ``"scalesim"``, ``"energy"``, ``"resident"``). Bad input
+    zoo spec; `precision`, `scheduler`, `timing`, `objective`, `weights` and `fusion` their enum
+    or its name (``"int8"``, ``"exhaustive"``, ``"scalesim"``, ``"energy"``, ``"resident"``,
+    ``"none"``). Bad input
     raises `tessera.errors.InputError`.
     """
     options = CompileOptions(
@@ -160,6 +164,7 @@ def simulate(
         timing=parse_enum(TimingMode, timing, "timing"),
         objective=parse_enum(Objective, objective, "objective"),
         weights=parse_enum(WeightResidency, weights, "weights"),
+        fusion=parse_enum(Fusion, fusion, "fusion"),
         verify=_flag(verify, "verify"),
     )
     trace = _flag(trace, "trace")

@@ -20,7 +20,9 @@ stream double buffered per key tile and are read again for every query block (fl
 attention's trade: ceil(queries / query_block) reads of K and V per head). With a single
 key tile per head the tile is simply reused across query blocks, as resident.
 
-Buffers hold (`attention_footprint`, the same bytes `compiler.verify` finds live):
+Buffers hold (`attention_footprint`: the bytes `compiler.verify` finds live, or more for the
+input buffer when streamed and pipelined, where part of the older P row is freed before the
+newer one loads):
   INPUT   the Q block (unless the plan keeps Q in that buffer) + the block's P row;
   WEIGHT  K and V of a head (resident), or two K tiles and two V tiles (streamed);
   OUTPUT  the block's S row and its O block, at accumulator precision;

@@ -56,6 +56,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="streamed: weights read from DRAM every inference; resident: kept in the weight "
         "buffer across inferences where they fit (default streamed)",
     )
+    parser.add_argument(
+        "--fusion",
+        choices=EnumChoices("compiler.memory.chains", "Fusion"),
+        default="auto",
+        metavar="FUSION",
+        help="auto: run an attention chain (QK^T, softmax, PV) fused block by block where that scores "
+        "better on the objective than its three layers; none: never fuse across layers (default auto)",
+    )
     parser.add_argument("--json", metavar="FILE", help="write the result as JSON")
     parser.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace of every instruction")
     parser.add_argument("--report", metavar="DIR", help="write figures (roofline, breakdowns, timeline) and report.html to DIR")
@@ -83,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
             timing=args.timing,
             objective=args.objective,
             weights=args.weights,
+            fusion=args.fusion,
             trace=args.trace is not None or args.report is not None,
             verify=args.verify,
         )
