@@ -22,7 +22,6 @@ the three layers run (the largest per buffer), less S and P where the plan had k
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from enum import Enum
 from types import MappingProxyType
 
