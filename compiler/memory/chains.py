@@ -147,8 +147,8 @@ def fuse_attention(
             chain = workloads[index : index + 3]
             out_workloads.append(workload)
             out_schedules.append(schedule)
-            compulsory.append(sum(plan.compulsory_bytes[index : index + 3]))
-            spill.append(sum(plan.spill_bytes[index : index + 3]) - _intermediate_spills(chain, target))
+            compulsory.append(int(sum(plan.compulsory_bytes[index : index + 3])))
+            spill.append(int(sum(plan.spill_bytes[index : index + 3]) - _intermediate_spills(chain, target)))
             for tensor in (chain[0].output_tensor, chain[1].output_tensor):
                 kept.pop(tensor, None)
             index += 3
@@ -184,7 +184,7 @@ def _reserved(chain: Sequence[Workload], plan: MemoryPlan, target: Target) -> tu
     ):
         level = plan.kept.get(tensor)
         if level is not None and level != LEVEL_DRAM:
-            rows[list(live), level - 1] -= nbytes(elements, target.operand_bits)
+            rows[list(live), level - 1] -= int(nbytes(elements, target.operand_bits))
     return tuple(int(v) for v in np.maximum(rows, 0).max(axis=0))
 
 
@@ -199,7 +199,7 @@ def _intermediate_spills(chain: Sequence[Workload], target: Target) -> int:
         (context.placement.input, context.input_elements),
     ):
         if level == LEVEL_DRAM:
-            moved += nbytes(elements, target.operand_bits)
+            moved += int(nbytes(elements, target.operand_bits))
     return moved
 
 

@@ -10,6 +10,7 @@ KiB of activations, 16 KiB of weights, 64 KiB of int32 accumulators (one query r
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from types import MappingProxyType
 
@@ -94,7 +95,10 @@ def test_the_chain_is_found_and_fused_where_it_pays():
     sim = run(chip())
     (layer,) = sim.compiled.workloads
     assert layer.op == "Attention" and layer.fused == ("probs", "context")
-    assert sim.to_json()["fusion"] == "auto"
+    document = json.loads(json.dumps(sim.to_json(), allow_nan=False))  # as `simulate --json` writes it
+    assert document["fusion"] == "auto"
+    assert document["layers"][0]["schedule"].startswith("fused ")
+    assert document["dram_spill_bytes"] == 0
 
 
 def test_unfused_dram_traffic_writes_and_rereads_s_and_p():
