@@ -30,7 +30,8 @@ import numpy as np
 from accel_spec.types import Operand
 from compiler.memory.placement import Placement
 from compiler.memory.planner import MemoryPlan
-from compiler.scheduling.attention import best_attention
+from compiler.scheduling.attention import AttentionSchedule, best_attention
+from compiler.scheduling.memo import layer_key
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import LayerSchedule
 from compiler.target import LEVEL_DRAM, Target, level_of, nbytes
@@ -122,17 +123,19 @@ def fuse_attention(
     `goal` (module doc); unchanged when no chain gains."""
     workloads = list(plan.workloads)
     fused: dict[int, tuple[Workload, LayerSchedule]] = {}
+    decided: dict[tuple, AttentionSchedule | None] = {}  # a network repeats its blocks
     for index in attention_chains(workloads):
         chain = workloads[index : index + 3]
         if not _fusable(chain, target):
             continue
         candidate = fused_workload(chain, _reserved(chain, plan, target))
-        found = best_attention(candidate, target, goal)
-        if found is None:
-            continue
-        schedule, score = found
-        if score < _unfused_score(chain, schedules[index : index + 3], target, goal):
-            fused[index] = (candidate, schedule)
+        key = (tuple(layer_key(w) for w in chain), schedules[index : index + 3], layer_key(candidate))
+        if key not in decided:
+            found = best_attention(candidate, target, goal)
+            better = found is not None and found[1] < _unfused_score(chain, schedules[index : index + 3], target, goal)
+            decided[key] = found[0] if better else None
+        if decided[key] is not None:
+            fused[index] = (candidate, decided[key])
     if not fused:
         return plan, schedules
     out_workloads: list[Workload] = []
