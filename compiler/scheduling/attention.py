@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.types import Dataflow, Operand
+from compiler.scheduling.footprint import Footprint
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.roles import roles
 from compiler.scheduling.tiling import tile_count
@@ -99,10 +100,8 @@ def attention_footprint(
     streamed = 2 * (nbytes(bk * shape.head_dim, ob) + nbytes(bk * shape.value_dim, ob))
     by_operand[Operand.WEIGHT] = bool(flags.weight_tile) * np.where(resident, whole, streamed)
     by_operand[Operand.OUTPUT] = rows * nbytes(bq * shape.keys, ab) + nbytes(bq * shape.value_dim, ab)
-    demand = np.zeros((len(chip.buffer_names),) + by_operand.shape[1:], dtype=np.int64)
-    for operand in Operand:
-        demand[chip.buffer(operand)] += by_operand[operand]
-    return demand + flags.reserved.reshape((-1,) + (1,) * (demand.ndim - 1))
+    reserved = flags.reserved.reshape((-1,) + (1,) * (by_operand.ndim - 1))
+    return Footprint(by_operand, np.zeros(by_operand.shape[1:], dtype=bool), reserved).demand(chip)
 
 
 def attention_candidates(workload: Workload, chip: Target) -> list[AttentionSchedule]:
