@@ -32,7 +32,8 @@ from compiler.workload import GemmShape, Workload, WorkloadKind
 from simulator.kernels.engines import COL_MACS
 from simulator.reference import simulate_reference
 from simulator.run import build_result, execute
-from tessera.api import simulate_workloads
+from tessera.api import simulate, simulate_workloads
+from tessera.errors import InputError
 
 HEADS, LENGTH, DIM = 2, 256, 16
 QKV = HEADS * LENGTH * DIM  # elements (= bytes at int8) of each of Q, K, V and O
@@ -211,3 +212,13 @@ def test_fusion_none_is_the_unfused_program():
     target = sim.compiled.target
     program = generate_program(sim.compiled.workloads, sim.compiled.schedules, target)
     assert np.array_equal(program.instructions, sim.compiled.program.instructions)
+
+
+def test_the_api_takes_fusion_by_name():
+    model = "bert:layers=1,hidden=64,heads=4,ffn=128,seq=512"
+    accel = chip(weights="64 KiB", accumulators="256 KiB")
+    ops = {fusion: [w.op for w in simulate(accel, model, fusion=fusion).compiled.workloads] for fusion in ("auto", "none")}
+    assert "Attention" in ops["auto"] and "Attention" not in ops["none"]
+    assert ops["none"].count("Softmax") == 1
+    with pytest.raises(InputError, match="fusion"):
+        simulate(chip(), model, fusion="always")
