@@ -155,8 +155,7 @@ def simulate(
     `accel` is an Accelerator or the path of a chip YAML; `model` a Graph, an `.onnx` path or a
     zoo spec; `precision`, `scheduler`, `timing`, `objective`, `weights` and `fusion` their enum
     or its name (``"int8"``, ``"exhaustive"``, ``"scalesim"``, ``"energy"``, ``"resident"``,
-    ``"none"``). Bad input
-    raises `tessera.errors.InputError`.
+    ``"none"``). Bad input raises `tessera.errors.InputError`.
     """
     options = CompileOptions(
         precision=None if precision is None else parse_enum(Precision, precision, "precision"),

@@ -33,8 +33,8 @@ import numpy as np
 
 from accel_spec.types import OpClass, Operand
 from compiler.codegen.layout import NO_DEP, SlotTable
-from compiler.scheduling.attention import AttentionSchedule
 from compiler.scheduling.roles import roles
+from compiler.scheduling.schedule import AttentionSchedule
 from compiler.scheduling.tiling import tile_sizes
 from compiler.target import Target, level_of, nbytes
 from compiler.target.isa import Opcode

@@ -6,8 +6,7 @@ from compiler.codegen.attention import attention_table
 from compiler.codegen.gemm import gemm_table
 from compiler.codegen.layout import LayerCode, compact
 from compiler.codegen.vector import vector_table
-from compiler.scheduling.attention import AttentionSchedule
-from compiler.scheduling.schedule import LayerSchedule, Schedule, VectorSchedule
+from compiler.scheduling.schedule import AttentionSchedule, LayerSchedule, Schedule, VectorSchedule
 from compiler.target import Target
 from compiler.workload import Workload, WorkloadKind
 

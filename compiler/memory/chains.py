@@ -30,10 +30,10 @@ import numpy as np
 from accel_spec.types import Operand
 from compiler.memory.placement import Placement
 from compiler.memory.planner import MemoryPlan
-from compiler.scheduling.attention import AttentionSchedule, best_attention
+from compiler.scheduling.attention import best_attention
 from compiler.scheduling.memo import layer_key
 from compiler.scheduling.objective import Goal
-from compiler.scheduling.schedule import LayerSchedule
+from compiler.scheduling.schedule import AttentionSchedule, LayerSchedule
 from compiler.target import LEVEL_DRAM, Target, level_of, nbytes
 from compiler.target.isa import Program
 from compiler.workload import AttentionShape, Workload, WorkloadKind

@@ -37,14 +37,13 @@ the lowest score on the search's `Goal` (`measure`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from accel_spec.types import Dataflow, Operand
 from compiler.scheduling.footprint import Footprint
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.roles import roles
+from compiler.scheduling.schedule import AttentionSchedule
 from compiler.scheduling.tiling import tile_count
 from compiler.target import Target, nbytes
 from compiler.target.timing import gemm_cycles
@@ -52,34 +51,6 @@ from compiler.workload import Workload
 
 MEASURED = 4
 """Finalists of a fused chain simulated by the search, best estimate first."""
-
-
-@dataclass(frozen=True)
-class AttentionSchedule:
-    """How a fused attention chain is blocked (module doc).
-
-    Attributes:
-        dataflow: the array's dataflow for both products.
-        query_block: rows of Q per block (the last block is smaller when it does not divide).
-        key_block: keys per K/V tile and per GEMM.
-        kv_resident: K and V of a head stay in the WEIGHT buffer across its query blocks;
-            otherwise they stream per key tile, double buffered, once per query block.
-        pipelined: S and P rows are double buffered and the program is software pipelined:
-            block n + 1's QKᵀ runs on the array while block n's softmax runs on the vector
-            unit, then block n's PV (one block's S row and P row more on chip).
-    """
-
-    dataflow: Dataflow
-    query_block: int
-    key_block: int
-    kv_resident: bool
-    pipelined: bool = True
-
-    def describe(self) -> str:
-        """``fused WS q64 k512 kv=resident pipelined``."""
-        mode = "resident" if self.kv_resident else "streamed"
-        overlap = " pipelined" if self.pipelined else ""
-        return f"fused {self.dataflow.short} q{self.query_block} k{self.key_block} kv={mode}{overlap}"
 
 
 def attention_footprint(

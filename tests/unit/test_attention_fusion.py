@@ -23,9 +23,10 @@ from accel_spec.types import Dataflow, OpClass
 from compiler.codegen import generate_program
 from compiler.memory.chains import Fusion, attention_chains, fused_workload
 from compiler.pipeline import CompileOptions
-from compiler.scheduling.attention import AttentionSchedule, attention_candidates, attention_footprint
+from compiler.scheduling.attention import attention_candidates, attention_footprint
 from compiler.scheduling.measure import simulate_layer
 from compiler.scheduling.objective import Objective
+from compiler.scheduling.schedule import AttentionSchedule
 from compiler.target import target_of
 from compiler.verify import ProgramError, verify_program
 from compiler.workload import GemmShape, Workload, WorkloadKind
