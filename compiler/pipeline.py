@@ -19,6 +19,7 @@ from compiler.codegen import generate_program
 from compiler.codegen.memo import CODE
 from compiler.graph import Graph
 from compiler.lowering import lower
+from compiler.memory.chains import Fusion, fuse_attention
 from compiler.memory.planner import MemoryPlan, WeightResidency, needs_room, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import GRIDS, TILING_TERMS
@@ -44,6 +45,9 @@ class CompileOptions:
         weights: GEMM weights streamed from DRAM every inference, or kept on chip where
             they fit (`compiler.memory.planner`).
         objective: what each layer's schedule is chosen for: latency, energy or EDP.
+        fusion: `Fusion.AUTO` lets the search run an attention chain (QKᵀ → softmax → PV)
+            fused, block by block, where that scores better on the objective than its three
+            layers (`compiler.memory.chains`); `Fusion.NONE` never fuses across layers.
         verify: run `compiler.verify` on the program (always on in tests).
     """
 
@@ -52,6 +56,7 @@ class CompileOptions:
     timing: TimingMode = TimingMode.TESSERA
     weights: WeightResidency = WeightResidency.STREAMED
     objective: Objective = Objective.LATENCY
+    fusion: Fusion = Fusion.AUTO
     verify: bool = False
 
 
@@ -117,6 +122,8 @@ def compile_workloads(
     plan = plan_memory(workloads, target, options.weights, room)
     goal = Goal(options.objective, None if options.objective is Objective.LATENCY else resolve(accel, target.operand_precision))
     schedules = schedule_workloads(plan.workloads, target, options.scheduler, goal)
+    if options.fusion is Fusion.AUTO:
+        plan, schedules = fuse_attention(plan, schedules, target, goal)
     program = generate_program(plan.workloads, schedules, target)
     if options.verify:
         verify_program(program, plan.workloads, target)

@@ -17,6 +17,12 @@ every problem found.
     (`scheduling.roles`); the output is written exactly once unless partial sums were spilled;
   * capacity at every point (static, below), beside the bytes the plan keeps on chip.
 
+A fused attention chain (`Workload.attention`, `codegen.attention`) moves each tile of P
+from the OUTPUT buffer to the INPUT buffer by an on-chip LOAD of INPUT (`_drains`). Such a
+drain is not an input of the layer (conservation checks Q alone) and it closes the S tile
+it reads, as a STORE of OUTPUT closes an output tile; in the INPUT buffer it is an
+allocation like any load, live until the GEMM that reads it.
+
 Capacity. An allocation is a LOAD (live until its last direct dependant) or the opening of
 an output tile in the OUTPUT buffer — a GEMM with accumulate=0 (G·m·n partial sums), a refill LOAD of OUTPUT
 read by a GEMM, or the first VEC of a vector chunk (`_vector_openers`) — live
@@ -45,7 +51,7 @@ from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slice
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import Dim, LayerSchedule, Schedule, VectorSchedule
 from compiler.scheduling.tiling import input_tile_elements
-from compiler.target import Target, nbytes
+from compiler.target import Target, level_of, nbytes
 from compiler.target.isa import ENGINE_OF_OPCODE, INSTRUCTION_DTYPE, Engine, Opcode, Program
 from compiler.workload import Workload, WorkloadKind
 
@@ -191,12 +197,26 @@ def _roles(program: Program) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return output_load & read_by_gemm, output_load & ~read_by_gemm, release
 
 
+def _drains(program: Program, workloads: tuple[Workload, ...], chip: Target) -> np.ndarray:
+    """LOADs of INPUT from the OUTPUT buffer in fused attention layers: P's on-chip moves."""
+    instr = program.instructions
+    fused = np.array([w.attention is not None for w in workloads] + [False], dtype=bool)
+    layer = np.minimum(instr["layer"].astype(np.int64), len(workloads))
+    return (
+        fused[layer]
+        & (instr["opcode"] == Opcode.LOAD)
+        & (instr["operand"] == Operand.INPUT)
+        & (instr["level"] == level_of(chip.buffer(Operand.OUTPUT)))
+    )
+
+
 def _conservation(program: Program, workloads: tuple[Workload, ...], chip: Target) -> list[str]:
     instr = program.instructions
     layers = len(workloads)
     layer = instr["layer"].astype(np.int64)
     opcode = instr["opcode"]
     refill, side, _ = _roles(program)
+    drains = _drains(program, workloads, chip)
 
     def per_layer(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
         total = np.zeros(layers, dtype=np.int64)
@@ -204,7 +224,7 @@ def _conservation(program: Program, workloads: tuple[Workload, ...], chip: Targe
         return total
 
     macs = per_layer(opcode == Opcode.GEMM, _groups(instr) * instr["m"] * instr["k"] * instr["n"])
-    load = opcode == Opcode.LOAD
+    load = (opcode == Opcode.LOAD) & ~drains
     store = opcode == Opcode.STORE
     operand = instr["operand"]
     read_input = per_layer(load & (operand == Operand.INPUT), instr["bytes"])
@@ -260,7 +280,7 @@ def _capacity(program: Program, workloads: tuple[Workload, ...], chip: Target) -
 
     load = opcode == Opcode.LOAD
     opens = ((opcode == Opcode.GEMM) & (instr["accumulate"] == 0)) | refill | _vector_openers(program)
-    closes = (opcode == Opcode.STORE) & (instr["operand"] == Operand.OUTPUT)
+    closes = ((opcode == Opcode.STORE) & (instr["operand"] == Operand.OUTPUT)) | _drains(program, workloads, chip)
 
     problems: list[str] = []
     layer = instr["layer"].astype(np.int64)

@@ -68,6 +68,26 @@ class ConvGeometry:
 
 
 @dataclass(frozen=True)
+class AttentionShape:
+    """A fused attention chain QKᵀ → softmax → PV (`compiler.memory.chains`): `batch`
+    independent heads, each an S = Q·Kᵀ of `queries`×`head_dim` by `head_dim`×`keys`, a
+    softmax over each row of S, and O = P·V of `queries`×`keys` by `keys`×`value_dim`.
+
+    MACs = batch·queries·keys·(head_dim + value_dim): the two products' MACs exactly.
+    """
+
+    batch: int
+    queries: int
+    keys: int
+    head_dim: int
+    value_dim: int
+
+    @property
+    def macs(self) -> int:
+        return self.batch * self.queries * self.keys * (self.head_dim + self.value_dim)
+
+
+@dataclass(frozen=True)
 class CacheAppend:
     """A Concat that appends this step's entries to a cache carried between steps (a decoder's
     past keys or values), which lowering gives the cost of the append instead of a copy.
@@ -160,6 +180,10 @@ class Workload:
             cache (see `CacheAppend`); None for every other workload.
         kv_operands: the operands that are the KV cache or a view of it (lowering's
             `mark_kv_operands`): stored at the KV format (`operand_classes`).
+        attention: set on a fused attention chain (`AttentionShape`), which the memory
+            planner makes of a QKᵀ, its softmax and PV when the search prefers it
+            (`compiler.memory.chains`): then `gemm` is None, `input_elements` are Q's,
+            `weight_elements` K's and V's together and `output_elements` O's.
     """
 
     name: str
@@ -185,6 +209,7 @@ class Workload:
     reserved: tuple[int, ...] = ()
     cache_append: CacheAppend | None = None
     kv_operands: frozenset[Operand] = frozenset()
+    attention: AttentionShape | None = None
 
     @property
     def operand_classes(self) -> tuple[TensorClass, TensorClass, TensorClass, TensorClass]:
@@ -206,6 +231,8 @@ class Workload:
     @property
     def macs(self) -> int:
         """Multiply-accumulates on the matrix engine (0 for vector workloads)."""
+        if self.attention is not None:
+            return self.attention.macs
         return self.gemm.macs if self.gemm is not None else 0
 
     @property

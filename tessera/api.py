@@ -24,6 +24,7 @@ from compiler.lowering import lower
 from compiler.pipeline import CompiledModel, CompileOptions, compile_workloads
 from compiler.program_bound import BYTES_PER_INSTRUCTION, layer_bounds, physical_memory_bytes
 from compiler.roofline import lower_bound_cycles
+from compiler.memory.chains import Fusion
 from compiler.memory.planner import WeightResidency
 from compiler.scheduling import SchedulerKind
 from compiler.scheduling.objective import Objective
@@ -82,6 +83,7 @@ class Simulation:
             "timing": options.timing.value,
             "objective": options.objective.value,
             "weights": options.weights.value,
+            "fusion": options.fusion.value,
             "activation_zeros": self.activation_zeros,
         }
         if options.scheduler is SchedulerKind.LEARNED:
@@ -127,7 +129,7 @@ def _layer_json(
         "output_to": _level_name(placement.output, target),
         "utilization": layer.macs / (layer.cycles * target.pes) if layer.cycles else 0.0,
         "energy_j": layer.energy_j,
-        "dataflow": schedule.dataflow.label if workload.gemm is not None else None,
+        "dataflow": schedule.dataflow.label if schedule.dataflow is not None else None,
         "schedule": schedule.describe(),
     }
 
@@ -148,6 +150,7 @@ def simulate(
     timing: TimingMode | str = TimingMode.TESSERA,
     objective: Objective | str = Objective.LATENCY,
     weights: WeightResidency | str = WeightResidency.STREAMED,
+    fusion: Fusion | str = Fusion.AUTO,
     trace: bool = False,
     verify: bool = False,
     activation_zeros: float = 0.0,
@@ -156,8 +159,9 @@ def simulate(
 
     `accel` is an Accelerator or the path of a chip YAML; `model` a Graph, an `.onnx` path or a
     zoo spec; `precision` a `PrecisionAssignment`, a `Precision` or their spelling (``"int8"``,
-    ``"w4a16kv8"``: `accel_spec.precision`); `scheduler`, `timing`, `objective` and `weights`
-    their enum or its name (``"exhaustive"``, ``"scalesim"``, ``"energy"``, ``"resident"``).
+    ``"w4a16kv8"``: `accel_spec.precision`); `scheduler`, `timing`, `objective`, `weights` and
+    `fusion` their enum or its name (``"exhaustive"``, ``"scalesim"``, ``"energy"``,
+    ``"resident"``, ``"none"``).
     `activation_zeros` is the fraction of input activations that are zero, in [0, 1) (0: dense);
     it is data, not chip, and saves energy only on a chip whose `matrix.gates_zero_inputs` is
     set (`simulator.energy`). Bad input raises `tessera.errors.InputError`.
@@ -168,6 +172,7 @@ def simulate(
         timing=parse_enum(TimingMode, timing, "timing"),
         objective=parse_enum(Objective, objective, "objective"),
         weights=parse_enum(WeightResidency, weights, "weights"),
+        fusion=parse_enum(Fusion, fusion, "fusion"),
         verify=_flag(verify, "verify"),
     )
     trace = _flag(trace, "trace")

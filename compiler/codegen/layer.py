@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from compiler.codegen.attention import attention_table
 from compiler.codegen.gemm import gemm_code
 from compiler.codegen.layout import LayerCode, compact
 from compiler.codegen.vector import vector_table
-from compiler.scheduling.schedule import LayerSchedule, Schedule, VectorSchedule
+from compiler.scheduling.schedule import AttentionSchedule, LayerSchedule, Schedule, VectorSchedule
 from compiler.target import Target
 from compiler.workload import Workload, WorkloadKind
 
@@ -15,6 +16,10 @@ def layer_code(
 ) -> LayerCode:
     """The instructions of one workload, tagged with `layer`, indices local to the layer;
     `spill` is a GEMM schedule's `Footprint.spill` when the caller knows it."""
+    if workload.attention is not None:
+        if not isinstance(schedule, AttentionSchedule):
+            raise ValueError(f"layer {workload.name}: a fused attention chain needs an AttentionSchedule")
+        return compact(attention_table(workload, schedule, chip, layer))
     if workload.kind is WorkloadKind.GEMM:
         if not isinstance(schedule, Schedule):
             raise ValueError(f"layer {workload.name}: a GEMM workload needs a Schedule")

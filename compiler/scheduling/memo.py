@@ -107,6 +107,7 @@ def shape_key(workload: Workload) -> tuple:
         workload.constant_repeat,
         workload.placement,
         workload.operand_classes,
+        workload.attention,
     )
 
 

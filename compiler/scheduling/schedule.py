@@ -3,8 +3,9 @@
 A GEMM workload gets a `Schedule`: dataflow, tile sizes, the order of the three tile loops,
 whether tiles are double buffered and how many of its batch's independent products (groups,
 heads) share one pass of the array. A vector workload gets a `VectorSchedule`: how many
-chunks its elements are streamed in. Both are plain frozen values; `describe()` is the
-one-line form printed in reports and written to JSON.
+chunks its elements are streamed in. A fused attention chain gets an `AttentionSchedule`:
+its query block, key tile and how K and V are held. All are plain frozen values;
+`describe()` is the one-line form printed in reports and written to JSON.
 """
 
 from __future__ import annotations
@@ -104,7 +105,35 @@ class VectorSchedule:
         return f"VEC chunks={self.chunks}{sliced}" + (" db" if self.double_buffer else "")
 
 
-LayerSchedule = Schedule | VectorSchedule
+@dataclass(frozen=True)
+class AttentionSchedule:
+    """How a fused attention chain is blocked (`scheduling.attention`).
+
+    Attributes:
+        dataflow: the array's dataflow for both products.
+        query_block: rows of Q per block (the last block is smaller when it does not divide).
+        key_block: keys per K/V tile and per GEMM.
+        kv_resident: K and V of a head stay in the WEIGHT buffer across its query blocks;
+            otherwise they stream per key tile, double buffered, once per query block.
+        pipelined: S and P rows are double buffered and the program is software pipelined:
+            block n + 1's QKᵀ runs on the array while block n's softmax runs on the vector
+            unit, then block n's PV (one block's S row and P row more on chip).
+    """
+
+    dataflow: Dataflow
+    query_block: int
+    key_block: int
+    kv_resident: bool
+    pipelined: bool = True
+
+    def describe(self) -> str:
+        """``fused WS q64 k512 kv=resident pipelined``."""
+        mode = "resident" if self.kv_resident else "streamed"
+        overlap = " pipelined" if self.pipelined else ""
+        return f"fused {self.dataflow.short} q{self.query_block} k{self.key_block} kv={mode}{overlap}"
+
+
+LayerSchedule = Schedule | VectorSchedule | AttentionSchedule
 
 
 class InfeasibleSchedule(Exception):

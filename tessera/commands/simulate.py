@@ -66,6 +66,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "with matrix.gates_zero_inputs skips the MAC and the weight's scratchpad read of each zero, "
         "with cycles unchanged; on a chip without it, zeros save nothing",
     )
+    parser.add_argument(
+        "--fusion",
+        choices=EnumChoices("compiler.memory.chains", "Fusion"),
+        default="auto",
+        metavar="FUSION",
+        help="auto: run an attention chain (QK^T, softmax, PV) fused block by block where that scores "
+        "better on the objective than its three layers; none: never fuse across layers (default auto)",
+    )
     parser.add_argument("--json", metavar="FILE", help="write the result as JSON")
     parser.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace of every instruction")
     parser.add_argument("--report", metavar="DIR", help="write figures (roofline, breakdowns, timeline) and report.html to DIR")
@@ -93,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
             timing=args.timing,
             objective=args.objective,
             weights=args.weights,
+            fusion=args.fusion,
             trace=args.trace is not None or args.report is not None,
             verify=args.verify,
             activation_zeros=args.activation_zeros,

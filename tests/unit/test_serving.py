@@ -148,10 +148,10 @@ def test_a_seed_fixes_the_run(accel, timer) -> None:
 
 def test_interpolation_error_off_the_grid(accel, timer) -> None:
     """Off-grid steps against direct simulation, within the largest errors docs/serving.md
-    measured (benchmarks/serve_interpolation.py): prefill 14.6%, just past a multiple of the
+    measured (benchmarks/serve_interpolation.py): prefill 15.2%, just past a multiple of the
     64-wide array where the simulated time jumps by one fold; decode 6.2%."""
     spec = parse_model_spec(MODEL)
-    points = [(Phase.PREFILL, 1, 48, 0.15), (Phase.PREFILL, 1, 85, 0.15), (Phase.PREFILL, 1, 200, 0.15),
+    points = [(Phase.PREFILL, 1, 48, 0.16), (Phase.PREFILL, 1, 85, 0.16), (Phase.PREFILL, 1, 200, 0.16),
               (Phase.DECODE, 1, 100, 0.07), (Phase.DECODE, 3, 48, 0.07), (Phase.DECODE, 6, 100, 0.07),
               (Phase.DECODE, 5, 200, 0.07)]
     for phase, batch, context, tolerance in points:

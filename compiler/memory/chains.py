@@ -1,0 +1,221 @@
+"""Fusion across layers: which attention chains run fused, as a schedule decision.
+
+An attention chain is three consecutive workloads S = QKᵀ (a product of two activations, its
+scale or mask fused in), P = Softmax(S) and O = P·V, where S and P are read by nothing else
+and are not outputs of the network. Unfused, S and P are whole tensors (heads × queries ×
+keys); the memory plan keeps them on chip when they fit and spills them to DRAM otherwise.
+Fused (`scheduling.attention`), the chain runs block by block and only a block's row of S
+and P ever lives on chip; the price is reading K and V again for every query block when a
+head's K and V do not stay in the weight buffer.
+
+`fuse_attention` weighs the two for each chain on the search's `Goal`, with the simulator:
+the unfused chain is its three layers as scheduled (simulated together, each after the
+previous one as in the network), the fused chain its best measured blocking; the fused one
+replaces the three workloads only when it scores strictly lower. Chains whose K and V sit at
+different memory levels, or in the buffer the array reads weights from, are left unfused.
+
+The fused workload takes over the plan's placements (Q from the scores' input, K and V from
+its second operand, O to the context's output) and the bytes the plan keeps on chip while
+the three layers run (the largest per buffer), less S and P where the plan had kept them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+from types import MappingProxyType
+
+import numpy as np
+
+from accel_spec.types import Operand, TensorClass
+from compiler.memory.placement import Placement
+from compiler.memory.planner import MemoryPlan
+from compiler.scheduling.attention import best_attention
+from compiler.scheduling.memo import layer_key
+from compiler.scheduling.objective import Goal
+from compiler.scheduling.schedule import AttentionSchedule, LayerSchedule
+from compiler.target import LEVEL_DRAM, Target, level_of, nbytes
+from compiler.target.isa import Program
+from compiler.workload import AttentionShape, Workload, WorkloadKind
+
+
+class Fusion(Enum):
+    """Whether the search may fuse attention chains (`auto`, the default) or not (`none`)."""
+
+    NONE = "none"
+    AUTO = "auto"
+
+
+def attention_chains(workloads: Sequence[Workload]) -> list[int]:
+    """Indices of the first workload (QKᵀ) of every attention chain (module doc)."""
+    readers: dict[str, int] = {}
+    for workload in workloads:
+        for tensor in {*workload.input_tensors, workload.weight_tensor, *workload.side_tensors} - {""}:
+            readers[tensor] = readers.get(tensor, 0) + 1
+    found = []
+    for index in range(len(workloads) - 2):
+        scores, probs, context = workloads[index : index + 3]
+        if (
+            scores.gemm is not None
+            and context.gemm is not None
+            and scores.weight_is_activation
+            and context.weight_is_activation
+            and probs.kind is WorkloadKind.VECTOR
+            and probs.op == "Softmax"
+            and probs.input_tensors == (scores.output_tensor,)
+            and context.input_tensors == (probs.output_tensor,)
+            and readers.get(scores.output_tensor) == 1
+            and readers.get(probs.output_tensor) == 1
+            and not (scores.graph_output or probs.graph_output)
+            and scores.side_input_elements == probs.side_input_elements == context.side_input_elements == 0
+            and probs.weight_elements == 0
+            and not context.vector_ops
+            and probs.input_elements == probs.output_elements == scores.output_elements == context.input_elements
+            and scores.gemm.batch == context.gemm.batch
+            and (scores.gemm.m, scores.gemm.n) == (context.gemm.m, context.gemm.k)
+        ):
+            found.append(index)
+    return found
+
+
+def fused_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) -> Workload:
+    """The fused workload of an attention chain (scores, softmax, context) as planned."""
+    scores, probs, context = chain
+    shape = AttentionShape(
+        batch=scores.gemm.batch,
+        queries=scores.gemm.m,
+        keys=scores.gemm.n,
+        head_dim=scores.gemm.k,
+        value_dim=context.gemm.n,
+    )
+    vector_ops = dict(scores.vector_ops)
+    for op_class, ops in probs.vector_ops.items():
+        vector_ops[op_class] = vector_ops.get(op_class, 0) + ops
+    return Workload(
+        name=scores.name,
+        op="Attention",
+        kind=WorkloadKind.GEMM,
+        input_elements=scores.input_elements,
+        output_elements=context.output_elements,
+        weight_elements=scores.weight_elements + context.weight_elements,
+        vector_ops=MappingProxyType(vector_ops),
+        weight_is_activation=True,
+        fused=(*scores.fused, probs.name, *probs.fused, context.name, *context.fused),
+        input_tensors=scores.input_tensors,
+        weight_tensor=scores.weight_tensor,
+        output_tensor=context.output_tensor,
+        graph_output=context.graph_output,
+        placement=Placement(
+            input=scores.placement.input,
+            weight=scores.placement.weight,
+            side=LEVEL_DRAM,
+            output=context.placement.output,
+        ),
+        reserved=reserved,
+        kv_operands=frozenset({Operand.WEIGHT}) if Operand.WEIGHT in scores.kv_operands | context.kv_operands else frozenset(),
+        attention=shape,
+    )
+
+
+def fuse_attention(
+    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal
+) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
+    """The plan and schedules with every attention chain fused where that scores lower on
+    `goal` (module doc); unchanged when no chain gains."""
+    workloads = list(plan.workloads)
+    fused: dict[int, tuple[Workload, LayerSchedule]] = {}
+    decided: dict[tuple, AttentionSchedule | None] = {}  # a network repeats its blocks
+    for index in attention_chains(workloads):
+        chain = workloads[index : index + 3]
+        if not _fusable(chain, target):
+            continue
+        candidate = fused_workload(chain, _reserved(chain, plan, target))
+        key = (tuple(layer_key(w) for w in chain), schedules[index : index + 3], layer_key(candidate))
+        if key not in decided:
+            found = best_attention(candidate, target, goal)
+            better = found is not None and found[1] < _unfused_score(chain, schedules[index : index + 3], target, goal)
+            decided[key] = found[0] if better else None
+        if decided[key] is not None:
+            fused[index] = (candidate, decided[key])
+    if not fused:
+        return plan, schedules
+    out_workloads: list[Workload] = []
+    out_schedules: list[LayerSchedule] = []
+    compulsory: list[int] = []
+    spill: list[int] = []
+    kept = dict(plan.kept)
+    index = 0
+    while index < len(workloads):
+        if index in fused:
+            workload, schedule = fused[index]
+            chain = workloads[index : index + 3]
+            out_workloads.append(workload)
+            out_schedules.append(schedule)
+            compulsory.append(int(sum(plan.compulsory_bytes[index : index + 3])))
+            spill.append(int(sum(plan.spill_bytes[index : index + 3]) - _intermediate_spills(chain, target)))
+            for tensor in (chain[0].output_tensor, chain[1].output_tensor):
+                kept.pop(tensor, None)
+            index += 3
+            continue
+        out_workloads.append(workloads[index])
+        out_schedules.append(schedules[index])
+        compulsory.append(plan.compulsory_bytes[index])
+        spill.append(plan.spill_bytes[index])
+        index += 1
+    new_plan = MemoryPlan(
+        tuple(out_workloads), MappingProxyType(kept), plan.resident_weights, tuple(compulsory), tuple(spill)
+    )
+    return new_plan, tuple(out_schedules)
+
+
+def _fusable(chain: Sequence[Workload], target: Target) -> bool:
+    """K and V at one level, and not in the buffer the array reads weights from in place."""
+    scores, _, context = chain
+    weight_level = scores.placement.weight
+    return weight_level == context.placement.weight and weight_level != level_of(target.buffer(Operand.WEIGHT))
+
+
+def _reserved(chain: Sequence[Workload], plan: MemoryPlan, target: Target) -> tuple[int, ...]:
+    """Per buffer, the most bytes the plan keeps on chip while the chain's layers run, less
+    S and P (which fusion removes) where the plan kept them."""
+    buffers = len(target.buffer_names)
+    rows = np.zeros((3, buffers), dtype=np.int64)
+    for row, workload in enumerate(chain):
+        rows[row, : len(workload.reserved)] = workload.reserved
+    for tensor, live, elements in (
+        (chain[0].output_tensor, (0, 1), chain[0].output_elements),
+        (chain[1].output_tensor, (1, 2), chain[1].output_elements),
+    ):
+        level = plan.kept.get(tensor)
+        if level is not None and level != LEVEL_DRAM:
+            rows[list(live), level - 1] -= int(nbytes(elements, target.bits_of(TensorClass.ACTIVATION)))
+    return tuple(int(v) for v in np.maximum(rows, 0).max(axis=0))
+
+
+def _intermediate_spills(chain: Sequence[Workload], target: Target) -> int:
+    """DRAM bytes the unfused chain spends on S and P (`MemoryPlan.spill_bytes`)."""
+    scores, probs, context = chain
+    moved = 0
+    for level, elements in (
+        (scores.placement.output, scores.output_elements),
+        (probs.placement.input, probs.input_elements),
+        (probs.placement.output, probs.output_elements),
+        (context.placement.input, context.input_elements),
+    ):
+        if level == LEVEL_DRAM:
+            moved += int(nbytes(elements, target.bits_of(TensorClass.ACTIVATION)))
+    return moved
+
+
+def _unfused_score(chain: Sequence[Workload], schedules: Sequence[LayerSchedule], target: Target, goal: Goal) -> float:
+    """The three layers as scheduled, simulated one after another (with the network's layer
+    barriers) and scored on `goal` as one."""
+    from compiler.codegen.memo import cached_layer_codes
+    from compiler.codegen.program import assemble
+    from simulator.run import execute
+
+    joined = assemble(cached_layer_codes(chain, schedules, target), tuple(w.name for w in chain))
+    instructions = joined.instructions.copy()
+    instructions["layer"] = 0
+    program = Program(instructions, joined.dep_ptr, joined.deps, (chain[0].name,))
+    return goal.score(execute(program, target), program, target)
