@@ -44,7 +44,6 @@ check is conservative: it never misses an overflow the dependencies allow, and
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from accel_spec.types import OpClass, Operand
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
@@ -54,6 +53,7 @@ from compiler.scheduling.tiling import input_tile_elements
 from compiler.target import Target, level_of, nbytes
 from compiler.target.isa import ENGINE_OF_OPCODE, INSTRUCTION_DTYPE, Engine, Opcode, Program
 from compiler.workload import Workload, WorkloadKind
+from simulator.kernels.numba_target import njit
 
 _ENGINE = np.array([ENGINE_OF_OPCODE[op] for op in Opcode], dtype=np.int64)
 _SHOWN = 5

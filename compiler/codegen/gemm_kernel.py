@@ -18,7 +18,8 @@ renumbered to program indices, sorted (latest first) and deduplicated.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from simulator.kernels.numba_target import njit
 
 # Slot order within a row; `compiler.codegen.gemm.Slot` names the same values.
 LOAD_INPUT, LOAD_WEIGHT, LOAD_PSUM, LOAD_SIDE, GEMM, SPILL, VEC, STORE = 0, 1, 2, 3, 4, 5, 6, 9

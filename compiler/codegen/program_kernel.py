@@ -8,7 +8,8 @@ small layers (BERT-base: 180 layers, 7.5 ms a program in numpy).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from simulator.kernels.numba_target import njit
 
 
 @njit(cache=True, error_model="numpy")

@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from simulator.kernels.numba_target import njit
 
 N_ENGINES = 4
 N_CAUSES = 3
