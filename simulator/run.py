@@ -161,11 +161,18 @@ def _problem(count: int, examples: np.ndarray, message: str) -> str:
 
 def program_columns(program: Program) -> tuple[np.ndarray, ...]:
     """The program's instruction fields as contiguous arrays (in `_simulate`'s order), then
-    `dep_ptr` and `deps`."""
+    `dep_ptr` and `deps`, read-only whether or not the program's are (the code memo freezes its
+    own, a whole program's are fresh): Numba types a read-only array apart from a writable one,
+    and one signature means one kernel to load from the on-disk cache, not two."""
     instr = program.instructions
 
     def column(name: str, dtype: np.dtype | None = None) -> np.ndarray:
         return np.ascontiguousarray(instr[name], dtype=dtype)
+
+    def read_only(array: np.ndarray) -> np.ndarray:
+        view = np.ascontiguousarray(array, dtype=np.int64).view()
+        view.flags.writeable = False
+        return view
 
     return (
         column("opcode"),
@@ -184,8 +191,8 @@ def program_columns(program: Program) -> tuple[np.ndarray, ...]:
         column("groups", np.int64),
         column("bytes", np.int64),
         column("elements", np.int64),
-        np.ascontiguousarray(program.dep_ptr, dtype=np.int64),
-        np.ascontiguousarray(program.deps, dtype=np.int64),
+        read_only(program.dep_ptr),
+        read_only(program.deps),
     )
 
 
