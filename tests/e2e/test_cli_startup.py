@@ -1,9 +1,9 @@
 """Start-up work of the `tessera` command, bounded by what it imports (not by seconds).
 
-`tessera --help` and `tessera models` must import no heavy library, and no command may
-import the test-only fake evaluator; each runs in a fresh interpreter here, so what it
-imports is exactly what a user's command imports. Their speed against a bare interpreter
-is measured by `benchmarks/startup_speed.py`.
+`tessera --help` and `tessera models` must import no heavy library, `tessera simulate` only
+those it uses, and no command may import the test-only fake evaluator; each runs in a fresh
+interpreter here, so what it imports is exactly what a user's command imports. Their speed
+against a bare interpreter is measured by `benchmarks/startup_speed.py`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ HEAVY = ("numpy", "pandas", "pyarrow", "onnx", "matplotlib", "numba", "xgboost",
 """Libraries whose import costs tens of milliseconds to seconds."""
 
 TEST_ONLY = "explorer.fake_evaluator"
+
+NOT_SIMULATING = ("pandas", "pyarrow", "matplotlib", "xgboost", "dask", "optuna", "scipy.linalg")
+"""What a simulation has no use for: the results table, the figures, the cost models, the
+executors, and the part of SciPy that Numba's BLAS probe imports (`simulator.kernels.numba_target`)."""
 
 PROBE = """
 import contextlib, io, json, sys
@@ -51,6 +55,38 @@ def test_help_and_models_import_no_heavy_library(command: str) -> None:
     code, modules = imported_by(command)
     assert code == 0
     assert top_level(modules).isdisjoint(HEAVY), sorted(top_level(modules) & set(HEAVY))
+
+
+def test_simulate_imports_only_what_it_uses() -> None:
+    code, modules = imported_by("simulate", "--accel", str(EXAMPLES / "tiny.yaml"), "--model", "gemm:m=8,k=8,n=8")
+    assert code == 0
+    assert "numba.np.arraymath" in modules  # the kernels ran, so Numba loaded its implementations
+    unused = (modules | top_level(modules)) & set(NOT_SIMULATING)
+    assert not unused, sorted(unused)
+
+
+KERNEL_SIGNATURES = """
+import contextlib, io, json, sys
+from tessera.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(sys.argv[1:])
+from compiler.codegen.gemm_kernel import _gemm_code
+from compiler.codegen.program_kernel import _join
+from simulator.kernels.engines import _problems, _serial_cycles, _simulate
+kernels = (_gemm_code, _join, _problems, _serial_cycles, _simulate)
+print(json.dumps({"code": code, "signatures": {kernel.__name__: len(kernel.signatures) for kernel in kernels}}))
+"""
+KERNELS = ("_gemm_code", "_join", "_problems", "_serial_cycles", "_simulate")
+
+
+def test_simulate_loads_each_kernel_once() -> None:
+    """Scheduling runs the kernels on memoised layer code, then on the whole program: both
+    must reach them with the same argument types, or Numba types and loads a kernel twice."""
+    args = ("simulate", "--accel", str(EXAMPLES / "tiny.yaml"), "--model", "conv2d:h=8,w=8,c=8,k=8,r=3,s=3,stride=1")
+    done = subprocess.run([sys.executable, "-c", KERNEL_SIGNATURES, *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"code": 0, "signatures": dict.fromkeys(KERNELS, 1)}
 
 
 def test_no_command_imports_the_fake_evaluator(tmp_path: Path) -> None:

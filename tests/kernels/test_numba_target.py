@@ -1,0 +1,75 @@
+"""simulator.kernels.numba_target: kernels load without SciPy, and Numba behaves the same.
+
+The import checks run in a fresh interpreter: what matters is what a process imports first.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulator.kernels.numba_target import _Refuse
+
+REPO = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json, sys
+import numpy as np
+from simulator.kernels.numba_target import njit
+from numba.np import arraymath
+report = {"scipy.linalg after import": "scipy.linalg" in sys.modules, "_HAVE_BLAS": arraymath._HAVE_BLAS}
+
+@njit
+def products(a, b):
+    return np.dot(a, b), np.correlate(a, b)
+
+dot, correlate = products(np.arange(1.0, 6.0), np.arange(5.0, 0.0, -1.0))
+report.update(dot=float(dot), correlate=correlate.tolist())
+report["scipy.linalg after a BLAS call"] = "scipy.linalg" in sys.modules
+print(json.dumps(report))
+"""
+
+
+def test_numba_imports_without_scipy_and_blas_calls_still_compile() -> None:
+    done = subprocess.run([sys.executable, "-c", PROBE], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    a, b = np.arange(1.0, 6.0), np.arange(5.0, 0.0, -1.0)
+    assert report == {
+        "scipy.linalg after import": False,
+        "_HAVE_BLAS": True,  # what Numba's own probe finds: SciPy is installed (xgboost needs it)
+        "dot": float(np.dot(a, b)),
+        "correlate": np.correlate(a, b).tolist(),
+        "scipy.linalg after a BLAS call": True,
+    }
+
+
+def test_the_refusal_holds_in_its_own_thread_only() -> None:
+    refusal = _Refuse("scipy.linalg", threading.get_ident())
+    with pytest.raises(ModuleNotFoundError, match="scipy.linalg"):
+        refusal.find_spec("scipy.linalg")
+    assert refusal.find_spec("scipy.sparse") is None
+    elsewhere = []
+    thread = threading.Thread(target=lambda: elsewhere.append(refusal.find_spec("scipy.linalg")))
+    thread.start()
+    thread.join()
+    assert elsewhere == [None]  # another thread imports it as usual
+
+
+def test_every_kernel_module_takes_njit_from_numba_target() -> None:
+    """A kernel module that imported Numba's own `njit` and were imported first would let
+    Numba's BLAS probe import SciPy again."""
+    skipped = {".venv", "tests", "build"}
+    sources = [path for path in REPO.rglob("*.py") if skipped.isdisjoint(path.relative_to(REPO).parts)]
+    importing = [str(path.relative_to(REPO)) for path in sources if _imports_numba(path.read_text())]
+    assert importing == ["simulator/kernels/numba_target.py"]
+
+
+def _imports_numba(source: str) -> bool:
+    return "from numba import" in source or "import numba" in source or "numba.njit" in source
