@@ -38,6 +38,19 @@ def _nbytes(elements, bits):
 
 
 @njit(cache=True, error_model="numpy")
+def _reused_load(present, deps, loads, issued, t, slot, spb, shift):
+    """Issue the load of a reused operand tile in `slot` at iteration t, the `issued`-th of its
+    operand: it waits for the last GEMM that read the tile its buffer slot held `spb` loads
+    earlier (the iteration before the load that replaced it). Returns the loads issued."""
+    present[t * SLOTS + slot] = True
+    loads[issued] = t
+    j = issued - spb
+    if j >= 0:
+        deps[t * SLOTS + slot, 0] = (loads[j + 1] - 1 + shift) * SLOTS + GEMM
+    return issued + 1
+
+
+@njit(cache=True, error_model="numpy")
 def _gemm_code(
     proto,
     loop_dims,
@@ -162,20 +175,10 @@ def _gemm_code(
         comp_row = (t + shift) * SLOTS
         gemm_pos = comp_row + GEMM
         if new_input[t]:
-            present[load_row + LOAD_INPUT] = True
-            input_loads[n_input] = t
-            j = n_input - spb
-            if j >= 0:
-                deps[load_row + LOAD_INPUT, 0] = (input_loads[j + 1] - 1 + shift) * SLOTS + GEMM
-            n_input += 1
+            n_input = _reused_load(present, deps, input_loads, n_input, t, LOAD_INPUT, spb, shift)
             current_input = t
         if new_weight[t]:
-            present[load_row + LOAD_WEIGHT] = True
-            weight_loads[n_weight] = t
-            j = n_weight - spb
-            if j >= 0:
-                deps[load_row + LOAD_WEIGHT, 0] = (weight_loads[j + 1] - 1 + shift) * SLOTS + GEMM
-            n_weight += 1
+            n_weight = _reused_load(present, deps, weight_loads, n_weight, t, LOAD_WEIGHT, spb, shift)
             current_weight = t
 
         # partial sums: where the output tile lives and what frees its slot
