@@ -93,6 +93,10 @@ class TimedStrategy(Strategy):
     def __init__(self, inner: Strategy) -> None:
         self.inner, self.seconds, self.rounds = inner, 0.0, 0
 
+    @property
+    def lookahead(self) -> int:
+        return getattr(self.inner, "lookahead", 0)  # 0 before the strategy could propose ahead
+
     def propose(self):
         started = time.perf_counter()
         try:

@@ -125,7 +125,7 @@ def test_exact_objectives_get_their_exact_value_and_no_spread(tmp_path: Path) ->
     ok = np.ones(len(strategy._feedback), dtype=bool)
     mean, sigma, _ = strategy._predict(pool, ok)
     targets, low, scale = strategy._normalise(ok)
-    areas = np.array([fake_area(space.point(tuple(int(v) for v in row))) for row in strategy._unravel(pool)])
+    areas = np.array([fake_area(space.point(tuple(int(v) for v in row))) for row in strategy._unravel(strategy._pool_flat[pool])])
     assert np.allclose(targets.natural(mean[:, 1] * scale[1] + low[1], 1), areas, rtol=1e-12)
     assert (sigma[:, 1] == 0).all() and (sigma[:, 0] > 0).any()
     assert AnalyticMetrics(space, FakeEvaluator().analytic).metrics == ("area_mm2", "accuracy_top1")
