@@ -94,11 +94,12 @@ class SurrogateSettings:
                    pool=int(min(high, max(low, POOL_PER_POINT * budget))))
 
 
-POOL_PER_POINT = 128
-"""Candidates scored per point of the budget. Prediction over the pool dominates a round's
-cost (21 XGBoost models over 2^18 candidates took 8 s a round, the simulation of a 16-point
-batch of MobileNetV2 on 2 workers 4 s); 128 per point keeps a round's models below a batch's
-simulation, and still offers each proposal over a hundred times more candidates than it takes."""
+POOL_PER_POINT = 32
+"""Candidates scored per point of the budget. Prediction over the pool is most of a round's
+cost (21 XGBoost models over 2^18 candidates took 8 s a round; about 2 µs per candidate and
+model), the rest the models' training (0.5-0.8 s a round at 16 points a batch). 32 per point
+keeps a round's models well below the simulation of a 16-point batch of MobileNetV2 on 2 workers
+(1.3 s), while each batch is still chosen from a pool hundreds of times its size."""
 POOL_RANGE = (4096, 2**18)
 """Fewest and most candidates a pool holds (a space smaller than the pool is scored whole)."""
 
