@@ -8,10 +8,10 @@
    uncertainty σ of a prediction, their mean μ the prediction.
 3. Every not-yet-proposed candidate of a pool is predicted in bulk. The pool is fixed for the
    sweep: the whole grid when it has at most `pool` points, otherwise a seeded random sample
-   of `pool` points, `pool_per_point` per point of the budget (so the surrogate's cost per
-   round scales with the budget, not with the space). It is featurised, given its exact
-   analytic metrics and filtered by the exact constraints once, when the strategy is built;
-   an evaluated point is featurised once, when its result is told.
+   of `pool` points that no exact constraint rules out, `POOL_PER_POINT` per point of the
+   budget (so the surrogate's cost per round scales with the budget, not with the space). It
+   is featurised and given its exact analytic metrics once, when the strategy is built; an
+   evaluated point is featurised once, when its result is told.
 4. Acquisition: the hypervolume improvement of the optimistic prediction μ − κσ over the
    front of the evaluated points (SMS-EGO, Ponweiser et al., PPSN 2008), in objective space
    normalised by the observed range. It is computed for any number of objectives by Monte
@@ -97,11 +97,14 @@ class SurrogateSettings:
 POOL_PER_POINT = 32
 """Candidates scored per point of the budget. Prediction over the pool is most of a round's
 cost (21 XGBoost models over 2^18 candidates took 8 s a round; about 2 µs per candidate and
-model), the rest the models' training (0.5-0.8 s a round at 16 points a batch). 32 per point
-keeps a round's models well below the simulation of a 16-point batch of MobileNetV2 on 2 workers
-(1.3 s), while each batch is still chosen from a pool hundreds of times its size."""
+model), the rest the models' training (0.5-0.8 s a round at 16 points a batch). At 32 per
+point prediction is 0.15 s of a round, below training, and each batch is still chosen from a
+pool hundreds of times its size (`benchmarks/surrogate_overhead.py`)."""
 POOL_RANGE = (4096, 2**18)
 """Fewest and most candidates a pool holds (a space smaller than the pool is scored whole)."""
+POOL_DRAWS = 64
+"""Most random draws of `pool` points while exact constraints rule candidates out: a pool
+stays short only where they rule out nearly the whole space."""
 
 
 def make_surrogate(spec: SweepSpec, space: DesignSpace, analytic: Analytic | None = None) -> "SurrogateStrategy":
@@ -195,17 +198,8 @@ class SurrogateStrategy(Strategy):
         self._proposed: set[int] = set()  # evaluated, in flight, or dropped over the budget
         # The pool, fixed for the sweep (module docstring, step 3): flat indices in increasing
         # order, their features and exact analytic metrics, computed once here.
-        if space.size <= settings.pool:
-            drawn = np.arange(space.size, dtype=np.int64)
-        else:
-            rng = np.random.default_rng([seed, 1])
-            drawn = np.sort(rng.choice(space.size, size=settings.pool, replace=False)).astype(np.int64)
-        needs_exact = self._exact_objectives or self._exact_constraints
-        exact_values = self._exact.values(self._unravel(drawn)) if needs_exact else {}
-        allowed = self._within_exact_constraints(exact_values, len(drawn))
-        self._pool_flat = drawn[allowed]
+        self._pool_flat, self._pool_exact = self._draw_pool()
         self._pool_x = self._featurise(self._unravel(self._pool_flat))
-        self._pool_exact = {metric: np.asarray(values)[allowed] for metric, values in exact_values.items()}
         self._pool_open = np.ones(len(self._pool_flat), dtype=bool)  # not proposed yet
 
     # -- the Strategy interface ---------------------------------------------------------
@@ -255,6 +249,38 @@ class SurrogateStrategy(Strategy):
         if len(self._x) > 1:
             self._x = [np.concatenate(self._x)]
         return self._x[0]
+
+    def _draw_pool(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Flat indices (increasing) of the pool and their exact analytic metrics: the whole space
+        when it is no larger than the pool, otherwise seeded draws until `pool` distinct points
+        meet the exact constraints (at most `POOL_DRAWS` draws)."""
+        needs_exact = self._exact_objectives or self._exact_constraints
+
+        def allowed_of(flat: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+            values = self._exact.values(self._unravel(flat)) if needs_exact else {}
+            allowed = self._within_exact_constraints(values, len(flat))
+            return flat[allowed], {metric: np.asarray(v)[allowed] for metric, v in values.items()}
+
+        size, wanted = self.space.size, self.settings.pool
+        if size <= wanted:
+            return allowed_of(np.arange(size, dtype=np.int64))
+        rng = np.random.default_rng([self.seed, 1])
+        seen = np.zeros(0, dtype=np.int64)
+        parts: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
+        found = 0
+        for _ in range(POOL_DRAWS):
+            drawn = rng.integers(0, size, wanted, dtype=np.int64)
+            drawn = drawn[np.sort(np.unique(drawn, return_index=True)[1])]  # distinct, in draw order
+            drawn = drawn[~np.isin(drawn, seen)][: wanted - found]
+            seen = np.concatenate([seen, drawn])
+            parts.append(allowed_of(drawn))
+            found += len(parts[-1][0])
+            if found >= wanted or len(seen) >= size:
+                break
+        flat = np.concatenate([part[0] for part in parts])
+        order = np.argsort(flat, kind="stable")
+        exact = {metric: np.concatenate([part[1][metric] for part in parts])[order] for metric in parts[0][1]}
+        return flat[order], exact
 
     def _pool(self) -> np.ndarray:
         """Positions in the pool of the candidates this round scores: never proposed before

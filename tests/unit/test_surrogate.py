@@ -253,3 +253,20 @@ def test_a_resumed_surrogate_sweep_proposes_what_an_uninterrupted_one_did(tmp_pa
     resumed = run(whole[: spec.budget // 2])
     assert resumed == whole
     assert ran == [row["point_id"] for row in whole[spec.budget // 2 :]]
+
+
+def test_a_sampled_pool_is_filled_with_candidates_that_meet_the_exact_constraints(tmp_path: Path) -> None:
+    """Draws continue until the pool holds `pool` allowed candidates, or every allowed point of
+    the space when fewer exist: a strict area constraint does not leave the search short."""
+    from explorer.analytic import AnalyticMetrics
+
+    for limit in (1.45, 2.5):
+        spec = large_spec(tmp_path, f"constraints: ['area_mm2 <= {limit}']\n")
+        space = DesignSpace(spec)
+        strategy = make_surrogate(spec, space, FakeEvaluator().analytic)
+        everything = np.arange(space.size)
+        areas = AnalyticMetrics(space, FakeEvaluator().analytic).values(strategy._unravel(everything))["area_mm2"]
+        allowed = set(everything[areas <= limit].tolist())
+        pool = strategy._pool_flat.tolist()
+        assert pool == sorted(set(pool)) and set(pool) <= allowed
+        assert len(pool) == min(strategy.settings.pool, len(allowed))
