@@ -148,7 +148,13 @@ def test_the_simulators_analytic_metrics_are_what_it_reports(tmp_path: Path) -> 
 
 
 LARGE = "  matrix.cols: [2, 4, 8, 16]\n  dram.bandwidth: [1 GB/s, 2 GB/s, 4 GB/s, 8 GB/s, 16 GB/s]\n"
-"""Two more axes: 7,840 points, more than the smallest pool (4,096), so the pool is a sample."""
+"""Two more axes: 7,840 points, more than the pools of the tests below, so the pool is a sample."""
+
+
+@pytest.fixture
+def small_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pools of at least 4,096 candidates rather than 16,384: a sampled pool in a small space."""
+    monkeypatch.setattr("explorer.surrogate.POOL_RANGE", (4096, 2**18))
 
 
 def large_spec(tmp_path: Path, extra: str = ""):
@@ -162,7 +168,7 @@ def told(space: DesignSpace, batch: list, evaluator: FakeEvaluator) -> list[Feed
     return [Feedback(values=(o.metrics["latency_s"], o.metrics["area_mm2"])) for o in outcomes]
 
 
-def test_the_pool_is_sized_by_the_budget_and_each_point_is_featurised_once(tmp_path: Path) -> None:
+def test_the_pool_is_sized_by_the_budget_and_each_point_is_featurised_once(tmp_path: Path, small_pool: None) -> None:
     """Candidates are featurised once, when the strategy is built, and an evaluated point once,
     when it is told: never again per round, however many rounds run."""
     from explorer.surrogate import POOL_PER_POINT, POOL_RANGE, sweep_features
@@ -189,7 +195,7 @@ def test_the_pool_is_sized_by_the_budget_and_each_point_is_featurised_once(tmp_p
     assert all(f in set(strategy._pool_flat.tolist()) for f in strategy._flat[settings.initial:])
 
 
-def test_proposing_ahead_is_deterministic_and_never_repeats_a_point(tmp_path: Path) -> None:
+def test_proposing_ahead_is_deterministic_and_never_repeats_a_point(tmp_path: Path, small_pool: None) -> None:
     """The order the sweep loop uses with lookahead 1: batch k + 1 is proposed before batch k
     is told. Two strategies driven the same way propose the same batches, and no point is
     proposed twice, not even one still in flight."""
@@ -218,7 +224,7 @@ def test_proposing_ahead_is_deterministic_and_never_repeats_a_point(tmp_path: Pa
     assert (areas <= 1.45).all()  # an exact constraint still rules candidates out
 
 
-def test_a_resumed_surrogate_sweep_proposes_what_an_uninterrupted_one_did(tmp_path: Path) -> None:
+def test_a_resumed_surrogate_sweep_proposes_what_an_uninterrupted_one_did(tmp_path: Path, small_pool: None) -> None:
     """The loop proposes ahead; replaying the first half of the rows from the journal gives the
     same table, and only the second half is evaluated again."""
     import tessera
@@ -255,7 +261,7 @@ def test_a_resumed_surrogate_sweep_proposes_what_an_uninterrupted_one_did(tmp_pa
     assert ran == [row["point_id"] for row in whole[spec.budget // 2 :]]
 
 
-def test_a_sampled_pool_is_filled_with_candidates_that_meet_the_exact_constraints(tmp_path: Path) -> None:
+def test_a_sampled_pool_is_filled_with_candidates_that_meet_the_exact_constraints(tmp_path: Path, small_pool: None) -> None:
     """Draws continue until the pool holds `pool` allowed candidates, or every allowed point of
     the space when fewer exist: a strict area constraint does not leave the search short."""
     from explorer.analytic import AnalyticMetrics
