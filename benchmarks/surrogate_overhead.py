@@ -27,9 +27,13 @@ Measured on a 2-core machine (medians of 3 runs; main before issue 16: 2 runs):
 | scheduler | code | wall s | propose + tell s | per round s | workers busy | peak RSS MiB |
 |---|---|---|---|---|---|---|
 | heuristic | before | 84.6 | 76.5 | 8.50 | 6 % | 795 |
-| heuristic | after | 11.1 | 7.8 | 0.78 | 50 % | 324 |
+| heuristic | after | 17.0 | 13.1 | 1.31 | 41 % | 355 |
 | exhaustive | before | 131.7 | 70.2 | 7.80 | 42 % | 799 |
-| exhaustive | after | 67.0 | 10.7 | 1.07 | 90 % | 347 |
+| exhaustive | after | 75.7 | 15.0 | 1.50 | 90 % | 381 |
+
+(The "after" runs met a busier machine: 0.086 s and 0.86 s a simulation against 0.067 s and
+0.69 s before. With a pool of 32 per point instead of 64 the heuristic rounds took 0.78 s and
+the workers were busy 50 %; see `explorer.surrogate.POOL_PER_POINT` for why it is 64.)
 """
 
 from __future__ import annotations
