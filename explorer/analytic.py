@@ -52,7 +52,10 @@ class AnalyticMetrics:
         chip_keys = np.ravel_multi_index(tuple(indices[:, self._chip_axes].T), self._chip_sizes) if len(indices) else \
             np.zeros(0, dtype=np.int64)
         model_keys = indices[:, self.space.position[MODEL_COLUMN]]
-        for keys, cache in ((chip_keys, self._by_chip), (model_keys, self._by_model)):
+        scopes = {ANALYTIC_METRICS[metric] for metric in self.metrics}
+        for scope, keys, cache in ((Scope.CHIP, chip_keys, self._by_chip), (Scope.MODEL, model_keys, self._by_model)):
+            if scope not in scopes:  # nothing of this scope offered: build no chip for it
+                continue
             missing, first = np.unique(keys, return_index=True)
             for key, row in zip(missing.tolist(), first.tolist()):
                 if key not in cache:

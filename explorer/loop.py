@@ -4,12 +4,19 @@ On resume the store hands back the journaled rows; a proposed point found there 
 (its row is reused, not evaluated again), so the strategy is told exactly what an
 uninterrupted run would have told it, in the same order, and proposes the same next batch.
 Points are identified by their deterministic id, so nothing is evaluated or recorded twice.
+
+A strategy that proposes ahead (`Strategy.lookahead`, the learned surrogate) is asked for its
+next batch on a second thread while the workers evaluate the current one, and is told the
+current batch's results only after that proposal is made. The order of calls is the same
+whether results come from workers or from the journal, so a resumed sweep still proposes what
+an uninterrupted one would; only the time the strategy spends proposing is hidden.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Protocol
 
 from explorer.evaluator import Evaluator, Outcome
@@ -51,26 +58,36 @@ def sweep_loop(
     spec = space.spec
     journal = {row["point_id"]: row for row in journaled}
     resolved: dict[str, Row] = {}
-    while len(resolved) < spec.budget:
-        batch = strategy.propose()
-        if not batch:
-            break
-        points = [space.point(indices) for indices in batch]
-        fresh: dict[str, Point] = {}
-        for point in points:
-            if point.point_id in resolved or point.point_id in fresh:
-                continue
-            if len(resolved) + len(fresh) < spec.budget:
-                fresh[point.point_id] = point
-        trial = {pid: len(resolved) + number for number, pid in enumerate(fresh)}
-        rows = {pid: journal[pid] for pid in fresh if pid in journal}
-        progress.advance(list(rows.values()))
-        to_run = [point for pid, point in fresh.items() if pid not in journal]
-        for results in executor.map(evaluator, to_run):
-            new = [make_row(fresh[pid], outcome, trial[pid]) for pid, outcome in results]
-            sink.append(new)
-            progress.advance(new)
-            rows.update((row["point_id"], row) for row in new)
-        resolved.update((pid, rows[pid]) for pid in fresh)
-        strategy.tell(batch, [feedback(resolved[p.point_id], spec) if p.point_id in resolved else None for p in points])
+    ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="propose")
+    following: Future | None = None  # the next batch, proposed while this one is evaluated
+    try:
+        while len(resolved) < spec.budget:
+            batch = following.result() if following is not None else strategy.propose()
+            following = None
+            if not batch:
+                break
+            points = [space.point(indices) for indices in batch]
+            fresh: dict[str, Point] = {}
+            for point in points:
+                if point.point_id in resolved or point.point_id in fresh:
+                    continue
+                if len(resolved) + len(fresh) < spec.budget:
+                    fresh[point.point_id] = point
+            trial = {pid: len(resolved) + number for number, pid in enumerate(fresh)}
+            rows = {pid: journal[pid] for pid in fresh if pid in journal}
+            progress.advance(list(rows.values()))
+            to_run = [point for pid, point in fresh.items() if pid not in journal]
+            if strategy.lookahead:
+                following = ahead.submit(strategy.propose)
+            for results in executor.map(evaluator, to_run):
+                new = [make_row(fresh[pid], outcome, trial[pid]) for pid, outcome in results]
+                sink.append(new)
+                progress.advance(new)
+                rows.update((row["point_id"], row) for row in new)
+            resolved.update((pid, rows[pid]) for pid in fresh)
+            if following is not None:
+                wait([following])  # told only once the next batch is chosen: the same order on resume
+            strategy.tell(batch, [feedback(resolved[p.point_id], spec) if p.point_id in resolved else None for p in points])
+    finally:
+        ahead.shutdown(wait=False, cancel_futures=True)  # an interrupted sweep does not wait for a proposal
     return list(resolved.values())

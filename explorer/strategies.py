@@ -49,8 +49,17 @@ class Strategy(ABC):
     def propose(self) -> list[Indices]:
         """The next batch; an empty list when the strategy has nothing more to propose."""
 
+    @property
+    def lookahead(self) -> int:
+        """Batches proposed but not yet told when `propose` is next called: 0, the sweep loop
+        tells each batch before asking for the next; 1, it asks for the next batch while the
+        current one is evaluated, then tells the current one (`explorer.loop`). A strategy
+        may change it as it learns; it must depend only on what it was told."""
+        return 0
+
     def tell(self, batch: Sequence[Indices], feedback: Sequence[Feedback | None]) -> None:
-        """Results of the last batch, in order (None for points not evaluated: over budget)."""
+        """Results of the oldest batch not yet told, in order (None for points not evaluated:
+        over budget)."""
 
     def model_records(self) -> pd.DataFrame | None:
         """A learned strategy's predicted-vs-simulated records (`explorer.model_quality`); None here."""

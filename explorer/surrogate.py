@@ -6,8 +6,12 @@
    regressor per constraint on its violation, and, once some point failed, a classifier of
    feasibility. Members differ by seed and row/column subsampling; their spread is the
    uncertainty σ of a prediction, their mean μ the prediction.
-3. Every not-yet-evaluated candidate of a pool (the whole grid up to `pool_limit` points,
-   otherwise a fresh seeded random pool per round) is featurised and predicted in bulk.
+3. Every not-yet-proposed candidate of a pool is predicted in bulk. The pool is fixed for the
+   sweep: the whole grid when it has at most `pool` points, otherwise a seeded random sample
+   of `pool` points that no exact constraint rules out, `POOL_PER_POINT` per point of the
+   budget (so the surrogate's cost per round scales with the budget, not with the space). It
+   is featurised and given its exact analytic metrics once, when the strategy is built; an
+   evaluated point is featurised once, when its result is told.
 4. Acquisition: the hypervolume improvement of the optimistic prediction μ − κσ over the
    front of the evaluated points (SMS-EGO, Ponweiser et al., PPSN 2008), in objective space
    normalised by the observed range. It is computed for any number of objectives by Monte
@@ -26,8 +30,15 @@ Objectives and constraints that need no simulation (chip area, the published acc
 `explorer.analytic`) are not learned: every candidate gets its exact value (σ = 0), and a
 candidate that an exact constraint rules out is never proposed, not even for exploration.
 
-Rounds repeat until the sweep's budget is spent. Everything is a function of the seed and of
-the results told, in order (XGBoost trains deterministically), so a resumed sweep, which
+Rounds repeat until the sweep's budget is spent. After the initial sample, the strategy
+proposes one batch ahead (`lookahead` = 1): the sweep loop asks for batch k + 1 while the
+workers evaluate batch k, and tells batch k's results after that, so batch k + 1 is chosen
+from the results of batches up to k − 1 and never repeats a point already proposed. The
+workers then never wait for the models (asynchronous batch Bayesian optimisation: a batch
+learns one round later, at the cost of a little search efficiency per simulation).
+
+Everything is a function of the seed and of the results told, in order, interleaved with the
+proposals in the same way (XGBoost trains deterministically), so a resumed sweep, which
 replays journaled results, proposes exactly what an uninterrupted one would.
 
 At the end, `model_records` reports model quality for the learned objectives: each evaluated
@@ -71,13 +82,32 @@ class SurrogateSettings:
     reference_margin: float = 0.1
     mc_samples: int = 2048
     shortlist: int = 4096
-    pool_limit: int = 2**18
+    pool: int = 2**18
     folds: int = 5
 
     @classmethod
     def for_budget(cls, budget: int, batch: int) -> "SurrogateSettings":
-        """A tenth of the budget as the initial sample, at least two batches, at most 128 points."""
-        return cls(initial=int(min(budget, max(2 * batch, min(budget // 10, 128)))), batch=batch)
+        """A tenth of the budget as the initial sample, at least two batches, at most 128 points;
+        a pool of `POOL_PER_POINT` candidates per point of the budget, within `POOL_RANGE`."""
+        low, high = POOL_RANGE
+        return cls(initial=int(min(budget, max(2 * batch, min(budget // 10, 128)))), batch=batch,
+                   pool=int(min(high, max(low, POOL_PER_POINT * budget))))
+
+
+POOL_PER_POINT = 64
+"""Candidates scored per point of the budget. Prediction over the pool is most of a round's
+cost (21 XGBoost models over 2^18 candidates took 8 s a round; about 2 µs per candidate and
+model), the rest the models' training (0.5-0.8 s a round at 16 points a batch). A pool is a
+sample of the space fixed for the sweep, so front points outside it cannot be found: on the
+11,520-point space of `benchmarks/search_efficiency.py` at budget 200, a pool of 6,400 (32 per
+point) needed 120 simulations to reach 95 % of the true front's hypervolume, the whole space
+72. 64 per point, with at least 16,384, scores such spaces whole and keeps prediction to about
+0.4 s a round (`benchmarks/surrogate_overhead.py`)."""
+POOL_RANGE = (2**14, 2**18)
+"""Fewest and most candidates a pool holds (a space smaller than the pool is scored whole)."""
+POOL_DRAWS = 64
+"""Most random draws of `pool` points while exact constraints rule candidates out: a pool
+stays short only where they rule out nearly the whole space."""
 
 
 def make_surrogate(spec: SweepSpec, space: DesignSpace, analytic: Analytic | None = None) -> "SurrogateStrategy":
@@ -165,28 +195,39 @@ class SurrogateStrategy(Strategy):
         self._sizes = np.array([axis.size for axis in space.axes], dtype=np.int64)
         self._round = 0
         self._flat: list[int] = []
+        self._x: list[np.ndarray] = []  # features of the evaluated points, one block per `tell`
         self._feedback: list[Feedback] = []
-        self._known: set[int] = set()
-        self._pool_x: np.ndarray | None = None
-        self._allowed: np.ndarray | None = None  # of the whole grid: no exact constraint rules it out
-        if space.size <= settings.pool_limit:
-            everything = np.arange(space.size, dtype=np.int64)
-            self._pool_x = self._featurise(self._unravel(everything))
-            self._allowed = self._within_exact_constraints(everything)
+        self._known: set[int] = set()  # evaluated
+        self._proposed: set[int] = set()  # evaluated, in flight, or dropped over the budget
+        # The pool, fixed for the sweep (module docstring, step 3): flat indices in increasing
+        # order, their features and exact analytic metrics, computed once here.
+        self._pool_flat, self._pool_exact = self._draw_pool()
+        self._pool_x = self._featurise(self._unravel(self._pool_flat))
+        self._pool_open = np.ones(len(self._pool_flat), dtype=bool)  # not proposed yet
 
     # -- the Strategy interface ---------------------------------------------------------
+
+    @property
+    def lookahead(self) -> int:
+        """One batch ahead once the initial sample has been told (module docstring)."""
+        return 1 if self._known else 0
 
     def propose(self) -> list[Indices]:
         self._round += 1
         if self._round == 1:
-            initial = LatinHypercubeStrategy(self.space, self.settings.initial, self.seed).propose()
-            return initial
-        if len(self._known) >= self.space.size:
+            batch = LatinHypercubeStrategy(self.space, self.settings.initial, self.seed).propose()
+            flat = np.ravel_multi_index(tuple(np.array(batch, dtype=np.int64).T), self._sizes) if batch else []
+        elif len(self._proposed) >= self.space.size:
             return []
-        flat = self._next_batch()
-        return [tuple(int(v) for v in row) for row in self._unravel(flat)]
+        else:
+            flat = self._next_batch()
+            batch = [tuple(int(v) for v in row) for row in self._unravel(flat)]
+        self._proposed.update(int(f) for f in flat)
+        self._pool_open[np.isin(self._pool_flat, np.asarray(flat, dtype=np.int64))] = False
+        return batch
 
     def tell(self, batch: Sequence[Indices], feedback: Sequence[Feedback | None]) -> None:
+        new: list[int] = []
         for indices, result in zip(batch, feedback):
             if result is None:
                 continue
@@ -194,40 +235,70 @@ class SurrogateStrategy(Strategy):
             if flat in self._known:
                 continue
             self._known.add(flat)
-            self._flat.append(flat)
+            self._proposed.add(flat)
+            new.append(flat)
             self._feedback.append(result)
+        if new:
+            self._flat += new
+            self._x.append(self._featurise(self._unravel(np.array(new, dtype=np.int64))))
 
     # -- one round ----------------------------------------------------------------------
 
     def _unravel(self, flat: np.ndarray) -> np.ndarray:
         return np.stack(np.unravel_index(np.asarray(flat, dtype=np.int64), tuple(self._sizes)), axis=1)
 
-    def _features_of(self, flat: np.ndarray) -> np.ndarray:
-        if self._pool_x is not None:
-            return self._pool_x[flat]
-        return self._featurise(self._unravel(flat))
+    def _evaluated_features(self) -> np.ndarray:
+        """Features of every evaluated point, in the order they were told."""
+        if len(self._x) > 1:
+            self._x = [np.concatenate(self._x)]
+        return self._x[0]
+
+    def _draw_pool(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Flat indices (increasing) of the pool and their exact analytic metrics: the whole space
+        when it is no larger than the pool, otherwise seeded draws until `pool` distinct points
+        meet the exact constraints (at most `POOL_DRAWS` draws)."""
+        needs_exact = self._exact_objectives or self._exact_constraints
+
+        def allowed_of(flat: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+            values = self._exact.values(self._unravel(flat)) if needs_exact else {}
+            allowed = self._within_exact_constraints(values, len(flat))
+            return flat[allowed], {metric: np.asarray(v)[allowed] for metric, v in values.items()}
+
+        size, wanted = self.space.size, self.settings.pool
+        if size <= wanted:
+            return allowed_of(np.arange(size, dtype=np.int64))
+        rng = np.random.default_rng([self.seed, 1])
+        seen = np.zeros(0, dtype=np.int64)
+        parts: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
+        found = 0
+        for _ in range(POOL_DRAWS):
+            drawn = rng.integers(0, size, wanted, dtype=np.int64)
+            drawn = drawn[np.sort(np.unique(drawn, return_index=True)[1])]  # distinct, in draw order
+            drawn = drawn[~np.isin(drawn, seen)][: wanted - found]
+            seen = np.concatenate([seen, drawn])
+            parts.append(allowed_of(drawn))
+            found += len(parts[-1][0])
+            if found >= wanted or len(seen) >= size:
+                break
+        flat = np.concatenate([part[0] for part in parts])
+        order = np.argsort(flat, kind="stable")
+        exact = {metric: np.concatenate([part[1][metric] for part in parts])[order] for metric in parts[0][1]}
+        return flat[order], exact
 
     def _pool(self) -> np.ndarray:
-        """Flat indices of the unevaluated candidates this round scores (none that an exact
-        constraint rules out)."""
-        known = np.fromiter(self._known, dtype=np.int64, count=len(self._known))
-        if self._allowed is not None:
-            mask = self._allowed.copy()
-            mask[known] = False
-            return np.flatnonzero(mask)
-        rng = np.random.default_rng([self.seed, self._round, 1])
-        drawn = np.unique(rng.integers(0, self.space.size, self.settings.pool_limit, dtype=np.int64))
-        drawn = drawn[~np.isin(drawn, known)]
-        return drawn[self._within_exact_constraints(drawn)]
+        """Positions in the pool of the candidates this round scores: never proposed before
+        (evaluated, in flight or over the budget), none that an exact constraint rules out."""
+        return np.flatnonzero(self._pool_open)
 
-    def _within_exact_constraints(self, flat: np.ndarray) -> np.ndarray:
-        """Whether each candidate meets every constraint that `explorer.analytic` decides exactly."""
-        allowed = np.ones(len(flat), dtype=bool)
+    def _within_exact_constraints(self, values: dict[str, np.ndarray], count: int) -> np.ndarray:
+        """Whether each candidate meets every constraint that `explorer.analytic` decides
+        exactly, from its exact metrics `values`."""
+        allowed = np.ones(count, dtype=bool)
         if not self._exact_constraints:
             return allowed
-        values = pd.DataFrame(self._exact.values(self._unravel(flat)))
+        frame = pd.DataFrame(values)
         for c in self._exact_constraints:
-            allowed &= np.asarray(self.space.spec.constraints[c].satisfied(values), dtype=bool)
+            allowed &= np.asarray(self.space.spec.constraints[c].satisfied(frame), dtype=bool)
         return allowed
 
     def _next_batch(self) -> np.ndarray:
@@ -235,7 +306,7 @@ class SurrogateStrategy(Strategy):
         pool = self._pool()
         count = min(settings.batch, len(pool))
         if count == 0:
-            return pool
+            return np.zeros(0, dtype=np.int64)
         rng = np.random.default_rng([self.seed, self._round, 2])
         explore = min(count, int(round(settings.explore_share * count)))
         picked: list[int] = []
@@ -250,7 +321,7 @@ class SurrogateStrategy(Strategy):
         remaining = np.setdiff1d(np.arange(len(pool)), picked)
         if len(picked) < count:  # no model yet: random
             picked += [int(i) for i in rng.choice(remaining, size=count - len(picked), replace=False)]
-        return pool[np.array(picked[:count], dtype=np.int64)]
+        return self._pool_flat[pool[np.array(picked[:count], dtype=np.int64)]]
 
     def _normalise(self, ok: np.ndarray) -> tuple[_Targets, np.ndarray, np.ndarray]:
         natural = np.array([f.values for f, good in zip(self._feedback, ok) if good], dtype=np.float64)
@@ -271,16 +342,16 @@ class SurrogateStrategy(Strategy):
         return model.predict(candidates)
 
     def _predict(self, pool: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(μ, σ) of the normalised objectives and predicted feasibility of every candidate."""
+        """(μ, σ) of the normalised objectives and predicted feasibility of every candidate
+        (`pool`: positions in the pool)."""
         settings = self.settings
-        flat = np.array(self._flat, dtype=np.int64)
-        x_all = self._features_of(flat)
+        x_all = self._evaluated_features()
         x_ok = x_all[ok]
-        candidates = self._features_of(pool)
+        candidates = self._pool_x[pool]
         targets, low, scale = self._normalise(ok)
         mean = np.empty((len(pool), len(self._objectives)))
         sigma = np.zeros_like(mean)
-        exact = self._exact.values(self._unravel(pool)) if self._exact_objectives else {}
+        exact = {metric: values[pool] for metric, values in self._pool_exact.items()}
         feasible = np.ones(len(pool), dtype=bool)
         for j in range(len(self._objectives)):
             if j in self._exact_objectives:  # known exactly: no model, no uncertainty
@@ -318,7 +389,7 @@ class SurrogateStrategy(Strategy):
         folds = min(self.settings.folds, int(ok.sum()))
         if folds < 2:
             return None
-        x = self._features_of(np.array(self._flat, dtype=np.int64)[ok])
+        x = self._evaluated_features()[ok]
         targets, _, _ = self._normalise(ok)
         fold_of = np.random.default_rng([self.seed, 3]).permutation(len(x)) % folds
         records = []

@@ -91,3 +91,48 @@ def test_nsga2_improves_on_its_first_generation(tmp_path: Path) -> None:
     combined = np.vstack([first, later])
     mask = pareto_mask(combined)
     assert mask[8:].any()
+
+
+def test_a_strategy_that_proposes_ahead_is_asked_for_the_next_batch_before_it_is_told(tmp_path: Path) -> None:
+    """`Strategy.lookahead` = 1: batch k + 1 is proposed while batch k is evaluated, and batch k
+    is told after that, in order; a strategy with lookahead 0 is told before each proposal."""
+    import tessera
+    from explorer.executors import SerialExecutor
+    from explorer.loop import sweep_loop
+    from explorer.progress import NullProgress
+    from explorer.space import DesignSpace
+    from explorer.strategies import Strategy
+    from explorer.table import make_row
+
+    sweep = spec(tmp_path).model_copy(update={"budget": 8})
+    space = DesignSpace(sweep)
+
+    class Recording(Strategy):
+        def __init__(self, ahead: int) -> None:
+            self.ahead, self.calls, self.next = ahead, [], 0
+
+        @property
+        def lookahead(self) -> int:
+            return self.ahead
+
+        def propose(self):
+            self.next += 1
+            self.calls.append(("propose", self.next))
+            rest = (0,) * (len(space.axes) - 2)
+            return [(first, self.next - 1, *rest) for first in (0, 1)]  # batch k: two points, axis 1 at k - 1
+
+        def tell(self, batch, feedback) -> None:
+            self.calls.append(("tell", batch[0][1] + 1))
+
+    def run(strategy: Strategy) -> list:
+        class Sink:
+            def append(self, rows: list) -> None:
+                pass
+
+        return sweep_loop(space, strategy, FakeEvaluator(), SerialExecutor(), [], Sink(), NullProgress(),
+                          lambda point, outcome, trial: make_row(point, outcome, trial, sweep, tessera.__version__))
+
+    ahead, behind = Recording(1), Recording(0)
+    assert [row["point_id"] for row in run(ahead)] == [row["point_id"] for row in run(behind)]
+    assert behind.calls == [(kind, k) for k in range(1, 5) for kind in ("propose", "tell")]
+    assert ahead.calls == [("propose", 1), *(call for k in range(1, 5) for call in (("propose", k + 1), ("tell", k)))]

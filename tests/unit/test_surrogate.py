@@ -125,7 +125,7 @@ def test_exact_objectives_get_their_exact_value_and_no_spread(tmp_path: Path) ->
     ok = np.ones(len(strategy._feedback), dtype=bool)
     mean, sigma, _ = strategy._predict(pool, ok)
     targets, low, scale = strategy._normalise(ok)
-    areas = np.array([fake_area(space.point(tuple(int(v) for v in row))) for row in strategy._unravel(pool)])
+    areas = np.array([fake_area(space.point(tuple(int(v) for v in row))) for row in strategy._unravel(strategy._pool_flat[pool])])
     assert np.allclose(targets.natural(mean[:, 1] * scale[1] + low[1], 1), areas, rtol=1e-12)
     assert (sigma[:, 1] == 0).all() and (sigma[:, 0] > 0).any()
     assert AnalyticMetrics(space, FakeEvaluator().analytic).metrics == ("area_mm2", "accuracy_top1")
@@ -145,3 +145,134 @@ def test_the_simulators_analytic_metrics_are_what_it_reports(tmp_path: Path) -> 
         point = space.point(indices)
         analytic, simulated = evaluator.analytic(point), evaluator.run(point).metrics
         assert analytic == {k: simulated[k] for k in ("area_mm2", "accuracy_top1")} and analytic["accuracy_top1"] == 45.5
+
+
+LARGE = "  matrix.cols: [2, 4, 8, 16]\n  dram.bandwidth: [1 GB/s, 2 GB/s, 4 GB/s, 8 GB/s, 16 GB/s]\n"
+"""Two more axes: 7,840 points, more than the pools of the tests below, so the pool is a sample."""
+
+
+@pytest.fixture
+def small_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pools of at least 4,096 candidates rather than 16,384: a sampled pool in a small space."""
+    monkeypatch.setattr("explorer.surrogate.POOL_RANGE", (4096, 2**18))
+
+
+def large_spec(tmp_path: Path, extra: str = ""):
+    path = tmp_path / "large.yaml"
+    path.write_text(f"base: {TINY}\n" + BODY.replace("hardware:\n", "hardware:\n" + LARGE) + extra)
+    return load_sweep(path)
+
+
+def told(space: DesignSpace, batch: list, evaluator: FakeEvaluator) -> list[Feedback]:
+    outcomes = [evaluator.evaluate(space.point(i)) for i in batch]
+    return [Feedback(values=(o.metrics["latency_s"], o.metrics["area_mm2"])) for o in outcomes]
+
+
+def test_the_pool_is_sized_by_the_budget_and_each_point_is_featurised_once(tmp_path: Path, small_pool: None) -> None:
+    """Candidates are featurised once, when the strategy is built, and an evaluated point once,
+    when it is told: never again per round, however many rounds run."""
+    from explorer.surrogate import POOL_PER_POINT, POOL_RANGE, sweep_features
+
+    spec = large_spec(tmp_path)
+    space = DesignSpace(spec)
+    settings = SurrogateSettings.for_budget(spec.budget, spec.population)
+    assert settings.pool == max(POOL_RANGE[0], POOL_PER_POINT * spec.budget) < space.size
+    featurised: list[int] = []
+    features = sweep_features(spec, space).features
+
+    def counting(indices: np.ndarray) -> np.ndarray:
+        featurised.append(len(indices))
+        return features(indices)
+
+    strategy = SurrogateStrategy(space, counting, settings, spec.seed)
+    assert featurised == [settings.pool]  # the pool, once
+    evaluator, evaluated = FakeEvaluator(), 0
+    for _ in range(5):
+        batch = strategy.propose()
+        strategy.tell(batch, told(space, batch, evaluator))
+        evaluated += len(batch)
+    assert sum(featurised) == settings.pool + evaluated
+    assert all(f in set(strategy._pool_flat.tolist()) for f in strategy._flat[settings.initial:])
+
+
+def test_proposing_ahead_is_deterministic_and_never_repeats_a_point(tmp_path: Path, small_pool: None) -> None:
+    """The order the sweep loop uses with lookahead 1: batch k + 1 is proposed before batch k
+    is told. Two strategies driven the same way propose the same batches, and no point is
+    proposed twice, not even one still in flight."""
+    spec = large_spec(tmp_path, "constraints: ['area_mm2 <= 1.45']\n")
+    space = DesignSpace(spec)
+    evaluator = FakeEvaluator()
+
+    def drive() -> list[list]:
+        strategy = make_surrogate(spec, space, evaluator.analytic)
+        batches = [strategy.propose()]
+        assert strategy.lookahead == 0  # the initial sample is told before the first guided batch
+        strategy.tell(batches[0], told(space, batches[0], evaluator))
+        assert strategy.lookahead == 1
+        batches.append(strategy.propose())
+        for _ in range(4):
+            batches.append(strategy.propose())  # while batches[-2] is evaluated
+            strategy.tell(batches[-2], told(space, batches[-2], evaluator))
+        return batches
+
+    first = drive()
+    assert first == drive()
+    proposed = [point for batch in first for point in batch]
+    initial = SurrogateSettings.for_budget(spec.budget, spec.population).initial
+    assert len(proposed) == len(set(proposed)) == initial + 5 * spec.population
+    areas = np.array([evaluator.analytic(space.point(p))["area_mm2"] for batch in first[1:] for p in batch])
+    assert (areas <= 1.45).all()  # an exact constraint still rules candidates out
+
+
+def test_a_resumed_surrogate_sweep_proposes_what_an_uninterrupted_one_did(tmp_path: Path, small_pool: None) -> None:
+    """The loop proposes ahead; replaying the first half of the rows from the journal gives the
+    same table, and only the second half is evaluated again."""
+    import tessera
+    from explorer.executors import SerialExecutor
+    from explorer.loop import sweep_loop
+    from explorer.progress import NullProgress
+    from explorer.table import make_row
+
+    spec = large_spec(tmp_path)
+    space = DesignSpace(spec)
+
+    class Counting(FakeEvaluator):
+        def run(self, point):
+            ran.append(point.point_id)
+            return super().run(point)
+
+    def run(journaled: list) -> list:
+        sink: list = []
+
+        class Sink:
+            def append(self, rows: list) -> None:
+                sink.extend(rows)
+
+        strategy = make_surrogate(spec, space)
+        return sweep_loop(space, strategy, Counting(), SerialExecutor(), journaled, Sink(), NullProgress(),
+                          lambda point, outcome, trial: make_row(point, outcome, trial, spec, tessera.__version__))
+
+    ran: list = []
+    whole = run([])
+    assert len(whole) == spec.budget and len(ran) == spec.budget
+    ran.clear()
+    resumed = run(whole[: spec.budget // 2])
+    assert resumed == whole
+    assert ran == [row["point_id"] for row in whole[spec.budget // 2 :]]
+
+
+def test_a_sampled_pool_is_filled_with_candidates_that_meet_the_exact_constraints(tmp_path: Path, small_pool: None) -> None:
+    """Draws continue until the pool holds `pool` allowed candidates, or every allowed point of
+    the space when fewer exist: a strict area constraint does not leave the search short."""
+    from explorer.analytic import AnalyticMetrics
+
+    for limit in (1.45, 2.5):
+        spec = large_spec(tmp_path, f"constraints: ['area_mm2 <= {limit}']\n")
+        space = DesignSpace(spec)
+        strategy = make_surrogate(spec, space, FakeEvaluator().analytic)
+        everything = np.arange(space.size)
+        areas = AnalyticMetrics(space, FakeEvaluator().analytic).values(strategy._unravel(everything))["area_mm2"]
+        allowed = set(everything[areas <= limit].tolist())
+        pool = strategy._pool_flat.tolist()
+        assert pool == sorted(set(pool)) and set(pool) <= allowed
+        assert len(pool) == min(strategy.settings.pool, len(allowed))
