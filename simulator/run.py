@@ -9,6 +9,7 @@ built it, and raises ValueError listing every problem.
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import NamedTuple
 
 import numpy as np
 
@@ -60,8 +61,7 @@ def run(
     missing = set(machine.buffer_names) - set(technology.sram_energy_per_byte)
     if missing:
         raise ValueError(f"technology has no SRAM energy for buffers {sorted(missing)}")
-    start, end, counters, sram_bits = _simulate(*arguments)
-    counts = Counts(start=start, end=end, counters=counters, sram_bits=sram_bits)
+    counts = _execute(arguments)
     return build_result(counts, program, machine, technology, trace=trace, activation_zeros=activation_zeros)
 
 
@@ -85,12 +85,13 @@ def validated_arguments(program: Program, machine: Target) -> tuple:
     if dep_ptr[0] != 0 or dep_ptr[-1] != len(deps) or np.any(np.diff(dep_ptr) < 0):
         raise ValueError("dep_ptr must start at 0, never decrease and end at len(deps)")
 
-    arguments = kernel_arguments(program, machine)
+    columns = program_columns(program)
     supported = np.zeros(len(Dataflow), dtype=np.bool_)
     supported[[int(d) for d in machine.dataflows]] = True
     counts, examples = _problems(
-        *arguments[:_ARGUMENTS_UP_TO_COLS], machine.pipelined, np.asarray(machine.buffer_of, dtype=np.int64),
-        supported, len(Opcode), len(Operand), len(OpClass),
+        *columns, len(program.layer_names), len(machine.buffer_names), machine.rows, machine.cols,
+        machine.pipelined, np.asarray(machine.buffer_of, dtype=np.int64), supported,
+        len(Opcode), len(Operand), len(OpClass),
     )  # fmt: skip
     problems = [
         _problem(int(count), examples[rule], message)
@@ -99,15 +100,15 @@ def validated_arguments(program: Program, machine: Target) -> tuple:
     ]
     if problems:
         raise ValueError("invalid program:\n  " + "\n  ".join(problems))
-    _check_makespan_fits(arguments, machine)
-    return arguments
+    _check_makespan_fits(columns, machine)
+    return _kernel_arguments(columns, program, machine)
 
 
 MAX_CYCLES = 2.0**62
 """Largest makespan the kernel's int64 cycle counters can hold with room for sums."""
 
 
-def _check_makespan_fits(arguments: tuple, machine: Target) -> None:
+def _check_makespan_fits(columns: ProgramColumns, machine: Target) -> None:
     """Refuse programs whose serial time could overflow the int64 cycle counters.
 
     Running every instruction one after another (each transfer with its full latency) is an
@@ -116,9 +117,9 @@ def _check_makespan_fits(arguments: tuple, machine: Target) -> None:
     cycle count) into an error. Target files cannot get here (the loader bounds DRAM times),
     code-built machines can.
     """
-    opcode, m, k, n, groups, nbytes, elements = (arguments[i] for i in _MAKESPAN_COLUMNS)
+    c = columns
     bound = _serial_cycles(
-        opcode, m, k, n, groups, nbytes, elements, machine.rows, machine.cols, machine.burst,
+        c.opcode, c.m, c.k, c.n, c.groups, c.nbytes, c.elements, machine.rows, machine.cols, machine.burst,
         min(machine.dram_bytes_per_cycle, *machine.read_port, *machine.write_port), machine.latency,
         machine.vector_lanes * min(machine.vector_rates),
     )  # fmt: skip
@@ -159,11 +160,35 @@ def _problem(count: int, examples: np.ndarray, message: str) -> str:
     return f"instruction {shown}{more} {message}"
 
 
-def program_columns(program: Program) -> tuple[np.ndarray, ...]:
-    """The program's instruction fields as contiguous arrays (in `_simulate`'s order), then
-    `dep_ptr` and `deps`, read-only whether or not the program's are (the code memo freezes its
-    own, a whole program's are fresh): Numba types a read-only array apart from a writable one,
-    and one signature means one kernel to load from the on-disk cache, not two."""
+class ProgramColumns(NamedTuple):
+    """A program's instruction fields as contiguous arrays, in `_simulate`'s order, then its
+    dependencies in CSR form."""
+
+    opcode: np.ndarray
+    operand: np.ndarray
+    buffer: np.ndarray
+    dataflow: np.ndarray
+    op_class: np.ndarray
+    accumulate: np.ndarray
+    continues: np.ndarray
+    active: np.ndarray
+    level: np.ndarray
+    layer: np.ndarray
+    m: np.ndarray
+    k: np.ndarray
+    n: np.ndarray
+    groups: np.ndarray
+    nbytes: np.ndarray
+    elements: np.ndarray
+    dep_ptr: np.ndarray
+    deps: np.ndarray
+
+
+def program_columns(program: Program) -> ProgramColumns:
+    """The program's columns, `dep_ptr` and `deps` read-only whether or not the program's are
+    (the code memo freezes its own, a whole program's are fresh): Numba types a read-only array
+    apart from a writable one, and one signature means one kernel to load from the on-disk
+    cache, not two."""
     instr = program.instructions
 
     def column(name: str, dtype: np.dtype | None = None) -> np.ndarray:
@@ -174,39 +199,23 @@ def program_columns(program: Program) -> tuple[np.ndarray, ...]:
         view.flags.writeable = False
         return view
 
-    return (
-        column("opcode"),
-        column("operand"),
-        column("buffer"),
-        column("dataflow"),
-        column("op_class"),
-        column("accumulate"),
-        column("continues"),
-        column("active"),
-        column("level"),
-        column("layer"),
-        column("m", np.int64),
-        column("k", np.int64),
-        column("n", np.int64),
-        column("groups", np.int64),
-        column("bytes", np.int64),
-        column("elements", np.int64),
+    return ProgramColumns(
+        *(column(name) for name in ("opcode", "operand", "buffer", "dataflow", "op_class", "accumulate",
+                                     "continues", "active", "level", "layer")),
+        *(column(name, np.int64) for name in ("m", "k", "n", "groups", "bytes", "elements")),
         read_only(program.dep_ptr),
         read_only(program.deps),
-    )
-
-
-_ARGUMENTS_UP_TO_COLS = 22
-"""`kernel_arguments` up to the array's columns: the program's columns, then the layers',
-buffers', rows' and columns' counts (what `_problems` reads before the machine's flags)."""
-_MAKESPAN_COLUMNS = (0, 10, 11, 12, 13, 14, 15)
-"""Positions of opcode, m, k, n, groups, bytes and elements in `kernel_arguments`."""
+    )  # fmt: skip
 
 
 def kernel_arguments(program: Program, machine: Target) -> tuple:
     """The kernel's arguments: the program's columns as contiguous arrays, then the machine's scalars."""
+    return _kernel_arguments(program_columns(program), program, machine)
+
+
+def _kernel_arguments(columns: ProgramColumns, program: Program, machine: Target) -> tuple:
     return (
-        *program_columns(program),
+        *columns,
         len(program.layer_names),
         len(machine.buffer_names),
         machine.rows,
@@ -226,7 +235,11 @@ def kernel_arguments(program: Program, machine: Target) -> tuple:
 
 def execute(program: Program, machine: Target) -> Counts:
     """Run the kernel on an already validated program."""
-    start, end, counters, sram_bits = _simulate(*kernel_arguments(program, machine))
+    return _execute(kernel_arguments(program, machine))
+
+
+def _execute(arguments: tuple) -> Counts:
+    start, end, counters, sram_bits = _simulate(*arguments)
     return Counts(start=start, end=end, counters=counters, sram_bits=sram_bits)
 
 

@@ -49,6 +49,7 @@ from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import Dim, Schedule
 from compiler.scheduling.tiling import (
     active_pes,
+    edge_tile,
     input_tile_elements,
     pass_groups,
     psum_group_tiles,
@@ -76,7 +77,7 @@ def gemm_code(
     extents = np.array([gemm.m, gemm.k, gemm.n], dtype=np.int64)
     tiles = np.array([schedule.tile(d) for d in Dim], dtype=np.int64)
     counts = tile_count(extents, tiles)
-    edges = extents - (counts - 1) * tiles
+    edges = edge_tile(extents, tiles)
     positions = np.array([schedule.order.index(d) for d in Dim], dtype=np.int64)
     groups = schedule.groups_per_pass
     if spill is None:
