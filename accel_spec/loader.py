@@ -193,8 +193,8 @@ def _short_repr(value: Any, limit: int = 60) -> str:
 
 
 def _tile_problems(accel: Accelerator, lines: LineMap) -> list[Problem]:
-    """Each buffer must hold one rows×cols tile of every operand it holds, at once."""
-    rows, cols = accel.matrix.rows, accel.matrix.cols
+    """Each buffer must hold one rows×cols tile (cols of all units) of every operand it holds, at once."""
+    rows, cols = accel.matrix.rows, accel.matrix.array_cols
     precision = {
         Operand.INPUT: accel.matrix.input_precision,
         Operand.WEIGHT: accel.matrix.input_precision,

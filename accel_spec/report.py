@@ -26,9 +26,10 @@ def derived_table(accel: Accelerator) -> Table:
 
     row("clock", format_quantity(accel.clock, Dimension.FREQUENCY))
     row("process node", format_quantity(accel.technology, Dimension.LENGTH))
+    units = f"{matrix.units} × " if matrix.units > 1 else ""
     row(
         "systolic array",
-        f"{matrix.rows}×{matrix.cols} {matrix.input_precision.value} "
+        f"{units}{matrix.rows}×{matrix.cols} {matrix.input_precision.value} "
         f"({', '.join(d.short for d in matrix.dataflows)}), "
         f"{matrix.accumulator_precision.value} accumulators",
     )

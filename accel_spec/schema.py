@@ -76,6 +76,14 @@ class MatrixEngine(_Frozen):
 
     rows: Count = Field(description="Processing-element rows of the systolic array.")
     cols: Count = Field(description="Processing-element columns of the systolic array.")
+    units: Count = Field(
+        default=1,
+        description="Identical rows x cols arrays side by side (TPU v4 and v5e have four MXUs per "
+        "TensorCore). They share the streamed operand, broadcast to every unit, and each unit holds "
+        "its own block of the stationary operand and of the outputs, so together they compute like "
+        "one rows x (units*cols) array whose fill and drain are those of one unit: units*cols "
+        "stationary values load per cycle. Systolic mapping only.",
+    )
     dataflows: tuple[Dataflow, ...] = Field(
         description="Dataflows the array supports: output-stationary, weight-stationary, "
         "input-stationary (abbreviations os, ws, is accepted)."
@@ -165,10 +173,24 @@ class MatrixEngine(_Frozen):
             raise ValueError("a dataflow is listed twice")
         return value
 
+    @model_validator(mode="after")
+    def _units_are_systolic(self) -> MatrixEngine:
+        if self.units > 1 and self.mapping is not PeMapping.SYSTOLIC:
+            raise ValueError(
+                f"units: {self.units} units need the systolic mapping; row-stationary PE sets span one array"
+            )
+        return self
+
+    @property
+    def array_cols(self) -> int:
+        """Columns of all units side by side: the width the stationary operand and the outputs
+        are spread over."""
+        return self.cols * self.units
+
     @property
     def pes(self) -> int:
         """Number of processing elements (MACs per cycle at full utilisation)."""
-        return self.rows * self.cols
+        return self.rows * self.array_cols
 
 
 class Buffer(_Frozen):

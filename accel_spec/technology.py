@@ -379,8 +379,8 @@ def _word_bits(accel: Accelerator, buffer: Buffer, input_bits: int, accumulator_
     matrix = accel.matrix
     edge = {
         Operand.INPUT: matrix.rows * input_bits,
-        Operand.WEIGHT: matrix.cols * input_bits,
-        Operand.OUTPUT: matrix.cols * accumulator_bits,
+        Operand.WEIGHT: matrix.array_cols * input_bits,
+        Operand.OUTPUT: matrix.array_cols * accumulator_bits,
     }
     ports = [p * 8 for p in (buffer.read_bytes_per_cycle, buffer.write_bytes_per_cycle) if p is not None]
     width = max(ports) if ports else max(edge[op] for op in buffer.holds)

@@ -81,6 +81,7 @@ def layer_table(workloads: tuple[Workload, ...]) -> LayerTable:
 class ChipColumns:
     """Chip parameters of n points as float64 arrays (SI units and 0/1 flags).
 
+    `cols` are one matrix unit's, `units` how many sit side by side (`MatrixEngine.units`).
     `*_capacity` is the capacity of the buffer holding that operand (the same buffer for
     operands that share one); `operand_bytes` the width of one input/weight element at the
     point's precision, `accumulator_bytes` of one partial sum; `supports_os`, `_ws`, `_is`
@@ -89,6 +90,7 @@ class ChipColumns:
 
     rows: np.ndarray
     cols: np.ndarray
+    units: np.ndarray
     clock: np.ndarray
     node_nm: np.ndarray
     bandwidth: np.ndarray
@@ -137,10 +139,13 @@ def _log2(values) -> np.ndarray:
 
 def compute_cycles(layers: LayerTable, chips: ChipColumns) -> np.ndarray:
     """(layers, n) cycles of each GEMM layer as one tile, at the best dataflow each chip supports."""
-    rows, cols = chips.rows.astype(np.int64)[None, :], chips.cols.astype(np.int64)[None, :]
+    rows, unit_cols = chips.rows.astype(np.int64)[None, :], chips.cols.astype(np.int64)[None, :]
+    cols = unit_cols * chips.units.astype(np.int64)[None, :]
     m, k, n, batch = (a[:, None] for a in (layers.m, layers.k, layers.n, layers.batch))
     per_dataflow = np.stack([
-        np.broadcast_to(gemm_cycles(m, k, n, int(flow), rows, cols), (len(layers.m), len(chips.rows))).astype(np.float64)
+        np.broadcast_to(
+            gemm_cycles(m, k, n, int(flow), rows, cols, unit_cols=unit_cols), (len(layers.m), len(chips.rows))
+        ).astype(np.float64)
         for flow in Dataflow
     ])
     best = np.where(chips.supported()[:, None, :], per_dataflow, np.inf).min(axis=0, initial=np.inf)
@@ -158,7 +163,7 @@ def network_features(layers: LayerTable, chips: ChipColumns) -> np.ndarray:
     macs = layers.macs.astype(np.float64)
     is_gemm = macs > 0
     cycles = compute_cycles(layers, chips)
-    pes = chips.rows * chips.cols
+    pes = chips.rows * chips.cols * chips.units
     efficiency = np.where(is_gemm[:, None], macs[:, None] / np.maximum(cycles * pes[None, :], 1.0), 1.0)
     vector_s = layers.vector_ops[:, None] / (chips.lanes * chips.clock)[None, :]
     compute_s = cycles / chips.clock[None, :] + vector_s

@@ -50,6 +50,7 @@ def _chip_fields(base: Accelerator) -> dict[str, tuple[_ChipField, ...]]:
     fields: dict[str, tuple[_ChipField, ...]] = {
         "matrix.rows": (_ChipField("rows", float),),
         "matrix.cols": (_ChipField("cols", float),),
+        "matrix.units": (_ChipField("units", float),),
         "clock": (_ChipField("clock", float),),
         "technology": (_ChipField("node_nm", lambda v: round(float(v) * 1e9, 6)),),
         "dram.bandwidth": (_ChipField("bandwidth", float),),
@@ -72,6 +73,7 @@ def _base_values(base: Accelerator) -> dict[str, float]:
     return {
         "rows": base.matrix.rows,
         "cols": base.matrix.cols,
+        "units": base.matrix.units,
         "clock": base.clock,
         "node_nm": base.node_nm,
         "bandwidth": base.dram.bandwidth,

@@ -215,9 +215,10 @@ def simulate_reference(program: Program, machine: Target) -> Counts:
             binding = ready_cause
             begin = max(free[engine], ready)
             continues = bool(instr["continues"])
+            fill_drain = machine.fill_drain
             if continues:
                 streamed = int(gemm_folds(m, k, n, dataflow, machine.rows, machine.cols, groups)[1])
-                drained = machine.rows + machine.cols - 2 if (machine.pipelined or begin > free[engine]) else 0
+                drained = fill_drain if (machine.pipelined or begin > free[engine]) else 0
                 finish = begin + streamed + drained
                 free[engine] = begin + streamed
             elif machine.pipelined:
@@ -227,9 +228,9 @@ def simulate_reference(program: Program, machine: Target) -> Counts:
                 last = first + (folds - 1) * max(streamed, machine.rows)
                 shadow_ready = last + machine.rows
                 free[engine] = last + streamed
-                finish = last + streamed + machine.rows + machine.cols - 2
+                finish = last + streamed + fill_drain
             else:
-                cycles = gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols, groups)
+                cycles = gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols, groups, machine.unit_cols)
                 finish = begin + int(stretched(cycles, machine.pes, int(instr["active"])))
                 free[engine] = finish
             occupied_end = free[engine] if continues else finish

@@ -220,6 +220,7 @@ def _kernel_arguments(columns: ProgramColumns, program: Program, machine: Target
         len(machine.buffer_names),
         machine.rows,
         machine.cols,
+        machine.fill_drain,
         machine.pipelined,
         machine.operand_bits,
         machine.accumulator_bits,

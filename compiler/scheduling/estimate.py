@@ -48,6 +48,7 @@ from compiler.scheduling.tiling import (
 from compiler.target import Target, TimingMode, nbytes
 from compiler.target.timing import (
     burst_bytes,
+    fill_drain_cycles,
     gemm_occupancy,
     pipeline_fill,
     stationary_load_cycles,
@@ -282,7 +283,7 @@ def tiling_terms(
     flags = roles(workload, chip)
     return TilingTerms(
         counts=counts,
-        matrix=total("matrix") + pipeline_fill(dataflow, chip.rows, chip.cols, chip.pipelined) - continued,
+        matrix=total("matrix") + pipeline_fill(dataflow, chip.rows, chip.cols, chip.pipelined, chip.unit_cols) - continued,
         matrix_floor=total("matrix_floor") - continued,
         vector=total("vector"),
         iterations=passes * counts.prod(axis=0),
@@ -308,7 +309,7 @@ def _continued_folds(chip: Target, dataflow: np.ndarray, counts: np.ndarray, pas
     streamed = np.select([dataflow == d for d in STREAMED_DIM], [int(STREAMED_DIM[d]) for d in STREAMED_DIM])
     along = np.choose(streamed, counts)
     folds = passes * counts.prod(axis=0) // along
-    overhead = stationary_load_cycles(dataflow, chip.rows) + chip.rows + chip.cols - 2
+    overhead = stationary_load_cycles(dataflow, chip.rows) + fill_drain_cycles(chip.rows, chip.cols, chip.unit_cols)
     return folds * (along - 1) * overhead
 
 
@@ -334,7 +335,7 @@ def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: n
     for a in (0, 1):
         for b in (0, 1):
             for c in (0, 1):
-                tile = (sm[a], sk[b], sn[c], dataflow, chip.rows, chip.cols, groups, chip.pipelined)
+                tile = (sm[a], sk[b], sn[c], dataflow, chip.rows, chip.cols, groups, chip.pipelined, chip.unit_cols)
                 count = nm[a] * nk[b] * nn[c]
                 occupancy, floor = gemm_occupancy(*tile)
                 matrix = matrix + count * stretched(occupancy, chip.pes, active)

@@ -33,7 +33,7 @@ from accel_spec.schema import Accelerator
 from accel_spec.components.pe import accumulator_for
 from accel_spec.precision import PrecisionAssignment
 from accel_spec.types import Dataflow, OpClass, Operand, PeMapping, Precision, TensorClass
-from compiler.target.timing import latency_cycles
+from compiler.target.timing import fill_drain_cycles, latency_cycles
 
 LEVEL_DRAM = 0
 """Level index of off-chip DRAM; on-chip buffer b is level b + 1 (`level_of`)."""
@@ -66,7 +66,9 @@ class Target:
     Attributes:
         name: the chip's name (for messages).
         clock: hertz; converts cycles to seconds.
-        rows, cols: systolic array shape (R × C).
+        rows, cols: systolic array shape (R × C), C counting the columns of every unit
+            (`MatrixEngine.array_cols`): folds and operand accesses are those of this array.
+        unit_cols: columns of one unit, which set the array's fill and drain (R + unit_cols − 2).
         dataflows: dataflows the array supports.
         timing: the timing mode the program is compiled and simulated for.
         pipelined: folds overlap (TESSERA timing on an array that double-buffers its
@@ -97,6 +99,7 @@ class Target:
     clock: float
     rows: int
     cols: int
+    unit_cols: int
     dataflows: tuple[Dataflow, ...]
     timing: TimingMode
     pipelined: bool
@@ -140,6 +143,11 @@ class Target:
     def pes(self) -> int:
         """Processing elements: MACs per cycle at full utilisation."""
         return self.rows * self.cols
+
+    @property
+    def fill_drain(self) -> int:
+        """Cycles of a fold's skew in and drain out: R + C − 2 of one unit."""
+        return int(fill_drain_cycles(self.rows, self.cols, self.unit_cols))
 
     @cached_property
     def capacity_array(self) -> np.ndarray:
@@ -203,13 +211,14 @@ def target_of(
     if outstanding is None:
         outstanding = max(1, math.ceil(peak * max(latency, 1) / burst))
     sustained = min(peak, outstanding * burst / latency) if latency > 0 else peak
-    array_port = max(matrix.rows, matrix.cols) * accumulator.bits / 8
+    array_port = max(matrix.rows, matrix.array_cols) * accumulator.bits / 8
     buffers = [accel.buffers[name] for name in names]
     return Target(
         name=accel.name,
         clock=clock,
         rows=matrix.rows,
-        cols=matrix.cols,
+        cols=matrix.array_cols,
+        unit_cols=matrix.cols,
         dataflows=tuple(matrix.dataflows),
         timing=timing,
         pipelined=timing is TimingMode.TESSERA and matrix.stationary_double_buffer,

@@ -34,6 +34,12 @@ G blocks occupy G·k rows and G·n columns, so G = min(R // k, C // n) groups sh
 (a 3×3 depthwise layer, k = 9, n = 1, on a 64×64 array: 7 groups per pass instead of 1).
 Off-diagonal PEs multiply by zero weights; they are charged time, not MAC energy.
 
+Matrix units. `matrix.units` = U identical R×C arrays side by side (TPU v4 and v5e have four
+MXUs per TensorCore) share the streamed operand, broadcast to all of them, and each holds its own
+block of the stationary operand and of the outputs. Together they fold and read operands like one
+R×(U·C) array — C in the table is U·C — while the fill and drain are those of one unit, its
+input skew and output drain crossing C columns: R + C − 2 becomes R + C_unit − 2 (`unit_cols`).
+
 Pipelined folds. An array that double-buffers its stationary operand (TPU v1 "holds one
 64 KiB tile of weights plus one for double-buffering (to hide the 256 cycles it takes to
 shift a tile in)", Jouppi et al., ISCA 2017, Sec. 2; `matrix.stationary_double_buffer`)
@@ -88,18 +94,24 @@ def stationary_load_cycles(dataflow, rows: int):
     return np.where(np.asarray(dataflow) == Dataflow.OUTPUT_STATIONARY, 0, rows)
 
 
-def gemm_cycles(m, k, n, dataflow, rows: int, cols: int, groups=1):
+def fill_drain_cycles(rows: int, cols: int, unit_cols: int | None = None):
+    """R + C − 2: a fold's input skew and output drain across one unit of `unit_cols` columns
+    (default `cols`: a single unit; module docstring, "Matrix units")."""
+    return rows + (cols if unit_cols is None else unit_cols) - 2
+
+
+def gemm_cycles(m, k, n, dataflow, rows: int, cols: int, groups=1, unit_cols: int | None = None):
     """Cycles of an m×k·k×n GEMM tile on a rows×cols array, folds back to back (scalars or
     numpy arrays): folds × (T + L + R + C − 2) with L = `stationary_load_cycles`, the
     table above. `dataflow` holds `Dataflow` values (ints); `groups` products packed in one
-    pass are timed on the packed dims (module docstring). Returns an int64 array (or numpy
-    int).
+    pass are timed on the packed dims (module docstring); `cols` spans every unit and
+    `unit_cols` is one unit's (`fill_drain_cycles`). Returns an int64 array (or numpy int).
     """
     folds, streamed = gemm_folds(m, k, n, dataflow, rows, cols, groups)
-    return folds * (streamed + stationary_load_cycles(dataflow, rows) + rows + cols - 2)
+    return folds * (streamed + stationary_load_cycles(dataflow, rows) + fill_drain_cycles(rows, cols, unit_cols))
 
 
-def gemm_occupancy(m, k, n, dataflow, rows: int, cols: int, groups=1, pipelined=False):
+def gemm_occupancy(m, k, n, dataflow, rows: int, cols: int, groups=1, pipelined=False, unit_cols: int | None = None):
     """(occupancy, busy floor) of GEMM tiles in a run of back-to-back GEMMs on the array.
 
     Occupancy: the cycles a tile adds to the run, its folds each max(T, R) apart when
@@ -107,20 +119,20 @@ def gemm_occupancy(m, k, n, dataflow, rows: int, cols: int, groups=1, pipelined=
     certainly busy with it however it overlaps its neighbours, its folds' streams,
     (F − 1) · max(T, R) + T when `pipelined`, else `gemm_cycles` too (the same array)."""
     if not pipelined:
-        cycles = gemm_cycles(m, k, n, dataflow, rows, cols, groups)
+        cycles = gemm_cycles(m, k, n, dataflow, rows, cols, groups, unit_cols)
         return cycles, cycles
     folds, streamed = gemm_folds(m, k, n, dataflow, rows, cols, groups)
     spacing = np.maximum(streamed, rows)
     return folds * spacing, (folds - 1) * spacing + streamed
 
 
-def pipeline_fill(dataflow, rows: int, cols: int, pipelined: bool):
+def pipeline_fill(dataflow, rows: int, cols: int, pipelined: bool, unit_cols: int | None = None):
     """Cycles a run of back-to-back pipelined GEMMs pays once: the first fold's load and the
     last fold's fill/drain, L + R + C − 2 (0 for folds back to back, which pay them in
     `gemm_cycles`)."""
     if not pipelined:
         return np.zeros_like(np.asarray(dataflow, dtype=np.int64))
-    return stationary_load_cycles(dataflow, rows) + rows + cols - 2
+    return stationary_load_cycles(dataflow, rows) + fill_drain_cycles(rows, cols, unit_cols)
 
 
 def row_stationary_pes(filter_rows, output_rows, rows: int, cols: int):

@@ -170,6 +170,7 @@ def _simulate(
     n_buffers,
     rows,
     cols,
+    fill_drain,
     pipelined,
     operand_bits,
     accumulator_bits,
@@ -186,7 +187,8 @@ def _simulate(
     `m`, `k`, `n`, `groups`, `nbytes`, `elements`, `dep_ptr` and `deps` are int64; the small fields
     may keep their narrow dtypes. `buffer_of` (int64[3]) maps Operand -> buffer index,
     `read_port` / `write_port` (float64[n_buffers]) are bytes per cycle of each buffer's
-    ports, `vector_lane_ops_per_cycle` (float64[3]) is lanes × rate per OpClass.
+    ports, `vector_lane_ops_per_cycle` (float64[3]) is lanes × rate per OpClass. `cols` spans
+    every matrix unit; `fill_drain` is one unit's R + C − 2 (`Target.fill_drain`).
     """
     count = opcode.shape[0]
     start = np.empty(count, np.int64)
@@ -278,7 +280,7 @@ def _simulate(
                 # the array is busy streaming; back to back in the fold model the fold's drain,
                 # already charged, follows this stream too; after a gap, or pipelined, the
                 # stream's drain is latency after it
-                drained = rows + cols - 2 if (pipelined or s > free[engine]) else 0
+                drained = fill_drain if (pipelined or s > free[engine]) else 0
                 finish = s + streamed + drained
                 free[engine] = s + streamed
             elif pipelined:
@@ -286,9 +288,9 @@ def _simulate(
                 last = first + (folds - 1) * max(streamed, rows)
                 shadow_ready = last + rows
                 free[engine] = last + streamed
-                finish = last + streamed + rows + cols - 2
+                finish = last + streamed + fill_drain
             else:
-                cycles = folds * (streamed + load + rows + cols - 2)
+                cycles = folds * (streamed + load + fill_drain)
                 busy_pes = active[i]
                 if busy_pes > 0 and busy_pes < rows * cols:
                     cycles = _ceil_div(cycles * rows * cols, np.int64(busy_pes))

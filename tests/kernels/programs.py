@@ -23,6 +23,7 @@ BASE_MACHINE = Target(
     clock=1e9,
     rows=4,
     cols=4,
+    unit_cols=4,
     dataflows=tuple(Dataflow),
     timing=TimingMode.TESSERA,
     pipelined=False,
@@ -47,7 +48,9 @@ BASE_MACHINE = Target(
 
 
 def make_machine(**changes: object) -> Target:
-    """`BASE_MACHINE` with some fields replaced."""
+    """`BASE_MACHINE` with some fields replaced; `cols` alone is one unit of that width."""
+    if "cols" in changes:
+        changes.setdefault("unit_cols", changes["cols"])
     return replace(BASE_MACHINE, **changes)
 
 

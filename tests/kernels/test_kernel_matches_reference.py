@@ -59,6 +59,10 @@ def test_kernel_formulas_match_timing_model():
         got = engines._gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols)
         assert got == tuple(int(e) for e in expected)
         assert folds * (streamed + load + rows + cols - 2) == timing_model.gemm_cycles(m, k, n, dataflow, rows, cols, groups)
+        unit_cols = max(1, cols // int(rng.integers(1, 4)))
+        assert folds * (streamed + load + rows + unit_cols - 2) == timing_model.gemm_cycles(
+            m, k, n, dataflow, rows, cols, groups, unit_cols
+        )
 
         nbytes, burst = int(rng.integers(0, 5000)), int(rng.choice([1, 16, 64]))
         assert engines._burst_bytes(nbytes, burst) == timing_model.burst_bytes(nbytes, burst)
@@ -98,6 +102,15 @@ def _hand_programs():
     b.gemm(8, 8, 8, Dataflow.INPUT_STATIONARY, deps=[s], layer=1)
     yield "pipelined-onchip", b.build(), pipelined
 
+    for flow in (False, True):
+        chip = make_machine(rows=4, cols=12, unit_cols=4, pipelined=flow)  # three 4×4 units side by side
+        b = ProgramBuilder(chip, ("wide",))
+        w = b.load(Operand.WEIGHT, 4 * 12)
+        g = b.gemm(5, 4, 12, Dataflow.WEIGHT_STATIONARY, deps=[w])
+        o = b.gemm(3, 7, 20, Dataflow.OUTPUT_STATIONARY, deps=[g])
+        b.gemm(6, 9, 2, Dataflow.INPUT_STATIONARY, deps=[o])
+        yield f"three-units{'-pipelined' if flow else ''}", b.build(), chip
+
     b = ProgramBuilder(machine, ("depthwise",))
     x = b.load(Operand.INPUT, 7 * 9 * 3)
     w = b.load(Operand.WEIGHT, 9 * 3)
@@ -118,9 +131,11 @@ def test_hand_programs_match(name):
 
 def _random_case(seed: int):
     rng = np.random.default_rng(seed)
+    unit_cols, units = int(rng.integers(1, 9)), int(rng.integers(1, 4))
     machine = make_machine(
         rows=int(rng.integers(1, 9)),
-        cols=int(rng.integers(1, 9)),
+        cols=unit_cols * units,
+        unit_cols=unit_cols,
         operand_precision=rng.choice([Precision.INT4, Precision.INT8, Precision.FP16]),
         dram_bytes_per_cycle=float(rng.choice([0.25, 3.0, 8.0, 34e9 / 7e8, 1e9])),
         burst=int(rng.choice([1, 16, 64])),

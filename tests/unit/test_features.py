@@ -27,7 +27,7 @@ SOFTMAX = Workload("sm", "Softmax", WorkloadKind.VECTOR, input_elements=32, outp
 
 
 def chips(**changes) -> ChipColumns:
-    base = dict(rows=4.0, cols=4.0, clock=1e8, node_nm=45.0, bandwidth=1e9, latency=1e-7, lanes=4.0,
+    base = dict(rows=4.0, cols=4.0, units=1.0, clock=1e8, node_nm=45.0, bandwidth=1e9, latency=1e-7, lanes=4.0,
                 input_capacity=1024.0, weight_capacity=8.0, output_capacity=256.0, operand_bytes=1.0,
                 accumulator_bytes=4.0, supports_os=0.0, supports_ws=1.0, supports_is=0.0)
     base.update(changes)

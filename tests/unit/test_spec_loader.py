@@ -72,7 +72,7 @@ def test_unknown_key_has_did_you_mean_allowed_keys_and_line() -> None:
     assert problem.location == "matrix.colls"
     assert problem.line == 6
     assert "did you mean 'cols'?" in problem.message
-    assert "Allowed keys: rows, cols, dataflows, input_precision, accumulator_precision" in problem.message
+    assert "Allowed keys: rows, cols, units, dataflows, input_precision, accumulator_precision" in problem.message
 
 
 def test_wrong_unit_names_expected_dimension() -> None:
