@@ -10,7 +10,9 @@ and its 224-word one in SRAM: Chen et al., JSSC 2017, Table IV). One is modelled
   bitwise unit (area and leakage); a read switches the log2(words) levels on the selected path;
 - a write enable per word, which synthesis turns into a clock gate: a word's flip-flops take a
   clock edge only when it is written, so their internal (clock) energy is paid per write, not
-  per cycle. The clock tree still reaches them every cycle (`clock`).
+  per cycle. The clock tree is still charged to every one of their bits every cycle (`clock`):
+  an assumption, since beyond a word's gate the tree toggles only on a write; no source at hand
+  gives the share of a tree's energy beyond its gates (docs/technology.md, "Where the power goes").
 
 Energies and areas here are at Aladdin's 40 nm library; `technology` scales them.
 """
