@@ -10,6 +10,7 @@ instead of simulating one inference::
       output_len: 16-32
       max_batch: 16           # requests running at once (default vLLM's 128)
       max_batched_tokens: 512 # tokens per iteration (default vLLM's 2048)
+      kv_block_tokens: 16     # tokens per block of the paged KV cache (default vLLM's 16)
       slo_ttft: 200 ms        # a duration with its unit; a request meeting both SLOs is goodput
       slo_tpot: 20 ms
       seed: 0                 # of the arrivals and lengths: every point serves the same requests
@@ -64,6 +65,7 @@ class ServingSpec(BaseModel):
     output_len: str
     max_batch: StrictInt = Field(default=_DEFAULTS.max_batch, ge=1)
     max_batched_tokens: StrictInt = Field(default=_DEFAULTS.max_batched_tokens, ge=1)
+    kv_block_tokens: StrictInt = Field(default=_DEFAULTS.kv_block_tokens, ge=1)
     slo_ttft: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     slo_tpot: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     seed: StrictInt = Field(default=0, ge=0, le=2**32 - 1)
@@ -85,7 +87,9 @@ class ServingSpec(BaseModel):
 
     def scheduler_config(self) -> SchedulerConfig:
         """The iteration limits of the scheduler."""
-        return SchedulerConfig(max_batch=self.max_batch, max_batched_tokens=self.max_batched_tokens)
+        return SchedulerConfig(
+            max_batch=self.max_batch, max_batched_tokens=self.max_batched_tokens, kv_block_tokens=self.kv_block_tokens
+        )
 
     def slo(self) -> Slo:
         """The SLOs goodput counts against (none: infinite)."""

@@ -2,6 +2,8 @@
 
 Weights stay in DRAM for the whole run; what is left of DRAM holds the KV cache. Every layer
 caches one key and one value vector per token for each of its kv_heads, head_dim elements each.
+The cache is paged (vLLM's PagedAttention: Kwon et al., SOSP 2023): it is allocated in blocks of
+`block_tokens` tokens, so it holds whole blocks and a request holds ceil(tokens / block) of them.
 Weights are counted at the weights' format and the cache at the KV cache's
 (`accel_spec.precision.PrecisionAssignment`, the formats the step programs are compiled for).
 """
@@ -61,15 +63,23 @@ class KvBudget:
     weight_bytes: int
     bytes_per_token: float
     capacity_tokens: int
+    block_tokens: int = 1
+
+    @property
+    def capacity_blocks(self) -> int:
+        """Blocks of `block_tokens` tokens the cache holds."""
+        return self.capacity_tokens // self.block_tokens
 
 
-def kv_budget(accel: Accelerator, shape: DecoderShape, precision: PrecisionAssignment | Precision) -> KvBudget:
-    """KV capacity = (DRAM capacity − weight bytes) / KV bytes per token, in whole tokens
-    (0 when the weights alone fill DRAM); weights at `precision.weights`, the cache at
-    `precision.kv` (a `Precision` is all three)."""
+def kv_budget(
+    accel: Accelerator, shape: DecoderShape, precision: PrecisionAssignment | Precision, block_tokens: int = 1
+) -> KvBudget:
+    """KV capacity = (DRAM capacity − weight bytes) / KV bytes per token, in whole blocks of
+    `block_tokens` tokens, counted in tokens (0 when the weights alone fill DRAM); weights at
+    `precision.weights`, the cache at `precision.kv` (a `Precision` is all three)."""
     formats = PrecisionAssignment.of(precision)
     weight_bytes = int(shape.weight_elements * formats.weights.bytes)
     per_token = shape.kv_elements_per_token * formats.kv.bytes
     free = accel.dram.capacity - weight_bytes
-    capacity = int(free // per_token) if free > 0 else 0
-    return KvBudget(int(accel.dram.capacity), weight_bytes, per_token, capacity)
+    blocks = int(free // (per_token * block_tokens)) if free > 0 else 0
+    return KvBudget(int(accel.dram.capacity), weight_bytes, per_token, blocks * block_tokens, block_tokens)

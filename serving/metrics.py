@@ -107,6 +107,7 @@ class ServeReport:
             "precision": self.precision,
             "max_batch": self.config.max_batch,
             "max_batched_tokens": self.config.max_batched_tokens,
+            "kv_block_tokens": self.config.kv_block_tokens,
             "slo_ttft_s": None if math.isinf(self.slo.ttft_s) else self.slo.ttft_s,
             "slo_tpot_s": None if math.isinf(self.slo.tpot_s) else self.slo.tpot_s,
             "ttft_s": Percentiles.of(self.ttft).to_json(),

@@ -47,7 +47,8 @@ def check_fits(budget: KvBudget, requests: tuple[Request, ...], accel_source: st
         return
     message = (
         f"{budget.dram_bytes:,} B of DRAM less {budget.weight_bytes:,} B of weights leaves a KV cache of "
-        f"{budget.capacity_tokens:,} tokens ({budget.bytes_per_token:g} B each), fewer than one request's "
+        f"{budget.capacity_tokens:,} tokens ({budget.bytes_per_token:g} B each, in blocks of {budget.block_tokens}), "
+        "fewer than one request's "
         f"prompt + output of {largest.prompt_len} + {largest.output_len} tokens; use a chip with more DRAM, "
         "a smaller model or shorter --prompt-len/--output-len"
     )
@@ -135,7 +136,7 @@ def serve(
     problem = unsupported(accel, formats)
     if problem is not None:
         raise InputError(source, Problem("matrix.precisions", problem))
-    budget = kv_budget(accel, DecoderShape.of(spec), formats)
+    budget = kv_budget(accel, DecoderShape.of(spec), formats, config.kv_block_tokens)
     check_fits(budget, requests, source)
     bounds = GridBounds.of(requests, config)
     if timer is None:

@@ -9,6 +9,10 @@ cache does not have, the most recently admitted request is preempted: its cache 
 goes back to the head of the queue, to be recomputed (prompt and generated tokens as one
 prefill) when readmitted. A request whose `computed` catches up with `tokens` samples a token;
 it finishes when it has sampled `output_len` tokens.
+
+The cache is paged, as vLLM's (PagedAttention: Kwon et al., SOSP 2023): a request holds
+ceil(computed / block) blocks of `kv_block_tokens` slots, so its last block is partly empty, and
+a request needs a new block only when its tokens cross a block boundary.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ class SchedulerConfig:
     max_batch: int = 128
     # vLLM SchedulerConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS (same source): tokens per iteration.
     max_batched_tokens: int = 2048
+    # vLLM CacheConfig.DEFAULT_BLOCK_SIZE (vllm/config/cache.py, docs.vllm.ai "vllm.config.cache"):
+    # tokens per KV-cache block; 1 allocates the cache token by token.
+    kv_block_tokens: int = 16
 
 
 @dataclass(frozen=True)
@@ -68,27 +75,39 @@ class _Live:
 
 
 class _KvCache:
-    """Token slots of the KV cache: how many are held, and the most ever held."""
+    """Blocks of the paged KV cache: how many are held, and the most ever held."""
 
-    __slots__ = ("capacity", "used", "peak")
+    __slots__ = ("block", "capacity", "used", "peak")
 
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
+    def __init__(self, capacity_tokens: int, block_tokens: int) -> None:
+        self.block = block_tokens
+        self.capacity = capacity_tokens // block_tokens
         self.used = 0
         self.peak = 0
 
-    def fits(self, tokens: int) -> bool:
-        """Whether `tokens` more slots are free."""
-        return self.used + tokens <= self.capacity
+    def blocks(self, tokens: int) -> int:
+        """Blocks that hold `tokens` cached tokens."""
+        return -(-tokens // self.block)
 
-    def take(self, tokens: int) -> None:
-        """Hold `tokens` more slots."""
-        self.used += tokens
+    def _more(self, live: _Live, new: int) -> int:
+        return self.blocks(live.computed + new) - self.blocks(live.computed)
+
+    def fits(self, live: _Live, new: int) -> bool:
+        """Whether the blocks `new` more tokens of a request need are free."""
+        return self.used + self._more(live, new) <= self.capacity
+
+    def take(self, live: _Live, new: int) -> None:
+        """Hold the blocks `new` more tokens of a request need."""
+        self.used += self._more(live, new)
         self.peak = max(self.peak, self.used)
 
+    def release(self, live: _Live) -> None:
+        """Free the blocks of a request's cached tokens."""
+        self.used -= self.blocks(live.computed)
+
     def preempt(self, live: _Live, waiting: deque[_Live]) -> None:
-        """Free a request's slots and queue it first, to be recomputed when readmitted."""
-        self.used -= live.computed
+        """Free a request's blocks and queue it first, to be recomputed when readmitted."""
+        self.release(live)
         live.computed = 0
         live.preemptions += 1
         waiting.appendleft(live)
@@ -101,12 +120,12 @@ def schedule(
 
     Python work is O(running requests) per iteration, so O(generated tokens) for the run.
     """
-    if any(r.max_tokens > kv_capacity_tokens for r in requests):
+    cache = _KvCache(kv_capacity_tokens, config.kv_block_tokens)
+    if any(cache.blocks(r.max_tokens) > cache.capacity for r in requests):
         raise ValueError("a request does not fit the KV cache alone; check with kv_budget first")
     lives: list[_Live] = []
     waiting: deque[_Live] = deque()
     running: list[_Live] = []
-    cache = _KvCache(kv_capacity_tokens)
     arrived = done = iterations = preemptions = 0
     now = 0.0
     while done < len(requests):
@@ -128,7 +147,7 @@ def schedule(
     outcomes = tuple(
         RequestOutcome(live.request, live.first_token_s, live.finish_s, live.preemptions) for live in lives
     )
-    return Schedule(outcomes, iterations, preemptions, cache.peak)
+    return Schedule(outcomes, iterations, preemptions, cache.peak * cache.block)
 
 
 def _schedule_running(
@@ -144,14 +163,14 @@ def _schedule_running(
     while index < len(running) and budget > 0:
         live = running[index]
         new = min(live.tokens - live.computed, budget)
-        while not cache.fits(new) and len(running) - 1 > index:
+        while not cache.fits(live, new) and len(running) - 1 > index:
             cache.preempt(running.pop(), waiting)
             preempted += 1
-        if not cache.fits(new):
+        if not cache.fits(live, new):
             # Nothing admitted after it is left to preempt: the request gives way itself.
             cache.preempt(running.pop(), waiting)
             return batch, budget, preempted + 1
-        cache.take(new)
+        cache.take(live, new)
         budget -= new
         batch.append((live, new))
         index += 1
@@ -167,10 +186,10 @@ def _admit_waiting(
     while waiting and len(running) < max_batch and budget > 0:
         live = waiting[0]
         new = min(live.tokens - live.computed, budget)
-        if not cache.fits(new):
+        if not cache.fits(live, new):
             return
         running.append(waiting.popleft())
-        cache.take(new)
+        cache.take(live, new)
         budget -= new
         batch.append((live, new))
 
@@ -189,7 +208,7 @@ def _advance(batch: list[tuple[_Live, int]], cache: _KvCache, now: float) -> int
             live.first_token_s = now
         if live.generated == live.request.output_len:
             live.finish_s = now
-            cache.used -= live.computed
+            cache.release(live)
             finished += 1
     return finished
 

@@ -55,6 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--max-batched-tokens", type=positive_int, metavar="T",
         help="tokens per iteration (default 2048, vLLM's max_num_batched_tokens)",
     )
+    parser.add_argument(
+        "--kv-block-tokens", type=positive_int, metavar="N",
+        help="tokens per block of the paged KV cache (default 16, vLLM's block_size; 1: token by token)",
+    )
     parser.add_argument("--slo-ttft", type=_seconds, metavar="S", help="time-to-first-token objective in s (default none)")
     parser.add_argument("--slo-tpot", type=_seconds, metavar="S", help="time-per-output-token objective in s (default none)")
     parser.add_argument("--seed", type=int, help="seed of generated arrivals and lengths (default 0; not with --trace)")
@@ -100,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     config = SchedulerConfig(
         max_batch=args.max_batch or defaults.max_batch,
         max_batched_tokens=args.max_batched_tokens or defaults.max_batched_tokens,
+        kv_block_tokens=args.kv_block_tokens or defaults.kv_block_tokens,
     )
     slo = Slo(args.slo_ttft or math.inf, args.slo_tpot or math.inf)
     with Progress(console=Console(stderr=True), transient=True) as progress:

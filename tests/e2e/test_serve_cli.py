@@ -23,6 +23,8 @@ def test_a_small_run_writes_every_documented_field(tmp_path: Path) -> None:
         assert set(document[key]) == {"p50", "p90", "p99", "mean"}
         assert document[key]["p50"] <= document[key]["p90"] <= document[key]["p99"]
     assert document["kv_capacity_tokens"] >= document["peak_kv_tokens"] > 0
+    assert document["kv_block_tokens"] == 16  # vLLM's block size, the default
+    assert document["kv_capacity_tokens"] % 16 == 0 and document["peak_kv_tokens"] % 16 == 0
     assert document["throughput_tokens_s"] > 0 and document["goodput_rps"] > 0
     requests = document["requests"]
     assert len(requests) == 20
@@ -76,6 +78,7 @@ def test_a_kv_cache_too_small_for_one_request_is_bad_input() -> None:
 def test_negative_and_zero_lengths_are_bad_input() -> None:
     assert_bad_input(tessera("serve", "--accel", EDGE, "--model", MODEL, "--prompt-len", "-5"), "--prompt-len")
     assert_bad_input(tessera("serve", "--accel", EDGE, "--model", MODEL, "--output-len", "0"), "--output-len")
+    assert_bad_input(tessera("serve", "--accel", EDGE, "--model", MODEL, "--kv-block-tokens", "0"), "--kv-block-tokens")
 
 
 def test_a_mixed_precision_run_labels_it_and_holds_twice_the_kv_tokens(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ instructions each, so the module runs in seconds.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -115,20 +116,41 @@ def test_throughput_saturates_at_the_chips_bound(accel, timer) -> None:
 
 
 def test_the_kv_cache_is_never_exceeded_and_preemption_recomputes(accel, timer) -> None:
-    """A chip with DRAM for the weights and 300 tokens of cache: requests are preempted and
-    recomputed, the cache is never over capacity, and every request still finishes."""
+    """A chip with DRAM for the weights and 300 tokens of cache, which holds 18 whole blocks of
+    16 (288 tokens): requests are preempted and recomputed, the cache is never over capacity,
+    and every request still finishes."""
     budget = kv_budget(accel, DecoderShape.of(parse_model_spec(MODEL)), accel.matrix.input_precision)
     capacity = 300
     dram = budget.weight_bytes + int(capacity * budget.bytes_per_token)
     small = accel.model_copy(update={"dram": accel.dram.model_copy(update={"capacity": dram})})
     requests = poisson_requests(60, math.inf, LengthDistribution(LengthKind.UNIFORM, 20, 120), fixed(60), seed=3)
     report = run(small, timer, requests)
-    assert report.kv.capacity_tokens == capacity
+    assert report.kv.capacity_tokens == 288
     assert report.schedule.preemptions > 0
-    assert report.schedule.peak_kv_tokens <= capacity
+    assert report.schedule.peak_kv_tokens <= 288
     first = np.array([o.first_token_s for o in report.schedule.outcomes])
     finish = np.array([o.finish_s for o in report.schedule.outcomes])
     assert np.all(np.isfinite(finish)) and np.all(first <= finish)
+
+
+def test_the_paged_cache_holds_whole_blocks(accel, timer) -> None:
+    """Four requests of a 17-token prompt and one output token arrive together at a cache of 96
+    tokens. Token by token they hold 4 × 17 = 68 slots and all take their first token in the
+    first iteration. In blocks of 16 each holds two blocks (32 slots): six blocks take three of
+    them, and the fourth is admitted once they finish, one iteration later."""
+    budget = kv_budget(accel, DecoderShape.of(parse_model_spec(MODEL)), accel.matrix.input_precision)
+    dram = budget.weight_bytes + int(96 * budget.bytes_per_token)
+    small = accel.model_copy(update={"dram": accel.dram.model_copy(update={"capacity": dram})})
+    requests = tuple(Request(0.0, 17, 1) for _ in range(4))
+    tokens = serve(small, MODEL, requests, dataclasses.replace(CONFIG, kv_block_tokens=1), timer=timer)
+    paged = serve(small, MODEL, requests, dataclasses.replace(CONFIG, kv_block_tokens=16), timer=timer)
+    assert tokens.kv.capacity_tokens == paged.kv.capacity_tokens == 96
+    assert (tokens.schedule.iterations, tokens.schedule.peak_kv_tokens) == (1, 68)
+    assert (paged.schedule.iterations, paged.schedule.peak_kv_tokens) == (2, 96)
+    assert len({o.first_token_s for o in tokens.schedule.outcomes}) == 1
+    first = [o.first_token_s for o in paged.schedule.outcomes]
+    assert first[0] == first[1] == first[2] < first[3]
+    assert paged.to_json()["kv_block_tokens"] == 16
 
 
 def test_a_kv_cache_smaller_than_one_request_is_bad_input(accel, timer) -> None:
@@ -167,7 +189,8 @@ def test_grid_points_are_the_simulators_times(accel, timer) -> None:
 
 
 def test_the_most_recently_admitted_request_is_preempted_and_recomputed() -> None:
-    """Two 4 + 4-token requests and a 10-token cache, every step 1 s (hand-made grids).
+    """Two 4 + 4-token requests and a 10-token cache allocated token by token, every step 1 s
+    (hand-made grids).
 
     Iteration 1 prefills both (8 slots) and 2 decodes both (10); in 3 the first needs an eleventh
     slot, so the second is preempted (its 5 freed). The first finishes in 4; in 5 the second is
@@ -176,7 +199,7 @@ def test_the_most_recently_admitted_request_is_preempted_and_recomputed() -> Non
     second = StepGrid(Phase.PREFILL, (1,), (1, 16), ((1.0, 1.0),))
     one_second = IterationTimer(second, StepGrid(Phase.DECODE, (1, 2), (1, 16), ((1.0, 1.0), (1.0, 1.0))))
     requests = (Request(0.0, 4, 4), Request(0.0, 4, 4))
-    result = schedule(requests, SchedulerConfig(), 10, one_second)
+    result = schedule(requests, SchedulerConfig(kv_block_tokens=1), 10, one_second)
     first, late = result.outcomes
     assert (first.preemptions, late.preemptions) == (0, 1)
     assert (first.first_token_s, first.finish_s) == (1.0, 4.0)
