@@ -11,7 +11,7 @@ from accel_spec import derive, load_accelerator, spec_hash
 from accel_spec.report import derived_table
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "accelerators"
-NAMES = ["tpu_v1", "eyeriss", "gemmini", "edge", "datacenter_bf16", "tiny"]
+NAMES = ["tpu_v1", "eyeriss", "gemmini", "edge", "datacenter_bf16", "tiny", "tpu_v5e"]
 KiB, MiB = 1024, 1024**2
 
 # name: (MACs/cycle, peak ops/s, DRAM bytes/cycle, on-chip SRAM bytes), each by hand
@@ -22,7 +22,13 @@ EXPECTED = {
     "edge": (64 * 64, 2 * 4096 * 500e6, 17.064e9 / 500e6, 4 * MiB + 2 * MiB + 256 * KiB),
     "datacenter_bf16": (128 * 128, 2 * 16384 * 1.05e9, 150e9 / 1.05e9, 28 * MiB),
     "tiny": (16, 2 * 16 * 100e6, 10.0, 2304),
+    "tpu_v5e": (4 * 128 * 128, 2 * 65536 * 1.5e9, 819e9 / 1.5e9, 128 * MiB),
 }
+
+
+def test_tpu_v5e_peak_is_googles_197_tflops() -> None:
+    """Four 128×128 MXUs × 2 ops × 1.5 GHz = 196.6 TFLOPs, the 197 bf16 TFLOPs Google publishes."""
+    assert derive(load_accelerator(EXAMPLES / "tpu_v5e.yaml")).peak_tops == pytest.approx(196.608)
 
 
 def test_every_example_is_listed() -> None:
