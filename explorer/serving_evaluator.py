@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec import spec_hash
+from accel_spec.precision import PrecisionAssignment
 from accel_spec.schema import Accelerator
 from compiler.scheduling import InfeasibleSchedule
 from explorer.accuracy import ACCURACY_COLUMN
@@ -66,12 +67,13 @@ class ServingEvaluator(Evaluator):
             report = serve(
                 accel, served_model(point.model), self.serving.request_list(),
                 self.serving.scheduler_config(), self.serving.slo(),
+                precision=PrecisionAssignment.parse(point.precision) if point.precision else None,
             )
         except InputError as error:  # the KV cache cannot hold one request on this chip
             return Outcome(Status.INFEASIBLE, error.render(), spec_hash=chip)
         except InfeasibleSchedule as error:
             return Outcome(Status.INFEASIBLE, str(error), spec_hash=chip)
-        metrics = {"area_mm2": chip_area_mm2(accel, None), **serving_metrics(report)}
+        metrics = {"area_mm2": chip_area_mm2(accel, point.precision), **serving_metrics(report)}
         return Outcome(Status.OK, metrics=metrics, spec_hash=chip)
 
     def analytic(self, point: Point) -> dict[str, float]:
@@ -81,4 +83,4 @@ class ServingEvaluator(Evaluator):
             accel = point_chip(self.base, point)
         except InputError:
             return {"area_mm2": math.nan, ACCURACY_COLUMN: math.nan}
-        return {"area_mm2": chip_area_mm2(accel, None), ACCURACY_COLUMN: math.nan}
+        return {"area_mm2": chip_area_mm2(accel, point.precision), ACCURACY_COLUMN: math.nan}

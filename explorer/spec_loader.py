@@ -108,9 +108,10 @@ def load_sweep(path: str | Path) -> SweepSpec:
     if serving is not None:
         for loc, message in serving_model_problems(data.get("models"), tuple(v.spec for v in models)):
             add(("models", *loc), message)
-        if data.get("schedule") is not None:
-            add(("schedule",), "a serving sweep compiles every prefill and decode step with the compiler's "
-                "defaults at the chip's precision, as `tessera serve` does; leave schedule out")
+        extra = sorted(set(data.get("schedule") or {}) - {"precision"}) if isinstance(data.get("schedule"), dict) else []
+        for key in extra:
+            add(("schedule", key), "a serving sweep compiles every prefill and decode step with the compiler's "
+                "defaults, as `tessera serve` does; only a precision axis applies (`tessera serve --precision`)")
     if header is not None:
         _check_header(header, add)
         _check_serving_metrics(header, "serving" in data, add)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from accel_spec import load_accelerator, with_overrides
+from accel_spec.precision import PrecisionAssignment
 from accel_spec.units import Dimension
 from cli_runner import EXAMPLES, tessera
 from explorer.objectives import SERVING_METRIC_COLUMNS
@@ -29,6 +30,8 @@ base: {EDGE}
 hardware:
   dram.bandwidth: [8.532 GB/s, 17.064 GB/s]
 models: ["{MODEL}"]
+schedule:
+  precision: [int8, w4a8kv8]
 serving:
   requests: 12
   rate: 400
@@ -75,14 +78,22 @@ def test_every_row_equals_serve_alone_on_its_chip(results) -> None:
     for _, row in table.iterrows():
         bandwidth = override_value(row["dram.bandwidth"], Dimension.BANDWIDTH)
         chip = with_overrides(base, {"dram.bandwidth": bandwidth})
-        report = serve(chip, MODEL, requests, SchedulerConfig(4, 64), Slo(0.02, 0.002))
+        precision = PrecisionAssignment.parse(row["precision"])
+        report = serve(chip, MODEL, requests, SchedulerConfig(4, 64), Slo(0.02, 0.002), precision=precision)
         for column, value in serving_metrics(report).items():
             assert row[column] == value, column
 
 
+def test_a_weight_format_axis_is_served_at_its_format(results) -> None:
+    """int4 weights leave more DRAM to the cache than int8 ones (same int8 cache): more tokens."""
+    table, _, _ = results
+    capacity = table.groupby("precision")["kv_capacity_tokens"].first()
+    assert capacity["w4a8kv8"] > capacity["int8"]
+
+
 def test_the_edge_chips_row_equals_tessera_serve_json(results, tmp_path: Path) -> None:
     table, _, _ = results
-    row = table[table["dram.bandwidth"] == EDGE_BANDWIDTH].iloc[0]
+    row = table[(table["dram.bandwidth"] == EDGE_BANDWIDTH) & (table["precision"] == "int8")].iloc[0]
     out = tmp_path / "serve.json"
     result = tessera("serve", "--accel", str(EDGE), "--model", MODEL, *SERVE_OPTIONS, "--json", str(out))
     assert result.returncode == 0, result.stderr
