@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,13 @@ def test_help_and_models_import_no_heavy_library(command: str) -> None:
     code, modules = imported_by(command)
     assert code == 0
     assert top_level(modules).isdisjoint(HEAVY), sorted(top_level(modules) & set(HEAVY))
+
+
+def test_the_version_is_looked_up_only_for_version() -> None:
+    """Finding the installed distribution imports `importlib.metadata` and reads metadata."""
+    assert "importlib.metadata" not in imported_by("--help")[1]
+    done = subprocess.run([sys.executable, "-m", "tessera", "--version"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"tessera {metadata.version('tessera')}\n", "")
 
 
 def test_simulate_imports_only_what_it_uses() -> None:
