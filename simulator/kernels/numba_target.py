@@ -53,10 +53,10 @@ def njit(function: Callable[..., Any] | None = None, **options: Any) -> Any:
         return lambda function: njit(function, **options)
     cached = options.pop("cache", False)
     dispatcher = numba.njit(**options)(function)
-    if cached and isinstance(dispatcher, Dispatcher):  # not NUMBA_DISABLE_JIT's Python function
+    if not cached:
+        _import_arraymath()  # its first call compiles
+    elif isinstance(dispatcher, Dispatcher):  # not NUMBA_DISABLE_JIT's Python function
         dispatcher._cache = _KernelCache(dispatcher.py_func)  # what `Dispatcher.enable_caching` does
-    else:
-        _import_arraymath()  # its first call compiles, or Numba's NumPy is used without compiling
     return dispatcher
 
 
