@@ -5,7 +5,9 @@ Runs, interleaved round by round so that a busy machine slows every row alike: a
 ResNet-50 (the Numba on-disk cache filled by one run before timing). Prints per command the
 median wall time, the time over the bare interpreter, its ratio to it, the CPU time over the
 bare interpreter's (what a loaded machine inflates least), and the target (wall time over
-bare): 0.3 s for --help and models, 1.5 s for the ResNet-50 simulation.
+bare): 0.3 s for --help and models, 1.5 s for the ResNet-50 simulation. The caption gives the
+load average before and after the timed rounds and the number of CPUs, so that a table
+measured on a busy machine says so.
 
 Every command runs with its bytecode cached, as an installed tessera has it. Where the
 environment sets PYTHONDONTWRITEBYTECODE (containers and CI images often do), Python would
@@ -72,12 +74,17 @@ def main() -> None:
     for argv, _ in runs.values():
         seconds(argv, env)  # warm: page cache, bytecode, Numba's on-disk cache
     samples: dict[str, list[tuple[float, float]]] = {label: [] for label in runs}
+    load_before = os.getloadavg()[0]
     for _ in range(args.repeats):
         for label, (argv, _) in runs.items():
             samples[label].append(seconds(argv, env))
+    load_after = os.getloadavg()[0]
     bare = statistics.median(wall for wall, _ in samples["python -c pass"])
     bare_cpu = statistics.median(cpu for _, cpu in samples["python -c pass"])
-    table = Table(title=f"tessera start-up, median of {args.repeats} fresh processes (chip {Path(args.chip).name})")
+    table = Table(
+        title=f"tessera start-up, median of {args.repeats} fresh processes (chip {Path(args.chip).name})",
+        caption=f"load average {load_before:.2f} before, {load_after:.2f} after, on {os.cpu_count()} CPUs",
+    )
     for column in ("command", "median (s)", "over bare (s)", "× bare", "CPU over bare (s)", "target over bare (s)", ""):
         table.add_column(column, justify="left" if column == "command" else "right")
     for label, (_, target) in runs.items():

@@ -10,7 +10,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tessera import __version__
 from tessera.commands import COMMANDS
 from tessera.errors import InputError
 
@@ -25,11 +24,21 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tessera",
         description="Co-design explorer for deep-learning accelerators.",
     )
-    parser.add_argument("--version", action="version", version=f"tessera {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(subparsers)
     return parser
+
+
+class _Version(argparse.Action):
+    """argparse's `version` action, reading `tessera.__version__` only when it is asked for."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        import tessera
+
+        print(f"tessera {tessera.__version__}")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

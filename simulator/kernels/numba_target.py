@@ -1,18 +1,29 @@
-"""`njit` for every kernel, with Numba's NumPy implementations imported without SciPy.
+"""`njit` for every kernel: cached kernels load without Numba's implementation registry, and
+Numba's NumPy implementations are imported without SciPy.
 
-The first jitted call of a process, even one that Numba answers from its on-disk cache, makes
-Numba load its implementations of Python and NumPy (`BaseContext.refresh`). One of them,
-`numba.np.arraymath`, probes for SciPy's BLAS as it is imported (`_check_blas`, which runs
-`import scipy.linalg.cython_blas`): that imports most of SciPy, about 0.25 s of the 1.9 s a warm
-`tessera simulate --model resnet50` took. The kernels call no BLAS, and Numba needs SciPy only
+Loading a cached kernel. Numba answers the first call of a `cache=True` kernel from its
+on-disk cache, but before it looks there it refreshes its target context
+(`Cache.load_overload` → `BaseContext.refresh`): it imports and registers every Python and
+NumPy implementation it has (`numba.cpython.*`, `numba.np.arraymath`, `numba.np.random`, …),
+about 0.3 s of a warm `tessera simulate --model resnet50`. A compiled kernel needs none of
+that: it is machine code that links only against Numba's runtime (NRT) and C helpers, and the
+helpers are registered when the context is created. So the kernels' cache (`_KernelCache`)
+starts the runtime instead, and leaves the refresh to the compiler, which does it before every
+compilation (`CompilerBase.__init__`): on a cache miss, or for a kernel never cached, Numba
+behaves as before. One module registers symbols that compiled code may link to as it is
+imported: `numba.cpython.hashing` (the hash secret of a kernel that hashes: dict, set,
+`hash()`); a cached kernel whose code names them has it imported before it is linked.
+
+Importing without SciPy. `numba.np.arraymath`, one of those implementations, probes for
+SciPy's BLAS as it is imported (`_check_blas`, which runs `import scipy.linalg.cython_blas`):
+that imports most of SciPy, about 0.25 s. The kernels call no BLAS, and Numba needs SciPy only
 when it compiles a function that does (`np.dot`, `np.linalg`: `numba.np.linalg.ensure_blas`
-imports it then).
-
-So this module imports `numba.np.arraymath` while importing `scipy.linalg` fails (in this
-thread only), then gives the probe's flag the answer the probe would have given had SciPy been
-imported. Numba behaves as before; a process that compiles no BLAS call never imports SciPy.
-Every kernel module takes `njit` from here, so whichever is imported first has done it before
-any kernel runs (`tests/e2e/test_cli_startup.py` checks both).
+imports it then). So before anything here can compile (a cache miss, or a kernel not cached),
+`numba.np.arraymath` is imported while importing `scipy.linalg` fails (in this thread only),
+and the probe's flag is given the answer the probe would have given had SciPy been imported.
+Every kernel module takes `njit` from here (`tests/kernels/test_numba_target.py` checks it,
+and `tests/e2e/test_cli_startup.py` that a simulation imports neither SciPy's linear algebra
+nor, once the cache is warm, Numba's implementations).
 """
 
 from __future__ import annotations
@@ -20,12 +31,58 @@ from __future__ import annotations
 import importlib.util
 import sys
 import threading
+from collections.abc import Callable
+from typing import Any
 
-from numba import njit
+import numba
+from numba.core.caching import CompileResultCacheImpl, FunctionCache
+from numba.core.dispatcher import Dispatcher
+from numba.core.runtime import rtsys
 
 __all__ = ["njit"]
 
 _LINALG = "scipy.linalg"
+_HASH_SECRET = b"_numba_hashsecret_"
+"""Prefix of the symbols `numba.cpython.hashing` registers as it is imported."""
+
+
+def njit(function: Callable[..., Any] | None = None, **options: Any) -> Any:
+    """`numba.njit(**options)`, used bare (`@njit`) or with options (`@njit(cache=True)`);
+    a `cache=True` kernel is loaded from the cache by `_KernelCache`."""
+    if function is None:
+        return lambda function: njit(function, **options)
+    cached = options.pop("cache", False)
+    dispatcher = numba.njit(**options)(function)
+    if not cached:
+        _import_arraymath()  # its first call compiles
+    elif isinstance(dispatcher, Dispatcher):  # not NUMBA_DISABLE_JIT's Python function
+        dispatcher._cache = _KernelCache(dispatcher.py_func)  # what `Dispatcher.enable_caching` does
+    return dispatcher
+
+
+class _KernelCacheImpl(CompileResultCacheImpl):
+    """Rebuilds a cached kernel after importing the modules whose symbols its code names."""
+
+    def rebuild(self, target_context: Any, payload: tuple) -> Any:
+        _name, kind, data = payload[0]  # `CodeLibrary.serialize_using_object_code()`
+        if kind == "object" and _HASH_SECRET in data[0]:
+            import numba.cpython.hashing  # noqa: F401  (registers the hash secret's symbols)
+        return super().rebuild(target_context, payload)
+
+
+class _KernelCache(FunctionCache):
+    """Numba's per-function cache, loading without the registry refresh (module docstring)."""
+
+    _impl_class = _KernelCacheImpl
+
+    def load_overload(self, sig: Any, target_context: Any) -> Any:
+        rtsys.initialize(target_context)  # what the loaded code links against
+        loaded = None
+        with self._guard_against_spurious_io_errors():
+            loaded = self._load_overload(sig, target_context)
+        if loaded is None:
+            _import_arraymath()  # Numba compiles it next
+        return loaded
 
 
 class _Refuse:
@@ -55,6 +112,3 @@ def _import_arraymath() -> None:
         sys.meta_path.remove(refusal)
     if hasattr(arraymath, "_HAVE_BLAS"):  # read when np.correlate / np.convolve are typed
         arraymath._HAVE_BLAS = importlib.util.find_spec("scipy") is not None
-
-
-_import_arraymath()

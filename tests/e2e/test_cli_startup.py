@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -57,12 +58,32 @@ def test_help_and_models_import_no_heavy_library(command: str) -> None:
     assert top_level(modules).isdisjoint(HEAVY), sorted(top_level(modules) & set(HEAVY))
 
 
+def test_the_version_is_looked_up_only_for_version() -> None:
+    """Finding the installed distribution imports `importlib.metadata` and reads metadata."""
+    assert "importlib.metadata" not in imported_by("--help")[1]
+    done = subprocess.run([sys.executable, "-m", "tessera", "--version"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"tessera {metadata.version('tessera')}\n", "")
+
+
 def test_simulate_imports_only_what_it_uses() -> None:
     code, modules = imported_by("simulate", "--accel", str(EXAMPLES / "tiny.yaml"), "--model", "gemm:m=8,k=8,n=8")
     assert code == 0
-    assert "numba.np.arraymath" in modules  # the kernels ran, so Numba loaded its implementations
     unused = (modules | top_level(modules)) & set(NOT_SIMULATING)
     assert not unused, sorted(unused)
+
+
+NUMBA_IMPLEMENTATIONS = ("numba.np.arraymath", "numba.np.linalg", "numba.np.random.legacy", "numba.typed.typeddict")
+"""Some of what Numba imports to compile, and needs not to load a compiled kernel from its cache."""
+
+
+def test_warm_simulate_loads_kernels_without_compiling_machinery() -> None:
+    """The second run finds every kernel in Numba's cache, so it imports none of Numba's
+    implementations (`simulator.kernels.numba_target._KernelCache`); the first may compile."""
+    args = ("simulate", "--accel", str(EXAMPLES / "tiny.yaml"), "--model", "conv2d:h=8,w=8,c=8,k=8,r=3,s=3,stride=1")
+    assert imported_by(*args)[0] == 0
+    code, modules = imported_by(*args)
+    assert code == 0
+    assert modules.isdisjoint(NUMBA_IMPLEMENTATIONS), sorted(modules & set(NUMBA_IMPLEMENTATIONS))
 
 
 KERNEL_SIGNATURES = """

@@ -6,6 +6,7 @@ The import checks run in a fresh interpreter: what matters is what a process imp
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -23,12 +24,13 @@ PROBE = """
 import json, sys
 import numpy as np
 from simulator.kernels.numba_target import njit
-from numba.np import arraymath
-report = {"scipy.linalg after import": "scipy.linalg" in sys.modules, "_HAVE_BLAS": arraymath._HAVE_BLAS}
 
-@njit
+@njit  # not cached: it will compile, so Numba's implementations are imported now
 def products(a, b):
     return np.dot(a, b), np.correlate(a, b)
+
+from numba.np import arraymath
+report = {"scipy.linalg after import": "scipy.linalg" in sys.modules, "_HAVE_BLAS": arraymath._HAVE_BLAS}
 
 dot, correlate = products(np.arange(1.0, 6.0), np.arange(5.0, 0.0, -1.0))
 report.update(dot=float(dot), correlate=correlate.tolist())
@@ -76,3 +78,36 @@ def test_every_kernel_module_takes_njit_from_numba_target() -> None:
 
 def _imports_numba(source: str) -> bool:
     return "from numba import" in source or "import numba" in source or "numba.njit" in source
+
+
+HASHING_KERNEL = """
+from simulator.kernels.numba_target import njit
+
+@njit(cache=True)
+def _hash(text):
+    return hash(text)
+"""
+
+CALL_HASHING_KERNEL = """
+import json, sys
+from hashing_kernel import _hash
+value = _hash("tessera")
+hits = sum(_hash.stats.cache_hits.values()) if hasattr(_hash, "stats") else None  # None: NUMBA_DISABLE_JIT
+print(json.dumps({"hash": value, "expected": hash("tessera"), "cache_hits": hits}))
+"""
+
+
+def test_a_cached_kernel_that_hashes_strings_loads_in_a_fresh_process(tmp_path: Path) -> None:
+    """Hashing a string links against symbols that `numba.cpython.hashing` registers as it
+    is imported; `_KernelCache` loads without Numba's implementations, so it must see to them
+    (a missing symbol would abort the process). The first process compiles, the second loads."""
+    (tmp_path / "hashing_kernel.py").write_text(HASHING_KERNEL)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(tmp_path), str(REPO))), "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    reports = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", CALL_HASHING_KERNEL], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        reports.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert all(report["hash"] == report["expected"] for report in reports)
+    if not config.DISABLE_JIT:
+        assert [report["cache_hits"] for report in reports] == [0, 1]  # compiled, then loaded from the cache
