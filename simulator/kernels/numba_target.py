@@ -56,16 +56,33 @@ def njit(function: Callable[..., Any] | None = None, **options: Any) -> Any:
     if not cached:
         _import_arraymath()  # its first call compiles
     elif isinstance(dispatcher, Dispatcher):  # not NUMBA_DISABLE_JIT's Python function
-        dispatcher._cache = _KernelCache(dispatcher.py_func)  # what `Dispatcher.enable_caching` does
+        if _loads_without_refresh():
+            dispatcher._cache = _KernelCache(dispatcher.py_func)  # what `Dispatcher.enable_caching` does
+        else:  # a Numba whose cache internals differ: its own cache, refresh included
+            _import_arraymath()
+            dispatcher.enable_caching()
     return dispatcher
+
+
+def _loads_without_refresh() -> bool:
+    """Whether this Numba has the cache internals `_KernelCache` builds on (Numba 0.59–0.68 do)."""
+    return (
+        hasattr(rtsys, "initialize")
+        and all(hasattr(FunctionCache, name) for name in ("_impl_class", "_load_overload", "_guard_against_spurious_io_errors"))
+        and hasattr(CompileResultCacheImpl, "rebuild")
+    )
 
 
 class _KernelCacheImpl(CompileResultCacheImpl):
     """Rebuilds a cached kernel after importing the modules whose symbols its code names."""
 
     def rebuild(self, target_context: Any, payload: tuple) -> Any:
-        _name, kind, data = payload[0]  # `CodeLibrary.serialize_using_object_code()`
-        if kind == "object" and _HASH_SECRET in data[0]:
+        try:
+            _name, kind, data = payload[0]  # `CodeLibrary.serialize_using_object_code()`
+            hashes = kind == "object" and _HASH_SECRET in data[0]
+        except (TypeError, ValueError, IndexError):  # another layout: import it, to be safe
+            hashes = True
+        if hashes:
             import numba.cpython.hashing  # noqa: F401  (registers the hash secret's symbols)
         return super().rebuild(target_context, payload)
 

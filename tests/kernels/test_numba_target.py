@@ -111,3 +111,23 @@ def test_a_cached_kernel_that_hashes_strings_loads_in_a_fresh_process(tmp_path: 
     assert all(report["hash"] == report["expected"] for report in reports)
     if not config.DISABLE_JIT:
         assert [report["cache_hits"] for report in reports] == [0, 1]  # compiled, then loaded from the cache
+
+
+def test_a_numba_without_the_cache_internals_gets_its_own_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where `_KernelCache`'s Numba internals are missing, a cached kernel falls back to Numba's
+    own cache (refresh included) and still runs."""
+    from numba.core.caching import FunctionCache
+
+    from simulator.kernels import numba_target
+
+    assert numba_target._loads_without_refresh()  # the installed Numba has them
+    monkeypatch.setattr(numba_target, "_loads_without_refresh", lambda: False)
+
+    def twice(x):
+        return 2 * x
+
+    kernel = numba_target.njit(cache=True)(twice)
+    if not config.DISABLE_JIT:
+        assert type(kernel._cache) is FunctionCache
+    monkeypatch.undo()
+    assert kernel(21) == 42
