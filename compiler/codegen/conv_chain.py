@@ -1,9 +1,9 @@
 """Code for a depth-first chain of convolutions (`scheduling.conv_chain`) as a `SlotTable`.
 
-One row per GEMM: (band, layer, pass) for every layer that computes rows in the band, in
-band order, then layer order, then pass order (a pass packs `groups_per_pass` of the layer's
-groups). m = the rows the layer computes in the band × its output width × images, k and n
-its own. In slot order a row holds:
+One row per GEMM: (band, layer, piece) for every layer that computes rows in the band, in
+band order, then layer order, then piece order (`scheduling.conv_chain.pieces`: a pass of
+`groups_per_pass` groups, or a tile of n as wide as the array). m = the rows the layer
+computes in the band × its output width × images, k its own. In slot order a row holds:
 
   LOAD_W i    layer i's weights, whole (first row only; none when the plan keeps them in
               the weight buffer)
@@ -34,7 +34,7 @@ import numpy as np
 
 from accel_spec.types import OpClass, Operand, TensorClass
 from compiler.codegen.layout import NO_DEP, SlotTable
-from compiler.scheduling.conv_chain import bands, passes
+from compiler.scheduling.conv_chain import bands, pieces
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import ConvChainSchedule
 from compiler.target import Target, level_of, nbytes
@@ -50,24 +50,23 @@ def conv_chain_table(workload: Workload, schedule: ConvChainSchedule, chip: Targ
     chain = workload.conv_chain
     assert chain is not None
     plan = bands(chain, schedule.band_rows)
-    packed = passes(chain, schedule.groups_per_pass)
+    packed = pieces(chain, schedule.groups_per_pass, chip)
     depth, count = plan.rows.shape
     flags = roles(workload, chip)
     act_bits = int(chip.bits_of(TensorClass.ACTIVATION))
 
     # rows of the table: (band, layer, pass), band-major
     band_of, layer_of = np.nonzero(plan.rows.T > 0)
-    per = np.array([len(p) for p in packed], dtype=np.int64)[layer_of]
+    per = np.array([len(p) for p, _ in packed], dtype=np.int64)[layer_of]
     band = np.repeat(band_of, per)
     level = np.repeat(layer_of, per)
     starts = np.repeat(np.cumsum(per) - per, per)
     pass_index = np.arange(len(band)) - starts
-    groups = np.concatenate([np.zeros(1, dtype=np.int64)] + list(packed))  # flat, offset by one
-    offsets = np.cumsum([0] + [len(p) for p in packed])
-    g = groups[1:][offsets[level] + pass_index]
+    offsets = np.cumsum([0] + [len(p) for p, _ in packed])[level] + pass_index
+    g = np.concatenate([p for p, _ in packed])[offsets]
+    n = np.concatenate([w for _, w in packed])[offsets]
     out_w = np.array([lay.conv.out_w * lay.conv.images for lay in chain.layers], dtype=np.int64)
     k = np.array([lay.gemm.k for lay in chain.layers], dtype=np.int64)
-    n = np.array([lay.gemm.n for lay in chain.layers], dtype=np.int64)
     m = plan.rows[level, band] * out_w[level]
     total = len(band)
     last = level == depth - 1
@@ -148,11 +147,11 @@ def conv_chain_table(workload: Workload, schedule: ConvChainSchedule, chip: Targ
 
     side = last & bool(workload.side_input_elements) & bool(flags.side_tile)
     fill(LOAD_SIDE, side, opcode=Opcode.LOAD, operand=Operand.OUTPUT, buffer=chip.buffer(Operand.OUTPUT),
-         level=workload.placement.side, bytes=nbytes(g * m * n[level], int(flags.side_bits)))
+         level=workload.placement.side, bytes=nbytes(g * m * n, int(flags.side_bits)))
     dep(LOAD_SIDE, _WAR, side & (rows >= 2), pos(rows - 2, CLOSE))
 
     fill(GEMM, np.ones(total, dtype=bool), opcode=Opcode.GEMM, dataflow=int(schedule.dataflow), m=m, k=k[level],
-         n=n[level], groups=g, accumulate=0)
+         n=n, groups=g, accumulate=0)
     has_input = (level > 0) | input_tiled
     data = producer_last[level, newest[level, band]]
     dep(GEMM, _DATA, has_input, data)
@@ -161,7 +160,7 @@ def conv_chain_table(workload: Workload, schedule: ConvChainSchedule, chip: Targ
     table.deps[release_target, GEMM, _FIXED_DEPS + rank] = release_source
 
     # the epilogue of each layer split over its rows by output elements
-    elements = g * m * n[level]
+    elements = g * m * n
     after = np.zeros(total, dtype=np.int64)
     for i in range(depth):
         mine = level == i

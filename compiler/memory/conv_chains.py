@@ -155,8 +155,7 @@ def fuse_convolutions(
                 candidate = fused_conv_workload(chain, kept_reserved(chain, plan, target))
                 key = (tuple(layer_key(w) for w in chain), chosen, layer_key(candidate))
                 if key not in decided:
-                    packing = tuple(s.groups_per_pass for s in chosen)  # type: ignore[union-attr]
-                    found = best_conv_chain(candidate, target, goal, packing)
+                    found = best_conv_chain(candidate, target, goal)
                     better = found is not None and found[1] < unfused_score(chain, chosen, target, goal)
                     decided[key] = found[0] if better else None
                 if decided[key] is not None:
@@ -169,8 +168,8 @@ def fuse_convolutions(
 
 
 def _worth_trying(chain: Sequence[Workload], schedules: Sequence[LayerSchedule]) -> bool:
-    """An intermediate spilled to DRAM, every weight read from one level, GEMM schedules,
-    and a side input only where an epilogue reads it (module doc)."""
+    """An intermediate spilled to DRAM, every weight read from one level, layers scheduled
+    as GEMMs, and a side input only where an epilogue reads it (module doc)."""
     last = chain[-1]
     return (
         any(w.placement.output == LEVEL_DRAM for w in chain[:-1])

@@ -30,7 +30,8 @@ Buffers hold (`chain_footprint`, what `compiler.verify` finds live in `codegen.c
 plus the bytes the memory plan keeps on chip (`Workload.reserved`).
 
 The search tries band heights 1, 2, 4, ... and the whole output height with every dataflow
-of the chip, keeps those that fit, orders them by a closed-form estimate (array time, vector
+of the chip, each layer's groups packed per GEMM for its short bands (`packing`), keeps
+those that fit, orders them by a closed-form estimate (array time, vector
 time, DRAM bytes over the channel) and measures the best `MEASURED` with the simulator,
 keeping the lowest score on the search's `Goal`.
 """
@@ -138,15 +139,25 @@ def bands(chain: ConvChain, band_rows: int) -> Bands:
     return Bands(done, rows, need, first, last_reader, lookback)
 
 
-def passes(chain: ConvChain, groups_per_pass: tuple[int, ...]) -> list[np.ndarray]:
-    """Per layer, the products (groups) each of its GEMMs packs, in pass order."""
-    packed = []
+def pieces(chain: ConvChain, groups_per_pass: tuple[int, ...], chip: Target) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per layer, (groups, n) of each of its GEMMs in a band, in order: a grouped layer's
+    passes of `groups_per_pass` groups (the last packs the rest), each with its whole n; a
+    layer of one group in tiles of n as wide as the array, which costs no extra fold
+    (`timing`: folds are ceil(n / C) either way for OS and WS) and keeps each GEMM's partial
+    sums small enough for taller bands."""
+    found = []
     for layer, groups in zip(chain.layers, groups_per_pass):
-        count, last = (int(v) for v in pass_groups(layer.gemm.batch, groups))
-        sizes = np.full(count, groups, dtype=np.int64)
-        sizes[-1] = last
-        packed.append(sizes)
-    return packed
+        if layer.gemm.batch > 1:
+            count, last = (int(v) for v in pass_groups(layer.gemm.batch, groups))
+            packed = np.full(count, groups, dtype=np.int64)
+            packed[-1] = last
+            found.append((packed, np.full(count, layer.gemm.n, dtype=np.int64)))
+        else:
+            count = int(tile_count(layer.gemm.n, chip.cols))
+            widths = np.full(count, chip.cols, dtype=np.int64)
+            widths[-1] = layer.gemm.n - (count - 1) * chip.cols
+            found.append((np.ones(count, dtype=np.int64), widths))
+    return found
 
 
 def chain_footprint(workload: Workload, chip: Target, schedule_bands: Bands, groups_per_pass: tuple[int, ...]) -> np.ndarray:
@@ -172,17 +183,45 @@ def chain_footprint(workload: Workload, chip: Target, schedule_bands: Bands, gro
     if flags.weight_tile:
         weights = sum(int(nbytes(layer.gemm.batch * layer.gemm.k * layer.gemm.n, int(flags.weight_bits))) for layer in chain.layers)
         demand[chip.buffer(Operand.WEIGHT)] += weights
-    psum = 0
-    for layer, sizes, rows in zip(chain.layers, passes(chain, groups_per_pass), schedule_bands.rows):
-        m = int(rows.max()) * layer.conv.out_w * layer.conv.images
-        psum = max(psum, int(nbytes(int(sizes.max()) * m * layer.gemm.n, chip.accumulator_bits)))
+    psum = side = 0
+    for layer, (groups, widths), rows in zip(chain.layers, pieces(chain, groups_per_pass, chip), schedule_bands.rows):
+        tile = int(rows.max()) * layer.conv.out_w * layer.conv.images * int(np.max(groups * widths))
+        psum = max(psum, int(nbytes(tile, chip.accumulator_bits)))
+        side = int(nbytes(tile, int(flags.side_bits)))  # the last layer's
     demand[chip.buffer(Operand.OUTPUT)] += 2 * psum
     if workload.side_input_elements and flags.side_tile:
-        last = chain.layers[-1]
-        m = int(schedule_bands.rows[-1].max()) * last.conv.out_w * last.conv.images
-        side = int(passes(chain, groups_per_pass)[-1].max()) * m * last.gemm.n
-        demand[chip.buffer(Operand.OUTPUT)] += 2 * int(nbytes(side, int(flags.side_bits)))
+        demand[chip.buffer(Operand.OUTPUT)] += 2 * side
     return demand
+
+
+def _array_cycles(layer, rows: np.ndarray, groups, dataflow: int, chip: Target) -> np.ndarray:
+    """Cycles of one layer's GEMMs over every band (`pieces`), back to back, for each
+    candidate packing in `groups` (an array): `timing.gemm_cycles` per GEMM."""
+    groups = np.asarray(groups, dtype=np.int64)
+    m = rows[rows > 0][:, None] * layer.conv.out_w * layer.conv.images
+    if layer.gemm.batch == 1:
+        count = int(tile_count(layer.gemm.n, chip.cols))
+        widths = np.array([chip.cols, layer.gemm.n - (count - 1) * chip.cols], dtype=np.int64)
+        cycles = gemm_cycles(m, layer.gemm.k, widths[None, :], dataflow, chip.rows, chip.cols, unit_cols=chip.unit_cols)
+        total = np.sum((count - 1) * cycles[:, 0] + cycles[:, 1])
+        return np.full(groups.shape, total, dtype=np.int64)
+    count, last = pass_groups(layer.gemm.batch, groups)
+    full = gemm_cycles(m, layer.gemm.k, layer.gemm.n, dataflow, chip.rows, chip.cols, groups[None, :],
+                       unit_cols=chip.unit_cols)
+    edge = gemm_cycles(m, layer.gemm.k, layer.gemm.n, dataflow, chip.rows, chip.cols, last[None, :],
+                       unit_cols=chip.unit_cols)
+    return np.sum((count - 1) * full + edge, axis=0)
+
+
+def packing(chain: ConvChain, schedule_bands: Bands, dataflow: int, chip: Target) -> tuple[int, ...]:
+    """Per layer, the groups per GEMM (powers of two and all of them) whose GEMMs take the
+    fewest array cycles over the bands: a depthwise layer's bands are short, so it packs
+    differently from the whole layer (fewest groups on a tie)."""
+    chosen = []
+    for layer, rows in zip(chain.layers, schedule_bands.rows):
+        options = _ladder(1, layer.gemm.batch)
+        chosen.append(int(options[np.argmin(_array_cycles(layer, rows, options, dataflow, chip))]))
+    return tuple(chosen)
 
 
 def chain_estimate(workload: Workload, chip: Target, schedule: ConvChainSchedule) -> float:
@@ -191,12 +230,10 @@ def chain_estimate(workload: Workload, chip: Target, schedule: ConvChainSchedule
     chain = workload.conv_chain
     assert chain is not None
     plan = bands(chain, schedule.band_rows)
-    array = 0
-    for layer, sizes, rows in zip(chain.layers, passes(chain, schedule.groups_per_pass), plan.rows):
-        m = rows[rows > 0][:, None] * layer.conv.out_w * layer.conv.images
-        cycles = gemm_cycles(m, layer.gemm.k, layer.gemm.n, int(schedule.dataflow), chip.rows, chip.cols,
-                             sizes[None, :], unit_cols=chip.unit_cols)
-        array += int(np.sum(cycles))
+    array = sum(
+        int(_array_cycles(layer, rows, [groups], int(schedule.dataflow), chip)[0])
+        for layer, rows, groups in zip(chain.layers, plan.rows, schedule.groups_per_pass)
+    )
     rates = chip.vector_lane_ops_per_cycle
     vector = sum(ops / rates[op_class] for op_class, ops in workload.vector_ops.items())
     flags = roles(workload, chip)
@@ -209,32 +246,32 @@ def chain_estimate(workload: Workload, chip: Target, schedule: ConvChainSchedule
     return max(array, vector, moved / chip.dram_bytes_per_cycle)
 
 
-def chain_candidates(workload: Workload, chip: Target, groups_per_pass: tuple[int, ...]) -> list[ConvChainSchedule]:
-    """The band heights × dataflows that fit the chip's buffers, best estimate first (larger
-    bands first among equal estimates)."""
+def chain_candidates(workload: Workload, chip: Target) -> list[ConvChainSchedule]:
+    """The band heights × dataflows, each layer packed by `packing`, that fit the chip's
+    buffers, best estimate first (larger bands first among equal estimates)."""
     chain = workload.conv_chain
     assert chain is not None
     capacity = chip.capacity_array
     found: list[tuple[float, int, ConvChainSchedule]] = []
     for band in _ladder(1, chain.layers[-1].conv.out_h).tolist():
-        if np.any(chain_footprint(workload, chip, bands(chain, band), groups_per_pass) > capacity):
-            continue
+        plan = bands(chain, band)
         for dataflow in chip.dataflows:
-            schedule = ConvChainSchedule(Dataflow(dataflow), band, groups_per_pass)
+            groups = packing(chain, plan, int(dataflow), chip)
+            if np.any(chain_footprint(workload, chip, plan, groups) > capacity):
+                continue
+            schedule = ConvChainSchedule(Dataflow(dataflow), band, groups)
             found.append((chain_estimate(workload, chip, schedule), -band, schedule))
     found.sort(key=lambda entry: (entry[0], entry[1]))
     return [schedule for _, _, schedule in found]
 
 
-def best_conv_chain(
-    workload: Workload, chip: Target, goal: Goal, groups_per_pass: tuple[int, ...]
-) -> tuple[ConvChainSchedule, float] | None:
+def best_conv_chain(workload: Workload, chip: Target, goal: Goal) -> tuple[ConvChainSchedule, float] | None:
     """The measured best of the first `MEASURED` candidates on `goal`, and its score; None
     when no band height fits."""
     from compiler.scheduling.measure import simulate_layer
 
     best: tuple[ConvChainSchedule, float] | None = None
-    for schedule in chain_candidates(workload, chip, groups_per_pass)[:MEASURED]:
+    for schedule in chain_candidates(workload, chip)[:MEASURED]:
         counts, program = simulate_layer(workload, schedule, chip)
         score = goal.score(counts, program, chip)
         if best is None or score < best[1]:

@@ -143,8 +143,8 @@ class ConvChainSchedule:
         band_rows: output rows of the chain's last layer per band (the last band may be
             smaller); every other layer computes, per band, the rows the next one needs
             that it has not computed yet.
-        groups_per_pass: per layer, the products of its batch (groups) packed in one GEMM,
-            as the layer's own schedule packs them (`Schedule.groups_per_pass`).
+        groups_per_pass: per layer, the products of its batch (groups) packed in one GEMM
+            (`Schedule.groups_per_pass`; the last pass packs the rest).
     """
 
     dataflow: Dataflow
