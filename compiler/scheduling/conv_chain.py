@@ -43,11 +43,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.types import Dataflow, Operand, TensorClass
-from compiler.scheduling.attention import _ladder
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import ConvChainSchedule
-from compiler.scheduling.tiling import pass_groups, tile_count
+from compiler.scheduling.tiling import ladder, pass_groups, tile_count
 from compiler.target import Target, nbytes
 from compiler.target.timing import gemm_cycles
 from compiler.workload import ConvChain, ConvGeometry, Workload
@@ -219,7 +218,7 @@ def packing(chain: ConvChain, schedule_bands: Bands, dataflow: int, chip: Target
     differently from the whole layer (fewest groups on a tie)."""
     chosen = []
     for layer, rows in zip(chain.layers, schedule_bands.rows):
-        options = _ladder(1, layer.gemm.batch)
+        options = ladder(1, layer.gemm.batch)
         chosen.append(int(options[np.argmin(_array_cycles(layer, rows, options, dataflow, chip))]))
     return tuple(chosen)
 
@@ -253,7 +252,7 @@ def chain_candidates(workload: Workload, chip: Target) -> list[ConvChainSchedule
     assert chain is not None
     capacity = chip.capacity_array
     found: list[tuple[float, int, ConvChainSchedule]] = []
-    for band in _ladder(1, chain.layers[-1].conv.out_h).tolist():
+    for band in ladder(1, chain.layers[-1].conv.out_h).tolist():
         plan = bands(chain, band)
         for dataflow in chip.dataflows:
             groups = packing(chain, plan, int(dataflow), chip)
