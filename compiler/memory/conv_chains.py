@@ -155,9 +155,8 @@ def fuse_convolutions(
                 candidate = fused_conv_workload(chain, kept_reserved(chain, plan, target))
                 key = (tuple(layer_key(w) for w in chain), chosen, layer_key(candidate))
                 if key not in decided:
-                    found = best_conv_chain(candidate, target, goal)
-                    better = found is not None and found[1] < unfused_score(chain, chosen, target, goal)
-                    decided[key] = found[0] if better else None
+                    found = best_conv_chain(candidate, target, goal, unfused_score(chain, chosen, target, goal))
+                    decided[key] = None if found is None else found[0]
                 if decided[key] is not None:
                     fused[index] = (candidate, decided[key], size)
                     index += size

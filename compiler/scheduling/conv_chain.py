@@ -33,7 +33,9 @@ The search tries band heights 1, 2, 4, ... and the whole output height with ever
 of the chip, each layer's groups packed per GEMM for its short bands (`packing`), keeps
 those that fit, orders them by a closed-form estimate (array time, vector
 time, DRAM bytes over the channel) and measures the best `MEASURED` with the simulator,
-keeping the lowest score on the search's `Goal`.
+keeping the lowest score on the search's `Goal`. The estimate is a lower bound of the
+measured cycles, so for latency a chain none of whose band heights could beat its unfused
+layers (`chain_floor`) is not searched at all.
 """
 
 from __future__ import annotations
@@ -43,12 +45,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.types import Dataflow, Operand, TensorClass
-from compiler.scheduling.objective import Goal
+from compiler.scheduling.objective import Goal, Objective
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import ConvChainSchedule
 from compiler.scheduling.tiling import ladder, pass_groups, tile_count
 from compiler.target import Target, nbytes
-from compiler.target.timing import gemm_cycles
+from compiler.target.timing import gemm_occupancy
 from compiler.workload import ConvChain, ConvGeometry, Workload
 
 MEASURED = 3
@@ -78,7 +80,7 @@ def first_row_read(conv: ConvGeometry, start) -> np.ndarray:
 
 def reads_every_row(conv: ConvGeometry) -> bool:
     """The convolution's last output row reads its last input row (module doc)."""
-    return int(rows_needed(conv, conv.out_h)) == conv.in_h
+    return (conv.out_h - 1) * conv.stride_h - _pad_top(conv) + _effective_kernel(conv) >= conv.in_h
 
 
 @dataclass(frozen=True)
@@ -194,45 +196,43 @@ def chain_footprint(workload: Workload, chip: Target, schedule_bands: Bands, gro
 
 
 def _array_cycles(layer, rows: np.ndarray, groups, dataflow: int, chip: Target) -> np.ndarray:
-    """Cycles of one layer's GEMMs over every band (`pieces`), back to back, for each
-    candidate packing in `groups` (an array): `timing.gemm_cycles` per GEMM."""
+    """Cycles the array is certainly busy with one layer's GEMMs over every band (`pieces`),
+    for each candidate packing in `groups` (an array): each GEMM's busy floor
+    (`timing.gemm_occupancy`; its `gemm_cycles` on an array that does not pipeline folds)."""
     groups = np.asarray(groups, dtype=np.int64)
     m = rows[rows > 0][:, None] * layer.conv.out_w * layer.conv.images
+
+    def busy(n, packed):
+        return gemm_occupancy(m, layer.gemm.k, n, dataflow, chip.rows, chip.cols, packed, chip.pipelined,
+                              unit_cols=chip.unit_cols)[1]
+
     if layer.gemm.batch == 1:
         count = int(tile_count(layer.gemm.n, chip.cols))
-        widths = np.array([chip.cols, layer.gemm.n - (count - 1) * chip.cols], dtype=np.int64)
-        cycles = gemm_cycles(m, layer.gemm.k, widths[None, :], dataflow, chip.rows, chip.cols, unit_cols=chip.unit_cols)
+        cycles = busy(np.array([[chip.cols, layer.gemm.n - (count - 1) * chip.cols]], dtype=np.int64), 1)
         total = np.sum((count - 1) * cycles[:, 0] + cycles[:, 1])
         return np.full(groups.shape, total, dtype=np.int64)
     count, last = pass_groups(layer.gemm.batch, groups)
-    full = gemm_cycles(m, layer.gemm.k, layer.gemm.n, dataflow, chip.rows, chip.cols, groups[None, :],
-                       unit_cols=chip.unit_cols)
-    edge = gemm_cycles(m, layer.gemm.k, layer.gemm.n, dataflow, chip.rows, chip.cols, last[None, :],
-                       unit_cols=chip.unit_cols)
-    return np.sum((count - 1) * full + edge, axis=0)
+    return np.sum((count - 1) * busy(layer.gemm.n, groups[None, :]) + busy(layer.gemm.n, last[None, :]), axis=0)
 
 
-def packing(chain: ConvChain, schedule_bands: Bands, dataflow: int, chip: Target) -> tuple[int, ...]:
-    """Per layer, the groups per GEMM (powers of two and all of them) whose GEMMs take the
-    fewest array cycles over the bands: a depthwise layer's bands are short, so it packs
-    differently from the whole layer (fewest groups on a tie)."""
-    chosen = []
+def packing(chain: ConvChain, schedule_bands: Bands, dataflow: int, chip: Target) -> tuple[tuple[int, ...], int]:
+    """Per layer, the groups per GEMM (powers of two and all of them) whose GEMMs keep the
+    array busy the fewest cycles over the bands, and those cycles summed over the layers: a
+    depthwise layer's bands are short, so it packs differently from the whole layer (fewest
+    groups on a tie)."""
+    chosen, busy = [], 0
     for layer, rows in zip(chain.layers, schedule_bands.rows):
         options = ladder(1, layer.gemm.batch)
-        chosen.append(int(options[np.argmin(_array_cycles(layer, rows, options, dataflow, chip))]))
-    return tuple(chosen)
+        cycles = _array_cycles(layer, rows, options, dataflow, chip)
+        best = int(np.argmin(cycles))
+        chosen.append(int(options[best]))
+        busy += int(cycles[best])
+    return tuple(chosen), busy
 
 
-def chain_estimate(workload: Workload, chip: Target, schedule: ConvChainSchedule) -> float:
-    """Estimated cycles: the largest of the array's time (every GEMM back to back), the
-    vector unit's and the DRAM channel's (input, weights, side input and output once)."""
-    chain = workload.conv_chain
-    assert chain is not None
-    plan = bands(chain, schedule.band_rows)
-    array = sum(
-        int(_array_cycles(layer, rows, [groups], int(schedule.dataflow), chip)[0])
-        for layer, rows, groups in zip(chain.layers, plan.rows, schedule.groups_per_pass)
-    )
+def _vector_and_dram(workload: Workload, chip: Target) -> float:
+    """The larger of the vector unit's cycles and the DRAM channel's at its peak (input,
+    weights, side input and output once), whatever the band."""
     rates = chip.vector_lane_ops_per_cycle
     vector = sum(ops / rates[op_class] for op_class, ops in workload.vector_ops.items())
     flags = roles(workload, chip)
@@ -242,37 +242,66 @@ def chain_estimate(workload: Workload, chip: Target, schedule: ConvChainSchedule
         + bool(flags.side_dram) * int(nbytes(workload.side_input_elements, int(flags.side_bits)))
         + bool(flags.output_dram) * int(nbytes(workload.output_elements, int(flags.output_bits)))
     )
-    return max(array, vector, moved / chip.dram_bytes_per_cycle)
+    return max(vector, moved / chip.dram_bytes_per_cycle)
 
 
-def chain_candidates(workload: Workload, chip: Target) -> list[ConvChainSchedule]:
+def chain_candidates(workload: Workload, chip: Target) -> list[tuple[ConvChainSchedule, float]]:
     """The band heights × dataflows, each layer packed by `packing`, that fit the chip's
-    buffers, best estimate first (larger bands first among equal estimates)."""
+    buffers, with their estimates, best first (larger bands first among equal estimates);
+    the ladder of heights stops at the first that fits with no dataflow.
+
+    The estimate is the largest of the array's busy cycles, the vector unit's and the DRAM
+    channel's: each is time the simulator cannot beat, so it is a lower bound of the
+    measured cycles."""
     chain = workload.conv_chain
     assert chain is not None
     capacity = chip.capacity_array
+    rest = _vector_and_dram(workload, chip)
     found: list[tuple[float, int, ConvChainSchedule]] = []
     for band in ladder(1, chain.layers[-1].conv.out_h).tolist():
         plan = bands(chain, band)
+        fitted = len(found)
         for dataflow in chip.dataflows:
-            groups = packing(chain, plan, int(dataflow), chip)
+            groups, busy = packing(chain, plan, int(dataflow), chip)
             if np.any(chain_footprint(workload, chip, plan, groups) > capacity):
                 continue
-            schedule = ConvChainSchedule(Dataflow(dataflow), band, groups)
-            found.append((chain_estimate(workload, chip, schedule), -band, schedule))
+            found.append((max(busy, rest), -band, ConvChainSchedule(Dataflow(dataflow), band, groups)))
+        if len(found) == fitted:
+            break  # taller bands hold more rows in every line buffer and accumulator
     found.sort(key=lambda entry: (entry[0], entry[1]))
-    return [schedule for _, _, schedule in found]
+    return [(schedule, estimate) for estimate, _, schedule in found]
 
 
-def best_conv_chain(workload: Workload, chip: Target, goal: Goal) -> tuple[ConvChainSchedule, float] | None:
-    """The measured best of the first `MEASURED` candidates on `goal`, and its score; None
-    when no band height fits."""
+def chain_floor(workload: Workload, chip: Target) -> float:
+    """Cycles no band height can beat: the estimate of one band of the whole output, with
+    the best dataflow, fitting or not. A band's GEMMs pay their folds' fill and drain again
+    (fold counts round up per GEMM), so splitting the rows into bands never lowers the
+    array's busy time."""
+    chain = workload.conv_chain
+    assert chain is not None
+    whole = bands(chain, chain.layers[-1].conv.out_h)
+    busy = min(packing(chain, whole, int(d), chip)[1] for d in chip.dataflows)
+    return max(busy, _vector_and_dram(workload, chip))
+
+
+def best_conv_chain(
+    workload: Workload, chip: Target, goal: Goal, beat: float = np.inf
+) -> tuple[ConvChainSchedule, float] | None:
+    """The measured best of the first `MEASURED` candidates on `goal`, and its score, if it
+    scores below `beat`; None otherwise or when no band height fits. For latency, nothing is
+    searched when `chain_floor` is not below `beat`, and a candidate whose estimate (a lower
+    bound) is not below it is not simulated."""
     from compiler.scheduling.measure import simulate_layer
 
+    latency = goal.objective is Objective.LATENCY
+    if latency and chain_floor(workload, chip) >= beat:
+        return None
     best: tuple[ConvChainSchedule, float] | None = None
-    for schedule in chain_candidates(workload, chip)[:MEASURED]:
+    for schedule, estimate in chain_candidates(workload, chip)[:MEASURED]:
+        if latency and estimate >= beat:
+            continue
         counts, program = simulate_layer(workload, schedule, chip)
         score = goal.score(counts, program, chip)
-        if best is None or score < best[1]:
+        if score < beat and (best is None or score < best[1]):
             best = (schedule, score)
     return best
