@@ -195,12 +195,14 @@ def chain_footprint(workload: Workload, chip: Target, schedule_bands: Bands, gro
     return demand
 
 
-def _array_cycles(layer, rows: np.ndarray, groups, dataflow: int, chip: Target) -> np.ndarray:
-    """Cycles the array is certainly busy with one layer's GEMMs over every band (`pieces`),
-    for each candidate packing in `groups` (an array): each GEMM's busy floor
-    (`timing.gemm_occupancy`; its `gemm_cycles` on an array that does not pipeline folds)."""
-    groups = np.asarray(groups, dtype=np.int64)
-    m = rows[rows > 0][:, None] * layer.conv.out_w * layer.conv.images
+def _array_cycles(layer, rows: np.ndarray, groups, dataflows, chip: Target) -> np.ndarray:
+    """(dataflows, packings) cycles the array is certainly busy with one layer's GEMMs over
+    every band (`pieces`), for each dataflow and each candidate packing in `groups`: each
+    GEMM's busy floor (`timing.gemm_occupancy`; its `gemm_cycles` on an array that does not
+    pipeline folds)."""
+    groups = np.asarray(groups, dtype=np.int64)[None, None, :]
+    dataflow = np.asarray(dataflows, dtype=np.int64)[:, None, None]
+    m = (rows[rows > 0] * layer.conv.out_w * layer.conv.images)[None, :, None]
 
     def busy(n, packed):
         return gemm_occupancy(m, layer.gemm.k, n, dataflow, chip.rows, chip.cols, packed, chip.pipelined,
@@ -208,26 +210,25 @@ def _array_cycles(layer, rows: np.ndarray, groups, dataflow: int, chip: Target) 
 
     if layer.gemm.batch == 1:
         count = int(tile_count(layer.gemm.n, chip.cols))
-        cycles = busy(np.array([[chip.cols, layer.gemm.n - (count - 1) * chip.cols]], dtype=np.int64), 1)
-        total = np.sum((count - 1) * cycles[:, 0] + cycles[:, 1])
-        return np.full(groups.shape, total, dtype=np.int64)
+        full, edge = busy(chip.cols, 1), busy(layer.gemm.n - (count - 1) * chip.cols, 1)
+        return np.broadcast_to(np.sum((count - 1) * full + edge, axis=1), (dataflow.shape[0], groups.shape[2]))
     count, last = pass_groups(layer.gemm.batch, groups)
-    return np.sum((count - 1) * busy(layer.gemm.n, groups[None, :]) + busy(layer.gemm.n, last[None, :]), axis=0)
+    return np.sum((count - 1) * busy(layer.gemm.n, groups) + busy(layer.gemm.n, last), axis=1)
 
 
-def packing(chain: ConvChain, schedule_bands: Bands, dataflow: int, chip: Target) -> tuple[tuple[int, ...], int]:
-    """Per layer, the groups per GEMM (powers of two and all of them) whose GEMMs keep the
-    array busy the fewest cycles over the bands, and those cycles summed over the layers: a
-    depthwise layer's bands are short, so it packs differently from the whole layer (fewest
-    groups on a tie)."""
-    chosen, busy = [], 0
+def packing(chain: ConvChain, schedule_bands: Bands, dataflows, chip: Target) -> tuple[list[tuple[int, ...]], np.ndarray]:
+    """Per dataflow, the groups per GEMM of each layer (powers of two and all of them) whose
+    GEMMs keep the array busy the fewest cycles over the bands, and those cycles summed over
+    the layers: a depthwise layer's bands are short, so it packs differently from the whole
+    layer (fewest groups on a tie)."""
+    chosen, busy = [], np.zeros(len(dataflows), dtype=np.int64)
     for layer, rows in zip(chain.layers, schedule_bands.rows):
         options = ladder(1, layer.gemm.batch)
-        cycles = _array_cycles(layer, rows, options, dataflow, chip)
-        best = int(np.argmin(cycles))
-        chosen.append(int(options[best]))
-        busy += int(cycles[best])
-    return tuple(chosen), busy
+        cycles = _array_cycles(layer, rows, options, dataflows, chip)
+        best = np.argmin(cycles, axis=1)
+        chosen.append(options[best])
+        busy += cycles[np.arange(len(dataflows)), best]
+    return [tuple(int(g[d]) for g in chosen) for d in range(len(dataflows))], busy
 
 
 def _vector_and_dram(workload: Workload, chip: Target) -> float:
@@ -258,14 +259,15 @@ def chain_candidates(workload: Workload, chip: Target) -> list[tuple[ConvChainSc
     capacity = chip.capacity_array
     rest = _vector_and_dram(workload, chip)
     found: list[tuple[float, int, ConvChainSchedule]] = []
+    dataflows = [int(d) for d in chip.dataflows]
     for band in ladder(1, chain.layers[-1].conv.out_h).tolist():
         plan = bands(chain, band)
         fitted = len(found)
-        for dataflow in chip.dataflows:
-            groups, busy = packing(chain, plan, int(dataflow), chip)
-            if np.any(chain_footprint(workload, chip, plan, groups) > capacity):
-                continue
-            found.append((max(busy, rest), -band, ConvChainSchedule(Dataflow(dataflow), band, groups)))
+        packings, busy = packing(chain, plan, dataflows, chip)
+        fits = {groups: bool(np.all(chain_footprint(workload, chip, plan, groups) <= capacity)) for groups in set(packings)}
+        for dataflow, groups, cycles in zip(dataflows, packings, busy.tolist()):
+            if fits[groups]:
+                found.append((max(cycles, rest), -band, ConvChainSchedule(Dataflow(dataflow), band, groups)))
         if len(found) == fitted:
             break  # taller bands hold more rows in every line buffer and accumulator
     found.sort(key=lambda entry: (entry[0], entry[1]))
@@ -280,7 +282,7 @@ def chain_floor(workload: Workload, chip: Target) -> float:
     chain = workload.conv_chain
     assert chain is not None
     whole = bands(chain, chain.layers[-1].conv.out_h)
-    busy = min(packing(chain, whole, int(d), chip)[1] for d in chip.dataflows)
+    busy = int(packing(chain, whole, [int(d) for d in chip.dataflows], chip)[1].min())
     return max(busy, _vector_and_dram(workload, chip))
 
 
