@@ -41,7 +41,7 @@ from compiler.target import Target, level_of, nbytes
 from compiler.target.isa import Opcode
 from compiler.workload import Workload
 
-_DATA, _WAR, _WEIGHT = 0, 1, 2
+_DATA, _WAR, _WEIGHT = 0, 1, 2  # dependency columns; a VEC's side input goes in _WAR's
 _FIXED_DEPS = 3
 
 
@@ -55,27 +55,27 @@ def conv_chain_table(workload: Workload, schedule: ConvChainSchedule, chip: Targ
     flags = roles(workload, chip)
     act_bits = int(chip.bits_of(TensorClass.ACTIVATION))
 
-    # rows of the table: (band, layer, pass), band-major
+    # rows of the table: (band, member layer, piece), band-major
     band_of, layer_of = np.nonzero(plan.rows.T > 0)
     per = np.array([len(p) for p, _ in packed], dtype=np.int64)[layer_of]
     band = np.repeat(band_of, per)
-    level = np.repeat(layer_of, per)
+    member = np.repeat(layer_of, per)
     starts = np.repeat(np.cumsum(per) - per, per)
     pass_index = np.arange(len(band)) - starts
-    offsets = np.cumsum([0] + [len(p) for p, _ in packed])[level] + pass_index
+    offsets = np.cumsum([0] + [len(p) for p, _ in packed])[member] + pass_index
     g = np.concatenate([p for p, _ in packed])[offsets]
     n = np.concatenate([w for _, w in packed])[offsets]
     out_w = np.array([lay.conv.out_w * lay.conv.images for lay in chain.layers], dtype=np.int64)
     k = np.array([lay.gemm.k for lay in chain.layers], dtype=np.int64)
-    m = plan.rows[level, band] * out_w[level]
+    m = plan.rows[member, band] * out_w[member]
     total = len(band)
-    last = level == depth - 1
+    last = member == depth - 1
 
     # first and last row of each (layer, band); the newest earlier band's last row
     first_row = np.full((depth, count), -1, dtype=np.int64)
     last_row = np.full((depth, count), -1, dtype=np.int64)
-    np.maximum.at(last_row, (level, band), np.arange(total))
-    first_row[level[::-1], band[::-1]] = np.arange(total)[::-1]
+    np.maximum.at(last_row, (member, band), np.arange(total))
+    first_row[member[::-1], band[::-1]] = np.arange(total)[::-1]
     before = np.maximum.accumulate(np.concatenate([np.full((depth, 1), -1), last_row[:, :-1]], axis=1), axis=1)
     band_start = np.full(count, total, dtype=np.int64)
     np.minimum.at(band_start, band, np.arange(total))
@@ -104,9 +104,9 @@ def conv_chain_table(workload: Workload, schedule: ConvChainSchedule, chip: Targ
     newest = np.maximum.accumulate(np.where(new > 0, np.arange(count)[None, :], -1), axis=1)
 
     # releases: every producing position of band j of layer i -> the last GEMM of band last_reader
-    src_first = producer_first[plan.last_reader >= 0]
-    src_last = producer_last[plan.last_reader >= 0]
-    where_layer, where_band = np.nonzero(plan.last_reader >= 0)
+    released = (plan.last_reader >= 0) & (producer_first >= 0)
+    src_first, src_last = producer_first[released], producer_last[released]
+    where_layer, where_band = np.nonzero(released)
     target = last_row[where_layer, plan.last_reader[where_layer, where_band]]
     stride = np.where(where_layer > 0, slots, 1)  # moves: one per row (CLOSE); loads: one
     span = (src_last - src_first) // stride + 1
@@ -150,26 +150,26 @@ def conv_chain_table(workload: Workload, schedule: ConvChainSchedule, chip: Targ
          level=workload.placement.side, bytes=nbytes(g * m * n, int(flags.side_bits)))
     dep(LOAD_SIDE, _WAR, side & (rows >= 2), pos(rows - 2, CLOSE))
 
-    fill(GEMM, np.ones(total, dtype=bool), opcode=Opcode.GEMM, dataflow=int(schedule.dataflow), m=m, k=k[level],
+    fill(GEMM, np.ones(total, dtype=bool), opcode=Opcode.GEMM, dataflow=int(schedule.dataflow), m=m, k=k[member],
          n=n, groups=g, accumulate=0)
-    has_input = (level > 0) | input_tiled
-    data = producer_last[level, newest[level, band]]
+    has_input = (member > 0) | input_tiled
+    data = producer_last[member, newest[member, band]]
     dep(GEMM, _DATA, has_input, data)
     dep(GEMM, _WAR, rows >= 2, pos(rows - 2, CLOSE))
-    dep(GEMM, _WEIGHT, bool(flags.weight_tile), pos(0, LOAD_W + level))
+    dep(GEMM, _WEIGHT, bool(flags.weight_tile), pos(0, LOAD_W + member))
     table.deps[release_target, GEMM, _FIXED_DEPS + rank] = release_source
 
     # the epilogue of each layer split over its rows by output elements
     elements = g * m * n
     after = np.zeros(total, dtype=np.int64)
     for i in range(depth):
-        mine = level == i
+        mine = member == i
         after[mine] = np.cumsum(elements[mine])
-    layer_total = np.bincount(level, weights=elements, minlength=depth).astype(np.int64)
+    layer_total = np.bincount(member, weights=elements, minlength=depth).astype(np.int64)
     closer_after = np.full(total, GEMM, dtype=np.int64)
     for c, op_class in enumerate(classes):
-        ops = np.array([dict(lay.vector_ops).get(op_class, 0) for lay in chain.layers], dtype=np.int64)[level]
-        whole = layer_total[level]
+        ops = np.array([dict(lay.vector_ops).get(op_class, 0) for lay in chain.layers], dtype=np.int64)[member]
+        whole = layer_total[member]
         quotient, remainder = ops // whole, ops % whole
         share = quotient * elements + (remainder * after) // whole - (remainder * (after - elements)) // whole
         fill(VEC + c, share > 0, opcode=Opcode.VEC, op_class=int(op_class), elements=share)
@@ -183,7 +183,7 @@ def conv_chain_table(workload: Workload, schedule: ConvChainSchedule, chip: Targ
          level=np.where(last, workload.placement.output, level_of(chip.buffer(Operand.OUTPUT))),
          bytes=np.where(last, nbytes(elements, int(flags.output_bits)), nbytes(elements, act_bits)))
     dep(CLOSE, _DATA, np.ones(total, dtype=bool), pos(rows, closer_after))
-    consumer = np.minimum(level + 1, depth - 1)
+    consumer = np.minimum(member + 1, depth - 1)
     frees = ~last & (before[consumer, band] >= 0)
     dep(CLOSE, _WAR, frees, pos(before[consumer, band], GEMM))
     return table

@@ -18,6 +18,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 from accel_spec import load_accelerator_text
 from accel_spec.types import Operand
+from compiler.lowering import lower
+from compiler.memory.conv_chains import conv_chains
+from compiler.models import load_model
 from compiler.scheduling.conv_chain import bands, reads_every_row
 from compiler.workload import ChainLayer, ConvChain, ConvGeometry, GemmShape
 from simulator.reference import simulate_reference
@@ -164,3 +167,18 @@ def test_a_convolution_that_skips_its_last_rows_is_not_chained() -> None:
     # 1×1 stride 2 over 8 rows reads rows 0, 2, 4, 6: row 7 would be computed for nothing
     assert not reads_every_row(ConvGeometry(1, 8, 8, 4, 4, 4, 4, 1, 1, 2, 2))
     assert reads_every_row(ConvGeometry(1, 8, 8, 4, 4, 4, 4, 3, 3, 2, 2))
+
+
+def test_an_intermediate_read_twice_or_kept_as_a_network_output_ends_the_chain(tmp_path: Path) -> None:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])
+    outputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, 8, 16, 16]) for name in ("y", "z")]
+    weights = [numpy_helper.from_array(np.zeros(shape, np.float32), name)
+               for name, shape in (("w1", (8, 8, 1, 1)), ("w2", (8, 8, 1, 1)), ("w3", (8, 8, 1, 1)))]
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["a"], name="conv1"),
+             helper.make_node("Conv", ["a", "w2"], ["y"], name="conv2"),
+             helper.make_node("Conv", ["a", "w3"], ["z"], name="conv3")]
+    path = tmp_path / "branch.onnx"
+    graph = helper.make_graph(nodes, "branch", [x], outputs, weights)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    assert conv_chains(lower(load_model(str(path)))) == []  # `a` has two readers; y is an output
+    assert conv_chains(lower(load_model(str(chain_model(tmp_path / "chain.onnx", residual=True))))) == [(0, 3)]
