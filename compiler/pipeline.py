@@ -20,6 +20,7 @@ from compiler.codegen.memo import CODE
 from compiler.graph import Graph
 from compiler.lowering import lower
 from compiler.memory.chains import Fusion, fuse_attention
+from compiler.memory.conv_chains import fuse_convolutions
 from compiler.memory.planner import MemoryPlan, WeightResidency, needs_room, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import GRIDS, TILING_TERMS
@@ -47,7 +48,9 @@ class CompileOptions:
         objective: what each layer's schedule is chosen for: latency, energy or EDP.
         fusion: `Fusion.AUTO` lets the search run an attention chain (QKᵀ → softmax → PV)
             fused, block by block, where that scores better on the objective than its three
-            layers (`compiler.memory.chains`); `Fusion.NONE` never fuses across layers.
+            layers (`compiler.memory.chains`), and a chain of two or three convolutions depth
+            first, band by band, where that scores better than its layers
+            (`compiler.memory.conv_chains`); `Fusion.NONE` never fuses across layers.
         verify: run `compiler.verify` on the program (always on in tests).
     """
 
@@ -124,6 +127,7 @@ def compile_workloads(
     schedules = schedule_workloads(plan.workloads, target, options.scheduler, goal)
     if options.fusion is Fusion.AUTO:
         plan, schedules = fuse_attention(plan, schedules, target, goal)
+        plan, schedules = fuse_convolutions(plan, schedules, target, goal)
     program = generate_program(plan.workloads, schedules, target)
     if options.verify:
         verify_program(program, plan.workloads, target)

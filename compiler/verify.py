@@ -18,10 +18,12 @@ every problem found.
   * capacity at every point (static, below), beside the bytes the plan keeps on chip.
 
 A fused attention chain (`Workload.attention`, `codegen.attention`) moves each tile of P
-from the OUTPUT buffer to the INPUT buffer by an on-chip LOAD of INPUT (`_drains`). Such a
-drain is not an input of the layer (conservation checks Q alone) and it closes the S tile
-it reads, as a STORE of OUTPUT closes an output tile; in the INPUT buffer it is an
-allocation like any load, live until the GEMM that reads it.
+from the OUTPUT buffer to the INPUT buffer by an on-chip LOAD of INPUT (`_drains`), and a
+fused chain of convolutions (`Workload.conv_chain`, `codegen.conv_chain`) moves each output
+tile of a layer but the last into the next layer's line buffer the same way. Such a
+drain is not an input of the layer (conservation checks Q, or the chain's input, alone) and
+it closes the tile it reads, as a STORE of OUTPUT closes an output tile; in the INPUT buffer
+it is an allocation like any load, live until the last GEMM that reads it.
 
 Capacity. An allocation is a LOAD (live until its last direct dependant) or the opening of
 an output tile in the OUTPUT buffer — a GEMM with accumulate=0 (G·m·n partial sums), a refill LOAD of OUTPUT
@@ -198,9 +200,10 @@ def _roles(program: Program) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _drains(program: Program, workloads: tuple[Workload, ...], chip: Target) -> np.ndarray:
-    """LOADs of INPUT from the OUTPUT buffer in fused attention layers: P's on-chip moves."""
+    """LOADs of INPUT from the OUTPUT buffer in fused layers: P's on-chip moves in attention,
+    a layer's rows into the next one's line buffer in a chain of convolutions."""
     instr = program.instructions
-    fused = np.array([w.attention is not None for w in workloads] + [False], dtype=bool)
+    fused = np.array([w.attention is not None or w.conv_chain is not None for w in workloads] + [False], dtype=bool)
     layer = np.minimum(instr["layer"].astype(np.int64), len(workloads))
     return (
         fused[layer]

@@ -88,6 +88,32 @@ class AttentionShape:
 
 
 @dataclass(frozen=True)
+class ChainLayer:
+    """One convolution of a fused chain (`ConvChain`): its GEMM view, geometry and the lane
+    operations of its fused epilogue (bias, activation; a residual Add on the last layer),
+    by op class, sorted."""
+
+    gemm: GemmShape
+    conv: ConvGeometry
+    vector_ops: tuple[tuple[OpClass, int], ...]
+
+
+@dataclass(frozen=True)
+class ConvChain:
+    """A fused chain of convolutions run depth first (`compiler.memory.conv_chains`): layer
+    i + 1 reads only layer i's output, whose rows chain (out of layer i = in of layer i + 1).
+
+    MACs = the layers' MACs exactly: every output row of every layer is computed once.
+    """
+
+    layers: tuple[ChainLayer, ...]
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.gemm.macs for layer in self.layers)
+
+
+@dataclass(frozen=True)
 class CacheAppend:
     """A Concat that appends this step's entries to a cache carried between steps (a decoder's
     past keys or values), which lowering gives the cost of the append instead of a copy.
@@ -184,6 +210,10 @@ class Workload:
             planner makes of a QKᵀ, its softmax and PV when the search prefers it
             (`compiler.memory.chains`): then `gemm` is None, `input_elements` are Q's,
             `weight_elements` K's and V's together and `output_elements` O's.
+        conv_chain: set on a depth-first fused chain of convolutions (`ConvChain`,
+            `compiler.memory.conv_chains`): then `gemm` and `conv` are None,
+            `input_elements` are the first layer's input, `weight_elements` every layer's
+            weights, `side_input_elements` the last layer's and `output_elements` its output.
     """
 
     name: str
@@ -210,6 +240,7 @@ class Workload:
     cache_append: CacheAppend | None = None
     kv_operands: frozenset[Operand] = frozenset()
     attention: AttentionShape | None = None
+    conv_chain: ConvChain | None = None
 
     @property
     def operand_classes(self) -> tuple[TensorClass, TensorClass, TensorClass, TensorClass]:
@@ -233,6 +264,8 @@ class Workload:
         """Multiply-accumulates on the matrix engine (0 for vector workloads)."""
         if self.attention is not None:
             return self.attention.macs
+        if self.conv_chain is not None:
+            return self.conv_chain.macs
         return self.gemm.macs if self.gemm is not None else 0
 
     @property

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from compiler.codegen.attention import attention_table
+from compiler.codegen.conv_chain import conv_chain_table
 from compiler.codegen.gemm import gemm_code
 from compiler.codegen.layout import LayerCode, compact
 from compiler.codegen.vector import vector_table
-from compiler.scheduling.schedule import AttentionSchedule, LayerSchedule, Schedule, VectorSchedule
+from compiler.scheduling.schedule import AttentionSchedule, ConvChainSchedule, LayerSchedule, Schedule, VectorSchedule
 from compiler.target import Target
 from compiler.workload import Workload, WorkloadKind
 
@@ -20,6 +21,10 @@ def layer_code(
         if not isinstance(schedule, AttentionSchedule):
             raise ValueError(f"layer {workload.name}: a fused attention chain needs an AttentionSchedule")
         return compact(attention_table(workload, schedule, chip, layer))
+    if workload.conv_chain is not None:
+        if not isinstance(schedule, ConvChainSchedule):
+            raise ValueError(f"layer {workload.name}: a fused chain of convolutions needs a ConvChainSchedule")
+        return compact(conv_chain_table(workload, schedule, chip, layer))
     if workload.kind is WorkloadKind.GEMM:
         if not isinstance(schedule, Schedule):
             raise ValueError(f"layer {workload.name}: a GEMM workload needs a Schedule")

@@ -40,7 +40,8 @@ from compiler.workload import AttentionShape, Workload, WorkloadKind
 
 
 class Fusion(Enum):
-    """Whether the search may fuse attention chains (`auto`, the default) or not (`none`)."""
+    """Whether the search may fuse attention chains and chains of convolutions
+    (`memory.conv_chains`) (`auto`, the default) or not (`none`)."""
 
     NONE = "none"
     AUTO = "auto"
@@ -129,16 +130,29 @@ def fuse_attention(
         chain = workloads[index : index + 3]
         if not _fusable(chain, target):
             continue
-        candidate = fused_workload(chain, _reserved(chain, plan, target))
+        candidate = fused_workload(chain, kept_reserved(chain, plan, target))
         key = (tuple(layer_key(w) for w in chain), schedules[index : index + 3], layer_key(candidate))
         if key not in decided:
             found = best_attention(candidate, target, goal)
-            better = found is not None and found[1] < _unfused_score(chain, schedules[index : index + 3], target, goal)
+            better = found is not None and found[1] < unfused_score(chain, schedules[index : index + 3], target, goal)
             decided[key] = found[0] if better else None
         if decided[key] is not None:
             fused[index] = (candidate, decided[key])
+    return replace_chains(plan, schedules, {index: (*chosen, 3) for index, chosen in fused.items()}, target)
+
+
+def replace_chains(
+    plan: MemoryPlan,
+    schedules: tuple[LayerSchedule, ...],
+    fused: dict[int, tuple[Workload, LayerSchedule, int]],
+    target: Target,
+) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
+    """The plan and schedules with each chain `index: (workload, schedule, length)` replaced
+    by its fused workload: its compulsory bytes the chain's, its spilled bytes the chain's
+    less its intermediates', which the plan no longer keeps."""
     if not fused:
         return plan, schedules
+    workloads = plan.workloads
     out_workloads: list[Workload] = []
     out_schedules: list[LayerSchedule] = []
     compulsory: list[int] = []
@@ -147,15 +161,15 @@ def fuse_attention(
     index = 0
     while index < len(workloads):
         if index in fused:
-            workload, schedule = fused[index]
-            chain = workloads[index : index + 3]
+            workload, schedule, length = fused[index]
+            chain = workloads[index : index + length]
             out_workloads.append(workload)
             out_schedules.append(schedule)
-            compulsory.append(int(sum(plan.compulsory_bytes[index : index + 3])))
-            spill.append(int(sum(plan.spill_bytes[index : index + 3]) - _intermediate_spills(chain, target)))
-            for tensor in (chain[0].output_tensor, chain[1].output_tensor):
-                kept.pop(tensor, None)
-            index += 3
+            compulsory.append(int(sum(plan.compulsory_bytes[index : index + length])))
+            spill.append(int(sum(plan.spill_bytes[index : index + length]) - intermediate_spills(chain, target)))
+            for producer in chain[:-1]:
+                kept.pop(producer.output_tensor, None)
+            index += length
             continue
         out_workloads.append(workloads[index])
         out_schedules.append(schedules[index])
@@ -175,41 +189,39 @@ def _fusable(chain: Sequence[Workload], target: Target) -> bool:
     return weight_level == context.placement.weight and weight_level != level_of(target.buffer(Operand.WEIGHT))
 
 
-def _reserved(chain: Sequence[Workload], plan: MemoryPlan, target: Target) -> tuple[int, ...]:
+def kept_reserved(chain: Sequence[Workload], plan: MemoryPlan, target: Target) -> tuple[int, ...]:
     """Per buffer, the most bytes the plan keeps on chip while the chain's layers run, less
-    S and P (which fusion removes) where the plan kept them."""
+    its intermediates (each layer's output read by the next, which fusion removes) where
+    the plan kept them."""
     buffers = len(target.buffer_names)
-    rows = np.zeros((3, buffers), dtype=np.int64)
+    rows = np.zeros((len(chain), buffers), dtype=np.int64)
     for row, workload in enumerate(chain):
         rows[row, : len(workload.reserved)] = workload.reserved
-    for tensor, live, elements in (
-        (chain[0].output_tensor, (0, 1), chain[0].output_elements),
-        (chain[1].output_tensor, (1, 2), chain[1].output_elements),
-    ):
-        level = plan.kept.get(tensor)
+    for position, producer in enumerate(chain[:-1]):
+        level = plan.kept.get(producer.output_tensor)
         if level is not None and level != LEVEL_DRAM:
-            rows[list(live), level - 1] -= int(nbytes(elements, target.bits_of(TensorClass.ACTIVATION)))
+            bytes_ = int(nbytes(producer.output_elements, target.bits_of(TensorClass.ACTIVATION)))
+            rows[[position, position + 1], level - 1] -= bytes_
     return tuple(int(v) for v in np.maximum(rows, 0).max(axis=0))
 
 
-def _intermediate_spills(chain: Sequence[Workload], target: Target) -> int:
-    """DRAM bytes the unfused chain spends on S and P (`MemoryPlan.spill_bytes`)."""
-    scores, probs, context = chain
+def intermediate_spills(chain: Sequence[Workload], target: Target) -> int:
+    """DRAM bytes the unfused chain spends on its intermediates (`MemoryPlan.spill_bytes`):
+    each written by one layer and read by the next where the plan left it in DRAM."""
     moved = 0
-    for level, elements in (
-        (scores.placement.output, scores.output_elements),
-        (probs.placement.input, probs.input_elements),
-        (probs.placement.output, probs.output_elements),
-        (context.placement.input, context.input_elements),
-    ):
-        if level == LEVEL_DRAM:
-            moved += int(nbytes(elements, target.bits_of(TensorClass.ACTIVATION)))
+    for producer, consumer in zip(chain[:-1], chain[1:]):
+        for level, elements in (
+            (producer.placement.output, producer.output_elements),
+            (consumer.placement.input, consumer.input_elements),
+        ):
+            if level == LEVEL_DRAM:
+                moved += int(nbytes(elements, target.bits_of(TensorClass.ACTIVATION)))
     return moved
 
 
-def _unfused_score(chain: Sequence[Workload], schedules: Sequence[LayerSchedule], target: Target, goal: Goal) -> float:
-    """The three layers as scheduled, simulated one after another (with the network's layer
-    barriers) and scored on `goal` as one."""
+def unfused_score(chain: Sequence[Workload], schedules: Sequence[LayerSchedule], target: Target, goal: Goal) -> float:
+    """The chain's layers as scheduled, simulated one after another (with the network's
+    layer barriers) and scored on `goal` as one."""
     from compiler.codegen.memo import cached_layer_codes
     from compiler.codegen.program import assemble
     from simulator.run import execute

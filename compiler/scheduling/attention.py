@@ -44,7 +44,7 @@ from compiler.scheduling.footprint import Footprint
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import AttentionSchedule
-from compiler.scheduling.tiling import tile_count
+from compiler.scheduling.tiling import ladder, tile_count
 from compiler.target import Target, nbytes
 from compiler.target.timing import gemm_cycles
 from compiler.workload import Workload
@@ -80,9 +80,9 @@ def attention_candidates(workload: Workload, chip: Target) -> list[AttentionSche
     """The blocking candidates that fit the chip's buffers, best estimate first."""
     shape = workload.attention
     assert shape is not None
-    queries = _ladder(1, shape.queries)
+    queries = ladder(1, shape.queries)
     side = max(chip.rows, chip.cols)
-    keys = _ladder(min(side, shape.keys), shape.keys)
+    keys = ladder(min(side, shape.keys), shape.keys)
     grid = np.meshgrid(queries, keys, [True, False], [True, False], [int(d) for d in chip.dataflows], indexing="ij")
     bq, bk, resident, pipelined, dataflow = (a.ravel() for a in grid)
     resident, pipelined = resident.astype(bool), pipelined.astype(bool)
@@ -138,9 +138,3 @@ def best_attention(workload: Workload, chip: Target, goal: Goal) -> tuple[Attent
         if best is None or score < best[1]:
             best = (schedule, score)
     return best
-
-
-def _ladder(low: int, high: int) -> np.ndarray:
-    """low · 2^i below `high`, and `high`."""
-    steps = [low << i for i in range(max(0, int(high // max(low, 1)).bit_length())) if (low << i) < high]
-    return np.array(sorted(set(steps) | {high}), dtype=np.int64)

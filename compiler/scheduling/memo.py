@@ -108,6 +108,7 @@ def shape_key(workload: Workload) -> tuple:
         workload.placement,
         workload.operand_classes,
         workload.attention,
+        workload.conv_chain,
     )
 
 

@@ -4,7 +4,8 @@ A GEMM workload gets a `Schedule`: dataflow, tile sizes, the order of the three 
 whether tiles are double buffered and how many of its batch's independent products (groups,
 heads) share one pass of the array. A vector workload gets a `VectorSchedule`: how many
 chunks its elements are streamed in. A fused attention chain gets an `AttentionSchedule`:
-its query block, key tile and how K and V are held. All are plain frozen values;
+its query block, key tile and how K and V are held; a fused chain of convolutions a
+`ConvChainSchedule`: its band height. All are plain frozen values;
 `describe()` is the one-line form printed in reports and written to JSON.
 """
 
@@ -133,7 +134,30 @@ class AttentionSchedule:
         return f"fused {self.dataflow.short} q{self.query_block} k{self.key_block} kv={mode}{overlap}"
 
 
-LayerSchedule = Schedule | VectorSchedule | AttentionSchedule
+@dataclass(frozen=True)
+class ConvChainSchedule:
+    """How a depth-first chain of convolutions is run (`scheduling.conv_chain`).
+
+    Attributes:
+        dataflow: the array's dataflow for every layer's GEMMs.
+        band_rows: output rows of the chain's last layer per band (the last band may be
+            smaller); every other layer computes, per band, the rows the next one needs
+            that it has not computed yet.
+        groups_per_pass: per layer, the products of its batch (groups) packed in one GEMM
+            (`Schedule.groups_per_pass`; the last pass packs the rest).
+    """
+
+    dataflow: Dataflow
+    band_rows: int
+    groups_per_pass: tuple[int, ...]
+
+    def describe(self) -> str:
+        """``fused WS b4 g1/7/1``."""
+        packing = "/".join(str(g) for g in self.groups_per_pass)
+        return f"fused {self.dataflow.short} b{self.band_rows} g{packing}"
+
+
+LayerSchedule = Schedule | VectorSchedule | AttentionSchedule | ConvChainSchedule
 
 
 class InfeasibleSchedule(Exception):

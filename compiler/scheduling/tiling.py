@@ -168,3 +168,9 @@ def psum_group_tiles(positions: np.ndarray, counts: np.ndarray):
         inside_k = accumulates & (positions[dim] > positions[Dim.K])
         group = group * np.where(inside_k, counts[dim], 1)
     return group
+
+
+def ladder(low: int, high: int) -> np.ndarray:
+    """low · 2^i below `high`, and `high`."""
+    steps = [low << i for i in range(max(0, int(high // max(low, 1)).bit_length())) if (low << i) < high]
+    return np.array(sorted(set(steps) | {high}), dtype=np.int64)

@@ -113,13 +113,45 @@ def test_dram_traffic_covers_the_planned_bytes(runs, chip, model):
         assert moved >= planned_dram_bytes(workload, precision), workload.name
 
 
+def _segments(sim: Simulation) -> list[tuple[frozenset[str], int]]:
+    """(nodes, cycles) of each layer: the ONNX nodes it runs (a fused chain runs those of
+    all its layers)."""
+    return [
+        (frozenset((w.name, *w.fused)), layer.cycles)
+        for w, layer in zip(sim.compiled.workloads, sim.result.layers, strict=True)
+    ]
+
+
+def _aligned(a: list[tuple[frozenset[str], int]], b: list[tuple[frozenset[str], int]]) -> list[tuple[int, int]]:
+    """Cycles of the shortest runs of consecutive layers that cover the same nodes in `a`
+    and `b`: a layer, or where fusion chose differently, the chains and layers between."""
+    pairs, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        nodes_a, cycles_a = set(a[i][0]), a[i][1]
+        nodes_b, cycles_b = set(b[j][0]), b[j][1]
+        i, j = i + 1, j + 1
+        while nodes_a != nodes_b:
+            if nodes_a - nodes_b:
+                nodes_b |= b[j][0]
+                cycles_b += b[j][1]
+                j += 1
+            else:
+                nodes_a |= a[i][0]
+                cycles_a += a[i][1]
+                i += 1
+        pairs.append((cycles_a, cycles_b))
+    assert (i, j) == (len(a), len(b))
+    return pairs
+
+
 @pytest.mark.parametrize(("chip", "model"), CASES)
 def test_doubling_dram_bandwidth_never_adds_cycles(runs, chip, model):
+    """Per layer; where the search fuses differently at the two bandwidths, per run of
+    layers that covers the same nodes (fusion is a DRAM trade, so it may)."""
     sim = runs.feasible(chip, model)
     doubled = runs.feasible(chip, model, bandwidth_factor=2)
     assert doubled.result.total_cycles <= sim.result.total_cycles
-    pairs = zip(doubled.result.layers, sim.result.layers, strict=True)
-    assert all(fast.cycles <= slow.cycles for fast, slow in pairs)
+    assert all(fast <= slow for fast, slow in _aligned(_segments(doubled), _segments(sim)))
 
 
 @pytest.mark.parametrize(("chip", "model"), CASES)

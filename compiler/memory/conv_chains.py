@@ -1,0 +1,178 @@
+"""Fusion across layers: which chains of convolutions run depth first, as a schedule decision.
+
+A chain is two or three consecutive convolutions (`MAX_LAYERS`; depthwise and grouped ones
+included, each with the epilogue lowering fused into it) where each layer's output is read
+by the next layer alone, as its whole input, is not an output of the network, and has the
+next layer's input rows, columns and channels (MobileNetV2's 1×1 expand → 3×3 depthwise →
+1×1 project is the canonical one). Only the last layer may carry a fused side input (a
+residual Add that reads the block's input): it is then loaded band by band beside the
+output. Unfused, each intermediate is a whole tensor that the memory plan keeps on chip
+when it fits and spills to DRAM otherwise. Fused (`scheduling.conv_chain`), the chain runs
+band by band with line buffers and no intermediate row reaches DRAM; the price is holding
+every layer's weights on chip for the whole chain and one GEMM per layer, band and pass.
+
+`fuse_convolutions` weighs the two, like `chains.fuse_attention`, on the search's `Goal`
+with the simulator: the unfused layers as scheduled, simulated back to back, against the
+fused chain's best measured band height; the fused one replaces the layers only when it
+scores strictly lower. Chains are taken greedily in network order, three layers before two.
+Only chains with an intermediate the plan spills to DRAM are tried: with every intermediate
+on chip the layers read it in place, with no transfer, and fusion has no DRAM traffic to
+save (the search is spared a simulation per block). Chains whose layers read their weights
+from different levels, chips with a row-stationary mapping and SCALE-Sim's timing (which
+models no fusion) are left unfused.
+
+The fused workload takes over the plan's placements (the input from the first layer, the
+weights from every layer, the side input and output from the last) and the bytes the plan
+keeps on chip while the layers run, less the intermediates where the plan kept them
+(`chains.replace_chains`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import MappingProxyType
+
+from accel_spec.types import OpClass
+from compiler.memory.chains import kept_reserved, replace_chains, unfused_score
+from compiler.memory.placement import Placement
+from compiler.memory.planner import MemoryPlan
+from compiler.scheduling.conv_chain import best_conv_chain, reads_every_row
+from compiler.scheduling.memo import layer_key
+from compiler.scheduling.objective import Goal
+from compiler.scheduling.schedule import ConvChainSchedule, LayerSchedule, Schedule
+from compiler.target import LEVEL_DRAM, Target, TimingMode
+from compiler.workload import ChainLayer, ConvChain, Workload, WorkloadKind
+
+MAX_LAYERS = 3
+"""The longest chain tried (DeFiNES and Alwani et al. fuse a few layers of a CNN's early
+stages, where intermediates are largest)."""
+
+
+def _member(workload: Workload) -> bool:
+    """A plain convolution whose GEMM view is its geometry's, which reads every input row."""
+    conv, gemm = workload.conv, workload.gemm
+    return (
+        workload.kind is WorkloadKind.GEMM
+        and conv is not None
+        and gemm is not None
+        and workload.attention is None
+        and workload.cache_append is None
+        and not workload.weight_is_activation
+        and not workload.kv_operands
+        and gemm.m == conv.images * conv.out_h * conv.out_w
+        and gemm.batch == conv.groups
+        and workload.weight_elements == gemm.batch * gemm.k * gemm.n
+        and reads_every_row(conv)
+    )
+
+
+def _links(producer: Workload, consumer: Workload, readers: dict[str, int]) -> bool:
+    """`consumer` reads `producer`'s output alone, whole, row for row, and nothing else does."""
+    out, into = producer.conv, consumer.conv
+    return (
+        consumer.input_tensors == (producer.output_tensor,)
+        and readers.get(producer.output_tensor) == 1
+        and not producer.graph_output
+        and producer.side_input_elements == 0
+        and consumer.input_elements == producer.output_elements
+        and (out.images, out.out_h, out.out_w, out.out_c) == (into.images, into.in_h, into.in_w, into.in_c)
+    )
+
+
+def conv_chains(workloads: Sequence[Workload]) -> list[tuple[int, int]]:
+    """(first index, length) of every maximal run of two or more convolutions that chain
+    (module doc); a run may be longer than `MAX_LAYERS`."""
+    readers: dict[str, int] = {}
+    for workload in workloads:
+        for tensor in {*workload.input_tensors, workload.weight_tensor, *workload.side_tensors} - {""}:
+            readers[tensor] = readers.get(tensor, 0) + 1
+    runs: list[tuple[int, int]] = []
+    start = 0
+    for index in range(1, len(workloads) + 1):
+        linked = (
+            index < len(workloads)
+            and _member(workloads[index - 1])
+            and _member(workloads[index])
+            and _links(workloads[index - 1], workloads[index], readers)
+        )
+        if not linked:
+            if index - start >= 2:
+                runs.append((start, index - start))
+            start = index
+    return runs
+
+
+def fused_conv_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) -> Workload:
+    """The fused workload of a chain of convolutions as planned (module doc)."""
+    first, last = chain[0], chain[-1]
+    vector_ops: dict[OpClass, int] = {}
+    for workload in chain:
+        for op_class, ops in workload.vector_ops.items():
+            vector_ops[op_class] = vector_ops.get(op_class, 0) + ops
+    layers = tuple(ChainLayer(w.gemm, w.conv, tuple(sorted(w.vector_ops.items()))) for w in chain)
+    return Workload(
+        name=first.name,
+        op="FusedConv",
+        kind=WorkloadKind.GEMM,
+        input_elements=first.input_elements,
+        output_elements=last.output_elements,
+        weight_elements=sum(w.weight_elements for w in chain),
+        side_input_elements=last.side_input_elements,
+        vector_ops=MappingProxyType(vector_ops),
+        fused=(*first.fused, *(name for w in chain[1:] for name in (w.name, *w.fused))),
+        input_tensors=first.input_tensors,
+        side_tensors=last.side_tensors,
+        output_tensor=last.output_tensor,
+        graph_output=last.graph_output,
+        placement=Placement(
+            input=first.placement.input,
+            weight=first.placement.weight,
+            side=last.placement.side,
+            output=last.placement.output,
+        ),
+        reserved=reserved,
+        conv_chain=ConvChain(layers),
+    )
+
+
+def fuse_convolutions(
+    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal
+) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
+    """The plan and schedules with chains of convolutions fused where that scores lower on
+    `goal` (module doc); unchanged when no chain gains."""
+    if target.row_stationary or target.timing is TimingMode.SCALESIM:
+        return plan, schedules
+    workloads = plan.workloads
+    fused: dict[int, tuple[Workload, LayerSchedule, int]] = {}
+    decided: dict[tuple, ConvChainSchedule | None] = {}  # a network repeats its blocks
+    for start, length in conv_chains(workloads):
+        index, end = start, start + length
+        while index < end - 1:
+            for size in range(min(MAX_LAYERS, end - index), 1, -1):
+                chain, chosen = workloads[index : index + size], schedules[index : index + size]
+                if not _worth_trying(chain, chosen):
+                    continue
+                candidate = fused_conv_workload(chain, kept_reserved(chain, plan, target))
+                key = (tuple(layer_key(w) for w in chain), chosen, layer_key(candidate))
+                if key not in decided:
+                    found = best_conv_chain(candidate, target, goal, unfused_score(chain, chosen, target, goal))
+                    decided[key] = None if found is None else found[0]
+                if decided[key] is not None:
+                    fused[index] = (candidate, decided[key], size)
+                    index += size
+                    break
+            else:
+                index += 1
+    return replace_chains(plan, schedules, fused, target)
+
+
+def _worth_trying(chain: Sequence[Workload], schedules: Sequence[LayerSchedule]) -> bool:
+    """An intermediate spilled to DRAM, every weight read from one level, layers scheduled
+    as GEMMs, and a side input only where an epilogue reads it (module doc)."""
+    last = chain[-1]
+    return (
+        any(w.placement.output == LEVEL_DRAM for w in chain[:-1])
+        and len({w.placement.weight for w in chain}) == 1
+        and all(isinstance(s, Schedule) for s in schedules)
+        and (last.side_input_elements == 0 or bool(last.vector_ops))
+    )

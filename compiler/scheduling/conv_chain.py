@@ -1,0 +1,309 @@
+"""Depth-first schedules of a fused chain of convolutions, and their search.
+
+A fused chain (`Workload.conv_chain`, made by `compiler.memory.conv_chains`) produces its
+last layer's output in bands of `band_rows` output rows (all images and columns of those
+rows at once). For each band, from the last layer backwards, every layer computes the
+output rows the next layer's band reads that it has not computed in an earlier band, and
+keeps the input rows a later band still reads on chip between bands: the "fully cached"
+depth-first schedule of DeFiNES (Mei et al., "DeFiNES: Enabling Fast Exploration of the
+Depth-first Scheduling Space for DNN Accelerators through Analytical Modeling", HPCA 2023),
+with line buffers as in Alwani et al., "Fused-Layer CNN Accelerators" (MICRO 2016). No row
+is computed twice and no intermediate row reaches DRAM: the chain reads its input once, its
+weights once and writes its output once.
+
+Row arithmetic (`bands`). A layer of stride s, effective kernel height e = (k − 1)·d + 1 and
+top padding p (half the total padding, rounded down, as `tiling` pads) reads input rows
+[a·s − p, (o − 1)·s − p + e) for output rows [a, o), clipped to the input. Walking the chain
+backwards from the last layer's rows done after band j gives each layer's rows done after
+band j, and so the rows it computes in band j. A chain whose layer leaves its last input rows
+unread (a valid convolution that skips them) is not offered fusion: those rows would have to
+be computed for nothing.
+
+Buffers hold (`chain_footprint`, what `compiler.verify` finds live in `codegen.conv_chain`):
+  WEIGHT  every layer's weights, loaded once before the first band (a chain whose weights do
+          not fit beside what the plan keeps there is not offered fusion);
+  INPUT   each layer's input line buffer: the rows still read by the band being computed or
+          the next, from the first row of the oldest band any line buffer still holds (its
+          `lookback`) to the last row the next band reads;
+  OUTPUT  two GEMMs' partial sums at accumulator precision (each GEMM waits for the store
+          or on-chip move that closes the one two before it), and two side-input tiles;
+plus the bytes the memory plan keeps on chip (`Workload.reserved`).
+
+The search tries band heights 1, 2, 4, ... and the whole output height with every dataflow
+of the chip, each layer's groups packed per GEMM for its short bands (`packing`), keeps
+those that fit, orders them by a closed-form estimate (array time, vector
+time, DRAM bytes over the channel) and measures the best `MEASURED` with the simulator,
+keeping the lowest score on the search's `Goal`. The estimate is a lower bound of the
+measured cycles, so for latency a chain none of whose band heights could beat its unfused
+layers (`chain_floor`) is not searched at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accel_spec.types import Dataflow, Operand, TensorClass
+from compiler.scheduling.objective import Goal, Objective
+from compiler.scheduling.roles import roles
+from compiler.scheduling.schedule import ConvChainSchedule
+from compiler.scheduling.tiling import ladder, pass_groups, tile_count
+from compiler.target import Target, nbytes
+from compiler.target.timing import gemm_occupancy
+from compiler.workload import ConvChain, ConvGeometry, Workload
+
+MEASURED = 3
+"""Finalists of a fused chain simulated by the search, best estimate first."""
+
+
+def _effective_kernel(conv: ConvGeometry) -> int:
+    return (conv.kernel_h - 1) * conv.dilation_h + 1
+
+
+def _pad_top(conv: ConvGeometry) -> int:
+    total = (conv.out_h - 1) * conv.stride_h + _effective_kernel(conv) - conv.in_h
+    return max(total, 0) // 2
+
+
+def rows_needed(conv: ConvGeometry, done) -> np.ndarray:
+    """Input rows [0, n) read by the first `done` output rows (module doc)."""
+    done = np.asarray(done, dtype=np.int64)
+    last = (done - 1) * conv.stride_h - _pad_top(conv) + _effective_kernel(conv)
+    return np.where(done > 0, np.clip(last, 0, conv.in_h), 0)
+
+
+def first_row_read(conv: ConvGeometry, start) -> np.ndarray:
+    """The first input row output row `start` reads."""
+    return np.clip(np.asarray(start, dtype=np.int64) * conv.stride_h - _pad_top(conv), 0, conv.in_h)
+
+
+def reads_every_row(conv: ConvGeometry) -> bool:
+    """The convolution's last output row reads its last input row (module doc)."""
+    return (conv.out_h - 1) * conv.stride_h - _pad_top(conv) + _effective_kernel(conv) >= conv.in_h
+
+
+@dataclass(frozen=True)
+class Bands:
+    """The rows of every layer of a chain, band by band (arrays indexed [layer, band]).
+
+    Attributes:
+        done: output rows of the layer computed by the end of the band (cumulative).
+        rows: output rows the layer computes in the band.
+        need: rows of the layer's input that exist on chip by the end of the band
+            (cumulative: loaded for the first layer, computed by the previous one).
+        first: the first input row the layer reads in the band (where `rows` > 0).
+        last_reader: for a band that brings new input rows of the layer, the last band
+            whose GEMMs of the layer read any of them (-1 where it brings none).
+        lookback: the most bands, over layers, between a band and the oldest band whose
+            rows it reads.
+    """
+
+    done: np.ndarray
+    rows: np.ndarray
+    need: np.ndarray
+    first: np.ndarray
+    last_reader: np.ndarray
+    lookback: int
+
+    @property
+    def new_input(self) -> np.ndarray:
+        """Rows of each layer's input that arrive in each band."""
+        return np.diff(self.need, axis=1, prepend=0)
+
+
+def bands(chain: ConvChain, band_rows: int) -> Bands:
+    """The rows each layer computes and reads in each band of `band_rows` output rows."""
+    convs = [layer.conv for layer in chain.layers]
+    count = int(tile_count(convs[-1].out_h, band_rows))
+    done = np.zeros((len(convs), count), dtype=np.int64)
+    need = np.zeros_like(done)
+    done[-1] = np.minimum((np.arange(count) + 1) * band_rows, convs[-1].out_h)
+    for i in range(len(convs) - 1, -1, -1):
+        need[i] = rows_needed(convs[i], done[i])
+        if i > 0:
+            done[i - 1] = need[i]
+    rows = np.diff(done, axis=1, prepend=0)
+    started = np.concatenate([np.zeros((len(convs), 1), dtype=np.int64), done[:, :-1]], axis=1)
+    first = np.stack([first_row_read(conv, started[i]) for i, conv in enumerate(convs)])
+    last_reader = np.full_like(done, -1)
+    lookback = 0
+    new = np.diff(need, axis=1, prepend=0)
+    for i in range(len(convs)):
+        active = np.flatnonzero(rows[i] > 0)
+        brings = new[i] > 0
+        reader = active[np.searchsorted(first[i, active], need[i], side="left") - 1]
+        last_reader[i] = np.where(brings, reader, -1)
+        # the band holding a reader's first row: the first band whose cumulative rows pass it
+        oldest = np.searchsorted(need[i], first[i, active], side="right")
+        lookback = max(lookback, int(np.max(active - oldest)))
+    return Bands(done, rows, need, first, last_reader, lookback)
+
+
+def pieces(chain: ConvChain, groups_per_pass: tuple[int, ...], chip: Target) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per layer, (groups, n) of each of its GEMMs in a band, in order: a grouped layer's
+    passes of `groups_per_pass` groups (the last packs the rest), each with its whole n; a
+    layer of one group in tiles of n as wide as the array, which costs no extra fold
+    (`timing`: folds are ceil(n / C) either way for OS and WS) and keeps each GEMM's partial
+    sums small enough for taller bands."""
+    found = []
+    for layer, groups in zip(chain.layers, groups_per_pass):
+        if layer.gemm.batch > 1:
+            count, last = (int(v) for v in pass_groups(layer.gemm.batch, groups))
+            packed = np.full(count, groups, dtype=np.int64)
+            packed[-1] = last
+            found.append((packed, np.full(count, layer.gemm.n, dtype=np.int64)))
+        else:
+            count = int(tile_count(layer.gemm.n, chip.cols))
+            widths = np.full(count, chip.cols, dtype=np.int64)
+            widths[-1] = layer.gemm.n - (count - 1) * chip.cols
+            found.append((np.ones(count, dtype=np.int64), widths))
+    return found
+
+
+def chain_footprint(workload: Workload, chip: Target, schedule_bands: Bands, groups_per_pass: tuple[int, ...]) -> np.ndarray:
+    """Bytes each buffer holds under one band height (module doc), kept tensors included."""
+    chain = workload.conv_chain
+    assert chain is not None
+    flags = roles(workload, chip)
+    act_bits = int(chip.bits_of(TensorClass.ACTIVATION))
+    demand = np.array(flags.reserved, dtype=np.int64).copy()
+    need, count = schedule_bands.need, schedule_bands.need.shape[1]
+    index = np.arange(count)
+    ahead = need[:, np.minimum(index + 1, count - 1)]
+    oldest = index - schedule_bands.lookback - 1
+    behind = np.where(oldest >= 0, need[:, np.maximum(oldest, 0)], 0)
+    held = np.max(ahead - behind, axis=1)  # rows per line buffer
+    line = 0
+    for i, layer in enumerate(chain.layers):
+        if i == 0 and not flags.input_tile:
+            continue
+        bits = int(flags.input_bits) if i == 0 else act_bits
+        line += int(nbytes(held[i] * layer.conv.in_w * layer.conv.in_c * layer.conv.images, bits))
+    demand[chip.buffer(Operand.INPUT)] += line
+    if flags.weight_tile:
+        weights = sum(int(nbytes(layer.gemm.batch * layer.gemm.k * layer.gemm.n, int(flags.weight_bits))) for layer in chain.layers)
+        demand[chip.buffer(Operand.WEIGHT)] += weights
+    psum = side = 0
+    for layer, (groups, widths), rows in zip(chain.layers, pieces(chain, groups_per_pass, chip), schedule_bands.rows):
+        tile = int(rows.max()) * layer.conv.out_w * layer.conv.images * int(np.max(groups * widths))
+        psum = max(psum, int(nbytes(tile, chip.accumulator_bits)))
+        side = int(nbytes(tile, int(flags.side_bits)))  # the last layer's
+    demand[chip.buffer(Operand.OUTPUT)] += 2 * psum
+    if workload.side_input_elements and flags.side_tile:
+        demand[chip.buffer(Operand.OUTPUT)] += 2 * side
+    return demand
+
+
+def _array_cycles(layer, rows: np.ndarray, groups, dataflows, chip: Target) -> np.ndarray:
+    """(dataflows, packings) cycles the array is certainly busy with one layer's GEMMs over
+    every band (`pieces`), for each dataflow and each candidate packing in `groups`: each
+    GEMM's busy floor (`timing.gemm_occupancy`; its `gemm_cycles` on an array that does not
+    pipeline folds)."""
+    groups = np.asarray(groups, dtype=np.int64)[None, None, :]
+    dataflow = np.asarray(dataflows, dtype=np.int64)[:, None, None]
+    m = (rows[rows > 0] * layer.conv.out_w * layer.conv.images)[None, :, None]
+
+    def busy(n, packed):
+        return gemm_occupancy(m, layer.gemm.k, n, dataflow, chip.rows, chip.cols, packed, chip.pipelined,
+                              unit_cols=chip.unit_cols)[1]
+
+    if layer.gemm.batch == 1:
+        count = int(tile_count(layer.gemm.n, chip.cols))
+        full, edge = busy(chip.cols, 1), busy(layer.gemm.n - (count - 1) * chip.cols, 1)
+        return np.broadcast_to(np.sum((count - 1) * full + edge, axis=1), (dataflow.shape[0], groups.shape[2]))
+    count, last = pass_groups(layer.gemm.batch, groups)
+    return np.sum((count - 1) * busy(layer.gemm.n, groups) + busy(layer.gemm.n, last), axis=1)
+
+
+def packing(chain: ConvChain, schedule_bands: Bands, dataflows, chip: Target) -> tuple[list[tuple[int, ...]], np.ndarray]:
+    """Per dataflow, the groups per GEMM of each layer (powers of two and all of them) whose
+    GEMMs keep the array busy the fewest cycles over the bands, and those cycles summed over
+    the layers: a depthwise layer's bands are short, so it packs differently from the whole
+    layer (fewest groups on a tie)."""
+    chosen, busy = [], np.zeros(len(dataflows), dtype=np.int64)
+    for layer, rows in zip(chain.layers, schedule_bands.rows):
+        options = ladder(1, layer.gemm.batch)
+        cycles = _array_cycles(layer, rows, options, dataflows, chip)
+        best = np.argmin(cycles, axis=1)
+        chosen.append(options[best])
+        busy += cycles[np.arange(len(dataflows)), best]
+    return [tuple(int(g[d]) for g in chosen) for d in range(len(dataflows))], busy
+
+
+def _vector_and_dram(workload: Workload, chip: Target) -> float:
+    """The larger of the vector unit's cycles and the DRAM channel's at its peak (input,
+    weights, side input and output once), whatever the band."""
+    rates = chip.vector_lane_ops_per_cycle
+    vector = sum(ops / rates[op_class] for op_class, ops in workload.vector_ops.items())
+    flags = roles(workload, chip)
+    moved = (
+        bool(flags.input_dram) * int(nbytes(workload.input_elements, int(flags.input_bits)))
+        + bool(flags.weight_dram) * int(nbytes(workload.weight_elements, int(flags.weight_bits)))
+        + bool(flags.side_dram) * int(nbytes(workload.side_input_elements, int(flags.side_bits)))
+        + bool(flags.output_dram) * int(nbytes(workload.output_elements, int(flags.output_bits)))
+    )
+    return max(vector, moved / chip.dram_bytes_per_cycle)
+
+
+def chain_candidates(workload: Workload, chip: Target) -> list[tuple[ConvChainSchedule, float]]:
+    """The band heights × dataflows, each layer packed by `packing`, that fit the chip's
+    buffers, with their estimates, best first (larger bands first among equal estimates);
+    the ladder of heights stops at the first that fits with no dataflow.
+
+    The estimate is the largest of the array's busy cycles, the vector unit's and the DRAM
+    channel's: each is time the simulator cannot beat, so it is a lower bound of the
+    measured cycles."""
+    chain = workload.conv_chain
+    assert chain is not None
+    capacity = chip.capacity_array
+    rest = _vector_and_dram(workload, chip)
+    found: list[tuple[float, int, ConvChainSchedule]] = []
+    dataflows = [int(d) for d in chip.dataflows]
+    for band in ladder(1, chain.layers[-1].conv.out_h).tolist():
+        plan = bands(chain, band)
+        fitted = len(found)
+        packings, busy = packing(chain, plan, dataflows, chip)
+        fits = {groups: bool(np.all(chain_footprint(workload, chip, plan, groups) <= capacity)) for groups in set(packings)}
+        for dataflow, groups, cycles in zip(dataflows, packings, busy.tolist()):
+            if fits[groups]:
+                found.append((max(cycles, rest), -band, ConvChainSchedule(Dataflow(dataflow), band, groups)))
+        if len(found) == fitted:
+            break  # taller bands hold more rows in every line buffer and accumulator
+    found.sort(key=lambda entry: (entry[0], entry[1]))
+    return [(schedule, estimate) for estimate, _, schedule in found]
+
+
+def chain_floor(workload: Workload, chip: Target) -> float:
+    """Cycles no band height can beat: the estimate of one band of the whole output, with
+    the best dataflow, fitting or not. A band's GEMMs pay their folds' fill and drain again
+    (fold counts round up per GEMM), so splitting the rows into bands never lowers the
+    array's busy time."""
+    chain = workload.conv_chain
+    assert chain is not None
+    whole = bands(chain, chain.layers[-1].conv.out_h)
+    busy = int(packing(chain, whole, [int(d) for d in chip.dataflows], chip)[1].min())
+    return max(busy, _vector_and_dram(workload, chip))
+
+
+def best_conv_chain(
+    workload: Workload, chip: Target, goal: Goal, beat: float = np.inf
+) -> tuple[ConvChainSchedule, float] | None:
+    """The measured best of the first `MEASURED` candidates on `goal`, and its score, if it
+    scores below `beat`; None otherwise or when no band height fits. For latency, nothing is
+    searched when `chain_floor` is not below `beat`, and a candidate whose estimate (a lower
+    bound) is not below it is not simulated."""
+    from compiler.scheduling.measure import simulate_layer
+
+    latency = goal.objective is Objective.LATENCY
+    if latency and chain_floor(workload, chip) >= beat:
+        return None
+    best: tuple[ConvChainSchedule, float] | None = None
+    for schedule, estimate in chain_candidates(workload, chip)[:MEASURED]:
+        if latency and estimate >= beat:
+            continue
+        counts, program = simulate_layer(workload, schedule, chip)
+        score = goal.score(counts, program, chip)
+        if score < beat and (best is None or score < best[1]):
+            best = (schedule, score)
+    return best

@@ -1,0 +1,184 @@
+"""Depth-first fusion of convolution chains (`compiler.memory.conv_chains`), by hand.
+
+Two convolutions, x (8×16×16) → 1×1 conv to 16 channels → ReLU → 3×3 conv (padding 1) to 8
+channels → y, int8 on a 4×4 array whose 3 KiB activation buffer cannot hold the 16×16×16
+intermediate (4096 B): unfused, it goes to DRAM and back. Fused, the chain reads x once
+(8·16·16 = 2048 B), both weights once (16·8 = 128 B and 8·16·3·3 = 1152 B) and writes y once
+(2048 B); the intermediate never reaches DRAM. DRAM is slow (20 MB/s at 100 MHz: 0.2 B per
+cycle), so the saved traffic is worth more than the band GEMMs' fills and drains.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from accel_spec import load_accelerator_text
+from accel_spec.types import Operand
+from compiler.lowering import lower
+from compiler.memory.conv_chains import conv_chains
+from compiler.models import load_model
+from compiler.scheduling.conv_chain import bands, reads_every_row
+from compiler.workload import ChainLayer, ConvChain, ConvGeometry, GemmShape
+from simulator.reference import simulate_reference
+from simulator.run import execute, validate
+from tessera.api import simulate
+
+CHIP = """\
+name: line-buffers
+clock: 100 MHz
+technology: 45 nm
+matrix: {{rows: 4, cols: 4, dataflows: [output-stationary, weight-stationary], input_precision: int8, accumulator_precision: int32}}
+buffers:
+  inputs: {{capacity: {inputs}, holds: [input]}}
+  weights: {{capacity: 2 KiB, holds: [weight]}}
+  accumulators: {{capacity: 4 KiB, holds: [output]}}
+vector: {{lanes: 4, precision: fp32}}
+dram: {{type: DDR4, bandwidth: 20 MB/s, latency: 100 ns}}
+"""
+
+X, WEIGHTS, Y, INTERMEDIATE = 8 * 16 * 16, 16 * 8 + 8 * 16 * 9, 8 * 16 * 16, 16 * 16 * 16
+MACS = 16 * 16 * 8 * 16 + 16 * 16 * 16 * 8 * 9  # 32768 + 294912
+
+
+def _conv(name, source, weight, out, shape, **attributes):
+    return helper.make_node("Conv", [source, weight], [out], name=name, **attributes), numpy_helper.from_array(
+        np.zeros(shape, np.float32), weight
+    )
+
+
+def chain_model(path: Path, residual: bool = False) -> Path:
+    """x → 1×1 conv → ReLU → 3×3 conv → y; with `residual`, 1×1 to 16 → ReLU → depthwise
+    3×3 → ReLU → 1×1 back to 8 → + x (MobileNetV2's inverted residual)."""
+    nodes, weights = [], []
+    for node, weight in (
+        [_conv("conv1", "x", "w1", "a", (16, 8, 1, 1))]
+        + (
+            [_conv("dw", "b", "w2", "c", (16, 1, 3, 3), pads=[1] * 4, group=16),
+             _conv("conv3", "d", "w3", "e", (8, 16, 1, 1))]
+            if residual
+            else [_conv("conv2", "b", "w2", "y", (8, 16, 3, 3), pads=[1] * 4)]
+        )
+    ):
+        nodes.append(node)
+        weights.append(weight)
+    nodes.insert(1, helper.make_node("Relu", ["a"], ["b"], name="relu1"))
+    if residual:
+        nodes.insert(3, helper.make_node("Relu", ["c"], ["d"], name="relu2"))
+        nodes.append(helper.make_node("Add", ["e", "x"], ["y"], name="add"))
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 16, 16])
+    graph = helper.make_graph(nodes, "chain", [x], [y], weights)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return path
+
+
+def run(tmp_path: Path, fusion: str, inputs: str = "3 KiB", residual: bool = False):
+    accel = load_accelerator_text(CHIP.format(inputs=inputs), "line-buffers")
+    return simulate(accel, str(chain_model(tmp_path / "chain.onnx", residual)), fusion=fusion, verify=True)
+
+
+def test_fused_chain_moves_input_weights_and_output_once(tmp_path: Path) -> None:
+    fused = run(tmp_path, "auto")
+    (layer,) = fused.result.layers
+    assert [w.op for w in fused.compiled.workloads] == ["FusedConv"]
+    assert layer.dram_read_bytes_by_operand[Operand.INPUT] == X
+    assert layer.dram_read_bytes_by_operand[Operand.WEIGHT] == WEIGHTS
+    assert (fused.result.dram_read_bytes, fused.result.dram_write_bytes) == (X + WEIGHTS, Y)  # 3328, 2048
+    assert layer.macs == MACS == 327680
+
+
+def test_fused_chain_beats_its_layers_and_respects_the_roofline(tmp_path: Path) -> None:
+    fused, unfused = run(tmp_path, "auto"), run(tmp_path, "none")
+    # max(MACs / 16 PEs = 20480, (2048 + 1280 + 2048) B / 0.2 B per cycle = 26880)
+    assert fused.lower_bounds == (26880,)
+    assert fused.result.total_cycles >= 26880
+    assert fused.result.total_cycles < unfused.result.total_cycles
+    assert fused.result.energy_j < unfused.result.energy_j
+
+
+def test_fusion_none_runs_the_layers_and_spills_the_intermediate(tmp_path: Path) -> None:
+    unfused = run(tmp_path, "none")
+    assert [(w.name, w.op) for w in unfused.compiled.workloads] == [("conv1", "Conv"), ("conv2", "Conv")]
+    assert all(w.conv_chain is None for w in unfused.compiled.workloads)
+    assert unfused.result.macs == MACS
+    # the intermediate is written once and read back at least once
+    assert unfused.result.dram_write_bytes == INTERMEDIATE + Y
+    assert unfused.result.dram_read_bytes >= X + WEIGHTS + INTERMEDIATE
+
+
+def test_chain_whose_intermediate_fits_on_chip_stays_unfused(tmp_path: Path) -> None:
+    roomy, none = run(tmp_path, "auto", inputs="64 KiB"), run(tmp_path, "none", inputs="64 KiB")
+    assert [w.op for w in roomy.compiled.workloads] == ["Conv", "Conv"]
+    assert roomy.result.total_cycles == none.result.total_cycles
+    assert roomy.result.dram_read_bytes == none.result.dram_read_bytes
+    assert roomy.result.dram_write_bytes == Y  # the intermediate stays in the activation buffer
+
+
+def test_inverted_residual_fuses_with_its_side_input(tmp_path: Path) -> None:
+    fused = run(tmp_path, "auto", residual=True)
+    assert [w.op for w in fused.compiled.workloads] == ["FusedConv"]
+    (workload,) = fused.compiled.workloads
+    assert workload.fused == ("relu1", "dw", "relu2", "conv3", "add")
+    weights = 16 * 8 + 16 * 9 + 8 * 16
+    # x is read as the chain's input and again, band by band, as the residual
+    assert (fused.result.dram_read_bytes, fused.result.dram_write_bytes) == (X + weights + X, Y)
+    assert fused.result.macs == 16 * 16 * (8 * 16 + 16 * 9 + 16 * 8)
+
+
+def test_kernel_equals_reference_on_a_fused_program(tmp_path: Path) -> None:
+    for residual in (False, True):
+        compiled = run(tmp_path, "auto", residual=residual).compiled
+        validate(compiled.program, compiled.target)
+        fast, slow = execute(compiled.program, compiled.target), simulate_reference(compiled.program, compiled.target)
+        for field in ("start", "end", "counters", "sram_bits"):
+            np.testing.assert_array_equal(getattr(fast, field), getattr(slow, field), err_msg=field)
+
+
+def _chain(*convs: ConvGeometry) -> ConvChain:
+    return ConvChain(tuple(
+        ChainLayer(GemmShape(c.images * c.out_h * c.out_w, c.in_c // c.groups * 9 if c.kernel_h == 3 else c.in_c,
+                             c.out_c // c.groups, c.groups), c, ())
+        for c in convs
+    ))
+
+
+def test_band_rows_by_hand() -> None:
+    expand = ConvGeometry(1, 8, 8, 4, 8, 8, 16, 1, 1)
+    depthwise = ConvGeometry(1, 8, 8, 16, 4, 4, 16, 3, 3, 2, 2, groups=16)
+    # the 3×3 stride-2 layer pads (4 − 1)·2 + 3 − 8 = 1 row in all, none on top: output rows
+    # 0..d−1 read input rows 0..(d − 1)·2 + 2, so one output row per band needs 3, 5, 7, 8
+    plan = bands(_chain(expand, depthwise), 1)
+    assert plan.need.tolist() == [[3, 5, 7, 8], [3, 5, 7, 8]]
+    assert plan.rows.tolist() == [[3, 2, 2, 1], [1, 1, 1, 1]]
+    # band j reads rows 2j..2j+2 of the expand's output: row 2j was computed in band j − 1
+    assert plan.first[1].tolist() == [0, 2, 4, 6]
+    assert plan.last_reader[1].tolist() == [1, 2, 3, 3]
+    assert plan.lookback == 1
+    # two rows per band of a 3×3 stride-1 layer (padding 1): 3, 5, 7, 8 rows of its input
+    same = ConvGeometry(1, 8, 8, 16, 8, 8, 16, 3, 3)
+    assert bands(_chain(expand, same), 2).rows.tolist() == [[3, 2, 2, 1], [2, 2, 2, 2]]
+
+
+def test_a_convolution_that_skips_its_last_rows_is_not_chained() -> None:
+    # 1×1 stride 2 over 8 rows reads rows 0, 2, 4, 6: row 7 would be computed for nothing
+    assert not reads_every_row(ConvGeometry(1, 8, 8, 4, 4, 4, 4, 1, 1, 2, 2))
+    assert reads_every_row(ConvGeometry(1, 8, 8, 4, 4, 4, 4, 3, 3, 2, 2))
+
+
+def test_an_intermediate_read_twice_or_kept_as_a_network_output_ends_the_chain(tmp_path: Path) -> None:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])
+    outputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, 8, 16, 16]) for name in ("y", "z")]
+    weights = [numpy_helper.from_array(np.zeros(shape, np.float32), name)
+               for name, shape in (("w1", (8, 8, 1, 1)), ("w2", (8, 8, 1, 1)), ("w3", (8, 8, 1, 1)))]
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["a"], name="conv1"),
+             helper.make_node("Conv", ["a", "w2"], ["y"], name="conv2"),
+             helper.make_node("Conv", ["a", "w3"], ["z"], name="conv3")]
+    path = tmp_path / "branch.onnx"
+    graph = helper.make_graph(nodes, "branch", [x], outputs, weights)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    assert conv_chains(lower(load_model(str(path)))) == []  # `a` has two readers; y is an output
+    assert conv_chains(lower(load_model(str(chain_model(tmp_path / "chain.onnx", residual=True))))) == [(0, 3)]
