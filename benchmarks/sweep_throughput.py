@@ -17,7 +17,7 @@ its descendants (executor workers, Dask's scheduler side and nannies), sampled e
 with psutil during each sweep; the most over --runs. Pages shared by forked workers are
 counted once per process, so it is an upper bound on the machine's memory use.
 
-    python benchmarks/sweep_throughput.py [--runs 3] [--points 768] [--models mobilenetv2,bert]
+    python benchmarks/sweep_throughput.py [--runs 3] [--points 768] [--models mobilenetv2,resnet50,bert]
 
 Worker start-up (about 1 s per process) is part of every sweep's time, so small sweeps scale
 worse with workers than large ones: at 192 grid points two local workers gave 1.5x one
@@ -131,12 +131,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per configuration (median reported)")
     parser.add_argument("--points", type=int, default=768, help="points per sweep (grid and never-seen)")
-    parser.add_argument("--models", default=",".join(MODELS.values()), help="comma-separated, of: " + ", ".join(MODELS.values()))
+    names = [model.split(":")[0] for model in MODELS.values()]  # the zoo builders: a spec's commas would split
+    parser.add_argument("--models", default=",".join(names), help="comma-separated, of: " + ", ".join(names))
     args = parser.parse_args()
     chosen = args.models.split(",")
-    unknown = sorted(set(chosen) - set(MODELS.values()))
+    unknown = sorted(set(chosen) - set(names))
     if unknown:
-        parser.error(f"--models: unknown {unknown}; choose from {list(MODELS.values())}")
+        parser.error(f"--models: unknown {unknown}; choose from {names}")
     title = f"{args.points} points per sweep, median of {args.runs}"
     rates = Table(title=f"sweep throughput, points/s ({title})")
     memory = Table(title=f"peak RSS of the process tree, MiB ({title}; most over the runs)")
@@ -149,7 +150,7 @@ def main() -> None:
     rates.add_column("dask/local (×2)", justify="right")
     with tempfile.TemporaryDirectory() as folder:
         for label, model in MODELS.items():
-            if model not in chosen:
+            if model.split(":")[0] not in chosen:
                 continue
             for kind, text in (("grid", grid_sweep_text), ("never-seen chips", never_seen_sweep_text)):
                 path = Path(folder) / f"{model.split(':')[0]}-{kind.split()[0]}.yaml"
