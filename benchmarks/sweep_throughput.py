@@ -1,15 +1,27 @@
-"""Sweep throughput: points per second for MobileNetV2, ResNet-50 and BERT-base sweeps.
+"""Sweep throughput: points per second and peak memory of MobileNetV2, ResNet-50 and BERT-base sweeps.
 
-Each sweep varies the edge chip's array size and activation buffer (distinct points, nothing
-cached across runs but each worker's lowering cache within a run) and is timed end to end by
-`explorer.run_sweep` in memory: executor start, per-worker lowering, every point. Medians over
---runs; the ratios (2 workers / 1 worker, dask / local) come from the same invocation.
+Two sweeps per model, each timed end to end by `explorer.run_sweep` in memory (executor
+start, per-worker lowering, every point), with 1 and 2 workers, local and Dask executors:
 
-    python benchmarks/sweep_throughput.py [--runs 3] [--points 768]
+* grid: the edge chip's array size and activation buffer on a grid (distinct points, but
+  points share array sizes, so each worker's caches are hit);
+* never-seen chips: a `random` sweep in which every point is a chip drawn anew, its matrix
+  rows, matrix cols, the three buffers' capacities and the DRAM bandwidth each over a wide
+  range (the ranges of `never_seen_chips.py`, which times such points on one core in
+  process): no schedule, code or chip cache is shared between points, only each worker's
+  lowering of the network. This is the rate a real co-design sweep runs at.
+
+Points/s are medians over --runs; the ratios (2 workers / 1 worker, dask / local) come from
+the same invocation. Peak RSS is the largest sum of resident memory over this process and all
+its descendants (executor workers, Dask's scheduler side and nannies), sampled every 0.1 s
+with psutil during each sweep; the most over --runs. Pages shared by forked workers are
+counted once per process, so it is an upper bound on the machine's memory use.
+
+    python benchmarks/sweep_throughput.py [--runs 3] [--points 768] [--models mobilenetv2,resnet50,bert]
 
 Worker start-up (about 1 s per process) is part of every sweep's time, so small sweeps scale
-worse with workers than large ones: at 192 points two local workers gave 1.5x one worker,
-at 768 points 1.8x.
+worse with workers than large ones: at 192 grid points two local workers gave 1.5x one
+worker, at 768 points 1.8x.
 """
 
 from __future__ import annotations
@@ -17,9 +29,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+import psutil
 from rich.console import Console
 from rich.table import Table
 
@@ -32,14 +46,23 @@ MODELS = {
     "BERT-base": "bert:layers=12,hidden=768,seq=128",
 }
 CONFIGS = (("local", 1), ("local", 2), ("dask", 1), ("dask", 2))
+NEVER_SEEN_AXES = """\
+  matrix.rows: [8, 12, 16, 24, 32, 48, 64, 96, 128]
+  matrix.cols: [8, 12, 16, 24, 32, 48, 64, 96, 128]
+  buffers.activations.capacity: {range: [128 KiB, 8192 KiB], step: 1 KiB}
+  buffers.weights.capacity: {range: [64 KiB, 4096 KiB], step: 1 KiB}
+  buffers.accumulators.capacity: {range: [64 KiB, 1024 KiB], step: 1 KiB}
+  dram.bandwidth: {range: [4 GB/s, 64 GB/s], step: 0.125 GB/s}
+"""
+"""The never-seen chips' axes: those `never_seen_chips.random_chips` draws, over the same
+ranges (about 10^17 chips, so a random sweep of thousands of points repeats none)."""
 
 
-def sweep_file(folder: Path, model: str, points: int) -> Path:
+def grid_sweep_text(model: str, points: int) -> str:
     """A grid of `points` chips (array sizes × activation buffer sizes) for one model."""
     rows = [16, 32, 64, 128]
     capacities = max(1, points // len(rows))
-    path = folder / f"{model.split(':')[0]}.yaml"
-    path.write_text(
+    return (
         f"base: {EDGE}\n"
         "hardware:\n"
         f"  matrix.rows: {rows}\n"
@@ -48,42 +71,103 @@ def sweep_file(folder: Path, model: str, points: int) -> Path:
         f'models: ["{model}"]\n'
         "objectives: [latency, energy, area]\n"
     )
-    return path
 
 
-def measure(path: Path, executor: str, workers: int, runs: int) -> float:
-    """Median points per second of `runs` complete sweeps."""
+def never_seen_sweep_text(model: str, points: int, seed: int = 0) -> str:
+    """A random sweep of `points` chips, every one drawn anew (`NEVER_SEEN_AXES`), for one model."""
+    return (
+        f"base: {EDGE}\nhardware:\n{NEVER_SEEN_AXES}"
+        f'models: ["{model}"]\nobjectives: [latency, energy, area]\n'
+        f"strategy: random\nbudget: {points}\nseed: {seed}\n"
+    )
+
+
+class PeakTreeMemory:
+    """Peak summed RSS of this process and all its descendants while the `with` block runs."""
+
+    def __init__(self, interval_s: float = 0.1) -> None:
+        self.interval_s, self.peak_bytes = interval_s, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakTreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while True:
+            total = 0
+            for process in (me, *me.children(recursive=True)):
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:  # a worker that exited between listing and reading
+                    pass
+            self.peak_bytes = max(self.peak_bytes, total)
+            if self._stop.wait(self.interval_s):
+                return
+
+
+def measure(path: Path, executor: str, workers: int, runs: int) -> tuple[float, int]:
+    """Median points per second of `runs` complete sweeps, and the peak tree RSS in bytes."""
     spec = load_sweep(path)
-    rates = []
+    rates, peak = [], 0
     for _ in range(runs):
-        started = time.perf_counter()
-        table = run_sweep(spec, workers=workers, executor=executor)
-        rates.append(len(table) / (time.perf_counter() - started))
-    return statistics.median(rates)
+        with PeakTreeMemory() as memory:
+            started = time.perf_counter()
+            table = run_sweep(spec, workers=workers, executor=executor)
+            rates.append(len(table) / (time.perf_counter() - started))
+        if not (table["status"] == "ok").all():
+            raise RuntimeError(f"{path.name}: points not ok: {table['status'].value_counts().to_dict()}")
+        peak = max(peak, memory.peak_bytes)
+    return statistics.median(rates), peak
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per configuration (median reported)")
-    parser.add_argument("--points", type=int, default=768, help="points per sweep")
+    parser.add_argument("--points", type=int, default=768, help="points per sweep (grid and never-seen)")
+    names = [model.split(":")[0] for model in MODELS.values()]  # the zoo builders: a spec's commas would split
+    parser.add_argument("--models", default=",".join(names), help="comma-separated, of: " + ", ".join(names))
     args = parser.parse_args()
-    table = Table(title=f"sweep throughput, points/s (median of {args.runs}, {args.points} points per sweep)")
-    table.add_column("model")
-    for executor, workers in CONFIGS:
-        table.add_column(f"{executor} ×{workers}", justify="right")
-    table.add_column("local 2/1", justify="right")
-    table.add_column("dask/local (×2)", justify="right")
+    chosen = args.models.split(",")
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        parser.error(f"--models: unknown {unknown}; choose from {names}")
+    title = f"{args.points} points per sweep, median of {args.runs}"
+    rates = Table(title=f"sweep throughput, points/s ({title})")
+    memory = Table(title=f"peak RSS of the process tree, MiB ({title}; most over the runs)")
+    for table in (rates, memory):
+        table.add_column("model")
+        table.add_column("sweep")
+        for executor, workers in CONFIGS:
+            table.add_column(f"{executor} ×{workers}", justify="right")
+    rates.add_column("local 2/1", justify="right")
+    rates.add_column("dask/local (×2)", justify="right")
     with tempfile.TemporaryDirectory() as folder:
         for label, model in MODELS.items():
-            path = sweep_file(Path(folder), model, args.points)
-            rates = {config: measure(path, *config, args.runs) for config in CONFIGS}
-            table.add_row(
-                label,
-                *(f"{rates[c]:.1f}" for c in CONFIGS),
-                f"{rates[('local', 2)] / rates[('local', 1)]:.2f}",
-                f"{rates[('dask', 2)] / rates[('local', 2)]:.2f}",
-            )
-    Console().print(table)
+            if model.split(":")[0] not in chosen:
+                continue
+            for kind, text in (("grid", grid_sweep_text), ("never-seen chips", never_seen_sweep_text)):
+                path = Path(folder) / f"{model.split(':')[0]}-{kind.split()[0]}.yaml"
+                path.write_text(text(model, args.points))
+                results = {config: measure(path, *config, args.runs) for config in CONFIGS}
+                rate = {config: result[0] for config, result in results.items()}
+                rates.add_row(
+                    label,
+                    kind,
+                    *(f"{rate[c]:.1f}" for c in CONFIGS),
+                    f"{rate[('local', 2)] / rate[('local', 1)]:.2f}",
+                    f"{rate[('dask', 2)] / rate[('local', 2)]:.2f}",
+                )
+                memory.add_row(label, kind, *(f"{results[c][1] / 2**20:.0f}" for c in CONFIGS))
+    console = Console(width=120)
+    console.print(rates)
+    console.print(memory)
 
 
 if __name__ == "__main__":

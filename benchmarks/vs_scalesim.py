@@ -21,6 +21,20 @@ Tables:
    Σ fold cycles by the timing model and Tessera's scheduled pipeline beside SCALE-Sim.
 Wall times are medians over --repeats runs in one process each (SCALE-Sim: construction and
 run_scale with traces off; Tessera: topology parse, compile and simulate).
+
+Table 3 gives two speed-ups, each labelled:
+* in-process (warm): those medians, with both tools imported in their process; Tessera's
+  after one untimed run, so its kernels are loaded and its compile caches (schedules, code)
+  filled, as in a notebook or a sweep worker that simulates the network again;
+* whole process (CLI): one fresh interpreter per run, as a user runs each tool: for Tessera
+  `python -m tessera simulate --accel CHIP.yaml --model TOPOLOGY.csv` (median over --repeats
+  runs; the total cycles its --json reports are checked against the in-process run); for
+  SCALE-Sim the process that made its in-process run, a fresh interpreter that imports
+  scalesim and runs it (traces off, as `python -m scalesim.scale` would run it with `-s N`,
+  were its `-s` not ignored: SCALE-Sim 3.0.0's scale.py always passes save_disk_space=False,
+  so its CLI writes traces and is slower still). Wall seconds and CPU seconds (user + system
+  of the process and its children) are both given; the machine may be shared, so CPU time is
+  the steadier figure.
 """
 
 from __future__ import annotations
@@ -38,7 +52,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from accel_spec.scalesim_import import BandwidthMode, ScaleSimConfig, scalesim_config_text  # noqa: E402
+from accel_spec.scalesim_import import BandwidthMode, ScaleSimConfig, chip_yaml, scalesim_config_text  # noqa: E402
 from accel_spec.types import Dataflow  # noqa: E402
 from compiler.frontend.scalesim_topology import (  # noqa: E402
     ScaleSimTopology,
@@ -48,7 +62,7 @@ from compiler.frontend.scalesim_topology import (  # noqa: E402
     read_scalesim_topology,
     topology_graph,
 )
-from interop.peers import peer_python  # noqa: E402
+from interop.peers import PEERS_ROOT, ProcessTime, peer_python, tessera_cli, timed_process  # noqa: E402
 from compiler.target import TimingMode
 from interop.scalesim import (  # noqa: E402
     SCALESIM_CYCLE_OFFSET,
@@ -93,10 +107,12 @@ NETWORK_ARRAY = 32
 
 @dataclass(frozen=True)
 class PeerRun:
-    """SCALE-Sim's per-layer reports for one topology on one config, and its wall times."""
+    """SCALE-Sim's per-layer reports for one topology on one config, its in-process wall times,
+    and the whole process that ran every job of its batch."""
 
     layers: tuple[ScaleSimReport, ...]
     seconds: tuple[float, ...]
+    process: ProcessTime
 
 
 def config_for(name: str, size: int, dataflow: Dataflow, *, stalls: bool) -> ScaleSimConfig:
@@ -137,15 +153,12 @@ def run_scalesim(python: Path, jobs: list[tuple[ScaleSimConfig, ScaleSimTopology
             )
         (work / "jobs.json").write_text(json.dumps(specs))
         (work / "driver.py").write_text(_DRIVER)
-        done = subprocess.run(
-            [str(python), str(work / "driver.py"), str(work / "jobs.json")],
-            capture_output=True, text=True, check=False, cwd=work,
-        )  # fmt: skip
+        done, process = timed_process([str(python), str(work / "driver.py"), str(work / "jobs.json")], cwd=work)
         if done.returncode != 0:
             raise RuntimeError(f"SCALE-Sim failed:\n{done.stderr[-3000:]}")
         results = json.loads(done.stdout.splitlines()[-1])
     return [
-        PeerRun(tuple(ScaleSimReport(**layer) for layer in run["layers"]), tuple(run["seconds"]))
+        PeerRun(tuple(ScaleSimReport(**layer) for layer in run["layers"]), tuple(run["seconds"]), process)
         for run in results
     ]
 
@@ -187,19 +200,32 @@ print(json.dumps(results))
 
 
 def tessera_seconds(config: ScaleSimConfig, topology: ScaleSimTopology, repeats: int) -> tuple[float, int, int]:
-    """Median wall time of parse + compile + simulate, and (total cycles, compute cycles)."""
+    """Median wall time of parse + compile + simulate, in process and warm (after one untimed
+    run), and (total cycles, compute cycles)."""
     from tessera.api import simulate
 
     chip = config_chip(config)
     text = format_scalesim_topology(topology)
     times = []
-    for _ in range(repeats):
+    for _ in range(repeats + 1):
         start = time.perf_counter()
         parsed = parse_scalesim_topology(text, topology.source, name=topology.name)
         result = simulate(chip, topology_graph(parsed)).result
         times.append(time.perf_counter() - start)
+    times = times[1:]  # the first run imports, loads the compiled kernels and fills the compile caches
     compute = sum(layer.compute_cycles for layer in result.layers)
     return statistics.median(times), int(result.total_cycles), int(compute)
+
+
+def tessera_process(config: ScaleSimConfig, topology: ScaleSimTopology, repeats: int) -> tuple[ProcessTime, int]:
+    """Median wall and CPU time of a fresh `python -m tessera simulate` process on the config's
+    chip and the topology file, and the total cycles it reports."""
+    with tempfile.TemporaryDirectory(prefix="tessera-vs-scalesim-cli-") as tmp:
+        chip, model = Path(tmp) / "chip.yaml", Path(tmp) / f"{topology.name}.csv"
+        chip.write_text(chip_yaml(config, f"{config.run_name}.cfg"))
+        model.write_text(format_scalesim_topology(topology))
+        process, document = tessera_cli(chip, str(model), repeats)
+    return process, int(document["total_cycles"])
 
 
 def _row(*cells: object, widths: tuple[int, ...]) -> str:
@@ -255,28 +281,44 @@ def _topology(name: str) -> ScaleSimTopology:
     return parse_scalesim_topology(LAYERS[name], f"benchmarks/vs_scalesim.py:{name}", name=name)
 
 
-def networks(python: Path, repeats: int) -> None:
+def networks(python: Path | None, repeats: int, chosen: tuple[str, ...]) -> None:
     """Table 3: SCALE-Sim's shipped network topologies on a 32×32 WS array.
 
     "formula" is Σ `fold_cycles` over the layers (the timing model on each whole layer);
     "pipeline" is Tessera's scheduled program on the no-stall chip, which may split a layer's
-    streamed dimension into tiles that each pay the array's fill and drain again.
+    streamed dimension into tiles that each pay the array's fill and drain again. Speed-ups
+    are SCALE-Sim's time over Tessera's, in-process (warm) and whole process (CLI): module
+    docstring. With `python` None (SCALE-Sim could not run) only Tessera's side is filled in.
     """
-    widths = (10, 7, 12, 12, 12, 9, 8, 10, 9)
+    widths = (10, 7, 12, 12, 12, 7, 8, 10, 9, 8, 8, 10, 8, 8, 10)
     print(f"\n3. Whole networks, {NETWORK_ARRAY}x{NETWORK_ARRAY} WS, no stalls: Σ compute cycles (SCALE-Sim: Σ (Total - Stall) + 1 per layer)")
-    print(_row("network", "layers", "SCALE-Sim+1", "formula", "pipeline", "ratio", "SS s", "Tessera s", "speed-up", widths=widths))
+    print("   speed-up in-process (warm): SS s / Tessera s; whole process (CLI): SCALE-Sim's process / `tessera simulate`'s, wall and CPU")
+    print(_row("network", "layers", "SCALE-Sim+1", "formula", "pipeline", "ratio", "SS s", "Tessera s", "warm",
+               "SS wall", "T wall", "CLI wall", "SS CPU", "T CPU", "CLI CPU", widths=widths))  # fmt: skip
     for label, file in NETWORKS:
+        if label not in chosen:
+            continue
         topology = read_scalesim_topology(TOPOLOGIES / file)
         config = config_for(label, NETWORK_ARRAY, Dataflow.WEIGHT_STATIONARY, stalls=False)
-        (run,) = run_scalesim(python, [(config, topology)], 1)
-        reference = sum(layer.compute_cycles + SCALESIM_CYCLE_OFFSET for layer in run.layers)
         formula = sum(fold_cycles(layer, config.dataflow, config.rows, config.cols) for layer in topology.layers)
-        seconds, _, compute = tessera_seconds(no_stall_config(config), topology, repeats)
-        peer = statistics.median(run.seconds)
-        print(_row(
-            label, len(run.layers), reference, formula, compute, f"{compute / reference:.4f}",
-            f"{peer:.1f}", f"{seconds:.3f}", f"{peer / seconds:.0f}x", widths=widths,
-        ))  # fmt: skip
+        seconds, total, compute = tessera_seconds(no_stall_config(config), topology, repeats)
+        cli, cli_total = tessera_process(no_stall_config(config), topology, repeats)
+        if cli_total != total:
+            raise RuntimeError(f"{label}: tessera simulate reports {cli_total} cycles, in process {total}")
+        if python is None:
+            na = "n/a"
+            cells = (na, formula, compute, na, na, f"{seconds:.3f}", na, na, f"{cli.wall_s:.2f}", na, na, f"{cli.cpu_s:.2f}", na)
+        else:
+            (run,) = run_scalesim(python, [(config, topology)], 1)  # one job: its process is SCALE-Sim's whole run
+            reference = sum(layer.compute_cycles + SCALESIM_CYCLE_OFFSET for layer in run.layers)
+            peer = statistics.median(run.seconds)
+            cells = (
+                reference, formula, compute, f"{compute / reference:.4f}",
+                f"{peer:.1f}", f"{seconds:.3f}", f"{peer / seconds:.0f}x",
+                f"{run.process.wall_s:.1f}", f"{cli.wall_s:.2f}", f"{run.process.wall_s / cli.wall_s:.0f}x",
+                f"{run.process.cpu_s:.1f}", f"{cli.cpu_s:.2f}", f"{run.process.cpu_s / cli.cpu_s:.0f}x",
+            )  # fmt: skip
+        print(_row(label, len(topology.layers), *cells, widths=widths))
 
 
 def record(compute_cases: list[ScaleSimCase], stall_cases: list[ScaleSimCase], python: Path) -> None:
@@ -311,14 +353,25 @@ def main() -> None:
     parser.add_argument("--record", action="store_true", help="rewrite validation/scalesim_*.json")
     parser.add_argument("--skip-networks", action="store_true", help="single layers only")
     parser.add_argument("--skip-layers", action="store_true", help="whole networks only")
+    parser.add_argument("--networks", default=",".join(label for label, _ in NETWORKS),
+                        help="comma-separated whole networks to run (default: all)")  # fmt: skip
     args = parser.parse_args()
-    python = peer_python("scalesim", SCALESIM_REQUIREMENTS, "scalesim.scale_sim")
-    if not args.skip_layers:
+    chosen = tuple(args.networks.split(","))
+    unknown = sorted(set(chosen) - {label for label, _ in NETWORKS})
+    if unknown:
+        parser.error(f"--networks: unknown {unknown}; choose from {[label for label, _ in NETWORKS]}")
+    try:
+        python = peer_python("scalesim", SCALESIM_REQUIREMENTS, "scalesim.scale_sim")
+    except (OSError, subprocess.CalledProcessError, RuntimeError) as error:
+        python = None
+        print(f"SCALE-Sim could not run (no venv at {PEERS_ROOT / 'scalesim'} and installing it failed: {error}).\n"
+              "Tables 1 and 2 need its reports and are skipped; table 3 gives Tessera's side only (n/a: SCALE-Sim's).")  # fmt: skip
+    if python is not None and not args.skip_layers:
         compute_cases, stall_cases = single_layers(python, args.repeats)
         if args.record:
             record(compute_cases, stall_cases, python)
     if not args.skip_networks:
-        networks(python, args.repeats)
+        networks(python, args.repeats, chosen)
 
 
 if __name__ == "__main__":

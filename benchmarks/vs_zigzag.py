@@ -18,15 +18,28 @@ out. ZigZag's cost per access of `bandwidth_max` bits becomes Tessera's cost per
 
 The second table runs the same chips with Tessera's own cited constants (no overrides) and
 counts every component: the gap to ZigZag there is the constants (docs/technology.md).
+
+The last table times both tools on the whole network, ZigZag's resnet18.onnx, on each chip
+(Tessera's weight-stationary chip with ZigZag's constants), two ways, each labelled:
+* in-process (warm): ZigZag's `get_hardware_performance_zigzag` call (its LOMA search and
+  evaluation of every layer) against Tessera's `simulate(chip, resnet18.onnx)`, the median of
+  --repeats after one untimed run (kernels loaded, compile caches filled);
+* whole process (CLI): the fresh interpreter that imported ZigZag and made that call against
+  a fresh `python -m tessera simulate --accel CHIP.yaml --model resnet18.onnx` (median of
+  --repeats), wall and CPU seconds (user + system, with children).
+ZigZag is timed on the run that produces the energy tables, so it runs once per chip; with
+--zigzag-out reusing earlier dumps it does not run and its times are not given.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from accel_spec import load_accelerator_text  # noqa: E402
-from interop.peers import peer_python  # noqa: E402
+from interop.peers import PEERS_ROOT, ProcessTime, peer_python, tessera_cli, timed_process  # noqa: E402
 
 ZIGZAG_REQUIREMENTS = ("zigzag-dse==3.9.1", "six")
 SHARED = ("mac", "pe_storage", "dram")
@@ -136,7 +149,7 @@ CASES = (
 DATAFLOWS = ("weight-stationary", "output-stationary", "weight-stationary, output-stationary")
 
 _DRIVER = """
-import os, sys
+import json, os, sys, time
 import zigzag
 from zigzag.api import get_hardware_performance_zigzag
 
@@ -144,11 +157,12 @@ inputs = os.path.join(os.path.dirname(zigzag.__file__), "inputs")
 hardware, mapping, dump = sys.argv[1], sys.argv[2], sys.argv[3]
 if not os.path.isabs(mapping):
     mapping = os.path.join(inputs, "mapping", mapping)
+start = time.perf_counter()
 get_hardware_performance_zigzag(
     workload=os.path.join(inputs, "workload", "resnet18.onnx"),
     accelerator=os.path.join(inputs, "hardware", hardware),
     mapping=mapping, opt="latency", dump_folder=dump, loma_show_progress_bar=False)
-print(os.path.join(inputs, "workload", "resnet18.onnx"))
+print(json.dumps({"seconds": time.perf_counter() - start}))
 """
 
 
@@ -165,10 +179,19 @@ class ZigZagLayer:
         return sum(self.energy_pj.values())
 
 
-def run_zigzag(python: Path, case: Case, folder: Path) -> None:
-    """Run ZigZag for `case`, dumping its layers into `folder`, unless they are already there."""
+@dataclass(frozen=True)
+class PeerTime:
+    """One ZigZag run: its call in process, and its whole process."""
+
+    in_process_s: float
+    process: ProcessTime
+
+
+def run_zigzag(python: Path, case: Case, folder: Path) -> PeerTime | None:
+    """Run ZigZag for `case`, dumping its layers into `folder`, and its times; None (not run)
+    when the dumps are already there."""
     if any(folder.glob("*_complete.json")):
-        return
+        return None
     with tempfile.TemporaryDirectory(prefix="tessera-vs-zigzag-") as tmp:
         mapping = case.mapping
         if mapping.endswith("_mapping.yaml"):
@@ -176,12 +199,10 @@ def run_zigzag(python: Path, case: Case, folder: Path) -> None:
             Path(mapping).write_text(EYERISS_MAPPING)
         driver = Path(tmp) / "driver.py"
         driver.write_text(_DRIVER)
-        done = subprocess.run(
-            [str(python), str(driver), case.hardware, mapping, str(folder)],
-            capture_output=True, text=True, check=False, cwd=tmp,
-        )  # fmt: skip
+        done, process = timed_process([str(python), str(driver), case.hardware, mapping, str(folder)], cwd=tmp)
     if done.returncode != 0:
         raise RuntimeError(f"ZigZag failed:\n{done.stderr[-3000:]}")
+    return PeerTime(json.loads(done.stdout.splitlines()[-1])["seconds"], process)
 
 
 def zigzag_workload(python: Path) -> Path:
@@ -244,6 +265,45 @@ def run_tessera(chip_yaml: str, specs: Mapping[str, str], shared_only: bool) -> 
     return results
 
 
+def tessera_times(chip_yaml: str, model: str, repeats: int) -> tuple[float, ProcessTime]:
+    """Tessera on the whole network: the median in-process (warm) seconds of `simulate` after
+    one untimed run, and the median whole `python -m tessera simulate` process; the two must
+    report the same cycles."""
+    from tessera.api import simulate
+
+    chip = load_accelerator_text(chip_yaml, "vs_zigzag chip")
+    seconds = []
+    for _ in range(repeats + 1):
+        start = time.perf_counter()
+        cycles = simulate(chip, model).result.total_cycles
+        seconds.append(time.perf_counter() - start)
+    with tempfile.TemporaryDirectory(prefix="tessera-vs-zigzag-cli-") as tmp:
+        path = Path(tmp) / "chip.yaml"
+        path.write_text(chip_yaml)
+        process, document = tessera_cli(path, model, repeats)
+    if document["total_cycles"] != cycles:
+        raise RuntimeError(f"tessera simulate reports {document['total_cycles']} cycles, in process {cycles}")
+    return statistics.median(seconds[1:]), process
+
+
+def _print_times(rows: list[tuple[str, PeerTime | None, float, ProcessTime]], model: str) -> None:
+    """The timing table: ZigZag (None: not run here) beside Tessera, in process and whole process."""
+    widths = (14, 10, 10, 8, 9, 8, 9, 9, 8, 9)
+    print(f"\nTime for the whole network ({model}): in-process (warm) and whole process (CLI), seconds and ZigZag / Tessera")
+    print(_row(("chip", "ZigZag s", "Tessera s", "warm", "ZZ wall", "T wall", "CLI wall", "ZZ CPU", "T CPU", "CLI CPU"), widths))
+    for label, peer, seconds, cli in rows:
+        if peer is None:
+            na = "n/a"
+            cells = (label, na, f"{seconds:.3f}", na, na, f"{cli.wall_s:.2f}", na, na, f"{cli.cpu_s:.2f}", na)
+        else:
+            cells = (
+                label, f"{peer.in_process_s:.1f}", f"{seconds:.3f}", f"{peer.in_process_s / seconds:.0f}x",
+                f"{peer.process.wall_s:.1f}", f"{cli.wall_s:.2f}", f"{peer.process.wall_s / cli.wall_s:.0f}x",
+                f"{peer.process.cpu_s:.1f}", f"{cli.cpu_s:.2f}", f"{peer.process.cpu_s / cli.cpu_s:.0f}x",
+            )  # fmt: skip
+        print(_row(cells, widths))
+
+
 def _row(cells: tuple[object, ...], widths: tuple[int, ...]) -> str:
     return "  ".join(str(cell).rjust(width) for cell, width in zip(cells, widths, strict=True))
 
@@ -252,20 +312,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--zigzag-out", type=Path, help="folder for ZigZag's per-layer dumps (reused when present)")
     parser.add_argument("--layers", action="store_true", help="also print every layer")
+    parser.add_argument("--repeats", type=int, default=3, help="Tessera runs per timing (median)")
     args = parser.parse_args()
-    python = peer_python("zigzag", ZIGZAG_REQUIREMENTS, "zigzag.api")
-    specs = layer_specs(zigzag_workload(python))
+    try:
+        python = peer_python("zigzag", ZIGZAG_REQUIREMENTS, "zigzag.api")
+    except (OSError, subprocess.CalledProcessError, RuntimeError) as error:
+        print(f"ZigZag could not run (no venv at {PEERS_ROOT / 'zigzag'} and installing it failed: {error}).\n"
+              "No energy comparison; the timing table gives Tessera's side only (n/a: ZigZag's), on Tessera's zoo "
+              "resnet18 in place of ZigZag's resnet18.onnx.")  # fmt: skip
+        _print_times([(case.label, None, *tessera_times(case.chip.format(dataflows=DATAFLOWS[0]), "resnet18", args.repeats))
+                      for case in CASES], "Tessera's zoo resnet18")  # fmt: skip
+        return
+    onnx = zigzag_workload(python)
+    specs = layer_specs(onnx)
+    times = []
     with tempfile.TemporaryDirectory() as tmp:
         root = args.zigzag_out or Path(tmp)
         for case in CASES:
             folder = root / case.label
             folder.mkdir(parents=True, exist_ok=True)
-            run_zigzag(python, case, folder)
+            peer_time = run_zigzag(python, case, folder)
             peer = zigzag_layers(folder, case)
             missing = sorted(set(peer) ^ set(specs))
             if missing:
                 raise RuntimeError(f"layers differ between ZigZag and Tessera: {missing}")
             _print_case(case, peer, specs, args.layers)
+            times.append((case.label, peer_time, *tessera_times(case.chip.format(dataflows=DATAFLOWS[0]), str(onnx), args.repeats)))
+    _print_times(times, f"ZigZag's {onnx.name}")
 
 
 def _print_case(case: Case, peer: Mapping[str, ZigZagLayer], specs: Mapping[str, str], layers: bool) -> None:
