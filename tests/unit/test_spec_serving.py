@@ -25,6 +25,13 @@ def test_the_example_reads_its_serving_block() -> None:
     assert len(spec.serving.request_list()) == spec.serving.requests
 
 
+def test_the_llama_8b_example_serves_at_three_weight_formats() -> None:
+    spec = load_sweep(EXAMPLES / "llm_serving_llama8b.yaml")
+    assert spec.serving is not None and spec.serving.slo().ttft_s == 0.5
+    assert spec.precisions == ("bf16", "w8a16kv16", "w4a16kv16")  # labels: the cache at the activations' format
+    assert spec.budget == 27
+
+
 def test_a_sweep_without_serving_keeps_its_hash_and_columns() -> None:
     spec = load_sweep(EXAMPLES / "quickstart.yaml")
     assert spec.serving is None
