@@ -29,6 +29,8 @@ previous head when resident; the Q load for the previous block's last GEMM_S.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from accel_spec.types import OpClass, Operand, TensorClass
@@ -84,15 +86,8 @@ def attention_table(workload: Workload, schedule: AttentionSchedule, chip: Targe
     def row_of(block_index, phase, tile):
         return ((block_index + phase * lag) * per_block + phase * nk + tile).astype(np.int64)
 
-    def fill(slot: int, mask, **fields) -> None:
-        table.present[:, slot] = mask
-        column = table.instructions[:, slot]
-        column["layer"] = layer
-        for name, value in fields.items():
-            column[name] = value
-
-    def dep(slot: int, index: int, where, value) -> None:
-        table.deps[:, slot, index] = np.where(where, value, NO_DEP)
+    fill = functools.partial(table.fill, layer=layer)
+    dep = table.dep
 
     earlier = block >= 1
     previous = np.maximum(block - 1, 0)

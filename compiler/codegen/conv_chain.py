@@ -30,10 +30,12 @@ before band j, and a side input for the CLOSE two rows earlier.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from accel_spec.types import OpClass, Operand, TensorClass
-from compiler.codegen.layout import NO_DEP, SlotTable
+from compiler.codegen.layout import SlotTable
 from compiler.scheduling.conv_chain import bands, pieces
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import ConvChainSchedule
@@ -119,15 +121,8 @@ def conv_chain_table(workload: Workload, schedule: ConvChainSchedule, chip: Targ
 
     table = SlotTable.empty(total, slots, width)
 
-    def fill(slot: int, mask, **fields) -> None:
-        table.present[:, slot] = mask
-        column = table.instructions[:, slot]
-        column["layer"] = layer
-        for name, value in fields.items():
-            column[name] = value
-
-    def dep(slot: int, index: int, where, value) -> None:
-        table.deps[:, slot, index] = np.where(where, value, NO_DEP)
+    fill = functools.partial(table.fill, layer=layer)
+    dep = table.dep
 
     rows = np.arange(total)
     head = rows == 0

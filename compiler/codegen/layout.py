@@ -46,6 +46,19 @@ class SlotTable:
     def slots(self) -> int:
         return self.present.shape[1]
 
+    def fill(self, slot: int, mask, layer: int, **fields) -> None:
+        """Make `slot` present where `mask`, its instructions of `layer` with `fields` set
+        (values, or arrays over the rows)."""
+        self.present[:, slot] = mask
+        column = self.instructions[:, slot]
+        column["layer"] = layer
+        for name, value in fields.items():
+            column[name] = value
+
+    def dep(self, slot: int, index: int, where, value) -> None:
+        """Dependency `index` of `slot`: the flat position `value` where `where`, none elsewhere."""
+        self.deps[:, slot, index] = np.where(where, value, NO_DEP)
+
     def position(self, row, slot) -> np.ndarray:
         """Flat position of (row, slot); rows may be arrays."""
         return np.asarray(row, dtype=np.int64) * self.slots + slot
