@@ -81,6 +81,8 @@ class CostTerms:
         serial_latency: cycles of DRAM latency in series with them (GEMM: the first loads'
             and the last store's, each where it goes over DRAM; vector work: 0); a scalar or
             one per candidate.
+        chain: cycles of a chain of instructions each waiting for the one before, which no
+            bandwidth shortens (vector work: `vector_terms`; GEMM: 0); see `bound`.
     """
 
     compute: np.ndarray
@@ -93,6 +95,7 @@ class CostTerms:
     latency: int
     serial_bytes: np.ndarray
     serial_latency: np.ndarray | int
+    chain: np.ndarray | int = 0
 
     def cycles(self, bytes_per_cycle) -> np.ndarray:
         """Estimated cycles when the channel carries `bytes_per_cycle`.
@@ -127,11 +130,12 @@ class CostTerms:
         occupancies plus a latency. The matrix engine runs its GEMMs one after another,
         `floor` cycles in all. The last iteration finishes the last output tile, whose
         STORE waits for the last GEMM (directly or through its VECs) and ends its own
-        occupancy plus a latency later. Vector work claims nothing here (zero bytes, no
-        latency), so its bound is `lower_bound`.
+        occupancy plus a latency later. Vector work claims nothing there (zero bytes, no
+        latency), but its chunks wait for each other through DRAM: `chain`.
         """
         serial = transfer_cycles(self.serial_bytes, 1, bytes_per_cycle).sum(axis=0)
-        return np.maximum(self.lower_bound(bytes_per_cycle), self.floor + serial + self.serial_latency)
+        bound = np.maximum(self.lower_bound(bytes_per_cycle), self.floor + serial + self.serial_latency)
+        return np.maximum(bound, self.chain)
 
     def take(self, index: np.ndarray) -> "CostTerms":
         """The terms of the candidates at `index` (elementwise, so their estimates are the
@@ -147,6 +151,7 @@ class CostTerms:
             latency=self.latency,
             serial_bytes=np.asarray(self.serial_bytes)[:, index],
             serial_latency=np.broadcast_to(self.serial_latency, np.shape(self.floor))[index],
+            chain=np.broadcast_to(self.chain, np.shape(self.floor))[index],
         )
 
 
@@ -416,6 +421,14 @@ def vector_terms(
         exposed_constants = flags.weight_dram * np.where(
             sliced, slice_bytes(tile_count(total_out, chunks)), exposed_constants
         )
+    # `codegen.vector`: chunk c's first VEC waits for the STORE of chunk c − s (s buffer slots:
+    # 2 double buffered, else 1), which waits for that chunk's last VEC; and its LOAD waits
+    # for the first VEC of chunk c − s. So the first VECs of chunks 0, s, 2s, ... each start
+    # at least a VEC (≥ 1 cycle), a transfer (≥ 1 cycle) and, where that transfer goes over
+    # DRAM, its latency after the one before: ⌊(chunks − 1) / s⌋ links.
+    slots = np.where(double_buffer, 2, 1)
+    over_dram = flags.output_dram | (flags.input_tile & flags.input_dram)
+    chain = ((chunks - 1) // slots) * (2 + chip.latency * over_dram)
     return CostTerms(
         compute=compute,
         floor=compute,
@@ -430,6 +443,7 @@ def vector_terms(
         latency=chip.latency,
         serial_bytes=np.zeros((3,) + chunks.shape, dtype=np.int64),
         serial_latency=0,
+        chain=chain,
     )
 
 

@@ -97,6 +97,27 @@ def test_estimate_terms_count_matrix_time_and_channel_bytes_exactly(name):
             assert terms.lower_bound(c.dram_bytes_per_cycle)[index] <= bounds[index] <= counters[COL_CYCLES]
 
 
+def test_fine_vector_chunks_are_bounded_by_their_chain_through_dram():
+    """CHANNEL_SCALE (50,176 elements, in and out over DRAM) on the edge chip in 4,096 chunks:
+    chunk c's first VEC waits for chunk c − 2's STORE (double buffered), which waits for that
+    chunk's VEC, so the first VECs of chunks 0, 2, ..., 4094 are 2,047 links apart, each at
+    least a VEC cycle, a transfer cycle and the DRAM latency: 2,047 · (2 + L). Single
+    buffered the chain has 4,095 links. The simulation never beats it, and with so many
+    chunks the chain, not the bytes, is the bound."""
+    accel = example_chip("edge")
+    c = target_of(accel, INT8)
+    latency = c.latency
+    assert latency == 60  # 120 ns at 500 MHz, by hand
+    chunks, double_buffer = np.array([4096, 4096]), np.array([True, False])
+    terms = vector_terms(CHANNEL_SCALE, c, chunks, double_buffer)
+    assert terms.chain.tolist() == [2047 * 62, 4095 * 62]
+    bounds = terms.bound(c.dram_bytes_per_cycle)
+    assert bounds.tolist() == [2047 * 62, 4095 * 62]
+    for index, (n, db) in enumerate(zip(chunks, double_buffer)):
+        cycles = _counters(CHANNEL_SCALE, VectorSchedule(int(n), bool(db), False), accel)[COL_CYCLES]
+        assert bounds[index] <= cycles
+
+
 def test_a_layer_measured_alone_takes_the_cycles_it_adds_to_the_network():
     accel = example_chip("gemmini")
     c = target_of(accel, INT8)
