@@ -1,0 +1,89 @@
+"""One LLM prefill point on a chip never seen before: CPU seconds and peak memory.
+
+A Llama-3-8B-class prefill (`llama:layers=32,hidden=4096,heads=32,kv_heads=8,ffn=14336,
+vocab=128256,phase=prefill,seq=2048`) on variants of the datacenter chip (array rows and
+columns, the three buffers and the HBM bandwidth drawn at random), each a full compile
+(memory plan, schedule search, fusion, code) and simulation with the network lowered once, as
+a sweep worker does. Each point runs in a fresh process, so no schedule, code or chip cache is
+shared and its peak RSS is its own. Prints CPU seconds and peak RSS per point, and medians.
+
+    python benchmarks/llm_prefill_point.py [--points 5] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+CHIP = ROOT / "examples" / "accelerators" / "datacenter_bf16.yaml"
+MODEL = "llama:layers=32,hidden=4096,heads=32,kv_heads=8,ffn=14336,vocab=128256,phase=prefill,seq=2048"
+ONE_POINT = """
+import json, resource, sys, time
+from accel_spec import load_accelerator, with_overrides
+from compiler.lowering import lower
+from compiler.models import load_model
+from compiler.pipeline import CompileOptions
+from tessera.api import simulate_workloads
+overrides, model, chip = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+workloads = lower(load_model(model))
+accel = with_overrides(load_accelerator(chip), overrides)
+start = time.process_time()
+result = simulate_workloads(accel, workloads, model, CompileOptions()).result
+print(json.dumps({"cpu_s": time.process_time() - start, "cycles": result.total_cycles,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def random_chips(count: int, seed: int) -> list[dict[str, object]]:
+    """`count` independent draws of the swept fields (overrides of the datacenter chip)."""
+    rng = random.Random(seed)
+    return [
+        {
+            "matrix.rows": rng.choice((64, 96, 128, 192, 256)),
+            "matrix.cols": rng.choice((64, 96, 128, 192, 256)),
+            "buffers.activations.capacity": f"{rng.randint(4, 32)} MiB",
+            "buffers.weights.capacity": f"{rng.randint(2, 16)} MiB",
+            "buffers.accumulators.capacity": f"{rng.randint(1, 8)} MiB",
+            "dram.bandwidth": f"{rng.uniform(100, 1600):.1f} GB/s",
+        }
+        for _ in range(count)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--points", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    table = Table(title=f"{MODEL} on never-seen variants of {CHIP.name}")
+    for header in ("rows×cols", "buffers (act/w/acc)", "bandwidth", "cycles", "CPU s", "peak RSS MB"):
+        table.add_column(header, justify="right")
+    cpu, rss = [], []
+    for overrides in random_chips(args.points, args.seed):
+        done = subprocess.run(
+            [sys.executable, "-c", ONE_POINT, json.dumps(overrides), MODEL, str(CHIP)],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        )
+        point = json.loads(done.stdout.strip().splitlines()[-1])
+        cpu.append(point["cpu_s"])
+        rss.append(point["peak_rss_mb"])
+        table.add_row(
+            f"{overrides['matrix.rows']}×{overrides['matrix.cols']}",
+            " / ".join(str(overrides[f"buffers.{b}.capacity"]) for b in ("activations", "weights", "accumulators")),
+            str(overrides["dram.bandwidth"]), f"{point['cycles']:,}", f"{point['cpu_s']:.2f}", f"{point['peak_rss_mb']:.0f}",
+        )
+    table.add_row("median", "", "", "", f"{statistics.median(cpu):.2f}", f"{statistics.median(rss):.0f}")
+    Console(width=140).print(table)
+
+
+if __name__ == "__main__":
+    main()
