@@ -12,7 +12,7 @@ work when the GEMM already adds a bias and one bias add per output element other
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -108,6 +108,18 @@ def _epilogue(
     return add_counts(*counts), side
 
 
+def _vector_constants(head: VectorOp, members: Sequence[GemmOp | VectorOp]) -> tuple[int, int, int]:
+    """(elements, period, repeat) of the constants a vector workload reads: its head's and
+    those of the elementwise ops fused into it (an RMSNorm's scale multiplying its division),
+    with the broadcast structure they share ((0, 1), unknown, where they differ)."""
+    ops = [op for op in (head, *members) if isinstance(op, VectorOp) and op.weight_elements]
+    if not ops:
+        return 0, head.constant_period, head.constant_repeat
+    structures = {(op.constant_period, op.constant_repeat) for op in ops}
+    period, repeat = structures.pop() if len(structures) == 1 else (0, 1)
+    return sum(op.weight_elements for op in ops), period, repeat
+
+
 def _assemble(
     ctx: LoweringContext,
     group: Group,
@@ -150,18 +162,19 @@ def _assemble(
     if head.cache_append is not None:
         reads = tuple(name for name in reads if name != head.cache_append.cache)
         output_elements = head.cache_append.appended_elements
+    constants, period, repeat = _vector_constants(head, [compute[index] for index in group.members[1:]])
     return Workload(
         name=head_node.name,
         op=head_node.op_type,
         kind=WorkloadKind.VECTOR,
         input_elements=head.input_elements,
         output_elements=output_elements,
-        weight_elements=head.weight_elements,
+        weight_elements=constants,
         side_input_elements=side_elements,
         vector_ops=add_counts(head.ops, fused_ops),
         fused=fused,
-        constant_period=head.constant_period,
-        constant_repeat=head.constant_repeat,
+        constant_period=period,
+        constant_repeat=repeat,
         input_tensors=reads,
         side_tensors=tuple(side),
         cache_append=head.cache_append,

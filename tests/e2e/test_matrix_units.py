@@ -47,6 +47,7 @@ def test_units_need_the_systolic_mapping(tmp_path: Path) -> None:
 LLAMA_3_8B_DECODE = "llama:layers=32,hidden=4096,heads=32,kv_heads=8,ffn=14336,vocab=128256,phase=decode,kv_len=4096"
 LAYERS, HIDDEN, KV_WIDTH, FFN, VOCAB, CACHED = 32, 4096, 8 * 128, 14336, 128256, 4096
 WEIGHTS = LAYERS * (2 * HIDDEN * HIDDEN + 2 * HIDDEN * KV_WIDTH + 3 * HIDDEN * FFN) + HIDDEN * VOCAB
+NORMS = (2 * LAYERS + 1) * HIDDEN  # the RMSNorm scales: two a layer and the final one
 CACHE = LAYERS * 2 * KV_WIDTH * (CACHED + 1)  # K and V of every cached token and the new one
 BF16 = 2
 
@@ -57,13 +58,13 @@ def decode():
 
 
 def test_decode_step_reads_weights_and_cache_once(decode) -> None:
-    """Reads: every weight and cache element once (by hand: 7,504,658,432 weights and
-    268,500,992 cache elements at 2 bytes), plus this token's embedding row, the norms' and
-    rotary's constants (< 64 KiB). Writes: the new token's K and V per layer and the logits,
+    """Reads: every weight, norm scale and cache element once (by hand: 7,504,658,432 weights,
+    266,240 norm scales and 268,500,992 cache elements at 2 bytes), plus this token's embedding
+    row, the rotary tables and the norms' scalars (< 64 KiB). Writes: the new token's K and V per layer and the logits,
     plus one 2-byte norm scalar of the first layer (its consumer also reads the graph input
     from DRAM, and a layer reads its inputs from one place)."""
-    assert WEIGHTS == 7_504_658_432 and CACHE == 268_500_992
-    compulsory = (WEIGHTS + CACHE) * BF16
+    assert WEIGHTS == 7_504_658_432 and NORMS == 266_240 and CACHE == 268_500_992
+    compulsory = (WEIGHTS + NORMS + CACHE) * BF16
     assert compulsory <= decode.dram_read_bytes < compulsory + 64 * 1024
     assert decode.dram_write_bytes == LAYERS * 2 * KV_WIDTH * BF16 + VOCAB * BF16 + 2
 

@@ -149,6 +149,25 @@ def test_layer_norm_counts_per_element_and_per_row() -> None:
     assert workload.weight_elements == 32
 
 
+def test_a_fused_elementwise_ops_constants_are_read() -> None:
+    """An RMSNorm built from elementwise ops, x / sqrt(mean(x²) + eps) · scale over 2×5×16:
+    the scale multiplies the division and fuses into it, and its 16 elements (broadcast over
+    the 10 rows: period 16, repeat 1) are read with it; the eps add keeps its scalar."""
+    b = GraphBuilder()
+    x = b.input("x", (2, 5, 16))
+    square = b.node("Mul", [x, x], (2, 5, 16), name="square")
+    mean = b.node("ReduceMean", [square], (2, 5, 1), name="mean", axes=[-1])
+    shifted = b.node("Add", [mean, b.weight("eps", ())], (2, 5, 1), name="eps_add")
+    root = b.node("Sqrt", [shifted], (2, 5, 1), name="sqrt")
+    normalised = b.node("Div", [x, root], (2, 5, 16), name="div")
+    b.node("Mul", [normalised, b.weight("scale", (16,))], (2, 5, 16), name="scale_mul")
+    workloads = _by_name(lower(b.build()))
+    div = workloads["div"]
+    assert div.fused == ("scale_mul",)
+    assert (div.weight_elements, div.constant_period, div.constant_repeat) == (16, 16, 1)
+    assert workloads["eps_add"].weight_elements == 1
+
+
 @pytest.mark.parametrize(
     ("constant", "output", "structure"),
     [
