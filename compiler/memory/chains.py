@@ -28,8 +28,9 @@ from types import MappingProxyType
 import numpy as np
 
 from accel_spec.types import Operand, TensorClass
+from compiler.lowering.ops import add_counts
 from compiler.memory.placement import Placement
-from compiler.memory.planner import MemoryPlan
+from compiler.memory.planner import MemoryPlan, tensor_readers
 from compiler.scheduling.attention import best_attention
 from compiler.scheduling.memo import layer_key
 from compiler.scheduling.objective import Goal
@@ -49,10 +50,7 @@ class Fusion(Enum):
 
 def attention_chains(workloads: Sequence[Workload]) -> list[int]:
     """Indices of the first workload (QKᵀ) of every attention chain (module doc)."""
-    readers: dict[str, int] = {}
-    for workload in workloads:
-        for tensor in {*workload.input_tensors, workload.weight_tensor, *workload.side_tensors} - {""}:
-            readers[tensor] = readers.get(tensor, 0) + 1
+    readers = {tensor: len(indices) for tensor, indices in tensor_readers(workloads).items()}
     found = []
     for index in range(len(workloads) - 2):
         scores, probs, context = workloads[index : index + 3]
@@ -89,9 +87,6 @@ def fused_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) -> Work
         head_dim=scores.gemm.k,
         value_dim=context.gemm.n,
     )
-    vector_ops = dict(scores.vector_ops)
-    for op_class, ops in probs.vector_ops.items():
-        vector_ops[op_class] = vector_ops.get(op_class, 0) + ops
     return Workload(
         name=scores.name,
         op="Attention",
@@ -99,7 +94,7 @@ def fused_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) -> Work
         input_elements=scores.input_elements,
         output_elements=context.output_elements,
         weight_elements=scores.weight_elements + context.weight_elements,
-        vector_ops=MappingProxyType(vector_ops),
+        vector_ops=add_counts(scores.vector_ops, probs.vector_ops),
         weight_is_activation=True,
         fused=(*scores.fused, probs.name, *probs.fused, context.name, *context.fused),
         input_tensors=scores.input_tensors,

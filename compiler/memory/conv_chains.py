@@ -30,12 +30,11 @@ keeps on chip while the layers run, less the intermediates where the plan kept t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import MappingProxyType
 
-from accel_spec.types import OpClass
+from compiler.lowering.ops import add_counts
 from compiler.memory.chains import kept_reserved, replace_chains, unfused_score
 from compiler.memory.placement import Placement
-from compiler.memory.planner import MemoryPlan
+from compiler.memory.planner import MemoryPlan, tensor_readers
 from compiler.scheduling.conv_chain import best_conv_chain, reads_every_row
 from compiler.scheduling.memo import layer_key
 from compiler.scheduling.objective import Goal
@@ -82,10 +81,7 @@ def _links(producer: Workload, consumer: Workload, readers: dict[str, int]) -> b
 def conv_chains(workloads: Sequence[Workload]) -> list[tuple[int, int]]:
     """(first index, length) of every maximal run of two or more convolutions that chain
     (module doc); a run may be longer than `MAX_LAYERS`."""
-    readers: dict[str, int] = {}
-    for workload in workloads:
-        for tensor in {*workload.input_tensors, workload.weight_tensor, *workload.side_tensors} - {""}:
-            readers[tensor] = readers.get(tensor, 0) + 1
+    readers = {tensor: len(indices) for tensor, indices in tensor_readers(workloads).items()}
     runs: list[tuple[int, int]] = []
     start = 0
     for index in range(1, len(workloads) + 1):
@@ -105,10 +101,6 @@ def conv_chains(workloads: Sequence[Workload]) -> list[tuple[int, int]]:
 def fused_conv_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) -> Workload:
     """The fused workload of a chain of convolutions as planned (module doc)."""
     first, last = chain[0], chain[-1]
-    vector_ops: dict[OpClass, int] = {}
-    for workload in chain:
-        for op_class, ops in workload.vector_ops.items():
-            vector_ops[op_class] = vector_ops.get(op_class, 0) + ops
     layers = tuple(ChainLayer(w.gemm, w.conv, tuple(sorted(w.vector_ops.items()))) for w in chain)
     return Workload(
         name=first.name,
@@ -118,7 +110,7 @@ def fused_conv_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) ->
         output_elements=last.output_elements,
         weight_elements=sum(w.weight_elements for w in chain),
         side_input_elements=last.side_input_elements,
-        vector_ops=MappingProxyType(vector_ops),
+        vector_ops=add_counts(*(w.vector_ops for w in chain)),
         fused=(*first.fused, *(name for w in chain[1:] for name in (w.name, *w.fused))),
         input_tensors=first.input_tensors,
         side_tensors=last.side_tensors,

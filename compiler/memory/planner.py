@@ -118,7 +118,7 @@ def plan_memory(
                     used[:, weight_buffer] += size
                     resident_weights.add(workload.name)
 
-    readers = _readers(workloads)
+    readers = tensor_readers(workloads)
     lifetime: dict[str, tuple[int, int, int, int]] = {}  # tensor -> (buffer, first, last, bytes)
     for buffer in (target.activation_buffer, *target.shared_buffers):
         for index, workload in enumerate(workloads):
@@ -231,7 +231,7 @@ def _bytes(elements: int, bits: int) -> int:
     return (int(elements) * int(bits) + 7) // 8
 
 
-def _readers(workloads: tuple[Workload, ...]) -> dict[str, list[int]]:
+def tensor_readers(workloads: Sequence[Workload]) -> dict[str, list[int]]:
     """Tensor -> indices of the workloads that read it (in any role)."""
     readers: dict[str, list[int]] = {}
     for index, workload in enumerate(workloads):
