@@ -45,10 +45,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.types import Dataflow, Operand, TensorClass
+from compiler.roofline import lower_bound_cycles
 from compiler.scheduling.objective import Goal, Objective
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import ConvChainSchedule
-from compiler.scheduling.tiling import ladder, pass_groups, tile_count
+from compiler.scheduling.tiling import edge_tile, ladder, pass_groups, tile_count, tile_sizes
 from compiler.target import Target, nbytes
 from compiler.target.timing import gemm_occupancy
 from compiler.workload import ConvChain, ConvGeometry, Workload
@@ -154,10 +155,8 @@ def pieces(chain: ConvChain, groups_per_pass: tuple[int, ...], chip: Target) -> 
             packed[-1] = last
             found.append((packed, np.full(count, layer.gemm.n, dtype=np.int64)))
         else:
-            count = int(tile_count(layer.gemm.n, chip.cols))
-            widths = np.full(count, chip.cols, dtype=np.int64)
-            widths[-1] = layer.gemm.n - (count - 1) * chip.cols
-            found.append((np.ones(count, dtype=np.int64), widths))
+            widths = tile_sizes(layer.gemm.n, chip.cols)
+            found.append((np.ones(len(widths), dtype=np.int64), widths))
     return found
 
 
@@ -210,7 +209,7 @@ def _array_cycles(layer, rows: np.ndarray, groups, dataflows, chip: Target) -> n
 
     if layer.gemm.batch == 1:
         count = int(tile_count(layer.gemm.n, chip.cols))
-        full, edge = busy(chip.cols, 1), busy(layer.gemm.n - (count - 1) * chip.cols, 1)
+        full, edge = busy(chip.cols, 1), busy(edge_tile(layer.gemm.n, chip.cols), 1)
         return np.broadcast_to(np.sum((count - 1) * full + edge, axis=1), (dataflow.shape[0], groups.shape[2]))
     count, last = pass_groups(layer.gemm.batch, groups)
     return np.sum((count - 1) * busy(layer.gemm.n, groups) + busy(layer.gemm.n, last), axis=1)
@@ -231,33 +230,18 @@ def packing(chain: ConvChain, schedule_bands: Bands, dataflows, chip: Target) ->
     return [tuple(int(g[d]) for g in chosen) for d in range(len(dataflows))], busy
 
 
-def _vector_and_dram(workload: Workload, chip: Target) -> float:
-    """The larger of the vector unit's cycles and the DRAM channel's at its peak (input,
-    weights, side input and output once), whatever the band."""
-    rates = chip.vector_lane_ops_per_cycle
-    vector = sum(ops / rates[op_class] for op_class, ops in workload.vector_ops.items())
-    flags = roles(workload, chip)
-    moved = (
-        bool(flags.input_dram) * int(nbytes(workload.input_elements, int(flags.input_bits)))
-        + bool(flags.weight_dram) * int(nbytes(workload.weight_elements, int(flags.weight_bits)))
-        + bool(flags.side_dram) * int(nbytes(workload.side_input_elements, int(flags.side_bits)))
-        + bool(flags.output_dram) * int(nbytes(workload.output_elements, int(flags.output_bits)))
-    )
-    return max(vector, moved / chip.dram_bytes_per_cycle)
-
-
 def chain_candidates(workload: Workload, chip: Target) -> list[tuple[ConvChainSchedule, float]]:
     """The band heights × dataflows, each layer packed by `packing`, that fit the chip's
     buffers, with their estimates, best first (larger bands first among equal estimates);
     the ladder of heights stops at the first that fits with no dataflow.
 
-    The estimate is the largest of the array's busy cycles, the vector unit's and the DRAM
-    channel's: each is time the simulator cannot beat, so it is a lower bound of the
-    measured cycles."""
+    The estimate is the larger of the array's busy cycles and the chain's roofline bound
+    (`roofline.lower_bound_cycles`: its vector work and its planned DRAM bytes): each is time
+    the simulator cannot beat, so it is a lower bound of the measured cycles."""
     chain = workload.conv_chain
     assert chain is not None
     capacity = chip.capacity_array
-    rest = _vector_and_dram(workload, chip)
+    rest = lower_bound_cycles(workload, chip)
     found: list[tuple[float, int, ConvChainSchedule]] = []
     dataflows = [int(d) for d in chip.dataflows]
     for band in ladder(1, chain.layers[-1].conv.out_h).tolist():
@@ -283,7 +267,7 @@ def chain_floor(workload: Workload, chip: Target) -> float:
     assert chain is not None
     whole = bands(chain, chain.layers[-1].conv.out_h)
     busy = int(packing(chain, whole, [int(d) for d in chip.dataflows], chip)[1].min())
-    return max(busy, _vector_and_dram(workload, chip))
+    return max(busy, lower_bound_cycles(workload, chip))
 
 
 def best_conv_chain(
