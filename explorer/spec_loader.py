@@ -108,8 +108,8 @@ def load_sweep(path: str | Path) -> SweepSpec:
     if serving is not None:
         for loc, message in serving_model_problems(data.get("models"), tuple(v.spec for v in models)):
             add(("models", *loc), message)
-        extra = sorted(set(data.get("schedule") or {}) - {"precision"}) if isinstance(data.get("schedule"), dict) else []
-        for key in extra:
+        schedule_keys = data.get("schedule") if isinstance(data.get("schedule"), dict) else {}
+        for key in sorted(set(schedule_keys) - {"precision"}):
             add(("schedule", key), "a serving sweep compiles every prefill and decode step with the compiler's "
                 "defaults, as `tessera serve` does; only a precision axis applies (`tessera serve --precision`)")
     if header is not None:
