@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+
+from interop.peers import timed_process
 
 REPO = Path(__file__).resolve().parents[1]
 PYCACHE = REPO / "benchmarks" / ".cache" / "pycache"
@@ -55,13 +54,10 @@ def environment() -> dict[str, str]:
 
 
 def seconds(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall time and CPU time (user + system) of one fresh process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    began = time.perf_counter()
-    subprocess.run(argv, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - began
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    """Wall time and CPU time (user + system) of one fresh process (`interop.peers.timed_process`)."""
+    done, spent = timed_process(argv, cwd=REPO, env=env)
+    done.check_returncode()
+    return spent.wall_s, spent.cpu_s
 
 
 def main() -> None:
