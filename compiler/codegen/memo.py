@@ -7,7 +7,8 @@ out every input codegen reads: the workload's shape (`scheduling.memo.shape_key`
 schedule, the buffer of each operand, the operand classes' and accumulator widths, whether partial
 sums spill (the only way buffer capacities enter codegen), the timing mode and mapping, and
 the array's shape where codegen reads it (the PEs a row-stationary mapping keeps busy; the
-folds a GEMM continues under SCALE-Sim's timing). Chips that differ only in array shape share
+folds a GEMM continues under SCALE-Sim's timing; the array-wide tiles of n of a fused chain of
+convolutions, `scheduling.conv_chain.pieces`). Chips that differ only in array shape share
 every other layer's code. Code is stored for
 layer 0 with read-only arrays; `program.assemble` tags each layer with its index.
 """
@@ -23,7 +24,7 @@ from compiler.codegen.layout import LayerCode
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.memo import BoundedCache, shape_key
-from compiler.scheduling.schedule import Dim, LayerSchedule, Schedule
+from compiler.scheduling.schedule import ConvChainSchedule, Dim, LayerSchedule, Schedule
 from compiler.target import Target, TimingMode
 from compiler.workload import Workload
 
@@ -36,7 +37,8 @@ def code_key(workload: Workload, schedule: LayerSchedule, chip: Target, spill: b
     `Footprint.spill` when the caller has it."""
     if spill is None:
         spill = spills_partial_sums(workload, schedule, chip)
-    array = (chip.rows, chip.cols) if chip.row_stationary or chip.timing is TimingMode.SCALESIM else None
+    reads_array = chip.row_stationary or chip.timing is TimingMode.SCALESIM or isinstance(schedule, ConvChainSchedule)
+    array = (chip.rows, chip.cols) if reads_array else None
     return (shape_key(workload), schedule, chip.buffer_of, chip.storage_bits, chip.accumulator_bits, spill,
             chip.timing, chip.row_stationary, array)
 

@@ -10,6 +10,7 @@ cycle), so the saved traffic is worth more than the band GEMMs' fills and drains
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from accel_spec import load_accelerator_text
 from accel_spec.types import Operand
+from compiler.codegen.layer import layer_code
+from compiler.codegen.memo import cached_layer_code
 from compiler.lowering import lower
 from compiler.memory.conv_chains import conv_chains
 from compiler.models import load_model
@@ -98,6 +101,21 @@ def test_fused_chain_beats_its_layers_and_respects_the_roofline(tmp_path: Path) 
     assert fused.result.total_cycles >= 26880
     assert fused.result.total_cycles < unfused.result.total_cycles
     assert fused.result.energy_j < unfused.result.energy_j
+
+
+def test_a_fused_chains_code_is_its_own_arrays(tmp_path: Path) -> None:
+    """A chain's GEMMs tile n at the array's width, so its code depends on the array: the code
+    memo must not hand a 4-wide chip's code to an 8-wide one (a sweep compiles many arrays in
+    one worker). The 8-wide chip's code after the 4-wide one's equals it generated afresh."""
+    narrow = run(tmp_path, "auto").compiled
+    (workload,), (schedule,) = narrow.workloads, narrow.schedules
+    wide = dataclasses.replace(narrow.target, cols=8, unit_cols=8)
+    cached_layer_code(workload, schedule, narrow.target)
+    memoised = cached_layer_code(workload, schedule, wide)
+    fresh = layer_code(workload, schedule, wide, 0)
+    assert not np.array_equal(fresh.instructions, cached_layer_code(workload, schedule, narrow.target).instructions)
+    assert np.array_equal(memoised.instructions, fresh.instructions)
+    assert np.array_equal(memoised.deps, fresh.deps)
 
 
 def test_fusion_none_runs_the_layers_and_spills_the_intermediate(tmp_path: Path) -> None:
