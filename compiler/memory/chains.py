@@ -30,7 +30,7 @@ import numpy as np
 from accel_spec.types import Operand, TensorClass
 from compiler.lowering.ops import add_counts
 from compiler.memory.placement import Placement
-from compiler.memory.planner import MemoryPlan, tensor_readers
+from compiler.memory.planner import MemoryPlan, dram_bytes, tensor_readers
 from compiler.scheduling.attention import best_attention
 from compiler.scheduling.memo import layer_key
 from compiler.scheduling.objective import Goal
@@ -143,8 +143,11 @@ def replace_chains(
     target: Target,
 ) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
     """The plan and schedules with each chain `index: (workload, schedule, length)` replaced
-    by its fused workload: its compulsory bytes the chain's, its spilled bytes the chain's
-    less its intermediates', which the plan no longer keeps."""
+    by its fused workload, which the plan no longer keeps intermediates for. An attention
+    chain's compulsory bytes are the chain's, its spilled bytes the chain's less its
+    intermediates'; a convolution chain's are its fused workload's own (`dram_bytes`), for it
+    also reads from DRAM the network inputs only it reads (`released_inputs`), which the plan
+    no longer keeps either."""
     if not fused:
         return plan, schedules
     workloads = plan.workloads
@@ -153,6 +156,8 @@ def replace_chains(
     compulsory: list[int] = []
     spill: list[int] = []
     kept = dict(plan.kept)
+    kept_inputs = dict(plan.kept_inputs)
+    produced = {w.output_tensor: w.output_elements for w in workloads}
     index = 0
     while index < len(workloads):
         if index in fused:
@@ -160,10 +165,22 @@ def replace_chains(
             chain = workloads[index : index + length]
             out_workloads.append(workload)
             out_schedules.append(schedule)
-            compulsory.append(int(sum(plan.compulsory_bytes[index : index + length])))
-            spill.append(int(sum(plan.spill_bytes[index : index + length]) - intermediate_spills(chain, target)))
+            if workload.conv_chain is not None:
+                chain_compulsory, chain_spill = dram_bytes(workload, produced, target)
+                for tensor in released_inputs(chain, plan):
+                    kept.pop(tensor)
+                    kept_inputs.pop(tensor)
+            else:
+                chain_compulsory = int(sum(plan.compulsory_bytes[index : index + length]))
+                chain_spill = int(sum(plan.spill_bytes[index : index + length]) - intermediate_spills(chain, target))
+            compulsory.append(chain_compulsory)
+            spill.append(chain_spill)
             for producer in chain[:-1]:
                 kept.pop(producer.output_tensor, None)
+            for tensor, (size, readers) in kept_inputs.items():
+                members = sum(tensor in reads(w) for w in chain)
+                if members > 1:
+                    kept_inputs[tensor] = (size, readers - members + 1)
             index += length
             continue
         out_workloads.append(workloads[index])
@@ -172,9 +189,30 @@ def replace_chains(
         spill.append(plan.spill_bytes[index])
         index += 1
     new_plan = MemoryPlan(
-        tuple(out_workloads), MappingProxyType(kept), plan.resident_weights, tuple(compulsory), tuple(spill)
+        tuple(out_workloads),
+        MappingProxyType(kept),
+        plan.resident_weights,
+        tuple(compulsory),
+        tuple(spill),
+        MappingProxyType(kept_inputs),
     )
     return new_plan, tuple(out_schedules)
+
+
+def reads(workload: Workload) -> tuple[str, ...]:
+    """The tensors `workload` reads, in any role."""
+    return (*workload.input_tensors, workload.weight_tensor, *workload.side_tensors)
+
+
+def released_inputs(chain: Sequence[Workload], plan: MemoryPlan) -> frozenset[str]:
+    """Network inputs the plan keeps (`MemoryPlan.kept_inputs`) that only the chain's layers
+    read: fused depth first, the chain reads them from DRAM where it needs them (band by
+    band), so the room the plan kept them in goes to its line buffers."""
+    return frozenset(
+        tensor
+        for tensor, (_, readers) in plan.kept_inputs.items()
+        if sum(tensor in reads(w) for w in chain) == readers
+    )
 
 
 def _fusable(chain: Sequence[Workload], target: Target) -> bool:
@@ -184,10 +222,13 @@ def _fusable(chain: Sequence[Workload], target: Target) -> bool:
     return weight_level == context.placement.weight and weight_level != level_of(target.buffer(Operand.WEIGHT))
 
 
-def kept_reserved(chain: Sequence[Workload], plan: MemoryPlan, target: Target) -> tuple[int, ...]:
+def kept_reserved(
+    chain: Sequence[Workload], plan: MemoryPlan, target: Target, released: frozenset[str] = frozenset()
+) -> tuple[int, ...]:
     """Per buffer, the most bytes the plan keeps on chip while the chain's layers run, less
     its intermediates (each layer's output read by the next, which fusion removes) where
-    the plan kept them."""
+    the plan kept them, and less the network inputs the fused chain reads from DRAM instead
+    (`released`, from `released_inputs`)."""
     buffers = len(target.buffer_names)
     rows = np.zeros((len(chain), buffers), dtype=np.int64)
     for row, workload in enumerate(chain):
@@ -197,6 +238,9 @@ def kept_reserved(chain: Sequence[Workload], plan: MemoryPlan, target: Target) -
         if level is not None and level != LEVEL_DRAM:
             bytes_ = int(nbytes(producer.output_elements, target.bits_of(TensorClass.ACTIVATION)))
             rows[[position, position + 1], level - 1] -= bytes_
+    for tensor in released:
+        positions = [position for position, workload in enumerate(chain) if tensor in reads(workload)]
+        rows[positions[0] : positions[-1] + 1, plan.kept[tensor] - 1] -= plan.kept_inputs[tensor][0]
     return tuple(int(v) for v in np.maximum(rows, 0).max(axis=0))
 
 

@@ -24,7 +24,9 @@ models no fusion) are left unfused.
 The fused workload takes over the plan's placements (the input from the first layer, the
 weights from every layer, the side input and output from the last) and the bytes the plan
 keeps on chip while the layers run, less the intermediates where the plan kept them
-(`chains.replace_chains`).
+(`chains.replace_chains`). A network input that only the chain reads (an inverted residual's
+input, read by its first layer and by its residual add) is read from DRAM where the chain
+needs it, band by band, and no longer kept (`chains.released_inputs`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from compiler.lowering.ops import add_counts
-from compiler.memory.chains import kept_reserved, replace_chains, unfused_score
+from compiler.memory.chains import kept_reserved, released_inputs, replace_chains, unfused_score
 from compiler.memory.placement import Placement
 from compiler.memory.planner import MemoryPlan, tensor_readers
 from compiler.scheduling.conv_chain import best_conv_chain, reads_every_row
@@ -98,9 +100,16 @@ def conv_chains(workloads: Sequence[Workload]) -> list[tuple[int, int]]:
     return runs
 
 
-def fused_conv_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) -> Workload:
-    """The fused workload of a chain of convolutions as planned (module doc)."""
+def fused_conv_workload(
+    chain: Sequence[Workload], reserved: tuple[int, ...], released: frozenset[str] = frozenset()
+) -> Workload:
+    """The fused workload of a chain of convolutions as planned (module doc), reading the
+    `released` network inputs from DRAM."""
     first, last = chain[0], chain[-1]
+
+    def level(tensors: tuple[str, ...], planned: int) -> int:
+        return LEVEL_DRAM if released.intersection(tensors) else planned
+
     layers = tuple(ChainLayer(w.gemm, w.conv, tuple(sorted(w.vector_ops.items()))) for w in chain)
     return Workload(
         name=first.name,
@@ -117,9 +126,9 @@ def fused_conv_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) ->
         output_tensor=last.output_tensor,
         graph_output=last.graph_output,
         placement=Placement(
-            input=first.placement.input,
+            input=level(first.input_tensors, first.placement.input),
             weight=first.placement.weight,
-            side=last.placement.side,
+            side=level(last.side_tensors, last.placement.side),
             output=last.placement.output,
         ),
         reserved=reserved,
@@ -144,7 +153,8 @@ def fuse_convolutions(
                 chain, chosen = workloads[index : index + size], schedules[index : index + size]
                 if not _worth_trying(chain, chosen):
                     continue
-                candidate = fused_conv_workload(chain, kept_reserved(chain, plan, target))
+                released = released_inputs(chain, plan)
+                candidate = fused_conv_workload(chain, kept_reserved(chain, plan, target, released), released)
                 key = (tuple(layer_key(w) for w in chain), chosen, layer_key(candidate))
                 if key not in decided:
                     found = best_conv_chain(candidate, target, goal, unfused_score(chain, chosen, target, goal))

@@ -13,7 +13,11 @@ register allocator). What does not fit there is then offered, in the same way, t
 shared buffers (a buffer holding no operand of the array: an L2), whose readers load it over
 the buffer's ports. A reader whose operand mixes tensors at different levels, or kept and
 spilled ones, reads them all from DRAM, so those tensors are spilled too. Outputs of the
-network always go to DRAM.
+network always go to DRAM. A network input that several layers read (a decoder block's hidden
+state: its norm, the norm's division and the residual add) is then offered the capacity left,
+in the same way, from its first reader, which loads it from DRAM; the later readers take it
+from chip. Offered after every produced tensor, it never displaces one (keeping a produced
+tensor saves its write and every read, keeping an input only its rereads).
 
 Room for tiles. Each layer keeps room, in every buffer, for one double-buffered array-sized
 tile of each operand it streams (`working_sets`): the same minimum the chip loader demands of
@@ -74,6 +78,8 @@ class MemoryPlan:
             inputs and streamed weights it reads, and the network's output it writes, once.
         spill_bytes: per workload, the bytes of activations it writes to or reads from DRAM
             because the plan could not keep them on chip (each once).
+        kept_inputs: the network inputs among `kept`, each with its bytes on chip and the
+            number of workloads that read it (its first reader loads it from DRAM).
     """
 
     workloads: tuple[Workload, ...]
@@ -81,6 +87,7 @@ class MemoryPlan:
     resident_weights: frozenset[str]
     compulsory_bytes: tuple[int, ...]
     spill_bytes: tuple[int, ...]
+    kept_inputs: Mapping[str, tuple[int, int]]
 
 
 def plan_memory(
@@ -119,34 +126,38 @@ def plan_memory(
                     resident_weights.add(workload.name)
 
     readers = tensor_readers(workloads)
+    loaded = _reread_inputs(workloads, readers, target)
+    first_read = {tensor: min(readers[tensor]) for tensor in loaded}
     lifetime: dict[str, tuple[int, int, int, int]] = {}  # tensor -> (buffer, first, last, bytes)
-    for buffer in (target.activation_buffer, *target.shared_buffers):
-        for index, workload in enumerate(workloads):
-            tensor = workload.output_tensor
-            if workload.graph_output or tensor not in readers or tensor in lifetime:
-                continue
-            size = _bytes(workload.output_elements, target.bits_of(workload.operand_classes)[3])
-            last = max(readers[tensor])
-            if fits(index, last, buffer, size):
-                used[index : last + 1, buffer] += size
-                lifetime[tensor] = (buffer, index, last, size)
-    for tensor in _mixed(workloads, {t: level_of(b) for t, (b, *_) in lifetime.items()}):
+    inputs = [(first_read[tensor], tensor, size) for tensor, size in loaded.items()]
+    for candidates in (_kept_outputs(workloads, readers, target), inputs):
+        for buffer in (target.activation_buffer, *target.shared_buffers):
+            for index, tensor, size in candidates:
+                if tensor in lifetime:
+                    continue
+                last = max(readers[tensor])
+                if fits(index, last, buffer, size):
+                    used[index : last + 1, buffer] += size
+                    lifetime[tensor] = (buffer, index, last, size)
+    for tensor in _mixed(workloads, {t: level_of(b) for t, (b, *_) in lifetime.items()}, first_read):
         buffer, first, last, size = lifetime.pop(tensor)
         used[first : last + 1, buffer] -= size
 
     kept = MappingProxyType({tensor: level_of(buffer) for tensor, (buffer, *_) in lifetime.items()})
+    loading = _loading(first_read, kept, len(workloads))
     planned = tuple(
         replace(
             workload,
-            placement=_placement(workload, kept, workload.name in resident_weights, target),
+            placement=_placement(workload, kept, loading[index], workload.name in resident_weights, target),
             reserved=tuple(int(v) for v in used[index]),
         )
         for index, workload in enumerate(workloads)
     )
     produced = {w.output_tensor: w.output_elements for w in workloads}
-    compulsory, spill = zip(*(_dram_bytes(w, produced, target) for w in planned)) if planned else ((), ())
+    compulsory, spill = zip(*(dram_bytes(w, produced, target) for w in planned)) if planned else ((), ())
     _check_dram_capacity(planned, produced, readers, target)
-    return MemoryPlan(planned, kept, frozenset(resident_weights), tuple(compulsory), tuple(spill))
+    kept_inputs = MappingProxyType({t: (loaded[t], len(readers[t])) for t in loaded if t in kept})
+    return MemoryPlan(planned, kept, frozenset(resident_weights), tuple(compulsory), tuple(spill), kept_inputs)
 
 
 def needs_room(target: Target, weights: WeightResidency) -> bool:
@@ -241,27 +252,77 @@ def tensor_readers(workloads: Sequence[Workload]) -> dict[str, list[int]]:
     return readers
 
 
-def _mixed(workloads: tuple[Workload, ...], kept: Mapping[str, int]) -> set[str]:
+def _reread_inputs(
+    workloads: tuple[Workload, ...], readers: Mapping[str, list[int]], target: Target
+) -> dict[str, int]:
+    """Network inputs that several layers read, with their bytes on chip: such an input may be
+    kept from its first reader, which loads it from DRAM, so the later readers take it from
+    chip (as a compiler keeps a decoder block's hidden-state input for its norm, its residual
+    add and the norm's division). An input's size is known from a reader that reads it alone
+    in an operand (the widest format any reader gives it); one only ever read beside other
+    tensors is not offered."""
+    produced = {w.output_tensor for w in workloads}
+    sizes: dict[str, int] = {}
+    for workload in workloads:
+        bits = target.bits_of(workload.operand_classes)
+        for tensors, elements, width in (
+            (workload.input_tensors, workload.input_elements, bits[0]),
+            ((workload.weight_tensor,) if workload.weight_tensor else (), workload.weight_elements, bits[1]),
+            (workload.side_tensors, workload.side_input_elements, bits[2]),
+        ):
+            if len(tensors) == 1 and tensors[0] not in produced and len(readers[tensors[0]]) > 1:
+                sizes[tensors[0]] = max(sizes.get(tensors[0], 0), _bytes(elements, width))
+    return sizes
+
+
+def _kept_outputs(
+    workloads: tuple[Workload, ...], readers: Mapping[str, list[int]], target: Target
+) -> list[tuple[int, str, int]]:
+    """(layer, tensor, bytes) of each layer's output that a later layer reads and that is not a
+    network output: the tensors the plan may keep, in the order they are produced."""
+    return [
+        (index, workload.output_tensor, _bytes(workload.output_elements, target.bits_of(workload.operand_classes)[3]))
+        for index, workload in enumerate(workloads)
+        if not workload.graph_output and workload.output_tensor in readers
+    ]
+
+
+def _loading(first_read: Mapping[str, int], kept: Mapping[str, int], count: int) -> list[frozenset[str]]:
+    """Per layer, the kept network inputs it loads from DRAM (it is their first reader)."""
+    loading: list[set[str]] = [set() for _ in range(count)]
+    for tensor, index in first_read.items():
+        if tensor in kept:
+            loading[index].add(tensor)
+    return [frozenset(tensors) for tensors in loading]
+
+
+def _mixed(workloads: tuple[Workload, ...], kept: Mapping[str, int], first_read: Mapping[str, int]) -> set[str]:
     """Kept tensors that some reader reads in one operand together with a spilled one, or one
-    kept at another level (the whole operand is then read from DRAM), until no operand mixes."""
+    kept at another level (the whole operand is then read from DRAM), until no operand mixes.
+    A kept network input is in DRAM for its first reader (`first_read`), which loads it."""
     spilled: set[str] = set()
     while True:
         found = set()
-        for workload in workloads:
+        for index, workload in enumerate(workloads):
             for operand in (workload.input_tensors, workload.side_tensors):
-                levels = {kept.get(t) if t not in spilled else None for t in operand}
+                levels = {
+                    kept.get(t) if t not in spilled and first_read.get(t) != index else None for t in operand
+                }
                 if len(levels) > 1:
-                    found |= {t for t in operand if t in kept and t not in spilled}
+                    found |= {t for t in operand if t in kept and t not in spilled and first_read.get(t) != index}
         if not found:
             return spilled
         spilled |= found
 
 
-def _placement(workload: Workload, kept: Mapping[str, int], resident_weights: bool, target: Target) -> Placement:
-    """The levels of one workload's operands under the plan (`kept`: tensor -> its level)."""
+def _placement(
+    workload: Workload, kept: Mapping[str, int], loading: frozenset[str], resident_weights: bool, target: Target
+) -> Placement:
+    """The levels of one workload's operands under the plan (`kept`: tensor -> its level;
+    `loading`: kept network inputs this workload reads from DRAM, their first reader)."""
 
     def level(tensors: tuple[str, ...]) -> int:
-        levels = {kept.get(t, LEVEL_DRAM) for t in tensors}
+        levels = {LEVEL_DRAM if t in loading else kept.get(t, LEVEL_DRAM) for t in tensors}
         return levels.pop() if len(levels) == 1 else LEVEL_DRAM
 
     if workload.weight_tensor:
@@ -276,7 +337,7 @@ def _placement(workload: Workload, kept: Mapping[str, int], resident_weights: bo
     )
 
 
-def _dram_bytes(workload: Workload, produced: dict[str, int], target: Target) -> tuple[int, int]:
+def dram_bytes(workload: Workload, produced: Mapping[str, int], target: Target) -> tuple[int, int]:
     """(compulsory, spilled) DRAM bytes of one planned workload (`MemoryPlan`): of each operand
     read from DRAM, the tensors some layer produced are spills, the rest (network inputs,
     constant weights) compulsory; the output, when it goes to DRAM, is compulsory for a

@@ -144,6 +144,11 @@ def test_inverted_residual_fuses_with_its_side_input(tmp_path: Path) -> None:
     weights = 16 * 8 + 16 * 9 + 8 * 16
     # x is read as the chain's input and again, band by band, as the residual
     assert (fused.result.dram_read_bytes, fused.result.dram_write_bytes) == (X + weights + X, Y)
+    # unfused, x would be kept from conv1 to the add; only the chain reads it, so the fused
+    # chain reads it from DRAM and the plan no longer keeps it
+    assert "x" in run(tmp_path, "none", residual=True).compiled.plan.kept
+    assert "x" not in fused.compiled.plan.kept
+    assert sum(fused.compiled.plan.compulsory_bytes) == X + weights + X + Y
     assert fused.result.macs == 16 * 16 * (8 * 16 + 16 * 9 + 16 * 8)
 
 

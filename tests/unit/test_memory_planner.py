@@ -133,3 +133,26 @@ def test_what_the_activation_buffer_cannot_keep_an_l2_keeps():
     assert (fc1.onchip_write_bytes, fc2.onchip_read_bytes) == (ACTIVATION, ACTIVATION)
     assert fc2.sram_read_bytes["l2"] == ACTIVATION and fc1.sram_write_bytes["l2"] == ACTIVATION
     assert sim.compiled.plan.workloads[2].placement.input == l2
+
+
+DECODER = "llama:layers=1,hidden=256,heads=4,kv_heads=2,ffn=512,vocab=1000,phase=decode,kv_len=64"
+
+
+def test_a_network_input_several_layers_read_is_loaded_once_and_kept():
+    """The decoder's hidden state (256 int8 values) is read by the first norm's Pow, its
+    division and, as the residual, by o_proj. Kept from the Pow, which loads it with its
+    exponent (256 + 1 B), the division reads only its scale (256 B) and o_proj only its
+    weights (65,536 B); with a buffer too small to keep it, each reader loads it again."""
+    target = target_of(chip("1 MiB"))
+    plan = plan_memory(lower(load_model(DECODER)), target)
+    activation = level_of(target.activation_buffer)
+    assert plan.kept["hidden_states"] == activation
+    readers = [i for i, w in enumerate(plan.workloads) if "hidden_states" in (*w.input_tensors, *w.side_tensors)]
+    pow_, div, o_proj = (plan.workloads[i] for i in readers)
+    assert (pow_.name, div.name, o_proj.name) == ("layer0.attention_norm.pow", "layer0.attention_norm.div", "layer0.o_proj")
+    assert (pow_.placement.input, div.placement.input, o_proj.placement.side) == (LEVEL_DRAM, activation, activation)
+    assert [plan.compulsory_bytes[i] for i in readers] == [256 + 1, 256, 256 * 256]
+    assert all(plan.workloads[i].reserved[target.activation_buffer] >= 256 for i in range(readers[0], readers[-1] + 1))
+    small = plan_memory(lower(load_model(DECODER)), target_of(chip("1 KiB")))
+    assert "hidden_states" not in small.kept
+    assert [small.compulsory_bytes[i] for i in readers] == [256 + 1, 256 + 256, 256 * 256 + 256]
