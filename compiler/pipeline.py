@@ -21,6 +21,7 @@ from compiler.graph import Graph
 from compiler.lowering import lower
 from compiler.memory.chains import Fusion, fuse_attention
 from compiler.memory.conv_chains import fuse_convolutions
+from compiler.memory.mlp_chains import fuse_mlps
 from compiler.memory.planner import MemoryPlan, WeightResidency, needs_room, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import GRIDS, TILING_TERMS
@@ -50,7 +51,9 @@ class CompileOptions:
             fused, block by block, where that scores better on the objective than its three
             layers (`compiler.memory.chains`), and a chain of two or three convolutions depth
             first, band by band, where that scores better than its layers
-            (`compiler.memory.conv_chains`); `Fusion.NONE` never fuses across layers.
+            (`compiler.memory.conv_chains`), and an MLP block (up-projection → activation →
+            down-projection) band by band of tokens, where that scores better than its
+            layers (`compiler.memory.mlp_chains`); `Fusion.NONE` never fuses across layers.
         verify: run `compiler.verify` on the program (always on in tests).
     """
 
@@ -128,6 +131,7 @@ def compile_workloads(
     if options.fusion is Fusion.AUTO:
         plan, schedules = fuse_attention(plan, schedules, target, goal)
         plan, schedules = fuse_convolutions(plan, schedules, target, goal)
+        plan, schedules = fuse_mlps(plan, schedules, target, goal)
     program = generate_program(plan.workloads, schedules, target)
     if options.verify:
         verify_program(program, plan.workloads, target)

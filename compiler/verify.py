@@ -20,7 +20,8 @@ every problem found.
 A fused attention chain (`Workload.attention`, `codegen.attention`) moves each tile of P
 from the OUTPUT buffer to the INPUT buffer by an on-chip LOAD of INPUT (`_drains`), and a
 fused chain of convolutions (`Workload.conv_chain`, `codegen.conv_chain`) moves each output
-tile of a layer but the last into the next layer's line buffer the same way. Such a
+tile of a layer but the last into the next layer's line buffer the same way, and a fused MLP
+block (`Workload.mlp`, `codegen.mlp`) each chunk of its activated intermediate. Such a
 drain is not an input of the layer (conservation checks Q, or the chain's input, alone) and
 it closes the tile it reads, as a STORE of OUTPUT closes an output tile; in the INPUT buffer
 it is an allocation like any load, live until the last GEMM that reads it.
@@ -203,7 +204,7 @@ def _drains(program: Program, workloads: tuple[Workload, ...], chip: Target) -> 
     """LOADs of INPUT from the OUTPUT buffer in fused layers: P's on-chip moves in attention,
     a layer's rows into the next one's line buffer in a chain of convolutions."""
     instr = program.instructions
-    fused = np.array([w.attention is not None or w.conv_chain is not None for w in workloads] + [False], dtype=bool)
+    fused = np.array([w.attention is not None or w.conv_chain is not None or w.mlp is not None for w in workloads] + [False], dtype=bool)
     layer = np.minimum(instr["layer"].astype(np.int64), len(workloads))
     return (
         fused[layer]

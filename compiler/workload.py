@@ -114,6 +114,39 @@ class ConvChain:
 
 
 @dataclass(frozen=True)
+class MlpShape:
+    """A fused MLP block (`compiler.memory.mlp_chains`): the up-projection of `tokens` rows
+    of width `hidden` to `ffn` (`gated`: a gate and an up projection side by side, 2·`ffn`
+    columns, as a merged gate-up weight), its activation, and the down-projection of the
+    activated `tokens`×`ffn` intermediate to `out`.
+
+    MACs = tokens·ffn·(hidden·(1 + gated) + out): the products' MACs exactly.
+
+    Attributes:
+        up_ops, down_ops: the lane operations of each projection's fused epilogue by op
+            class, sorted: the activation (and the gate's product) after the up-projection;
+            bias and residual after the down-projection.
+    """
+
+    tokens: int
+    hidden: int
+    ffn: int
+    out: int
+    gated: bool
+    up_ops: tuple[tuple[OpClass, int], ...]
+    down_ops: tuple[tuple[OpClass, int], ...]
+
+    @property
+    def up_width(self) -> int:
+        """Columns of the up-projection: ffn, or gate and up side by side."""
+        return self.ffn * (1 + int(self.gated))
+
+    @property
+    def macs(self) -> int:
+        return self.tokens * self.ffn * (self.hidden * (1 + int(self.gated)) + self.out)
+
+
+@dataclass(frozen=True)
 class CacheAppend:
     """A Concat that appends this step's entries to a cache carried between steps (a decoder's
     past keys or values), which lowering gives the cost of the append instead of a copy.
@@ -214,6 +247,10 @@ class Workload:
             `compiler.memory.conv_chains`): then `gemm` and `conv` are None,
             `input_elements` are the first layer's input, `weight_elements` every layer's
             weights, `side_input_elements` the last layer's and `output_elements` its output.
+        mlp: set on a fused MLP block (`MlpShape`, `compiler.memory.mlp_chains`): then
+            `gemm` is None, `input_elements` are the block's input, `weight_elements` every
+            projection's weights, `side_input_elements` the down-projection's (a residual)
+            and `output_elements` its output.
     """
 
     name: str
@@ -241,6 +278,7 @@ class Workload:
     kv_operands: frozenset[Operand] = frozenset()
     attention: AttentionShape | None = None
     conv_chain: ConvChain | None = None
+    mlp: MlpShape | None = None
 
     @property
     def operand_classes(self) -> tuple[TensorClass, TensorClass, TensorClass, TensorClass]:
@@ -266,6 +304,8 @@ class Workload:
             return self.attention.macs
         if self.conv_chain is not None:
             return self.conv_chain.macs
+        if self.mlp is not None:
+            return self.mlp.macs
         return self.gemm.macs if self.gemm is not None else 0
 
     @property

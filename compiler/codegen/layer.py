@@ -6,8 +6,16 @@ from compiler.codegen.attention import attention_table
 from compiler.codegen.conv_chain import conv_chain_table
 from compiler.codegen.gemm import gemm_code
 from compiler.codegen.layout import LayerCode, compact
+from compiler.codegen.mlp import mlp_table
 from compiler.codegen.vector import vector_table
-from compiler.scheduling.schedule import AttentionSchedule, ConvChainSchedule, LayerSchedule, Schedule, VectorSchedule
+from compiler.scheduling.schedule import (
+    AttentionSchedule,
+    ConvChainSchedule,
+    LayerSchedule,
+    MlpSchedule,
+    Schedule,
+    VectorSchedule,
+)
 from compiler.target import Target
 from compiler.workload import Workload, WorkloadKind
 
@@ -25,6 +33,10 @@ def layer_code(
         if not isinstance(schedule, ConvChainSchedule):
             raise ValueError(f"layer {workload.name}: a fused chain of convolutions needs a ConvChainSchedule")
         return compact(conv_chain_table(workload, schedule, chip, layer))
+    if workload.mlp is not None:
+        if not isinstance(schedule, MlpSchedule):
+            raise ValueError(f"layer {workload.name}: a fused MLP block needs an MlpSchedule")
+        return compact(mlp_table(workload, schedule, chip, layer))
     if workload.kind is WorkloadKind.GEMM:
         if not isinstance(schedule, Schedule):
             raise ValueError(f"layer {workload.name}: a GEMM workload needs a Schedule")

@@ -41,8 +41,9 @@ from compiler.workload import AttentionShape, Workload, WorkloadKind
 
 
 class Fusion(Enum):
-    """Whether the search may fuse attention chains and chains of convolutions
-    (`memory.conv_chains`) (`auto`, the default) or not (`none`)."""
+    """Whether the search may fuse attention chains, chains of convolutions
+    (`memory.conv_chains`) and MLP blocks (`memory.mlp_chains`) (`auto`, the default) or not
+    (`none`)."""
 
     NONE = "none"
     AUTO = "auto"
@@ -246,13 +247,16 @@ def kept_reserved(
 
 def intermediate_spills(chain: Sequence[Workload], target: Target) -> int:
     """DRAM bytes the unfused chain spends on its intermediates (`MemoryPlan.spill_bytes`):
-    each written by one layer and read by the next where the plan left it in DRAM."""
+    each written by one layer and read by the next, as its input (or, in a gated MLP block,
+    its side input), where the plan left it in DRAM."""
     moved = 0
     for producer, consumer in zip(chain[:-1], chain[1:]):
-        for level, elements in (
-            (producer.placement.output, producer.output_elements),
-            (consumer.placement.input, consumer.input_elements),
-        ):
+        read = (
+            (consumer.placement.input, consumer.input_elements)
+            if consumer.input_tensors == (producer.output_tensor,)
+            else (consumer.placement.side, consumer.side_input_elements)
+        )
+        for level, elements in ((producer.placement.output, producer.output_elements), read):
             if level == LEVEL_DRAM:
                 moved += int(nbytes(elements, target.bits_of(TensorClass.ACTIVATION)))
     return moved

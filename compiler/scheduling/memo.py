@@ -109,6 +109,7 @@ def shape_key(workload: Workload) -> tuple:
         workload.operand_classes,
         workload.attention,
         workload.conv_chain,
+        workload.mlp,
     )
 
 

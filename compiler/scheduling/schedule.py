@@ -5,7 +5,8 @@ whether tiles are double buffered and how many of its batch's independent produc
 heads) share one pass of the array. A vector workload gets a `VectorSchedule`: how many
 chunks its elements are streamed in. A fused attention chain gets an `AttentionSchedule`:
 its query block, key tile and how K and V are held; a fused chain of convolutions a
-`ConvChainSchedule`: its band height. All are plain frozen values;
+`ConvChainSchedule`: its band height; a fused MLP block an `MlpSchedule`: its token band and
+intermediate chunk. All are plain frozen values;
 `describe()` is the one-line form printed in reports and written to JSON.
 """
 
@@ -157,7 +158,30 @@ class ConvChainSchedule:
         return f"fused {self.dataflow.short} b{self.band_rows} g{packing}"
 
 
-LayerSchedule = Schedule | VectorSchedule | AttentionSchedule | ConvChainSchedule
+@dataclass(frozen=True)
+class MlpSchedule:
+    """How a fused MLP block is run (`scheduling.mlp`).
+
+    Attributes:
+        dataflow: the array's dataflow for both projections.
+        band: tokens (rows) per band (the last band may be smaller).
+        chunk: intermediate columns per GEMM and per weight tile (the last may be narrower).
+        weights_resident: every weight stays in the WEIGHT buffer, loaded once in the first
+            band; otherwise weight chunks stream double buffered, once per band.
+    """
+
+    dataflow: Dataflow
+    band: int
+    chunk: int
+    weights_resident: bool
+
+    def describe(self) -> str:
+        """``fused WS b64 c256 w=resident``."""
+        mode = "resident" if self.weights_resident else "streamed"
+        return f"fused {self.dataflow.short} b{self.band} c{self.chunk} w={mode}"
+
+
+LayerSchedule = Schedule | VectorSchedule | AttentionSchedule | ConvChainSchedule | MlpSchedule
 
 
 class InfeasibleSchedule(Exception):
