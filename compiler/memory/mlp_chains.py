@@ -17,7 +17,9 @@ simulator: the unfused layers as scheduled, simulated back to back, against the 
 block's best measured candidate; the fused one replaces the layers only when it scores
 strictly lower. Only blocks whose intermediate the plan spills to DRAM are tried: with the
 intermediate on chip the layers read it in place and fusion saves no DRAM traffic (the
-search is spared a simulation per block). Blocks whose layers read weights from different
+search is spared a simulation per block). The unfused layers are simulated only when a fused
+candidate fits, and for latency a candidate is simulated only when its estimate, a lower
+bound of its cycles, is below theirs (`scheduling.mlp.best_mlp`). Blocks whose layers read weights from different
 levels, chips with a row-stationary mapping and SCALE-Sim's timing (which models no fusion)
 are left unfused.
 
@@ -29,6 +31,7 @@ the plan keeps on chip while the layers run, less the intermediates where the pl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from compiler.lowering.ops import add_counts
@@ -169,7 +172,7 @@ def fuse_mlps(
         candidate = fused_mlp_workload(chain, kept_reserved(chain, plan, target))
         key = (tuple(layer_key(w) for w in chain), chosen, layer_key(candidate))
         if key not in decided:
-            found = best_mlp(candidate, target, goal, unfused_score(chain, chosen, target, goal))
+            found = best_mlp(candidate, target, goal, functools.partial(unfused_score, chain, chosen, target, goal))
             decided[key] = None if found is None else found[0]
         if decided[key] is not None:
             fused[index] = (candidate, decided[key], length)

@@ -36,6 +36,8 @@ simulated, so a block that cannot win costs no simulation of the fused code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from accel_spec.types import Dataflow, OpClass, Operand, TensorClass
@@ -161,15 +163,22 @@ def mlp_candidates(workload: Workload, chip: Target) -> list[tuple[MlpSchedule, 
     ]
 
 
-def best_mlp(workload: Workload, chip: Target, goal: Goal, beat: float = np.inf) -> tuple[MlpSchedule, float] | None:
+def best_mlp(
+    workload: Workload, chip: Target, goal: Goal, unfused: Callable[[], float]
+) -> tuple[MlpSchedule, float] | None:
     """The measured best of the first `MEASURED` candidates on `goal`, and its score, if it
-    scores below `beat`; None otherwise or when nothing fits. For latency, a candidate whose
-    estimate (a lower bound) is not below `beat` is not simulated."""
+    scores below `unfused()` (the layers' score, asked for only when a candidate fits: it
+    costs a simulation); None otherwise or when nothing fits. For latency, a candidate whose
+    estimate (a lower bound) is not below it is not simulated."""
     from compiler.scheduling.measure import simulate_layer
 
+    finalists = mlp_candidates(workload, chip)[:MEASURED]
+    if not finalists:
+        return None
+    beat = unfused()
     latency = goal.objective is Objective.LATENCY
     best: tuple[MlpSchedule, float] | None = None
-    for schedule, estimate in mlp_candidates(workload, chip)[:MEASURED]:
+    for schedule, estimate in finalists:
         if latency and estimate >= beat:
             continue
         counts, program = simulate_layer(workload, schedule, chip)
