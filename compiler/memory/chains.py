@@ -21,7 +21,9 @@ the three layers run (the largest per buffer), less S and P where the plan had k
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from enum import Enum
 from types import MappingProxyType
 
@@ -88,29 +90,42 @@ def fused_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) -> Work
         head_dim=scores.gemm.k,
         value_dim=context.gemm.n,
     )
+    kv = frozenset({Operand.WEIGHT}) if Operand.WEIGHT in scores.kv_operands | context.kv_operands else frozenset()
+    fused = chain_workload(
+        chain, "Attention", reserved, attention=shape, weight_is_activation=True, weight_tensor=scores.weight_tensor, kv_operands=kv
+    )
+    return replace(fused, placement=replace(fused.placement, side=LEVEL_DRAM))
+
+
+def chain_workload(chain: Sequence[Workload], op: str, reserved: tuple[int, ...], **fields) -> Workload:
+    """The workload of a chain of layers fused into one (attention, `memory.conv_chains`,
+    `memory.mlp_chains`), as planned: the first layer's input, every layer's weights and
+    lane operations, the last layer's side input and output, at the levels the plan put them,
+    with the bytes it keeps on chip meanwhile (`reserved`); `fields` are the chain's own
+    (`attention=`, `conv_chain=`, `mlp=`...)."""
+    first, last = chain[0], chain[-1]
     return Workload(
-        name=scores.name,
-        op="Attention",
+        name=first.name,
+        op=op,
         kind=WorkloadKind.GEMM,
-        input_elements=scores.input_elements,
-        output_elements=context.output_elements,
-        weight_elements=scores.weight_elements + context.weight_elements,
-        vector_ops=add_counts(scores.vector_ops, probs.vector_ops),
-        weight_is_activation=True,
-        fused=(*scores.fused, probs.name, *probs.fused, context.name, *context.fused),
-        input_tensors=scores.input_tensors,
-        weight_tensor=scores.weight_tensor,
-        output_tensor=context.output_tensor,
-        graph_output=context.graph_output,
+        input_elements=first.input_elements,
+        output_elements=last.output_elements,
+        weight_elements=sum(w.weight_elements for w in chain),
+        side_input_elements=last.side_input_elements,
+        vector_ops=add_counts(*(w.vector_ops for w in chain)),
+        fused=(*first.fused, *(name for w in chain[1:] for name in (w.name, *w.fused))),
+        input_tensors=first.input_tensors,
+        side_tensors=last.side_tensors,
+        output_tensor=last.output_tensor,
+        graph_output=last.graph_output,
         placement=Placement(
-            input=scores.placement.input,
-            weight=scores.placement.weight,
-            side=LEVEL_DRAM,
-            output=context.placement.output,
+            input=first.placement.input,
+            weight=first.placement.weight,
+            side=last.placement.side,
+            output=last.placement.output,
         ),
         reserved=reserved,
-        kv_operands=frozenset({Operand.WEIGHT}) if Operand.WEIGHT in scores.kv_operands | context.kv_operands else frozenset(),
-        attention=shape,
+        **fields,
     )
 
 
@@ -135,6 +150,26 @@ def fuse_attention(
         if decided[key] is not None:
             fused[index] = (candidate, decided[key])
     return replace_chains(plan, schedules, {index: (*chosen, 3) for index, chosen in fused.items()}, target)
+
+
+def decide_chain(
+    chain: Sequence[Workload],
+    chosen: Sequence[LayerSchedule],
+    candidate: Workload,
+    target: Target,
+    goal: Goal,
+    search: Callable[[Workload, Callable[[], float]], tuple[LayerSchedule, float] | None],
+    decided: dict[tuple, LayerSchedule | None],
+) -> LayerSchedule | None:
+    """The schedule of `candidate`, the fused workload of a chain of layers scheduled as
+    `chosen`, where `search(candidate, unfused)` finds one that scores below `unfused()`
+    (the layers simulated back to back, `unfused_score`); None otherwise. `decided` keeps
+    each decision by the chain's content: a network repeats its blocks."""
+    key = (tuple(layer_key(w) for w in chain), tuple(chosen), layer_key(candidate))
+    if key not in decided:
+        found = search(candidate, functools.partial(unfused_score, chain, chosen, target, goal))
+        decided[key] = None if found is None else found[0]
+    return decided[key]
 
 
 def replace_chains(

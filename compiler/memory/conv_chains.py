@@ -31,14 +31,12 @@ needs it, band by band, and no longer kept (`chains.released_inputs`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from compiler.lowering.ops import add_counts
-from compiler.memory.chains import kept_reserved, released_inputs, replace_chains, unfused_score
-from compiler.memory.placement import Placement
+from compiler.memory.chains import chain_workload, decide_chain, kept_reserved, released_inputs, replace_chains
 from compiler.memory.planner import MemoryPlan, tensor_readers
 from compiler.scheduling.conv_chain import best_conv_chain, reads_every_row
-from compiler.scheduling.memo import layer_key
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import ConvChainSchedule, LayerSchedule, Schedule
 from compiler.target import LEVEL_DRAM, Target, TimingMode
@@ -111,29 +109,13 @@ def fused_conv_workload(
         return LEVEL_DRAM if released.intersection(tensors) else planned
 
     layers = tuple(ChainLayer(w.gemm, w.conv, tuple(sorted(w.vector_ops.items()))) for w in chain)
-    return Workload(
-        name=first.name,
-        op="FusedConv",
-        kind=WorkloadKind.GEMM,
-        input_elements=first.input_elements,
-        output_elements=last.output_elements,
-        weight_elements=sum(w.weight_elements for w in chain),
-        side_input_elements=last.side_input_elements,
-        vector_ops=add_counts(*(w.vector_ops for w in chain)),
-        fused=(*first.fused, *(name for w in chain[1:] for name in (w.name, *w.fused))),
-        input_tensors=first.input_tensors,
-        side_tensors=last.side_tensors,
-        output_tensor=last.output_tensor,
-        graph_output=last.graph_output,
-        placement=Placement(
-            input=level(first.input_tensors, first.placement.input),
-            weight=first.placement.weight,
-            side=level(last.side_tensors, last.placement.side),
-            output=last.placement.output,
-        ),
-        reserved=reserved,
-        conv_chain=ConvChain(layers),
+    fused = chain_workload(chain, "FusedConv", reserved, conv_chain=ConvChain(layers))
+    placement = replace(
+        fused.placement,
+        input=level(first.input_tensors, first.placement.input),
+        side=level(last.side_tensors, last.placement.side),
     )
+    return replace(fused, placement=placement)
 
 
 def fuse_convolutions(
@@ -145,7 +127,11 @@ def fuse_convolutions(
         return plan, schedules
     workloads = plan.workloads
     fused: dict[int, tuple[Workload, LayerSchedule, int]] = {}
-    decided: dict[tuple, ConvChainSchedule | None] = {}  # a network repeats its blocks
+    decided: dict[tuple, LayerSchedule | None] = {}
+
+    def search(candidate: Workload, unfused: Callable[[], float]) -> tuple[ConvChainSchedule, float] | None:
+        return best_conv_chain(candidate, target, goal, unfused())
+
     for start, length in conv_chains(workloads):
         index, end = start, start + length
         while index < end - 1:
@@ -155,12 +141,9 @@ def fuse_convolutions(
                     continue
                 released = released_inputs(chain, plan)
                 candidate = fused_conv_workload(chain, kept_reserved(chain, plan, target, released), released)
-                key = (tuple(layer_key(w) for w in chain), chosen, layer_key(candidate))
-                if key not in decided:
-                    found = best_conv_chain(candidate, target, goal, unfused_score(chain, chosen, target, goal))
-                    decided[key] = None if found is None else found[0]
-                if decided[key] is not None:
-                    fused[index] = (candidate, decided[key], size)
+                schedule = decide_chain(chain, chosen, candidate, target, goal, search, decided)
+                if schedule is not None:
+                    fused[index] = (candidate, schedule, size)
                     index += size
                     break
             else:

@@ -31,14 +31,11 @@ the plan keeps on chip while the layers run, less the intermediates where the pl
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from compiler.lowering.ops import add_counts
-from compiler.memory.chains import kept_reserved, replace_chains, unfused_score
-from compiler.memory.placement import Placement
+from compiler.memory.chains import chain_workload, decide_chain, kept_reserved, replace_chains
 from compiler.memory.planner import MemoryPlan, tensor_readers
-from compiler.scheduling.memo import layer_key
 from compiler.scheduling.mlp import best_mlp
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import LayerSchedule, MlpSchedule, Schedule
@@ -119,40 +116,16 @@ def _block(chain: Sequence[Workload], readers: dict[str, int]) -> bool:
 def fused_mlp_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) -> Workload:
     """The fused workload of an MLP block as planned (module doc)."""
     first, down = chain[0], chain[-1]
-    gated = len(chain) == 3
-    up_ops = add_counts(*(w.vector_ops for w in chain[:-1]))
     shape = MlpShape(
         tokens=first.gemm.m,
         hidden=first.gemm.k,
         ffn=first.gemm.n,
         out=down.gemm.n,
-        gated=gated,
-        up_ops=tuple(sorted(up_ops.items())),
+        gated=len(chain) == 3,
+        up_ops=tuple(sorted(add_counts(*(w.vector_ops for w in chain[:-1])).items())),
         down_ops=tuple(sorted(down.vector_ops.items())),
     )
-    return Workload(
-        name=first.name,
-        op="FusedMLP",
-        kind=WorkloadKind.GEMM,
-        input_elements=first.input_elements,
-        output_elements=down.output_elements,
-        weight_elements=sum(w.weight_elements for w in chain),
-        side_input_elements=down.side_input_elements,
-        vector_ops=add_counts(up_ops, down.vector_ops),
-        fused=(*first.fused, *(name for w in chain[1:] for name in (w.name, *w.fused))),
-        input_tensors=first.input_tensors,
-        side_tensors=down.side_tensors,
-        output_tensor=down.output_tensor,
-        graph_output=down.graph_output,
-        placement=Placement(
-            input=first.placement.input,
-            weight=first.placement.weight,
-            side=down.placement.side,
-            output=down.placement.output,
-        ),
-        reserved=reserved,
-        mlp=shape,
-    )
+    return chain_workload(chain, "FusedMLP", reserved, mlp=shape)
 
 
 def fuse_mlps(
@@ -164,18 +137,18 @@ def fuse_mlps(
         return plan, schedules
     workloads = plan.workloads
     fused: dict[int, tuple[Workload, LayerSchedule, int]] = {}
-    decided: dict[tuple, MlpSchedule | None] = {}  # a network repeats its blocks
+    decided: dict[tuple, LayerSchedule | None] = {}
+
+    def search(candidate: Workload, unfused: Callable[[], float]) -> tuple[MlpSchedule, float] | None:
+        return best_mlp(candidate, target, goal, unfused)
+
     for index, length in mlp_chains(workloads):
         chain, chosen = workloads[index : index + length], schedules[index : index + length]
-        if not _worth_trying(chain, chosen):
-            continue
-        candidate = fused_mlp_workload(chain, kept_reserved(chain, plan, target))
-        key = (tuple(layer_key(w) for w in chain), chosen, layer_key(candidate))
-        if key not in decided:
-            found = best_mlp(candidate, target, goal, functools.partial(unfused_score, chain, chosen, target, goal))
-            decided[key] = None if found is None else found[0]
-        if decided[key] is not None:
-            fused[index] = (candidate, decided[key], length)
+        if _worth_trying(chain, chosen):
+            candidate = fused_mlp_workload(chain, kept_reserved(chain, plan, target))
+            schedule = decide_chain(chain, chosen, candidate, target, goal, search, decided)
+            if schedule is not None:
+                fused[index] = (candidate, schedule, length)
     return replace_chains(plan, schedules, fused, target)
 
 

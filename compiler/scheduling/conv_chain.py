@@ -277,17 +277,8 @@ def best_conv_chain(
     scores below `beat`; None otherwise or when no band height fits. For latency, nothing is
     searched when `chain_floor` is not below `beat`, and a candidate whose estimate (a lower
     bound) is not below it is not simulated."""
-    from compiler.scheduling.measure import simulate_layer
+    from compiler.scheduling.measure import best_below
 
-    latency = goal.objective is Objective.LATENCY
-    if latency and chain_floor(workload, chip) >= beat:
+    if goal.objective is Objective.LATENCY and chain_floor(workload, chip) >= beat:
         return None
-    best: tuple[ConvChainSchedule, float] | None = None
-    for schedule, estimate in chain_candidates(workload, chip)[:MEASURED]:
-        if latency and estimate >= beat:
-            continue
-        counts, program = simulate_layer(workload, schedule, chip)
-        score = goal.score(counts, program, chip)
-        if score < beat and (best is None or score < best[1]):
-            best = (schedule, score)
-    return best
+    return best_below(workload, chain_candidates(workload, chip)[:MEASURED], chip, goal, beat)

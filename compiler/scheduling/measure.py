@@ -12,6 +12,7 @@ through `codegen.memo`, so the program reuses the chosen finalist's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from compiler.workload import Workload
 from simulator.kernels.engines import COL_CYCLES
 from simulator.result import Counts
 from simulator.run import execute
+
+S = TypeVar("S", bound=LayerSchedule)
+"""A kind of schedule (a fused chain's), kept through `best_below`."""
 
 
 def simulate_layer(
@@ -72,3 +76,22 @@ def best(
         if score < lowest:
             chosen, lowest = finalists[index], score
     return chosen
+
+
+def best_below(
+    workload: Workload, finalists: Sequence[tuple[S, float]], chip: Target, goal: Goal, beat: float
+) -> tuple[S, float] | None:
+    """The finalist `(schedule, estimate)` whose measurement scores lowest on `goal`, and its
+    score, if that is below `beat` (a fused chain's unfused layers); None otherwise. For
+    latency a finalist whose estimate (a lower bound of its cycles) is not below `beat`
+    cannot win and is not simulated."""
+    latency = goal.objective is Objective.LATENCY
+    best: tuple[S, float] | None = None
+    for schedule, estimate in finalists:
+        if latency and estimate >= beat:
+            continue
+        counts, program = simulate_layer(workload, schedule, chip)
+        score = goal.score(counts, program, chip)
+        if score < beat and (best is None or score < best[1]):
+            best = (schedule, score)
+    return best

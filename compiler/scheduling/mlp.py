@@ -14,10 +14,12 @@ of `band` rows. For each band, like the two phases of fused attention (`scheduli
 The intermediate never reaches DRAM. Weights go to the WEIGHT buffer: either every weight
 stays there, loaded in the first band (`weights_resident`: read once), or chunks stream double
 buffered and are read again for every band: ceil(tokens / band) reads of both projections'
-weights. This is the trade a fusing compiler weighs for an MLP block (the layer-fusion search
-of TileFlow, Zheng et al., MICRO 2023, and FLAT's row-granularity fusion, Kao et al., ASPLOS
-2023, over the same two-GEMM chain): a tall band reads the weights few times but needs a tall
-row of H on chip.
+weights. This is the trade Chimera weighs for a chain of GEMMs (Zheng et al., "Chimera: An
+Analytical Optimizing Framework for Effective Compute-intensive Operators Fusion", HPCA 2023:
+the order of a fused chain's blocks chosen by the data each moves), and flash attention's for
+K and V (`scheduling.attention`): a tall band reads the weights few times but needs a tall row
+of H on chip. A gated block's gate and up weights are one merged weight of 2·ffn columns, as
+serving engines store them (vLLM's Llama `gate_up_proj`), so each chunk is one GEMM.
 
 Buffers hold (`mlp_footprint`, what `compiler.verify` finds live in `codegen.mlp`):
   INPUT   the band of X (unless the plan keeps X in that buffer) and two activated chunks;
@@ -43,7 +45,7 @@ import numpy as np
 from accel_spec.types import Dataflow, OpClass, Operand, TensorClass
 from compiler.roofline import lower_bound_cycles
 from compiler.scheduling.footprint import Footprint
-from compiler.scheduling.objective import Goal, Objective
+from compiler.scheduling.objective import Goal
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import MlpSchedule
 from compiler.scheduling.tiling import edge_tile, ladder, tile_count
@@ -170,19 +172,7 @@ def best_mlp(
     scores below `unfused()` (the layers' score, asked for only when a candidate fits: it
     costs a simulation); None otherwise or when nothing fits. For latency, a candidate whose
     estimate (a lower bound) is not below it is not simulated."""
-    from compiler.scheduling.measure import simulate_layer
+    from compiler.scheduling.measure import best_below
 
     finalists = mlp_candidates(workload, chip)[:MEASURED]
-    if not finalists:
-        return None
-    beat = unfused()
-    latency = goal.objective is Objective.LATENCY
-    best: tuple[MlpSchedule, float] | None = None
-    for schedule, estimate in finalists:
-        if latency and estimate >= beat:
-            continue
-        counts, program = simulate_layer(workload, schedule, chip)
-        score = goal.score(counts, program, chip)
-        if score < beat and (best is None or score < best[1]):
-            best = (schedule, score)
-    return best
+    return best_below(workload, finalists, chip, goal, unfused()) if finalists else None
