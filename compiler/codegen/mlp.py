@@ -8,7 +8,7 @@ slot order:
                    LOAD_UP    up weights of chunk j (every band when streamed; the first
                               band only when resident)
                    LOAD_DOWN  down weights of chunk j when resident (first band only); when
-                              streamed, of chunk 0 (j = 0)
+                              streamed, of chunk 0 (j = C − 1)
                    GEMM_UP    H_j = X·W_up[:, chunk j]: m × hidden × g·f (opens its partial sums)
                    VEC_UP     the activation (and gate product) of H_j, one per op class
   phase 2, row j:  LOAD_DOWN  streamed: down weights of chunk j + 1
@@ -141,10 +141,11 @@ def mlp_table(workload: Workload, schedule: MlpSchedule, chip: Target, layer: in
     dep(MOVE, 0, second, pos(activated, last_up[activated]))
     dep(MOVE, 1, second & refills, pos(down_row(refilled_band, refilled_chunk), GEMM_DOWN))
     # down chunk j rides in an earlier row than its GEMM, ahead of the moves that wait for the
-    # vector unit on the in-order LOAD engine: resident, beside up chunk j; streamed, in the
-    # row after the GEMM that frees its slot (chunk 0 in the band's first row)
+    # vector unit on the in-order LOAD engine: resident, beside up chunk j; streamed, chunk 0
+    # after the band's last up chunk and chunk j + 1 in the row of GEMM_DOWN j, so that each
+    # load follows the GEMM that frees its slot in program order (two up and two down chunks)
     if streamed:
-        holds_down = (first_phase & (j == 0)) | (second & (j + 1 < chunks))
+        holds_down = (first_phase & (j == chunks - 1)) | (second & (j + 1 < chunks))
         down_chunk = np.where(first_phase, 0, np.minimum(j + 1, chunks - 1))
     else:
         holds_down, down_chunk = first_phase, j
@@ -157,7 +158,7 @@ def mlp_table(workload: Workload, schedule: MlpSchedule, chip: Target, layer: in
     def down_load(band_index, chunk):
         if not streamed:
             return up_row(0, chunk)
-        return np.where(chunk == 0, up_row(band_index, 0), down_row(band_index, chunk - 1))
+        return np.where(chunk == 0, up_row(band_index, chunks - 1), down_row(band_index, chunk - 1))
 
     fill(GEMM_DOWN, second, opcode=Opcode.GEMM, dataflow=int(schedule.dataflow), m=m, k=f, n=shape.out,
          accumulate=(second & (j > 0)).astype(np.uint8))

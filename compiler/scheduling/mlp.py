@@ -43,7 +43,7 @@ from collections.abc import Callable
 import numpy as np
 
 from accel_spec.types import Dataflow, OpClass, Operand, TensorClass
-from compiler.roofline import lower_bound_cycles
+from compiler.roofline import lower_bound_cycles, planned_dram_bytes
 from compiler.scheduling.footprint import Footprint
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.roles import roles
@@ -133,7 +133,7 @@ def mlp_estimate(workload: Workload, chip: Target, band, chunk, resident, datafl
     rereads = np.where(resident, 0, tile_count(shape.tokens, band) - 1)
     weights = bool(flags.weight_dram) * weight_bytes(shape, int(flags.weight_bits))(shape.ffn)
     floor = lower_bound_cycles(workload, chip)
-    dram = floor + rereads * weights / chip.dram_bytes_per_cycle
+    dram = (planned_dram_bytes(workload, chip.formats) + rereads * weights) / chip.dram_bytes_per_cycle
     engines = np.maximum(_busy(shape, chip, band, chunk, dataflow), _critical_path(workload, chip, band, chunk, dataflow))
     return np.maximum(np.maximum(engines, floor), dram)
 

@@ -22,7 +22,8 @@ from accel_spec import load_accelerator_text
 from accel_spec.types import Dataflow, Operand
 from compiler.codegen.layer import layer_code
 from compiler.lowering import lower
-from compiler.memory.mlp_chains import mlp_chains
+from compiler.memory.chains import kept_reserved
+from compiler.memory.mlp_chains import fused_mlp_workload, mlp_chains
 from compiler.models import load_model
 from compiler.scheduling.measure import simulate_layer
 from compiler.scheduling.mlp import mlp_candidates, mlp_footprint
@@ -146,16 +147,22 @@ def test_streamed_weights_are_read_once_per_band(tmp_path: Path) -> None:
     assert instr["bytes"][instr["opcode"] == Opcode.STORE].sum() == Y
 
 
-def test_every_candidate_that_fits_verifies(tmp_path: Path) -> None:
-    """`mlp_footprint` counts at least what `compiler.verify` finds live in the code."""
-    for gated in (False, True):
-        fused = run(tmp_path, "auto", gated)
-        (workload,), chip = fused.compiled.workloads, fused.compiled.target
+def test_every_candidate_that_fits_verifies_and_measures_at_least_its_estimate(tmp_path: Path) -> None:
+    """`mlp_footprint` counts at least what `compiler.verify` finds live in the code, and
+    `mlp_estimate` is a lower bound of the simulated cycles (the search prunes by it)."""
+    for gated, weights in ((False, "1 KiB"), (True, "1 KiB"), (False, "256 B")):
+        fused = run(tmp_path, "none", gated, weights=weights)
+        chain = fused.compiled.workloads
+        workload = fused_mlp_workload(chain, kept_reserved(chain, fused.compiled.plan, fused.compiled.target))
+        chip = fused.compiled.target
         candidates = mlp_candidates(workload, chip)
         assert len(candidates) > 10
-        for schedule, _ in candidates:
+        assert any(not schedule.weights_resident for schedule, _ in candidates)
+        for schedule, estimate in candidates:
             code = layer_code(workload, schedule, chip, 0)
-            verify_program(Program(code.instructions, code.dep_ptr, code.deps, (workload.name,)), (workload,), chip)
+            program = Program(code.instructions, code.dep_ptr, code.deps, (workload.name,))
+            verify_program(program, (workload,), chip)
+            assert execute(program, chip).end.max() >= estimate
 
 
 def test_kernel_equals_reference_on_a_fused_program(tmp_path: Path) -> None:
