@@ -71,16 +71,12 @@ def mlp_footprint(workload: Workload, chip: Target, band, chunk, resident) -> np
     resident = np.asarray(resident, dtype=bool)
     flags = roles(workload, chip)
     act_bits, acc_bits = int(chip.bits_of(TensorClass.ACTIVATION)), chip.accumulator_bits
-    chunks = tile_count(shape.ffn, chunk)
+    slots = np.minimum(tile_count(shape.tokens, band) * tile_count(shape.ffn, chunk), 2)  # refills cross bands
     weights = weight_bytes(shape, int(flags.weight_bits))
     shapes = np.broadcast_shapes(band.shape, chunk.shape, resident.shape)
     by_operand = np.zeros((len(Operand),) + shapes, dtype=np.int64)
-    by_operand[Operand.INPUT] = bool(flags.input_tile) * nbytes(band * shape.hidden, int(flags.input_bits)) + np.minimum(
-        chunks, 2
-    ) * nbytes(band * chunk, act_bits)
-    by_operand[Operand.WEIGHT] = bool(flags.weight_tile) * np.where(
-        resident, weights(shape.ffn), np.minimum(chunks, 2) * weights(chunk)
-    )
+    by_operand[Operand.INPUT] = bool(flags.input_tile) * nbytes(band * shape.hidden, int(flags.input_bits)) + slots * nbytes(band * chunk, act_bits)
+    by_operand[Operand.WEIGHT] = bool(flags.weight_tile) * np.where(resident, weights(shape.ffn), slots * weights(chunk))
     side = bool(workload.side_input_elements) * bool(flags.side_tile) * nbytes(band * shape.out, int(flags.side_bits))
     by_operand[Operand.OUTPUT] = nbytes(band * shape.up_width, acc_bits) + nbytes(band * shape.out, acc_bits) + side
     reserved = flags.reserved.reshape((-1,) + (1,) * len(shapes))
