@@ -109,7 +109,12 @@ def mlp_table(workload: Workload, schedule: MlpSchedule, chip: Target, layer: in
     weight_band = band if streamed else np.zeros_like(band)
     sequence = band * chunks + j - 2  # the chunk whose weight (or activated-chunk) slot is refilled
     refills = sequence >= 0
-    refilled_band, refilled_chunk = np.maximum(sequence, 0) // chunks, np.maximum(sequence, 0) % chunks
+
+    def reader(chunk_sequence, row, slot):
+        """Position of `slot` in the row of chunk number `chunk_sequence` (bands × chunks)."""
+        earliest = np.maximum(chunk_sequence, 0)
+        return pos(row(earliest // chunks, earliest % chunks), slot)
+
     weights = dict(opcode=Opcode.LOAD, operand=Operand.WEIGHT, buffer=chip.buffer(Operand.WEIGHT),
                    level=workload.placement.weight)
     weight_bits = int(flags.weight_bits)
@@ -121,7 +126,7 @@ def mlp_table(workload: Workload, schedule: MlpSchedule, chip: Target, layer: in
     dep(LOAD_X, 0, load_x & earlier, pos(up_row(band - 1, chunks - 1), GEMM_UP))
     load_up = first_phase & loads_weights
     fill(LOAD_UP, load_up, **weights, bytes=nbytes(shape.hidden * up * f, weight_bits))
-    dep(LOAD_UP, 0, load_up & streamed & refills, pos(up_row(refilled_band, refilled_chunk), GEMM_UP))
+    dep(LOAD_UP, 0, load_up & streamed & refills, reader(sequence, up_row, GEMM_UP))
     fill(GEMM_UP, first_phase, opcode=Opcode.GEMM, dataflow=int(schedule.dataflow), m=m, k=shape.hidden, n=up * f,
          accumulate=0)
     dep(GEMM_UP, 0, first_phase & bool(flags.input_tile), pos(up_row(band, 0), LOAD_X))
@@ -139,7 +144,7 @@ def mlp_table(workload: Workload, schedule: MlpSchedule, chip: Target, layer: in
          level=level_of(chip.buffer(Operand.OUTPUT)), bytes=nbytes(m * f, act_bits))
     activated = up_row(band, j)
     dep(MOVE, 0, second, pos(activated, last_up[activated]))
-    dep(MOVE, 1, second & refills, pos(down_row(refilled_band, refilled_chunk), GEMM_DOWN))
+    dep(MOVE, 1, second & refills, reader(sequence, down_row, GEMM_DOWN))
     # down chunk j rides in an earlier row than its GEMM, ahead of the moves that wait for the
     # vector unit on the in-order LOAD engine: resident, beside up chunk j; streamed, chunk 0
     # after the band's last up chunk and chunk j + 1 in the row of GEMM_DOWN j, so that each
@@ -152,8 +157,7 @@ def mlp_table(workload: Workload, schedule: MlpSchedule, chip: Target, layer: in
     load_down = holds_down & loads_weights
     down_sequence = band * chunks + down_chunk - 2
     fill(LOAD_DOWN, load_down, **weights, bytes=nbytes(chunk_sizes[down_chunk] * shape.out, weight_bits))
-    dep(LOAD_DOWN, 0, load_down & streamed & (down_sequence >= 0),
-        pos(down_row(np.maximum(down_sequence, 0) // chunks, np.maximum(down_sequence, 0) % chunks), GEMM_DOWN))
+    dep(LOAD_DOWN, 0, load_down & streamed & (down_sequence >= 0), reader(down_sequence, down_row, GEMM_DOWN))
 
     def down_load(band_index, chunk):
         if not streamed:
