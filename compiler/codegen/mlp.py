@@ -26,8 +26,9 @@ next band's first down GEMM. Down weights ride in earlier rows than their GEMMs,
 the moves that wait for the vector unit on the in-order LOAD engine. Vector work is split
 over the rows that do it in proportion to their elements (cumulative rounding: exact totals).
 
-Dependencies: GEMM_UP ← the band's X, its up chunk, and the MOVE that closed the same chunk
-of the previous band (its accumulators); VEC_UP ← GEMM_UP; MOVE ← the chunk's last VEC_UP,
+Dependencies: GEMM_UP ← the band's X and its up chunk (the previous band's chunk in its
+accumulators has moved out: the in-order array ran that band's GEMM_DOWNs, which wait for
+the moves, first); VEC_UP ← GEMM_UP; MOVE ← the chunk's last VEC_UP,
 and the GEMM_DOWN two chunks earlier (two activated chunks in the INPUT buffer); GEMM_DOWN ←
 MOVE, its down chunk, and (j = 0) the previous band's STORE (one band of Y); LOAD_SIDE ← the
 band's last GEMM_DOWN (the epilogue waits for it anyway); VEC_DOWN ← that GEMM and the side
@@ -131,7 +132,6 @@ def mlp_table(workload: Workload, schedule: MlpSchedule, chip: Target, layer: in
          accumulate=0)
     dep(GEMM_UP, 0, first_phase & bool(flags.input_tile), pos(up_row(band, 0), LOAD_X))
     dep(GEMM_UP, 1, first_phase & bool(flags.weight_tile), pos(up_row(weight_band, j), LOAD_UP))
-    dep(GEMM_UP, 2, first_phase & earlier, pos(down_row(band - 1, j), MOVE))
     last_up = np.full(len(rows), GEMM_UP, dtype=np.int64)
     for c, op_class in enumerate(up_classes):
         share = _shares(dict(shape.up_ops)[op_class], np.where(first_phase, m * f, 0))
