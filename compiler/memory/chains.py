@@ -181,9 +181,11 @@ def replace_chains(
     """The plan and schedules with each chain `index: (workload, schedule, length)` replaced
     by its fused workload, which the plan no longer keeps intermediates for. An attention
     chain's compulsory bytes are the chain's, its spilled bytes the chain's less its
-    intermediates'; a convolution chain's are its fused workload's own (`dram_bytes`), for it
-    also reads from DRAM the network inputs only it reads (`released_inputs`), which the plan
-    no longer keeps either."""
+    intermediates' (its K and V are one operand of the fused workload); a convolution chain's
+    or an MLP block's are its fused workload's own (`dram_bytes`): a gated block reads its
+    input once where its up and gate layers each read it, and a convolution chain reads from
+    DRAM the network inputs only it reads (`released_inputs`), which the plan no longer keeps
+    either."""
     if not fused:
         return plan, schedules
     workloads = plan.workloads
@@ -201,9 +203,9 @@ def replace_chains(
             chain = workloads[index : index + length]
             out_workloads.append(workload)
             out_schedules.append(schedule)
-            if workload.conv_chain is not None:
+            if workload.attention is None:
                 chain_compulsory, chain_spill = dram_bytes(workload, produced, target)
-                for tensor in released_inputs(chain, plan):
+                for tensor in released_inputs(chain, plan) if workload.conv_chain is not None else ():
                     kept.pop(tensor)
                     kept_inputs.pop(tensor)
             else:
