@@ -7,6 +7,9 @@ local workers and the real simulator, once with the heuristic scheduler (a simul
 0.07 s a point) and once with the exhaustive one (about 0.8 s a point). Measured per run:
 
 - wall: the whole `execute_sweep` call (workers' start, the strategy's set-up, every point);
+- first point starts / after last point: the wall time before any worker starts a point (the
+  workers' start and the strategy's set-up) and after the last one ends (the models' quality,
+  the results written);
 - propose: time inside the strategy's `propose` and `tell` (the main process's own work);
 - busy: the share of wall time the workers spent evaluating points (each worker logs the
   start and end of every point; Σ busy / (workers × wall));
@@ -154,16 +157,15 @@ def one_run(path: Path, budget: int, workers: int) -> dict[str, float]:
             wall = time.perf_counter() - started
         finally:
             explorer.api.make_strategy = original
-        busy = 0.0
-        for log in Path(logs).glob("*.log"):
-            for line in log.read_text().splitlines():
-                start, end = map(float, line.split())
-                busy += end - max(start, started_mono)
+        spans = [tuple(map(float, line.split())) for log in Path(logs).glob("*.log") for line in log.read_text().splitlines()]
+        busy = sum(end - max(start, started_mono) for start, end in spans)
     strategy = made[0]
     return {
         "points": len(result.table),
         "simulation": busy / len(result.table),
         "wall": wall,
+        "first": min(start for start, _ in spans) - started_mono,
+        "last": started_mono + wall - max(end for _, end in spans),
         "setup": strategy.setup,
         "propose": strategy.seconds,
         "per_round": strategy.seconds / max(1, strategy.rounds),
@@ -199,6 +201,8 @@ def main() -> None:
         ("simulation s/point", "simulation", "{:.3f}"),
         ("wall s", "wall", "{:.1f}"),
         ("strategy set-up s", "setup", "{:.1f}"),
+        ("first point starts s", "first", "{:.1f}"),
+        ("after last point s", "last", "{:.1f}"),
         ("propose + tell s", "propose", "{:.1f}"),
         ("per round s", "per_round", "{:.2f}"),
         ("workers evaluating s (Σ)", "evaluating", "{:.1f}"),
