@@ -98,14 +98,14 @@ class SurrogateSettings:
 
 
 POOL_PER_POINT = 64
-"""Candidates scored per point of the budget. Prediction over the pool is most of a round's
-cost (21 XGBoost models over 2^18 candidates took 8 s a round; about 2 µs per candidate and
-model), the rest the models' training (0.5-0.8 s a round at 16 points a batch). A pool is a
-sample of the space fixed for the sweep, so front points outside it cannot be found: on the
-11,520-point space of `benchmarks/search_efficiency.py` at budget 200, a pool of 6,400 (32 per
-point) needed 120 simulations to reach 95 % of the true front's hypervolume, the whole space
-72. 64 per point, with at least 16,384, scores such spaces whole and keeps prediction to about
-0.4 s a round (`benchmarks/surrogate_overhead.py`)."""
+"""Candidates scored per point of the budget. Prediction over the pool is about half a round's
+cost (about 0.7 µs per candidate and model with `xgboost_factory`'s 60 trees of depth 3: 0.15 s
+for 13 models over 16,384 candidates), the models' training the other half (about 15 ms a
+model on 160 points). A pool is a sample of the space fixed for the sweep, so front points
+outside it cannot be found: on the 11,520-point space of `benchmarks/search_efficiency.py` at
+budget 200, a pool of 6,400 (32 per point) needed 120 simulations to reach 95 % of the true
+front's hypervolume, the whole space 72. 64 per point, with at least 16,384, scores such spaces
+whole (`benchmarks/surrogate_overhead.py` measures the cost)."""
 POOL_RANGE = (2**14, 2**18)
 """Fewest and most candidates a pool holds (a space smaller than the pool is scored whole)."""
 POOL_DRAWS = 64
