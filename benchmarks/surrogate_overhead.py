@@ -38,21 +38,27 @@ before issue 16 with 2 runs):
 | heuristic | pool per budget, one batch ahead | | 0.086 | 17.0 | | | 13.1 | 1.31 | | 41 % | 355 |
 | heuristic | the same, again | 4.3-4.2 | 0.166 | 20.9 | 0.9 | 2.2 | 15.5 | 1.55 | 0.68 | 62 % | 341 |
 | heuristic | small models, initial sample ahead | 4.2-4.9 | 0.198 | 19.0 | 1.1 | 0.4 | 10.9 | 0.99 | 0.20 | 89 % | 337 |
+| heuristic | the same, no proposal past the budget | 4.7-5.5 | 0.167 | 15.5 | 0.8 | 0.4 | 8.8 | 0.88 | 0.18 | 85 % | 337 |
 | exhaustive | before issue 16 | | 0.69 | 131.7 | | | 70.2 | 7.80 | | 42 % | 799 |
 | exhaustive | pool per budget, one batch ahead | | 0.86 | 75.7 | | | 15.0 | 1.50 | | 90 % | 381 |
 
-The last heuristic pair ran back to back: 60 trees of depth 3 instead of 150 of depth 6 cut the
+"The same, again" and "small models, initial sample ahead" ran back to back; four more sets
+of the latter at load 4-6 gave 84 %, 87 %, 88 % and 88 % (and one more of the former, at load
+2.4-2.7 with 0.089 s a simulation, 54 %). 60 trees of depth 3 instead of 150 of depth 6 cut the
 strategy's CPU time from 0.68 s to 0.20 s a round and the time after the last point (mostly the
 k-fold model quality) from 2.2 s to 0.4 s, and the initial sample proposed in batches, one
-ahead, spares the workers the wait for the first guided batch. Its simulations took 0.17-0.2 s
-(the machine ran 4-5 loads on 2 cores), against 0.07 s on a quiet one: there a 16-point round
-is 1.1 s of simulation, of which the strategy's 0.2 s a round is a sixth, and the 1-1.5 s before
-the first point and after the last (the workers' start and the models' quality, in a process
-whose fork server already runs) are about a fifth of a 7-8 s sweep, which puts the workers at
-about 80 % busy. The first sweep of a process also waits for the fork server to import the
-compiler stack (its first point started after 1.9 s and 5.3 s in two such sets of runs) and is
-busy less. With a pool of 32 per point instead of 64 the first pass's heuristic rounds took
-0.78 s and the workers were busy 50 %; see `explorer.surrogate.POOL_PER_POINT` for why it is 64.
+ahead, spares the workers the wait for the first guided batch.
+
+These simulations took 0.15-0.2 s (the machine ran 4-6 loads on 2 cores), against 0.07 s on a
+quiet one. There a 16-point round is 1.1 s of simulation, of which the strategy's 0.2 s a round
+is a sixth (it slows the workers' points, which still count as busy), and what the workers wait
+for is the start and the end: 0.3-1.1 s before the first point (the evaluator's check and the
+workers' start, in a process whose fork server already runs) and 0.3-0.4 s after the last (the
+models' quality), 10-20 % of a 7-8 s sweep. The first sweep of a process also waits for the
+fork server to import the compiler stack (its first point started after 1.9-5.3 s in the sets
+above) and is busy less. With a pool of 32 per point instead of 64 the first pass's heuristic
+rounds took 0.78 s and the workers were busy 50 %; see `explorer.surrogate.POOL_PER_POINT` for
+why it is 64.
 """
 
 from __future__ import annotations
