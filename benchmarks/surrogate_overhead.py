@@ -7,7 +7,12 @@ local workers and the real simulator, once with the heuristic scheduler (a simul
 0.07 s a point) and once with the exhaustive one (about 0.8 s a point). Measured per run:
 
 - wall: the whole `execute_sweep` call (workers' start, the strategy's set-up, every point);
-- propose: time inside the strategy's `propose` and `tell` (the main process's own work);
+- first point starts / after last point: the wall time before any worker starts a point (the
+  workers' start and the strategy's set-up) and after the last one ends (the models' quality,
+  the results written);
+- propose: time inside the strategy's `propose` and `tell` (the main process's own work), and
+  per round: wall time, and the CPU time of the thread that ran them (what the strategy
+  takes from the workers on a machine with as many cores as workers);
 - busy: the share of wall time the workers spent evaluating points (each worker logs the
   start and end of every point; Σ busy / (workers × wall));
 - peak RSS of the main process so far (it only grows from run to run; workers are separate
@@ -18,22 +23,42 @@ only by timing noise.
 
     python benchmarks/surrogate_overhead.py [--runs 3] [--budget 160] [--workers 2] [--schedulers heuristic exhaustive]
 
-On a 2-core machine the strategy's thread and the workers share the cores: with the heuristic
-scheduler a simulation costs about as much as the strategy's share of a point, so the workers
-cannot be busy much more than half the time however the work is ordered.
+On a 2-core machine the strategy's thread and the workers share the cores, so what the strategy
+costs the workers is its CPU time: a worker it pre-empts takes longer over its point (and counts
+as busy), and a worker idles only when the next batch is not chosen when the current one ends,
+before the first point starts and after the last one ends.
 
-Measured on a 2-core machine (medians of 3 runs; main before issue 16: 2 runs):
+Measured on a 2-core machine shared with other work (medians of 3 runs; "load" is the 1-minute
+load average before and after; the first two rows are from earlier, on a quieter machine, main
+before issue 16 with 2 runs):
 
-| scheduler | code | wall s | propose + tell s | per round s | workers busy | peak RSS MiB |
-|---|---|---|---|---|---|---|
-| heuristic | before | 84.6 | 76.5 | 8.50 | 6 % | 795 |
-| heuristic | after | 17.0 | 13.1 | 1.31 | 41 % | 355 |
-| exhaustive | before | 131.7 | 70.2 | 7.80 | 42 % | 799 |
-| exhaustive | after | 75.7 | 15.0 | 1.50 | 90 % | 381 |
+| scheduler | code | load | simulation s/point | wall s | first point s | after last s | propose + tell s | per round s | CPU per round s | workers busy | peak RSS MiB |
+|---|---|---|---|---|---|---|---|---|---|---|---|
+| heuristic | before issue 16 | | 0.067 | 84.6 | | | 76.5 | 8.50 | | 6 % | 795 |
+| heuristic | pool per budget, one batch ahead | | 0.086 | 17.0 | | | 13.1 | 1.31 | | 41 % | 355 |
+| heuristic | the same, again | 4.3-4.2 | 0.166 | 20.9 | 0.9 | 2.2 | 15.5 | 1.55 | 0.68 | 62 % | 341 |
+| heuristic | small models, initial sample ahead | 4.2-4.9 | 0.198 | 19.0 | 1.1 | 0.4 | 10.9 | 0.99 | 0.20 | 89 % | 337 |
+| heuristic | the same, no proposal past the budget | 4.7-5.5 | 0.167 | 15.5 | 0.8 | 0.4 | 8.8 | 0.88 | 0.18 | 85 % | 337 |
+| exhaustive | before issue 16 | | 0.69 | 131.7 | | | 70.2 | 7.80 | | 42 % | 799 |
+| exhaustive | pool per budget, one batch ahead | | 0.86 | 75.7 | | | 15.0 | 1.50 | | 90 % | 381 |
 
-(The "after" runs met a busier machine: 0.086 s and 0.86 s a simulation against 0.067 s and
-0.69 s before. With a pool of 32 per point instead of 64 the heuristic rounds took 0.78 s and
-the workers were busy 50 %; see `explorer.surrogate.POOL_PER_POINT` for why it is 64.)
+"The same, again" and "small models, initial sample ahead" ran back to back; four more sets
+of the latter at load 4-6 gave 84 %, 87 %, 88 % and 88 % (and one more of the former, at load
+2.4-2.7 with 0.089 s a simulation, 54 %). 60 trees of depth 3 instead of 150 of depth 6 cut the
+strategy's CPU time from 0.68 s to 0.20 s a round and the time after the last point (mostly the
+k-fold model quality) from 2.2 s to 0.4 s, and the initial sample proposed in batches, one
+ahead, spares the workers the wait for the first guided batch.
+
+These simulations took 0.15-0.2 s (the machine ran 4-6 loads on 2 cores), against 0.07 s on a
+quiet one. There a 16-point round is 1.1 s of simulation, of which the strategy's 0.2 s a round
+is a sixth (it slows the workers' points, which still count as busy), and what the workers wait
+for is the start and the end: 0.3-1.1 s before the first point (the evaluator's check and the
+workers' start, in a process whose fork server already runs) and 0.3-0.4 s after the last (the
+models' quality), 10-20 % of a 7-8 s sweep. The first sweep of a process also waits for the
+fork server to import the compiler stack (its first point started after 1.9-5.3 s in the sets
+above) and is busy less. With a pool of 32 per point instead of 64 the first pass's heuristic
+rounds took 0.78 s and the workers were busy 50 %; see `explorer.surrogate.POOL_PER_POINT` for
+why it is 64.
 """
 
 from __future__ import annotations
@@ -107,27 +132,30 @@ class TimedEvaluator(Evaluator):
 
 
 class TimedStrategy(Strategy):
-    """A strategy whose `propose` and `tell` are timed."""
+    """A strategy whose `propose` and `tell` are timed: wall time, and CPU time of the thread
+    that runs them (which a busy machine does not inflate)."""
 
     def __init__(self, inner: Strategy) -> None:
-        self.inner, self.seconds, self.rounds = inner, 0.0, 0
+        self.inner, self.seconds, self.cpu, self.rounds = inner, 0.0, 0.0, 0
 
     @property
     def lookahead(self) -> int:
         return getattr(self.inner, "lookahead", 0)  # 0 before the strategy could propose ahead
 
     def propose(self):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return self.inner.propose()
         finally:
             self.seconds += time.perf_counter() - started
+            self.cpu += time.thread_time() - cpu
             self.rounds += 1
 
     def tell(self, batch, feedback) -> None:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         self.inner.tell(batch, feedback)
         self.seconds += time.perf_counter() - started
+        self.cpu += time.thread_time() - cpu
 
     def model_records(self):
         return self.inner.model_records()
@@ -154,19 +182,19 @@ def one_run(path: Path, budget: int, workers: int) -> dict[str, float]:
             wall = time.perf_counter() - started
         finally:
             explorer.api.make_strategy = original
-        busy = 0.0
-        for log in Path(logs).glob("*.log"):
-            for line in log.read_text().splitlines():
-                start, end = map(float, line.split())
-                busy += end - max(start, started_mono)
+        spans = [tuple(map(float, line.split())) for log in Path(logs).glob("*.log") for line in log.read_text().splitlines()]
+        busy = sum(end - max(start, started_mono) for start, end in spans)
     strategy = made[0]
     return {
         "points": len(result.table),
         "simulation": busy / len(result.table),
         "wall": wall,
+        "first": min(start for start, _ in spans) - started_mono,
+        "last": started_mono + wall - max(end for _, end in spans),
         "setup": strategy.setup,
         "propose": strategy.seconds,
         "per_round": strategy.seconds / max(1, strategy.rounds),
+        "cpu_round": strategy.cpu / max(1, strategy.rounds),
         "evaluating": busy,
         "busy": busy / (workers * wall),
         "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -199,8 +227,11 @@ def main() -> None:
         ("simulation s/point", "simulation", "{:.3f}"),
         ("wall s", "wall", "{:.1f}"),
         ("strategy set-up s", "setup", "{:.1f}"),
+        ("first point starts s", "first", "{:.1f}"),
+        ("after last point s", "last", "{:.1f}"),
         ("propose + tell s", "propose", "{:.1f}"),
         ("per round s", "per_round", "{:.2f}"),
+        ("CPU per round s", "cpu_round", "{:.2f}"),
         ("workers evaluating s (Σ)", "evaluating", "{:.1f}"),
         ("workers busy", "busy", "{:.0%}"),
         ("peak RSS MiB (main)", "rss", "{:.0f}"),

@@ -7,9 +7,10 @@ Points are identified by their deterministic id, so nothing is evaluated or reco
 
 A strategy that proposes ahead (`Strategy.lookahead`, the learned surrogate) is asked for its
 next batch on a second thread while the workers evaluate the current one, and is told the
-current batch's results only after that proposal is made. The order of calls is the same
-whether results come from workers or from the journal, so a resumed sweep still proposes what
-an uninterrupted one would; only the time the strategy spends proposing is hidden.
+current batch's results only after that proposal is made; the batch that spends the budget has
+no successor to propose. The order of calls is the same whether results come from workers or
+from the journal, so a resumed sweep still proposes what an uninterrupted one would; only the
+time the strategy spends proposing is hidden.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def sweep_loop(
             rows = {pid: journal[pid] for pid in fresh if pid in journal}
             progress.advance(list(rows.values()))
             to_run = [point for pid, point in fresh.items() if pid not in journal]
-            if strategy.lookahead:
+            if strategy.lookahead and len(resolved) + len(fresh) < spec.budget:  # a batch will follow
                 following = ahead.submit(strategy.propose)
             for results in executor.map(evaluator, to_run):
                 new = [make_row(fresh[pid], outcome, trial[pid]) for pid, outcome in results]

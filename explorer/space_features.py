@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -122,11 +123,7 @@ class SpaceFeatures:
             [np.nan if p is None else PrecisionAssignment.parse(p).compute.bytes for p in spec.precisions],
             dtype=np.float64,
         )
-        self._layers = {
-            (m, b): layers_of(variant.spec, batch)
-            for m, variant in enumerate(spec.models)
-            for b, batch in enumerate(spec.batches)
-        }
+        self._layers_of = layers_of
         self.names: tuple[str, ...] = (
             *FEATURE_NAMES,
             *(f"axis:{axis.path}" for axis in free),
@@ -134,6 +131,17 @@ class SpaceFeatures:
             "axis:model",
             *(f"axis:{name}" for name in SCHEDULE_COLUMNS if name != "precision"),
         )
+
+    @cached_property
+    def _layers(self) -> dict[tuple[int, int], LayerTable]:
+        """(model, batch) index → its lowered network, lowered once, when first featurised: a
+        sweep's first points need not wait for it."""
+        spec = self.space.spec
+        return {
+            (m, b): self._layers_of(variant.spec, batch)
+            for m, variant in enumerate(spec.models)
+            for b, batch in enumerate(spec.batches)
+        }
 
     def chips(self, indices: np.ndarray) -> ChipColumns:
         """Chip parameters of every point of an (n, axes) index array."""

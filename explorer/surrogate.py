@@ -1,6 +1,6 @@
 """`strategy: surrogate`: co-design search guided by learned cost models (SMS-EGO style).
 
-1. A Latin-hypercube sample of `initial` points (seeded) is evaluated first.
+1. A Latin-hypercube sample of `initial` points (seeded) is evaluated first, in batches.
 2. Each round fits, on every point evaluated so far, an ensemble of `ensemble` XGBoost
    regressors per objective on the log of the objective (sign-flipped when maximised), one
    regressor per constraint on its violation, and, once some point failed, a classifier of
@@ -10,8 +10,9 @@
    sweep: the whole grid when it has at most `pool` points, otherwise a seeded random sample
    of `pool` points that no exact constraint rules out, `POOL_PER_POINT` per point of the
    budget (so the surrogate's cost per round scales with the budget, not with the space). It
-   is featurised and given its exact analytic metrics once, when the strategy is built; an
-   evaluated point is featurised once, when its result is told.
+   is featurised and given its exact analytic metrics once, when the second batch of the
+   initial sample is proposed (while the first is evaluated: the first batch waits for
+   nothing); an evaluated point is featurised once, when its result is told.
 4. Acquisition: the hypervolume improvement of the optimistic prediction μ − κσ over the
    front of the evaluated points (SMS-EGO, Ponweiser et al., PPSN 2008), in objective space
    normalised by the observed range. It is computed for any number of objectives by Monte
@@ -30,12 +31,13 @@ Objectives and constraints that need no simulation (chip area, the published acc
 `explorer.analytic`) are not learned: every candidate gets its exact value (σ = 0), and a
 candidate that an exact constraint rules out is never proposed, not even for exploration.
 
-Rounds repeat until the sweep's budget is spent. After the initial sample, the strategy
-proposes one batch ahead (`lookahead` = 1): the sweep loop asks for batch k + 1 while the
+Rounds repeat until the sweep's budget is spent. The strategy proposes one batch ahead
+(`lookahead` = 1), the initial sample included: the sweep loop asks for batch k + 1 while the
 workers evaluate batch k, and tells batch k's results after that, so batch k + 1 is chosen
 from the results of batches up to k − 1 and never repeats a point already proposed. The
 workers then never wait for the models (asynchronous batch Bayesian optimisation: a batch
-learns one round later, at the cost of a little search efficiency per simulation).
+learns one round later, at the cost of a little search efficiency per simulation); the first
+guided batch is chosen from the initial sample's first batch alone.
 
 Everything is a function of the seed and of the results told, in order, interleaved with the
 proposals in the same way (XGBoost trains deterministically), so a resumed sweep, which
@@ -51,6 +53,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -95,14 +98,14 @@ class SurrogateSettings:
 
 
 POOL_PER_POINT = 64
-"""Candidates scored per point of the budget. Prediction over the pool is most of a round's
-cost (21 XGBoost models over 2^18 candidates took 8 s a round; about 2 µs per candidate and
-model), the rest the models' training (0.5-0.8 s a round at 16 points a batch). A pool is a
-sample of the space fixed for the sweep, so front points outside it cannot be found: on the
-11,520-point space of `benchmarks/search_efficiency.py` at budget 200, a pool of 6,400 (32 per
-point) needed 120 simulations to reach 95 % of the true front's hypervolume, the whole space
-72. 64 per point, with at least 16,384, scores such spaces whole and keeps prediction to about
-0.4 s a round (`benchmarks/surrogate_overhead.py`)."""
+"""Candidates scored per point of the budget. Prediction over the pool is about half a round's
+cost (about 0.7 µs per candidate and model with `xgboost_factory`'s 60 trees of depth 3: 0.15 s
+for 13 models over 16,384 candidates), the models' training the other half (about 15 ms a
+model on 160 points). A pool is a sample of the space fixed for the sweep, so front points
+outside it cannot be found: on the 11,520-point space of `benchmarks/search_efficiency.py` at
+budget 200, a pool of 6,400 (32 per point) needed 120 simulations to reach 95 % of the true
+front's hypervolume, the whole space 72. 64 per point, with at least 16,384, scores such spaces
+whole (`benchmarks/surrogate_overhead.py` measures the cost)."""
 POOL_RANGE = (2**14, 2**18)
 """Fewest and most candidates a pool holds (a space smaller than the pool is scored whole)."""
 POOL_DRAWS = 64
@@ -134,10 +137,16 @@ def sweep_features(spec: SweepSpec, space: DesignSpace) -> SpaceFeatures:
 
 
 def xgboost_factory(task: str, seed: int) -> CostModel:
-    """The XGBoost models the surrogate uses (ImportError when xgboost is not installed)."""
+    """The XGBoost models the surrogate uses (ImportError when xgboost is not installed).
+
+    Small models for small data: a sweep trains on at most a few hundred points, where 60
+    trees of depth 3 predict held-out points as well as 150 of depth 6 (on 300 random points of
+    `benchmarks/surrogate_overhead.py`'s space, trained on 48 to 160 of its surrogate's points:
+    R² 0.65-0.96 and Spearman 0.93-0.99 against 0.66-0.94 and 0.92-0.99) at a quarter of the
+    cost to train and to predict, the two costs of a round."""
     from explorer.xgboost_cost_model import BoostParams, Task, XGBoostModel
 
-    params = BoostParams(rounds=150, max_depth=6, eta=0.08, subsample=0.8, colsample=0.8, seed=seed)
+    params = BoostParams(rounds=60, max_depth=3, eta=0.2, subsample=0.8, colsample=0.8, seed=seed)
     return XGBoostModel(Task.REGRESSION if task == "regression" else Task.CLASSIFICATION, params)
 
 
@@ -167,6 +176,16 @@ class _Targets:
         """Natural values of objective j in the space of column j (inverse of `natural`)."""
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.signs[j] * (np.log(natural) if self.logged[j] else natural)
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """The candidates a sweep scores: flat indices (increasing), their features (float32, as
+    the models read them) and their exact analytic metrics."""
+
+    flat: np.ndarray
+    x: np.ndarray
+    exact: dict[str, np.ndarray]
 
 
 class SurrogateStrategy(Strategy):
@@ -199,32 +218,27 @@ class SurrogateStrategy(Strategy):
         self._feedback: list[Feedback] = []
         self._known: set[int] = set()  # evaluated
         self._proposed: set[int] = set()  # evaluated, in flight, or dropped over the budget
-        # The pool, fixed for the sweep (module docstring, step 3): flat indices in increasing
-        # order, their features and exact analytic metrics, computed once here.
-        self._pool_flat, self._pool_exact = self._draw_pool()
-        self._pool_x = self._featurise(self._unravel(self._pool_flat))
-        self._pool_open = np.ones(len(self._pool_flat), dtype=bool)  # not proposed yet
 
     # -- the Strategy interface ---------------------------------------------------------
 
     @property
     def lookahead(self) -> int:
-        """One batch ahead once the initial sample has been told (module docstring)."""
-        return 1 if self._known else 0
+        """One batch ahead, from the first batch on (module docstring)."""
+        return 1
 
     def propose(self) -> list[Indices]:
         self._round += 1
-        if self._round == 1:
-            batch = LatinHypercubeStrategy(self.space, self.settings.initial, self.seed).propose()
-            flat = np.ravel_multi_index(tuple(np.array(batch, dtype=np.int64).T), self._sizes) if batch else []
-        elif len(self._proposed) >= self.space.size:
+        if len(self._proposed) >= self.space.size:
             return []
+        start = (self._round - 1) * self.settings.batch
+        if start < len(self._initial_sample):
+            flat = self._initial_sample[start : start + self.settings.batch]
+            if self._round > 1:
+                self._candidates  # the pool is built here, while the first batch is evaluated
         else:
             flat = self._next_batch()
-            batch = [tuple(int(v) for v in row) for row in self._unravel(flat)]
         self._proposed.update(int(f) for f in flat)
-        self._pool_open[np.isin(self._pool_flat, np.asarray(flat, dtype=np.int64))] = False
-        return batch
+        return [tuple(int(v) for v in row) for row in self._unravel(flat)]
 
     def tell(self, batch: Sequence[Indices], feedback: Sequence[Feedback | None]) -> None:
         new: list[int] = []
@@ -243,6 +257,20 @@ class SurrogateStrategy(Strategy):
             self._x.append(self._featurise(self._unravel(np.array(new, dtype=np.int64))))
 
     # -- one round ----------------------------------------------------------------------
+
+    @cached_property
+    def _initial_sample(self) -> np.ndarray:
+        """Flat indices of the Latin-hypercube sample, in the order it is proposed."""
+        batch = LatinHypercubeStrategy(self.space, self.settings.initial, self.seed).propose()
+        if not batch:
+            return np.zeros(0, dtype=np.int64)
+        return np.ravel_multi_index(tuple(np.array(batch, dtype=np.int64).T), tuple(self._sizes))
+
+    @cached_property
+    def _candidates(self) -> "_Pool":
+        """The pool, fixed for the sweep (module docstring, step 3), drawn and featurised once."""
+        flat, exact = self._draw_pool()
+        return _Pool(flat, np.asarray(self._featurise(self._unravel(flat)), dtype=np.float32), exact)
 
     def _unravel(self, flat: np.ndarray) -> np.ndarray:
         return np.stack(np.unravel_index(np.asarray(flat, dtype=np.int64), tuple(self._sizes)), axis=1)
@@ -288,7 +316,8 @@ class SurrogateStrategy(Strategy):
     def _pool(self) -> np.ndarray:
         """Positions in the pool of the candidates this round scores: never proposed before
         (evaluated, in flight or over the budget), none that an exact constraint rules out."""
-        return np.flatnonzero(self._pool_open)
+        proposed = np.fromiter(self._proposed, dtype=np.int64, count=len(self._proposed))
+        return np.flatnonzero(~np.isin(self._candidates.flat, proposed))
 
     def _within_exact_constraints(self, values: dict[str, np.ndarray], count: int) -> np.ndarray:
         """Whether each candidate meets every constraint that `explorer.analytic` decides
@@ -321,7 +350,7 @@ class SurrogateStrategy(Strategy):
         remaining = np.setdiff1d(np.arange(len(pool)), picked)
         if len(picked) < count:  # no model yet: random
             picked += [int(i) for i in rng.choice(remaining, size=count - len(picked), replace=False)]
-        return self._pool_flat[pool[np.array(picked[:count], dtype=np.int64)]]
+        return self._candidates.flat[pool[np.array(picked[:count], dtype=np.int64)]]
 
     def _normalise(self, ok: np.ndarray) -> tuple[_Targets, np.ndarray, np.ndarray]:
         natural = np.array([f.values for f, good in zip(self._feedback, ok) if good], dtype=np.float64)
@@ -347,11 +376,11 @@ class SurrogateStrategy(Strategy):
         settings = self.settings
         x_all = self._evaluated_features()
         x_ok = x_all[ok]
-        candidates = self._pool_x[pool]
+        candidates = self._candidates.x[pool]
         targets, low, scale = self._normalise(ok)
         mean = np.empty((len(pool), len(self._objectives)))
         sigma = np.zeros_like(mean)
-        exact = {metric: values[pool] for metric, values in self._pool_exact.items()}
+        exact = {metric: values[pool] for metric, values in self._candidates.exact.items()}
         feasible = np.ones(len(pool), dtype=bool)
         for j in range(len(self._objectives)):
             if j in self._exact_objectives:  # known exactly: no model, no uncertainty

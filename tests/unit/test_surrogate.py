@@ -125,7 +125,7 @@ def test_exact_objectives_get_their_exact_value_and_no_spread(tmp_path: Path) ->
     ok = np.ones(len(strategy._feedback), dtype=bool)
     mean, sigma, _ = strategy._predict(pool, ok)
     targets, low, scale = strategy._normalise(ok)
-    areas = np.array([fake_area(space.point(tuple(int(v) for v in row))) for row in strategy._unravel(strategy._pool_flat[pool])])
+    areas = np.array([fake_area(space.point(tuple(int(v) for v in row))) for row in strategy._unravel(strategy._candidates.flat[pool])])
     assert np.allclose(targets.natural(mean[:, 1] * scale[1] + low[1], 1), areas, rtol=1e-12)
     assert (sigma[:, 1] == 0).all() and (sigma[:, 0] > 0).any()
     assert AnalyticMetrics(space, FakeEvaluator().analytic).metrics == ("area_mm2", "accuracy_top1")
@@ -169,8 +169,9 @@ def told(space: DesignSpace, batch: list, evaluator: FakeEvaluator) -> list[Feed
 
 
 def test_the_pool_is_sized_by_the_budget_and_each_point_is_featurised_once(tmp_path: Path, small_pool: None) -> None:
-    """Candidates are featurised once, when the strategy is built, and an evaluated point once,
-    when it is told: never again per round, however many rounds run."""
+    """Candidates are featurised once, when the second batch is proposed (not before the first
+    one), and an evaluated point once, when it is told: never again per round, however many
+    rounds run."""
     from explorer.surrogate import POOL_PER_POINT, POOL_RANGE, sweep_features
 
     spec = large_spec(tmp_path)
@@ -185,14 +186,16 @@ def test_the_pool_is_sized_by_the_budget_and_each_point_is_featurised_once(tmp_p
         return features(indices)
 
     strategy = SurrogateStrategy(space, counting, settings, spec.seed)
-    assert featurised == [settings.pool]  # the pool, once
+    batches = [strategy.propose()]
+    assert featurised == []  # the first batch waits for nothing
     evaluator, evaluated = FakeEvaluator(), 0
     for _ in range(5):
-        batch = strategy.propose()
-        strategy.tell(batch, told(space, batch, evaluator))
-        evaluated += len(batch)
+        batches.append(strategy.propose())  # in the sweep loop's order: while batches[-2] is evaluated
+        assert featurised[0] == settings.pool  # the pool, once
+        strategy.tell(batches[-2], told(space, batches[-2], evaluator))
+        evaluated += len(batches[-2])
     assert sum(featurised) == settings.pool + evaluated
-    assert all(f in set(strategy._pool_flat.tolist()) for f in strategy._flat[settings.initial:])
+    assert all(f in set(strategy._candidates.flat.tolist()) for f in strategy._flat[settings.initial:])
 
 
 def test_proposing_ahead_is_deterministic_and_never_repeats_a_point(tmp_path: Path, small_pool: None) -> None:
@@ -205,12 +208,9 @@ def test_proposing_ahead_is_deterministic_and_never_repeats_a_point(tmp_path: Pa
 
     def drive() -> list[list]:
         strategy = make_surrogate(spec, space, evaluator.analytic)
+        assert strategy.lookahead == 1  # from the first batch, the initial sample's included
         batches = [strategy.propose()]
-        assert strategy.lookahead == 0  # the initial sample is told before the first guided batch
-        strategy.tell(batches[0], told(space, batches[0], evaluator))
-        assert strategy.lookahead == 1
-        batches.append(strategy.propose())
-        for _ in range(4):
+        for _ in range(6):
             batches.append(strategy.propose())  # while batches[-2] is evaluated
             strategy.tell(batches[-2], told(space, batches[-2], evaluator))
         return batches
@@ -219,8 +219,8 @@ def test_proposing_ahead_is_deterministic_and_never_repeats_a_point(tmp_path: Pa
     assert first == drive()
     proposed = [point for batch in first for point in batch]
     initial = SurrogateSettings.for_budget(spec.budget, spec.population).initial
-    assert len(proposed) == len(set(proposed)) == initial + 5 * spec.population
-    areas = np.array([evaluator.analytic(space.point(p))["area_mm2"] for batch in first[1:] for p in batch])
+    assert len(proposed) == len(set(proposed)) == 7 * spec.population
+    areas = np.array([evaluator.analytic(space.point(p))["area_mm2"] for batch in first for p in batch][initial:])
     assert (areas <= 1.45).all()  # an exact constraint still rules candidates out
 
 
@@ -273,6 +273,6 @@ def test_a_sampled_pool_is_filled_with_candidates_that_meet_the_exact_constraint
         everything = np.arange(space.size)
         areas = AnalyticMetrics(space, FakeEvaluator().analytic).values(strategy._unravel(everything))["area_mm2"]
         allowed = set(everything[areas <= limit].tolist())
-        pool = strategy._pool_flat.tolist()
+        pool = strategy._candidates.flat.tolist()
         assert pool == sorted(set(pool)) and set(pool) <= allowed
         assert len(pool) == min(strategy.settings.pool, len(allowed))
