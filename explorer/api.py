@@ -30,7 +30,7 @@ from explorer.spec import SweepSpec
 from explorer.spec_loader import load_sweep
 from explorer.store import DirectoryStore, MemoryStore
 from explorer.strategies import make_strategy
-from explorer.table import column_units, make_row, result_schema, to_frame
+from explorer.table import column_units, make_row, result_schema
 from tessera.errors import InputError, Problem, parse_enum
 
 
@@ -120,11 +120,11 @@ def execute_sweep(
         progress = SweepProgress(spec.budget, spec.objectives, console) if console else NullProgress()
         strategy = make_strategy(spec, space, evaluator)
         with progress:
-            rows = sweep_loop(space, strategy, evaluator, pool, journaled, store, progress, row)
+            rows = sweep_loop(space, strategy, evaluator, pool, journaled, store, progress, row, schema)
         records = strategy.model_records()
         if records is not None and folder is not None:
             write_records(folder, records)
-        table = to_frame(rows, schema)
+        table = rows.to_frame()
         front = pareto_front(table, spec.objectives, spec.reference)
         started = store.manifest if isinstance(store, DirectoryStore) else manifest
         final = replace(
@@ -137,7 +137,7 @@ def execute_sweep(
             hypervolume_reference=front.reference_by_objective(),
             units=column_units(space),
         )
-        store.finish(rows, front.table, final)
+        store.finish(rows.to_arrow(), front.table, final)
     return SweepResult(spec, table, front, final, folder, records)
 
 

@@ -20,13 +20,15 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Protocol
 
+import pyarrow as pa
+
 from explorer.evaluator import Evaluator, Outcome
 from explorer.executors import Executor
 from explorer.progress import NullProgress
 from explorer.space import DesignSpace, Point
 from explorer.spec import SweepSpec
 from explorer.strategies import Feedback, Strategy
-from explorer.table import Row
+from explorer.table import Row, RowBatches
 
 
 class RowSink(Protocol):
@@ -54,11 +56,16 @@ def sweep_loop(
     sink: RowSink,
     progress: NullProgress,
     make_row: Callable[[Point, Outcome, int], Row],
-) -> list[Row]:
-    """Run until the budget is spent or the strategy stops; rows in trial order."""
+    schema: pa.Schema,
+) -> RowBatches:
+    """Run until the budget is spent or the strategy stops; rows in trial order. The loop
+    keeps of each resolved point only what the strategy may be told again (its `Feedback`:
+    a strategy may propose a point twice) and its row as Arrow columns of `schema`
+    (`RowBatches`)."""
     spec = space.spec
     journal = {row["point_id"]: row for row in journaled}
-    resolved: dict[str, Row] = {}
+    resolved: dict[str, Feedback] = {}
+    collected = RowBatches(schema)
     ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="propose")
     following: Future | None = None  # the next batch, proposed while this one is evaluated
     try:
@@ -85,10 +92,11 @@ def sweep_loop(
                 sink.append(new)
                 progress.advance(new)
                 rows.update((row["point_id"], row) for row in new)
-            resolved.update((pid, rows[pid]) for pid in fresh)
+            resolved.update((pid, feedback(rows[pid], spec)) for pid in fresh)
+            collected.extend(rows[pid] for pid in fresh)
             if following is not None:
                 wait([following])  # told only once the next batch is chosen: the same order on resume
-            strategy.tell(batch, [feedback(resolved[p.point_id], spec) if p.point_id in resolved else None for p in points])
+            strategy.tell(batch, [resolved.get(p.point_id) for p in points])
     finally:
         ahead.shutdown(wait=False, cancel_futures=True)  # an interrupted sweep does not wait for a proposal
-    return list(resolved.values())
+    return collected

@@ -17,9 +17,8 @@ import contextlib
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -89,7 +88,7 @@ class MemoryStore:
     def append(self, rows: list[Row]) -> None:
         """Rows are only held by the sweep loop."""
 
-    def finish(self, rows: list[Row], pareto: pd.DataFrame, manifest: Manifest) -> None:
+    def finish(self, table: pa.Table, pareto: pd.DataFrame, manifest: Manifest) -> None:
         """Nothing to write."""
 
     def __enter__(self) -> "MemoryStore":
@@ -163,7 +162,7 @@ class DirectoryStore:
         if previous is not None:
             self.manifest = previous.resumed_now()
         self.manifest.write(self.folder)
-        self._compact(self._rows)
+        self._compact(to_arrow(self._rows, self.schema))
         self._writer = JournalWriter(journal, valid_length).__enter__()
 
     def _report_recovery(self, journal: Path, contents: JournalContents, kept: int, had_manifest: bool) -> None:
@@ -208,11 +207,12 @@ class DirectoryStore:
             if time.monotonic() - self._last_part >= PART_INTERVAL_S:
                 self._write_part()
 
-    def finish(self, rows: list[Row], pareto: pd.DataFrame, manifest: Manifest) -> None:
-        """Compact the results into one part; write pareto.csv and the final manifest."""
+    def finish(self, table: pa.Table, pareto: pd.DataFrame, manifest: Manifest) -> None:
+        """Compact the results (`table`, every row) into one part; write pareto.csv and the
+        final manifest."""
         self._pending = []
         with _disk_errors(self.folder):
-            self._compact(rows)
+            self._compact(table)
             temporary = self.folder / f".{PARETO_NAME}.tmp"
             pareto.to_csv(temporary, index=False)
             os.replace(temporary, self.folder / PARETO_NAME)
@@ -224,12 +224,12 @@ class DirectoryStore:
             (self.folder / name).unlink(missing_ok=True)
         shutil.rmtree(self.folder / RESULTS_NAME, ignore_errors=True)
 
-    def _write_table(self, rows: Iterable[Mapping[str, Any]], name: str) -> None:
+    def _write_table(self, table: pa.Table, name: str) -> None:
         parts = self.folder / RESULTS_NAME
         parts.mkdir(exist_ok=True)
         temporary = parts / f".{name}.tmp"
         try:
-            pq.write_table(to_arrow(rows, self.schema), temporary)
+            pq.write_table(table, temporary)
         except OSError:
             temporary.unlink(missing_ok=True)
             raise
@@ -239,15 +239,15 @@ class DirectoryStore:
         self._last_part = time.monotonic()
         if not self._pending:
             return
-        self._write_table(self._pending, f"part-{self._next_part:05d}.parquet")
+        self._write_table(to_arrow(self._pending, self.schema), f"part-{self._next_part:05d}.parquet")
         self._next_part += 1
         self._pending = []
 
-    def _compact(self, rows: list[Row]) -> None:
-        """Replace every part by one holding `rows` (sorted by trial)."""
+    def _compact(self, table: pa.Table) -> None:
+        """Replace every part by one holding `table` (sorted by trial)."""
         parts = self.folder / RESULTS_NAME
         staged = ".compacted"  # hidden: readers skip names starting with a dot
-        self._write_table(sorted(rows, key=lambda row: row["trial"]), staged)
+        self._write_table(table.sort_by("trial"), staged)
         for part in parts.glob("part-*.parquet"):
             part.unlink()
         os.replace(parts / staged, parts / "part-00000.parquet")

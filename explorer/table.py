@@ -17,7 +17,7 @@ marks a column of text.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -160,6 +160,40 @@ def to_arrow(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
     return pa.table(columns, schema=schema)
 
 
-def to_frame(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pd.DataFrame:
-    """Rows as a DataFrame, typed exactly as `pandas.read_parquet` reads them back."""
-    return to_arrow(rows, schema).to_pandas()
+class RowBatches:
+    """A sweep's rows, held as Arrow tables of `schema` (`to_arrow`) `BATCH_ROWS` at a time:
+    a few hundred bytes a row where a Python dict takes a few kilobytes, so the main process
+    of a 100,000-point sweep holds tens of megabytes of results, not hundreds. Rows keep the
+    order they are added in."""
+
+    BATCH_ROWS = 4096
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        self._tables: list[pa.Table] = []
+        self._pending: list[Mapping[str, Any]] = []
+        self._count = 0
+
+    def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Add rows at the end."""
+        for row in rows:
+            self._pending.append(row)
+            self._count += 1
+        if len(self._pending) >= self.BATCH_ROWS:
+            self._tables.append(to_arrow(self._pending, self.schema))
+            self._pending = []
+
+    def to_arrow(self) -> pa.Table:
+        """Every row, as one Arrow table of `schema`."""
+        return pa.concat_tables([*self._tables, to_arrow(self._pending, self.schema)])
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every row, typed exactly as `pandas.read_parquet` reads them back."""
+        return self.to_arrow().to_pandas()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """The rows as dicts, with the values the Arrow columns hold."""
+        return iter(self.to_arrow().to_pylist())
