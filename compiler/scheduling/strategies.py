@@ -27,8 +27,9 @@ Spaces:
 Identical layer shapes (ResNet repeats most of its blocks) are scheduled once per call.
 For HEURISTIC, steps 1–2 run for every GEMM shape of the network in one vectorised pass
 (`batched`, the same numbers as one layer at a time), and a layer whose schedule an earlier
-call already chose from identical inputs takes it from `memo` (the key spells out every
-input, buffer capacities through each candidate's fit and spill flags).
+call, or an earlier layer of this call, already chose from identical inputs takes it from
+`memo` (the key spells out every input, buffer capacities through each candidate's fit and
+spill flags).
 """
 
 from __future__ import annotations
@@ -68,11 +69,14 @@ def schedule_workloads(
     for workload in workloads:
         distinct_shapes.setdefault(layer_key(workload), workload)
     known, pending = _heuristic_gemm_search(distinct_shapes, chip, kind, goal)
+    measured: dict[tuple, LayerSchedule] = {}  # by memo key: layers that differ only in room share it
     for key, workload in distinct_shapes.items():
         if key in pending:
             found, memo_key = pending[key]
-            known[key] = _best_finalist(workload, found.finalists, chip, goal, found.spill)
-            SCHEDULES.put(memo_key, known[key])
+            if memo_key not in measured:
+                measured[memo_key] = _best_finalist(workload, found.finalists, chip, goal, found.spill)
+                SCHEDULES.put(memo_key, measured[memo_key])
+            known[key] = measured[memo_key]
         elif key not in known:
             known[key] = schedule_workload(workload, chip, kind, goal)
     return tuple(known[layer_key(workload)] for workload in workloads)
@@ -100,6 +104,8 @@ def _heuristic_gemm_search(
 ) -> tuple[dict[tuple, LayerSchedule], dict[tuple, tuple[Shortlisted, tuple]]]:
     """Steps 1–2 for every GEMM shape at once (`batched`), skipping those whose schedule is
     memoised (`memo`): (schedules known, {shape: (finalists, memo key)} to measure).
+    Layers with one memo key (they differ only in room that changes no candidate's flags)
+    share one shortlist, and `schedule_workloads` measures it once.
 
     Shapes whose HEURISTIC space has no candidate that fits, vector workloads and other
     kinds are left to `schedule_workload`, one layer at a time.
@@ -109,7 +115,8 @@ def _heuristic_gemm_search(
         return {}, {}
     spaces = Spaces.of([w for _, w in gemms], chip)
     known: dict[tuple, LayerSchedule] = {}
-    searched: list[tuple[int, tuple, tuple]] = []
+    searched: dict[tuple, int] = {}  # memo key -> the space searched for it
+    memo_keys: dict[tuple, tuple] = {}  # layer key -> memo key, for the layers to measure
     for space, ((key, workload), (fits, spill)) in enumerate(zip(gemms, spaces.flags(), strict=True)):
         if not fits.any():
             continue
@@ -118,10 +125,11 @@ def _heuristic_gemm_search(
         if schedule is not None:
             known[key] = schedule
         else:
-            searched.append((space, key, memo_key))
-    missing = np.array([space for space, _, _ in searched], dtype=np.int64)
-    found = heuristic_finalists(spaces, chip, missing)
-    return known, {key: (result, memo_key) for (_, key, memo_key), result in zip(searched, found, strict=True)}
+            searched.setdefault(memo_key, space)
+            memo_keys[key] = memo_key
+    found = heuristic_finalists(spaces, chip, np.array(list(searched.values()), dtype=np.int64))
+    by_memo_key = dict(zip(searched, found, strict=True))
+    return known, {key: (by_memo_key[memo_key], memo_key) for key, memo_key in memo_keys.items()}
 
 
 def finalists(workload: Workload, chip: Target, kind: SchedulerKind) -> Finalists:
