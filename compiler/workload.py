@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import Enum
 from types import MappingProxyType
 
@@ -280,13 +281,14 @@ class Workload:
     conv_chain: ConvChain | None = None
     mlp: MlpShape | None = None
 
-    @property
+    @cached_property
     def operand_classes(self) -> tuple[TensorClass, TensorClass, TensorClass, TensorClass]:
         """The `TensorClass` of the input, second (weight), side and output operands, which
         set the format each is stored and moved in: the KV cache where `kv_operands` says so,
         a GEMM's constant second operand a weight, everything else (a vector unit's
         constants included: norm scales and tables stay at the activations' format, as
-        weight-only quantisation leaves them) an activation."""
+        weight-only quantisation leaves them) an activation. Computed once per workload:
+        planning, scheduling and codegen ask for it tens of thousands of times a compile."""
         kv, activation = TensorClass.KV, TensorClass.ACTIVATION
         constant = self.kind is WorkloadKind.GEMM and not self.weight_is_activation
         second = kv if Operand.WEIGHT in self.kv_operands else TensorClass.WEIGHT if constant else activation
