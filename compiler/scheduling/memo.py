@@ -12,9 +12,10 @@ function of exactly these inputs, and `schedule_key` spells out every one of the
   - the target machine, which the estimate reads and the measure step simulates, except
     buffer capacities (`Target.key_without_capacity`);
   - for each candidate of the space, whether it fits the buffers and whether it spills
-    partial sums: the only ways capacities enter the search (fits selects the candidates,
-    spill changes their traffic and their code). Chips that differ only in capacities the
-    layer's candidates do not notice share the entry.
+    partial sums (a vector workload's: whether it slices its constants): the only ways
+    capacities enter the search (fits selects the candidates, spill changes their traffic
+    and their code). Chips, and layers of one network, that differ only in capacities or
+    kept room the layer's candidates do not notice share the entry.
 
 A search that falls back to another space when no candidate fits depends on fits it did
 not record, so it is never memoised. The memo lives as long as the process (one sweep

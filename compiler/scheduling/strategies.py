@@ -77,9 +77,24 @@ def schedule_workloads(
                 measured[memo_key] = _best_finalist(workload, found.finalists, chip, goal, found.spill)
                 SCHEDULES.put(memo_key, measured[memo_key])
             known[key] = measured[memo_key]
+        elif workload.kind is WorkloadKind.VECTOR and kind is not SchedulerKind.LEARNED:
+            known[key] = _memoised_vector_search(workload, chip, kind, goal)
         elif key not in known:
             known[key] = schedule_workload(workload, chip, kind, goal)
     return tuple(known[layer_key(workload)] for workload in workloads)
+
+
+def _memoised_vector_search(workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal | None) -> LayerSchedule:
+    """A vector workload's schedule through `memo`, keyed like a GEMM search's, by its
+    space's fit and sliced-constant flags (the only ways capacities enter it): layers that
+    differ only in the room kept tensors take are searched once."""
+    _, _, fits, sliced = _vector_flags(workload, chip)
+    memo_key = schedule_key(kind, shape_key(workload), chip, fits, sliced, goal)
+    schedule = SCHEDULES.get(memo_key)
+    if schedule is None:
+        schedule = schedule_workload(workload, chip, kind, goal)
+        SCHEDULES.put(memo_key, schedule)
+    return schedule
 
 
 def schedule_workload(workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal | None = Goal()) -> LayerSchedule:
@@ -188,6 +203,19 @@ def _space(workload: Workload, chip: Target, kind: SchedulerKind):
 def _vector_space(workload: Workload, chip: Target):
     """Power-of-two chunk counts, double buffered or not; constants resident where that
     fits, else sliced per chunk where their broadcast is known (`footprint`)."""
+    chunks, double_buffer, fits, sliced = _vector_flags(workload, chip)
+
+    def schedule(index: int) -> VectorSchedule:
+        return VectorSchedule(
+            chunks=int(chunks[index]), double_buffer=bool(double_buffer[index]), sliced_constants=bool(sliced[index])
+        )
+
+    return schedule, vector_terms(workload, chip, chunks, double_buffer, sliced), fits
+
+
+def _vector_flags(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(chunks, double buffered, fits, sliced) of every candidate of `_vector_space`;
+    raises `InfeasibleSchedule` when none fits."""
     largest = max_chunks(workload)
     powers = 2 ** np.arange(int(largest).bit_length(), dtype=np.int64)
     chunks = np.concatenate([powers, powers])
@@ -201,13 +229,7 @@ def _vector_space(workload: Workload, chip: Target):
         one = np.array([largest])
         footprint = vector_footprint(workload, chip, one, np.array([False]), sliced=slices_constants(workload))
         raise InfeasibleSchedule(workload.name, overflow_reason(footprint, chip, "one element per chunk"))
-
-    def schedule(index: int) -> VectorSchedule:
-        return VectorSchedule(
-            chunks=int(chunks[index]), double_buffer=bool(double_buffer[index]), sliced_constants=bool(sliced[index])
-        )
-
-    return schedule, vector_terms(workload, chip, chunks, double_buffer, sliced), fits
+    return chunks, double_buffer, fits, sliced
 
 
 def max_chunks(workload: Workload) -> int:
