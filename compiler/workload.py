@@ -299,6 +299,32 @@ class Workload:
             kv if Operand.OUTPUT in self.kv_operands else activation,
         )
 
+    @cached_property
+    def shape_key(self) -> tuple:
+        """Everything about the workload that scheduling and codegen look at (not its name), but
+        the bytes kept tensors reserve: those enter a search only through which candidates fit
+        and spill (recorded by `scheduling.memo.schedule_key`) and codegen only through the
+        spill flag (`codegen.memo.code_key`), so layers that differ only in what is kept around
+        them share their search space, their schedule and their code. Computed once per
+        workload: every memo lookup of a compile keys by it."""
+        return (
+            self.kind,
+            self.gemm,
+            self.conv,
+            self.input_elements,
+            self.weight_elements,
+            self.output_elements,
+            self.side_input_elements,
+            tuple(sorted(self.vector_ops.items())),
+            self.constant_period,
+            self.constant_repeat,
+            self.placement,
+            self.operand_classes,
+            self.attention,
+            self.conv_chain,
+            self.mlp,
+        )
+
     @property
     def macs(self) -> int:
         """Multiply-accumulates on the matrix engine (0 for vector workloads)."""

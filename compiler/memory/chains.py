@@ -34,7 +34,7 @@ from compiler.lowering.ops import add_counts
 from compiler.memory.placement import Placement
 from compiler.memory.planner import MemoryPlan, dram_bytes, tensor_readers
 from compiler.scheduling.attention import MEASURED, attention_candidates, best_attention
-from compiler.scheduling.memo import layer_key, shape_key
+from compiler.scheduling.memo import layer_key
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import AttentionSchedule, LayerSchedule
 from compiler.target import LEVEL_DRAM, Target, level_of, nbytes
@@ -187,7 +187,7 @@ def _decide(
     from compiler.codegen.memo import code_key
 
     finalists = tuple(attention_candidates(candidate, target)[:MEASURED])
-    key = (shape_key(candidate), finalists, tuple(code_key(w, s, target) for w, s in zip(chain, schedules, strict=True)))
+    key = (candidate.shape_key, finalists, tuple(code_key(w, s, target) for w, s in zip(chain, schedules, strict=True)))
     if key not in measured:
         found = best_attention(candidate, target, goal, finalists)
         better = found is not None and found[1] < unfused_score(chain, schedules, target, goal)

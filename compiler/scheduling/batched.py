@@ -29,7 +29,7 @@ from compiler.scheduling.candidates import gemm_space, scalesim_mapping
 from compiler.scheduling.columns import WorkloadColumns, reserved_table
 from compiler.scheduling.estimate import CostTerms, TilingTerms, tiling_terms
 from compiler.scheduling.footprint import gemm_footprint
-from compiler.scheduling.memo import BoundedCache, shape_key
+from compiler.scheduling.memo import BoundedCache
 from compiler.scheduling.schedule import LOOP_ORDERS, LayerSchedule, Schedule, SchedulerKind
 from compiler.scheduling.shortlist import tiled_shortlist
 from compiler.scheduling.tiling import loop_positions
@@ -66,7 +66,7 @@ class Spaces:
     @classmethod
     def of(cls, workloads: Sequence[Workload], chip: Target) -> "Spaces":
         """The spaces of `workloads` on `chip`, with their fit and spill flags."""
-        shapes = tuple(shape_key(w) for w in workloads)
+        shapes = tuple(w.shape_key for w in workloads)
         key = (shapes, chip.rows, chip.cols, chip.dataflows, chip.timing)
         grid = GRIDS.get(key)
         if grid is None:

@@ -42,7 +42,7 @@ from compiler.scheduling.estimate import gemm_terms, vector_lane_ops, vector_ter
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
 from compiler.scheduling.measure import best
 from compiler.scheduling.objective import Goal
-from compiler.scheduling.memo import SCHEDULES, layer_key, schedule_key, shape_key
+from compiler.scheduling.memo import SCHEDULES, layer_key, schedule_key
 from compiler.scheduling.schedule import (
     LOOP_ORDERS,
     InfeasibleSchedule,
@@ -89,7 +89,7 @@ def _memoised_vector_search(workload: Workload, chip: Target, kind: SchedulerKin
     space's fit and sliced-constant flags (the only ways capacities enter it): layers that
     differ only in the room kept tensors take are searched once."""
     _, _, fits, sliced = _vector_flags(workload, chip)
-    memo_key = schedule_key(kind, shape_key(workload), chip, fits, sliced, goal)
+    memo_key = schedule_key(kind, workload.shape_key, chip, fits, sliced, goal)
     schedule = SCHEDULES.get(memo_key)
     if schedule is None:
         schedule = schedule_workload(workload, chip, kind, goal)
@@ -135,7 +135,7 @@ def _heuristic_gemm_search(
     for space, ((key, workload), (fits, spill)) in enumerate(zip(gemms, spaces.flags(), strict=True)):
         if not fits.any():
             continue
-        memo_key = schedule_key(kind, shape_key(workload), chip, fits, spill, goal)
+        memo_key = schedule_key(kind, workload.shape_key, chip, fits, spill, goal)
         schedule = SCHEDULES.get(memo_key)
         if schedule is not None:
             known[key] = schedule

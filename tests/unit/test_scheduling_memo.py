@@ -28,7 +28,7 @@ from compiler.scheduling import SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import Spaces, heuristic_finalists
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms
-from compiler.scheduling.memo import SCHEDULES, BoundedCache, layer_key, shape_key
+from compiler.scheduling.memo import SCHEDULES, BoundedCache, layer_key
 from compiler.scheduling.shortlist import shortlist, tiled_shortlist
 from compiler.scheduling.strategies import finalists
 from compiler.scheduling.tiling import input_tile_elements
@@ -65,7 +65,7 @@ def test_layer_key_covers_every_field_scheduling_and_codegen_read():
     key = layer_key(workload)
     read = {f.name for f in fields(Workload)} - IGNORED_WORKLOAD_FIELDS
     assert len(key[0]) + 1 == len(read)
-    assert key == (shape_key(workload), workload.reserved)
+    assert key == (workload.shape_key, workload.reserved)
     pattern = re.compile(r"\.(" + "|".join(sorted(IGNORED_WORKLOAD_FIELDS - {"name"})) + r")\b")
     for folder in ("compiler/scheduling", "compiler/codegen"):
         for path in (ROOT / folder).glob("*.py"):
@@ -155,7 +155,7 @@ def test_plain_gemm_windows_as_a_one_by_one_convolution():
 def test_batched_finalists_equal_one_layer_finalists(chip_name, model):
     accel = example_chip(chip_name)
     chip = target_of(accel, accel.matrix.input_precision)
-    gemms = list({shape_key(w): w for w in _lowered(model) if w.kind is WorkloadKind.GEMM}.values())
+    gemms = list({w.shape_key: w for w in _lowered(model) if w.kind is WorkloadKind.GEMM}.values())
     everything = np.arange(len(gemms))
     for workload, found in zip(gemms, heuristic_finalists(Spaces.of(gemms, chip), chip, everything), strict=True):
         if found is None:
@@ -182,7 +182,7 @@ def test_memoised_schedules_and_code_equal_a_fresh_search():
         schedules = schedule_workloads(workloads, target_of(accel, precision))
         assert schedules == expected[0]
         assert _program_bytes(generate_program(workloads, schedules, target_of(accel, precision))) == expected[1]
-    distinct_shapes = len({shape_key(w) for w in workloads})
+    distinct_shapes = len({w.shape_key for w in workloads})
     assert len(SCHEDULES) < len(chips) * distinct_shapes  # some layers were shared
 
 
