@@ -65,12 +65,18 @@ class Spaces:
 
     @classmethod
     def of(cls, workloads: Sequence[Workload], chip: Target) -> "Spaces":
-        """The spaces of `workloads` on `chip`, with their fit and spill flags."""
-        shapes = tuple(w.shape_key for w in workloads)
-        key = (shapes, chip.rows, chip.cols, chip.dataflows, chip.timing)
+        """The spaces of `workloads` on `chip`, with their fit and spill flags. Workloads of
+        one shape (they differ only in the room kept tensors take) share their tilings' terms,
+        computed once: only their flags differ."""
+        distinct: dict[tuple, Workload] = {}
+        for workload in workloads:
+            distinct.setdefault(workload.shape_key, workload)
+        position = {shape: index for index, shape in enumerate(distinct)}
+        spaces = np.array([position[w.shape_key] for w in workloads], dtype=np.int64)
+        key = (tuple(distinct), chip.rows, chip.cols, chip.dataflows, chip.timing)
         grid = GRIDS.get(key)
         if grid is None:
-            grid = _Grid.of(workloads, chip)
+            grid = _Grid.of(list(distinct.values()), chip)
             GRIDS.put(key, grid, cost=grid.index.size)
         terms_key = (key, chip.storage_bits, chip.accumulator_bits, chip.burst, chip.vector_ops_per_cycle, chip.pipelined)
         terms = TILING_TERMS.get(terms_key)
@@ -79,6 +85,11 @@ class Spaces:
             for f in fields(TilingTerms):
                 getattr(terms, f.name).flags.writeable = False  # shared like the grid
             TILING_TERMS.put(terms_key, terms, cost=grid.index.size)
+        if len(distinct) < len(workloads):
+            starts, sizes = grid.starts.tolist(), grid.sizes.tolist()
+            tilings = np.concatenate([np.arange(starts[s], starts[s] + sizes[s]) for s in spaces.tolist()])
+            grid = grid.expanded(spaces, tilings)
+            terms = TilingTerms(*(getattr(terms, f.name)[..., tilings] for f in fields(TilingTerms)))
         columns = replace(grid.columns, reserved=np.repeat(reserved_table(workloads), grid.sizes, axis=1))
         footprint = gemm_footprint(columns, chip, grid.tiles, grid.positions, grid.double_buffer[:, None], grid.groups)
         mapped = scalesim_mapping(chip, grid.dataflow, grid.positions, terms.counts)
@@ -142,6 +153,19 @@ class _Grid:
     def starts(self) -> np.ndarray:
         """Index of each space's first tiling."""
         return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+
+    def expanded(self, spaces: np.ndarray, tilings: np.ndarray) -> "_Grid":
+        """The grid whose space i is this grid's space `spaces[i]`, whose `tilings` (their
+        indices here, space after space) it holds."""
+        return replace(
+            self,
+            dataflow=self.dataflow[tilings],
+            tiles=self.tiles[:, tilings],
+            groups=self.groups[tilings],
+            columns=self.columns.take(tilings),
+            sizes=self.sizes[spaces],
+            index=self.index[:, tilings],
+        )
 
     def schedules(self, arrangement: np.ndarray, tiling: np.ndarray) -> list[Schedule]:
         """The candidates of `tiling` under `arrangement` (equal-length index arrays)."""
