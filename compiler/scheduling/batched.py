@@ -11,10 +11,10 @@ or not, and the shortlist expands to all arrangements only the tilings that can 
 as the one-layer search, and each space's winners are picked by the same rule, so the
 finalists are exactly those of `strategies.finalists` on each workload alone.
 
-What does not depend on buffer capacities is kept per process (`BoundedCache`): the grid
-of tilings by array shape, and the tiling terms by everything the estimate reads, so a
-sweep point that changes only capacities or bandwidth recomputes footprints and the
-shortlist only.
+What does not depend on buffer capacities is kept per process and per shape
+(`BoundedCache`): each shape's tilings and their terms, by everything they read, so a sweep
+point that changes only capacities or bandwidth recomputes footprints and the shortlist
+only, and one whose plan places a tensor differently rescores only the shapes that changed.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 
 from accel_spec.types import Dataflow
 from compiler.scheduling.candidates import gemm_space, scalesim_mapping
-from compiler.scheduling.columns import WorkloadColumns, reserved_table
+from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms, TilingTerms, tiling_terms
 from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.memo import BoundedCache
@@ -65,32 +65,32 @@ class Spaces:
 
     @classmethod
     def of(cls, workloads: Sequence[Workload], chip: Target) -> "Spaces":
-        """The spaces of `workloads` on `chip`, with their fit and spill flags. Workloads of
-        one shape (they differ only in the room kept tensors take) share their tilings' terms,
-        computed once: only their flags differ."""
-        distinct: dict[tuple, Workload] = {}
+        """The spaces of `workloads` on `chip`, with their fit and spill flags. Each shape's
+        tilings and their terms come from `SPACES`, or are scored with the other missing
+        shapes' in one pass; workloads of one shape (they differ only in the room kept
+        tensors take) share them: only their flags differ."""
+        array = (chip.rows, chip.cols, chip.dataflows, chip.timing, chip.storage_bits, chip.accumulator_bits,
+                 chip.burst, chip.vector_ops_per_cycle, chip.pipelined)  # fmt: skip
+        found: dict[tuple, _Space] = {}
+        missing: dict[tuple, Workload] = {}
         for workload in workloads:
-            distinct.setdefault(workload.shape_key, workload)
-        position = {shape: index for index, shape in enumerate(distinct)}
-        spaces = np.array([position[w.shape_key] for w in workloads], dtype=np.int64)
-        key = (tuple(distinct), chip.rows, chip.cols, chip.dataflows, chip.timing)
-        grid = GRIDS.get(key)
-        if grid is None:
-            grid = _Grid.of(list(distinct.values()), chip)
-            GRIDS.put(key, grid, cost=grid.index.size)
-        terms_key = (key, chip.storage_bits, chip.accumulator_bits, chip.burst, chip.vector_ops_per_cycle, chip.pipelined)
-        terms = TILING_TERMS.get(terms_key)
-        if terms is None:
-            terms = tiling_terms(grid.columns, chip, grid.dataflow, grid.tiles, grid.groups)
-            for f in fields(TilingTerms):
-                getattr(terms, f.name).flags.writeable = False  # shared like the grid
-            TILING_TERMS.put(terms_key, terms, cost=grid.index.size)
-        if len(distinct) < len(workloads):
-            starts, sizes = grid.starts.tolist(), grid.sizes.tolist()
-            tilings = np.concatenate([np.arange(starts[s], starts[s] + sizes[s]) for s in spaces.tolist()])
-            grid = grid.expanded(spaces, tilings)
-            terms = TilingTerms(*(getattr(terms, f.name)[..., tilings] for f in fields(TilingTerms)))
-        columns = replace(grid.columns, reserved=np.repeat(reserved_table(workloads), grid.sizes, axis=1))
+            shape = workload.shape_key
+            if shape not in found and shape not in missing:
+                space = SPACES.get((shape, array))
+                if space is None:
+                    missing[shape] = workload
+                else:
+                    found[shape] = space
+        if missing:
+            for shape, space in zip(missing, _Space.scored(list(missing.values()), chip), strict=True):
+                found[shape] = space
+                SPACES.put((shape, array), space, cost=space.grid.index.size)
+        spaces = [found[w.shape_key] for w in workloads]
+        grid = _Grid.joined([space.grid for space in spaces])
+        terms = TilingTerms(
+            *(np.concatenate([getattr(space.terms, f.name) for space in spaces], axis=-1) for f in fields(TilingTerms))
+        )
+        columns = WorkloadColumns.of(workloads, grid.sizes)
         footprint = gemm_footprint(columns, chip, grid.tiles, grid.positions, grid.double_buffer[:, None], grid.groups)
         mapped = scalesim_mapping(chip, grid.dataflow, grid.positions, terms.counts)
         return cls(grid, terms, footprint.fits(chip) & mapped, footprint.spill)
@@ -107,8 +107,6 @@ class _Grid:
 
     Attributes:
         dataflow, tiles, groups: the tilings of every space, space after space.
-        columns: the shape of each tiling's workload; its `reserved` is that of the
-            workloads the grid was first built for (`Spaces.of` sets the searched ones').
         sizes: tilings per space.
         order, double_buffer: the arrangements every tiling comes with.
         positions: (3, arrangements, 1) loop positions of each arrangement.
@@ -118,7 +116,6 @@ class _Grid:
     dataflow: np.ndarray
     tiles: np.ndarray
     groups: np.ndarray
-    columns: WorkloadColumns
     sizes: np.ndarray
     order: np.ndarray
     double_buffer: np.ndarray
@@ -132,40 +129,52 @@ class _Grid:
             if w.gemm not in by_gemm:
                 by_gemm[w.gemm] = gemm_space(w.gemm, chip, SchedulerKind.HEURISTIC)
         spaces = [by_gemm[w.gemm] for w in workloads]
-        sizes = np.array([len(space.groups) for space in spaces], dtype=np.int64)
         first = spaces[0]
-        grid = cls(
+        return cls(
             dataflow=np.concatenate([s.dataflow for s in spaces]),
             tiles=np.concatenate([s.tiles for s in spaces], axis=1),
             groups=np.concatenate([s.groups for s in spaces]),
-            columns=WorkloadColumns.of(workloads, sizes),
-            sizes=sizes,
+            sizes=np.array([len(space.groups) for space in spaces], dtype=np.int64),
             order=first.order,
             double_buffer=first.double_buffer,
             positions=loop_positions(first.order, LOOP_ORDERS)[:, :, None],
             index=np.concatenate([s.index for s in spaces], axis=1),
         )
-        for array in _arrays(grid):
-            array.flags.writeable = False  # shared by every search that finds it in GRIDS
+
+    @classmethod
+    def joined(cls, grids: Sequence["_Grid"]) -> "_Grid":
+        """The spaces of `grids`, one after another (they share their arrangements)."""
+        first = grids[0]
+        return replace(
+            first,
+            dataflow=np.concatenate([g.dataflow for g in grids]),
+            tiles=np.concatenate([g.tiles for g in grids], axis=1),
+            groups=np.concatenate([g.groups for g in grids]),
+            sizes=np.concatenate([g.sizes for g in grids]),
+            index=np.concatenate([g.index for g in grids], axis=1),
+        )
+
+    def space(self, which: int) -> "_Grid":
+        """Space `which` alone, its arrays copied and read-only (kept in `SPACES`)."""
+        start = int(self.starts[which])
+        tilings = slice(start, start + int(self.sizes[which]))
+        grid = replace(
+            self,
+            dataflow=self.dataflow[tilings].copy(),
+            tiles=self.tiles[:, tilings].copy(),
+            groups=self.groups[tilings].copy(),
+            sizes=self.sizes[which : which + 1].copy(),
+            index=self.index[:, tilings].copy(),
+        )
+        for array in (grid.dataflow, grid.tiles, grid.groups, grid.sizes, grid.index, grid.order, grid.double_buffer,
+                      grid.positions):  # fmt: skip
+            array.flags.writeable = False
         return grid
 
     @property
     def starts(self) -> np.ndarray:
         """Index of each space's first tiling."""
         return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
-
-    def expanded(self, spaces: np.ndarray, tilings: np.ndarray) -> "_Grid":
-        """The grid whose space i is this grid's space `spaces[i]`, whose `tilings` (their
-        indices here, space after space) it holds."""
-        return replace(
-            self,
-            dataflow=self.dataflow[tilings],
-            tiles=self.tiles[:, tilings],
-            groups=self.groups[tilings],
-            columns=self.columns.take(tilings),
-            sizes=self.sizes[spaces],
-            index=self.index[:, tilings],
-        )
 
     def schedules(self, arrangement: np.ndarray, tiling: np.ndarray) -> list[Schedule]:
         """The candidates of `tiling` under `arrangement` (equal-length index arrays)."""
@@ -182,34 +191,35 @@ class _Grid:
         ]
 
 
-def _arrays(grid: _Grid) -> list[np.ndarray]:
-    columns = grid.columns
-    return [
-        grid.dataflow,
-        grid.tiles,
-        grid.groups,
-        *(getattr(columns.gemm, f.name) for f in fields(columns.gemm)),
-        *(getattr(columns.conv, f.name) for f in fields(columns.conv)),
-        columns.side_input_elements,
-        *columns.vector_ops.values(),
-        *(getattr(columns.placement, f.name) for f in fields(columns.placement)),
-        columns.reserved,
-        grid.sizes,
-        grid.order,
-        grid.double_buffer,
-        grid.positions,
-        grid.index,
-    ]
+@dataclass(frozen=True)
+class _Space:
+    """One shape's HEURISTIC tilings on one chip and their estimate terms, as `SPACES` keeps
+    them."""
+
+    grid: _Grid
+    terms: TilingTerms
+
+    @classmethod
+    def scored(cls, workloads: Sequence[Workload], chip: Target) -> list["_Space"]:
+        """The spaces of `workloads` (distinct shapes), their terms scored in one pass."""
+        grid = _Grid.of(workloads, chip)
+        terms = tiling_terms(WorkloadColumns.of(workloads, grid.sizes), chip, grid.dataflow, grid.tiles, grid.groups)
+        spaces = []
+        for which, (start, size) in enumerate(zip(grid.starts.tolist(), grid.sizes.tolist())):
+            own = TilingTerms(*(getattr(terms, f.name)[..., start : start + size].copy() for f in fields(TilingTerms)))
+            for f in fields(TilingTerms):
+                getattr(own, f.name).flags.writeable = False  # shared by every search that finds it
+            spaces.append(cls(grid.space(which), own))
+        return spaces
 
 
-GRIDS: BoundedCache[_Grid] = BoundedCache(capacity=250_000)
-"""Tiling grids by (shapes, array rows, array columns, dataflows): everything `gemm_space`
-and `WorkloadColumns` read. Cost: candidates (about 50 bytes each, as tilings and their
-index), so at most about 12 MB: a handful of networks at a few array sizes."""
-
-TILING_TERMS: BoundedCache[TilingTerms] = BoundedCache(capacity=250_000)
-"""Tiling terms by grid key and every other chip field `tiling_terms` reads (operand and
-accumulator widths, burst, vector rates). Cost: candidates (about 20 bytes each)."""
+SPACES: BoundedCache[_Space] = BoundedCache(capacity=1_000_000)
+"""Each shape's tilings and terms by (`Workload.shape_key`, every chip field `gemm_space` and
+`tiling_terms` read: array rows and columns, dataflows, timing, operand and accumulator
+widths, burst, vector rates, pipelining). Cost: candidates (36 bytes each), so at most
+36 MB: ResNet-50 at about 14 array shapes, BERT-base at about 50. Kept per shape, not per network,
+so a chip whose memory plan places one tensor differently rescores only the shapes that
+changed."""
 
 
 def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> list[Shortlisted | None]:
