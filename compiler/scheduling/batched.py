@@ -54,12 +54,13 @@ class Spaces:
 
     Attributes:
         grid: the tilings of every space and their shared arrangements.
-        terms: the tilings' loop-order-independent estimate terms.
+        terms: each space's tilings' loop-order-independent estimate terms (joined only for
+            the spaces searched, `heuristic_finalists`).
         fits, spill: (arrangements, tilings) `Footprint.fits` and `Footprint.spill`.
     """
 
     grid: "_Grid"
-    terms: TilingTerms
+    terms: tuple[TilingTerms, ...]
     fits: np.ndarray
     spill: np.ndarray
 
@@ -87,13 +88,11 @@ class Spaces:
                 SPACES.put((shape, array), space, cost=space.grid.index.size)
         spaces = [found[w.shape_key] for w in workloads]
         grid = _Grid.joined([space.grid for space in spaces])
-        terms = TilingTerms(
-            *(np.concatenate([getattr(space.terms, f.name) for space in spaces], axis=-1) for f in fields(TilingTerms))
-        )
         columns = WorkloadColumns.of(workloads, grid.sizes)
         footprint = gemm_footprint(columns, chip, grid.tiles, grid.positions, grid.double_buffer[:, None], grid.groups)
-        mapped = scalesim_mapping(chip, grid.dataflow, grid.positions, terms.counts)
-        return cls(grid, terms, footprint.fits(chip) & mapped, footprint.spill)
+        counts = np.concatenate([space.terms.counts for space in spaces], axis=1)
+        mapped = scalesim_mapping(chip, grid.dataflow, grid.positions, counts)
+        return cls(grid, tuple(space.terms for space in spaces), footprint.fits(chip) & mapped, footprint.spill)
 
     def flags(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(fits, spill) of each space's candidates, as (arrangements, tilings) arrays."""
@@ -236,7 +235,7 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
         keep[searched] = True
         tilings = np.flatnonzero(np.repeat(keep, grid.sizes))
         sizes = grid.sizes[searched]
-        terms = _arranged(spaces, tilings, chip)
+        terms = _arranged(spaces, searched, tilings, chip)
         fits, spill = spaces.fits[:, tilings], spaces.spill[:, tilings]
         local_starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         chosen = tiled_shortlist(terms, fits, grid.index[:, tilings], local_starts)
@@ -256,12 +255,14 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
     return [results.get(int(space)) for space in selected]
 
 
-def _arranged(spaces: Spaces, tilings: np.ndarray, chip: Target) -> CostTerms:
-    """Estimate terms of every candidate of `tilings`: per tiling, but the channel bytes
-    per (arrangement, tiling); one buffering mode (the heuristic's) for all."""
+def _arranged(spaces: Spaces, searched: np.ndarray, tilings: np.ndarray, chip: Target) -> CostTerms:
+    """Estimate terms of every candidate of the `searched` spaces (ascending), whose tilings
+    are `tilings`: per tiling, but the channel bytes per (arrangement, tiling); one buffering
+    mode (the heuristic's) for all."""
     grid = spaces.grid
     (double_buffer,) = np.unique(grid.double_buffer)
-    selected = TilingTerms(*(getattr(spaces.terms, f.name)[..., tilings] for f in fields(TilingTerms)))
+    parts = [spaces.terms[space] for space in searched.tolist()]
+    selected = TilingTerms(*(np.concatenate([getattr(p, f.name) for p in parts], axis=-1) for f in fields(TilingTerms)))
     return selected.arranged(grid.positions, bool(double_buffer), spaces.spill[:, tilings], chip.latency)
 
 
