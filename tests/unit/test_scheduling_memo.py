@@ -186,6 +186,20 @@ def test_memoised_schedules_and_code_equal_a_fresh_search():
     assert len(SCHEDULES) < len(chips) * distinct_shapes  # some layers were shared
 
 
+def test_cached_tilings_are_not_shared_by_arrays_that_fill_differently():
+    """A 64-column array and two 32-column units side by side have the same rows and columns
+    but not the same fill and drain: neither takes the other's estimate terms from `SPACES`."""
+    base = example_chip("edge")
+    workloads = _lowered("mobilenetv2")
+    split, whole = (target_of(with_overrides(base, o), base.matrix.input_precision)
+                    for o in ({"matrix.cols": 32, "matrix.units": 2}, {"matrix.cols": 64, "matrix.units": 1}))  # fmt: skip
+    _clear()
+    alone = schedule_workloads(workloads, whole)
+    _clear()
+    schedule_workloads(workloads, split)
+    assert schedule_workloads(workloads, whole) == alone
+
+
 def test_cached_code_is_read_only_and_assembled_like_fresh_code():
     accel = example_chip("gemmini")
     precision = accel.matrix.input_precision
