@@ -144,11 +144,10 @@ def plan_memory(
 
     kept = MappingProxyType({tensor: level_of(buffer) for tensor, (buffer, *_) in lifetime.items()})
     loading = _loading(first_read, kept, len(workloads))
+    rows = used.tolist()
     planned = tuple(
-        replace(
-            workload,
-            placement=_placement(workload, kept, loading[index], workload.name in resident_weights, target),
-            reserved=tuple(int(v) for v in used[index]),
+        workload.placed(
+            _placement(workload, kept, loading[index], workload.name in resident_weights, target), tuple(rows[index])
         )
         for index, workload in enumerate(workloads)
     )
