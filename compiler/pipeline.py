@@ -24,7 +24,7 @@ from compiler.memory.conv_chains import fuse_convolutions
 from compiler.memory.mlp_chains import fuse_mlps
 from compiler.memory.planner import MemoryPlan, WeightResidency, needs_room, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
-from compiler.scheduling.batched import GRIDS, TILING_TERMS
+from compiler.scheduling.batched import SPACES
 from compiler.scheduling.memo import SCHEDULES
 from compiler.scheduling.objective import Goal, Objective
 from compiler.target import Target, TimingMode, target_of
@@ -142,5 +142,5 @@ def clear_compile_caches() -> None:
     """Forget every content-keyed compile cache of this process (schedules, layer code,
     candidate grids, per-tiling terms), so the next compile is cold: for benchmarks and tests
     that measure or check the uncached path. Results never depend on the caches."""
-    for cache in (SCHEDULES, CODE, GRIDS, TILING_TERMS):
+    for cache in (SCHEDULES, CODE, SPACES):
         cache.clear()

@@ -26,11 +26,19 @@ BYTES_PER_INSTRUCTION = INSTRUCTION_DTYPE.itemsize + 8
 
 @dataclass(frozen=True)
 class LayerBound:
-    """The fewest instructions a layer can compile to, and why."""
+    """The fewest instructions a layer can compile to, and why: per operand, the bytes it moves
+    and the capacity of the buffer they pass through."""
 
     workload: str
     instructions: int
-    reason: str
+    moved: tuple[tuple[Operand, int, int], ...]
+
+    @property
+    def reason(self) -> str:
+        """The bound in words (formatted only for the layer a refusal names)."""
+        return " and ".join(
+            f"{moved:,} {operand.label} bytes through a {capacity:,}-byte buffer" for operand, moved, capacity in self.moved
+        )
 
 
 def layer_bounds(
@@ -38,19 +46,18 @@ def layer_bounds(
 ) -> list[LayerBound]:
     """Per GEMM layer, the transfers its input and weight operands need at the least, each
     operand at the format of its class."""
+    capacity = {operand: accel.buffers[accel.buffer_for(operand)].capacity for operand in (Operand.INPUT, Operand.WEIGHT)}
     bounds = []
     for workload in workloads:
         if workload.gemm is None:
             continue
-        parts = []
-        count = 0
         classes = workload.operand_classes
-        for operand, elements in ((Operand.INPUT, workload.input_elements), (Operand.WEIGHT, workload.weight_elements)):
-            capacity = accel.buffers[accel.buffer_for(operand)].capacity
-            moved = math.ceil(elements * precision.of_class(classes[operand]).bytes)
-            count += math.ceil(moved / capacity)
-            parts.append(f"{moved:,} {operand.label} bytes through a {capacity:,}-byte buffer")
-        bounds.append(LayerBound(workload.name, count, " and ".join(parts)))
+        moved = tuple(
+            (operand, math.ceil(elements * precision.of_class(classes[operand]).bytes), capacity[operand])
+            for operand, elements in ((Operand.INPUT, workload.input_elements), (Operand.WEIGHT, workload.weight_elements))
+        )
+        count = sum(math.ceil(size / room) for _, size, room in moved)
+        bounds.append(LayerBound(workload.name, count, moved))
     return bounds
 
 

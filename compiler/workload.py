@@ -10,7 +10,8 @@ its feature map, not the im2col matrix); bytes follow from the precision chosen 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from enum import Enum
 from types import MappingProxyType
 
@@ -280,13 +281,14 @@ class Workload:
     conv_chain: ConvChain | None = None
     mlp: MlpShape | None = None
 
-    @property
+    @cached_property
     def operand_classes(self) -> tuple[TensorClass, TensorClass, TensorClass, TensorClass]:
         """The `TensorClass` of the input, second (weight), side and output operands, which
         set the format each is stored and moved in: the KV cache where `kv_operands` says so,
         a GEMM's constant second operand a weight, everything else (a vector unit's
         constants included: norm scales and tables stay at the activations' format, as
-        weight-only quantisation leaves them) an activation."""
+        weight-only quantisation leaves them) an activation. Computed once per workload:
+        planning, scheduling and codegen ask for it tens of thousands of times a compile."""
         kv, activation = TensorClass.KV, TensorClass.ACTIVATION
         constant = self.kind is WorkloadKind.GEMM and not self.weight_is_activation
         second = kv if Operand.WEIGHT in self.kv_operands else TensorClass.WEIGHT if constant else activation
@@ -295,6 +297,32 @@ class Workload:
             second,
             activation,
             kv if Operand.OUTPUT in self.kv_operands else activation,
+        )
+
+    @cached_property
+    def shape_key(self) -> tuple:
+        """Everything about the workload that scheduling and codegen look at (not its name), but
+        the bytes kept tensors reserve: those enter a search only through which candidates fit
+        and spill (recorded by `scheduling.memo.schedule_key`) and codegen only through the
+        spill flag (`codegen.memo.code_key`), so layers that differ only in what is kept around
+        them share their search space, their schedule and their code. Computed once per
+        workload: every memo lookup of a compile keys by it."""
+        return (
+            self.kind,
+            self.gemm,
+            self.conv,
+            self.input_elements,
+            self.weight_elements,
+            self.output_elements,
+            self.side_input_elements,
+            tuple(sorted(self.vector_ops.items())),
+            self.constant_period,
+            self.constant_repeat,
+            self.placement,
+            self.operand_classes,
+            self.attention,
+            self.conv_chain,
+            self.mlp,
         )
 
     @property
@@ -312,3 +340,17 @@ class Workload:
     def total_vector_ops(self) -> int:
         """Lane operations on the vector unit, all classes together."""
         return sum(self.vector_ops.values())
+
+    def placed(self, placement: Placement, reserved: tuple[int, ...]) -> Workload:
+        """This workload at `placement` beside `reserved` bytes of kept tensors: what the memory
+        plan makes of every layer of every chip. Equal to `dataclasses.replace`, at a third
+        of its cost (it copies the fields instead of passing all of them through the generated
+        `__init__`, which validates none); cached properties are not copied, so they are found
+        again from the new fields."""
+        copy = object.__new__(Workload)
+        own = {name: value for name, value in self.__dict__.items() if name in _FIELDS}
+        copy.__dict__.update(own, placement=placement, reserved=reserved)
+        return copy
+
+
+_FIELDS = frozenset(f.name for f in fields(Workload))

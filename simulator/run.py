@@ -256,13 +256,18 @@ def build_result(
     """Turn raw counters into `LayerResult`s (with energy at `activation_zeros`) and their total.
 
     The total is built from the summed counters; it equals `sum(layers)` (integers exactly,
-    energies up to float rounding).
+    energies up to float rounding). The layers are built when first read (`SimResult.layers`),
+    from the counters alone (not the program or the trace, which need not stay alive).
     """
-    # Python ints from the start: one conversion per array, not one per counter
-    layers = tuple(
-        _layer_result(name, row, bits, machine, technology, activation_zeros)
-        for name, row, bits in zip(program.layer_names, counts.counters.tolist(), counts.sram_bits.tolist())
-    )
+    names, counters, sram_bits = program.layer_names, counts.counters, counts.sram_bits
+
+    def layers() -> tuple[LayerResult, ...]:
+        # Python ints from the start: one conversion per array, not one per counter
+        return tuple(
+            _layer_result(name, row, bits, machine, technology, activation_zeros)
+            for name, row, bits in zip(names, counters.tolist(), sram_bits.tolist())
+        )
+
     total = _layer_result(
         TOTAL_NAME,
         counts.counters.sum(axis=0).tolist(),
@@ -272,13 +277,13 @@ def build_result(
         activation_zeros,
     )
     return SimResult(
-        layers=layers,
         total=total,
         clock=machine.clock,
         area_breakdown_mm2=MappingProxyType(
             {name: area * _SQUARE_METRES_TO_MM2 for name, area in technology.area.items()}
         ),
         technology_sources=MappingProxyType(dict(technology.sources)),
+        build_layers=layers,
         trace=Trace(start=counts.start, end=counts.end) if trace else None,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,13 @@ class Simulation:
     accel: Accelerator
     compiled: CompiledModel
     result: SimResult
-    lower_bounds: tuple[int, ...]
     activation_zeros: float = 0.0
+
+    @cached_property
+    def lower_bounds(self) -> tuple[int, ...]:
+        """Each layer's physical lower bound in cycles (`compiler.roofline`), found on first
+        read: a sweep point reads only the `summary`."""
+        return tuple(lower_bound_cycles(w, self.compiled.target) for w in self.compiled.workloads)
 
     def summary(self) -> dict[str, float]:
         """Scalar metrics of the whole network (the columns of a sweep's results table)."""
@@ -256,8 +262,7 @@ def _simulate_compiled(
 ) -> Simulation:
     technology = resolve(accel, compiled.precision)
     result = run(compiled.program, compiled.target, technology, trace=trace, activation_zeros=activation_zeros)
-    bounds = tuple(lower_bound_cycles(w, compiled.target) for w in compiled.workloads)
-    simulation = Simulation(accel, compiled, result, bounds, activation_zeros)
+    simulation = Simulation(accel, compiled, result, activation_zeros)
     _check_finite(simulation, source)
     return simulation
 

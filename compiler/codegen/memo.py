@@ -3,7 +3,7 @@
 The search simulates each finalist's layer code (`scheduling.measure`); the program then
 needs the chosen finalist's code again, and a network repeats shapes (ResNet's blocks), and
 sweep points share schedules. A layer's code is a pure function of `code_key`, which spells
-out every input codegen reads: the workload's shape (`scheduling.memo.shape_key`), the
+out every input codegen reads: the workload's shape (`Workload.shape_key`), the
 schedule, the buffer of each operand, the operand classes' and accumulator widths, whether partial
 sums spill (the only way buffer capacities enter codegen), the timing mode and mapping, and
 the array's shape where codegen reads it (the PEs a row-stationary mapping keeps busy; the
@@ -23,7 +23,7 @@ from compiler.codegen.layer import layer_code
 from compiler.codegen.layout import LayerCode
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import gemm_footprint
-from compiler.scheduling.memo import BoundedCache, shape_key
+from compiler.scheduling.memo import BoundedCache
 from compiler.scheduling.schedule import ConvChainSchedule, Dim, LayerSchedule, Schedule
 from compiler.target import Target, TimingMode
 from compiler.workload import Workload
@@ -39,7 +39,7 @@ def code_key(workload: Workload, schedule: LayerSchedule, chip: Target, spill: b
         spill = spills_partial_sums(workload, schedule, chip)
     reads_array = chip.row_stationary or chip.timing is TimingMode.SCALESIM or isinstance(schedule, ConvChainSchedule)
     array = (chip.rows, chip.cols) if reads_array else None
-    return (shape_key(workload), schedule, chip.buffer_of, chip.storage_bits, chip.accumulator_bits, spill,
+    return (workload.shape_key, schedule, chip.buffer_of, chip.storage_bits, chip.accumulator_bits, spill,
             chip.timing, chip.row_stationary, array)
 
 

@@ -33,7 +33,7 @@ from accel_spec.types import Operand, TensorClass
 from compiler.lowering.ops import add_counts
 from compiler.memory.placement import Placement
 from compiler.memory.planner import MemoryPlan, dram_bytes, tensor_readers
-from compiler.scheduling.attention import best_attention
+from compiler.scheduling.attention import MEASURED, attention_candidates, best_attention
 from compiler.scheduling.memo import layer_key
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import AttentionSchedule, LayerSchedule
@@ -137,6 +137,7 @@ def fuse_attention(
     workloads = list(plan.workloads)
     fused: dict[int, tuple[Workload, LayerSchedule]] = {}
     decided: dict[tuple, AttentionSchedule | None] = {}  # a network repeats its blocks
+    measured: dict[tuple, AttentionSchedule | None] = {}
     for index in attention_chains(workloads):
         chain = workloads[index : index + 3]
         if not _fusable(chain, target):
@@ -144,9 +145,7 @@ def fuse_attention(
         candidate = fused_workload(chain, kept_reserved(chain, plan, target))
         key = (tuple(layer_key(w) for w in chain), schedules[index : index + 3], layer_key(candidate))
         if key not in decided:
-            found = best_attention(candidate, target, goal)
-            better = found is not None and found[1] < unfused_score(chain, schedules[index : index + 3], target, goal)
-            decided[key] = found[0] if better else None
+            decided[key] = _decide(candidate, chain, schedules[index : index + 3], target, goal, measured)
         if decided[key] is not None:
             fused[index] = (candidate, decided[key])
     return replace_chains(plan, schedules, {index: (*chosen, 3) for index, chosen in fused.items()}, target)
@@ -170,6 +169,30 @@ def decide_chain(
         found = search(candidate, functools.partial(unfused_score, chain, chosen, target, goal))
         decided[key] = None if found is None else found[0]
     return decided[key]
+
+
+def _decide(
+    candidate: Workload,
+    chain: Sequence[Workload],
+    schedules: Sequence[LayerSchedule],
+    target: Target,
+    goal: Goal,
+    measured: dict[tuple, AttentionSchedule | None],
+) -> AttentionSchedule | None:
+    """The fused chain's best blocking where it scores lower than the chain unfused, else
+    None. `measured` holds the decisions made by everything they read: the fused workload's
+    shape, the blockings measured, and the code of the unfused layers (`codegen.memo.code_key`).
+    Chains that differ only in room kept tensors take, which changes none of these (BERT's
+    blocks, around a kept input), are measured once."""
+    from compiler.codegen.memo import code_key
+
+    finalists = tuple(attention_candidates(candidate, target)[:MEASURED])
+    key = (candidate.shape_key, finalists, tuple(code_key(w, s, target) for w, s in zip(chain, schedules, strict=True)))
+    if key not in measured:
+        found = best_attention(candidate, target, goal, finalists)
+        better = found is not None and found[1] < unfused_score(chain, schedules, target, goal)
+        measured[key] = found[0] if better else None
+    return measured[key]
 
 
 def replace_chains(

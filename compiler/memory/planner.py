@@ -51,7 +51,6 @@ from accel_spec.types import Operand
 from compiler.memory.placement import Placement
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import gemm_footprint, vector_footprint
-from compiler.scheduling.memo import shape_key
 from compiler.scheduling.schedule import Dim, InfeasibleSchedule, LayerSchedule, Schedule
 from compiler.scheduling.strategies import max_chunks
 from compiler.target import LEVEL_DRAM, Target, level_of
@@ -145,11 +144,10 @@ def plan_memory(
 
     kept = MappingProxyType({tensor: level_of(buffer) for tensor, (buffer, *_) in lifetime.items()})
     loading = _loading(first_read, kept, len(workloads))
+    rows = used.tolist()
     planned = tuple(
-        replace(
-            workload,
-            placement=_placement(workload, kept, loading[index], workload.name in resident_weights, target),
-            reserved=tuple(int(v) for v in used[index]),
+        workload.placed(
+            _placement(workload, kept, loading[index], workload.name in resident_weights, target), tuple(rows[index])
         )
         for index, workload in enumerate(workloads)
     )
@@ -204,7 +202,7 @@ def working_sets(workloads: Sequence[Workload], target: Target) -> np.ndarray:
     unplaced = Placement()
     streamed = [w if w.placement == unplaced and not w.reserved else replace(w, placement=unplaced, reserved=())
                 for w in workloads]
-    keys = [shape_key(w) for w in streamed]
+    keys = [w.shape_key for w in streamed]
     distinct = dict(zip(keys, streamed))
     found: dict[tuple, np.ndarray] = {}
     gemms = {key: w for key, w in distinct.items() if w.kind is WorkloadKind.GEMM}
@@ -230,7 +228,7 @@ def _per_shape(workloads: tuple[Workload, ...], bytes_of, schedules: dict[str, L
     found: dict[tuple, np.ndarray] = {}
     rows = []
     for workload in workloads:
-        key = (shape_key(workload), schedules[workload.name])
+        key = (workload.shape_key, schedules[workload.name])
         if key not in found:
             found[key] = bytes_of(workload)
         rows.append(found[key])

@@ -37,6 +37,8 @@ the lowest score on the search's `Goal` (`measure`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from accel_spec.types import Dataflow, Operand, TensorClass
@@ -126,13 +128,15 @@ def attention_estimate(workload: Workload, chip: Target, bq, bk, resident, pipel
     return np.maximum(engines, dram)
 
 
-def best_attention(workload: Workload, chip: Target, goal: Goal) -> tuple[AttentionSchedule, float] | None:
-    """The measured best of the first `MEASURED` candidates on `goal`, and its score; None
-    when no blocking fits."""
+def best_attention(
+    workload: Workload, chip: Target, goal: Goal, finalists: Sequence[AttentionSchedule]
+) -> tuple[AttentionSchedule, float] | None:
+    """The measured best of `finalists` (the first `MEASURED` of `attention_candidates`) on
+    `goal`, and its score; None when there are none (no blocking fits)."""
     from compiler.scheduling.measure import simulate_layer
 
     best: tuple[AttentionSchedule, float] | None = None
-    for schedule in attention_candidates(workload, chip)[:MEASURED]:
+    for schedule in finalists:
         counts, program = simulate_layer(workload, schedule, chip)
         score = goal.score(counts, program, chip)
         if best is None or score < best[1]:

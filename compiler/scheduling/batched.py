@@ -11,10 +11,10 @@ or not, and the shortlist expands to all arrangements only the tilings that can 
 as the one-layer search, and each space's winners are picked by the same rule, so the
 finalists are exactly those of `strategies.finalists` on each workload alone.
 
-What does not depend on buffer capacities is kept per process (`BoundedCache`): the grid
-of tilings by array shape, and the tiling terms by everything the estimate reads, so a
-sweep point that changes only capacities or bandwidth recomputes footprints and the
-shortlist only.
+What does not depend on buffer capacities is kept per process and per shape
+(`BoundedCache`): each shape's tilings and their terms, by everything they read, so a sweep
+point that changes only capacities or bandwidth recomputes footprints and the shortlist
+only, and one whose plan places a tensor differently rescores only the shapes that changed.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ import numpy as np
 
 from accel_spec.types import Dataflow
 from compiler.scheduling.candidates import gemm_space, scalesim_mapping
-from compiler.scheduling.columns import WorkloadColumns, reserved_table
+from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms, TilingTerms, tiling_terms
 from compiler.scheduling.footprint import gemm_footprint
-from compiler.scheduling.memo import BoundedCache, shape_key
+from compiler.scheduling.memo import BoundedCache
 from compiler.scheduling.schedule import LOOP_ORDERS, LayerSchedule, Schedule, SchedulerKind
 from compiler.scheduling.shortlist import tiled_shortlist
 from compiler.scheduling.tiling import loop_positions
@@ -54,35 +54,45 @@ class Spaces:
 
     Attributes:
         grid: the tilings of every space and their shared arrangements.
-        terms: the tilings' loop-order-independent estimate terms.
+        terms: each space's tilings' loop-order-independent estimate terms (joined only for
+            the spaces searched, `heuristic_finalists`).
         fits, spill: (arrangements, tilings) `Footprint.fits` and `Footprint.spill`.
     """
 
     grid: "_Grid"
-    terms: TilingTerms
+    terms: tuple[TilingTerms, ...]
     fits: np.ndarray
     spill: np.ndarray
 
     @classmethod
     def of(cls, workloads: Sequence[Workload], chip: Target) -> "Spaces":
-        """The spaces of `workloads` on `chip`, with their fit and spill flags."""
-        shapes = tuple(shape_key(w) for w in workloads)
-        key = (shapes, chip.rows, chip.cols, chip.dataflows, chip.timing)
-        grid = GRIDS.get(key)
-        if grid is None:
-            grid = _Grid.of(workloads, chip)
-            GRIDS.put(key, grid, cost=grid.index.size)
-        terms_key = (key, chip.storage_bits, chip.accumulator_bits, chip.burst, chip.vector_ops_per_cycle, chip.pipelined)
-        terms = TILING_TERMS.get(terms_key)
-        if terms is None:
-            terms = tiling_terms(grid.columns, chip, grid.dataflow, grid.tiles, grid.groups)
-            for f in fields(TilingTerms):
-                getattr(terms, f.name).flags.writeable = False  # shared like the grid
-            TILING_TERMS.put(terms_key, terms, cost=grid.index.size)
-        columns = replace(grid.columns, reserved=np.repeat(reserved_table(workloads), grid.sizes, axis=1))
+        """The spaces of `workloads` on `chip`, with their fit and spill flags. Each shape's
+        tilings and their terms come from `SPACES`, or are scored with the other missing
+        shapes' in one pass; workloads of one shape (they differ only in the room kept
+        tensors take) share them: only their flags differ."""
+        array = (chip.rows, chip.cols, chip.unit_cols, chip.dataflows, chip.timing, chip.pipelined, chip.row_stationary,
+                 chip.storage_bits, chip.accumulator_bits, chip.burst, chip.vector_ops_per_cycle)  # fmt: skip
+        found: dict[tuple, _Space] = {}
+        missing: dict[tuple, Workload] = {}
+        for workload in workloads:
+            shape = workload.shape_key
+            if shape not in found and shape not in missing:
+                space = SPACES.get((shape, array))
+                if space is None:
+                    missing[shape] = workload
+                else:
+                    found[shape] = space
+        if missing:
+            for shape, space in zip(missing, _Space.scored(list(missing.values()), chip), strict=True):
+                found[shape] = space
+                SPACES.put((shape, array), space, cost=space.grid.index.size)
+        spaces = [found[w.shape_key] for w in workloads]
+        grid = _Grid.joined([space.grid for space in spaces])
+        columns = WorkloadColumns.of(workloads, grid.sizes)
         footprint = gemm_footprint(columns, chip, grid.tiles, grid.positions, grid.double_buffer[:, None], grid.groups)
-        mapped = scalesim_mapping(chip, grid.dataflow, grid.positions, terms.counts)
-        return cls(grid, terms, footprint.fits(chip) & mapped, footprint.spill)
+        counts = np.concatenate([space.terms.counts for space in spaces], axis=1)
+        mapped = scalesim_mapping(chip, grid.dataflow, grid.positions, counts)
+        return cls(grid, tuple(space.terms for space in spaces), footprint.fits(chip) & mapped, footprint.spill)
 
     def flags(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(fits, spill) of each space's candidates, as (arrangements, tilings) arrays."""
@@ -96,8 +106,6 @@ class _Grid:
 
     Attributes:
         dataflow, tiles, groups: the tilings of every space, space after space.
-        columns: the shape of each tiling's workload; its `reserved` is that of the
-            workloads the grid was first built for (`Spaces.of` sets the searched ones').
         sizes: tilings per space.
         order, double_buffer: the arrangements every tiling comes with.
         positions: (3, arrangements, 1) loop positions of each arrangement.
@@ -107,7 +115,6 @@ class _Grid:
     dataflow: np.ndarray
     tiles: np.ndarray
     groups: np.ndarray
-    columns: WorkloadColumns
     sizes: np.ndarray
     order: np.ndarray
     double_buffer: np.ndarray
@@ -121,21 +128,46 @@ class _Grid:
             if w.gemm not in by_gemm:
                 by_gemm[w.gemm] = gemm_space(w.gemm, chip, SchedulerKind.HEURISTIC)
         spaces = [by_gemm[w.gemm] for w in workloads]
-        sizes = np.array([len(space.groups) for space in spaces], dtype=np.int64)
         first = spaces[0]
-        grid = cls(
+        return cls(
             dataflow=np.concatenate([s.dataflow for s in spaces]),
             tiles=np.concatenate([s.tiles for s in spaces], axis=1),
             groups=np.concatenate([s.groups for s in spaces]),
-            columns=WorkloadColumns.of(workloads, sizes),
-            sizes=sizes,
+            sizes=np.array([len(space.groups) for space in spaces], dtype=np.int64),
             order=first.order,
             double_buffer=first.double_buffer,
             positions=loop_positions(first.order, LOOP_ORDERS)[:, :, None],
             index=np.concatenate([s.index for s in spaces], axis=1),
         )
-        for array in _arrays(grid):
-            array.flags.writeable = False  # shared by every search that finds it in GRIDS
+
+    @classmethod
+    def joined(cls, grids: Sequence["_Grid"]) -> "_Grid":
+        """The spaces of `grids`, one after another (they share their arrangements)."""
+        first = grids[0]
+        return replace(
+            first,
+            dataflow=np.concatenate([g.dataflow for g in grids]),
+            tiles=np.concatenate([g.tiles for g in grids], axis=1),
+            groups=np.concatenate([g.groups for g in grids]),
+            sizes=np.concatenate([g.sizes for g in grids]),
+            index=np.concatenate([g.index for g in grids], axis=1),
+        )
+
+    def space(self, which: int) -> "_Grid":
+        """Space `which` alone, its arrays copied and read-only (kept in `SPACES`)."""
+        start = int(self.starts[which])
+        tilings = slice(start, start + int(self.sizes[which]))
+        grid = replace(
+            self,
+            dataflow=self.dataflow[tilings].copy(),
+            tiles=self.tiles[:, tilings].copy(),
+            groups=self.groups[tilings].copy(),
+            sizes=self.sizes[which : which + 1].copy(),
+            index=self.index[:, tilings].copy(),
+        )
+        for array in (grid.dataflow, grid.tiles, grid.groups, grid.sizes, grid.index, grid.order, grid.double_buffer,
+                      grid.positions):  # fmt: skip
+            array.flags.writeable = False
         return grid
 
     @property
@@ -158,34 +190,36 @@ class _Grid:
         ]
 
 
-def _arrays(grid: _Grid) -> list[np.ndarray]:
-    columns = grid.columns
-    return [
-        grid.dataflow,
-        grid.tiles,
-        grid.groups,
-        *(getattr(columns.gemm, f.name) for f in fields(columns.gemm)),
-        *(getattr(columns.conv, f.name) for f in fields(columns.conv)),
-        columns.side_input_elements,
-        *columns.vector_ops.values(),
-        *(getattr(columns.placement, f.name) for f in fields(columns.placement)),
-        columns.reserved,
-        grid.sizes,
-        grid.order,
-        grid.double_buffer,
-        grid.positions,
-        grid.index,
-    ]
+@dataclass(frozen=True)
+class _Space:
+    """One shape's HEURISTIC tilings on one chip and their estimate terms, as `SPACES` keeps
+    them."""
+
+    grid: _Grid
+    terms: TilingTerms
+
+    @classmethod
+    def scored(cls, workloads: Sequence[Workload], chip: Target) -> list["_Space"]:
+        """The spaces of `workloads` (distinct shapes), their terms scored in one pass."""
+        grid = _Grid.of(workloads, chip)
+        terms = tiling_terms(WorkloadColumns.of(workloads, grid.sizes), chip, grid.dataflow, grid.tiles, grid.groups)
+        spaces = []
+        for which, (start, size) in enumerate(zip(grid.starts.tolist(), grid.sizes.tolist())):
+            own = TilingTerms(*(getattr(terms, f.name)[..., start : start + size].copy() for f in fields(TilingTerms)))
+            for f in fields(TilingTerms):
+                getattr(own, f.name).flags.writeable = False  # shared by every search that finds it
+            spaces.append(cls(grid.space(which), own))
+        return spaces
 
 
-GRIDS: BoundedCache[_Grid] = BoundedCache(capacity=250_000)
-"""Tiling grids by (shapes, array rows, array columns, dataflows): everything `gemm_space`
-and `WorkloadColumns` read. Cost: candidates (about 50 bytes each, as tilings and their
-index), so at most about 12 MB: a handful of networks at a few array sizes."""
-
-TILING_TERMS: BoundedCache[TilingTerms] = BoundedCache(capacity=250_000)
-"""Tiling terms by grid key and every other chip field `tiling_terms` reads (operand and
-accumulator widths, burst, vector rates). Cost: candidates (about 20 bytes each)."""
+SPACES: BoundedCache[_Space] = BoundedCache(capacity=1_000_000)
+"""Each shape's tilings and terms by (`Workload.shape_key`, every chip field `gemm_space` and
+`tiling_terms` read: array rows, columns and columns per unit (its fill and drain), dataflows,
+timing, pipelining, row-stationary mapping (its active PEs), operand and accumulator widths,
+burst, vector rates). Cost: candidates (36 bytes each), so at most
+36 MB: ResNet-50 at about 14 array shapes, BERT-base at about 50. Kept per shape, not per network,
+so a chip whose memory plan places one tensor differently rescores only the shapes that
+changed."""
 
 
 def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> list[Shortlisted | None]:
@@ -202,7 +236,7 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
         keep[searched] = True
         tilings = np.flatnonzero(np.repeat(keep, grid.sizes))
         sizes = grid.sizes[searched]
-        terms = _arranged(spaces, tilings, chip)
+        terms = _arranged(spaces, searched, tilings, chip)
         fits, spill = spaces.fits[:, tilings], spaces.spill[:, tilings]
         local_starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         chosen = tiled_shortlist(terms, fits, grid.index[:, tilings], local_starts)
@@ -222,12 +256,14 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
     return [results.get(int(space)) for space in selected]
 
 
-def _arranged(spaces: Spaces, tilings: np.ndarray, chip: Target) -> CostTerms:
-    """Estimate terms of every candidate of `tilings`: per tiling, but the channel bytes
-    per (arrangement, tiling); one buffering mode (the heuristic's) for all."""
+def _arranged(spaces: Spaces, searched: np.ndarray, tilings: np.ndarray, chip: Target) -> CostTerms:
+    """Estimate terms of every candidate of the `searched` spaces (ascending), whose tilings
+    are `tilings`: per tiling, but the channel bytes per (arrangement, tiling); one buffering
+    mode (the heuristic's) for all."""
     grid = spaces.grid
     (double_buffer,) = np.unique(grid.double_buffer)
-    selected = TilingTerms(*(getattr(spaces.terms, f.name)[..., tilings] for f in fields(TilingTerms)))
+    parts = [spaces.terms[space] for space in searched.tolist()]
+    selected = TilingTerms(*(np.concatenate([getattr(p, f.name) for p in parts], axis=-1) for f in fields(TilingTerms)))
     return selected.arranged(grid.positions, bool(double_buffer), spaces.spill[:, tilings], chip.latency)
 
 

@@ -8,13 +8,14 @@ function of exactly these inputs, and `schedule_key` spells out every one of the
     (`objective.Goal`: the objective, and the energies it prices events by; None when the
     estimate alone picks);
   - the workload's shape: every field scheduling or codegen reads, not its name and not
-    the room kept tensors take (`shape_key`);
+    the room kept tensors take (`Workload.shape_key`);
   - the target machine, which the estimate reads and the measure step simulates, except
     buffer capacities (`Target.key_without_capacity`);
   - for each candidate of the space, whether it fits the buffers and whether it spills
-    partial sums: the only ways capacities enter the search (fits selects the candidates,
-    spill changes their traffic and their code). Chips that differ only in capacities the
-    layer's candidates do not notice share the entry.
+    partial sums (a vector workload's: whether it slices its constants): the only ways
+    capacities enter the search (fits selects the candidates, spill changes their traffic
+    and their code). Chips, and layers of one network, that differ only in capacities or
+    kept room the layer's candidates do not notice share the entry.
 
 A search that falls back to another space when no candidate fits depends on fits it did
 not record, so it is never memoised. The memo lives as long as the process (one sweep
@@ -88,32 +89,7 @@ def schedule_key(
     return (kind, shape, chip.key_without_capacity(), goal_key, np.shape(fits), flags.tobytes())
 
 
-def shape_key(workload: Workload) -> tuple:
-    """Everything about a workload that scheduling and codegen look at (not its name), but
-    the bytes kept tensors reserve: those enter a search only through which candidates fit
-    and spill (recorded by `schedule_key`) and codegen only through the spill flag
-    (`codegen.memo.code_key`), so layers that differ only in what is kept around them share
-    their search space, their schedule and their code."""
-    return (
-        workload.kind,
-        workload.gemm,
-        workload.conv,
-        workload.input_elements,
-        workload.weight_elements,
-        workload.output_elements,
-        workload.side_input_elements,
-        tuple(sorted(workload.vector_ops.items())),
-        workload.constant_period,
-        workload.constant_repeat,
-        workload.placement,
-        workload.operand_classes,
-        workload.attention,
-        workload.conv_chain,
-        workload.mlp,
-    )
-
-
 def layer_key(workload: Workload) -> tuple:
-    """`shape_key` and the bytes kept tensors reserve (`Workload.reserved`): layers equal on
-    it get the same schedule."""
-    return (shape_key(workload), workload.reserved)
+    """`Workload.shape_key` and the bytes kept tensors reserve (`Workload.reserved`): layers
+    equal on it get the same schedule."""
+    return (workload.shape_key, workload.reserved)

@@ -27,8 +27,9 @@ Spaces:
 Identical layer shapes (ResNet repeats most of its blocks) are scheduled once per call.
 For HEURISTIC, steps 1–2 run for every GEMM shape of the network in one vectorised pass
 (`batched`, the same numbers as one layer at a time), and a layer whose schedule an earlier
-call already chose from identical inputs takes it from `memo` (the key spells out every
-input, buffer capacities through each candidate's fit and spill flags).
+call, or an earlier layer of this call, already chose from identical inputs takes it from
+`memo` (the key spells out every input, buffer capacities through each candidate's fit and
+spill flags).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from compiler.scheduling.estimate import gemm_terms, vector_lane_ops, vector_ter
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
 from compiler.scheduling.measure import best
 from compiler.scheduling.objective import Goal
-from compiler.scheduling.memo import SCHEDULES, layer_key, schedule_key, shape_key
+from compiler.scheduling.memo import SCHEDULES, layer_key, schedule_key
 from compiler.scheduling.schedule import (
     LOOP_ORDERS,
     InfeasibleSchedule,
@@ -68,14 +69,32 @@ def schedule_workloads(
     for workload in workloads:
         distinct_shapes.setdefault(layer_key(workload), workload)
     known, pending = _heuristic_gemm_search(distinct_shapes, chip, kind, goal)
+    measured: dict[tuple, LayerSchedule] = {}  # by memo key: layers that differ only in room share it
     for key, workload in distinct_shapes.items():
         if key in pending:
             found, memo_key = pending[key]
-            known[key] = _best_finalist(workload, found.finalists, chip, goal, found.spill)
-            SCHEDULES.put(memo_key, known[key])
+            if memo_key not in measured:
+                measured[memo_key] = _best_finalist(workload, found.finalists, chip, goal, found.spill)
+                SCHEDULES.put(memo_key, measured[memo_key])
+            known[key] = measured[memo_key]
+        elif workload.kind is WorkloadKind.VECTOR and kind is not SchedulerKind.LEARNED:
+            known[key] = _memoised_vector_search(workload, chip, kind, goal)
         elif key not in known:
             known[key] = schedule_workload(workload, chip, kind, goal)
     return tuple(known[layer_key(workload)] for workload in workloads)
+
+
+def _memoised_vector_search(workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal | None) -> LayerSchedule:
+    """A vector workload's schedule through `memo`, keyed like a GEMM search's, by its
+    space's fit and sliced-constant flags (the only ways capacities enter it): layers that
+    differ only in the room kept tensors take are searched once."""
+    _, _, fits, sliced = _vector_flags(workload, chip)
+    memo_key = schedule_key(kind, workload.shape_key, chip, fits, sliced, goal)
+    schedule = SCHEDULES.get(memo_key)
+    if schedule is None:
+        schedule = schedule_workload(workload, chip, kind, goal)
+        SCHEDULES.put(memo_key, schedule)
+    return schedule
 
 
 def schedule_workload(workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal | None = Goal()) -> LayerSchedule:
@@ -100,6 +119,8 @@ def _heuristic_gemm_search(
 ) -> tuple[dict[tuple, LayerSchedule], dict[tuple, tuple[Shortlisted, tuple]]]:
     """Steps 1–2 for every GEMM shape at once (`batched`), skipping those whose schedule is
     memoised (`memo`): (schedules known, {shape: (finalists, memo key)} to measure).
+    Layers with one memo key (they differ only in room that changes no candidate's flags)
+    share one shortlist, and `schedule_workloads` measures it once.
 
     Shapes whose HEURISTIC space has no candidate that fits, vector workloads and other
     kinds are left to `schedule_workload`, one layer at a time.
@@ -109,19 +130,21 @@ def _heuristic_gemm_search(
         return {}, {}
     spaces = Spaces.of([w for _, w in gemms], chip)
     known: dict[tuple, LayerSchedule] = {}
-    searched: list[tuple[int, tuple, tuple]] = []
+    searched: dict[tuple, int] = {}  # memo key -> the space searched for it
+    memo_keys: dict[tuple, tuple] = {}  # layer key -> memo key, for the layers to measure
     for space, ((key, workload), (fits, spill)) in enumerate(zip(gemms, spaces.flags(), strict=True)):
         if not fits.any():
             continue
-        memo_key = schedule_key(kind, shape_key(workload), chip, fits, spill, goal)
+        memo_key = schedule_key(kind, workload.shape_key, chip, fits, spill, goal)
         schedule = SCHEDULES.get(memo_key)
         if schedule is not None:
             known[key] = schedule
         else:
-            searched.append((space, key, memo_key))
-    missing = np.array([space for space, _, _ in searched], dtype=np.int64)
-    found = heuristic_finalists(spaces, chip, missing)
-    return known, {key: (result, memo_key) for (_, key, memo_key), result in zip(searched, found, strict=True)}
+            searched.setdefault(memo_key, space)
+            memo_keys[key] = memo_key
+    found = heuristic_finalists(spaces, chip, np.array(list(searched.values()), dtype=np.int64))
+    by_memo_key = dict(zip(searched, found, strict=True))
+    return known, {key: (by_memo_key[memo_key], memo_key) for key, memo_key in memo_keys.items()}
 
 
 def finalists(workload: Workload, chip: Target, kind: SchedulerKind) -> Finalists:
@@ -180,6 +203,19 @@ def _space(workload: Workload, chip: Target, kind: SchedulerKind):
 def _vector_space(workload: Workload, chip: Target):
     """Power-of-two chunk counts, double buffered or not; constants resident where that
     fits, else sliced per chunk where their broadcast is known (`footprint`)."""
+    chunks, double_buffer, fits, sliced = _vector_flags(workload, chip)
+
+    def schedule(index: int) -> VectorSchedule:
+        return VectorSchedule(
+            chunks=int(chunks[index]), double_buffer=bool(double_buffer[index]), sliced_constants=bool(sliced[index])
+        )
+
+    return schedule, vector_terms(workload, chip, chunks, double_buffer, sliced), fits
+
+
+def _vector_flags(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(chunks, double buffered, fits, sliced) of every candidate of `_vector_space`;
+    raises `InfeasibleSchedule` when none fits."""
     largest = max_chunks(workload)
     powers = 2 ** np.arange(int(largest).bit_length(), dtype=np.int64)
     chunks = np.concatenate([powers, powers])
@@ -193,13 +229,7 @@ def _vector_space(workload: Workload, chip: Target):
         one = np.array([largest])
         footprint = vector_footprint(workload, chip, one, np.array([False]), sliced=slices_constants(workload))
         raise InfeasibleSchedule(workload.name, overflow_reason(footprint, chip, "one element per chunk"))
-
-    def schedule(index: int) -> VectorSchedule:
-        return VectorSchedule(
-            chunks=int(chunks[index]), double_buffer=bool(double_buffer[index]), sliced_constants=bool(sliced[index])
-        )
-
-    return schedule, vector_terms(workload, chip, chunks, double_buffer, sliced), fits
+    return chunks, double_buffer, fits, sliced
 
 
 def max_chunks(workload: Workload) -> int:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -136,7 +136,9 @@ class Target:
 
     def bits_of(self, classes) -> np.ndarray:
         """Bits of one stored element of each operand of the given `TensorClass` (an int, or an
-        array such as `Workload.operand_classes`), as int64."""
+        array such as `Workload.operand_classes`), as int64; read-only for a tuple of classes."""
+        if isinstance(classes, tuple):
+            return _tuple_bits(self.storage_bits, classes)
         return np.asarray(self.storage_bits, dtype=np.int64)[np.asarray(classes, dtype=np.int64)]
 
     @property
@@ -240,6 +242,15 @@ def target_of(
         outstanding=int(outstanding),
         dram_capacity=int(accel.dram.capacity),
     )
+
+
+@lru_cache(maxsize=256)
+def _tuple_bits(storage_bits: tuple[int, int, int], classes: tuple[TensorClass, ...]) -> np.ndarray:
+    """`Target.bits_of` a workload's `operand_classes`, once per formats and classes: a
+    compile asks for them about 600 times per network, and a handful of distinct tuples exist."""
+    bits = np.asarray(storage_bits, dtype=np.int64)[np.asarray(classes, dtype=np.int64)]
+    bits.flags.writeable = False
+    return bits
 
 
 def _port(bytes_per_cycle: int | None, array_port: float) -> float:

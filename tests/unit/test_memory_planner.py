@@ -156,3 +156,17 @@ def test_a_network_input_several_layers_read_is_loaded_once_and_kept():
     small = plan_memory(lower(load_model(DECODER)), target_of(chip("1 KiB")))
     assert "hidden_states" not in small.kept
     assert [small.compulsory_bytes[i] for i in readers] == [256 + 1, 256 + 256, 256 * 256 + 256]
+
+
+def test_a_placed_workload_equals_its_replace_and_keys_its_new_placement():
+    """`Workload.placed` copies fields, not cached properties: the shape key it gives memo
+    lookups is that of its own placement."""
+    from dataclasses import replace
+
+    from compiler.memory.placement import Placement
+
+    for workload in lower(load_model("bert:layers=1")):
+        workload.shape_key  # noqa: B018 (cached on the unplaced workload)
+        placed = workload.placed(Placement(input=1, output=1), (64, 0, 0))
+        assert placed == replace(workload, placement=Placement(input=1, output=1), reserved=(64, 0, 0))
+        assert placed.shape_key == replace(workload, placement=Placement(input=1, output=1)).shape_key != workload.shape_key

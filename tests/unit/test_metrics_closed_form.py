@@ -44,7 +44,7 @@ def test_summary_metrics_of_a_run_with_round_numbers() -> None:
     result = SimpleNamespace(total_cycles=2_000_000, latency_s=2e-3, energy_j=3e-3, area_mm2=1.5, macs=10**9,
                              utilization=0.25, dram_read_bytes=100, dram_write_bytes=50)
     compiled = SimpleNamespace(plan=SimpleNamespace(compulsory_bytes=(100, 50), spill_bytes=(0, 0)))
-    summary = Simulation(accel=None, compiled=compiled, result=result, lower_bounds=()).summary()
+    summary = Simulation(accel=None, compiled=compiled, result=result).summary()
     assert (summary["dram_compulsory_bytes"], summary["dram_spill_bytes"]) == (150, 0)
     assert summary["edp_js"] == pytest.approx(6e-6, rel=1e-12)  # 3 mJ × 2 ms = 6 µJ·s
     assert summary["power_w"] == pytest.approx(1.5, rel=1e-12)  # 3 mJ / 2 ms

@@ -28,7 +28,7 @@ from compiler.scheduling import SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import Spaces, heuristic_finalists
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms
-from compiler.scheduling.memo import SCHEDULES, BoundedCache, layer_key, shape_key
+from compiler.scheduling.memo import SCHEDULES, BoundedCache, layer_key
 from compiler.scheduling.shortlist import shortlist, tiled_shortlist
 from compiler.scheduling.strategies import finalists
 from compiler.scheduling.tiling import input_tile_elements
@@ -65,7 +65,7 @@ def test_layer_key_covers_every_field_scheduling_and_codegen_read():
     key = layer_key(workload)
     read = {f.name for f in fields(Workload)} - IGNORED_WORKLOAD_FIELDS
     assert len(key[0]) + 1 == len(read)
-    assert key == (shape_key(workload), workload.reserved)
+    assert key == (workload.shape_key, workload.reserved)
     pattern = re.compile(r"\.(" + "|".join(sorted(IGNORED_WORKLOAD_FIELDS - {"name"})) + r")\b")
     for folder in ("compiler/scheduling", "compiler/codegen"):
         for path in (ROOT / folder).glob("*.py"):
@@ -155,7 +155,7 @@ def test_plain_gemm_windows_as_a_one_by_one_convolution():
 def test_batched_finalists_equal_one_layer_finalists(chip_name, model):
     accel = example_chip(chip_name)
     chip = target_of(accel, accel.matrix.input_precision)
-    gemms = list({shape_key(w): w for w in _lowered(model) if w.kind is WorkloadKind.GEMM}.values())
+    gemms = list({w.shape_key: w for w in _lowered(model) if w.kind is WorkloadKind.GEMM}.values())
     everything = np.arange(len(gemms))
     for workload, found in zip(gemms, heuristic_finalists(Spaces.of(gemms, chip), chip, everything), strict=True):
         if found is None:
@@ -182,8 +182,22 @@ def test_memoised_schedules_and_code_equal_a_fresh_search():
         schedules = schedule_workloads(workloads, target_of(accel, precision))
         assert schedules == expected[0]
         assert _program_bytes(generate_program(workloads, schedules, target_of(accel, precision))) == expected[1]
-    distinct_shapes = len({shape_key(w) for w in workloads})
+    distinct_shapes = len({w.shape_key for w in workloads})
     assert len(SCHEDULES) < len(chips) * distinct_shapes  # some layers were shared
+
+
+def test_cached_tilings_are_not_shared_by_arrays_that_fill_differently():
+    """A 64-column array and two 32-column units side by side have the same rows and columns
+    but not the same fill and drain: neither takes the other's estimate terms from `SPACES`."""
+    base = example_chip("edge")
+    workloads = _lowered("mobilenetv2")
+    split, whole = (target_of(with_overrides(base, o), base.matrix.input_precision)
+                    for o in ({"matrix.cols": 32, "matrix.units": 2}, {"matrix.cols": 64, "matrix.units": 1}))  # fmt: skip
+    _clear()
+    alone = schedule_workloads(workloads, whole)
+    _clear()
+    schedule_workloads(workloads, split)
+    assert schedule_workloads(workloads, whole) == alone
 
 
 def test_cached_code_is_read_only_and_assembled_like_fresh_code():
