@@ -71,8 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=EnumChoices("compiler.memory.chains", "Fusion"),
         default="auto",
         metavar="FUSION",
-        help="auto: run an attention chain (QK^T, softmax, PV) fused block by block, and a chain of two or "
-        "three convolutions depth first band by band, where that scores better on the objective than their "
+        help="auto: run an attention chain (QK^T, softmax, PV) fused block by block, a chain of two or "
+        "three convolutions depth first band by band, and an MLP block (up-projection, activation, "
+        "down-projection) band by band of tokens, where that scores better on the objective than their "
         "layers; none: never fuse across layers (default auto)",
     )
     parser.add_argument("--json", metavar="FILE", help="write the result as JSON")
