@@ -111,6 +111,8 @@ class CostTerms:
         exposed = self.exposed_bytes / bytes_per_cycle + 2 * self.latency + self.tail
         latency_bound = (self.compute + dram + self.iterations * self.latency) / 2
         overlapped = np.maximum(np.maximum(self.compute, dram), latency_bound) + exposed
+        if np.ndim(self.double_buffer) == 0 and self.double_buffer:
+            return np.asarray(overlapped)  # one mode for all (the heuristic's): no serial sum to pick
         serial = self.compute + dram + (self.iterations + 1) * self.latency
         return np.where(self.double_buffer, overlapped, serial)
 
