@@ -105,16 +105,33 @@ class CostTerms:
         latency does: the load of tile t+2 waits for the compute of tile t, so two
         iterations take at least one compute plus one transfer with its latency. The first
         loads and the last store are not overlapped. Single buffered: everything in series,
-        one latency per iteration.
+        one latency per iteration. With D = channel bytes / `bytes_per_cycle`:
+
+            double buffered   max(compute, D, (compute + D + iterations · latency) / 2)
+                              + exposed bytes / `bytes_per_cycle` + 2 · latency + tail
+            single buffered   compute + D + (iterations + 1) · latency
+
+        Each step runs in place on arrays of the full shape (the shortlist's are 12 ladder
+        points × every tiling, where temporaries cost as much as the arithmetic), in the
+        order written, so every value is the formula's; only the one mode's sum is formed
+        where all candidates share it.
         """
-        dram = self.channel_bytes / bytes_per_cycle
-        exposed = self.exposed_bytes / bytes_per_cycle + 2 * self.latency + self.tail
-        latency_bound = (self.compute + dram + self.iterations * self.latency) / 2
-        overlapped = np.maximum(np.maximum(self.compute, dram), latency_bound) + exposed
-        if np.ndim(self.double_buffer) == 0 and self.double_buffer:
-            return np.asarray(overlapped)  # one mode for all (the heuristic's): no serial sum to pick
-        serial = self.compute + dram + (self.iterations + 1) * self.latency
-        return np.where(self.double_buffer, overlapped, serial)
+        shape = np.broadcast_shapes(*map(np.shape, (
+            self.channel_bytes, bytes_per_cycle, self.compute, self.exposed_bytes, self.tail, self.iterations)))  # fmt: skip
+        dram = np.divide(self.channel_bytes, bytes_per_cycle, out=np.empty(shape))
+        serial = None
+        if np.ndim(self.double_buffer) != 0 or not self.double_buffer:
+            serial = self.compute + dram + (self.iterations + 1) * self.latency
+        exposed = np.divide(self.exposed_bytes, bytes_per_cycle, out=np.empty(shape))
+        exposed += 2 * self.latency
+        exposed += self.tail
+        latency_bound = np.add(self.compute, dram, out=np.empty(shape))
+        latency_bound += self.iterations * self.latency
+        latency_bound /= 2
+        overlapped = np.maximum(self.compute, dram, out=dram)
+        np.maximum(overlapped, latency_bound, out=overlapped)
+        overlapped += exposed
+        return overlapped if serial is None else np.where(self.double_buffer, overlapped, serial)
 
     def lower_bound(self, bytes_per_cycle) -> np.ndarray:
         """Cycles the simulation cannot beat: the main engine's busy cycles, or the channel
