@@ -19,7 +19,7 @@ only, and one whose plan places a tensor differently rescores only the shapes th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -153,22 +153,20 @@ class _Grid:
             index=np.concatenate([g.index for g in grids], axis=1),
         )
 
-    def space(self, which: int) -> "_Grid":
-        """Space `which` alone, its arrays copied and read-only (kept in `SPACES`)."""
-        start = int(self.starts[which])
-        tilings = slice(start, start + int(self.sizes[which]))
-        grid = replace(
-            self,
-            dataflow=self.dataflow[tilings].copy(),
-            tiles=self.tiles[:, tilings].copy(),
-            groups=self.groups[tilings].copy(),
-            sizes=self.sizes[which : which + 1].copy(),
-            index=self.index[:, tilings].copy(),
-        )
-        for array in (grid.dataflow, grid.tiles, grid.groups, grid.sizes, grid.index, grid.order, grid.double_buffer,
-                      grid.positions):  # fmt: skip
+    def spaces(self) -> list["_Grid"]:
+        """Each space alone, its per-tiling arrays copied into one read-only block of its own
+        (kept in `SPACES`; the arrangements are shared, read-only)."""
+        for array in (self.order, self.double_buffer, self.positions):
             array.flags.writeable = False
-        return grid
+        stacked = np.concatenate([self.dataflow[None], self.tiles, self.groups[None], self.index], dtype=np.int64,
+                                 casting="no")  # fmt: skip
+        grids = []
+        for _, size, block in _blocks(stacked, self.starts, self.sizes):
+            sizes = np.array([size], dtype=np.int64)
+            sizes.flags.writeable = False
+            grids.append(_Grid(block[0], block[1:4], block[4], sizes, self.order, self.double_buffer, self.positions,
+                               block[5:]))  # fmt: skip
+        return grids
 
     @property
     def starts(self) -> np.ndarray:
@@ -203,13 +201,24 @@ class _Space:
         """The spaces of `workloads` (distinct shapes), their terms scored in one pass."""
         grid = _Grid.of(workloads, chip)
         terms = tiling_terms(WorkloadColumns.of(workloads, grid.sizes), chip, grid.dataflow, grid.tiles, grid.groups)
+        # every field is int64, (tilings,) or (3, tilings): one block per space, viewed back
+        arrays = [getattr(terms, f.name) for f in fields(TilingTerms)]
+        rows = np.cumsum([0] + [1 if a.ndim == 1 else len(a) for a in arrays])
+        stacked = np.concatenate([a.reshape(-1, a.shape[-1]) for a in arrays], dtype=np.int64, casting="no")
         spaces = []
-        for which, (start, size) in enumerate(zip(grid.starts.tolist(), grid.sizes.tolist())):
-            own = TilingTerms(*(getattr(terms, f.name)[..., start : start + size].copy() for f in fields(TilingTerms)))
-            for f in fields(TilingTerms):
-                getattr(own, f.name).flags.writeable = False  # shared by every search that finds it
-            spaces.append(cls(grid.space(which), own))
+        for own, (_, _, block) in zip(grid.spaces(), _blocks(stacked, grid.starts, grid.sizes), strict=True):
+            parts = [block[r] if a.ndim == 1 else block[r : r + len(a)] for a, r in zip(arrays, rows.tolist())]
+            spaces.append(cls(own, TilingTerms(*parts)))
         return spaces
+
+
+def _blocks(stacked: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(start, size, read-only copy of `stacked`'s columns) of each space: a space kept in
+    `SPACES` holds its own numbers only, not the batch it was scored with."""
+    for start, size in zip(starts.tolist(), sizes.tolist()):
+        block = stacked[:, start : start + size].copy()
+        block.flags.writeable = False  # shared by every search that finds it
+        yield start, size, block
 
 
 SPACES: BoundedCache[_Space] = BoundedCache(capacity=1_000_000)

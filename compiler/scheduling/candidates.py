@@ -17,6 +17,7 @@ good schedules live when they fit.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,19 +138,21 @@ def tile_options(extent: int, array_dim: int | None, kind: SchedulerKind) -> np.
     return np.array(_tile_options(int(extent), array_dim, kind), dtype=np.int64)
 
 
-def _tile_options(extent: int, array_dim: int | None, kind: SchedulerKind) -> list[int]:
-    """`tile_options` as Python ints (a few values: cheaper than numpy scalars)."""
+@functools.lru_cache(maxsize=65536)
+def _tile_options(extent: int, array_dim: int | None, kind: SchedulerKind) -> tuple[int, ...]:
+    """`tile_options` as Python ints, kept per (extent, array dim, kind): every layer of a
+    network and every chip with that array dimension asks for the same few."""
     powers = [1 << i for i in range(extent.bit_length())]
     sizes = {extent, *(p for p in powers if p < extent)}
     if array_dim is not None:
         sizes |= {array_dim * p for p in powers if array_dim * p < extent}
     ordered = sorted(sizes, reverse=True)
     if kind is SchedulerKind.HEURISTIC:
-        kept = {ordered[rank] for rank in HEURISTIC_SIZE_RANKS if rank < len(ordered)}
+        kept = {ordered[rank] for rank in HEURISTIC_SIZE_RANKS.tolist() if rank < len(ordered)}
         if array_dim is not None:
             kept |= {array_dim * p for p in powers if array_dim * p < extent}
-        return sorted(kept, reverse=True)
-    return ordered
+        return tuple(sorted(kept, reverse=True))
+    return tuple(ordered)
 
 
 def group_options(gemm: GemmShape, chip: Target, dataflow: Dataflow, kind: SchedulerKind) -> np.ndarray:
@@ -224,50 +227,55 @@ def gemm_space(gemm: GemmShape, chip: Target, kind: SchedulerKind) -> GemmSpace:
     Candidates are numbered dataflow by dataflow, then by tile M, K, N, loop order,
     buffering and groups (the last fastest): the order ties are broken in.
     """
-    buffering = [True] if kind is SchedulerKind.HEURISTIC else [True, False]
-    arrangements = len(LOOP_ORDERS) * len(buffering)
+    order, double_buffer = _arrangements(kind)
+    arrangements = len(order)
     extents = (gemm.m, gemm.k, gemm.n)
-    dataflows, options, packs = [], [], []
+    dataflows, blocks, firsts, per_group = [], [], [], []
+    offset = 0
     for dataflow in chip.dataflows:
         spatial = SPATIAL_DIMS[dataflow]
-        dataflows.append(int(dataflow))
         if chip.timing is TimingMode.SCALESIM:
             # SCALE-Sim's mapping: one fold of the array per tile, the whole layer streamed fold
             # by fold (`scalesim_mapping`), no packing of groups
-            options.append(
-                [[min(extents[dim], getattr(chip, spatial[dim]))] if dim in spatial
-                 else _tile_options(extents[dim], None, kind) for dim in Dim]
-            )
-            packs.append([1])
+            options = [(min(extents[dim], getattr(chip, spatial[dim])),) if dim in spatial
+                       else _tile_options(extents[dim], None, kind) for dim in Dim]  # fmt: skip
+            packs = [1]
         else:
-            options.append(
-                [_tile_options(extents[dim], getattr(chip, spatial[dim]) if dim in spatial else None, kind) for dim in Dim]
-            )
-            packs.append(_group_options(gemm, chip, dataflow, kind))
-    # per dataflow: tilings = tile sizes (M, K, N) × groups, groups fastest
-    shapes = [(len(m), len(k), len(n), len(g)) for (m, k, n), g in zip(options, packs)]
-    counts = [int(np.prod(shape)) for shape in shapes]
-    tilings = [np.unravel_index(np.arange(count), shape) for count, shape in zip(counts, shapes)]
-    values = [
-        [np.array(axis_values, dtype=np.int64)[axis_index] for axis_values, axis_index in zip((*o, g), t)]
-        for o, g, t in zip(options, packs, tilings)
-    ]
-    # candidate index: (tile, arrangement, groups) in mixed radix after the earlier dataflows
-    offsets = np.cumsum([0] + [count * arrangements for count in counts])[:-1]
-    per_group = np.concatenate([np.full(count, shape[3]) for count, shape in zip(counts, shapes)])
-    first = np.concatenate(
-        [offset + (np.arange(count) // shape[3]) * arrangements * shape[3] + np.arange(count) % shape[3]
-         for offset, count, shape in zip(offsets, counts, shapes)]
-    )
-    order, double_buffer = (a.ravel() for a in np.meshgrid(np.arange(len(LOOP_ORDERS)), buffering, indexing="ij"))
+            options = [_tile_options(extents[dim], getattr(chip, spatial[dim]) if dim in spatial else None, kind)
+                       for dim in Dim]  # fmt: skip
+            packs = _group_options(gemm, chip, dataflow, kind)
+        # tilings = tile sizes (M, K, N) × groups, groups fastest
+        block = np.stack(np.meshgrid(*(np.array(v, dtype=np.int64) for v in (*options, packs)), indexing="ij"))
+        block = block.reshape(4, -1)
+        count, groups = block.shape[1], len(packs)
+        # candidate index: (tile, arrangement, groups) in mixed radix after the earlier dataflows
+        tiling = np.arange(count)
+        firsts.append(offset + (tiling // groups) * (arrangements * groups) + tiling % groups)
+        per_group.append(np.full(count, groups))
+        dataflows.append(np.full(count, int(dataflow), dtype=np.int64))
+        blocks.append(block)
+        offset += count * arrangements
+    values = np.concatenate(blocks, axis=1)
     return GemmSpace(
-        dataflow=np.repeat(np.array(dataflows, dtype=np.int64), counts),
-        tiles=np.stack([np.concatenate([v[dim] for v in values]) for dim in Dim]),
-        groups=np.concatenate([v[3] for v in values]),
+        dataflow=np.concatenate(dataflows),
+        tiles=values[:3],
+        groups=values[3],
         order=order,
-        double_buffer=np.array(double_buffer, dtype=bool),
-        index=first + np.arange(arrangements)[:, None] * per_group,
+        double_buffer=double_buffer,
+        index=np.concatenate(firsts) + np.arange(arrangements)[:, None] * np.concatenate(per_group),
     )
+
+
+@functools.lru_cache(maxsize=None)
+def _arrangements(kind: SchedulerKind) -> tuple[np.ndarray, np.ndarray]:
+    """(loop order index, double buffering) of every arrangement of `kind`'s space, loop
+    order outer; read-only (shared by every space)."""
+    buffering = [True] if kind is SchedulerKind.HEURISTIC else [True, False]
+    order, double_buffer = (a.ravel() for a in np.meshgrid(np.arange(len(LOOP_ORDERS)), buffering, indexing="ij"))
+    double_buffer = np.array(double_buffer, dtype=bool)
+    for array in (order, double_buffer):
+        array.flags.writeable = False
+    return order, double_buffer
 
 
 def gemm_candidates(gemm: GemmShape, chip: Target, kind: SchedulerKind) -> GemmCandidates:

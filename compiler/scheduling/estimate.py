@@ -49,9 +49,11 @@ from compiler.target import Target, TimingMode, nbytes
 from compiler.target.timing import (
     burst_bytes,
     fill_drain_cycles,
-    gemm_occupancy,
+    fold_count,
+    fold_occupancy,
     pipeline_fill,
     stationary_load_cycles,
+    streamed_length,
     stretched,
     transfer_cycles,
     vector_cycles,
@@ -105,14 +107,33 @@ class CostTerms:
         latency does: the load of tile t+2 waits for the compute of tile t, so two
         iterations take at least one compute plus one transfer with its latency. The first
         loads and the last store are not overlapped. Single buffered: everything in series,
-        one latency per iteration.
+        one latency per iteration. With D = channel bytes / `bytes_per_cycle`:
+
+            double buffered   max(compute, D, (compute + D + iterations · latency) / 2)
+                              + exposed bytes / `bytes_per_cycle` + 2 · latency + tail
+            single buffered   compute + D + (iterations + 1) · latency
+
+        Each step runs in place on arrays of the full shape (the shortlist's are 12 ladder
+        points × every tiling, where temporaries cost as much as the arithmetic), in the
+        order written, so every value is the formula's; only the one mode's sum is formed
+        where all candidates share it.
         """
-        dram = self.channel_bytes / bytes_per_cycle
-        exposed = self.exposed_bytes / bytes_per_cycle + 2 * self.latency + self.tail
-        latency_bound = (self.compute + dram + self.iterations * self.latency) / 2
-        overlapped = np.maximum(np.maximum(self.compute, dram), latency_bound) + exposed
-        serial = self.compute + dram + (self.iterations + 1) * self.latency
-        return np.where(self.double_buffer, overlapped, serial)
+        shape = np.broadcast_shapes(*map(np.shape, (
+            self.channel_bytes, bytes_per_cycle, self.compute, self.exposed_bytes, self.tail, self.iterations)))  # fmt: skip
+        dram = np.divide(self.channel_bytes, bytes_per_cycle, out=np.empty(shape))
+        serial = None
+        if np.ndim(self.double_buffer) != 0 or not self.double_buffer:
+            serial = self.compute + dram + (self.iterations + 1) * self.latency
+        exposed = np.divide(self.exposed_bytes, bytes_per_cycle, out=np.empty(shape))
+        exposed += 2 * self.latency
+        exposed += self.tail
+        latency_bound = np.add(self.compute, dram, out=np.empty(shape))
+        latency_bound += self.iterations * self.latency
+        latency_bound /= 2
+        overlapped = np.maximum(self.compute, dram, out=dram)
+        np.maximum(overlapped, latency_bound, out=overlapped)
+        overlapped += exposed
+        return overlapped if serial is None else np.where(self.double_buffer, overlapped, serial)
 
     def lower_bound(self, bytes_per_cycle) -> np.ndarray:
         """Cycles the simulation cannot beat: the main engine's busy cycles, or the channel
@@ -337,12 +358,19 @@ def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: n
 
     active = active_pes(workload, chip)
     matrix = matrix_floor = 0
+    # `timing.gemm_occupancy` of the 8 tile classes, each size divided into folds once
+    packed = np.asarray(groups, dtype=np.int64)
+    pk, pn = [size * packed for size in sk], [size * packed for size in sn]
+    m_rows, m_cols = [tile_count(size, chip.rows) for size in sm], [tile_count(size, chip.cols) for size in sm]
+    k_rows, n_cols = [tile_count(size, chip.rows) for size in pk], [tile_count(size, chip.cols) for size in pn]
+    overhead = stationary_load_cycles(dataflow, chip.rows) + fill_drain_cycles(chip.rows, chip.cols, chip.unit_cols)
     for a in (0, 1):
         for b in (0, 1):
             for c in (0, 1):
-                tile = (sm[a], sk[b], sn[c], dataflow, chip.rows, chip.cols, groups, chip.pipelined, chip.unit_cols)
                 count = nm[a] * nk[b] * nn[c]
-                occupancy, floor = gemm_occupancy(*tile)
+                folds = fold_count(dataflow, m_rows[a], m_cols[a], k_rows[b], n_cols[c])
+                streamed = streamed_length(dataflow, sm[a], pk[b], pn[c])
+                occupancy, floor = fold_occupancy(folds, streamed, overhead, chip.rows, chip.pipelined)
                 matrix = matrix + count * stretched(occupancy, chip.pes, active)
                 if chip.pipelined:
                     matrix_floor = matrix_floor + count * stretched(floor, chip.pes, active)
@@ -350,6 +378,8 @@ def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: n
         matrix_floor = matrix  # folds back to back: the floor is the occupancy
     input_bytes = weight_bytes = output_bytes = psum_bytes = vector = 0
     total_out = gemm.batch * gemm.m * gemm.n
+    # op classes no tiling has work of add nothing (0 ops take 0 cycles at any rate)
+    vector_ops = [(chip.vector_ops_per_cycle[op], ops) for op, ops in workload.vector_ops.items() if np.any(ops)]
     for a in (0, 1):
         for b in (0, 1):
             input_bytes = input_bytes + nm[a] * nk[b] * channel(pixels[a] * channels[b], flags.input_bits, flags.input_dram)
@@ -361,9 +391,9 @@ def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: n
                 + channel(side_tile_elements(sm[a], sn[b], workload), flags.side_bits, flags.side_dram)
             )
             psum_bytes = psum_bytes + tiles_ab * channel(out_elements, chip.accumulator_bits)
-            for op_class, ops in workload.vector_ops.items():
+            for rate, ops in vector_ops:
                 per_tile = -(-ops * groups * out_elements // total_out)
-                vector = vector + tiles_ab * vector_cycles(per_tile, chip.vector_ops_per_cycle[op_class])
+                vector = vector + tiles_ab * vector_cycles(per_tile, rate)
     return _Pass(
         matrix=matrix,
         matrix_floor=matrix_floor,

@@ -72,9 +72,17 @@ class Footprint:
         return demand + self.reserved
 
     def fits(self, chip: Target) -> np.ndarray:
-        """True where every buffer holds its tiles."""
-        capacity = chip.capacity_array.reshape((-1,) + (1,) * (self.by_operand.ndim - 1))
-        return np.all(self.demand(chip) <= capacity, axis=0)
+        """True where every buffer holds its tiles (`demand` within capacity), found buffer
+        by buffer: no (buffers, ...) demand array to build for thousands of candidates."""
+        shape = np.broadcast_shapes(self.by_operand.shape[1:], self.reserved.shape[1:])
+        fits = np.ones(shape, dtype=bool)
+        for index, capacity in enumerate(chip.capacity_array.tolist()):
+            demand = self.reserved[index]
+            for operand in Operand:
+                if chip.buffer(operand) == index:
+                    demand = demand + self.by_operand[operand]
+            fits &= demand <= capacity
+        return fits
 
 
 def gemm_footprint(

@@ -94,7 +94,8 @@ def tiled_shortlist(terms: CostTerms, fits: np.ndarray, rank: np.ndarray, starts
     channel = np.asarray(terms.channel_bytes)
     least_bytes = np.where(fits, channel, np.iinfo(np.int64).max).min(axis=0)
     representative = replace(terms, channel_bytes=least_bytes)
-    cycles = np.where(fits.any(axis=0), representative.cycles(LADDER[:, None]), np.inf)
+    cycles = representative.cycles(LADDER[:, None])
+    cycles[:, ~fits.any(axis=0)] = np.inf
     least = np.minimum.reduceat(cycles, starts, axis=1)
     step, tiling = np.nonzero(cycles == least[:, segment])
     tied = replace(

@@ -75,16 +75,25 @@ def gemm_folds(m, k, n, dataflow, rows: int, cols: int, groups=1):
     m = np.asarray(m, dtype=np.int64)
     k = np.asarray(k, dtype=np.int64) * packed
     n = np.asarray(n, dtype=np.int64) * packed
+    folds = fold_count(dataflow, _ceil_div(m, rows), _ceil_div(m, cols), _ceil_div(k, rows), _ceil_div(n, cols))
+    return folds, streamed_length(dataflow, m, k, n)
+
+
+def fold_count(dataflow, m_rows, m_cols, k_rows, n_cols):
+    """Folds of GEMM tiles per the table above, from how many folds each (packed) dim takes
+    over the array's rows or columns (m_rows = ceil(m / R), ...). Apart from `gemm_folds`
+    so that a caller timing tiles of a few sizes per dim (the estimate: full and edge tiles)
+    divides each size once, not once per combination."""
     dataflow = np.asarray(dataflow)
     is_os = dataflow == Dataflow.OUTPUT_STATIONARY
     is_ws = dataflow == Dataflow.WEIGHT_STATIONARY
-    folds = np.where(
-        is_os,
-        _ceil_div(m, rows) * _ceil_div(n, cols),
-        _ceil_div(k, rows) * np.where(is_ws, _ceil_div(n, cols), _ceil_div(m, cols)),
-    )
-    streamed = np.where(is_os, k, np.where(is_ws, m, n))
-    return folds, streamed
+    return np.where(is_os, m_rows * n_cols, k_rows * np.where(is_ws, n_cols, m_cols))
+
+
+def streamed_length(dataflow, m, k, n):
+    """T of the table above: the (packed) dim the dataflow streams through the array."""
+    dataflow = np.asarray(dataflow)
+    return np.where(dataflow == Dataflow.OUTPUT_STATIONARY, k, np.where(dataflow == Dataflow.WEIGHT_STATIONARY, m, n))
 
 
 def stationary_load_cycles(dataflow, rows: int):
@@ -118,10 +127,17 @@ def gemm_occupancy(m, k, n, dataflow, rows: int, cols: int, groups=1, pipelined=
     `pipelined` (module docstring), else `gemm_cycles`. Busy floor: the cycles the array is
     certainly busy with it however it overlaps its neighbours, its folds' streams,
     (F − 1) · max(T, R) + T when `pipelined`, else `gemm_cycles` too (the same array)."""
-    if not pipelined:
-        cycles = gemm_cycles(m, k, n, dataflow, rows, cols, groups, unit_cols)
-        return cycles, cycles
     folds, streamed = gemm_folds(m, k, n, dataflow, rows, cols, groups)
+    overhead = stationary_load_cycles(dataflow, rows) + fill_drain_cycles(rows, cols, unit_cols)
+    return fold_occupancy(folds, streamed, overhead, rows, pipelined)
+
+
+def fold_occupancy(folds, streamed, overhead, rows: int, pipelined: bool):
+    """`gemm_occupancy` from the tiles' folds, streamed lengths and per-fold `overhead`
+    (L + R + C − 2: `stationary_load_cycles` plus `fill_drain_cycles`)."""
+    if not pipelined:
+        cycles = folds * (streamed + overhead)
+        return cycles, cycles
     spacing = np.maximum(streamed, rows)
     return folds * spacing, (folds - 1) * spacing + streamed
 
