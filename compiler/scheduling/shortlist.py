@@ -21,7 +21,8 @@ faster than the last finite point (or one with effectively unlimited DRAM, as th
 SCALE-Sim comparison's) needs, and which the measure step otherwise prunes by its bound.
 
   HEURISTIC   the best candidate per ladder point (at most 12 finalists);
-  EXHAUSTIVE  the `EXHAUSTIVE_PER_POINT` best per ladder point.
+  EXHAUSTIVE  per ladder point, the best candidate of each of the `EXHAUSTIVE_PER_POINT`
+              least distinct estimates.
 
 Ties between equal estimates go to the lower candidate index: candidate spaces are built
 in a fixed order, so every rule above is a function of bandwidth-independent data only.
@@ -50,15 +51,23 @@ def shortlist(terms: CostTerms, fits: np.ndarray, kind: SchedulerKind) -> np.nda
     """Indices of the finalists among candidates that fit, without repeats (module doc)."""
     cycles = np.where(fits, terms.cycles(LADDER[:, None]), np.inf)
     if kind is SchedulerKind.EXHAUSTIVE:
-        per_point = min(EXHAUSTIVE_PER_POINT, int(fits.sum()))
-        best = np.argpartition(cycles, per_point - 1, axis=1)[:, :per_point]
-        ranked = np.take_along_axis(best, np.lexsort((best, np.take_along_axis(cycles, best, 1))), 1)
-        order = ranked.T.ravel()
+        ranked = [_least_distinct(row, EXHAUSTIVE_PER_POINT) for row in cycles]
+        order = np.array([row[rank] for rank in range(EXHAUSTIVE_PER_POINT) for row in ranked if rank < len(row)])
         _, first = np.unique(order, return_index=True)
         return order[np.sort(first)]
     winners = np.argmin(cycles, axis=1)
     _, first = np.unique(winners, return_index=True)
     return winners[np.sort(first)]
+
+
+def _least_distinct(cycles: np.ndarray, count: int) -> np.ndarray:
+    """The lowest-indexed candidate of each of the `count` least finite estimates, best
+    first. Distinct estimates, not the `count` best candidates: a tiling's loop orders
+    that move the same bytes tie, and would fill every place with one program."""
+    order = np.argsort(cycles, kind="stable")
+    ranked = cycles[order]
+    first = np.flatnonzero(np.isfinite(ranked) & (ranked != np.concatenate(([-np.inf], ranked[:-1]))))
+    return order[first[:count]]
 
 
 def tiled_shortlist(terms: CostTerms, fits: np.ndarray, rank: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:

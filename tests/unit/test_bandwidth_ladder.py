@@ -57,3 +57,15 @@ def test_on_random_candidates_the_unlimited_winner_is_always_a_finalist(seed: in
     unlimited = np.where(fits, candidates.cycles(np.inf), np.inf)
     best = np.flatnonzero(unlimited == unlimited.min())[0]  # ties go to the lower index, as in the shortlist
     assert best in shortlist(candidates, fits, SchedulerKind.HEURISTIC)
+
+
+def test_exhaustive_keeps_the_first_candidate_of_each_of_the_four_least_estimates() -> None:
+    # A thousand candidates without traffic in five levels of 200 equal estimates, the cheapest
+    # level last: 800..999 cost 1000 cycles at every rung, 600..799 1010, 400..599 1020,
+    # 200..399 1030 and 0..199 1040. Each rung keeps the lowest index of the 4 least levels;
+    # a tied level (a tiling's loop orders moving the same bytes) is one finalist, not four.
+    n = 1000
+    compute = 1000 + 10 * ((n - 1 - np.arange(n)) // 200)
+    zeros = np.zeros(n, dtype=np.int64)
+    candidates = terms(compute=compute, channel_bytes=zeros, exposed_bytes=zeros, iterations=zeros + 1, latency=0)
+    assert shortlist(candidates, np.ones(n, dtype=bool), SchedulerKind.EXHAUSTIVE).tolist() == [800, 600, 400, 200]
