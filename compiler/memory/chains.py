@@ -32,7 +32,8 @@ import numpy as np
 from accel_spec.types import Operand, TensorClass
 from compiler.lowering.ops import add_counts
 from compiler.memory.placement import Placement
-from compiler.memory.planner import MemoryPlan, dram_bytes, tensor_readers
+from compiler.memory.planner import MemoryPlan, dram_bytes
+from compiler.memory.tensors import tensor_readers
 from compiler.scheduling.attention import MEASURED, attention_candidates, best_attention
 from compiler.scheduling.memo import layer_key
 from compiler.scheduling.objective import Goal

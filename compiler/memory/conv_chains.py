@@ -35,7 +35,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from compiler.memory.chains import chain_workload, decide_chain, kept_reserved, released_inputs, replace_chains
-from compiler.memory.planner import MemoryPlan, tensor_readers
+from compiler.memory.planner import MemoryPlan
+from compiler.memory.tensors import tensor_readers
 from compiler.scheduling.conv_chain import best_conv_chain, reads_every_row
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import ConvChainSchedule, LayerSchedule, Schedule

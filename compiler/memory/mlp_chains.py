@@ -35,7 +35,8 @@ from collections.abc import Callable, Sequence
 
 from compiler.lowering.ops import add_counts
 from compiler.memory.chains import chain_workload, decide_chain, kept_reserved, replace_chains
-from compiler.memory.planner import MemoryPlan, tensor_readers
+from compiler.memory.planner import MemoryPlan
+from compiler.memory.tensors import tensor_readers
 from compiler.scheduling.mlp import best_mlp
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import LayerSchedule, MlpSchedule, Schedule

@@ -30,3 +30,8 @@ class Placement:
     weight: int = LEVEL_DRAM
     side: int = LEVEL_DRAM
     output: int = LEVEL_DRAM
+
+    @property
+    def levels(self) -> tuple[int, int, int, int]:
+        """The four levels in operand order: input, weight, side, output."""
+        return (self.input, self.weight, self.side, self.output)

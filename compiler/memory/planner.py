@@ -49,6 +49,7 @@ import numpy as np
 
 from accel_spec.types import Operand
 from compiler.memory.placement import Placement
+from compiler.memory.tensors import OPERANDS, NetworkTensors, byte_size, operand_dram_bytes
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import gemm_footprint, vector_footprint
 from compiler.scheduling.schedule import Dim, InfeasibleSchedule, LayerSchedule, Schedule
@@ -102,59 +103,60 @@ def plan_memory(
     below what it chose without it.
     """
     workloads = tuple(workloads)
+    facts = NetworkTensors.of(workloads, target.storage_bits, target.bits_of)
     capacity = np.array(target.capacity, dtype=np.int64)
     demand = working_sets(workloads, target)
     if schedules is not None:
         by_layer = dict(zip((w.name for w in workloads), schedules, strict=True))
         room = _per_shape(workloads, lambda w: tile_room(w, by_layer[w.name], target), by_layer)
         demand = np.maximum(demand, room.reshape(demand.shape))
-    used = np.zeros_like(demand)
+    free = (capacity - demand).T.tolist()  # [buffer][layer]: bytes left for kept tensors
 
-    def fits(first: int, last: int, buffer: int, size: int) -> bool:
-        window = slice(first, last + 1)
-        return bool(np.all(used[window, buffer] + demand[window, buffer] + size <= capacity[buffer]))
+    def keep(first: int, last: int, buffer: int, size: int) -> bool:
+        """Take `size` bytes of `buffer` from layer `first` to `last` where they fit."""
+        window = free[buffer]
+        if min(window[first : last + 1]) < size:
+            return False
+        for layer in range(first, last + 1):
+            window[layer] -= size
+        return True
 
     weight_buffer = target.buffer(Operand.WEIGHT)
     resident_weights: set[str] = set()
     if weights is WeightResidency.RESIDENT:
         for workload in workloads:
-            size = _bytes(workload.weight_elements, target.bits_of(workload.operand_classes)[1])
+            size = byte_size(workload.weight_elements, target.bits_of(workload.operand_classes)[1])
             if workload.kind is WorkloadKind.GEMM and not workload.weight_tensor and size:
-                if fits(0, len(workloads) - 1, weight_buffer, size):
-                    used[:, weight_buffer] += size
+                if keep(0, len(workloads) - 1, weight_buffer, size):
                     resident_weights.add(workload.name)
 
-    readers = tensor_readers(workloads)
-    loaded = _reread_inputs(workloads, readers, target)
-    first_read = {tensor: min(readers[tensor]) for tensor in loaded}
+    readers, first_read = facts.readers, facts.first_read
     lifetime: dict[str, tuple[int, int, int, int]] = {}  # tensor -> (buffer, first, last, bytes)
-    inputs = [(first_read[tensor], tensor, size) for tensor, size in loaded.items()]
-    for candidates in (_kept_outputs(workloads, readers, target), inputs):
+    inputs = [(first_read[tensor], tensor, size) for tensor, size in facts.reread_inputs.items()]
+    for candidates in (facts.kept_outputs, inputs):
         for buffer in (target.activation_buffer, *target.shared_buffers):
             for index, tensor, size in candidates:
-                if tensor in lifetime:
-                    continue
-                last = max(readers[tensor])
-                if fits(index, last, buffer, size):
-                    used[index : last + 1, buffer] += size
-                    lifetime[tensor] = (buffer, index, last, size)
+                if tensor not in lifetime and keep(index, readers[tensor][-1], buffer, size):
+                    lifetime[tensor] = (buffer, index, readers[tensor][-1], size)
     for tensor in _mixed(workloads, {t: level_of(b) for t, (b, *_) in lifetime.items()}, first_read):
         buffer, first, last, size = lifetime.pop(tensor)
-        used[first : last + 1, buffer] -= size
+        for layer in range(first, last + 1):
+            free[buffer][layer] += size
 
     kept = MappingProxyType({tensor: level_of(buffer) for tensor, (buffer, *_) in lifetime.items()})
     loading = _loading(first_read, kept, len(workloads))
-    rows = used.tolist()
-    planned = tuple(
-        workload.placed(
-            _placement(workload, kept, loading[index], workload.name in resident_weights, target), tuple(rows[index])
-        )
+    rows = (capacity - demand - np.array(free, dtype=np.int64).T).tolist()
+    placements = [
+        _placement(workload, kept, loading[index], workload.name in resident_weights, target)
         for index, workload in enumerate(workloads)
+    ]
+    planned = tuple(
+        workload.placed(placement, tuple(row)) for workload, placement, row in zip(workloads, placements, rows, strict=True)
     )
-    produced = {w.output_tensor: w.output_elements for w in workloads}
-    compulsory, spill = zip(*(dram_bytes(w, produced, target) for w in planned)) if planned else ((), ())
-    _check_dram_capacity(planned, produced, readers, target)
-    kept_inputs = MappingProxyType({t: (loaded[t], len(readers[t])) for t in loaded if t in kept})
+    at_dram = np.array([p.levels for p in placements], dtype=np.int64).reshape(-1, OPERANDS, 1) == LEVEL_DRAM
+    compulsory, spill = (facts.dram_split * at_dram).sum(axis=1).T.tolist()
+    _check_dram_capacity(planned, kept, facts, target)
+    kept_inputs = MappingProxyType({t: (size, len(readers[t])) for t, size in facts.reread_inputs.items() if t in kept})
     return MemoryPlan(planned, kept, frozenset(resident_weights), tuple(compulsory), tuple(spill), kept_inputs)
 
 
@@ -235,56 +237,6 @@ def _per_shape(workloads: tuple[Workload, ...], bytes_of, schedules: dict[str, L
     return np.array(rows, dtype=np.int64)
 
 
-def _bytes(elements: int, bits: int) -> int:
-    """Bytes of `elements` stored elements of `bits` bits each (`Target.bits_of`)."""
-    return (int(elements) * int(bits) + 7) // 8
-
-
-def tensor_readers(workloads: Sequence[Workload]) -> dict[str, list[int]]:
-    """Tensor -> indices of the workloads that read it (in any role)."""
-    readers: dict[str, list[int]] = {}
-    for index, workload in enumerate(workloads):
-        reads = (*workload.input_tensors, workload.weight_tensor, *workload.side_tensors)
-        for tensor in dict.fromkeys(t for t in reads if t):
-            readers.setdefault(tensor, []).append(index)
-    return readers
-
-
-def _reread_inputs(
-    workloads: tuple[Workload, ...], readers: Mapping[str, list[int]], target: Target
-) -> dict[str, int]:
-    """Network inputs that several layers read, with their bytes on chip: such an input may be
-    kept from its first reader, which loads it from DRAM, so the later readers take it from
-    chip (as a compiler keeps a decoder block's hidden-state input for its norm, its residual
-    add and the norm's division). An input's size is known from a reader that reads it alone
-    in an operand (the widest format any reader gives it); one only ever read beside other
-    tensors is not offered."""
-    produced = {w.output_tensor for w in workloads}
-    sizes: dict[str, int] = {}
-    for workload in workloads:
-        bits = target.bits_of(workload.operand_classes)
-        for tensors, elements, width in (
-            (workload.input_tensors, workload.input_elements, bits[0]),
-            ((workload.weight_tensor,) if workload.weight_tensor else (), workload.weight_elements, bits[1]),
-            (workload.side_tensors, workload.side_input_elements, bits[2]),
-        ):
-            if len(tensors) == 1 and tensors[0] not in produced and len(readers[tensors[0]]) > 1:
-                sizes[tensors[0]] = max(sizes.get(tensors[0], 0), _bytes(elements, width))
-    return sizes
-
-
-def _kept_outputs(
-    workloads: tuple[Workload, ...], readers: Mapping[str, list[int]], target: Target
-) -> list[tuple[int, str, int]]:
-    """(layer, tensor, bytes) of each layer's output that a later layer reads and that is not a
-    network output: the tensors the plan may keep, in the order they are produced."""
-    return [
-        (index, workload.output_tensor, _bytes(workload.output_elements, target.bits_of(workload.operand_classes)[3]))
-        for index, workload in enumerate(workloads)
-        if not workload.graph_output and workload.output_tensor in readers
-    ]
-
-
 def _loading(first_read: Mapping[str, int], kept: Mapping[str, int], count: int) -> list[frozenset[str]]:
     """Per layer, the kept network inputs it loads from DRAM (it is their first reader)."""
     loading: list[set[str]] = [set() for _ in range(count)]
@@ -320,6 +272,8 @@ def _placement(
     `loading`: kept network inputs this workload reads from DRAM, their first reader)."""
 
     def level(tensors: tuple[str, ...]) -> int:
+        if len(tensors) == 1:
+            return LEVEL_DRAM if tensors[0] in loading else kept.get(tensors[0], LEVEL_DRAM)
         levels = {LEVEL_DRAM if t in loading else kept.get(t, LEVEL_DRAM) for t in tensors}
         return levels.pop() if len(levels) == 1 else LEVEL_DRAM
 
@@ -336,59 +290,35 @@ def _placement(
 
 
 def dram_bytes(workload: Workload, produced: Mapping[str, int], target: Target) -> tuple[int, int]:
-    """(compulsory, spilled) DRAM bytes of one planned workload (`MemoryPlan`): of each operand
-    read from DRAM, the tensors some layer produced are spills, the rest (network inputs,
-    constant weights) compulsory; the output, when it goes to DRAM, is compulsory for a
-    network output and a spill otherwise."""
-    placement = workload.placement
-    bits = target.bits_of(workload.operand_classes)
-    compulsory = spilled = 0
-    for level, elements, tensors, width in (
-        (placement.input, workload.input_elements, workload.input_tensors, bits[0]),
-        (placement.weight, workload.weight_elements, (workload.weight_tensor,) if workload.weight_tensor else (), bits[1]),
-        (placement.side, workload.side_input_elements, workload.side_tensors, bits[2]),
-    ):
-        if level != LEVEL_DRAM:
-            continue
-        made = min(elements, sum(produced.get(t, 0) for t in tensors))
-        spilled += _bytes(made, width)
-        compulsory += _bytes(elements - made, width)
-    if placement.output == LEVEL_DRAM:
-        size = _bytes(workload.output_elements, bits[3])
-        if workload.graph_output:
-            compulsory += size
-        else:
-            spilled += size
-    return compulsory, spilled
+    """(compulsory, spilled) DRAM bytes of one planned workload (`MemoryPlan`): those of its
+    operands at DRAM (`tensors.operand_dram_bytes`)."""
+    split = operand_dram_bytes(workload, produced, target.bits_of(workload.operand_classes))
+    at_dram = [level == LEVEL_DRAM for level in workload.placement.levels]
+    return (
+        sum(c for (c, _), dram in zip(split, at_dram, strict=True) if dram),
+        sum(s for (_, s), dram in zip(split, at_dram, strict=True) if dram),
+    )
 
 
 def _check_dram_capacity(
-    workloads: tuple[Workload, ...], produced: dict[str, int], readers: dict[str, list[int]], target: Target
+    workloads: tuple[Workload, ...], kept: Mapping[str, int], facts: NetworkTensors, target: Target
 ) -> None:
     """Raise `InfeasibleSchedule` when the model cannot fit the chip's DRAM: its constant
-    weights, its inputs and outputs, and the spilled activations live at the busiest layer."""
-    bits = {w.name: target.bits_of(w.operand_classes) for w in workloads}
-    weights = sum(_bytes(w.weight_elements, bits[w.name][1]) for w in workloads if not w.weight_tensor)
-    outputs = sum(_bytes(w.output_elements, bits[w.name][3]) for w in workloads if w.graph_output)
-    inputs = {
-        tensors: _bytes(w.input_elements - sum(produced.get(t, 0) for t in tensors), bits[w.name][0])
-        for w in workloads
-        for tensors in (w.input_tensors,)
-        if any(t not in produced for t in tensors)
-    }
+    weights, its inputs and outputs, and the activations spilled (not `kept`) that live at
+    the busiest layer."""
+    weights, inputs, outputs = facts.constant_bytes
     live = np.zeros(len(workloads) + 1, dtype=np.int64)
-    for index, workload in enumerate(workloads):
-        tensor = workload.output_tensor
-        if workload.placement.output == LEVEL_DRAM and not workload.graph_output and tensor in readers:
-            size = _bytes(workload.output_elements, bits[workload.name][3])
+    for index, tensor, size in facts.kept_outputs:
+        if tensor not in kept:
             live[index] += size
-            live[max(readers[tensor]) + 1] -= size
-    busiest = int(np.argmax(np.cumsum(live)[:-1])) if workloads else 0
-    needed = weights + outputs + sum(inputs.values()) + int(np.cumsum(live)[busiest] if workloads else 0)
+            live[facts.readers[tensor][-1] + 1] -= size
+    spilled = np.cumsum(live)[:-1]
+    busiest = int(np.argmax(spilled)) if workloads else 0
+    needed = weights + inputs + outputs + (int(spilled[busiest]) if workloads else 0)
     if needed > target.dram_capacity:
         raise InfeasibleSchedule(
             workloads[busiest].name,
             f"the model needs {needed:,} B of DRAM (weights {weights:,} B, inputs and outputs "
-            f"{outputs + sum(inputs.values()):,} B, activations spilled at this layer "
-            f"{needed - weights - outputs - sum(inputs.values()):,} B) but the chip has {target.dram_capacity:,} B",
+            f"{outputs + inputs:,} B, activations spilled at this layer "
+            f"{needed - weights - outputs - inputs:,} B) but the chip has {target.dram_capacity:,} B",
         )

@@ -170,3 +170,34 @@ def test_a_placed_workload_equals_its_replace_and_keys_its_new_placement():
         placed = workload.placed(Placement(input=1, output=1), (64, 0, 0))
         assert placed == replace(workload, placement=Placement(input=1, output=1), reserved=(64, 0, 0))
         assert placed.shape_key == replace(workload, placement=Placement(input=1, output=1)).shape_key != workload.shape_key
+
+
+@pytest.mark.parametrize("activations", ["6 KiB", "64 KiB", "1 MiB"])
+def test_the_plans_dram_bytes_are_each_planned_workloads_own(activations: str):
+    """The planner sums its per-operand DRAM bytes over whole networks at once; `dram_bytes`,
+    which the fusion passes use, derives them for one workload: the two agree, layer by layer,
+    on a network with residual branches whose tensors stay, spill or mix."""
+    from compiler.memory.planner import dram_bytes
+
+    target = target_of(chip(activations), CompileOptions().precision)
+    workloads = lower(load_model("resnet18"))
+    plan = plan_memory(workloads, target)
+    produced = {w.output_tensor: w.output_elements for w in workloads}
+    assert [dram_bytes(w, produced, target) for w in plan.workloads] == list(
+        zip(plan.compulsory_bytes, plan.spill_bytes, strict=True)
+    )
+
+
+def test_a_network_planned_again_reuses_its_tensor_facts_and_plans_the_same():
+    """`NetworkTensors` are derived once per workloads tuple and storage formats: a second plan
+    of the same tuple reuses them, an equal but distinct tuple derives its own, and both plan
+    alike."""
+    from compiler.memory.tensors import NetworkTensors
+
+    target = target_of(chip("64 KiB"), CompileOptions().precision)
+    workloads = lower(load_model("resnet18"))
+    facts = NetworkTensors.of(workloads, target.storage_bits, target.bits_of)
+    assert NetworkTensors.of(workloads, target.storage_bits, target.bits_of) is facts
+    copy = tuple(list(workloads))
+    assert NetworkTensors.of(copy, target.storage_bits, target.bits_of) is not facts
+    assert plan_memory(copy, target) == plan_memory(workloads, target)
