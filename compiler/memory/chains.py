@@ -27,7 +27,6 @@ from dataclasses import replace
 from enum import Enum
 from types import MappingProxyType
 
-import numpy as np
 
 from accel_spec.types import Operand, TensorClass
 from compiler.lowering.ops import add_counts
@@ -95,7 +94,7 @@ def fused_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) -> Work
     fused = chain_workload(
         chain, "Attention", reserved, attention=shape, weight_is_activation=True, weight_tensor=scores.weight_tensor, kv_operands=kv
     )
-    return replace(fused, placement=replace(fused.placement, side=LEVEL_DRAM))
+    return fused.placed(replace(fused.placement, side=LEVEL_DRAM), reserved)
 
 
 def chain_workload(chain: Sequence[Workload], op: str, reserved: tuple[int, ...], **fields) -> Workload:
@@ -292,18 +291,18 @@ def kept_reserved(
     the plan kept them, and less the network inputs the fused chain reads from DRAM instead
     (`released`, from `released_inputs`)."""
     buffers = len(target.buffer_names)
-    rows = np.zeros((len(chain), buffers), dtype=np.int64)
-    for row, workload in enumerate(chain):
-        rows[row, : len(workload.reserved)] = workload.reserved
+    rows = [[*workload.reserved, *[0] * (buffers - len(workload.reserved))] for workload in chain]
     for position, producer in enumerate(chain[:-1]):
         level = plan.kept.get(producer.output_tensor)
         if level is not None and level != LEVEL_DRAM:
             bytes_ = int(nbytes(producer.output_elements, target.bits_of(TensorClass.ACTIVATION)))
-            rows[[position, position + 1], level - 1] -= bytes_
+            rows[position][level - 1] -= bytes_
+            rows[position + 1][level - 1] -= bytes_
     for tensor in released:
         positions = [position for position, workload in enumerate(chain) if tensor in reads(workload)]
-        rows[positions[0] : positions[-1] + 1, plan.kept[tensor] - 1] -= plan.kept_inputs[tensor][0]
-    return tuple(int(v) for v in np.maximum(rows, 0).max(axis=0))
+        for position in range(positions[0], positions[-1] + 1):
+            rows[position][plan.kept[tensor] - 1] -= plan.kept_inputs[tensor][0]
+    return tuple(max(0, *column) for column in zip(*rows, strict=True))
 
 
 def intermediate_spills(chain: Sequence[Workload], target: Target) -> int:
