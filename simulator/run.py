@@ -18,6 +18,7 @@ from accel_spec.types import Dataflow, OpClass, Operand
 from compiler.target import Target
 from compiler.target.isa import INSTRUCTION_DTYPE, Engine, Opcode, Program
 from simulator.energy import layer_energy
+from simulator.kernels.columns import split_fields
 from simulator.kernels.engines import (
     COL_BUSY,
     COL_CHANNEL_READ,
@@ -185,27 +186,29 @@ class ProgramColumns(NamedTuple):
 
 
 def program_columns(program: Program) -> ProgramColumns:
-    """The program's columns, `dep_ptr` and `deps` read-only whether or not the program's are
-    (the code memo freezes its own, a whole program's are fresh): Numba types a read-only array
-    apart from a writable one, and one signature means one kernel to load from the on-disk
-    cache, not two."""
+    """The program's columns (`kernels.columns`), `dep_ptr` and `deps` read-only, and the
+    instructions read read-only, whether or not the program's are (the code memo freezes its
+    own, a whole program's are fresh): Numba types a read-only array apart from a writable one,
+    and one signature means one kernel to load from the on-disk cache, not two."""
     instr = program.instructions
+    count = len(instr)
+    fields = [np.empty(count, dtype=instr.dtype[name]) for name in _NARROW_FIELDS]
+    fields += [np.empty(count, dtype=np.int64) for _ in _WIDE_FIELDS]
 
-    def column(name: str, dtype: np.dtype | None = None) -> np.ndarray:
-        return np.ascontiguousarray(instr[name], dtype=dtype)
-
-    def read_only(array: np.ndarray) -> np.ndarray:
-        view = np.ascontiguousarray(array, dtype=np.int64).view()
+    def read_only(array: np.ndarray, dtype: np.dtype = np.int64) -> np.ndarray:
+        view = np.ascontiguousarray(array, dtype=dtype).view()
         view.flags.writeable = False
         return view
 
-    return ProgramColumns(
-        *(column(name) for name in ("opcode", "operand", "buffer", "dataflow", "op_class", "accumulate",
-                                     "continues", "active", "level", "layer")),
-        *(column(name, np.int64) for name in ("m", "k", "n", "groups", "bytes", "elements")),
-        read_only(program.dep_ptr),
-        read_only(program.deps),
-    )  # fmt: skip
+    split_fields(read_only(instr, instr.dtype), *fields)
+    return ProgramColumns(*fields, read_only(program.dep_ptr), read_only(program.deps))
+
+
+_NARROW_FIELDS = ("opcode", "operand", "buffer", "dataflow", "op_class", "accumulate", "continues", "active", "level",
+                  "layer")
+"""Fields the kernels read at their stored width, in `ProgramColumns` order."""
+_WIDE_FIELDS = ("m", "k", "n", "groups", "bytes", "elements")
+"""Fields the kernels read as int64 (products and byte counts of large layers), after those."""
 
 
 def kernel_arguments(program: Program, machine: Target) -> tuple:
