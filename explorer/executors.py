@@ -8,13 +8,15 @@ each worker process keeps its own caches of chip-independent compile work betwee
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
 import signal
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from enum import Enum
 from multiprocessing import forkserver
@@ -114,12 +116,15 @@ class LocalExecutor(Executor):
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if self._pool is None:
             return
-        if exc_type is not None:
+        if exc_type is None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        else:
             # Interrupted or failing: stop now rather than wait for the chunks in flight (their
             # points are not journaled yet and run again on resume).
-            for process in list((self._pool._processes or {}).values()):  # no public API before 3.14
-                process.kill()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+            with _quiet_cancelled_race(self._pool):
+                for process in list((self._pool._processes or {}).values()):  # no public API before 3.14
+                    process.kill()
+                self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = None
 
     def map(self, evaluator: Evaluator, points: Sequence[Point]) -> Iterator[Results]:
@@ -136,6 +141,27 @@ class LocalExecutor(Executor):
         finally:
             for future in pending:
                 future.cancel()
+
+
+@contextlib.contextmanager
+def _quiet_cancelled_race(pool: ProcessPoolExecutor) -> Iterator[None]:
+    """Silence one known CPython 3.11 race while a pool is torn down: when its workers die,
+    the pool's manager thread sets `BrokenProcessPool` on every pending future, and one that
+    `map` has just cancelled raises `InvalidStateError` in that thread, which Python prints
+    as a traceback (CPython gh-107219, fixed in 3.12 by ignoring it). Other exceptions of
+    any thread are reported as before; the hook is restored once the pool has shut down."""
+    previous = threading.excepthook
+    manager = pool._executor_manager_thread  # no public API
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if not (args.thread is manager and args.exc_type is InvalidStateError):
+            previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
 
 
 def _start_fork_server() -> None:
