@@ -9,7 +9,10 @@ this process, one core. Medians over --runs; the table also gives the millisecon
     python benchmarks/never_seen_chips.py [--runs 3] [--points 40]
 
 `sweep_throughput.py` measures sweeps whose points share array sizes and hit the caches; this
-is the other end of the range.
+is the other end of the range. Not entirely: rows and columns come from 9 sides each, so
+points begin to repeat an array as --points grows (100 points draw about 59 arrays), and a
+repeated array finds its shapes' tilings in the per-shape cache (`batched.SPACES`) while its
+bound (about 14 ResNet-50 arrays) has not evicted them: compare rates at one --points.
 """
 
 from __future__ import annotations
