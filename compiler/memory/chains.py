@@ -27,12 +27,11 @@ from dataclasses import replace
 from enum import Enum
 from types import MappingProxyType
 
-
 from accel_spec.types import Operand, TensorClass
 from compiler.lowering.ops import add_counts
 from compiler.memory.placement import Placement
 from compiler.memory.planner import MemoryPlan, dram_bytes
-from compiler.memory.tensors import tensor_readers
+from compiler.memory.tensors import reads, tensor_readers
 from compiler.scheduling.attention import MEASURED, attention_candidates, best_attention
 from compiler.scheduling.memo import layer_key
 from compiler.scheduling.objective import Goal
@@ -134,21 +133,20 @@ def fuse_attention(
 ) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
     """The plan and schedules with every attention chain fused where that scores lower on
     `goal` (module doc); unchanged when no chain gains."""
-    workloads = list(plan.workloads)
-    fused: dict[int, tuple[Workload, LayerSchedule]] = {}
-    decided: dict[tuple, AttentionSchedule | None] = {}  # a network repeats its blocks
-    measured: dict[tuple, AttentionSchedule | None] = {}
+    workloads = plan.workloads
+    fused: dict[int, tuple[Workload, LayerSchedule, int]] = {}
+    decided: dict[tuple, LayerSchedule | None] = {}
+    measured: dict[tuple, tuple[AttentionSchedule, float] | None] = {}
     for index in attention_chains(workloads):
-        chain = workloads[index : index + 3]
+        chain, chosen = workloads[index : index + 3], schedules[index : index + 3]
         if not _fusable(chain, target):
             continue
         candidate = fused_workload(chain, kept_reserved(chain, plan, target))
-        key = (tuple(layer_key(w) for w in chain), schedules[index : index + 3], layer_key(candidate))
-        if key not in decided:
-            decided[key] = _decide(candidate, chain, schedules[index : index + 3], target, goal, measured)
-        if decided[key] is not None:
-            fused[index] = (candidate, decided[key])
-    return replace_chains(plan, schedules, {index: (*chosen, 3) for index, chosen in fused.items()}, target)
+        search = functools.partial(_measured_attention, chain, chosen, target, goal, measured)
+        schedule = decide_chain(chain, chosen, candidate, target, goal, search, decided)
+        if schedule is not None:
+            fused[index] = (candidate, schedule, 3)
+    return replace_chains(plan, schedules, fused, target)
 
 
 def decide_chain(
@@ -171,27 +169,28 @@ def decide_chain(
     return decided[key]
 
 
-def _decide(
-    candidate: Workload,
+def _measured_attention(
     chain: Sequence[Workload],
-    schedules: Sequence[LayerSchedule],
+    chosen: Sequence[LayerSchedule],
     target: Target,
     goal: Goal,
-    measured: dict[tuple, AttentionSchedule | None],
-) -> AttentionSchedule | None:
-    """The fused chain's best blocking where it scores lower than the chain unfused, else
-    None. `measured` holds the decisions made by everything they read: the fused workload's
-    shape, the blockings measured, and the code of the unfused layers (`codegen.memo.code_key`).
-    Chains that differ only in room kept tensors take, which changes none of these (BERT's
-    blocks, around a kept input), are measured once."""
+    measured: dict[tuple, tuple[AttentionSchedule, float] | None],
+    candidate: Workload,
+    unfused: Callable[[], float],
+) -> tuple[AttentionSchedule, float] | None:
+    """The fused chain's best measured blocking and its score where that is below
+    `unfused()`, else None (`decide_chain`'s search). `measured` holds the answers by
+    everything they read: the fused workload's shape, the blockings measured, and the code
+    of the unfused layers (`codegen.memo.code_key`). Chains that differ only in room kept
+    tensors take, which changes none of these (BERT's blocks, around a kept input), are
+    measured once."""
     from compiler.codegen.memo import code_key
 
     finalists = tuple(attention_candidates(candidate, target)[:MEASURED])
-    key = (candidate.shape_key, finalists, tuple(code_key(w, s, target) for w, s in zip(chain, schedules, strict=True)))
+    key = (candidate.shape_key, finalists, tuple(code_key(w, s, target) for w, s in zip(chain, chosen, strict=True)))
     if key not in measured:
         found = best_attention(candidate, target, goal, finalists)
-        better = found is not None and found[1] < unfused_score(chain, schedules, target, goal)
-        measured[key] = found[0] if better else None
+        measured[key] = found if found is not None and found[1] < unfused() else None
     return measured[key]
 
 
@@ -258,11 +257,6 @@ def replace_chains(
         MappingProxyType(kept_inputs),
     )
     return new_plan, tuple(out_schedules)
-
-
-def reads(workload: Workload) -> tuple[str, ...]:
-    """The tensors `workload` reads, in any role."""
-    return (*workload.input_tensors, workload.weight_tensor, *workload.side_tensors)
 
 
 def released_inputs(chain: Sequence[Workload], plan: MemoryPlan) -> frozenset[str]:

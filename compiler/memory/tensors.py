@@ -18,6 +18,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from compiler.target import nbytes
 from compiler.workload import Workload
 
 OPERANDS = 4
@@ -28,16 +29,20 @@ _CACHED = 16
 
 
 def byte_size(elements: int, bits: int) -> int:
-    """Bytes of `elements` stored elements of `bits` bits each (`Target.bits_of`)."""
-    return (int(elements) * int(bits) + 7) // 8
+    """Bytes of `elements` stored elements of `bits` bits each (`compiler.target.nbytes`), as an int."""
+    return int(nbytes(elements, bits))
+
+
+def reads(workload: Workload) -> tuple[str, ...]:
+    """The tensors `workload` reads, in any role ("" where it has no such operand)."""
+    return (*workload.input_tensors, workload.weight_tensor, *workload.side_tensors)
 
 
 def tensor_readers(workloads: Sequence[Workload]) -> dict[str, list[int]]:
     """Tensor -> indices of the workloads that read it (in any role)."""
     readers: dict[str, list[int]] = {}
     for index, workload in enumerate(workloads):
-        reads = (*workload.input_tensors, workload.weight_tensor, *workload.side_tensors)
-        for tensor in dict.fromkeys(t for t in reads if t):
+        for tensor in dict.fromkeys(t for t in reads(workload) if t):
             readers.setdefault(tensor, []).append(index)
     return readers
 
@@ -68,7 +73,6 @@ class NetworkTensors:
 
     Attributes:
         readers: tensor -> indices of the workloads that read it.
-        produced: tensor -> elements, for every workload's output.
         kept_outputs: (layer, tensor, bytes) of each output a later layer reads that is not a
             network output: the tensors a plan may keep, in the order they are produced.
         reread_inputs: network inputs that several layers read -> their bytes on chip (the
@@ -81,7 +85,6 @@ class NetworkTensors:
     """
 
     readers: Mapping[str, list[int]]
-    produced: Mapping[str, int]
     kept_outputs: tuple[tuple[int, str, int], ...]
     reread_inputs: Mapping[str, int]
     first_read: Mapping[str, int]
@@ -141,7 +144,6 @@ def _derive(workloads: tuple[Workload, ...], bits_of) -> NetworkTensors:
     }
     return NetworkTensors(
         readers=MappingProxyType(readers),
-        produced=MappingProxyType(produced),
         kept_outputs=kept_outputs,
         reread_inputs=MappingProxyType(reread),
         first_read=MappingProxyType({tensor: min(readers[tensor]) for tensor in reread}),
