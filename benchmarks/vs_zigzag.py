@@ -1,12 +1,14 @@
 """Tessera's energy model with ZigZag's constants, beside ZigZag, on ResNet-18.
 
-    python benchmarks/vs_zigzag.py [--zigzag-out DIR] [--layers]
+    python benchmarks/vs_zigzag.py [--objective latency|energy] [--zigzag-out DIR] [--layers]
 
 ZigZag (`zigzag-dse`, plus `six`, which its 3.9.1 wheel imports without declaring) runs in a
 throwaway venv (TESSERA_PEERS_VENV, default /tmp/peers-venv/zigzag) on its own resnet18.onnx
 and hardware files (zigzag/inputs/hardware/{tpu_like,eyeriss_like}.yaml), LOMA searching each
-layer's temporal mapping for latency. Its per-layer results are read from the JSON files it
-dumps; with --zigzag-out, a folder that already holds them is reused instead of re-running it.
+layer's temporal mapping for --objective (latency, the default, or energy), and Tessera's search
+schedules for the same objective (`simulate --objective`), so the two tools pick their mappings
+by one rule. Its per-layer results are read from the JSON files it dumps; with --zigzag-out, a
+folder that already holds them (for that objective) is reused instead of re-running it.
 
 Tessera models the same chips with ZigZag's constants as `overrides` (the YAML below, one
 comment per constant naming the ZigZag figure it restates) and simulates each of the 21 Conv
@@ -154,14 +156,14 @@ import zigzag
 from zigzag.api import get_hardware_performance_zigzag
 
 inputs = os.path.join(os.path.dirname(zigzag.__file__), "inputs")
-hardware, mapping, dump = sys.argv[1], sys.argv[2], sys.argv[3]
+hardware, mapping, dump, objective = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 if not os.path.isabs(mapping):
     mapping = os.path.join(inputs, "mapping", mapping)
 start = time.perf_counter()
 get_hardware_performance_zigzag(
     workload=os.path.join(inputs, "workload", "resnet18.onnx"),
     accelerator=os.path.join(inputs, "hardware", hardware),
-    mapping=mapping, opt="latency", dump_folder=dump, loma_show_progress_bar=False)
+    mapping=mapping, opt=objective, dump_folder=dump, loma_show_progress_bar=False)
 print(json.dumps({"seconds": time.perf_counter() - start}))
 """
 
@@ -187,9 +189,9 @@ class PeerTime:
     process: ProcessTime
 
 
-def run_zigzag(python: Path, case: Case, folder: Path) -> PeerTime | None:
-    """Run ZigZag for `case`, dumping its layers into `folder`, and its times; None (not run)
-    when the dumps are already there."""
+def run_zigzag(python: Path, case: Case, folder: Path, objective: str) -> PeerTime | None:
+    """Run ZigZag for `case`, its mappings searched for `objective`, dumping its layers into
+    `folder`, and its times; None (not run) when the dumps are already there."""
     if any(folder.glob("*_complete.json")):
         return None
     with tempfile.TemporaryDirectory(prefix="tessera-vs-zigzag-") as tmp:
@@ -199,7 +201,7 @@ def run_zigzag(python: Path, case: Case, folder: Path) -> PeerTime | None:
             Path(mapping).write_text(EYERISS_MAPPING)
         driver = Path(tmp) / "driver.py"
         driver.write_text(_DRIVER)
-        done, process = timed_process([str(python), str(driver), case.hardware, mapping, str(folder)], cwd=tmp)
+        done, process = timed_process([str(python), str(driver), case.hardware, mapping, str(folder), objective], cwd=tmp)
     if done.returncode != 0:
         raise RuntimeError(f"ZigZag failed:\n{done.stderr[-3000:]}")
     return PeerTime(json.loads(done.stdout.splitlines()[-1])["seconds"], process)
@@ -248,14 +250,16 @@ def layer_specs(onnx: Path) -> dict[str, str]:
     return specs
 
 
-def run_tessera(chip_yaml: str, specs: Mapping[str, str], shared_only: bool) -> dict[str, tuple[dict[str, float], float]]:
-    """Each layer alone on the chip: (pJ by component, cycles), by layer name."""
+def run_tessera(
+    chip_yaml: str, specs: Mapping[str, str], shared_only: bool, objective: str
+) -> dict[str, tuple[dict[str, float], float]]:
+    """Each layer alone on the chip, scheduled for `objective`: (pJ by component, cycles), by layer name."""
     from tessera.api import simulate
 
     chip = load_accelerator_text(chip_yaml, "vs_zigzag chip")
     results = {}
     for name, spec in specs.items():
-        result = simulate(chip, spec).result
+        result = simulate(chip, spec, objective=objective).result
         energy = {
             key: value * 1e12
             for key, value in result.energy_breakdown.items()
@@ -313,6 +317,8 @@ def main() -> None:
     parser.add_argument("--zigzag-out", type=Path, help="folder for ZigZag's per-layer dumps (reused when present)")
     parser.add_argument("--layers", action="store_true", help="also print every layer")
     parser.add_argument("--repeats", type=int, default=3, help="Tessera runs per timing (median)")
+    parser.add_argument("--objective", choices=("latency", "energy"), default="latency",
+                        help="what both tools search each layer's mapping for")
     args = parser.parse_args()
     try:
         python = peer_python("zigzag", ZIGZAG_REQUIREMENTS, "zigzag.api")
@@ -329,25 +335,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = args.zigzag_out or Path(tmp)
         for case in CASES:
-            folder = root / case.label
+            folder = root / args.objective / case.label
             folder.mkdir(parents=True, exist_ok=True)
-            peer_time = run_zigzag(python, case, folder)
+            peer_time = run_zigzag(python, case, folder, args.objective)
             peer = zigzag_layers(folder, case)
             missing = sorted(set(peer) ^ set(specs))
             if missing:
                 raise RuntimeError(f"layers differ between ZigZag and Tessera: {missing}")
-            _print_case(case, peer, specs, args.layers)
+            _print_case(case, peer, specs, args.layers, args.objective)
             times.append((case.label, peer_time, *tessera_times(case.chip.format(dataflows=DATAFLOWS[0]), str(onnx), args.repeats)))
     _print_times(times, f"ZigZag's {onnx.name}")
 
 
-def _print_case(case: Case, peer: Mapping[str, ZigZagLayer], specs: Mapping[str, str], layers: bool) -> None:
+def _print_case(
+    case: Case, peer: Mapping[str, ZigZagLayer], specs: Mapping[str, str], layers: bool, objective: str
+) -> None:
     peer_total = sum(layer.total_pj for layer in peer.values())
     peer_components: dict[str, float] = {}
     for layer in peer.values():
         for key, value in layer.energy_pj.items():
             peer_components[key] = peer_components.get(key, 0.0) + value
-    print(f"\n{case.label}: ResNet-18, 21 Conv/Gemm layers, each alone; ZigZag LOMA (latency) vs Tessera heuristic")
+    print(f"\n{case.label}: ResNet-18, 21 Conv/Gemm layers, each alone; ZigZag LOMA vs Tessera heuristic, both for {objective}")
     print(f"ZigZag: {peer_total / 1e6:.1f} uJ, " + ", ".join(f"{k} {v / 1e6:.1f}" for k, v in sorted(peer_components.items())))
     header, widths = (
         ("Tessera dataflows", "ZigZag's constants uJ", "ratio", "cited constants uJ", "ratio", "cycles ratio"),
@@ -356,8 +364,8 @@ def _print_case(case: Case, peer: Mapping[str, ZigZagLayer], specs: Mapping[str,
     print(_row(header, widths))
     for dataflows in DATAFLOWS:
         chip = case.chip.format(dataflows=dataflows)
-        same = run_tessera(chip, specs, shared_only=True)
-        cited = run_tessera(_without_overrides(chip), specs, shared_only=False)
+        same = run_tessera(chip, specs, shared_only=True, objective=objective)
+        cited = run_tessera(_without_overrides(chip), specs, shared_only=False, objective=objective)
         total = sum(sum(energy.values()) for energy, _ in same.values())
         total_cited = sum(sum(energy.values()) for energy, _ in cited.values())
         cycles = sum(c for _, c in same.values()) / sum(layer.cycles for layer in peer.values())
