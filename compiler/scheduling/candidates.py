@@ -18,6 +18,8 @@ good schedules live when they fit.
 from __future__ import annotations
 
 import functools
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -245,8 +247,7 @@ def gemm_space(gemm: GemmShape, chip: Target, kind: SchedulerKind) -> GemmSpace:
                        for dim in Dim]  # fmt: skip
             packs = _group_options(gemm, chip, dataflow, kind)
         # tilings = tile sizes (M, K, N) × groups, groups fastest
-        block = np.stack(np.meshgrid(*(np.array(v, dtype=np.int64) for v in (*options, packs)), indexing="ij"))
-        block = block.reshape(4, -1)
+        block = _combinations((*options, packs))
         count, groups = block.shape[1], len(packs)
         # candidate index: (tile, arrangement, groups) in mixed radix after the earlier dataflows
         tiling = np.arange(count)
@@ -264,6 +265,19 @@ def gemm_space(gemm: GemmShape, chip: Target, kind: SchedulerKind) -> GemmSpace:
         double_buffer=double_buffer,
         index=np.concatenate(firsts) + np.arange(arrangements)[:, None] * np.concatenate(per_group),
     )
+
+
+def _combinations(axes: Sequence[Sequence[int]]) -> np.ndarray:
+    """Every combination of one value per axis, the last axis fastest: (axes, combinations)
+    int64, what ``np.meshgrid(..., indexing="ij")`` stacks and flattens, written in place
+    (a candidate space is built for every GEMM shape of every never-seen chip)."""
+    sizes = [len(values) for values in axes]
+    out = np.empty((len(axes), math.prod(sizes)), dtype=np.int64)
+    inner = out.shape[1]
+    for row, (values, size) in enumerate(zip(axes, sizes)):
+        inner //= size
+        out[row].reshape(-1, size, inner)[:] = np.array(values, dtype=np.int64)[:, None]
+    return out
 
 
 @functools.lru_cache(maxsize=None)

@@ -34,27 +34,21 @@ from compiler.scheduling.footprint import (
 )
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import LOOP_ORDERS, Dim
+from compiler.scheduling.terms_kernel import pass_terms
 from compiler.scheduling.tiling import (
     active_pes,
     edge_tile,
-    input_window_channels,
-    input_window_pixels,
     loop_positions,
     pass_groups,
     reloads,
-    side_tile_elements,
     tile_count,
 )
 from compiler.target import Target, TimingMode, nbytes
 from compiler.target.timing import (
     burst_bytes,
     fill_drain_cycles,
-    fold_count,
-    fold_occupancy,
     pipeline_fill,
     stationary_load_cycles,
-    streamed_length,
-    stretched,
     transfer_cycles,
     vector_cycles,
 )
@@ -340,78 +334,47 @@ def _continued_folds(chip: Target, dataflow: np.ndarray, counts: np.ndarray, pas
 
 
 def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: np.ndarray, groups) -> _Pass:
-    """One pass with `groups` products packed into every tile."""
-    gemm = workload.gemm
-    extents = (gemm.m, gemm.k, gemm.n)
-    (sm, sk, sn), (nm, nk, nn) = zip(*(_classes(e, t) for e, t in zip(extents, tiles)))
-    fm, fk, fn = (np.minimum(t, e) for e, t in zip(extents, tiles))  # the first tile's extents
-    # input windows are pixels(tm) × channels(tk): each factor once per tile size
-    pixels = [input_window_pixels(size, workload) for size in (*sm, fm)]
-    channels = [input_window_channels(size, workload) for size in (*sk, fk)]
+    """One pass with `groups` products packed into every tile, per tiling (1-D `dataflow`,
+    (3, tilings) `tiles`): `terms_kernel.pass_terms` on the workload's, the plan's and the
+    chip's numbers. A tile of each dimension is full or the edge one (`_classes`); its input
+    window is pixels(tm) × channels(tk) (`tiling`); the array's busy cycles are
+    `timing.gemm_occupancy` of each of the 8 tile classes; bytes are burst-rounded, and only
+    transfers over DRAM count (on-chip transfers take a buffer port, which the estimate does
+    not charge); vector work is the epilogue's lane operations split over the output tiles."""
+    size = len(dataflow)
 
+    def column(values) -> np.ndarray:
+        """`values` as one writable int64 entry per tiling (one argument type for the kernel)."""
+        array = np.asarray(values, dtype=np.int64)
+        if array.shape == (size,) and array.flags.c_contiguous and array.flags.writeable:
+            return array
+        return np.array(np.broadcast_to(array, (size,)))
+
+    gemm, conv = workload.gemm, workload.conv
+    geometry = [column(getattr(conv, name) if conv is not None else 0) for name in _CONV_FIELDS]
     flags = roles(workload, chip)
+    over_dram = np.stack([column(flags.input_dram), column(flags.weight_dram), column(flags.side_dram),
+                          column(flags.output_dram)]).astype(bool)  # fmt: skip
+    bits = np.stack([column(flags.input_bits), column(flags.weight_bits), column(flags.side_bits), column(flags.output_bits)])
+    rates = chip.vector_ops_per_cycle
+    vector_ops = np.stack([column(workload.vector_ops.get(op, 0)) for op in OP_CLASSES])
+    terms = pass_terms(
+        column(dataflow), column(tiles[0]), column(tiles[1]), column(tiles[2]), column(groups),
+        column(gemm.m), column(gemm.k), column(gemm.n), column(gemm.batch),
+        np.full(size, conv is not None), *geometry,
+        column(workload.side_input_elements), column(active_pes(workload, chip)), over_dram, bits,
+        vector_ops, np.array([rates[op] for op in OP_CLASSES], dtype=np.float64), vector_ops.any(axis=1),
+        chip.rows, chip.cols, int(fill_drain_cycles(chip.rows, chip.cols, chip.unit_cols)), chip.pes, chip.pipelined,
+        chip.burst, chip.accumulator_bits,
+    )  # fmt: skip
+    return _Pass(*terms[:9], first_loads=terms[9:])
 
-    def channel(elements, bits, over_dram=True):
-        """Burst-rounded bytes of a transfer, where it goes over the DRAM channel (on-chip
-        transfers take a buffer port, which the estimate does not charge)."""
-        return over_dram * burst_bytes(nbytes(groups * elements, bits), chip.burst)
 
-    active = active_pes(workload, chip)
-    matrix = matrix_floor = 0
-    # `timing.gemm_occupancy` of the 8 tile classes, each size divided into folds once
-    packed = np.asarray(groups, dtype=np.int64)
-    pk, pn = [size * packed for size in sk], [size * packed for size in sn]
-    m_rows, m_cols = [tile_count(size, chip.rows) for size in sm], [tile_count(size, chip.cols) for size in sm]
-    k_rows, n_cols = [tile_count(size, chip.rows) for size in pk], [tile_count(size, chip.cols) for size in pn]
-    overhead = stationary_load_cycles(dataflow, chip.rows) + fill_drain_cycles(chip.rows, chip.cols, chip.unit_cols)
-    for a in (0, 1):
-        for b in (0, 1):
-            for c in (0, 1):
-                count = nm[a] * nk[b] * nn[c]
-                folds = fold_count(dataflow, m_rows[a], m_cols[a], k_rows[b], n_cols[c])
-                streamed = streamed_length(dataflow, sm[a], pk[b], pn[c])
-                occupancy, floor = fold_occupancy(folds, streamed, overhead, chip.rows, chip.pipelined)
-                matrix = matrix + count * stretched(occupancy, chip.pes, active)
-                if chip.pipelined:
-                    matrix_floor = matrix_floor + count * stretched(floor, chip.pes, active)
-    if not chip.pipelined:
-        matrix_floor = matrix  # folds back to back: the floor is the occupancy
-    input_bytes = weight_bytes = output_bytes = psum_bytes = vector = 0
-    total_out = gemm.batch * gemm.m * gemm.n
-    # op classes no tiling has work of add nothing (0 ops take 0 cycles at any rate)
-    vector_ops = [(chip.vector_ops_per_cycle[op], ops) for op, ops in workload.vector_ops.items() if np.any(ops)]
-    for a in (0, 1):
-        for b in (0, 1):
-            input_bytes = input_bytes + nm[a] * nk[b] * channel(pixels[a] * channels[b], flags.input_bits, flags.input_dram)
-            weight_bytes = weight_bytes + nk[a] * nn[b] * channel(sk[a] * sn[b], flags.weight_bits, flags.weight_dram)
-            tiles_ab = nm[a] * nn[b]
-            out_elements = sm[a] * sn[b]
-            output_bytes = output_bytes + tiles_ab * (
-                channel(out_elements, flags.output_bits, flags.output_dram)
-                + channel(side_tile_elements(sm[a], sn[b], workload), flags.side_bits, flags.side_dram)
-            )
-            psum_bytes = psum_bytes + tiles_ab * channel(out_elements, chip.accumulator_bits)
-            for rate, ops in vector_ops:
-                per_tile = -(-ops * groups * out_elements // total_out)
-                vector = vector + tiles_ab * vector_cycles(per_tile, rate)
-    return _Pass(
-        matrix=matrix,
-        matrix_floor=matrix_floor,
-        vector=vector + np.zeros_like(matrix),
-        input_bytes=input_bytes,
-        weight_bytes=weight_bytes,
-        output_bytes=output_bytes,
-        psum_bytes=psum_bytes,
-        prologue_bytes=channel(pixels[0] * channels[0], flags.input_bits, flags.input_dram)
-        + channel(sk[0] * sn[0], flags.weight_bits, flags.weight_dram),
-        epilogue_bytes=channel(sm[1] * sn[1], flags.output_bits, flags.output_dram),
-        first_loads=np.stack(
-            np.broadcast_arrays(
-                channel(pixels[2] * channels[2], flags.input_bits, flags.input_dram),
-                channel(fk * fn, flags.weight_bits, flags.weight_dram),
-            )
-        ),
-    )
+_CONV_FIELDS = ("images", "in_h", "in_w", "in_c", "out_w", "kernel_h", "kernel_w", "stride_h", "stride_w",
+                "dilation_h", "dilation_w", "groups")  # fmt: skip
+"""The convolution geometry `terms_kernel.pass_terms` reads, in its order."""
+
+OP_CLASSES = tuple(OpClass)
 
 
 def vector_terms(

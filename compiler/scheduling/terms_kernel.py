@@ -1,0 +1,197 @@
+"""Numba kernel of the estimate's per-pass terms: one loop over tilings instead of hundreds of
+numpy passes over them.
+
+`compiler.scheduling.estimate._pass_terms` states what the terms of one pass are and reduces
+the workload, the chip and the memory plan to the per-tiling columns and scalars below; this
+kernel computes, for each tiling, the same integers by the same formulas in the same order
+(`compiler.target.timing` for the array's occupancy, `tiling` for the tiles' windows,
+`compiler.target.nbytes` and `timing.burst_bytes` for the bytes), so every value equals the
+numpy expression's (`tests/kernels/test_terms_kernel.py` checks them against a transcription
+of the numpy formulas). A never-seen chip scores some 20,000 tilings of a network's GEMM
+shapes, where the numpy passes cost a few hundred array temporaries each. It takes only
+arrays and scalars (STYLE: kernels validate nothing, the caller does).
+
+Output rows, one column per tiling: matrix, matrix floor, vector, input bytes, weight bytes,
+output bytes, partial-sum bytes, prologue bytes, epilogue bytes, first input load, first
+weight load (`FIELDS`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.kernels.numba_target import njit
+
+# `accel_spec.types.Dataflow` values.
+OUTPUT_STATIONARY, WEIGHT_STATIONARY = 0, 1
+CEIL_SLACK = 1.0 - 1e-12  # `compiler.target.timing.CEIL_SLACK`
+FIELDS = (
+    "matrix", "matrix_floor", "vector", "input_bytes", "weight_bytes", "output_bytes", "psum_bytes",
+    "prologue_bytes", "epilogue_bytes", "first_input", "first_weight",
+)  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy")
+def _ceil_div(a, b):
+    return -(-a // b)
+
+
+@njit(cache=True, error_model="numpy")
+def _channel(elements, bits, over_dram, burst):
+    """Burst-rounded bytes of `elements` values of `bits` bits, where they go over DRAM
+    (a power-of-two burst rounds with a mask: the same bytes, without a division)."""
+    if not over_dram:
+        return 0
+    nbytes = (elements * bits + 7) // 8
+    if burst & (burst - 1) == 0:
+        return (nbytes + burst - 1) & -burst
+    return _ceil_div(nbytes, burst) * burst
+
+
+@njit(cache=True, error_model="numpy")
+def _window_pixels(tm, is_conv, images, in_h, in_w, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
+    """`tiling.input_window_pixels` of one tile."""
+    if not is_conv:
+        return tm
+    halo_h = max((kernel_h - 1) * dilation_h + 1 - stride_h, 0)
+    halo_w = max((kernel_w - 1) * dilation_w + 1 - stride_w, 0)
+    if tm >= out_w:
+        rows = _ceil_div(tm, out_w) * stride_h + halo_h
+        cols = in_w
+    else:
+        rows = stride_h + halo_h
+        cols = min(in_w, tm * stride_w + halo_w)
+    return min(rows, images * in_h) * cols
+
+
+@njit(cache=True, error_model="numpy")
+def _window_channels(tk, is_conv, in_c, conv_groups, kernel_h, kernel_w):
+    """`tiling.input_window_channels` of one tile."""
+    if not is_conv:
+        return tk
+    return min(in_c // conv_groups, _ceil_div(tk, kernel_h * kernel_w))
+
+
+@njit(cache=True, error_model="numpy")
+def _stretched(cycles, pes, active):
+    """`timing.stretched` of one tile."""
+    if 0 < active < pes:
+        return _ceil_div(cycles * pes, active)
+    return cycles
+
+
+@njit(cache=True, error_model="numpy")
+def pass_terms(
+    dataflow, tm, tk, tn, groups, m, k, n, batch,
+    is_conv, images, in_h, in_w, in_c, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, conv_groups,
+    side_elements, active, over_dram, bits, vector_ops, vector_rates, vector_on,
+    rows, cols, fill_drain, pes, pipelined, burst, accumulator_bits,
+):  # fmt: skip
+    """The terms of one pass with `groups` products per tile, per tiling (module doc).
+
+    `over_dram` and `bits` are (4, tilings) by input, weight, side, output; `vector_ops`
+    (classes, tilings) lane ops with their `vector_rates` (lanes × rate), a class counted where
+    `vector_on` (some tiling has work of it)."""
+    count = len(tm)
+    out = np.zeros((len(FIELDS), count), dtype=np.int64)
+    for t in range(count):
+        g = groups[t]
+        flow = dataflow[t]
+        extents = (m[t], k[t], n[t])
+        tiles = (tm[t], tk[t], tn[t])
+        # full and edge tile of each dim (`estimate._classes`), the first tile's extent
+        nm1 = _ceil_div(extents[0], tiles[0])
+        nk1 = _ceil_div(extents[1], tiles[1])
+        nn1 = _ceil_div(extents[2], tiles[2])
+        sm = (tiles[0], extents[0] - (nm1 - 1) * tiles[0])
+        sk = (tiles[1], extents[1] - (nk1 - 1) * tiles[1])
+        sn = (tiles[2], extents[2] - (nn1 - 1) * tiles[2])
+        nm = (nm1 - 1, 1)
+        nk = (nk1 - 1, 1)
+        nn = (nn1 - 1, 1)
+        fm = min(tiles[0], extents[0])
+        fk = min(tiles[1], extents[1])
+        fn = min(tiles[2], extents[2])
+        conv = is_conv[t]
+        geometry = (images[t], in_h[t], in_w[t], out_w[t], kernel_h[t], kernel_w[t], stride_h[t], stride_w[t],
+                    dilation_h[t], dilation_w[t])  # fmt: skip
+        pixels = (
+            _window_pixels(sm[0], conv, *geometry),
+            _window_pixels(sm[1], conv, *geometry),
+            _window_pixels(fm, conv, *geometry),
+        )
+        channels = (
+            _window_channels(sk[0], conv, in_c[t], conv_groups[t], kernel_h[t], kernel_w[t]),
+            _window_channels(sk[1], conv, in_c[t], conv_groups[t], kernel_h[t], kernel_w[t]),
+            _window_channels(fk, conv, in_c[t], conv_groups[t], kernel_h[t], kernel_w[t]),
+        )
+        in_dram, w_dram, side_dram, out_dram = over_dram[0, t], over_dram[1, t], over_dram[2, t], over_dram[3, t]
+        in_bits, w_bits, side_bits, out_bits = bits[0, t], bits[1, t], bits[2, t], bits[3, t]
+
+        # the array: `timing.gemm_occupancy` of the 8 tile classes
+        overhead = (0 if flow == OUTPUT_STATIONARY else rows) + fill_drain
+        matrix = 0
+        floor = 0
+        for a in range(2):
+            m_rows = _ceil_div(sm[a], rows)
+            m_cols = _ceil_div(sm[a], cols)
+            for b in range(2):
+                pk = sk[b] * g
+                k_rows = _ceil_div(pk, rows)
+                for c in range(2):
+                    pn = sn[c] * g
+                    n_cols = _ceil_div(pn, cols)
+                    tiles_abc = nm[a] * nk[b] * nn[c]
+                    if flow == OUTPUT_STATIONARY:
+                        folds = m_rows * n_cols
+                        streamed = pk
+                    elif flow == WEIGHT_STATIONARY:
+                        folds = k_rows * n_cols
+                        streamed = sm[a]
+                    else:
+                        folds = k_rows * m_cols
+                        streamed = pn
+                    if pipelined:
+                        spacing = max(streamed, rows)
+                        occupancy = folds * spacing
+                        busy = (folds - 1) * spacing + streamed
+                        matrix += tiles_abc * _stretched(occupancy, pes, active[t])
+                        floor += tiles_abc * _stretched(busy, pes, active[t])
+                    else:
+                        matrix += tiles_abc * _stretched(folds * (streamed + overhead), pes, active[t])
+        if not pipelined:
+            floor = matrix
+
+        # the channel: every tile loaded once, the outputs stored once (`estimate._pass_terms`)
+        total_out = batch[t] * m[t] * n[t]
+        input_bytes = weight_bytes = output_bytes = psum_bytes = vector = 0
+        for a in range(2):
+            for b in range(2):
+                input_bytes += nm[a] * nk[b] * _channel(g * (pixels[a] * channels[b]), in_bits, in_dram, burst)
+                weight_bytes += nk[a] * nn[b] * _channel(g * (sk[a] * sn[b]), w_bits, w_dram, burst)
+                tiles_ab = nm[a] * nn[b]
+                out_elements = sm[a] * sn[b]
+                side_tile = _ceil_div(sm[a] * sn[b] * side_elements[t], total_out) if side_elements[t] else 0
+                output_bytes += tiles_ab * (
+                    _channel(g * out_elements, out_bits, out_dram, burst)
+                    + _channel(g * side_tile, side_bits, side_dram, burst)
+                )
+                psum_bytes += tiles_ab * _channel(g * out_elements, accumulator_bits, True, burst)
+                for op in range(len(vector_rates)):
+                    if vector_on[op]:
+                        per_tile = _ceil_div(vector_ops[op, t] * g * out_elements, total_out)
+                        vector += tiles_ab * np.int64(np.ceil(per_tile / vector_rates[op] * CEIL_SLACK))
+        out[0, t] = matrix
+        out[1, t] = floor
+        out[2, t] = vector
+        out[3, t] = input_bytes
+        out[4, t] = weight_bytes
+        out[5, t] = output_bytes
+        out[6, t] = psum_bytes
+        out[7, t] = _channel(g * (pixels[0] * channels[0]), in_bits, in_dram, burst) + _channel(
+            g * (sk[0] * sn[0]), w_bits, w_dram, burst
+        )
+        out[8, t] = _channel(g * (sm[1] * sn[1]), out_bits, out_dram, burst)
+        out[9, t] = _channel(g * (pixels[2] * channels[2]), in_bits, in_dram, burst)
+        out[10, t] = _channel(g * (fk * fn), w_bits, w_dram, burst)
+    return out

@@ -1,0 +1,170 @@
+"""`estimate._pass_terms` (the `terms_kernel` kernel) equals the numpy formulas it replaces,
+written here with the project's shared numpy helpers (`tiling`, `timing`, `nbytes`): every
+field, on the tilings of real networks' layers, on chips that exercise every branch
+(weight/output/input stationary, pipelined folds, row-stationary active PEs, units narrower
+than the array, a burst that is not a power of two, operands kept on chip)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accel_spec import load_accelerator, with_overrides
+from compiler.lowering import lower
+from compiler.memory.planner import WeightResidency, plan_memory
+from compiler.models import load_model
+from compiler.scheduling.batched import _Grid
+from compiler.scheduling.candidates import gemm_space
+from compiler.scheduling.columns import WorkloadColumns
+from compiler.scheduling.estimate import _Pass, _pass_terms
+from compiler.scheduling.roles import roles
+from compiler.scheduling.schedule import SchedulerKind
+from compiler.scheduling.tiling import (
+    active_pes,
+    edge_tile,
+    input_window_channels,
+    input_window_pixels,
+    pass_groups,
+    side_tile_elements,
+    tile_count,
+)
+from compiler.target import nbytes, target_of
+
+from compiler.target.timing import (
+    burst_bytes,
+    fill_drain_cycles,
+    fold_count,
+    fold_occupancy,
+    stationary_load_cycles,
+    streamed_length,
+    stretched,
+    vector_cycles,
+)
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "accelerators"
+
+
+def numpy_pass_terms(workload, chip, dataflow, tiles, groups) -> _Pass:
+    """The terms of one pass, one numpy expression over all tilings per formula."""
+    gemm = workload.gemm
+    extents = (gemm.m, gemm.k, gemm.n)
+    classes = [
+        ((t, edge_tile(e, t)), (tile_count(e, t) - 1, np.ones_like(tile_count(e, t)))) for e, t in zip(extents, tiles)
+    ]
+    (sm, sk, sn), (nm, nk, nn) = zip(*classes)
+    fm, fk, fn = (np.minimum(t, e) for e, t in zip(extents, tiles))
+    pixels = [input_window_pixels(size, workload) for size in (*sm, fm)]
+    channels = [input_window_channels(size, workload) for size in (*sk, fk)]
+    flags = roles(workload, chip)
+
+    def channel(elements, bits, over_dram=True):
+        return over_dram * burst_bytes(nbytes(groups * elements, bits), chip.burst)
+
+    active = active_pes(workload, chip)
+    matrix = matrix_floor = 0
+    packed = np.asarray(groups, dtype=np.int64)
+    pk, pn = [size * packed for size in sk], [size * packed for size in sn]
+    m_rows, m_cols = [tile_count(size, chip.rows) for size in sm], [tile_count(size, chip.cols) for size in sm]
+    k_rows, n_cols = [tile_count(size, chip.rows) for size in pk], [tile_count(size, chip.cols) for size in pn]
+    overhead = stationary_load_cycles(dataflow, chip.rows) + fill_drain_cycles(chip.rows, chip.cols, chip.unit_cols)
+    for a in (0, 1):
+        for b in (0, 1):
+            for c in (0, 1):
+                count = nm[a] * nk[b] * nn[c]
+                folds = fold_count(dataflow, m_rows[a], m_cols[a], k_rows[b], n_cols[c])
+                streamed = streamed_length(dataflow, sm[a], pk[b], pn[c])
+                occupancy, floor = fold_occupancy(folds, streamed, overhead, chip.rows, chip.pipelined)
+                matrix = matrix + count * stretched(occupancy, chip.pes, active)
+                if chip.pipelined:
+                    matrix_floor = matrix_floor + count * stretched(floor, chip.pes, active)
+    if not chip.pipelined:
+        matrix_floor = matrix
+    input_bytes = weight_bytes = output_bytes = psum_bytes = vector = 0
+    total_out = gemm.batch * gemm.m * gemm.n
+    vector_ops = [(chip.vector_ops_per_cycle[op], ops) for op, ops in workload.vector_ops.items() if np.any(ops)]
+    for a in (0, 1):
+        for b in (0, 1):
+            input_bytes = input_bytes + nm[a] * nk[b] * channel(pixels[a] * channels[b], flags.input_bits, flags.input_dram)
+            weight_bytes = weight_bytes + nk[a] * nn[b] * channel(sk[a] * sn[b], flags.weight_bits, flags.weight_dram)
+            tiles_ab = nm[a] * nn[b]
+            out_elements = sm[a] * sn[b]
+            output_bytes = output_bytes + tiles_ab * (
+                channel(out_elements, flags.output_bits, flags.output_dram)
+                + channel(side_tile_elements(sm[a], sn[b], workload), flags.side_bits, flags.side_dram)
+            )
+            psum_bytes = psum_bytes + tiles_ab * channel(out_elements, chip.accumulator_bits)
+            for rate, ops in vector_ops:
+                per_tile = -(-ops * groups * out_elements // total_out)
+                vector = vector + tiles_ab * vector_cycles(per_tile, rate)
+    return _Pass(
+        matrix=matrix,
+        matrix_floor=matrix_floor,
+        vector=vector + np.zeros_like(matrix),
+        input_bytes=input_bytes,
+        weight_bytes=weight_bytes,
+        output_bytes=output_bytes,
+        psum_bytes=psum_bytes,
+        prologue_bytes=channel(pixels[0] * channels[0], flags.input_bits, flags.input_dram)
+        + channel(sk[0] * sn[0], flags.weight_bits, flags.weight_dram),
+        epilogue_bytes=channel(sm[1] * sn[1], flags.output_bits, flags.output_dram),
+        first_loads=np.stack(
+            np.broadcast_arrays(
+                channel(pixels[2] * channels[2], flags.input_bits, flags.input_dram),
+                channel(fk * fn, flags.weight_bits, flags.weight_dram),
+            )
+        ),
+    )
+
+
+def assert_equal_terms(kernel: _Pass, reference: _Pass, size: int) -> None:
+    for field in fields(_Pass):
+        expected = np.broadcast_to(getattr(reference, field.name), np.shape(getattr(kernel, field.name)))
+        assert np.shape(getattr(kernel, field.name))[-1] == size, field.name
+        assert np.array_equal(getattr(kernel, field.name), expected), field.name
+
+
+CHIPS = {
+    "edge": {},  # weight-stationary, one unit
+    "tpu_v1": {},  # pipelined weight-stationary folds, input/weight/output all over DRAM
+    "eyeriss": {},  # row-stationary mapping: active PEs below the array's
+    "datacenter_bf16": {},
+    "tpu_v5e": {},  # four matrix units: fill and drain across one unit's columns
+    "gemmini": {"dram.burst": "48 B"},  # a burst that is not a power of two
+}
+
+
+@pytest.mark.parametrize("chip_name", sorted(CHIPS))
+@pytest.mark.parametrize("model", ["resnet18", "bert:layers=1,hidden=128,heads=2,seq=32,batch=3"])
+def test_kernel_equals_the_numpy_formulas_on_a_planned_network(chip_name: str, model: str) -> None:
+    accel = with_overrides(load_accelerator(EXAMPLES / f"{chip_name}.yaml"), CHIPS[chip_name])
+    chip = target_of(accel, None)
+    workloads = plan_memory(lower(load_model(model)), chip, WeightResidency.STREAMED).workloads
+    gemms = list({w.shape_key: w for w in workloads if w.gemm is not None}.values())
+    grid = _Grid.of(gemms, chip)
+    columns = WorkloadColumns.of(gemms, grid.sizes)
+    size = len(grid.dataflow)
+    assert size > 100
+    for groups in (grid.groups, pass_groups(columns.gemm.batch, grid.groups)[1]):
+        kernel = _pass_terms(columns, chip, grid.dataflow, grid.tiles, groups)
+        assert_equal_terms(kernel, numpy_pass_terms(columns, chip, grid.dataflow, grid.tiles, groups), size)
+    # one workload's space with its own (scalar) fields: plain GEMMs take the kernel's non-conv path
+    for workload in gemms[:: max(1, len(gemms) // 4)]:
+        space = gemm_space(workload.gemm, chip, SchedulerKind.EXHAUSTIVE)
+        kernel = _pass_terms(workload, chip, space.dataflow, space.tiles, space.groups)
+        reference = numpy_pass_terms(workload, chip, space.dataflow, space.tiles, space.groups)
+        assert_equal_terms(kernel, reference, len(space.dataflow))
+
+
+def test_the_workloads_cover_side_inputs_vector_work_and_kept_operands() -> None:
+    """The networks above reach every branch the kernel has: a fused residual, epilogue work,
+    an operand not over DRAM, a convolution and a plain GEMM."""
+    chip = target_of(load_accelerator(EXAMPLES / "edge.yaml"), None)
+    workloads = plan_memory(lower(load_model("resnet18")), chip, WeightResidency.STREAMED).workloads
+    gemms = [w for w in workloads if w.gemm is not None]
+    assert any(w.side_input_elements for w in gemms)
+    assert any(any(w.vector_ops.values()) for w in gemms)
+    assert any(not roles(w, chip).input_dram for w in gemms)
+    assert any(w.conv is not None for w in gemms) and any(w.conv is None for w in gemms)
