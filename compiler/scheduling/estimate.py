@@ -37,7 +37,6 @@ from compiler.scheduling.schedule import LOOP_ORDERS, Dim
 from compiler.scheduling.terms_kernel import pass_terms
 from compiler.scheduling.tiling import (
     active_pes,
-    edge_tile,
     loop_positions,
     pass_groups,
     reloads,
@@ -260,12 +259,6 @@ class _Pass:
     first_loads: np.ndarray
 
 
-def _classes(extent, tile):
-    """Tile sizes and how many tiles have them: full tiles and the edge tile."""
-    count = tile_count(extent, tile)
-    return (tile, edge_tile(extent, tile)), (count - 1, np.ones_like(count))
-
-
 def gemm_terms(
     workload: Workload | WorkloadColumns, chip: Target, cands: GemmCandidates, spill: np.ndarray | None = None
 ) -> CostTerms:
@@ -336,7 +329,7 @@ def _continued_folds(chip: Target, dataflow: np.ndarray, counts: np.ndarray, pas
 def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: np.ndarray, groups) -> _Pass:
     """One pass with `groups` products packed into every tile, per tiling (1-D `dataflow`,
     (3, tilings) `tiles`): `terms_kernel.pass_terms` on the workload's, the plan's and the
-    chip's numbers. A tile of each dimension is full or the edge one (`_classes`); its input
+    chip's numbers. A tile of each dimension is full or the edge one (`tiling.edge_tile`); its input
     window is pixels(tm) × channels(tk) (`tiling`); the array's busy cycles are
     `timing.gemm_occupancy` of each of the 8 tile classes; bytes are burst-rounded, and only
     transfers over DRAM count (on-chip transfers take a buffer port, which the estimate does
@@ -375,6 +368,7 @@ _CONV_FIELDS = ("images", "in_h", "in_w", "in_c", "out_w", "kernel_h", "kernel_w
 """The convolution geometry `terms_kernel.pass_terms` reads, in its order."""
 
 OP_CLASSES = tuple(OpClass)
+"""`OpClass` in order: the rows of the kernel's vector work."""
 
 
 def vector_terms(

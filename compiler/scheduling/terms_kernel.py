@@ -99,7 +99,7 @@ def pass_terms(
         flow = dataflow[t]
         extents = (m[t], k[t], n[t])
         tiles = (tm[t], tk[t], tn[t])
-        # full and edge tile of each dim (`estimate._classes`), the first tile's extent
+        # full and edge tile of each dim (`tiling.edge_tile`) and how many of each, the first tile's extent
         nm1 = _ceil_div(extents[0], tiles[0])
         nk1 = _ceil_div(extents[1], tiles[1])
         nn1 = _ceil_div(extents[2], tiles[2])

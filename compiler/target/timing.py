@@ -81,9 +81,9 @@ def gemm_folds(m, k, n, dataflow, rows: int, cols: int, groups=1):
 
 def fold_count(dataflow, m_rows, m_cols, k_rows, n_cols):
     """Folds of GEMM tiles per the table above, from how many folds each (packed) dim takes
-    over the array's rows or columns (m_rows = ceil(m / R), ...). Apart from `gemm_folds`
-    so that a caller timing tiles of a few sizes per dim (the estimate: full and edge tiles)
-    divides each size once, not once per combination."""
+    over the array's rows or columns (m_rows = ceil(m / R), ...). The estimate's kernel
+    (`compiler.scheduling.terms_kernel`) counts the folds of its tile classes by the same
+    table, and its test checks it against this function."""
     dataflow = np.asarray(dataflow)
     is_os = dataflow == Dataflow.OUTPUT_STATIONARY
     is_ws = dataflow == Dataflow.WEIGHT_STATIONARY
