@@ -6,7 +6,9 @@ the workload, the chip and the memory plan to the per-tiling columns and scalars
 kernel computes, for each tiling, the same integers by the same formulas in the same order
 (`compiler.target.timing` for the array's occupancy, `tiling` for the tiles' windows,
 `compiler.target.nbytes` and `timing.burst_bytes` for the bytes), so every value equals the
-numpy expression's (`tests/kernels/test_terms_kernel.py` checks them against a transcription
+numpy expression's. A tile's folds, streamed length and stationary load, and the rounding of
+bytes and vector cycles, are the simulator kernel's own (`simulator.kernels.engines`), so the
+estimate and the simulation time a GEMM tile by one derivation (`tests/kernels/test_terms_kernel.py` checks them against a transcription
 of the numpy formulas). A never-seen chip scores some 20,000 tilings of a network's GEMM
 shapes, where the numpy passes cost a few hundred array temporaries each. It takes only
 arrays and scalars (STYLE: kernels validate nothing, the caller does).
@@ -20,11 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.kernels.engines import _burst_bytes, _ceil_div, _gemm, _vector_cycles
 from simulator.kernels.numba_target import njit
 
-# `accel_spec.types.Dataflow` values.
-OUTPUT_STATIONARY, WEIGHT_STATIONARY = 0, 1
-CEIL_SLACK = 1.0 - 1e-12  # `compiler.target.timing.CEIL_SLACK`
 FIELDS = (
     "matrix", "matrix_floor", "vector", "input_bytes", "weight_bytes", "output_bytes", "psum_bytes",
     "prologue_bytes", "epilogue_bytes", "first_input", "first_weight",
@@ -32,20 +32,12 @@ FIELDS = (
 
 
 @njit(cache=True, error_model="numpy")
-def _ceil_div(a, b):
-    return -(-a // b)
-
-
-@njit(cache=True, error_model="numpy")
 def _channel(elements, bits, over_dram, burst):
-    """Burst-rounded bytes of `elements` values of `bits` bits, where they go over DRAM
-    (a power-of-two burst rounds with a mask: the same bytes, without a division)."""
+    """Burst-rounded bytes of `elements` values of `bits` bits (`compiler.target.nbytes`), where
+    they go over DRAM."""
     if not over_dram:
         return 0
-    nbytes = (elements * bits + 7) // 8
-    if burst & (burst - 1) == 0:
-        return (nbytes + burst - 1) & -burst
-    return _ceil_div(nbytes, burst) * burst
+    return _burst_bytes((elements * bits + 7) // 8, burst)
 
 
 @njit(cache=True, error_model="numpy")
@@ -128,29 +120,16 @@ def pass_terms(
         in_dram, w_dram, side_dram, out_dram = over_dram[0, t], over_dram[1, t], over_dram[2, t], over_dram[3, t]
         in_bits, w_bits, side_bits, out_bits = bits[0, t], bits[1, t], bits[2, t], bits[3, t]
 
-        # the array: `timing.gemm_occupancy` of the 8 tile classes
-        overhead = (0 if flow == OUTPUT_STATIONARY else rows) + fill_drain
+        # the array: `timing.gemm_occupancy` of the 8 tile classes, each tile's folds, streamed
+        # length and stationary load as the simulator's kernel times them
         matrix = 0
         floor = 0
         for a in range(2):
-            m_rows = _ceil_div(sm[a], rows)
-            m_cols = _ceil_div(sm[a], cols)
             for b in range(2):
-                pk = sk[b] * g
-                k_rows = _ceil_div(pk, rows)
                 for c in range(2):
-                    pn = sn[c] * g
-                    n_cols = _ceil_div(pn, cols)
                     tiles_abc = nm[a] * nk[b] * nn[c]
-                    if flow == OUTPUT_STATIONARY:
-                        folds = m_rows * n_cols
-                        streamed = pk
-                    elif flow == WEIGHT_STATIONARY:
-                        folds = k_rows * n_cols
-                        streamed = sm[a]
-                    else:
-                        folds = k_rows * m_cols
-                        streamed = pn
+                    folds, streamed, load = _gemm(sm[a], sk[b], sn[c], g, flow, 0, 0, rows, cols)[:3]
+                    overhead = load + fill_drain
                     if pipelined:
                         spacing = max(streamed, rows)
                         occupancy = folds * spacing
@@ -180,7 +159,7 @@ def pass_terms(
                 for op in range(len(vector_rates)):
                     if vector_on[op]:
                         per_tile = _ceil_div(vector_ops[op, t] * g * out_elements, total_out)
-                        vector += tiles_ab * np.int64(np.ceil(per_tile / vector_rates[op] * CEIL_SLACK))
+                        vector += tiles_ab * _vector_cycles(per_tile, vector_rates[op])
         out[0, t] = matrix
         out[1, t] = floor
         out[2, t] = vector
