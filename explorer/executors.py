@@ -103,6 +103,7 @@ class LocalExecutor(Executor):
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self._quiet: contextlib.ExitStack | None = None
 
     def __enter__(self) -> "LocalExecutor":
         context = multiprocessing.get_context("forkserver")
@@ -111,20 +112,20 @@ class LocalExecutor(Executor):
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=context, initializer=worker_started, initargs=(os.getpid(),)
         )
+        self._quiet = contextlib.ExitStack()
+        self._quiet.enter_context(_quiet_cancelled_race(self._pool))
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if self._pool is None:
             return
-        if exc_type is None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-        else:
-            # Interrupted or failing: stop now rather than wait for the chunks in flight (their
-            # points are not journaled yet and run again on resume).
-            with _quiet_cancelled_race(self._pool):
+        with self._quiet:
+            if exc_type is not None:
+                # Interrupted or failing: stop now rather than wait for the chunks in flight
+                # (their points are not journaled yet and run again on resume).
                 for process in list((self._pool._processes or {}).values()):  # no public API before 3.14
                     process.kill()
-                self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = None
 
     def map(self, evaluator: Evaluator, points: Sequence[Point]) -> Iterator[Results]:
@@ -148,12 +149,14 @@ def _quiet_cancelled_race(pool: ProcessPoolExecutor) -> Iterator[None]:
     """Silence one known CPython 3.11 race while a pool is torn down: when its workers die,
     the pool's manager thread sets `BrokenProcessPool` on every pending future, and one that
     `map` has just cancelled raises `InvalidStateError` in that thread, which Python prints
-    as a traceback (CPython gh-107219, fixed in 3.12 by ignoring it). Other exceptions of
-    any thread are reported as before; the hook is restored once the pool has shut down."""
+    as a traceback (CPython gh-107219, fixed in 3.12 by ignoring it). The race can fire from
+    the moment `map` cancels (a SIGTERM to the process group kills the workers while this
+    process is still unwinding), so the hook covers the pool's whole life. Other exceptions
+    of any thread are reported as before; the hook is restored once the pool has shut down."""
     previous = threading.excepthook
-    manager = pool._executor_manager_thread  # no public API
 
     def hook(args: threading.ExceptHookArgs) -> None:
+        manager = pool._executor_manager_thread  # no public API; started by the first submit
         if not (args.thread is manager and args.exc_type is InvalidStateError):
             previous(args)
 
