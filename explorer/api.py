@@ -30,7 +30,7 @@ from explorer.spec import SweepSpec
 from explorer.spec_loader import load_sweep
 from explorer.store import DirectoryStore, MemoryStore
 from explorer.strategies import make_strategy
-from explorer.table import column_units, make_row, result_schema
+from explorer.table import Row, column_units, make_row, result_schema
 from tessera.errors import InputError, Problem, parse_enum
 
 
@@ -73,14 +73,14 @@ def _warn(note: str) -> None:
     warnings.warn(note, stacklevel=3)
 
 
-def _kept(journaled: list[dict], retry_errors: bool, notify: Callable[[str], None]) -> list[dict]:
-    """The journaled rows a resume reuses: all of them, or all but the failed ones."""
-    failed = sum(row["status"] == "error" for row in journaled)
+def _kept(journaled: dict[str, Row], retry_errors: bool, notify: Callable[[str], None]) -> dict[str, Row]:
+    """The journaled rows a resume reuses, by point id: all of them, or all but the failed ones."""
+    failed = sum(row["status"] == "error" for row in journaled.values())
     if not failed:
         return journaled
     if retry_errors:
         notify(f"retrying the {failed} points that failed in an earlier run")
-        return [row for row in journaled if row["status"] != "error"]
+        return {pid: row for pid, row in journaled.items() if row["status"] != "error"}
     notify(f"keeping the {failed} failed points of an earlier run as they are; --retry-errors evaluates them again")
     return journaled
 
@@ -109,7 +109,7 @@ def execute_sweep(
     version = tessera.__version__
     manifest = Manifest.start(spec, evaluator.name, version, command_line(), units=column_units(space))
     folder = Path(out_dir) if out_dir is not None else None
-    store = DirectoryStore(folder, schema, manifest, force_new, notify) if folder is not None else MemoryStore()
+    store = DirectoryStore(folder, schema, manifest, force_new, notify) if folder is not None else MemoryStore(schema)
 
     def row(point: Point, outcome: Outcome, trial: int) -> dict:
         return make_row(point, outcome, trial, spec, version)
@@ -120,11 +120,14 @@ def execute_sweep(
         progress = SweepProgress(spec.budget, spec.objectives, console) if console else NullProgress()
         strategy = make_strategy(spec, space, evaluator)
         with progress:
-            rows = sweep_loop(space, strategy, evaluator, pool, journaled, store, progress, row, schema)
+            resolved = sweep_loop(space, strategy, evaluator, pool, journaled, store, progress, row)
         records = strategy.model_records()
         if records is not None and folder is not None:
             write_records(folder, records)
-        table = rows.to_frame()
+        rows = store.results()
+        assert len(rows) == resolved, f"{len(rows)} rows stored for {resolved} points resolved"
+        table = rows.to_pandas()
+        del rows  # the Arrow copy: a long sweep's end holds the table once, not twice
         front = pareto_front(table, spec.objectives, spec.reference)
         started = store.manifest if isinstance(store, DirectoryStore) else manifest
         final = replace(
@@ -137,7 +140,7 @@ def execute_sweep(
             hypervolume_reference=front.reference_by_objective(),
             units=column_units(space),
         )
-        store.finish(rows.to_arrow(), front.table, final)
+        store.finish(front.table, final)
     return SweepResult(spec, table, front, final, folder, records)
 
 

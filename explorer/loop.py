@@ -20,21 +20,25 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Protocol
 
-import pyarrow as pa
-
 from explorer.evaluator import Evaluator, Outcome
 from explorer.executors import Executor
 from explorer.progress import NullProgress
 from explorer.space import DesignSpace, Point
 from explorer.spec import SweepSpec
 from explorer.strategies import Feedback, Strategy
-from explorer.table import Row, RowBatches
+from explorer.table import Row
 
 
 class RowSink(Protocol):
-    """Where new rows are recorded (`explorer.store`)."""
+    """Where rows are recorded (`explorer.store`)."""
 
-    def append(self, rows: list[Row]) -> None: ...
+    def append(self, rows: list[Row]) -> None:
+        """Record newly evaluated rows durably (in completion order)."""
+
+    def resolved(self, rows: list[Row]) -> None:
+        """Take note of a batch's resolved rows, new or replayed from the journal, in trial order:
+        a store that keeps its rows on disk ignores them, so a long sweep's main process does not
+        grow by a row a point."""
 
 
 def feedback(row: Row, spec: SweepSpec) -> Feedback:
@@ -52,20 +56,18 @@ def sweep_loop(
     strategy: Strategy,
     evaluator: Evaluator,
     executor: Executor,
-    journaled: list[Row],
+    journaled: dict[str, Row],
     sink: RowSink,
     progress: NullProgress,
     make_row: Callable[[Point, Outcome, int], Row],
-    schema: pa.Schema,
-) -> RowBatches:
-    """Run until the budget is spent or the strategy stops; rows in trial order. The loop
-    keeps of each resolved point only what the strategy may be told again (its `Feedback`:
-    a strategy may propose a point twice) and its row as Arrow columns of `schema`
-    (`RowBatches`)."""
+) -> int:
+    """Run until the budget is spent or the strategy stops; returns the points resolved. Rows
+    go to `sink` (`append` the new ones, `resolved` every batch's in trial order); the loop
+    keeps of each resolved point only what the strategy may be told again (its `Feedback`: a
+    strategy may propose a point twice). `journaled` (rows of an earlier run by point id) is
+    consumed: a row leaves it once replayed."""
     spec = space.spec
-    journal = {row["point_id"]: row for row in journaled}
     resolved: dict[str, Feedback] = {}
-    collected = RowBatches(schema)
     ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="propose")
     following: Future | None = None  # the next batch, proposed while this one is evaluated
     try:
@@ -82,9 +84,9 @@ def sweep_loop(
                 if len(resolved) + len(fresh) < spec.budget:
                     fresh[point.point_id] = point
             trial = {pid: len(resolved) + number for number, pid in enumerate(fresh)}
-            rows = {pid: journal[pid] for pid in fresh if pid in journal}
+            rows = {pid: journaled.pop(pid) for pid in fresh if pid in journaled}
             progress.advance(list(rows.values()))
-            to_run = [point for pid, point in fresh.items() if pid not in journal]
+            to_run = [point for pid, point in fresh.items() if pid not in rows]
             if strategy.lookahead and len(resolved) + len(fresh) < spec.budget:  # a batch will follow
                 following = ahead.submit(strategy.propose)
             for results in executor.map(evaluator, to_run):
@@ -93,10 +95,10 @@ def sweep_loop(
                 progress.advance(new)
                 rows.update((row["point_id"], row) for row in new)
             resolved.update((pid, feedback(rows[pid], spec)) for pid in fresh)
-            collected.extend(rows[pid] for pid in fresh)
+            sink.resolved([rows[pid] for pid in fresh])
             if following is not None:
                 wait([following])  # told only once the next batch is chosen: the same order on resume
             strategy.tell(batch, [resolved.get(p.point_id) for p in points])
     finally:
         ahead.shutdown(wait=False, cancel_futures=True)  # an interrupted sweep does not wait for a proposal
-    return collected
+    return len(resolved)

@@ -20,15 +20,17 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from explorer.journal import JournalContents, JournalWriter, read_journal, rewrite_journal
 from explorer.lock import DirectoryLock
 from explorer.manifest import MANIFEST_NAME, Manifest, identity_changes
 from explorer.model_quality import SURROGATE_FILE
-from explorer.table import Row, to_arrow
+from explorer.table import Row, RowBatches, to_arrow
 from tessera.errors import InputError, Problem
 
 JOURNAL_NAME = "journal.jsonl"
@@ -79,16 +81,27 @@ def links_out_of(folder: Path) -> list[str]:
 
 
 class MemoryStore:
-    """Keeps nothing: `explorer.run_sweep(out_dir=None)`."""
+    """Keeps the rows in this process and writes nothing: `explorer.run_sweep(out_dir=None)`."""
 
-    def existing(self) -> list[Row]:
+    def __init__(self, schema: pa.Schema) -> None:
+        self._rows = RowBatches(schema)
+
+    def existing(self) -> dict[str, Row]:
         """Rows of earlier runs: none."""
-        return []
+        return {}
 
     def append(self, rows: list[Row]) -> None:
-        """Rows are only held by the sweep loop."""
+        """Nothing to make durable: `resolved` keeps them."""
 
-    def finish(self, table: pa.Table, pareto: pd.DataFrame, manifest: Manifest) -> None:
+    def resolved(self, rows: list[Row]) -> None:
+        """Keep a batch's rows (in trial order), as Arrow columns."""
+        self._rows.extend(rows)
+
+    def results(self) -> pa.Table:
+        """Every resolved row, in trial order."""
+        return self._rows.to_arrow()
+
+    def finish(self, pareto: pd.DataFrame, manifest: Manifest) -> None:
         """Nothing to write."""
 
     def __enter__(self) -> "MemoryStore":
@@ -162,7 +175,7 @@ class DirectoryStore:
         if previous is not None:
             self.manifest = previous.resumed_now()
         self.manifest.write(self.folder)
-        self._compact(to_arrow(self._rows, self.schema))
+        self._compact(to_arrow(self._rows, self.schema).sort_by("trial"))
         self._writer = JournalWriter(journal, valid_length).__enter__()
 
     def _report_recovery(self, journal: Path, contents: JournalContents, kept: int, had_manifest: bool) -> None:
@@ -194,9 +207,11 @@ class DirectoryStore:
         finally:
             self._lock.__exit__(None, None, None)
 
-    def existing(self) -> list[Row]:
-        """Rows journaled by earlier runs of this sweep."""
-        return list(self._rows)
+    def existing(self) -> dict[str, Row]:
+        """Rows journaled by earlier runs of this sweep, by point id; handed over, not kept
+        (they are in the journal and in the compacted part)."""
+        rows, self._rows = self._rows, []
+        return {row["point_id"]: row for row in rows}
 
     def append(self, rows: list[Row]) -> None:
         """Journal rows durably; write a Parquet part when one is due."""
@@ -207,12 +222,29 @@ class DirectoryStore:
             if time.monotonic() - self._last_part >= PART_INTERVAL_S:
                 self._write_part()
 
-    def finish(self, table: pa.Table, pareto: pd.DataFrame, manifest: Manifest) -> None:
-        """Compact the results (`table`, every row) into one part; write pareto.csv and the
-        final manifest."""
-        self._pending = []
+    def resolved(self, rows: list[Row]) -> None:
+        """Nothing to keep in memory: every row is journaled and written to a part."""
+
+    def results(self) -> pa.Table:
+        """Every row of this sweep, read back from its parts (the pending rows written first),
+        one per point (a point evaluated again, `--retry-errors`, keeps its last row), in trial
+        order; the parts are compacted into one holding them."""
         with _disk_errors(self.folder):
+            self._write_part()
+            parts = sorted((self.folder / RESULTS_NAME).glob("part-*.parquet"))
+            table = pa.concat_tables([pq.read_table(part, schema=self.schema) for part in parts])
+            kept = np.arange(len(table))
+            if pc.count_distinct(table["point_id"]).as_py() < len(table):
+                written = table.select(["point_id"]).append_column("written", pa.array(kept))
+                kept = written.group_by("point_id").aggregate([("written", "max")])["written_max"].to_numpy()
+            order = kept[np.argsort(table["trial"].to_numpy()[kept], kind="stable")]
+            table = table.take(order)
             self._compact(table)
+        return table
+
+    def finish(self, pareto: pd.DataFrame, manifest: Manifest) -> None:
+        """Write pareto.csv and the final manifest (after `results`)."""
+        with _disk_errors(self.folder):
             temporary = self.folder / f".{PARETO_NAME}.tmp"
             pareto.to_csv(temporary, index=False)
             os.replace(temporary, self.folder / PARETO_NAME)
@@ -244,10 +276,10 @@ class DirectoryStore:
         self._pending = []
 
     def _compact(self, table: pa.Table) -> None:
-        """Replace every part by one holding `table` (sorted by trial)."""
+        """Replace every part by one holding `table` (in trial order)."""
         parts = self.folder / RESULTS_NAME
         staged = ".compacted"  # hidden: readers skip names starting with a dot
-        self._write_table(table.sort_by("trial"), staged)
+        self._write_table(table, staged)
         for part in parts.glob("part-*.parquet"):
             part.unlink()
         os.replace(parts / staged, parts / "part-00000.parquet")

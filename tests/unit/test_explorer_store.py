@@ -83,6 +83,29 @@ def test_folder_run_matches_memory_run_and_parquet_reads_back(tmp_path: Path) ->
     assert len(pareto) == manifest["pareto_points"] > 0 and (pareto["area_mm2"] <= 3).all()
 
 
+def test_a_folder_run_reads_its_table_back_from_parts_written_as_it_went(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The main process keeps no row of a folder sweep: the table it returns is read back from
+    the Parquet parts (here one per chunk of points) and equals the in-memory run's."""
+    import explorer.store
+
+    monkeypatch.setattr(explorer.store, "PART_INTERVAL_S", 0.0)
+    parts: list[int] = []
+    write_part = explorer.store.DirectoryStore._write_part
+
+    def recorded(self: explorer.store.DirectoryStore) -> None:
+        parts.append(len(self._pending))
+        write_part(self)
+
+    monkeypatch.setattr(explorer.store.DirectoryStore, "_write_part", recorded)
+    sweep = write(tmp_path)
+    memory = run_sweep(sweep, evaluator=FakeEvaluator(), executor="serial")
+    on_disk = run_sweep(sweep, tmp_path / "out", evaluator=FakeEvaluator(), executor="serial")
+    assert sum(parts) == 24 and sum(1 for rows in parts if rows) > 1
+    pd.testing.assert_frame_equal(memory, on_disk)
+    assert list(on_disk["trial"]) == list(range(24))
+    assert [p.name for p in (tmp_path / "out" / "results.parquet").iterdir()] == ["part-00000.parquet"]
+
+
 def test_changed_spec_is_refused_unless_force_new(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_sweep(write(tmp_path), out, evaluator=FakeEvaluator(), executor="serial")

@@ -103,7 +103,7 @@ def test_a_strategy_that_proposes_ahead_is_asked_for_the_next_batch_before_it_is
     from explorer.progress import NullProgress
     from explorer.space import DesignSpace
     from explorer.strategies import Strategy
-    from explorer.table import make_row, result_schema
+    from explorer.table import make_row
 
     sweep = spec(tmp_path).model_copy(update={"budget": 8})
     space = DesignSpace(sweep)
@@ -126,14 +126,19 @@ def test_a_strategy_that_proposes_ahead_is_asked_for_the_next_batch_before_it_is
             self.calls.append(("tell", batch[0][1] + 1))
 
     def run(strategy: Strategy) -> list:
+        resolved: list = []
+
         class Sink:
             def append(self, rows: list) -> None:
                 pass
 
-        rows = sweep_loop(space, strategy, FakeEvaluator(), SerialExecutor(), [], Sink(), NullProgress(),
-                          lambda point, outcome, trial: make_row(point, outcome, trial, sweep, tessera.__version__),
-                          result_schema(space))
-        return list(rows)
+            def resolved(self, rows: list) -> None:
+                resolved.extend(rows)
+
+        count = sweep_loop(space, strategy, FakeEvaluator(), SerialExecutor(), {}, Sink(), NullProgress(),
+                           lambda point, outcome, trial: make_row(point, outcome, trial, sweep, tessera.__version__))
+        assert count == len(resolved)
+        return resolved
 
     ahead, behind = Recording(1), Recording(0)
     assert [row["point_id"] for row in run(ahead)] == [row["point_id"] for row in run(behind)]

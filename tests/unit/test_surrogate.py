@@ -231,7 +231,7 @@ def test_a_resumed_surrogate_sweep_proposes_what_an_uninterrupted_one_did(tmp_pa
     from explorer.executors import SerialExecutor
     from explorer.loop import sweep_loop
     from explorer.progress import NullProgress
-    from explorer.table import make_row, result_schema
+    from explorer.table import make_row
 
     spec = large_spec(tmp_path)
     space = DesignSpace(spec)
@@ -242,17 +242,19 @@ def test_a_resumed_surrogate_sweep_proposes_what_an_uninterrupted_one_did(tmp_pa
             return super().run(point)
 
     def run(journaled: list) -> list:
-        sink: list = []
+        resolved: list = []
 
         class Sink:
             def append(self, rows: list) -> None:
-                sink.extend(rows)
+                pass
+
+            def resolved(self, rows: list) -> None:
+                resolved.extend(rows)
 
         strategy = make_surrogate(spec, space)
-        rows = sweep_loop(space, strategy, Counting(), SerialExecutor(), journaled, Sink(), NullProgress(),
-                          lambda point, outcome, trial: make_row(point, outcome, trial, spec, tessera.__version__),
-                          result_schema(space))
-        return list(rows)
+        sweep_loop(space, strategy, Counting(), SerialExecutor(), {row["point_id"]: row for row in journaled}, Sink(),
+                   NullProgress(), lambda point, outcome, trial: make_row(point, outcome, trial, spec, tessera.__version__))
+        return resolved
 
     ran: list = []
     whole = run([])
