@@ -23,6 +23,7 @@ from typing import Protocol
 from explorer.evaluator import Evaluator, Outcome
 from explorer.executors import Executor
 from explorer.progress import NullProgress
+from explorer.resolved import ResolvedPoints
 from explorer.space import DesignSpace, Point
 from explorer.spec import SweepSpec
 from explorer.strategies import Feedback, Strategy
@@ -67,7 +68,7 @@ def sweep_loop(
     strategy may propose a point twice). `journaled` (rows of an earlier run by point id) is
     consumed: a row leaves it once replayed."""
     spec = space.spec
-    resolved: dict[str, Feedback] = {}
+    resolved = ResolvedPoints(len(spec.objectives), len(spec.constraints))
     ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="propose")
     following: Future | None = None  # the next batch, proposed while this one is evaluated
     try:
@@ -94,7 +95,8 @@ def sweep_loop(
                 sink.append(new)
                 progress.advance(new)
                 rows.update((row["point_id"], row) for row in new)
-            resolved.update((pid, feedback(rows[pid], spec)) for pid in fresh)
+            for pid in fresh:
+                resolved.add(pid, feedback(rows[pid], spec))
             sink.resolved([rows[pid] for pid in fresh])
             if following is not None:
                 wait([following])  # told only once the next batch is chosen: the same order on resume
