@@ -4,8 +4,9 @@ An output folder holds:
 
 - `journal.jsonl` — the durable record (`explorer.journal`); the source of truth.
 - `results.parquet/` — Parquet parts that `pandas.read_parquet` reads as one table. A part of
-  new rows is written every few seconds during the run; at the end (and when a sweep resumes)
-  the parts are compacted into one, rebuilt from the journal. Parts are written to hidden
+  new rows is written every few seconds during the run, and the main process keeps none of
+  them; at the end the parts are read back as the sweep's table and compacted into one, and
+  when a sweep resumes they are rebuilt from the journal. Parts are written to hidden
   temporary names (ignored by readers) and renamed into place, so none is ever half-written.
 - `pareto.csv` and `manifest.json`, written at the end.
 - `.lock` while a sweep runs (`explorer.lock`).
