@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from explorer.journal import JournalContents, JournalWriter, read_journal, rewrite_journal
@@ -234,10 +233,8 @@ class DirectoryStore:
             self._write_part()
             parts = sorted((self.folder / RESULTS_NAME).glob("part-*.parquet"))
             table = pa.concat_tables([pq.read_table(part, schema=self.schema) for part in parts])
-            kept = np.arange(len(table))
-            if pc.count_distinct(table["point_id"]).as_py() < len(table):
-                written = table.select(["point_id"]).append_column("written", pa.array(kept))
-                kept = written.group_by("point_id").aggregate([("written", "max")])["written_max"].to_numpy()
+            written = table.select(["point_id"]).append_column("written", pa.array(np.arange(len(table))))
+            kept = written.group_by("point_id").aggregate([("written", "max")])["written_max"].to_numpy()
             order = kept[np.argsort(table["trial"].to_numpy()[kept], kind="stable")]
             table = table.take(order)
             self._compact(table)

@@ -17,10 +17,9 @@ marks a column of text.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
 from accel_spec.units import Dimension
@@ -172,13 +171,10 @@ class RowBatches:
         self.schema = schema
         self._tables: list[pa.Table] = []
         self._pending: list[Mapping[str, Any]] = []
-        self._count = 0
 
     def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Add rows at the end."""
-        for row in rows:
-            self._pending.append(row)
-            self._count += 1
+        self._pending.extend(rows)
         if len(self._pending) >= self.BATCH_ROWS:
             self._tables.append(to_arrow(self._pending, self.schema))
             self._pending = []
@@ -186,14 +182,3 @@ class RowBatches:
     def to_arrow(self) -> pa.Table:
         """Every row, as one Arrow table of `schema`."""
         return pa.concat_tables([*self._tables, to_arrow(self._pending, self.schema)])
-
-    def to_frame(self) -> pd.DataFrame:
-        """Every row, typed exactly as `pandas.read_parquet` reads them back."""
-        return self.to_arrow().to_pandas()
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        """The rows as dicts, with the values the Arrow columns hold."""
-        return iter(self.to_arrow().to_pylist())
