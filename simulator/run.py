@@ -186,14 +186,16 @@ class ProgramColumns(NamedTuple):
 
 
 def program_columns(program: Program) -> ProgramColumns:
-    """The program's columns (`kernels.columns`), `dep_ptr` and `deps` read-only, and the
-    instructions read read-only, whether or not the program's are (the code memo freezes its
-    own, a whole program's are fresh): Numba types a read-only array apart from a writable one,
-    and one signature means one kernel to load from the on-disk cache, not two."""
+    """The program's columns (`kernels.columns`) at the fields' stored widths, `dep_ptr` and
+    `deps` read-only, and the instructions read read-only, whether or not the program's are
+    (the code memo freezes its own, a whole program's are fresh): Numba types a read-only array
+    apart from a writable one, and one signature means one kernel to load from the on-disk
+    cache, not two. The columns hold exactly the records' bytes (48 a record), no more: a
+    Llama-3-8B prefill compiles to millions of instructions, and the kernels widen `m`, `k`,
+    `n` and `groups` (int32) to int64 where they multiply them."""
     instr = program.instructions
     count = len(instr)
-    fields = [np.empty(count, dtype=instr.dtype[name]) for name in _NARROW_FIELDS]
-    fields += [np.empty(count, dtype=np.int64) for _ in _WIDE_FIELDS]
+    fields = [np.empty(count, dtype=instr.dtype[name]) for name in _FIELDS]
 
     def read_only(array: np.ndarray, dtype: np.dtype = np.int64) -> np.ndarray:
         view = np.ascontiguousarray(array, dtype=dtype).view()
@@ -204,11 +206,9 @@ def program_columns(program: Program) -> ProgramColumns:
     return ProgramColumns(*fields, read_only(program.dep_ptr), read_only(program.deps))
 
 
-_NARROW_FIELDS = ("opcode", "operand", "buffer", "dataflow", "op_class", "accumulate", "continues", "active", "level",
-                  "layer")
-"""Fields the kernels read at their stored width, in `ProgramColumns` order."""
-_WIDE_FIELDS = ("m", "k", "n", "groups", "bytes", "elements")
-"""Fields the kernels read as int64 (products and byte counts of large layers), after those."""
+_FIELDS = ("opcode", "operand", "buffer", "dataflow", "op_class", "accumulate", "continues", "active", "level", "layer",
+           "m", "k", "n", "groups", "bytes", "elements")
+"""The instruction fields in `ProgramColumns` order."""
 
 
 def kernel_arguments(program: Program, machine: Target) -> tuple:

@@ -184,8 +184,8 @@ def _simulate(
 ):
     """Simulate a program; returns (start, end, counters, sram_bits).
 
-    `m`, `k`, `n`, `groups`, `nbytes`, `elements`, `dep_ptr` and `deps` are int64; the small fields
-    may keep their narrow dtypes. `buffer_of` (int64[3]) maps Operand -> buffer index,
+    The instruction fields keep their stored widths (`m`, `k`, `n`, `groups` int32, which Numba
+    widens to int64 in every product; `nbytes`, `elements`, `dep_ptr` and `deps` int64). `buffer_of` (int64[3]) maps Operand -> buffer index,
     `read_port` / `write_port` (float64[n_buffers]) are bytes per cycle of each buffer's
     ports, `vector_lane_ops_per_cycle` (float64[3]) is lanes × rate per OpClass. `cols` spans
     every matrix unit; `fill_drain` is one unit's R + C − 2 (`Target.fill_drain`).
@@ -194,7 +194,7 @@ def _simulate(
     start = np.empty(count, np.int64)
     end = np.empty(count, np.int64)
     idle_from = np.empty(count, np.int64)
-    cause = np.empty(count, np.int64)
+    cause = np.empty(count, np.int8)  # a StallCause: one byte a record, not eight
     on_dram = np.zeros(count, np.bool_)
     counters = np.zeros((n_layers, N_COUNTERS), np.int64)
     sram_bits = np.zeros((n_layers, n_buffers, 2), np.int64)
