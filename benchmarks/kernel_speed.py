@@ -1,7 +1,7 @@
 """Simulator speed on random valid programs of 10^4 .. 10^6 instructions.
 
 Prints, per size, the median of 5 warm runs of the Numba kernel alone and of the whole
-`execute` path (column extraction + kernel), and the rate in millions of instructions per
+`execute` path (read-only views of the records + kernel), and the rate in millions of instructions per
 second. Programs come from `tests/kernels/programs.random_program` with up to 3 dependencies
 per instruction, once with uniformly random opcodes (the worst case for branch prediction)
 and once with opcodes repeating LOAD LOAD GEMM GEMM VEC STORE, as compiled code does.
@@ -41,7 +41,7 @@ def median_seconds(call: Callable[[], object]) -> float:
 
 
 def kernel_only(program, machine) -> Callable[[], object]:
-    """The kernel call of `execute` with the columns already extracted."""
+    """The kernel call of `execute` with its arguments already made."""
     from simulator.kernels.engines import _simulate
 
     args = kernel_arguments(program, machine)

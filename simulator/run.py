@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from types import MappingProxyType
 from typing import NamedTuple
-
 import numpy as np
 
 from accel_spec.technology import Technology
@@ -18,7 +17,6 @@ from accel_spec.types import Dataflow, OpClass, Operand
 from compiler.target import Target
 from compiler.target.isa import INSTRUCTION_DTYPE, Engine, Opcode, Program
 from simulator.energy import layer_energy
-from simulator.kernels.columns import split_fields
 from simulator.kernels.engines import (
     COL_BUSY,
     COL_CHANNEL_READ,
@@ -73,7 +71,7 @@ def validate(program: Program, machine: Target) -> None:
 
 def validated_arguments(program: Program, machine: Target) -> tuple:
     """`kernel_arguments` of `program` once `validate` would pass it (ValueError otherwise):
-    the columns are gathered once for the checks and the kernel."""
+    the read-only arrays are made once for the checks and the kernel."""
     instr = program.instructions
     if not isinstance(instr, np.ndarray) or instr.dtype != INSTRUCTION_DTYPE or instr.ndim != 1:
         raise ValueError("instructions must be a 1-D array of compiler.target.isa.INSTRUCTION_DTYPE")
@@ -86,11 +84,11 @@ def validated_arguments(program: Program, machine: Target) -> tuple:
     if dep_ptr[0] != 0 or dep_ptr[-1] != len(deps) or np.any(np.diff(dep_ptr) < 0):
         raise ValueError("dep_ptr must start at 0, never decrease and end at len(deps)")
 
-    columns = program_columns(program)
+    arrays = ProgramArrays.of(program)
     supported = np.zeros(len(Dataflow), dtype=np.bool_)
     supported[[int(d) for d in machine.dataflows]] = True
     counts, examples = _problems(
-        *columns, len(program.layer_names), len(machine.buffer_names), machine.rows, machine.cols,
+        *arrays, len(program.layer_names), len(machine.buffer_names), machine.rows, machine.cols,
         machine.pipelined, np.asarray(machine.buffer_of, dtype=np.int64), supported,
         len(Opcode), len(Operand), len(OpClass),
     )  # fmt: skip
@@ -101,15 +99,15 @@ def validated_arguments(program: Program, machine: Target) -> tuple:
     ]
     if problems:
         raise ValueError("invalid program:\n  " + "\n  ".join(problems))
-    _check_makespan_fits(columns, machine)
-    return _kernel_arguments(columns, program, machine)
+    _check_makespan_fits(arrays, machine)
+    return _kernel_arguments(arrays, program, machine)
 
 
 MAX_CYCLES = 2.0**62
 """Largest makespan the kernel's int64 cycle counters can hold with room for sums."""
 
 
-def _check_makespan_fits(columns: ProgramColumns, machine: Target) -> None:
+def _check_makespan_fits(arrays: ProgramArrays, machine: Target) -> None:
     """Refuse programs whose serial time could overflow the int64 cycle counters.
 
     Running every instruction one after another (each transfer with its full latency) is an
@@ -118,9 +116,8 @@ def _check_makespan_fits(columns: ProgramColumns, machine: Target) -> None:
     cycle count) into an error. Target files cannot get here (the loader bounds DRAM times),
     code-built machines can.
     """
-    c = columns
     bound = _serial_cycles(
-        c.opcode, c.m, c.k, c.n, c.groups, c.nbytes, c.elements, machine.rows, machine.cols, machine.burst,
+        arrays.instructions, machine.rows, machine.cols, machine.burst,
         min(machine.dram_bytes_per_cycle, *machine.read_port, *machine.write_port), machine.latency,
         machine.vector_lanes * min(machine.vector_rates),
     )  # fmt: skip
@@ -161,64 +158,41 @@ def _problem(count: int, examples: np.ndarray, message: str) -> str:
     return f"instruction {shown}{more} {message}"
 
 
-class ProgramColumns(NamedTuple):
-    """A program's instruction fields as contiguous arrays, in `_simulate`'s order, then its
-    dependencies in CSR form."""
+class ProgramArrays(NamedTuple):
+    """A program as the kernels read it: its records and its dependencies in CSR form (int64),
+    all read-only, whether or not the program's are (the code memo freezes its own, a whole
+    program's are fresh): Numba types a read-only array apart from a writable one, and one
+    signature means one kernel to load from the on-disk cache, not two. The records are read
+    in place, not split into columns: that copy would double a large program's memory."""
 
-    opcode: np.ndarray
-    operand: np.ndarray
-    buffer: np.ndarray
-    dataflow: np.ndarray
-    op_class: np.ndarray
-    accumulate: np.ndarray
-    continues: np.ndarray
-    active: np.ndarray
-    level: np.ndarray
-    layer: np.ndarray
-    m: np.ndarray
-    k: np.ndarray
-    n: np.ndarray
-    groups: np.ndarray
-    nbytes: np.ndarray
-    elements: np.ndarray
+    instructions: np.ndarray
     dep_ptr: np.ndarray
     deps: np.ndarray
 
+    @classmethod
+    def of(cls, program: Program) -> ProgramArrays:
+        """The read-only arrays of `program` (no copy where they already have these dtypes)."""
 
-def program_columns(program: Program) -> ProgramColumns:
-    """The program's columns (`kernels.columns`) at the fields' stored widths, `dep_ptr` and
-    `deps` read-only, and the instructions read read-only, whether or not the program's are
-    (the code memo freezes its own, a whole program's are fresh): Numba types a read-only array
-    apart from a writable one, and one signature means one kernel to load from the on-disk
-    cache, not two. The columns hold exactly the records' bytes (48 a record), no more: a
-    Llama-3-8B prefill compiles to millions of instructions, and the kernels widen `m`, `k`,
-    `n` and `groups` (int32) to int64 where they multiply them."""
-    instr = program.instructions
-    count = len(instr)
-    fields = [np.empty(count, dtype=instr.dtype[name]) for name in _FIELDS]
+        def read_only(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+            view = np.ascontiguousarray(array, dtype=dtype).view()
+            view.flags.writeable = False
+            return view
 
-    def read_only(array: np.ndarray, dtype: np.dtype = np.int64) -> np.ndarray:
-        view = np.ascontiguousarray(array, dtype=dtype).view()
-        view.flags.writeable = False
-        return view
-
-    split_fields(read_only(instr, instr.dtype), *fields)
-    return ProgramColumns(*fields, read_only(program.dep_ptr), read_only(program.deps))
-
-
-_FIELDS = ("opcode", "operand", "buffer", "dataflow", "op_class", "accumulate", "continues", "active", "level", "layer",
-           "m", "k", "n", "groups", "bytes", "elements")
-"""The instruction fields in `ProgramColumns` order."""
+        return cls(
+            read_only(program.instructions, INSTRUCTION_DTYPE),
+            read_only(program.dep_ptr, np.dtype(np.int64)),
+            read_only(program.deps, np.dtype(np.int64)),
+        )
 
 
 def kernel_arguments(program: Program, machine: Target) -> tuple:
-    """The kernel's arguments: the program's columns as contiguous arrays, then the machine's scalars."""
-    return _kernel_arguments(program_columns(program), program, machine)
+    """The kernel's arguments: the program's arrays (`ProgramArrays`), then the machine's scalars."""
+    return _kernel_arguments(ProgramArrays.of(program), program, machine)
 
 
-def _kernel_arguments(columns: ProgramColumns, program: Program, machine: Target) -> tuple:
+def _kernel_arguments(arrays: ProgramArrays, program: Program, machine: Target) -> tuple:
     return (
-        *columns,
+        *arrays,
         len(program.layer_names),
         len(machine.buffer_names),
         machine.rows,

@@ -19,8 +19,9 @@ _ENGINE_OF_OPCODE = np.array([ENGINE_OF_OPCODE[op] for op in Opcode], dtype=np.i
 def assemble(layers: list[LayerCode], layer_names: tuple[str, ...]) -> Program:
     """Concatenate layers in order, offsetting indices and adding layer barriers.
 
-    Each layer's instructions are tagged with its index, whatever `layer` they were
-    generated for (`codegen.memo` keeps code generated once, for layer 0). In every layer
+    Each layer's instructions are tagged with its index (by `program_kernel`, in place),
+    whatever `layer` they were generated for (`codegen.memo` keeps code generated once, for
+    layer 0). In every layer
     but the first, the first instruction of each engine gets one more dependency, after
     its own: the last instruction of the program so far (`program_kernel`).
     """
@@ -30,12 +31,12 @@ def assemble(layers: list[LayerCode], layer_names: tuple[str, ...]) -> Program:
     # joined as raw bytes: concatenating structured arrays promotes their fields pair by pair
     raw = [np.ascontiguousarray(code.instructions).view(np.uint8) for code in layers]
     instructions = np.concatenate(raw).view(INSTRUCTION_DTYPE)
-    layer, dep_ptr, deps = _join(
+    dep_ptr, deps = _join(
         lengths,
         np.concatenate([code.dep_ptr for code in layers]).astype(np.int64, copy=False),
         np.concatenate([code.deps for code in layers]).astype(np.int64, copy=False),
-        _ENGINE_OF_OPCODE[instructions["opcode"]],
+        instructions,
+        _ENGINE_OF_OPCODE,
         len(Engine),
     )
-    instructions["layer"] = layer
     return Program(instructions=instructions, dep_ptr=dep_ptr, deps=deps, layer_names=layer_names)

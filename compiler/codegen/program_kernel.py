@@ -13,19 +13,21 @@ from simulator.kernels.numba_target import njit
 
 
 @njit(cache=True, error_model="numpy")
-def _join(lengths, dep_ptrs, deps, engines, n_engines):
-    """(layer of each instruction, dep_ptr, deps) of the layers joined in order.
+def _join(lengths, dep_ptrs, deps, instructions, engine_of_opcode, n_engines):
+    """(dep_ptr, deps) of the layers joined in order; writes each record's `layer`.
 
     `lengths[l]` instructions of layer l; `dep_ptrs` the layers' own CSR pointers one after
     another (each `lengths[l] + 1` long, starting at 0); `deps` their dependencies, local to
-    their layer; `engines` the engine of every instruction. A dependency moves by its
-    layer's first index; in every layer but the first, the first instruction of each engine
-    gets one more dependency after its own: the last instruction of the layers before it.
+    their layer; `instructions` the layers' records one after another, whose engine is
+    `engine_of_opcode[opcode]`. A dependency moves by its layer's first index; in every layer
+    but the first, the first instruction of each engine gets one more dependency after its
+    own: the last instruction of the layers before it. The deps returned are a view of an
+    array at most `n_engines` entries a layer longer: no whole-program copy, no per-record
+    temporary (a Llama-3-8B prefill compiles to millions of records).
     """
     total = 0
     for length in lengths:
         total += length
-    layer_of = np.empty(total, dtype=np.int64)
     dep_ptr = np.zeros(total + 1, dtype=np.int64)
     out = np.empty(len(deps) + n_engines * len(lengths), dtype=np.int64)
     seen = np.zeros(n_engines, dtype=np.bool_)
@@ -37,13 +39,14 @@ def _join(lengths, dep_ptrs, deps, engines, n_engines):
         seen[:] = False
         for local in range(lengths[layer]):
             index = start + local
-            layer_of[index] = layer
+            record = instructions[index]
+            record["layer"] = layer
             first = dep_base + dep_ptrs[ptr_base + local]
             last = dep_base + dep_ptrs[ptr_base + local + 1]
             for d in range(first, last):
                 out[n] = deps[d] + start
                 n += 1
-            engine = engines[index]
+            engine = engine_of_opcode[record["opcode"]]
             if layer > 0 and not seen[engine]:
                 out[n] = start - 1
                 n += 1
@@ -52,4 +55,4 @@ def _join(lengths, dep_ptrs, deps, engines, n_engines):
         dep_base += dep_ptrs[ptr_base + lengths[layer]]
         ptr_base += lengths[layer] + 1
         start += lengths[layer]
-    return layer_of, dep_ptr, out[:n].copy()
+    return dep_ptr, out[:n]

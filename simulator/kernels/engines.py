@@ -148,22 +148,7 @@ def _dependency_cause(waiter, dependency, dependency_on_dram):
 
 @njit(cache=True, error_model="numpy")
 def _simulate(
-    opcode,
-    operand,
-    buffer,
-    dataflow,
-    op_class,
-    accumulate,
-    continues,
-    active,
-    level,
-    layer,
-    m,
-    k,
-    n,
-    groups,
-    nbytes,
-    elements,
+    instructions,
     dep_ptr,
     deps,
     n_layers,
@@ -184,13 +169,15 @@ def _simulate(
 ):
     """Simulate a program; returns (start, end, counters, sram_bits).
 
-    The instruction fields keep their stored widths (`m`, `k`, `n`, `groups` int32, which Numba
-    widens to int64 in every product; `nbytes`, `elements`, `dep_ptr` and `deps` int64). `buffer_of` (int64[3]) maps Operand -> buffer index,
+    `instructions` are the program's records (`compiler.target.isa.INSTRUCTION_DTYPE`), read
+    in place: a copy of their fields as columns would double the program's memory, 300 MB for
+    a Llama-3-8B prefill of 6.4 M instructions. Fields are widened to int64 as they are read.
+    `dep_ptr` and `deps` are int64. `buffer_of` (int64[3]) maps Operand -> buffer index,
     `read_port` / `write_port` (float64[n_buffers]) are bytes per cycle of each buffer's
     ports, `vector_lane_ops_per_cycle` (float64[3]) is lanes × rate per OpClass. `cols` spans
     every matrix unit; `fill_drain` is one unit's R + C − 2 (`Target.fill_drain`).
     """
-    count = opcode.shape[0]
+    count = instructions.shape[0]
     start = np.empty(count, np.int64)
     end = np.empty(count, np.int64)
     idle_from = np.empty(count, np.int64)
@@ -211,24 +198,25 @@ def _simulate(
     output_buffer = buffer_of[2]
 
     for i in range(count):
-        op = np.int64(opcode[i])
+        record = instructions[i]
+        op = np.int64(record["opcode"])
         engine = op
         ready = 0
         ready_cause = CAUSE_DEPENDENCY
         for p in range(dep_ptr[i], dep_ptr[i + 1]):
             d = deps[p]
             t = end[d]
-            c = _dependency_cause(op, np.int64(opcode[d]), on_dram[d])
+            c = _dependency_cause(op, np.int64(instructions[d]["opcode"]), on_dram[d])
             if t > ready:
                 ready = t
                 ready_cause = c
             elif t == ready and c < ready_cause:
                 ready_cause = c
 
-        lay = layer[i]
+        lay = np.int64(record["layer"])
         if op == OP_LOAD or op == OP_STORE:
-            far = np.int64(level[i])
-            size = nbytes[i]
+            far = np.int64(record["level"])
+            size = np.int64(record["bytes"])
             direction = SRAM_READ if op == OP_LOAD else SRAM_WRITE
             if far == LEVEL_DRAM:
                 resource = channel_free
@@ -245,10 +233,10 @@ def _simulate(
                 channel_free = s + busy
                 finish = s + busy + latency
                 if op == OP_LOAD:
-                    counters[lay, COL_DRAM_READ + operand[i]] += size
+                    counters[lay, COL_DRAM_READ + np.int64(record["operand"])] += size
                     counters[lay, COL_CHANNEL_READ] += rounded
                 else:
-                    counters[lay, COL_DRAM_WRITE + operand[i]] += size
+                    counters[lay, COL_DRAM_WRITE + np.int64(record["operand"])] += size
                     counters[lay, COL_CHANNEL_WRITE] += rounded
             else:
                 if op == OP_LOAD:
@@ -261,17 +249,18 @@ def _simulate(
                 finish = s + busy
                 sram_bits[lay, far - 1, direction] += size * 8
             near = SRAM_WRITE if op == OP_LOAD else SRAM_READ
-            sram_bits[lay, buffer[i], near] += size * 8
+            sram_bits[lay, np.int64(record["buffer"]), near] += size * 8
             free[engine] = s + busy
             occupied_end = s + busy
         elif op == OP_GEMM:
-            mi = m[i]
-            ki = k[i]
-            ni = n[i]
-            gi = max(groups[i], 1)
-            chained = np.int64(continues[i])
+            mi = np.int64(record["m"])
+            ki = np.int64(record["k"])
+            ni = np.int64(record["n"])
+            gi = max(np.int64(record["groups"]), 1)
+            flow = np.int64(record["dataflow"])
+            chained = np.int64(record["continues"])
             folds, streamed, load, in_reads, w_reads, out_reads, out_writes = _gemm(
-                mi, ki, ni, gi, dataflow[i], np.int64(accumulate[i]), chained, rows, cols
+                mi, ki, ni, gi, flow, np.int64(record["accumulate"]), chained, rows, cols
             )
             binding = ready_cause
             s = max(free[engine], ready)
@@ -291,7 +280,7 @@ def _simulate(
                 finish = last + streamed + fill_drain
             else:
                 cycles = folds * (streamed + load + fill_drain)
-                busy_pes = active[i]
+                busy_pes = np.int64(record["active"])
                 if busy_pes > 0 and busy_pes < rows * cols:
                     cycles = _ceil_div(cycles * rows * cols, np.int64(busy_pes))
                 finish = s + cycles
@@ -299,7 +288,7 @@ def _simulate(
             if not chained:
                 occupied_end = finish
             counters[lay, COL_MACS] += gi * mi * ki * ni
-            counters[lay, COL_DATAFLOW_MACS + dataflow[i]] += gi * mi * ki * ni
+            counters[lay, COL_DATAFLOW_MACS + flow] += gi * mi * ki * ni
             sram_bits[lay, input_buffer, SRAM_READ] += in_reads * operand_bits
             sram_bits[lay, weight_buffer, SRAM_READ] += w_reads * operand_bits
             sram_bits[lay, output_buffer, SRAM_READ] += out_reads * accumulator_bits
@@ -307,11 +296,13 @@ def _simulate(
         else:
             binding = ready_cause
             s = max(free[engine], ready)
-            finish = s + _vector_cycles(elements[i], vector_lane_ops_per_cycle[op_class[i]])
+            elements = np.int64(record["elements"])
+            op_class = np.int64(record["op_class"])
+            finish = s + _vector_cycles(elements, vector_lane_ops_per_cycle[op_class])
             free[engine] = finish
             occupied_end = finish
-            counters[lay, COL_VECTOR_OPS + op_class[i]] += elements[i]
-            bits = elements[i] * accumulator_bits
+            counters[lay, COL_VECTOR_OPS + op_class] += elements
+            bits = elements * accumulator_bits
             sram_bits[lay, output_buffer, SRAM_READ] += bits
             sram_bits[lay, output_buffer, SRAM_WRITE] += bits
 
@@ -336,10 +327,10 @@ def _simulate(
         if layer_end[lay] > reached:
             reached = layer_end[lay]
     for i in range(count):
-        lay = layer[i]
+        lay = np.int64(instructions[i]["layer"])
         gap = start[i] - max(idle_from[i], begin[lay])
         if gap > 0:
-            counters[lay, COL_STALL + np.int64(opcode[i]) * N_CAUSES + cause[i]] += gap
+            counters[lay, COL_STALL + np.int64(instructions[i]["opcode"]) * N_CAUSES + cause[i]] += gap
     for lay in range(n_layers):
         for engine in range(N_ENGINES):
             if covered_at_layer[lay, engine] < 0:
@@ -364,22 +355,7 @@ def _note(counts, examples, check, index):
 
 @njit(cache=True, error_model="numpy")
 def _problems(
-    opcode,
-    operand,
-    buffer,
-    dataflow,
-    op_class,
-    accumulate,
-    continues,
-    active,
-    level,
-    layer,
-    m,
-    k,
-    n,
-    groups,
-    nbytes,
-    elements,
+    instructions,
     dep_ptr,
     deps,
     n_layers,
@@ -398,67 +374,79 @@ def _problems(
     instructions. A dependency rule counts each bad dependency and names its owner."""
     counts = np.zeros(N_CHECKS, dtype=np.int64)
     examples = np.zeros((N_CHECKS, EXAMPLES), dtype=np.int64)
-    for i in range(len(opcode)):
+    for i in range(len(instructions)):
+        record = instructions[i]
+        layer = np.int64(record["layer"])
+        operand = np.int64(record["operand"])
+        m = np.int64(record["m"])
+        k = np.int64(record["k"])
+        n = np.int64(record["n"])
+        groups = np.int64(record["groups"])
+        dataflow = np.int64(record["dataflow"])
+        continues = np.int64(record["continues"])
+        active = np.int64(record["active"])
         for d in range(dep_ptr[i], dep_ptr[i + 1]):
             if not (deps[d] >= 0 and deps[d] < i):
                 _note(counts, examples, 0, i)
-        op = opcode[i]
+        op = np.int64(record["opcode"])
         if op >= n_opcodes:
             _note(counts, examples, 1, i)
-        if layer[i] < 0:
+        if layer < 0:
             _note(counts, examples, 2, i)
-        if layer[i] >= n_layers:
+        if layer >= n_layers:
             _note(counts, examples, 3, i)
         if op == OP_LOAD or op == OP_STORE:
-            if operand[i] >= n_operands:
+            if operand >= n_operands:
                 _note(counts, examples, 4, i)
-            if buffer[i] != buffer_of[min(operand[i], n_operands - 1)]:
+            if record["buffer"] != buffer_of[min(operand, n_operands - 1)]:
                 _note(counts, examples, 5, i)
-            if level[i] > n_buffers:
+            if record["level"] > n_buffers:
                 _note(counts, examples, 6, i)
-            if nbytes[i] < 0:
+            if record["bytes"] < 0:
                 _note(counts, examples, 7, i)
         elif op == OP_GEMM:
-            if dataflow[i] >= len(supported) or not supported[dataflow[i]]:
+            if dataflow >= len(supported) or not supported[dataflow]:
                 _note(counts, examples, 8, i)
-            if accumulate[i] > 1:
+            if record["accumulate"] > 1:
                 _note(counts, examples, 9, i)
-            if continues[i] > 1:
+            if continues > 1:
                 _note(counts, examples, 10, i)
-            if continues[i] == 1 and _gemm(m[i], k[i], n[i], max(groups[i], 1), dataflow[i], 0, 0, rows, cols)[0] != 1:
+            if continues == 1 and _gemm(m, k, n, max(groups, 1), dataflow, 0, 0, rows, cols)[0] != 1:
                 _note(counts, examples, 11, i)
-            if active[i] < 0:
+            if active < 0:
                 _note(counts, examples, 12, i)
-            if active[i] > 0 and (pipelined or continues[i] == 1):
+            if active > 0 and (pipelined or continues == 1):
                 _note(counts, examples, 13, i)
-            if m[i] < 0 or k[i] < 0 or n[i] < 0:
+            if m < 0 or k < 0 or n < 0:
                 _note(counts, examples, 14, i)
-            if groups[i] < 0:
+            if groups < 0:
                 _note(counts, examples, 15, i)
         elif op == OP_VEC:
-            if op_class[i] >= n_classes:
+            if record["op_class"] >= n_classes:
                 _note(counts, examples, 16, i)
-            if elements[i] < 0:
+            if record["elements"] < 0:
                 _note(counts, examples, 17, i)
     return counts, examples
 
 
 @njit(cache=True, error_model="numpy")
-def _serial_cycles(opcode, m, k, n, groups, nbytes, elements, rows, cols, burst, narrowest_port, latency, slowest_lane):
+def _serial_cycles(instructions, rows, cols, burst, narrowest_port, latency, slowest_lane):
     """An upper bound of a program's makespan in float64: every instruction one after
     another, each transfer burst-rounded through the narrowest port with a full latency,
     each GEMM's folds of any two dims on either array axis (`simulator.run.MAX_CYCLES`)."""
     side = min(rows, cols)
     bound = 0.0
     vector_elements = 0
-    for i in range(len(opcode)):
-        op = opcode[i]
+    for i in range(len(instructions)):
+        record = instructions[i]
+        op = np.int64(record["opcode"])
         if op == OP_LOAD or op == OP_STORE:
-            bound += np.ceil(nbytes[i] / burst) * burst / narrowest_port + (latency + 1)
+            bound += np.ceil(record["bytes"] / burst) * burst / narrowest_port + (latency + 1)
         elif op == OP_GEMM:
-            g = float(max(groups[i], 1))
-            folds = np.ceil(m[i] / side) * np.ceil(g * k[i] / side) * np.ceil(g * n[i] / side)  # floats: no int64 wrap
-            bound += folds * (m[i] + g * (k[i] + n[i]) + 2.0 * rows + cols)
+            g = float(max(record["groups"], 1))
+            m, k, n = float(record["m"]), float(record["k"]), float(record["n"])
+            folds = np.ceil(m / side) * np.ceil(g * k / side) * np.ceil(g * n / side)  # floats: no int64 wrap
+            bound += folds * (m + g * (k + n) + 2.0 * rows + cols)
         elif op == OP_VEC:
-            vector_elements += elements[i]
-    return bound + vector_elements / slowest_lane + len(opcode)
+            vector_elements += np.int64(record["elements"])
+    return bound + vector_elements / slowest_lane + len(instructions)

@@ -94,12 +94,11 @@ with contextlib.redirect_stdout(io.StringIO()):
 from compiler.codegen.gemm_kernel import _gemm_code
 from compiler.codegen.program_kernel import _join
 from compiler.scheduling.terms_kernel import pass_terms
-from simulator.kernels.columns import split_fields
 from simulator.kernels.engines import _problems, _serial_cycles, _simulate
-kernels = (_gemm_code, _join, pass_terms, _problems, _serial_cycles, _simulate, split_fields)
+kernels = (_gemm_code, _join, pass_terms, _problems, _serial_cycles, _simulate)
 print(json.dumps({"code": code, "signatures": {kernel.__name__: len(kernel.signatures) for kernel in kernels}}))
 """
-KERNELS = ("_gemm_code", "_join", "pass_terms", "_problems", "_serial_cycles", "_simulate", "split_fields")
+KERNELS = ("_gemm_code", "_join", "pass_terms", "_problems", "_serial_cycles", "_simulate")
 
 
 def test_simulate_loads_each_kernel_once() -> None:
