@@ -21,11 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
+from functools import partial
 
 import numpy as np
 
 from accel_spec.types import Dataflow
 from compiler.scheduling.candidates import gemm_space, scalesim_mapping
+from compiler.scheduling.challengers import Candidates, Pool
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms, TilingTerms, tiling_terms
 from compiler.scheduling.footprint import gemm_footprint
@@ -42,10 +44,12 @@ Finalists = tuple[tuple[LayerSchedule, ...], np.ndarray, np.ndarray]
 
 @dataclass(frozen=True)
 class Shortlisted:
-    """One space's finalists and whether each spills partial sums (its code depends on it)."""
+    """One space's finalists, whether each spills partial sums (its code depends on it),
+    and every candidate of the space that fits (`challengers`)."""
 
     finalists: Finalists
     spill: tuple[bool, ...]
+    pool: Pool
 
 
 @dataclass(frozen=True)
@@ -57,12 +61,14 @@ class Spaces:
         terms: each space's tilings' loop-order-independent estimate terms (joined only for
             the spaces searched, `heuristic_finalists`).
         fits, spill: (arrangements, tilings) `Footprint.fits` and `Footprint.spill`.
+        demand: (buffers, arrangements, tilings) `Footprint.demand`.
     """
 
     grid: "_Grid"
     terms: tuple[TilingTerms, ...]
     fits: np.ndarray
     spill: np.ndarray
+    demand: np.ndarray
 
     @classmethod
     def of(cls, workloads: Sequence[Workload], chip: Target) -> "Spaces":
@@ -92,7 +98,8 @@ class Spaces:
         footprint = gemm_footprint(columns, chip, grid.tiles, grid.positions, grid.double_buffer[:, None], grid.groups)
         counts = np.concatenate([space.terms.counts for space in spaces], axis=1)
         mapped = scalesim_mapping(chip, grid.dataflow, grid.positions, counts)
-        return cls(grid, tuple(space.terms for space in spaces), footprint.fits(chip) & mapped, footprint.spill)
+        fits = footprint.fits(chip) & mapped
+        return cls(grid, tuple(space.terms for space in spaces), fits, footprint.spill, footprint.demand(chip))
 
     def flags(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(fits, spill) of each space's candidates, as (arrangements, tilings) arrays."""
@@ -255,14 +262,39 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
         bounds = picked.bound(chip.dram_bytes_per_cycle)
         schedules = grid.schedules(arrangement, tilings[tiling])
         spills = spill[arrangement, tiling].tolist()
+        least = np.where(fits, terms.bound(chip.dram_bytes_per_cycle), np.inf).min(axis=0)
         end = 0
-        for space, count in zip(searched.tolist(), (len(c) for c in chosen), strict=True):
+        for space, count, start, size in zip(searched.tolist(), (len(c) for c in chosen), local_starts.tolist(),
+                                             sizes.tolist(), strict=True):  # fmt: skip
             window = slice(end, end + count)
             end += count
             found = distinct(schedules[window], estimates[window], bounds[window])
             flags = dict(zip(schedules[window], spills[window]))
-            results[space] = Shortlisted(found, tuple(flags[s] for s in found[0]))
+            own = slice(start, start + size)
+            pool = Pool(float(least[own].min()), partial(_candidates, spaces, terms, fits, spill, tilings, own))
+            results[space] = Shortlisted(found, tuple(flags[s] for s in found[0]), pool)
     return [results.get(int(space)) for space in selected]
+
+
+def _candidates(
+    spaces: Spaces, terms: CostTerms, fits: np.ndarray, spill: np.ndarray, tilings: np.ndarray, own: slice
+) -> Candidates:
+    """Every candidate that fits of the space whose tilings are `tilings[own]` (`terms`,
+    `fits` and `spill` are over all of `tilings`)."""
+    arrangement, tiling = np.nonzero(fits[:, own])
+    tiling += own.start
+    grid, columns = spaces.grid, tilings[tiling]
+
+    def schedule(index: int) -> Schedule:
+        return grid.schedules(arrangement[index : index + 1], columns[index : index + 1])[0]
+
+    return Candidates(
+        _picked(terms, arrangement, tiling),
+        spaces.demand[:, arrangement, columns],
+        grid.index[arrangement, columns],
+        spill[arrangement, tiling],
+        schedule,
+    )
 
 
 def _arranged(spaces: Spaces, searched: np.ndarray, tilings: np.ndarray, chip: Target) -> CostTerms:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.types import Dataflow
-from compiler.scheduling.footprint import gemm_footprint
+from compiler.scheduling.footprint import Footprint, gemm_footprint
 from compiler.scheduling.schedule import LOOP_ORDERS, Dim, Schedule, SchedulerKind
 from compiler.scheduling.tiling import loop_positions, tile_count
 from compiler.target import Target, TimingMode
@@ -307,8 +307,13 @@ def smallest_candidate(chip: Target) -> GemmCandidates:
 def candidate_fits(workload: Workload, chip: Target, cands: GemmCandidates) -> np.ndarray:
     """Candidates whose tiles fit the buffers beside the tensors kept on chip, and that
     follow the timing mode's mapping (`candidates.scalesim_mapping`)."""
+    return candidate_footprint(workload, chip, cands)[1]
+
+
+def candidate_footprint(workload: Workload, chip: Target, cands: GemmCandidates) -> tuple[Footprint, np.ndarray]:
+    """(footprint of every candidate, `candidate_fits`)."""
     positions = loop_positions(cands.order, LOOP_ORDERS)
     gemm = workload.gemm
     counts = np.stack([tile_count(e, t) for e, t in zip((gemm.m, gemm.k, gemm.n), cands.tiles)])
     footprint = gemm_footprint(workload, chip, cands.tiles, positions, cands.double_buffer, cands.groups)
-    return footprint.fits(chip) & scalesim_mapping(chip, cands.dataflow, positions, counts)
+    return footprint, footprint.fits(chip) & scalesim_mapping(chip, cands.dataflow, positions, counts)

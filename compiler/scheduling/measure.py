@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from compiler.scheduling.challengers import Pool
 from compiler.scheduling.objective import Goal, Objective
 from compiler.scheduling.schedule import LayerSchedule
 from compiler.target import Target
@@ -55,6 +56,7 @@ def best(
     chip: Target,
     goal: Goal = Goal(),
     spills: Sequence[bool] | None = None,
+    pool: Pool | None = None,
 ) -> LayerSchedule:
     """The finalist whose measurement scores lowest on `goal`.
 
@@ -64,17 +66,30 @@ def best(
     The result is therefore exactly the minimum over all finalists, whatever the order.
     Energy and EDP have no such bound: every finalist is measured. Ties go to the earlier
     finalist in `order`.
+
+    Given the layer's candidate `pool`, the candidates it qualifies as capacity challengers
+    (`challengers`) whose bound is below the fewest cycles measured so far are measured too,
+    whatever the goal, so that more buffer capacity never makes the layer slower, and a
+    search for energy measures every schedule a search for latency does. Ties go to a
+    finalist over a challenger.
     """
     prune = goal.objective is Objective.LATENCY
-    chosen, lowest = finalists[int(order[0])], np.inf
-    for index in order:
-        if prune and bounds[index] >= lowest:
-            continue
-        spill = None if spills is None else spills[index]
-        counts, program = simulate_layer(workload, finalists[index], chip, spill)
+    chosen, lowest, fastest = finalists[int(order[0])], np.inf, np.inf
+
+    def measure(schedule: LayerSchedule, spill: bool | None) -> None:
+        nonlocal chosen, lowest, fastest
+        counts, program = simulate_layer(workload, schedule, chip, spill)
+        fastest = min(fastest, int(counts.counters[0, COL_CYCLES]))
         score = goal.score(counts, program, chip)
         if score < lowest:
-            chosen, lowest = finalists[index], score
+            chosen, lowest = schedule, score
+
+    for index in order:
+        if not (prune and bounds[index] >= lowest):
+            measure(finalists[index], None if spills is None else spills[index])
+    if pool is not None:
+        for schedule, spill in pool.challengers(chip.dram_bytes_per_cycle, lambda: fastest, set(finalists)):
+            measure(schedule, spill)
     return chosen
 
 

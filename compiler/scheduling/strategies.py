@@ -37,7 +37,8 @@ from __future__ import annotations
 import numpy as np
 
 from compiler.scheduling.batched import Finalists, Shortlisted, Spaces, distinct, heuristic_finalists
-from compiler.scheduling.candidates import GemmCandidates, candidate_fits, gemm_candidates, smallest_candidate
+from compiler.scheduling.challengers import Candidates, Pool
+from compiler.scheduling.candidates import GemmCandidates, candidate_footprint, gemm_candidates, smallest_candidate
 from compiler.scheduling.estimate import gemm_terms, vector_lane_ops, vector_terms
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
 from compiler.scheduling.measure import best
@@ -74,7 +75,7 @@ def schedule_workloads(
         if key in pending:
             found, memo_key = pending[key]
             if memo_key not in measured:
-                measured[memo_key] = _best_finalist(workload, found.finalists, chip, goal, found.spill)
+                measured[memo_key] = _best_finalist(workload, found.finalists, found.pool, chip, goal, found.spill)
                 SCHEDULES.put(memo_key, measured[memo_key])
             known[key] = measured[memo_key]
         elif workload.kind is WorkloadKind.VECTOR and kind is not SchedulerKind.LEARNED:
@@ -98,20 +99,30 @@ def _memoised_vector_search(workload: Workload, chip: Target, kind: SchedulerKin
 
 
 def schedule_workload(workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal | None = Goal()) -> LayerSchedule:
-    """The best finalist on `goal` of one workload in the search space of `kind` (module doc)."""
-    return _best_finalist(workload, finalists(workload, chip, kind), chip, goal)
+    """The best finalist on `goal` of one workload in the search space of `kind` (module doc),
+    the HEURISTIC search's capacity challengers included (`challengers`)."""
+    if kind is SchedulerKind.HEURISTIC:
+        return _best_finalist(workload, *_heuristic_finalists(workload, chip), chip, goal)
+    return _best_finalist(workload, finalists(workload, chip, kind), None, chip, goal)
 
 
 def _best_finalist(
-    workload: Workload, found: Finalists, chip: Target, goal: Goal | None, spills: tuple[bool, ...] | None = None
+    workload: Workload,
+    found: Finalists,
+    pool: Pool | None,
+    chip: Target,
+    goal: Goal | None,
+    spills: tuple[bool, ...] | None = None,
 ) -> LayerSchedule:
-    """Step 3: measure the finalists, most promising first, and keep the best on `goal`
-    (`spills`: their `Footprint.spill` flags, when known); without a goal, the first."""
+    """Step 3: measure the finalists, most promising first, and the candidates of `pool`
+    they do not beat that qualify as capacity challengers, and keep the best on `goal`
+    (`spills`: the finalists' `Footprint.spill` flags, when known); without a goal, the
+    first finalist."""
     schedules, estimates, bounds = found
     order = np.argsort(estimates, kind="stable")
-    if len(schedules) == 1 or goal is None:
+    if goal is None or (len(schedules) == 1 and pool is None):
         return schedules[int(order[0])]
-    return best(workload, schedules, bounds, order, chip, goal, spills)
+    return best(workload, schedules, bounds, order, chip, goal, spills, pool)
 
 
 def _heuristic_gemm_search(
@@ -158,7 +169,22 @@ def finalists(workload: Workload, chip: Target, kind: SchedulerKind) -> Finalist
         from compiler.scheduling.learned import learned_finalists  # loads the ranker (xgboost) on first use
 
         return learned_finalists(workload, chip)
-    schedule_of, terms, fits = _space(workload, chip, kind)
+    return _finalists(workload, _space(workload, chip, kind), chip, kind)
+
+
+def _heuristic_finalists(workload: Workload, chip: Target) -> tuple[Finalists, Pool]:
+    """The HEURISTIC finalists of one workload and every candidate of its space that fits."""
+    space = _space(workload, chip, SchedulerKind.HEURISTIC)
+    schedule_of, terms, fits, demand, spill = space
+    index = np.flatnonzero(fits)
+    candidates = Candidates(terms.take(index), demand[:, index], index, spill[index], lambda i: schedule_of(int(index[i])))
+    floor = float(candidates.terms.bound(chip.dram_bytes_per_cycle).min())
+    return _finalists(workload, space, chip, SchedulerKind.HEURISTIC), Pool(floor, lambda: candidates)
+
+
+def _finalists(workload: Workload, space: tuple, chip: Target, kind: SchedulerKind) -> Finalists:
+    """`finalists` of the `_space` of `kind` (not LEARNED) of `workload`."""
+    schedule_of, terms, fits, _, _ = space
     chosen = shortlist(terms, fits, kind)
     schedules = [schedule_of(int(i)) for i in chosen]
     estimates = terms.cycles(chip.dram_bytes_per_cycle)[chosen]
@@ -183,21 +209,22 @@ def estimate_cycles(workload: Workload, schedule: LayerSchedule, chip: Target) -
 
 
 def _space(workload: Workload, chip: Target, kind: SchedulerKind):
-    """(schedule of index, estimate terms, fits) of the candidate space of `kind`."""
+    """(schedule of index, estimate terms, fits, (buffers, candidates) demand, spill) of the
+    candidate space of `kind`."""
     if workload.kind is WorkloadKind.VECTOR:
         return _vector_space(workload, chip)
     cands = gemm_candidates(workload.gemm, chip, kind)
-    fits = candidate_fits(workload, chip, cands)
+    footprint, fits = candidate_footprint(workload, chip, cands)
     if not fits.any() and kind is SchedulerKind.HEURISTIC:
         cands = gemm_candidates(workload.gemm, chip, SchedulerKind.EXHAUSTIVE)
-        fits = candidate_fits(workload, chip, cands)
+        footprint, fits = candidate_footprint(workload, chip, cands)
     if not fits.any():
         smallest = smallest_candidate(chip)
         footprint = gemm_footprint(
             workload, chip, smallest.tiles, loop_positions(smallest.order, LOOP_ORDERS), smallest.double_buffer
         )
         raise InfeasibleSchedule(workload.name, overflow_reason(footprint, chip, "smallest tile"))
-    return cands.schedule, gemm_terms(workload, chip, cands), fits
+    return cands.schedule, gemm_terms(workload, chip, cands), fits, footprint.demand(chip), footprint.spill
 
 
 def _vector_space(workload: Workload, chip: Target):
@@ -210,7 +237,9 @@ def _vector_space(workload: Workload, chip: Target):
             chunks=int(chunks[index]), double_buffer=bool(double_buffer[index]), sliced_constants=bool(sliced[index])
         )
 
-    return schedule, vector_terms(workload, chip, chunks, double_buffer, sliced), fits
+    demand = vector_footprint(workload, chip, chunks, double_buffer, sliced=sliced).demand(chip)
+    terms = vector_terms(workload, chip, chunks, double_buffer, sliced)
+    return schedule, terms, fits, demand, np.zeros(len(chunks), dtype=bool)
 
 
 def _vector_flags(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,98 @@
+"""Capacity-monotone search: the candidates the measure step adds to a layer's finalists.
+
+The finalists (`shortlist`) are the estimate's best candidates among those that fit the
+buffers. The estimate is not the simulator, so a candidate that fits only in larger buffers
+can displace a finalist the simulator finds faster, and the chosen layer gets slower as the
+buffers grow: an artifact in every sweep over capacities. Measured before this rule, on the
+edge chip with every buffer four times larger: BERT's fc1 19,511 → 23,443 cycles (a loop
+order tied on the estimate, which moves partial sums more, took the finalist's place), a
+3×3 convolution 36,141 → 37,471 (a tiling the estimate ranks 5 % faster than it is).
+
+The rule: a candidate x is also measured when it would be a finalist if the buffers held
+exactly what x needs, i.e. when at some ladder bandwidth no candidate needing no more than x
+in any buffer has a lower estimate, or an equal one and a lower index (the shortlist's
+tie-break). Whether x qualifies depends on the candidates' demands and estimates, not on the
+capacities: a larger chip qualifies every candidate a smaller one does, and every finalist
+qualifies (its rivals needing no more than it are among those that fit). A candidate's
+simulated cycles do not depend on the capacities either, so the best over a set that only
+grows with them never gets slower. Only candidates whose lower bound (`CostTerms.bound`) is
+below the best measured so far are examined, so the extra measurements are the few the
+estimate misjudges.
+
+Exact where no candidate changes variant with the capacities: a GEMM tile that spills its
+partial sums in small buffers keeps them in larger ones (demand and terms of the variant at
+hand), a vector constant sliced per chunk becomes resident. For the latency objective (the
+others measure every finalist and have no bound to prune by).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from compiler.scheduling.challengers_kernel import qualifying
+from compiler.scheduling.estimate import CostTerms
+from compiler.scheduling.schedule import LayerSchedule
+from compiler.scheduling.shortlist import LADDER
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Every candidate of one layer's space that fits the chip, one entry each.
+
+    Attributes:
+        terms: their estimate terms.
+        demand: (buffers, candidates) bytes each needs in each buffer (`Footprint.demand`).
+        rank: their indices in the space, the shortlist's tie-break order.
+        spill: whether each spills partial sums (its code depends on it).
+        schedule: the schedule of a candidate, by position.
+    """
+
+    terms: CostTerms
+    demand: np.ndarray
+    rank: np.ndarray
+    spill: np.ndarray
+    schedule: Callable[[int], LayerSchedule]
+
+    def challengers(
+        self, bytes_per_cycle: float, lowest: Callable[[], float], measured: set[LayerSchedule]
+    ) -> Iterator[tuple[LayerSchedule, bool]]:
+        """(schedule, spill) of each qualifying candidate (module doc) not in `measured`
+        whose bound is below `lowest()`, the best score so far (read again before each):
+        least bound first, so the first that cannot win ends the search."""
+        bound = self.terms.bound(bytes_per_cycle)
+        order = np.argsort(bound, kind="stable")
+        examined = order[bound[order] < lowest()]
+        if not len(examined):
+            return
+        ladder = np.ascontiguousarray(self.terms.cycles(LADDER[:, None]), dtype=np.float64)
+        demand = np.ascontiguousarray(self.demand, dtype=np.int64)
+        qualified = qualifying(demand, ladder, np.ascontiguousarray(self.rank, dtype=np.int64), examined)
+        for index in examined[qualified].tolist():
+            if bound[index] >= lowest():
+                return
+            schedule = self.schedule(index)
+            if schedule not in measured:
+                yield schedule, bool(self.spill[index])
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A layer's `Candidates`, made only when a measurement leaves room for one of them.
+
+    Attributes:
+        floor: the least bound (`CostTerms.bound`) of any candidate, at the chip's bandwidth.
+        candidates: makes the candidates.
+    """
+
+    floor: float
+    candidates: Callable[[], Candidates]
+
+    def challengers(
+        self, bytes_per_cycle: float, lowest: Callable[[], float], measured: set[LayerSchedule]
+    ) -> Iterator[tuple[LayerSchedule, bool]]:
+        """`Candidates.challengers`; none when no candidate's bound is below `lowest()`."""
+        if self.floor < lowest():
+            yield from self.candidates().challengers(bytes_per_cycle, lowest, measured)
