@@ -20,6 +20,14 @@ def entry() -> int:
     except KeyboardInterrupt:
         print("tessera: interrupted", file=sys.stderr)
         return 130
+    except Exception:
+        if signal.getsignal(signal.SIGINT) is not _second_interrupt:
+            raise
+        # interrupted, and a library reported it as its own error: pydantic-core turns a
+        # KeyboardInterrupt raised while it builds a model's validator (as a module defining
+        # one is imported) into a SchemaError
+        print("tessera: interrupted", file=sys.stderr)
+        return 130
 
 
 def _first_interrupt(signum: int, frame: object) -> None:
