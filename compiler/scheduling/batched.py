@@ -262,7 +262,8 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
         bounds = picked.bound(chip.dram_bytes_per_cycle)
         schedules = grid.schedules(arrangement, tilings[tiling])
         spills = spill[arrangement, tiling].tolist()
-        least = np.where(fits, terms.bound(chip.dram_bytes_per_cycle), np.inf).min(axis=0)
+        bound = np.where(fits, terms.bound(chip.dram_bytes_per_cycle), np.inf)
+        least = bound.min(axis=0)
         end = 0
         for space, count, start, size in zip(searched.tolist(), (len(c) for c in chosen), local_starts.tolist(),
                                              sizes.tolist(), strict=True):  # fmt: skip
@@ -271,17 +272,24 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
             found = distinct(schedules[window], estimates[window], bounds[window])
             flags = dict(zip(schedules[window], spills[window]))
             own = slice(start, start + size)
-            pool = Pool(float(least[own].min()), partial(_candidates, spaces, terms, fits, spill, tilings, own))
+            pool = Pool(float(least[own].min()), partial(_candidates, spaces, terms, bound, spill, tilings, own))
             results[space] = Shortlisted(found, tuple(flags[s] for s in found[0]), pool)
     return [results.get(int(space)) for space in selected]
 
 
 def _candidates(
-    spaces: Spaces, terms: CostTerms, fits: np.ndarray, spill: np.ndarray, tilings: np.ndarray, own: slice
+    spaces: Spaces, terms: CostTerms, bound: np.ndarray, spill: np.ndarray, tilings: np.ndarray, own: slice, limit: float
 ) -> Candidates:
-    """Every candidate that fits of the space whose tilings are `tilings[own]` (`terms`,
-    `fits` and `spill` are over all of `tilings`)."""
-    arrangement, tiling = np.nonzero(fits[:, own])
+    """The candidates of the space whose tilings are `tilings[own]` that `Pool.challengers`
+    may examine below `limit` and their rivals: those that fit (finite `bound`) and need no
+    more in any buffer than the most any candidate with a bound below `limit` does (`terms`,
+    `bound` and `spill` are over all of `tilings`)."""
+    first = int(tilings[own.start])  # a space's tilings are consecutive in the grid
+    demand = spaces.demand[:, :, first : first + own.stop - own.start]
+    fits = np.isfinite(bound[:, own])
+    examined = bound[:, own] < limit
+    box = np.where(examined, demand, 0).max(axis=(1, 2))
+    arrangement, tiling = np.nonzero(fits & np.all(demand <= box[:, None, None], axis=0))
     tiling += own.start
     grid, columns = spaces.grid, tilings[tiling]
 

@@ -63,10 +63,10 @@ class Candidates:
         whose bound is below `lowest()`, the best score so far (read again before each):
         least bound first, so the first that cannot win ends the search."""
         bound = self.terms.bound(bytes_per_cycle)
-        order = np.argsort(bound, kind="stable")
-        examined = order[bound[order] < lowest()]
+        examined = np.flatnonzero(bound < lowest())
         if not len(examined):
             return
+        examined = examined[np.argsort(bound[examined], kind="stable")]
         ladder = np.ascontiguousarray(self.terms.cycles(LADDER[:, None]), dtype=np.float64)
         demand = np.ascontiguousarray(self.demand, dtype=np.int64)
         qualified = qualifying(demand, ladder, np.ascontiguousarray(self.rank, dtype=np.int64), examined)
@@ -84,15 +84,17 @@ class Pool:
 
     Attributes:
         floor: the least bound (`CostTerms.bound`) of any candidate, at the chip's bandwidth.
-        candidates: makes the candidates.
+        candidates: makes the candidates that may be examined below a limit (those whose
+            bound is below it) and their rivals; it may leave out the others.
     """
 
     floor: float
-    candidates: Callable[[], Candidates]
+    candidates: Callable[[float], Candidates]
 
     def challengers(
         self, bytes_per_cycle: float, lowest: Callable[[], float], measured: set[LayerSchedule]
     ) -> Iterator[tuple[LayerSchedule, bool]]:
         """`Candidates.challengers`; none when no candidate's bound is below `lowest()`."""
-        if self.floor < lowest():
-            yield from self.candidates().challengers(bytes_per_cycle, lowest, measured)
+        limit = lowest()
+        if self.floor < limit:
+            yield from self.candidates(limit).challengers(bytes_per_cycle, lowest, measured)

@@ -179,7 +179,7 @@ def _heuristic_finalists(workload: Workload, chip: Target) -> tuple[Finalists, P
     index = np.flatnonzero(fits)
     candidates = Candidates(terms.take(index), demand[:, index], index, spill[index], lambda i: schedule_of(int(index[i])))
     floor = float(candidates.terms.bound(chip.dram_bytes_per_cycle).min())
-    return _finalists(workload, space, chip, SchedulerKind.HEURISTIC), Pool(floor, lambda: candidates)
+    return _finalists(workload, space, chip, SchedulerKind.HEURISTIC), Pool(floor, lambda limit: candidates)
 
 
 def _finalists(workload: Workload, space: tuple, chip: Target, kind: SchedulerKind) -> Finalists:
