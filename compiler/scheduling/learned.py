@@ -111,6 +111,12 @@ def ranked_space(workload: Workload, chip: Target) -> RankedSpace | None:
     return RankedSpace(kept, terms, schedule_features(workload, chip, kept, terms))
 
 
+def ranks(workload: Workload) -> bool:
+    """Whether the LEARNED search ranks `workload`'s candidates with the shipped model; if
+    not, it is the HEURISTIC search (`learned_finalists`)."""
+    return workload.kind is WorkloadKind.GEMM and shipped_ranker()[0] is not None
+
+
 def learned_finalists(
     workload: Workload, chip: Target, ranker: "CostModel | None" = None, top_k: int = TOP_K
 ) -> tuple[tuple[LayerSchedule, ...], np.ndarray, np.ndarray]:

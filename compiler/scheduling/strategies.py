@@ -101,6 +101,11 @@ def _memoised_vector_search(workload: Workload, chip: Target, kind: SchedulerKin
 def schedule_workload(workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal | None = Goal()) -> LayerSchedule:
     """The best finalist on `goal` of one workload in the search space of `kind` (module doc),
     the HEURISTIC search's capacity challengers included (`challengers`)."""
+    if kind is SchedulerKind.LEARNED:
+        from compiler.scheduling.learned import ranks  # loads the ranker (xgboost) on first use
+
+        if not ranks(workload):
+            kind = SchedulerKind.HEURISTIC
     if kind is SchedulerKind.HEURISTIC:
         return _best_finalist(workload, *_heuristic_finalists(workload, chip), chip, goal)
     return _best_finalist(workload, finalists(workload, chip, kind), None, chip, goal)
