@@ -21,8 +21,10 @@ estimate misjudges.
 
 Exact where no candidate changes variant with the capacities: a GEMM tile that spills its
 partial sums in small buffers keeps them in larger ones (demand and terms of the variant at
-hand), a vector constant sliced per chunk becomes resident. For the latency objective (the
-others measure every finalist and have no bound to prune by).
+hand), a vector constant sliced per chunk becomes resident. The guarantee is for cycles: a
+search for energy or EDP measures the same challengers (pruned by cycles, `measure.best`), so
+it never loses to the latency search on its own objective, but its choice may still move
+either way with capacity.
 """
 
 from __future__ import annotations
