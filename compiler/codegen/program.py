@@ -21,9 +21,9 @@ def assemble(layers: list[LayerCode], layer_names: tuple[str, ...]) -> Program:
 
     Each layer's instructions are tagged with its index (by `program_kernel`, in place),
     whatever `layer` they were generated for (`codegen.memo` keeps code generated once, for
-    layer 0). In every layer
-    but the first, the first instruction of each engine gets one more dependency, after
-    its own: the last instruction of the program so far (`program_kernel`).
+    layer 0). In every layer but the first, the first instruction of each engine gets one
+    more dependency, after its own: the last instruction of the program so far
+    (`program_kernel`).
     """
     if not layers:
         return Program(np.zeros(0, INSTRUCTION_DTYPE), np.zeros(1, np.int64), np.zeros(0, np.int64), layer_names)

@@ -298,6 +298,7 @@ def _candidates(
 
     return Candidates(
         _picked(terms, arrangement, tiling),
+        bound[arrangement, tiling],
         spaces.demand[:, arrangement, columns],
         grid.index[arrangement, columns],
         spill[arrangement, tiling],

@@ -46,6 +46,7 @@ class Candidates:
 
     Attributes:
         terms: their estimate terms.
+        bound: their `CostTerms.bound` at the chip's bandwidth.
         demand: (buffers, candidates) bytes each needs in each buffer (`Footprint.demand`).
         rank: their indices in the space, the shortlist's tie-break order.
         spill: whether each spills partial sums (its code depends on it).
@@ -53,18 +54,17 @@ class Candidates:
     """
 
     terms: CostTerms
+    bound: np.ndarray
     demand: np.ndarray
     rank: np.ndarray
     spill: np.ndarray
     schedule: Callable[[int], LayerSchedule]
 
-    def challengers(
-        self, bytes_per_cycle: float, lowest: Callable[[], float], measured: set[LayerSchedule]
-    ) -> Iterator[tuple[LayerSchedule, bool]]:
+    def challengers(self, lowest: Callable[[], float], measured: set[LayerSchedule]) -> Iterator[tuple[LayerSchedule, bool]]:
         """(schedule, spill) of each qualifying candidate (module doc) not in `measured`
         whose bound is below `lowest()`, the best score so far (read again before each):
         least bound first, so the first that cannot win ends the search."""
-        bound = self.terms.bound(bytes_per_cycle)
+        bound = self.bound
         examined = np.flatnonzero(bound < lowest())
         if not len(examined):
             return
@@ -93,10 +93,8 @@ class Pool:
     floor: float
     candidates: Callable[[float], Candidates]
 
-    def challengers(
-        self, bytes_per_cycle: float, lowest: Callable[[], float], measured: set[LayerSchedule]
-    ) -> Iterator[tuple[LayerSchedule, bool]]:
+    def challengers(self, lowest: Callable[[], float], measured: set[LayerSchedule]) -> Iterator[tuple[LayerSchedule, bool]]:
         """`Candidates.challengers`; none when no candidate's bound is below `lowest()`."""
         limit = lowest()
         if self.floor < limit:
-            yield from self.candidates(limit).challengers(bytes_per_cycle, lowest, measured)
+            yield from self.candidates(limit).challengers(lowest, measured)

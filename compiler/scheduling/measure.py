@@ -88,7 +88,7 @@ def best(
         if not (prune and bounds[index] >= lowest):
             measure(finalists[index], None if spills is None else spills[index])
     if pool is not None:
-        for schedule, spill in pool.challengers(chip.dram_bytes_per_cycle, lambda: fastest, set(finalists)):
+        for schedule, spill in pool.challengers(lambda: fastest, set(finalists)):
             measure(schedule, spill)
     return chosen
 

@@ -34,12 +34,15 @@ spill flags).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 
 from compiler.scheduling.batched import Finalists, Shortlisted, Spaces, distinct, heuristic_finalists
 from compiler.scheduling.challengers import Candidates, Pool
 from compiler.scheduling.candidates import GemmCandidates, candidate_footprint, gemm_candidates, smallest_candidate
-from compiler.scheduling.estimate import gemm_terms, vector_lane_ops, vector_terms
+from compiler.scheduling.estimate import CostTerms, gemm_terms, vector_lane_ops, vector_terms
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
 from compiler.scheduling.measure import best
 from compiler.scheduling.objective import Goal
@@ -180,20 +183,33 @@ def finalists(workload: Workload, chip: Target, kind: SchedulerKind) -> Finalist
 def _heuristic_finalists(workload: Workload, chip: Target) -> tuple[Finalists, Pool]:
     """The HEURISTIC finalists of one workload and every candidate of its space that fits."""
     space = _space(workload, chip, SchedulerKind.HEURISTIC)
-    schedule_of, terms, fits, demand, spill = space
-    index = np.flatnonzero(fits)
-    candidates = Candidates(terms.take(index), demand[:, index], index, spill[index], lambda i: schedule_of(int(index[i])))
-    floor = float(candidates.terms.bound(chip.dram_bytes_per_cycle).min())
-    return _finalists(workload, space, chip, SchedulerKind.HEURISTIC), Pool(floor, lambda limit: candidates)
+    index = np.flatnonzero(space.fits)
+    terms = space.terms.take(index)
+    candidates = Candidates(
+        terms, terms.bound(chip.dram_bytes_per_cycle), space.demand[:, index], index, space.spill[index],
+        lambda i: space.schedule(int(index[i])),
+    )  # fmt: skip
+    pool = Pool(float(candidates.bound.min()), lambda limit: candidates)
+    return _finalists(workload, space, chip, SchedulerKind.HEURISTIC), pool
 
 
-def _finalists(workload: Workload, space: tuple, chip: Target, kind: SchedulerKind) -> Finalists:
+class _SearchSpace(NamedTuple):
+    """A one-workload candidate space: the schedule of a candidate index, every candidate's
+    estimate terms, which fit, their (buffers, candidates) demand and spill flags."""
+
+    schedule: Callable[[int], LayerSchedule]
+    terms: CostTerms
+    fits: np.ndarray
+    demand: np.ndarray
+    spill: np.ndarray
+
+
+def _finalists(workload: Workload, space: _SearchSpace, chip: Target, kind: SchedulerKind) -> Finalists:
     """`finalists` of the `_space` of `kind` (not LEARNED) of `workload`."""
-    schedule_of, terms, fits, _, _ = space
-    chosen = shortlist(terms, fits, kind)
-    schedules = [schedule_of(int(i)) for i in chosen]
-    estimates = terms.cycles(chip.dram_bytes_per_cycle)[chosen]
-    bounds = terms.bound(chip.dram_bytes_per_cycle)[chosen]
+    chosen = shortlist(space.terms, space.fits, kind)
+    schedules = [space.schedule(int(i)) for i in chosen]
+    estimates = space.terms.cycles(chip.dram_bytes_per_cycle)[chosen]
+    bounds = space.terms.bound(chip.dram_bytes_per_cycle)[chosen]
     if kind is SchedulerKind.EXHAUSTIVE:
         heuristic = finalists(workload, chip, SchedulerKind.HEURISTIC)
         schedules += heuristic[0]
@@ -213,9 +229,8 @@ def estimate_cycles(workload: Workload, schedule: LayerSchedule, chip: Target) -
     return float(terms.cycles(chip.dram_bytes_per_cycle)[0])
 
 
-def _space(workload: Workload, chip: Target, kind: SchedulerKind):
-    """(schedule of index, estimate terms, fits, (buffers, candidates) demand, spill) of the
-    candidate space of `kind`."""
+def _space(workload: Workload, chip: Target, kind: SchedulerKind) -> _SearchSpace:
+    """The candidate space of `kind` of one workload."""
     if workload.kind is WorkloadKind.VECTOR:
         return _vector_space(workload, chip)
     cands = gemm_candidates(workload.gemm, chip, kind)
@@ -229,10 +244,10 @@ def _space(workload: Workload, chip: Target, kind: SchedulerKind):
             workload, chip, smallest.tiles, loop_positions(smallest.order, LOOP_ORDERS), smallest.double_buffer
         )
         raise InfeasibleSchedule(workload.name, overflow_reason(footprint, chip, "smallest tile"))
-    return cands.schedule, gemm_terms(workload, chip, cands), fits, footprint.demand(chip), footprint.spill
+    return _SearchSpace(cands.schedule, gemm_terms(workload, chip, cands), fits, footprint.demand(chip), footprint.spill)
 
 
-def _vector_space(workload: Workload, chip: Target):
+def _vector_space(workload: Workload, chip: Target) -> _SearchSpace:
     """Power-of-two chunk counts, double buffered or not; constants resident where that
     fits, else sliced per chunk where their broadcast is known (`footprint`)."""
     chunks, double_buffer, fits, sliced = _vector_flags(workload, chip)
@@ -244,7 +259,7 @@ def _vector_space(workload: Workload, chip: Target):
 
     demand = vector_footprint(workload, chip, chunks, double_buffer, sliced=sliced).demand(chip)
     terms = vector_terms(workload, chip, chunks, double_buffer, sliced)
-    return schedule, terms, fits, demand, np.zeros(len(chunks), dtype=bool)
+    return _SearchSpace(schedule, terms, fits, demand, np.zeros(len(chunks), dtype=bool))
 
 
 def _vector_flags(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -377,14 +377,6 @@ def _problems(
     for i in range(len(instructions)):
         record = instructions[i]
         layer = np.int64(record["layer"])
-        operand = np.int64(record["operand"])
-        m = np.int64(record["m"])
-        k = np.int64(record["k"])
-        n = np.int64(record["n"])
-        groups = np.int64(record["groups"])
-        dataflow = np.int64(record["dataflow"])
-        continues = np.int64(record["continues"])
-        active = np.int64(record["active"])
         for d in range(dep_ptr[i], dep_ptr[i + 1]):
             if not (deps[d] >= 0 and deps[d] < i):
                 _note(counts, examples, 0, i)
@@ -396,6 +388,7 @@ def _problems(
         if layer >= n_layers:
             _note(counts, examples, 3, i)
         if op == OP_LOAD or op == OP_STORE:
+            operand = np.int64(record["operand"])
             if operand >= n_operands:
                 _note(counts, examples, 4, i)
             if record["buffer"] != buffer_of[min(operand, n_operands - 1)]:
@@ -405,6 +398,13 @@ def _problems(
             if record["bytes"] < 0:
                 _note(counts, examples, 7, i)
         elif op == OP_GEMM:
+            m = np.int64(record["m"])
+            k = np.int64(record["k"])
+            n = np.int64(record["n"])
+            groups = np.int64(record["groups"])
+            dataflow = np.int64(record["dataflow"])
+            continues = np.int64(record["continues"])
+            active = np.int64(record["active"])
             if dataflow >= len(supported) or not supported[dataflow]:
                 _note(counts, examples, 8, i)
             if record["accumulate"] > 1:
