@@ -259,10 +259,10 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
         arrangement, tiling = np.divmod(np.concatenate(chosen), len(tilings))
         picked = _picked(terms, arrangement, tiling)
         estimates = picked.cycles(chip.dram_bytes_per_cycle)
-        bounds = picked.bound(chip.dram_bytes_per_cycle)
+        bound = np.where(fits, terms.bound(chip.dram_bytes_per_cycle), np.inf)  # of every candidate
+        bounds = bound[arrangement, tiling]
         schedules = grid.schedules(arrangement, tilings[tiling])
         spills = spill[arrangement, tiling].tolist()
-        bound = np.where(fits, terms.bound(chip.dram_bytes_per_cycle), np.inf)
         least = bound.min(axis=0)
         end = 0
         for space, count, start, size in zip(searched.tolist(), (len(c) for c in chosen), local_starts.tolist(),
