@@ -263,7 +263,9 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
         bounds = bound[arrangement, tiling]
         schedules = grid.schedules(arrangement, tilings[tiling])
         spills = spill[arrangement, tiling].tolist()
-        least = bound.min(axis=0)
+        open_bound = bound.copy()  # finalists are measured anyway: never examined as challengers
+        open_bound[arrangement, tiling] = np.inf
+        least = open_bound.min(axis=0)
         end = 0
         for space, count, start, size in zip(searched.tolist(), (len(c) for c in chosen), local_starts.tolist(),
                                              sizes.tolist(), strict=True):  # fmt: skip
@@ -272,22 +274,30 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
             found = distinct(schedules[window], estimates[window], bounds[window])
             flags = dict(zip(schedules[window], spills[window]))
             own = slice(start, start + size)
-            pool = Pool(float(least[own].min()), partial(_candidates, spaces, terms, bound, spill, tilings, own))
+            pool = Pool(float(least[own].min()), partial(_candidates, spaces, terms, bound, open_bound, spill, tilings, own))
             results[space] = Shortlisted(found, tuple(flags[s] for s in found[0]), pool)
     return [results.get(int(space)) for space in selected]
 
 
 def _candidates(
-    spaces: Spaces, terms: CostTerms, bound: np.ndarray, spill: np.ndarray, tilings: np.ndarray, own: slice, limit: float
+    spaces: Spaces,
+    terms: CostTerms,
+    bound: np.ndarray,
+    open_bound: np.ndarray,
+    spill: np.ndarray,
+    tilings: np.ndarray,
+    own: slice,
+    limit: float,
 ) -> Candidates:
     """The candidates of the space whose tilings are `tilings[own]` that `Pool.challengers`
     may examine below `limit` and their rivals: those that fit (finite `bound`) and need no
-    more in any buffer than the most any candidate with a bound below `limit` does (`terms`,
-    `bound` and `spill` are over all of `tilings`)."""
+    more in any buffer than the most any candidate it may examine (`open_bound`, the bound
+    with the finalists' set to infinity) with a bound below `limit` does (`terms`, `bound`,
+    `open_bound` and `spill` are over all of `tilings`)."""
     first = int(tilings[own.start])  # a space's tilings are consecutive in the grid
     demand = spaces.demand[:, :, first : first + own.stop - own.start]
     fits = np.isfinite(bound[:, own])
-    examined = bound[:, own] < limit
+    examined = open_bound[:, own] < limit
     box = np.where(examined, demand, 0).max(axis=(1, 2))
     arrangement, tiling = np.nonzero(fits & np.all(demand <= box[:, None, None], axis=0))
     tiling += own.start
@@ -303,6 +313,7 @@ def _candidates(
         grid.index[arrangement, columns],
         spill[arrangement, tiling],
         schedule,
+        np.isinf(open_bound[arrangement, tiling]),
     )
 
 

@@ -51,6 +51,9 @@ class Candidates:
         rank: their indices in the space, the shortlist's tie-break order.
         spill: whether each spills partial sums (its code depends on it).
         schedule: the schedule of a candidate, by position.
+        finalist: whether each is one of the layer's finalists, which the measure step
+            measures anyway: a rival of the others, never examined itself (every finalist
+            qualifies, so examining one would only confirm it).
     """
 
     terms: CostTerms
@@ -59,13 +62,14 @@ class Candidates:
     rank: np.ndarray
     spill: np.ndarray
     schedule: Callable[[int], LayerSchedule]
+    finalist: np.ndarray
 
     def challengers(self, lowest: Callable[[], float], measured: set[LayerSchedule]) -> Iterator[tuple[LayerSchedule, bool]]:
-        """(schedule, spill) of each qualifying candidate (module doc) not in `measured`
-        whose bound is below `lowest()`, the best score so far (read again before each):
-        least bound first, so the first that cannot win ends the search."""
+        """(schedule, spill) of each qualifying candidate (module doc) that is not a finalist
+        nor in `measured` and whose bound is below `lowest()`, the best score so far (read
+        again before each): least bound first, so the first that cannot win ends the search."""
         bound = self.bound
-        examined = np.flatnonzero(bound < lowest())
+        examined = np.flatnonzero((bound < lowest()) & ~self.finalist)
         if not len(examined):
             return
         examined = examined[np.argsort(bound[examined], kind="stable")]
@@ -85,7 +89,8 @@ class Pool:
     """A layer's `Candidates`, made only when a measurement leaves room for one of them.
 
     Attributes:
-        floor: the least bound (`CostTerms.bound`) of any candidate, at the chip's bandwidth.
+        floor: the least bound (`CostTerms.bound`) of any candidate that may be examined (a
+            finalist is not), at the chip's bandwidth.
         candidates: makes the candidates that may be examined below a limit (those whose
             bound is below it) and their rivals; it may leave out the others.
     """

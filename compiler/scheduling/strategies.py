@@ -187,7 +187,7 @@ def _heuristic_finalists(workload: Workload, chip: Target) -> tuple[Finalists, P
     terms = space.terms.take(index)
     candidates = Candidates(
         terms, terms.bound(chip.dram_bytes_per_cycle), space.demand[:, index], index, space.spill[index],
-        lambda i: space.schedule(int(index[i])),
+        lambda i: space.schedule(int(index[i])), np.zeros(len(index), dtype=bool),
     )  # fmt: skip
     pool = Pool(float(candidates.bound.min()), lambda limit: candidates)
     return _finalists(workload, space, chip, SchedulerKind.HEURISTIC), pool
