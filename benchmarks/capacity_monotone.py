@@ -10,8 +10,8 @@ and the worst slowdown.
 
 Measured 2026-12-04, `--pairs 20`: edge and gemmini, 0 of 120 slower (before the capacity
 challengers, `compiler/scheduling/challengers.py`, at 1630a39: 15 of 120, worst +1.10 %);
-eyeriss and tiny, 4 of 120 slower (eyeriss BERT 2, worst +2.06 %; tiny MobileNetV2 2, worst
-+4.35 %): decisions above one layer (the memory plan, fusion), docs/model.md, "Schedules".
+eyeriss and tiny, 6 of 120 slower (eyeriss BERT 1, +2.55 %; tiny MobileNetV2 5, worst
++2.69 %): decisions above one layer (the memory plan, fusion), docs/model.md, "Schedules".
 """
 
 from __future__ import annotations

@@ -8,11 +8,13 @@ validate nothing, the caller does). A sweep over never-seen chips generates tens
 codes a design point, and this loop costs a few microseconds where the same work in numpy
 calls costs a millisecond of fixed overhead.
 
-Layout. Row r of the slot table holds the loads of iteration r and, `shift` rows later, the
-compute of iteration r − shift (double buffering: the next tile's loads are issued before
-the current tile's GEMM). A slot's flat position is row · SLOTS + slot; program order is
-flat order over the present slots, and dependencies are named by flat position, then
-renumbered to program indices, sorted (latest first) and deduplicated.
+Layout. Row r of the slot table holds the loads of iteration r, the store of the tile
+iteration r − shift − 1 finished and, `shift` rows after its loads, the compute of iteration
+r − shift (double buffering: the next tile's loads are issued before the current tile's GEMM,
+and before the store of the tile finished before it). A slot's flat position is
+row · SLOTS + slot; program order is flat order over the present slots, and dependencies are
+named by flat position, then renumbered to program indices, sorted (latest first) and
+deduplicated.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import numpy as np
 
 from simulator.kernels.numba_target import njit
 
-# Slot order within a row; `compiler.codegen.gemm.Slot` names the same values.
-LOAD_INPUT, LOAD_WEIGHT, LOAD_PSUM, LOAD_SIDE, GEMM, SPILL, VEC, STORE = 0, 1, 2, 3, 4, 5, 6, 9
+# Slot order within a row (`compiler.codegen.gemm` states it).
+LOAD_INPUT, LOAD_WEIGHT, STORE, LOAD_PSUM, LOAD_SIDE, GEMM, SPILL, VEC = 0, 1, 2, 3, 4, 5, 6, 7
 SLOTS = 10
 CLASSES = 3
 DEPS = 4
@@ -86,9 +88,10 @@ def _gemm_code(
     m_dim, k_dim, n_dim = 0, 1, 2
     spb = 2 if double_buffer else 1
     shift = 1 if double_buffer else 0
+    lag = shift + 1  # rows from an iteration's loads to its store
     inner = counts[loop_dims[0]] * counts[loop_dims[1]] * counts[loop_dims[2]]
     iterations = passes * inner
-    table_rows = iterations + shift
+    table_rows = iterations + lag
 
     # ---- phase 1: each iteration's tiles, sizes and which instructions it issues
     tile = np.empty((iterations, 3), dtype=np.int64)
@@ -159,7 +162,7 @@ def _gemm_code(
     finals = 0
     for t in range(iterations):
         if klast[t]:
-            final_stores[finals] = (t + shift) * SLOTS + STORE
+            final_stores[finals] = (t + lag) * SLOTS + STORE
             finals += 1
     input_loads = np.empty(iterations, dtype=np.int64)
     weight_loads = np.empty(iterations, dtype=np.int64)
@@ -173,6 +176,7 @@ def _gemm_code(
     for t in range(iterations):
         load_row = t * SLOTS
         comp_row = (t + shift) * SLOTS
+        store_pos = (t + lag) * SLOTS + STORE
         gemm_pos = comp_row + GEMM
         if new_input[t]:
             n_input = _reused_load(present, deps, input_loads, n_input, t, LOAD_INPUT, spb, shift)
@@ -186,8 +190,7 @@ def _gemm_code(
             slot_free = NO_DEP
             earlier = t - spb
             if earlier >= 0:
-                slot = STORE if klast[earlier] else SPILL
-                slot_free = (earlier + shift) * SLOTS + slot
+                slot_free = (earlier + lag) * SLOTS + STORE if klast[earlier] else (earlier + shift) * SLOTS + SPILL
             if not kfirst[t]:
                 present[load_row + LOAD_PSUM] = True
                 deps[load_row + LOAD_PSUM, 0] = slot_free
@@ -223,11 +226,11 @@ def _gemm_code(
             j = n_side - spb
             if j >= 0:
                 released = side_loads[j]
-                end = STORE
+                end = (released + lag) * SLOTS + STORE
                 for c in range(CLASSES):
                     if vec[released, c] > 0:
-                        end = VEC + c
-                deps[side_pos, 0] = (released + shift) * SLOTS + end
+                        end = (released + shift) * SLOTS + VEC + c
+                deps[side_pos, 0] = end
             n_side += 1
         for c in range(CLASSES):
             if vec[t, c] > 0:
@@ -235,12 +238,12 @@ def _gemm_code(
                 deps[comp_row + VEC + c, 0] = gemm_pos
                 deps[comp_row + VEC + c, 1] = side_pos
         if klast[t]:
-            present[comp_row + STORE] = True
+            present[store_pos] = True
             if last_vec >= 0:
-                deps[comp_row + STORE, 0] = comp_row + last_vec
+                deps[store_pos, 0] = comp_row + last_vec
             else:
-                deps[comp_row + STORE, 0] = gemm_pos
-                deps[comp_row + STORE, 1] = side_pos
+                deps[store_pos, 0] = gemm_pos
+                deps[store_pos, 1] = side_pos
 
     # ---- phase 3: compaction into program order
     index_of = np.full(table_rows * SLOTS, NO_DEP, dtype=np.int64)
@@ -260,7 +263,7 @@ def _gemm_code(
             continue
         row = position // SLOTS
         slot = position - row * SLOTS
-        t = row - shift if slot >= GEMM else row
+        t = row - lag if slot == STORE else (row - shift if slot >= GEMM else row)
         ins = instructions[i]
         ins["layer"] = layer
         if slot == LOAD_INPUT or slot == LOAD_WEIGHT:

@@ -27,6 +27,7 @@ from compiler.scheduling.footprint import (
     vector_footprint,
 )
 from compiler.scheduling.measure import measure_cycles
+from compiler.scheduling.strategies import finalists
 from compiler.scheduling.tiling import input_tile_elements, pass_groups, reloads, tile_sizes
 from compiler.target import target_of
 from compiler.verify import ProgramError, verify_schedule
@@ -171,16 +172,24 @@ def test_infeasible_layer_names_the_buffer_and_sizes():
 
 
 @pytest.mark.parametrize("kind", list(SchedulerKind))
-def test_chosen_schedules_fit_and_exhaustive_is_never_slower(kind):
-    """EXHAUSTIVE measures a superset of HEURISTIC's finalists, so it never simulates slower."""
+def test_chosen_schedules_fit(kind):
+    accel = example_chip("gemmini")
+    cases = workloads()
+    for w, s in zip(cases, schedule_workloads(cases, target_of(accel, INT8), kind)):
+        verify_schedule(s, w, target_of(accel, INT8))
+
+
+def test_exhaustive_is_never_slower_than_the_heuristic_finalists():
+    """EXHAUSTIVE measures a superset of HEURISTIC's finalists, so it never simulates slower
+    than the best of them. (Not than HEURISTIC's pick, which may be a capacity challenger that
+    EXHAUSTIVE does not measure, nor than LEARNED's, whose ranker picks its own finalists.)"""
     accel = example_chip("gemmini")
     chip_numbers = target_of(accel, INT8)
     cases = workloads()
-    chosen = schedule_workloads(cases, target_of(accel, INT8), kind)
-    best = schedule_workloads(cases, target_of(accel, INT8), SchedulerKind.EXHAUSTIVE)
-    for w, s, e in zip(cases, chosen, best):
-        verify_schedule(s, w, target_of(accel, INT8))
-        assert measure_cycles(w, e, chip_numbers) <= measure_cycles(w, s, chip_numbers)
+    best = schedule_workloads(cases, chip_numbers, SchedulerKind.EXHAUSTIVE)
+    for w, e in zip(cases, best):
+        heuristic, _, _ = finalists(w, chip_numbers, SchedulerKind.HEURISTIC)
+        assert measure_cycles(w, e, chip_numbers) <= min(measure_cycles(w, s, chip_numbers) for s in heuristic)
 
 
 def test_a_layer_that_fits_is_one_tile():
