@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from enum import Enum
-from multiprocessing import forkserver
+from multiprocessing import forkserver, resource_tracker
 
 from explorer.evaluator import Evaluator, Outcome, evaluate_chunk
 from explorer.process_lifetime import worker_started
@@ -168,19 +168,24 @@ def _quiet_cancelled_race(pool: ProcessPoolExecutor) -> Iterator[None]:
 
 
 def _start_fork_server() -> None:
-    """Start the fork server now, from this thread, with SIGINT ignored while it starts.
+    """Start the fork server now, from this thread, with SIGINT blocked while it starts.
 
-    An ignored signal stays ignored across exec, so the fork server (and every worker it
-    forks) ignores Ctrl-C from its first instant, not only once `explorer.forkserver_setup`
-    has run: a Ctrl-C in the second the fork server spends importing would otherwise print
-    its traceback. Starting it here also makes this thread its parent, the one whose death
-    it follows. This process ignores Ctrl-C only for the few milliseconds of the spawn.
+    A blocked signal stays blocked across exec, so the fork server (and every worker it forks)
+    holds a Ctrl-C pending from its first instant until `explorer.forkserver_setup` ignores it,
+    which discards it: a Ctrl-C in the second the fork server spends importing would otherwise
+    print its traceback. This thread keeps its handler and only blocks the signal, so a Ctrl-C
+    that lands during the spawn stays pending and is handled as soon as the spawn returns
+    (ignoring it instead lost it: a loaded machine spent long enough in the spawn for a sweep
+    to run on to the end and exit 0). The resource tracker is started first because its own
+    start unblocks SIGINT when done. Starting the fork server here also makes this thread its
+    parent, the one whose death it follows.
     """
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         forkserver.ensure_running()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def make_executor(kind: ExecutorKind, workers: int | None, scheduler_address: str | None = None) -> Executor:

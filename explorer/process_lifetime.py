@@ -45,8 +45,11 @@ def die_with_parent() -> None:
 
 
 def ignore_interrupts() -> None:
-    """SIGINT is the main process's to handle (see the module docstring)."""
+    """SIGINT is the main process's to handle (see the module docstring): ignored, which
+    discards one already pending, then unblocked (a fork server starts with it blocked:
+    `explorer.executors`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def worker_started(main_pid: int) -> None:

@@ -1,0 +1,45 @@
+"""Starting a sweep's fork server neither loses a Ctrl-C that lands meanwhile nor lets the fork
+server see it (`explorer.executors._start_fork_server`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from explorer import executors
+
+
+def test_a_ctrl_c_during_the_spawn_is_handled_once_it_returns(monkeypatch) -> None:
+    """The signal lands while the fork server is being spawned (here: sent by the stand-in for
+    the spawn); it must reach this process's handler afterwards, not be dropped."""
+    handled: list[int] = []
+    monkeypatch.setattr(executors.resource_tracker, "ensure_running", lambda: None)
+    monkeypatch.setattr(executors.forkserver, "ensure_running", lambda: os.kill(os.getpid(), signal.SIGINT))
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: handled.append(signum))
+    try:
+        executors._start_fork_server()
+        assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())  # the mask is restored
+        signal.pthread_sigmask(signal.SIG_BLOCK, set())  # a call, so a pending handler runs
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert handled == [signal.SIGINT]
+
+
+def test_a_process_started_with_ctrl_c_blocked_ignores_one_pending_and_unblocks() -> None:
+    """What the fork server does at start-up (`explorer.forkserver_setup`): a Ctrl-C that arrived
+    while it was blocked is discarded, not raised, and later ones are ignored too."""
+    code = (
+        "import os, signal\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"  # pending: blocked since the spawn
+        "from explorer.process_lifetime import ignore_interrupts\n"
+        "ignore_interrupts()\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "print(sorted(signal.pthread_sigmask(signal.SIG_BLOCK, set())), flush=True)\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+        preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}),
+    )  # fmt: skip
+    assert (child.returncode, child.stdout, child.stderr) == (0, "[]\n", "")
