@@ -104,7 +104,10 @@ def attention_candidates(workload: Workload, chip: Target) -> list[AttentionSche
 def attention_estimate(workload: Workload, chip: Target, bq, bk, resident, pipelined, dataflow) -> np.ndarray:
     """Estimated cycles of candidates: the largest of the array's time (full tiles) and the
     vector unit's (overlapped when pipelined, one after the other otherwise) and the DRAM
-    channel's (Q, O, and K and V as often as they are read)."""
+    channel's (Q, O, and K and V as often as they are read). Pipelined, the overlap stops at
+    a block: the first block's softmax waits for its S row and the last block's PV for its
+    softmax, so one block's array work (QKᵀ and PV, the array's time over the blocks) is in
+    series with all of the vector unit's; fewer, larger blocks expose more of it."""
     shape = workload.attention
     flags = roles(workload, chip)
     blocks = shape.batch * tile_count(shape.queries, bq)
@@ -124,7 +127,7 @@ def attention_estimate(workload: Workload, chip: Target, bq, bk, resident, pipel
         + bool(flags.output_dram) * nbytes(workload.output_elements, out_bits)
     )
     dram = moved / chip.dram_bytes_per_cycle
-    engines = np.where(pipelined, np.maximum(array, vector), array + vector)
+    engines = np.where(pipelined, np.maximum(array, vector + array / blocks), array + vector)
     return np.maximum(engines, dram)
 
 
