@@ -19,11 +19,14 @@ from accel_spec import load_accelerator, with_overrides
 from compiler.lowering import lower
 from compiler.memory.planner import plan_memory
 from compiler.models import load_model
+from compiler.pipeline import CompileOptions
 from compiler.scheduling import SchedulerKind, schedule_workloads
 from compiler.scheduling.challengers_kernel import qualifying
 from compiler.scheduling.measure import measure_cycles
+from compiler.scheduling.schedule import AttentionSchedule
 from compiler.target import target_of
 from compiler.workload import WorkloadKind
+from tessera.api import simulate_workloads
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "accelerators"
 SCALES = (1, 1.5, 2, 3, 4, 6, 8)
@@ -34,9 +37,14 @@ CASES = [
 ]
 
 
-def scaled(chip_name: str, scale: float):
+def scaled_chip(chip_name: str, scale: float):
+    """The example chip with every buffer `scale` times its capacity."""
     base = load_accelerator(EXAMPLES / f"{chip_name}.yaml")
-    return target_of(with_overrides(base, {f"buffers.{n}.capacity": int(base.buffers[n].capacity * scale) for n in base.buffers}))
+    return with_overrides(base, {f"buffers.{n}.capacity": int(base.buffers[n].capacity * scale) for n in base.buffers})
+
+
+def scaled(chip_name: str, scale: float):
+    return target_of(scaled_chip(chip_name, scale))
 
 
 @pytest.mark.parametrize(("chip_name", "model"), CASES)
@@ -63,17 +71,11 @@ def test_larger_attention_blocks_that_fit_in_larger_buffers_do_not_displace_fast
     (QKᵀ 9,930 → 10,584 cycles a layer, the network +1.0 %). Pipelined blocks overlap the
     array and the vector unit only between blocks, so the estimate exposes one block's array
     work; the whole network then never gets slower with more buffer."""
-    from compiler.pipeline import CompileOptions
-    from compiler.scheduling.schedule import AttentionSchedule
-    from tessera.api import simulate_workloads
-
     model = "bert:layers=2,hidden=256,heads=4,seq=128"
     workloads = lower(load_model(model))
-    base = load_accelerator(EXAMPLES / "edge.yaml")
     totals = []
     for scale in (0.5, 0.75, 1, 2):
-        chip = with_overrides(base, {f"buffers.{n}.capacity": int(base.buffers[n].capacity * scale) for n in base.buffers})
-        simulation = simulate_workloads(chip, workloads, model, CompileOptions())
+        simulation = simulate_workloads(scaled_chip("edge", scale), workloads, model, CompileOptions())
         assert sum(isinstance(s, AttentionSchedule) for s in simulation.compiled.schedules) == 2  # fused
         totals.append(simulation.result.total_cycles)
     assert np.all(np.diff(totals) <= 0), totals
