@@ -82,6 +82,8 @@ class Simulation:
             "accelerator": self.accel.name,
             "precision": self.compiled.formats.label,
             **self.summary(),
+            "sram_read_bytes": dict(self.result.total.sram_read_bytes),
+            "sram_write_bytes": dict(self.result.total.sram_write_bytes),
             "energy_breakdown_j": dict(self.result.energy_breakdown),
             "area_breakdown_mm2": dict(self.result.area_breakdown_mm2),
             "technology_sources": dict(self.result.technology_sources),

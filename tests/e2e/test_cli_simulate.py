@@ -48,6 +48,16 @@ def test_json_contract(mobilenet_run: tuple[dict, dict, str]) -> None:
     assert document["latency_s"] == pytest.approx(document["total_cycles"] / clock, rel=1e-12)
 
 
+def test_buffer_traffic_is_named_per_buffer_and_carries_every_dram_byte(mobilenet_run: tuple[dict, dict, str]) -> None:
+    """Every byte loaded from DRAM is written into an on-chip buffer and every byte stored to
+    DRAM is read out of one, so each direction's buffer traffic covers the DRAM traffic."""
+    document, _, _ = mobilenet_run
+    buffers = set(load_accelerator(EXAMPLES / "edge.yaml").buffers)
+    assert set(document["sram_read_bytes"]) == set(document["sram_write_bytes"]) == buffers
+    assert sum(document["sram_write_bytes"].values()) >= document["dram_read_bytes"] > 0
+    assert sum(document["sram_read_bytes"].values()) >= document["dram_write_bytes"] > 0
+
+
 def test_console_summary(mobilenet_run: tuple[dict, dict, str]) -> None:
     _, _, stdout = mobilenet_run
     for word in ("latency", "TOPS", "utilization", "energy per inference", "leakage", "area"):

@@ -56,7 +56,7 @@ def test_simulate_accepts_a_topology_csv(tmp_path):
 def test_validate_eyeriss_suite_passes_and_writes_json(tmp_path, capsys):
     out = tmp_path / "v.json"
     assert tessera.cli.main(["validate", "--suite", "eyeriss", "--json", str(out)]) == 0
-    assert "20 of 20 comparisons within tolerance" in capsys.readouterr().out
+    assert "25 of 25 comparisons within tolerance" in capsys.readouterr().out
     assert all(item["ok"] for item in json.loads(out.read_text()))
 
 
