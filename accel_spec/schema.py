@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from accel_spec.components import chip_defaults
 from accel_spec.components.scaling import Device
 from accel_spec.types import Dataflow, DramType, OpClass, Operand, PeMapping, Precision
 from accel_spec.units import (
@@ -88,9 +89,7 @@ class MatrixEngine(_Frozen):
         description="Dataflows the array supports: output-stationary, weight-stationary, "
         "input-stationary (abbreviations os, ws, is accepted)."
     )
-    input_precision: Precision = Field(
-        default=Precision.INT8, description="Precision of inputs and weights fed to the array."
-    )
+    input_precision: Precision = Field(default=Precision.INT8, description="Precision of inputs and weights fed to the array.")
     accumulator_precision: Precision = Field(
         default=Precision.INT32, description="Precision of partial sums in the accumulators."
     )
@@ -176,9 +175,7 @@ class MatrixEngine(_Frozen):
     @model_validator(mode="after")
     def _units_are_systolic(self) -> MatrixEngine:
         if self.units > 1 and self.mapping is not PeMapping.SYSTOLIC:
-            raise ValueError(
-                f"units: {self.units} units need the systolic mapping; row-stationary PE sets span one array"
-            )
+            raise ValueError(f"units: {self.units} units need the systolic mapping; row-stationary PE sets span one array")
         return self
 
     @property
@@ -243,9 +240,15 @@ class Buffer(_Frozen):
 class VectorThroughput(_Frozen):
     """Operations per lane per cycle for each vector op class."""
 
-    elementwise: PositiveRate = Field(default=1.0, description="Add, multiply, max, compare...")
-    transcendental: PositiveRate = Field(default=0.25, description="exp, tanh, sqrt, divide...")
-    reduction: PositiveRate = Field(default=1.0, description="Sum/max steps of a reduction.")
+    elementwise: PositiveRate = Field(
+        default=chip_defaults.VECTOR_ELEMENTWISE_RATE.value, description="Add, multiply, max, compare..."
+    )
+    transcendental: PositiveRate = Field(
+        default=chip_defaults.VECTOR_TRANSCENDENTAL_RATE.value, description="exp, tanh, sqrt, divide..."
+    )
+    reduction: PositiveRate = Field(
+        default=chip_defaults.VECTOR_REDUCTION_RATE.value, description="Sum/max steps of a reduction."
+    )
 
     def rate(self, op_class: OpClass) -> float:
         """Ops per lane per cycle of one op class."""
@@ -261,9 +264,7 @@ class VectorUnit(_Frozen):
 
     lanes: Count = Field(description="Number of SIMD lanes.")
     precision: Precision = Field(default=Precision.FP32, description="Lane arithmetic precision.")
-    throughput: VectorThroughput = Field(
-        default_factory=VectorThroughput, description="Ops per lane per cycle by op class."
-    )
+    throughput: VectorThroughput = Field(default_factory=VectorThroughput, description="Ops per lane per cycle by op class.")
 
 
 class Dram(_Frozen):
@@ -271,9 +272,11 @@ class Dram(_Frozen):
 
     type: DramType = Field(description="Memory technology (DDR4, LPDDR5, HBM2E, ...).")
     bandwidth: Bandwidth = Field(description="Peak bandwidth in bytes per second (YAML: `34 GB/s`).")
-    latency: Duration = Field(default=100e-9, description="Access latency in seconds (YAML: `100 ns`).")
+    latency: Duration = Field(default=chip_defaults.DRAM_LATENCY.value, description="Access latency in seconds (YAML: `100 ns`).")
     capacity: Bytes = Field(default=8 * 2**30, description="Capacity in bytes.")
-    burst: Bytes = Field(default=64, description="Transfer granularity in bytes; transfers round up.")
+    burst: Bytes = Field(
+        default=int(chip_defaults.DRAM_BURST.value), description="Transfer granularity in bytes; transfers round up."
+    )
     outstanding: Count | None = Field(
         default=None,
         description="Bursts the memory controller keeps in flight. Little's law bounds the sustained "
@@ -286,9 +289,7 @@ class TechnologyOverrides(_Frozen):
     """Replace any default technology constant; unset fields use the cited defaults."""
 
     mac_energy: Energy | None = Field(default=None, description="Joules per MAC at input precision.")
-    sram_energy_per_byte: Energy | None = Field(
-        default=None, description="Joules per byte read or written, for every buffer."
-    )
+    sram_energy_per_byte: Energy | None = Field(default=None, description="Joules per byte read or written, for every buffer.")
     buffers: dict[str, BufferEnergyOverrides] = Field(
         default_factory=dict, description="Per-buffer SRAM energies, by buffer name (win over sram_energy_per_byte)."
     )
@@ -300,15 +301,9 @@ class TechnologyOverrides(_Frozen):
     dram_read_energy_per_bit: Energy | None = Field(default=None, description="Joules per DRAM bit read.")
     dram_write_energy_per_bit: Energy | None = Field(default=None, description="Joules per DRAM bit written.")
     vector_op_energy: Energy | None = Field(default=None, description="Joules per vector lane op.")
-    register_energy_per_bit: Energy | None = Field(
-        default=None, description="Joules per pipeline-register bit written in a PE."
-    )
-    clock_energy_per_bit: Energy | None = Field(
-        default=None, description="Joules per pipeline-register bit per clocked cycle."
-    )
-    wire_energy_per_bit_mm: Energy | None = Field(
-        default=None, description="Joules per bit per millimetre of on-chip wire."
-    )
+    register_energy_per_bit: Energy | None = Field(default=None, description="Joules per pipeline-register bit written in a PE.")
+    clock_energy_per_bit: Energy | None = Field(default=None, description="Joules per pipeline-register bit per clocked cycle.")
+    wire_energy_per_bit_mm: Energy | None = Field(default=None, description="Joules per bit per millimetre of on-chip wire.")
     leakage_power_per_mm2: Power | None = Field(
         default=None, description="Watts of leakage per mm² of chip (replaces the per-component model)."
     )
@@ -391,4 +386,3 @@ class Accelerator(_Frozen):
             if operand in buffer.holds:
                 return name
         raise KeyError(operand)
-

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from accel_spec.components import clock, dram, floorplan, interconnect, leakage, pe, regfile, sram, vector
+from accel_spec.components import chip_defaults, clock, dram, floorplan, interconnect, leakage, pe, regfile, sram, vector
 from accel_spec.components.scaling import NOMINAL_VDD_SOURCE, STILLMAKER_2017, Process, nominal
 from accel_spec.schema import Accelerator, Buffer
 from accel_spec.types import Dataflow, Operand, Precision
@@ -93,6 +93,34 @@ def resolve(accel: Accelerator, precision: Precision | None = None) -> Technolog
         raise InputError(f"accelerator {accel.name!r}", Problem("technology", str(error))) from None
 
 
+def timing_sources(accel: Accelerator) -> dict[str, str]:
+    """Where the chip's DRAM and vector timing values come from: the cited default
+    (`chip_defaults`) where the chip has the default value, else ``chip``."""
+    rates = accel.vector.throughput
+    values = {
+        "dram_latency": (accel.dram.latency, chip_defaults.DRAM_LATENCY, f"{accel.dram.latency * 1e9:g} ns"),
+        "dram_burst": (accel.dram.burst, chip_defaults.DRAM_BURST, f"{accel.dram.burst} B"),
+        "vector_rate:elementwise": (rates.elementwise, chip_defaults.VECTOR_ELEMENTWISE_RATE, f"{rates.elementwise:g}"),
+        "vector_rate:transcendental": (
+            rates.transcendental,
+            chip_defaults.VECTOR_TRANSCENDENTAL_RATE,
+            f"{rates.transcendental:g}",
+        ),
+        "vector_rate:reduction": (rates.reduction, chip_defaults.VECTOR_REDUCTION_RATE, f"{rates.reduction:g}"),
+    }
+    sources = {
+        name: f"default: {shown}, {constant.source}" if value == constant.value else f"chip: {shown}"
+        for name, (value, constant, shown) in values.items()
+    }
+    sources["dram_outstanding"] = (
+        f"chip: {accel.dram.outstanding} bursts in flight"
+        if accel.dram.outstanding is not None
+        else "default: enough bursts in flight to sustain the peak bandwidth at this latency (the bandwidth-delay "
+        "product; assumption: the controller is not the limit)"
+    )
+    return sources
+
+
 class _Resolver:
     """One resolution: the chip, its process, and the provenance collected on the way."""
 
@@ -108,6 +136,7 @@ class _Resolver:
             "process": f"{'chip' if accel.process.voltage else 'default'}: {node:g} nm, {voltage:g} V, {accel.process.device.value}; energies scaled by {STILLMAKER_2017}"
             + ("" if accel.process.voltage else f"; supply: {NOMINAL_VDD_SOURCE}"),
         }
+        self.sources.update(timing_sources(accel))
         self.input_bits = operand.bits
         self.accumulator_bits = self.accumulator.bits
         stored = accel.matrix.pe_storage

@@ -12,6 +12,8 @@
 - `floorplan`: from cells to placed blocks (layout factors), and the control block.
 - `vector`: the SIMD lanes.
 - `leakage`: static power of logic by area.
+- `chip_defaults`: timing values a chip file may leave out (DRAM latency and burst, vector
+  rates), each with its source.
 
 Every default is a `Constant` (value, unit, source with page or table); `all_constants()`
 lists them for `docs/technology.md`, whose table a test checks against these values.
@@ -42,9 +44,9 @@ class Constant:
 
 def all_constants() -> tuple[Constant, ...]:
     """Every default constant of the component models, in module order."""
-    from accel_spec.components import clock, dram, floorplan, interconnect, leakage, pe, regfile, sram
+    from accel_spec.components import chip_defaults, clock, dram, floorplan, interconnect, leakage, pe, regfile, sram
 
     return (
         *pe.CONSTANTS, *regfile.CONSTANTS, *sram.CONSTANTS, *interconnect.CONSTANTS, *clock.CONSTANTS,
-        *floorplan.CONSTANTS, *leakage.CONSTANTS, *dram.CONSTANTS,
+        *floorplan.CONSTANTS, *leakage.CONSTANTS, *dram.CONSTANTS, *chip_defaults.CONSTANTS,
     )  # fmt: skip

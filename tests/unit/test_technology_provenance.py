@@ -21,21 +21,62 @@ from tessera.api import simulate
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "examples" / "accelerators" / "tiny.yaml"
 CONSTANTS = {
-    "process", "mac_energy", "register_energy_per_bit", "clock_energy_per_bit", "wire_energy_per_bit_mm",
-    "mac_area", "register_area", "forwarding_energy", "sram_area", "sram_read_energy_per_byte:inputs",
-    "sram_write_energy_per_byte:inputs", "sram_read_energy_per_byte:weights", "sram_write_energy_per_byte:weights",
-    "sram_read_energy_per_byte:accumulators", "sram_write_energy_per_byte:accumulators", "vector_lane_area",
-    "vector_op_energy", "interconnect_energy", "dram_read_energy_per_bit", "dram_write_energy_per_bit", "leakage",
-    "clock_tree", "layout",
+    "process",
+    "mac_energy",
+    "register_energy_per_bit",
+    "clock_energy_per_bit",
+    "wire_energy_per_bit_mm",
+    "mac_area",
+    "register_area",
+    "forwarding_energy",
+    "sram_area",
+    "sram_read_energy_per_byte:inputs",
+    "sram_write_energy_per_byte:inputs",
+    "sram_read_energy_per_byte:weights",
+    "sram_write_energy_per_byte:weights",
+    "sram_read_energy_per_byte:accumulators",
+    "sram_write_energy_per_byte:accumulators",
+    "vector_lane_area",
+    "vector_op_energy",
+    "interconnect_energy",
+    "dram_read_energy_per_bit",
+    "dram_write_energy_per_bit",
+    "leakage",
+    "clock_tree",
+    "layout",
+}
+TIMING = {
+    "dram_latency",
+    "dram_burst",
+    "dram_outstanding",
+    "vector_rate:elementwise",
+    "vector_rate:transcendental",
+    "vector_rate:reduction",
 }
 
 
 def test_unset_constants_use_cited_defaults_and_the_result_says_so() -> None:
     sources = simulate(TINY, "gemm:m=8,k=8,n=8").to_json()["technology_sources"]
-    assert set(sources) == CONSTANTS
+    assert set(sources) == CONSTANTS | TIMING
     for name, source in sources.items():
         assert source.startswith("chip: " if name == "process" else "default: "), (name, source)
-        assert any(year in source for year in ("2011", "2014", "2017", "2018", "bits x", "assumption:")), (name, source)
+        markers = ("2011", "2014", "2017", "2018", "bits x", "assumption:", "JESD79-4", "CUDA C++ Programming Guide")
+        assert any(marker in source for marker in markers), (name, source)
+
+
+def test_timing_values_a_chip_sets_are_marked_as_the_chips() -> None:
+    """DRAM latency, burst, outstanding bursts and vector rates: the cited default where the chip
+    leaves it, ``chip`` with the value where it sets its own."""
+    chip = with_overrides(
+        load_accelerator(TINY),
+        {"dram.latency": "70 ns", "dram.burst": 32, "dram.outstanding": 8, "vector.throughput.transcendental": 0.5},
+    )
+    sources = simulate(chip, "gemm:m=8,k=8,n=8").to_json()["technology_sources"]
+    assert sources["dram_latency"] == "chip: 70 ns"
+    assert sources["dram_burst"] == "chip: 32 B"
+    assert sources["dram_outstanding"] == "chip: 8 bursts in flight"
+    assert sources["vector_rate:transcendental"] == "chip: 0.5"
+    assert sources["vector_rate:elementwise"].startswith("default: 1, assumption:")
 
 
 def test_an_override_is_marked_and_is_the_number_used() -> None:
