@@ -13,10 +13,10 @@ accelerator's own controller and PHY are not in them). Three kinds:
   LPDDR4's VDDQ currents from its datasheet; DDR4's pseudo-open-drain link from the datasheet's
   driver impedance and reference load. The datasheet values are read from DRAMPower's memory
   specifications (tukl-msd/DRAMPower, memspecs/), which transcribe Micron datasheets.
-- **Scaled from its family's datasheet device (DDR5, LPDDR4X, LPDDR5),** labelled as an
+- **Scaled from its family's datasheet device (DDR5, LPDDR4X, LPDDR5, LPDDR5X),** labelled as an
   assumption: the device's core energy by (VDD / VDD of the datasheet device)², its I/O energy by
   (VDDQ / VDDQ)², with the supplies of the JEDEC standard.
-- **Published per-bit figures (GDDR6, HBM2, HBM2E, HBM3).**
+- **Published per-bit figures (GDDR6, HBM2; HBM2E, HBM3 and HBM3E take HBM2's).**
 """
 
 from __future__ import annotations
@@ -163,11 +163,13 @@ DEVICES = {DramType.DDR3: DDR3_DEVICE, DramType.DDR4: DDR4_DEVICE, DramType.LPDD
 
 # JEDEC supplies of the scaled types and of their datasheet devices (core VDD, I/O VDDQ):
 # JESD79-4 DDR4 1.2/1.2 V, JESD79-5 DDR5 1.1/1.1 V, JESD209-4 LPDDR4 VDD2 1.1/VDDQ 1.1 V,
-# JESD209-4-1 LPDDR4X VDD2 1.1/VDDQ 0.6 V, JESD209-5 LPDDR5 VDD2H 1.05/VDDQ 0.5 V.
+# JESD209-4-1 LPDDR4X VDD2 1.1/VDDQ 0.6 V, JESD209-5 LPDDR5 VDD2H 1.05/VDDQ 0.5 V; LPDDR5X
+# (JESD209-5B) keeps LPDDR5's supplies and only runs faster, which changes no energy per bit here.
 _SCALED = {
     DramType.DDR5: (DramType.DDR4, 1.1 / 1.2, 1.1 / 1.2),
     DramType.LPDDR4X: (DramType.LPDDR4, 1.1 / 1.1, 0.6 / 1.1),
     DramType.LPDDR5: (DramType.LPDDR4, 1.05 / 1.1, 0.5 / 1.1),
+    DramType.LPDDR5X: (DramType.LPDDR4, 1.05 / 1.1, 0.5 / 1.1),
 }
 
 
@@ -194,6 +196,7 @@ _PJ_PER_BIT: dict[DramType, tuple[float, float, str]] = {
     DramType.HBM2: (3.9, 3.9, OCONNOR_2017),
     DramType.HBM2E: (3.9, 3.9, "assumption: HBM2E (a speed grade of JESD235) equal to HBM2; " + OCONNOR_2017),
     DramType.HBM3: (3.9, 3.9, "assumption: HBM3 bounded by the HBM2 figure; " + OCONNOR_2017),
+    DramType.HBM3E: (3.9, 3.9, "assumption: HBM3E bounded by the HBM2 figure; " + OCONNOR_2017),
 }
 
 CONSTANTS = tuple(

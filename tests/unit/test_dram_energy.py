@@ -52,7 +52,12 @@ def test_datasheet_ddr3_brackets_horowitzs_published_range() -> None:
 
 @pytest.mark.parametrize(
     ("scaled", "family"),
-    [(DramType.DDR5, DramType.DDR4), (DramType.LPDDR4X, DramType.LPDDR4), (DramType.LPDDR5, DramType.LPDDR4)],
+    [
+        (DramType.DDR5, DramType.DDR4),
+        (DramType.LPDDR4X, DramType.LPDDR4),
+        (DramType.LPDDR5, DramType.LPDDR4),
+        (DramType.LPDDR5X, DramType.LPDDR4),
+    ],
 )
 def test_a_type_at_lower_supplies_never_costs_more_than_its_datasheet_family(scaled: DramType, family: DramType) -> None:
     assert dram.read_energy_per_bit(scaled) < dram.read_energy_per_bit(family)
