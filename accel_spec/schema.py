@@ -89,7 +89,9 @@ class MatrixEngine(_Frozen):
         description="Dataflows the array supports: output-stationary, weight-stationary, "
         "input-stationary (abbreviations os, ws, is accepted)."
     )
-    input_precision: Precision = Field(default=Precision.INT8, description="Precision of inputs and weights fed to the array.")
+    input_precision: Precision = Field(
+        default=Precision.INT8, description="Precision of inputs and weights fed to the array."
+    )
     accumulator_precision: Precision = Field(
         default=Precision.INT32, description="Precision of partial sums in the accumulators."
     )
@@ -175,7 +177,9 @@ class MatrixEngine(_Frozen):
     @model_validator(mode="after")
     def _units_are_systolic(self) -> MatrixEngine:
         if self.units > 1 and self.mapping is not PeMapping.SYSTOLIC:
-            raise ValueError(f"units: {self.units} units need the systolic mapping; row-stationary PE sets span one array")
+            raise ValueError(
+                f"units: {self.units} units need the systolic mapping; row-stationary PE sets span one array"
+            )
         return self
 
     @property
@@ -264,7 +268,9 @@ class VectorUnit(_Frozen):
 
     lanes: Count = Field(description="Number of SIMD lanes.")
     precision: Precision = Field(default=Precision.FP32, description="Lane arithmetic precision.")
-    throughput: VectorThroughput = Field(default_factory=VectorThroughput, description="Ops per lane per cycle by op class.")
+    throughput: VectorThroughput = Field(
+        default_factory=VectorThroughput, description="Ops per lane per cycle by op class."
+    )
 
 
 class Dram(_Frozen):
@@ -272,7 +278,9 @@ class Dram(_Frozen):
 
     type: DramType = Field(description="Memory technology (DDR4, LPDDR5, HBM2E, ...).")
     bandwidth: Bandwidth = Field(description="Peak bandwidth in bytes per second (YAML: `34 GB/s`).")
-    latency: Duration = Field(default=chip_defaults.DRAM_LATENCY.value, description="Access latency in seconds (YAML: `100 ns`).")
+    latency: Duration = Field(
+        default=chip_defaults.DRAM_LATENCY.value, description="Access latency in seconds (YAML: `100 ns`)."
+    )
     capacity: Bytes = Field(default=8 * 2**30, description="Capacity in bytes.")
     burst: Bytes = Field(
         default=int(chip_defaults.DRAM_BURST.value), description="Transfer granularity in bytes; transfers round up."
@@ -289,7 +297,9 @@ class TechnologyOverrides(_Frozen):
     """Replace any default technology constant; unset fields use the cited defaults."""
 
     mac_energy: Energy | None = Field(default=None, description="Joules per MAC at input precision.")
-    sram_energy_per_byte: Energy | None = Field(default=None, description="Joules per byte read or written, for every buffer.")
+    sram_energy_per_byte: Energy | None = Field(
+        default=None, description="Joules per byte read or written, for every buffer."
+    )
     buffers: dict[str, BufferEnergyOverrides] = Field(
         default_factory=dict, description="Per-buffer SRAM energies, by buffer name (win over sram_energy_per_byte)."
     )
@@ -301,9 +311,15 @@ class TechnologyOverrides(_Frozen):
     dram_read_energy_per_bit: Energy | None = Field(default=None, description="Joules per DRAM bit read.")
     dram_write_energy_per_bit: Energy | None = Field(default=None, description="Joules per DRAM bit written.")
     vector_op_energy: Energy | None = Field(default=None, description="Joules per vector lane op.")
-    register_energy_per_bit: Energy | None = Field(default=None, description="Joules per pipeline-register bit written in a PE.")
-    clock_energy_per_bit: Energy | None = Field(default=None, description="Joules per pipeline-register bit per clocked cycle.")
-    wire_energy_per_bit_mm: Energy | None = Field(default=None, description="Joules per bit per millimetre of on-chip wire.")
+    register_energy_per_bit: Energy | None = Field(
+        default=None, description="Joules per pipeline-register bit written in a PE."
+    )
+    clock_energy_per_bit: Energy | None = Field(
+        default=None, description="Joules per pipeline-register bit per clocked cycle."
+    )
+    wire_energy_per_bit_mm: Energy | None = Field(
+        default=None, description="Joules per bit per millimetre of on-chip wire."
+    )
     leakage_power_per_mm2: Power | None = Field(
         default=None, description="Watts of leakage per mm² of chip (replaces the per-component model)."
     )
@@ -386,3 +402,4 @@ class Accelerator(_Frozen):
             if operand in buffer.holds:
                 return name
         raise KeyError(operand)
+

@@ -21,38 +21,17 @@ from tessera.api import simulate
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "examples" / "accelerators" / "tiny.yaml"
 CONSTANTS = {
-    "process",
-    "mac_energy",
-    "register_energy_per_bit",
-    "clock_energy_per_bit",
-    "wire_energy_per_bit_mm",
-    "mac_area",
-    "register_area",
-    "forwarding_energy",
-    "sram_area",
-    "sram_read_energy_per_byte:inputs",
-    "sram_write_energy_per_byte:inputs",
-    "sram_read_energy_per_byte:weights",
-    "sram_write_energy_per_byte:weights",
-    "sram_read_energy_per_byte:accumulators",
-    "sram_write_energy_per_byte:accumulators",
-    "vector_lane_area",
-    "vector_op_energy",
-    "interconnect_energy",
-    "dram_read_energy_per_bit",
-    "dram_write_energy_per_bit",
-    "leakage",
-    "clock_tree",
-    "layout",
-}
+    "process", "mac_energy", "register_energy_per_bit", "clock_energy_per_bit", "wire_energy_per_bit_mm",
+    "mac_area", "register_area", "forwarding_energy", "sram_area", "sram_read_energy_per_byte:inputs",
+    "sram_write_energy_per_byte:inputs", "sram_read_energy_per_byte:weights", "sram_write_energy_per_byte:weights",
+    "sram_read_energy_per_byte:accumulators", "sram_write_energy_per_byte:accumulators", "vector_lane_area",
+    "vector_op_energy", "interconnect_energy", "dram_read_energy_per_bit", "dram_write_energy_per_bit", "leakage",
+    "clock_tree", "layout",
+}  # fmt: skip
 TIMING = {
-    "dram_latency",
-    "dram_burst",
-    "dram_outstanding",
-    "vector_rate:elementwise",
-    "vector_rate:transcendental",
+    "dram_latency", "dram_burst", "dram_outstanding", "vector_rate:elementwise", "vector_rate:transcendental",
     "vector_rate:reduction",
-}
+}  # fmt: skip
 
 
 def test_unset_constants_use_cited_defaults_and_the_result_says_so() -> None:
