@@ -291,6 +291,11 @@ class Dram(_Frozen):
         "bandwidth by outstanding x burst / latency; empty means enough to sustain the peak "
         "bandwidth at this latency (the bandwidth-delay product).",
     )
+    phy_on_chip: bool = Field(
+        default=True,
+        description="The chip holds the DRAM interface's PHY (its energy per bit is the chip's); false where "
+        "the controller and PHY are outside the chip, such as on a test board's FPGA.",
+    )
 
 
 class TechnologyOverrides(_Frozen):
@@ -310,6 +315,9 @@ class TechnologyOverrides(_Frozen):
     dram_energy_per_bit: Energy | None = Field(default=None, description="Joules per DRAM bit read or written.")
     dram_read_energy_per_bit: Energy | None = Field(default=None, description="Joules per DRAM bit read.")
     dram_write_energy_per_bit: Energy | None = Field(default=None, description="Joules per DRAM bit written.")
+    dram_phy_energy_per_bit: Energy | None = Field(
+        default=None, description="Joules the chip's DRAM PHY spends per bit read or written."
+    )
     vector_op_energy: Energy | None = Field(default=None, description="Joules per vector lane op.")
     register_energy_per_bit: Energy | None = Field(
         default=None, description="Joules per pipeline-register bit written in a PE."

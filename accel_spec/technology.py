@@ -13,7 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from accel_spec.components import chip_defaults, clock, dram, floorplan, interconnect, leakage, pe, regfile, sram, vector
+from accel_spec.components import (
+    chip_defaults, clock, dram, dram_phy, floorplan, interconnect, leakage, pe, regfile, sram, vector,
+)  # fmt: skip
 from accel_spec.components.scaling import NOMINAL_VDD_SOURCE, STILLMAKER_2017, Process, nominal
 from accel_spec.schema import Accelerator, Buffer
 from accel_spec.types import Dataflow, Operand, Precision
@@ -38,6 +40,8 @@ class Technology:
         sram_read_energy_per_byte, sram_write_energy_per_byte: joules per byte, by buffer.
         interconnect_energy_per_byte: joules per byte carried between a buffer and the array.
         dram_read_energy_per_byte, dram_write_energy_per_byte: joules per byte over the DRAM interface.
+        dram_phy_energy_per_byte: joules the chip's DRAM PHY spends per byte read or written
+            (`components.dram_phy`; 0 where `dram.phy_on_chip` is false).
         vector_op_energy: joules per vector lane operation.
         leakage: static watts by component (same keys as `area`).
         area: placed square metres by component (`components.floorplan`): ``matrix``,
@@ -59,6 +63,7 @@ class Technology:
     interconnect_energy_per_byte: Mapping[str, float]
     dram_read_energy_per_byte: float
     dram_write_energy_per_byte: float
+    dram_phy_energy_per_byte: float
     vector_op_energy: float
     leakage: Mapping[str, float]
     area: Mapping[str, float]
@@ -237,6 +242,7 @@ class _Resolver:
             "dram_write_energy_per_bit", over.dram_write_energy_per_bit or over.dram_energy_per_bit,
             lambda: dram.write_energy_per_bit(accel.dram.type), f"{accel.dram.type.value}: {dram.source(accel.dram.type)}",
         )  # fmt: skip
+        phy_per_bit = self._dram_phy_energy_per_bit()
         gates = self._gates_zero_inputs()
         return Technology(
             mac_energy=mac_energy,
@@ -251,12 +257,24 @@ class _Resolver:
             interconnect_energy_per_byte=MappingProxyType(interconnect_per_byte),
             dram_read_energy_per_byte=8 * read_per_bit,
             dram_write_energy_per_byte=8 * write_per_bit,
+            dram_phy_energy_per_byte=8 * phy_per_bit,
             vector_op_energy=vector_energy,
             leakage=MappingProxyType(self._leakage(area, cells, buffers, storage, pipeline_bits)),
             area=MappingProxyType(area),
             cell_area=MappingProxyType({**cells.logic, **{k: v + cells.logic.get(k, 0.0) for k, v in cells.sram.items()}}),
             sources=MappingProxyType(dict(self.sources)),
         )
+
+    def _dram_phy_energy_per_bit(self) -> float:
+        """Joules per bit of the chip's DRAM PHY (`components.dram_phy`), none where it is off chip."""
+        dram_spec = self.accel.dram
+        if not dram_spec.phy_on_chip:
+            self.sources["dram_phy_energy_per_bit"] = "chip: dram.phy_on_chip is false (the PHY is not on this chip)"
+            return 0.0
+        return self.pick(
+            "dram_phy_energy_per_bit", self.accel.overrides.dram_phy_energy_per_bit,
+            lambda: dram_phy.energy_per_bit(dram_spec.type), f"{dram_spec.type.value}: {dram_phy.source(dram_spec.type)}",
+        )  # fmt: skip
 
     def _buffer(self, name: str, buffer: Buffer, energy_scale: float) -> sram.Macro:
         """One buffer's macro at the chip's node, with the chip's energy overrides applied."""

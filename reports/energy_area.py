@@ -20,7 +20,8 @@ from reports.units import Scale, si_scale
 
 _ENERGY_NAMES = {
     "mac": "MAC", "pe_registers": "PE registers", "pe_storage": "PE scratchpads", "forwarding": "PE-to-PE wires",
-    "interconnect": "buffer wires", "dram": "DRAM", "vector": "vector unit", "clock": "clock", "leakage": "leakage",
+    "interconnect": "buffer wires", "dram": "DRAM", "dram_phy": "DRAM PHY", "vector": "vector unit", "clock": "clock",
+    "leakage": "leakage",
 }  # fmt: skip
 _AREA_NAMES = {"matrix": "matrix array", "pe_storage": "PE scratchpads", "vector": "vector unit", "control": "control"}
 

@@ -6,6 +6,7 @@
       + Σ_buffers SRAM bytes read · read energy + bytes written · write energy
       + Σ_buffers (bytes read + written) · interconnect_energy_per_byte[buffer]
       + DRAM channel bytes read · read energy + written · write energy
+      + DRAM channel bytes (read + written) · the chip's DRAM PHY energy
       + vector lane ops · vector_op_energy
       + cycles · clock_energy_per_cycle
       + leakage_power · cycles / clock
@@ -46,6 +47,7 @@ class EnergyBreakdown:
     sram: Mapping[str, float]
     interconnect: float
     dram: float
+    dram_phy: float
     vector: float
     clock: float
     leakage: float
@@ -56,13 +58,13 @@ class EnergyBreakdown:
 
     def components(self) -> dict[str, float]:
         """Flat view for tables and JSON: ``mac``, ``pe_registers``, ``pe_storage``,
-        ``forwarding``, ``sram:<buffer>``, ``interconnect``, ``dram``, ``vector``, ``clock``,
-        ``leakage``."""
+        ``forwarding``, ``sram:<buffer>``, ``interconnect``, ``dram``, ``dram_phy``, ``vector``,
+        ``clock``, ``leakage``."""
         flat = {"mac": self.mac, "pe_registers": self.pe_registers, "pe_storage": self.pe_storage,
                 "forwarding": self.forwarding}  # fmt: skip
         flat.update({f"sram:{name}": value for name, value in self.sram.items()})
-        flat.update({"interconnect": self.interconnect, "dram": self.dram, "vector": self.vector,
-                     "clock": self.clock, "leakage": self.leakage})  # fmt: skip
+        flat.update({"interconnect": self.interconnect, "dram": self.dram, "dram_phy": self.dram_phy,
+                     "vector": self.vector, "clock": self.clock, "leakage": self.leakage})  # fmt: skip
         return flat
 
     def __add__(self, other: EnergyBreakdown) -> EnergyBreakdown:
@@ -74,6 +76,7 @@ class EnergyBreakdown:
             sram=_add_maps(self.sram, other.sram),
             interconnect=self.interconnect + other.interconnect,
             dram=self.dram + other.dram,
+            dram_phy=self.dram_phy + other.dram_phy,
             vector=self.vector + other.vector,
             clock=self.clock + other.clock,
             leakage=self.leakage + other.leakage,
@@ -123,6 +126,7 @@ def layer_energy(
             for name in sram_read_bytes
         ),
         dram=channel_read_bytes * t.dram_read_energy_per_byte + channel_write_bytes * t.dram_write_energy_per_byte,
+        dram_phy=(channel_read_bytes + channel_write_bytes) * t.dram_phy_energy_per_byte,
         vector=vector_ops * t.vector_op_energy,
         clock=cycles * t.clock_energy_per_cycle,
         leakage=t.leakage_power * cycles / clock,

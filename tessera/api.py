@@ -270,8 +270,8 @@ def _simulate_compiled(
 
 
 _AREA_CONSTANT = {"matrix": "mac_area", "vector": "vector_lane_area"}
-_ENERGY_CONSTANT = {"mac": "mac_energy", "dram": "dram_energy_per_bit", "vector": "vector_op_energy",
-                    "leakage": "leakage_power_per_mm2"}
+_ENERGY_CONSTANT = {"mac": "mac_energy", "dram": "dram_energy_per_bit", "dram_phy": "dram_phy_energy_per_bit",
+                    "vector": "vector_op_energy", "leakage": "leakage_power_per_mm2"}
 
 
 def _check_finite(simulation: Simulation, source: str) -> None:

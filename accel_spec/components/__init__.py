@@ -7,6 +7,7 @@
   and leakage by capacity, word width, banks and ports.
 - `interconnect`: wires between buffers and the array, and between neighbouring PEs.
 - `dram`: energy per bit read and written, by memory type.
+- `dram_phy`: the chip's DRAM PHY, energy per bit moved, by memory type.
 - `regfile`: per-PE storage too shallow for an SRAM macro, built from flip-flops.
 - `clock`: the clock tree, per register bit it reaches.
 - `floorplan`: from cells to placed blocks (layout factors), and the control block.
@@ -44,9 +45,11 @@ class Constant:
 
 def all_constants() -> tuple[Constant, ...]:
     """Every default constant of the component models, in module order."""
-    from accel_spec.components import chip_defaults, clock, dram, floorplan, interconnect, leakage, pe, regfile, sram
+    from accel_spec.components import (
+        chip_defaults, clock, dram, dram_phy, floorplan, interconnect, leakage, pe, regfile, sram,
+    )  # fmt: skip
 
     return (
         *pe.CONSTANTS, *regfile.CONSTANTS, *sram.CONSTANTS, *interconnect.CONSTANTS, *clock.CONSTANTS,
-        *floorplan.CONSTANTS, *leakage.CONSTANTS, *dram.CONSTANTS, *chip_defaults.CONSTANTS,
+        *floorplan.CONSTANTS, *leakage.CONSTANTS, *dram.CONSTANTS, *dram_phy.CONSTANTS, *chip_defaults.CONSTANTS,
     )  # fmt: skip

@@ -222,6 +222,7 @@ def _energy_of(program: Program, accel: Accelerator, precision, cycles: int) -> 
         + (reads + writes) @ wire_j
         + channel_read * technology.dram_read_energy_per_byte
         + channel_write * technology.dram_write_energy_per_byte
+        + (channel_read + channel_write) * technology.dram_phy_energy_per_byte
         + vector_elements * technology.vector_op_energy
         + cycles * technology.clock_energy_per_cycle
         + technology.leakage_power * cycles / accel.clock
