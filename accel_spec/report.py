@@ -62,5 +62,7 @@ def derived_table(accel: Accelerator) -> Table:
     row("energy per vector op", f"{technology.vector_op_energy / _PJ:.3g} pJ")
     row("DRAM energy", f"read {technology.dram_read_energy_per_byte / 8 / _PJ:.3g} / write "
         f"{technology.dram_write_energy_per_byte / 8 / _PJ:.3g} pJ/bit")
+    row("DRAM PHY energy", f"{technology.dram_phy_energy_per_byte / 8 / _PJ:.3g} pJ/bit"
+        if accel.dram.phy_on_chip else "none on chip (dram.phy_on_chip: false)")
     row("leakage", format_quantity(technology.leakage_power, Dimension.POWER))
     return table

@@ -48,6 +48,7 @@ def hand_technology() -> Technology:
         interconnect_energy_per_byte={"act": 0.5e-12, "wgt": 0.5e-12},
         dram_read_energy_per_byte=100e-12,
         dram_write_energy_per_byte=200e-12,
+        dram_phy_energy_per_byte=10e-12,
         vector_op_energy=0.5e-12,
         leakage={"matrix": 0.25},
         area={"matrix": 1e-6, "vector": 0.5e-6, "act": 2e-6, "wgt": 1e-6},

@@ -95,6 +95,7 @@ def test_energy_is_events_times_constants():
             + moved * 0.5e-12
             + layer.channel_read_bytes * 100e-12
             + layer.channel_write_bytes * 200e-12
+            + (layer.channel_read_bytes + layer.channel_write_bytes) * 10e-12
             + sum(layer.vector_ops) * 0.5e-12
             + layer.cycles * 0.01e-12
             + 0.25 * layer.cycles / 1e9

@@ -25,7 +25,8 @@ CONSTANTS = {
     "mac_area", "register_area", "forwarding_energy", "sram_area", "sram_read_energy_per_byte:inputs",
     "sram_write_energy_per_byte:inputs", "sram_read_energy_per_byte:weights", "sram_write_energy_per_byte:weights",
     "sram_read_energy_per_byte:accumulators", "sram_write_energy_per_byte:accumulators", "vector_lane_area",
-    "vector_op_energy", "interconnect_energy", "dram_read_energy_per_bit", "dram_write_energy_per_bit", "leakage",
+    "vector_op_energy", "interconnect_energy", "dram_read_energy_per_bit", "dram_write_energy_per_bit",
+    "dram_phy_energy_per_bit", "leakage",
     "clock_tree", "layout",
 }  # fmt: skip
 TIMING = {
@@ -39,7 +40,7 @@ def test_unset_constants_use_cited_defaults_and_the_result_says_so() -> None:
     assert set(sources) == CONSTANTS | TIMING
     for name, source in sources.items():
         assert source.startswith("chip: " if name == "process" else "default: "), (name, source)
-        markers = ("2011", "2014", "2017", "2018", "bits x", "assumption:", "JESD79-4", "CUDA C++ Programming Guide")
+        markers = ("2011", "2014", "2015", "2017", "2018", "bits x", "assumption:", "JESD79-4", "CUDA C++ Programming Guide")
         assert any(marker in source for marker in markers), (name, source)
 
 
