@@ -392,6 +392,15 @@ class Accelerator(_Frozen):
             )
         return self
 
+    @model_validator(mode="after")
+    def _phy_override_prices_a_phy_on_chip(self) -> Accelerator:
+        if self.overrides.dram_phy_energy_per_bit is not None and not self.dram.phy_on_chip:
+            raise ValueError(
+                "overrides.dram_phy_energy_per_bit prices a DRAM PHY this chip does not have (dram.phy_on_chip is "
+                "false); remove one of the two"
+            )
+        return self
+
     @property
     def node_nm(self) -> float:
         """Process node in nanometres (the unit technology tables are keyed by).
