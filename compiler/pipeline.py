@@ -21,6 +21,7 @@ from compiler.graph import Graph
 from compiler.lowering import lower
 from compiler.memory.chains import Fusion, fuse_attention
 from compiler.memory.conv_chains import fuse_convolutions
+from compiler.memory.crowding import uncrowd
 from compiler.memory.mlp_chains import fuse_mlps
 from compiler.memory.planner import MemoryPlan, WeightResidency, needs_room, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
@@ -127,11 +128,28 @@ def compile_workloads(
         room = schedule_workloads(workloads, unbounded, options.scheduler, goal=None)
     plan = plan_memory(workloads, target, options.weights, room)
     goal = Goal(options.objective, None if options.objective is Objective.LATENCY else resolve(accel, target.operand_precision))
-    schedules = schedule_workloads(plan.workloads, target, options.scheduler, goal)
-    if options.fusion is Fusion.AUTO:
-        plan, schedules = fuse_attention(plan, schedules, target, goal)
-        plan, schedules = fuse_convolutions(plan, schedules, target, goal)
-        plan, schedules = fuse_mlps(plan, schedules, target, goal)
+
+    def schedule(planned: tuple[Workload, ...]) -> tuple[LayerSchedule, ...]:
+        return schedule_workloads(planned, target, options.scheduler, goal)
+
+    def fuse(plan: MemoryPlan, schedules: tuple[LayerSchedule, ...]) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
+        """The search's fusion decisions on a planned and scheduled network (`options.fusion`)."""
+        if options.fusion is Fusion.AUTO:
+            plan, schedules = fuse_attention(plan, schedules, target, goal)
+            plan, schedules = fuse_convolutions(plan, schedules, target, goal)
+            plan, schedules = fuse_mlps(plan, schedules, target, goal)
+        return plan, schedules
+
+    plan = uncrowd(
+        plan,
+        target,
+        goal,
+        replan=lambda reserve: plan_memory(workloads, target, options.weights, room, reserve),
+        schedule=schedule,
+        finish=fuse,
+        technology=lambda: goal.technology or resolve(accel, target.operand_precision),
+    )
+    plan, schedules = fuse(plan, schedule(plan.workloads))
     program = generate_program(plan.workloads, schedules, target)
     if options.verify:
         verify_program(program, plan.workloads, target)

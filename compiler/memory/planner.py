@@ -25,7 +25,8 @@ every buffer, doubled so loads overlap compute. Given the layers' schedules with
 on chip (the compile pipeline schedules the network once that way first), a layer also keeps
 room for those schedules' tiles (`tile_room`), so that keeping tensors never takes capacity
 its best tiling needs. The scheduler then tiles each layer in the capacity the kept tensors
-leave (`Workload.reserved`).
+leave (`Workload.reserved`). A layer whose input is not kept streams it beside them; where they
+slow it, `memory.crowding` tries plans that keep room for its tiles too (`reserve`).
 
 Weights. `WeightResidency.STREAMED` (the default, and what one inference on a freshly loaded
 chip does) reads every GEMM's weights from DRAM each inference. `RESIDENT` keeps the weights
@@ -95,12 +96,15 @@ def plan_memory(
     target: Target,
     weights: WeightResidency = WeightResidency.STREAMED,
     schedules: Sequence[LayerSchedule] | None = None,
+    reserve: Mapping[int, np.ndarray] = MappingProxyType({}),
 ) -> MemoryPlan:
     """Decide which tensors stay on chip (module doc) and place every workload's operands.
 
     `schedules`, the layers' schedules with nothing kept on chip, make each layer keep room
     for its own tiles too (`tile_room`), so keeping a tensor never shrinks a layer's tiles
-    below what it chose without it.
+    below what it chose without it. `reserve` maps a layer's index to bytes per buffer its
+    tiles keep beside kept tensors (`memory.crowding`: the tiles of a layer that streams its
+    input).
     """
     workloads = tuple(workloads)
     facts = NetworkTensors.of(workloads, target.storage_bits, target.bits_of)
@@ -110,6 +114,8 @@ def plan_memory(
         by_layer = dict(zip((w.name for w in workloads), schedules, strict=True))
         room = _per_shape(workloads, lambda w: tile_room(w, by_layer[w.name], target), by_layer)
         demand = np.maximum(demand, room.reshape(demand.shape))
+    for index, floor in reserve.items():
+        demand[index] = np.maximum(demand[index], floor)
     free = (capacity - demand).T.tolist()  # [buffer][layer]: bytes left for kept tensors
 
     def keep(first: int, last: int, buffer: int, size: int) -> bool:
@@ -169,21 +175,19 @@ def needs_room(target: Target, weights: WeightResidency) -> bool:
     return shares or weights is WeightResidency.RESIDENT
 
 
-def tile_room(workload: Workload, schedule: LayerSchedule, target: Target) -> np.ndarray:
-    """Bytes per buffer the tiles of `schedule` take when the layer's activations are kept in
-    the activation buffer (its input then needs no tiles): what keeping tensors must leave
-    free for the layer to run as it would with nothing kept."""
+def tile_room(workload: Workload, schedule: LayerSchedule, target: Target, placement: Placement | None = None) -> np.ndarray:
+    """Bytes per buffer the tiles of `schedule` take at `placement`, by default with the
+    layer's activations kept in the activation buffer (its input then needs no tiles): what
+    keeping tensors must leave free for the layer to run as it would with nothing kept."""
     activation = level_of(target.activation_buffer)
-    kept = replace(
-        workload,
-        placement=Placement(
+    if placement is None:
+        placement = Placement(
             input=activation,
             weight=activation if workload.weight_tensor else LEVEL_DRAM,
             side=activation,
             output=activation,
-        ),
-        reserved=(),
-    )
+        )
+    kept = replace(workload, placement=placement, reserved=())
     if isinstance(schedule, Schedule):
         tiles = np.array([schedule.tile(dim) for dim in Dim], dtype=np.int64)
         positions = np.array([schedule.order.index(dim) for dim in Dim], dtype=np.int64)

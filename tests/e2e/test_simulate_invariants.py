@@ -122,11 +122,13 @@ def _segments(sim: Simulation) -> list[tuple[frozenset[str], int]]:
     ]
 
 
-def _aligned(a: list[tuple[frozenset[str], int]], b: list[tuple[frozenset[str], int]]) -> list[tuple[int, int]]:
+def _aligned(a: list[tuple[frozenset[str], int]], b: list[tuple[frozenset[str], int]]) -> list[tuple[int, int, int]]:
     """Cycles of the shortest runs of consecutive layers that cover the same nodes in `a`
-    and `b`: a layer, or where fusion chose differently, the chains and layers between."""
+    and `b` (a layer, or where fusion chose differently, the chains and layers between),
+    each with the index of its first layer in `a`."""
     pairs, i, j = [], 0, 0
     while i < len(a) and j < len(b):
+        start = i
         nodes_a, cycles_a = set(a[i][0]), a[i][1]
         nodes_b, cycles_b = set(b[j][0]), b[j][1]
         i, j = i + 1, j + 1
@@ -139,19 +141,26 @@ def _aligned(a: list[tuple[frozenset[str], int]], b: list[tuple[frozenset[str], 
                 nodes_a |= a[i][0]
                 cycles_a += a[i][1]
                 i += 1
-        pairs.append((cycles_a, cycles_b))
+        pairs.append((cycles_a, cycles_b, start))
     assert (i, j) == (len(a), len(b))
     return pairs
 
 
 @pytest.mark.parametrize(("chip", "model"), CASES)
 def test_doubling_dram_bandwidth_never_adds_cycles(runs, chip, model):
-    """Per layer; where the search fuses differently at the two bandwidths, per run of
-    layers that covers the same nodes (fusion is a DRAM trade, so it may)."""
+    """The network; per layer where both bandwidths planned it alike, and where the search
+    fuses differently at the two, per run of layers that covers the same nodes (fusion is a
+    DRAM trade, so it may). Where the two plans keep different tensors (the crowding
+    challenger judges plans at the chip's bandwidth, `compiler.memory.crowding`), a layer
+    planned differently is not compared on its own."""
     sim = runs.feasible(chip, model)
     doubled = runs.feasible(chip, model, bandwidth_factor=2)
     assert doubled.result.total_cycles <= sim.result.total_cycles
-    assert all(fast <= slow for fast, slow in _aligned(_segments(doubled), _segments(sim)))
+    alike = doubled.compiled.plan.kept == sim.compiled.plan.kept
+    planned = {w.name: w for w in sim.compiled.workloads}
+    comparable = [alike or planned.get(w.name) == w for w in doubled.compiled.workloads]
+    assert all(fast <= slow for fast, slow, start in _aligned(_segments(doubled), _segments(sim)) if comparable[start])
+    assert alike or sum(comparable) >= len(comparable) // 2
 
 
 @pytest.mark.parametrize(("chip", "model"), CASES)
