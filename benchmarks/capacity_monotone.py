@@ -8,10 +8,12 @@ and the worst slowdown.
 
     python benchmarks/capacity_monotone.py [--pairs 20] [--seed 0] [--chips edge,gemmini]
 
-Measured 2026-12-04, `--pairs 20`: edge and gemmini, 0 of 120 slower (before the capacity
-challengers, `compiler/scheduling/challengers.py`, at 1630a39: 15 of 120, worst +1.10 %);
-eyeriss and tiny, 6 of 120 slower (eyeriss BERT 1, +2.55 %; tiny MobileNetV2 5, worst
-+2.69 %): decisions above one layer (the memory plan, fusion), docs/model.md, "Schedules".
+Measured 2026-12-04, `--pairs 20`: edge and gemmini 0 of 60 slower, eyeriss 1 (BERT,
++1.41 %), tiny 1 (MobileNetV2, +0.02 %); before the crowding challenger
+(`compiler/memory/crowding.py`, at 992cb72) eyeriss 1 (BERT, +2.55 %) and tiny 5 (MobileNetV2,
+worst +2.69 %), and before the capacity challengers (`compiler/scheduling/challengers.py`, at
+1630a39) edge and gemmini 15 of 120 (worst +1.10 %). What remains comes from decisions above
+one layer (the memory plan, fusion): docs/model.md, "Schedules".
 """
 
 from __future__ import annotations
