@@ -140,8 +140,9 @@ def compile_workloads(
             plan, schedules = fuse_mlps(plan, schedules, target, goal)
         return plan, schedules
 
-    plan = uncrowd(
+    plan, schedules = uncrowd(
         plan,
+        schedule(plan.workloads),
         target,
         goal,
         replan=lambda reserve: plan_memory(workloads, target, options.weights, room, reserve),
@@ -149,7 +150,6 @@ def compile_workloads(
         finish=fuse,
         technology=lambda: goal.technology or resolve(accel, target.operand_precision),
     )
-    plan, schedules = fuse(plan, schedule(plan.workloads))
     program = generate_program(plan.workloads, schedules, target)
     if options.verify:
         verify_program(program, plan.workloads, target)

@@ -32,7 +32,10 @@ plan at each bandwidth is the better one there (judged at unlimited bandwidth in
 plan would not depend on it, but of the 20 points of the edge chip's quickstart sweep it changed
 14 got slower at their own bandwidth, up to +0.8 %: a plan that keeps fewer tensors moves bytes
 an unlimited bandwidth does not wait for). A network with no crowded layer pays nothing; one
-whose kept tensors slow no layer pays one more schedule of each crowded layer.
+whose kept tensors slow no layer pays one more schedule of each crowded layer; a challenger
+costs a whole network's schedule (mostly cached), fusion and simulation. On never-seen edge
+chips running MobileNetV2 (1.7 crowded layers a point, a challenger on 1 point in 25) a point
+took 92 → 102 ms (docs/model.md, "Schedules").
 """
 
 from __future__ import annotations
@@ -55,35 +58,41 @@ Reserve = Mapping[int, np.ndarray]
 
 def uncrowd(
     plan: MemoryPlan,
+    schedules: Schedules,
     target: Target,
     goal: Goal,
     replan: Callable[[Reserve], MemoryPlan],
     schedule: Callable[[tuple[Workload, ...]], Schedules],
     finish: Callable[[MemoryPlan, Schedules], tuple[MemoryPlan, Schedules]],
     technology: Callable[[], Technology],
-) -> MemoryPlan:
-    """The plan, or a challenger that keeps room for the tiles of the layers its kept tensors
-    slow, while one is better on `target` (module doc). `replan(reserve)` plans the same
-    network with `reserve` (layer index -> bytes per buffer) kept free beside kept tensors;
-    `schedule` schedules planned workloads and `finish` fuses a scheduled plan, both on
-    `target`; `technology()` prices energy."""
+) -> tuple[MemoryPlan, Schedules]:
+    """The plan and its `schedules` finished by `finish` (fused), or a challenger that keeps
+    room for the tiles of the layers its kept tensors slow, finished alike, while one is better
+    on `target` (module doc). `replan(reserve)` plans the same network with `reserve` (layer
+    index -> bytes per buffer) kept free beside kept tensors; `schedule` schedules planned
+    workloads and `finish` fuses a scheduled plan, both on `target`; `technology()` prices
+    energy."""
     reserve: Reserve = MappingProxyType({})
     tried: set[int] = set()
-    measures = None
+    finished = measures = None
     while True:
-        for index, room in slowed_layers(plan, target, goal, schedule):
+        for index, room in slowed_layers(plan, schedules, target, goal, schedule):
             if index in tried:
                 continue
             tried.add(index)
             challenger = replan(MappingProxyType({**reserve, index: room}))
-            challenger_measures = _measures(*finish(challenger, schedule(challenger.workloads)), target, technology())
-            measures = measures or _measures(*finish(plan, schedule(plan.workloads)), target, technology())
+            challenger_schedules = schedule(challenger.workloads)
+            challenger_finished = finish(challenger, challenger_schedules)
+            challenger_measures = _measures(*challenger_finished, target, technology())
+            finished = finished or finish(plan, schedules)
+            measures = measures or _measures(*finished, target, technology())
             if _better(challenger_measures, measures):
-                plan, measures = challenger, challenger_measures
+                plan, schedules = challenger, challenger_schedules
+                finished, measures = challenger_finished, challenger_measures
                 reserve = MappingProxyType({**reserve, index: room})
                 break
         else:
-            return plan
+            return finished or finish(plan, schedules)
 
 
 def crowded_layers(workloads: Sequence[Workload], target: Target) -> list[int]:
@@ -98,21 +107,24 @@ def crowded_layers(workloads: Sequence[Workload], target: Target) -> list[int]:
 
 
 def slowed_layers(
-    plan: MemoryPlan, target: Target, goal: Goal, schedule: Callable[[tuple[Workload, ...]], Schedules]
+    plan: MemoryPlan,
+    schedules: Schedules,
+    target: Target,
+    goal: Goal,
+    schedule: Callable[[tuple[Workload, ...]], Schedules],
 ) -> list[tuple[int, np.ndarray]]:
     """The crowded layers (`crowded_layers`) that score lower on `goal` with the kept
-    tensors' room returned than in the room the plan leaves them, each scheduled by
-    `schedule` for `target`, with the bytes per buffer the tiles of the uncrowded schedule
-    take at the layer's placement. (The same schedule scores the same: the room changes no
-    instruction.)"""
+    tensors' room returned (scheduled by `schedule`) than as `schedules` schedule them, each
+    with the bytes per buffer the tiles of the uncrowded schedule take at the layer's
+    placement. (The same schedule scores the same: the room changes no instruction.)"""
     crowded = crowded_layers(plan.workloads, target)
     if not crowded:
         return []
-    planned = tuple(plan.workloads[i] for i in crowded)
-    found = schedule(planned + tuple(w.placed(w.placement, ()) for w in planned))
+    freed = schedule(tuple(plan.workloads[i].placed(plan.workloads[i].placement, ()) for i in crowded))
     slowed = []
-    for index, workload, tight, free in zip(crowded, planned, found[: len(planned)], found[len(planned) :], strict=True):
-        if free != tight and _score(workload, free, target, goal) < _score(workload, tight, target, goal):
+    for index, free in zip(crowded, freed, strict=True):
+        workload = plan.workloads[index]
+        if free != schedules[index] and _score(workload, free, target, goal) < _score(workload, schedules[index], target, goal):
             slowed.append((index, tile_room(workload, free, target, workload.placement)))
     return slowed
 

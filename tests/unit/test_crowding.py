@@ -29,9 +29,9 @@ TINY = Path(__file__).resolve().parents[2] / "examples" / "accelerators" / "tiny
 MODEL = "mobilenetv2:width=0.5,resolution=128"
 
 
-def greedy_plan(plan, *args, **kwargs):
-    """The greedy plan alone: `uncrowd` without its challenger."""
-    return plan
+def greedy_plan(plan, schedules, *args, finish, **kwargs):
+    """The greedy plan alone, fused: `uncrowd` without its challenger."""
+    return finish(plan, schedules)
 
 
 def tiny(inputs: int):
@@ -80,7 +80,7 @@ def test_a_slowed_layer_streams_its_input_beside_kept_tensors_and_wants_more_roo
     for index in crowded:
         workload = plan.workloads[index]
         assert workload.placement.input == LEVEL_DRAM and workload.reserved[buffer] > 0
-    slowed = slowed_layers(plan, target, Goal(), partial(schedule_workloads, chip=target))
+    slowed = slowed_layers(plan, compiled.schedules, target, Goal(), partial(schedule_workloads, chip=target))
     assert {index for index, _ in slowed} <= set(crowded)
     index, room = next((i, r) for i, r in slowed if plan.workloads[i].name == "block11.project")
     assert room[buffer] > target.capacity[buffer] - plan.workloads[index].reserved[buffer]
