@@ -24,7 +24,12 @@ worse with workers than large ones: at 192 grid points two local workers gave 1.
 worker, at 768 points 1.8x. Measured 2026-12-04 on the idle 2-core machine, `--runs 1 --points
 768 --models mobilenetv2`: never-seen chips 13.8 points/s with one local worker, 28.8 with two
 (2.08x), Dask 8.6 and 18.7; grid 47.1 and 98.9 (2.10x). The same run while a test suite
-occupied the machine gave 1.53x: a 2-worker ratio needs both cores free.
+occupied the machine gave 1.53x: a 2-worker ratio needs both cores free. Measured again later
+the same day on a slower 2-core machine, two runs each, alternating with 992cb72 (before the
+crowding challenger, `compiler/memory/crowding.py`): never-seen chips 9.0 and 9.8 points/s
+with one local worker, 16.2 and 20.4 with two, against 10.4 and 9.8, 23.7 and 21.8 before;
+grid 29.6 and 32.2, 62.4 and 59.1, against 29.2 and 34.8, 54.8 and 73.3 (runs of one sweep
+vary by up to 25 % here).
 """
 
 from __future__ import annotations
