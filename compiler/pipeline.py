@@ -8,6 +8,7 @@ that one object.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -148,7 +149,7 @@ def compile_workloads(
         replan=lambda reserve: plan_memory(workloads, target, options.weights, room, reserve),
         schedule=schedule,
         finish=fuse,
-        technology=lambda: goal.technology or resolve(accel, target.operand_precision),
+        technology=functools.cache(lambda: goal.technology or resolve(accel, target.operand_precision)),
     )
     program = generate_program(plan.workloads, schedules, target)
     if options.verify:

@@ -139,10 +139,9 @@ def _score(workload: Workload, schedule: LayerSchedule, target: Target, goal: Go
 def _measures(plan: MemoryPlan, schedules: Schedules, target: Target, technology: Technology) -> tuple[int, float]:
     """(cycles, joules) of the whole planned network, simulated as `simulate` runs it."""
     from compiler.codegen import generate_program
-    from simulator.run import build_result, execute
+    from simulator.run import run
 
-    program = generate_program(plan.workloads, schedules, target)
-    result = build_result(execute(program, target), program, target, technology)
+    result = run(generate_program(plan.workloads, schedules, target), target, technology)
     return result.total_cycles, result.energy_j
 
 
