@@ -42,7 +42,13 @@ class PeStorage(_Frozen):
     """Per-PE scratchpads: bytes of each operand stored inside every processing element."""
 
     input: Bytes | None = Field(default=None, description="Bytes of input (ifmap) storage per PE.")
-    weight: Bytes | None = Field(default=None, description="Bytes of weight (filter) storage per PE.")
+    weight: Bytes | None = Field(
+        default=None,
+        description="Bytes of weight (filter) storage per PE. A weight-stationary PE holding several weights reduces "
+        "over them in place before passing its partial sum on (Eyeriss's filter scratchpad): fewer folds, fills "
+        "and partial-sum passes (the reduction depth, half the weights it holds when the array double-buffers "
+        "its stationary operand).",
+    )
     output: Bytes | None = Field(default=None, description="Bytes of partial-sum storage per PE.")
 
     def bytes_of(self, operand: Operand) -> int | None:

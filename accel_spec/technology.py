@@ -30,6 +30,8 @@ class Technology:
         mac_energy: joules per multiply-accumulate (multiplier + adder).
         register_energy_per_mac: joules of pipeline-register writes per MAC, by dataflow.
         forwarding_energy_per_mac: joules of PE-to-PE wires per MAC, by dataflow.
+        psum_hop_energy: joules of the partial sum's hop in a weight-stationary MAC's
+            forwarding, which a MAC keeping its sum in the PE does not spend (`pe.psum_hop_bits`).
         pe_storage_energy_per_mac: joules of per-PE scratchpad accesses per MAC, by dataflow.
         gates_zero_inputs: the PEs skip the MAC and `gated_storage_energy_per_mac` on a zero
             input (`matrix.gates_zero_inputs`); `simulator.energy` applies the fraction of zeros.
@@ -54,6 +56,7 @@ class Technology:
     mac_energy: float
     register_energy_per_mac: Mapping[Dataflow, float]
     forwarding_energy_per_mac: Mapping[Dataflow, float]
+    psum_hop_energy: float
     pe_storage_energy_per_mac: Mapping[Dataflow, float]
     gates_zero_inputs: bool
     gated_storage_energy_per_mac: float
@@ -221,6 +224,7 @@ class _Resolver:
         forwarding_per_mac = {
             d: pe.forwarded_bits(d, self.stored, self.input_bits, self.accumulator_bits) * wire * pe_pitch_mm for d in Dataflow
         }
+        psum_hop = pe.psum_hop_bits(self.stored, self.accumulator_bits) * wire * pe_pitch_mm
         self.sources["forwarding_energy"] = "default: forwarded bits x PE pitch (side of a placed PE) x wire_energy_per_bit_mm"
         array_area = area["matrix"] + area.get("pe_storage", 0.0)
         interconnect_per_byte = {name: 8 * wire * interconnect.buffer_to_array_mm(area[name], array_area) for name in buffers}
@@ -248,6 +252,7 @@ class _Resolver:
             mac_energy=mac_energy,
             register_energy_per_mac=MappingProxyType(register_per_mac),
             forwarding_energy_per_mac=MappingProxyType(forwarding_per_mac),
+            psum_hop_energy=psum_hop,
             pe_storage_energy_per_mac=MappingProxyType(dict(storage.energy_per_mac)),
             gates_zero_inputs=gates,
             gated_storage_energy_per_mac=storage.gated_energy_per_mac,

@@ -3,6 +3,7 @@
     E = Σ_dataflow MACs_d · ((1 − g) · mac_energy + register_energy_per_mac[d]
                              + forwarding_energy_per_mac[d]
                              + pe_storage_energy_per_mac[d] − g · gated_storage_energy_per_mac)
+      − local MACs · psum_hop_energy
       + Σ_buffers SRAM bytes read · read energy + bytes written · write energy
       + Σ_buffers (bytes read + written) · interconnect_energy_per_byte[buffer]
       + DRAM channel bytes read · read energy + written · write energy
@@ -14,7 +15,9 @@
 where g, the share of MACs a PE skips, is the fraction of zero input activations where the
 chip gates zero inputs (`Technology.gates_zero_inputs`, `pe.gated_reads`) and 0 where it does
 not: a zero input saves its MAC and its weight's per-PE storage read, and nothing else (no
-cycle, register, wire, buffer, DRAM, clock or leakage energy).
+cycle, register, wire, buffer, DRAM, clock or leakage energy). Local MACs are the
+weight-stationary MACs whose partial sum stays in the PE, which reduces several weights
+before passing it on (`compiler.target.timing`, "Reduction depth"): they spend no hop.
 
 This is the one place energy is computed. DRAM energy is charged on the burst-rounded bytes
 (`channel_*_bytes`): a partial burst still moves a whole burst. Cycles are those the layer
@@ -99,11 +102,13 @@ def layer_energy(
     technology: Technology,
     clock: float,
     activation_zeros: float = 0.0,
+    local_macs: int = 0,
 ) -> EnergyBreakdown:
     """Joules by component for one layer's event counts (see the module formula).
 
     `macs_by_dataflow` is indexed by `Dataflow`; `activation_zeros` is the fraction of the
-    layer's input activations that are zero, in [0, 1).
+    layer's input activations that are zero, in [0, 1); `local_macs` those MACs that keep
+    their partial sum in the PE.
     """
     t = technology
     macs = sum(macs_by_dataflow)
@@ -119,7 +124,7 @@ def layer_energy(
         pe_registers=sum(n * t.register_energy_per_mac[d] for d, n in per_dataflow),
         pe_storage=sum(n * t.pe_storage_energy_per_mac[d] for d, n in per_dataflow)
         - macs * gated * t.gated_storage_energy_per_mac,
-        forwarding=sum(n * t.forwarding_energy_per_mac[d] for d, n in per_dataflow),
+        forwarding=sum(n * t.forwarding_energy_per_mac[d] for d, n in per_dataflow) - local_macs * t.psum_hop_energy,
         sram=MappingProxyType(sram),
         interconnect=sum(
             (sram_read_bytes[name] + sram_write_bytes[name]) * t.interconnect_energy_per_byte[name]

@@ -24,19 +24,21 @@ instruction i in program order, on engine e:
         port_free = free[e] = end = start + ceil_cycles(bytes / port bytes per cycle)
     VEC     start = max(free[e], ready_i); end = free[e] = start + ceil_cycles(elements /
             (lanes · rate[op_class]))
-    GEMM    with F folds of streamed length T and stationary load L (`compiler.target.timing`),
-            G = max(groups, 1) products packed in the pass:
+    GEMM    with F folds, each of streamed length T and stationary load L, at the chip's
+            reduction depth (`compiler.target.timing.fold_times`), G = max(groups, 1) products
+            packed in the pass:
       folds back to back (SCALESIM timing, or an array without a stationary double buffer):
             start = max(free[e], ready_i); end = free[e] = start + gemm_cycles(...), stretched
             by PEs / `active` when the chip's mapping keeps only `active` PEs busy
             (`timing.stretched`)
-      pipelined (`Target.pipelined`), with shadow_ready the earliest cycle the next fold may
-      stream (0 initially): R cycles after the last fold's stream started, when the shadow copy
-      has taken the next fold's operand (WS, IS) or drained its results (OS):
+      pipelined (`Target.pipelined`), with shadow_free the cycle the last fold's stream
+      started, emptying the shadow copy (−∞ initially), and S = max(L, R) the cycles the
+      shadow copy takes to receive a fold's operand (WS, IS) or drain its results (OS)
+      (`timing.fold_shift`):
             start = max(free[e], ready_i)
-            first = max(free[e], ready_i + L, shadow_ready)     (the first fold streams)
-            last = first + (F − 1) · max(T, R)                  (each next fold: stream or shift)
-            shadow_ready = last + R; free[e] = last + T; end = last + T + R + C − 2
+            first = max(free[e], ready_i + L₁, shadow_free + S₁)  (the first fold streams)
+            last = first + Σ_{f<F} max(T_f, S_f)                 (each next fold: stream or shift)
+            shadow_free = last; free[e] = last + T_F; end = last + T_F + R + C − 2
       continuing a fold (`continues`, one fold already in the array; `timing`):
             start = max(free[e], ready_i); free[e] = start + T, the array's busy time;
             end = start + T + D, with D = R + C − 2 when pipelined or after a gap
@@ -71,7 +73,8 @@ instructions add up to the layer's cycles exactly.
 
 Events:
   MACs       G·m·k·n per GEMM (the useful products only, never the packing's zero blocks),
-             in all and by the GEMM's dataflow.
+             in all and by the GEMM's dataflow; those whose partial sum stays in the PE
+             (`timing.gemm_local_macs`) also as local MACs.
   DRAM       a DRAM LOAD adds `bytes` to the read bytes of its operand, a DRAM STORE to the
              write bytes; the burst-rounded bytes go to the channel read / write counters.
   on-chip    a LOAD from or STORE to an on-chip level adds `bytes` to the on-chip read / write
@@ -96,10 +99,12 @@ from compiler.target.isa import Engine, Opcode, Program
 from compiler.target.timing import (
     burst_bytes,
     ceil_cycles,
+    fold_shift,
+    fold_times,
     gemm_cycles,
     gemm_folds,
+    gemm_local_macs,
     gemm_sram_accesses,
-    stationary_load_cycles,
     stretched,
     transfer_cycles,
     vector_cycles,
@@ -112,6 +117,7 @@ from simulator.kernels.engines import (
     COL_DATAFLOW_MACS,
     COL_DRAM_READ,
     COL_DRAM_WRITE,
+    COL_LOCAL_MACS,
     COL_MACS,
     COL_ONCHIP_READ,
     COL_ONCHIP_WRITE,
@@ -155,7 +161,7 @@ def simulate_reference(program: Program, machine: Target) -> Counts:
     covered = {engine: 0 for engine in Engine}
     channel_free = 0
     port_free = {(b, d): 0 for b in range(len(machine.buffer_names)) for d in (SRAM_READ, SRAM_WRITE)}
-    shadow_ready = 0
+    shadow_free = -(1 << 62)
     lane_ops_per_cycle = machine.vector_lane_ops_per_cycle
 
     def on_dram(index: int) -> bool:
@@ -216,28 +222,30 @@ def simulate_reference(program: Program, machine: Target) -> Counts:
             begin = max(free[engine], ready)
             continues = bool(instr["continues"])
             fill_drain = machine.fill_drain
+            depth = machine.reduction_depth
             if continues:
-                streamed = int(gemm_folds(m, k, n, dataflow, machine.rows, machine.cols, groups)[1])
+                streamed = int(gemm_folds(m, k, n, dataflow, machine.rows, machine.cols, groups, depth)[1])
                 drained = fill_drain if (machine.pipelined or begin > free[engine]) else 0
                 finish = begin + streamed + drained
                 free[engine] = begin + streamed
             elif machine.pipelined:
-                folds, streamed = (int(v) for v in gemm_folds(m, k, n, dataflow, machine.rows, machine.cols, groups))
-                load = int(stationary_load_cycles(dataflow, machine.rows))
-                first = max(free[engine], ready + load, shadow_ready)
-                last = first + (folds - 1) * max(streamed, machine.rows)
-                shadow_ready = last + machine.rows
-                free[engine] = last + streamed
-                finish = last + streamed + fill_drain
+                times = fold_times(m, k, n, dataflow, machine.rows, machine.cols, groups, depth)
+                first_load, last_stream = int(times.first_load), int(times.last_stream)
+                first = max(free[engine], ready + first_load, shadow_free + int(fold_shift(first_load, machine.rows)))
+                last = first + int(times.spaced(machine.rows)) - int(times.last_spacing)
+                shadow_free = last
+                free[engine] = last + last_stream
+                finish = last + last_stream + fill_drain
             else:
-                cycles = gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols, groups, machine.unit_cols)
+                cycles = gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols, groups, machine.unit_cols, depth)
                 finish = begin + int(stretched(cycles, machine.pes, int(instr["active"])))
                 free[engine] = finish
             occupied_end = free[engine] if continues else finish
             counters[layer, COL_MACS] += groups * m * k * n
             counters[layer, COL_DATAFLOW_MACS + dataflow] += groups * m * k * n
+            counters[layer, COL_LOCAL_MACS] += int(gemm_local_macs(m, k, n, dataflow, machine.rows, groups, depth))
             accesses = gemm_sram_accesses(
-                m, k, n, dataflow, int(instr["accumulate"]), machine.rows, machine.cols, groups, int(continues)
+                m, k, n, dataflow, int(instr["accumulate"]), machine.rows, machine.cols, groups, int(continues), depth
             )
             input_reads, weight_reads, output_reads, output_writes = (int(a) for a in accesses)
             buffer_of = machine.buffer_of

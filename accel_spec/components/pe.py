@@ -229,6 +229,15 @@ def gated_reads(operand: Operand) -> int:
     return int(operand is Operand.WEIGHT)
 
 
+def psum_hop_bits(stored: frozenset[Operand], accumulator_bits: int) -> int:
+    """Bits of the partial sum a weight-stationary MAC passes to the PE below, part of its
+    `forwarded_bits` (none where partial sums live in per-PE storage). A PE that reduces
+    several weights in place passes it once per d MACs (`compiler.target.timing`, "Reduction
+    depth"), so its other MACs save this hop; their accumulator write is the register write
+    every WS MAC is charged (`register_bits_written`)."""
+    return 0 if Operand.OUTPUT in stored else accumulator_bits
+
+
 def register_bits_written(dataflow: Dataflow, stored: frozenset[Operand], input_bits: int, accumulator_bits: int) -> int:
     """Register bits one MAC writes: the forwarded operands, plus the accumulator of an
     output-stationary PE updated in place (unless partial sums live in per-PE storage)."""

@@ -112,10 +112,11 @@ def attention_estimate(workload: Workload, chip: Target, bq, bk, resident, pipel
     flags = roles(workload, chip)
     blocks = shape.batch * tile_count(shape.queries, bq)
     tiles = blocks * tile_count(shape.keys, bk)
-    array = tiles * (
-        gemm_cycles(bq, shape.head_dim, bk, dataflow, chip.rows, chip.cols, unit_cols=chip.unit_cols)
-        + gemm_cycles(bq, bk, shape.value_dim, dataflow, chip.rows, chip.cols, unit_cols=chip.unit_cols)
-    )
+
+    def cycles(m, k, n):
+        return gemm_cycles(m, k, n, dataflow, chip.rows, chip.cols, unit_cols=chip.unit_cols, depth=chip.reduction_depth)
+
+    array = tiles * (cycles(bq, shape.head_dim, bk) + cycles(bq, bk, shape.value_dim))
     rates = chip.vector_lane_ops_per_cycle
     vector = sum(ops / rates[op_class] for op_class, ops in workload.vector_ops.items())
     reads = np.where(resident, 1, tile_count(shape.queries, bq))

@@ -46,6 +46,7 @@ from compiler.target import Target, TimingMode, nbytes
 from compiler.target.timing import (
     burst_bytes,
     fill_drain_cycles,
+    fold_times,
     pipeline_fill,
     stationary_load_cycles,
     transfer_cycles,
@@ -292,11 +293,12 @@ def tiling_terms(
 
     counts = np.stack([tile_count(e, t) for e, t in zip((gemm.m, gemm.k, gemm.n), tiles)])
     first_loads = np.where(passes > 1, full.first_loads, last.first_loads)
+    first_groups = np.where(passes > 1, groups, last_groups)
     continued = _continued_folds(chip, dataflow, counts, passes)
     flags = roles(workload, chip)
     return TilingTerms(
         counts=counts,
-        matrix=total("matrix") + pipeline_fill(dataflow, chip.rows, chip.cols, chip.pipelined, chip.unit_cols) - continued,
+        matrix=total("matrix") + _first_fill(chip, dataflow, np.minimum(tiles[Dim.K], gemm.k), first_groups) - continued,
         matrix_floor=total("matrix_floor") - continued,
         vector=total("vector"),
         iterations=passes * counts.prod(axis=0),
@@ -310,6 +312,14 @@ def tiling_terms(
             (flags.input_dram | flags.weight_dram).astype(np.int64) + flags.output_dram, passes.shape
         ),
     )
+
+
+def _first_fill(chip: Target, dataflow: np.ndarray, first_k: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """`timing.pipeline_fill` of the tilings' runs of GEMMs: the stationary load of the first
+    tile, `first_k` deep (its first fold's depth, `timing.fold_times`, on the first pass's
+    `groups`), and one fill and drain; 0 when folds run back to back."""
+    load = fold_times(1, first_k, 1, dataflow, chip.rows, chip.cols, groups, chip.reduction_depth).first_load
+    return pipeline_fill(load, chip.rows, chip.cols, chip.pipelined, chip.unit_cols)
 
 
 def _continued_folds(chip: Target, dataflow: np.ndarray, counts: np.ndarray, passes: np.ndarray) -> np.ndarray:
@@ -357,7 +367,8 @@ def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: n
         np.full(size, conv is not None), *geometry,
         column(workload.side_input_elements), column(active_pes(workload, chip)), over_dram, bits,
         vector_ops, np.array([rates[op] for op in OP_CLASSES], dtype=np.float64), vector_ops.any(axis=1),
-        chip.rows, chip.cols, int(fill_drain_cycles(chip.rows, chip.cols, chip.unit_cols)), chip.pes, chip.pipelined,
+        chip.rows, chip.cols, chip.reduction_depth, int(fill_drain_cycles(chip.rows, chip.cols, chip.unit_cols)),
+        chip.pes, chip.pipelined,
         chip.burst, chip.accumulator_bits,
     )  # fmt: skip
     return _Pass(*terms[:9], first_loads=terms[9:])

@@ -85,7 +85,9 @@ def mlp_footprint(workload: Workload, chip: Target, band, chunk, resident) -> np
 
 def _gemm_busy(chip: Target, m, k, n, dataflow) -> np.ndarray:
     """Cycles the array is certainly busy with one GEMM (`timing.gemm_occupancy`'s floor)."""
-    return gemm_occupancy(m, k, n, dataflow, chip.rows, chip.cols, 1, chip.pipelined, unit_cols=chip.unit_cols)[1]
+    return gemm_occupancy(
+        m, k, n, dataflow, chip.rows, chip.cols, 1, chip.pipelined, unit_cols=chip.unit_cols, depth=chip.reduction_depth
+    )[1]
 
 
 def _busy(shape: MlpShape, chip: Target, band, chunk, dataflow) -> np.ndarray:

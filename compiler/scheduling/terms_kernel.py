@@ -77,13 +77,13 @@ def pass_terms(
     dataflow, tm, tk, tn, groups, m, k, n, batch,
     is_conv, images, in_h, in_w, in_c, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, conv_groups,
     side_elements, active, over_dram, bits, vector_ops, vector_rates, vector_on,
-    rows, cols, fill_drain, pes, pipelined, burst, accumulator_bits,
+    rows, cols, depth, fill_drain, pes, pipelined, burst, accumulator_bits,
 ):  # fmt: skip
     """The terms of one pass with `groups` products per tile, per tiling (module doc).
 
     `over_dram` and `bits` are (4, tilings) by input, weight, side, output; `vector_ops`
     (classes, tilings) lane ops with their `vector_rates` (lanes × rate), a class counted where
-    `vector_on` (some tiling has work of it)."""
+    `vector_on` (some tiling has work of it); `depth` is the chip's reduction depth."""
     count = len(tm)
     out = np.zeros((len(FIELDS), count), dtype=np.int64)
     for t in range(count):
@@ -120,24 +120,24 @@ def pass_terms(
         in_dram, w_dram, side_dram, out_dram = over_dram[0, t], over_dram[1, t], over_dram[2, t], over_dram[3, t]
         in_bits, w_bits, side_bits, out_bits = bits[0, t], bits[1, t], bits[2, t], bits[3, t]
 
-        # the array: `timing.gemm_occupancy` of the 8 tile classes, each tile's folds, streamed
-        # length and stationary load as the simulator's kernel times them
+        # the array: `timing.gemm_occupancy` of the 8 tile classes, each tile's folds, streams
+        # and stationary loads as the simulator's kernel times them
         matrix = 0
         floor = 0
         for a in range(2):
             for b in range(2):
                 for c in range(2):
                     tiles_abc = nm[a] * nk[b] * nn[c]
-                    folds, streamed, load = _gemm(sm[a], sk[b], sn[c], g, flow, 0, 0, rows, cols)[:3]
-                    overhead = load + fill_drain
+                    folds, streamed, loaded, _, last_stream, last_shift = _gemm(
+                        sm[a], sk[b], sn[c], g, flow, 0, 0, rows, cols, depth
+                    )[:6]
                     if pipelined:
-                        spacing = max(streamed, rows)
-                        occupancy = folds * spacing
-                        busy = (folds - 1) * spacing + streamed
+                        occupancy = max(streamed, max(loaded, folds * rows))
+                        busy = occupancy - max(last_stream, last_shift) + last_stream
                         matrix += tiles_abc * _stretched(occupancy, pes, active[t])
                         floor += tiles_abc * _stretched(busy, pes, active[t])
                     else:
-                        matrix += tiles_abc * _stretched(folds * (streamed + overhead), pes, active[t])
+                        matrix += tiles_abc * _stretched(streamed + loaded + folds * fill_drain, pes, active[t])
         if not pipelined:
             floor = matrix
 

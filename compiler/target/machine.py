@@ -75,6 +75,11 @@ class Target:
             stationary operand).
         row_stationary: convolutions are spread over the PEs by Eyeriss's row-stationary
             mapping (`timing.row_stationary_pes`), under TESSERA timing.
+        reduction_depth: weights a weight-stationary PE holds along the reduction and adds
+            into its own partial sum before passing it on (`timing`, "Reduction depth"): the
+            values its weight storage (`matrix.pe_storage.weight`) holds at the MAC's format,
+            half of them where the stationary operand is double-buffered; 1 without such
+            storage, and under SCALESIM timing (one weight per PE, as SCALE-Sim times it).
         formats: the format weights, activations and the KV cache are stored and moved in
             (`storage_bits`, by `TensorClass`; each operand's width is `scheduling.roles`').
         operand_precision, accumulator_precision: the format the array multiplies in
@@ -104,6 +109,7 @@ class Target:
     timing: TimingMode
     pipelined: bool
     row_stationary: bool
+    reduction_depth: int
     formats: PrecisionAssignment
     operand_precision: Precision
     accumulator_precision: Precision
@@ -215,6 +221,7 @@ def target_of(
     sustained = min(peak, outstanding * burst / latency) if latency > 0 else peak
     array_port = max(matrix.rows, matrix.array_cols) * accumulator.bits / 8
     buffers = [accel.buffers[name] for name in names]
+    pipelined = timing is TimingMode.TESSERA and matrix.stationary_double_buffer
     return Target(
         name=accel.name,
         clock=clock,
@@ -223,8 +230,9 @@ def target_of(
         unit_cols=matrix.cols,
         dataflows=tuple(matrix.dataflows),
         timing=timing,
-        pipelined=timing is TimingMode.TESSERA and matrix.stationary_double_buffer,
+        pipelined=pipelined,
         row_stationary=timing is TimingMode.TESSERA and matrix.mapping is PeMapping.ROW_STATIONARY,
+        reduction_depth=_reduction_depth(accel, operand, timing, pipelined),
         formats=formats,
         operand_precision=operand,
         accumulator_precision=accumulator,
@@ -242,6 +250,17 @@ def target_of(
         outstanding=int(outstanding),
         dram_capacity=int(accel.dram.capacity),
     )
+
+
+def _reduction_depth(accel: Accelerator, operand: Precision, timing: TimingMode, pipelined: bool) -> int:
+    """`Target.reduction_depth`: the weights of `operand`'s format one PE's weight storage
+    holds (half of them with a shadow copy for the next fold), at least 1."""
+    storage = accel.matrix.pe_storage
+    weight_bytes = storage.bytes_of(Operand.WEIGHT) if storage is not None else None
+    if timing is TimingMode.SCALESIM or not weight_bytes:
+        return 1
+    values = int(weight_bytes) * 8 // operand.bits
+    return max(1, values // 2 if pipelined else values)
 
 
 @lru_cache(maxsize=256)

@@ -52,6 +52,29 @@ longer — across GEMM instructions too, and only the first load (L =
 paid once. The simulator keeps the state that makes this exact (`simulator.reference`). A
 GEMM with one fold on an idle array costs T + L + R + C − 2 in both models.
 
+Reduction depth. A weight-stationary PE that keeps several weights in its own storage
+(`matrix.pe_storage.weight`, Eyeriss's filter scratchpad) can hold d of them along the
+reduction and add their d products into its own partial sum before passing it to the PE below
+(Eyeriss's row-stationary PEs keep a filter row in their filter scratchpad and accumulate its
+products in their psum scratchpad: Chen et al., JSSC 2017, Sec. IV; ZigZag's and Timeloop's
+mappings call it a temporal reduction at the PE's register file). D = `Target.reduction_depth`
+is the most it can hold (half of its store where the array double-buffers its stationary
+operand). A fold then covers R·d rows of the reduction, d in each PE; each streamed row takes
+d cycles in every PE and the load d rows of weights. The reduction's ceil(k/R) rows' worth is
+cut into the fewest passes and spread over them as evenly as whole depths allow:
+
+    passes P = ceil(ceil(k/R) / D)      (ceil(k/R) at D = 1, and for OS and IS)
+    depths d_p: ceil(k/R) mod P passes of q + 1, the rest of q = floor(ceil(k/R) / P), deepest first
+    a fold of depth d: T = m·d, L = R·d;    folds = P·ceil(n/C)
+
+So the folds of one column stream m·ceil(k/R) cycles and load R·ceil(k/R), whatever D, and
+pay the fill and drain P times instead of ceil(k/R): a tile of k = R·D is one fold of
+m·D + R·D + R + C − 2 cycles where D = 1 takes D folds of m + R + R + C − 2. The partial
+sums go to the buffer P times (`gemm_sram_accesses`), and each output's sum hops between PEs
+once per PE row and pass, min(k, R·P) times, instead of k (`gemm_local_macs`: the energy model
+charges no hop to the others). Pipelined, a fold of depth d shifts its operand in over R·d
+cycles (`fold_shift`). Output- and input-stationary folds are unchanged (depth 1).
+
 Continued folds. A GEMM marked `continues` streams more rows through the single fold the
 previous GEMM of the layer left in the array (the same stationary tile: under SCALE-Sim's
 timing, codegen's tiles of one fold with the streamed dimension innermost). Its operand is in place, so it pays only
@@ -63,44 +86,120 @@ the partial sums stay in the array and drain once, counted with the fold's first
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from accel_spec.types import Dataflow
 
 
-def gemm_folds(m, k, n, dataflow, rows: int, cols: int, groups=1):
-    """(folds, streamed length T) of GEMM tiles (scalars or numpy arrays), per the table
-    above on the packed dims: int64 arrays (or numpy ints)."""
+class FoldTimes(NamedTuple):
+    """How GEMM tiles' folds occupy the array (scalars or numpy arrays, int64): the table
+    above, each fold at its own depth (module docstring, "Reduction depth").
+
+    Attributes:
+        folds: F.
+        streamed: Σ T over the folds.
+        loaded: Σ L over the folds.
+        first_load: L of the first fold.
+        last_stream: T of the last fold.
+        last_shift: `fold_shift` of the last fold.
+    """
+
+    folds: np.ndarray
+    streamed: np.ndarray
+    loaded: np.ndarray
+    first_load: np.ndarray
+    last_stream: np.ndarray
+    last_shift: np.ndarray
+
+    def back_to_back(self, fill_drain) -> np.ndarray:
+        """Cycles of the folds run one after the other: Σ (T + L + R + C − 2)."""
+        return self.streamed + self.loaded + self.folds * fill_drain
+
+    def spaced(self, rows: int) -> np.ndarray:
+        """Cycles between the first fold's stream and the next GEMM's, pipelined: Σ over the
+        folds of max(T, shift), which is max(Σ T, Σ shift) because every fold of a tile has
+        the same ratio of stream to shift (m·d to R·d, or T to R at depth 1)."""
+        return np.maximum(self.streamed, np.maximum(self.loaded, self.folds * rows))
+
+    @property
+    def last_spacing(self) -> np.ndarray:
+        """max(T, shift) of the last fold."""
+        return np.maximum(self.last_stream, self.last_shift)
+
+
+def fold_times(m, k, n, dataflow, rows: int, cols: int, groups=1, depth=1) -> FoldTimes:
+    """`FoldTimes` of GEMM tiles (scalars or numpy arrays) per the table above on the packed
+    dims, with the chip's reduction `depth` (module docstring)."""
     packed = np.asarray(groups, dtype=np.int64)
     m = np.asarray(m, dtype=np.int64)
     k = np.asarray(k, dtype=np.int64) * packed
     n = np.asarray(n, dtype=np.int64) * packed
-    folds = fold_count(dataflow, _ceil_div(m, rows), _ceil_div(m, cols), _ceil_div(k, rows), _ceil_div(n, cols))
-    return folds, streamed_length(dataflow, m, k, n)
+    k_rows, n_cols = _ceil_div(k, rows), _ceil_div(n, cols)
+    passes, deep, shallow = reduction_passes(dataflow, k_rows, depth)
+    folds = fold_count(dataflow, _ceil_div(m, rows), _ceil_div(m, cols), passes, n_cols)
+    depths = np.where(np.asarray(dataflow) == Dataflow.WEIGHT_STATIONARY, n_cols * k_rows, folds)  # Σ d
+    stream, load = streamed_length(dataflow, m, k, n), stationary_load_cycles(dataflow, rows)
+    return FoldTimes(
+        folds=folds,
+        streamed=stream * depths,
+        loaded=load * depths,
+        first_load=load * deep,
+        last_stream=stream * shallow,
+        last_shift=fold_shift(load * shallow, rows),
+    )
 
 
-def fold_count(dataflow, m_rows, m_cols, k_rows, n_cols):
+def gemm_folds(m, k, n, dataflow, rows: int, cols: int, groups=1, depth=1):
+    """(folds, streamed cycles Σ T) of GEMM tiles (`fold_times`); one fold streams T."""
+    times = fold_times(m, k, n, dataflow, rows, cols, groups, depth)
+    return times.folds, times.streamed
+
+
+def reduction_passes(dataflow, k_rows, depth):
+    """(passes P, depth of the first pass, depth of the last) of tiles whose (packed)
+    reduction spans `k_rows` = ceil(k/R) rows of the array, on a chip whose weight-stationary
+    PEs reduce up to `depth` values in place (module docstring): P = ceil(k_rows / D), the
+    first k_rows mod P passes q + 1 deep and the rest q = floor(k_rows / P). Other dataflows
+    (and an empty reduction): P = k_rows, every pass 1 deep."""
+    k_rows = np.asarray(k_rows, dtype=np.int64)
+    depth = np.where(np.asarray(dataflow) == Dataflow.WEIGHT_STATIONARY, depth, 1)
+    passes = _ceil_div(k_rows, depth)
+    shallow = np.maximum(k_rows // np.maximum(passes, 1), 1)
+    return passes, np.where(k_rows > shallow * passes, shallow + 1, shallow), shallow
+
+
+def fold_count(dataflow, m_rows, m_cols, k_passes, n_cols):
     """Folds of GEMM tiles per the table above, from how many folds each (packed) dim takes
-    over the array's rows or columns (m_rows = ceil(m / R), ...). The estimate's kernel
-    (`compiler.scheduling.terms_kernel`) counts the folds of its tile classes by the same
-    table, and its test checks it against this function."""
+    over the array's rows or columns (m_rows = ceil(m / R), ...; k_passes the reduction's,
+    `reduction_passes`). The estimate's kernel (`compiler.scheduling.terms_kernel`) counts the
+    folds of its tile classes by the same table, and its test checks it against this function."""
     dataflow = np.asarray(dataflow)
     is_os = dataflow == Dataflow.OUTPUT_STATIONARY
     is_ws = dataflow == Dataflow.WEIGHT_STATIONARY
-    return np.where(is_os, m_rows * n_cols, k_rows * np.where(is_ws, n_cols, m_cols))
+    return np.where(is_os, m_rows * n_cols, k_passes * np.where(is_ws, n_cols, m_cols))
 
 
 def streamed_length(dataflow, m, k, n):
-    """T of the table above: the (packed) dim the dataflow streams through the array."""
+    """T of the table above at depth 1: the (packed) dim the dataflow streams through the array."""
     dataflow = np.asarray(dataflow)
     return np.where(dataflow == Dataflow.OUTPUT_STATIONARY, k, np.where(dataflow == Dataflow.WEIGHT_STATIONARY, m, n))
 
 
 def stationary_load_cycles(dataflow, rows: int):
-    """Cycles to shift a fold's stationary operand into the array before it streams: R for
-    WS and IS (one row per cycle: 256 cycles on TPU v1, Jouppi et al., ISCA 2017, Sec. 2),
-    0 for OS, whose stationary partial sums start at zero."""
+    """Cycles to shift a fold's stationary operand into the array before it streams, one
+    value per PE: R for WS and IS (one row per cycle: 256 cycles on TPU v1, Jouppi et al.,
+    ISCA 2017, Sec. 2), 0 for OS, whose stationary partial sums start at zero. A PE holding d
+    values takes d times as long (`fold_times`)."""
     return np.where(np.asarray(dataflow) == Dataflow.OUTPUT_STATIONARY, 0, rows)
+
+
+def fold_shift(load, rows: int):
+    """Cycles a pipelined array takes to prepare its next fold in the shadow copy: the
+    stationary load L (R·d), or R for output stationary, whose shadow copy drains R rows of
+    finished sums (module docstring, "Pipelined folds"): max(L, R)."""
+    return np.maximum(load, rows)
 
 
 def fill_drain_cycles(rows: int, cols: int, unit_cols: int | None = None):
@@ -109,46 +208,48 @@ def fill_drain_cycles(rows: int, cols: int, unit_cols: int | None = None):
     return rows + (cols if unit_cols is None else unit_cols) - 2
 
 
-def gemm_cycles(m, k, n, dataflow, rows: int, cols: int, groups=1, unit_cols: int | None = None):
+def gemm_cycles(m, k, n, dataflow, rows: int, cols: int, groups=1, unit_cols: int | None = None, depth=1):
     """Cycles of an m×k·k×n GEMM tile on a rows×cols array, folds back to back (scalars or
-    numpy arrays): folds × (T + L + R + C − 2) with L = `stationary_load_cycles`, the
-    table above. `dataflow` holds `Dataflow` values (ints); `groups` products packed in one
-    pass are timed on the packed dims (module docstring); `cols` spans every unit and
-    `unit_cols` is one unit's (`fill_drain_cycles`). Returns an int64 array (or numpy int).
+    numpy arrays): Σ over its folds of T + L + R + C − 2 (`fold_times`; F·(T + L + R + C − 2)
+    at depth 1), the table above. `dataflow` holds `Dataflow` values (ints); `groups` products
+    packed in one pass are timed on the packed dims (module docstring); `cols` spans every
+    unit and `unit_cols` is one unit's (`fill_drain_cycles`); `depth` is the chip's reduction
+    depth. Returns an int64 array (or numpy int).
     """
-    folds, streamed = gemm_folds(m, k, n, dataflow, rows, cols, groups)
-    return folds * (streamed + stationary_load_cycles(dataflow, rows) + fill_drain_cycles(rows, cols, unit_cols))
+    times = fold_times(m, k, n, dataflow, rows, cols, groups, depth)
+    return times.back_to_back(fill_drain_cycles(rows, cols, unit_cols))
 
 
-def gemm_occupancy(m, k, n, dataflow, rows: int, cols: int, groups=1, pipelined=False, unit_cols: int | None = None):
+def gemm_occupancy(
+    m, k, n, dataflow, rows: int, cols: int, groups=1, pipelined=False, unit_cols: int | None = None, depth=1
+):
     """(occupancy, busy floor) of GEMM tiles in a run of back-to-back GEMMs on the array.
 
-    Occupancy: the cycles a tile adds to the run, its folds each max(T, R) apart when
-    `pipelined` (module docstring), else `gemm_cycles`. Busy floor: the cycles the array is
-    certainly busy with it however it overlaps its neighbours, its folds' streams,
-    (F − 1) · max(T, R) + T when `pipelined`, else `gemm_cycles` too (the same array)."""
-    folds, streamed = gemm_folds(m, k, n, dataflow, rows, cols, groups)
-    overhead = stationary_load_cycles(dataflow, rows) + fill_drain_cycles(rows, cols, unit_cols)
-    return fold_occupancy(folds, streamed, overhead, rows, pipelined)
+    Occupancy: the cycles a tile adds to the run, its folds each max(T, `fold_shift`) apart
+    when `pipelined` (module docstring), else `gemm_cycles`. Busy floor: the cycles the array
+    is certainly busy with it however it overlaps its neighbours, its folds' streams, the
+    spacing of every fold but the last plus the last one's T when `pipelined`, else
+    `gemm_cycles` too (the same array)."""
+    times = fold_times(m, k, n, dataflow, rows, cols, groups, depth)
+    return fold_occupancy(times, fill_drain_cycles(rows, cols, unit_cols), rows, pipelined)
 
 
-def fold_occupancy(folds, streamed, overhead, rows: int, pipelined: bool):
-    """`gemm_occupancy` from the tiles' folds, streamed lengths and per-fold `overhead`
-    (L + R + C − 2: `stationary_load_cycles` plus `fill_drain_cycles`)."""
+def fold_occupancy(times: FoldTimes, fill_drain, rows: int, pipelined: bool):
+    """`gemm_occupancy` from the tiles' `FoldTimes` and fill and drain (R + C − 2)."""
     if not pipelined:
-        cycles = folds * (streamed + overhead)
+        cycles = times.back_to_back(fill_drain)
         return cycles, cycles
-    spacing = np.maximum(streamed, rows)
-    return folds * spacing, (folds - 1) * spacing + streamed
+    spaced = times.spaced(rows)
+    return spaced, spaced - times.last_spacing + times.last_stream
 
 
-def pipeline_fill(dataflow, rows: int, cols: int, pipelined: bool, unit_cols: int | None = None):
-    """Cycles a run of back-to-back pipelined GEMMs pays once: the first fold's load and the
-    last fold's fill/drain, L + R + C − 2 (0 for folds back to back, which pay them in
-    `gemm_cycles`)."""
+def pipeline_fill(load, rows: int, cols: int, pipelined: bool, unit_cols: int | None = None):
+    """Cycles a run of back-to-back pipelined GEMMs pays once: the first fold's stationary
+    `load` and the last fold's fill/drain, L + R + C − 2 (0 for folds back to back, which pay
+    them in `gemm_cycles`)."""
     if not pipelined:
-        return np.zeros_like(np.asarray(dataflow, dtype=np.int64))
-    return stationary_load_cycles(dataflow, rows) + fill_drain_cycles(rows, cols, unit_cols)
+        return np.zeros_like(np.asarray(load, dtype=np.int64))
+    return load + fill_drain_cycles(rows, cols, unit_cols)
 
 
 def row_stationary_pes(filter_rows, output_rows, rows: int, cols: int):
@@ -237,7 +338,8 @@ def vector_cycles(elements, lane_ops_per_cycle):
 #
 #     dataflow            input reads        weight reads       partial-sum passes P
 #     output-stationary   m·k·ceil(n/C)      k·n·ceil(m/R)      1
-#     weight-stationary   m·k·ceil(n/C)      k·n                ceil(k/R)
+#     weight-stationary   m·k·ceil(n/C)      k·n                ceil(k/R), or ceil(ceil(k/R) / D)
+#                                                               with reduction depth D
 #     input-stationary    m·k                k·n·ceil(m/C)      ceil(k/R)
 #
 # Outputs: every pass writes the m×n partial sums (writes = m·n·P); every pass after the
@@ -251,12 +353,13 @@ def vector_cycles(elements, lane_ops_per_cycle):
 # Input and output counts need no correction: those packed matrices are dense.
 
 
-def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int, groups=1, continues=0):
+def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int, groups=1, continues=0, depth=1):
     """Element accesses of GEMM tiles: (input reads, weight reads, output reads, output writes).
 
     Scalars or numpy arrays; each result is int64. Multiply input/weight counts by the input
     precision and output counts by the accumulator precision to get bits. A GEMM that
-    `continues` a fold reads no stationary operand (module docstring).
+    `continues` a fold reads no stationary operand (module docstring); with the chip's
+    reduction `depth` the partial-sum passes P are `reduction_passes`'.
     """
     packed = np.asarray(groups, dtype=np.int64)
     m = np.asarray(m, dtype=np.int64)
@@ -270,7 +373,7 @@ def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int, grou
     weight_reads = np.where(
         is_os, k * n * _ceil_div(m, rows), np.where(is_ws, k * n, k * n * _ceil_div(m, cols))
     ) // packed
-    passes = np.where(is_os, 1, _ceil_div(k, rows))
+    passes = np.where(is_os, 1, reduction_passes(dataflow, _ceil_div(k, rows), depth)[0])
     output_reads = m * n * (passes - 1 + accumulate)
     output_writes = m * n * passes
     fresh = 1 - np.asarray(continues, dtype=np.int64)
@@ -280,3 +383,15 @@ def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int, grou
     output_reads = np.where(is_os, fresh * output_reads, output_reads)
     output_writes = np.where(is_os, fresh * output_writes, output_writes)
     return input_reads, weight_reads, output_reads, output_writes
+
+
+def gemm_local_macs(m, k, n, dataflow, rows: int, groups=1, depth=1):
+    """MACs of GEMM tiles whose partial sum stays in the PE (module docstring, "Reduction
+    depth"): of each output's k products, min(k, R·P) pass the sum to the next PE (once per PE
+    row and pass), the rest keep it: G·m·n·(k − min(k, R·P)) for weight stationary, P the
+    passes of the packed reduction (`reduction_passes`); 0 at depth 1, where R·P ≥ k. int64."""
+    packed = np.asarray(groups, dtype=np.int64)
+    k = np.asarray(k, dtype=np.int64)
+    passes = reduction_passes(dataflow, _ceil_div(k * packed, rows), depth)[0]
+    kept = np.where(np.asarray(dataflow) == Dataflow.WEIGHT_STATIONARY, k - np.minimum(k, rows * passes), 0)
+    return packed * np.asarray(m, dtype=np.int64) * np.asarray(n, dtype=np.int64) * kept

@@ -55,7 +55,8 @@ COL_ONCHIP_READ = COL_VECTOR_OPS + N_OP_CLASSES  # bytes LOADed from on-chip lev
 COL_ONCHIP_WRITE = COL_ONCHIP_READ + 1  # bytes STOREd to on-chip levels
 COL_DATAFLOW_MACS = COL_ONCHIP_WRITE + 1  # + dataflow; MACs of GEMMs of that dataflow
 N_DATAFLOWS = 3
-N_COUNTERS = COL_DATAFLOW_MACS + N_DATAFLOWS
+COL_LOCAL_MACS = COL_DATAFLOW_MACS + N_DATAFLOWS  # MACs whose partial sum stays in the PE
+N_COUNTERS = COL_LOCAL_MACS + 1
 
 SRAM_READ = 0
 SRAM_WRITE = 1
@@ -84,39 +85,54 @@ def _vector_cycles(elements, lane_ops_per_cycle):
 
 
 @njit(cache=True, error_model="numpy")
-def _gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols):
-    """(folds, streamed T, stationary load L, input reads, weight reads, output reads,
-    output writes) of one GEMM tile.
+def _gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols, depth):
+    """(folds, Σ T, Σ L, first fold's L, last fold's T, last fold's shift, input reads,
+    weight reads, output reads, output writes, local MACs) of one GEMM tile.
 
-    Folds and T as `timing.gemm_folds`, L as `timing.stationary_load_cycles`, element
-    accesses as `timing.gemm_sram_accesses` (a continuing GEMM reads no stationary
-    operand); `groups` (≥ 1) products packed block-diagonally are computed on the packed dims.
+    The fold times as `timing.fold_times` (a weight-stationary PE reducing up to `depth`
+    weights in place, each pass at its own depth), element accesses as
+    `timing.gemm_sram_accesses` (a continuing GEMM reads no stationary operand), local MACs
+    as `timing.gemm_local_macs`; `groups` (≥ 1) products packed block-diagonally are computed
+    on the packed dims.
     """
+    group_k = k
     k = k * groups
     n = n * groups
+    local = 0
     if dataflow == DATAFLOW_OS:
         m_folds = _ceil_div(m, rows)
         n_folds = _ceil_div(n, cols)
         folds = m_folds * n_folds
-        streamed = k
+        stream = k
         load = 0
+        depths = folds
+        deep = 1
+        shallow = 1
         input_reads = m * k * n_folds
         weight_reads = k * n * m_folds
         passes = 1
     elif dataflow == DATAFLOW_WS:
         n_folds = _ceil_div(n, cols)
-        passes = _ceil_div(k, rows)
+        k_rows = _ceil_div(k, rows)
+        passes = _ceil_div(k_rows, depth)
+        shallow = max(k_rows // max(passes, 1), 1)
+        deep = shallow + 1 if k_rows > shallow * passes else shallow
         folds = passes * n_folds
-        streamed = m
+        stream = m
         load = rows
+        depths = n_folds * k_rows
         input_reads = m * k * n_folds
         weight_reads = k * n
+        local = groups * m * (n // groups) * (group_k - min(group_k, rows * passes))
     else:
         m_folds = _ceil_div(m, cols)
         passes = _ceil_div(k, rows)
         folds = passes * m_folds
-        streamed = n
+        stream = n
         load = rows
+        depths = folds
+        deep = 1
+        shallow = 1
         input_reads = m * k
         weight_reads = k * n * m_folds
     outputs = m * n
@@ -131,7 +147,10 @@ def _gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols):
             weight_reads = 0
         else:
             input_reads = 0
-    return folds, streamed, load, input_reads, weight_reads, output_reads, output_writes
+    return (
+        folds, stream * depths, load * depths, load * deep, stream * shallow, max(load * shallow, rows),
+        input_reads, weight_reads, output_reads, output_writes, local,
+    )  # fmt: skip
 
 
 @njit(cache=True, error_model="numpy")
@@ -155,6 +174,7 @@ def _simulate(
     n_buffers,
     rows,
     cols,
+    depth,
     fill_drain,
     pipelined,
     operand_bits,
@@ -175,7 +195,8 @@ def _simulate(
     `dep_ptr` and `deps` are int64. `buffer_of` (int64[3]) maps Operand -> buffer index,
     `read_port` / `write_port` (float64[n_buffers]) are bytes per cycle of each buffer's
     ports, `vector_lane_ops_per_cycle` (float64[3]) is lanes × rate per OpClass. `cols` spans
-    every matrix unit; `fill_drain` is one unit's R + C − 2 (`Target.fill_drain`).
+    every matrix unit; `depth` is the weights a weight-stationary PE reduces in place
+    (`Target.reduction_depth`); `fill_drain` is one unit's R + C − 2 (`Target.fill_drain`).
     """
     count = instructions.shape[0]
     start = np.empty(count, np.int64)
@@ -192,7 +213,7 @@ def _simulate(
     covered = np.zeros(N_ENGINES, np.int64)
     port_free = np.zeros((n_buffers, 2), np.int64)
     channel_free = 0
-    shadow_ready = 0
+    shadow_free = -(1 << 62)  # when the shadow copy last emptied (its fold started): never yet
     input_buffer = buffer_of[0]
     weight_buffer = buffer_of[1]
     output_buffer = buffer_of[2]
@@ -259,9 +280,10 @@ def _simulate(
             gi = max(np.int64(record["groups"]), 1)
             flow = np.int64(record["dataflow"])
             chained = np.int64(record["continues"])
-            folds, streamed, load, in_reads, w_reads, out_reads, out_writes = _gemm(
-                mi, ki, ni, gi, flow, np.int64(record["accumulate"]), chained, rows, cols
-            )
+            (folds, streamed, loaded, first_load, last_stream, last_shift,
+             in_reads, w_reads, out_reads, out_writes, local) = _gemm(
+                mi, ki, ni, gi, flow, np.int64(record["accumulate"]), chained, rows, cols, depth
+            )  # fmt: skip
             binding = ready_cause
             s = max(free[engine], ready)
             occupied_end = s + streamed
@@ -273,13 +295,14 @@ def _simulate(
                 finish = s + streamed + drained
                 free[engine] = s + streamed
             elif pipelined:
-                first = max(free[engine], ready + load, shadow_ready)
-                last = first + (folds - 1) * max(streamed, rows)
-                shadow_ready = last + rows
-                free[engine] = last + streamed
-                finish = last + streamed + fill_drain
+                first = max(free[engine], ready + first_load, shadow_free + max(first_load, rows))
+                spaced = max(streamed, max(loaded, folds * rows))
+                last = first + spaced - max(last_stream, last_shift)
+                shadow_free = last
+                free[engine] = last + last_stream
+                finish = last + last_stream + fill_drain
             else:
-                cycles = folds * (streamed + load + fill_drain)
+                cycles = streamed + loaded + folds * fill_drain
                 busy_pes = np.int64(record["active"])
                 if busy_pes > 0 and busy_pes < rows * cols:
                     cycles = _ceil_div(cycles * rows * cols, np.int64(busy_pes))
@@ -289,6 +312,7 @@ def _simulate(
                 occupied_end = finish
             counters[lay, COL_MACS] += gi * mi * ki * ni
             counters[lay, COL_DATAFLOW_MACS + flow] += gi * mi * ki * ni
+            counters[lay, COL_LOCAL_MACS] += local
             sram_bits[lay, input_buffer, SRAM_READ] += in_reads * operand_bits
             sram_bits[lay, weight_buffer, SRAM_READ] += w_reads * operand_bits
             sram_bits[lay, output_buffer, SRAM_READ] += out_reads * accumulator_bits
@@ -362,6 +386,7 @@ def _problems(
     n_buffers,
     rows,
     cols,
+    depth,
     pipelined,
     buffer_of,
     supported,
@@ -411,7 +436,7 @@ def _problems(
                 _note(counts, examples, 9, i)
             if continues > 1:
                 _note(counts, examples, 10, i)
-            if continues == 1 and _gemm(m, k, n, max(groups, 1), dataflow, 0, 0, rows, cols)[0] != 1:
+            if continues == 1 and _gemm(m, k, n, max(groups, 1), dataflow, 0, 0, rows, cols, depth)[0] != 1:
                 _note(counts, examples, 11, i)
             if active < 0:
                 _note(counts, examples, 12, i)

@@ -28,6 +28,7 @@ BASE_MACHINE = Target(
     timing=TimingMode.TESSERA,
     pipelined=False,
     row_stationary=False,
+    reduction_depth=1,
     formats=PrecisionAssignment.uniform(Precision.INT8),
     operand_precision=Precision.INT8,
     accumulator_precision=Precision.INT32,
@@ -174,7 +175,7 @@ def random_program(
     instructions["level"] = np.where(transfer, random_levels(rng, instructions["buffer"], len(machine.buffer_names)), 0)
     folds, _ = gemm_folds(
         instructions["m"], instructions["k"], instructions["n"], instructions["dataflow"],
-        machine.rows, machine.cols, np.maximum(instructions["groups"], 1),
+        machine.rows, machine.cols, np.maximum(instructions["groups"], 1), machine.reduction_depth,
     )
     instructions["continues"] = gemm & (folds == 1) & (rng.random(count) < 0.5)
     mapped = gemm & ~instructions["continues"].astype(bool) & (not machine.pipelined) & (rng.random(count) < 0.3)

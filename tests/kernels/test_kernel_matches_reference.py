@@ -51,17 +51,23 @@ def test_kernel_formulas_match_timing_model():
         rows, cols = (int(v) for v in rng.integers(1, 9, 2))
         dataflow, accumulate = int(rng.integers(0, 3)), int(rng.integers(0, 2))
         groups, continues = int(rng.integers(1, 6)), int(rng.integers(0, 2))
-        folds, streamed = timing_model.gemm_folds(m, k, n, dataflow, rows, cols, groups)
-        load = timing_model.stationary_load_cycles(dataflow, rows)
-        expected = (folds, streamed, load) + tuple(
-            timing_model.gemm_sram_accesses(m, k, n, dataflow, accumulate, rows, cols, groups, continues)
+        depth = int(rng.choice([1, 1, 2, 3, 8]))
+        times = timing_model.fold_times(m, k, n, dataflow, rows, cols, groups, depth)
+        expected = (
+            tuple(times)
+            + tuple(timing_model.gemm_sram_accesses(m, k, n, dataflow, accumulate, rows, cols, groups, continues, depth))
+            + (timing_model.gemm_local_macs(m, k, n, dataflow, rows, groups, depth),)
         )
-        got = engines._gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols)
+        got = engines._gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols, depth)
         assert got == tuple(int(e) for e in expected)
-        assert folds * (streamed + load + rows + cols - 2) == timing_model.gemm_cycles(m, k, n, dataflow, rows, cols, groups)
+        if depth == 1:  # every fold alike: F·(T + L + R + C − 2)
+            assert times.streamed == times.folds * times.last_stream and times.loaded == times.folds * times.first_load
+        folds, streamed, loaded = times.folds, times.streamed, times.loaded
+        cycles = timing_model.gemm_cycles(m, k, n, dataflow, rows, cols, groups, depth=depth)
+        assert streamed + loaded + folds * (rows + cols - 2) == cycles
         unit_cols = max(1, cols // int(rng.integers(1, 4)))
-        assert folds * (streamed + load + rows + unit_cols - 2) == timing_model.gemm_cycles(
-            m, k, n, dataflow, rows, cols, groups, unit_cols
+        assert streamed + loaded + folds * (rows + unit_cols - 2) == timing_model.gemm_cycles(
+            m, k, n, dataflow, rows, cols, groups, unit_cols, depth
         )
 
         nbytes, burst = int(rng.integers(0, 5000)), int(rng.choice([1, 16, 64]))
@@ -120,6 +126,18 @@ def _hand_programs():
     b.store(Operand.OUTPUT, 7 * 3, deps=[unset])
     yield "packed-groups", b.build(), machine
 
+    for flow in (False, True):
+        deep = make_machine(reduction_depth=3, pipelined=flow)  # each PE reduces up to 3 weights
+        b = ProgramBuilder(deep, ("deep", "shallow"))
+        w = b.load(Operand.WEIGHT, 12 * 8)
+        g = b.gemm(5, 12, 8, Dataflow.WEIGHT_STATIONARY, deps=[w])  # one fold, 3 weights a PE
+        g2 = b.gemm(6, 13, 8, Dataflow.WEIGHT_STATIONARY, accumulate=True, deps=[w])  # two folds of 2
+        g3 = b.gemm(4, 9, 3, Dataflow.WEIGHT_STATIONARY, groups=2, deps=[g])  # packed: 18 deep
+        o = b.gemm(3, 30, 4, Dataflow.OUTPUT_STATIONARY, deps=[g2])  # depth is weight stationary's
+        s = b.store(Operand.OUTPUT, 32, deps=[g3, o])
+        b.gemm(2, 4, 4, Dataflow.WEIGHT_STATIONARY, deps=[s], layer=1)  # k ≤ R: one weight a PE
+        yield f"reduction-depth{'-pipelined' if flow else ''}", b.build(), deep
+
 
 HAND_PROGRAMS = {name: (program, machine) for name, program, machine in _hand_programs()}
 
@@ -143,6 +161,7 @@ def _random_case(seed: int):
         read_port=(float(rng.choice([1.0, 6.0, 64.0])), float(rng.choice([0.5, 32.0]))),
         write_port=(float(rng.choice([2.0, 16.0])), float(rng.choice([3.0, 64.0]))),
         pipelined=bool(rng.integers(0, 2)),
+        reduction_depth=int(np.random.default_rng(seed + 1000).choice([1, 2, 4, 7])),
     )
     program = random_program(rng, machine, int(rng.integers(1, 60)), layers=int(rng.integers(1, 5)))
     return program, machine

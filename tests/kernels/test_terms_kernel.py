@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from accel_spec import load_accelerator, with_overrides
+from accel_spec.types import Dataflow
 from compiler.lowering import lower
 from compiler.memory.planner import WeightResidency, plan_memory
 from compiler.models import load_model
@@ -34,10 +35,13 @@ from compiler.scheduling.tiling import (
 from compiler.target import nbytes, target_of
 
 from compiler.target.timing import (
+    FoldTimes,
     burst_bytes,
     fill_drain_cycles,
     fold_count,
     fold_occupancy,
+    fold_shift,
+    reduction_passes,
     stationary_load_cycles,
     streamed_length,
     stretched,
@@ -69,14 +73,20 @@ def numpy_pass_terms(workload, chip, dataflow, tiles, groups) -> _Pass:
     pk, pn = [size * packed for size in sk], [size * packed for size in sn]
     m_rows, m_cols = [tile_count(size, chip.rows) for size in sm], [tile_count(size, chip.cols) for size in sm]
     k_rows, n_cols = [tile_count(size, chip.rows) for size in pk], [tile_count(size, chip.cols) for size in pn]
-    overhead = stationary_load_cycles(dataflow, chip.rows) + fill_drain_cycles(chip.rows, chip.cols, chip.unit_cols)
+    fill_drain = fill_drain_cycles(chip.rows, chip.cols, chip.unit_cols)
+    is_ws = np.asarray(dataflow) == Dataflow.WEIGHT_STATIONARY
     for a in (0, 1):
         for b in (0, 1):
             for c in (0, 1):
                 count = nm[a] * nk[b] * nn[c]
-                folds = fold_count(dataflow, m_rows[a], m_cols[a], k_rows[b], n_cols[c])
-                streamed = streamed_length(dataflow, sm[a], pk[b], pn[c])
-                occupancy, floor = fold_occupancy(folds, streamed, overhead, chip.rows, chip.pipelined)
+                passes, deep, shallow = reduction_passes(dataflow, k_rows[b], chip.reduction_depth)
+                folds = fold_count(dataflow, m_rows[a], m_cols[a], passes, n_cols[c])
+                depths = np.where(is_ws, n_cols[c] * k_rows[b], folds)
+                stream = streamed_length(dataflow, sm[a], pk[b], pn[c])
+                load = stationary_load_cycles(dataflow, chip.rows)
+                times = FoldTimes(folds, stream * depths, load * depths, load * deep, stream * shallow,
+                                  fold_shift(load * shallow, chip.rows))  # fmt: skip
+                occupancy, floor = fold_occupancy(times, fill_drain, chip.rows, chip.pipelined)
                 matrix = matrix + count * stretched(occupancy, chip.pes, active)
                 if chip.pipelined:
                     matrix_floor = matrix_floor + count * stretched(floor, chip.pes, active)
@@ -133,14 +143,18 @@ CHIPS = {
     "datacenter_bf16": {},
     "tpu_v5e": {},  # four matrix units: fill and drain across one unit's columns
     "gemmini": {"dram.burst": "48 B"},  # a burst that is not a power of two
+    # weight-stationary PEs reducing up to 16 weights in place, folds back to back and pipelined
+    "edge-deep": {"matrix.pe_storage": {"weight": "16 B"}},
+    "tpu_v1-deep": {"matrix.pe_storage": {"weight": "16 B"}},
 }
 
 
 @pytest.mark.parametrize("chip_name", sorted(CHIPS))
 @pytest.mark.parametrize("model", ["resnet18", "bert:layers=1,hidden=128,heads=2,seq=32,batch=3"])
 def test_kernel_equals_the_numpy_formulas_on_a_planned_network(chip_name: str, model: str) -> None:
-    accel = with_overrides(load_accelerator(EXAMPLES / f"{chip_name}.yaml"), CHIPS[chip_name])
+    accel = with_overrides(load_accelerator(EXAMPLES / f"{chip_name.removesuffix('-deep')}.yaml"), CHIPS[chip_name])
     chip = target_of(accel, None)
+    assert (chip.reduction_depth > 1) == chip_name.endswith("-deep")
     workloads = plan_memory(lower(load_model(model)), chip, WeightResidency.STREAMED).workloads
     gemms = list({w.shape_key: w for w in workloads if w.gemm is not None}.values())
     grid = _Grid.of(gemms, chip)

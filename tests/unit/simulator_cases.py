@@ -39,6 +39,7 @@ def hand_technology() -> Technology:
         mac_energy=1e-12,
         register_energy_per_mac={d: 0.1e-12 for d in Dataflow},
         forwarding_energy_per_mac={d: 0.2e-12 for d in Dataflow},
+        psum_hop_energy=0.1e-12,
         pe_storage_energy_per_mac={d: 0.0 for d in Dataflow},
         gates_zero_inputs=False,
         gated_storage_energy_per_mac=0.0,
