@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from accel_spec.components import pe
 from accel_spec.derived import derive
 from accel_spec.schema import Accelerator
 from accel_spec.technology import resolve
+from accel_spec.types import Dataflow, Operand
 from accel_spec.units import Dimension, format_quantity
 
 _PJ = 1e-12
@@ -35,6 +37,15 @@ def derived_table(accel: Accelerator) -> Table:
     )
     formats = matrix.precisions
     row("MAC formats", "any" if formats is None else ", ".join(p.value for p in formats))
+    storage = matrix.pe_storage
+    stored = [(op, storage.bytes_of(op)) for op in Operand] if storage is not None else []
+    stored = [(op, size) for op, size in stored if size]
+    if stored:
+        row("PE storage", ", ".join(f"{op.label} {format_quantity(size, Dimension.BYTES)}" for op, size in stored))
+        depth = pe.reduction_depth(storage.bytes_of(Operand.WEIGHT), matrix.input_precision.bits,
+                                   matrix.stationary_double_buffer)  # fmt: skip
+        if depth > 1 and Dataflow.WEIGHT_STATIONARY in matrix.dataflows:
+            row("reduction depth", f"{depth} weights a PE (weight stationary, {matrix.input_precision.value})")
     row("peak MACs/cycle", f"{derived.peak_macs_per_cycle:,}")
     row("peak throughput", f"{derived.peak_tops:.4g} TOPS ({matrix.input_precision.value})")
     row("vector unit", f"{accel.vector.lanes} × {accel.vector.precision.value} lanes")

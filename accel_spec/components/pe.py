@@ -229,6 +229,17 @@ def gated_reads(operand: Operand) -> int:
     return int(operand is Operand.WEIGHT)
 
 
+def reduction_depth(weight_bytes: int | None, weight_bits: int, double_buffered: bool) -> int:
+    """Weights a weight-stationary PE holds along the reduction and adds into its own partial
+    sum before passing it on (`compiler.target.timing`, "Reduction depth"): what its weight
+    storage of `weight_bytes` holds at `weight_bits` each, half of it where the stationary
+    operand is double-buffered (the shadow copy holds the next fold's), at least 1."""
+    if not weight_bytes:
+        return 1
+    values = int(weight_bytes) * 8 // weight_bits
+    return max(1, values // 2 if double_buffered else values)
+
+
 def psum_hop_bits(stored: frozenset[Operand], accumulator_bits: int) -> int:
     """Bits of the partial sum a weight-stationary MAC passes to the PE below, part of its
     `forwarded_bits` (none where partial sums live in per-PE storage). A PE that reduces

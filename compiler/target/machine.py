@@ -30,7 +30,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from accel_spec.schema import Accelerator
-from accel_spec.components.pe import accumulator_for
+from accel_spec.components.pe import accumulator_for, reduction_depth
 from accel_spec.precision import PrecisionAssignment
 from accel_spec.types import Dataflow, OpClass, Operand, PeMapping, Precision, TensorClass
 from compiler.target.timing import fill_drain_cycles, latency_cycles
@@ -253,14 +253,13 @@ def target_of(
 
 
 def _reduction_depth(accel: Accelerator, operand: Precision, timing: TimingMode, pipelined: bool) -> int:
-    """`Target.reduction_depth`: the weights of `operand`'s format one PE's weight storage
-    holds (half of them with a shadow copy for the next fold), at least 1."""
+    """`Target.reduction_depth`: `pe.reduction_depth` of the chip's weight storage at `operand`'s
+    width; 1 under SCALESIM timing."""
+    if timing is TimingMode.SCALESIM:
+        return 1
     storage = accel.matrix.pe_storage
     weight_bytes = storage.bytes_of(Operand.WEIGHT) if storage is not None else None
-    if timing is TimingMode.SCALESIM or not weight_bytes:
-        return 1
-    values = int(weight_bytes) * 8 // operand.bits
-    return max(1, values // 2 if pipelined else values)
+    return reduction_depth(weight_bytes, operand.bits, pipelined)
 
 
 @lru_cache(maxsize=256)

@@ -59,6 +59,23 @@ def test_spec_errors_exit_2_naming_file_and_field(tmp_path: Path, replace: str, 
     assert_bad_input(tessera("check-spec", str(path)), str(path), *fragments)
 
 
+@pytest.mark.parametrize(
+    ("storage", "expected"),
+    [
+        ("{weight: 16 B, output: 8 B}", "16 weights a PE"),  # int8 weights: a 16-deep reduction in place
+        ("{weight: 16 B}\n  stationary_double_buffer: true", "8 weights a PE"),  # half for the shadow copy
+        ("{input: 16 B}", None),  # no weight storage: one weight a PE
+    ],
+)
+def test_per_pe_storage_and_the_reduction_depth_are_printed(tmp_path: Path, storage: str, expected: str | None) -> None:
+    text = VALID.replace("  dataflows: [weight-stationary]\n", f"  dataflows: [weight-stationary]\n  pe_storage: {storage}\n")
+    result = tessera("check-spec", str(write_chip(tmp_path, text)))
+    assert result.returncode == 0, result.stderr
+    assert "PE storage" in result.stdout
+    assert ("reduction depth" in result.stdout) == (expected is not None)
+    assert expected is None or expected in result.stdout
+
+
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     text = VALID.replace("rows: 8", "rows: 0").replace("bandwidth: 10 GB/s", "bandwidth: 10")
     result = tessera("check-spec", str(write_chip(tmp_path, text)))
