@@ -21,19 +21,34 @@ from compiler.workload import Workload
 def planned_dram_bytes(workload: Workload, precision: PrecisionAssignment | Precision) -> int:
     """Bytes a layer must move over DRAM at least once: each operand its placement leaves in
     DRAM (input, weights, side inputs) in, and its output out if it goes to DRAM, each at the
-    format of its class (`Workload.operand_classes`)."""
+    format of its class (`Workload.operand_classes`). The input is what the layer reads of it
+    (`compulsory_input_elements`: a convolution of stride wider than its kernel skips the rest)."""
     placement = workload.placement
     formats = PrecisionAssignment.of(precision)
     bits = sum(
         count * formats.of_class(tensor).bits
         for level, count, tensor in zip(
             (placement.input, placement.weight, placement.side, placement.output),
-            (workload.input_elements, workload.weight_elements, workload.side_input_elements, workload.output_elements),
+            (compulsory_input_elements(workload), workload.weight_elements, workload.side_input_elements,
+             workload.output_elements),
             workload.operand_classes,
-        )
+        )  # fmt: skip
         if level == LEVEL_DRAM
     )
     return -(-bits // 8)
+
+
+def compulsory_input_elements(workload: Workload) -> int:
+    """Elements of its input a layer reads at least once: all of them, or for a GEMM the window
+    one tile covering the whole layer reads (`scheduling.tiling`, which every tiling's windows
+    cover: a convolution whose stride is wider than its kernel reads only the rows and columns
+    its outputs use), whichever is fewer."""
+    gemm = workload.gemm
+    if gemm is None:
+        return workload.input_elements
+    from compiler.scheduling.tiling import input_tile_elements  # scheduling imports this module
+
+    return min(workload.input_elements, gemm.batch * int(input_tile_elements(gemm.m, gemm.k, workload)))
 
 
 def lower_bound_cycles(workload: Workload, target: Target) -> int:

@@ -52,7 +52,7 @@ from accel_spec.types import OpClass, Operand
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import Dim, LayerSchedule, Schedule, VectorSchedule
-from compiler.scheduling.tiling import input_tile_elements
+from compiler.roofline import compulsory_input_elements
 from compiler.target import Target, level_of, nbytes
 from compiler.target.isa import ENGINE_OF_OPCODE, INSTRUCTION_DTYPE, Engine, Opcode, Program
 from compiler.workload import Workload, WorkloadKind
@@ -241,10 +241,7 @@ def _conservation(program: Program, workloads: tuple[Workload, ...], chip: Targe
         where = f"layer {index} ({w.name})"
         if macs[index] != w.macs:
             problems.append(f"{where}: GEMMs do {macs[index]} MACs, workload has {w.macs}")
-        compulsory_input = w.input_elements
-        if w.gemm is not None:
-            window = w.gemm.batch * int(input_tile_elements(w.gemm.m, w.gemm.k, w))
-            compulsory_input = min(compulsory_input, window)
+        compulsory_input = compulsory_input_elements(w)
         second = "weight" if w.gemm is not None else "constant"
         flags = roles(w, chip)
         checks = [

@@ -45,14 +45,14 @@ def _window_pixels(tm, is_conv, images, in_h, in_w, out_w, kernel_h, kernel_w, s
     """`tiling.input_window_pixels` of one tile."""
     if not is_conv:
         return tm
-    halo_h = max((kernel_h - 1) * dilation_h + 1 - stride_h, 0)
-    halo_w = max((kernel_w - 1) * dilation_w + 1 - stride_w, 0)
+    eff_h = (kernel_h - 1) * dilation_h + 1
+    eff_w = (kernel_w - 1) * dilation_w + 1
     if tm >= out_w:
-        rows = _ceil_div(tm, out_w) * stride_h + halo_h
-        cols = in_w
+        rows = _ceil_div(tm, out_w) * min(stride_h, eff_h) + max(eff_h - stride_h, 0)
+        cols = min(in_w, out_w * eff_w) if eff_w < stride_w else in_w
     else:
-        rows = stride_h + halo_h
-        cols = min(in_w, tm * stride_w + halo_w)
+        rows = eff_h
+        cols = min(in_w, tm * min(stride_w, eff_w) + max(eff_w - stride_w, 0))
     return min(rows, images * in_h) * cols
 
 

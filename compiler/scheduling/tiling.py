@@ -21,16 +21,21 @@ flattened over images × out_h × out_w) and `tk` reduction indices (channel-maj
 kh × kw) reads this window of the feature map, images stacked vertically:
 
     channels = min(C / groups, ceil(tk / (kh·kw)))
-    tm ≥ out_w:  rows = min(images·in_h, ceil(tm / out_w)·stride_h + max(eff_h − stride_h, 0))
-                 cols = in_w
-    tm < out_w:  rows = max(eff_h, stride_h) (capped at images·in_h)
-                 cols = min(in_w, tm·stride_w + max(eff_w − stride_w, 0))
+    span(E, stride, eff) = E·min(stride, eff) + max(eff − stride, 0)
+    tm ≥ out_w:  rows = min(images·in_h, span(ceil(tm / out_w), stride_h, eff_h))
+                 cols = in_w, or min(in_w, out_w·eff_w) where eff_w < stride_w
+    tm < out_w:  rows = min(images·in_h, eff_h)
+                 cols = min(in_w, span(tm, stride_w, eff_w))
     elements = rows · cols · channels,       eff = (kernel − 1)·dilation + 1
 
 i.e. the input rows from the tile's first needed row up to the next tile's first row, plus
-the halo of eff − stride rows. It depends only on the tile's extents (so a layer's input
-traffic has a closed form) and is sub-additive, so tiles together read at least what one
-tile covering the whole layer reads (the compulsory traffic `verify` checks).
+the halo of eff − stride rows; where the window is narrower than the stride (a 1×1
+convolution of stride 2, ResNet's downsampling shortcuts) only the eff rows (columns) of each
+stride that the outputs read, as a strided DMA moves them (a row of pixels, or a pixel's
+channels, is contiguous in the NHWC layout). It depends only on the tile's extents (so a
+layer's input traffic has a closed form) and is sub-additive, so tiles together read at least
+what one tile covering the whole layer reads (the compulsory traffic `verify` checks and
+`roofline.planned_dram_bytes` counts).
 """
 
 from __future__ import annotations
@@ -82,14 +87,18 @@ def input_window_pixels(tm, workload: Workload):
         return tm
     eff_h = (conv.kernel_h - 1) * conv.dilation_h + 1
     eff_w = (conv.kernel_w - 1) * conv.dilation_w + 1
-    halo_h = np.maximum(eff_h - conv.stride_h, 0)
-    halo_w = np.maximum(eff_w - conv.stride_w, 0)
-    stacked_rows = conv.images * conv.in_h
     whole_rows = tm >= conv.out_w
-    rows = np.where(whole_rows, tile_count(tm, conv.out_w) * conv.stride_h + halo_h, conv.stride_h + halo_h)
-    rows = np.minimum(rows, stacked_rows)
-    cols = np.where(whole_rows, conv.in_w, np.minimum(conv.in_w, tm * conv.stride_w + halo_w))
+    rows = np.where(whole_rows, _span(tile_count(tm, conv.out_w), conv.stride_h, eff_h), eff_h)
+    rows = np.minimum(rows, conv.images * conv.in_h)
+    whole_cols = np.where(eff_w < conv.stride_w, np.minimum(conv.in_w, conv.out_w * eff_w), conv.in_w)
+    cols = np.where(whole_rows, whole_cols, np.minimum(conv.in_w, _span(tm, conv.stride_w, eff_w)))
     return rows * cols
+
+
+def _span(outputs, stride, eff):
+    """Input rows (columns) `outputs` consecutive output rows (columns) read: each its
+    min(stride, eff) new ones, plus the halo of eff − stride (module docstring)."""
+    return outputs * np.minimum(stride, eff) + np.maximum(eff - stride, 0)
 
 
 def input_window_channels(tk, workload: Workload):

@@ -29,6 +29,7 @@ from compiler.scheduling.footprint import (
 from compiler.scheduling.measure import measure_cycles
 from compiler.scheduling.strategies import finalists
 from compiler.scheduling.tiling import input_tile_elements, pass_groups, reloads, tile_sizes
+from compiler.roofline import compulsory_input_elements
 from compiler.target import target_of
 from compiler.verify import ProgramError, verify_schedule
 from compiler.workload import GemmShape, Workload, WorkloadKind
@@ -147,6 +148,21 @@ def test_conv_window_formula():
     assert input_tile_elements(8, 36, w) == 3 * 8 * 4  # one output row: 3 input rows
     assert input_tile_elements(4, 9, w) == 3 * 6 * 1  # half a row, one channel
     assert input_tile_elements(64, 36, w) == 8 * 8 * 4  # whole layer: whole input
+
+
+def test_a_stride_wider_than_the_kernel_reads_only_the_pixels_its_outputs_use():
+    """ResNet's downsampling shortcut, a 1×1 convolution of stride 2 on 8×8 (4×4 outputs): a
+    row of outputs reads one input row of four of its eight pixels, the whole layer a quarter
+    of the input (what the roofline's compulsory traffic counts); a 3×3 of stride 2 still reads
+    every row and column it spans."""
+    shortcut = conv("shortcut", 8, 8, 4, 4, 1, stride=2)
+    assert input_tile_elements(4, 4, shortcut) == 1 * 4 * 4  # one output row
+    assert input_tile_elements(2, 4, shortcut) == 1 * 2 * 4  # half a row
+    assert input_tile_elements(16, 4, shortcut) == 4 * 4 * 4  # the whole layer: every other row and column
+    assert compulsory_input_elements(shortcut) == 4 * 4 * 4 == shortcut.input_elements // 4
+    strided = conv("strided", 9, 9, 4, 4, 3, stride=2)  # padding 1: 5×5 outputs
+    assert input_tile_elements(5, 36, strided) == 3 * 9 * 4  # one output row: 3 rows, every column
+    assert compulsory_input_elements(strided) == strided.input_elements
 
 
 def test_double_buffering_doubles_tiles_and_shared_buffers_add_up():
