@@ -317,8 +317,11 @@ def tiling_terms(
 def _first_fill(chip: Target, dataflow: np.ndarray, first_k: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """`timing.pipeline_fill` of the tilings' runs of GEMMs: the stationary load of the first
     tile, `first_k` deep (its first fold's depth, `timing.fold_times`, on the first pass's
-    `groups`), and one fill and drain; 0 when folds run back to back."""
-    load = fold_times(1, first_k, 1, dataflow, chip.rows, chip.cols, groups, chip.reduction_depth).first_load
+    `groups`), and one fill and drain; 0 when folds run back to back (no load to find then:
+    every never-seen chip without a stationary double buffer scores its tilings here)."""
+    load = 0
+    if chip.pipelined:
+        load = fold_times(1, first_k, 1, dataflow, chip.rows, chip.cols, groups, chip.reduction_depth).first_load
     return pipeline_fill(load, chip.rows, chip.cols, chip.pipelined, chip.unit_cols)
 
 
