@@ -46,6 +46,9 @@ def derived_table(accel: Accelerator) -> Table:
                                    matrix.stationary_double_buffer)  # fmt: skip
         if depth > 1 and Dataflow.WEIGHT_STATIONARY in matrix.dataflows:
             row("reduction depth", f"{depth} weights a PE (weight stationary, {matrix.input_precision.value})")
+            width = min(depth, pe.channel_width(storage.bytes_of(Operand.OUTPUT), matrix.accumulator_precision.bits))
+            if width > 1:
+                row("channel width", f"up to {width} output channels a PE, each input used for all of them")
     row("peak MACs/cycle", f"{derived.peak_macs_per_cycle:,}")
     row("peak throughput", f"{derived.peak_tops:.4g} TOPS ({matrix.input_precision.value})")
     row("vector unit", f"{accel.vector.lanes} × {accel.vector.precision.value} lanes")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import NamedTuple
 
 from accel_spec.components import (
     chip_defaults, clock, dram, dram_phy, floorplan, interconnect, leakage, pe, regfile, sram, vector,
@@ -20,6 +21,15 @@ from accel_spec.components.scaling import NOMINAL_VDD_SOURCE, STILLMAKER_2017, P
 from accel_spec.schema import Accelerator, Buffer
 from accel_spec.types import Dataflow, Operand, Precision
 from tessera.errors import InputError, Problem
+
+
+class HeldInputEnergy(NamedTuple):
+    """Joules a weight-stationary MAC spends on its input that a MAC reusing the input its PE
+    holds does not (`compiler.target.timing`, "Channel width"), by energy component."""
+
+    pe_registers: float
+    forwarding: float
+    pe_storage: float
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,9 @@ class Technology:
         forwarding_energy_per_mac: joules of PE-to-PE wires per MAC, by dataflow.
         psum_hop_energy: joules of the partial sum's hop in a weight-stationary MAC's
             forwarding, which a MAC keeping its sum in the PE does not spend (`pe.psum_hop_bits`).
+        held_input_energy: joules of a weight-stationary MAC's input register write, hop
+            (`pe.held_input_bits`) and per-PE store accesses, which a MAC reusing the input
+            its PE holds does not spend (`compiler.target.timing`, "Channel width").
         pe_storage_energy_per_mac: joules of per-PE scratchpad accesses per MAC, by dataflow.
         gates_zero_inputs: the PEs skip the MAC and `gated_storage_energy_per_mac` on a zero
             input (`matrix.gates_zero_inputs`); `simulator.energy` applies the fraction of zeros.
@@ -57,6 +70,7 @@ class Technology:
     register_energy_per_mac: Mapping[Dataflow, float]
     forwarding_energy_per_mac: Mapping[Dataflow, float]
     psum_hop_energy: float
+    held_input_energy: HeldInputEnergy
     pe_storage_energy_per_mac: Mapping[Dataflow, float]
     gates_zero_inputs: bool
     gated_storage_energy_per_mac: float
@@ -225,6 +239,7 @@ class _Resolver:
             d: pe.forwarded_bits(d, self.stored, self.input_bits, self.accumulator_bits) * wire * pe_pitch_mm for d in Dataflow
         }
         psum_hop = pe.psum_hop_bits(self.stored, self.accumulator_bits) * wire * pe_pitch_mm
+        held_bits = pe.held_input_bits(self.stored, self.input_bits)
         self.sources["forwarding_energy"] = "default: forwarded bits x PE pitch (side of a placed PE) x wire_energy_per_bit_mm"
         array_area = area["matrix"] + area.get("pe_storage", 0.0)
         interconnect_per_byte = {name: 8 * wire * interconnect.buffer_to_array_mm(area[name], array_area) for name in buffers}
@@ -253,6 +268,9 @@ class _Resolver:
             register_energy_per_mac=MappingProxyType(register_per_mac),
             forwarding_energy_per_mac=MappingProxyType(forwarding_per_mac),
             psum_hop_energy=psum_hop,
+            held_input_energy=HeldInputEnergy(
+                held_bits * register_bit, held_bits * wire * pe_pitch_mm, storage.input_energy_per_mac
+            ),
             pe_storage_energy_per_mac=MappingProxyType(dict(storage.energy_per_mac)),
             gates_zero_inputs=gates,
             gated_storage_energy_per_mac=storage.gated_energy_per_mac,
@@ -325,7 +343,7 @@ class _Resolver:
         register_area = self.process.area_from(pe.ALADDIN_PROCESS)
         sram_area = self.process.area_from(pe.HOROWITZ_PROCESS)
         energy = dict.fromkeys(Dataflow, 0.0)
-        logic = macros = leak = gated = 0.0
+        logic = macros = leak = gated = held = 0.0
         register_bits = 0
         for operand in sorted(self.stored):
             bits = pe.operand_bits(operand, self.input_bits, self.accumulator_bits)
@@ -351,7 +369,10 @@ class _Resolver:
                 reads, writes = pe.storage_accesses(operand, dataflow)
                 energy[dataflow] += reads * read + writes * write
             gated += pe.gated_reads(operand) * read
-        return _Storage(energy, logic, macros, leak, register_bits, gated)
+            if operand is Operand.INPUT:
+                reads, writes = pe.storage_accesses(operand, Dataflow.WEIGHT_STATIONARY)
+                held = reads * read + writes * write
+        return _Storage(energy, logic, macros, leak, register_bits, gated, held)
 
     def _gates_zero_inputs(self) -> bool:
         """The chip's `matrix.gates_zero_inputs`, recorded in the sources where it is set."""
@@ -406,7 +427,8 @@ class _Resolver:
 @dataclass(frozen=True)
 class _Storage:
     """All PEs' scratchpads: energy per MAC, register-file cells, SRAM macros, leakage, register
-    bits, and the energy per MAC of the accesses a gated zero input skips."""
+    bits, the energy per MAC of the accesses a gated zero input skips, and of the input's
+    accesses in a weight-stationary MAC (which a MAC reusing a held input skips)."""
 
     energy_per_mac: Mapping[Dataflow, float] = field(default_factory=lambda: dict.fromkeys(Dataflow, 0.0))
     logic_area: float = 0.0
@@ -414,6 +436,7 @@ class _Storage:
     leakage: float = 0.0
     register_bits: int = 0
     gated_energy_per_mac: float = 0.0
+    input_energy_per_mac: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
     E = Σ_dataflow MACs_d · ((1 − g) · mac_energy + register_energy_per_mac[d]
                              + forwarding_energy_per_mac[d]
                              + pe_storage_energy_per_mac[d] − g · gated_storage_energy_per_mac)
-      − local MACs · psum_hop_energy
+      − local MACs · psum_hop_energy − held MACs · held_input_energy
       + Σ_buffers SRAM bytes read · read energy + bytes written · write energy
       + Σ_buffers (bytes read + written) · interconnect_energy_per_byte[buffer]
       + DRAM channel bytes read · read energy + written · write energy
@@ -18,6 +18,10 @@ not: a zero input saves its MAC and its weight's per-PE storage read, and nothin
 cycle, register, wire, buffer, DRAM, clock or leakage energy). Local MACs are the
 weight-stationary MACs whose partial sum stays in the PE, which reduces several weights
 before passing it on (`compiler.target.timing`, "Reduction depth"): they spend no hop.
+Held MACs are the weight-stationary MACs that reuse the input their PE already holds for
+another output channel (`compiler.target.timing`, "Channel width"): they spend no input
+register write, hop or per-PE store access (split between `pe_registers`, `forwarding` and
+`pe_storage` as `Technology.held_input_energy` is).
 
 This is the one place energy is computed. DRAM energy is charged on the burst-rounded bytes
 (`channel_*_bytes`): a partial burst still moves a whole burst. Cycles are those the layer
@@ -103,14 +107,16 @@ def layer_energy(
     clock: float,
     activation_zeros: float = 0.0,
     local_macs: int = 0,
+    held_macs: int = 0,
 ) -> EnergyBreakdown:
     """Joules by component for one layer's event counts (see the module formula).
 
     `macs_by_dataflow` is indexed by `Dataflow`; `activation_zeros` is the fraction of the
     layer's input activations that are zero, in [0, 1); `local_macs` those MACs that keep
-    their partial sum in the PE.
+    their partial sum in the PE, `held_macs` those that reuse an input the PE holds.
     """
     t = technology
+    held = t.held_input_energy
     macs = sum(macs_by_dataflow)
     gated = activation_zeros if t.gates_zero_inputs else 0.0
     per_dataflow = tuple(zip(_DATAFLOWS, macs_by_dataflow, strict=True))
@@ -121,10 +127,14 @@ def layer_energy(
     }
     return EnergyBreakdown(
         mac=macs * (1 - gated) * t.mac_energy,
-        pe_registers=sum(n * t.register_energy_per_mac[d] for d, n in per_dataflow),
+        pe_registers=sum(n * t.register_energy_per_mac[d] for d, n in per_dataflow)
+        - held_macs * held.pe_registers,
         pe_storage=sum(n * t.pe_storage_energy_per_mac[d] for d, n in per_dataflow)
-        - macs * gated * t.gated_storage_energy_per_mac,
-        forwarding=sum(n * t.forwarding_energy_per_mac[d] for d, n in per_dataflow) - local_macs * t.psum_hop_energy,
+        - macs * gated * t.gated_storage_energy_per_mac
+        - held_macs * held.pe_storage,
+        forwarding=sum(n * t.forwarding_energy_per_mac[d] for d, n in per_dataflow)
+        - local_macs * t.psum_hop_energy
+        - held_macs * held.forwarding,
         sram=MappingProxyType(sram),
         interconnect=sum(
             (sram_read_bytes[name] + sram_write_bytes[name]) * t.interconnect_energy_per_byte[name]

@@ -25,7 +25,7 @@ instruction i in program order, on engine e:
     VEC     start = max(free[e], ready_i); end = free[e] = start + ceil_cycles(elements /
             (lanes · rate[op_class]))
     GEMM    with F folds, each of streamed length T and stationary load L, at the chip's
-            reduction depth (`compiler.target.timing.fold_times`), G = max(groups, 1) products
+            reduction depth and channel width (`compiler.target.timing.fold_times`), G = max(groups, 1) products
             packed in the pass:
       folds back to back (SCALESIM timing, or an array without a stationary double buffer):
             start = max(free[e], ready_i); end = free[e] = start + gemm_cycles(...), stretched
@@ -74,7 +74,8 @@ instructions add up to the layer's cycles exactly.
 Events:
   MACs       G·m·k·n per GEMM (the useful products only, never the packing's zero blocks),
              in all and by the GEMM's dataflow; those whose partial sum stays in the PE
-             (`timing.gemm_local_macs`) also as local MACs.
+             (`timing.gemm_local_macs`) also as local MACs, and those that use an input the PE
+             already holds (`timing.gemm_held_macs`) as held MACs.
   DRAM       a DRAM LOAD adds `bytes` to the read bytes of its operand, a DRAM STORE to the
              write bytes; the burst-rounded bytes go to the channel read / write counters.
   on-chip    a LOAD from or STORE to an on-chip level adds `bytes` to the on-chip read / write
@@ -103,6 +104,7 @@ from compiler.target.timing import (
     fold_times,
     gemm_cycles,
     gemm_folds,
+    gemm_held_macs,
     gemm_local_macs,
     gemm_sram_accesses,
     stretched,
@@ -117,6 +119,7 @@ from simulator.kernels.engines import (
     COL_DATAFLOW_MACS,
     COL_DRAM_READ,
     COL_DRAM_WRITE,
+    COL_HELD_MACS,
     COL_LOCAL_MACS,
     COL_MACS,
     COL_ONCHIP_READ,
@@ -222,14 +225,14 @@ def simulate_reference(program: Program, machine: Target) -> Counts:
             begin = max(free[engine], ready)
             continues = bool(instr["continues"])
             fill_drain = machine.fill_drain
-            depth = machine.reduction_depth
+            depth, width = machine.reduction_depth, machine.pe_width
             if continues:
-                streamed = int(gemm_folds(m, k, n, dataflow, machine.rows, machine.cols, groups, depth)[1])
+                streamed = int(gemm_folds(m, k, n, dataflow, machine.rows, machine.cols, groups, depth, width)[1])
                 drained = fill_drain if (machine.pipelined or begin > free[engine]) else 0
                 finish = begin + streamed + drained
                 free[engine] = begin + streamed
             elif machine.pipelined:
-                times = fold_times(m, k, n, dataflow, machine.rows, machine.cols, groups, depth)
+                times = fold_times(m, k, n, dataflow, machine.rows, machine.cols, groups, depth, width)
                 first_load, last_stream = int(times.first_load), int(times.last_stream)
                 first = max(free[engine], ready + first_load, shadow_free + int(fold_shift(first_load, machine.rows)))
                 last = first + int(times.spaced(machine.rows)) - int(times.last_spacing)
@@ -237,16 +240,22 @@ def simulate_reference(program: Program, machine: Target) -> Counts:
                 free[engine] = last + last_stream
                 finish = last + last_stream + fill_drain
             else:
-                cycles = gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols, groups, machine.unit_cols, depth)
+                cycles = gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols, groups, machine.unit_cols, depth, width)
                 finish = begin + int(stretched(cycles, machine.pes, int(instr["active"])))
                 free[engine] = finish
             occupied_end = free[engine] if continues else finish
             counters[layer, COL_MACS] += groups * m * k * n
             counters[layer, COL_DATAFLOW_MACS + dataflow] += groups * m * k * n
-            counters[layer, COL_LOCAL_MACS] += int(gemm_local_macs(m, k, n, dataflow, machine.rows, groups, depth))
-            accesses = gemm_sram_accesses(
-                m, k, n, dataflow, int(instr["accumulate"]), machine.rows, machine.cols, groups, int(continues), depth
+            counters[layer, COL_LOCAL_MACS] += int(
+                gemm_local_macs(m, k, n, dataflow, machine.rows, machine.cols, groups, depth, width)
             )
+            counters[layer, COL_HELD_MACS] += int(
+                gemm_held_macs(m, k, n, dataflow, machine.rows, machine.cols, groups, depth, width)
+            )
+            accesses = gemm_sram_accesses(
+                m, k, n, dataflow, int(instr["accumulate"]), machine.rows, machine.cols, groups, int(continues), depth,
+                width,
+            )  # fmt: skip
             input_reads, weight_reads, output_reads, output_writes = (int(a) for a in accesses)
             buffer_of = machine.buffer_of
             sram_bits[layer, buffer_of[Operand.INPUT], SRAM_READ] += input_reads * machine.operand_bits

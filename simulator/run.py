@@ -25,6 +25,7 @@ from simulator.kernels.engines import (
     COL_DATAFLOW_MACS,
     COL_DRAM_READ,
     COL_DRAM_WRITE,
+    COL_HELD_MACS,
     COL_LOCAL_MACS,
     COL_MACS,
     COL_ONCHIP_READ,
@@ -90,7 +91,7 @@ def validated_arguments(program: Program, machine: Target) -> tuple:
     supported[[int(d) for d in machine.dataflows]] = True
     counts, examples = _problems(
         *arrays, len(program.layer_names), len(machine.buffer_names), machine.rows, machine.cols,
-        machine.reduction_depth, machine.pipelined, np.asarray(machine.buffer_of, dtype=np.int64), supported,
+        machine.reduction_depth, machine.pe_width, machine.pipelined, np.asarray(machine.buffer_of, dtype=np.int64), supported,
         len(Opcode), len(Operand), len(OpClass),
     )  # fmt: skip
     problems = [
@@ -199,6 +200,7 @@ def _kernel_arguments(arrays: ProgramArrays, program: Program, machine: Target) 
         machine.rows,
         machine.cols,
         machine.reduction_depth,
+        machine.pe_width,
         machine.fill_drain,
         machine.pipelined,
         machine.operand_bits,
@@ -298,6 +300,7 @@ def _layer_result(
         energy=layer_energy(
             macs_by_dataflow=span(COL_DATAFLOW_MACS, N_DATAFLOWS),
             local_macs=int(row[COL_LOCAL_MACS]),
+            held_macs=int(row[COL_HELD_MACS]),
             sram_read_bytes=sram_read,
             sram_write_bytes=sram_write,
             channel_read_bytes=int(row[COL_CHANNEL_READ]),

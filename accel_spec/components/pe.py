@@ -240,6 +240,25 @@ def reduction_depth(weight_bytes: int | None, weight_bits: int, double_buffered:
     return max(1, values // 2 if double_buffered else values)
 
 
+def channel_width(output_bytes: int | None, accumulator_bits: int) -> int:
+    """Output channels a weight-stationary PE can interleave (`compiler.target.timing`,
+    "Channel width"): the partial sums its output storage of `output_bytes` holds at
+    `accumulator_bits` each, at least 1 (a PE without output storage keeps one sum in its
+    pipeline register)."""
+    if not output_bytes:
+        return 1
+    return max(1, int(output_bytes) * 8 // accumulator_bits)
+
+
+def held_input_bits(stored: frozenset[Operand], input_bits: int) -> int:
+    """Bits a weight-stationary MAC reusing the input its PE holds does not write into the
+    input's pipeline register nor pass to the next PE (part of `forwarded_bits` and
+    `register_bits_written`; none where the input lives in per-PE storage, whose accesses
+    it saves instead: `storage_accesses`). A PE interleaving w channels takes each input
+    once for its w MACs (`compiler.target.timing`, "Channel width")."""
+    return 0 if Operand.INPUT in stored else input_bits
+
+
 def psum_hop_bits(stored: frozenset[Operand], accumulator_bits: int) -> int:
     """Bits of the partial sum a weight-stationary MAC passes to the PE below, part of its
     `forwarded_bits` (none where partial sums live in per-PE storage). A PE that reduces

@@ -152,5 +152,5 @@ def _one_fold(schedule: Schedule, m, k, n, groups: int, last_groups: int, chip: 
         return np.zeros((2, 2, 2, 2), dtype=np.bool_)
     packed = np.array([groups, last_groups], dtype=np.int64)
     mm, kk, nn, pp = np.meshgrid(m, k, n, packed, indexing="ij")
-    folds, _ = gemm_folds(mm, kk, nn, int(schedule.dataflow), chip.rows, chip.cols, pp, chip.reduction_depth)
+    folds, _ = gemm_folds(mm, kk, nn, int(schedule.dataflow), chip.rows, chip.cols, pp, chip.reduction_depth, chip.pe_width)
     return folds == 1

@@ -114,7 +114,8 @@ def attention_estimate(workload: Workload, chip: Target, bq, bk, resident, pipel
     tiles = blocks * tile_count(shape.keys, bk)
 
     def cycles(m, k, n):
-        return gemm_cycles(m, k, n, dataflow, chip.rows, chip.cols, unit_cols=chip.unit_cols, depth=chip.reduction_depth)
+        return gemm_cycles(m, k, n, dataflow, chip.rows, chip.cols, unit_cols=chip.unit_cols, depth=chip.reduction_depth,
+                           width=chip.pe_width)
 
     array = tiles * (cycles(bq, shape.head_dim, bk) + cycles(bq, bk, shape.value_dim))
     rates = chip.vector_lane_ops_per_cycle

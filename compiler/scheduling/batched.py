@@ -77,7 +77,7 @@ class Spaces:
         shapes' in one pass; workloads of one shape (they differ only in the room kept
         tensors take) share them: only their flags differ."""
         array = (chip.rows, chip.cols, chip.unit_cols, chip.dataflows, chip.timing, chip.pipelined, chip.row_stationary,
-                 chip.reduction_depth, chip.storage_bits, chip.accumulator_bits, chip.burst,
+                 chip.reduction_depth, chip.pe_width, chip.storage_bits, chip.accumulator_bits, chip.burst,
                  chip.vector_ops_per_cycle)  # fmt: skip
         found: dict[tuple, _Space] = {}
         missing: dict[tuple, Workload] = {}
@@ -232,7 +232,7 @@ def _blocks(stacked: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> Itera
 SPACES: BoundedCache[_Space] = BoundedCache(capacity=1_000_000)
 """Each shape's tilings and terms by (`Workload.shape_key`, every chip field `gemm_space` and
 `tiling_terms` read: array rows, columns and columns per unit (its fill and drain), dataflows,
-timing, pipelining, row-stationary mapping (its active PEs), reduction depth, operand and accumulator widths,
+timing, pipelining, row-stationary mapping (its active PEs), reduction depth and channel width, operand and accumulator widths,
 burst, vector rates). Cost: candidates (36 bytes each), so at most
 36 MB: ResNet-50 at about 14 array shapes, BERT-base at about 50. Kept per shape, not per network,
 so a chip whose memory plan places one tensor differently rescores only the shapes that

@@ -205,7 +205,8 @@ def _array_cycles(layer, rows: np.ndarray, groups, dataflows, chip: Target) -> n
 
     def busy(n, packed):
         return gemm_occupancy(m, layer.gemm.k, n, dataflow, chip.rows, chip.cols, packed, chip.pipelined,
-                              unit_cols=chip.unit_cols, depth=chip.reduction_depth)[1]
+                              unit_cols=chip.unit_cols, depth=chip.reduction_depth,
+                              width=chip.pe_width)[1]
 
     if layer.gemm.batch == 1:
         count = int(tile_count(layer.gemm.n, chip.cols))

@@ -298,7 +298,7 @@ def tiling_terms(
     flags = roles(workload, chip)
     return TilingTerms(
         counts=counts,
-        matrix=total("matrix") + _first_fill(chip, dataflow, np.minimum(tiles[Dim.K], gemm.k), first_groups) - continued,
+        matrix=total("matrix") + _first_fill(chip, dataflow, np.minimum(tiles[Dim.K], gemm.k), np.minimum(tiles[Dim.N], gemm.n), first_groups) - continued,
         matrix_floor=total("matrix_floor") - continued,
         vector=total("vector"),
         iterations=passes * counts.prod(axis=0),
@@ -314,14 +314,16 @@ def tiling_terms(
     )
 
 
-def _first_fill(chip: Target, dataflow: np.ndarray, first_k: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def _first_fill(chip: Target, dataflow: np.ndarray, first_k, first_n, groups: np.ndarray) -> np.ndarray:
     """`timing.pipeline_fill` of the tilings' runs of GEMMs: the stationary load of the first
-    tile, `first_k` deep (its first fold's depth, `timing.fold_times`, on the first pass's
-    `groups`), and one fill and drain; 0 when folds run back to back (no load to find then:
+    tile, `first_k` × `first_n` (its first fold's depth and width, `timing.fold_times`, on
+    the first pass's `groups`), and one fill and drain; 0 when folds run back to back (no load to find then:
     every never-seen chip without a stationary double buffer scores its tilings here)."""
     load = 0
     if chip.pipelined:
-        load = fold_times(1, first_k, 1, dataflow, chip.rows, chip.cols, groups, chip.reduction_depth).first_load
+        load = fold_times(
+            1, first_k, first_n, dataflow, chip.rows, chip.cols, groups, chip.reduction_depth, chip.pe_width
+        ).first_load
     return pipeline_fill(load, chip.rows, chip.cols, chip.pipelined, chip.unit_cols)
 
 
@@ -370,7 +372,7 @@ def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: n
         np.full(size, conv is not None), *geometry,
         column(workload.side_input_elements), column(active_pes(workload, chip)), over_dram, bits,
         vector_ops, np.array([rates[op] for op in OP_CLASSES], dtype=np.float64), vector_ops.any(axis=1),
-        chip.rows, chip.cols, chip.reduction_depth, int(fill_drain_cycles(chip.rows, chip.cols, chip.unit_cols)),
+        chip.rows, chip.cols, chip.reduction_depth, chip.pe_width, int(fill_drain_cycles(chip.rows, chip.cols, chip.unit_cols)),
         chip.pes, chip.pipelined,
         chip.burst, chip.accumulator_bits,
     )  # fmt: skip

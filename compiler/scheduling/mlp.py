@@ -86,7 +86,8 @@ def mlp_footprint(workload: Workload, chip: Target, band, chunk, resident) -> np
 def _gemm_busy(chip: Target, m, k, n, dataflow) -> np.ndarray:
     """Cycles the array is certainly busy with one GEMM (`timing.gemm_occupancy`'s floor)."""
     return gemm_occupancy(
-        m, k, n, dataflow, chip.rows, chip.cols, 1, chip.pipelined, unit_cols=chip.unit_cols, depth=chip.reduction_depth
+        m, k, n, dataflow, chip.rows, chip.cols, 1, chip.pipelined, unit_cols=chip.unit_cols, depth=chip.reduction_depth,
+        width=chip.pe_width,
     )[1]
 
 

@@ -77,13 +77,13 @@ def pass_terms(
     dataflow, tm, tk, tn, groups, m, k, n, batch,
     is_conv, images, in_h, in_w, in_c, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, conv_groups,
     side_elements, active, over_dram, bits, vector_ops, vector_rates, vector_on,
-    rows, cols, depth, fill_drain, pes, pipelined, burst, accumulator_bits,
+    rows, cols, depth, width, fill_drain, pes, pipelined, burst, accumulator_bits,
 ):  # fmt: skip
     """The terms of one pass with `groups` products per tile, per tiling (module doc).
 
     `over_dram` and `bits` are (4, tilings) by input, weight, side, output; `vector_ops`
     (classes, tilings) lane ops with their `vector_rates` (lanes × rate), a class counted where
-    `vector_on` (some tiling has work of it); `depth` is the chip's reduction depth."""
+    `vector_on` (some tiling has work of it); `depth` and `width` are the chip's reduction depth and channel width."""
     count = len(tm)
     out = np.zeros((len(FIELDS), count), dtype=np.int64)
     for t in range(count):
@@ -129,7 +129,7 @@ def pass_terms(
                 for c in range(2):
                     tiles_abc = nm[a] * nk[b] * nn[c]
                     folds, streamed, loaded, _, last_stream, last_shift = _gemm(
-                        sm[a], sk[b], sn[c], g, flow, 0, 0, rows, cols, depth
+                        sm[a], sk[b], sn[c], g, flow, 0, 0, rows, cols, depth, width
                     )[:6]
                     if pipelined:
                         occupancy = max(streamed, max(loaded, folds * rows))

@@ -30,7 +30,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from accel_spec.schema import Accelerator
-from accel_spec.components.pe import accumulator_for, reduction_depth
+from accel_spec.components.pe import accumulator_for, channel_width, reduction_depth
 from accel_spec.precision import PrecisionAssignment
 from accel_spec.types import Dataflow, OpClass, Operand, PeMapping, Precision, TensorClass
 from compiler.target.timing import fill_drain_cycles, latency_cycles
@@ -80,6 +80,10 @@ class Target:
             values its weight storage (`matrix.pe_storage.weight`) holds at the MAC's format,
             half of them where the stationary operand is double-buffered; 1 without such
             storage, and under SCALESIM timing (one weight per PE, as SCALE-Sim times it).
+        pe_width: partial sums a weight-stationary PE holds, across which it can spread its
+            weight store and reuse each input (`timing`, "Channel width"): what its output
+            storage (`matrix.pe_storage.output`) holds at the accumulator's width; 1 without
+            it, and under SCALESIM timing.
         formats: the format weights, activations and the KV cache are stored and moved in
             (`storage_bits`, by `TensorClass`; each operand's width is `scheduling.roles`').
         operand_precision, accumulator_precision: the format the array multiplies in
@@ -110,6 +114,7 @@ class Target:
     pipelined: bool
     row_stationary: bool
     reduction_depth: int
+    pe_width: int
     formats: PrecisionAssignment
     operand_precision: Precision
     accumulator_precision: Precision
@@ -233,6 +238,7 @@ def target_of(
         pipelined=pipelined,
         row_stationary=timing is TimingMode.TESSERA and matrix.mapping is PeMapping.ROW_STATIONARY,
         reduction_depth=_reduction_depth(accel, operand, timing, pipelined),
+        pe_width=_pe_width(accel, accumulator, timing),
         formats=formats,
         operand_precision=operand,
         accumulator_precision=accumulator,
@@ -260,6 +266,15 @@ def _reduction_depth(accel: Accelerator, operand: Precision, timing: TimingMode,
     storage = accel.matrix.pe_storage
     weight_bytes = storage.bytes_of(Operand.WEIGHT) if storage is not None else None
     return reduction_depth(weight_bytes, operand.bits, pipelined)
+
+
+def _pe_width(accel: Accelerator, accumulator: Precision, timing: TimingMode) -> int:
+    """`Target.pe_width`: `pe.channel_width` of the chip's output storage at `accumulator`'s
+    width; 1 under SCALESIM timing."""
+    storage = accel.matrix.pe_storage
+    if timing is TimingMode.SCALESIM or storage is None:
+        return 1
+    return channel_width(storage.bytes_of(Operand.OUTPUT), accumulator.bits)
 
 
 @lru_cache(maxsize=256)

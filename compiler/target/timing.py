@@ -75,6 +75,28 @@ once per PE row and pass, min(k, R·P) times, instead of k (`gemm_local_macs`: t
 charges no hop to the others). Pipelined, a fold of depth d shifts its operand in over R·d
 cycles (`fold_shift`). Output- and input-stationary folds are unchanged (depth 1).
 
+Channel width. A weight-stationary PE that also keeps w partial sums (`matrix.pe_storage.output`
+of W ≥ 2 accumulator words; W = `Target.pe_width`, 1 at depth 1) can spend its weight store
+across output channels: it holds d weights of each of w channels and uses every input it
+receives w times, once per channel, before taking the next (Eyeriss's PEs interleave p filters
+in the filter scratchpad and accumulate p partial sums, reusing each ifmap value p times: Chen
+et al., JSSC 2017, Sec. IV-B; ZigZag's energy mappings of its Eyeriss-like chip put the K loop
+innermost at the PE's register files). A fold then covers C·w output channels; each streamed
+row takes d·w cycles and the load R·d·w. The compiler splits the store (d·w ≤ D, w ≤ W) to
+need the fewest folds, the deeper split on a tie, and spreads both as evenly as whole
+numbers allow (`pe_split`):
+
+    w = argmin over w ≤ min(D, W) of ceil(ceil(k/R) / floor(D/w)) · ceil(ceil(n/C) / w)
+    passes P = ceil(ceil(k/R) / floor(D/w)),  column folds N = ceil(ceil(n/C) / w)
+    a fold of depth d and width v: T = m·d·v, L = R·d·v;    folds = P·N
+
+The folds of a tile still stream m·ceil(k/R)·ceil(n/C) and load R·ceil(k/R)·ceil(n/C) cycles
+in all; they pay the fill and drain P·N times. The input is read from the buffer once per
+column fold, m·k·N elements (`gemm_sram_accesses`), and reaches a PE once for all its w
+channels: of the MACs, those after the first of each input in a PE keep it
+(`gemm_held_macs`), and the energy model charges them no input register write, hop or store
+access. Packed groups (G > 1) keep w = 1.
+
 Continued folds. A GEMM marked `continues` streams more rows through the single fold the
 previous GEMM of the layer left in the array (the same stationary tile: under SCALE-Sim's
 timing, codegen's tiles of one fold with the streamed dimension innermost). Its operand is in place, so it pays only
@@ -95,7 +117,8 @@ from accel_spec.types import Dataflow
 
 class FoldTimes(NamedTuple):
     """How GEMM tiles' folds occupy the array (scalars or numpy arrays, int64): the table
-    above, each fold at its own depth (module docstring, "Reduction depth").
+    above, each fold at its own depth and width (module docstring, "Reduction depth",
+    "Channel width").
 
     Attributes:
         folds: F.
@@ -120,7 +143,7 @@ class FoldTimes(NamedTuple):
     def spaced(self, rows: int) -> np.ndarray:
         """Cycles between the first fold's stream and the next GEMM's, pipelined: Σ over the
         folds of max(T, shift), which is max(Σ T, Σ shift) because every fold of a tile has
-        the same ratio of stream to shift (m·d to R·d, or T to R at depth 1)."""
+        the same ratio of stream to shift (m·d·v to R·d·v, or T to R at depth 1)."""
         return np.maximum(self.streamed, np.maximum(self.loaded, self.folds * rows))
 
     @property
@@ -129,51 +152,93 @@ class FoldTimes(NamedTuple):
         return np.maximum(self.last_stream, self.last_shift)
 
 
-def fold_times(m, k, n, dataflow, rows: int, cols: int, groups=1, depth=1) -> FoldTimes:
+def fold_times(m, k, n, dataflow, rows: int, cols: int, groups=1, depth=1, width=1) -> FoldTimes:
     """`FoldTimes` of GEMM tiles (scalars or numpy arrays) per the table above on the packed
-    dims, with the chip's reduction `depth` (module docstring)."""
+    dims, with the chip's reduction `depth` and channel `width` (module docstring)."""
     packed = np.asarray(groups, dtype=np.int64)
     m = np.asarray(m, dtype=np.int64)
     k = np.asarray(k, dtype=np.int64) * packed
     n = np.asarray(n, dtype=np.int64) * packed
     k_rows, n_cols = _ceil_div(k, rows), _ceil_div(n, cols)
-    passes, deep, shallow = reduction_passes(dataflow, k_rows, depth)
-    folds = fold_count(dataflow, _ceil_div(m, rows), _ceil_div(m, cols), passes, n_cols)
-    depths = np.where(np.asarray(dataflow) == Dataflow.WEIGHT_STATIONARY, n_cols * k_rows, folds)  # Σ d
+    split = pe_split(dataflow, k_rows, n_cols, packed, depth, width)
+    folds = fold_count(dataflow, _ceil_div(m, rows), _ceil_div(m, cols), split.passes, split.column_folds)
+    cells = np.where(np.asarray(dataflow) == Dataflow.WEIGHT_STATIONARY, n_cols * k_rows, folds)  # Σ d·v
     stream, load = streamed_length(dataflow, m, k, n), stationary_load_cycles(dataflow, rows)
     return FoldTimes(
         folds=folds,
-        streamed=stream * depths,
-        loaded=load * depths,
-        first_load=load * deep,
-        last_stream=stream * shallow,
-        last_shift=fold_shift(load * shallow, rows),
+        streamed=stream * cells,
+        loaded=load * cells,
+        first_load=load * split.deep * split.wide,
+        last_stream=stream * split.shallow * split.narrow,
+        last_shift=fold_shift(load * split.shallow * split.narrow, rows),
     )
 
 
-def gemm_folds(m, k, n, dataflow, rows: int, cols: int, groups=1, depth=1):
+def gemm_folds(m, k, n, dataflow, rows: int, cols: int, groups=1, depth=1, width=1):
     """(folds, streamed cycles Σ T) of GEMM tiles (`fold_times`); one fold streams T."""
-    times = fold_times(m, k, n, dataflow, rows, cols, groups, depth)
+    times = fold_times(m, k, n, dataflow, rows, cols, groups, depth, width)
     return times.folds, times.streamed
 
 
-def reduction_passes(dataflow, k_rows, depth):
-    """(passes P, depth of the first pass, depth of the last) of tiles whose (packed)
-    reduction spans `k_rows` = ceil(k/R) rows of the array, on a chip whose weight-stationary
-    PEs reduce up to `depth` values in place (module docstring): P = ceil(k_rows / D), the
-    first k_rows mod P passes q + 1 deep and the rest q = floor(k_rows / P). Other dataflows
-    (and an empty reduction): P = k_rows, every pass 1 deep."""
+class PeSplit(NamedTuple):
+    """How GEMM tiles spread their reduction and output columns over the PEs' stores (module
+    docstring, "Reduction depth" and "Channel width"); scalars or numpy arrays, int64.
+
+    Attributes:
+        passes: P, folds along the reduction.
+        deep, shallow: depth of the first pass and of the last.
+        column_folds: N, folds along the output columns.
+        wide, narrow: channels per PE in the first column fold and in the last.
+    """
+
+    passes: np.ndarray
+    deep: np.ndarray
+    shallow: np.ndarray
+    column_folds: np.ndarray
+    wide: np.ndarray
+    narrow: np.ndarray
+
+
+def pe_split(dataflow, k_rows, n_cols, groups, depth: int, width: int) -> PeSplit:
+    """`PeSplit` of tiles whose (packed) reduction spans `k_rows` = ceil(k/R) rows of the
+    array and whose outputs `n_cols` = ceil(n/C) columns' worth, on a chip whose
+    weight-stationary PEs hold `depth` weights and `width` partial sums (module docstring):
+    the width w ≤ min(D, W) needing the fewest folds P·N (the smallest on a tie), P =
+    ceil(k_rows / floor(D/w)) passes, the first k_rows mod P of them q + 1 deep and the rest
+    q = floor(k_rows / P), and N = ceil(n_cols / w) column folds, widths split alike. Other
+    dataflows, packed groups (`groups` > 1) for the width, and empty dims: depth and width 1."""
     k_rows = np.asarray(k_rows, dtype=np.int64)
-    depth = np.where(np.asarray(dataflow) == Dataflow.WEIGHT_STATIONARY, depth, 1)
-    passes = _ceil_div(k_rows, depth)
-    shallow = np.maximum(k_rows // np.maximum(passes, 1), 1)
-    return passes, np.where(k_rows > shallow * passes, shallow + 1, shallow), shallow
+    n_cols = np.asarray(n_cols, dtype=np.int64)
+    is_ws = np.asarray(dataflow) == Dataflow.WEIGHT_STATIONARY
+    depth_of = np.where(is_ws, depth, 1)
+    best_width = np.ones_like(k_rows * n_cols)
+    reachable = min(depth, width)
+    if reachable > 1:
+        widest = np.where(is_ws & (np.asarray(groups) == 1), np.minimum(n_cols, reachable), 1)
+        best = _ceil_div(k_rows, depth_of) * n_cols
+        for w in range(2, int(np.max(widest, initial=1)) + 1):
+            folds = _ceil_div(k_rows, depth // w) * _ceil_div(n_cols, w)
+            better = (w <= widest) & (folds < best)
+            best = np.where(better, folds, best)
+            best_width = np.where(better, w, best_width)
+        depth_of = np.where(best_width > 1, depth // best_width, depth_of)
+    passes, deep, shallow = _even_split(k_rows, depth_of)
+    column_folds, wide, narrow = _even_split(n_cols, best_width)
+    return PeSplit(passes, deep, shallow, column_folds, wide, narrow)
+
+
+def _even_split(extent, most):
+    """(parts, first part, last part) of `extent` cut into the fewest parts of at most `most`,
+    as even as whole numbers allow, larger parts first (every part at least 1)."""
+    parts = _ceil_div(extent, most)
+    small = np.maximum(extent // np.maximum(parts, 1), 1)
+    return parts, np.where(extent > small * parts, small + 1, small), small
 
 
 def fold_count(dataflow, m_rows, m_cols, k_passes, n_cols):
     """Folds of GEMM tiles per the table above, from how many folds each (packed) dim takes
     over the array's rows or columns (m_rows = ceil(m / R), ...; k_passes the reduction's,
-    `reduction_passes`). The estimate's kernel (`compiler.scheduling.terms_kernel`) counts the
+    `pe_split`). The estimate's kernel (`compiler.scheduling.terms_kernel`) counts the
     folds of its tile classes by the same table, and its test checks it against this function."""
     dataflow = np.asarray(dataflow)
     is_os = dataflow == Dataflow.OUTPUT_STATIONARY
@@ -208,20 +273,20 @@ def fill_drain_cycles(rows: int, cols: int, unit_cols: int | None = None):
     return rows + (cols if unit_cols is None else unit_cols) - 2
 
 
-def gemm_cycles(m, k, n, dataflow, rows: int, cols: int, groups=1, unit_cols: int | None = None, depth=1):
+def gemm_cycles(m, k, n, dataflow, rows: int, cols: int, groups=1, unit_cols: int | None = None, depth=1, width=1):
     """Cycles of an m×k·k×n GEMM tile on a rows×cols array, folds back to back (scalars or
     numpy arrays): Σ over its folds of T + L + R + C − 2 (`fold_times`; F·(T + L + R + C − 2)
     at depth 1), the table above. `dataflow` holds `Dataflow` values (ints); `groups` products
     packed in one pass are timed on the packed dims (module docstring); `cols` spans every
-    unit and `unit_cols` is one unit's (`fill_drain_cycles`); `depth` is the chip's reduction
-    depth. Returns an int64 array (or numpy int).
+    unit and `unit_cols` is one unit's (`fill_drain_cycles`); `depth` and `width` are the
+    chip's reduction depth and channel width. Returns an int64 array (or numpy int).
     """
-    times = fold_times(m, k, n, dataflow, rows, cols, groups, depth)
+    times = fold_times(m, k, n, dataflow, rows, cols, groups, depth, width)
     return times.back_to_back(fill_drain_cycles(rows, cols, unit_cols))
 
 
 def gemm_occupancy(
-    m, k, n, dataflow, rows: int, cols: int, groups=1, pipelined=False, unit_cols: int | None = None, depth=1
+    m, k, n, dataflow, rows: int, cols: int, groups=1, pipelined=False, unit_cols: int | None = None, depth=1, width=1
 ):
     """(occupancy, busy floor) of GEMM tiles in a run of back-to-back GEMMs on the array.
 
@@ -230,7 +295,7 @@ def gemm_occupancy(
     is certainly busy with it however it overlaps its neighbours, its folds' streams, the
     spacing of every fold but the last plus the last one's T when `pipelined`, else
     `gemm_cycles` too (the same array)."""
-    times = fold_times(m, k, n, dataflow, rows, cols, groups, depth)
+    times = fold_times(m, k, n, dataflow, rows, cols, groups, depth, width)
     return fold_occupancy(times, fill_drain_cycles(rows, cols, unit_cols), rows, pipelined)
 
 
@@ -338,7 +403,7 @@ def vector_cycles(elements, lane_ops_per_cycle):
 #
 #     dataflow            input reads        weight reads       partial-sum passes P
 #     output-stationary   m·k·ceil(n/C)      k·n·ceil(m/R)      1
-#     weight-stationary   m·k·ceil(n/C)      k·n                ceil(k/R), or ceil(ceil(k/R) / D)
+#     weight-stationary   m·k·N              k·n                ceil(k/R), or P of `pe_split`
 #                                                               with reduction depth D
 #     input-stationary    m·k                k·n·ceil(m/C)      ceil(k/R)
 #
@@ -353,13 +418,14 @@ def vector_cycles(elements, lane_ops_per_cycle):
 # Input and output counts need no correction: those packed matrices are dense.
 
 
-def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int, groups=1, continues=0, depth=1):
+def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int, groups=1, continues=0, depth=1, width=1):
     """Element accesses of GEMM tiles: (input reads, weight reads, output reads, output writes).
 
     Scalars or numpy arrays; each result is int64. Multiply input/weight counts by the input
     precision and output counts by the accumulator precision to get bits. A GEMM that
     `continues` a fold reads no stationary operand (module docstring); with the chip's
-    reduction `depth` the partial-sum passes P are `reduction_passes`'.
+    reduction `depth` and channel `width` the partial-sum passes P and the weight-stationary
+    column folds N (ceil(n/C) at width 1) are `pe_split`'s.
     """
     packed = np.asarray(groups, dtype=np.int64)
     m = np.asarray(m, dtype=np.int64)
@@ -369,11 +435,12 @@ def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int, grou
     dataflow = np.asarray(dataflow)
     is_os = dataflow == Dataflow.OUTPUT_STATIONARY
     is_ws = dataflow == Dataflow.WEIGHT_STATIONARY
-    input_reads = np.where(is_os | is_ws, m * k * _ceil_div(n, cols), m * k)
+    split = pe_split(dataflow, _ceil_div(k, rows), _ceil_div(n, cols), packed, depth, width)
+    input_reads = np.where(is_ws, m * k * split.column_folds, np.where(is_os, m * k * _ceil_div(n, cols), m * k))
     weight_reads = np.where(
         is_os, k * n * _ceil_div(m, rows), np.where(is_ws, k * n, k * n * _ceil_div(m, cols))
     ) // packed
-    passes = np.where(is_os, 1, reduction_passes(dataflow, _ceil_div(k, rows), depth)[0])
+    passes = np.where(is_os, 1, split.passes)
     output_reads = m * n * (passes - 1 + accumulate)
     output_writes = m * n * passes
     fresh = 1 - np.asarray(continues, dtype=np.int64)
@@ -385,13 +452,31 @@ def gemm_sram_accesses(m, k, n, dataflow, accumulate, rows: int, cols: int, grou
     return input_reads, weight_reads, output_reads, output_writes
 
 
-def gemm_local_macs(m, k, n, dataflow, rows: int, groups=1, depth=1):
+def gemm_local_macs(m, k, n, dataflow, rows: int, cols: int, groups=1, depth=1, width=1):
     """MACs of GEMM tiles whose partial sum stays in the PE (module docstring, "Reduction
     depth"): of each output's k products, min(k, R·P) pass the sum to the next PE (once per PE
     row and pass), the rest keep it: G·m·n·(k − min(k, R·P)) for weight stationary, P the
-    passes of the packed reduction (`reduction_passes`); 0 at depth 1, where R·P ≥ k. int64."""
+    passes of the packed reduction (`pe_split`); 0 at depth 1, where R·P ≥ k. int64."""
     packed = np.asarray(groups, dtype=np.int64)
     k = np.asarray(k, dtype=np.int64)
-    passes = reduction_passes(dataflow, _ceil_div(k * packed, rows), depth)[0]
+    n = np.asarray(n, dtype=np.int64)
+    passes = pe_split(dataflow, _ceil_div(k * packed, rows), _ceil_div(n * packed, cols), packed, depth, width).passes
     kept = np.where(np.asarray(dataflow) == Dataflow.WEIGHT_STATIONARY, k - np.minimum(k, rows * passes), 0)
-    return packed * np.asarray(m, dtype=np.int64) * np.asarray(n, dtype=np.int64) * kept
+    return packed * np.asarray(m, dtype=np.int64) * n * kept
+
+
+def gemm_held_macs(m, k, n, dataflow, rows: int, cols: int, groups=1, depth=1, width=1):
+    """MACs of GEMM tiles that use an input the PE already holds (module docstring, "Channel
+    width"): a weight-stationary column fold of v channels a PE (channel j in column j mod C)
+    brings each input to the min(C, its channels) columns that use it, once, for up to v
+    MACs; every fold but the last is full, so the input arrives m·k·(C·(N − 1) + min(C, n −
+    C·(ceil(n/C) − v_last))) times, and the other of the m·k·n MACs hold it. 0 at width 1.
+    int64."""
+    k = np.asarray(k, dtype=np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    n_cols = _ceil_div(n, cols)
+    split = pe_split(dataflow, _ceil_div(k * np.asarray(groups, dtype=np.int64), rows), n_cols, groups, depth, width)
+    last = n - cols * (n_cols - split.narrow)
+    arrivals = cols * (split.column_folds - 1) + np.minimum(cols, last)
+    held = np.where(split.wide > 1, n - arrivals, 0)
+    return np.asarray(m, dtype=np.int64) * k * held

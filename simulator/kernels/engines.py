@@ -56,7 +56,8 @@ COL_ONCHIP_WRITE = COL_ONCHIP_READ + 1  # bytes STOREd to on-chip levels
 COL_DATAFLOW_MACS = COL_ONCHIP_WRITE + 1  # + dataflow; MACs of GEMMs of that dataflow
 N_DATAFLOWS = 3
 COL_LOCAL_MACS = COL_DATAFLOW_MACS + N_DATAFLOWS  # MACs whose partial sum stays in the PE
-N_COUNTERS = COL_LOCAL_MACS + 1
+COL_HELD_MACS = COL_LOCAL_MACS + 1  # MACs that use an input the PE already holds
+N_COUNTERS = COL_HELD_MACS + 1
 
 SRAM_READ = 0
 SRAM_WRITE = 1
@@ -85,20 +86,46 @@ def _vector_cycles(elements, lane_ops_per_cycle):
 
 
 @njit(cache=True, error_model="numpy")
-def _gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols, depth):
-    """(folds, Σ T, Σ L, first fold's L, last fold's T, last fold's shift, input reads,
-    weight reads, output reads, output writes, local MACs) of one GEMM tile.
+def _split(extent, most):
+    """`timing._even_split`: (parts, first part, last part) of `extent` in parts of at most `most`."""
+    parts = _ceil_div(extent, most)
+    small = max(extent // max(parts, 1), 1)
+    return parts, (small + 1 if extent > small * parts else small), small
 
-    The fold times as `timing.fold_times` (a weight-stationary PE reducing up to `depth`
-    weights in place, each pass at its own depth), element accesses as
-    `timing.gemm_sram_accesses` (a continuing GEMM reads no stationary operand), local MACs
-    as `timing.gemm_local_macs`; `groups` (≥ 1) products packed block-diagonally are computed
-    on the packed dims.
+
+@njit(cache=True, error_model="numpy")
+def _width(k_rows, n_cols, groups, depth, width):
+    """`timing.pe_split`'s channel width of a weight-stationary tile: the w ≤ min(depth,
+    width, n_cols) needing the fewest folds, the smallest on a tie; 1 for packed groups."""
+    best = 1
+    if groups != 1:
+        return best
+    fewest = _ceil_div(k_rows, depth) * n_cols
+    for w in range(2, min(min(depth, width), n_cols) + 1):
+        folds = _ceil_div(k_rows, depth // w) * _ceil_div(n_cols, w)
+        if folds < fewest:
+            fewest = folds
+            best = w
+    return best
+
+
+@njit(cache=True, error_model="numpy")
+def _gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols, depth, width):
+    """(folds, Σ T, Σ L, first fold's L, last fold's T, last fold's shift, input reads,
+    weight reads, output reads, output writes, local MACs, held MACs) of one GEMM tile.
+
+    The fold times as `timing.fold_times` (a weight-stationary PE holding up to `depth`
+    weights and `width` partial sums, split by `timing.pe_split`), element accesses as
+    `timing.gemm_sram_accesses` (a continuing GEMM reads no stationary operand), local and
+    held MACs as `timing.gemm_local_macs` and `gemm_held_macs`; `groups` (≥ 1) products
+    packed block-diagonally are computed on the packed dims.
     """
     group_k = k
+    group_n = n
     k = k * groups
     n = n * groups
     local = 0
+    held = 0
     if dataflow == DATAFLOW_OS:
         m_folds = _ceil_div(m, rows)
         n_folds = _ceil_div(n, cols)
@@ -112,18 +139,22 @@ def _gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols, depth):
         weight_reads = k * n * m_folds
         passes = 1
     elif dataflow == DATAFLOW_WS:
-        n_folds = _ceil_div(n, cols)
+        n_cols = _ceil_div(n, cols)
         k_rows = _ceil_div(k, rows)
-        passes = _ceil_div(k_rows, depth)
-        shallow = max(k_rows // max(passes, 1), 1)
-        deep = shallow + 1 if k_rows > shallow * passes else shallow
+        w = _width(k_rows, n_cols, groups, depth, width)
+        passes, deep, shallow = _split(k_rows, depth // w)
+        n_folds, wide, narrow = _split(n_cols, w)
+        deep = deep * wide
+        shallow = shallow * narrow
         folds = passes * n_folds
         stream = m
         load = rows
-        depths = n_folds * k_rows
+        depths = n_cols * k_rows
         input_reads = m * k * n_folds
         weight_reads = k * n
-        local = groups * m * (n // groups) * (group_k - min(group_k, rows * passes))
+        local = groups * m * group_n * (group_k - min(group_k, rows * passes))
+        if w > 1:
+            held = m * k * (n - cols * (n_folds - 1) - min(cols, n - cols * (n_cols - narrow)))
     else:
         m_folds = _ceil_div(m, cols)
         passes = _ceil_div(k, rows)
@@ -149,7 +180,7 @@ def _gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols, depth):
             input_reads = 0
     return (
         folds, stream * depths, load * depths, load * deep, stream * shallow, max(load * shallow, rows),
-        input_reads, weight_reads, output_reads, output_writes, local,
+        input_reads, weight_reads, output_reads, output_writes, local, held,
     )  # fmt: skip
 
 
@@ -175,6 +206,7 @@ def _simulate(
     rows,
     cols,
     depth,
+    width,
     fill_drain,
     pipelined,
     operand_bits,
@@ -195,8 +227,8 @@ def _simulate(
     `dep_ptr` and `deps` are int64. `buffer_of` (int64[3]) maps Operand -> buffer index,
     `read_port` / `write_port` (float64[n_buffers]) are bytes per cycle of each buffer's
     ports, `vector_lane_ops_per_cycle` (float64[3]) is lanes × rate per OpClass. `cols` spans
-    every matrix unit; `depth` is the weights a weight-stationary PE reduces in place
-    (`Target.reduction_depth`); `fill_drain` is one unit's R + C − 2 (`Target.fill_drain`).
+    every matrix unit; `depth` and `width` are the weights and partial sums a weight-stationary
+    PE holds (`Target.reduction_depth`, `Target.pe_width`); `fill_drain` is one unit's R + C − 2 (`Target.fill_drain`).
     """
     count = instructions.shape[0]
     start = np.empty(count, np.int64)
@@ -281,8 +313,8 @@ def _simulate(
             flow = np.int64(record["dataflow"])
             chained = np.int64(record["continues"])
             (folds, streamed, loaded, first_load, last_stream, last_shift,
-             in_reads, w_reads, out_reads, out_writes, local) = _gemm(
-                mi, ki, ni, gi, flow, np.int64(record["accumulate"]), chained, rows, cols, depth
+             in_reads, w_reads, out_reads, out_writes, local, held) = _gemm(
+                mi, ki, ni, gi, flow, np.int64(record["accumulate"]), chained, rows, cols, depth, width
             )  # fmt: skip
             binding = ready_cause
             s = max(free[engine], ready)
@@ -313,6 +345,7 @@ def _simulate(
             counters[lay, COL_MACS] += gi * mi * ki * ni
             counters[lay, COL_DATAFLOW_MACS + flow] += gi * mi * ki * ni
             counters[lay, COL_LOCAL_MACS] += local
+            counters[lay, COL_HELD_MACS] += held
             sram_bits[lay, input_buffer, SRAM_READ] += in_reads * operand_bits
             sram_bits[lay, weight_buffer, SRAM_READ] += w_reads * operand_bits
             sram_bits[lay, output_buffer, SRAM_READ] += out_reads * accumulator_bits
@@ -387,6 +420,7 @@ def _problems(
     rows,
     cols,
     depth,
+    width,
     pipelined,
     buffer_of,
     supported,
@@ -436,7 +470,7 @@ def _problems(
                 _note(counts, examples, 9, i)
             if continues > 1:
                 _note(counts, examples, 10, i)
-            if continues == 1 and _gemm(m, k, n, max(groups, 1), dataflow, 0, 0, rows, cols, depth)[0] != 1:
+            if continues == 1 and _gemm(m, k, n, max(groups, 1), dataflow, 0, 0, rows, cols, depth, width)[0] != 1:
                 _note(counts, examples, 11, i)
             if active < 0:
                 _note(counts, examples, 12, i)

@@ -60,20 +60,25 @@ def test_spec_errors_exit_2_naming_file_and_field(tmp_path: Path, replace: str, 
 
 
 @pytest.mark.parametrize(
-    ("storage", "expected"),
+    ("storage", "expected", "width"),
     [
-        ("{weight: 16 B, output: 8 B}", "16 weights a PE"),  # int8 weights: a 16-deep reduction in place
-        ("{weight: 16 B}\n  stationary_double_buffer: true", "8 weights a PE"),  # half for the shadow copy
-        ("{input: 16 B}", None),  # no weight storage: one weight a PE
+        ("{weight: 16 B, output: 8 B}", "16 weights a PE", "up to 2 output"),  # int8 weights, two int32 sums
+        ("{weight: 16 B}\n  stationary_double_buffer: true", "8 weights a PE", None),  # half for the shadow copy
+        ("{input: 16 B}", None, None),  # no weight storage: one weight a PE
+        ("{input: 16 B, output: 16 B}", None, None),  # sums without weights: no depth, no width
     ],
 )
-def test_per_pe_storage_and_the_reduction_depth_are_printed(tmp_path: Path, storage: str, expected: str | None) -> None:
+def test_per_pe_storage_and_the_reduction_depth_are_printed(
+    tmp_path: Path, storage: str, expected: str | None, width: str | None
+) -> None:
     text = VALID.replace("  dataflows: [weight-stationary]\n", f"  dataflows: [weight-stationary]\n  pe_storage: {storage}\n")
     result = tessera("check-spec", str(write_chip(tmp_path, text)))
     assert result.returncode == 0, result.stderr
     assert "PE storage" in result.stdout
     assert ("reduction depth" in result.stdout) == (expected is not None)
     assert expected is None or expected in result.stdout
+    assert ("channel width" in result.stdout) == (width is not None)
+    assert width is None or width in result.stdout
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

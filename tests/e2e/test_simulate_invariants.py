@@ -28,7 +28,7 @@ from compiler.roofline import planned_dram_bytes
 from compiler.scheduling import InfeasibleSchedule
 from compiler.target import LEVEL_DRAM, target_of
 from compiler.target.isa import Opcode, Program
-from compiler.target.timing import burst_bytes, gemm_local_macs, gemm_sram_accesses
+from compiler.target.timing import burst_bytes, gemm_held_macs, gemm_local_macs, gemm_sram_accesses
 from compiler.workload import Workload
 from tessera.api import Simulation, simulate_workloads
 
@@ -204,9 +204,11 @@ def _energy_of(program: Program, accel: Accelerator, precision, cycles: int) -> 
     m, k, n = (gemm[d].astype(np.int64) for d in "mkn")
     reads_in, reads_w, reads_out, writes_out = gemm_sram_accesses(
         m, k, n, gemm["dataflow"], gemm["accumulate"], machine.rows, machine.cols, groups, gemm["continues"],
-        machine.reduction_depth,
+        machine.reduction_depth, machine.pe_width,
     )
-    local = gemm_local_macs(m, k, n, gemm["dataflow"], machine.rows, groups, machine.reduction_depth).sum()
+    split = (machine.rows, machine.cols, groups, machine.reduction_depth, machine.pe_width)
+    local = gemm_local_macs(m, k, n, gemm["dataflow"], *split).sum()
+    held = gemm_held_macs(m, k, n, gemm["dataflow"], *split).sum()
     input_buffer, weight_buffer, output_buffer = machine.buffer_of
     reads[input_buffer] += reads_in.sum() * machine.operand_bits / 8
     reads[weight_buffer] += reads_w.sum() * machine.operand_bits / 8
@@ -229,6 +231,7 @@ def _energy_of(program: Program, accel: Accelerator, precision, cycles: int) -> 
     return float(
         per_mac
         - local * technology.psum_hop_energy
+        - held * sum(technology.held_input_energy)
         + reads @ read_j
         + writes @ write_j
         + (reads + writes) @ wire_j

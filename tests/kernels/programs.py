@@ -29,6 +29,7 @@ BASE_MACHINE = Target(
     pipelined=False,
     row_stationary=False,
     reduction_depth=1,
+    pe_width=1,
     formats=PrecisionAssignment.uniform(Precision.INT8),
     operand_precision=Precision.INT8,
     accumulator_precision=Precision.INT32,
@@ -176,6 +177,7 @@ def random_program(
     folds, _ = gemm_folds(
         instructions["m"], instructions["k"], instructions["n"], instructions["dataflow"],
         machine.rows, machine.cols, np.maximum(instructions["groups"], 1), machine.reduction_depth,
+        machine.pe_width,
     )
     instructions["continues"] = gemm & (folds == 1) & (rng.random(count) < 0.5)
     mapped = gemm & ~instructions["continues"].astype(bool) & (not machine.pipelined) & (rng.random(count) < 0.3)

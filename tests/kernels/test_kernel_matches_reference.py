@@ -52,22 +52,27 @@ def test_kernel_formulas_match_timing_model():
         dataflow, accumulate = int(rng.integers(0, 3)), int(rng.integers(0, 2))
         groups, continues = int(rng.integers(1, 6)), int(rng.integers(0, 2))
         depth = int(rng.choice([1, 1, 2, 3, 8]))
-        times = timing_model.fold_times(m, k, n, dataflow, rows, cols, groups, depth)
+        width = int(rng.choice([1, 1, 2, 3, 8]))
+        split = (rows, cols, groups, depth, width)
+        times = timing_model.fold_times(m, k, n, dataflow, *split)
         expected = (
             tuple(times)
-            + tuple(timing_model.gemm_sram_accesses(m, k, n, dataflow, accumulate, rows, cols, groups, continues, depth))
-            + (timing_model.gemm_local_macs(m, k, n, dataflow, rows, groups, depth),)
+            + tuple(
+                timing_model.gemm_sram_accesses(m, k, n, dataflow, accumulate, rows, cols, groups, continues, depth, width)
+            )
+            + (timing_model.gemm_local_macs(m, k, n, dataflow, *split),)
+            + (timing_model.gemm_held_macs(m, k, n, dataflow, *split),)
         )
-        got = engines._gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols, depth)
+        got = engines._gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols, depth, width)
         assert got == tuple(int(e) for e in expected)
         if depth == 1:  # every fold alike: F·(T + L + R + C − 2)
             assert times.streamed == times.folds * times.last_stream and times.loaded == times.folds * times.first_load
         folds, streamed, loaded = times.folds, times.streamed, times.loaded
-        cycles = timing_model.gemm_cycles(m, k, n, dataflow, rows, cols, groups, depth=depth)
+        cycles = timing_model.gemm_cycles(m, k, n, dataflow, rows, cols, groups, depth=depth, width=width)
         assert streamed + loaded + folds * (rows + cols - 2) == cycles
         unit_cols = max(1, cols // int(rng.integers(1, 4)))
         assert streamed + loaded + folds * (rows + unit_cols - 2) == timing_model.gemm_cycles(
-            m, k, n, dataflow, rows, cols, groups, unit_cols, depth
+            m, k, n, dataflow, rows, cols, groups, unit_cols, depth, width
         )
 
         nbytes, burst = int(rng.integers(0, 5000)), int(rng.choice([1, 16, 64]))
@@ -138,6 +143,17 @@ def _hand_programs():
         b.gemm(2, 4, 4, Dataflow.WEIGHT_STATIONARY, deps=[s], layer=1)  # k ≤ R: one weight a PE
         yield f"reduction-depth{'-pipelined' if flow else ''}", b.build(), deep
 
+    for flow in (False, True):
+        wide = make_machine(reduction_depth=8, pe_width=4, pipelined=flow)  # 8 weights, 4 sums a PE
+        b = ProgramBuilder(wide, ("wide", "narrow"))
+        w = b.load(Operand.WEIGHT, 8 * 16)
+        g = b.gemm(5, 8, 16, Dataflow.WEIGHT_STATIONARY, deps=[w])  # 2 deep × 4 wide: one fold
+        g2 = b.gemm(6, 13, 9, Dataflow.WEIGHT_STATIONARY, accumulate=True, deps=[w])  # 4 × 2, uneven
+        g3 = b.gemm(4, 9, 3, Dataflow.WEIGHT_STATIONARY, groups=2, deps=[g])  # packed: width 1
+        s = b.store(Operand.OUTPUT, 32, deps=[g2, g3])
+        b.gemm(2, 40, 4, Dataflow.WEIGHT_STATIONARY, deps=[s], layer=1)  # 10 rows deep: width 1
+        yield f"channel-width{'-pipelined' if flow else ''}", b.build(), wide
+
 
 HAND_PROGRAMS = {name: (program, machine) for name, program, machine in _hand_programs()}
 
@@ -162,6 +178,7 @@ def _random_case(seed: int):
         write_port=(float(rng.choice([2.0, 16.0])), float(rng.choice([3.0, 64.0]))),
         pipelined=bool(rng.integers(0, 2)),
         reduction_depth=int(np.random.default_rng(seed + 1000).choice([1, 2, 4, 7])),
+        pe_width=int(np.random.default_rng(seed + 2000).choice([1, 1, 2, 3, 8])),
     )
     program = random_program(rng, machine, int(rng.integers(1, 60)), layers=int(rng.integers(1, 5)))
     return program, machine

@@ -41,7 +41,7 @@ from compiler.target.timing import (
     fold_count,
     fold_occupancy,
     fold_shift,
-    reduction_passes,
+    pe_split,
     stationary_load_cycles,
     streamed_length,
     stretched,
@@ -79,13 +79,14 @@ def numpy_pass_terms(workload, chip, dataflow, tiles, groups) -> _Pass:
         for b in (0, 1):
             for c in (0, 1):
                 count = nm[a] * nk[b] * nn[c]
-                passes, deep, shallow = reduction_passes(dataflow, k_rows[b], chip.reduction_depth)
-                folds = fold_count(dataflow, m_rows[a], m_cols[a], passes, n_cols[c])
-                depths = np.where(is_ws, n_cols[c] * k_rows[b], folds)
+                split = pe_split(dataflow, k_rows[b], n_cols[c], packed, chip.reduction_depth, chip.pe_width)
+                folds = fold_count(dataflow, m_rows[a], m_cols[a], split.passes, split.column_folds)
+                cells = np.where(is_ws, n_cols[c] * k_rows[b], folds)
                 stream = streamed_length(dataflow, sm[a], pk[b], pn[c])
                 load = stationary_load_cycles(dataflow, chip.rows)
-                times = FoldTimes(folds, stream * depths, load * depths, load * deep, stream * shallow,
-                                  fold_shift(load * shallow, chip.rows))  # fmt: skip
+                first, last = split.deep * split.wide, split.shallow * split.narrow
+                times = FoldTimes(folds, stream * cells, load * cells, load * first, stream * last,
+                                  fold_shift(load * last, chip.rows))  # fmt: skip
                 occupancy, floor = fold_occupancy(times, fill_drain, chip.rows, chip.pipelined)
                 matrix = matrix + count * stretched(occupancy, chip.pes, active)
                 if chip.pipelined:
@@ -146,15 +147,19 @@ CHIPS = {
     # weight-stationary PEs reducing up to 16 weights in place, folds back to back and pipelined
     "edge-deep": {"matrix.pe_storage": {"weight": "16 B"}},
     "tpu_v1-deep": {"matrix.pe_storage": {"weight": "16 B"}},
+    # and spreading them over up to 4 output channels (4 partial sums a PE)
+    "edge-wide": {"matrix.pe_storage": {"weight": "16 B", "output": "16 B"}},
+    "tpu_v1-wide": {"matrix.pe_storage": {"weight": "16 B", "output": "16 B"}},
 }
 
 
 @pytest.mark.parametrize("chip_name", sorted(CHIPS))
 @pytest.mark.parametrize("model", ["resnet18", "bert:layers=1,hidden=128,heads=2,seq=32,batch=3"])
 def test_kernel_equals_the_numpy_formulas_on_a_planned_network(chip_name: str, model: str) -> None:
-    accel = with_overrides(load_accelerator(EXAMPLES / f"{chip_name.removesuffix('-deep')}.yaml"), CHIPS[chip_name])
+    accel = with_overrides(load_accelerator(EXAMPLES / f"{chip_name.split('-')[0]}.yaml"), CHIPS[chip_name])
     chip = target_of(accel, None)
-    assert (chip.reduction_depth > 1) == chip_name.endswith("-deep")
+    assert (chip.reduction_depth > 1) == chip_name.endswith(("-deep", "-wide"))
+    assert (min(chip.reduction_depth, chip.pe_width) > 1) == chip_name.endswith("-wide")
     workloads = plan_memory(lower(load_model(model)), chip, WeightResidency.STREAMED).workloads
     gemms = list({w.shape_key: w for w in workloads if w.gemm is not None}.values())
     grid = _Grid.of(gemms, chip)

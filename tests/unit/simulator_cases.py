@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from accel_spec.schema import Accelerator
-from accel_spec.technology import Technology
+from accel_spec.technology import HeldInputEnergy, Technology
 from accel_spec.types import Dataflow, OpClass, Operand
 from compiler.target.isa import INSTRUCTION_DTYPE, Opcode, Program
 
@@ -40,6 +40,7 @@ def hand_technology() -> Technology:
         register_energy_per_mac={d: 0.1e-12 for d in Dataflow},
         forwarding_energy_per_mac={d: 0.2e-12 for d in Dataflow},
         psum_hop_energy=0.1e-12,
+        held_input_energy=HeldInputEnergy(0.05e-12, 0.02e-12, 0.0),
         pe_storage_energy_per_mac={d: 0.0 for d in Dataflow},
         gates_zero_inputs=False,
         gated_storage_energy_per_mac=0.0,

@@ -67,8 +67,8 @@ def test_reduction_depth_by_hand():
     assert gemm_cycles(10, 24, 7, WS, 4, 4) == 12 * (10 + 4 + 6)
     assert gemm_cycles(10, 24, 7, WS, 4, 4, depth=3) == 4 * (30 + 12 + 6)
     assert tuple(int(v) for v in gemm_sram_accesses(10, 24, 7, WS, 0, 4, 4, depth=3)) == (10 * 24 * 2, 24 * 7, 70, 140)
-    assert gemm_local_macs(10, 24, 7, WS, 4, depth=3) == 70 * (24 - 8)
-    assert gemm_local_macs(10, 24, 7, WS, 4, depth=1) == 0
+    assert gemm_local_macs(10, 24, 7, WS, 4, 4, depth=3) == 70 * (24 - 8)
+    assert gemm_local_macs(10, 24, 7, WS, 4, 4, depth=1) == 0
 
 
 def test_reduction_depth_spreads_the_reduction_over_the_fewest_passes():
@@ -80,7 +80,7 @@ def test_reduction_depth_spreads_the_reduction_over_the_fewest_passes():
     assert gemm_cycles(10, 28, 4, WS, 4, 4) == 7 * (10 + 4 + 6)
     for depth in (7, 8, 100):
         assert gemm_cycles(10, 28, 4, WS, 4, 4, depth=depth) == 70 + 28 + 6
-    assert gemm_local_macs(10, 28, 4, WS, 4, depth=4) == 40 * (28 - 8)
+    assert gemm_local_macs(10, 28, 4, WS, 4, 4, depth=4) == 40 * (28 - 8)
 
 
 def test_reduction_depth_never_slows_a_gemm():
@@ -100,7 +100,7 @@ def test_reduction_depth_never_slows_a_gemm():
 def test_reduction_depth_is_weight_stationary_only():
     for dataflow in (OS, IS):
         assert gemm_cycles(10, 24, 7, dataflow, 4, 4, depth=3) == gemm_cycles(10, 24, 7, dataflow, 4, 4)
-        assert gemm_local_macs(10, 24, 7, dataflow, 4, depth=3) == 0
+        assert gemm_local_macs(10, 24, 7, dataflow, 4, 4, depth=3) == 0
 
 
 def test_pipelined_deep_folds_are_spaced_by_their_longer_shift():
