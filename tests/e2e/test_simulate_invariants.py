@@ -33,7 +33,11 @@ from compiler.workload import Workload
 from tessera.api import Simulation, simulate_workloads
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "accelerators"
-CHIPS = sorted(path.stem for path in EXAMPLES.glob("*.yaml"))
+VARIANTS = {"edge-pe-storage": ("edge", {"matrix.pe_storage": {"weight": "32 B", "output": "32 B"}})}
+"""Example chips changed by overrides: edge's PEs with 32 weights and 8 partial sums each, so its
+weight-stationary folds reduce in place and spread over output channels (`compiler.target.timing`,
+"Reduction depth", "Channel width"), which no example chip does."""
+CHIPS = sorted(path.stem for path in EXAMPLES.glob("*.yaml")) + sorted(VARIANTS)
 LLAMA = "llama:layers=2,hidden=512,heads=8,kv_heads=2,seq=128"
 MODELS = ("resnet50", "mobilenetv2", "bert:layers=2", LLAMA, f"{LLAMA},phase=decode,kv_len=256")
 TOO_LARGE = {("tiny", "resnet50")}
@@ -58,7 +62,8 @@ class Runs:
         self._runs: dict[tuple[str, str, int], Simulation | InfeasibleSchedule] = {}
 
     def chip(self, name: str, bandwidth_factor: int = 1) -> Accelerator:
-        accel = load_accelerator(EXAMPLES / f"{name}.yaml")
+        example, overrides = VARIANTS.get(name, (name, {}))
+        accel = with_overrides(load_accelerator(EXAMPLES / f"{example}.yaml"), overrides)
         if bandwidth_factor == 1:
             return accel
         return with_overrides(accel, {"dram.bandwidth": f"{bandwidth_factor * accel.dram.bandwidth!r} B/s"})
