@@ -49,7 +49,12 @@ class PeStorage(_Frozen):
         "and partial-sum passes (the reduction depth, half the weights it holds when the array double-buffers "
         "its stationary operand).",
     )
-    output: Bytes | None = Field(default=None, description="Bytes of partial-sum storage per PE.")
+    output: Bytes | None = Field(
+        default=None,
+        description="Bytes of partial-sum storage per PE. A weight-stationary PE that also stores weights can keep "
+        "one partial sum per output channel and spread its weights over as many channels, using each input once "
+        "for all of them (Eyeriss's PEs interleave filters): the channel width.",
+    )
 
     def bytes_of(self, operand: Operand) -> int | None:
         """Bytes per PE for `operand`, or None when that operand has no local storage."""

@@ -9,7 +9,8 @@ Its feature row joins three kinds of numbers, all as log2 where they are scales:
   operand bytes, arithmetic intensity;
 - chip × network interactions, the quantities a roofline model reasons with: compute cycles
   of every GEMM on the array (`compiler.target.timing.gemm_cycles` with the whole layer as one
-  tile, best supported dataflow), array-fold efficiency macs / (cycles · R · C), compute
+  tile, best supported dataflow, at the reduction depth and channel width the chip's per-PE
+  stores give), array-fold efficiency macs / (cycles · R · C), compute
   and DRAM time of every layer and their per-layer roofline sum, and how each operand's
   bytes compare with the capacity of the buffer holding it (layers that fit, spill ratio).
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accel_spec.components import pe
 from accel_spec.types import Dataflow
 from compiler.target.timing import gemm_cycles
 from compiler.workload import Workload
@@ -85,7 +87,10 @@ class ChipColumns:
     `*_capacity` is the capacity of the buffer holding that operand (the same buffer for
     operands that share one); `operand_bytes` the width of one input/weight element at the
     point's precision, `accumulator_bytes` of one partial sum; `supports_os`, `_ws`, `_is`
-    are 1.0 where the array supports that dataflow (the dataflows can be a sweep axis).
+    are 1.0 where the array supports that dataflow (the dataflows can be a sweep axis);
+    `weight_store_bytes` and `output_store_bytes` are each PE's weight and partial-sum storage
+    (`matrix.pe_storage`, 0 for none, and 0 for weights under SCALE-Sim's timing, which keeps one
+    weight a PE) and `double_buffered` is 1.0 where the stationary operand is double-buffered.
     """
 
     rows: np.ndarray
@@ -104,6 +109,9 @@ class ChipColumns:
     supports_os: np.ndarray
     supports_ws: np.ndarray
     supports_is: np.ndarray
+    weight_store_bytes: np.ndarray
+    output_store_bytes: np.ndarray
+    double_buffered: np.ndarray
 
     def supported(self) -> np.ndarray:
         """(len(Dataflow), n) booleans: whether each chip supports each dataflow, in enum order."""
@@ -137,14 +145,34 @@ def _log2(values) -> np.ndarray:
     return np.log2(np.maximum(np.asarray(values, dtype=np.float64), 1e-30))
 
 
+def pe_depth_and_width(chips: ChipColumns) -> tuple[np.ndarray, np.ndarray]:
+    """(reduction depth, channel width) of each chip (int64), by the rules the compiler's
+    `Target` uses (`pe.reduction_depth`, `pe.channel_width`)."""
+    depth = np.ones(len(chips.rows), dtype=np.int64)
+    width = np.ones(len(chips.rows), dtype=np.int64)
+    stores = chips.weight_store_bytes > 0
+    if stores.any():
+        depth[stores] = np.vectorize(pe.reduction_depth, otypes=[np.int64])(
+            chips.weight_store_bytes[stores].astype(np.int64),
+            np.rint(chips.operand_bytes[stores] * 8).astype(np.int64),
+            chips.double_buffered[stores] > 0,
+        )
+        width[stores] = np.vectorize(pe.channel_width, otypes=[np.int64])(
+            chips.output_store_bytes[stores].astype(np.int64), np.rint(chips.accumulator_bytes[stores] * 8).astype(np.int64)
+        )
+    return depth, width
+
+
 def compute_cycles(layers: LayerTable, chips: ChipColumns) -> np.ndarray:
     """(layers, n) cycles of each GEMM layer as one tile, at the best dataflow each chip supports."""
     rows, unit_cols = chips.rows.astype(np.int64)[None, :], chips.cols.astype(np.int64)[None, :]
     cols = unit_cols * chips.units.astype(np.int64)[None, :]
+    depth, width = (a[None, :] for a in pe_depth_and_width(chips))
     m, k, n, batch = (a[:, None] for a in (layers.m, layers.k, layers.n, layers.batch))
     per_dataflow = np.stack([
         np.broadcast_to(
-            gemm_cycles(m, k, n, int(flow), rows, cols, unit_cols=unit_cols), (len(layers.m), len(chips.rows))
+            gemm_cycles(m, k, n, int(flow), rows, cols, unit_cols=unit_cols, depth=depth, width=width),
+            (len(layers.m), len(chips.rows)),
         ).astype(np.float64)
         for flow in Dataflow
     ])

@@ -22,6 +22,7 @@ import numpy as np
 from accel_spec.schema import Accelerator
 from accel_spec.precision import PrecisionAssignment
 from accel_spec.types import Dataflow, Operand, Precision
+from compiler.target import TimingMode
 from explorer.features import FEATURE_NAMES, ChipColumns, LayerTable, network_features, support_field
 from explorer.space import MODEL_COLUMN, SCHEDULE_COLUMNS, DesignSpace
 
@@ -42,6 +43,11 @@ def _supports(flow: Dataflow) -> Callable[[object], float]:
     return lambda names: float(flow in {Dataflow.parse(str(name)) for name in names})
 
 
+def _bytes(value: object) -> float:
+    """A per-PE store axis value in bytes (None: no store)."""
+    return 0.0 if value is None else float(value)
+
+
 def _precision_bytes(value: object) -> float:
     return Precision(value).bytes if not isinstance(value, Precision) else value.bytes  # a chip field
 
@@ -60,6 +66,9 @@ def _chip_fields(base: Accelerator) -> dict[str, tuple[_ChipField, ...]]:
         "matrix.input_precision": (_ChipField("operand_bytes", _precision_bytes),),
         "matrix.accumulator_precision": (_ChipField("accumulator_bytes", _precision_bytes),),
         "matrix.dataflows": tuple(_ChipField(support_field(flow), _supports(flow)) for flow in Dataflow),
+        "matrix.pe_storage.weight": (_ChipField("weight_store_bytes", _bytes),),
+        "matrix.pe_storage.output": (_ChipField("output_store_bytes", _bytes),),
+        "matrix.stationary_double_buffer": (_ChipField("double_buffered", float),),
     }
     capacity = {Operand.INPUT: "input_capacity", Operand.WEIGHT: "weight_capacity", Operand.OUTPUT: "output_capacity"}
     for name, buffer in base.buffers.items():
@@ -70,6 +79,10 @@ def _chip_fields(base: Accelerator) -> dict[str, tuple[_ChipField, ...]]:
 def _base_values(base: Accelerator) -> dict[str, float]:
     def capacity(operand: Operand) -> float:
         return float(base.buffers[base.buffer_for(operand)].capacity)
+
+    def stored(operand: Operand) -> float:
+        storage = base.matrix.pe_storage
+        return _bytes(storage.bytes_of(operand) if storage is not None else None)
 
     return {
         "rows": base.matrix.rows,
@@ -86,6 +99,9 @@ def _base_values(base: Accelerator) -> dict[str, float]:
         "operand_bytes": base.matrix.input_precision.bytes,
         "accumulator_bytes": base.matrix.accumulator_precision.bytes,
         **{support_field(flow): float(flow in base.matrix.dataflows) for flow in Dataflow},
+        "weight_store_bytes": stored(Operand.WEIGHT),
+        "output_store_bytes": stored(Operand.OUTPUT),
+        "double_buffered": float(base.matrix.stationary_double_buffer),
     }
 
 
@@ -123,6 +139,7 @@ class SpaceFeatures:
             [np.nan if p is None else PrecisionAssignment.parse(p).compute.bytes for p in spec.precisions],
             dtype=np.float64,
         )
+        self._scalesim = np.array([TimingMode(timing) is TimingMode.SCALESIM for timing in spec.timings])
         self._layers_of = layers_of
         self.names: tuple[str, ...] = (
             *FEATURE_NAMES,
@@ -151,6 +168,9 @@ class SpaceFeatures:
             columns[chip_field] = converted[indices[:, position]]
         precision = self._precision_bytes[indices[:, self.space.position["precision"]]]
         columns["operand_bytes"] = np.where(np.isnan(precision), columns["operand_bytes"], precision)
+        # SCALE-Sim's timing keeps one weight a PE (`Target.reduction_depth`)
+        scalesim = self._scalesim[indices[:, self.space.position["timing"]]]
+        columns["weight_store_bytes"] = np.where(scalesim, 0.0, columns["weight_store_bytes"])
         return ChipColumns(**columns)
 
     def features(self, indices: np.ndarray) -> np.ndarray:
@@ -160,8 +180,8 @@ class SpaceFeatures:
         derived = np.empty((n, len(FEATURE_NAMES)), dtype=np.float64)
         position = self.space.position
         model_index, batch_index = indices[:, position[MODEL_COLUMN]], indices[:, position["batch"]]
-        # the chip of a point is set by its hardware and precision indices: one integer key
-        chip_axes = [*range(len(self._raw)), position["precision"]]
+        # the chip of a point is set by its hardware, precision and timing indices: one integer key
+        chip_axes = [*range(len(self._raw)), position["precision"], position["timing"]]
         sizes = [self.space.axes[i].size for i in chip_axes]
         chip_key = np.ravel_multi_index(tuple(indices[:, chip_axes].T), sizes) if n else np.zeros(0, np.int64)
         for (m, b), layers in self._layers.items():

@@ -199,25 +199,28 @@ class PeSplit(NamedTuple):
     narrow: np.ndarray
 
 
-def pe_split(dataflow, k_rows, n_cols, groups, depth: int, width: int) -> PeSplit:
+def pe_split(dataflow, k_rows, n_cols, groups, depth, width) -> PeSplit:
     """`PeSplit` of tiles whose (packed) reduction spans `k_rows` = ceil(k/R) rows of the
     array and whose outputs `n_cols` = ceil(n/C) columns' worth, on a chip whose
     weight-stationary PEs hold `depth` weights and `width` partial sums (module docstring):
     the width w ≤ min(D, W) needing the fewest folds P·N (the smallest on a tie), P =
     ceil(k_rows / floor(D/w)) passes, the first k_rows mod P of them q + 1 deep and the rest
     q = floor(k_rows / P), and N = ceil(n_cols / w) column folds, widths split alike. Other
-    dataflows, packed groups (`groups` > 1) for the width, and empty dims: depth and width 1."""
+    dataflows, packed groups (`groups` > 1) for the width, and empty dims: depth and width 1.
+    `depth` and `width` are the chip's (ints) or one per tile (arrays, as the surrogate's
+    features time many chips at once)."""
     k_rows = np.asarray(k_rows, dtype=np.int64)
     n_cols = np.asarray(n_cols, dtype=np.int64)
+    depth = np.asarray(depth, dtype=np.int64)
     is_ws = np.asarray(dataflow) == Dataflow.WEIGHT_STATIONARY
     depth_of = np.where(is_ws, depth, 1)
-    best_width = np.ones_like(k_rows * n_cols)
-    reachable = min(depth, width)
-    if reachable > 1:
+    best_width = np.ones_like(k_rows * n_cols * depth)
+    reachable = np.minimum(depth, width)
+    if np.max(reachable) > 1:
         widest = np.where(is_ws & (np.asarray(groups) == 1), np.minimum(n_cols, reachable), 1)
         best = _ceil_div(k_rows, depth_of) * n_cols
         for w in range(2, int(np.max(widest, initial=1)) + 1):
-            folds = _ceil_div(k_rows, depth // w) * _ceil_div(n_cols, w)
+            folds = _ceil_div(k_rows, np.maximum(depth // w, 1)) * _ceil_div(n_cols, w)
             better = (w <= widest) & (folds < best)
             best = np.where(better, folds, best)
             best_width = np.where(better, w, best_width)

@@ -29,7 +29,8 @@ SOFTMAX = Workload("sm", "Softmax", WorkloadKind.VECTOR, input_elements=32, outp
 def chips(**changes) -> ChipColumns:
     base = dict(rows=4.0, cols=4.0, units=1.0, clock=1e8, node_nm=45.0, bandwidth=1e9, latency=1e-7, lanes=4.0,
                 input_capacity=1024.0, weight_capacity=8.0, output_capacity=256.0, operand_bytes=1.0,
-                accumulator_bytes=4.0, supports_os=0.0, supports_ws=1.0, supports_is=0.0)
+                accumulator_bytes=4.0, supports_os=0.0, supports_ws=1.0, supports_is=0.0, weight_store_bytes=0.0,
+                output_store_bytes=0.0, double_buffered=0.0)
     base.update(changes)
     return ChipColumns(**{k: np.array([v], dtype=np.float64) for k, v in base.items()})
 
@@ -129,6 +130,46 @@ def test_compute_cycles_take_the_best_dataflow_each_chip_supports(supported: dic
     assert f["log2_compute_cycles"] == pytest.approx(math.log2(cycles))
     assert [f["supports_os"], f["supports_ws"], f["supports_is"]] == [supported.get(k, 0.0) for k in
                                                                       ("supports_os", "supports_ws", "supports_is")]
+
+
+WIDE_GEMM = Workload("wide", "MatMul", WorkloadKind.GEMM, input_elements=8 * 8, output_elements=8 * 16,
+                     weight_elements=8 * 16, gemm=GemmShape(m=8, k=8, n=16))
+
+
+@pytest.mark.parametrize(
+    ("stores", "cycles"),
+    [
+        # m=8, k=8, n=16 on 4x4, WS: 2 rows and 4 columns' worth of the GEMM
+        ({}, 2 * 4 * (8 + 2 * 4 + 4 - 2)),  # one weight a PE: 8 folds
+        ({"weight_store_bytes": 2.0}, 4 * (2 * 8 + 2 * 4 + 4 + 2)),  # 2 weights: 4 folds 2 deep
+        ({"weight_store_bytes": 8.0, "output_store_bytes": 16.0}, 8 * 8 + 8 * 4 + 4 + 2),  # 2 deep × 4 wide: 1 fold
+        ({"weight_store_bytes": 8.0, "output_store_bytes": 16.0, "double_buffered": 1.0}, 2 * (32 + 16 + 6)),  # 4 weights
+    ],
+)
+def test_compute_cycles_use_the_depth_and_width_of_the_pe_stores(stores: dict, cycles: int) -> None:
+    """The same folds `gemm_cycles` times for the chip's `Target` (`Target.reduction_depth`,
+    `pe_width`): 4 weights and 4 sums a PE (double-buffered: half the weights) split 2 × 2."""
+    f = row(network_features(layer_table((WIDE_GEMM,)), chips(**stores)))
+    assert f["log2_compute_cycles"] == pytest.approx(math.log2(cycles))
+
+
+def test_pe_store_axes_set_the_stores_and_scale_sim_timing_keeps_one_weight() -> None:
+    spec = space().spec.model_copy(update={
+        "hardware": (HardwareAxis(path="matrix.pe_storage.weight", values=(None, 8)),
+                     HardwareAxis(path="matrix.pe_storage.output", values=(None, 16))),
+        "timings": ("tessera", "scalesim"),
+    })  # fmt: skip
+    design = DesignSpace(spec)
+    features = SpaceFeatures(design, load_accelerator(TINY), lambda model, batch: layer_table((WIDE_GEMM,)))
+    timing = design.position["timing"]
+    indices = np.zeros((3, len(design.axes)), dtype=np.int64)
+    indices[1, :2] = 1
+    indices[2, :2] = 1
+    indices[2, timing] = 1
+    chip = features.chips(indices)
+    assert chip.weight_store_bytes.tolist() == [0.0, 8.0, 0.0] and chip.output_store_bytes.tolist() == [0.0, 16.0, 16.0]
+    cycles = dict(zip(features.names, features.features(indices).T))["log2_compute_cycles"]
+    assert cycles[1] < cycles[0] == cycles[2]
 
 
 def test_a_dataflow_axis_sets_each_points_supported_dataflows() -> None:
