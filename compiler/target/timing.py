@@ -76,8 +76,8 @@ charges no hop to the others). Pipelined, a fold of depth d shifts its operand i
 cycles (`fold_shift`). Output- and input-stationary folds are unchanged (depth 1).
 
 Channel width. A weight-stationary PE that also keeps w partial sums (`matrix.pe_storage.output`
-of W ≥ 2 accumulator words; W = `Target.pe_width`, 1 at depth 1) can spend its weight store
-across output channels: it holds d weights of each of w channels and uses every input it
+of W ≥ 2 accumulator words, W = `Target.pe_width`; no width at depth 1, since w ≤ D) can spend
+its weight store across output channels: it holds d weights of each of w channels and uses every input it
 receives w times, once per channel, before taking the next (Eyeriss's PEs interleave p filters
 in the filter scratchpad and accumulate p partial sums, reusing each ifmap value p times: Chen
 et al., JSSC 2017, Sec. IV-B; ZigZag's energy mappings of its Eyeriss-like chip put the K loop
