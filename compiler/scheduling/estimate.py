@@ -298,7 +298,9 @@ def tiling_terms(
     flags = roles(workload, chip)
     return TilingTerms(
         counts=counts,
-        matrix=total("matrix") + _first_fill(chip, dataflow, np.minimum(tiles[Dim.K], gemm.k), np.minimum(tiles[Dim.N], gemm.n), first_groups) - continued,
+        matrix=total("matrix")
+        + _first_fill(chip, dataflow, np.minimum(tiles[Dim.K], gemm.k), np.minimum(tiles[Dim.N], gemm.n), first_groups)
+        - continued,
         matrix_floor=total("matrix_floor") - continued,
         vector=total("vector"),
         iterations=passes * counts.prod(axis=0),

@@ -77,8 +77,8 @@ cycles (`fold_shift`). Output- and input-stationary folds are unchanged (depth 1
 
 Channel width. A weight-stationary PE that also keeps w partial sums (`matrix.pe_storage.output`
 of W ≥ 2 accumulator words, W = `Target.pe_width`; no width at depth 1, since w ≤ D) can spend
-its weight store across output channels: it holds d weights of each of w channels and uses every input it
-receives w times, once per channel, before taking the next (Eyeriss's PEs interleave p filters
+its weight store across output channels: it holds d weights of each of w channels and uses
+every input it receives w times, once per channel, before taking the next (Eyeriss's PEs interleave p filters
 in the filter scratchpad and accumulate p partial sums, reusing each ifmap value p times: Chen
 et al., JSSC 2017, Sec. IV-B; ZigZag's energy mappings of its Eyeriss-like chip put the K loop
 innermost at the PE's register files). A fold then covers C·w output channels; each streamed
@@ -473,13 +473,12 @@ def gemm_held_macs(m, k, n, dataflow, rows: int, cols: int, groups=1, depth=1, w
     width"): a weight-stationary column fold of v channels a PE (channel j in column j mod C)
     brings each input to the min(C, its channels) columns that use it, once, for up to v
     MACs; every fold but the last is full, so the input arrives m·k·(C·(N − 1) + min(C, n −
-    C·(ceil(n/C) − v_last))) times, and the other of the m·k·n MACs hold it. 0 at width 1.
-    int64."""
+    C·(ceil(n/C) − v_last))) times, and the other of the m·k·n MACs hold it: 0 at width 1
+    (every other dataflow, packed groups), where each column takes one channel a fold. int64."""
     k = np.asarray(k, dtype=np.int64)
     n = np.asarray(n, dtype=np.int64)
     n_cols = _ceil_div(n, cols)
     split = pe_split(dataflow, _ceil_div(k * np.asarray(groups, dtype=np.int64), rows), n_cols, groups, depth, width)
     last = n - cols * (n_cols - split.narrow)
     arrivals = cols * (split.column_folds - 1) + np.minimum(cols, last)
-    held = np.where(split.wide > 1, n - arrivals, 0)
-    return np.asarray(m, dtype=np.int64) * k * held
+    return np.asarray(m, dtype=np.int64) * k * (n - arrivals)

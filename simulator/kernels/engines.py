@@ -125,16 +125,16 @@ def _gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols, depth, w
     k = k * groups
     n = n * groups
     local = 0
-    held = 0
+    held = 0  # every MAC's input arrives: 0 at width 1, where each fold's columns take one channel
     if dataflow == DATAFLOW_OS:
         m_folds = _ceil_div(m, rows)
         n_folds = _ceil_div(n, cols)
         folds = m_folds * n_folds
         stream = k
         load = 0
-        depths = folds
-        deep = 1
-        shallow = 1
+        cells = folds
+        first_cells = 1
+        last_cells = 1
         input_reads = m * k * n_folds
         weight_reads = k * n * m_folds
         passes = 1
@@ -144,26 +144,25 @@ def _gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols, depth, w
         w = _width(k_rows, n_cols, groups, depth, width)
         passes, deep, shallow = _split(k_rows, depth // w)
         n_folds, wide, narrow = _split(n_cols, w)
-        deep = deep * wide
-        shallow = shallow * narrow
+        first_cells = deep * wide
+        last_cells = shallow * narrow
         folds = passes * n_folds
         stream = m
         load = rows
-        depths = n_cols * k_rows
+        cells = n_cols * k_rows
         input_reads = m * k * n_folds
         weight_reads = k * n
         local = groups * m * group_n * (group_k - min(group_k, rows * passes))
-        if w > 1:
-            held = m * k * (n - cols * (n_folds - 1) - min(cols, n - cols * (n_cols - narrow)))
+        held = m * k * (n - cols * (n_folds - 1) - min(cols, n - cols * (n_cols - narrow)))
     else:
         m_folds = _ceil_div(m, cols)
         passes = _ceil_div(k, rows)
         folds = passes * m_folds
         stream = n
         load = rows
-        depths = folds
-        deep = 1
-        shallow = 1
+        cells = folds
+        first_cells = 1
+        last_cells = 1
         input_reads = m * k
         weight_reads = k * n * m_folds
     outputs = m * n
@@ -179,7 +178,7 @@ def _gemm(m, k, n, groups, dataflow, accumulate, continues, rows, cols, depth, w
         else:
             input_reads = 0
     return (
-        folds, stream * depths, load * depths, load * deep, stream * shallow, max(load * shallow, rows),
+        folds, stream * cells, load * cells, load * first_cells, stream * last_cells, max(load * last_cells, rows),
         input_reads, weight_reads, output_reads, output_writes, local, held,
     )  # fmt: skip
 
