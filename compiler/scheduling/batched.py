@@ -280,42 +280,30 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
     return [results.get(int(space)) for space in selected]
 
 
-def _candidates(
-    spaces: Spaces,
-    terms: CostTerms,
-    bound: np.ndarray,
-    open_bound: np.ndarray,
-    spill: np.ndarray,
-    tilings: np.ndarray,
-    own: slice,
-    limit: float,
-) -> Candidates:
-    """The candidates of the space whose tilings are `tilings[own]` that `Pool.challengers`
-    may examine below `limit` and their rivals: those that fit (finite `bound`) and need no
-    more in any buffer than the most any candidate it may examine (`open_bound`, the bound
-    with the finalists' set to infinity) with a bound below `limit` does (`terms`, `bound`,
-    `open_bound` and `spill` are over all of `tilings`)."""
+def _candidates(spaces: Spaces, terms: CostTerms, bound: np.ndarray, open_bound: np.ndarray, spill: np.ndarray,
+                tilings: np.ndarray, own: slice) -> Candidates:  # fmt: skip
+    """The candidates of the space whose tilings are `tilings[own]` (`terms`, `bound`,
+    `open_bound` — the bound with the finalists' set to infinity — and `spill` are over all
+    of `tilings`)."""
     first = int(tilings[own.start])  # a space's tilings are consecutive in the grid
-    demand = spaces.demand[:, :, first : first + own.stop - own.start]
-    fits = np.isfinite(bound[:, own])
-    examined = open_bound[:, own] < limit
-    box = np.where(examined, demand, 0).max(axis=(1, 2))
-    arrangement, tiling = np.nonzero(fits & np.all(demand <= box[:, None, None], axis=0))
-    tiling += own.start
-    grid, columns = spaces.grid, tilings[tiling]
+    columns = slice(first, first + own.stop - own.start)
+    grid = spaces.grid
 
-    def schedule(index: int) -> Schedule:
-        return grid.schedules(arrangement[index : index + 1], columns[index : index + 1])[0]
+    def schedule(arrangement: int, tiling: int) -> Schedule:
+        return grid.schedules(np.array([arrangement]), np.array([first + tiling]))[0]
 
     return Candidates(
-        _picked(terms, arrangement, tiling),
-        bound[arrangement, tiling],
-        spaces.demand[:, arrangement, columns],
-        grid.index[arrangement, columns],
-        spill[arrangement, tiling],
+        replace(terms, compute=terms.compute[own], floor=terms.floor[own], channel_bytes=terms.channel_bytes[:, own],
+                exposed_bytes=terms.exposed_bytes[own], tail=terms.tail[own], iterations=terms.iterations[own],
+                serial_bytes=terms.serial_bytes[:, own], serial_latency=np.broadcast_to(terms.serial_latency,
+                np.shape(terms.floor))[own]),
+        bound[:, own],
+        spaces.demand[:, :, columns],
+        grid.index[:, columns],
+        spill[:, own],
         schedule,
-        np.isinf(open_bound[arrangement, tiling]),
-    )
+        np.isinf(open_bound[:, own]) & np.isfinite(bound[:, own]),
+    )  # fmt: skip
 
 
 def _arranged(spaces: Spaces, searched: np.ndarray, tilings: np.ndarray, chip: Target) -> CostTerms:

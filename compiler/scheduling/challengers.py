@@ -42,18 +42,23 @@ from compiler.scheduling.shortlist import LADDER
 
 @dataclass(frozen=True)
 class Candidates:
-    """Every candidate of one layer's space that fits the chip, one entry each.
+    """One layer's candidate space, factored as (arrangements, tilings) (one arrangement
+    for a flat list of candidates); candidates that do not fit have an infinite bound.
 
     Attributes:
-        terms: their estimate terms.
-        bound: their `CostTerms.bound` at the chip's bandwidth.
-        demand: (buffers, candidates) bytes each needs in each buffer (`Footprint.demand`).
-        rank: their indices in the space, the shortlist's tie-break order.
-        spill: whether each spills partial sums (its code depends on it).
-        schedule: the schedule of a candidate, by position.
-        finalist: whether each is one of the layer's finalists, which the measure step
-            measures anyway: a rival of the others, never examined itself (every finalist
-            qualifies, so examining one would only confirm it).
+        terms: the estimate terms: `channel_bytes` (arrangements, tilings), the others and
+            `double_buffer` per tiling.
+        bound: (arrangements, tilings) `CostTerms.bound` at the chip's bandwidth, infinite
+            where the candidate does not fit.
+        demand: (buffers, arrangements, tilings) bytes each needs in each buffer
+            (`Footprint.demand`).
+        rank: (arrangements, tilings) their indices in the space, the shortlist's tie-break
+            order.
+        spill: (arrangements, tilings) whether each spills partial sums (its code depends on it).
+        schedule: the schedule of the candidate (arrangement, tiling).
+        finalist: (arrangements, tilings) whether each is one of the layer's finalists, which
+            the measure step measures anyway: a rival of the others, never examined itself
+            (every finalist qualifies, so examining one would only confirm it).
     """
 
     terms: CostTerms
@@ -61,27 +66,34 @@ class Candidates:
     demand: np.ndarray
     rank: np.ndarray
     spill: np.ndarray
-    schedule: Callable[[int], LayerSchedule]
+    schedule: Callable[[int, int], LayerSchedule]
     finalist: np.ndarray
 
     def challengers(self, lowest: Callable[[], float], measured: set[LayerSchedule]) -> Iterator[tuple[LayerSchedule, bool]]:
         """(schedule, spill) of each qualifying candidate (module doc) that is not a finalist
         nor in `measured` and whose bound is below `lowest()`, the best score so far (read
         again before each): least bound first, so the first that cannot win ends the search."""
-        bound = self.bound
-        examined = np.flatnonzero((bound < lowest()) & ~self.finalist)
+        bound, finalist = self.bound.ravel(), self.finalist.ravel()
+        below = bound < lowest()
+        examined = np.flatnonzero(below & ~finalist)
         if not len(examined):
             return
         examined = examined[np.argsort(bound[examined], kind="stable")]
-        ladder = np.ascontiguousarray(self.terms.cycles(LADDER[:, None]), dtype=np.float64)
-        demand = np.ascontiguousarray(self.demand, dtype=np.int64)
-        qualified = qualifying(demand, ladder, np.ascontiguousarray(self.rank, dtype=np.int64), examined)
+        # rivals likely to beat many first (`qualifying`): the finalists, then the examined
+        rivals = np.concatenate([np.flatnonzero(finalist), examined, np.flatnonzero(np.isfinite(bound) & ~below & ~finalist)])
+        terms, tilings = self.terms, self.bound.shape[1]
+        qualified = qualifying(
+            np.ascontiguousarray(self.demand), np.ascontiguousarray(self.rank), terms.compute,
+            np.ascontiguousarray(terms.channel_bytes), terms.exposed_bytes, terms.tail, terms.iterations,
+            np.broadcast_to(terms.double_buffer, (tilings,)).copy(), terms.latency, LADDER, examined, rivals,
+        )  # fmt: skip
         for index in examined[qualified].tolist():
             if bound[index] >= lowest():
                 return
-            schedule = self.schedule(index)
+            arrangement, tiling = divmod(index, tilings)
+            schedule = self.schedule(arrangement, tiling)
             if schedule not in measured:
-                yield schedule, bool(self.spill[index])
+                yield schedule, bool(self.spill[arrangement, tiling])
 
 
 @dataclass(frozen=True)
@@ -91,15 +103,13 @@ class Pool:
     Attributes:
         floor: the least bound (`CostTerms.bound`) of any candidate that may be examined (a
             finalist is not), at the chip's bandwidth.
-        candidates: makes the candidates that may be examined below a limit (those whose
-            bound is below it) and their rivals; it may leave out the others.
+        candidates: makes the candidates.
     """
 
     floor: float
-    candidates: Callable[[float], Candidates]
+    candidates: Callable[[], Candidates]
 
     def challengers(self, lowest: Callable[[], float], measured: set[LayerSchedule]) -> Iterator[tuple[LayerSchedule, bool]]:
         """`Candidates.challengers`; none when no candidate's bound is below `lowest()`."""
-        limit = lowest()
-        if self.floor < limit:
-            yield from self.candidates(limit).challengers(lowest, measured)
+        if self.floor < lowest():
+            yield from self.candidates().challengers(lowest, measured)

@@ -1,9 +1,13 @@
-"""Numba kernel of `challengers.Pool`: which candidates qualify as capacity challengers.
+"""Numba kernel of `challengers.Candidates`: which candidates qualify as capacity challengers.
 
-It takes only arrays (STYLE). One pass over the pool per examined candidate, stopping as
-soon as every ladder bandwidth has a rival that beats it; the numpy version built a
-(buffers × candidates) mask and a (bandwidths × rivals) comparison for every candidate
-examined, three times the rest of a never-seen chip's search.
+It takes only arrays (STYLE). The candidates are a factored space, (arrangements, tilings)
+(`candidates.GemmSpace`; one arrangement for a flat list). For each examined candidate it
+passes once over the candidates that fit, stopping as soon as every ladder bandwidth has a
+rival that beats it. A candidate's estimate at the ladder bandwidths is computed the first
+time a comparison needs it, by `CostTerms.cycles`'s formula in its order of operations (so
+the values are the same floats; `tests/unit/test_capacity_monotone.py` checks it): the
+numpy version estimated every candidate a measurement's bound left in play at every ladder
+bandwidth and gathered their terms first, which cost ten times the comparisons.
 """
 
 from __future__ import annotations
@@ -14,33 +18,77 @@ from simulator.kernels.numba_target import njit
 
 
 @njit(cache=True, error_model="numpy")
-def qualifying(demand, ladder, rank, examined):
-    """For each candidate index in `examined`, whether at some row of `ladder` (estimates,
-    bandwidths × candidates) no rival, a candidate whose `demand` (buffers × candidates) is
-    nowhere larger, has a lower estimate, or an equal one and a lower `rank`."""
-    buffers, count = demand.shape
-    rows = ladder.shape[0]
+def estimate(compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency, bytes_per_cycle):
+    """`CostTerms.cycles` of one candidate at `bytes_per_cycle`, in the same operations."""
+    dram = channel_bytes / bytes_per_cycle
+    if not double_buffer:
+        return compute + dram + (iterations + 1) * latency
+    exposed = exposed_bytes / bytes_per_cycle
+    exposed += 2 * latency
+    exposed += tail
+    latency_bound = compute + dram
+    latency_bound += iterations * latency
+    latency_bound /= 2
+    overlapped = max(float(compute), dram)
+    overlapped = max(overlapped, latency_bound)
+    return overlapped + exposed
+
+
+@njit(cache=True, error_model="numpy")
+def qualifying(
+    demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency, ladder, examined, rivals
+):
+    """For each flat index (arrangement × tilings + tiling) in `examined`, whether at some
+    bandwidth of `ladder` no rival has a lower estimate, or an equal one and a lower `rank`;
+    a rival is another candidate of `rivals` (flat indices of every candidate that fits)
+    whose `demand` (buffers, arrangements, tilings) is nowhere larger. The estimate terms are
+    `CostTerms`'s: `channel_bytes` (arrangements, tilings), the others and `double_buffer`
+    per tiling. The result does not depend on the order of `rivals`, only the time: the
+    search ends for a candidate once every bandwidth has a rival that beats it, so rivals
+    likely to beat many (the finalists, each the best at some bandwidth) go first."""
+    buffers, arrangements, tilings = demand.shape
+    rows = len(ladder)
+    estimates = np.empty((arrangements, tilings, rows))
+    known = np.zeros((arrangements, tilings), dtype=np.bool_)
     found = np.zeros(len(examined), dtype=np.bool_)
     beaten = np.zeros(rows, dtype=np.bool_)
     for j in range(len(examined)):
-        x = examined[j]
+        xa, xt = examined[j] // tilings, examined[j] % tilings
+        _estimated(estimates, known, xa, xt, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer,
+                   latency, ladder)  # fmt: skip
         beaten[:] = False
         left = rows
-        for y in range(count):
-            if y == x:
+        for i in range(len(rivals)):
+            ya, yt = rivals[i] // tilings, rivals[i] % tilings
+            if ya == xa and yt == xt:
                 continue
             rival = True
             for b in range(buffers):
-                if demand[b, y] > demand[b, x]:
+                if demand[b, ya, yt] > demand[b, xa, xt]:
                     rival = False
                     break
             if not rival:
                 continue
+            _estimated(estimates, known, ya, yt, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer,
+                       latency, ladder)  # fmt: skip
             for r in range(rows):
-                if not beaten[r] and (ladder[r, y] < ladder[r, x] or (ladder[r, y] == ladder[r, x] and rank[y] < rank[x])):
+                y, x = estimates[ya, yt, r], estimates[xa, xt, r]
+                if not beaten[r] and (y < x or (y == x and rank[ya, yt] < rank[xa, xt])):
                     beaten[r] = True
                     left -= 1
             if left == 0:
                 break
         found[j] = left > 0
     return found
+
+
+@njit(cache=True, error_model="numpy")
+def _estimated(estimates, known, a, t, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency,
+               ladder):  # fmt: skip
+    """Fill `estimates[a, t]` at every ladder bandwidth, once."""
+    if known[a, t]:
+        return
+    for r in range(len(ladder)):
+        estimates[a, t, r] = estimate(compute[t], channel_bytes[a, t], exposed_bytes[t], tail[t], iterations[t],
+                                      double_buffer[t], latency, ladder[r])  # fmt: skip
+    known[a, t] = True

@@ -35,6 +35,7 @@ spill flags).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -185,11 +186,13 @@ def _heuristic_finalists(workload: Workload, chip: Target) -> tuple[Finalists, P
     space = _space(workload, chip, SchedulerKind.HEURISTIC)
     index = np.flatnonzero(space.fits)
     terms = space.terms.take(index)
+    bound = terms.bound(chip.dram_bytes_per_cycle)
+    terms = replace(terms, channel_bytes=terms.channel_bytes[None])  # one arrangement
     candidates = Candidates(
-        terms, terms.bound(chip.dram_bytes_per_cycle), space.demand[:, index], index, space.spill[index],
-        lambda i: space.schedule(int(index[i])), np.zeros(len(index), dtype=bool),
+        terms, bound[None], space.demand[:, None, index], index[None], space.spill[None, index],
+        lambda _, i: space.schedule(int(index[i])), np.zeros((1, len(index)), dtype=bool),
     )  # fmt: skip
-    pool = Pool(float(candidates.bound.min()), lambda limit: candidates)
+    pool = Pool(float(bound.min()), lambda: candidates)
     return _finalists(workload, space, chip, SchedulerKind.HEURISTIC), pool
 
 

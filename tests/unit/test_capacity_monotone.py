@@ -21,9 +21,11 @@ from compiler.memory.planner import plan_memory
 from compiler.models import load_model
 from compiler.pipeline import CompileOptions
 from compiler.scheduling import SchedulerKind, schedule_workloads
-from compiler.scheduling.challengers_kernel import qualifying
+from compiler.scheduling.challengers_kernel import estimate, qualifying
+from compiler.scheduling.estimate import CostTerms
 from compiler.scheduling.measure import measure_cycles
 from compiler.scheduling.schedule import AttentionSchedule
+from compiler.scheduling.shortlist import LADDER
 from compiler.target import target_of
 from compiler.workload import WorkloadKind
 from tessera.api import simulate_workloads
@@ -81,23 +83,66 @@ def test_larger_attention_blocks_that_fit_in_larger_buffers_do_not_displace_fast
     assert np.all(np.diff(totals) <= 0), totals
 
 
+def _random_terms(rng: np.random.Generator, arrangements: int, tilings: int) -> CostTerms:
+    """Estimate terms of a random factored space, small ranges so that estimates tie."""
+    return CostTerms(
+        compute=rng.integers(0, 6, tilings),
+        floor=np.zeros(tilings, dtype=np.int64),
+        channel_bytes=rng.integers(0, 24, (arrangements, tilings)),
+        exposed_bytes=rng.integers(0, 8, tilings),
+        tail=rng.integers(0, 3, tilings),
+        iterations=rng.integers(1, 4, tilings),
+        double_buffer=rng.random(tilings) < 0.7,
+        latency=int(rng.integers(0, 3)),
+        serial_bytes=np.zeros((1, tilings), dtype=np.int64),
+        serial_latency=0,
+    )
+
+
+def _kernel_args(terms: CostTerms) -> tuple:
+    return (terms.compute, terms.channel_bytes, terms.exposed_bytes, terms.tail, terms.iterations, terms.double_buffer,
+            terms.latency)  # fmt: skip
+
+
+def test_the_kernel_estimates_the_same_floats_as_the_estimate() -> None:
+    """`challengers_kernel.estimate` is `CostTerms.cycles` (both buffering modes, every ladder
+    bandwidth, unlimited included), to the last bit."""
+    rng = np.random.default_rng(3)
+    terms = _random_terms(rng, 4, 300)
+    expected = terms.cycles(LADDER[:, None, None])
+    compute, channel, exposed, tail, iterations, double_buffer, latency = _kernel_args(terms)
+    for r, bandwidth in enumerate(LADDER):
+        for a, t in np.ndindex(channel.shape):
+            got = estimate(compute[t], channel[a, t], exposed[t], tail[t], iterations[t], double_buffer[t], latency, bandwidth)
+            assert got == expected[r, a, t]
+
+
 def test_the_kernel_qualifies_exactly_the_candidates_of_the_rule() -> None:
     """`qualifying` against the rule written out with numpy: a candidate qualifies when at
-    some bandwidth no candidate needing no more in any buffer has a lower estimate, or an
-    equal one and a lower rank."""
+    some bandwidth no candidate that fits and needs no more in any buffer has a lower
+    estimate, or an equal one and a lower rank; whatever the order of the rivals."""
     rng = np.random.default_rng(7)
-    for _ in range(20):
-        count = int(rng.integers(1, 40))
-        demand = rng.integers(0, 4, size=(3, count)).astype(np.int64)
-        ladder = rng.integers(0, 5, size=(4, count)).astype(np.float64)  # small ranges: many ties
-        rank = rng.permutation(count).astype(np.int64)
-        examined = np.arange(count, dtype=np.int64)
+    outcomes = set()
+    for _ in range(30):
+        arrangements, tilings = int(rng.integers(1, 4)), int(rng.integers(1, 15))
+        count = arrangements * tilings
+        terms = _random_terms(rng, arrangements, tilings)
+        demand = rng.integers(0, 4, size=(3, arrangements, tilings)).astype(np.int64)
+        rank = rng.permutation(count).astype(np.int64).reshape(arrangements, tilings)
+        fits = rng.random(count) < 0.8
+        ladder = terms.cycles(LADDER[:, None, None]).reshape(len(LADDER), count)
+        flat_demand, flat_rank = demand.reshape(3, count), rank.ravel()
+        examined = np.flatnonzero(fits)
         expected = []
-        for x in range(count):
-            rivals = np.all(demand <= demand[:, [x]], axis=0)
+        for x in examined:
+            rivals = np.all(flat_demand <= flat_demand[:, [x]], axis=0) & fits
             rivals[x] = False
             beaten = (ladder[:, rivals] < ladder[:, [x]]) | (
-                (ladder[:, rivals] == ladder[:, [x]]) & (rank[rivals] < rank[x])
+                (ladder[:, rivals] == ladder[:, [x]]) & (flat_rank[rivals] < flat_rank[x])
             )
             expected.append(not np.all(np.any(beaten, axis=1)))
-        assert qualifying(demand, ladder, rank, examined).tolist() == expected
+        for rivals in (examined, examined[::-1], rng.permutation(examined)):
+            got = qualifying(demand, rank, *_kernel_args(terms), LADDER, examined, rivals)
+            assert got.tolist() == expected
+        outcomes.update(expected)
+    assert outcomes == {True, False}
