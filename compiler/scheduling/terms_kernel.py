@@ -128,6 +128,8 @@ def pass_terms(
             for b in range(2):
                 for c in range(2):
                     tiles_abc = nm[a] * nk[b] * nn[c]
+                    if tiles_abc == 0:  # a dim of one tile has no full tiles before its last
+                        continue
                     folds, streamed, loaded, _, last_stream, last_shift = _gemm(
                         sm[a], sk[b], sn[c], g, flow, 0, 0, rows, cols, depth, width
                     )[:6]
@@ -144,11 +146,15 @@ def pass_terms(
         # the channel: every tile loaded once, the outputs stored once (`estimate._pass_terms`)
         total_out = batch[t] * m[t] * n[t]
         input_bytes = weight_bytes = output_bytes = psum_bytes = vector = 0
-        for a in range(2):
+        for a in range(2):  # tile classes with no tile add nothing
             for b in range(2):
-                input_bytes += nm[a] * nk[b] * _channel(g * (pixels[a] * channels[b]), in_bits, in_dram, burst)
-                weight_bytes += nk[a] * nn[b] * _channel(g * (sk[a] * sn[b]), w_bits, w_dram, burst)
+                if nm[a] * nk[b] > 0:
+                    input_bytes += nm[a] * nk[b] * _channel(g * (pixels[a] * channels[b]), in_bits, in_dram, burst)
+                if nk[a] * nn[b] > 0:
+                    weight_bytes += nk[a] * nn[b] * _channel(g * (sk[a] * sn[b]), w_bits, w_dram, burst)
                 tiles_ab = nm[a] * nn[b]
+                if tiles_ab == 0:
+                    continue
                 out_elements = sm[a] * sn[b]
                 side_tile = _ceil_div(sm[a] * sn[b] * side_elements[t], total_out) if side_elements[t] else 0
                 output_bytes += tiles_ab * (
