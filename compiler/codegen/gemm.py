@@ -53,15 +53,7 @@ from compiler.codegen.layout import LayerCode
 from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import Dim, Schedule
-from compiler.scheduling.tiling import (
-    active_pes,
-    edge_tile,
-    input_tile_elements,
-    pass_groups,
-    psum_group_tiles,
-    side_tile_elements,
-    tile_count,
-)
+from compiler.scheduling.tiling import active_pes, edge_tile, pass_groups
 from compiler.target import Target, TimingMode
 from compiler.target.isa import INSTRUCTION_DTYPE
 from compiler.target.timing import gemm_folds
@@ -81,36 +73,28 @@ def gemm_code(
     gemm = workload.gemm
     assert gemm is not None
     extents = np.array([gemm.m, gemm.k, gemm.n], dtype=np.int64)
-    tiles = np.array([schedule.tile(d) for d in Dim], dtype=np.int64)
-    counts = tile_count(extents, tiles)
-    edges = edge_tile(extents, tiles)
-    positions = np.array([schedule.order.index(d) for d in Dim], dtype=np.int64)
+    tiles = np.array([schedule.tile_m, schedule.tile_k, schedule.tile_n], dtype=np.int64)
     groups = schedule.groups_per_pass
     if spill is None:
+        positions = np.array([schedule.order.index(d) for d in Dim], dtype=np.int64)
         spill = bool(gemm_footprint(workload, chip, tiles, positions, schedule.double_buffer, groups).spill)
-    passes, last_groups = (int(v) for v in pass_groups(gemm.batch, groups))
-    sides = np.stack([tiles, edges])  # (is last tile, dim) -> tile size
-    m, k, n = (sides[:, d] for d in Dim)
     placement = workload.placement
     flags = roles(workload, chip)
     instructions, dep_ptr, deps, ok = _gemm_code(
         INSTRUCTION_PROTO,
         np.array(schedule.order, dtype=np.int64),
-        counts,
+        extents,
         tiles,
-        edges,
-        passes,
+        gemm.batch,
         groups,
-        last_groups,
         schedule.double_buffer,
         bool(flags.input_tile),
         bool(flags.weight_tile),
         bool(flags.side_tile),
         spill,
-        workload.side_input_elements > 0,
-        np.asarray(input_tile_elements(m[:, None], k[None, :], workload), dtype=np.int64),
-        np.asarray(side_tile_elements(m[:, None], n[None, :], workload), dtype=np.int64),
-        _one_fold(schedule, m, k, n, groups, last_groups, chip),
+        workload.side_input_elements,
+        _geometry(workload),
+        _one_fold(schedule, extents, tiles, groups, gemm.batch, chip),
         np.array(STATIONARY[schedule.dataflow], dtype=np.int64),
         np.array([int(workload.vector_ops.get(c, 0)) for c in OpClass], dtype=np.int64),
         np.array([placement.input, placement.weight, placement.output, placement.side], dtype=np.int64),
@@ -122,8 +106,6 @@ def gemm_code(
         int(schedule.dataflow),
         int(active_pes(workload, chip)),
         layer,
-        int(np.prod(counts[list(schedule.order[schedule.order.index(Dim.K) + 1:])])),
-        int(psum_group_tiles(positions[:, None], counts[:, None])[0]),
     )
     if not ok:
         raise AssertionError("codegen produced a dependency on an absent slot")
@@ -142,7 +124,18 @@ STATIONARY: dict[Dataflow, tuple[Dim, Dim]] = {
 """The dims of each dataflow's stationary tile (weights, inputs, partial sums)."""
 
 
-def _one_fold(schedule: Schedule, m, k, n, groups: int, last_groups: int, chip: Target) -> np.ndarray:
+def _geometry(workload: Workload) -> np.ndarray:
+    """(is conv, images, in_h, in_w, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h,
+    dilation_w, in_c, groups) of a convolution's input window (`scheduling.tiling`); zeros
+    for a plain GEMM, whose input tile is its tm × tk elements."""
+    conv = workload.conv
+    if conv is None:
+        return np.zeros(13, dtype=np.int64)
+    return np.array([1, conv.images, conv.in_h, conv.in_w, conv.out_w, conv.kernel_h, conv.kernel_w, conv.stride_h,
+                     conv.stride_w, conv.dilation_h, conv.dilation_w, conv.in_c, conv.groups], dtype=np.int64)  # fmt: skip
+
+
+def _one_fold(schedule: Schedule, extents: np.ndarray, tiles: np.ndarray, groups: int, batch: int, chip: Target) -> np.ndarray:
     """(m last, k last, n last, last pass) -> the GEMM tile is one fold, which it may then
     continue from the previous GEMM when its stationary tile is unchanged (`timing`). Only
     SCALE-Sim's timing streams folds across tiles (all False otherwise): the scheduler's
@@ -150,7 +143,9 @@ def _one_fold(schedule: Schedule, m, k, n, groups: int, last_groups: int, chip: 
     and a bound it relies on must hold."""
     if chip.timing is not TimingMode.SCALESIM:
         return np.zeros((2, 2, 2, 2), dtype=np.bool_)
-    packed = np.array([groups, last_groups], dtype=np.int64)
+    sides = np.stack([tiles, edge_tile(extents, tiles)])  # (is last tile, dim) -> tile size
+    m, k, n = (sides[:, d] for d in Dim)
+    packed = np.array([groups, pass_groups(batch, groups)[1]], dtype=np.int64)
     mm, kk, nn, pp = np.meshgrid(m, k, n, packed, indexing="ij")
     folds, _ = gemm_folds(mm, kk, nn, int(schedule.dataflow), chip.rows, chip.cols, pp, chip.reduction_depth, chip.pe_width)
     return folds == 1

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from compiler.scheduling.terms_kernel import _window_channels, _window_pixels
+from simulator.kernels.engines import _ceil_div
 from simulator.kernels.numba_target import njit
 
 # Slot order within a row (`compiler.codegen.gemm` states it).
@@ -53,23 +55,64 @@ def _reused_load(present, deps, loads, issued, t, slot, spb, shift):
 
 
 @njit(cache=True, error_model="numpy")
+def _tiling(loop_dims, extents, tiles, batch, groups, side_input_elements, geometry):
+    """What the loop nest needs of the tiling, as `scheduling.tiling` derives it: tiles per
+    dim (`tile_count`) and the last one's extent (`edge_tile`), passes and the last pass's
+    products (`pass_groups`), the input and side-input elements of a tile by whether it is
+    the last along (M, K) and (M, N) (`input_tile_elements`, by the estimate's kernel, and
+    `side_tile_elements`), the iterations between visits of one K tile (the loops inside K)
+    and the output tiles live across one K iteration (`psum_group_tiles`). `geometry` is
+    (is conv, images, in_h, in_w, out_w, kernel_h, kernel_w, stride_h, stride_w,
+    dilation_h, dilation_w, in_c, conv groups)."""
+    counts = np.empty(3, dtype=np.int64)
+    edges = np.empty(3, dtype=np.int64)
+    for d in range(3):
+        counts[d] = _ceil_div(extents[d], tiles[d])
+        edges[d] = extents[d] - (counts[d] - 1) * tiles[d]
+    passes = _ceil_div(batch, groups)
+    last_groups = batch - (passes - 1) * groups
+    conv = geometry[0] != 0
+    total = batch * extents[0] * extents[2]
+    input_elements = np.empty((2, 2), dtype=np.int64)
+    side_elements = np.empty((2, 2), dtype=np.int64)
+    for i in range(2):
+        tm = edges[0] if i else tiles[0]
+        pixels = _window_pixels(tm, conv, geometry[1], geometry[2], geometry[3], geometry[4], geometry[5], geometry[6],
+                                geometry[7], geometry[8], geometry[9], geometry[10])  # fmt: skip
+        for j in range(2):
+            tk = edges[1] if j else tiles[1]
+            tn = edges[2] if j else tiles[2]
+            input_elements[i, j] = pixels * _window_channels(tk, conv, geometry[11], geometry[12], geometry[5], geometry[6])
+            side_elements[i, j] = -(-(tm * tn * side_input_elements) // total)
+    k_position = 0
+    for position in range(3):
+        if loop_dims[position] == 1:
+            k_position = position
+    stride_k = 1
+    for position in range(k_position + 1, 3):
+        stride_k *= counts[loop_dims[position]]
+    psum_group = 1
+    if counts[1] > 1:
+        for position in range(k_position + 1, 3):
+            psum_group *= counts[loop_dims[position]]
+    return counts, edges, passes, last_groups, input_elements, side_elements, stride_k, psum_group
+
+
+@njit(cache=True, error_model="numpy")
 def _gemm_code(
     proto,
     loop_dims,
-    counts,
+    extents,
     tiles,
-    edges,
-    passes,
+    batch,
     groups,
-    last_groups,
     double_buffer,
     input_tile,
     weight_tile,
     side_tile,
     spill,
-    side_input,
-    input_elements,
-    side_elements,
+    side_input_elements,
+    geometry,
     one_fold,
     stationary,
     vector_ops,
@@ -80,11 +123,12 @@ def _gemm_code(
     dataflow,
     active,
     layer,
-    stride_k,
-    psum_group,
 ):
     """(instructions, dep_ptr, deps, ok) of one GEMM workload; see `gemm.gemm_code` for the
     arguments. `ok` is False if a dependency names an absent slot (a codegen bug)."""
+    counts, edges, passes, last_groups, input_elements, side_elements, stride_k, psum_group = _tiling(
+        loop_dims, extents, tiles, batch, groups, side_input_elements, geometry
+    )
     m_dim, k_dim, n_dim = 0, 1, 2
     spb = 2 if double_buffer else 1
     shift = 1 if double_buffer else 0
@@ -219,7 +263,7 @@ def _gemm_code(
             if vec[t, c] > 0:
                 last_vec = VEC + c
         side_pos = NO_DEP
-        if klast[t] and side_input and side_tile:
+        if klast[t] and side_input_elements > 0 and side_tile:
             side_pos = load_row + LOAD_SIDE
             present[side_pos] = True
             side_loads[n_side] = t
