@@ -67,8 +67,9 @@ def gemm_code(
     is the schedule's `Footprint.spill`, found here when the caller has not.
 
     Everything that depends on the workload, the schedule or the chip is reduced here to
-    integers and to small tables indexed by whether a tile is the last along its dimension
-    (only the last tile of a dimension can be smaller); `gemm_kernel` walks the loop nest.
+    integers and small arrays; `gemm_kernel` derives the tiling's tables, indexed by whether a
+    tile is the last along its dimension (only the last tile of a dimension can be smaller),
+    by `scheduling.tiling`'s formulas, and walks the loop nest.
     """
     gemm = workload.gemm
     assert gemm is not None
