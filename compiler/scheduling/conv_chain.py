@@ -49,9 +49,9 @@ from compiler.roofline import lower_bound_cycles
 from compiler.scheduling.objective import Goal, Objective
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import ConvChainSchedule
-from compiler.scheduling.tiling import edge_tile, ladder, pass_groups, tile_count, tile_sizes
+from compiler.scheduling.terms_kernel import chain_array_floor
+from compiler.scheduling.tiling import ladder, pass_groups, tile_count, tile_sizes
 from compiler.target import Target, nbytes
-from compiler.target.timing import gemm_occupancy
 from compiler.workload import ConvChain, ConvGeometry, Workload
 
 MEASURED = 3
@@ -198,22 +198,13 @@ def _array_cycles(layer, rows: np.ndarray, groups, dataflows, chip: Target) -> n
     """(dataflows, packings) cycles the array is certainly busy with one layer's GEMMs over
     every band (`pieces`), for each dataflow and each candidate packing in `groups`: each
     GEMM's busy floor (`timing.gemm_occupancy`; its `gemm_cycles` on an array that does not
-    pipeline folds)."""
-    groups = np.asarray(groups, dtype=np.int64)[None, None, :]
-    dataflow = np.asarray(dataflows, dtype=np.int64)[:, None, None]
-    m = (rows[rows > 0] * layer.conv.out_w * layer.conv.images)[None, :, None]
-
-    def busy(n, packed):
-        return gemm_occupancy(m, layer.gemm.k, n, dataflow, chip.rows, chip.cols, packed, chip.pipelined,
-                              unit_cols=chip.unit_cols, depth=chip.reduction_depth,
-                              width=chip.pe_width)[1]
-
-    if layer.gemm.batch == 1:
-        count = int(tile_count(layer.gemm.n, chip.cols))
-        full, edge = busy(chip.cols, 1), busy(edge_tile(layer.gemm.n, chip.cols), 1)
-        return np.broadcast_to(np.sum((count - 1) * full + edge, axis=1), (dataflow.shape[0], groups.shape[2]))
-    count, last = pass_groups(layer.gemm.batch, groups)
-    return np.sum((count - 1) * busy(layer.gemm.n, groups) + busy(layer.gemm.n, last), axis=1)
+    pipeline folds), by the estimate's kernel (`terms_kernel.chain_array_floor`)."""
+    m = rows[rows > 0] * layer.conv.out_w * layer.conv.images
+    return chain_array_floor(
+        np.ascontiguousarray(m, dtype=np.int64), layer.gemm.k, layer.gemm.n, layer.gemm.batch,
+        np.asarray(dataflows, dtype=np.int64), np.asarray(groups, dtype=np.int64), chip.rows, chip.cols,
+        chip.reduction_depth, chip.pe_width, chip.fill_drain, chip.pipelined,
+    )  # fmt: skip
 
 
 def packing(chain: ConvChain, schedule_bands: Bands, dataflows, chip: Target) -> tuple[list[tuple[int, ...]], np.ndarray]:

@@ -73,6 +73,48 @@ def _stretched(cycles, pes, active):
 
 
 @njit(cache=True, error_model="numpy")
+def occupancy_and_floor(m, k, n, groups, dataflow, rows, cols, depth, width, fill_drain, pipelined):
+    """`timing.gemm_occupancy` of one GEMM tile: the cycles it adds to a run of back-to-back
+    GEMMs and those the array is certainly busy with it, from the simulator's fold times."""
+    folds, streamed, loaded, _, last_stream, last_shift = _gemm(m, k, n, groups, dataflow, 0, 0, rows, cols, depth, width)[:6]
+    if not pipelined:
+        cycles = streamed + loaded + folds * fill_drain
+        return cycles, cycles
+    occupancy = max(streamed, max(loaded, folds * rows))
+    return occupancy, occupancy - max(last_stream, last_shift) + last_stream
+
+
+@njit(cache=True, error_model="numpy")
+def chain_array_floor(m, k, n, batch, dataflows, groups, rows, cols, depth, width, fill_drain, pipelined):
+    """(dataflows, packings) cycles the array is certainly busy with one layer of a fused
+    chain over its bands (`conv_chain._array_cycles`): for each band's `m` output pixels, every
+    GEMM's busy floor (`occupancy_and_floor`), the batch run `groups` products a GEMM in
+    passes (the last with the rest); a single product is split over array-wide tiles of n."""
+    out = np.zeros((len(dataflows), len(groups)), dtype=np.int64)
+    for d in range(len(dataflows)):
+        flow = dataflows[d]
+        for j in range(len(groups)):
+            if batch == 1 and j > 0:
+                out[d, j] = out[d, 0]
+                continue
+            for i in range(len(m)):
+                if batch == 1:
+                    count = _ceil_div(n, cols)
+                    full = occupancy_and_floor(m[i], k, cols, 1, flow, rows, cols, depth, width, fill_drain, pipelined)[1]
+                    edge = occupancy_and_floor(m[i], k, n - (count - 1) * cols, 1, flow, rows, cols, depth, width,
+                                               fill_drain, pipelined)[1]  # fmt: skip
+                    out[d, j] += (count - 1) * full + edge
+                else:
+                    passes = _ceil_div(batch, groups[j])
+                    last = batch - (passes - 1) * groups[j]
+                    full = occupancy_and_floor(m[i], k, n, groups[j], flow, rows, cols, depth, width, fill_drain,
+                                               pipelined)[1]  # fmt: skip
+                    rest = occupancy_and_floor(m[i], k, n, last, flow, rows, cols, depth, width, fill_drain, pipelined)[1]
+                    out[d, j] += (passes - 1) * full + rest
+    return out
+
+
+@njit(cache=True, error_model="numpy")
 def pass_terms(
     dataflow, tm, tk, tn, groups, m, k, n, batch,
     is_conv, images, in_h, in_w, in_c, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, conv_groups,
@@ -130,18 +172,10 @@ def pass_terms(
                     tiles_abc = nm[a] * nk[b] * nn[c]
                     if tiles_abc == 0:  # a dim of one tile has no full tiles before its last
                         continue
-                    folds, streamed, loaded, _, last_stream, last_shift = _gemm(
-                        sm[a], sk[b], sn[c], g, flow, 0, 0, rows, cols, depth, width
-                    )[:6]
-                    if pipelined:
-                        occupancy = max(streamed, max(loaded, folds * rows))
-                        busy = occupancy - max(last_stream, last_shift) + last_stream
-                        matrix += tiles_abc * _stretched(occupancy, pes, active[t])
-                        floor += tiles_abc * _stretched(busy, pes, active[t])
-                    else:
-                        matrix += tiles_abc * _stretched(streamed + loaded + folds * fill_drain, pes, active[t])
-        if not pipelined:
-            floor = matrix
+                    occupancy, busy = occupancy_and_floor(sm[a], sk[b], sn[c], g, flow, rows, cols, depth, width,
+                                                          fill_drain, pipelined)  # fmt: skip
+                    matrix += tiles_abc * _stretched(occupancy, pes, active[t])
+                    floor += tiles_abc * _stretched(busy, pes, active[t])
 
         # the channel: every tile loaded once, the outputs stored once (`estimate._pass_terms`)
         total_out = batch[t] * m[t] * n[t]

@@ -22,6 +22,7 @@ from compiler.scheduling.candidates import gemm_space
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import _Pass, _pass_terms
 from compiler.scheduling.roles import roles
+from compiler.scheduling.terms_kernel import chain_array_floor
 from compiler.scheduling.schedule import SchedulerKind
 from compiler.scheduling.tiling import (
     active_pes,
@@ -41,6 +42,7 @@ from compiler.target.timing import (
     fold_count,
     fold_occupancy,
     fold_shift,
+    gemm_occupancy,
     pe_split,
     stationary_load_cycles,
     streamed_length,
@@ -187,3 +189,49 @@ def test_the_workloads_cover_side_inputs_vector_work_and_kept_operands() -> None
     assert any(any(w.vector_ops.values()) for w in gemms)
     assert any(not roles(w, chip).input_dram for w in gemms)
     assert any(w.conv is not None for w in gemms) and any(w.conv is None for w in gemms)
+
+
+def numpy_chain_array_floor(m, k, n, batch, dataflows, groups, chip) -> np.ndarray:
+    """`terms_kernel.chain_array_floor` as numpy over (dataflows, bands, packings), with
+    `timing.gemm_occupancy`."""
+    groups = np.asarray(groups, dtype=np.int64)[None, None, :]
+    dataflow = np.asarray(dataflows, dtype=np.int64)[:, None, None]
+    m = np.asarray(m, dtype=np.int64)[None, :, None]
+
+    def busy(n, packed):
+        return gemm_occupancy(m, k, n, dataflow, chip.rows, chip.cols, packed, chip.pipelined, unit_cols=chip.unit_cols,
+                              depth=chip.reduction_depth, width=chip.pe_width)[1]  # fmt: skip
+
+    if batch == 1:
+        count = int(tile_count(n, chip.cols))
+        full, edge = busy(chip.cols, 1), busy(edge_tile(n, chip.cols), 1)
+        return np.broadcast_to(np.sum((count - 1) * full + edge, axis=1), (dataflow.shape[0], groups.shape[2]))
+    count, last = pass_groups(batch, groups)
+    return np.sum((count - 1) * busy(n, groups) + busy(n, last), axis=1)
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+@pytest.mark.parametrize(("depth_bytes", "width_bytes"), [(0, 0), (32, 32)])
+def test_chain_array_floor_equals_gemm_occupancy(pipelined: bool, depth_bytes: int, width_bytes: int) -> None:
+    """A fused chain's busy floor per dataflow and packing, by the kernel and by
+    `timing.gemm_occupancy`, on random layers (single products split into array-wide
+    tiles, batches packed in passes) on chips with and without pipelined folds and per-PE
+    stores."""
+    rng = np.random.default_rng(11)
+    base = load_accelerator(EXAMPLES / "edge.yaml")
+    dataflows = np.array([int(d) for d in Dataflow], dtype=np.int64)
+    for rows, cols in ((8, 8), (16, 12), (32, 64)):
+        overrides = {"matrix.rows": rows, "matrix.cols": cols, "matrix.stationary_double_buffer": pipelined}
+        if depth_bytes:
+            overrides |= {"matrix.pe_storage": {"weight": f"{depth_bytes} B", "output": f"{width_bytes} B"}}
+        chip = target_of(with_overrides(base, overrides))
+        assert chip.pipelined == pipelined and (chip.reduction_depth > 1 and chip.pe_width > 1) == bool(depth_bytes)
+        for _ in range(15):
+            m = rng.integers(1, 500, size=int(rng.integers(1, 5)))
+            k, n, batch = (int(v) for v in rng.integers(1, 300, size=3))
+            batch = 1 if rng.random() < 0.4 else int(rng.integers(2, 40))
+            groups = np.unique(rng.integers(1, batch + 1, size=3))
+            expected = numpy_chain_array_floor(m, k, n, batch, dataflows, groups, chip)
+            got = chain_array_floor(m.astype(np.int64), k, n, batch, dataflows, groups.astype(np.int64), chip.rows,
+                                    chip.cols, chip.reduction_depth, chip.pe_width, chip.fill_drain, chip.pipelined)  # fmt: skip
+            assert got.tolist() == expected.tolist()
