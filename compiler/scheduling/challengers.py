@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compiler.scheduling.challengers_kernel import qualifying
+from compiler.scheduling.challengers_kernel import qualified_below
 from compiler.scheduling.estimate import CostTerms
 from compiler.scheduling.schedule import LayerSchedule
 from compiler.scheduling.shortlist import LADDER
@@ -73,24 +73,16 @@ class Candidates:
         """(schedule, spill) of each qualifying candidate (module doc) that is not a finalist
         nor in `measured` and whose bound is below `lowest()`, the best score so far (read
         again before each): least bound first, so the first that cannot win ends the search."""
-        bound, finalist = self.bound.ravel(), self.finalist.ravel()
-        below = bound < lowest()
-        examined = np.flatnonzero(below & ~finalist)
-        if not len(examined):
-            return
-        examined = examined[np.argsort(bound[examined], kind="stable")]
-        # rivals likely to beat many first (`qualifying`): the finalists, then the examined
-        rivals = np.concatenate([np.flatnonzero(finalist), examined, np.flatnonzero(np.isfinite(bound) & ~below & ~finalist)])
         terms, tilings = self.terms, self.bound.shape[1]
-        qualified = qualifying(
-            np.ascontiguousarray(self.demand), np.ascontiguousarray(self.rank), terms.compute,
-            np.ascontiguousarray(terms.channel_bytes), terms.exposed_bytes, terms.tail, terms.iterations,
-            np.broadcast_to(terms.double_buffer, (tilings,)).copy(), terms.latency, LADDER, examined, rivals,
+        double_buffer = terms.double_buffer if np.ndim(terms.double_buffer) else np.full(tilings, bool(terms.double_buffer))
+        qualified = qualified_below(
+            lowest(), self.bound, self.finalist, self.demand, self.rank, terms.compute, terms.channel_bytes,
+            terms.exposed_bytes, terms.tail, terms.iterations, double_buffer, terms.latency, LADDER,
         )  # fmt: skip
-        for index in examined[qualified].tolist():
-            if bound[index] >= lowest():
-                return
+        for index in qualified.tolist():
             arrangement, tiling = divmod(index, tilings)
+            if self.bound[arrangement, tiling] >= lowest():
+                return
             schedule = self.schedule(arrangement, tiling)
             if schedule not in measured:
                 yield schedule, bool(self.spill[arrangement, tiling])

@@ -83,6 +83,46 @@ def qualifying(
 
 
 @njit(cache=True, error_model="numpy")
+def qualified_below(
+    limit, bound, finalist, demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency,
+    ladder,
+):  # fmt: skip
+    """Flat indices of the candidates `challengers.Candidates.challengers` examines below
+    `limit` (a `bound` below it, not a `finalist`) that qualify (`qualifying`), least bound
+    first (ties in flat order). Rivals are every candidate that fits (a finite bound): the
+    finalists first, then the examined, then the rest."""
+    arrangements, tilings = bound.shape
+    count = arrangements * tilings
+    examined = np.empty(count, dtype=np.int64)
+    rivals = np.empty(count, dtype=np.int64)
+    examined_count = 0
+    rival_count = 0
+    for a in range(arrangements):
+        for t in range(tilings):
+            if finalist[a, t]:
+                rivals[rival_count] = a * tilings + t
+                rival_count += 1
+            elif bound[a, t] < limit:
+                examined[examined_count] = a * tilings + t
+                examined_count += 1
+    examined = examined[:examined_count]
+    keys = np.empty(examined_count)
+    for j in range(examined_count):
+        keys[j] = bound[examined[j] // tilings, examined[j] % tilings]
+    examined = examined[np.argsort(keys, kind="mergesort")]
+    rivals[rival_count : rival_count + examined_count] = examined
+    rival_count += examined_count
+    for a in range(arrangements):
+        for t in range(tilings):
+            if not finalist[a, t] and limit <= bound[a, t] < np.inf:
+                rivals[rival_count] = a * tilings + t
+                rival_count += 1
+    found = qualifying(demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency, ladder,
+                       examined, rivals[:rival_count])  # fmt: skip
+    return examined[found]
+
+
+@njit(cache=True, error_model="numpy")
 def _estimated(estimates, known, a, t, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency,
                ladder):  # fmt: skip
     """Fill `estimates[a, t]` at every ladder bandwidth, once."""

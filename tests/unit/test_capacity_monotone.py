@@ -21,7 +21,7 @@ from compiler.memory.planner import plan_memory
 from compiler.models import load_model
 from compiler.pipeline import CompileOptions
 from compiler.scheduling import SchedulerKind, schedule_workloads
-from compiler.scheduling.challengers_kernel import estimate, qualifying
+from compiler.scheduling.challengers_kernel import estimate, qualified_below, qualifying
 from compiler.scheduling.estimate import CostTerms
 from compiler.scheduling.measure import measure_cycles
 from compiler.scheduling.schedule import AttentionSchedule
@@ -146,3 +146,35 @@ def test_the_kernel_qualifies_exactly_the_candidates_of_the_rule() -> None:
             assert got.tolist() == expected
         outcomes.update(expected)
     assert outcomes == {True, False}
+
+
+def test_the_candidates_examined_below_a_limit_qualify_by_the_rule_least_bound_first() -> None:
+    """`qualified_below`: of the candidates that are not finalists and whose bound is below
+    the limit, those that qualify against every candidate that fits, in ascending bound
+    (ties in flat order, as a stable sort gives them)."""
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        arrangements, tilings = int(rng.integers(1, 4)), int(rng.integers(1, 15))
+        count = arrangements * tilings
+        terms = _random_terms(rng, arrangements, tilings)
+        demand = rng.integers(0, 4, size=(3, arrangements, tilings)).astype(np.int64)
+        rank = rng.permutation(count).astype(np.int64).reshape(arrangements, tilings)
+        bound = rng.integers(0, 6, size=(arrangements, tilings)).astype(np.float64)  # ties
+        bound[rng.random((arrangements, tilings)) < 0.2] = np.inf  # does not fit
+        finalist = np.isfinite(bound) & (rng.random((arrangements, tilings)) < 0.2)
+        limit = float(rng.integers(1, 7))
+        ladder = terms.cycles(LADDER[:, None, None]).reshape(len(LADDER), count)
+        flat_bound, fits = bound.ravel(), np.isfinite(bound.ravel())
+        examined = np.flatnonzero((flat_bound < limit) & ~finalist.ravel())
+        examined = examined[np.argsort(flat_bound[examined], kind="stable")]
+        expected = []
+        for x in examined.tolist():
+            rivals = np.all(demand.reshape(3, count) <= demand.reshape(3, count)[:, [x]], axis=0) & fits
+            rivals[x] = False
+            beaten = (ladder[:, rivals] < ladder[:, [x]]) | (
+                (ladder[:, rivals] == ladder[:, [x]]) & (rank.ravel()[rivals] < rank.ravel()[x])
+            )
+            if not np.all(np.any(beaten, axis=1)):
+                expected.append(x)
+        got = qualified_below(limit, bound, finalist, demand, rank, *_kernel_args(terms), LADDER)
+        assert got.tolist() == expected
