@@ -272,11 +272,10 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
                                              sizes.tolist(), strict=True):  # fmt: skip
             window = slice(end, end + count)
             end += count
-            found = distinct(schedules[window], estimates[window], bounds[window])
-            flags = dict(zip(schedules[window], spills[window]))
+            found = (tuple(schedules[window]), estimates[window], bounds[window])  # distinct: `tiled_shortlist`
             own = slice(start, start + size)
             pool = Pool(float(least[own].min()), partial(_candidates, spaces, terms, bound, open_bound, spill, tilings, own))
-            results[space] = Shortlisted(found, tuple(flags[s] for s in found[0]), pool)
+            results[space] = Shortlisted(found, tuple(spills[window]), pool)
     return [results.get(int(space)) for space in selected]
 
 
