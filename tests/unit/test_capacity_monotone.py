@@ -117,30 +117,37 @@ def test_the_kernel_estimates_the_same_floats_as_the_estimate() -> None:
             assert got == expected[r, a, t]
 
 
+def _random_space(rng: np.random.Generator) -> tuple[CostTerms, np.ndarray, np.ndarray]:
+    """A random factored space: terms, (buffers, arrangements, tilings) demand, ranks."""
+    arrangements, tilings = int(rng.integers(1, 4)), int(rng.integers(1, 15))
+    terms = _random_terms(rng, arrangements, tilings)
+    demand = rng.integers(0, 4, size=(3, arrangements, tilings)).astype(np.int64)
+    rank = rng.permutation(arrangements * tilings).astype(np.int64).reshape(arrangements, tilings)
+    return terms, demand, rank
+
+
+def _qualifies(x: int, terms: CostTerms, demand: np.ndarray, rank: np.ndarray, fits: np.ndarray) -> bool:
+    """The rule written out with numpy, on flat indices: at some ladder bandwidth no other
+    candidate that `fits` and needs no more in any buffer has a lower estimate, or an equal
+    one and a lower rank."""
+    count = rank.size
+    ladder = terms.cycles(LADDER[:, None, None]).reshape(len(LADDER), count)
+    flat_demand, flat_rank = demand.reshape(3, count), rank.ravel()
+    rivals = np.all(flat_demand <= flat_demand[:, [x]], axis=0) & fits
+    rivals[x] = False
+    beaten = (ladder[:, rivals] < ladder[:, [x]]) | ((ladder[:, rivals] == ladder[:, [x]]) & (flat_rank[rivals] < flat_rank[x]))
+    return not np.all(np.any(beaten, axis=1))
+
+
 def test_the_kernel_qualifies_exactly_the_candidates_of_the_rule() -> None:
-    """`qualifying` against the rule written out with numpy: a candidate qualifies when at
-    some bandwidth no candidate that fits and needs no more in any buffer has a lower
-    estimate, or an equal one and a lower rank; whatever the order of the rivals."""
+    """`qualifying` against the rule (`_qualifies`), whatever the order of the rivals."""
     rng = np.random.default_rng(7)
     outcomes = set()
     for _ in range(30):
-        arrangements, tilings = int(rng.integers(1, 4)), int(rng.integers(1, 15))
-        count = arrangements * tilings
-        terms = _random_terms(rng, arrangements, tilings)
-        demand = rng.integers(0, 4, size=(3, arrangements, tilings)).astype(np.int64)
-        rank = rng.permutation(count).astype(np.int64).reshape(arrangements, tilings)
-        fits = rng.random(count) < 0.8
-        ladder = terms.cycles(LADDER[:, None, None]).reshape(len(LADDER), count)
-        flat_demand, flat_rank = demand.reshape(3, count), rank.ravel()
+        terms, demand, rank = _random_space(rng)
+        fits = rng.random(rank.size) < 0.8
         examined = np.flatnonzero(fits)
-        expected = []
-        for x in examined:
-            rivals = np.all(flat_demand <= flat_demand[:, [x]], axis=0) & fits
-            rivals[x] = False
-            beaten = (ladder[:, rivals] < ladder[:, [x]]) | (
-                (ladder[:, rivals] == ladder[:, [x]]) & (flat_rank[rivals] < flat_rank[x])
-            )
-            expected.append(not np.all(np.any(beaten, axis=1)))
+        expected = [_qualifies(x, terms, demand, rank, fits) for x in examined.tolist()]
         for rivals in (examined, examined[::-1], rng.permutation(examined)):
             got = qualifying(demand, rank, *_kernel_args(terms), LADDER, examined, rivals)
             assert got.tolist() == expected
@@ -150,31 +157,18 @@ def test_the_kernel_qualifies_exactly_the_candidates_of_the_rule() -> None:
 
 def test_the_candidates_examined_below_a_limit_qualify_by_the_rule_least_bound_first() -> None:
     """`qualified_below`: of the candidates that are not finalists and whose bound is below
-    the limit, those that qualify against every candidate that fits, in ascending bound
-    (ties in flat order, as a stable sort gives them)."""
+    the limit, those that qualify against every candidate that fits (`_qualifies`), in
+    ascending bound (ties in flat order, as a stable sort gives them)."""
     rng = np.random.default_rng(5)
     for _ in range(40):
-        arrangements, tilings = int(rng.integers(1, 4)), int(rng.integers(1, 15))
-        count = arrangements * tilings
-        terms = _random_terms(rng, arrangements, tilings)
-        demand = rng.integers(0, 4, size=(3, arrangements, tilings)).astype(np.int64)
-        rank = rng.permutation(count).astype(np.int64).reshape(arrangements, tilings)
-        bound = rng.integers(0, 6, size=(arrangements, tilings)).astype(np.float64)  # ties
-        bound[rng.random((arrangements, tilings)) < 0.2] = np.inf  # does not fit
-        finalist = np.isfinite(bound) & (rng.random((arrangements, tilings)) < 0.2)
+        terms, demand, rank = _random_space(rng)
+        bound = rng.integers(0, 6, size=rank.shape).astype(np.float64)  # ties
+        bound[rng.random(rank.shape) < 0.2] = np.inf  # does not fit
+        finalist = np.isfinite(bound) & (rng.random(rank.shape) < 0.2)
         limit = float(rng.integers(1, 7))
-        ladder = terms.cycles(LADDER[:, None, None]).reshape(len(LADDER), count)
-        flat_bound, fits = bound.ravel(), np.isfinite(bound.ravel())
+        flat_bound = bound.ravel()
         examined = np.flatnonzero((flat_bound < limit) & ~finalist.ravel())
         examined = examined[np.argsort(flat_bound[examined], kind="stable")]
-        expected = []
-        for x in examined.tolist():
-            rivals = np.all(demand.reshape(3, count) <= demand.reshape(3, count)[:, [x]], axis=0) & fits
-            rivals[x] = False
-            beaten = (ladder[:, rivals] < ladder[:, [x]]) | (
-                (ladder[:, rivals] == ladder[:, [x]]) & (rank.ravel()[rivals] < rank.ravel()[x])
-            )
-            if not np.all(np.any(beaten, axis=1)):
-                expected.append(x)
+        expected = [x for x in examined.tolist() if _qualifies(x, terms, demand, rank, np.isfinite(flat_bound))]
         got = qualified_below(limit, bound, finalist, demand, rank, *_kernel_args(terms), LADDER)
         assert got.tolist() == expected
