@@ -30,10 +30,12 @@ crowding challenger, `compiler/memory/crowding.py`): never-seen chips 9.0 and 9.
 with one local worker, 16.2 and 20.4 with two, against 10.4 and 9.8, 23.7 and 21.8 before;
 grid 29.6 and 32.2, 62.4 and 59.1, against 29.2 and 34.8, 54.8 and 73.3 (runs of one sweep
 vary by up to 25 % here). Measured 2026-12-05 on the idle machine, the same command, one
-after the other: at ec03aba never-seen chips 15.6 points/s with one local worker, 29.0 with
-two (1.86x), Dask 11.7 and 19.4, grid 50.7 and 103.8; after the challenger, codegen and
-terms-kernel work that followed it (identical results) 18.9 and 35.4 (1.87x), Dask 13.0 and
-22.3, grid 54.3 and 106.6.
+after the other: at ec03aba never-seen chips 15.6 points/s with one local worker, 29.6 with
+two (1.89x), Dask 11.4 and 19.7, grid 50.6 and 107.6, Dask 32.6 and 55.5; after this day's
+compile speed-ups (identical results) and local Dask workers started without Dask's
+MALLOC_TRIM_THRESHOLD_ (`explorer/dask_executor.py`), never-seen chips 21.7 and 42.0 (1.93x),
+Dask 19.7 and 33.9, grid 54.0 and 102.7, Dask 49.4 and 82.6; peak RSS of two Dask workers'
+never-seen sweep 1,463 MiB before, 1,505 after.
 """
 
 from __future__ import annotations
