@@ -83,7 +83,7 @@ def _tiling(loop_dims, extents, tiles, batch, groups, side_input_elements, geome
             tk = edges[1] if j else tiles[1]
             tn = edges[2] if j else tiles[2]
             input_elements[i, j] = pixels * _window_channels(tk, conv, geometry[11], geometry[12], geometry[5], geometry[6])
-            side_elements[i, j] = -(-(tm * tn * side_input_elements) // total)
+            side_elements[i, j] = _ceil_div(tm * tn * side_input_elements, total)
     k_position = 0
     for position in range(3):
         if loop_dims[position] == 1:
@@ -91,10 +91,7 @@ def _tiling(loop_dims, extents, tiles, batch, groups, side_input_elements, geome
     stride_k = 1
     for position in range(k_position + 1, 3):
         stride_k *= counts[loop_dims[position]]
-    psum_group = 1
-    if counts[1] > 1:
-        for position in range(k_position + 1, 3):
-            psum_group *= counts[loop_dims[position]]
+    psum_group = stride_k if counts[1] > 1 else 1
     return counts, edges, passes, last_groups, input_elements, side_elements, stride_k, psum_group
 
 

@@ -93,24 +93,20 @@ def chain_array_floor(m, k, n, batch, dataflows, groups, rows, cols, depth, widt
     out = np.zeros((len(dataflows), len(groups)), dtype=np.int64)
     for d in range(len(dataflows)):
         flow = dataflows[d]
-        for j in range(len(groups)):
-            if batch == 1 and j > 0:
-                out[d, j] = out[d, 0]
+        for i in range(len(m)):
+            if batch == 1:  # the same for every packing
+                count = _ceil_div(n, cols)
+                full = occupancy_and_floor(m[i], k, cols, 1, flow, rows, cols, depth, width, fill_drain, pipelined)[1]
+                edge = occupancy_and_floor(m[i], k, n - (count - 1) * cols, 1, flow, rows, cols, depth, width, fill_drain,
+                                           pipelined)[1]  # fmt: skip
+                out[d, :] += (count - 1) * full + edge
                 continue
-            for i in range(len(m)):
-                if batch == 1:
-                    count = _ceil_div(n, cols)
-                    full = occupancy_and_floor(m[i], k, cols, 1, flow, rows, cols, depth, width, fill_drain, pipelined)[1]
-                    edge = occupancy_and_floor(m[i], k, n - (count - 1) * cols, 1, flow, rows, cols, depth, width,
-                                               fill_drain, pipelined)[1]  # fmt: skip
-                    out[d, j] += (count - 1) * full + edge
-                else:
-                    passes = _ceil_div(batch, groups[j])
-                    last = batch - (passes - 1) * groups[j]
-                    full = occupancy_and_floor(m[i], k, n, groups[j], flow, rows, cols, depth, width, fill_drain,
-                                               pipelined)[1]  # fmt: skip
-                    rest = occupancy_and_floor(m[i], k, n, last, flow, rows, cols, depth, width, fill_drain, pipelined)[1]
-                    out[d, j] += (passes - 1) * full + rest
+            for j in range(len(groups)):
+                passes = _ceil_div(batch, groups[j])
+                last = batch - (passes - 1) * groups[j]
+                full = occupancy_and_floor(m[i], k, n, groups[j], flow, rows, cols, depth, width, fill_drain, pipelined)[1]
+                rest = occupancy_and_floor(m[i], k, n, last, flow, rows, cols, depth, width, fill_drain, pipelined)[1]
+                out[d, j] += (passes - 1) * full + rest
     return out
 
 
