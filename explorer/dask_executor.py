@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import CancelledError
 from typing import Any
@@ -29,12 +30,17 @@ from distributed.comm import CommClosedError, connect
 
 from explorer.evaluator import Evaluator, evaluate_chunk
 from explorer.executors import Executor, Results, chunked
+from explorer.safe_points import signals_deferred
 from explorer.space import Point
 from tessera.errors import InputError, Problem
 
 CONNECT_TIMEOUT_S = 10
 """How long a scheduler has to answer, and to have at least one worker."""
-
+READY_POLL_S = 0.01
+"""How often `map` looks for finished chunks. It sleeps in between rather than block in the
+client's own wait, so that a stop signal lands outside every call into the client
+(`explorer.safe_points`). The workers' queued tasks run on meanwhile; the 10 ms is a
+delay in reading a result, about 1 % of a 16-point MobileNetV2 chunk (~0.8 s)."""
 
 
 def _local_worker_environ() -> dict[str, object]:
@@ -122,20 +128,31 @@ class DaskExecutor(Executor):
         assert self._client is not None, "use DaskExecutor as a context manager"
         futures: list[Future] = []
         try:
-            shared = self._scattered(evaluator)
-            futures = [
-                self._client.submit(evaluate_chunk, shared, list(chunk), pure=False)
-                for chunk in chunked(points, self.workers)
-            ]
-            for future in as_completed(futures):
-                yield future.result()
+            with signals_deferred():  # every call into the client: see explorer.safe_points
+                shared = self._scattered(evaluator)
+                futures = [
+                    self._client.submit(evaluate_chunk, shared, list(chunk), pure=False)
+                    for chunk in chunked(points, self.workers)
+                ]
+                completed = as_completed(futures)
+            while True:
+                with signals_deferred():
+                    ready = completed.next_batch(block=False)
+                    finished = not ready and completed.is_empty()
+                    results = [future.result() for future in ready]
+                if finished:
+                    break
+                yield from results
+                if not ready:
+                    time.sleep(READY_POLL_S)
         except (CancelledError, CommClosedError, OSError) as error:
             detail = " ".join(str(error).split())  # distributed's messages span lines
             raise self._problem(f"lost the Dask scheduler mid-sweep ({type(error).__name__}: {detail}); the "
                                 "finished points are journaled: rerun the same command to resume") from None
         finally:
-            for future in futures:
-                future.cancel()
+            with signals_deferred():
+                for future in futures:
+                    future.cancel()
 
     def _problem(self, message: str) -> InputError:
         where = self.scheduler_address or "the local Dask cluster"

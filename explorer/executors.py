@@ -16,13 +16,14 @@ import signal
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, ProcessPoolExecutor, wait
+from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from enum import Enum
 from multiprocessing import forkserver, resource_tracker
 
 from explorer.evaluator import Evaluator, Outcome, evaluate_chunk
 from explorer.process_lifetime import worker_started
+from explorer.safe_points import signals_deferred, wait_polled
 from explorer.space import Point
 
 Results = list[tuple[str, Outcome]]
@@ -119,7 +120,7 @@ class LocalExecutor(Executor):
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if self._pool is None:
             return
-        with self._quiet:
+        with self._quiet, signals_deferred():
             if exc_type is not None:
                 # Interrupted or failing: stop now rather than wait for the chunks in flight
                 # (their points are not journaled yet and run again on resume).
@@ -130,18 +131,23 @@ class LocalExecutor(Executor):
 
     def map(self, evaluator: Evaluator, points: Sequence[Point]) -> Iterator[Results]:
         assert self._pool is not None, "use LocalExecutor as a context manager"
-        pending: set[Future] = {self._pool.submit(evaluate_chunk, evaluator, chunk) for chunk in chunked(points, self.workers)}
+        pending: set[Future] = set()
         try:
+            with signals_deferred():  # every call into the pool: see explorer.safe_points
+                pending = {self._pool.submit(evaluate_chunk, evaluator, chunk) for chunk in chunked(points, self.workers)}
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done, pending = wait_polled(pending, first=True)
                 for future in done:
                     try:
-                        yield future.result()
+                        with signals_deferred():
+                            results = future.result()
                     except BrokenProcessPool as error:
                         raise RuntimeError(WORKERS_DIED) from error
+                    yield results
         finally:
-            for future in pending:
-                future.cancel()
+            with signals_deferred():
+                for future in pending:
+                    future.cancel()
 
 
 @contextlib.contextmanager

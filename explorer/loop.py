@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 from explorer.evaluator import Evaluator, Outcome
 from explorer.executors import Executor
 from explorer.progress import NullProgress
 from explorer.resolved import ResolvedPoints
+from explorer.safe_points import result_polled, signals_deferred, wait_polled
 from explorer.space import DesignSpace, Point
 from explorer.spec import SweepSpec
 from explorer.strategies import Feedback, Strategy
@@ -73,7 +74,7 @@ def sweep_loop(
     following: Future | None = None  # the next batch, proposed while this one is evaluated
     try:
         while len(resolved) < spec.budget:
-            batch = following.result() if following is not None else strategy.propose()
+            batch = result_polled(following) if following is not None else strategy.propose()
             following = None
             if not batch:
                 break
@@ -89,7 +90,8 @@ def sweep_loop(
             progress.advance(list(rows.values()))
             to_run = [point for pid, point in fresh.items() if pid not in rows]
             if strategy.lookahead and len(resolved) + len(fresh) < spec.budget:  # a batch will follow
-                following = ahead.submit(strategy.propose)
+                with signals_deferred():  # calls into a pool: see explorer.safe_points
+                    following = ahead.submit(strategy.propose)
             for results in executor.map(evaluator, to_run):
                 new = [make_row(fresh[pid], outcome, trial[pid]) for pid, outcome in results]
                 sink.append(new)
@@ -99,8 +101,9 @@ def sweep_loop(
                 resolved.add(pid, feedback(rows[pid], spec))
             sink.resolved([rows[pid] for pid in fresh])
             if following is not None:
-                wait([following])  # told only once the next batch is chosen: the same order on resume
+                wait_polled([following], first=False)  # told only once the next batch is chosen: the same order on resume
             strategy.tell(batch, [resolved.get(p.point_id) for p in points])
     finally:
-        ahead.shutdown(wait=False, cancel_futures=True)  # an interrupted sweep does not wait for a proposal
+        with signals_deferred():
+            ahead.shutdown(wait=False, cancel_futures=True)  # an interrupted sweep does not wait for a proposal
     return len(resolved)

@@ -1,8 +1,10 @@
 """How `tessera sweep` stops on SIGINT (Ctrl-C) and SIGTERM (`kill`, `timeout`, a batch scheduler).
 
-The first signal raises `Interrupted` in the main thread, wherever it is waiting: the sweep
-unwinds as from any error, so the executor kills its workers, the store writes the pending
-rows' Parquet part and releases its lock, and the command says how to resume. The journal
+The first signal raises `Interrupted` in the main thread, wherever it is waiting (but never
+half-way through a call into the worker pool: `explorer.safe_points` holds it to the call's
+end, at most `POLL_S` in a wait): the sweep unwinds as from any error, so the executor kills
+its workers, the store writes the pending rows' Parquet part and releases its lock, and the
+command says how to resume. The journal
 holds every finished point already (it is fsynced per batch). A second signal, from a user
 who will not wait even for that, exits at once: the fork server and workers die with this
 process (`explorer.process_lifetime`), the journal is at worst torn in its last line (which
@@ -18,7 +20,7 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+from explorer.safe_points import STOP_SIGNALS
 
 
 class Interrupted(KeyboardInterrupt):
