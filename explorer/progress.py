@@ -1,7 +1,10 @@
 """Sweep progress on the terminal: points done, rate, ETA and the best value of each objective.
 
 `SweepProgress` draws a rich progress bar; `NullProgress` is for `--quiet` and the Python
-API. Both receive the same calls from the sweep loop.
+API. Both receive the same calls from the sweep loop. The bar is redrawn by rich's own thread
+under locks the main thread takes too, so every call into it is made with stop signals
+deferred (`explorer.safe_points`): a Ctrl-C inside an update would otherwise leave the lock
+held and the bar's stop waiting for that thread forever.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from explorer.objectives import Direction, Objective
+from explorer.safe_points import signals_deferred
 from explorer.table import Row
 from reports.units import format_si
 
@@ -50,11 +54,13 @@ class SweepProgress(NullProgress):
         self._task = self._progress.add_task("sweep", total=total, rate="", best="")
 
     def __enter__(self) -> "SweepProgress":
-        self._progress.__enter__()
+        with signals_deferred():
+            self._progress.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._progress.__exit__(None, None, None)
+        with signals_deferred():
+            self._progress.__exit__(None, None, None)
 
     def advance(self, rows: list[Row]) -> None:
         for row in rows:
@@ -68,9 +74,9 @@ class SweepProgress(NullProgress):
                 minimize = objective.direction is Direction.MINIMIZE
                 if best is None or (value < best if minimize else value > best):
                     self._best[objective] = value
-        task = self._progress.tasks[self._task]
-        speed = task.speed
         best = "  ".join(f"{o.value} {format_si(v, o.unit)}" for o, v in self._best.items())
-        self._progress.update(
-            self._task, advance=len(rows), rate=f"{speed:.1f} pt/s" if speed else "", best=f"best: {best}" if best else ""
-        )
+        with signals_deferred():
+            speed = self._progress.tasks[self._task].speed
+            self._progress.update(
+                self._task, advance=len(rows), rate=f"{speed:.1f} pt/s" if speed else "", best=f"best: {best}" if best else ""
+            )

@@ -4,6 +4,8 @@ its calls a Ctrl-C lands on."""
 
 from __future__ import annotations
 
+import io
+import itertools
 import os
 import re
 import signal
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from explorer.safe_points import result_polled, signals_deferred, wait_polled
+from interrupt_everywhere import Injected, interrupt_at_line, raise_injected
 
 HERE = Path(__file__).resolve().parent
 
@@ -105,3 +108,30 @@ def test_a_ctrl_c_at_every_line_of_a_local_pools_calls_stops_the_pool(tmp_path: 
     assert process.returncode == 0, output[-4000:]
     stopped = re.search(r"^stopped at each of (\d+) lines$", output, re.MULTILINE)
     assert stopped and int(stopped[1]) >= 300, output[-2000:]  # 591 on CPython 3.11
+
+
+def test_a_ctrl_c_at_every_line_of_a_progress_update_leaves_the_bar_stoppable(raising_handler) -> None:
+    """rich redraws the bar from its own thread under a lock that `advance` takes too."""
+    from rich.console import Console
+
+    from explorer.progress import SweepProgress
+
+    rows = [{"status": "error", "constraints_ok": False}]
+    signal.signal(signal.SIGINT, raise_injected)
+    for number in itertools.count():
+        progress = SweepProgress(10, (), Console(file=io.StringIO(), force_terminal=True, width=100))
+        progress.__enter__()
+        raised = False
+        try:
+            with interrupt_at_line(number, ("/rich/", "/explorer/progress.py", "/threading.py")) as fired:
+                progress.advance(rows)
+        except Injected:
+            raised = True
+        assert raised == bool(fired), f"line {number}: the interrupt fired but the update did not raise it"
+        stopper = threading.Thread(target=progress.__exit__, args=(None, None, None), daemon=True)
+        stopper.start()
+        stopper.join(timeout=10)
+        assert not stopper.is_alive(), f"a Ctrl-C at line {number} of an update left the bar unable to stop"
+        if not fired:
+            break
+    assert number >= 20  # the update ran that many lines (46 with rich 15), each interrupted once
