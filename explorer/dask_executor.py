@@ -30,6 +30,7 @@ from distributed.comm import CommClosedError, connect
 
 from explorer.evaluator import Evaluator, evaluate_chunk
 from explorer.executors import Executor, Results, chunked
+from explorer.process_lifetime import interrupts_blocked
 from explorer.safe_points import signals_deferred
 from explorer.space import Point
 from tessera.errors import InputError, Problem
@@ -103,7 +104,8 @@ class DaskExecutor(Executor):
                                     f"start some with `dask worker {self.scheduler_address}`") from None
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
         else:
-            with dask.config.set({"distributed.nanny.pre-spawn-environ": _local_worker_environ()}):
+            # its processes hold Ctrl-C off (`explorer.process_lifetime`): stopping is this process's job
+            with interrupts_blocked(), dask.config.set({"distributed.nanny.pre-spawn-environ": _local_worker_environ()}):
                 self._cluster = LocalCluster(
                     n_workers=self.workers,
                     threads_per_worker=1,

@@ -12,17 +12,16 @@ import contextlib
 import math
 import multiprocessing
 import os
-import signal
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from enum import Enum
-from multiprocessing import forkserver, resource_tracker
+from multiprocessing import forkserver
 
 from explorer.evaluator import Evaluator, Outcome, evaluate_chunk
-from explorer.process_lifetime import worker_started
+from explorer.process_lifetime import interrupts_blocked, worker_started
 from explorer.safe_points import signals_deferred, wait_polled
 from explorer.space import Point
 
@@ -182,16 +181,11 @@ def _start_fork_server() -> None:
     print its traceback. This thread keeps its handler and only blocks the signal, so a Ctrl-C
     that lands during the spawn stays pending and is handled as soon as the spawn returns
     (ignoring it instead lost it: a loaded machine spent long enough in the spawn for a sweep
-    to run on to the end and exit 0). The resource tracker is started first because its own
-    start unblocks SIGINT when done. Starting the fork server here also makes this thread its
+    to run on to the end and exit 0). Starting the fork server here also makes this thread its
     parent, the one whose death it follows.
     """
-    resource_tracker.ensure_running()
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
+    with interrupts_blocked():
         forkserver.ensure_running()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def make_executor(kind: ExecutorKind, workers: int | None, scheduler_address: str | None = None) -> Executor:

@@ -12,16 +12,22 @@ Where prctl does not exist, a daemon thread polls the parent once a second inste
 
 Both also ignore SIGINT: Ctrl-C reaches every process of the terminal's foreground group,
 and stopping the sweep is the main process's job (it stops the pool and flushes the journal).
+The processes of a local Dask cluster (`explorer.dask_executor`) are started with SIGINT
+blocked (`interrupts_blocked`) and keep it so: Dask's workers would otherwise print a
+traceback of their own at every Ctrl-C.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from multiprocessing import resource_tracker
 
 _PR_SET_PDEATHSIG = 1
 """prctl option: the signal this process receives when its parent thread exits
@@ -42,6 +48,21 @@ def die_with_parent() -> None:
         threading.Thread(target=_watch, args=(parent,), name="tessera-parent-watch", daemon=True).start()
     if parent == 1 or os.getppid() != parent:
         os._exit(1)
+
+
+@contextlib.contextmanager
+def interrupts_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread for the block. A blocked signal stays blocked in threads
+    started meanwhile and across fork and exec, so a process or thread the block starts holds
+    Ctrl-C off from its first instant; this thread keeps its handler, and a Ctrl-C that lands
+    meanwhile stays pending and is handled as the block ends. multiprocessing's resource
+    tracker is started first, because its start unblocks SIGINT in this thread when done."""
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def ignore_interrupts() -> None:

@@ -1,4 +1,5 @@
-"""A sweep's processes end with it: SIGKILL, SIGTERM, Ctrl-C and Ctrl-C twice, through the real CLI.
+"""A sweep's processes end with it: SIGKILL, SIGTERM, Ctrl-C and Ctrl-C twice, through the real CLI
+(and Ctrl-C to a sweep on a local Dask cluster).
 
 Each test starts `tessera sweep --workers 2` in its own session, waits until the workers have
 journaled a few points, signals it, and then checks that no process of the sweep (fork
@@ -44,12 +45,13 @@ def _journaled(out: Path) -> int:
     return journal.read_bytes().count(b"\n") if journal.exists() else 0
 
 
-def _start(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path, list[psutil.Process]]:
+def _start(tmp_path: Path, executor: str = "local") -> tuple[subprocess.Popen, Path, Path, list[psutil.Process]]:
     """A running sweep with its two workers busy, and every process it started."""
     sweep, out = tmp_path / "sweep.yaml", tmp_path / "out"
     sweep.write_text(SWEEP)
     process = subprocess.Popen(
-        [sys.executable, "-m", "tessera", "sweep", str(sweep), "--out", str(out), "--workers", "2", "--quiet"],
+        [sys.executable, "-m", "tessera", "sweep", str(sweep), "--out", str(out), "--workers", "2", "--quiet",
+         "--executor", executor],
         cwd=ROOT, env=_env(0.05), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 120
@@ -57,8 +59,11 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path, list[psutil.Pr
         time.sleep(0.02)
     assert process.poll() is None, process.communicate()[1]
     children = psutil.Process(process.pid).children(recursive=True)
-    workers = [c for c in children if "forkserver" in " ".join(c.cmdline())]
-    assert len(workers) >= 3, [c.cmdline() for c in children]  # the fork server and two workers
+    if executor == "local":
+        workers = [c for c in children if "forkserver" in " ".join(c.cmdline())]
+        assert len(workers) >= 3, [c.cmdline() for c in children]  # the fork server and two workers
+    else:
+        assert len(children) >= 2, [c.cmdline() for c in children]  # Dask's nannies and their workers
     return process, sweep, out, children
 
 
@@ -137,3 +142,15 @@ def test_ctrl_c_while_the_sweep_starts_up_prints_no_traceback(tmp_path: Path, af
     assert process.returncode in (130, -signal.SIGINT), stderr  # as a shell reports Ctrl-C, either way
     assert "Traceback" not in stderr and stderr.startswith("tessera: interrupted"), stderr
     _assert_all_gone(children)
+
+
+def test_ctrl_c_stops_a_dask_sweep_and_its_local_cluster(tmp_path: Path) -> None:
+    process, sweep, out, children = _start(tmp_path, executor="dask")
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted by SIGINT" in stderr and "rerun the same command to resume" in stderr
+    assert "Traceback" not in stderr, stderr
+    _assert_all_gone(children)
+    assert not (out / ".lock").exists()
+    _assert_resumes_to_every_point(sweep, out)

@@ -1,5 +1,6 @@
 """Starting a sweep's fork server neither loses a Ctrl-C that lands meanwhile nor lets the fork
-server see it (`explorer.executors._start_fork_server`)."""
+server see it (`explorer.executors._start_fork_server`, `explorer.process_lifetime.interrupts_blocked`);
+a local Dask cluster's processes start with it blocked too."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ import signal
 import subprocess
 import sys
 
-from explorer import executors
+from explorer import executors, process_lifetime
 
 
 def test_a_ctrl_c_during_the_spawn_is_handled_once_it_returns(monkeypatch) -> None:
     """The signal lands while the fork server is being spawned (here: sent by the stand-in for
     the spawn); it must reach this process's handler afterwards, not be dropped."""
     handled: list[int] = []
-    monkeypatch.setattr(executors.resource_tracker, "ensure_running", lambda: None)
+    monkeypatch.setattr(process_lifetime.resource_tracker, "ensure_running", lambda: None)
     monkeypatch.setattr(executors.forkserver, "ensure_running", lambda: os.kill(os.getpid(), signal.SIGINT))
     previous = signal.signal(signal.SIGINT, lambda signum, frame: handled.append(signum))
     try:
@@ -43,3 +44,23 @@ def test_a_process_started_with_ctrl_c_blocked_ignores_one_pending_and_unblocks(
         preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}),
     )  # fmt: skip
     assert (child.returncode, child.stdout, child.stderr) == (0, "[]\n", "")
+
+
+def test_a_local_dask_clusters_worker_processes_hold_ctrl_c_off() -> None:
+    """Dask's workers would print their own traceback at a Ctrl-C to the process group; they are
+    started with SIGINT blocked (`explorer.dask_executor`), which their start-up never undoes."""
+    import psutil
+
+    from explorer.dask_executor import DaskExecutor
+
+    with DaskExecutor(1) as pool:
+        workers = [p for p in psutil.Process().children(recursive=True) if "resource_tracker" not in " ".join(p.cmdline())]
+        blocked = [_blocked_signals(p.pid) for p in workers]
+    assert workers and all(signal.SIGINT in mask for mask in blocked), blocked
+    assert pool is not None and signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+
+
+def _blocked_signals(pid: int) -> set[int]:
+    """The signals process `pid`'s main thread blocks (`SigBlk` of /proc/PID/status)."""
+    mask = next(int(line.split()[1], 16) for line in open(f"/proc/{pid}/status") if line.startswith("SigBlk:"))
+    return {bit + 1 for bit in range(64) if mask >> bit & 1}
