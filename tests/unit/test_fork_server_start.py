@@ -49,15 +49,14 @@ def test_a_process_started_with_ctrl_c_blocked_ignores_one_pending_and_unblocks(
 def test_a_local_dask_clusters_worker_processes_hold_ctrl_c_off() -> None:
     """Dask's workers would print their own traceback at a Ctrl-C to the process group; they are
     started with SIGINT blocked (`explorer.dask_executor`), which their start-up never undoes."""
-    import psutil
-
     from explorer.dask_executor import DaskExecutor
 
-    with DaskExecutor(1) as pool:
-        workers = [p for p in psutil.Process().children(recursive=True) if "resource_tracker" not in " ".join(p.cmdline())]
-        blocked = [_blocked_signals(p.pid) for p in workers]
-    assert workers and all(signal.SIGINT in mask for mask in blocked), blocked
-    assert pool is not None and signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    with DaskExecutor(2) as pool:
+        workers = list(pool._client.run(os.getpid).values())  # each worker's own process id
+        blocked = [_blocked_signals(pid) for pid in workers]
+    assert len(workers) == 2 and os.getpid() not in workers, workers
+    assert all(signal.SIGINT in mask for mask in blocked), blocked
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())  # this thread's mask is restored
 
 
 def _blocked_signals(pid: int) -> set[int]:
