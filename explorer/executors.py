@@ -173,13 +173,13 @@ def _quiet_cancelled_race(pool: ProcessPoolExecutor) -> Iterator[None]:
 
 
 def _start_fork_server() -> None:
-    """Start the fork server now, from this thread, with SIGINT blocked while it starts.
+    """Start the fork server now, from this thread, with SIGINT blocked while it starts
+    (`process_lifetime.interrupts_blocked`).
 
-    A blocked signal stays blocked across exec, so the fork server (and every worker it forks)
-    holds a Ctrl-C pending from its first instant until `explorer.forkserver_setup` ignores it,
-    which discards it: a Ctrl-C in the second the fork server spends importing would otherwise
-    print its traceback. This thread keeps its handler and only blocks the signal, so a Ctrl-C
-    that lands during the spawn stays pending and is handled as soon as the spawn returns
+    The fork server (and every worker it forks) holds a Ctrl-C pending from its first instant
+    until `explorer.forkserver_setup` ignores it, which discards it: a Ctrl-C in the second the
+    fork server spends importing would otherwise print its traceback. This thread only blocks
+    the signal, so one that lands during the spawn is handled as soon as the spawn returns
     (ignoring it instead lost it: a loaded machine spent long enough in the spawn for a sweep
     to run on to the end and exit 0). Starting the fork server here also makes this thread its
     parent, the one whose death it follows.
