@@ -20,6 +20,7 @@ any bandwidth (`compiler.scheduling.shortlist`) without recomputing the terms.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -259,6 +260,11 @@ class _Pass:
     epilogue_bytes: np.ndarray
     first_loads: np.ndarray
 
+    @classmethod
+    def of(cls, terms: np.ndarray) -> "_Pass":
+        """The pass of the kernel's (`terms_kernel.FIELDS`, tilings) output."""
+        return cls(*terms[:9], first_loads=terms[9:])
+
 
 def gemm_terms(
     workload: Workload | WorkloadColumns, chip: Target, cands: GemmCandidates, spill: np.ndarray | None = None
@@ -283,10 +289,16 @@ def tiling_terms(
     gemm = workload.gemm
     assert gemm is not None
     passes, last_groups = pass_groups(gemm.batch, groups)
-    full = _pass_terms(workload, chip, dataflow, tiles, groups)
-    last = full
-    if not np.array_equal(last_groups, groups):
-        last = _pass_terms(workload, chip, dataflow, tiles, last_groups)
+    inputs = _pass_inputs(workload, chip, dataflow, tiles)
+    full_terms = inputs.terms(groups)
+    last_terms = full_terms
+    # only tilings whose last pass packs fewer products than the others differ in it (few:
+    # those whose batch the packing does not divide), so only they run the kernel again
+    short = np.flatnonzero(np.broadcast_to(last_groups, np.shape(groups)) != groups)
+    if short.size:
+        last_terms = full_terms.copy()
+        last_terms[:, short] = inputs.taken(short).terms(np.broadcast_to(last_groups, np.shape(groups))[short])
+    full, last = _Pass.of(full_terms), _Pass.of(last_terms)
 
     def total(field: str) -> np.ndarray:
         return (passes - 1) * getattr(full, field) + getattr(last, field)
@@ -343,23 +355,17 @@ def _continued_folds(chip: Target, dataflow: np.ndarray, counts: np.ndarray, pas
     return folds * (along - 1) * overhead
 
 
-def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: np.ndarray, groups) -> _Pass:
-    """One pass with `groups` products packed into every tile, per tiling (1-D `dataflow`,
-    (3, tilings) `tiles`): `terms_kernel.pass_terms` on the workload's, the plan's and the
-    chip's numbers. A tile of each dimension is full or the edge one (`tiling.edge_tile`); its input
-    window is pixels(tm) × channels(tk) (`tiling`); the array's busy cycles are
-    `timing.gemm_occupancy` of each of the 8 tile classes; bytes are burst-rounded, and only
-    transfers over DRAM count (on-chip transfers take a buffer port, which the estimate does
-    not charge); vector work is the epilogue's lane operations split over the output tiles."""
+def _pass_inputs(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: np.ndarray) -> "_PassInputs":
+    """The arguments of `terms_kernel.pass_terms` for tilings `dataflow`, `tiles` (1-D and
+    (3, tilings)) but their packing: the workload's, the plan's and the chip's numbers. A
+    pass's terms (`_PassInputs.terms`): a tile of each dimension is full or the edge one
+    (`tiling.edge_tile`); its input window is pixels(tm) × channels(tk) (`tiling`); the
+    array's busy cycles are `timing.gemm_occupancy` of each of the 8 tile classes; bytes are
+    burst-rounded, and only transfers over DRAM count (on-chip transfers take a buffer port,
+    which the estimate does not charge); vector work is the epilogue's lane operations split
+    over the output tiles."""
     size = len(dataflow)
-
-    def column(values) -> np.ndarray:
-        """`values` as one writable int64 entry per tiling (one argument type for the kernel)."""
-        array = np.asarray(values, dtype=np.int64)
-        if array.shape == (size,) and array.flags.c_contiguous and array.flags.writeable:
-            return array
-        return np.array(np.broadcast_to(array, (size,)))
-
+    column = partial(_tiling_column, size=size)
     gemm, conv = workload.gemm, workload.conv
     geometry = [column(getattr(conv, name) if conv is not None else 0) for name in _CONV_FIELDS]
     flags = roles(workload, chip)
@@ -368,17 +374,50 @@ def _pass_terms(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: n
     bits = np.stack([column(flags.input_bits), column(flags.weight_bits), column(flags.side_bits), column(flags.output_bits)])
     rates = chip.vector_ops_per_cycle
     vector_ops = np.stack([column(workload.vector_ops.get(op, 0)) for op in OP_CLASSES])
-    terms = pass_terms(
-        column(dataflow), column(tiles[0]), column(tiles[1]), column(tiles[2]), column(groups),
-        column(gemm.m), column(gemm.k), column(gemm.n), column(gemm.batch),
-        np.full(size, conv is not None), *geometry,
-        column(workload.side_input_elements), column(active_pes(workload, chip)), over_dram, bits,
-        vector_ops, np.array([rates[op] for op in OP_CLASSES], dtype=np.float64), vector_ops.any(axis=1),
-        chip.rows, chip.cols, chip.reduction_depth, chip.pe_width, int(fill_drain_cycles(chip.rows, chip.cols, chip.unit_cols)),
-        chip.pes, chip.pipelined,
-        chip.burst, chip.accumulator_bits,
+    return _PassInputs(
+        tiles=(column(dataflow), column(tiles[0]), column(tiles[1]), column(tiles[2])),
+        columns=(
+            column(gemm.m), column(gemm.k), column(gemm.n), column(gemm.batch), np.full(size, conv is not None), *geometry,
+            column(workload.side_input_elements), column(active_pes(workload, chip)),
+        ),
+        rows=(over_dram, bits, vector_ops),
+        shared=(
+            np.array([rates[op] for op in OP_CLASSES], dtype=np.float64), vector_ops.any(axis=1),
+            chip.rows, chip.cols, chip.reduction_depth, chip.pe_width, int(fill_drain_cycles(chip.rows, chip.cols, chip.unit_cols)),
+            chip.pes, chip.pipelined, chip.burst, chip.accumulator_bits,
+        ),
     )  # fmt: skip
-    return _Pass(*terms[:9], first_loads=terms[9:])
+
+
+def _tiling_column(values, size: int) -> np.ndarray:
+    """`values` as `size` writable, contiguous int64 entries (broadcast where scalar)."""
+    array = np.asarray(values, dtype=np.int64)
+    if array.shape == (size,) and array.flags.c_contiguous and array.flags.writeable:
+        return array
+    return np.array(np.broadcast_to(array, (size,)))
+
+
+@dataclass(frozen=True)
+class _PassInputs:
+    """`terms_kernel.pass_terms`'s arguments but the packing (`_pass_inputs`), in its order:
+    the tilings, their per-tiling columns, (rows, tilings) arrays, and the rest (the vector
+    classes' rates and flags, the chip's scalars)."""
+
+    tiles: tuple[np.ndarray, ...]
+    columns: tuple[np.ndarray, ...]
+    rows: tuple[np.ndarray, ...]
+    shared: tuple
+
+    def terms(self, groups) -> np.ndarray:
+        """(`terms_kernel.FIELDS`, tilings) terms of one pass packing `groups` products a tile."""
+        return pass_terms(*self.tiles, _tiling_column(groups, len(self.tiles[0])), *self.columns, *self.rows, *self.shared)
+
+    def taken(self, index: np.ndarray) -> "_PassInputs":
+        """The inputs of the tilings at `index` only."""
+        return _PassInputs(
+            tuple(c[index] for c in self.tiles), tuple(c[index] for c in self.columns), tuple(np.ascontiguousarray(r[:, index]) for r in self.rows),
+            self.shared,
+        )
 
 
 _CONV_FIELDS = ("images", "in_h", "in_w", "in_c", "out_w", "kernel_h", "kernel_w", "stride_h", "stride_w",

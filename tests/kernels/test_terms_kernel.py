@@ -1,4 +1,4 @@
-"""`estimate._pass_terms` (the `terms_kernel` kernel) equals the numpy formulas it replaces,
+"""`estimate._pass_inputs(...).terms` (the `terms_kernel` kernel) equals the numpy formulas it replaces,
 written here with the project's shared numpy helpers (`tiling`, `timing`, `nbytes`): every
 field, on the tilings of real networks' layers, on chips that exercise every branch
 (weight/output/input stationary, pipelined folds, row-stationary active PEs, units narrower
@@ -20,7 +20,7 @@ from compiler.models import load_model
 from compiler.scheduling.batched import _Grid
 from compiler.scheduling.candidates import gemm_space
 from compiler.scheduling.columns import WorkloadColumns
-from compiler.scheduling.estimate import _Pass, _pass_terms
+from compiler.scheduling.estimate import _Pass, _pass_inputs
 from compiler.scheduling.roles import roles
 from compiler.scheduling.terms_kernel import chain_array_floor
 from compiler.scheduling.schedule import SchedulerKind
@@ -168,15 +168,39 @@ def test_kernel_equals_the_numpy_formulas_on_a_planned_network(chip_name: str, m
     columns = WorkloadColumns.of(gemms, grid.sizes)
     size = len(grid.dataflow)
     assert size > 100
-    for groups in (grid.groups, pass_groups(columns.gemm.batch, grid.groups)[1]):
-        kernel = _pass_terms(columns, chip, grid.dataflow, grid.tiles, groups)
+    inputs = _pass_inputs(columns, chip, grid.dataflow, grid.tiles)
+    last = np.broadcast_to(pass_groups(columns.gemm.batch, grid.groups)[1], (size,))
+    for groups in (grid.groups, last):
+        kernel = _Pass.of(inputs.terms(groups))
         assert_equal_terms(kernel, numpy_pass_terms(columns, chip, grid.dataflow, grid.tiles, groups), size)
+    # `tiling_terms` runs the last pass only on the tilings it packs fewer products in
+    short = np.flatnonzero(last != grid.groups)
+    assert np.array_equal(inputs.taken(short).terms(last[short]), inputs.terms(last)[:, short])
     # one workload's space with its own (scalar) fields: plain GEMMs take the kernel's non-conv path
     for workload in gemms[:: max(1, len(gemms) // 4)]:
         space = gemm_space(workload.gemm, chip, SchedulerKind.EXHAUSTIVE)
-        kernel = _pass_terms(workload, chip, space.dataflow, space.tiles, space.groups)
+        kernel = _Pass.of(_pass_inputs(workload, chip, space.dataflow, space.tiles).terms(space.groups))
         reference = numpy_pass_terms(workload, chip, space.dataflow, space.tiles, space.groups)
         assert_equal_terms(kernel, reference, len(space.dataflow))
+
+
+def test_the_last_pass_is_run_again_only_on_the_tilings_it_packs_fewer_products_in() -> None:
+    """MobileNetV2's depthwise layers pack channels whose count some packings do not divide:
+    the kernel's terms of those tilings alone equal theirs among all tilings, and every
+    other tiling's last pass is its full one (the same inputs)."""
+    chip = target_of(load_accelerator(EXAMPLES / "edge.yaml"), None)
+    workloads = plan_memory(lower(load_model("mobilenetv2")), chip, WeightResidency.STREAMED).workloads
+    gemms = list({w.shape_key: w for w in workloads if w.gemm is not None}.values())
+    grid = _Grid.of(gemms, chip)
+    columns = WorkloadColumns.of(gemms, grid.sizes)
+    inputs = _pass_inputs(columns, chip, grid.dataflow, grid.tiles)
+    last = np.broadcast_to(pass_groups(columns.gemm.batch, grid.groups)[1], grid.groups.shape)
+    short = np.flatnonzero(last != grid.groups)
+    assert 0 < short.size < grid.groups.size // 10
+    all_tilings = inputs.terms(last)
+    assert np.array_equal(inputs.taken(short).terms(last[short]), all_tilings[:, short])
+    others = np.setdiff1d(np.arange(grid.groups.size), short)
+    assert np.array_equal(all_tilings[:, others], inputs.terms(grid.groups)[:, others])
 
 
 def test_the_workloads_cover_side_inputs_vector_work_and_kept_operands() -> None:
