@@ -34,12 +34,11 @@ order are dominated by the one moving the fewest bytes (proof in its docstring).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from compiler.scheduling.estimate import CostTerms
 from compiler.scheduling.schedule import SchedulerKind
+from compiler.scheduling.shortlist_kernel import ladder_winners
 
 LADDER = np.append(2.0 ** np.arange(0, 11), np.inf)
 """Reference DRAM bandwidths in bytes per cycle (a fixed, chip-independent ladder)."""
@@ -93,38 +92,17 @@ def tiled_shortlist(terms: CostTerms, fits: np.ndarray, rank: np.ndarray, starts
     representative, and every candidate attaining it belongs to a tiling whose
     representative attains it. Only those tilings, usually one per space and point, are
     expanded to all their arrangements to find the least-ranked winner. Every estimate
-    compared is computed by `CostTerms.cycles` from the same numbers, so the winners are
+    compared is computed by `CostTerms.cycles`'s formula from the same numbers
+    (`shortlist_kernel`, one pass over the tilings per ladder point), so the winners are
     exactly `np.argmin`'s over all candidates (ties included).
     """
     if np.ndim(terms.double_buffer) != 0:
         raise ValueError("tiled_shortlist needs one buffering mode for every candidate")
-    sizes = np.diff(np.append(starts, fits.shape[1]))
-    segment = np.repeat(np.arange(len(starts)), sizes)
-    channel = np.asarray(terms.channel_bytes)
-    least_bytes = np.where(fits, channel, np.iinfo(np.int64).max).min(axis=0)
-    representative = replace(terms, channel_bytes=least_bytes)
-    cycles = representative.cycles(LADDER[:, None])
-    cycles[:, ~fits.any(axis=0)] = np.inf
-    least = np.minimum.reduceat(cycles, starts, axis=1)
-    step, tiling = np.nonzero(cycles == least[:, segment])
-    tied = replace(
-        terms,
-        compute=terms.compute[tiling],
-        exposed_bytes=terms.exposed_bytes[tiling],
-        tail=terms.tail[tiling],
-        iterations=terms.iterations[tiling],
-        channel_bytes=channel[:, tiling],
-    )
-    hit = fits[:, tiling] & (tied.cycles(LADDER[step]) == least[step, segment[tiling]])
-    ranks = np.where(hit, rank[:, tiling], np.iinfo(np.int64).max)
-    arrangement = ranks.argmin(axis=0)
-    best = ranks[arrangement, np.arange(len(tiling))]
-    group = step * len(starts) + segment[tiling]
-    first = np.flatnonzero(np.diff(group, prepend=-1))
-    winning = best == np.repeat(np.minimum.reduceat(best, first), np.diff(np.append(first, len(group))))
-    winners = (arrangement * fits.shape[1] + tiling)[winning].reshape(len(LADDER), len(starts))
-    finalists = []
-    for column in winners.T:
-        _, first_seen = np.unique(column, return_index=True)
-        finalists.append(column[np.sort(first_seen)])
-    return finalists
+    starts = np.asarray(starts, dtype=np.int64)
+    winners = ladder_winners(
+        *(np.ascontiguousarray(a, dtype=np.int64) for a in (terms.compute, terms.channel_bytes, terms.exposed_bytes,
+                                                            terms.tail, terms.iterations)),
+        bool(terms.double_buffer), int(terms.latency), LADDER, np.ascontiguousarray(fits, dtype=bool),
+        np.ascontiguousarray(rank, dtype=np.int64), starts, np.diff(np.append(starts, fits.shape[1])),
+    )  # fmt: skip
+    return [np.array(list(dict.fromkeys(column)), dtype=np.int64) for column in winners.T.tolist()]

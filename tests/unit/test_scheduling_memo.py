@@ -103,10 +103,11 @@ def test_bounded_cache_drops_least_recently_used_by_cost():
     assert cache_.get("huge") is None and len(cache_) == 2
 
 
-def test_tiled_shortlist_equals_shortlist_of_each_space():
-    """The factored shortlist picks, per space, exactly what `shortlist` picks on that
-    space's candidates listed in rank order (small ranges: many ties, across tilings and
-    within them)."""
+@pytest.mark.parametrize("double_buffer", [True, False])
+def test_tiled_shortlist_equals_shortlist_of_each_space(double_buffer: bool):
+    """The factored shortlist (its kernel) picks, per space, exactly what `shortlist` picks
+    on that space's candidates listed in rank order (small ranges: many ties, across
+    tilings and within them), double buffered or not."""
     rng = np.random.default_rng(7)
     sizes = np.array([5, 1, 40, 17, 3])
     arrangements, tilings = 6, int(sizes.sum())
@@ -117,7 +118,7 @@ def test_tiled_shortlist_equals_shortlist_of_each_space():
 
     terms = CostTerms(
         compute=ints(50), floor=ints(50), channel_bytes=ints(400, (arrangements, tilings)),
-        exposed_bytes=ints(40), tail=ints(5), iterations=ints(9), double_buffer=True, latency=3,
+        exposed_bytes=ints(40), tail=ints(5), iterations=ints(9), double_buffer=double_buffer, latency=3,
         serial_bytes=ints(40, (3, tilings)), serial_latency=6,
     )
     fits = rng.random((arrangements, tilings)) < 0.7
@@ -135,7 +136,7 @@ def test_tiled_shortlist_equals_shortlist_of_each_space():
             compute=terms.compute[tiling], floor=terms.floor[tiling],
             channel_bytes=terms.channel_bytes[arrangement, tiling], exposed_bytes=terms.exposed_bytes[tiling],
             tail=terms.tail[tiling], iterations=terms.iterations[tiling],
-            double_buffer=np.ones(len(tiling), dtype=bool), latency=3,
+            double_buffer=np.full(len(tiling), double_buffer), latency=3,
             serial_bytes=terms.serial_bytes[:, tiling], serial_latency=6,
         )
         expected = shortlist(alone, fits[arrangement, tiling], SchedulerKind.HEURISTIC)
