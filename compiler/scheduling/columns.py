@@ -103,25 +103,37 @@ class WorkloadColumns:
 
     @classmethod
     def of(cls, workloads: Sequence[Workload], counts: np.ndarray) -> "WorkloadColumns":
-        """Columns where workload i fills `counts[i]` consecutive candidates."""
-
-        def column(values: list[int]) -> np.ndarray:
-            return np.repeat(np.array(values, dtype=np.int64), counts)
-
+        """Columns where workload i fills `counts[i]` consecutive candidates: one table of
+        every field by workload, repeated in one pass, its rows the columns."""
         gemms = [_gemm(w) for w in workloads]
         convs = [w.conv if w.conv is not None else _as_conv(g) for w, g in zip(workloads, gemms)]
+        per_workload = [
+            *([getattr(g, f.name) for g in gemms] for f in fields(GemmColumns)),
+            *([getattr(c, f.name) for c in convs] for f in fields(ConvColumns)),
+            [w.side_input_elements for w in workloads],
+            *([int(w.vector_ops.get(op, 0)) for w in workloads] for op in OpClass),
+            *([getattr(w.placement, f.name) for w in workloads] for f in fields(PlacementColumns)),
+        ]
+        classes = np.array([w.operand_classes for w in workloads], dtype=np.int64).reshape(-1, 4).T
+        table = np.concatenate([np.array(per_workload, dtype=np.int64).reshape(len(per_workload), len(workloads)), classes,
+                                reserved_table(workloads)])  # fmt: skip
+        repeated = np.repeat(table, counts, axis=1)
+        cursor = 0
+
+        def rows(count: int) -> np.ndarray:
+            """The next `count` rows of the repeated table."""
+            nonlocal cursor
+            cursor += count
+            return repeated[cursor - count : cursor]
+
         return cls(
-            gemm=GemmColumns(*(column([getattr(g, f.name) for g in gemms]) for f in fields(GemmColumns))),
-            conv=ConvColumns(*(column([getattr(c, f.name) for c in convs]) for f in fields(ConvColumns))),
-            side_input_elements=column([w.side_input_elements for w in workloads]),
-            vector_ops={op: column([int(w.vector_ops.get(op, 0)) for w in workloads]) for op in OpClass},
-            placement=PlacementColumns(
-                *(column([getattr(w.placement, f.name) for w in workloads]) for f in fields(PlacementColumns))
-            ),
-            reserved=np.repeat(reserved_table(workloads), counts, axis=1),
-            operand_classes=np.repeat(
-                np.array([w.operand_classes for w in workloads], dtype=np.int64).reshape(-1, 4).T, counts, axis=1
-            ),
+            gemm=GemmColumns(*rows(len(fields(GemmColumns)))),
+            conv=ConvColumns(*rows(len(fields(ConvColumns)))),
+            side_input_elements=rows(1)[0],
+            vector_ops=dict(zip(OpClass, rows(len(OpClass)))),
+            placement=PlacementColumns(*rows(len(fields(PlacementColumns)))),
+            operand_classes=rows(4),
+            reserved=repeated[cursor:],
         )
 
 
