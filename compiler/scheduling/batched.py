@@ -267,6 +267,8 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
         open_bound = bound.copy()  # finalists are measured anyway: never examined as challengers
         open_bound[arrangement, tiling] = np.inf
         least = open_bound.min(axis=0)
+        finalist = np.isinf(open_bound) & np.isfinite(bound)
+        per_tiling = replace(terms, serial_latency=np.broadcast_to(terms.serial_latency, np.shape(terms.floor)))
         end = 0
         for space, count, start, size in zip(searched.tolist(), (len(c) for c in chosen), local_starts.tolist(),
                                              sizes.tolist(), strict=True):  # fmt: skip
@@ -274,16 +276,16 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
             end += count
             found = (tuple(schedules[window]), estimates[window], bounds[window])  # distinct: `tiled_shortlist`
             own = slice(start, start + size)
-            pool = Pool(float(least[own].min()), partial(_candidates, spaces, terms, bound, open_bound, spill, tilings, own))
+            pool = Pool(float(least[own].min()), partial(_candidates, spaces, per_tiling, bound, finalist, spill, tilings, own))
             results[space] = Shortlisted(found, tuple(spills[window]), pool)
     return [results.get(int(space)) for space in selected]
 
 
-def _candidates(spaces: Spaces, terms: CostTerms, bound: np.ndarray, open_bound: np.ndarray, spill: np.ndarray,
+def _candidates(spaces: Spaces, terms: CostTerms, bound: np.ndarray, finalist: np.ndarray, spill: np.ndarray,
                 tilings: np.ndarray, own: slice) -> Candidates:  # fmt: skip
-    """The candidates of the space whose tilings are `tilings[own]` (`terms`, `bound`,
-    `open_bound` — the bound with the finalists' set to infinity — and `spill` are over all
-    of `tilings`)."""
+    """The candidates of the space whose tilings are `tilings[own]` (`terms`, its
+    `serial_latency` one per tiling, `bound`, `finalist` — whether each is a finalist that
+    fits — and `spill` are over all of `tilings`)."""
     first = int(tilings[own.start])  # a space's tilings are consecutive in the grid
     columns = slice(first, first + own.stop - own.start)
     grid = spaces.grid
@@ -294,14 +296,13 @@ def _candidates(spaces: Spaces, terms: CostTerms, bound: np.ndarray, open_bound:
     return Candidates(
         replace(terms, compute=terms.compute[own], floor=terms.floor[own], channel_bytes=terms.channel_bytes[:, own],
                 exposed_bytes=terms.exposed_bytes[own], tail=terms.tail[own], iterations=terms.iterations[own],
-                serial_bytes=terms.serial_bytes[:, own], serial_latency=np.broadcast_to(terms.serial_latency,
-                np.shape(terms.floor))[own]),
+                serial_bytes=terms.serial_bytes[:, own], serial_latency=terms.serial_latency[own]),
         bound[:, own],
         spaces.demand[:, :, columns],
         grid.index[:, columns],
         spill[:, own],
         schedule,
-        np.isinf(open_bound[:, own]) & np.isfinite(bound[:, own]),
+        np.ascontiguousarray(finalist[:, own]),  # the kernel's signature: a C-contiguous mask
     )  # fmt: skip
 
 

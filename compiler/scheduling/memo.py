@@ -86,7 +86,7 @@ def schedule_key(
     of every candidate of the space searched, in a fixed order (any array shape)."""
     flags = np.packbits(np.stack([np.ravel(fits).astype(bool), np.ravel(spill).astype(bool)]), axis=1)
     goal_key = None if goal is None else goal.key()
-    return (kind, shape, chip.key_without_capacity(), goal_key, np.shape(fits), flags.tobytes())
+    return (kind, shape, chip.key_without_capacity, goal_key, np.shape(fits), flags.tobytes())
 
 
 def layer_key(workload: Workload) -> tuple:

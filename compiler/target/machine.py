@@ -195,10 +195,12 @@ class Target:
         input operand from (TPU v1's Unified Buffer, Eyeriss's global buffer)."""
         return self.buffer_of[Operand.INPUT]
 
+    @cached_property
     def key_without_capacity(self) -> tuple:
         """Every field but the buffer capacities, hashable: with a search's fit and spill
         flags (the only way capacities enter it) the key of what scheduling decides
-        (`scheduling.memo`). Spelled out from the fields, so a new field cannot be missed."""
+        (`scheduling.memo`). Spelled out from the fields, so a new field cannot be missed;
+        built once per target (every layer's memo key reads it)."""
         return tuple(getattr(self, f.name) for f in fields(self) if f.name != "capacity")
 
 
