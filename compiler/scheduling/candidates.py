@@ -18,8 +18,7 @@ good schedules live when they fit.
 from __future__ import annotations
 
 import functools
-import math
-from collections.abc import Sequence
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +26,7 @@ import numpy as np
 from accel_spec.types import Dataflow
 from compiler.scheduling.footprint import Footprint, gemm_footprint
 from compiler.scheduling.schedule import LOOP_ORDERS, Dim, Schedule, SchedulerKind
+from compiler.scheduling.space_kernel import space_tables
 from compiler.scheduling.tiling import loop_positions, tile_count
 from compiler.target import Target, TimingMode
 from compiler.workload import GemmShape, Workload
@@ -227,57 +227,33 @@ def gemm_space(gemm: GemmShape, chip: Target, kind: SchedulerKind) -> GemmSpace:
     """The search space `kind` of one GEMM shape, factored (`GemmSpace`).
 
     Candidates are numbered dataflow by dataflow, then by tile M, K, N, loop order,
-    buffering and groups (the last fastest): the order ties are broken in.
+    buffering and groups (the last fastest): the order ties are broken in. The sizes and
+    packings are chosen here; `space_kernel.space_tables` crosses and numbers them.
     """
     order, double_buffer = _arrangements(kind)
-    arrangements = len(order)
     extents = (gemm.m, gemm.k, gemm.n)
-    dataflows, blocks, firsts, per_group = [], [], [], []
-    offset = 0
+    axes: list[tuple[int, ...]] = []
     for dataflow in chip.dataflows:
         spatial = SPATIAL_DIMS[dataflow]
         if chip.timing is TimingMode.SCALESIM:
             # SCALE-Sim's mapping: one fold of the array per tile, the whole layer streamed fold
             # by fold (`scalesim_mapping`), no packing of groups
-            options = [(min(extents[dim], getattr(chip, spatial[dim])),) if dim in spatial
-                       else _tile_options(extents[dim], None, kind) for dim in Dim]  # fmt: skip
-            packs = [1]
+            axes += [(min(extents[dim], getattr(chip, spatial[dim])),) if dim in spatial
+                     else _tile_options(extents[dim], None, kind) for dim in Dim]  # fmt: skip
+            axes.append((1,))
         else:
-            options = [_tile_options(extents[dim], getattr(chip, spatial[dim]) if dim in spatial else None, kind)
-                       for dim in Dim]  # fmt: skip
-            packs = _group_options(gemm, chip, dataflow, kind)
-        # tilings = tile sizes (M, K, N) × groups, groups fastest
-        block = _combinations((*options, packs))
-        count, groups = block.shape[1], len(packs)
-        # candidate index: (tile, arrangement, groups) in mixed radix after the earlier dataflows
-        tiling = np.arange(count)
-        firsts.append(offset + (tiling // groups) * (arrangements * groups) + tiling % groups)
-        per_group.append(np.full(count, groups))
-        dataflows.append(np.full(count, int(dataflow), dtype=np.int64))
-        blocks.append(block)
-        offset += count * arrangements
-    values = np.concatenate(blocks, axis=1)
-    return GemmSpace(
-        dataflow=np.concatenate(dataflows),
-        tiles=values[:3],
-        groups=values[3],
-        order=order,
-        double_buffer=double_buffer,
-        index=np.concatenate(firsts) + np.arange(arrangements)[:, None] * np.concatenate(per_group),
+            axes += [_tile_options(extents[dim], getattr(chip, spatial[dim]) if dim in spatial else None, kind)
+                     for dim in Dim]  # fmt: skip
+            axes.append(tuple(_group_options(gemm, chip, dataflow, kind)))
+    values, dataflows, index = space_tables(
+        np.fromiter(itertools.chain.from_iterable(axes), dtype=np.int64),
+        np.array([len(axis) for axis in axes], dtype=np.int64).reshape(-1, 4),
+        np.array([int(dataflow) for dataflow in chip.dataflows], dtype=np.int64),
+        len(order),
     )
-
-
-def _combinations(axes: Sequence[Sequence[int]]) -> np.ndarray:
-    """Every combination of one value per axis, the last axis fastest: (axes, combinations)
-    int64, what ``np.meshgrid(..., indexing="ij")`` stacks and flattens, written in place
-    (a candidate space is built for every GEMM shape of every never-seen chip)."""
-    sizes = [len(values) for values in axes]
-    out = np.empty((len(axes), math.prod(sizes)), dtype=np.int64)
-    inner = out.shape[1]
-    for row, (values, size) in enumerate(zip(axes, sizes)):
-        inner //= size
-        out[row].reshape(-1, size, inner)[:] = np.array(values, dtype=np.int64)[:, None]
-    return out
+    return GemmSpace(
+        dataflow=dataflows, tiles=values[:3], groups=values[3], order=order, double_buffer=double_buffer, index=index
+    )
 
 
 @functools.lru_cache(maxsize=None)
