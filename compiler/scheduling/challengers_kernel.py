@@ -3,11 +3,13 @@
 It takes only arrays (STYLE). The candidates are a factored space, (arrangements, tilings)
 (`candidates.GemmSpace`; one arrangement for a flat list). For each examined candidate it
 passes once over the candidates that fit, stopping as soon as every ladder bandwidth has a
-rival that beats it. A candidate's estimate at the ladder bandwidths is computed the first
-time a comparison needs it, by `CostTerms.cycles`'s formula in its order of operations (so
+rival that beats it. A rival's estimate is computed only at the bandwidths no rival has
+beaten the candidate at yet, by `CostTerms.cycles`'s formula in its order of operations (so
 the values are the same floats; `tests/unit/test_capacity_monotone.py` checks it): the
 numpy version estimated every candidate a measurement's bound left in play at every ladder
-bandwidth and gathered their terms first, which cost ten times the comparisons.
+bandwidth and gathered their terms first, which cost ten times the comparisons, and a
+per-call table of every candidate's estimates at every bandwidth cost more to allocate than
+the few it saved.
 """
 
 from __future__ import annotations
@@ -48,14 +50,14 @@ def qualifying(
     likely to beat many (the finalists, each the best at some bandwidth) go first."""
     buffers, arrangements, tilings = demand.shape
     rows = len(ladder)
-    estimates = np.empty((arrangements, tilings, rows))
-    known = np.zeros((arrangements, tilings), dtype=np.bool_)
     found = np.zeros(len(examined), dtype=np.bool_)
     beaten = np.zeros(rows, dtype=np.bool_)
+    own = np.empty(rows)
     for j in range(len(examined)):
         xa, xt = examined[j] // tilings, examined[j] % tilings
-        _estimated(estimates, known, xa, xt, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer,
-                   latency, ladder)  # fmt: skip
+        for r in range(rows):
+            own[r] = estimate(compute[xt], channel_bytes[xa, xt], exposed_bytes[xt], tail[xt], iterations[xt],
+                              double_buffer[xt], latency, ladder[r])  # fmt: skip
         beaten[:] = False
         left = rows
         for i in range(len(rivals)):
@@ -69,11 +71,12 @@ def qualifying(
                     break
             if not rival:
                 continue
-            _estimated(estimates, known, ya, yt, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer,
-                       latency, ladder)  # fmt: skip
             for r in range(rows):
-                y, x = estimates[ya, yt, r], estimates[xa, xt, r]
-                if not beaten[r] and (y < x or (y == x and rank[ya, yt] < rank[xa, xt])):
+                if beaten[r]:
+                    continue
+                y = estimate(compute[yt], channel_bytes[ya, yt], exposed_bytes[yt], tail[yt], iterations[yt],
+                             double_buffer[yt], latency, ladder[r])  # fmt: skip
+                if y < own[r] or (y == own[r] and rank[ya, yt] < rank[xa, xt]):
                     beaten[r] = True
                     left -= 1
             if left == 0:
@@ -120,15 +123,3 @@ def qualified_below(
     found = qualifying(demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency, ladder,
                        examined, rivals[:rival_count])  # fmt: skip
     return examined[found]
-
-
-@njit(cache=True, error_model="numpy")
-def _estimated(estimates, known, a, t, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency,
-               ladder):  # fmt: skip
-    """Fill `estimates[a, t]` at every ladder bandwidth, once."""
-    if known[a, t]:
-        return
-    for r in range(len(ladder)):
-        estimates[a, t, r] = estimate(compute[t], channel_bytes[a, t], exposed_bytes[t], tail[t], iterations[t],
-                                      double_buffer[t], latency, ladder[r])  # fmt: skip
-    known[a, t] = True
