@@ -73,6 +73,18 @@ def _stretched(cycles, pes, active):
 
 
 @njit(cache=True, error_model="numpy")
+def _classes(sizes, counts):
+    """The distinct tile sizes of one dimension and how many tiles have each, from its full
+    and edge tile (`sizes`, `counts`): (sizes, counts, how many distinct), the full tile
+    first. Terms are integers, so summing a class once with both counts is exact."""
+    if counts[0] == 0:
+        return (sizes[1], 0), (counts[1], 0), 1
+    if sizes[0] == sizes[1]:
+        return (sizes[0], 0), (counts[0] + counts[1], 0), 1
+    return sizes, counts, 2
+
+
+@njit(cache=True, error_model="numpy")
 def occupancy_and_floor(m, k, n, groups, dataflow, rows, cols, depth, width, fill_drain, pipelined):
     """`timing.gemm_occupancy` of one GEMM tile: the cycles it adds to a run of back-to-back
     GEMMs and those the array is certainly busy with it, from the simulator's fold times."""
@@ -145,30 +157,22 @@ def pass_terms(
         conv = is_conv[t]
         geometry = (images[t], in_h[t], in_w[t], out_w[t], kernel_h[t], kernel_w[t], stride_h[t], stride_w[t],
                     dilation_h[t], dilation_w[t])  # fmt: skip
-        pixels = (
-            _window_pixels(sm[0], conv, *geometry),
-            _window_pixels(sm[1], conv, *geometry),
-            _window_pixels(fm, conv, *geometry),
-        )
-        channels = (
-            _window_channels(sk[0], conv, in_c[t], conv_groups[t], kernel_h[t], kernel_w[t]),
-            _window_channels(sk[1], conv, in_c[t], conv_groups[t], kernel_h[t], kernel_w[t]),
-            _window_channels(fk, conv, in_c[t], conv_groups[t], kernel_h[t], kernel_w[t]),
-        )
         in_dram, w_dram, side_dram, out_dram = over_dram[0, t], over_dram[1, t], over_dram[2, t], over_dram[3, t]
         in_bits, w_bits, side_bits, out_bits = bits[0, t], bits[1, t], bits[2, t], bits[3, t]
 
-        # the array: `timing.gemm_occupancy` of the 8 tile classes, each tile's folds, streams
-        # and stationary loads as the simulator's kernel times them
+        # the array: `timing.gemm_occupancy` of the tile classes (full or edge tile of each
+        # dim: at most 8, fewer where a dim's tiles are all one size, `_classes`), each tile's
+        # folds, streams and stationary loads as the simulator's kernel times them
         matrix = 0
         floor = 0
-        for a in range(2):
-            for b in range(2):
-                for c in range(2):
-                    tiles_abc = nm[a] * nk[b] * nn[c]
-                    if tiles_abc == 0:  # a dim of one tile has no full tiles before its last
-                        continue
-                    occupancy, busy = occupancy_and_floor(sm[a], sk[b], sn[c], g, flow, rows, cols, depth, width,
+        cm = _classes(sm, nm)
+        ck = _classes(sk, nk)
+        cn = _classes(sn, nn)
+        for a in range(cm[2]):
+            for b in range(ck[2]):
+                for c in range(cn[2]):
+                    tiles_abc = cm[1][a] * ck[1][b] * cn[1][c]
+                    occupancy, busy = occupancy_and_floor(cm[0][a], ck[0][b], cn[0][c], g, flow, rows, cols, depth, width,
                                                           fill_drain, pipelined)  # fmt: skip
                     matrix += tiles_abc * _stretched(occupancy, pes, active[t])
                     floor += tiles_abc * _stretched(busy, pes, active[t])
@@ -176,17 +180,19 @@ def pass_terms(
         # the channel: every tile loaded once, the outputs stored once (`estimate._pass_terms`)
         total_out = batch[t] * m[t] * n[t]
         input_bytes = weight_bytes = output_bytes = psum_bytes = vector = 0
-        for a in range(2):  # tile classes with no tile add nothing
-            for b in range(2):
-                if nm[a] * nk[b] > 0:
-                    input_bytes += nm[a] * nk[b] * _channel(g * (pixels[a] * channels[b]), in_bits, in_dram, burst)
-                if nk[a] * nn[b] > 0:
-                    weight_bytes += nk[a] * nn[b] * _channel(g * (sk[a] * sn[b]), w_bits, w_dram, burst)
-                tiles_ab = nm[a] * nn[b]
-                if tiles_ab == 0:
-                    continue
-                out_elements = sm[a] * sn[b]
-                side_tile = _ceil_div(sm[a] * sn[b] * side_elements[t], total_out) if side_elements[t] else 0
+        for a in range(cm[2]):
+            window = _window_pixels(cm[0][a], conv, *geometry)
+            for b in range(ck[2]):
+                depth_b = _window_channels(ck[0][b], conv, in_c[t], conv_groups[t], kernel_h[t], kernel_w[t])
+                input_bytes += cm[1][a] * ck[1][b] * _channel(g * (window * depth_b), in_bits, in_dram, burst)
+        for a in range(ck[2]):
+            for b in range(cn[2]):
+                weight_bytes += ck[1][a] * cn[1][b] * _channel(g * (ck[0][a] * cn[0][b]), w_bits, w_dram, burst)
+        for a in range(cm[2]):
+            for b in range(cn[2]):
+                tiles_ab = cm[1][a] * cn[1][b]
+                out_elements = cm[0][a] * cn[0][b]
+                side_tile = _ceil_div(out_elements * side_elements[t], total_out) if side_elements[t] else 0
                 output_bytes += tiles_ab * (
                     _channel(g * out_elements, out_bits, out_dram, burst)
                     + _channel(g * side_tile, side_bits, side_dram, burst)
@@ -203,10 +209,14 @@ def pass_terms(
         out[4, t] = weight_bytes
         out[5, t] = output_bytes
         out[6, t] = psum_bytes
-        out[7, t] = _channel(g * (pixels[0] * channels[0]), in_bits, in_dram, burst) + _channel(
+        first_window = _window_pixels(sm[0], conv, *geometry) * _window_channels(sk[0], conv, in_c[t], conv_groups[t],
+                                                                                 kernel_h[t], kernel_w[t])  # fmt: skip
+        out[7, t] = _channel(g * first_window, in_bits, in_dram, burst) + _channel(
             g * (sk[0] * sn[0]), w_bits, w_dram, burst
         )
         out[8, t] = _channel(g * (sm[1] * sn[1]), out_bits, out_dram, burst)
-        out[9, t] = _channel(g * (pixels[2] * channels[2]), in_bits, in_dram, burst)
+        whole_window = _window_pixels(fm, conv, *geometry) * _window_channels(fk, conv, in_c[t], conv_groups[t],
+                                                                               kernel_h[t], kernel_w[t])  # fmt: skip
+        out[9, t] = _channel(g * whole_window, in_bits, in_dram, burst)
         out[10, t] = _channel(g * (fk * fn), w_bits, w_dram, burst)
     return out
