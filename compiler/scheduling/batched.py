@@ -30,7 +30,7 @@ from compiler.scheduling.candidates import gemm_space, scalesim_mapping
 from compiler.scheduling.challengers import Candidates, Pool
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms, TilingTerms, tiling_terms
-from compiler.scheduling.footprint import gemm_footprint
+from compiler.scheduling.footprint import tiled_footprint
 from compiler.scheduling.memo import BoundedCache
 from compiler.scheduling.schedule import LOOP_ORDERS, LayerSchedule, Schedule, SchedulerKind
 from compiler.scheduling.shortlist import tiled_shortlist
@@ -96,11 +96,11 @@ class Spaces:
         spaces = [found[w.shape_key] for w in workloads]
         grid = _Grid.joined([space.grid for space in spaces])
         columns = WorkloadColumns.of(workloads, grid.sizes)
-        footprint = gemm_footprint(columns, chip, grid.tiles, grid.positions, grid.double_buffer[:, None], grid.groups)
+        demand, spill, fits = tiled_footprint(columns, chip, grid.tiles, grid.positions[:, :, 0], grid.double_buffer,
+                                              grid.groups)  # fmt: skip
         counts = np.concatenate([space.terms.counts for space in spaces], axis=1)
-        mapped = scalesim_mapping(chip, grid.dataflow, grid.positions, counts)
-        fits = footprint.fits(chip) & mapped
-        return cls(grid, tuple(space.terms for space in spaces), fits, footprint.spill, footprint.demand(chip))
+        fits &= scalesim_mapping(chip, grid.dataflow, grid.positions, counts)
+        return cls(grid, tuple(space.terms for space in spaces), fits, spill, demand)
 
     def flags(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(fits, spill) of each space's candidates, as (arrangements, tilings) arrays."""

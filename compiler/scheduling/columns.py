@@ -157,3 +157,17 @@ def _as_conv(gemm: GemmShape) -> ConvGeometry:
     return ConvGeometry(
         images=1, in_h=gemm.m, in_w=1, in_c=gemm.k, out_h=gemm.m, out_w=1, out_c=gemm.n, kernel_h=1, kernel_w=1
     )
+
+
+CONV_KERNEL_FIELDS = ("images", "in_h", "in_w", "in_c", "out_w", "kernel_h", "kernel_w", "stride_h", "stride_w",
+                      "dilation_h", "dilation_w", "groups")  # fmt: skip
+"""The convolution geometry the per-tiling kernels read (`terms_kernel`, `footprint_kernel`), in their order."""
+
+
+def per_tiling(values, size: int) -> np.ndarray:
+    """`values` as `size` writable, contiguous int64 entries, one per tiling (broadcast where
+    scalar): one argument type for the per-tiling kernels."""
+    array = np.asarray(values, dtype=np.int64)
+    if array.shape == (size,) and array.flags.c_contiguous and array.flags.writeable:
+        return array
+    return np.array(np.broadcast_to(array, (size,)))

@@ -26,7 +26,7 @@ import numpy as np
 
 from accel_spec.types import OpClass
 from compiler.scheduling.candidates import STREAMED_DIM, GemmCandidates
-from compiler.scheduling.columns import WorkloadColumns
+from compiler.scheduling.columns import CONV_KERNEL_FIELDS, WorkloadColumns, per_tiling
 from compiler.scheduling.footprint import (
     constant_slice_elements,
     gemm_footprint,
@@ -365,9 +365,9 @@ def _pass_inputs(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: 
     which the estimate does not charge); vector work is the epilogue's lane operations split
     over the output tiles."""
     size = len(dataflow)
-    column = partial(_tiling_column, size=size)
+    column = partial(per_tiling, size=size)
     gemm, conv = workload.gemm, workload.conv
-    geometry = [column(getattr(conv, name) if conv is not None else 0) for name in _CONV_FIELDS]
+    geometry = [column(getattr(conv, name) if conv is not None else 0) for name in CONV_KERNEL_FIELDS]
     flags = roles(workload, chip)
     over_dram = np.stack([column(flags.input_dram), column(flags.weight_dram), column(flags.side_dram),
                           column(flags.output_dram)]).astype(bool)  # fmt: skip
@@ -389,14 +389,6 @@ def _pass_inputs(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: 
     )  # fmt: skip
 
 
-def _tiling_column(values, size: int) -> np.ndarray:
-    """`values` as `size` writable, contiguous int64 entries (broadcast where scalar)."""
-    array = np.asarray(values, dtype=np.int64)
-    if array.shape == (size,) and array.flags.c_contiguous and array.flags.writeable:
-        return array
-    return np.array(np.broadcast_to(array, (size,)))
-
-
 @dataclass(frozen=True)
 class _PassInputs:
     """`terms_kernel.pass_terms`'s arguments but the packing (`_pass_inputs`), in its order:
@@ -410,19 +402,17 @@ class _PassInputs:
 
     def terms(self, groups) -> np.ndarray:
         """(`terms_kernel.FIELDS`, tilings) terms of one pass packing `groups` products a tile."""
-        return pass_terms(*self.tiles, _tiling_column(groups, len(self.tiles[0])), *self.columns, *self.rows, *self.shared)
+        return pass_terms(*self.tiles, per_tiling(groups, len(self.tiles[0])), *self.columns, *self.rows, *self.shared)
 
     def taken(self, index: np.ndarray) -> "_PassInputs":
         """The inputs of the tilings at `index` only."""
         return _PassInputs(
-            tuple(c[index] for c in self.tiles), tuple(c[index] for c in self.columns), tuple(np.ascontiguousarray(r[:, index]) for r in self.rows),
+            tuple(c[index] for c in self.tiles),
+            tuple(c[index] for c in self.columns),
+            tuple(np.ascontiguousarray(r[:, index]) for r in self.rows),
             self.shared,
         )
 
-
-_CONV_FIELDS = ("images", "in_h", "in_w", "in_c", "out_w", "kernel_h", "kernel_w", "stride_h", "stride_w",
-                "dilation_h", "dilation_w", "groups")  # fmt: skip
-"""The convolution geometry `terms_kernel.pass_terms` reads, in its order."""
 
 OP_CLASSES = tuple(OpClass)
 """`OpClass` in order: the rows of the kernel's vector work."""

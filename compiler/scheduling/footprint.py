@@ -32,10 +32,14 @@ slices it only where it does not (`VectorSchedule.sliced_constants`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from accel_spec.types import Operand
+from compiler.scheduling.columns import CONV_KERNEL_FIELDS, WorkloadColumns, per_tiling
+from compiler.scheduling.footprint_kernel import grid_footprint
+from compiler.scheduling.schedule import Dim
 from compiler.scheduling.tiling import (
     input_tile_elements,
     psum_group_elements,
@@ -118,6 +122,34 @@ def gemm_footprint(
     spill = ~keep.fits(chip) & (group > single)
     by_operand[Operand.OUTPUT] = slots * (np.where(spill, single, group) + side)
     return Footprint(by_operand, spill, reserved)
+
+
+def tiled_footprint(
+    columns: WorkloadColumns, chip: Target, tiles: np.ndarray, positions: np.ndarray, double_buffer: np.ndarray,
+    groups: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(demand (buffers, arrangements, tilings), spill, fits (arrangements, tilings)) of every
+    candidate of a grid: tiling t (`tiles` (3, tilings) by Dim, `groups` products a tile, the
+    per-tiling `columns`) under arrangement a (`positions` (3, arrangements) by Dim,
+    `double_buffer`): `gemm_footprint`'s `Footprint.demand`, `spill` and `Footprint.fits`
+    over the grid, in one pass (`footprint_kernel`)."""
+    size = tiles.shape[1]
+    column = partial(per_tiling, size=size)
+    flags = roles(columns, chip)
+    reserved = np.zeros((len(chip.buffer_names), size), dtype=np.int64)
+    reserved[:] = _aligned(flags.reserved, 2)
+    return grid_footprint(
+        column(tiles[Dim.M]), column(tiles[Dim.K]), column(tiles[Dim.N]), column(groups),
+        column(columns.gemm.m), column(columns.gemm.k), column(columns.gemm.n), column(columns.gemm.batch),
+        np.ones(size, dtype=bool), *(column(getattr(columns.conv, name)) for name in CONV_KERNEL_FIELDS),
+        column(columns.side_input_elements),
+        np.stack([np.broadcast_to(flags.input_tile, size), np.broadcast_to(flags.weight_tile, size),
+                  np.broadcast_to(flags.side_tile, size)]),
+        np.stack([column(flags.input_bits), column(flags.weight_bits), column(flags.side_bits), column(flags.output_bits)]),
+        reserved, np.ascontiguousarray(positions, dtype=np.int64), np.ascontiguousarray(double_buffer, dtype=bool),
+        np.array([chip.buffer(operand) for operand in Operand], dtype=np.int64), np.asarray(chip.capacity_array),
+        chip.accumulator_bits,
+    )  # fmt: skip
 
 
 def _aligned(reserved: np.ndarray, ndim: int) -> np.ndarray:

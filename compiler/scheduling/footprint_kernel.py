@@ -1,0 +1,97 @@
+"""Numba kernel of `footprint.tiled_footprint`: every candidate's buffer demand, spill flag
+and fit, over a candidate grid of tilings × arrangements.
+
+It takes only arrays and scalars (STYLE). `footprint.tiled_footprint` reduces the workloads'
+per-tiling columns, their roles (`scheduling.roles`) and the chip to the arrays below; this
+kernel computes, per candidate, the integers `footprint.gemm_footprint`, `Footprint.demand`
+and `Footprint.fits` compute, by the same formulas (`scheduling.tiling` for the tile counts,
+the input window and the live partial-sum group, `compiler.target.nbytes` for the bytes):
+`tests/kernels/test_footprint_kernel.py` checks every field against them. A never-seen chip
+sizes some 60,000 candidates of a network's GEMM shapes, where the numpy version made some
+forty temporaries of that size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from compiler.scheduling.terms_kernel import _window_channels, _window_pixels
+from simulator.kernels.engines import _ceil_div
+from simulator.kernels.numba_target import njit
+
+DIM_M, DIM_K, DIM_N = 0, 1, 2
+"""`schedule.Dim` values: the rows of `positions`."""
+
+
+@njit(cache=True, error_model="numpy")
+def _nbytes(elements, bits):
+    """`compiler.target.nbytes`: bytes of `elements` values of `bits` bits, rounded up."""
+    return (elements * bits + 7) // 8
+
+
+@njit(cache=True, error_model="numpy")
+def grid_footprint(
+    tm, tk, tn, groups, m, k, n, batch,
+    is_conv, images, in_h, in_w, in_c, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, conv_groups,
+    side_elements, tile_flags, bits, reserved, positions, double_buffer, buffer_of, capacity, accumulator_bits,
+):  # fmt: skip
+    """(demand (buffers, arrangements, tilings), spill and fits (arrangements, tilings)) of
+    every candidate: tiling t (per-tiling columns, `groups` products a tile) under
+    arrangement a (`positions` (3, arrangements) loop positions by Dim, `double_buffer`).
+    `tile_flags` (3, tilings) say whether the input, weight and side input need tiles,
+    `bits` (4, tilings) the widths of input, weight, side input and output; `reserved`
+    (buffers, tilings) the bytes kept tensors hold; `buffer_of` the buffer of each operand."""
+    tilings = len(tm)
+    arrangements = len(double_buffer)
+    buffers = len(capacity)
+    demand = np.empty((buffers, arrangements, tilings), dtype=np.int64)
+    spill = np.zeros((arrangements, tilings), dtype=np.bool_)
+    fits = np.empty((arrangements, tilings), dtype=np.bool_)
+    operand = np.empty(3, dtype=np.int64)
+    for t in range(tilings):
+        g = groups[t]
+        window = _window_pixels(tm[t], is_conv[t], images[t], in_h[t], in_w[t], out_w[t], kernel_h[t], kernel_w[t],
+                                stride_h[t], stride_w[t], dilation_h[t], dilation_w[t]) * _window_channels(
+            tk[t], is_conv[t], in_c[t], conv_groups[t], kernel_h[t], kernel_w[t])  # fmt: skip
+        one_input = _nbytes(g * window, bits[0, t]) if tile_flags[0, t] else 0
+        one_weight = _nbytes(g * (tk[t] * tn[t]), bits[1, t]) if tile_flags[1, t] else 0
+        side = 0
+        if tile_flags[2, t]:
+            side = _nbytes(g * _ceil_div(tm[t] * tn[t] * side_elements[t], batch[t] * m[t] * n[t]), bits[2, t])
+        single = _nbytes(g * (tm[t] * tn[t]), accumulator_bits)
+        accumulates = _ceil_div(k[t], tk[t]) > 1
+        for a in range(arrangements):
+            slots = 2 if double_buffer[a] else 1
+            # the partial sums live across one K iteration (`tiling.psum_group_elements`)
+            span_m = m[t] if accumulates and positions[DIM_M, a] > positions[DIM_K, a] else tm[t]
+            span_n = n[t] if accumulates and positions[DIM_N, a] > positions[DIM_K, a] else tn[t]
+            group = _nbytes(g * (span_m * span_n), accumulator_bits)
+            operand[0] = slots * one_input
+            operand[1] = slots * one_weight
+            operand[2] = slots * (group + side)
+            if group > single and not _fits(operand, reserved, t, buffer_of, capacity):
+                spill[a, t] = True
+                operand[2] = slots * (single + side)
+            fits[a, t] = True
+            for b in range(buffers):
+                held = reserved[b, t]
+                for o in range(3):
+                    if buffer_of[o] == b:
+                        held += operand[o]
+                demand[b, a, t] = held
+                if held > capacity[b]:
+                    fits[a, t] = False
+    return demand, spill, fits
+
+
+@njit(cache=True, error_model="numpy")
+def _fits(operand, reserved, t, buffer_of, capacity):
+    """Whether every buffer holds its operands' bytes beside the kept tensors' of tiling `t`."""
+    for b in range(len(capacity)):
+        held = reserved[b, t]
+        for o in range(3):
+            if buffer_of[o] == b:
+                held += operand[o]
+        if held > capacity[b]:
+            return False
+    return True
