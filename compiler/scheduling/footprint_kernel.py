@@ -48,30 +48,38 @@ def grid_footprint(
     spill = np.zeros((arrangements, tilings), dtype=np.bool_)
     fits = np.empty((arrangements, tilings), dtype=np.bool_)
     operand = np.empty(3, dtype=np.int64)
+    one_input = np.empty(tilings, dtype=np.int64)
+    one_weight = np.empty(tilings, dtype=np.int64)
+    side = np.zeros(tilings, dtype=np.int64)
+    single = np.empty(tilings, dtype=np.int64)
+    accumulates = np.empty(tilings, dtype=np.bool_)
     for t in range(tilings):
         g = groups[t]
         window = _window_pixels(tm[t], is_conv[t], images[t], in_h[t], in_w[t], out_w[t], kernel_h[t], kernel_w[t],
                                 stride_h[t], stride_w[t], dilation_h[t], dilation_w[t]) * _window_channels(
             tk[t], is_conv[t], in_c[t], conv_groups[t], kernel_h[t], kernel_w[t])  # fmt: skip
-        one_input = _nbytes(g * window, bits[0, t]) if tile_flags[0, t] else 0
-        one_weight = _nbytes(g * (tk[t] * tn[t]), bits[1, t]) if tile_flags[1, t] else 0
-        side = 0
+        one_input[t] = _nbytes(g * window, bits[0, t]) if tile_flags[0, t] else 0
+        one_weight[t] = _nbytes(g * (tk[t] * tn[t]), bits[1, t]) if tile_flags[1, t] else 0
         if tile_flags[2, t]:
-            side = _nbytes(g * _ceil_div(tm[t] * tn[t] * side_elements[t], batch[t] * m[t] * n[t]), bits[2, t])
-        single = _nbytes(g * (tm[t] * tn[t]), accumulator_bits)
-        accumulates = _ceil_div(k[t], tk[t]) > 1
-        for a in range(arrangements):
-            slots = 2 if double_buffer[a] else 1
+            side[t] = _nbytes(g * _ceil_div(tm[t] * tn[t] * side_elements[t], batch[t] * m[t] * n[t]), bits[2, t])
+        single[t] = _nbytes(g * (tm[t] * tn[t]), accumulator_bits)
+        accumulates[t] = _ceil_div(k[t], tk[t]) > 1
+    # arrangements outer: each (buffer, arrangement) row of `demand` is written in order
+    for a in range(arrangements):
+        slots = 2 if double_buffer[a] else 1
+        m_inside = positions[DIM_M, a] > positions[DIM_K, a]
+        n_inside = positions[DIM_N, a] > positions[DIM_K, a]
+        for t in range(tilings):
             # the partial sums live across one K iteration (`tiling.psum_group_elements`)
-            span_m = m[t] if accumulates and positions[DIM_M, a] > positions[DIM_K, a] else tm[t]
-            span_n = n[t] if accumulates and positions[DIM_N, a] > positions[DIM_K, a] else tn[t]
-            group = _nbytes(g * (span_m * span_n), accumulator_bits)
-            operand[0] = slots * one_input
-            operand[1] = slots * one_weight
-            operand[2] = slots * (group + side)
-            if group > single and not _fits(operand, reserved, t, buffer_of, capacity):
+            span_m = m[t] if accumulates[t] and m_inside else tm[t]
+            span_n = n[t] if accumulates[t] and n_inside else tn[t]
+            group = _nbytes(groups[t] * (span_m * span_n), accumulator_bits)
+            operand[0] = slots * one_input[t]
+            operand[1] = slots * one_weight[t]
+            operand[2] = slots * (group + side[t])
+            if group > single[t] and not _fits(operand, reserved, t, buffer_of, capacity):
                 spill[a, t] = True
-                operand[2] = slots * (single + side)
+                operand[2] = slots * (single[t] + side[t])
             fits[a, t] = True
             for b in range(buffers):
                 held = reserved[b, t]
