@@ -27,6 +27,7 @@ from compiler.memory.mlp_chains import fuse_mlps
 from compiler.memory.planner import MemoryPlan, WeightResidency, needs_room, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import SPACES
+from compiler.scheduling.conv_chain import layer_bands
 from compiler.scheduling.memo import SCHEDULES
 from compiler.scheduling.objective import Goal, Objective
 from compiler.target import Target, TimingMode, target_of
@@ -159,7 +160,9 @@ def compile_workloads(
 
 def clear_compile_caches() -> None:
     """Forget every content-keyed compile cache of this process (schedules, layer code,
-    candidate grids, per-tiling terms), so the next compile is cold: for benchmarks and tests
-    that measure or check the uncached path. Results never depend on the caches."""
+    candidate grids, per-tiling terms, fused chains' bands), so the next compile is cold: for
+    benchmarks and tests that measure or check the uncached path. Results never depend on the
+    caches."""
     for cache in (SCHEDULES, CODE, SPACES):
         cache.clear()
+    layer_bands.cache_clear()

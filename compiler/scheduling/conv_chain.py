@@ -40,6 +40,7 @@ layers (`chain_floor`) is not searched at all.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,8 +115,15 @@ class Bands:
 
 
 def bands(chain: ConvChain, band_rows: int) -> Bands:
-    """The rows each layer computes and reads in each band of `band_rows` output rows."""
-    convs = [layer.conv for layer in chain.layers]
+    """The rows each layer computes and reads in each band of `band_rows` output rows
+    (read-only arrays)."""
+    return layer_bands(tuple(layer.conv for layer in chain.layers), int(band_rows))
+
+
+@functools.lru_cache(maxsize=4096)
+def layer_bands(convs: tuple[ConvGeometry, ...], band_rows: int) -> Bands:
+    """`bands` of the layers' geometry, kept per process: the rows depend on the chain alone,
+    not the chip, and a sweep searches every band height of every chain at every point."""
     count = int(tile_count(convs[-1].out_h, band_rows))
     done = np.zeros((len(convs), count), dtype=np.int64)
     need = np.zeros_like(done)
@@ -138,6 +146,8 @@ def bands(chain: ConvChain, band_rows: int) -> Bands:
         # the band holding a reader's first row: the first band whose cumulative rows pass it
         oldest = np.searchsorted(need[i], first[i, active], side="right")
         lookback = max(lookback, int(np.max(active - oldest)))
+    for array in (done, rows, need, first, last_reader):
+        array.flags.writeable = False  # shared by every search that finds it
     return Bands(done, rows, need, first, last_reader, lookback)
 
 

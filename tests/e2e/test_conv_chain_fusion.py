@@ -184,6 +184,8 @@ def test_band_rows_by_hand() -> None:
     # two rows per band of a 3×3 stride-1 layer (padding 1): 3, 5, 7, 8 rows of its input
     same = ConvGeometry(1, 8, 8, 16, 8, 8, 16, 3, 3)
     assert bands(_chain(expand, same), 2).rows.tolist() == [[3, 2, 2, 1], [2, 2, 2, 2]]
+    # kept per geometry (they do not depend on the chip), read-only since shared
+    assert bands(_chain(expand, depthwise), 1) is plan and not plan.need.flags.writeable
 
 
 def test_a_convolution_that_skips_its_last_rows_is_not_chained() -> None:
