@@ -314,7 +314,8 @@ def _arranged(spaces: Spaces, searched: np.ndarray, tilings: np.ndarray, chip: T
     (double_buffer,) = np.unique(grid.double_buffer)
     parts = [spaces.terms[space] for space in searched.tolist()]
     selected = TilingTerms(*(np.concatenate([getattr(p, f.name) for p in parts], axis=-1) for f in fields(TilingTerms)))
-    return selected.arranged(grid.positions, bool(double_buffer), spaces.spill[:, tilings], chip.latency)
+    channel_bytes = selected.grid_channel_bytes(grid.positions[:, :, 0], spaces.spill[:, tilings])
+    return selected.arranged(channel_bytes, bool(double_buffer), chip.latency)
 
 
 def _picked(terms: CostTerms, arrangement: np.ndarray, tiling: np.ndarray) -> CostTerms:

@@ -35,7 +35,7 @@ from compiler.scheduling.footprint import (
 )
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import LOOP_ORDERS, Dim
-from compiler.scheduling.terms_kernel import pass_terms
+from compiler.scheduling.terms_kernel import grid_channel_bytes, pass_terms
 from compiler.scheduling.tiling import (
     active_pes,
     loop_positions,
@@ -227,14 +227,26 @@ class TilingTerms:
             + np.where(spill, 2 * (counts[Dim.K] - 1), 0) * self.psum_bytes
         )
 
-    def arranged(self, positions: np.ndarray, double_buffer, spill, latency: int) -> CostTerms:
-        """`CostTerms` of the tilings under loop `positions`, buffering and spill flags
-        (arrays that broadcast against the tilings: one arrangement per candidate, or
-        every arrangement of every tiling)."""
+    def grid_channel_bytes(self, positions: np.ndarray, spill: np.ndarray) -> np.ndarray:
+        """`channel_bytes` of every arrangement of every tiling, (arrangements, tilings), in
+        one pass (`terms_kernel.grid_channel_bytes`): `positions` (3, arrangements) by Dim,
+        `spill` (arrangements, tilings)."""
+        return grid_channel_bytes(
+            np.ascontiguousarray(positions, dtype=np.int64), np.ascontiguousarray(self.counts, dtype=np.int64),
+            *(np.ascontiguousarray(b, dtype=np.int64) for b in (self.input_bytes, self.weight_bytes, self.output_bytes,
+                                                                self.psum_bytes)),
+            np.ascontiguousarray(spill, dtype=bool),
+        )  # fmt: skip
+
+    def arranged(self, channel_bytes: np.ndarray, double_buffer, latency: int) -> CostTerms:
+        """`CostTerms` of the tilings with the `channel_bytes` of their arrangements
+        (`channel_bytes` or `grid_channel_bytes`) and buffering flags (arrays that broadcast
+        against the tilings: one arrangement per candidate, or every arrangement of every
+        tiling)."""
         return CostTerms(
             compute=np.maximum(self.matrix, self.vector),
             floor=self.matrix_floor,
-            channel_bytes=self.channel_bytes(positions, spill),
+            channel_bytes=channel_bytes,
             exposed_bytes=self.exposed_bytes,
             tail=self.vector // np.maximum(self.iterations, 1),
             iterations=self.iterations,
@@ -278,7 +290,7 @@ def gemm_terms(
     if spill is None:
         spill = gemm_footprint(workload, chip, cands.tiles, positions, cands.double_buffer, cands.groups).spill
     tilings = tiling_terms(workload, chip, cands.dataflow, cands.tiles, cands.groups)
-    return tilings.arranged(positions, cands.double_buffer, spill, chip.latency)
+    return tilings.arranged(tilings.channel_bytes(positions, spill), cands.double_buffer, chip.latency)
 
 
 def tiling_terms(

@@ -220,3 +220,27 @@ def pass_terms(
         out[9, t] = _channel(g * whole_window, in_bits, in_dram, burst)
         out[10, t] = _channel(g * (fk * fn), w_bits, w_dram, burst)
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def grid_channel_bytes(positions, counts, input_bytes, weight_bytes, output_bytes, psum_bytes, spill):
+    """`TilingTerms.channel_bytes` of every (arrangement, tiling) candidate of a grid:
+    `positions` (3, arrangements) loop positions and `counts` (3, tilings) tile counts by
+    Dim, the per-tiling bytes, `spill` (arrangements, tilings). An operand's tiles reload as
+    `tiling.reloads` counts: once per iteration of the loop over the dim it does not index
+    where that loop is outside its own innermost loop of more than one tile."""
+    arrangements = positions.shape[1]
+    tilings = counts.shape[1]
+    out = np.empty((arrangements, tilings), dtype=np.int64)
+    for a in range(arrangements):
+        at_m, at_k, at_n = positions[0, a], positions[1, a], positions[2, a]
+        for t in range(tilings):
+            count_m, count_k, count_n = counts[0, t], counts[1, t], counts[2, t]
+            inner_mk = max(at_m if count_m > 1 else -1, at_k if count_k > 1 else -1)
+            inner_kn = max(at_k if count_k > 1 else -1, at_n if count_n > 1 else -1)
+            total = (count_n if at_n < inner_mk else 1) * input_bytes[t] + (count_m if at_m < inner_kn else 1) * weight_bytes[t]
+            total += output_bytes[t]
+            if spill[a, t]:
+                total += 2 * (count_k - 1) * psum_bytes[t]
+            out[a, t] = total
+    return out

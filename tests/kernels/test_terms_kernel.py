@@ -20,7 +20,7 @@ from compiler.models import load_model
 from compiler.scheduling.batched import _Grid
 from compiler.scheduling.candidates import gemm_space
 from compiler.scheduling.columns import WorkloadColumns
-from compiler.scheduling.estimate import _Pass, _pass_inputs
+from compiler.scheduling.estimate import _Pass, _pass_inputs, tiling_terms
 from compiler.scheduling.roles import roles
 from compiler.scheduling.terms_kernel import chain_array_floor
 from compiler.scheduling.schedule import SchedulerKind
@@ -182,6 +182,22 @@ def test_kernel_equals_the_numpy_formulas_on_a_planned_network(chip_name: str, m
         kernel = _Pass.of(_pass_inputs(workload, chip, space.dataflow, space.tiles).terms(space.groups))
         reference = numpy_pass_terms(workload, chip, space.dataflow, space.tiles, space.groups)
         assert_equal_terms(kernel, reference, len(space.dataflow))
+
+
+@pytest.mark.parametrize("chip_name", sorted(CHIPS))
+def test_grid_channel_bytes_equal_the_numpy_reloads(chip_name: str) -> None:
+    """Every arrangement of every tiling of a planned network moves the bytes
+    `TilingTerms.channel_bytes` counts (`tiling.reloads`), spilling or not."""
+    accel = with_overrides(load_accelerator(EXAMPLES / f"{chip_name.split('-')[0]}.yaml"), CHIPS[chip_name])
+    chip = target_of(accel, None)
+    workloads = plan_memory(lower(load_model("resnet18")), chip, WeightResidency.STREAMED).workloads
+    gemms = list({w.shape_key: w for w in workloads if w.gemm is not None}.values())
+    grid = _Grid.of(gemms, chip)
+    terms = tiling_terms(WorkloadColumns.of(gemms, grid.sizes), chip, grid.dataflow, grid.tiles, grid.groups)
+    spill = np.random.default_rng(5).random((len(grid.order), len(grid.groups))) < 0.5
+    expected = terms.channel_bytes(grid.positions, spill)
+    assert np.array_equal(terms.grid_channel_bytes(grid.positions[:, :, 0], spill), expected)
+    assert (terms.counts > 1).any(axis=1).all()  # every dim reloads somewhere
 
 
 def test_the_last_pass_is_run_again_only_on_the_tilings_it_packs_fewer_products_in() -> None:
