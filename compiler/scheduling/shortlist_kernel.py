@@ -44,12 +44,12 @@ def ladder_winners(compute, channel_bytes, exposed_bytes, tail, iterations, doub
                     representative[t] = estimate(compute[t], least_bytes[t], exposed_bytes[t], tail[t], iterations[t],
                                                  double_buffer, latency, ladder[r])  # fmt: skip
                     least = min(least, representative[t])
-            best_rank = np.iinfo(np.int64).max
+            best_rank = -1  # none yet (ranks are positions in the space, from 0)
             for t in range(first, end):
                 if not fitting[t] or representative[t] != least:
                     continue
                 for a in range(arrangements):
-                    if fits[a, t] and rank[a, t] < best_rank:
+                    if fits[a, t] and (best_rank < 0 or rank[a, t] < best_rank):
                         own = estimate(compute[t], channel_bytes[a, t], exposed_bytes[t], tail[t], iterations[t],
                                        double_buffer, latency, ladder[r])  # fmt: skip
                         if own == least:
