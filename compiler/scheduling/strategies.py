@@ -93,11 +93,15 @@ def _memoised_vector_search(workload: Workload, chip: Target, kind: SchedulerKin
     """A vector workload's schedule through `memo`, keyed like a GEMM search's, by its
     space's fit and sliced-constant flags (the only ways capacities enter it): layers that
     differ only in the room kept tensors take are searched once."""
-    _, _, fits, sliced = _vector_flags(workload, chip)
-    memo_key = schedule_key(kind, workload.shape_key, chip, fits, sliced, goal)
+    flags = _vector_flags(workload, chip)
+    memo_key = schedule_key(kind, workload.shape_key, chip, flags[2], flags[3], goal)
     schedule = SCHEDULES.get(memo_key)
     if schedule is None:
-        schedule = schedule_workload(workload, chip, kind, goal)
+        if kind is SchedulerKind.HEURISTIC:  # the space of the flags just found
+            schedule = _best_finalist(workload, *_heuristic_finalists(workload, chip, _vector_space(workload, chip, flags)),
+                                      chip, goal)  # fmt: skip
+        else:
+            schedule = schedule_workload(workload, chip, kind, goal)
         SCHEDULES.put(memo_key, schedule)
     return schedule
 
@@ -181,9 +185,11 @@ def finalists(workload: Workload, chip: Target, kind: SchedulerKind) -> Finalist
     return _finalists(workload, _space(workload, chip, kind), chip, kind)
 
 
-def _heuristic_finalists(workload: Workload, chip: Target) -> tuple[Finalists, Pool]:
-    """The HEURISTIC finalists of one workload and every candidate of its space that fits."""
-    space = _space(workload, chip, SchedulerKind.HEURISTIC)
+def _heuristic_finalists(workload: Workload, chip: Target, space: "_SearchSpace | None" = None) -> tuple[Finalists, Pool]:
+    """The HEURISTIC finalists of one workload and every candidate of its space (`_space`,
+    when the caller has not made it) that fits."""
+    if space is None:
+        space = _space(workload, chip, SchedulerKind.HEURISTIC)
     index = np.flatnonzero(space.fits)
     terms = space.terms.take(index)
     bound = terms.bound(chip.dram_bytes_per_cycle)
@@ -250,10 +256,13 @@ def _space(workload: Workload, chip: Target, kind: SchedulerKind) -> _SearchSpac
     return _SearchSpace(cands.schedule, gemm_terms(workload, chip, cands), fits, footprint.demand(chip), footprint.spill)
 
 
-def _vector_space(workload: Workload, chip: Target) -> _SearchSpace:
+def _vector_space(
+    workload: Workload, chip: Target, flags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> _SearchSpace:
     """Power-of-two chunk counts, double buffered or not; constants resident where that
-    fits, else sliced per chunk where their broadcast is known (`footprint`)."""
-    chunks, double_buffer, fits, sliced = _vector_flags(workload, chip)
+    fits, else sliced per chunk where their broadcast is known (`footprint`). `flags`:
+    `_vector_flags`, when the caller has found them."""
+    chunks, double_buffer, fits, sliced = _vector_flags(workload, chip) if flags is None else flags
 
     def schedule(index: int) -> VectorSchedule:
         return VectorSchedule(
