@@ -35,7 +35,13 @@ two (1.89x), Dask 11.4 and 19.7, grid 50.6 and 107.6, Dask 32.6 and 55.5; after 
 compile speed-ups (identical results) and local Dask workers started without Dask's
 MALLOC_TRIM_THRESHOLD_ (`explorer/dask_executor.py`), never-seen chips 21.7 and 42.0 (1.93x),
 Dask 19.7 and 33.9, grid 54.0 and 102.7, Dask 49.4 and 82.6; peak RSS of two Dask workers'
-never-seen sweep 1,463 MiB before, 1,505 after.
+never-seen sweep 1,463 MiB before, 1,505 after. Measured later on 2026-12-05, `--runs 1
+--points 512 --models mobilenetv2` twice each, alternating with 8ad13e0 (before that stop's
+Numba kernels for the batched search: gemm_space, footprint, shortlist, channel bytes, the
+challenger and per-tiling kernels' work cut, identical results): never-seen chips 29.1 and
+28.6 points/s with one local worker, 52.2 and 52.2 with two (1.80x, 1.82x), Dask 23.0/23.2
+and 36.9/37.0, against 15.9 and 19.4, 32.5 and 37.6 before; grid 70.3 and 65.7, 155.3 and
+143.1, against 46.8 and 49.7, 95.6 and 101.7.
 """
 
 from __future__ import annotations
