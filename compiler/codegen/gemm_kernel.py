@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from compiler.scheduling.terms_kernel import _window_channels, _window_pixels
-from simulator.kernels.engines import _ceil_div
+from simulator.kernels.engines import _ceil_div, _nbytes
 from simulator.kernels.numba_target import njit
 
 # Slot order within a row (`compiler.codegen.gemm` states it).
@@ -34,11 +34,6 @@ NO_DEP = -1
 # Opcode and Operand values of `compiler.target.isa` / `accel_spec.types`.
 OP_LOAD, OP_GEMM, OP_VEC, OP_STORE = 0, 1, 2, 3
 INPUT, WEIGHT, OUTPUT = 0, 1, 2
-
-
-@njit(cache=True, error_model="numpy")
-def _nbytes(elements, bits):
-    return (elements * bits + 7) // 8
 
 
 @njit(cache=True, error_model="numpy")

@@ -16,17 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from compiler.scheduling.terms_kernel import _window_channels, _window_pixels
-from simulator.kernels.engines import _ceil_div
+from simulator.kernels.engines import _ceil_div, _nbytes
 from simulator.kernels.numba_target import njit
 
 DIM_M, DIM_K, DIM_N = 0, 1, 2
 """`schedule.Dim` values: the rows of `positions`."""
-
-
-@njit(cache=True, error_model="numpy")
-def _nbytes(elements, bits):
-    """`compiler.target.nbytes`: bytes of `elements` values of `bits` bits, rounded up."""
-    return (elements * bits + 7) // 8
 
 
 @njit(cache=True, error_model="numpy")

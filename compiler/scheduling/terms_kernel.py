@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.kernels.engines import _burst_bytes, _ceil_div, _gemm, _vector_cycles
+from simulator.kernels.engines import _burst_bytes, _ceil_div, _gemm, _nbytes, _vector_cycles
 from simulator.kernels.numba_target import njit
 
 FIELDS = (
@@ -37,7 +37,7 @@ def _channel(elements, bits, over_dram, burst):
     they go over DRAM."""
     if not over_dram:
         return 0
-    return _burst_bytes((elements * bits + 7) // 8, burst)
+    return _burst_bytes(_nbytes(elements, bits), burst)
 
 
 @njit(cache=True, error_model="numpy")

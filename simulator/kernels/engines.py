@@ -81,6 +81,12 @@ def _burst_bytes(nbytes, burst):
 
 
 @njit(cache=True, error_model="numpy")
+def _nbytes(elements, bits):
+    """`compiler.target.nbytes`: bytes of `elements` values of `bits` bits, rounded up."""
+    return (elements * bits + 7) // 8
+
+
+@njit(cache=True, error_model="numpy")
 def _vector_cycles(elements, lane_ops_per_cycle):
     return _ceil_cycles(elements / lane_ops_per_cycle)
 
