@@ -98,10 +98,12 @@ def tiled_shortlist(terms: CostTerms, fits: np.ndarray, rank: np.ndarray, starts
     """
     if np.ndim(terms.double_buffer) != 0:
         raise ValueError("tiled_shortlist needs one buffering mode for every candidate")
+    counted = [np.asarray(a) for a in (terms.compute, terms.channel_bytes, terms.exposed_bytes, terms.tail, terms.iterations)]
+    if any(a.dtype.kind not in "iu" for a in counted):
+        raise ValueError("tiled_shortlist needs integer terms (cycles and bytes, as the estimate counts them)")
     starts = np.asarray(starts, dtype=np.int64)
     winners = ladder_winners(
-        *(np.ascontiguousarray(a, dtype=np.int64) for a in (terms.compute, terms.channel_bytes, terms.exposed_bytes,
-                                                            terms.tail, terms.iterations)),
+        *(np.ascontiguousarray(a, dtype=np.int64) for a in counted),
         bool(terms.double_buffer), int(terms.latency), LADDER, np.ascontiguousarray(fits, dtype=bool),
         np.ascontiguousarray(rank, dtype=np.int64), starts, np.diff(np.append(starts, fits.shape[1])),
     )  # fmt: skip
