@@ -301,15 +301,16 @@ def tiling_terms(
     gemm = workload.gemm
     assert gemm is not None
     passes, last_groups = pass_groups(gemm.batch, groups)
+    last_groups = np.broadcast_to(last_groups, np.shape(groups))
     inputs = _pass_inputs(workload, chip, dataflow, tiles)
     full_terms = inputs.terms(groups)
     last_terms = full_terms
     # only tilings whose last pass packs fewer products than the others differ in it (few:
     # those whose batch the packing does not divide), so only they run the kernel again
-    short = np.flatnonzero(np.broadcast_to(last_groups, np.shape(groups)) != groups)
+    short = np.flatnonzero(last_groups != groups)
     if short.size:
         last_terms = full_terms.copy()
-        last_terms[:, short] = inputs.taken(short).terms(np.broadcast_to(last_groups, np.shape(groups))[short])
+        last_terms[:, short] = inputs.taken(short).terms(last_groups[short])
     full, last = _Pass.of(full_terms), _Pass.of(last_terms)
 
     def total(field: str) -> np.ndarray:
@@ -372,7 +373,7 @@ def _pass_inputs(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: 
     (3, tilings)) but their packing: the workload's, the plan's and the chip's numbers. A
     pass's terms (`_PassInputs.terms`): a tile of each dimension is full or the edge one
     (`tiling.edge_tile`); its input window is pixels(tm) × channels(tk) (`tiling`); the
-    array's busy cycles are `timing.gemm_occupancy` of each of the 8 tile classes; bytes are
+    array's busy cycles are `timing.gemm_occupancy` of each tile class (`terms_kernel._classes`); bytes are
     burst-rounded, and only transfers over DRAM count (on-chip transfers take a buffer port,
     which the estimate does not charge); vector work is the epilogue's lane operations split
     over the output tiles."""
@@ -383,7 +384,7 @@ def _pass_inputs(workload: Workload, chip: Target, dataflow: np.ndarray, tiles: 
     flags = roles(workload, chip)
     over_dram = np.stack([column(flags.input_dram), column(flags.weight_dram), column(flags.side_dram),
                           column(flags.output_dram)]).astype(bool)  # fmt: skip
-    bits = np.stack([column(flags.input_bits), column(flags.weight_bits), column(flags.side_bits), column(flags.output_bits)])
+    bits = flags.bits_per_candidate(size)
     rates = chip.vector_ops_per_cycle
     vector_ops = np.stack([column(workload.vector_ops.get(op, 0)) for op in OP_CLASSES])
     return _PassInputs(

@@ -145,7 +145,7 @@ def tiled_footprint(
         column(columns.side_input_elements),
         np.stack([np.broadcast_to(flags.input_tile, size), np.broadcast_to(flags.weight_tile, size),
                   np.broadcast_to(flags.side_tile, size)]),
-        np.stack([column(flags.input_bits), column(flags.weight_bits), column(flags.side_bits), column(flags.output_bits)]),
+        flags.bits_per_candidate(size),
         reserved, np.ascontiguousarray(positions, dtype=np.int64), np.ascontiguousarray(double_buffer, dtype=bool),
         np.array([chip.buffer(operand) for operand in Operand], dtype=np.int64), np.asarray(chip.capacity_array),
         chip.accumulator_bits,

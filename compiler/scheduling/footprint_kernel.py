@@ -76,24 +76,27 @@ def grid_footprint(
                 operand[2] = slots * (single[t] + side[t])
             fits[a, t] = True
             for b in range(buffers):
-                held = reserved[b, t]
-                for o in range(3):
-                    if buffer_of[o] == b:
-                        held += operand[o]
-                demand[b, a, t] = held
-                if held > capacity[b]:
+                demand[b, a, t] = _held(operand, reserved, t, buffer_of, b)
+                if demand[b, a, t] > capacity[b]:
                     fits[a, t] = False
     return demand, spill, fits
+
+
+@njit(cache=True, error_model="numpy")
+def _held(operand, reserved, t, buffer_of, b):
+    """Bytes buffer `b` holds: the tiles of the operands it holds (`operand` by Operand) and
+    the kept tensors' of tiling `t` (`Footprint.demand`)."""
+    held = reserved[b, t]
+    for o in range(3):
+        if buffer_of[o] == b:
+            held += operand[o]
+    return held
 
 
 @njit(cache=True, error_model="numpy")
 def _fits(operand, reserved, t, buffer_of, capacity):
     """Whether every buffer holds its operands' bytes beside the kept tensors' of tiling `t`."""
     for b in range(len(capacity)):
-        held = reserved[b, t]
-        for o in range(3):
-            if buffer_of[o] == b:
-                held += operand[o]
-        if held > capacity[b]:
+        if _held(operand, reserved, t, buffer_of, b) > capacity[b]:
             return False
     return True

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel_spec.types import Operand
+from compiler.scheduling.columns import per_tiling
 from compiler.target import LEVEL_DRAM, Target, level_of
 
 
@@ -46,6 +47,12 @@ class Roles:
     weight_bits: np.ndarray
     side_bits: np.ndarray
     output_bits: np.ndarray
+
+    def bits_per_candidate(self, size: int) -> np.ndarray:
+        """(4, `size`) int64 bits of the input, weight, side input and output, one column per
+        candidate: the per-tiling kernels' `bits` (`terms_kernel`, `footprint_kernel`)."""
+        return np.stack([per_tiling(bits, size) for bits in (self.input_bits, self.weight_bits, self.side_bits,
+                                                              self.output_bits)])  # fmt: skip
 
 
 def roles(workload, chip: Target) -> Roles:

@@ -94,7 +94,8 @@ def _memoised_vector_search(workload: Workload, chip: Target, kind: SchedulerKin
     space's fit and sliced-constant flags (the only ways capacities enter it): layers that
     differ only in the room kept tensors take are searched once."""
     flags = _vector_flags(workload, chip)
-    memo_key = schedule_key(kind, workload.shape_key, chip, flags[2], flags[3], goal)
+    _, _, fits, sliced = flags
+    memo_key = schedule_key(kind, workload.shape_key, chip, fits, sliced, goal)
     schedule = SCHEDULES.get(memo_key)
     if schedule is None:
         if kind is SchedulerKind.HEURISTIC:  # the space of the flags just found

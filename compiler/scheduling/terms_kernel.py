@@ -1,7 +1,7 @@
 """Numba kernel of the estimate's per-pass terms: one loop over tilings instead of hundreds of
 numpy passes over them.
 
-`compiler.scheduling.estimate._pass_terms` states what the terms of one pass are and reduces
+`compiler.scheduling.estimate._pass_inputs` states what the terms of one pass are and reduces
 the workload, the chip and the memory plan to the per-tiling columns and scalars below; this
 kernel computes, for each tiling, the same integers by the same formulas in the same order
 (`compiler.target.timing` for the array's occupancy, `tiling` for the tiles' windows,
@@ -177,7 +177,7 @@ def pass_terms(
                     matrix += tiles_abc * _stretched(occupancy, pes, active[t])
                     floor += tiles_abc * _stretched(busy, pes, active[t])
 
-        # the channel: every tile loaded once, the outputs stored once (`estimate._pass_terms`)
+        # the channel: every tile loaded once, the outputs stored once (`estimate._pass_inputs`)
         total_out = batch[t] * m[t] * n[t]
         input_bytes = weight_bytes = output_bytes = psum_bytes = vector = 0
         for a in range(cm[2]):
