@@ -14,7 +14,7 @@ over --runs; the table also gives the milliseconds a point.
 `sweep_throughput.py` measures sweeps whose points share array sizes and hit the caches; this
 is the other end of the range. Past 81 points the arrays repeat (every pair once per 81
 points), and a repeated array may find its shapes' tilings in the per-shape cache
-(`batched.SPACES`, about 14 ResNet-50 arrays): compare rates at one --points.
+(`batched.SPACES`, about 80 MobileNetV2 or ResNet-50 arrays): compare rates at one --points.
 
 Measured 2026-12-05 on the 2-core machine, `--runs 3 --points 40`, this tree after that day's
 kernels for the batched search (identical schedules and cycles) run before and after 8ad13e0:

@@ -229,14 +229,18 @@ def _blocks(stacked: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> Itera
         yield start, size, block
 
 
-SPACES: BoundedCache[_Space] = BoundedCache(capacity=1_000_000)
+SPACES: BoundedCache[_Space] = BoundedCache(capacity=6_000_000)
 """Each shape's tilings and terms by (`Workload.shape_key`, every chip field `gemm_space` and
 `tiling_terms` read: array rows, columns and columns per unit (its fill and drain), dataflows,
 timing, pipelining, row-stationary mapping (its active PEs), reduction depth and channel width, operand and accumulator widths,
-burst, vector rates). Cost: candidates (36 bytes each), so at most
-36 MB: ResNet-50 at about 14 array shapes, BERT-base at about 50. Kept per shape, not per network,
-so a chip whose memory plan places one tensor differently rescores only the shapes that
-changed."""
+burst, vector rates). Cost: candidates (36 bytes each), so at most 216 MB a process: the spaces
+of MobileNetV2 or ResNet-50 on about 80 array shapes, BERT-base on about 300. A sweep draws
+its arrays from a set (rows × columns) while capacities and bandwidth vary freely, and the
+cache is least-recently-used: it only pays when it holds every array the sweep cycles
+through, so it is sized for the 81 arrays of `benchmarks/sweep_throughput.py`'s never-seen
+chips (about 25 % of a MobileNetV2 point whose array was seen). Kept per shape, not per
+network, so a chip whose memory plan places one tensor differently rescores only the shapes
+that changed."""
 
 
 def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> list[Shortlisted | None]:
