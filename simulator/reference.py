@@ -41,9 +41,14 @@ instruction i in program order, on engine e:
             shadow_free = last; free[e] = last + T_F; end = last + T_F + R + C − 2
       continuing a fold (`continues`, one fold already in the array; `timing`):
             start = max(free[e], ready_i); free[e] = start + T, the array's busy time;
-            end = start + T + D, with D = R + C − 2 when pipelined or after a gap
-            (start > free[e]), else 0 (in the fold model the fold's drain, charged with its
-            first GEMM, follows this stream); like a DRAM latency, D is not busy time
+            end = start + T + D, with D = R + C − 2 when pipelined or once a gap has broken
+            the fold's stream (this piece or an earlier one of the fold started after a gap,
+            start > free[e]), else 0: in the fold model the fold's drain, charged with its
+            first GEMM, follows the stream while it runs unbroken; the rows streamed after a
+            gap drain on their own, and a systolic array delivers pieces in stream order, so
+            no piece ends before the one ahead of it (and a layer's final STORE, which
+            waits for its last piece, ends after every GEMM of the layer); like a DRAM
+            latency, D is not busy time
 
 Busy cycles of an engine are the union of its instructions' occupied intervals, [start,
 start + occupancy) for a transfer (the channel or port, not the DRAM latency) and [start,
@@ -165,6 +170,7 @@ def simulate_reference(program: Program, machine: Target) -> Counts:
     channel_free = 0
     port_free = {(b, d): 0 for b in range(len(machine.buffer_names)) for d in (SRAM_READ, SRAM_WRITE)}
     shadow_free = -(1 << 62)
+    restarted = False  # whether a gap has broken the stream of the fold in the array
     lane_ops_per_cycle = machine.vector_lane_ops_per_cycle
 
     def on_dram(index: int) -> bool:
@@ -228,10 +234,12 @@ def simulate_reference(program: Program, machine: Target) -> Counts:
             depth, width = machine.reduction_depth, machine.pe_width
             if continues:
                 streamed = int(gemm_folds(m, k, n, dataflow, machine.rows, machine.cols, groups, depth, width)[1])
-                drained = fill_drain if (machine.pipelined or begin > free[engine]) else 0
+                restarted = restarted or begin > free[engine]
+                drained = fill_drain if (machine.pipelined or restarted) else 0
                 finish = begin + streamed + drained
                 free[engine] = begin + streamed
             elif machine.pipelined:
+                restarted = False
                 times = fold_times(m, k, n, dataflow, machine.rows, machine.cols, groups, depth, width)
                 first_load, last_stream = int(times.first_load), int(times.last_stream)
                 first = max(free[engine], ready + first_load, shadow_free + int(fold_shift(first_load, machine.rows)))
@@ -240,6 +248,7 @@ def simulate_reference(program: Program, machine: Target) -> Counts:
                 free[engine] = last + last_stream
                 finish = last + last_stream + fill_drain
             else:
+                restarted = False
                 cycles = gemm_cycles(m, k, n, dataflow, machine.rows, machine.cols, groups, machine.unit_cols, depth, width)
                 finish = begin + int(stretched(cycles, machine.pes, int(instr["active"])))
                 free[engine] = finish

@@ -251,6 +251,7 @@ def _simulate(
     port_free = np.zeros((n_buffers, 2), np.int64)
     channel_free = 0
     shadow_free = -(1 << 62)  # when the shadow copy last emptied (its fold started): never yet
+    restarted = False  # whether a gap has broken the stream of the fold in the array
     input_buffer = buffer_of[0]
     weight_buffer = buffer_of[1]
     output_buffer = buffer_of[2]
@@ -325,13 +326,16 @@ def _simulate(
             s = max(free[engine], ready)
             occupied_end = s + streamed
             if chained:
-                # the array is busy streaming; back to back in the fold model the fold's drain,
-                # already charged, follows this stream too; after a gap, or pipelined, the
-                # stream's drain is latency after it
-                drained = fill_drain if (pipelined or s > free[engine]) else 0
+                # the array is busy streaming; in the fold model the fold's drain, charged with
+                # its first GEMM, follows this stream while the fold streams unbroken; once a
+                # gap has broken it (here or at an earlier piece), or pipelined, each piece's
+                # drain is latency after it, so pieces finish in stream order
+                restarted = restarted or s > free[engine]
+                drained = fill_drain if (pipelined or restarted) else 0
                 finish = s + streamed + drained
                 free[engine] = s + streamed
             elif pipelined:
+                restarted = False
                 first = max(free[engine], ready + first_load, shadow_free + max(first_load, rows))
                 spaced = max(streamed, max(loaded, folds * rows))
                 last = first + spaced - max(last_stream, last_shift)
@@ -339,6 +343,7 @@ def _simulate(
                 free[engine] = last + last_stream
                 finish = last + last_stream + fill_drain
             else:
+                restarted = False
                 cycles = streamed + loaded + folds * fill_drain
                 busy_pes = np.int64(record["active"])
                 if busy_pes > 0 and busy_pes < rows * cols:

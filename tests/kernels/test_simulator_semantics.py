@@ -193,6 +193,34 @@ HAND_FOLD_OF_TEN_ROWS = 10 + 2 * 4 + 4 - 2
 
 
 @SIMULATORS
+def test_pieces_of_a_fold_broken_by_a_gap_drain_on_their_own_and_end_in_stream_order(simulate):
+    """WS on a 4×4 array: a fold of 4 rows [0, 14), its continuation of 6 rows waits for a
+    load until 50 and drains on its own, [50, 62); a piece of 2 rows streams right after it,
+    [56, 58), and its rows leave the array after the 6 ahead of them, R + C − 2 = 6 later:
+    it ends at 64, not at 58 (before the piece ahead of it, as if the gap had not broken the
+    fold's stream). A fold that streams unbroken still pays one drain (the test above)."""
+    machine = make_machine(dram_bytes_per_cycle=1.0, burst=1, latency=0)
+    b = ProgramBuilder(machine)
+    b.gemm(4, 4, 4, Dataflow.WEIGHT_STATIONARY)
+    late = b.load(Operand.INPUT, 50)
+    after_gap = b.gemm(6, 4, 4, Dataflow.WEIGHT_STATIONARY, continues=True, deps=[late])
+    behind = b.gemm(2, 4, 4, Dataflow.WEIGHT_STATIONARY, continues=True)
+    counts = simulate(b.build(), machine)
+    assert (counts.start[after_gap], counts.end[after_gap]) == (50, 62)
+    assert (counts.start[behind], counts.end[behind]) == (56, 56 + 2 + 6)
+    assert counts.counters[0, COL_BUSY + Engine.MATRIX] == 14 + 6 + 2
+
+    b = ProgramBuilder(machine)  # a new fold streams unbroken again: its piece pays no drain of its own
+    b.gemm(4, 4, 4, Dataflow.WEIGHT_STATIONARY)
+    late = b.load(Operand.INPUT, 50)
+    b.gemm(6, 4, 4, Dataflow.WEIGHT_STATIONARY, continues=True, deps=[late])
+    fold = b.gemm(4, 4, 4, Dataflow.WEIGHT_STATIONARY)
+    piece = b.gemm(6, 4, 4, Dataflow.WEIGHT_STATIONARY, continues=True)
+    counts = simulate(b.build(), machine)
+    assert counts.end[piece] - counts.start[fold] == HAND_FOLD_OF_TEN_ROWS
+
+
+@SIMULATORS
 def test_a_mapping_that_keeps_some_pes_busy_stretches_the_folds(simulate):
     """12 of the 4×4 array's 16 PEs busy: the WS fold of 10 rows, 20 cycles on 16 PEs, takes
     ceil(20 · 16 / 12) = 27."""
