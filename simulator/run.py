@@ -176,6 +176,8 @@ class ProgramArrays(NamedTuple):
         """The read-only arrays of `program` (no copy where they already have these dtypes)."""
 
         def read_only(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+            if not array.flags.writeable and array.flags.c_contiguous and array.dtype == dtype:
+                return array  # already as the kernel reads it (the code memo's arrays)
             view = np.ascontiguousarray(array, dtype=dtype).view()
             view.flags.writeable = False
             return view

@@ -257,10 +257,11 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
         keep[searched] = True
         tilings = np.flatnonzero(np.repeat(keep, grid.sizes))
         sizes = grid.sizes[searched]
-        terms = _arranged(spaces, searched, tilings, chip)
-        fits, spill = spaces.fits[:, tilings], spaces.spill[:, tilings]
+        columns = slice(None) if len(tilings) == len(grid.groups) else tilings  # every space searched: no copies
+        fits, spill = spaces.fits[:, columns], spaces.spill[:, columns]
+        terms = _arranged(spaces, searched, spill, chip)
         local_starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        chosen = tiled_shortlist(terms, fits, grid.index[:, tilings], local_starts)
+        chosen = tiled_shortlist(terms, fits, grid.index[:, columns], local_starts)
         arrangement, tiling = np.divmod(np.concatenate(chosen), len(tilings))
         picked = _picked(terms, arrangement, tiling)
         estimates = picked.cycles(chip.dram_bytes_per_cycle)
@@ -310,15 +311,15 @@ def _candidates(spaces: Spaces, terms: CostTerms, bound: np.ndarray, finalist: n
     )  # fmt: skip
 
 
-def _arranged(spaces: Spaces, searched: np.ndarray, tilings: np.ndarray, chip: Target) -> CostTerms:
-    """Estimate terms of every candidate of the `searched` spaces (ascending), whose tilings
-    are `tilings`: per tiling, but the channel bytes per (arrangement, tiling); one buffering
-    mode (the heuristic's) for all."""
+def _arranged(spaces: Spaces, searched: np.ndarray, spill: np.ndarray, chip: Target) -> CostTerms:
+    """Estimate terms of every candidate of the `searched` spaces (ascending), whose spill
+    flags are `spill`: per tiling, but the channel bytes per (arrangement, tiling); one
+    buffering mode (the heuristic's) for all."""
     grid = spaces.grid
     (double_buffer,) = np.unique(grid.double_buffer)
     parts = [spaces.terms[space] for space in searched.tolist()]
     selected = TilingTerms(*(np.concatenate([getattr(p, f.name) for p in parts], axis=-1) for f in fields(TilingTerms)))
-    channel_bytes = selected.grid_channel_bytes(grid.positions[:, :, 0], spaces.spill[:, tilings])
+    channel_bytes = selected.grid_channel_bytes(grid.positions[:, :, 0], spill)
     return selected.arranged(channel_bytes, bool(double_buffer), chip.latency)
 
 

@@ -5,14 +5,16 @@ one layer at a time. Codegen separates layers by a barrier (`compiler.codegen.pr
 every engine starts a layer only after the previous layer's last instruction, when the
 channel and every engine are idle. A layer simulated alone from cycle 0 is therefore the
 same layer shifted in time: its cycles are exactly the cycles it adds to the network, and
-its events (hence its energy) are exactly its share of the network's. The code is generated
-through `codegen.memo`, so the program reuses the chosen finalist's.
+its events (hence its energy) are exactly its share of the network's. For the same reason
+the searches of a network's layers take their measurements in rounds, each round's layers
+simulated as one program, one kernel call (`best_of_each`, `simulate_layers`). The code is
+generated through `codegen.memo`, so the program reuses the chosen finalist's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -26,6 +28,9 @@ from simulator.kernels.engines import COL_CYCLES
 from simulator.result import Counts
 from simulator.run import execute
 
+if TYPE_CHECKING:
+    from compiler.codegen.layout import LayerCode
+
 S = TypeVar("S", bound=LayerSchedule)
 """A kind of schedule (a fused chain's), kept through `best_below`."""
 
@@ -38,9 +43,32 @@ def simulate_layer(
     # codegen imports scheduling's geometry, so it is imported when first measuring
     from compiler.codegen.memo import cached_layer_code
 
-    code = cached_layer_code(workload, schedule, chip, spill)
-    program = Program(code.instructions, code.dep_ptr, code.deps, (workload.name,))
-    return execute(program, chip), program
+    return simulate_layers([cached_layer_code(workload, schedule, chip, spill)], [(workload.name,)], chip)[0]
+
+
+def simulate_layers(
+    codes: Sequence[LayerCode], names: Sequence[tuple[str]], chip: Target
+) -> list[tuple[Counts, Program]]:
+    """`simulate_layer` of several layers' code (`names`: each one's layer name), simulated
+    as one program: the barrier between layers (module doc) makes each layer's counters
+    and bits its own, and its instructions' cycles its own shifted by the cycle the layers
+    before it end, so they are returned as if each had run alone. One kernel call instead of
+    one a layer (a round of `best_of_each` measures one schedule of every layer)."""
+    programs = [Program(code.instructions, code.dep_ptr, code.deps, name) for code, name in zip(codes, names, strict=True)]
+    if len(codes) == 1:
+        return [(execute(programs[0], chip), programs[0])]
+    from compiler.codegen.program import assemble
+
+    counts = execute(assemble(list(codes), tuple(name for (name,) in names)), chip)
+    split: list[tuple[Counts, Program]] = []
+    first, shift = 0, 0
+    for layer, program in enumerate(programs):
+        last = first + len(program)
+        start, end = counts.start[first:last] - shift, counts.end[first:last] - shift
+        layer_counts = Counts(start, end, counts.counters[layer : layer + 1], counts.sram_bits[layer : layer + 1])
+        split.append((layer_counts, program))
+        first, shift = last, shift + int(end.max(initial=0))
+    return split
 
 
 def measure_cycles(workload: Workload, schedule: LayerSchedule, chip: Target, spill: bool | None = None) -> int:
@@ -58,7 +86,12 @@ def best(
     spills: Sequence[bool] | None = None,
     pool: Pool | None = None,
 ) -> LayerSchedule:
-    """The finalist whose measurement scores lowest on `goal`.
+    """The finalist whose measurement scores lowest on `goal` (`Search`, alone)."""
+    return best_of_each([Search(workload, finalists, bounds, order, goal, spills, pool)], chip)[0]
+
+
+class Search:
+    """One layer's measure step, taken one measurement at a time.
 
     For latency, by branch and bound: finalists are measured in `order` (most promising
     first); one whose lower bound (`CostTerms.bound`: cycles no simulation of it can beat)
@@ -72,25 +105,72 @@ def best(
     whatever the goal, so that more buffer capacity never makes the layer slower, and a
     search for energy measures every schedule a search for latency does. Ties go to a
     finalist over a challenger.
+
+    Each step depends only on this layer's measurements so far, so searches of several
+    layers can take their steps in rounds (`best_of_each`) and choose what each would alone.
     """
-    prune = goal.objective is Objective.LATENCY
-    chosen, lowest, fastest = finalists[int(order[0])], np.inf, np.inf
 
-    def measure(schedule: LayerSchedule, spill: bool | None) -> None:
-        nonlocal chosen, lowest, fastest
-        counts, program = simulate_layer(workload, schedule, chip, spill)
-        fastest = min(fastest, int(counts.counters[0, COL_CYCLES]))
-        score = goal.score(counts, program, chip)
-        if score < lowest:
-            chosen, lowest = schedule, score
+    def __init__(
+        self,
+        workload: Workload,
+        finalists: Sequence[LayerSchedule],
+        bounds: np.ndarray,
+        order: np.ndarray,
+        goal: Goal,
+        spills: Sequence[bool] | None = None,
+        pool: Pool | None = None,
+    ) -> None:
+        self.workload = workload
+        self.chosen: LayerSchedule = finalists[int(order[0])]
+        self._lowest = np.inf
+        self._fastest = np.inf
+        self._goal = goal
+        self._steps = self._schedules(finalists, bounds, order, spills, pool)
 
-    for index in order:
-        if not (prune and bounds[index] >= lowest):
-            measure(finalists[index], None if spills is None else spills[index])
-    if pool is not None:
-        for schedule, spill in pool.challengers(lambda: fastest, set(finalists)):
-            measure(schedule, spill)
-    return chosen
+    def _schedules(
+        self,
+        finalists: Sequence[LayerSchedule],
+        bounds: np.ndarray,
+        order: np.ndarray,
+        spills: Sequence[bool] | None,
+        pool: Pool | None,
+    ) -> Iterator[tuple[LayerSchedule, bool | None]]:
+        """(schedule, spill) of each measurement, read after the previous one is recorded."""
+        prune = self._goal.objective is Objective.LATENCY
+        for index in order.tolist():
+            if not (prune and bounds[index] >= self._lowest):
+                yield finalists[index], None if spills is None else spills[index]
+        if pool is not None:
+            yield from pool.challengers(lambda: self._fastest, set(finalists))
+
+    def next(self) -> tuple[LayerSchedule, bool | None] | None:
+        """The next (schedule, spill) to measure, or None: the search is over."""
+        return next(self._steps, None)
+
+    def record(self, schedule: LayerSchedule, counts: Counts, program: Program, chip: Target) -> None:
+        """Take the measurement of `schedule` (the last `next`)."""
+        self._fastest = min(self._fastest, int(counts.counters[0, COL_CYCLES]))
+        score = self._goal.score(counts, program, chip)
+        if score < self._lowest:
+            self.chosen, self._lowest = schedule, score
+
+
+def best_of_each(searches: Sequence[Search], chip: Target) -> list[LayerSchedule]:
+    """Each search's choice, its measurements taken in rounds: one step of every search
+    still open per round, the round's layers simulated as one program (`simulate_layers`)."""
+    from compiler.codegen.memo import cached_layer_code
+
+    open_searches = list(searches)
+    while open_searches:
+        steps = [(search, search.next()) for search in open_searches]
+        taken = [(search, step) for search, step in steps if step is not None]
+        if taken:
+            codes = [cached_layer_code(search.workload, schedule, chip, spill) for search, (schedule, spill) in taken]
+            names = [(search.workload.name,) for search, _ in taken]
+            for (search, (schedule, _)), (counts, program) in zip(taken, simulate_layers(codes, names, chip), strict=True):
+                search.record(schedule, counts, program, chip)
+        open_searches = [search for search, _ in taken]
+    return [search.chosen for search in searches]
 
 
 def best_below(

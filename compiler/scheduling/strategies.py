@@ -45,7 +45,7 @@ from compiler.scheduling.challengers import Candidates, Pool
 from compiler.scheduling.candidates import GemmCandidates, candidate_footprint, gemm_candidates, smallest_candidate
 from compiler.scheduling.estimate import CostTerms, gemm_terms, vector_lane_ops, vector_terms
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
-from compiler.scheduling.measure import best
+from compiler.scheduling.measure import Search, best_of_each
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.memo import SCHEDULES, layer_key, schedule_key
 from compiler.scheduling.schedule import (
@@ -74,14 +74,15 @@ def schedule_workloads(
     for workload in workloads:
         distinct_shapes.setdefault(layer_key(workload), workload)
     known, pending = _heuristic_gemm_search(distinct_shapes, chip, kind, goal)
-    measured: dict[tuple, LayerSchedule] = {}  # by memo key: layers that differ only in room share it
+    problems: dict[tuple, Problem] = {}  # by memo key: layers that differ only in room share it
+    for key, (found, memo_key) in pending.items():
+        problems.setdefault(memo_key, Problem(distinct_shapes[key], found.finalists, found.pool, found.spill))
+    measured = dict(zip(problems, _best_finalists(list(problems.values()), chip, goal), strict=True))
+    for memo_key, schedule in measured.items():
+        SCHEDULES.put(memo_key, schedule)
     for key, workload in distinct_shapes.items():
         if key in pending:
-            found, memo_key = pending[key]
-            if memo_key not in measured:
-                measured[memo_key] = _best_finalist(workload, found.finalists, found.pool, chip, goal, found.spill)
-                SCHEDULES.put(memo_key, measured[memo_key])
-            known[key] = measured[memo_key]
+            known[key] = measured[pending[key][1]]
         elif workload.kind is WorkloadKind.VECTOR and kind is not SchedulerKind.LEARNED:
             known[key] = _memoised_vector_search(workload, chip, kind, goal)
         elif key not in known:
@@ -120,23 +121,37 @@ def schedule_workload(workload: Workload, chip: Target, kind: SchedulerKind, goa
     return _best_finalist(workload, finalists(workload, chip, kind), None, chip, goal)
 
 
-def _best_finalist(
-    workload: Workload,
-    found: Finalists,
-    pool: Pool | None,
-    chip: Target,
-    goal: Goal | None,
-    spills: tuple[bool, ...] | None = None,
-) -> LayerSchedule:
-    """Step 3: measure the finalists, most promising first, and the candidates of `pool`
-    they do not beat that qualify as capacity challengers, and keep the best on `goal`
-    (`spills`: the finalists' `Footprint.spill` flags, when known); without a goal, the
-    first finalist."""
-    schedules, estimates, bounds = found
-    order = np.argsort(estimates, kind="stable")
-    if goal is None or (len(schedules) == 1 and pool is None):
-        return schedules[int(order[0])]
-    return best(workload, schedules, bounds, order, chip, goal, spills, pool)
+class Problem(NamedTuple):
+    """One layer's finalists to measure (`_best_finalists`), with their `Footprint.spill`
+    flags when known and the pool of its capacity challengers (`challengers`)."""
+
+    workload: Workload
+    found: Finalists
+    pool: Pool | None
+    spills: tuple[bool, ...] | None = None
+
+
+def _best_finalists(problems: list[Problem], chip: Target, goal: Goal | None) -> list[LayerSchedule]:
+    """Step 3 of several layers at once: measure each layer's finalists, most promising
+    first, and the candidates of its pool they do not beat that qualify as capacity
+    challengers, and keep its best on `goal` (`measure.Search`; the layers' measurements
+    taken in rounds, `measure.best_of_each`); without a goal, the first finalist."""
+    chosen: list[LayerSchedule | None] = []
+    searches: list[Search] = []
+    for workload, (schedules, estimates, bounds), pool, spills in problems:
+        order = np.argsort(estimates, kind="stable")
+        if goal is None or (len(schedules) == 1 and pool is None):
+            chosen.append(schedules[int(order[0])])
+        else:
+            chosen.append(None)
+            searches.append(Search(workload, schedules, bounds, order, goal, spills, pool))
+    measured = iter(best_of_each(searches, chip))
+    return [next(measured) if schedule is None else schedule for schedule in chosen]
+
+
+def _best_finalist(workload: Workload, found: Finalists, pool: Pool | None, chip: Target, goal: Goal | None) -> LayerSchedule:
+    """`_best_finalists` of one layer."""
+    return _best_finalists([Problem(workload, found, pool)], chip, goal)[0]
 
 
 def _heuristic_gemm_search(

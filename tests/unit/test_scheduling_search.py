@@ -18,9 +18,11 @@ from compiler.scheduling import InfeasibleSchedule, SchedulerKind, VectorSchedul
 from compiler.scheduling.candidates import gemm_candidates
 from compiler.scheduling.estimate import gemm_terms, vector_terms
 from compiler.scheduling.footprint import slices_constants
-from compiler.scheduling.measure import best, measure_cycles
-from compiler.scheduling.strategies import finalists
-from compiler.target import target_of
+from compiler.codegen.memo import cached_layer_code
+from compiler.scheduling.measure import Search, best, best_of_each, measure_cycles, simulate_layers
+from compiler.scheduling.objective import Goal, Objective
+from compiler.scheduling.strategies import _heuristic_finalists, finalists
+from compiler.target import TimingMode, target_of
 from compiler.target.isa import Engine, Opcode, Program
 from compiler.verify import verify_program
 from compiler.workload import Workload, WorkloadKind
@@ -126,6 +128,43 @@ def test_a_layer_measured_alone_takes_the_cycles_it_adds_to_the_network():
     result = run(generate_program(CASES, schedules, target), target, resolve(accel, INT8))
     for workload, schedule, layer in zip(CASES, schedules, result.layers):
         assert measure_cycles(workload, schedule, c) == layer.cycles, workload.name
+
+
+@pytest.mark.parametrize("timing", list(TimingMode))
+@pytest.mark.parametrize("name", sorted(CHIPS))
+def test_layers_simulated_as_one_program_count_as_each_alone(name, timing):
+    """`simulate_layers` (a round of `best_of_each`): every finalist of every case on the
+    chip in one program gives each layer the counters, bits and (shifted) cycles it has
+    alone, so rounds measure what one layer at a time would."""
+    c = target_of(CHIPS[name](), INT8, timing=timing)
+    codes, names = [], []
+    for workload in CASES:
+        for schedule in finalists(workload, c, SchedulerKind.HEURISTIC)[0]:
+            codes.append(cached_layer_code(workload, schedule, c))
+            names.append((workload.name,))
+    together = simulate_layers(codes, names, c)
+    assert len(together) == len(codes) > len(CASES)
+    for code, name_, (counts, program) in zip(codes, names, together, strict=True):
+        alone = execute(Program(code.instructions, code.dep_ptr, code.deps, name_), c)
+        assert program.layer_names == name_ and len(program) == len(code.instructions)
+        for field in ("start", "end", "counters", "sram_bits"):
+            assert np.array_equal(getattr(counts, field), getattr(alone, field)), (name_, field)
+
+
+@pytest.mark.parametrize("objective", [Objective.LATENCY, Objective.ENERGY])
+@pytest.mark.parametrize("name", sorted(CHIPS))
+def test_searches_in_rounds_choose_what_each_chooses_alone(name, objective):
+    """`best_of_each` over every case's search (finalists and capacity challengers) equals
+    `best` on each alone, for latency (branch and bound) and energy (every finalist)."""
+    accel = CHIPS[name]()
+    c, goal = target_of(accel, INT8), Goal(objective, resolve(accel, INT8))
+    problems = []
+    for workload in CASES:
+        if workload.kind is WorkloadKind.GEMM:
+            (schedules, estimates, bounds), pool = _heuristic_finalists(workload, c)
+            problems.append((workload, schedules, bounds, np.argsort(estimates, kind="stable"), pool))
+    together = best_of_each([Search(w, s, b, o, goal, None, p) for w, s, b, o, p in problems], c)
+    assert together == [best(w, s, b, o, c, goal, None, p) for w, s, b, o, p in problems]
 
 
 @pytest.mark.parametrize("name", sorted(CHIPS))
