@@ -7,13 +7,14 @@ channel and every engine are idle. A layer simulated alone from cycle 0 is there
 same layer shifted in time: its cycles are exactly the cycles it adds to the network, and
 its events (hence its energy) are exactly its share of the network's. For the same reason
 the searches of a network's layers take their measurements in rounds, each round's layers
-simulated as one program, one kernel call (`best_of_each`, `simulate_layers`). The code is
+simulated as one program, one kernel call (`best_of_each`, `Simulated`). The code is
 generated through `codegen.memo`, so the program reuses the chosen finalist's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -43,32 +44,42 @@ def simulate_layer(
     # codegen imports scheduling's geometry, so it is imported when first measuring
     from compiler.codegen.memo import cached_layer_code
 
-    return simulate_layers([cached_layer_code(workload, schedule, chip, spill)], [(workload.name,)], chip)[0]
+    return Simulated([cached_layer_code(workload, schedule, chip, spill)], [(workload.name,)], chip).layer(0)
 
 
-def simulate_layers(
-    codes: Sequence[LayerCode], names: Sequence[tuple[str]], chip: Target
-) -> list[tuple[Counts, Program]]:
-    """`simulate_layer` of several layers' code (`names`: each one's layer name), simulated
-    as one program: the barrier between layers (module doc) makes each layer's counters
-    and bits its own, and its instructions' cycles its own shifted by the cycle the layers
-    before it end, so they are returned as if each had run alone. One kernel call instead of
-    one a layer (a round of `best_of_each` measures one schedule of every layer)."""
-    programs = [Program(code.instructions, code.dep_ptr, code.deps, name) for code, name in zip(codes, names, strict=True)]
-    if len(codes) == 1:
-        return [(execute(programs[0], chip), programs[0])]
-    from compiler.codegen.program import assemble
+class Simulated:
+    """Layers' code simulated as one program, one kernel call (a round of `best_of_each`
+    measures one schedule of every layer at once).
 
-    counts = execute(assemble(list(codes), tuple(name for (name,) in names)), chip)
-    split: list[tuple[Counts, Program]] = []
-    first, shift = 0, 0
-    for layer, program in enumerate(programs):
-        last = first + len(program)
-        start, end = counts.start[first:last] - shift, counts.end[first:last] - shift
-        layer_counts = Counts(start, end, counts.counters[layer : layer + 1], counts.sram_bits[layer : layer + 1])
-        split.append((layer_counts, program))
-        first, shift = last, shift + int(end.max(initial=0))
-    return split
+    The barrier between layers (module doc) makes each layer's counters and bits its own,
+    and its instructions' cycles its own shifted by the cycles the layers before it add:
+    `layer` gives each layer's counts as if it had run alone, made only when asked for (a
+    latency search reads only `cycles`).
+    """
+
+    def __init__(self, codes: Sequence[LayerCode], names: Sequence[tuple[str]], chip: Target) -> None:
+        self._codes, self._names = codes, names
+        if len(codes) == 1:
+            (code,) = codes
+            self._counts = execute(Program(code.instructions, code.dep_ptr, code.deps, names[0]), chip)
+        else:
+            from compiler.codegen.program import assemble
+
+            self._counts = execute(assemble(list(codes), tuple(name for (name,) in names)), chip)
+        self.cycles: list[int] = self._counts.counters[:, COL_CYCLES].tolist()
+        """Each layer's cycles."""
+
+    def layer(self, index: int) -> tuple[Counts, Program]:
+        """The counts of layer `index` as if it had run alone, and its program."""
+        code, counts = self._codes[index], self._counts
+        program = Program(code.instructions, code.dep_ptr, code.deps, self._names[index])
+        if len(self._codes) == 1:
+            return counts, program
+        first = sum(len(earlier.instructions) for earlier in self._codes[:index])
+        last, began = first + len(program), sum(self.cycles[:index])
+        layer_counts = Counts(counts.start[first:last] - began, counts.end[first:last] - began,
+                              counts.counters[index : index + 1], counts.sram_bits[index : index + 1])  # fmt: skip
+        return layer_counts, program
 
 
 def measure_cycles(workload: Workload, schedule: LayerSchedule, chip: Target, spill: bool | None = None) -> int:
@@ -147,17 +158,18 @@ class Search:
         """The next (schedule, spill) to measure, or None: the search is over."""
         return next(self._steps, None)
 
-    def record(self, schedule: LayerSchedule, counts: Counts, program: Program, chip: Target) -> None:
-        """Take the measurement of `schedule` (the last `next`)."""
-        self._fastest = min(self._fastest, int(counts.counters[0, COL_CYCLES]))
-        score = self._goal.score(counts, program, chip)
+    def record(self, schedule: LayerSchedule, cycles: int, layer: Callable[[], tuple[Counts, Program]], chip: Target) -> None:
+        """Take the measurement of `schedule` (the last `next`): its cycles, and its counts and
+        program made by `layer` where the goal reads them (`Goal.score_of`)."""
+        self._fastest = min(self._fastest, cycles)
+        score = self._goal.score_of(cycles, layer, chip)
         if score < self._lowest:
             self.chosen, self._lowest = schedule, score
 
 
 def best_of_each(searches: Sequence[Search], chip: Target) -> list[LayerSchedule]:
     """Each search's choice, its measurements taken in rounds: one step of every search
-    still open per round, the round's layers simulated as one program (`simulate_layers`)."""
+    still open per round, the round's layers simulated as one program (`Simulated`)."""
     from compiler.codegen.memo import cached_layer_code
 
     open_searches = list(searches)
@@ -166,9 +178,9 @@ def best_of_each(searches: Sequence[Search], chip: Target) -> list[LayerSchedule
         taken = [(search, step) for search, step in steps if step is not None]
         if taken:
             codes = [cached_layer_code(search.workload, schedule, chip, spill) for search, (schedule, spill) in taken]
-            names = [(search.workload.name,) for search, _ in taken]
-            for (search, (schedule, _)), (counts, program) in zip(taken, simulate_layers(codes, names, chip), strict=True):
-                search.record(schedule, counts, program, chip)
+            simulated = Simulated(codes, [(search.workload.name,) for search, _ in taken], chip)
+            for index, ((search, (schedule, _)), cycles) in enumerate(zip(taken, simulated.cycles, strict=True)):
+                search.record(schedule, cycles, partial(simulated.layer, index), chip)
         open_searches = [search for search, _ in taken]
     return [search.chosen for search in searches]
 

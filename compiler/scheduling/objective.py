@@ -10,6 +10,7 @@ the chip's `Technology`, which the goal carries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -47,12 +48,16 @@ class Goal:
 
     def score(self, counts: Counts, program: Program, chip: Target) -> float:
         """The measured layer's score: cycles, joules, or joules × cycles."""
+        return self.score_of(int(counts.counters[0, COL_CYCLES]), lambda: (counts, program), chip)
+
+    def score_of(self, cycles: int, layer: Callable[[], tuple[Counts, Program]], chip: Target) -> float:
+        """`score` of a layer measured at `cycles`, its counts and program made by `layer`
+        only where the objective reads them (energy, EDP)."""
+        if self.objective is Objective.LATENCY:
+            return float(cycles)
         from simulator.run import build_result
 
-        cycles = float(counts.counters[0, COL_CYCLES])
-        if self.objective is Objective.LATENCY:
-            return cycles
-        energy = build_result(counts, program, chip, self.technology).total.energy_j
+        energy = build_result(*layer(), chip, self.technology).total.energy_j
         return energy if self.objective is Objective.ENERGY else energy * cycles
 
 

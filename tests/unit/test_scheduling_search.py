@@ -14,12 +14,12 @@ from accel_spec.technology import resolve
 from accel_spec.types import OpClass, Operand, Precision
 from compiler.codegen import generate_program
 from compiler.codegen.layer import layer_code
+from compiler.codegen.memo import cached_layer_code
 from compiler.scheduling import InfeasibleSchedule, SchedulerKind, VectorSchedule, schedule_workloads
 from compiler.scheduling.candidates import gemm_candidates
 from compiler.scheduling.estimate import gemm_terms, vector_terms
 from compiler.scheduling.footprint import slices_constants
-from compiler.codegen.memo import cached_layer_code
-from compiler.scheduling.measure import Search, best, best_of_each, measure_cycles, simulate_layers
+from compiler.scheduling.measure import Search, Simulated, best, best_of_each, measure_cycles
 from compiler.scheduling.objective import Goal, Objective
 from compiler.scheduling.strategies import _heuristic_finalists, finalists
 from compiler.target import TimingMode, target_of
@@ -133,20 +133,22 @@ def test_a_layer_measured_alone_takes_the_cycles_it_adds_to_the_network():
 @pytest.mark.parametrize("timing", list(TimingMode))
 @pytest.mark.parametrize("name", sorted(CHIPS))
 def test_layers_simulated_as_one_program_count_as_each_alone(name, timing):
-    """`simulate_layers` (a round of `best_of_each`): every finalist of every case on the
-    chip in one program gives each layer the counters, bits and (shifted) cycles it has
-    alone, so rounds measure what one layer at a time would."""
+    """`Simulated` (a round of `best_of_each`): every finalist of every case on the chip in
+    one program gives each layer the counters, bits and (shifted) cycles it has alone, so
+    rounds measure what one layer at a time would."""
     c = target_of(CHIPS[name](), INT8, timing=timing)
     codes, names = [], []
     for workload in CASES:
         for schedule in finalists(workload, c, SchedulerKind.HEURISTIC)[0]:
             codes.append(cached_layer_code(workload, schedule, c))
             names.append((workload.name,))
-    together = simulate_layers(codes, names, c)
-    assert len(together) == len(codes) > len(CASES)
-    for code, name_, (counts, program) in zip(codes, names, together, strict=True):
+    together = Simulated(codes, names, c)
+    assert len(together.cycles) == len(codes) > len(CASES)
+    for index, (code, name_) in enumerate(zip(codes, names, strict=True)):
         alone = execute(Program(code.instructions, code.dep_ptr, code.deps, name_), c)
+        counts, program = together.layer(index)
         assert program.layer_names == name_ and len(program) == len(code.instructions)
+        assert together.cycles[index] == alone.counters[0, COL_CYCLES]
         for field in ("start", "end", "counters", "sram_bits"):
             assert np.array_equal(getattr(counts, field), getattr(alone, field)), (name_, field)
 
