@@ -57,13 +57,42 @@ def run(
     zero, in [0, 1): it lowers the energy of a chip that gates zero inputs (`simulator.energy`).
     """
     arguments = validated_arguments(program, machine)
+    _check_pricing(machine, technology, activation_zeros)
+    counts = _execute(arguments)
+    return build_result(counts.counters, counts.sram_bits, program.layer_names, machine, technology,
+                        trace=Trace(start=counts.start, end=counts.end) if trace else None,
+                        activation_zeros=activation_zeros)  # fmt: skip
+
+
+def run_layers(
+    counters: np.ndarray,
+    sram_bits: np.ndarray,
+    names: tuple[str, ...],
+    machine: Target,
+    technology: Technology,
+    *,
+    activation_zeros: float = 0.0,
+) -> SimResult:
+    """`run`'s result (without a trace) from the counters and SRAM bits of a program's
+    layers simulated apart, each in a program that passed `validate`
+    (`compiler.scheduling.simulated`): between codegen's layers is a barrier, so a layer's
+    counts do not depend on the layers around it. Raises ValueError when their cycles add
+    up past what the kernel's counters hold (`MAX_CYCLES`)."""
+    _check_pricing(machine, technology, activation_zeros)
+    total = sum(counters[:, COL_CYCLES].tolist())
+    if not total < MAX_CYCLES:
+        raise ValueError(f"invalid program: {total:.3g} cycles, beyond the {MAX_CYCLES:.3g} the simulator can count")
+    return build_result(counters, sram_bits, names, machine, technology, activation_zeros=activation_zeros)
+
+
+def _check_pricing(machine: Target, technology: Technology, activation_zeros: float) -> None:
+    """Refuse an `activation_zeros` outside [0, 1) and a technology that prices no SRAM
+    access of some buffer of `machine`."""
     if not 0.0 <= activation_zeros < 1.0:
         raise ValueError(f"activation_zeros must be in [0, 1), got {activation_zeros!r}")
     missing = set(machine.buffer_names) - set(technology.sram_energy_per_byte)
     if missing:
         raise ValueError(f"technology has no SRAM energy for buffers {sorted(missing)}")
-    counts = _execute(arguments)
-    return build_result(counts, program, machine, technology, trace=trace, activation_zeros=activation_zeros)
 
 
 def validate(program: Program, machine: Target) -> None:
@@ -222,27 +251,37 @@ def execute(program: Program, machine: Target) -> Counts:
     return _execute(kernel_arguments(program, machine))
 
 
+def bounded_execute(program: Program, machine: Target) -> Counts:
+    """`execute` a program made of layers that passed `validate`, once its makespan is
+    known to fit the kernel's counters (`MAX_CYCLES`; ValueError otherwise): the one check
+    that depends on the machine's bandwidth and latency, not only on the code."""
+    arrays = ProgramArrays.of(program)
+    _check_makespan_fits(arrays, machine)
+    return _execute(_kernel_arguments(arrays, program, machine))
+
+
 def _execute(arguments: tuple) -> Counts:
     start, end, counters, sram_bits = _simulate(*arguments)
     return Counts(start=start, end=end, counters=counters, sram_bits=sram_bits)
 
 
 def build_result(
-    counts: Counts,
-    program: Program,
+    counters: np.ndarray,
+    sram_bits: np.ndarray,
+    names: tuple[str, ...],
     machine: Target,
     technology: Technology,
     *,
-    trace: bool = False,
+    trace: Trace | None = None,
     activation_zeros: float = 0.0,
 ) -> SimResult:
-    """Turn raw counters into `LayerResult`s (with energy at `activation_zeros`) and their total.
+    """Turn raw counters (`Counts.counters` and `.sram_bits` of layers `names`) into
+    `LayerResult`s (with energy at `activation_zeros`) and their total, keeping `trace`.
 
     The total is built from the summed counters; it equals `sum(layers)` (integers exactly,
     energies up to float rounding). The layers are built when first read (`SimResult.layers`),
     from the counters alone (not the program or the trace, which need not stay alive).
     """
-    names, counters, sram_bits = program.layer_names, counts.counters, counts.sram_bits
 
     def layers() -> tuple[LayerResult, ...]:
         # Python ints from the start: one conversion per array, not one per counter
@@ -253,8 +292,8 @@ def build_result(
 
     total = _layer_result(
         TOTAL_NAME,
-        counts.counters.sum(axis=0).tolist(),
-        counts.sram_bits.sum(axis=0).tolist(),
+        counters.sum(axis=0).tolist(),
+        sram_bits.sum(axis=0).tolist(),
         machine,
         technology,
         activation_zeros,
@@ -267,7 +306,7 @@ def build_result(
         ),
         technology_sources=MappingProxyType(dict(technology.sources)),
         build_layers=layers,
-        trace=Trace(start=counts.start, end=counts.end) if trace else None,
+        trace=trace,
     )
 
 

@@ -29,9 +29,11 @@ from compiler.memory.chains import Fusion
 from compiler.memory.planner import WeightResidency
 from compiler.scheduling import SchedulerKind
 from compiler.scheduling.objective import Objective
+from compiler.scheduling.simulated import Simulated
 from compiler.target import LEVEL_DRAM, Target, TimingMode
 from compiler.workload import Workload
 from simulator import SimResult, run
+from simulator.run import run_layers
 from tessera.errors import InputError, Problem, parse_enum
 
 
@@ -263,7 +265,13 @@ def _simulate_compiled(
     accel: Accelerator, compiled: CompiledModel, trace: bool, source: str, activation_zeros: float = 0.0
 ) -> Simulation:
     technology = resolve(accel, compiled.precision)
-    result = run(compiled.program, compiled.target, technology, trace=trace, activation_zeros=activation_zeros)
+    if trace:
+        result = run(compiled.program, compiled.target, technology, trace=True, activation_zeros=activation_zeros)
+    else:  # the layers' counts, most of them kept from the search (`scheduling.simulated`)
+        names = tuple(w.name for w in compiled.workloads)
+        layers = Simulated(compiled.codes, [(name,) for name in names], compiled.target)
+        result = run_layers(layers.counters, layers.sram_bits, names, compiled.target, technology,
+                            activation_zeros=activation_zeros)  # fmt: skip
     simulation = Simulation(accel, compiled, result, activation_zeros)
     _check_finite(simulation, source)
     return simulation

@@ -7,7 +7,8 @@ channel and every engine are idle. A layer simulated alone from cycle 0 is there
 same layer shifted in time: its cycles are exactly the cycles it adds to the network, and
 its events (hence its energy) are exactly its share of the network's. For the same reason
 the searches of a network's layers take their measurements in rounds, each round's layers
-simulated as one program, one kernel call (`best_of_each`, `Simulated`). The code is
+simulated as one program, one kernel call (`best_of_each`, `simulated.Simulated`), and a
+code already simulated on this chip's timing is not simulated again (`simulated.LAYER_COUNTS`). The code is
 generated through `codegen.memo`, so the program reuses the chosen finalist's.
 """
 
@@ -15,22 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
 from compiler.scheduling.challengers import Pool
-from compiler.scheduling.objective import Goal, Objective
+from compiler.scheduling.objective import Goal, LayerRows, Objective
 from compiler.scheduling.schedule import LayerSchedule
+from compiler.scheduling.simulated import Simulated
 from compiler.target import Target
 from compiler.target.isa import Program
 from compiler.workload import Workload
 from simulator.kernels.engines import COL_CYCLES
 from simulator.result import Counts
-from simulator.run import execute
-
-if TYPE_CHECKING:
-    from compiler.codegen.layout import LayerCode
 
 S = TypeVar("S", bound=LayerSchedule)
 """A kind of schedule (a fused chain's), kept through `best_below`."""
@@ -44,42 +42,7 @@ def simulate_layer(
     # codegen imports scheduling's geometry, so it is imported when first measuring
     from compiler.codegen.memo import cached_layer_code
 
-    return Simulated([cached_layer_code(workload, schedule, chip, spill)], [(workload.name,)], chip).layer(0)
-
-
-class Simulated:
-    """Layers' code simulated as one program, one kernel call (a round of `best_of_each`
-    measures one schedule of every layer at once).
-
-    The barrier between layers (module doc) makes each layer's counters and bits its own,
-    and its instructions' cycles its own shifted by the cycles the layers before it add:
-    `layer` gives each layer's counts as if it had run alone, made only when asked for (a
-    latency search reads only `cycles`).
-    """
-
-    def __init__(self, codes: Sequence[LayerCode], names: Sequence[tuple[str]], chip: Target) -> None:
-        self._codes, self._names = codes, names
-        if len(codes) == 1:
-            (code,) = codes
-            self._counts = execute(Program(code.instructions, code.dep_ptr, code.deps, names[0]), chip)
-        else:
-            from compiler.codegen.program import assemble
-
-            self._counts = execute(assemble(list(codes), tuple(name for (name,) in names)), chip)
-        self.cycles: list[int] = self._counts.counters[:, COL_CYCLES].tolist()
-        """Each layer's cycles."""
-
-    def layer(self, index: int) -> tuple[Counts, Program]:
-        """The counts of layer `index` as if it had run alone, and its program."""
-        code, counts = self._codes[index], self._counts
-        program = Program(code.instructions, code.dep_ptr, code.deps, self._names[index])
-        if len(self._codes) == 1:
-            return counts, program
-        first = sum(len(earlier.instructions) for earlier in self._codes[:index])
-        last, began = first + len(program), sum(self.cycles[:index])
-        layer_counts = Counts(counts.start[first:last] - began, counts.end[first:last] - began,
-                              counts.counters[index : index + 1], counts.sram_bits[index : index + 1])  # fmt: skip
-        return layer_counts, program
+    return Simulated([cached_layer_code(workload, schedule, chip, spill)], [(workload.name,)], chip, fresh=True).layer(0)
 
 
 def measure_cycles(workload: Workload, schedule: LayerSchedule, chip: Target, spill: bool | None = None) -> int:
@@ -158,11 +121,11 @@ class Search:
         """The next (schedule, spill) to measure, or None: the search is over."""
         return next(self._steps, None)
 
-    def record(self, schedule: LayerSchedule, cycles: int, layer: Callable[[], tuple[Counts, Program]], chip: Target) -> None:
-        """Take the measurement of `schedule` (the last `next`): its cycles, and its counts and
-        program made by `layer` where the goal reads them (`Goal.score_of`)."""
+    def record(self, schedule: LayerSchedule, cycles: int, rows: Callable[[], LayerRows], chip: Target) -> None:
+        """Take the measurement of `schedule` (the last `next`): its cycles, and its counters
+        and SRAM bits given by `rows` where the goal reads them (`Goal.score_of`)."""
         self._fastest = min(self._fastest, cycles)
-        score = self._goal.score_of(cycles, layer, chip)
+        score = self._goal.score_of(cycles, rows, chip)
         if score < self._lowest:
             self.chosen, self._lowest = schedule, score
 
@@ -180,7 +143,7 @@ def best_of_each(searches: Sequence[Search], chip: Target) -> list[LayerSchedule
             codes = [cached_layer_code(search.workload, schedule, chip, spill) for search, (schedule, spill) in taken]
             simulated = Simulated(codes, [(search.workload.name,) for search, _ in taken], chip)
             for index, ((search, (schedule, _)), cycles) in enumerate(zip(taken, simulated.cycles, strict=True)):
-                search.record(schedule, cycles, partial(simulated.layer, index), chip)
+                search.record(schedule, cycles, partial(simulated.rows, index), chip)
         open_searches = [search for search, _ in taken]
     return [search.chosen for search in searches]
 

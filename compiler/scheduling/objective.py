@@ -14,11 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
+
 from accel_spec.technology import Technology
 from compiler.target import Target
 from compiler.target.isa import Program
 from simulator.kernels.engines import COL_CYCLES
 from simulator.result import Counts
+
+
+LayerRows = tuple[np.ndarray, np.ndarray, tuple[str, ...]]
+"""A measured layer's counters and SRAM bits (`Counts` of one layer) and its name."""
 
 
 class Objective(Enum):
@@ -48,16 +54,17 @@ class Goal:
 
     def score(self, counts: Counts, program: Program, chip: Target) -> float:
         """The measured layer's score: cycles, joules, or joules × cycles."""
-        return self.score_of(int(counts.counters[0, COL_CYCLES]), lambda: (counts, program), chip)
+        rows = (counts.counters, counts.sram_bits, program.layer_names)
+        return self.score_of(int(counts.counters[0, COL_CYCLES]), lambda: rows, chip)
 
-    def score_of(self, cycles: int, layer: Callable[[], tuple[Counts, Program]], chip: Target) -> float:
-        """`score` of a layer measured at `cycles`, its counts and program made by `layer`
-        only where the objective reads them (energy, EDP)."""
+    def score_of(self, cycles: int, rows: Callable[[], LayerRows], chip: Target) -> float:
+        """`score` of a layer measured at `cycles`, its counters, SRAM bits and name given by
+        `rows` only where the objective reads them (energy, EDP)."""
         if self.objective is Objective.LATENCY:
             return float(cycles)
         from simulator.run import build_result
 
-        energy = build_result(*layer(), chip, self.technology).total.energy_j
+        energy = build_result(*rows(), chip, self.technology).total.energy_j
         return energy if self.objective is Objective.ENERGY else energy * cycles
 
 

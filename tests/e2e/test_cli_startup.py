@@ -106,10 +106,12 @@ KERNELS = ("_gemm_code", "_join", "pass_terms", "grid_channel_bytes", "grid_foot
            "_problems", "_serial_cycles", "_simulate")
 
 
-def test_simulate_loads_each_kernel_once() -> None:
-    """Scheduling runs the kernels on memoised layer code, then on the whole program: both
-    must reach them with the same argument types, or Numba types and loads a kernel twice."""
-    args = ("simulate", "--accel", str(EXAMPLES / "tiny.yaml"), "--model", "conv2d:h=8,w=8,c=8,k=8,r=3,s=3,stride=1")
+def test_simulate_loads_each_kernel_once(tmp_path: Path) -> None:
+    """Scheduling runs the kernels on memoised layer code, a trace on the whole program:
+    both must reach them with the same argument types, or Numba types and loads a kernel
+    twice."""
+    args = ("simulate", "--accel", str(EXAMPLES / "tiny.yaml"), "--model", "conv2d:h=8,w=8,c=8,k=8,r=3,s=3,stride=1",
+            "--trace", str(tmp_path / "trace.json"))  # fmt: skip
     done = subprocess.run([sys.executable, "-c", KERNEL_SIGNATURES, *args], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])

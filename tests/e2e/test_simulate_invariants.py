@@ -2,7 +2,8 @@
 
 For each chip and network: no layer beats its roofline lower bound, MACs and the DRAM
 traffic the memory plan leaves are conserved, doubling the DRAM bandwidth never adds cycles, the energy is
-the program's events times the technology's constants, and `compiler.verify` accepts the
+the program's events times the technology's constants, each layer's result (its counts kept
+from the search) is its share of the whole program's run, and `compiler.verify` accepts the
 program. Every example chip holds every one of these networks (the 4×4 `tiny` chip's 1 KiB
 weight buffer too: BERT's LayerNorm constants and LLaMA's rotary tables are sliced per
 chunk, `scheduling.footprint`), so an infeasible case fails; one that a chip could not
@@ -30,6 +31,7 @@ from compiler.target import LEVEL_DRAM, target_of
 from compiler.target.isa import Opcode, Program
 from compiler.target.timing import burst_bytes, gemm_held_macs, gemm_local_macs, gemm_sram_accesses
 from compiler.workload import Workload
+from simulator import run
 from tessera.api import Simulation, simulate_workloads
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "accelerators"
@@ -166,6 +168,17 @@ def test_doubling_dram_bandwidth_never_adds_cycles(runs, chip, model):
     comparable = [alike or planned.get(w.name) == w for w in doubled.compiled.workloads]
     assert all(fast <= slow for fast, slow, start in _aligned(_segments(doubled), _segments(sim)) if comparable[start])
     assert alike or sum(comparable) >= len(comparable) // 2
+
+
+@pytest.mark.parametrize(("chip", "model"), CASES)
+def test_the_layers_counts_are_the_whole_programs(runs, chip, model):
+    """`simulate` takes each layer's counts from the search, which simulated every layer
+    apart (`compiler.scheduling.simulated`): the whole program in one run, layers after
+    layers, gives every layer the same result (the barrier between layers)."""
+    sim = runs.feasible(chip, model)
+    whole = run(sim.compiled.program, sim.compiled.target, resolve(sim.accel, sim.compiled.precision))
+    assert whole.layers == sim.result.layers
+    assert whole.total == sim.result.total
 
 
 @pytest.mark.parametrize(("chip", "model"), CASES)

@@ -133,7 +133,7 @@ def test_fused_resident_traffic_reads_q_k_v_once(pipelined):
 
 def _totals(counts, program, target) -> tuple[int, int]:
     """(DRAM bytes read, written) of a simulated program."""
-    result = build_result(counts, program, target, resolve(chip(), target.operand_precision))
+    result = build_result(counts.counters, counts.sram_bits, program.layer_names, target, resolve(chip(), target.operand_precision))
     return int(result.dram_read_bytes), int(result.dram_write_bytes)
 
 

@@ -19,7 +19,8 @@ from compiler.scheduling import InfeasibleSchedule, SchedulerKind, VectorSchedul
 from compiler.scheduling.candidates import gemm_candidates
 from compiler.scheduling.estimate import gemm_terms, vector_terms
 from compiler.scheduling.footprint import slices_constants
-from compiler.scheduling.measure import Search, Simulated, best, best_of_each, measure_cycles
+from compiler.scheduling import simulated
+from compiler.scheduling.measure import Search, best, best_of_each, measure_cycles
 from compiler.scheduling.objective import Goal, Objective
 from compiler.scheduling.strategies import _heuristic_finalists, finalists
 from compiler.target import TimingMode, target_of
@@ -142,7 +143,7 @@ def test_layers_simulated_as_one_program_count_as_each_alone(name, timing):
         for schedule in finalists(workload, c, SchedulerKind.HEURISTIC)[0]:
             codes.append(cached_layer_code(workload, schedule, c))
             names.append((workload.name,))
-    together = Simulated(codes, names, c)
+    together = simulated.Simulated(codes, names, c, fresh=True)
     assert len(together.cycles) == len(codes) > len(CASES)
     for index, (code, name_) in enumerate(zip(codes, names, strict=True)):
         alone = execute(Program(code.instructions, code.dep_ptr, code.deps, name_), c)
@@ -151,6 +152,26 @@ def test_layers_simulated_as_one_program_count_as_each_alone(name, timing):
         assert together.cycles[index] == alone.counters[0, COL_CYCLES]
         for field in ("start", "end", "counters", "sram_bits"):
             assert np.array_equal(getattr(counts, field), getattr(alone, field)), (name_, field)
+
+
+def test_layers_simulated_before_on_the_chip_are_not_simulated_again(monkeypatch):
+    """`Simulated` takes the counts `LAYER_COUNTS` holds for the chip's timing (no kernel
+    call when it holds every layer), equal to a fresh simulation; another bandwidth is
+    another timing: simulated again."""
+    accel = CHIPS["edge"]()
+    c = target_of(accel, INT8)
+    codes = [cached_layer_code(w, finalists(w, c, SchedulerKind.HEURISTIC)[0][0], c) for w in CASES]
+    names = [(w.name,) for w in CASES]
+    fresh = simulated.Simulated(codes, names, c, fresh=True)
+    runs = []
+    monkeypatch.setattr(simulated, "bounded_execute", lambda *a: runs.append(a) or pytest.fail("simulated again"))
+    kept = simulated.Simulated(codes, names, dataclasses.replace(c, capacity=tuple(2 * b for b in c.capacity)))
+    assert not runs and np.array_equal(kept.counters, fresh.counters) and np.array_equal(kept.sram_bits, fresh.sram_bits)
+    with pytest.raises(ValueError, match="instruction cycles"):
+        kept.layer(0)
+    slower = dataclasses.replace(c, dram_bytes_per_cycle=c.dram_bytes_per_cycle / 2)
+    with pytest.raises(pytest.fail.Exception, match="simulated again"):
+        simulated.Simulated(codes, names, slower)
 
 
 @pytest.mark.parametrize("objective", [Objective.LATENCY, Objective.ENERGY])

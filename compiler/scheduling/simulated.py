@@ -1,0 +1,101 @@
+"""Layers' code simulated as one program, and the counts of every layer code simulated so far.
+
+Codegen separates layers by a barrier (`compiler.codegen.program`): every engine starts a
+layer only after the previous layer's last instruction, when the channel and every engine
+are idle. A layer simulated after others is therefore the same layer shifted in time: its
+counters and SRAM bits are exactly those it has alone, and its instructions' cycles are its
+own shifted by the cycles the layers before it add. So the measure step simulates a round
+of layers (one schedule of each) as one program, one kernel call (`measure.best_of_each`);
+and a network's result is its layers' counts stacked, each taken from `LAYER_COUNTS` where
+the search already simulated that code on this chip (it simulates every schedule it
+chooses), the rest simulated together.
+
+Every layer code passed `simulator.run.validate` when it was generated (`codegen.memo`);
+a program simulated here is refused when its makespan could overflow the kernel's counters
+(`simulator.run.bounded_execute`), and a network whose layers' cycles add up past them too
+(`simulator.run.run_layers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from compiler.scheduling.memo import BoundedCache
+from compiler.target import Target
+from compiler.target.isa import Program
+from simulator.kernels.engines import COL_CYCLES
+from simulator.result import Counts
+from simulator.run import bounded_execute
+
+if TYPE_CHECKING:
+    from compiler.codegen.layout import LayerCode
+
+LAYER_COUNTS: BoundedCache[tuple["LayerCode", np.ndarray, np.ndarray]] = BoundedCache(capacity=2_000_000)
+"""(code, counters row, SRAM bits row) of each layer code simulated, by the chip's timing
+(`Target.key_without_capacity`: the kernel reads every field but the capacities) and the
+code's identity. An entry holds its code, so no other code takes that identity while it is
+kept. Cost: the code's instructions (the rows are 400 bytes or so; the codes are mostly
+those `codegen.memo.CODE` holds anyway)."""
+
+
+class Simulated:
+    """Layers' code (`names`: each one's layer name) simulated on `chip` as one program.
+
+    `fresh`: simulate every layer (`layer` then gives each one's instruction cycles);
+    otherwise a layer whose counts `LAYER_COUNTS` holds for this chip is taken from it, and
+    only the others are simulated (none: no kernel call). Either way every layer simulated
+    is recorded there.
+    """
+
+    def __init__(self, codes: Sequence[LayerCode], names: Sequence[tuple[str]], chip: Target, fresh: bool = False) -> None:
+        self._codes, self._names = codes, names
+        timing = chip.key_without_capacity
+        known = [None if fresh else LAYER_COUNTS.get((timing, id(code))) for code in codes]
+        known = [entry if entry is not None and entry[0] is code else None for entry, code in zip(known, codes, strict=True)]
+        run = [index for index, entry in enumerate(known) if entry is None]
+        self._run = run
+        self._counts: Counts | None = None
+        if run:
+            self._counts = _simulate([codes[i] for i in run], [names[i] for i in run], chip)
+            for row, index in enumerate(run):
+                counters, bits = self._counts.counters[row], self._counts.sram_bits[row]
+                known[index] = (codes[index], counters, bits)
+                LAYER_COUNTS.put((timing, id(codes[index])), known[index], cost=max(len(codes[index].instructions), 1))
+        self.counters = np.stack([entry[1] for entry in known])  # type: ignore[index]
+        """(layers, counters) each layer's counters."""
+        self.sram_bits = np.stack([entry[2] for entry in known])  # type: ignore[index]
+        """(layers, buffers, 2) each layer's SRAM bits read and written."""
+        self.cycles: list[int] = self.counters[:, COL_CYCLES].tolist()
+        """Each layer's cycles."""
+
+    def rows(self, index: int) -> tuple[np.ndarray, np.ndarray, tuple[str]]:
+        """Layer `index`'s counters and SRAM bits (one row each) and its name, as
+        `build_result` reads them."""
+        return self.counters[index : index + 1], self.sram_bits[index : index + 1], self._names[index]
+
+    def layer(self, index: int) -> tuple[Counts, Program]:
+        """The counts of layer `index` as if it had run alone, and its program (a fresh
+        simulation's layers only: the counts kept hold no instruction cycles)."""
+        if len(self._run) != len(self._codes):
+            raise ValueError("a layer's instruction cycles are known only where it was simulated (fresh=True)")
+        code, counts = self._codes[index], self._counts
+        assert counts is not None
+        program = Program(code.instructions, code.dep_ptr, code.deps, self._names[index])
+        first = sum(len(earlier.instructions) for earlier in self._codes[:index])
+        last, began = first + len(program), sum(self.cycles[:index])
+        layer_counts = Counts(counts.start[first:last] - began, counts.end[first:last] - began,
+                              self.counters[index : index + 1], self.sram_bits[index : index + 1])  # fmt: skip
+        return layer_counts, program
+
+
+def _simulate(codes: Sequence[LayerCode], names: Sequence[tuple[str]], chip: Target) -> Counts:
+    """The counts of `codes` simulated as one program."""
+    if len(codes) == 1:
+        (code,) = codes
+        return bounded_execute(Program(code.instructions, code.dep_ptr, code.deps, names[0]), chip)
+    from compiler.codegen.program import assemble  # codegen imports scheduling's geometry
+
+    return bounded_execute(assemble(list(codes), tuple(name for (name,) in names)), chip)
