@@ -75,14 +75,27 @@ def schedule_workloads(
         distinct_shapes.setdefault(layer_key(workload), workload)
     known, pending = _heuristic_gemm_search(distinct_shapes, chip, kind, goal)
     problems: dict[tuple, Problem] = {}  # by memo key: layers that differ only in room share it
+    memo_keys: dict[tuple, tuple] = {}  # layer key -> memo key, for the layers measured here
     for key, (found, memo_key) in pending.items():
         problems.setdefault(memo_key, Problem(distinct_shapes[key], found.finalists, found.pool, found.spill))
+        memo_keys[key] = memo_key
+    if kind is SchedulerKind.HEURISTIC:  # the vector layers' searches, measured in the same rounds
+        for key, workload in distinct_shapes.items():
+            if workload.kind is WorkloadKind.VECTOR:
+                memo_key, flags = _vector_memo_key(workload, chip, kind, goal)
+                schedule = SCHEDULES.get(memo_key)
+                if schedule is not None:
+                    known[key] = schedule
+                    continue
+                memo_keys[key] = memo_key
+                if memo_key not in problems:  # the space of the flags just found
+                    problems[memo_key] = Problem(workload, *_heuristic_finalists(workload, chip, _vector_space(workload, chip, flags)))
     measured = dict(zip(problems, _best_finalists(list(problems.values()), chip, goal), strict=True))
     for memo_key, schedule in measured.items():
         SCHEDULES.put(memo_key, schedule)
     for key, workload in distinct_shapes.items():
-        if key in pending:
-            known[key] = measured[pending[key][1]]
+        if key in memo_keys:
+            known[key] = measured[memo_keys[key]]
         elif workload.kind is WorkloadKind.VECTOR and kind is not SchedulerKind.LEARNED:
             known[key] = _memoised_vector_search(workload, chip, kind, goal)
         elif key not in known:
@@ -90,20 +103,24 @@ def schedule_workloads(
     return tuple(known[layer_key(workload)] for workload in workloads)
 
 
-def _memoised_vector_search(workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal | None) -> LayerSchedule:
-    """A vector workload's schedule through `memo`, keyed like a GEMM search's, by its
-    space's fit and sliced-constant flags (the only ways capacities enter it): layers that
+def _vector_memo_key(
+    workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal | None
+) -> tuple[tuple, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """A vector workload's key in `memo`, keyed like a GEMM search's, by its space's fit and
+    sliced-constant flags (the only ways capacities enter it), and those flags: layers that
     differ only in the room kept tensors take are searched once."""
     flags = _vector_flags(workload, chip)
     _, _, fits, sliced = flags
-    memo_key = schedule_key(kind, workload.shape_key, chip, fits, sliced, goal)
+    return schedule_key(kind, workload.shape_key, chip, fits, sliced, goal), flags
+
+
+def _memoised_vector_search(workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal | None) -> LayerSchedule:
+    """A vector workload's schedule in a space other than HEURISTIC's (which
+    `schedule_workloads` measures with the other layers), through `memo`."""
+    memo_key, _ = _vector_memo_key(workload, chip, kind, goal)
     schedule = SCHEDULES.get(memo_key)
     if schedule is None:
-        if kind is SchedulerKind.HEURISTIC:  # the space of the flags just found
-            schedule = _best_finalist(workload, *_heuristic_finalists(workload, chip, _vector_space(workload, chip, flags)),
-                                      chip, goal)  # fmt: skip
-        else:
-            schedule = schedule_workload(workload, chip, kind, goal)
+        schedule = schedule_workload(workload, chip, kind, goal)
         SCHEDULES.put(memo_key, schedule)
     return schedule
 
