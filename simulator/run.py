@@ -97,12 +97,20 @@ def _check_pricing(machine: Target, technology: Technology, activation_zeros: fl
 
 def validate(program: Program, machine: Target) -> None:
     """Raise ValueError listing every way `program` is malformed for `machine`."""
-    validated_arguments(program, machine)
+    _checked_arrays(program, machine)
 
 
 def validated_arguments(program: Program, machine: Target) -> tuple:
     """`kernel_arguments` of `program` once `validate` would pass it (ValueError otherwise):
     the read-only arrays are made once for the checks and the kernel."""
+    return _kernel_arguments(_checked_arrays(program, machine), program, machine)
+
+
+def _checked_arrays(program: Program, machine: Target) -> ProgramArrays:
+    """`ProgramArrays` of `program` once every check of `validate` passed. The search
+    validates every round of layers it simulates (`compiler.scheduling.simulated`), a few
+    hundred instructions at a time, so the fixed cost of the checks matters as much as their
+    cost per instruction."""
     instr = program.instructions
     if not isinstance(instr, np.ndarray) or instr.dtype != INSTRUCTION_DTYPE or instr.ndim != 1:
         raise ValueError("instructions must be a 1-D array of compiler.target.isa.INSTRUCTION_DTYPE")
@@ -112,26 +120,22 @@ def validated_arguments(program: Program, machine: Target) -> tuple:
         raise ValueError("dep_ptr and deps must be integer arrays")
     if dep_ptr.shape != (count + 1,) or deps.ndim != 1:
         raise ValueError(f"dep_ptr must have shape ({count + 1},) and deps must be 1-D")
-    if dep_ptr[0] != 0 or dep_ptr[-1] != len(deps) or np.any(np.diff(dep_ptr) < 0):
+    if int(dep_ptr[0]) != 0 or int(dep_ptr[-1]) != len(deps) or bool((dep_ptr[1:] < dep_ptr[:-1]).any()):
         raise ValueError("dep_ptr must start at 0, never decrease and end at len(deps)")
 
     arrays = ProgramArrays.of(program)
-    supported = np.zeros(len(Dataflow), dtype=np.bool_)
-    supported[[int(d) for d in machine.dataflows]] = True
+    supported = np.array([dataflow in machine.dataflows for dataflow in Dataflow], dtype=np.bool_)
     counts, examples = _problems(
         *arrays, len(program.layer_names), len(machine.buffer_names), machine.rows, machine.cols,
         machine.reduction_depth, machine.pe_width, machine.pipelined, np.asarray(machine.buffer_of, dtype=np.int64), supported,
         len(Opcode), len(Operand), len(OpClass),
     )  # fmt: skip
-    problems = [
-        _problem(int(count), examples[rule], message)
-        for rule, (count, message) in enumerate(zip(counts, PROBLEMS, strict=True))
-        if count
-    ]
-    if problems:
+    broken = np.flatnonzero(counts).tolist()
+    if broken:
+        problems = [_problem(int(counts[rule]), examples[rule], PROBLEMS[rule]) for rule in broken]
         raise ValueError("invalid program:\n  " + "\n  ".join(problems))
     _check_makespan_fits(arrays, machine)
-    return _kernel_arguments(arrays, program, machine)
+    return arrays
 
 
 MAX_CYCLES = 2.0**62
@@ -251,13 +255,9 @@ def execute(program: Program, machine: Target) -> Counts:
     return _execute(kernel_arguments(program, machine))
 
 
-def bounded_execute(program: Program, machine: Target) -> Counts:
-    """`execute` a program made of layers that passed `validate`, once its makespan is
-    known to fit the kernel's counters (`MAX_CYCLES`; ValueError otherwise): the one check
-    that depends on the machine's bandwidth and latency, not only on the code."""
-    arrays = ProgramArrays.of(program)
-    _check_makespan_fits(arrays, machine)
-    return _execute(_kernel_arguments(arrays, program, machine))
+def validated_execute(program: Program, machine: Target) -> Counts:
+    """`execute` once `validate` passes `program` (ValueError otherwise)."""
+    return _execute(validated_arguments(program, machine))
 
 
 def _execute(arguments: tuple) -> Counts:

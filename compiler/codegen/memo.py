@@ -10,9 +10,7 @@ the array's shape where codegen reads it (the PEs a row-stationary mapping keeps
 folds a GEMM continues under SCALE-Sim's timing; the array-wide tiles of n of a fused chain of
 convolutions, `scheduling.conv_chain.pieces`). Chips that differ only in array shape share
 every other layer's code. Code is stored for
-layer 0 with read-only arrays, once it passed `simulator.run.validate` (the simulator's
-kernel trusts its input; every program of layers kept here is made of validated code);
-`program.assemble` tags each layer with its index.
+layer 0 with read-only arrays; `program.assemble` tags each layer with its index.
 """
 
 from __future__ import annotations
@@ -28,9 +26,7 @@ from compiler.scheduling.footprint import gemm_footprint
 from compiler.scheduling.memo import BoundedCache
 from compiler.scheduling.schedule import ConvChainSchedule, Dim, LayerSchedule, Schedule
 from compiler.target import Target, TimingMode
-from compiler.target.isa import Program
 from compiler.workload import Workload
-from simulator.run import validate
 
 CODE: BoundedCache[LayerCode] = BoundedCache(capacity=2_000_000)
 """Layer code by `code_key`, bounded by instructions held (about 100 MB at most)."""
@@ -82,7 +78,6 @@ def cached_layer_code(
         code = layer_code(workload, schedule, chip, 0, spill)
         for array in (code.instructions, code.dep_ptr, code.deps):
             array.flags.writeable = False
-        validate(Program(code.instructions, code.dep_ptr, code.deps, (workload.name,)), chip)
         CODE.put(key, code, cost=len(code.instructions))
     return code
 

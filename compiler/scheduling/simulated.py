@@ -10,10 +10,9 @@ and a network's result is its layers' counts stacked, each taken from `LAYER_COU
 the search already simulated that code on this chip (it simulates every schedule it
 chooses), the rest simulated together.
 
-Every layer code passed `simulator.run.validate` when it was generated (`codegen.memo`);
-a program simulated here is refused when its makespan could overflow the kernel's counters
-(`simulator.run.bounded_execute`), and a network whose layers' cycles add up past them too
-(`simulator.run.run_layers`).
+Every program simulated here passes `simulator.run`'s checks first, as a whole program
+does (`validated_execute`), on the chip it runs on; a network whose layers' cycles add up
+past the kernel's counters is refused (`simulator.run.run_layers`).
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from compiler.target import Target
 from compiler.target.isa import Program
 from simulator.kernels.engines import COL_CYCLES
 from simulator.result import Counts
-from simulator.run import bounded_execute
+from simulator.run import validated_execute
 
 if TYPE_CHECKING:
     from compiler.codegen.layout import LayerCode
@@ -92,10 +91,10 @@ class Simulated:
 
 
 def _simulate(codes: Sequence[LayerCode], names: Sequence[tuple[str]], chip: Target) -> Counts:
-    """The counts of `codes` simulated as one program."""
+    """The counts of `codes` simulated as one program (checked first)."""
     if len(codes) == 1:
         (code,) = codes
-        return bounded_execute(Program(code.instructions, code.dep_ptr, code.deps, names[0]), chip)
+        return validated_execute(Program(code.instructions, code.dep_ptr, code.deps, names[0]), chip)
     from compiler.codegen.program import assemble  # codegen imports scheduling's geometry
 
-    return bounded_execute(assemble(list(codes), tuple(name for (name,) in names)), chip)
+    return validated_execute(assemble(list(codes), tuple(name for (name,) in names)), chip)

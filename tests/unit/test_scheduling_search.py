@@ -164,7 +164,7 @@ def test_layers_simulated_before_on_the_chip_are_not_simulated_again(monkeypatch
     names = [(w.name,) for w in CASES]
     fresh = simulated.Simulated(codes, names, c, fresh=True)
     runs = []
-    monkeypatch.setattr(simulated, "bounded_execute", lambda *a: runs.append(a) or pytest.fail("simulated again"))
+    monkeypatch.setattr(simulated, "validated_execute", lambda *a: runs.append(a) or pytest.fail("simulated again"))
     kept = simulated.Simulated(codes, names, dataclasses.replace(c, capacity=tuple(2 * b for b in c.capacity)))
     assert not runs and np.array_equal(kept.counters, fresh.counters) and np.array_equal(kept.sram_bits, fresh.sram_bits)
     with pytest.raises(ValueError, match="instruction cycles"):

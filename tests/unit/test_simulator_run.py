@@ -14,6 +14,8 @@ from compiler.target import target_of
 from compiler.target.isa import Engine, Opcode
 from simulator import LayerResult, StallCause, run
 from simulator.reference import simulate_reference
+from simulator.kernels.engines import N_CHECKS
+from simulator.run import PROBLEMS
 
 
 def test_target_of_reduces_the_chip():
@@ -161,6 +163,20 @@ def _bad(change: dict, deps=None):
 def test_malformed_programs_are_rejected(program, message):
     with pytest.raises(ValueError, match=message):
         run(program, target_of(tiny_accel()), hand_technology())
+
+
+def test_every_rule_of_the_kernel_has_its_words():
+    """`simulator.run.PROBLEMS` words the `_problems` kernel's rules, one each, in order."""
+    assert len(PROBLEMS) == N_CHECKS
+
+
+def test_a_decreasing_dependency_pointer_is_rejected():
+    program = two_layer_program()
+    dep_ptr = program.dep_ptr.copy()
+    dep_ptr[2], dep_ptr[3] = dep_ptr[3], dep_ptr[2]
+    assert dep_ptr[2] > dep_ptr[3]
+    with pytest.raises(ValueError, match="never decrease"):
+        run(dataclasses.replace(program, dep_ptr=dep_ptr), target_of(tiny_accel()), hand_technology())
 
 
 def test_malformed_containers_are_rejected():
