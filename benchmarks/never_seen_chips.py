@@ -20,7 +20,12 @@ Measured 2026-12-05 on the 2-core machine, `--runs 3 --points 40`, this tree aft
 kernels for the batched search (identical schedules and cycles) run before and after 8ad13e0:
 MobileNetV2 26.7 and 23.8 points/s against 19.0, ResNet-50 20.7 and 19.5 against 16.3,
 BERT-base 14.3 and 14.1 against 13.5 (its vector layers, fused attention and MLP blocks and
-whole-program simulations take most of its point, and were not the day's work).
+whole-program simulations take most of its point, and were not the day's work). Measured later
+on 2026-12-05 after cce66db (measurements in rounds, results from the search's layer counts,
+identical results), the same command, alternating with 5f69161: MobileNetV2 25.8 and 26.5
+points/s against 24.7, ResNet-50 22.4 and 22.1 against 21.6, BERT-base 14.9 and 16.2 against
+14.4; process time a point (min of three 30-point rounds, seed 10): MobileNetV2 30.5/32.0 ms
+against 34.5/34.2, ResNet-50 34.9 against 39.3, BERT-base 30.3 against 36.2.
 """
 
 from __future__ import annotations

@@ -41,7 +41,15 @@ Numba kernels for the batched search: gemm_space, footprint, shortlist, channel 
 challenger and per-tiling kernels' work cut, identical results): never-seen chips 29.1 and
 28.6 points/s with one local worker, 52.2 and 52.2 with two (1.80x, 1.82x), Dask 23.0/23.2
 and 36.9/37.0, against 15.9 and 19.4, 32.5 and 37.6 before; grid 70.3 and 65.7, 155.3 and
-143.1, against 46.8 and 49.7, 95.6 and 101.7.
+143.1, against 46.8 and 49.7, 95.6 and 101.7. Measured 2026-12-05 after cce66db (the per-shape
+cache sized for the 81 arrays, measurements in rounds, results from the search's layer counts;
+identical results), the same command, alternating with 5f69161: never-seen chips 33.8 and 35.7
+points/s with one local worker, 52.4 and 61.2 with two (1.55x, 1.71x), Dask 27.6/27.0 and
+43.5/43.6, against 28.4 and 52.0 (1.83x), Dask 24.2 and 41.5; grid 66.4/75.9 and 138.7/158.6
+against 72.4 and 143.9. One worker gains more than two: it sees every array six times in 512
+points, each of two workers three times, and the per-shape cache pays from the second time
+(a worker per array would restore it). Peak RSS of the never-seen sweep with two local
+workers 1,560 MiB against 1,250 (the per-shape cache, 216 MB a worker at most).
 """
 
 from __future__ import annotations
