@@ -269,7 +269,7 @@ def _simulate_compiled(
         result = run(compiled.program, compiled.target, technology, trace=True, activation_zeros=activation_zeros)
     else:  # the layers' counts, most of them kept from the search (`scheduling.simulated`)
         names = tuple(w.name for w in compiled.workloads)
-        layers = Simulated(compiled.codes, [(name,) for name in names], compiled.target)
+        layers = Simulated(compiled.codes, names, compiled.target)
         result = run_layers(layers.counters, layers.sram_bits, names, compiled.target, technology,
                             activation_zeros=activation_zeros)  # fmt: skip
     simulation = Simulation(accel, compiled, result, activation_zeros)

@@ -8,8 +8,9 @@ same layer shifted in time: its cycles are exactly the cycles it adds to the net
 its events (hence its energy) are exactly its share of the network's. For the same reason
 the searches of a network's layers take their measurements in rounds, each round's layers
 simulated as one program, one kernel call (`best_of_each`, `simulated.Simulated`), and a
-code already simulated on this chip's timing is not simulated again (`simulated.LAYER_COUNTS`). The code is
-generated through `codegen.memo`, so the program reuses the chosen finalist's.
+code already simulated on this chip's timing is not simulated again
+(`simulated.LAYER_COUNTS`). The code is generated through `codegen.memo`, so the program
+reuses the chosen finalist's.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def simulate_layer(
     # codegen imports scheduling's geometry, so it is imported when first measuring
     from compiler.codegen.memo import cached_layer_code
 
-    return Simulated([cached_layer_code(workload, schedule, chip, spill)], [(workload.name,)], chip, fresh=True).layer(0)
+    return Simulated([cached_layer_code(workload, schedule, chip, spill)], [workload.name], chip, fresh=True).layer(0)
 
 
 def measure_cycles(workload: Workload, schedule: LayerSchedule, chip: Target, spill: bool | None = None) -> int:
@@ -141,7 +142,7 @@ def best_of_each(searches: Sequence[Search], chip: Target) -> list[LayerSchedule
         taken = [(search, step) for search, step in steps if step is not None]
         if taken:
             codes = [cached_layer_code(search.workload, schedule, chip, spill) for search, (schedule, spill) in taken]
-            simulated = Simulated(codes, [(search.workload.name,) for search, _ in taken], chip)
+            simulated = Simulated(codes, [search.workload.name for search, _ in taken], chip)
             for index, ((search, (schedule, _)), cycles) in enumerate(zip(taken, simulated.cycles, strict=True)):
                 search.record(schedule, cycles, partial(simulated.rows, index), chip)
         open_searches = [search for search, _ in taken]

@@ -49,11 +49,10 @@ class Simulated:
     is recorded there.
     """
 
-    def __init__(self, codes: Sequence[LayerCode], names: Sequence[tuple[str]], chip: Target, fresh: bool = False) -> None:
+    def __init__(self, codes: Sequence[LayerCode], names: Sequence[str], chip: Target, fresh: bool = False) -> None:
         self._codes, self._names = codes, names
         timing = chip.key_without_capacity
-        known = [None if fresh else LAYER_COUNTS.get((timing, id(code))) for code in codes]
-        known = [entry if entry is not None and entry[0] is code else None for entry, code in zip(known, codes, strict=True)]
+        known = [None if fresh else _kept(timing, code) for code in codes]
         run = [index for index, entry in enumerate(known) if entry is None]
         self._run = run
         self._counts: Counts | None = None
@@ -73,7 +72,7 @@ class Simulated:
     def rows(self, index: int) -> tuple[np.ndarray, np.ndarray, tuple[str]]:
         """Layer `index`'s counters and SRAM bits (one row each) and its name, as
         `build_result` reads them."""
-        return self.counters[index : index + 1], self.sram_bits[index : index + 1], self._names[index]
+        return self.counters[index : index + 1], self.sram_bits[index : index + 1], (self._names[index],)
 
     def layer(self, index: int) -> tuple[Counts, Program]:
         """The counts of layer `index` as if it had run alone, and its program (a fresh
@@ -82,7 +81,7 @@ class Simulated:
             raise ValueError("a layer's instruction cycles are known only where it was simulated (fresh=True)")
         code, counts = self._codes[index], self._counts
         assert counts is not None
-        program = Program(code.instructions, code.dep_ptr, code.deps, self._names[index])
+        program = Program(code.instructions, code.dep_ptr, code.deps, (self._names[index],))
         first = sum(len(earlier.instructions) for earlier in self._codes[:index])
         last, began = first + len(program), sum(self.cycles[:index])
         layer_counts = Counts(counts.start[first:last] - began, counts.end[first:last] - began,
@@ -90,11 +89,17 @@ class Simulated:
         return layer_counts, program
 
 
-def _simulate(codes: Sequence[LayerCode], names: Sequence[tuple[str]], chip: Target) -> Counts:
+def _kept(timing: tuple, code: LayerCode) -> tuple[LayerCode, np.ndarray, np.ndarray] | None:
+    """The `LAYER_COUNTS` entry of `code` on a chip of `timing`, if it holds this very code."""
+    entry = LAYER_COUNTS.get((timing, id(code)))
+    return entry if entry is not None and entry[0] is code else None
+
+
+def _simulate(codes: Sequence[LayerCode], names: Sequence[str], chip: Target) -> Counts:
     """The counts of `codes` simulated as one program (checked first)."""
     if len(codes) == 1:
         (code,) = codes
-        return validated_execute(Program(code.instructions, code.dep_ptr, code.deps, names[0]), chip)
+        return validated_execute(Program(code.instructions, code.dep_ptr, code.deps, tuple(names)), chip)
     from compiler.codegen.program import assemble  # codegen imports scheduling's geometry
 
-    return validated_execute(assemble(list(codes), tuple(name for (name,) in names)), chip)
+    return validated_execute(assemble(list(codes), tuple(names)), chip)

@@ -142,13 +142,13 @@ def test_layers_simulated_as_one_program_count_as_each_alone(name, timing):
     for workload in CASES:
         for schedule in finalists(workload, c, SchedulerKind.HEURISTIC)[0]:
             codes.append(cached_layer_code(workload, schedule, c))
-            names.append((workload.name,))
+            names.append(workload.name)
     together = simulated.Simulated(codes, names, c, fresh=True)
     assert len(together.cycles) == len(codes) > len(CASES)
     for index, (code, name_) in enumerate(zip(codes, names, strict=True)):
-        alone = execute(Program(code.instructions, code.dep_ptr, code.deps, name_), c)
+        alone = execute(Program(code.instructions, code.dep_ptr, code.deps, (name_,)), c)
         counts, program = together.layer(index)
-        assert program.layer_names == name_ and len(program) == len(code.instructions)
+        assert program.layer_names == (name_,) and len(program) == len(code.instructions)
         assert together.cycles[index] == alone.counters[0, COL_CYCLES]
         for field in ("start", "end", "counters", "sram_bits"):
             assert np.array_equal(getattr(counts, field), getattr(alone, field)), (name_, field)
@@ -161,7 +161,7 @@ def test_layers_simulated_before_on_the_chip_are_not_simulated_again(monkeypatch
     accel = CHIPS["edge"]()
     c = target_of(accel, INT8)
     codes = [cached_layer_code(w, finalists(w, c, SchedulerKind.HEURISTIC)[0][0], c) for w in CASES]
-    names = [(w.name,) for w in CASES]
+    names = [w.name for w in CASES]
     fresh = simulated.Simulated(codes, names, c, fresh=True)
     runs = []
     monkeypatch.setattr(simulated, "validated_execute", lambda *a: runs.append(a) or pytest.fail("simulated again"))
