@@ -62,11 +62,18 @@ def default_workers() -> int:
 
 
 def chunked(points: Sequence[Point], workers: int) -> list[Sequence[Point]]:
-    """Split points into chunks: about four per worker, at most MAX_CHUNK points each."""
-    if not points:
-        return []
-    size = max(1, min(MAX_CHUNK, math.ceil(len(points) / (4 * max(1, workers)))))
-    return [points[i : i + size] for i in range(0, len(points), size)]
+    """Split points into chunks, in order, of at most MAX_CHUNK points, each a quarter of
+    what is left per worker: chunks shrink towards the end (guided self-scheduling,
+    Polychronopoulos and Kuck, IEEE Trans. Computers 36(12), 1987), so the last ones are
+    single points and the workers finish together. Equal chunks left one worker idle while
+    the other ran the batch's last chunk, up to MAX_CHUNK points."""
+    chunks: list[Sequence[Point]] = []
+    start, share = 0, 4 * max(1, workers)
+    while start < len(points):
+        size = max(1, min(MAX_CHUNK, math.ceil((len(points) - start) / share)))
+        chunks.append(points[start : start + size])
+        start += size
+    return chunks
 
 
 class Executor(ABC):
