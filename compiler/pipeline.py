@@ -28,7 +28,7 @@ from compiler.memory.mlp_chains import fuse_mlps
 from compiler.memory.planner import MemoryPlan, WeightResidency, needs_room, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import SPACES
-from compiler.scheduling.conv_chain import layer_bands
+from compiler.scheduling.conv_chain import clear_chain_caches
 from compiler.scheduling.memo import SCHEDULES
 from compiler.scheduling.objective import Goal, Objective
 from compiler.scheduling.simulated import LAYER_COUNTS
@@ -175,4 +175,4 @@ def clear_compile_caches() -> None:
     caches."""
     for cache in (SCHEDULES, CODE, SPACES, LAYER_COUNTS):
         cache.clear()
-    layer_bands.cache_clear()
+    clear_chain_caches()

@@ -48,7 +48,7 @@ import numpy as np
 from accel_spec.types import Dataflow, Operand, TensorClass
 from compiler.roofline import lower_bound_cycles
 from compiler.scheduling.objective import Goal, Objective
-from compiler.scheduling.roles import roles
+from compiler.scheduling.roles import Roles, roles
 from compiler.scheduling.schedule import ConvChainSchedule
 from compiler.scheduling.terms_kernel import chain_array_floor
 from compiler.scheduling.tiling import ladder, pass_groups, tile_count, tile_sizes
@@ -120,6 +120,12 @@ def bands(chain: ConvChain, band_rows: int) -> Bands:
     return layer_bands(tuple(layer.conv for layer in chain.layers), int(band_rows))
 
 
+def clear_chain_caches() -> None:
+    """Forget the bands and packings kept per process (`layer_bands`, `packing`)."""
+    layer_bands.cache_clear()
+    _packing.cache_clear()
+
+
 @functools.lru_cache(maxsize=4096)
 def layer_bands(convs: tuple[ConvGeometry, ...], band_rows: int) -> Bands:
     """`bands` of the layers' geometry, kept per process: the rows depend on the chain alone,
@@ -170,11 +176,14 @@ def pieces(chain: ConvChain, groups_per_pass: tuple[int, ...], chip: Target) -> 
     return found
 
 
-def chain_footprint(workload: Workload, chip: Target, schedule_bands: Bands, groups_per_pass: tuple[int, ...]) -> np.ndarray:
-    """Bytes each buffer holds under one band height (module doc), kept tensors included."""
+def chain_footprint(workload: Workload, chip: Target, schedule_bands: Bands, groups_per_pass: tuple[int, ...],
+                    flags: Roles | None = None) -> np.ndarray:  # fmt: skip
+    """Bytes each buffer holds under one band height (module doc), kept tensors included;
+    `flags` are the workload's `roles` on `chip` where the caller has them."""
     chain = workload.conv_chain
     assert chain is not None
-    flags = roles(workload, chip)
+    if flags is None:
+        flags = roles(workload, chip)
     act_bits = int(chip.bits_of(TensorClass.ACTIVATION))
     demand = np.array(flags.reserved, dtype=np.int64).copy()
     need, count = schedule_bands.need, schedule_bands.need.shape[1]
@@ -204,32 +213,38 @@ def chain_footprint(workload: Workload, chip: Target, schedule_bands: Bands, gro
     return demand
 
 
-def _array_cycles(layer, rows: np.ndarray, groups, dataflows, chip: Target) -> np.ndarray:
-    """(dataflows, packings) cycles the array is certainly busy with one layer's GEMMs over
-    every band (`pieces`), for each dataflow and each candidate packing in `groups`: each
-    GEMM's busy floor (`timing.gemm_occupancy`; its `gemm_cycles` on an array that does not
-    pipeline folds), by the estimate's kernel (`terms_kernel.chain_array_floor`)."""
-    m = rows[rows > 0] * layer.conv.out_w * layer.conv.images
-    return chain_array_floor(
-        np.ascontiguousarray(m, dtype=np.int64), layer.gemm.k, layer.gemm.n, layer.gemm.batch,
-        np.asarray(dataflows, dtype=np.int64), np.asarray(groups, dtype=np.int64), chip.rows, chip.cols,
-        chip.reduction_depth, chip.pe_width, chip.fill_drain, chip.pipelined,
-    )  # fmt: skip
-
-
-def packing(chain: ConvChain, schedule_bands: Bands, dataflows, chip: Target) -> tuple[list[tuple[int, ...]], np.ndarray]:
+def packing(chain: ConvChain, band_rows: int, dataflows: tuple[int, ...], chip: Target) -> tuple[tuple[tuple[int, ...], ...], np.ndarray]:
     """Per dataflow, the groups per GEMM of each layer (powers of two and all of them) whose
-    GEMMs keep the array busy the fewest cycles over the bands, and those cycles summed over
-    the layers: a depthwise layer's bands are short, so it packs differently from the whole
-    layer (fewest groups on a tie)."""
+    GEMMs keep the array busy the fewest cycles over the bands of `band_rows`, and those
+    cycles summed over the layers: a depthwise layer's bands are short, so it packs
+    differently from the whole layer (fewest groups on a tie)."""
+    array = (chip.rows, chip.cols, chip.reduction_depth, chip.pe_width, chip.fill_drain, chip.pipelined)
+    return _packing(chain, int(band_rows), dataflows, array)
+
+
+@functools.lru_cache(maxsize=32768)
+def _packing(chain: ConvChain, band_rows: int, dataflows: tuple[int, ...], array: tuple) -> tuple[tuple[tuple[int, ...], ...], np.ndarray]:
+    """`packing` on an array of (rows, cols, reduction depth, PE width, fill and drain,
+    pipelined), the only chip fields it reads: kept per process, as `layer_bands`, since a
+    sweep searches every band height of every chain at every point and the packing depends
+    on the array alone (read-only result). Sized, like `batched.SPACES`, for a sweep cycling
+    through 81 arrays: MobileNetV2 has some 60 (chain, band) pairs an array, and an entry is
+    a few hundred bytes, so at most about 15 MB."""
+    rows, cols, reduction_depth, pe_width, fill_drain, pipelined = array
     chosen, busy = [], np.zeros(len(dataflows), dtype=np.int64)
-    for layer, rows in zip(chain.layers, schedule_bands.rows):
+    for layer, band in zip(chain.layers, bands(chain, band_rows).rows):
         options = ladder(1, layer.gemm.batch)
-        cycles = _array_cycles(layer, rows, options, dataflows, chip)
+        m = band[band > 0] * layer.conv.out_w * layer.conv.images
+        cycles = chain_array_floor(
+            np.ascontiguousarray(m, dtype=np.int64), layer.gemm.k, layer.gemm.n, layer.gemm.batch,
+            np.asarray(dataflows, dtype=np.int64), np.asarray(options, dtype=np.int64), rows, cols, reduction_depth,
+            pe_width, fill_drain, pipelined,
+        )  # fmt: skip
         best = np.argmin(cycles, axis=1)
         chosen.append(options[best])
         busy += cycles[np.arange(len(dataflows)), best]
-    return [tuple(int(g[d]) for g in chosen) for d in range(len(dataflows))], busy
+    busy.flags.writeable = False  # shared by every search that finds it
+    return tuple(tuple(int(g[d]) for g in chosen) for d in range(len(dataflows))), busy
 
 
 def chain_candidates(workload: Workload, chip: Target) -> list[tuple[ConvChainSchedule, float]]:
@@ -244,13 +259,14 @@ def chain_candidates(workload: Workload, chip: Target) -> list[tuple[ConvChainSc
     assert chain is not None
     capacity = chip.capacity_array
     rest = lower_bound_cycles(workload, chip)
+    flags = roles(workload, chip)
     found: list[tuple[float, int, ConvChainSchedule]] = []
-    dataflows = [int(d) for d in chip.dataflows]
+    dataflows = tuple(int(d) for d in chip.dataflows)
     for band in ladder(1, chain.layers[-1].conv.out_h).tolist():
         plan = bands(chain, band)
         fitted = len(found)
-        packings, busy = packing(chain, plan, dataflows, chip)
-        fits = {groups: bool(np.all(chain_footprint(workload, chip, plan, groups) <= capacity)) for groups in set(packings)}
+        packings, busy = packing(chain, band, dataflows, chip)
+        fits = {groups: bool(np.all(chain_footprint(workload, chip, plan, groups, flags) <= capacity)) for groups in set(packings)}
         for dataflow, groups, cycles in zip(dataflows, packings, busy.tolist()):
             if fits[groups]:
                 found.append((max(cycles, rest), -band, ConvChainSchedule(Dataflow(dataflow), band, groups)))
@@ -267,8 +283,7 @@ def chain_floor(workload: Workload, chip: Target) -> float:
     array's busy time."""
     chain = workload.conv_chain
     assert chain is not None
-    whole = bands(chain, chain.layers[-1].conv.out_h)
-    busy = int(packing(chain, whole, [int(d) for d in chip.dataflows], chip)[1].min())
+    busy = int(packing(chain, chain.layers[-1].conv.out_h, tuple(int(d) for d in chip.dataflows), chip)[1].min())
     return max(busy, lower_bound_cycles(workload, chip))
 
 

@@ -99,7 +99,7 @@ def occupancy_and_floor(m, k, n, groups, dataflow, rows, cols, depth, width, fil
 @njit(cache=True, error_model="numpy")
 def chain_array_floor(m, k, n, batch, dataflows, groups, rows, cols, depth, width, fill_drain, pipelined):
     """(dataflows, packings) cycles the array is certainly busy with one layer of a fused
-    chain over its bands (`conv_chain._array_cycles`): for each band's `m` output pixels, every
+    chain over its bands (`conv_chain.packing`): for each band's `m` output pixels, every
     GEMM's busy floor (`occupancy_and_floor`), the batch run `groups` products a GEMM in
     passes (the last with the rest); a single product is split over array-wide tiles of n."""
     out = np.zeros((len(dataflows), len(groups)), dtype=np.int64)
