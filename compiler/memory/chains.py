@@ -36,8 +36,8 @@ from compiler.scheduling.attention import MEASURED, attention_candidates, best_a
 from compiler.scheduling.memo import layer_key
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import AttentionSchedule, LayerSchedule
+from compiler.scheduling.simulated import Simulated
 from compiler.target import LEVEL_DRAM, Target, level_of, nbytes
-from compiler.target.isa import Program
 from compiler.workload import AttentionShape, Workload, WorkloadKind
 
 
@@ -317,14 +317,13 @@ def intermediate_spills(chain: Sequence[Workload], target: Target) -> int:
 
 
 def unfused_score(chain: Sequence[Workload], schedules: Sequence[LayerSchedule], target: Target, goal: Goal) -> float:
-    """The chain's layers as scheduled, simulated one after another (with the network's
-    layer barriers) and scored on `goal` as one."""
+    """The chain's layers as scheduled, run one after another (with the network's layer
+    barriers) and scored on `goal` as one. By the barrier (`scheduling.simulated`) their
+    cycles and every counter a score reads are the layers' own, summed (only the split of
+    stalls between causes differs), so each layer's counts are taken where the search
+    already simulated its code on this chip (`Simulated`), and only the others simulated."""
     from compiler.codegen.memo import cached_layer_codes
-    from compiler.codegen.program import assemble
-    from simulator.run import execute
 
-    joined = assemble(cached_layer_codes(chain, schedules, target), tuple(w.name for w in chain))
-    instructions = joined.instructions.copy()
-    instructions["layer"] = 0
-    program = Program(instructions, joined.dep_ptr, joined.deps, (chain[0].name,))
-    return goal.score(execute(program, target), program, target)
+    simulated = Simulated(cached_layer_codes(chain, schedules, target), [w.name for w in chain], target)
+    rows = (simulated.counters.sum(axis=0, keepdims=True), simulated.sram_bits.sum(axis=0, keepdims=True), (chain[0].name,))
+    return goal.score_of(sum(simulated.cycles), lambda: rows, target)

@@ -15,20 +15,29 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from accel_spec import load_accelerator_text
+from accel_spec import load_accelerator, load_accelerator_text
+from accel_spec.technology import resolve
 from accel_spec.types import Operand
 from compiler.codegen.layer import layer_code
-from compiler.codegen.memo import cached_layer_code
+from compiler.codegen.memo import cached_layer_code, cached_layer_codes
+from compiler.codegen.program import assemble
 from compiler.lowering import lower
+from compiler.memory.chains import unfused_score
 from compiler.memory.conv_chains import conv_chains
 from compiler.models import load_model
+from compiler.pipeline import CompileOptions
+from compiler.scheduling.objective import Goal, Objective
+from compiler.target.isa import Program
 from compiler.scheduling.conv_chain import bands, reads_every_row
 from compiler.workload import ChainLayer, ConvChain, ConvGeometry, GemmShape
 from simulator.reference import simulate_reference
 from simulator.run import execute, validate
-from tessera.api import simulate
+from tessera.api import simulate, simulate_workloads
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "accelerators"
 
 CHIP = """\
 name: line-buffers
@@ -207,3 +216,21 @@ def test_an_intermediate_read_twice_or_kept_as_a_network_output_ends_the_chain(t
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
     assert conv_chains(lower(load_model(str(path)))) == []  # `a` has two readers; y is an output
     assert conv_chains(lower(load_model(str(chain_model(tmp_path / "chain.onnx", residual=True))))) == [(0, 3)]
+
+
+@pytest.mark.parametrize("chip", ["edge", "eyeriss", "gemmini"])
+@pytest.mark.parametrize("objective", [Objective.LATENCY, Objective.ENERGY])
+def test_the_unfused_score_is_the_layers_run_as_one_program(chip: str, objective: Objective) -> None:
+    """`unfused_score` reads the layers' own counts: it equals the chain's layers assembled
+    into one program, every instruction in one layer, simulated and scored on the goal."""
+    accel = load_accelerator(EXAMPLES / f"{chip}.yaml")
+    compiled = simulate_workloads(accel, lower(load_model("mobilenetv2")), "mobilenetv2", CompileOptions()).compiled
+    target, workloads, schedules = compiled.target, compiled.plan.workloads, compiled.schedules
+    goal = Goal(objective, None if objective is Objective.LATENCY else resolve(accel, target.operand_precision))
+    for first in range(0, 24, 3):
+        chain, chosen = workloads[first : first + 3], schedules[first : first + 3]
+        joined = assemble(cached_layer_codes(chain, chosen, target), tuple(w.name for w in chain))
+        instructions = joined.instructions.copy()
+        instructions["layer"] = 0
+        program = Program(instructions, joined.dep_ptr, joined.deps, (chain[0].name,))
+        assert unfused_score(chain, chosen, target, goal) == goal.score(execute(program, target), program, target)
