@@ -49,7 +49,18 @@ class Dataflow(IntEnum):
         raise ValueError(f"unknown dataflow {text!r}; allowed: {allowed}")
 
 
-class Precision(Enum):
+class IdentityHashed:
+    """A mixin for enums whose members key the compile caches: hashed by identity, in C,
+    instead of by `Enum.__hash__`, a Python call that hashes the member's name. A sweep
+    point hashes some 6,000 members as parts of cache keys (MobileNetV2: `Precision` 3,400,
+    `WorkloadKind` 1,400, `TimingMode` 1,000). A member is one object in its process (it
+    unpickles to that object), so equal members hash equal, as before; the hash differs
+    between processes, as a name's hash already did (string hashing is randomised)."""
+
+    __hash__ = object.__hash__
+
+
+class Precision(IdentityHashed, Enum):
     """Number formats for operands, accumulators and vector lanes.
 
     ``fp8`` is FP8 E4M3 and ``fp8_e5m2`` FP8 E5M2 (Micikevicius et al., 'FP8 formats for

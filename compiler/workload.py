@@ -15,11 +15,11 @@ from functools import cached_property
 from enum import Enum
 from types import MappingProxyType
 
-from accel_spec.types import OpClass, Operand, TensorClass
+from accel_spec.types import IdentityHashed, OpClass, Operand, TensorClass
 from compiler.memory.placement import Placement
 
 
-class WorkloadKind(Enum):
+class WorkloadKind(IdentityHashed, Enum):
     """Which engine does the bulk of a workload's work."""
 
     GEMM = "gemm"

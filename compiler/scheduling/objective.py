@@ -17,6 +17,7 @@ from enum import Enum
 import numpy as np
 
 from accel_spec.technology import Technology
+from accel_spec.types import IdentityHashed
 from compiler.target import Target
 from compiler.target.isa import Program
 from simulator.kernels.engines import COL_CYCLES
@@ -27,7 +28,7 @@ LayerRows = tuple[np.ndarray, np.ndarray, tuple[str, ...]]
 """A measured layer's counters and SRAM bits (`Counts` of one layer) and its name."""
 
 
-class Objective(Enum):
+class Objective(IdentityHashed, Enum):
     """What schedules are chosen for."""
 
     LATENCY = "latency"

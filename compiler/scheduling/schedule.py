@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum, IntEnum
 from itertools import permutations
 
-from accel_spec.types import Dataflow
+from accel_spec.types import Dataflow, IdentityHashed
 
 
 class Dim(IntEnum):
@@ -34,7 +34,7 @@ LOOP_ORDERS: tuple[LoopOrder, ...] = tuple(permutations(Dim))  # type: ignore[as
 """The six loop orders; a candidate's order is an index into this tuple."""
 
 
-class SchedulerKind(Enum):
+class SchedulerKind(IdentityHashed, Enum):
     """How schedules are searched for."""
 
     HEURISTIC = "heuristic"

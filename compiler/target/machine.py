@@ -32,7 +32,7 @@ import numpy as np
 from accel_spec.schema import Accelerator
 from accel_spec.components.pe import accumulator_for, channel_width, reduction_depth
 from accel_spec.precision import PrecisionAssignment
-from accel_spec.types import Dataflow, OpClass, Operand, PeMapping, Precision, TensorClass
+from accel_spec.types import Dataflow, IdentityHashed, OpClass, Operand, PeMapping, Precision, TensorClass
 from compiler.target.timing import fill_drain_cycles, latency_cycles
 
 LEVEL_DRAM = 0
@@ -44,7 +44,7 @@ def level_of(buffer: int) -> int:
     return buffer + 1
 
 
-class TimingMode(Enum):
+class TimingMode(IdentityHashed, Enum):
     """How the systolic array is timed.
 
     TESSERA   the chip's own pipeline: where the array double-buffers its stationary operand

@@ -3,6 +3,8 @@ what each class moves (`accel_spec.precision`, `scheduling.roles`)."""
 
 from __future__ import annotations
 
+import pickle
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +14,15 @@ from accel_spec.components.pe import Arith, arith_energy_45nm, mac_energy_45nm, 
 from accel_spec.precision import PrecisionAssignment, unsupported
 from accel_spec.technology import resolve
 from accel_spec.types import Operand, Precision, TensorClass
-from compiler.target import LEVEL_DRAM
+from compiler.scheduling.objective import Objective
+from compiler.scheduling.schedule import SchedulerKind
+from compiler.target import LEVEL_DRAM, TimingMode
 from compiler.target.isa import Opcode
 from serving.kv_cache import DecoderShape, kv_budget
 from compiler.zoo.registry import parse_model_spec
 from tessera.api import load_accelerator, simulate
 from tessera.errors import InputError
+from compiler.workload import WorkloadKind
 
 ROOT = Path(__file__).resolve().parents[2]
 DATACENTER = ROOT / "examples" / "accelerators" / "datacenter_bf16.yaml"
@@ -168,3 +173,12 @@ def test_unsupported_format_names_the_field(tmp_path: Path) -> None:
     assert "fp32" in unsupported(accel, PrecisionAssignment.uniform(P.FP32))
     with pytest.raises(InputError, match=r"int8_only\.yaml: matrix\.precisions: precision fp32"):
         simulate(chip, "gemm:m=8,k=8,n=8", precision="fp32")
+
+
+@pytest.mark.parametrize("kind", [Precision, WorkloadKind, TimingMode, SchedulerKind, Objective])
+def test_cache_key_enums_hash_by_identity_and_unpickle_to_the_same_member(kind: type[Enum]) -> None:
+    """The enums in compile-cache keys hash by identity (`IdentityHashed`): a member is one
+    object in a process, in a key made in this process or unpickled from another."""
+    assert kind.__hash__ is object.__hash__
+    for member in kind:
+        assert pickle.loads(pickle.dumps(member)) is member
