@@ -16,6 +16,7 @@ from enum import Enum
 from types import MappingProxyType
 
 from accel_spec.types import IdentityHashed, OpClass, Operand, TensorClass
+from compiler.hashed_key import HashedKey
 from compiler.memory.placement import Placement
 
 
@@ -306,8 +307,8 @@ class Workload:
         and spill (recorded by `scheduling.memo.schedule_key`) and codegen only through the
         spill flag (`codegen.memo.code_key`), so layers that differ only in what is kept around
         them share their search space, their schedule and their code. Computed once per
-        workload: every memo lookup of a compile keys by it."""
-        return (
+        workload, with its hash: every memo lookup of a compile keys by it."""
+        return HashedKey((
             self.kind,
             self.gemm,
             self.conv,
@@ -323,7 +324,7 @@ class Workload:
             self.attention,
             self.conv_chain,
             self.mlp,
-        )
+        ))
 
     @property
     def macs(self) -> int:

@@ -33,6 +33,7 @@ from accel_spec.schema import Accelerator
 from accel_spec.components.pe import accumulator_for, channel_width, reduction_depth
 from accel_spec.precision import PrecisionAssignment
 from accel_spec.types import Dataflow, IdentityHashed, OpClass, Operand, PeMapping, Precision, TensorClass
+from compiler.hashed_key import HashedKey
 from compiler.target.timing import fill_drain_cycles, latency_cycles
 
 LEVEL_DRAM = 0
@@ -200,8 +201,8 @@ class Target:
         """Every field but the buffer capacities, hashable: with a search's fit and spill
         flags (the only way capacities enter it) the key of what scheduling decides
         (`scheduling.memo`). Spelled out from the fields, so a new field cannot be missed;
-        built once per target (every layer's memo key reads it)."""
-        return tuple(getattr(self, f.name) for f in fields(self) if f.name != "capacity")
+        built once per target, with its hash (every layer's memo key reads it)."""
+        return HashedKey(getattr(self, f.name) for f in fields(self) if f.name != "capacity")
 
 
 def target_of(
