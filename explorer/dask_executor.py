@@ -29,7 +29,8 @@ from distributed import Client, Future, LocalCluster, as_completed
 from distributed.comm import CommClosedError, connect
 
 from explorer.evaluator import Evaluator, evaluate_chunk
-from explorer.executors import Executor, Results, chunked
+from explorer.affinity import chunked
+from explorer.executors import Executor, Results
 from explorer.process_lifetime import interrupts_blocked
 from explorer.safe_points import signals_deferred
 from explorer.space import Point

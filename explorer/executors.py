@@ -9,7 +9,6 @@ each worker process keeps its own caches of chip-independent compile work betwee
 from __future__ import annotations
 
 import contextlib
-import math
 import multiprocessing
 import os
 import threading
@@ -20,14 +19,13 @@ from concurrent.futures.process import BrokenProcessPool
 from enum import Enum
 from multiprocessing import forkserver
 
+from explorer.affinity import Affinity, ChunkQueues, chunked
 from explorer.evaluator import Evaluator, Outcome, evaluate_chunk
 from explorer.process_lifetime import interrupts_blocked, worker_started
 from explorer.safe_points import signals_deferred, wait_polled
 from explorer.space import Point
 
 Results = list[tuple[str, Outcome]]
-MAX_CHUNK = 16
-"""Upper bound of points per task: keeps progress and journal writes frequent."""
 
 
 WORKER_PRELOAD = ("explorer.forkserver_setup", "explorer.simulator_evaluator")
@@ -61,21 +59,6 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def chunked(points: Sequence[Point], workers: int) -> list[Sequence[Point]]:
-    """Split points into chunks, in order, of at most MAX_CHUNK points, each a quarter of
-    what is left per worker: chunks shrink towards the end (guided self-scheduling,
-    Polychronopoulos and Kuck, IEEE Trans. Computers 36(12), 1987), so the last ones are
-    single points and the workers finish together. Equal chunks left one worker idle while
-    the other ran the batch's last chunk, up to MAX_CHUNK points."""
-    chunks: list[Sequence[Point]] = []
-    start, share = 0, 4 * max(1, workers)
-    while start < len(points):
-        size = max(1, min(MAX_CHUNK, math.ceil((len(points) - start) / share)))
-        chunks.append(points[start : start + size])
-        start += size
-    return chunks
-
-
 class Executor(ABC):
     """Evaluates points on workers; a context manager owning the workers."""
 
@@ -103,56 +86,77 @@ class SerialExecutor(Executor):
 
 
 class LocalExecutor(Executor):
-    """A pool of worker processes on this machine, started once per sweep ('forkserver',
-    whose server preloads `WORKER_PRELOAD`). Workers ignore Ctrl-C and die with the fork
-    server, which dies with this process (`explorer.process_lifetime`)."""
+    """Worker processes on this machine, started once per sweep ('forkserver', whose server
+    preloads `WORKER_PRELOAD`), each in a pool of its own so that points of one array go to
+    the worker that has its caches (`explorer.affinity`). Workers ignore Ctrl-C and die
+    with the fork server, which dies with this process (`explorer.process_lifetime`)."""
+
+    IN_FLIGHT = 2
+    """Chunks handed to each worker at a time: the next is queued while one runs, so a
+    worker does not wait for this process between chunks."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
+        self._pools: list[ProcessPoolExecutor] = []
         self._quiet: contextlib.ExitStack | None = None
+        self._affinity = Affinity(workers)
 
     def __enter__(self) -> "LocalExecutor":
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([*WORKER_PRELOAD, "__main__"])  # __main__: the default
         _start_fork_server()
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=worker_started, initargs=(os.getpid(),)
-        )
         self._quiet = contextlib.ExitStack()
-        self._quiet.enter_context(_quiet_cancelled_race(self._pool))
+        for _ in range(self.workers):
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=worker_started, initargs=(os.getpid(),))
+            self._pools.append(pool)
+            self._quiet.enter_context(_quiet_cancelled_race(pool))
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
-        if self._pool is None:
+        if not self._pools:
             return
+        assert self._quiet is not None
         with self._quiet, signals_deferred():
             if exc_type is not None:
                 # Interrupted or failing: stop now rather than wait for the chunks in flight
                 # (their points are not journaled yet and run again on resume).
-                for process in list((self._pool._processes or {}).values()):  # no public API before 3.14
-                    process.kill()
-            self._pool.shutdown(wait=True, cancel_futures=True)
-        self._pool = None
+                for pool in self._pools:
+                    for process in list((pool._processes or {}).values()):  # no public API before 3.14
+                        process.kill()
+            for pool in self._pools:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self._pools = []
 
     def map(self, evaluator: Evaluator, points: Sequence[Point]) -> Iterator[Results]:
-        assert self._pool is not None, "use LocalExecutor as a context manager"
-        pending: set[Future] = set()
+        assert self._pools, "use LocalExecutor as a context manager"
+        queues = ChunkQueues(self._affinity.deal(points))
+        running: dict[Future, int] = {}  # chunk -> the worker evaluating it
+
+        def hand(worker: int) -> None:
+            """Give `worker` its next chunk, if any is left."""
+            chunk = queues.next_for(worker)
+            if chunk is not None:
+                with signals_deferred():  # every call into a pool: see explorer.safe_points
+                    running[self._pools[worker].submit(evaluate_chunk, evaluator, chunk)] = worker
+
         try:
-            with signals_deferred():  # every call into the pool: see explorer.safe_points
-                pending = {self._pool.submit(evaluate_chunk, evaluator, chunk) for chunk in chunked(points, self.workers)}
-            while pending:
-                done, pending = wait_polled(pending, first=True)
+            for worker in range(self.workers):
+                for _ in range(self.IN_FLIGHT):
+                    hand(worker)
+            while running:
+                done, _ = wait_polled(list(running), first=True)
                 for future in done:
+                    worker = running.pop(future)
                     try:
                         with signals_deferred():
                             results = future.result()
                     except BrokenProcessPool as error:
                         raise RuntimeError(WORKERS_DIED) from error
+                    hand(worker)
                     yield results
         finally:
             with signals_deferred():
-                for future in pending:
+                for future in running:
                     future.cancel()
 
 

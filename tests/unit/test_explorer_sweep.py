@@ -11,7 +11,6 @@ import pytest
 
 from explorer import run_sweep
 from explorer.dask_executor import DaskExecutor
-from explorer.executors import MAX_CHUNK, chunked
 from explorer.fake_evaluator import FakeEvaluator
 from explorer.objectives import Objective, minimization_matrix
 from explorer.pareto import pareto_mask
@@ -158,15 +157,3 @@ def test_a_strategy_that_proposes_ahead_is_asked_for_the_next_batch_before_it_is
     assert behind.calls == [(kind, k) for k in range(1, 5) for kind in ("propose", "tell")]
     assert ahead.calls == [("propose", 1), *(call for k in range(1, 4) for call in (("propose", k + 1), ("tell", k))), ("tell", 4)]
 
-
-@pytest.mark.parametrize(("points", "workers"), [(512, 2), (512, 1), (37, 4), (1, 2), (0, 2)])
-def test_chunks_cover_the_points_in_order_and_shrink_to_single_points(points: int, workers: int) -> None:
-    chunks = chunked(list(range(points)), workers)
-    sizes = [len(chunk) for chunk in chunks]
-    assert [p for chunk in chunks for p in chunk] == list(range(points))
-    assert all(1 <= size <= MAX_CHUNK for size in sizes)
-    assert sizes == sorted(sizes, reverse=True)  # guided: never larger than the chunk before
-    if points >= 4 * workers:  # the workers finish within a point of each other
-        assert sizes[-(4 * workers - 1) :] == [1] * (4 * workers - 1)
-    if points:
-        assert sizes[0] == min(MAX_CHUNK, -(-points // (4 * workers)))
