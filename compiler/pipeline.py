@@ -21,7 +21,7 @@ from compiler.codegen.memo import CODE, cached_layer_codes
 from compiler.codegen.program import assemble
 from compiler.graph import Graph
 from compiler.lowering import lower
-from compiler.memory.chains import Fusion, fuse_attention
+from compiler.memory.chains import Decisions, Fusion, fuse_attention
 from compiler.memory.conv_chains import fuse_convolutions
 from compiler.memory.crowding import uncrowd
 from compiler.memory.mlp_chains import fuse_mlps
@@ -143,12 +143,15 @@ def compile_workloads(
     def schedule(planned: tuple[Workload, ...]) -> tuple[LayerSchedule, ...]:
         return schedule_workloads(planned, target, options.scheduler, goal)
 
+    decisions = Decisions()
+
     def fuse(plan: MemoryPlan, schedules: tuple[LayerSchedule, ...]) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
-        """The search's fusion decisions on a planned and scheduled network (`options.fusion`)."""
+        """The search's fusion decisions on a planned and scheduled network (`options.fusion`),
+        those of the plans weighed before it reused (`chains.Decisions`)."""
         if options.fusion is Fusion.AUTO:
-            plan, schedules = fuse_attention(plan, schedules, target, goal)
-            plan, schedules = fuse_convolutions(plan, schedules, target, goal)
-            plan, schedules = fuse_mlps(plan, schedules, target, goal)
+            plan, schedules = fuse_attention(plan, schedules, target, goal, decisions)
+            plan, schedules = fuse_convolutions(plan, schedules, target, goal, decisions)
+            plan, schedules = fuse_mlps(plan, schedules, target, goal, decisions)
         return plan, schedules
 
     plan, schedules = uncrowd(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from types import MappingProxyType
 
@@ -128,22 +128,33 @@ def chain_workload(chain: Sequence[Workload], op: str, reserved: tuple[int, ...]
     )
 
 
+@dataclass(frozen=True)
+class Decisions:
+    """The fusion decisions of one compile (one chip, one goal) by each chain's content
+    (`decide_chain`), and the attention blockings measured (`_measured_attention`): a
+    network repeats its blocks, and the memory plans a compile weighs (`crowding.uncrowd`
+    fuses the plan and each challenger) share most of their chains."""
+
+    chains: dict[tuple, LayerSchedule | None] = field(default_factory=dict)
+    attention: dict[tuple, tuple[AttentionSchedule, float] | None] = field(default_factory=dict)
+
+
 def fuse_attention(
-    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal
+    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal, decisions: Decisions | None = None
 ) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
     """The plan and schedules with every attention chain fused where that scores lower on
-    `goal` (module doc); unchanged when no chain gains."""
+    `goal` (module doc); unchanged when no chain gains. `decisions`: those of this compile
+    so far (on `target` and `goal`)."""
     workloads = plan.workloads
     fused: dict[int, tuple[Workload, LayerSchedule, int]] = {}
-    decided: dict[tuple, LayerSchedule | None] = {}
-    measured: dict[tuple, tuple[AttentionSchedule, float] | None] = {}
+    decisions = Decisions() if decisions is None else decisions
     for index in attention_chains(workloads):
         chain, chosen = workloads[index : index + 3], schedules[index : index + 3]
         if not _fusable(chain, target):
             continue
         candidate = fused_workload(chain, kept_reserved(chain, plan, target))
-        search = functools.partial(_measured_attention, chain, chosen, target, goal, measured)
-        schedule = decide_chain(chain, chosen, candidate, target, goal, search, decided)
+        search = functools.partial(_measured_attention, chain, chosen, target, goal, decisions.attention)
+        schedule = decide_chain(chain, chosen, candidate, target, goal, search, decisions.chains)
         if schedule is not None:
             fused[index] = (candidate, schedule, 3)
     return replace_chains(plan, schedules, fused, target)
@@ -161,7 +172,7 @@ def decide_chain(
     """The schedule of `candidate`, the fused workload of a chain of layers scheduled as
     `chosen`, where `search(candidate, unfused)` finds one that scores below `unfused()`
     (the layers simulated back to back, `unfused_score`); None otherwise. `decided` keeps
-    each decision by the chain's content: a network repeats its blocks."""
+    each decision by the chain's content (`Decisions`)."""
     key = (tuple(layer_key(w) for w in chain), tuple(chosen), layer_key(candidate))
     if key not in decided:
         found = search(candidate, functools.partial(unfused_score, chain, chosen, target, goal))

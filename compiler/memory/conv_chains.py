@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from compiler.memory.chains import chain_workload, decide_chain, kept_reserved, released_inputs, replace_chains
+from compiler.memory.chains import Decisions, chain_workload, decide_chain, kept_reserved, released_inputs, replace_chains
 from compiler.memory.planner import MemoryPlan
 from compiler.memory.tensors import tensor_readers
 from compiler.scheduling.conv_chain import best_conv_chain, reads_every_row
@@ -120,15 +120,16 @@ def fused_conv_workload(
 
 
 def fuse_convolutions(
-    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal
+    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal, decisions: Decisions | None = None
 ) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
     """The plan and schedules with chains of convolutions fused where that scores lower on
-    `goal` (module doc); unchanged when no chain gains."""
+    `goal` (module doc); unchanged when no chain gains. `decisions`: those of this compile
+    so far (on `target` and `goal`)."""
     if target.row_stationary or target.timing is TimingMode.SCALESIM:
         return plan, schedules
     workloads = plan.workloads
     fused: dict[int, tuple[Workload, LayerSchedule, int]] = {}
-    decided: dict[tuple, LayerSchedule | None] = {}
+    decided = {} if decisions is None else decisions.chains
 
     def search(candidate: Workload, unfused: Callable[[], float]) -> tuple[ConvChainSchedule, float] | None:
         return best_conv_chain(candidate, target, goal, unfused())

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from compiler.lowering.ops import add_counts
-from compiler.memory.chains import chain_workload, decide_chain, kept_reserved, replace_chains
+from compiler.memory.chains import Decisions, chain_workload, decide_chain, kept_reserved, replace_chains
 from compiler.memory.planner import MemoryPlan
 from compiler.memory.tensors import tensor_readers
 from compiler.scheduling.mlp import best_mlp
@@ -130,15 +130,16 @@ def fused_mlp_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) -> 
 
 
 def fuse_mlps(
-    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal
+    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal, decisions: Decisions | None = None
 ) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
     """The plan and schedules with MLP blocks fused where that scores lower on `goal`
-    (module doc); unchanged when no block gains."""
+    (module doc); unchanged when no block gains. `decisions`: those of this compile so far
+    (on `target` and `goal`)."""
     if target.row_stationary or target.timing is TimingMode.SCALESIM:
         return plan, schedules
     workloads = plan.workloads
     fused: dict[int, tuple[Workload, LayerSchedule, int]] = {}
-    decided: dict[tuple, LayerSchedule | None] = {}
+    decided = {} if decisions is None else decisions.chains
 
     def search(candidate: Workload, unfused: Callable[[], float]) -> tuple[MlpSchedule, float] | None:
         return best_mlp(candidate, target, goal, unfused)

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
+import compiler.memory.conv_chains
 import compiler.pipeline
 from accel_spec import load_accelerator, with_overrides
 from compiler.lowering import lower
 from compiler.memory.crowding import crowded_layers, slowed_layers
 from compiler.models import load_model
-from compiler.pipeline import CompileOptions, compile_workloads
+from compiler.pipeline import CompileOptions, clear_compile_caches, compile_workloads
 from compiler.scheduling import schedule_workloads
 from compiler.scheduling.objective import Goal
 from compiler.target import LEVEL_DRAM
@@ -85,3 +86,39 @@ def test_a_slowed_layer_streams_its_input_beside_kept_tensors_and_wants_more_roo
     index, room = next((i, r) for i, r in slowed if plan.workloads[i].name == "block11.project")
     assert room[buffer] > target.capacity[buffer] - plan.workloads[index].reserved[buffer]
     assert room[buffer] <= target.capacity[buffer]
+
+
+class _Forgetful:
+    """`chains.Decisions` that forgets between fusions: every plan searches its chains anew."""
+
+    @property
+    def chains(self) -> dict:
+        return {}
+
+    @property
+    def attention(self) -> dict:
+        return {}
+
+
+def test_the_plan_and_its_challengers_share_their_fusion_decisions(monkeypatch) -> None:
+    """A never-seen edge chip whose plan meets four challengers (the slowest point of
+    `benchmarks/sweep_throughput.py`'s never-seen sweep): each chain the plans share is
+    searched once per compile, and the result is the one a search per plan finds."""
+    edge = Path(__file__).resolve().parents[2] / "examples" / "accelerators" / "edge.yaml"
+    chip = with_overrides(load_accelerator(edge), {
+        "matrix.rows": 128, "matrix.cols": 32, "buffers.activations.capacity": "192512 B",
+        "buffers.weights.capacity": "2838528 B", "buffers.accumulators.capacity": "1013760 B", "dram.bandwidth": "26.25 GB/s",
+    })  # fmt: skip
+    network = lower(load_model("mobilenetv2"))
+    searched: list[str] = []
+    search = compiler.memory.conv_chains.best_conv_chain
+    monkeypatch.setattr(compiler.memory.conv_chains, "best_conv_chain", lambda w, *a: searched.append(w.name) or search(w, *a))
+    shared = simulate_workloads(chip, network, "mobilenetv2", CompileOptions())
+    shared_searches = len(searched)
+    searched.clear()
+    clear_compile_caches()
+    monkeypatch.setattr(compiler.pipeline, "Decisions", _Forgetful)
+    alone = simulate_workloads(chip, network, "mobilenetv2", CompileOptions())
+    assert shared_searches < len(searched) / 2
+    assert shared.compiled.schedules == alone.compiled.schedules
+    assert (shared.result.total_cycles, shared.result.energy_j) == (alone.result.total_cycles, alone.result.energy_j)
