@@ -8,6 +8,7 @@ Evaluators are pickled to worker processes, so they hold only plain data.
 
 from __future__ import annotations
 
+import gc
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,17 @@ class Evaluator(ABC):
         `space` (a model that does not load); nothing to check by default."""
 
 
+FULL_COLLECTION_EVERY = 100
+"""Young-generation collections between two full ones (`gc.set_threshold`'s third value,
+10 by default) in a process that evaluates points. Its compile caches grow to some 350,000
+objects, which every full collection walks: about 110 ms each, five in a 512-point
+MobileNetV2 sweep, 4 % of its time and every slowest point. Cyclic garbage is still found
+by the young collections, and by the full ones, ten times less often."""
+
+
 def evaluate_chunk(evaluator: Evaluator, points: Sequence[Point]) -> list[tuple[str, Outcome]]:
-    """Evaluate several points in one task (amortises scheduling overhead on workers)."""
+    """Evaluate several points in one task (amortises scheduling overhead on workers), with
+    full collections spaced for the caches a sweep keeps (`FULL_COLLECTION_EVERY`)."""
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
     return [(point.point_id, evaluator.evaluate(point)) for point in points]

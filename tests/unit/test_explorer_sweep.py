@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -11,9 +12,11 @@ import pytest
 
 from explorer import run_sweep
 from explorer.dask_executor import DaskExecutor
+from explorer.evaluator import FULL_COLLECTION_EVERY, Status, evaluate_chunk
 from explorer.fake_evaluator import FakeEvaluator
 from explorer.objectives import Objective, minimization_matrix
 from explorer.pareto import pareto_mask
+from explorer.space import DesignSpace
 from explorer.spec_loader import load_sweep
 
 TINY = Path(__file__).resolve().parents[2] / "examples" / "accelerators" / "tiny.yaml"
@@ -157,3 +160,17 @@ def test_a_strategy_that_proposes_ahead_is_asked_for_the_next_batch_before_it_is
     assert behind.calls == [(kind, k) for k in range(1, 5) for kind in ("propose", "tell")]
     assert ahead.calls == [("propose", 1), *(call for k in range(1, 4) for call in (("propose", k + 1), ("tell", k))), ("tell", 4)]
 
+
+
+def test_a_process_evaluating_points_spaces_its_full_collections(tmp_path: Path) -> None:
+    """Every executor evaluates through `evaluate_chunk`, which leaves the young-generation
+    thresholds as they were and makes full collections `FULL_COLLECTION_EVERY` apart."""
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(500, 7, 10)
+        space = DesignSpace(spec(tmp_path))
+        results = evaluate_chunk(FakeEvaluator(), [space.point((0,) * len(space.axes))])
+        assert results[0][1].status is Status.OK
+        assert gc.get_threshold() == (500, 7, FULL_COLLECTION_EVERY)
+    finally:
+        gc.set_threshold(*before)
