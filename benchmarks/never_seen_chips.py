@@ -25,7 +25,12 @@ on 2026-12-05 after cce66db (measurements in rounds, results from the search's l
 identical results), the same command, alternating with 5f69161: MobileNetV2 25.8 and 26.5
 points/s against 24.7, ResNet-50 22.4 and 22.1 against 21.6, BERT-base 14.9 and 16.2 against
 14.4; process time a point (min of three 30-point rounds, seed 10): MobileNetV2 30.5/32.0 ms
-against 34.5/34.2, ResNet-50 34.9 against 39.3, BERT-base 30.3 against 36.2.
+against 34.5/34.2, ResNet-50 34.9 against 39.3, BERT-base 30.3 against 36.2. Measured later
+on 2026-12-05 after 94aa1d8 (cache keys that hash once, identity-hashed enums, fused chains'
+shared decisions and packings; identical results), the same command, alternating with
+bb9d706: MobileNetV2 27.9 and 30.0 points/s against 27.0 and 28.9, ResNet-50 24.5 and 24.2
+against 23.0 and 23.3, BERT-base 19.7 and 19.7 against 16.4 and 16.8; process time a point
+(min of three 30-point rounds, seed 10): MobileNetV2 29.3/29.8 ms against 33.2/32.8.
 """
 
 from __future__ import annotations
