@@ -76,7 +76,7 @@ class Evaluator(ABC):
 
 FULL_COLLECTION_EVERY = 100
 """Young-generation collections between two full ones (`gc.set_threshold`'s third value,
-10 by default) in a process that evaluates points. Its compile caches grow to some 350,000
+10 by default) while points are evaluated. A process's compile caches grow to some 350,000
 objects, which every full collection walks: about 110 ms each, five in a 512-point
 MobileNetV2 sweep, 4 % of its time and every slowest point. Cyclic garbage is still found
 by the young collections, and by the full ones, ten times less often."""
@@ -84,7 +84,11 @@ by the young collections, and by the full ones, ten times less often."""
 
 def evaluate_chunk(evaluator: Evaluator, points: Sequence[Point]) -> list[tuple[str, Outcome]]:
     """Evaluate several points in one task (amortises scheduling overhead on workers), with
-    full collections spaced for the caches a sweep keeps (`FULL_COLLECTION_EVERY`)."""
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
-    return [(point.point_id, evaluator.evaluate(point)) for point in points]
+    full collections spaced for the caches a sweep keeps (`FULL_COLLECTION_EVERY`); the
+    process's thresholds are restored after (a serial sweep runs in the caller's process)."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*thresholds[:2], FULL_COLLECTION_EVERY)
+    try:
+        return [(point.point_id, evaluator.evaluate(point)) for point in points]
+    finally:
+        gc.set_threshold(*thresholds)

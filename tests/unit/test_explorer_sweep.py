@@ -162,15 +162,24 @@ def test_a_strategy_that_proposes_ahead_is_asked_for_the_next_batch_before_it_is
 
 
 
-def test_a_process_evaluating_points_spaces_its_full_collections(tmp_path: Path) -> None:
-    """Every executor evaluates through `evaluate_chunk`, which leaves the young-generation
-    thresholds as they were and makes full collections `FULL_COLLECTION_EVERY` apart."""
+def test_points_are_evaluated_with_full_collections_spaced_and_the_thresholds_restored(tmp_path: Path) -> None:
+    """Every executor evaluates through `evaluate_chunk`: full collections are
+    `FULL_COLLECTION_EVERY` apart while the points run, the young-generation thresholds as
+    they were, and the process's own thresholds come back after."""
+    seen: list[tuple[int, int, int]] = []
+
+    class Probe(FakeEvaluator):
+        def run(self, point):
+            seen.append(gc.get_threshold())
+            return super().run(point)
+
     before = gc.get_threshold()
     try:
         gc.set_threshold(500, 7, 10)
         space = DesignSpace(spec(tmp_path))
-        results = evaluate_chunk(FakeEvaluator(), [space.point((0,) * len(space.axes))])
+        results = evaluate_chunk(Probe(), [space.point((0,) * len(space.axes))])
         assert results[0][1].status is Status.OK
-        assert gc.get_threshold() == (500, 7, FULL_COLLECTION_EVERY)
+        assert seen == [(500, 7, FULL_COLLECTION_EVERY)]
+        assert gc.get_threshold() == (500, 7, 10)
     finally:
         gc.set_threshold(*before)
