@@ -29,11 +29,10 @@ from compiler.memory.chains import Fusion
 from compiler.memory.planner import WeightResidency
 from compiler.scheduling import SchedulerKind
 from compiler.scheduling.objective import Objective
-from compiler.scheduling.simulated import Simulated
+from compiler.scheduling.simulated import network_result
 from compiler.target import LEVEL_DRAM, Target, TimingMode
 from compiler.workload import Workload
 from simulator import SimResult, run
-from simulator.run import run_layers
 from tessera.errors import InputError, Problem, parse_enum
 
 
@@ -267,11 +266,9 @@ def _simulate_compiled(
     technology = resolve(accel, compiled.precision)
     if trace:
         result = run(compiled.program, compiled.target, technology, trace=True, activation_zeros=activation_zeros)
-    else:  # the layers' counts, most of them kept from the search (`scheduling.simulated`)
+    else:  # the layers' counts, most of them kept from the search
         names = tuple(w.name for w in compiled.workloads)
-        layers = Simulated(compiled.codes, names, compiled.target)
-        result = run_layers(layers.counters, layers.sram_bits, names, compiled.target, technology,
-                            activation_zeros=activation_zeros)  # fmt: skip
+        result = network_result(compiled.codes, names, compiled.target, technology, activation_zeros=activation_zeros)
     simulation = Simulation(accel, compiled, result, activation_zeros)
     _check_finite(simulation, source)
     return simulation

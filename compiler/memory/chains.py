@@ -140,14 +140,13 @@ class Decisions:
 
 
 def fuse_attention(
-    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal, decisions: Decisions | None = None
+    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal, decisions: Decisions
 ) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
     """The plan and schedules with every attention chain fused where that scores lower on
     `goal` (module doc); unchanged when no chain gains. `decisions`: those of this compile
     so far (on `target` and `goal`)."""
     workloads = plan.workloads
     fused: dict[int, tuple[Workload, LayerSchedule, int]] = {}
-    decisions = Decisions() if decisions is None else decisions
     for index in attention_chains(workloads):
         chain, chosen = workloads[index : index + 3], schedules[index : index + 3]
         if not _fusable(chain, target):

@@ -120,7 +120,7 @@ def fused_conv_workload(
 
 
 def fuse_convolutions(
-    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal, decisions: Decisions | None = None
+    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal, decisions: Decisions
 ) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
     """The plan and schedules with chains of convolutions fused where that scores lower on
     `goal` (module doc); unchanged when no chain gains. `decisions`: those of this compile
@@ -129,7 +129,6 @@ def fuse_convolutions(
         return plan, schedules
     workloads = plan.workloads
     fused: dict[int, tuple[Workload, LayerSchedule, int]] = {}
-    decided = {} if decisions is None else decisions.chains
 
     def search(candidate: Workload, unfused: Callable[[], float]) -> tuple[ConvChainSchedule, float] | None:
         return best_conv_chain(candidate, target, goal, unfused())
@@ -143,7 +142,7 @@ def fuse_convolutions(
                     continue
                 released = released_inputs(chain, plan)
                 candidate = fused_conv_workload(chain, kept_reserved(chain, plan, target, released), released)
-                schedule = decide_chain(chain, chosen, candidate, target, goal, search, decided)
+                schedule = decide_chain(chain, chosen, candidate, target, goal, search, decisions.chains)
                 if schedule is not None:
                     fused[index] = (candidate, schedule, size)
                     index += size

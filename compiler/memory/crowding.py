@@ -49,6 +49,7 @@ from accel_spec.technology import Technology
 from compiler.memory.planner import MemoryPlan, tile_room
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import LayerSchedule
+from compiler.scheduling.simulated import network_result
 from compiler.target import LEVEL_DRAM, Target
 from compiler.workload import Workload
 
@@ -137,11 +138,12 @@ def _score(workload: Workload, schedule: LayerSchedule, target: Target, goal: Go
 
 
 def _measures(plan: MemoryPlan, schedules: Schedules, target: Target, technology: Technology) -> tuple[int, float]:
-    """(cycles, joules) of the whole planned network, simulated as `simulate` runs it."""
-    from compiler.codegen import generate_program
-    from simulator.run import run
+    """(cycles, joules) of the whole planned network, as `simulate` finds them: from the
+    layers' counts, kept where the search simulated their code (`simulated.network_result`)."""
+    from compiler.codegen.memo import cached_layer_codes
 
-    result = run(generate_program(plan.workloads, schedules, target), target, technology)
+    codes = cached_layer_codes(plan.workloads, schedules, target)
+    result = network_result(codes, tuple(w.name for w in plan.workloads), target, technology)
     return result.total_cycles, result.energy_j
 
 

@@ -130,7 +130,7 @@ def fused_mlp_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) -> 
 
 
 def fuse_mlps(
-    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal, decisions: Decisions | None = None
+    plan: MemoryPlan, schedules: tuple[LayerSchedule, ...], target: Target, goal: Goal, decisions: Decisions
 ) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
     """The plan and schedules with MLP blocks fused where that scores lower on `goal`
     (module doc); unchanged when no block gains. `decisions`: those of this compile so far
@@ -139,7 +139,6 @@ def fuse_mlps(
         return plan, schedules
     workloads = plan.workloads
     fused: dict[int, tuple[Workload, LayerSchedule, int]] = {}
-    decided = {} if decisions is None else decisions.chains
 
     def search(candidate: Workload, unfused: Callable[[], float]) -> tuple[MlpSchedule, float] | None:
         return best_mlp(candidate, target, goal, unfused)
@@ -148,7 +147,7 @@ def fuse_mlps(
         chain, chosen = workloads[index : index + length], schedules[index : index + length]
         if _worth_trying(chain, chosen):
             candidate = fused_mlp_workload(chain, kept_reserved(chain, plan, target))
-            schedule = decide_chain(chain, chosen, candidate, target, goal, search, decided)
+            schedule = decide_chain(chain, chosen, candidate, target, goal, search, decisions.chains)
             if schedule is not None:
                 fused[index] = (candidate, schedule, length)
     return replace_chains(plan, schedules, fused, target)

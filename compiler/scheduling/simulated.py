@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from accel_spec.technology import Technology
 from compiler.scheduling.memo import BoundedCache
 from compiler.target import Target
 from compiler.target.isa import Program
 from simulator.kernels.engines import COL_CYCLES
-from simulator.result import Counts
-from simulator.run import validated_execute
+from simulator.result import Counts, SimResult
+from simulator.run import run_layers, validated_execute
 
 if TYPE_CHECKING:
     from compiler.codegen.layout import LayerCode
@@ -87,6 +88,17 @@ class Simulated:
         layer_counts = Counts(counts.start[first:last] - began, counts.end[first:last] - began,
                               self.counters[index : index + 1], self.sram_bits[index : index + 1])  # fmt: skip
         return layer_counts, program
+
+
+def network_result(
+    codes: Sequence[LayerCode], names: tuple[str, ...], chip: Target, technology: Technology, *, activation_zeros: float = 0.0
+) -> SimResult:
+    """The result of a network whose layers have `codes` (`names`), as `simulator.run` gives
+    it for their whole program (without a trace): each layer's counts kept where the search
+    simulated its code on this chip, the others simulated together (`Simulated`), summed by
+    `simulator.run.run_layers`."""
+    layers = Simulated(codes, names, chip)
+    return run_layers(layers.counters, layers.sram_bits, names, chip, technology, activation_zeros=activation_zeros)
 
 
 def _kept(timing: tuple, code: LayerCode) -> tuple[LayerCode, np.ndarray, np.ndarray] | None:
