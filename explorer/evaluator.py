@@ -78,8 +78,9 @@ FULL_COLLECTION_EVERY = 100
 """Young-generation collections between two full ones (`gc.set_threshold`'s third value,
 10 by default) while points are evaluated. A process's compile caches grow to some 350,000
 objects, which every full collection walks: about 110 ms each, five in a 512-point
-MobileNetV2 sweep, 4 % of its time and every slowest point. Cyclic garbage is still found
-by the young collections, and by the full ones, ten times less often."""
+MobileNetV2 sweep, 4 % of its time and its slowest points but those of the crowding
+challenger. Cyclic garbage is still found by the young collections, and by the full ones,
+ten times less often."""
 
 
 def evaluate_chunk(evaluator: Evaluator, points: Sequence[Point]) -> list[tuple[str, Outcome]]:
