@@ -102,9 +102,7 @@ class LocalExecutor(Executor):
         self._affinity = Affinity(workers)
 
     def __enter__(self) -> "LocalExecutor":
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([*WORKER_PRELOAD, "__main__"])  # __main__: the default
-        _start_fork_server()
+        context = start_fork_server()
         self._quiet = contextlib.ExitStack()
         for _ in range(self.workers):
             pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=worker_started, initargs=(os.getpid(),))
@@ -183,9 +181,12 @@ def _quiet_cancelled_race(pool: ProcessPoolExecutor) -> Iterator[None]:
         threading.excepthook = previous
 
 
-def _start_fork_server() -> None:
-    """Start the fork server now, from this thread, with SIGINT blocked while it starts
-    (`process_lifetime.interrupts_blocked`).
+def start_fork_server() -> multiprocessing.context.ForkServerContext:
+    """Start the fork server of local workers now, from this thread, with SIGINT blocked while
+    it starts (`process_lifetime.interrupts_blocked`), and return the context that forks from
+    it. It starts in the background: a sweep calls this before checking its model in this
+    process, so the second the server spends importing `WORKER_PRELOAD` overlaps that check
+    (`LocalExecutor` calls it again, which finds it running).
 
     The fork server (and every worker it forks) holds a Ctrl-C pending from its first instant
     until `explorer.forkserver_setup` ignores it, which discards it: a Ctrl-C in the second the
@@ -195,8 +196,11 @@ def _start_fork_server() -> None:
     to run on to the end and exit 0). Starting the fork server here also makes this thread its
     parent, the one whose death it follows.
     """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([*WORKER_PRELOAD, "__main__"])  # __main__: the default
     with interrupts_blocked():
         forkserver.ensure_running()
+    return context
 
 
 def make_executor(kind: ExecutorKind, workers: int | None, scheduler_address: str | None = None) -> Executor:

@@ -14,12 +14,16 @@ from __future__ import annotations
 import math
 import operator
 import re
+import sys
 from collections.abc import Callable, Mapping
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 METRIC_COLUMNS: dict[str, type] = {
     "total_cycles": int,
@@ -168,7 +172,7 @@ class Objective(Enum):
     def values(self, metrics: pd.DataFrame | Mapping[str, float]) -> np.ndarray | float:
         """The objective of every row of a results table (or of one metrics mapping)."""
         get = _ACCESSORS[self]
-        if isinstance(metrics, pd.DataFrame):
+        if _is_table(metrics):
             return np.asarray(get(metrics), dtype=np.float64)
         return float(get(metrics))
 
@@ -225,6 +229,15 @@ _ACCESSORS: dict[Objective, Callable] = {
     Objective.GOODPUT_PER_MM2: lambda m: m["goodput_rps"] / m["area_mm2"],
     Objective.THROUGHPUT_TOKENS_PER_MM2: lambda m: m["throughput_tokens_s"] / m["area_mm2"],
 }
+
+
+def _is_table(metrics: object) -> bool:
+    """Whether `metrics` is a results table (a DataFrame) rather than one point's metrics.
+    Asked without importing pandas: sweep workers, which score single points, never load it
+    (about 0.3 s of every worker start), and nothing is a DataFrame before pandas is
+    imported."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(metrics, pandas.DataFrame)
 
 
 def minimization_matrix(table: pd.DataFrame, objectives: tuple[Objective, ...]) -> np.ndarray:
@@ -314,7 +327,7 @@ class Constraint(BaseModel):
         """The constrained quantity of a table (vectorised) or of one metrics mapping."""
         if self.metric in _ALL_METRICS:
             column = metrics[self.metric]
-            return np.asarray(column, dtype=np.float64) if isinstance(metrics, pd.DataFrame) else float(column)
+            return np.asarray(column, dtype=np.float64) if _is_table(metrics) else float(column)
         return Objective(self.metric).values(metrics)
 
     def satisfied(self, metrics: pd.DataFrame | Mapping[str, float]) -> np.ndarray | bool:

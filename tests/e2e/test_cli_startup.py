@@ -72,6 +72,18 @@ def test_simulate_imports_only_what_it_uses() -> None:
     assert not unused, sorted(unused)
 
 
+def test_a_sweep_worker_imports_only_what_simulating_uses() -> None:
+    """Local sweep workers fork from a server that imports `executors.WORKER_PRELOAD`, before
+    the first worker can start: the results table and the rest stay in the sweep's own process."""
+    probe = "import importlib, json, sys\nfrom explorer.executors import WORKER_PRELOAD\n" \
+            "for name in WORKER_PRELOAD: importlib.import_module(name)\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    unused = (modules | top_level(modules)) & set(NOT_SIMULATING)
+    assert not unused, sorted(unused)
+
+
 NUMBA_IMPLEMENTATIONS = ("numba.np.arraymath", "numba.np.linalg", "numba.np.random.legacy", "numba.typed.typeddict")
 """Some of what Numba imports to compile, and needs not to load a compiled kernel from its cache."""
 

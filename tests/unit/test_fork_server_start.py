@@ -1,5 +1,5 @@
 """Starting a sweep's fork server neither loses a Ctrl-C that lands meanwhile nor lets the fork
-server see it (`explorer.executors._start_fork_server`, `explorer.process_lifetime.interrupts_blocked`);
+server see it (`explorer.executors.start_fork_server`, `explorer.process_lifetime.interrupts_blocked`);
 a local Dask cluster's processes start with it blocked too."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def test_a_ctrl_c_during_the_spawn_is_handled_once_it_returns(monkeypatch) -> No
     monkeypatch.setattr(executors.forkserver, "ensure_running", lambda: os.kill(os.getpid(), signal.SIGINT))
     previous = signal.signal(signal.SIGINT, lambda signum, frame: handled.append(signum))
     try:
-        executors._start_fork_server()
+        executors.start_fork_server()
         assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())  # the mask is restored
         signal.pthread_sigmask(signal.SIG_BLOCK, set())  # a call, so a pending handler runs
     finally:
