@@ -1,7 +1,9 @@
 """Sweep throughput: points per second and peak memory of MobileNetV2, ResNet-50 and BERT-base sweeps.
 
-Two sweeps per model, each timed end to end by `explorer.run_sweep` in memory (executor
-start, per-worker lowering, every point), with 1 and 2 workers, local and Dask executors:
+Two sweeps per model, with 1 and 2 workers, local and Dask executors, each run in memory in a
+fresh Python process as `tessera sweep` runs it and timed there from `explorer.run_sweep`'s call
+to its table (the model's check, the executor's start with a local sweep's fork server or a
+Dask cluster, per-worker lowering, every point; not the imports):
 
 * grid: the edge chip's array size and activation buffer on a grid (distinct points, but
   points share array sizes, so each worker's caches are hit);
@@ -12,13 +14,16 @@ start, per-worker lowering, every point), with 1 and 2 workers, local and Dask e
   lowering of the network. This is the rate a real co-design sweep runs at.
 
 Points/s are medians over --runs; the ratios (2 workers / 1 worker, dask / local) come from
-the same invocation. Peak RSS is the largest sum of resident memory over this process and all
-its descendants (executor workers, Dask's scheduler side and nannies), sampled every 0.1 s
+the same invocation. Peak RSS is the largest sum of resident memory over the sweep's process
+and all its descendants (fork server, executor workers, Dask's scheduler side and nannies; not
+this script's own process since 2026-12-05, when it counted it), sampled every 0.1 s
 with psutil during each sweep; the most over --runs. Pages shared by forked workers are
 counted once per process, so it is an upper bound on the machine's memory use.
 
     python benchmarks/sweep_throughput.py [--runs 3] [--points 768] [--models mobilenetv2,resnet50,bert]
 
+Until 2026-12-05 (the entries below up to that day's last) every sweep ran in this process, so
+only the first (MobileNetV2's grid, one local worker) paid for starting the fork server.
 Worker start-up (about 1 s per process) is part of every sweep's time, so small sweeps scale
 worse with workers than large ones: at 192 grid points two local workers gave 1.5x one
 worker, at 768 points 1.8x. Measured 2026-12-04 on the idle 2-core machine, `--runs 1 --points
@@ -58,13 +63,21 @@ worker, 68.7 and 63.6 with two (1.88x, 1.69x), Dask 29.3/26.8 and 47.4/48.1, aga
 and 31.2, 58.7 and 58.6 (1.84x, 1.88x), Dask 27.0/25.6 and 41.3/41.0; grid 79.6/79.6 and
 177.0/170.9 against 68.4/64.0 and 144.8/133.6. Peak RSS of the never-seen sweep with two
 local workers 1,323 and 1,325 MiB against 1,565 and 1,555: each worker now keeps the spaces
-of about half the arrays.
+of about half the arrays. Measured 2026-12-05 with every sweep in a fresh process (this
+script's `timed_sweep`; the same script for both), the same command twice each, alternating
+with f7914b7: after 68f19ed (the fork server imports no pandas and starts while the sweep checks
+its model) never-seen chips 36.4 and 35.8 points/s with one local worker, 64.7 and 60.7 with
+two (1.78x, 1.70x), against 35.2 and 33.8, 57.7 and 57.5 (1.64x, 1.70x); grid 76.4/83.4 and
+114.8/138.1 against 78.0/69.8 and 113.0/110.2. Peak RSS of the never-seen sweep with two local
+workers 1,285 and 1,278 MiB against 1,294 and 1,294.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -120,7 +133,8 @@ def never_seen_sweep_text(model: str, points: int, seed: int = 0) -> str:
 
 
 class PeakTreeMemory:
-    """Peak summed RSS of this process and all its descendants while the `with` block runs."""
+    """Peak summed RSS of this process's descendants (a sweep's process and its tree) while the
+    `with` block runs."""
 
     def __init__(self, interval_s: float = 0.1) -> None:
         self.interval_s, self.peak_bytes = interval_s, 0
@@ -139,7 +153,7 @@ class PeakTreeMemory:
         me = psutil.Process()
         while True:
             total = 0
-            for process in (me, *me.children(recursive=True)):
+            for process in me.children(recursive=True):
                 try:
                     total += process.memory_info().rss
                 except psutil.Error:  # a worker that exited between listing and reading
@@ -150,18 +164,37 @@ class PeakTreeMemory:
 
 
 def measure(path: Path, executor: str, workers: int, runs: int) -> tuple[float, int]:
-    """Median points per second of `runs` complete sweeps, and the peak tree RSS in bytes."""
-    spec = load_sweep(path)
+    """Median points per second of `runs` complete sweeps (`timed_sweep`), and the peak tree
+    RSS in bytes."""
     rates, peak = [], 0
     for _ in range(runs):
         with PeakTreeMemory() as memory:
-            started = time.perf_counter()
-            table = run_sweep(spec, workers=workers, executor=executor)
-            rates.append(len(table) / (time.perf_counter() - started))
-        if not (table["status"] == "ok").all():
-            raise RuntimeError(f"{path.name}: points not ok: {table['status'].value_counts().to_dict()}")
+            rates.append(timed_sweep(path, executor, workers))
         peak = max(peak, memory.peak_bytes)
     return statistics.median(rates), peak
+
+
+def timed_sweep(path: Path, executor: str, workers: int) -> float:
+    """Points per second of one sweep run in a fresh Python process, as `tessera sweep` runs
+    it: timed there from `run_sweep`'s call to its table, its imports excluded and the start
+    of its executor included (a local sweep's fork server and workers, a Dask cluster), which
+    a later sweep in the same process would find started."""
+    command = [sys.executable, __file__, "--one", str(path), executor, str(workers)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{path.name} ({executor} x{workers}) failed:\n{done.stderr}")
+    return float(done.stdout.split()[-1])
+
+
+def one_sweep(path: Path, executor: str, workers: int) -> None:
+    """Run one sweep in this process and print its points per second (`timed_sweep`)."""
+    spec = load_sweep(path)
+    started = time.perf_counter()
+    table = run_sweep(spec, workers=workers, executor=executor)
+    rate = len(table) / (time.perf_counter() - started)
+    if not (table["status"] == "ok").all():
+        raise RuntimeError(f"{path.name}: points not ok: {table['status'].value_counts().to_dict()}")
+    print(f"{rate:.6f}")
 
 
 def main() -> None:
@@ -170,7 +203,12 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=768, help="points per sweep (grid and never-seen)")
     names = [model.split(":")[0] for model in MODELS.values()]  # the zoo builders: a spec's commas would split
     parser.add_argument("--models", default=",".join(names), help="comma-separated, of: " + ", ".join(names))
+    parser.add_argument("--one", nargs=3, metavar=("SWEEP", "EXECUTOR", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        sweep, executor, workers = args.one
+        one_sweep(Path(sweep), executor, int(workers))
+        return
     chosen = args.models.split(",")
     unknown = sorted(set(chosen) - set(names))
     if unknown:
