@@ -17,7 +17,7 @@ from accel_spec.schema import Accelerator
 from accel_spec.technology import resolve
 from accel_spec.types import Precision
 from compiler.codegen.layout import LayerCode
-from compiler.codegen.memo import CODE, cached_layer_codes
+from compiler.codegen.memo import CODE, MeasuredCodes
 from compiler.codegen.program import assemble
 from compiler.graph import Graph
 from compiler.lowering import lower
@@ -140,10 +140,12 @@ def compile_workloads(
     plan = plan_memory(workloads, target, options.weights, room)
     goal = Goal(options.objective, None if options.objective is Objective.LATENCY else resolve(accel, target.operand_precision))
 
-    def schedule(planned: tuple[Workload, ...]) -> tuple[LayerSchedule, ...]:
-        return schedule_workloads(planned, target, options.scheduler, goal)
+    measured = MeasuredCodes()
 
-    decisions = Decisions()
+    def schedule(planned: tuple[Workload, ...]) -> tuple[LayerSchedule, ...]:
+        return schedule_workloads(planned, target, options.scheduler, goal, measured)
+
+    decisions = Decisions(measured)
 
     def fuse(plan: MemoryPlan, schedules: tuple[LayerSchedule, ...]) -> tuple[MemoryPlan, tuple[LayerSchedule, ...]]:
         """The search's fusion decisions on a planned and scheduled network (`options.fusion`),
@@ -163,9 +165,9 @@ def compile_workloads(
         schedule=schedule,
         finish=fuse,
         technology=functools.cache(lambda: goal.technology or resolve(accel, target.operand_precision)),
+        measured=measured,
     )
-    compiled = CompiledModel(source, target, plan, schedules, tuple(cached_layer_codes(plan.workloads, schedules, target)),
-                             options)  # fmt: skip
+    compiled = CompiledModel(source, target, plan, schedules, tuple(measured.codes(plan.workloads, schedules, target)), options)
     if options.verify:
         verify_program(compiled.program, plan.workloads, target)
     return compiled

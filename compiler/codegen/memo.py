@@ -23,7 +23,7 @@ from compiler.codegen.layer import layer_code
 from compiler.codegen.layout import LayerCode
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import gemm_footprint
-from compiler.scheduling.memo import BoundedCache
+from compiler.scheduling.memo import BoundedCache, layer_key
 from compiler.scheduling.schedule import ConvChainSchedule, Dim, LayerSchedule, Schedule
 from compiler.target import Target, TimingMode
 from compiler.workload import Workload
@@ -64,6 +64,41 @@ def cached_layer_codes(
         cached_layer_code(workload, schedule, chip, spills[index])
         for index, (workload, schedule) in enumerate(zip(workloads, schedules))
     ]
+
+
+class MeasuredCodes:
+    """The code of every layer the measure step simulated in one compile, by the layer's
+    `scheduling.memo.layer_key` and its schedule. On one chip these decide the code, its spill
+    flag included (a layer's footprint reads nothing else), so the program takes the code the
+    search measured instead of finding every GEMM layer's spill flag again, as
+    `cached_layer_codes` does for the layers the search did not measure (those it found in
+    `scheduling.memo`, and fused chains). One per compile: its keys do not name the chip."""
+
+    def __init__(self) -> None:
+        self._codes: dict[tuple[tuple, LayerSchedule], LayerCode] = {}
+
+    def record(self, workload: Workload, schedule: LayerSchedule, code: LayerCode) -> None:
+        """Keep `code`, which the search simulated for `workload` under `schedule`."""
+        self._codes[(layer_key(workload), schedule)] = code
+
+    def share(self, workload: Workload, schedule: LayerSchedule, searched_as: Workload) -> None:
+        """Record for `workload` the code recorded for `searched_as` under `schedule`, if any:
+        layers whose search is one (`scheduling.memo.schedule_key`: one shape, and the same fit
+        and spill flags for every candidate) have one code under each schedule."""
+        code = self._codes.get((layer_key(searched_as), schedule))
+        if code is not None:
+            self._codes[(layer_key(workload), schedule)] = code
+
+    def codes(self, workloads: Sequence[Workload], schedules: Sequence[LayerSchedule], chip: Target) -> list[LayerCode]:
+        """`cached_layer_codes(workloads, schedules, chip)`: the codes recorded, the others
+        generated or found in `CODE`."""
+        codes = [self._codes.get((layer_key(w), s)) for w, s in zip(workloads, schedules, strict=True)]
+        missing = [index for index, code in enumerate(codes) if code is None]
+        if missing:
+            found = cached_layer_codes([workloads[i] for i in missing], [schedules[i] for i in missing], chip)
+            for index, code in zip(missing, found, strict=True):
+                codes[index] = code
+        return codes  # type: ignore[return-value]
 
 
 def cached_layer_code(

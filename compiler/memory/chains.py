@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from accel_spec.types import Operand, TensorClass
 from compiler.lowering.ops import add_counts
@@ -39,6 +40,9 @@ from compiler.scheduling.schedule import AttentionSchedule, LayerSchedule
 from compiler.scheduling.simulated import Simulated
 from compiler.target import LEVEL_DRAM, Target, level_of, nbytes
 from compiler.workload import AttentionShape, Workload, WorkloadKind
+
+if TYPE_CHECKING:
+    from compiler.codegen.memo import MeasuredCodes
 
 
 class Fusion(Enum):
@@ -133,8 +137,10 @@ class Decisions:
     """The fusion decisions of one compile (one chip, one goal) by each chain's content
     (`decide_chain`), and the attention blockings measured (`_measured_attention`): a
     network repeats its blocks, and the memory plans a compile weighs (`crowding.uncrowd`
-    fuses the plan and each challenger) share most of their chains."""
+    fuses the plan and each challenger) share most of their chains; and the codes its
+    searches measured (`codegen.memo.MeasuredCodes`), which unfused chains are scored from."""
 
+    measured: MeasuredCodes
     chains: dict[tuple, LayerSchedule | None] = field(default_factory=dict)
     attention: dict[tuple, tuple[AttentionSchedule, float] | None] = field(default_factory=dict)
 
@@ -153,7 +159,7 @@ def fuse_attention(
             continue
         candidate = fused_workload(chain, kept_reserved(chain, plan, target))
         search = functools.partial(_measured_attention, chain, chosen, target, goal, decisions.attention)
-        schedule = decide_chain(chain, chosen, candidate, target, goal, search, decisions.chains)
+        schedule = decide_chain(chain, chosen, candidate, target, goal, search, decisions)
         if schedule is not None:
             fused[index] = (candidate, schedule, 3)
     return replace_chains(plan, schedules, fused, target)
@@ -166,15 +172,16 @@ def decide_chain(
     target: Target,
     goal: Goal,
     search: Callable[[Workload, Callable[[], float]], tuple[LayerSchedule, float] | None],
-    decided: dict[tuple, LayerSchedule | None],
+    decisions: Decisions,
 ) -> LayerSchedule | None:
     """The schedule of `candidate`, the fused workload of a chain of layers scheduled as
     `chosen`, where `search(candidate, unfused)` finds one that scores below `unfused()`
-    (the layers simulated back to back, `unfused_score`); None otherwise. `decided` keeps
+    (the layers simulated back to back, `unfused_score`); None otherwise. `decisions` keeps
     each decision by the chain's content (`Decisions`)."""
+    decided = decisions.chains
     key = (tuple(layer_key(w) for w in chain), tuple(chosen), layer_key(candidate))
     if key not in decided:
-        found = search(candidate, functools.partial(unfused_score, chain, chosen, target, goal))
+        found = search(candidate, functools.partial(unfused_score, chain, chosen, target, goal, decisions.measured))
         decided[key] = None if found is None else found[0]
     return decided[key]
 
@@ -326,14 +333,15 @@ def intermediate_spills(chain: Sequence[Workload], target: Target) -> int:
     return moved
 
 
-def unfused_score(chain: Sequence[Workload], schedules: Sequence[LayerSchedule], target: Target, goal: Goal) -> float:
+def unfused_score(
+    chain: Sequence[Workload], schedules: Sequence[LayerSchedule], target: Target, goal: Goal, measured: MeasuredCodes
+) -> float:
     """The chain's layers as scheduled, run one after another (with the network's layer
     barriers) and scored on `goal` as one. By the barrier (`scheduling.simulated`) their
     cycles and every counter a score reads are the layers' own, summed (only the split of
     stalls between causes differs), so each layer's counts are taken where the search
-    already simulated its code on this chip (`Simulated`), and only the others simulated."""
-    from compiler.codegen.memo import cached_layer_codes
-
-    simulated = Simulated(cached_layer_codes(chain, schedules, target), [w.name for w in chain], target)
+    already simulated its code on this chip (`Simulated`; the code from `measured` where the
+    search recorded it), and only the others simulated."""
+    simulated = Simulated(measured.codes(chain, schedules, target), [w.name for w in chain], target)
     rows = (simulated.counters.sum(axis=0, keepdims=True), simulated.sram_bits.sum(axis=0, keepdims=True), (chain[0].name,))
     return goal.score_of(sum(simulated.cycles), lambda: rows, target)

@@ -142,7 +142,7 @@ def fuse_convolutions(
                     continue
                 released = released_inputs(chain, plan)
                 candidate = fused_conv_workload(chain, kept_reserved(chain, plan, target, released), released)
-                schedule = decide_chain(chain, chosen, candidate, target, goal, search, decisions.chains)
+                schedule = decide_chain(chain, chosen, candidate, target, goal, search, decisions)
                 if schedule is not None:
                     fused[index] = (candidate, schedule, size)
                     index += size

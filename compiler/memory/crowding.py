@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -52,6 +53,9 @@ from compiler.scheduling.schedule import LayerSchedule
 from compiler.scheduling.simulated import network_result
 from compiler.target import LEVEL_DRAM, Target
 from compiler.workload import Workload
+
+if TYPE_CHECKING:
+    from compiler.codegen.memo import MeasuredCodes
 
 Schedules = tuple[LayerSchedule, ...]
 Reserve = Mapping[int, np.ndarray]
@@ -66,27 +70,28 @@ def uncrowd(
     schedule: Callable[[tuple[Workload, ...]], Schedules],
     finish: Callable[[MemoryPlan, Schedules], tuple[MemoryPlan, Schedules]],
     technology: Callable[[], Technology],
+    measured: MeasuredCodes,
 ) -> tuple[MemoryPlan, Schedules]:
     """The plan and its `schedules` finished by `finish` (fused), or a challenger that keeps
     room for the tiles of the layers its kept tensors slow, finished alike, while one is better
     on `target` (module doc). `replan(reserve)` plans the same network with `reserve` (layer
     index -> bytes per buffer) kept free beside kept tensors; `schedule` schedules planned
     workloads and `finish` fuses a scheduled plan, both on `target`; `technology()` prices
-    energy."""
+    energy; `measured`: the codes `schedule` measured (`codegen.memo.MeasuredCodes`)."""
     reserve: Reserve = MappingProxyType({})
     tried: set[int] = set()
     finished = measures = None
     while True:
-        for index, room in slowed_layers(plan, schedules, target, goal, schedule):
+        for index, room in slowed_layers(plan, schedules, target, goal, schedule, measured):
             if index in tried:
                 continue
             tried.add(index)
             challenger = replan(MappingProxyType({**reserve, index: room}))
             challenger_schedules = schedule(challenger.workloads)
             challenger_finished = finish(challenger, challenger_schedules)
-            challenger_measures = _measures(*challenger_finished, target, technology())
+            challenger_measures = _measures(*challenger_finished, target, technology(), measured)
             finished = finished or finish(plan, schedules)
-            measures = measures or _measures(*finished, target, technology())
+            measures = measures or _measures(*finished, target, technology(), measured)
             if _better(challenger_measures, measures):
                 plan, schedules = challenger, challenger_schedules
                 finished, measures = challenger_finished, challenger_measures
@@ -113,6 +118,7 @@ def slowed_layers(
     target: Target,
     goal: Goal,
     schedule: Callable[[tuple[Workload, ...]], Schedules],
+    measured: MeasuredCodes,
 ) -> list[tuple[int, np.ndarray]]:
     """The crowded layers (`crowded_layers`) that score lower on `goal` with the kept
     tensors' room returned (scheduled by `schedule`) than as `schedules` schedule them, each
@@ -125,24 +131,24 @@ def slowed_layers(
     slowed = []
     for index, free in zip(crowded, freed, strict=True):
         workload = plan.workloads[index]
-        if free != schedules[index] and _score(workload, free, target, goal) < _score(workload, schedules[index], target, goal):
+        if free != schedules[index] and _score(workload, free, target, goal, measured) < _score(workload, schedules[index], target, goal, measured):
             slowed.append((index, tile_room(workload, free, target, workload.placement)))
     return slowed
 
 
-def _score(workload: Workload, schedule: LayerSchedule, target: Target, goal: Goal) -> float:
+def _score(workload: Workload, schedule: LayerSchedule, target: Target, goal: Goal, measured: MeasuredCodes) -> float:
     """The layer alone, simulated and scored on `goal`, as the search measures it."""
     from compiler.memory.chains import unfused_score
 
-    return unfused_score((workload,), (schedule,), target, goal)
+    return unfused_score((workload,), (schedule,), target, goal, measured)
 
 
-def _measures(plan: MemoryPlan, schedules: Schedules, target: Target, technology: Technology) -> tuple[int, float]:
+def _measures(
+    plan: MemoryPlan, schedules: Schedules, target: Target, technology: Technology, measured: MeasuredCodes
+) -> tuple[int, float]:
     """(cycles, joules) of the whole planned network, as `simulate` finds them: from the
     layers' counts, kept where the search simulated their code (`simulated.network_result`)."""
-    from compiler.codegen.memo import cached_layer_codes
-
-    codes = cached_layer_codes(plan.workloads, schedules, target)
+    codes = measured.codes(plan.workloads, schedules, target)
     result = network_result(codes, tuple(w.name for w in plan.workloads), target, technology)
     return result.total_cycles, result.energy_j
 

@@ -147,7 +147,7 @@ def fuse_mlps(
         chain, chosen = workloads[index : index + length], schedules[index : index + length]
         if _worth_trying(chain, chosen):
             candidate = fused_mlp_workload(chain, kept_reserved(chain, plan, target))
-            schedule = decide_chain(chain, chosen, candidate, target, goal, search, decisions.chains)
+            schedule = decide_chain(chain, chosen, candidate, target, goal, search, decisions)
             if schedule is not None:
                 fused[index] = (candidate, schedule, length)
     return replace_chains(plan, schedules, fused, target)

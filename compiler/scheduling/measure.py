@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from compiler.target.isa import Program
 from compiler.workload import Workload
 from simulator.kernels.engines import COL_CYCLES
 from simulator.result import Counts
+
+if TYPE_CHECKING:
+    from compiler.codegen.memo import MeasuredCodes
 
 S = TypeVar("S", bound=LayerSchedule)
 """A kind of schedule (a fused chain's), kept through `best_below`."""
@@ -131,9 +134,10 @@ class Search:
             self.chosen, self._lowest = schedule, score
 
 
-def best_of_each(searches: Sequence[Search], chip: Target) -> list[LayerSchedule]:
+def best_of_each(searches: Sequence[Search], chip: Target, measured: MeasuredCodes | None = None) -> list[LayerSchedule]:
     """Each search's choice, its measurements taken in rounds: one step of every search
-    still open per round, the round's layers simulated as one program (`Simulated`)."""
+    still open per round, the round's layers simulated as one program (`Simulated`); every
+    code simulated is recorded in `measured`, if given."""
     from compiler.codegen.memo import cached_layer_code
 
     open_searches = list(searches)
@@ -142,6 +146,9 @@ def best_of_each(searches: Sequence[Search], chip: Target) -> list[LayerSchedule
         taken = [(search, step) for search, step in steps if step is not None]
         if taken:
             codes = [cached_layer_code(search.workload, schedule, chip, spill) for search, (schedule, spill) in taken]
+            if measured is not None:
+                for (search, (schedule, _)), code in zip(taken, codes, strict=True):
+                    measured.record(search.workload, schedule, code)
             simulated = Simulated(codes, [search.workload.name for search, _ in taken], chip)
             for index, ((search, (schedule, _)), cycles) in enumerate(zip(taken, simulated.cycles, strict=True)):
                 search.record(schedule, cycles, partial(simulated.rows, index), chip)

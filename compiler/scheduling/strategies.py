@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -60,15 +60,20 @@ from compiler.scheduling.tiling import loop_positions
 from compiler.target import Target
 from compiler.workload import Workload, WorkloadKind
 
+if TYPE_CHECKING:
+    from compiler.codegen.memo import MeasuredCodes
+
 
 def schedule_workloads(
     workloads: tuple[Workload, ...],
     chip: Target,
     kind: SchedulerKind = SchedulerKind.HEURISTIC,
     goal: Goal | None = Goal(),
+    measured: MeasuredCodes | None = None,
 ) -> tuple[LayerSchedule, ...]:
     """One schedule per workload, in order, best on `goal` among the finalists of `kind`
-    (`goal` None: the finalist of least estimated cycles, nothing measured). Raises
+    (`goal` None: the finalist of least estimated cycles, nothing measured), the code of
+    every layer the measure step simulates recorded in `measured`, if given. Raises
     `InfeasibleSchedule` if a layer cannot fit."""
     distinct_shapes: dict[tuple, Workload] = {}
     for workload in workloads:
@@ -90,12 +95,14 @@ def schedule_workloads(
                 memo_keys[key] = memo_key
                 if memo_key not in problems:  # the space of the flags just found
                     problems[memo_key] = Problem(workload, *_heuristic_finalists(workload, chip, _vector_space(workload, chip, flags)))
-    measured = dict(zip(problems, _best_finalists(list(problems.values()), chip, goal), strict=True))
-    for memo_key, schedule in measured.items():
+    chosen = dict(zip(problems, _best_finalists(list(problems.values()), chip, goal, measured), strict=True))
+    for memo_key, schedule in chosen.items():
         SCHEDULES.put(memo_key, schedule)
     for key, workload in distinct_shapes.items():
         if key in memo_keys:
-            known[key] = measured[memo_keys[key]]
+            known[key] = chosen[memo_keys[key]]
+            if measured is not None:
+                measured.share(workload, known[key], problems[memo_keys[key]].workload)
         elif workload.kind is WorkloadKind.VECTOR and kind is not SchedulerKind.LEARNED:
             known[key] = _memoised_vector_search(workload, chip, kind, goal)
         elif key not in known:
@@ -148,7 +155,9 @@ class Problem(NamedTuple):
     spills: tuple[bool, ...] | None = None
 
 
-def _best_finalists(problems: list[Problem], chip: Target, goal: Goal | None) -> list[LayerSchedule]:
+def _best_finalists(
+    problems: list[Problem], chip: Target, goal: Goal | None, measured: MeasuredCodes | None = None
+) -> list[LayerSchedule]:
     """Step 3 of several layers at once: measure each layer's finalists, most promising
     first, and the candidates of its pool they do not beat that qualify as capacity
     challengers, and keep its best on `goal` (`measure.Search`; the layers' measurements
@@ -162,8 +171,8 @@ def _best_finalists(problems: list[Problem], chip: Target, goal: Goal | None) ->
         else:
             chosen.append(None)
             searches.append(Search(workload, schedules, bounds, order, goal, spills, pool))
-    measured = iter(best_of_each(searches, chip))
-    return [next(measured) if schedule is None else schedule for schedule in chosen]
+    best = iter(best_of_each(searches, chip, measured))
+    return [next(best) if schedule is None else schedule for schedule in chosen]
 
 
 def _best_finalist(workload: Workload, found: Finalists, pool: Pool | None, chip: Target, goal: Goal | None) -> LayerSchedule:

@@ -22,7 +22,7 @@ from accel_spec import load_accelerator, load_accelerator_text
 from accel_spec.technology import resolve
 from accel_spec.types import Operand
 from compiler.codegen.layer import layer_code
-from compiler.codegen.memo import cached_layer_code, cached_layer_codes
+from compiler.codegen.memo import MeasuredCodes, cached_layer_code, cached_layer_codes
 from compiler.codegen.program import assemble
 from compiler.lowering import lower
 from compiler.memory.chains import unfused_score
@@ -233,4 +233,4 @@ def test_the_unfused_score_is_the_layers_run_as_one_program(chip: str, objective
         instructions = joined.instructions.copy()
         instructions["layer"] = 0
         program = Program(instructions, joined.dep_ptr, joined.deps, (chain[0].name,))
-        assert unfused_score(chain, chosen, target, goal) == goal.score(execute(program, target), program, target)
+        assert unfused_score(chain, chosen, target, goal, MeasuredCodes()) == goal.score(execute(program, target), program, target)

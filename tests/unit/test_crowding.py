@@ -17,6 +17,7 @@ import pytest
 import compiler.memory.conv_chains
 import compiler.pipeline
 from accel_spec import load_accelerator, with_overrides
+from compiler.codegen.memo import MeasuredCodes
 from compiler.lowering import lower
 from compiler.memory.crowding import crowded_layers, slowed_layers
 from compiler.models import load_model
@@ -81,7 +82,7 @@ def test_a_slowed_layer_streams_its_input_beside_kept_tensors_and_wants_more_roo
     for index in crowded:
         workload = plan.workloads[index]
         assert workload.placement.input == LEVEL_DRAM and workload.reserved[buffer] > 0
-    slowed = slowed_layers(plan, compiled.schedules, target, Goal(), partial(schedule_workloads, chip=target))
+    slowed = slowed_layers(plan, compiled.schedules, target, Goal(), partial(schedule_workloads, chip=target), MeasuredCodes())
     assert {index for index, _ in slowed} <= set(crowded)
     index, room = next((i, r) for i, r in slowed if plan.workloads[i].name == "block11.project")
     assert room[buffer] > target.capacity[buffer] - plan.workloads[index].reserved[buffer]
@@ -90,6 +91,9 @@ def test_a_slowed_layer_streams_its_input_beside_kept_tensors_and_wants_more_roo
 
 class _Forgetful:
     """`chains.Decisions` that forgets between fusions: every plan searches its chains anew."""
+
+    def __init__(self, measured: MeasuredCodes) -> None:
+        self.measured = measured
 
     @property
     def chains(self) -> dict:

@@ -19,11 +19,11 @@ from codegen_cases import example_chip
 from accel_spec import with_overrides
 from compiler.codegen import generate_program
 from compiler.codegen.layer import layer_code
-from compiler.codegen.memo import cached_layer_code, spills_partial_sums
+from compiler.codegen.memo import cached_layer_code, cached_layer_codes, spills_partial_sums
 from compiler.codegen.program import assemble
 from compiler.lowering import lower
 from compiler.models import load_model
-from compiler.pipeline import clear_compile_caches
+from compiler.pipeline import CompileOptions, clear_compile_caches, compile_workloads
 from compiler.scheduling import SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import Spaces, heuristic_finalists
 from compiler.scheduling.columns import WorkloadColumns
@@ -185,6 +185,21 @@ def test_memoised_schedules_and_code_equal_a_fresh_search():
         assert _program_bytes(generate_program(workloads, schedules, target_of(accel, precision))) == expected[1]
     distinct_shapes = len({w.shape_key for w in workloads})
     assert len(SCHEDULES) < len(chips) * distinct_shapes  # some layers were shared
+
+
+@pytest.mark.parametrize("capacity", ["96 KiB", "256 KiB", "1024 KiB"])
+def test_a_compiles_codes_are_those_its_search_measured(capacity: str) -> None:
+    """`codegen.memo.MeasuredCodes`: the program takes each layer's code as the search
+    recorded it, with the spill flag the search had; it is the code `cached_layer_codes` finds
+    from each layer's own footprint (the chip's kept tensors make layers of one shape differ
+    in room, some sharing one search)."""
+    accel = with_overrides(example_chip("edge"), {"buffers.activations.capacity": capacity})
+    compiled = compile_workloads(_lowered("mobilenetv2"), "mobilenetv2", accel, CompileOptions())
+    workloads, schedules, target = compiled.plan.workloads, compiled.schedules, compiled.target
+    assert len({w.reserved for w in workloads if w.kind is WorkloadKind.GEMM}) > 1
+    expected = cached_layer_codes(workloads, schedules, target)
+    assert [c.instructions.tobytes() for c in compiled.codes] == [c.instructions.tobytes() for c in expected]
+    assert [c.deps.tobytes() for c in compiled.codes] == [c.deps.tobytes() for c in expected]
 
 
 def test_cached_tilings_are_not_shared_by_arrays_that_fill_differently():
