@@ -25,7 +25,7 @@ from compiler.memory.chains import Decisions, Fusion, fuse_attention
 from compiler.memory.conv_chains import fuse_convolutions
 from compiler.memory.crowding import uncrowd
 from compiler.memory.mlp_chains import fuse_mlps
-from compiler.memory.planner import MemoryPlan, WeightResidency, needs_room, plan_memory
+from compiler.memory.planner import WORKING_SETS, MemoryPlan, WeightResidency, needs_room, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import SPACES
 from compiler.scheduling.conv_chain import clear_chain_caches
@@ -175,9 +175,9 @@ def compile_workloads(
 
 def clear_compile_caches() -> None:
     """Forget every content-keyed compile cache of this process (schedules, layer code,
-    candidate grids, per-tiling terms, fused chains' bands), so the next compile is cold: for
-    benchmarks and tests that measure or check the uncached path. Results never depend on the
-    caches."""
-    for cache in (SCHEDULES, CODE, SPACES, LAYER_COUNTS):
+    candidate grids, per-tiling terms, fused chains' bands, working sets), so the next compile
+    is cold: for benchmarks and tests that measure or check the uncached path. Results never
+    depend on the caches."""
+    for cache in (SCHEDULES, CODE, SPACES, LAYER_COUNTS, WORKING_SETS):
         cache.clear()
     clear_chain_caches()

@@ -53,6 +53,7 @@ from compiler.memory.placement import Placement
 from compiler.memory.tensors import OPERANDS, NetworkTensors, byte_size, operand_dram_bytes
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import gemm_footprint, vector_footprint
+from compiler.scheduling.memo import BoundedCache
 from compiler.scheduling.schedule import Dim, InfeasibleSchedule, LayerSchedule, Schedule
 from compiler.scheduling.strategies import max_chunks
 from compiler.target import LEVEL_DRAM, Target, level_of
@@ -199,12 +200,28 @@ def tile_room(workload: Workload, schedule: LayerSchedule, target: Target, place
     return footprint.demand(target).reshape(-1)
 
 
+WORKING_SETS: BoundedCache[np.ndarray] = BoundedCache(capacity=4096)
+"""`working_sets` by the workloads' shapes and every chip field but the capacities and the
+DRAM channel's (`Target.tile_bytes_key`): the bytes a tile takes do not depend on them, so a
+sweep finds each network's working sets once per array. A few hundred bytes an entry."""
+
+
 def working_sets(workloads: Sequence[Workload], target: Target) -> np.ndarray:
     """(workloads, buffers) bytes each layer streams through when nothing of it is kept on
     chip: one double-buffered tile of each operand, every tile dimension at most the array's
     larger side, K innermost (GEMM, every distinct shape in one vectorised footprint), or
     chunks of at most rows × cols elements, as many as the layer can be split in (vector
-    work, one layer at a time)."""
+    work, one layer at a time). Kept in `WORKING_SETS`; each call gets its own copy."""
+    key = (tuple(w.shape_key for w in workloads), target.tile_bytes_key)
+    found = WORKING_SETS.get(key)
+    if found is None:
+        found = _streamed_working_sets(workloads, target)
+        WORKING_SETS.put(key, found)
+    return found.copy()
+
+
+def _streamed_working_sets(workloads: Sequence[Workload], target: Target) -> np.ndarray:
+    """`working_sets`, computed: a workload's shape key decides its unplaced one's."""
     unplaced = Placement()
     streamed = [w if w.placement == unplaced and not w.reserved else replace(w, placement=unplaced, reserved=())
                 for w in workloads]

@@ -204,6 +204,19 @@ class Target:
         built once per target, with its hash (every layer's memo key reads it)."""
         return HashedKey(getattr(self, f.name) for f in fields(self) if f.name != "capacity")
 
+    @cached_property
+    def tile_bytes_key(self) -> tuple:
+        """Every field but the buffer capacities and the DRAM channel's (bandwidth, burst,
+        latency, outstanding requests, capacity), hashable: the key of the bytes a layer's
+        tiles take (`memory.planner.working_sets`), which read none of those. Spelled out
+        from the fields like `key_without_capacity`."""
+        return HashedKey(getattr(self, f.name) for f in fields(self) if f.name not in _NOT_TILE_BYTES)
+
+
+_NOT_TILE_BYTES = frozenset({"capacity", "dram_peak_bytes_per_cycle", "dram_bytes_per_cycle", "burst", "latency", "outstanding",
+                             "dram_capacity"})  # fmt: skip
+"""The `Target` fields `Target.tile_bytes_key` leaves out."""
+
 
 def target_of(
     accel: Accelerator,

@@ -7,14 +7,16 @@ at batch 16, so every activation is 16 × 256 = 4,096 bytes and every weight mat
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from codegen_cases import example_chip
 
 from accel_spec import load_accelerator_text, with_overrides
 from accel_spec.types import Operand
 from compiler.lowering import lower
-from compiler.memory.planner import WeightResidency, plan_memory
+from compiler.memory.planner import WORKING_SETS, WeightResidency, plan_memory, working_sets
 from compiler.models import load_model
-from compiler.pipeline import CompileOptions
+from compiler.pipeline import CompileOptions, clear_compile_caches
 from compiler.target import LEVEL_DRAM, level_of, target_of
 from tessera.api import simulate_workloads
 
@@ -220,3 +222,23 @@ def test_a_network_planned_again_reuses_its_tensor_facts_and_plans_the_same():
     copy = tuple(list(workloads))
     assert NetworkTensors.of(copy, target.storage_bits, target.bits_of) is not facts
     assert plan_memory(copy, target) == plan_memory(workloads, target)
+
+
+def test_working_sets_are_kept_per_array_and_found_again_alike() -> None:
+    """`planner.WORKING_SETS`: chips that differ in capacities and bandwidth share an entry
+    and get what a cold computation gives; another array gets its own; a caller may change
+    its copy."""
+    base = example_chip("edge")
+    network = lower(load_model("mobilenetv2"))
+    variants = [{}, {"buffers.activations.capacity": "96 KiB", "dram.bandwidth": "7 GB/s"}, {"matrix.rows": 16}]
+    targets = [target_of(with_overrides(base, o), base.matrix.input_precision) for o in variants]
+    cold = []
+    for target in targets:
+        clear_compile_caches()
+        cold.append(working_sets(network, target))
+    clear_compile_caches()
+    warm = [working_sets(network, target) for target in targets]
+    assert all(np.array_equal(a, b) for a, b in zip(cold, warm, strict=True))
+    assert len(WORKING_SETS) == 2 and not np.array_equal(cold[0], cold[2])
+    warm[0][:] = 0
+    assert np.array_equal(working_sets(network, targets[0]), cold[0])
