@@ -69,7 +69,15 @@ with f7914b7: after 68f19ed (the fork server imports no pandas and starts while 
 its model) never-seen chips 36.4 and 35.8 points/s with one local worker, 64.7 and 60.7 with
 two (1.78x, 1.70x), against 35.2 and 33.8, 57.7 and 57.5 (1.64x, 1.70x); grid 76.4/83.4 and
 114.8/138.1 against 78.0/69.8 and 113.0/110.2. Peak RSS of the never-seen sweep with two local
-workers 1,285 and 1,278 MiB against 1,294 and 1,294.
+workers 1,285 and 1,278 MiB against 1,294 and 1,294. The same command twice each later that
+day, alternating with f7914b7, after 5379782 (the program takes the codes its search measured,
+working sets kept per array; identical results): never-seen chips 40.0 and 39.2 points/s with
+one local worker, 69.1 and 66.7 with two (1.73x, 1.70x), Dask 31.1/28.6 and 42.4/44.0,
+against 29.3 and 30.4, 46.1 and 56.2 (1.57x, 1.85x), Dask 20.1/29.5 and 34.0/46.3; grid
+79.7/91.4 and 133.0/140.7 against 69.6/64.8 and 113.2/92.2 (the machine was busier than in
+the runs before: f7914b7 measured 57.5 to 57.7 never-seen points/s with two workers then).
+Peak RSS of the never-seen sweep with two local workers 1,295 and 1,286 MiB against 1,284 and
+1,277.
 """
 
 from __future__ import annotations
