@@ -131,7 +131,9 @@ def slowed_layers(
     slowed = []
     for index, free in zip(crowded, freed, strict=True):
         workload = plan.workloads[index]
-        if free != schedules[index] and _score(workload, free, target, goal, measured) < _score(workload, schedules[index], target, goal, measured):
+        if free == schedules[index]:
+            continue
+        if _score(workload, free, target, goal, measured) < _score(workload, schedules[index], target, goal, measured):
             slowed.append((index, tile_room(workload, free, target, workload.placement)))
     return slowed
 

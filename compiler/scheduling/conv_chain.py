@@ -213,7 +213,11 @@ def chain_footprint(workload: Workload, chip: Target, schedule_bands: Bands, gro
     return demand
 
 
-def packing(chain: ConvChain, band_rows: int, dataflows: tuple[int, ...], chip: Target) -> tuple[tuple[tuple[int, ...], ...], np.ndarray]:
+Packings = tuple[tuple[tuple[int, ...], ...], np.ndarray]
+"""Per dataflow, each layer's groups per GEMM; and the array's busy cycles per dataflow (`packing`)."""
+
+
+def packing(chain: ConvChain, band_rows: int, dataflows: tuple[int, ...], chip: Target) -> Packings:
     """Per dataflow, the groups per GEMM of each layer (powers of two and all of them) whose
     GEMMs keep the array busy the fewest cycles over the bands of `band_rows`, and those
     cycles summed over the layers: a depthwise layer's bands are short, so it packs
@@ -223,7 +227,7 @@ def packing(chain: ConvChain, band_rows: int, dataflows: tuple[int, ...], chip: 
 
 
 @functools.lru_cache(maxsize=32768)
-def _packing(chain: ConvChain, band_rows: int, dataflows: tuple[int, ...], array: tuple) -> tuple[tuple[tuple[int, ...], ...], np.ndarray]:
+def _packing(chain: ConvChain, band_rows: int, dataflows: tuple[int, ...], array: tuple) -> Packings:
     """`packing` on an array of (rows, cols, reduction depth, PE width, fill and drain,
     pipelined), the only chip fields it reads: kept per process, as `layer_bands`, since a
     sweep searches every band height of every chain at every point and the packing depends
@@ -266,7 +270,8 @@ def chain_candidates(workload: Workload, chip: Target) -> list[tuple[ConvChainSc
         plan = bands(chain, band)
         fitted = len(found)
         packings, busy = packing(chain, band, dataflows, chip)
-        fits = {groups: bool(np.all(chain_footprint(workload, chip, plan, groups, flags) <= capacity)) for groups in set(packings)}
+        fits = {groups: bool(np.all(chain_footprint(workload, chip, plan, groups, flags) <= capacity))
+                for groups in set(packings)}  # fmt: skip
         for dataflow, groups, cycles in zip(dataflows, packings, busy.tolist()):
             if fits[groups]:
                 found.append((max(cycles, rest), -band, ConvChainSchedule(Dataflow(dataflow), band, groups)))

@@ -233,4 +233,5 @@ def test_the_unfused_score_is_the_layers_run_as_one_program(chip: str, objective
         instructions = joined.instructions.copy()
         instructions["layer"] = 0
         program = Program(instructions, joined.dep_ptr, joined.deps, (chain[0].name,))
-        assert unfused_score(chain, chosen, target, goal, MeasuredCodes()) == goal.score(execute(program, target), program, target)
+        expected = goal.score(execute(program, target), program, target)
+        assert unfused_score(chain, chosen, target, goal, MeasuredCodes()) == expected

@@ -62,7 +62,8 @@ def test_chip_key_spells_out_every_field_but_capacity():
 
 def test_chip_key_of_tile_bytes_spells_out_every_field_but_capacities_and_the_dram_channel():
     chip = target_of(example_chip("edge"), example_chip("edge").matrix.input_precision)
-    left_out = {"capacity", "dram_peak_bytes_per_cycle", "dram_bytes_per_cycle", "burst", "latency", "outstanding", "dram_capacity"}
+    left_out = {"capacity", "dram_peak_bytes_per_cycle", "dram_bytes_per_cycle", "burst", "latency", "outstanding",
+                "dram_capacity"}  # fmt: skip
     names = [f.name for f in fields(Target) if f.name not in left_out]
     assert chip.tile_bytes_key == tuple(getattr(chip, name) for name in names)
 
