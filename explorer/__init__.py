@@ -16,7 +16,7 @@ _EXPORTS = {
     "Constraint": "explorer.objectives",
     "Direction": "explorer.objectives",
     "Evaluator": "explorer.evaluator",
-    "ExecutorKind": "explorer.executors",
+    "ExecutorKind": "explorer.executor_kind",
     "Objective": "explorer.objectives",
     "Outcome": "explorer.evaluator",
     "Status": "explorer.evaluator",
@@ -47,7 +47,7 @@ __all__ = [
 if TYPE_CHECKING:
     from explorer.api import SweepResult, execute_sweep, run_sweep
     from explorer.evaluator import Evaluator, Outcome, Status
-    from explorer.executors import ExecutorKind
+    from explorer.executor_kind import ExecutorKind
     from explorer.objectives import Constraint, Direction, Objective
     from explorer.spec import StrategyKind, SweepSpec
     from explorer.spec_loader import load_sweep

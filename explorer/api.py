@@ -19,7 +19,9 @@ from rich.console import Console
 import tessera
 from accel_spec import load_accelerator
 from explorer.evaluator import TEST_EVALUATOR_ENV, TEST_EVALUATOR_OPTIONS_ENV, Evaluator, Outcome
-from explorer.executors import ExecutorKind, make_executor, start_fork_server
+from explorer.executor_kind import ExecutorKind
+from explorer.executors import make_executor
+from explorer.fork_server import start_fork_server
 from explorer.front import ParetoFront, pareto_front
 from explorer.loop import sweep_loop
 from explorer.manifest import Manifest, command_line, now
@@ -105,7 +107,7 @@ def execute_sweep(
     evaluator = evaluator or default_evaluator(spec)
     space = DesignSpace(spec)
     if kind is ExecutorKind.LOCAL:
-        start_fork_server()  # its imports overlap the check below (`executors.start_fork_server`)
+        start_fork_server()  # its imports overlap the check below (`fork_server.start_fork_server`)
     evaluator.check(space)
     schema = result_schema(space)
     version = tessera.__version__

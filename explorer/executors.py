@@ -9,31 +9,22 @@ each worker process keeps its own caches of chip-independent compile work betwee
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from enum import Enum
-from multiprocessing import forkserver
 
 from explorer.affinity import Affinity, ChunkQueues, chunked
 from explorer.evaluator import Evaluator, Outcome, evaluate_chunk
-from explorer.process_lifetime import interrupts_blocked, worker_started
+from explorer.executor_kind import ExecutorKind
+from explorer.fork_server import start_fork_server
+from explorer.process_lifetime import worker_started
 from explorer.safe_points import signals_deferred, wait_polled
 from explorer.space import Point
 
 Results = list[tuple[str, Outcome]]
-
-
-WORKER_PRELOAD = ("explorer.forkserver_setup", "explorer.simulator_evaluator")
-"""Modules the fork server imports before forking any worker: first the one that ties it to
-this process (`explorer.forkserver_setup`: it dies when this process dies), then the compile
-and simulation stack, so that workers start with it imported (about 0.6 s of imports per
-worker otherwise). The fork server lives as long as this process: sweeps run one after
-another (a Python loop over `run_sweep`) start their workers without importing anything."""
 
 
 WORKERS_DIED = (
@@ -44,14 +35,6 @@ WORKERS_DIED = (
 )
 """Why a local sweep stopped when a worker process vanished (killed, out of memory, or a
 script without a main guard re-running itself in every worker)."""
-
-
-class ExecutorKind(Enum):
-    """Where points are evaluated."""
-
-    LOCAL = "local"
-    DASK = "dask"
-    SERIAL = "serial"
 
 
 def default_workers() -> int:
@@ -87,7 +70,7 @@ class SerialExecutor(Executor):
 
 class LocalExecutor(Executor):
     """Worker processes on this machine, started once per sweep ('forkserver', whose server
-    preloads `WORKER_PRELOAD`), each in a pool of its own so that points of one array go to
+    preloads `fork_server.WORKER_PRELOAD`), each in a pool of its own so that points of one array go to
     the worker that has its caches (`explorer.affinity`). Workers ignore Ctrl-C and die
     with the fork server, which dies with this process (`explorer.process_lifetime`)."""
 
@@ -179,28 +162,6 @@ def _quiet_cancelled_race(pool: ProcessPoolExecutor) -> Iterator[None]:
         yield
     finally:
         threading.excepthook = previous
-
-
-def start_fork_server() -> multiprocessing.context.ForkServerContext:
-    """Start the fork server of local workers now, from this thread, with SIGINT blocked while
-    it starts (`process_lifetime.interrupts_blocked`), and return the context that forks from
-    it. It starts in the background: a sweep calls this before checking its model in this
-    process, so the second the server spends importing `WORKER_PRELOAD` overlaps that check
-    (`LocalExecutor` calls it again, which finds it running).
-
-    The fork server (and every worker it forks) holds a Ctrl-C pending from its first instant
-    until `explorer.forkserver_setup` ignores it, which discards it: a Ctrl-C in the second the
-    fork server spends importing would otherwise print its traceback. This thread only blocks
-    the signal, so one that lands during the spawn is handled as soon as the spawn returns
-    (ignoring it instead lost it: a loaded machine spent long enough in the spawn for a sweep
-    to run on to the end and exit 0). Starting the fork server here also makes this thread its
-    parent, the one whose death it follows.
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([*WORKER_PRELOAD, "__main__"])  # __main__: the default
-    with interrupts_blocked():
-        forkserver.ensure_running()
-    return context
 
 
 def make_executor(kind: ExecutorKind, workers: int | None, scheduler_address: str | None = None) -> Executor:

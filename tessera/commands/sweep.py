@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=positive_int, help="worker processes (default: all cores)")
     parser.add_argument(
         "--executor",
-        choices=EnumChoices("explorer.executors", "ExecutorKind"),
+        choices=EnumChoices("explorer.executor_kind", "ExecutorKind"),
         default="local",
         metavar="KIND",
         help="%(choices)s: local processes (default), a Dask cluster, or serial in this process",
@@ -37,13 +37,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer import ExecutorKind, execute_sweep, load_sweep
-    from explorer.store import JOURNAL_NAME
-    from explorer.summary import closing_lines, every_point_failed, front_table
+    from explorer.executor_kind import ExecutorKind
 
     executor = ExecutorKind(args.executor)
     if args.scheduler_address and executor is not ExecutorKind.DASK:
         raise InputError("--scheduler-address", Problem("", "needs --executor dask"))
+    if executor is ExecutorKind.LOCAL:  # first: the server's imports overlap those below
+        from explorer.fork_server import start_fork_server
+
+        start_fork_server()
+    from explorer import execute_sweep, load_sweep
+    from explorer.store import JOURNAL_NAME
+    from explorer.summary import closing_lines, every_point_failed, front_table
     try:
         with stop_on_signals():
             spec = load_sweep(args.sweep)

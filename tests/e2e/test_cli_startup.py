@@ -73,9 +73,9 @@ def test_simulate_imports_only_what_it_uses() -> None:
 
 
 def test_a_sweep_worker_imports_only_what_simulating_uses() -> None:
-    """Local sweep workers fork from a server that imports `executors.WORKER_PRELOAD`, before
+    """Local sweep workers fork from a server that imports `fork_server.WORKER_PRELOAD`, before
     the first worker can start: the results table and the rest stay in the sweep's own process."""
-    probe = "import importlib, json, sys\nfrom explorer.executors import WORKER_PRELOAD\n" \
+    probe = "import importlib, json, sys\nfrom explorer.fork_server import WORKER_PRELOAD\n" \
             "for name in WORKER_PRELOAD: importlib.import_module(name)\nprint(json.dumps(sorted(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -149,3 +149,25 @@ def test_no_command_imports_the_fake_evaluator(tmp_path: Path) -> None:
         code, modules = imported_by(*args)
         assert code == 0, args
         assert TEST_ONLY not in modules, args
+
+
+
+def test_a_local_sweep_starts_its_fork_server_before_importing_the_sweep_stack(tmp_path: Path) -> None:
+    """`tessera sweep` starts the fork server first (`explorer.fork_server`), before it reads
+    the sweep file, so the server's imports overlap the command's own: by then the command has
+    imported no heavy library. (The probe records the call instead of starting a server; the
+    sweep file is broken, so the command then stops with exit 2.)"""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("base: [unclosed\n")
+    probe = (
+        "import contextlib, io, json, sys\nimport explorer.fork_server as fork_server\ncalls = []\n"
+        "fork_server.start_fork_server = lambda: calls.append(sorted(sys.modules))\nfrom tessera.cli import main\n"
+        "with contextlib.redirect_stderr(io.StringIO()):\n    code = main(sys.argv[1:])\n"
+        "print(json.dumps({'code': code, 'calls': calls}))"
+    )
+    command = [sys.executable, "-c", probe, "sweep", str(broken), "--out", str(tmp_path / "out")]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["code"] == 2 and len(report["calls"]) == 1, done.stderr
+    modules = top_level(set(report["calls"][0]))
+    assert modules.isdisjoint(HEAVY), sorted(modules & set(HEAVY))

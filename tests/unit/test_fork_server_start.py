@@ -1,5 +1,5 @@
 """Starting a sweep's fork server neither loses a Ctrl-C that lands meanwhile nor lets the fork
-server see it (`explorer.executors.start_fork_server`, `explorer.process_lifetime.interrupts_blocked`);
+server see it (`explorer.fork_server.start_fork_server`, `explorer.process_lifetime.interrupts_blocked`);
 a local Dask cluster's processes start with it blocked too."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 
-from explorer import executors, process_lifetime
+from explorer import fork_server, process_lifetime
 
 
 def test_a_ctrl_c_during_the_spawn_is_handled_once_it_returns(monkeypatch) -> None:
@@ -17,10 +17,10 @@ def test_a_ctrl_c_during_the_spawn_is_handled_once_it_returns(monkeypatch) -> No
     the spawn); it must reach this process's handler afterwards, not be dropped."""
     handled: list[int] = []
     monkeypatch.setattr(process_lifetime.resource_tracker, "ensure_running", lambda: None)
-    monkeypatch.setattr(executors.forkserver, "ensure_running", lambda: os.kill(os.getpid(), signal.SIGINT))
+    monkeypatch.setattr(fork_server.forkserver, "ensure_running", lambda: os.kill(os.getpid(), signal.SIGINT))
     previous = signal.signal(signal.SIGINT, lambda signum, frame: handled.append(signum))
     try:
-        executors.start_fork_server()
+        fork_server.start_fork_server()
         assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())  # the mask is restored
         signal.pthread_sigmask(signal.SIG_BLOCK, set())  # a call, so a pending handler runs
     finally:
