@@ -107,8 +107,7 @@ def execute_sweep(
     evaluator = evaluator or default_evaluator(spec)
     space = DesignSpace(spec)
     if kind is ExecutorKind.LOCAL:
-        start_fork_server()  # its imports overlap the check below (`fork_server.start_fork_server`)
-    evaluator.check(space)
+        start_fork_server()  # its imports overlap this process's work below (`fork_server.start_fork_server`)
     schema = result_schema(space)
     version = tessera.__version__
     manifest = Manifest.start(spec, evaluator.name, version, command_line(), units=column_units(space))
@@ -118,33 +117,36 @@ def execute_sweep(
     def row(point: Point, outcome: Outcome, trial: int) -> dict:
         return make_row(point, outcome, trial, spec, version)
 
-    # The executor first: a --scheduler-address where no scheduler answers leaves no folder behind.
-    with make_executor(kind, workers, scheduler_address) as pool, store:
-        journaled = _kept(store.existing(), retry_errors, notify)
-        progress = SweepProgress(spec.budget, spec.objectives, console) if console else NullProgress()
-        strategy = make_strategy(spec, space, evaluator)
-        with progress:
-            resolved = sweep_loop(space, strategy, evaluator, pool, journaled, store, progress, row)
-        records = strategy.model_records()
-        if records is not None and folder is not None:
-            write_records(folder, records)
-        rows = store.results()
-        assert len(rows) == resolved, f"{len(rows)} rows stored for {resolved} points resolved"
-        table = rows.to_pandas()
-        del rows  # the Arrow copy: a long sweep's end holds the table once, not twice
-        front = pareto_front(table, spec.objectives, spec.reference)
-        started = store.manifest if isinstance(store, DirectoryStore) else manifest
-        final = replace(
-            started,
-            finished=now(),
-            points=len(table),
-            status_counts=dict(Counter(table["status"])),
-            pareto_points=len(front.table),
-            hypervolume=front.hypervolume,
-            hypervolume_reference=front.reference_by_objective(),
-            units=column_units(space),
-        )
-        store.finish(front.table, final)
+    # The executor first: a --scheduler-address where no scheduler answers, or a model the check
+    # refuses, leaves no folder behind.
+    with make_executor(kind, workers, scheduler_address) as pool:
+        pool.check(evaluator, space)
+        with store:
+            journaled = _kept(store.existing(), retry_errors, notify)
+            progress = SweepProgress(spec.budget, spec.objectives, console) if console else NullProgress()
+            strategy = make_strategy(spec, space, evaluator)
+            with progress:
+                resolved = sweep_loop(space, strategy, evaluator, pool, journaled, store, progress, row)
+            records = strategy.model_records()
+            if records is not None and folder is not None:
+                write_records(folder, records)
+            rows = store.results()
+            assert len(rows) == resolved, f"{len(rows)} rows stored for {resolved} points resolved"
+            table = rows.to_pandas()
+            del rows  # the Arrow copy: a long sweep's end holds the table once, not twice
+            front = pareto_front(table, spec.objectives, spec.reference)
+            started = store.manifest if isinstance(store, DirectoryStore) else manifest
+            final = replace(
+                started,
+                finished=now(),
+                points=len(table),
+                status_counts=dict(Counter(table["status"])),
+                pareto_points=len(front.table),
+                hypervolume=front.hypervolume,
+                hypervolume_reference=front.reference_by_objective(),
+                units=column_units(space),
+            )
+            store.finish(front.table, final)
     return SweepResult(spec, table, front, final, folder, records)
 
 

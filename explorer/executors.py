@@ -22,7 +22,7 @@ from explorer.executor_kind import ExecutorKind
 from explorer.fork_server import start_fork_server
 from explorer.process_lifetime import worker_started
 from explorer.safe_points import signals_deferred, wait_polled
-from explorer.space import Point
+from explorer.space import DesignSpace, Point
 
 Results = list[tuple[str, Outcome]]
 
@@ -56,6 +56,11 @@ class Executor(ABC):
     @abstractmethod
     def map(self, evaluator: Evaluator, points: Sequence[Point]) -> Iterator[Results]:
         """Evaluate every point; yield (point_id, outcome) lists in completion order."""
+
+    def check(self, evaluator: Evaluator, space: DesignSpace) -> None:
+        """`evaluator.check(space)`, before any point runs (its InputError stops the sweep):
+        in this process, unless the executor's workers can run it."""
+        evaluator.check(space)
 
 
 class SerialExecutor(Executor):
@@ -107,6 +112,22 @@ class LocalExecutor(Executor):
             for pool in self._pools:
                 pool.shutdown(wait=True, cancel_futures=True)
         self._pools = []
+
+    def check(self, evaluator: Evaluator, space: DesignSpace) -> None:
+        """`evaluator.check(space)` in every worker at once, before any point runs. The check
+        loads, lowers and compiles the sweep's models, which each worker needs for its points
+        anyway (its lowered networks, its Numba kernels): the workers start their first points
+        warm, and this process loads none of it. The first worker's error is raised here."""
+        assert self._pools, "use LocalExecutor as a context manager"
+        with signals_deferred():  # every call into a pool: see explorer.safe_points
+            checks = [pool.submit(evaluator.check, space) for pool in self._pools]
+        wait_polled(checks, first=False)
+        for check in checks:
+            try:
+                with signals_deferred():
+                    check.result()
+            except BrokenProcessPool as error:
+                raise RuntimeError(WORKERS_DIED) from error
 
     def map(self, evaluator: Evaluator, points: Sequence[Point]) -> Iterator[Results]:
         assert self._pools, "use LocalExecutor as a context manager"

@@ -4,8 +4,10 @@ Lowering a model does not depend on the chip, so each worker process lowers ever
 (model, batch) once and keeps it in an LRU cache; a point then costs only chip validation,
 scheduling, code generation and simulation. The cache lives as long as the worker process,
 so its key (model spec, batch, model folder) is everything lowering depends on. Before the
-first point, `check` loads, lowers and compiles every model variant once in the main process,
-so a model that cannot work stops the sweep with exit 2 instead of filling it with error rows.
+first point, `check` loads, lowers and compiles every model variant once, so a model that
+cannot work stops the sweep with exit 2 instead of filling it with error rows; a local sweep
+runs it in every worker (`explorer.executors.LocalExecutor.check`), which so lowers its
+models and loads its kernels while the others do, others in the main process.
 """
 
 from __future__ import annotations

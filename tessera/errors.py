@@ -49,6 +49,11 @@ class InputError(Exception):
         self.problems = tuple(problems)
         super().__init__(self.render())
 
+    def __reduce__(self) -> tuple:
+        """Pickled by its source and problems, so it crosses to a sweep's main process from the
+        worker whose check raised it (`explorer.executors.LocalExecutor.check`)."""
+        return type(self), (self.source, list(self.problems))
+
     def render(self) -> str:
         """The message the CLI prints: the source, then one line per problem."""
         if len(self.problems) == 1:

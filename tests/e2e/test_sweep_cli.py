@@ -125,6 +125,19 @@ def test_bad_sweep_files_exit_2_naming_the_field(tmp_path: Path, body: str, fiel
     assert not (tmp_path / "out").exists()  # nothing ran
 
 
+
+def test_a_model_the_check_refuses_exits_2_from_the_workers_check(tmp_path: Path) -> None:
+    """A local sweep checks its models in its workers (`LocalExecutor.check`): a model file
+    that is not ONNX is refused there, and the error reaches the command intact: exit 2, the
+    model named, no traceback, no folder."""
+    (tmp_path / "broken.onnx").write_bytes(b"not an onnx file")
+    sweep = write(tmp_path, BASE.replace("gemm:m=8,k=8,n=8", "broken.onnx"))
+    result = tessera("sweep", str(sweep), "--out", str(tmp_path / "out"), "--workers", "2")
+    assert result.returncode == 2, result.stderr
+    assert "models: broken.onnx" in result.stderr and "cannot be parsed as an ONNX model" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
 def test_real_tiny_sweep_through_the_cli(tmp_path: Path) -> None:
     body = (
         "hardware:\n  matrix.rows: [2, 4]\n  matrix.cols: =matrix.rows\n  buffers.inputs.capacity: [1 KiB, 4 KiB]\n"
