@@ -2,8 +2,9 @@
 
 Two sweeps per model, with 1 and 2 workers, local and Dask executors, each run in memory in a
 fresh Python process as `tessera sweep` runs it and timed there from `explorer.run_sweep`'s call
-to its table (the model's check, the executor's start with a local sweep's fork server or a
-Dask cluster, per-worker lowering, every point; not the imports):
+to its table (the executor's start: a Dask cluster, or a local sweep's workers and what is
+left of its fork server's start, which `tessera sweep` begins before its imports; the model's
+check, per-worker lowering, every point; not the imports):
 
 * grid: the edge chip's array size and activation buffer on a grid (distinct points, but
   points share array sizes, so each worker's caches are hit);
@@ -77,7 +78,16 @@ against 29.3 and 30.4, 46.1 and 56.2 (1.57x, 1.85x), Dask 20.1/29.5 and 34.0/46.
 79.7/91.4 and 133.0/140.7 against 69.6/64.8 and 113.2/92.2 (the machine was busier than in
 the runs before: f7914b7 measured 57.5 to 57.7 never-seen points/s with two workers then).
 Peak RSS of the never-seen sweep with two local workers 1,295 and 1,286 MiB against 1,284 and
-1,277.
+1,277. From 2026-12-05's last entry a local sweep's fork server starts before the sweep stack
+is imported (`one_sweep`), as `tessera sweep` now starts it, and a local sweep's model check
+runs in its workers: this script against 54226ec's own (whose command started the server after
+its imports and checked in the main process), the same command twice each, alternating, on a
+faster or quieter machine than the entries before: never-seen chips 66.5 and 65.5 points/s with
+one local worker, 119.5 and 118.1 with two (1.80x, 1.80x), Dask 49.6/50.3 and 73.3/73.3,
+against 56.1 and 61.9, 97.7 and 107.1 (1.74x, 1.73x), Dask 47.3/48.0 and 71.0/73.8; grid
+163.3/165.5 and 300.3/280.8 against 139.0 and 215.6 (54226ec's first grid run compiled its
+kernels: left out). Peak RSS of the never-seen sweep with two local workers 1,109 and 1,084
+MiB against 1,270 and 1,272: the main process compiles nothing.
 """
 
 from __future__ import annotations
@@ -94,8 +104,6 @@ from pathlib import Path
 import psutil
 from rich.console import Console
 from rich.table import Table
-
-from explorer import load_sweep, run_sweep
 
 EDGE = Path(__file__).resolve().parents[1] / "examples" / "accelerators" / "edge.yaml"
 MODELS = {
@@ -185,8 +193,9 @@ def measure(path: Path, executor: str, workers: int, runs: int) -> tuple[float, 
 def timed_sweep(path: Path, executor: str, workers: int) -> float:
     """Points per second of one sweep run in a fresh Python process, as `tessera sweep` runs
     it: timed there from `run_sweep`'s call to its table, its imports excluded and the start
-    of its executor included (a local sweep's fork server and workers, a Dask cluster), which
-    a later sweep in the same process would find started."""
+    of its executor included (a local sweep's workers and what is left of its fork server's
+    start, which overlaps the imports as in `tessera sweep`; a Dask cluster), which a later
+    sweep in the same process would find started."""
     command = [sys.executable, __file__, "--one", str(path), executor, str(workers)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
@@ -195,7 +204,17 @@ def timed_sweep(path: Path, executor: str, workers: int) -> float:
 
 
 def one_sweep(path: Path, executor: str, workers: int) -> None:
-    """Run one sweep in this process and print its points per second (`timed_sweep`)."""
+    """Run one sweep in this process and print its points per second (`timed_sweep`). As
+    `tessera sweep` does, a local sweep's fork server is started before the sweep stack is
+    imported, so its imports overlap this process's (`explorer.fork_server`)."""
+    from explorer.executor_kind import ExecutorKind
+
+    if ExecutorKind(executor) is ExecutorKind.LOCAL:
+        from explorer.fork_server import start_fork_server
+
+        start_fork_server()
+    from explorer import load_sweep, run_sweep
+
     spec = load_sweep(path)
     started = time.perf_counter()
     table = run_sweep(spec, workers=workers, executor=executor)
