@@ -21,7 +21,6 @@ from accel_spec import load_accelerator
 from explorer.evaluator import TEST_EVALUATOR_ENV, TEST_EVALUATOR_OPTIONS_ENV, Evaluator, Outcome
 from explorer.executor_kind import ExecutorKind
 from explorer.executors import make_executor
-from explorer.fork_server import start_fork_server
 from explorer.front import ParetoFront, pareto_front
 from explorer.loop import sweep_loop
 from explorer.manifest import Manifest, command_line, now
@@ -106,8 +105,6 @@ def execute_sweep(
     spec = spec_or_path if isinstance(spec_or_path, SweepSpec) else load_sweep(spec_or_path)
     evaluator = evaluator or default_evaluator(spec)
     space = DesignSpace(spec)
-    if kind is ExecutorKind.LOCAL:
-        start_fork_server()  # its imports overlap this process's work below (`fork_server.start_fork_server`)
     schema = result_schema(space)
     version = tessera.__version__
     manifest = Manifest.start(spec, evaluator.name, version, command_line(), units=column_units(space))

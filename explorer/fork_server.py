@@ -24,8 +24,8 @@ def start_fork_server() -> multiprocessing.context.ForkServerContext:
     it starts (`process_lifetime.interrupts_blocked`), and return the context that forks from
     it. It starts in the background, so the second the server spends importing
     `WORKER_PRELOAD` overlaps this process's own work: `tessera sweep` calls this before it
-    imports the sweep stack and reads the sweep file, a sweep before it checks its model
-    (`LocalExecutor` calls it again; later calls find it running).
+    imports the sweep stack and reads the sweep file (`LocalExecutor` calls it again as it
+    starts its workers, and finds it running; a sweep run from Python starts it there).
 
     The fork server (and every worker it forks) holds a Ctrl-C pending from its first instant
     until `explorer.forkserver_setup` ignores it, which discards it: a Ctrl-C in the second the

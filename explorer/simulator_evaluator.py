@@ -5,9 +5,10 @@ Lowering a model does not depend on the chip, so each worker process lowers ever
 scheduling, code generation and simulation. The cache lives as long as the worker process,
 so its key (model spec, batch, model folder) is everything lowering depends on. Before the
 first point, `check` loads, lowers and compiles every model variant once, so a model that
-cannot work stops the sweep with exit 2 instead of filling it with error rows; a local sweep
-runs it in every worker (`explorer.executors.LocalExecutor.check`), which so lowers its
-models and loads its kernels while the others do, others in the main process.
+cannot work stops the sweep with exit 2 instead of filling it with error rows. A local sweep
+runs it in every worker at once (`explorer.executors.LocalExecutor.check`), where it also
+lowers the models and loads the kernels that worker's points need; other executors run it
+in the main process.
 """
 
 from __future__ import annotations

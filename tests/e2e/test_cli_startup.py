@@ -151,7 +151,6 @@ def test_no_command_imports_the_fake_evaluator(tmp_path: Path) -> None:
         assert TEST_ONLY not in modules, args
 
 
-
 def test_a_local_sweep_starts_its_fork_server_before_importing_the_sweep_stack(tmp_path: Path) -> None:
     """`tessera sweep` starts the fork server first (`explorer.fork_server`), before it reads
     the sweep file, so the server's imports overlap the command's own: by then the command has

@@ -125,7 +125,6 @@ def test_bad_sweep_files_exit_2_naming_the_field(tmp_path: Path, body: str, fiel
     assert not (tmp_path / "out").exists()  # nothing ran
 
 
-
 def test_a_model_the_check_refuses_exits_2_from_the_workers_check(tmp_path: Path) -> None:
     """A local sweep checks its models in its workers (`LocalExecutor.check`): a model file
     that is not ONNX is refused there, and the error reaches the command intact: exit 2, the
