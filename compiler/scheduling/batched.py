@@ -19,7 +19,7 @@ only, and one whose plan places a tensor differently rescores only the shapes th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from functools import partial
 
@@ -58,14 +58,13 @@ class Spaces:
 
     Attributes:
         grid: the tilings of every space and their shared arrangements.
-        terms: each space's tilings' loop-order-independent estimate terms (joined only for
-            the spaces searched, `heuristic_finalists`).
+        terms: every tiling's loop-order-independent estimate terms.
         fits, spill: (arrangements, tilings) `Footprint.fits` and `Footprint.spill`.
         demand: (buffers, arrangements, tilings) `Footprint.demand`.
     """
 
     grid: "_Grid"
-    terms: tuple[TilingTerms, ...]
+    terms: TilingTerms
     fits: np.ndarray
     spill: np.ndarray
     demand: np.ndarray
@@ -92,20 +91,42 @@ class Spaces:
         if missing:
             for shape, space in zip(missing, _Space.scored(list(missing.values()), chip), strict=True):
                 found[shape] = space
-                SPACES.put((shape, array), space, cost=space.grid.index.size)
+                SPACES.put((shape, array), space, cost=space.block.shape[1] * space.arrangements.order.size)
         spaces = [found[w.shape_key] for w in workloads]
-        grid = _Grid.joined([space.grid for space in spaces])
-        columns = WorkloadColumns.of(workloads, grid.sizes)
-        demand, spill, fits = tiled_footprint(columns, chip, grid.tiles, grid.positions[:, :, 0], grid.double_buffer,
-                                              grid.groups)  # fmt: skip
-        counts = np.concatenate([space.terms.counts for space in spaces], axis=1)
-        fits &= scalesim_mapping(chip, grid.dataflow, grid.positions, counts)
-        return cls(grid, tuple(space.terms for space in spaces), fits, spill, demand)
+        block = np.concatenate([space.block for space in spaces], axis=1)
+        grid = _Grid.of_block(block, np.array([space.block.shape[1] for space in spaces], dtype=np.int64),
+                              spaces[0].arrangements)  # fmt: skip
+        terms = _terms_of_block(block, grid.index.shape[0])
+        columns = WorkloadColumns.of(workloads, np.ones(len(workloads), dtype=np.int64))
+        demand, spill, fits = tiled_footprint(columns, grid.sizes, chip, grid.tiles, grid.positions[:, :, 0],
+                                              grid.double_buffer, grid.groups)  # fmt: skip
+        fits &= scalesim_mapping(chip, grid.dataflow, grid.positions, terms.counts)
+        return cls(grid, terms, fits, spill, demand)
 
     def flags(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(fits, spill) of each space's candidates, as (arrangements, tilings) arrays."""
         edges = np.cumsum(self.grid.sizes)[:-1]
         return list(zip(np.split(self.fits, edges, axis=1), np.split(self.spill, edges, axis=1), strict=True))
+
+
+@dataclass(frozen=True)
+class _Arrangements:
+    """The (loop order, buffering) pairs every tiling of a HEURISTIC space comes with
+    (read-only, shared by every space kept in `SPACES`).
+
+    Attributes:
+        order, double_buffer: (arrangements,) indices into `LOOP_ORDERS` and flags.
+        positions: (3, arrangements, 1) loop positions of each arrangement by Dim.
+    """
+
+    order: np.ndarray
+    double_buffer: np.ndarray
+    positions: np.ndarray
+
+
+_GRID_ROWS = 5
+"""Rows of a space's block before its candidates' indices: dataflow, the three tile extents
+by Dim, groups."""
 
 
 @dataclass(frozen=True)
@@ -130,51 +151,11 @@ class _Grid:
     index: np.ndarray
 
     @classmethod
-    def of(cls, workloads: Sequence[Workload], chip: Target) -> "_Grid":
-        by_gemm = {}  # workloads that differ only in placement (`compiler.memory`) share their GEMM's space
-        for w in workloads:
-            if w.gemm not in by_gemm:
-                by_gemm[w.gemm] = gemm_space(w.gemm, chip, SchedulerKind.HEURISTIC)
-        spaces = [by_gemm[w.gemm] for w in workloads]
-        first = spaces[0]
-        return cls(
-            dataflow=np.concatenate([s.dataflow for s in spaces]),
-            tiles=np.concatenate([s.tiles for s in spaces], axis=1),
-            groups=np.concatenate([s.groups for s in spaces]),
-            sizes=np.array([len(space.groups) for space in spaces], dtype=np.int64),
-            order=first.order,
-            double_buffer=first.double_buffer,
-            positions=loop_positions(first.order, LOOP_ORDERS)[:, :, None],
-            index=np.concatenate([s.index for s in spaces], axis=1),
-        )
-
-    @classmethod
-    def joined(cls, grids: Sequence["_Grid"]) -> "_Grid":
-        """The spaces of `grids`, one after another (they share their arrangements)."""
-        first = grids[0]
-        return replace(
-            first,
-            dataflow=np.concatenate([g.dataflow for g in grids]),
-            tiles=np.concatenate([g.tiles for g in grids], axis=1),
-            groups=np.concatenate([g.groups for g in grids]),
-            sizes=np.concatenate([g.sizes for g in grids]),
-            index=np.concatenate([g.index for g in grids], axis=1),
-        )
-
-    def spaces(self) -> list["_Grid"]:
-        """Each space alone, its per-tiling arrays copied into one read-only block of its own
-        (kept in `SPACES`; the arrangements are shared, read-only)."""
-        for array in (self.order, self.double_buffer, self.positions):
-            array.flags.writeable = False
-        stacked = np.concatenate([self.dataflow[None], self.tiles, self.groups[None], self.index], dtype=np.int64,
-                                 casting="no")  # fmt: skip
-        grids = []
-        for _, size, block in _blocks(stacked, self.starts, self.sizes):
-            sizes = np.array([size], dtype=np.int64)
-            sizes.flags.writeable = False
-            grids.append(_Grid(block[0], block[1:4], block[4], sizes, self.order, self.double_buffer, self.positions,
-                               block[5:]))  # fmt: skip
-        return grids
+    def of_block(cls, block: np.ndarray, sizes: np.ndarray, arrangements: _Arrangements) -> "_Grid":
+        """The grid whose tilings are the columns of `block` (`_Space.block`'s layout), `sizes`
+        of them per space."""
+        return cls(block[0], block[1:4], block[4], sizes, arrangements.order, arrangements.double_buffer,
+                   arrangements.positions, block[_GRID_ROWS : _GRID_ROWS + arrangements.order.size])  # fmt: skip
 
     @property
     def starts(self) -> np.ndarray:
@@ -196,37 +177,64 @@ class _Grid:
         ]
 
 
+def _terms_of_block(block: np.ndarray, arrangements: int) -> TilingTerms:
+    """The `TilingTerms` rows of a block (`_Space.block`'s layout), as views."""
+    parts = []
+    row = _GRID_ROWS + arrangements
+    for rows in _TERM_ROWS:
+        parts.append(block[row] if rows == 0 else block[row : row + rows])
+        row += max(rows, 1)
+    return TilingTerms(*parts)
+
+
+_TERM_ROWS = tuple(3 if f.name in ("counts", "serial_bytes") else 0 for f in fields(TilingTerms))
+"""Rows of each `TilingTerms` field in a block: 3 for the (3, tilings) ones, 0 for a
+(tilings,) one (a single row)."""
+
+
 @dataclass(frozen=True)
 class _Space:
     """One shape's HEURISTIC tilings on one chip and their estimate terms, as `SPACES` keeps
-    them."""
+    them: every per-tiling number (int64) in one read-only block of its own, a column per
+    tiling, so that a network's spaces join in one copy.
 
-    grid: _Grid
-    terms: TilingTerms
+    Attributes:
+        block: the rows dataflow, tiles (3, by Dim), groups, each candidate's index in the
+            space (one row per arrangement), then the `TilingTerms` fields in order (three
+            rows for `counts` and `serial_bytes`).
+        arrangements: the arrangements every tiling comes with.
+    """
+
+    block: np.ndarray
+    arrangements: _Arrangements
 
     @classmethod
     def scored(cls, workloads: Sequence[Workload], chip: Target) -> list["_Space"]:
         """The spaces of `workloads` (distinct shapes), their terms scored in one pass."""
-        grid = _Grid.of(workloads, chip)
-        terms = tiling_terms(WorkloadColumns.of(workloads, grid.sizes), chip, grid.dataflow, grid.tiles, grid.groups)
-        # every field is int64, (tilings,) or (3, tilings): one block per space, viewed back
-        arrays = [getattr(terms, f.name) for f in fields(TilingTerms)]
-        rows = np.cumsum([0] + [1 if a.ndim == 1 else len(a) for a in arrays])
-        stacked = np.concatenate([a.reshape(-1, a.shape[-1]) for a in arrays], dtype=np.int64, casting="no")
-        spaces = []
-        for own, (_, _, block) in zip(grid.spaces(), _blocks(stacked, grid.starts, grid.sizes), strict=True):
-            parts = [block[r] if a.ndim == 1 else block[r : r + len(a)] for a, r in zip(arrays, rows.tolist())]
-            spaces.append(cls(own, TilingTerms(*parts)))
-        return spaces
-
-
-def _blocks(stacked: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
-    """(start, size, read-only copy of `stacked`'s columns) of each space: a space kept in
-    `SPACES` holds its own numbers only, not the batch it was scored with."""
-    for start, size in zip(starts.tolist(), sizes.tolist()):
-        block = stacked[:, start : start + size].copy()
-        block.flags.writeable = False  # shared by every search that finds it
-        yield start, size, block
+        by_gemm = {}  # workloads that differ only in placement (`compiler.memory`) share their GEMM's space
+        for w in workloads:
+            if w.gemm not in by_gemm:
+                by_gemm[w.gemm] = gemm_space(w.gemm, chip, SchedulerKind.HEURISTIC)
+        spaces = [by_gemm[w.gemm] for w in workloads]
+        first = spaces[0]
+        dataflow = np.concatenate([s.dataflow for s in spaces])
+        tiles = np.concatenate([s.tiles for s in spaces], axis=1)
+        groups = np.concatenate([s.groups for s in spaces])
+        sizes = np.array([len(space.groups) for space in spaces], dtype=np.int64)
+        terms = tiling_terms(WorkloadColumns.of(workloads, sizes), chip, dataflow, tiles, groups)
+        arrays = [dataflow[None], tiles, groups[None], np.concatenate([s.index for s in spaces], axis=1)]
+        arrays += [getattr(terms, f.name).reshape(-1, len(groups)) for f in fields(TilingTerms)]
+        stacked = np.concatenate(arrays, dtype=np.int64, casting="no")
+        arrangements = _Arrangements(first.order, first.double_buffer, loop_positions(first.order, LOOP_ORDERS)[:, :, None])
+        for array in (arrangements.order, arrangements.double_buffer, arrangements.positions):
+            array.flags.writeable = False
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        spaces_ = []
+        for start, size in zip(starts.tolist(), sizes.tolist()):
+            block = stacked[:, start : start + size].copy()  # its own numbers only, not the batch's
+            block.flags.writeable = False  # shared by every search that finds it
+            spaces_.append(cls(block, arrangements))
+        return spaces_
 
 
 SPACES: BoundedCache[_Space] = BoundedCache(capacity=6_000_000)
@@ -253,90 +261,51 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
     searched = np.asarray(selected, dtype=np.int64)[feasible[selected]]
     results: dict[int, Shortlisted] = {}
     if len(searched):
-        keep = np.zeros(len(starts), dtype=bool)
-        keep[searched] = True
-        tilings = np.flatnonzero(np.repeat(keep, grid.sizes))
-        sizes = grid.sizes[searched]
-        columns = slice(None) if len(tilings) == len(grid.groups) else tilings  # every space searched: no copies
-        fits, spill = spaces.fits[:, columns], spaces.spill[:, columns]
-        terms = _arranged(spaces, searched, spill, chip)
-        local_starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        chosen = tiled_shortlist(terms, fits, grid.index[:, columns], local_starts)
-        arrangement, tiling = np.divmod(np.concatenate(chosen), len(tilings))
-        picked = _picked(terms, arrangement, tiling)
-        estimates = picked.cycles(chip.dram_bytes_per_cycle)
-        bound = np.where(fits, terms.bound(chip.dram_bytes_per_cycle), np.inf)  # of every candidate
-        bounds = bound[arrangement, tiling]
-        schedules = grid.schedules(arrangement, tilings[tiling])
-        spills = spill[arrangement, tiling].tolist()
-        open_bound = bound.copy()  # finalists are measured anyway: never examined as challengers
-        open_bound[arrangement, tiling] = np.inf
-        least = open_bound.min(axis=0)
-        finalist = np.isinf(open_bound) & np.isfinite(bound)
-        per_tiling = replace(terms, serial_latency=np.broadcast_to(terms.serial_latency, np.shape(terms.floor)))
-        end = 0
-        for space, count, start, size in zip(searched.tolist(), (len(c) for c in chosen), local_starts.tolist(),
-                                             sizes.tolist(), strict=True):  # fmt: skip
-            window = slice(end, end + count)
-            end += count
-            found = (tuple(schedules[window]), estimates[window], bounds[window])  # distinct: `tiled_shortlist`
-            own = slice(start, start + size)
-            pool = Pool(float(least[own].min()), partial(_candidates, spaces, per_tiling, bound, finalist, spill, tilings, own))
-            results[space] = Shortlisted(found, tuple(spills[window]), pool)
+        terms = _arranged(spaces, chip)
+        found = tiled_shortlist(terms, spaces.fits, grid.index, starts[searched], grid.sizes[searched],
+                                chip.dram_bytes_per_cycle)  # fmt: skip
+        arrangement, tiling = np.divmod(found.finalists, spaces.fits.shape[1])
+        schedules = grid.schedules(arrangement, tiling)
+        spills = spaces.spill[arrangement, tiling].tolist()
+        ends = np.cumsum(found.counts).tolist()
+        for space, end, count, least in zip(searched.tolist(), ends, found.counts.tolist(), found.least.tolist(),
+                                            strict=True):  # fmt: skip
+            window = slice(end - count, end)
+            finalists = (tuple(schedules[window]), found.estimates[window], found.bounds[window])  # distinct: `tiled_shortlist`
+            own = slice(int(starts[space]), int(starts[space] + grid.sizes[space]))
+            pool = Pool(least, partial(_candidates, spaces, terms, found.bound, found.finalist, own))
+            results[space] = Shortlisted(finalists, tuple(spills[window]), pool)
     return [results.get(int(space)) for space in selected]
 
 
-def _candidates(spaces: Spaces, terms: CostTerms, bound: np.ndarray, finalist: np.ndarray, spill: np.ndarray,
-                tilings: np.ndarray, own: slice) -> Candidates:  # fmt: skip
-    """The candidates of the space whose tilings are `tilings[own]` (`terms`, its
-    `serial_latency` one per tiling, `bound`, `finalist` — whether each is a finalist that
-    fits — and `spill` are over all of `tilings`)."""
-    first = int(tilings[own.start])  # a space's tilings are consecutive in the grid
-    columns = slice(first, first + own.stop - own.start)
+def _candidates(spaces: Spaces, terms: CostTerms, bound: np.ndarray, finalist: np.ndarray, own: slice) -> Candidates:
+    """The candidates of the space whose tilings are those of `own` (`terms`, `bound` and
+    `finalist` — whether each is a finalist — over every tiling of `spaces`)."""
     grid = spaces.grid
 
     def schedule(arrangement: int, tiling: int) -> Schedule:
-        return grid.schedules(np.array([arrangement]), np.array([first + tiling]))[0]
+        return grid.schedules(np.array([arrangement]), np.array([own.start + tiling]))[0]
 
     return Candidates(
         replace(terms, compute=terms.compute[own], floor=terms.floor[own], channel_bytes=terms.channel_bytes[:, own],
                 exposed_bytes=terms.exposed_bytes[own], tail=terms.tail[own], iterations=terms.iterations[own],
                 serial_bytes=terms.serial_bytes[:, own], serial_latency=terms.serial_latency[own]),
         bound[:, own],
-        spaces.demand[:, :, columns],
-        grid.index[:, columns],
-        spill[:, own],
+        spaces.demand[:, :, own],
+        grid.index[:, own],
+        spaces.spill[:, own],
         schedule,
         np.ascontiguousarray(finalist[:, own]),  # the kernel's signature: a C-contiguous mask
     )  # fmt: skip
 
 
-def _arranged(spaces: Spaces, searched: np.ndarray, spill: np.ndarray, chip: Target) -> CostTerms:
-    """Estimate terms of every candidate of the `searched` spaces (ascending), whose spill
-    flags are `spill`: per tiling, but the channel bytes per (arrangement, tiling); one
-    buffering mode (the heuristic's) for all."""
+def _arranged(spaces: Spaces, chip: Target) -> CostTerms:
+    """Estimate terms of every candidate of `spaces`, with their spill flags: per tiling, but
+    the channel bytes per (arrangement, tiling); one buffering mode (the heuristic's) for all."""
     grid = spaces.grid
     (double_buffer,) = np.unique(grid.double_buffer)
-    parts = [spaces.terms[space] for space in searched.tolist()]
-    selected = TilingTerms(*(np.concatenate([getattr(p, f.name) for p in parts], axis=-1) for f in fields(TilingTerms)))
-    channel_bytes = selected.grid_channel_bytes(grid.positions[:, :, 0], spill)
-    return selected.arranged(channel_bytes, bool(double_buffer), chip.latency)
-
-
-def _picked(terms: CostTerms, arrangement: np.ndarray, tiling: np.ndarray) -> CostTerms:
-    """The terms of the candidates (arrangement, tiling), one entry each."""
-    return CostTerms(
-        compute=terms.compute[tiling],
-        floor=terms.floor[tiling],
-        channel_bytes=terms.channel_bytes[arrangement, tiling],
-        exposed_bytes=terms.exposed_bytes[tiling],
-        tail=terms.tail[tiling],
-        iterations=terms.iterations[tiling],
-        double_buffer=np.full(len(tiling), terms.double_buffer),
-        latency=terms.latency,
-        serial_bytes=terms.serial_bytes[:, tiling],
-        serial_latency=np.broadcast_to(terms.serial_latency, np.shape(terms.floor))[tiling],
-    )
+    channel_bytes = spaces.terms.grid_channel_bytes(grid.positions[:, :, 0], spaces.spill)
+    return spaces.terms.arranged(channel_bytes, bool(double_buffer), chip.latency)
 
 
 def distinct(schedules: Sequence[LayerSchedule], estimates: np.ndarray, bounds: np.ndarray) -> Finalists:

@@ -125,27 +125,29 @@ def gemm_footprint(
 
 
 def tiled_footprint(
-    columns: WorkloadColumns, chip: Target, tiles: np.ndarray, positions: np.ndarray, double_buffer: np.ndarray,
-    groups: np.ndarray,
+    columns: WorkloadColumns, sizes: np.ndarray, chip: Target, tiles: np.ndarray, positions: np.ndarray,
+    double_buffer: np.ndarray, groups: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(demand (buffers, arrangements, tilings), spill, fits (arrangements, tilings)) of every
-    candidate of a grid: tiling t (`tiles` (3, tilings) by Dim, `groups` products a tile, the
-    per-tiling `columns`) under arrangement a (`positions` (3, arrangements) by Dim,
-    `double_buffer`): `gemm_footprint`'s `Footprint.demand`, `spill` and `Footprint.fits`
-    over the grid, in one pass (`footprint_kernel`)."""
-    size = tiles.shape[1]
-    column = partial(per_tiling, size=size)
+    candidate of a grid: tiling t (`tiles` (3, tilings) by Dim, `groups` products a tile) under
+    arrangement a (`positions` (3, arrangements) by Dim, `double_buffer`), the tilings those of
+    the workloads of `columns` (one entry each) one after another, `sizes` of each:
+    `gemm_footprint`'s `Footprint.demand`, `spill` and `Footprint.fits` over the grid, in one
+    pass (`footprint_kernel`)."""
+    count = len(sizes)
+    column = partial(per_tiling, size=count)
     flags = roles(columns, chip)
-    reserved = np.zeros((len(chip.buffer_names), size), dtype=np.int64)
+    reserved = np.zeros((len(chip.buffer_names), count), dtype=np.int64)
     reserved[:] = _aligned(flags.reserved, 2)
     return grid_footprint(
-        column(tiles[Dim.M]), column(tiles[Dim.K]), column(tiles[Dim.N]), column(groups),
+        *(np.ascontiguousarray(tiles[dim], dtype=np.int64) for dim in Dim), np.ascontiguousarray(groups, dtype=np.int64),
+        np.asarray(sizes, dtype=np.int64),
         column(columns.gemm.m), column(columns.gemm.k), column(columns.gemm.n), column(columns.gemm.batch),
-        np.ones(size, dtype=bool), *(column(getattr(columns.conv, name)) for name in CONV_KERNEL_FIELDS),
+        np.ones(count, dtype=bool), *(column(getattr(columns.conv, name)) for name in CONV_KERNEL_FIELDS),
         column(columns.side_input_elements),
-        np.stack([np.broadcast_to(flags.input_tile, size), np.broadcast_to(flags.weight_tile, size),
-                  np.broadcast_to(flags.side_tile, size)]),
-        flags.bits_per_candidate(size),
+        np.stack([np.broadcast_to(flags.input_tile, count), np.broadcast_to(flags.weight_tile, count),
+                  np.broadcast_to(flags.side_tile, count)]),
+        flags.bits_per_candidate(count),
         reserved, np.ascontiguousarray(positions, dtype=np.int64), np.ascontiguousarray(double_buffer, dtype=bool),
         np.array([chip.buffer(operand) for operand in Operand], dtype=np.int64), np.asarray(chip.capacity_array),
         chip.accumulator_bits,

@@ -2,7 +2,8 @@
 and fit, over a candidate grid of tilings × arrangements.
 
 It takes only arrays and scalars (STYLE). `footprint.tiled_footprint` reduces the workloads'
-per-tiling columns, their roles (`scheduling.roles`) and the chip to the arrays below; this
+columns (one entry per workload, not per tiling: a network's 60,000 candidates come from a
+few dozen workloads), their roles (`scheduling.roles`) and the chip to the arrays below; this
 kernel computes, per candidate, the integers `footprint.gemm_footprint`, `Footprint.demand`
 and `Footprint.fits` compute, by the same formulas (`scheduling.tiling` for the tile counts,
 the input window and the live partial-sum group, `compiler.target.nbytes` for the bytes):
@@ -25,16 +26,18 @@ DIM_M, DIM_K, DIM_N = 0, 1, 2
 
 @njit(cache=True, error_model="numpy")
 def grid_footprint(
-    tm, tk, tn, groups, m, k, n, batch,
+    tm, tk, tn, groups, sizes, m, k, n, batch,
     is_conv, images, in_h, in_w, in_c, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, conv_groups,
     side_elements, tile_flags, bits, reserved, positions, double_buffer, buffer_of, capacity, accumulator_bits,
 ):  # fmt: skip
     """(demand (buffers, arrangements, tilings), spill and fits (arrangements, tilings)) of
-    every candidate: tiling t (per-tiling columns, `groups` products a tile) under
-    arrangement a (`positions` (3, arrangements) loop positions by Dim, `double_buffer`).
-    `tile_flags` (3, tilings) say whether the input, weight and side input need tiles,
-    `bits` (4, tilings) the widths of input, weight, side input and output; `reserved`
-    (buffers, tilings) the bytes kept tensors hold; `buffer_of` the buffer of each operand."""
+    every candidate: tiling t (`tm`, `tk`, `tn`, `groups` products a tile) under arrangement a
+    (`positions` (3, arrangements) loop positions by Dim, `double_buffer`). The tilings are
+    those of workloads one after another, `sizes` of each; every other argument has an entry
+    per workload (its last axis): its shape and convolution geometry, `tile_flags` (3, ...)
+    whether the input, weight and side input need tiles, `bits` (4, ...) the widths of
+    input, weight, side input and output, `reserved` (buffers, ...) the bytes kept tensors
+    hold; `buffer_of` is the buffer of each operand."""
     tilings = len(tm)
     arrangements = len(double_buffer)
     buffers = len(capacity)
@@ -47,46 +50,52 @@ def grid_footprint(
     side = np.zeros(tilings, dtype=np.int64)
     single = np.empty(tilings, dtype=np.int64)
     accumulates = np.empty(tilings, dtype=np.bool_)
-    for t in range(tilings):
-        g = groups[t]
-        window = _window_pixels(tm[t], is_conv[t], images[t], in_h[t], in_w[t], out_w[t], kernel_h[t], kernel_w[t],
-                                stride_h[t], stride_w[t], dilation_h[t], dilation_w[t]) * _window_channels(
-            tk[t], is_conv[t], in_c[t], conv_groups[t], kernel_h[t], kernel_w[t])  # fmt: skip
-        one_input[t] = _nbytes(g * window, bits[0, t]) if tile_flags[0, t] else 0
-        one_weight[t] = _nbytes(g * (tk[t] * tn[t]), bits[1, t]) if tile_flags[1, t] else 0
-        if tile_flags[2, t]:
-            side[t] = _nbytes(g * _ceil_div(tm[t] * tn[t] * side_elements[t], batch[t] * m[t] * n[t]), bits[2, t])
-        single[t] = _nbytes(g * (tm[t] * tn[t]), accumulator_bits)
-        accumulates[t] = _ceil_div(k[t], tk[t]) > 1
+    workload_of = np.empty(tilings, dtype=np.int64)
+    t = 0
+    for w in range(len(sizes)):
+        for _ in range(sizes[w]):
+            workload_of[t] = w
+            g = groups[t]
+            window = _window_pixels(tm[t], is_conv[w], images[w], in_h[w], in_w[w], out_w[w], kernel_h[w], kernel_w[w],
+                                    stride_h[w], stride_w[w], dilation_h[w], dilation_w[w]) * _window_channels(
+                tk[t], is_conv[w], in_c[w], conv_groups[w], kernel_h[w], kernel_w[w])  # fmt: skip
+            one_input[t] = _nbytes(g * window, bits[0, w]) if tile_flags[0, w] else 0
+            one_weight[t] = _nbytes(g * (tk[t] * tn[t]), bits[1, w]) if tile_flags[1, w] else 0
+            if tile_flags[2, w]:
+                side[t] = _nbytes(g * _ceil_div(tm[t] * tn[t] * side_elements[w], batch[w] * m[w] * n[w]), bits[2, w])
+            single[t] = _nbytes(g * (tm[t] * tn[t]), accumulator_bits)
+            accumulates[t] = _ceil_div(k[w], tk[t]) > 1
+            t += 1
     # arrangements outer: each (buffer, arrangement) row of `demand` is written in order
     for a in range(arrangements):
         slots = 2 if double_buffer[a] else 1
         m_inside = positions[DIM_M, a] > positions[DIM_K, a]
         n_inside = positions[DIM_N, a] > positions[DIM_K, a]
         for t in range(tilings):
+            w = workload_of[t]
             # the partial sums live across one K iteration (`tiling.psum_group_elements`)
-            span_m = m[t] if accumulates[t] and m_inside else tm[t]
-            span_n = n[t] if accumulates[t] and n_inside else tn[t]
+            span_m = m[w] if accumulates[t] and m_inside else tm[t]
+            span_n = n[w] if accumulates[t] and n_inside else tn[t]
             group = _nbytes(groups[t] * (span_m * span_n), accumulator_bits)
             operand[0] = slots * one_input[t]
             operand[1] = slots * one_weight[t]
             operand[2] = slots * (group + side[t])
-            if group > single[t] and not _fits(operand, reserved, t, buffer_of, capacity):
+            if group > single[t] and not _fits(operand, reserved, w, buffer_of, capacity):
                 spill[a, t] = True
                 operand[2] = slots * (single[t] + side[t])
             fits[a, t] = True
             for b in range(buffers):
-                demand[b, a, t] = _held(operand, reserved, t, buffer_of, b)
+                demand[b, a, t] = _held(operand, reserved, w, buffer_of, b)
                 if demand[b, a, t] > capacity[b]:
                     fits[a, t] = False
     return demand, spill, fits
 
 
 @njit(cache=True, error_model="numpy")
-def _held(operand, reserved, t, buffer_of, b):
+def _held(operand, reserved, w, buffer_of, b):
     """Bytes buffer `b` holds: the tiles of the operands it holds (`operand` by Operand) and
-    the kept tensors' of tiling `t` (`Footprint.demand`)."""
-    held = reserved[b, t]
+    the kept tensors' of workload `w` (`Footprint.demand`)."""
+    held = reserved[b, w]
     for o in range(3):
         if buffer_of[o] == b:
             held += operand[o]
@@ -94,9 +103,9 @@ def _held(operand, reserved, t, buffer_of, b):
 
 
 @njit(cache=True, error_model="numpy")
-def _fits(operand, reserved, t, buffer_of, capacity):
-    """Whether every buffer holds its operands' bytes beside the kept tensors' of tiling `t`."""
+def _fits(operand, reserved, w, buffer_of, capacity):
+    """Whether every buffer holds its operands' bytes beside the kept tensors' of workload `w`."""
     for b in range(len(capacity)):
-        if _held(operand, reserved, t, buffer_of, b) > capacity[b]:
+        if _held(operand, reserved, w, buffer_of, b) > capacity[b]:
             return False
     return True

@@ -34,11 +34,14 @@ order are dominated by the one moving the fewest bytes (proof in its docstring).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
+from compiler.scheduling.columns import per_tiling
 from compiler.scheduling.estimate import CostTerms
 from compiler.scheduling.schedule import SchedulerKind
-from compiler.scheduling.shortlist_kernel import ladder_winners
+from compiler.scheduling.shortlist_kernel import space_finalists
 
 LADDER = np.append(2.0 ** np.arange(0, 11), np.inf)
 """Reference DRAM bandwidths in bytes per cycle (a fixed, chip-independent ladder)."""
@@ -69,17 +72,45 @@ def _least_distinct(cycles: np.ndarray, count: int) -> np.ndarray:
     return order[first[:count]]
 
 
-def tiled_shortlist(terms: CostTerms, fits: np.ndarray, rank: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
-    """HEURISTIC finalists of several factored candidate spaces scored together.
+class TiledShortlist(NamedTuple):
+    """`tiled_shortlist`'s findings on the spaces it was given, at one chip bandwidth.
+
+    Attributes:
+        finalists: flat positions a · tilings + t of every space's finalists, space after
+            space, each space's in the order `shortlist` on its candidates alone finds them.
+        counts: finalists of each space.
+        estimates, bounds: each finalist's `CostTerms.cycles` and `CostTerms.bound`.
+        bound: (arrangements, tilings) `CostTerms.bound` of every candidate of the spaces
+            that fits, infinite elsewhere.
+        finalist: (arrangements, tilings) whether each candidate is a finalist.
+        least: per space, the least bound of a candidate that fits and is not a finalist
+            (infinite when there is none).
+    """
+
+    finalists: np.ndarray
+    counts: np.ndarray
+    estimates: np.ndarray
+    bounds: np.ndarray
+    bound: np.ndarray
+    finalist: np.ndarray
+    least: np.ndarray
+
+
+def tiled_shortlist(
+    terms: CostTerms, fits: np.ndarray, rank: np.ndarray, starts: np.ndarray, sizes: np.ndarray, bytes_per_cycle: float
+) -> TiledShortlist:
+    """HEURISTIC finalists of several factored candidate spaces scored together, with the
+    bounds the measure step and the capacity challengers read (`TiledShortlist`), at the
+    chip's `bytes_per_cycle`.
 
     Candidates are (arrangement, tiling) pairs (`candidates.GemmSpace`): `fits` and
     `terms.channel_bytes` are (arrangements, tilings); every other term is per tiling
-    ((tilings,)), `double_buffer` one flag for all; `rank[a, t]` is the candidate's index
-    in its space (unique there, the tie-break order). Space s holds tilings `starts[s]` up
-    to the next start, each space with a candidate that fits. Returns, per space, flat
-    positions a · tilings + t of its finalists in the order `shortlist` on that space's
-    candidates alone finds them: per ladder point, the least-ranked candidate of least
-    estimate.
+    ((tilings,), `serial_bytes` (3, tilings); `serial_latency` and `chain` may be scalars),
+    `double_buffer` one flag for all; `rank[a, t]` is the candidate's index in its space
+    (unique there, the tie-break order). Space s holds tilings `starts[s]` to
+    `starts[s] + sizes[s]`, each with a candidate that fits; tilings of no space are ignored.
+    Per space, its finalists are those `shortlist` on that space's candidates alone finds, in
+    its order: per ladder point, the least-ranked candidate of least estimate.
 
     Why it need not estimate every candidate at every ladder point: within one tiling the
     candidates differ only in channel bytes, and `CostTerms.cycles` is non-decreasing in
@@ -92,19 +123,20 @@ def tiled_shortlist(terms: CostTerms, fits: np.ndarray, rank: np.ndarray, starts
     representative, and every candidate attaining it belongs to a tiling whose
     representative attains it. Only those tilings, usually one per space and point, are
     expanded to all their arrangements to find the least-ranked winner. Every estimate
-    compared is computed by `CostTerms.cycles`'s formula from the same numbers
-    (`shortlist_kernel`, one pass over the tilings per ladder point), so the winners are
-    exactly `np.argmin`'s over all candidates (ties included).
+    and bound is computed by `CostTerms.cycles`'s and `CostTerms.bound`'s formulas from
+    the same numbers (`shortlist_kernel`, one pass over each space), so the winners are
+    exactly `np.argmin`'s over all candidates (ties included) and the numbers are theirs.
     """
     if np.ndim(terms.double_buffer) != 0:
         raise ValueError("tiled_shortlist needs one buffering mode for every candidate")
-    counted = [np.asarray(a) for a in (terms.compute, terms.channel_bytes, terms.exposed_bytes, terms.tail, terms.iterations)]
+    counted = [np.asarray(a) for a in (terms.compute, terms.floor, terms.channel_bytes, terms.exposed_bytes, terms.tail,
+                                       terms.iterations, terms.serial_bytes)]  # fmt: skip
     if any(a.dtype.kind not in "iu" for a in counted):
         raise ValueError("tiled_shortlist needs integer terms (cycles and bytes, as the estimate counts them)")
-    starts = np.asarray(starts, dtype=np.int64)
-    winners = ladder_winners(
+    size = fits.shape[1]
+    return TiledShortlist(*space_finalists(
         *(np.ascontiguousarray(a, dtype=np.int64) for a in counted),
-        bool(terms.double_buffer), int(terms.latency), LADDER, np.ascontiguousarray(fits, dtype=bool),
-        np.ascontiguousarray(rank, dtype=np.int64), starts, np.diff(np.append(starts, fits.shape[1])),
-    )  # fmt: skip
-    return [np.array(list(dict.fromkeys(column)), dtype=np.int64) for column in winners.T.tolist()]
+        per_tiling(terms.serial_latency, size), per_tiling(terms.chain, size), bool(terms.double_buffer),
+        int(terms.latency), LADDER, np.ascontiguousarray(fits, dtype=bool), np.ascontiguousarray(rank, dtype=np.int64),
+        np.asarray(starts, dtype=np.int64), np.asarray(sizes, dtype=np.int64), float(bytes_per_cycle),
+    ))  # fmt: skip

@@ -1,4 +1,5 @@
-"""Numba kernel of `shortlist.tiled_shortlist`: each space's winner at each ladder bandwidth.
+"""Numba kernel of `shortlist.tiled_shortlist`: each space's finalists, and every candidate's
+lower bound at the chip's bandwidth.
 
 It takes only arrays and scalars (STYLE). Candidates are (arrangement, tiling) pairs of
 factored spaces (`candidates.GemmSpace`), every term but the channel bytes per tiling. Per
@@ -6,53 +7,105 @@ space and ladder bandwidth it finds the least estimate from each tiling's repres
 (its least channel bytes among the arrangements that fit: the estimate is non-decreasing in
 them, `tiled_shortlist`'s docstring), then the least-ranked fitting candidate of the tilings
 that attain it whose own estimate equals it. Estimates are `challengers_kernel.estimate`,
-`CostTerms.cycles`'s formula in its order of operations, so every comparison is the one
-the numpy version made on the same floats; one pass over the tilings per bandwidth instead
-of a dozen (ladder × tilings) temporaries.
+`CostTerms.cycles`'s formula in its order of operations, and bounds `CostTerms.bound`'s, so
+every comparison is the one the numpy version made on the same floats. In the same pass over
+a space it finds what the measure step and the capacity challengers read: the finalists'
+estimates and bounds at the chip's bandwidth, every fitting candidate's bound, and the least
+bound of those that are not finalists. One kernel call for a network's spaces replaced a
+dozen numpy passes over every candidate (and their temporaries) and a Python loop over the
+spaces.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from compiler.scheduling.challengers_kernel import estimate
+from simulator.kernels.engines import CEIL_SLACK
 from simulator.kernels.numba_target import njit
 
 
 @njit(cache=True, error_model="numpy")
-def ladder_winners(compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency, ladder, fits, rank,
-                   starts, sizes):  # fmt: skip
-    """(ladder points, spaces) flat position a · tilings + t of each space's winner at each
-    ladder bandwidth: the least `rank` among the fitting candidates of least estimate; -1
-    where no candidate of the space fits. Space s is tilings starts[s] .. starts[s] + sizes[s]."""
+def space_finalists(
+    compute, floor, channel_bytes, exposed_bytes, tail, iterations, serial_bytes, serial_latency, chain, double_buffer,
+    latency, ladder, fits, rank, starts, sizes, bytes_per_cycle,
+):  # fmt: skip
+    """Space s is tilings starts[s] .. starts[s] + sizes[s], with a candidate that fits. Returns
+    (finalists, counts, estimates, bounds, bound, finalist, least):
+
+    * finalists: flat positions a · tilings + t of every space's finalists, space after
+      space, each space's in the order its ladder bandwidths first pick them (per bandwidth
+      the least `rank` among the fitting candidates of least estimate); counts: how many
+      each space has; estimates, bounds: theirs at `bytes_per_cycle`;
+    * bound: (arrangements, tilings) every fitting candidate's bound at `bytes_per_cycle`,
+      infinite where it does not fit or its space is not listed; finalist: whether each is a
+      finalist; least: per space, the least bound of a fitting candidate that is not one."""
     arrangements, tilings = fits.shape
+    spaces = len(starts)
+    rungs = len(ladder)
+    bound = np.full((arrangements, tilings), np.inf)
+    finalist = np.zeros((arrangements, tilings), dtype=np.bool_)
+    least = np.full(spaces, np.inf)
+    finalists = np.empty(spaces * rungs, dtype=np.int64)
+    counts = np.zeros(spaces, dtype=np.int64)
+    estimates = np.empty(spaces * rungs)
+    bounds = np.empty(spaces * rungs)
     least_bytes = np.zeros(tilings, dtype=np.int64)
     fitting = np.zeros(tilings, dtype=np.bool_)
-    for t in range(tilings):
-        for a in range(arrangements):
-            if fits[a, t] and (not fitting[t] or channel_bytes[a, t] < least_bytes[t]):
-                least_bytes[t] = channel_bytes[a, t]
-                fitting[t] = True
-    winners = np.full((len(ladder), len(starts)), -1, dtype=np.int64)
     representative = np.empty(tilings)
-    for s in range(len(starts)):
+    found = 0
+    for s in range(spaces):
         first, end = starts[s], starts[s] + sizes[s]
-        for r in range(len(ladder)):
-            least = np.inf
+        for t in range(first, end):
+            # `CostTerms.bound` in its operations: the serial transfers' cycles
+            # (`timing.transfer_cycles`, one-byte bursts) summed in order, then the maxima
+            serial = 0
+            for row in range(3):
+                serial += math.ceil(serial_bytes[row, t] / bytes_per_cycle * CEIL_SLACK)
+            series = float(floor[t] + serial + serial_latency[t])
+            for a in range(arrangements):
+                if fits[a, t]:
+                    lower = max(float(floor[t]), channel_bytes[a, t] / bytes_per_cycle)
+                    bound[a, t] = max(max(lower, series), float(chain[t]))
+                    if not fitting[t] or channel_bytes[a, t] < least_bytes[t]:
+                        least_bytes[t] = channel_bytes[a, t]
+                        fitting[t] = True
+        space_first = found
+        for r in range(rungs):
+            lowest = np.inf
             for t in range(first, end):
                 if fitting[t]:
                     representative[t] = estimate(compute[t], least_bytes[t], exposed_bytes[t], tail[t], iterations[t],
                                                  double_buffer, latency, ladder[r])  # fmt: skip
-                    least = min(least, representative[t])
+                    lowest = min(lowest, representative[t])
             best_rank = -1  # none yet (ranks are positions in the space, from 0)
+            winner = -1
             for t in range(first, end):
-                if not fitting[t] or representative[t] != least:
+                if not fitting[t] or representative[t] != lowest:
                     continue
                 for a in range(arrangements):
                     if fits[a, t] and (best_rank < 0 or rank[a, t] < best_rank):
                         own = estimate(compute[t], channel_bytes[a, t], exposed_bytes[t], tail[t], iterations[t],
                                        double_buffer, latency, ladder[r])  # fmt: skip
-                        if own == least:
+                        if own == lowest:
                             best_rank = rank[a, t]
-                            winners[r, s] = a * tilings + t
-    return winners
+                            winner = a * tilings + t
+            if winner < 0:
+                continue
+            a, t = winner // tilings, winner % tilings
+            if finalist[a, t]:
+                continue
+            finalist[a, t] = True
+            finalists[found] = winner
+            estimates[found] = estimate(compute[t], channel_bytes[a, t], exposed_bytes[t], tail[t], iterations[t],
+                                        double_buffer, latency, bytes_per_cycle)  # fmt: skip
+            bounds[found] = bound[a, t]
+            found += 1
+        counts[s] = found - space_first
+        for t in range(first, end):
+            for a in range(arrangements):
+                if fits[a, t] and not finalist[a, t]:
+                    least[s] = min(least[s], bound[a, t])
+    return finalists[:found], counts, estimates[:found], bounds[:found], bound, finalist, least

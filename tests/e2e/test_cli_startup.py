@@ -106,15 +106,15 @@ with contextlib.redirect_stdout(io.StringIO()):
 from compiler.codegen.gemm_kernel import _gemm_code
 from compiler.codegen.program_kernel import _join
 from compiler.scheduling.footprint_kernel import grid_footprint
-from compiler.scheduling.shortlist_kernel import ladder_winners
+from compiler.scheduling.shortlist_kernel import space_finalists
 from compiler.scheduling.space_kernel import space_tables
 from compiler.scheduling.terms_kernel import grid_channel_bytes, pass_terms
 from simulator.kernels.engines import _problems, _serial_cycles, _simulate
-kernels = (_gemm_code, _join, pass_terms, grid_channel_bytes, grid_footprint, ladder_winners, space_tables, _problems,
+kernels = (_gemm_code, _join, pass_terms, grid_channel_bytes, grid_footprint, space_finalists, space_tables, _problems,
            _serial_cycles, _simulate)
 print(json.dumps({"code": code, "signatures": {kernel.__name__: len(kernel.signatures) for kernel in kernels}}))
 """
-KERNELS = ("_gemm_code", "_join", "pass_terms", "grid_channel_bytes", "grid_footprint", "ladder_winners", "space_tables",
+KERNELS = ("_gemm_code", "_join", "pass_terms", "grid_channel_bytes", "grid_footprint", "space_finalists", "space_tables",
            "_problems", "_serial_cycles", "_simulate")
 
 

@@ -15,7 +15,7 @@ from accel_spec import load_accelerator, with_overrides
 from compiler.lowering import lower
 from compiler.memory.planner import WeightResidency, plan_memory
 from compiler.models import load_model
-from compiler.scheduling.batched import _Grid
+from compiler.scheduling.batched import Spaces
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.footprint import gemm_footprint, tiled_footprint
 from compiler.target import target_of
@@ -40,10 +40,12 @@ def test_kernel_equals_the_numpy_footprint_on_a_planned_network(chip_name: str, 
     chip = target_of(accel, None)
     workloads = plan_memory(lower(load_model(model)), chip, weights).workloads
     gemms = list({(w.shape_key, w.placement, w.reserved): w for w in workloads if w.gemm is not None}.values())
-    grid = _Grid.of(gemms, chip)
+    grid = Spaces.of(gemms, chip).grid
     columns = WorkloadColumns.of(gemms, grid.sizes)
     footprint = gemm_footprint(columns, chip, grid.tiles, grid.positions, grid.double_buffer[:, None], grid.groups)
-    demand, spill, fits = tiled_footprint(columns, chip, grid.tiles, grid.positions[:, :, 0], grid.double_buffer, grid.groups)
+    each = WorkloadColumns.of(gemms, np.ones(len(gemms), dtype=np.int64))
+    demand, spill, fits = tiled_footprint(each, grid.sizes, chip, grid.tiles, grid.positions[:, :, 0], grid.double_buffer,
+                                          grid.groups)  # fmt: skip
     shape = (len(grid.double_buffer), len(grid.groups))
     assert np.array_equal(demand, np.broadcast_to(footprint.demand(chip), (len(chip.buffer_names), *shape)))
     assert np.array_equal(spill, np.broadcast_to(footprint.spill, shape))

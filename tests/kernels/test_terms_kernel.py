@@ -17,7 +17,7 @@ from accel_spec.types import Dataflow
 from compiler.lowering import lower
 from compiler.memory.planner import WeightResidency, plan_memory
 from compiler.models import load_model
-from compiler.scheduling.batched import _Grid
+from compiler.scheduling.batched import Spaces
 from compiler.scheduling.candidates import gemm_space
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import _Pass, _pass_inputs, tiling_terms
@@ -164,7 +164,7 @@ def test_kernel_equals_the_numpy_formulas_on_a_planned_network(chip_name: str, m
     assert (min(chip.reduction_depth, chip.pe_width) > 1) == chip_name.endswith("-wide")
     workloads = plan_memory(lower(load_model(model)), chip, WeightResidency.STREAMED).workloads
     gemms = list({w.shape_key: w for w in workloads if w.gemm is not None}.values())
-    grid = _Grid.of(gemms, chip)
+    grid = Spaces.of(gemms, chip).grid
     columns = WorkloadColumns.of(gemms, grid.sizes)
     size = len(grid.dataflow)
     assert size > 100
@@ -192,7 +192,7 @@ def test_grid_channel_bytes_equal_the_numpy_reloads(chip_name: str) -> None:
     chip = target_of(accel, None)
     workloads = plan_memory(lower(load_model("resnet18")), chip, WeightResidency.STREAMED).workloads
     gemms = list({w.shape_key: w for w in workloads if w.gemm is not None}.values())
-    grid = _Grid.of(gemms, chip)
+    grid = Spaces.of(gemms, chip).grid
     terms = tiling_terms(WorkloadColumns.of(gemms, grid.sizes), chip, grid.dataflow, grid.tiles, grid.groups)
     spill = np.random.default_rng(5).random((len(grid.order), len(grid.groups))) < 0.5
     expected = terms.channel_bytes(grid.positions, spill)
@@ -207,7 +207,7 @@ def test_the_last_pass_is_run_again_only_on_the_tilings_it_packs_fewer_products_
     chip = target_of(load_accelerator(EXAMPLES / "edge.yaml"), None)
     workloads = plan_memory(lower(load_model("mobilenetv2")), chip, WeightResidency.STREAMED).workloads
     gemms = list({w.shape_key: w for w in workloads if w.gemm is not None}.values())
-    grid = _Grid.of(gemms, chip)
+    grid = Spaces.of(gemms, chip).grid
     columns = WorkloadColumns.of(gemms, grid.sizes)
     inputs = _pass_inputs(columns, chip, grid.dataflow, grid.tiles)
     last = np.broadcast_to(pass_groups(columns.gemm.batch, grid.groups)[1], grid.groups.shape)

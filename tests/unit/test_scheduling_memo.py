@@ -111,11 +111,14 @@ def test_bounded_cache_drops_least_recently_used_by_cost():
     assert cache_.get("huge") is None and len(cache_) == 2
 
 
+@pytest.mark.parametrize("bytes_per_cycle", [3.7, np.inf])
 @pytest.mark.parametrize("double_buffer", [True, False])
-def test_tiled_shortlist_equals_shortlist_of_each_space(double_buffer: bool):
+def test_tiled_shortlist_equals_shortlist_of_each_space(double_buffer: bool, bytes_per_cycle: float):
     """The factored shortlist (its kernel) picks, per space, exactly what `shortlist` picks
     on that space's candidates listed in rank order (small ranges: many ties, across
-    tilings and within them), double buffered or not."""
+    tilings and within them), double buffered or not; its estimates and bounds are
+    `CostTerms.cycles`'s and `CostTerms.bound`'s, and the least bound of a space's other
+    fitting candidates is theirs. A space left out (the fourth) is not touched."""
     rng = np.random.default_rng(7)
     sizes = np.array([5, 1, 40, 17, 3])
     arrangements, tilings = 6, int(sizes.sum())
@@ -134,8 +137,14 @@ def test_tiled_shortlist_equals_shortlist_of_each_space(double_buffer: bool):
     rank = np.empty((arrangements, tilings), dtype=np.int64)
     for start, size in zip(starts, sizes):
         rank[:, start : start + size] = rng.permutation(arrangements * size).reshape(arrangements, size)
-    together = tiled_shortlist(terms, fits, rank, starts)
-    for start, size, found in zip(starts, sizes, together, strict=True):
+    listed = np.array([0, 1, 2, 4])
+    together = tiled_shortlist(terms, fits, rank, starts[listed], sizes[listed], bytes_per_cycle)
+    every = np.where(fits, terms.bound(bytes_per_cycle), np.inf)
+    assert np.isinf(together.bound[:, starts[3] : starts[3] + sizes[3]]).all()
+    assert not together.finalist[:, starts[3] : starts[3] + sizes[3]].any()
+    ends = np.cumsum(together.counts)
+    for space, end, count, least in zip(listed, ends, together.counts, together.least, strict=True):
+        start, size = starts[space], sizes[space]
         arrangement, tiling = np.divmod(np.arange(arrangements * size), size)
         tiling += start
         by_rank = np.argsort(rank[arrangement, tiling])
@@ -148,8 +157,18 @@ def test_tiled_shortlist_equals_shortlist_of_each_space(double_buffer: bool):
             serial_bytes=terms.serial_bytes[:, tiling], serial_latency=6,
         )
         expected = shortlist(alone, fits[arrangement, tiling], SchedulerKind.HEURISTIC)
-        found_a, found_t = np.divmod(found, tilings)
+        window = slice(end - count, end)
+        found_a, found_t = np.divmod(together.finalists[window], tilings)
         assert rank[found_a, found_t].tolist() == expected.tolist()
+        assert together.estimates[window].tolist() == alone.cycles(bytes_per_cycle)[expected].tolist()
+        assert together.bounds[window].tolist() == alone.bound(bytes_per_cycle)[expected].tolist()
+        own = every[:, start : start + size]
+        assert np.array_equal(together.bound[:, start : start + size], own)
+        finalist = np.zeros_like(fits)
+        finalist[found_a, found_t] = True
+        assert np.array_equal(together.finalist[:, start : start + size], finalist[:, start : start + size])
+        others = own[~finalist[:, start : start + size]]
+        assert least == (others.min() if others.size else np.inf)
 
 
 def test_plain_gemm_windows_as_a_one_by_one_convolution():
