@@ -20,7 +20,7 @@ only, and one whose plan places a tensor differently rescores only the shapes th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from functools import partial
 
 import numpy as np
@@ -103,10 +103,9 @@ class Spaces:
         fits &= scalesim_mapping(chip, grid.dataflow, grid.positions, terms.counts)
         return cls(grid, terms, fits, spill, demand)
 
-    def flags(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(fits, spill) of each space's candidates, as (arrangements, tilings) arrays."""
-        edges = np.cumsum(self.grid.sizes)[:-1]
-        return list(zip(np.split(self.fits, edges, axis=1), np.split(self.spill, edges, axis=1), strict=True))
+    def feasible(self) -> np.ndarray:
+        """Whether each space has a candidate that fits."""
+        return np.logical_or.reduceat(self.fits.any(axis=0), self.grid.starts)
 
 
 @dataclass(frozen=True)
@@ -257,8 +256,7 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
     exhaustive space or raises)."""
     grid = spaces.grid
     starts = grid.starts
-    feasible = np.logical_or.reduceat(spaces.fits.any(axis=0), starts)
-    searched = np.asarray(selected, dtype=np.int64)[feasible[selected]]
+    searched = np.asarray(selected, dtype=np.int64)[spaces.feasible()[selected]]
     results: dict[int, Shortlisted] = {}
     if len(searched):
         terms = _arranged(spaces, chip)
@@ -284,19 +282,9 @@ def _candidates(spaces: Spaces, terms: CostTerms, bound: np.ndarray, finalist: n
     grid = spaces.grid
 
     def schedule(arrangement: int, tiling: int) -> Schedule:
-        return grid.schedules(np.array([arrangement]), np.array([own.start + tiling]))[0]
+        return grid.schedules(np.array([arrangement]), np.array([tiling]))[0]
 
-    return Candidates(
-        replace(terms, compute=terms.compute[own], floor=terms.floor[own], channel_bytes=terms.channel_bytes[:, own],
-                exposed_bytes=terms.exposed_bytes[own], tail=terms.tail[own], iterations=terms.iterations[own],
-                serial_bytes=terms.serial_bytes[:, own], serial_latency=terms.serial_latency[own]),
-        bound[:, own],
-        spaces.demand[:, :, own],
-        grid.index[:, own],
-        spaces.spill[:, own],
-        schedule,
-        np.ascontiguousarray(finalist[:, own]),  # the kernel's signature: a C-contiguous mask
-    )  # fmt: skip
+    return Candidates(terms, bound, spaces.demand, grid.index, spaces.spill, schedule, finalist, own)
 
 
 def _arranged(spaces: Spaces, chip: Target) -> CostTerms:

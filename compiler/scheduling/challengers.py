@@ -43,7 +43,9 @@ from compiler.scheduling.shortlist import LADDER
 @dataclass(frozen=True)
 class Candidates:
     """One layer's candidate space, factored as (arrangements, tilings) (one arrangement
-    for a flat list of candidates); candidates that do not fit have an infinite bound.
+    for a flat list of candidates); candidates that do not fit have an infinite bound. The
+    arrays may hold the spaces of other layers too (a network's spaces scored together,
+    `batched`): this layer's are the tilings of `own`.
 
     Attributes:
         terms: the estimate terms: `channel_bytes` (arrangements, tilings), the others and
@@ -59,6 +61,7 @@ class Candidates:
         finalist: (arrangements, tilings) whether each is one of the layer's finalists, which
             the measure step measures anyway: a rival of the others, never examined itself
             (every finalist qualifies, so examining one would only confirm it).
+        own: the tilings of this layer's space.
     """
 
     terms: CostTerms
@@ -68,6 +71,7 @@ class Candidates:
     spill: np.ndarray
     schedule: Callable[[int, int], LayerSchedule]
     finalist: np.ndarray
+    own: slice
 
     def challengers(self, lowest: Callable[[], float], measured: set[LayerSchedule]) -> Iterator[tuple[LayerSchedule, bool]]:
         """(schedule, spill) of each qualifying candidate (module doc) that is not a finalist
@@ -76,8 +80,8 @@ class Candidates:
         terms, tilings = self.terms, self.bound.shape[1]
         double_buffer = terms.double_buffer if np.ndim(terms.double_buffer) else np.full(tilings, bool(terms.double_buffer))
         qualified = qualified_below(
-            lowest(), self.bound, self.finalist, self.demand, self.rank, terms.compute, terms.channel_bytes,
-            terms.exposed_bytes, terms.tail, terms.iterations, double_buffer, terms.latency, LADDER,
+            lowest(), self.own.start, self.own.stop, self.bound, self.finalist, self.demand, self.rank, terms.compute,
+            terms.channel_bytes, terms.exposed_bytes, terms.tail, terms.iterations, double_buffer, terms.latency, LADDER,
         )  # fmt: skip
         for index in qualified.tolist():
             arrangement, tiling = divmod(index, tilings)

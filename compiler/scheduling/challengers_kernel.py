@@ -87,21 +87,23 @@ def qualifying(
 
 @njit(cache=True, error_model="numpy")
 def qualified_below(
-    limit, bound, finalist, demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency,
-    ladder,
+    limit, first, last, bound, finalist, demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations,
+    double_buffer, latency, ladder,
 ):  # fmt: skip
-    """Flat indices of the candidates `challengers.Candidates.challengers` examines below
-    `limit` (a `bound` below it, not a `finalist`) that qualify (`qualifying`), least bound
-    first (ties in flat order). Rivals are every candidate that fits (a finite bound): the
-    finalists first, then the examined, then the rest."""
+    """Flat indices (a · tilings + t) of the candidates of tilings `first` to `last` (one
+    space of a grid of several: the others are no one's rivals) that
+    `challengers.Candidates.challengers` examines below `limit` (a `bound` below it, not a
+    `finalist`) and that qualify (`qualifying`), least bound first (ties in flat order).
+    Rivals are every candidate of the space that fits (a finite bound): the finalists first,
+    then the examined, then the rest."""
     arrangements, tilings = bound.shape
-    count = arrangements * tilings
+    count = arrangements * (last - first)
     examined = np.empty(count, dtype=np.int64)
     rivals = np.empty(count, dtype=np.int64)
     examined_count = 0
     rival_count = 0
     for a in range(arrangements):
-        for t in range(tilings):
+        for t in range(first, last):
             if finalist[a, t]:
                 rivals[rival_count] = a * tilings + t
                 rival_count += 1
@@ -116,7 +118,7 @@ def qualified_below(
     rivals[rival_count : rival_count + examined_count] = examined
     rival_count += examined_count
     for a in range(arrangements):
-        for t in range(tilings):
+        for t in range(first, last):
             if not finalist[a, t] and limit <= bound[a, t] < np.inf:
                 rivals[rival_count] = a * tilings + t
                 rival_count += 1

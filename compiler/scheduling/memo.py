@@ -79,14 +79,22 @@ SCHEDULES: BoundedCache[LayerSchedule] = BoundedCache(capacity=65536)
 """Chosen schedules by `schedule_key` (a few hundred bytes of key each)."""
 
 
-def schedule_key(
-    kind: SchedulerKind, shape: tuple, chip: Target, fits: np.ndarray, spill: np.ndarray, goal: Goal | None
-) -> tuple:
-    """The key of a layer's chosen schedule (module doc); `fits` and `spill` are the flags
-    of every candidate of the space searched, in a fixed order (any array shape)."""
-    flags = np.packbits(np.stack([np.ravel(fits).astype(bool), np.ravel(spill).astype(bool)]), axis=1)
+def schedule_key(kind: SchedulerKind, shape: tuple, chip: Target, flags: tuple, goal: Goal | None) -> tuple:
+    """The key of a layer's chosen schedule (module doc); `flags`: the fit and spill flags of
+    every candidate of the space searched (`candidate_flags`)."""
     goal_key = None if goal is None else goal.key()
-    return (kind, shape, chip.key_without_capacity, goal_key, np.shape(fits), flags.tobytes())
+    return (kind, shape, chip.key_without_capacity, goal_key, flags)
+
+
+def candidate_flags(fits: np.ndarray, spill: np.ndarray, sizes: np.ndarray) -> list[tuple]:
+    """The fit and spill flags of the candidates of each of several spaces, packed, as a memo
+    key holds them: `fits` and `spill` are (..., candidates) with the spaces one after
+    another on the last axis, `sizes` candidates each (one space: its candidates). Each
+    candidate's flags are one row of bits, so a space's are a slice of one array packed once."""
+    rows = np.concatenate([np.reshape(fits, (-1, fits.shape[-1])), np.reshape(spill, (-1, spill.shape[-1]))])
+    packed = np.packbits(rows.astype(bool).T, axis=1)
+    ends = np.cumsum(sizes).tolist()
+    return [(len(rows), packed[end - size : end].tobytes()) for end, size in zip(ends, np.asarray(sizes).tolist())]
 
 
 def layer_key(workload: Workload) -> tuple:

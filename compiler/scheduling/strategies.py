@@ -47,7 +47,7 @@ from compiler.scheduling.estimate import CostTerms, gemm_terms, vector_lane_ops,
 from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
 from compiler.scheduling.measure import Search, best_of_each
 from compiler.scheduling.objective import Goal
-from compiler.scheduling.memo import SCHEDULES, layer_key, schedule_key
+from compiler.scheduling.memo import SCHEDULES, candidate_flags, layer_key, schedule_key
 from compiler.scheduling.schedule import (
     LOOP_ORDERS,
     InfeasibleSchedule,
@@ -118,7 +118,8 @@ def _vector_memo_key(
     differ only in the room kept tensors take are searched once."""
     flags = _vector_flags(workload, chip)
     _, _, fits, sliced = flags
-    return schedule_key(kind, workload.shape_key, chip, fits, sliced, goal), flags
+    (packed,) = candidate_flags(fits, sliced, np.array([len(fits)]))
+    return schedule_key(kind, workload.shape_key, chip, packed, goal), flags
 
 
 def _memoised_vector_search(workload: Workload, chip: Target, kind: SchedulerKind, goal: Goal | None) -> LayerSchedule:
@@ -198,10 +199,11 @@ def _heuristic_gemm_search(
     known: dict[tuple, LayerSchedule] = {}
     searched: dict[tuple, int] = {}  # memo key -> the space searched for it
     memo_keys: dict[tuple, tuple] = {}  # layer key -> memo key, for the layers to measure
-    for space, ((key, workload), (fits, spill)) in enumerate(zip(gemms, spaces.flags(), strict=True)):
-        if not fits.any():
+    flags = candidate_flags(spaces.fits, spaces.spill, spaces.grid.sizes)
+    for space, ((key, workload), fits, packed) in enumerate(zip(gemms, spaces.feasible().tolist(), flags, strict=True)):
+        if not fits:
             continue
-        memo_key = schedule_key(kind, workload.shape_key, chip, fits, spill, goal)
+        memo_key = schedule_key(kind, workload.shape_key, chip, packed, goal)
         schedule = SCHEDULES.get(memo_key)
         if schedule is not None:
             known[key] = schedule
@@ -238,7 +240,7 @@ def _heuristic_finalists(workload: Workload, chip: Target, space: "_SearchSpace 
     terms = replace(terms, channel_bytes=terms.channel_bytes[None])  # one arrangement
     candidates = Candidates(
         terms, bound[None], space.demand[:, None, index], index[None], space.spill[None, index],
-        lambda _, i: space.schedule(int(index[i])), np.zeros((1, len(index)), dtype=bool),
+        lambda _, i: space.schedule(int(index[i])), np.zeros((1, len(index)), dtype=bool), slice(0, len(index)),
     )  # fmt: skip
     pool = Pool(float(bound.min()), lambda: candidates)
     return _finalists(workload, space, chip, SchedulerKind.HEURISTIC), pool

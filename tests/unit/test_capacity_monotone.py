@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -158,9 +160,11 @@ def test_the_kernel_qualifies_exactly_the_candidates_of_the_rule() -> None:
 def test_the_candidates_examined_below_a_limit_qualify_by_the_rule_least_bound_first() -> None:
     """`qualified_below`: of the candidates that are not finalists and whose bound is below
     the limit, those that qualify against every candidate that fits (`_qualifies`), in
-    ascending bound (ties in flat order, as a stable sort gives them)."""
+    ascending bound (ties in flat order, as a stable sort gives them); on a space that is
+    some tilings of a larger grid, the same, with the other tilings' candidates neither
+    examined nor rivals."""
     rng = np.random.default_rng(5)
-    for _ in range(40):
+    for case in range(40):
         terms, demand, rank = _random_space(rng)
         bound = rng.integers(0, 6, size=rank.shape).astype(np.float64)  # ties
         bound[rng.random(rank.shape) < 0.2] = np.inf  # does not fit
@@ -170,5 +174,26 @@ def test_the_candidates_examined_below_a_limit_qualify_by_the_rule_least_bound_f
         examined = np.flatnonzero((flat_bound < limit) & ~finalist.ravel())
         examined = examined[np.argsort(flat_bound[examined], kind="stable")]
         expected = [x for x in examined.tolist() if _qualifies(x, terms, demand, rank, np.isfinite(flat_bound))]
-        got = qualified_below(limit, bound, finalist, demand, rank, *_kernel_args(terms), LADDER)
-        assert got.tolist() == expected
+        tilings = rank.shape[1]
+        if case % 2:  # the space alone
+            got = qualified_below(limit, 0, tilings, bound, finalist, demand, rank, *_kernel_args(terms), LADDER)
+            assert got.tolist() == expected
+            continue
+        # the space between other spaces' tilings (better and smaller than anything in it)
+        before, after = int(rng.integers(1, 4)), int(rng.integers(0, 4))
+        arrangements = rank.shape[0]
+
+        def widened(values: np.ndarray, fill) -> np.ndarray:
+            shape = (*values.shape[:-1], before + tilings + after)
+            out = np.full(shape, fill, dtype=values.dtype)
+            out[..., before : before + tilings] = values
+            return out
+
+        wide = replace(terms, compute=widened(terms.compute, 0), channel_bytes=widened(terms.channel_bytes, 0),
+                       exposed_bytes=widened(terms.exposed_bytes, 0), tail=widened(terms.tail, 0),
+                       iterations=widened(terms.iterations, 1), double_buffer=widened(terms.double_buffer, True))
+        got = qualified_below(limit, before, before + tilings, widened(bound, 0.0), widened(finalist, False),
+                              widened(demand, 0), widened(rank, -1), *_kernel_args(wide), LADDER)  # fmt: skip
+        width = before + tilings + after
+        local = [(x // width) * tilings + x % width - before for x in got.tolist()]
+        assert local == expected and arrangements * width > rank.size

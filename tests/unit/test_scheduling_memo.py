@@ -28,7 +28,7 @@ from compiler.scheduling import SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import Spaces, heuristic_finalists
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms
-from compiler.scheduling.memo import SCHEDULES, BoundedCache, layer_key
+from compiler.scheduling.memo import SCHEDULES, BoundedCache, candidate_flags, layer_key
 from compiler.scheduling.shortlist import shortlist, tiled_shortlist
 from compiler.scheduling.strategies import finalists
 from compiler.scheduling.tiling import input_tile_elements
@@ -109,6 +109,27 @@ def test_bounded_cache_drops_least_recently_used_by_cost():
     assert (cache_.get("a"), cache_.get("b"), cache_.get("c")) == ("A", None, "C")
     cache_.put("huge", "H", cost=11)
     assert cache_.get("huge") is None and len(cache_) == 2
+
+
+def test_candidate_flags_of_spaces_together_are_each_spaces_alone_and_tell_them_apart():
+    """A network's spaces' flags, packed at once, are each space's packed alone; flipping
+    one candidate's fit or spill flag changes its space's entry and no other."""
+    rng = np.random.default_rng(3)
+    sizes = np.array([5, 1, 40, 17])
+    fits = rng.random((6, sizes.sum())) < 0.6
+    spill = rng.random((6, sizes.sum())) < 0.3
+    together = candidate_flags(fits, spill, sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    for start, size, packed in zip(starts, sizes, together, strict=True):
+        own = slice(start, start + size)
+        assert candidate_flags(fits[:, own], spill[:, own], np.array([size])) == [packed]
+    for flags in (fits, spill):
+        flags[4, 44] = not flags[4, 44]  # a candidate of the third space
+        changed = candidate_flags(fits, spill, sizes)
+        assert [a == b for a, b in zip(changed, together, strict=True)] == [True, True, False, True]
+        flags[4, 44] = not flags[4, 44]
+    one = rng.random(9) < 0.5  # a vector space: one flag of each kind per candidate
+    assert candidate_flags(one, ~one, np.array([9])) != candidate_flags(~one, one, np.array([9]))
 
 
 @pytest.mark.parametrize("bytes_per_cycle", [3.7, np.inf])
