@@ -84,6 +84,42 @@ def test_a_sweep_worker_imports_only_what_simulating_uses() -> None:
     assert not unused, sorted(unused)
 
 
+WARM_UP_PROBE = """
+import gc, json
+from numba.core.registry import CPUDispatcher
+from explorer.fork_server import WORKER_PRELOAD
+from explorer.kernel_warmup import load_kernels
+
+def loaded():
+    return {f"{d.py_func.__module__}.{d.__name__}": len(d.signatures) for d in gc.get_objects() if isinstance(d, CPUDispatcher)}
+
+load_kernels()
+warm = loaded()
+from accel_spec import load_accelerator, with_overrides
+from compiler.lowering import lower
+from compiler.models import load_model
+from tessera.api import simulate_workloads
+chip = with_overrides(load_accelerator("examples/accelerators/edge.yaml"),
+                      {"matrix.rows": 48, "matrix.cols": 24, "buffers.activations.capacity": "300 KiB",
+                       "dram.bandwidth": "7.5 GB/s"})
+simulate_workloads(chip, lower(load_model("mobilenetv2")), "mobilenetv2")
+after = loaded()
+print(json.dumps({"preload": list(WORKER_PRELOAD), "warm": sum(1 for n in warm.values() if n),
+                  "more": {name: [warm.get(name, 0), n] for name, n in after.items() if n != warm.get(name, 0)}}))
+"""
+
+
+def test_the_fork_servers_warm_up_loads_every_kernel_a_mobilenetv2_point_calls() -> None:
+    """The fork server loads the Numba kernels (`explorer.kernel_warmup`, last in its
+    preload) so that a worker forked from it loads none for a MobileNetV2 point on a chip of
+    its own (another array, buffers and bandwidth than the warm-up's)."""
+    done = subprocess.run([sys.executable, "-c", WARM_UP_PROBE], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["preload"][0] == "explorer.forkserver_setup" and report["preload"][-1] == "explorer.kernel_warmup"
+    assert report["warm"] >= 12 and report["more"] == {}
+
+
 NUMBA_IMPLEMENTATIONS = ("numba.np.arraymath", "numba.np.linalg", "numba.np.random.legacy", "numba.typed.typeddict")
 """Some of what Numba imports to compile, and needs not to load a compiled kernel from its cache."""
 
