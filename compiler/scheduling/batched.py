@@ -20,7 +20,7 @@ only, and one whose plan places a tensor differently rescores only the shapes th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import partial
 
 import numpy as np
@@ -161,6 +161,12 @@ class _Grid:
         """Index of each space's first tiling."""
         return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
 
+    def schedule(self, arrangement: int, tiling: int) -> Schedule:
+        """The candidate of `tiling` under `arrangement` (`schedules` of one, without arrays)."""
+        tm, tk, tn = (int(extent) for extent in self.tiles[:, tiling])
+        return Schedule(Dataflow(int(self.dataflow[tiling])), tm, tk, tn, LOOP_ORDERS[int(self.order[arrangement])],
+                        bool(self.double_buffer[arrangement]), int(self.groups[tiling]))  # fmt: skip
+
     def schedules(self, arrangement: np.ndarray, tiling: np.ndarray) -> list[Schedule]:
         """The candidates of `tiling` under `arrangement` (equal-length index arrays)."""
         orders = [LOOP_ORDERS[o] for o in self.order[arrangement].tolist()]
@@ -266,12 +272,14 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
         schedules = grid.schedules(arrangement, tiling)
         spills = spaces.spill[arrangement, tiling].tolist()
         ends = np.cumsum(found.counts).tolist()
+        # the challengers' kernel reads a buffering flag per tiling: made once for every space
+        per_tiling = replace(terms, double_buffer=np.full(len(grid.groups), bool(terms.double_buffer)))
         for space, end, count, least in zip(searched.tolist(), ends, found.counts.tolist(), found.least.tolist(),
                                             strict=True):  # fmt: skip
             window = slice(end - count, end)
             finalists = (tuple(schedules[window]), found.estimates[window], found.bounds[window])  # distinct: `tiled_shortlist`
             own = slice(int(starts[space]), int(starts[space] + grid.sizes[space]))
-            pool = Pool(least, partial(_candidates, spaces, terms, found.bound, found.finalist, own))
+            pool = Pool(least, partial(_candidates, spaces, per_tiling, found.bound, found.finalist, own))
             results[space] = Shortlisted(finalists, tuple(spills[window]), pool)
     return [results.get(int(space)) for space in selected]
 
@@ -280,11 +288,7 @@ def _candidates(spaces: Spaces, terms: CostTerms, bound: np.ndarray, finalist: n
     """The candidates of the space whose tilings are those of `own` (`terms`, `bound` and
     `finalist` — whether each is a finalist — over every tiling of `spaces`)."""
     grid = spaces.grid
-
-    def schedule(arrangement: int, tiling: int) -> Schedule:
-        return grid.schedules(np.array([arrangement]), np.array([tiling]))[0]
-
-    return Candidates(terms, bound, spaces.demand, grid.index, spaces.spill, schedule, finalist, own)
+    return Candidates(terms, bound, spaces.demand, grid.index, spaces.spill, grid.schedule, finalist, own)
 
 
 def _arranged(spaces: Spaces, chip: Target) -> CostTerms:

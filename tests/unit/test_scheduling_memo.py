@@ -215,6 +215,17 @@ def test_batched_finalists_equal_one_layer_finalists(chip_name, model):
         assert found.spill == tuple(spills_partial_sums(workload, s, chip) for s in schedules)
 
 
+def test_a_grid_makes_one_candidates_schedule_as_it_makes_many():
+    accel = example_chip("edge")
+    chip = target_of(accel, accel.matrix.input_precision)
+    gemms = list({w.shape_key: w for w in _lowered("mobilenetv2") if w.kind is WorkloadKind.GEMM}.values())
+    grid = Spaces.of(gemms, chip).grid
+    arrangement, tiling = np.divmod(np.arange(0, grid.index.size, 97), len(grid.groups))
+    many = grid.schedules(arrangement, tiling)
+    assert [grid.schedule(a, t) for a, t in zip(arrangement.tolist(), tiling.tolist())] == many
+    assert len(many) > 100 and all(type(s.tile_m) is int and type(s.groups_per_pass) is int for s in many)
+
+
 def test_memoised_schedules_and_code_equal_a_fresh_search():
     """Chips differing only in capacity share memo entries yet get their own answers."""
     base = example_chip("edge")
