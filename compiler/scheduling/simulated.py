@@ -59,13 +59,20 @@ class Simulated:
         self._counts: Counts | None = None
         if run:
             self._counts = _simulate([codes[i] for i in run], [names[i] for i in run], chip)
+            for array in (self._counts.counters, self._counts.sram_bits):
+                array.flags.writeable = False  # `LAYER_COUNTS` keeps their rows
             for row, index in enumerate(run):
                 counters, bits = self._counts.counters[row], self._counts.sram_bits[row]
                 known[index] = (codes[index], counters, bits)
                 LAYER_COUNTS.put((timing, id(codes[index])), known[index], cost=max(len(codes[index].instructions), 1))
-        self.counters = np.stack([entry[1] for entry in known])  # type: ignore[index]
+        if self._counts is not None and len(run) == len(codes):  # every layer simulated here: the kernel's rows
+            counters, sram_bits = self._counts.counters, self._counts.sram_bits
+        else:
+            counters = np.stack([entry[1] for entry in known])  # type: ignore[index]
+            sram_bits = np.stack([entry[2] for entry in known])  # type: ignore[index]
+        self.counters: np.ndarray = counters
         """(layers, counters) each layer's counters."""
-        self.sram_bits = np.stack([entry[2] for entry in known])  # type: ignore[index]
+        self.sram_bits: np.ndarray = sram_bits
         """(layers, buffers, 2) each layer's SRAM bits read and written."""
         self.cycles: list[int] = self.counters[:, COL_CYCLES].tolist()
         """Each layer's cycles."""
