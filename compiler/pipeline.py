@@ -158,7 +158,6 @@ def compile_workloads(
 
     plan, schedules = uncrowd(
         plan,
-        schedule(plan.workloads),
         target,
         goal,
         replan=lambda reserve: plan_memory(workloads, target, options.weights, room, reserve),

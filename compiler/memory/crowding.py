@@ -63,7 +63,6 @@ Reserve = Mapping[int, np.ndarray]
 
 def uncrowd(
     plan: MemoryPlan,
-    schedules: Schedules,
     target: Target,
     goal: Goal,
     replan: Callable[[Reserve], MemoryPlan],
@@ -72,17 +71,24 @@ def uncrowd(
     technology: Callable[[], Technology],
     measured: MeasuredCodes,
 ) -> tuple[MemoryPlan, Schedules]:
-    """The plan and its `schedules` finished by `finish` (fused), or a challenger that keeps
-    room for the tiles of the layers its kept tensors slow, finished alike, while one is better
-    on `target` (module doc). `replan(reserve)` plans the same network with `reserve` (layer
-    index -> bytes per buffer) kept free beside kept tensors; `schedule` schedules planned
-    workloads and `finish` fuses a scheduled plan, both on `target`; `technology()` prices
-    energy; `measured`: the codes `schedule` measured (`codegen.memo.MeasuredCodes`)."""
+    """The plan scheduled by `schedule` and finished by `finish` (fused), or a challenger that
+    keeps room for the tiles of the layers its kept tensors slow, finished alike, while one is
+    better on `target` (module doc). `replan(reserve)` plans the same network with `reserve`
+    (layer index -> bytes per buffer) kept free beside kept tensors; `schedule` schedules
+    planned workloads and `finish` fuses a scheduled plan, both on `target`; `technology()`
+    prices energy; `measured`: the codes `schedule` measured (`codegen.memo.MeasuredCodes`).
+
+    The plan's layers and its crowded layers with their room returned are scheduled in one
+    call: one search, its measurements taken in shared rounds (each layer's choice is its own,
+    so the schedules are those of two calls)."""
     reserve: Reserve = MappingProxyType({})
     tried: set[int] = set()
     finished = measures = None
+    crowded = crowded_layers(plan.workloads, target)
+    scheduled = schedule(plan.workloads + _freed(plan, crowded))
+    schedules, freed = scheduled[: len(plan.workloads)], scheduled[len(plan.workloads) :]
     while True:
-        for index, room in slowed_layers(plan, schedules, target, goal, schedule, measured):
+        for index, room in slowed_layers(plan, schedules, target, goal, schedule, measured, freed):
             if index in tried:
                 continue
             tried.add(index)
@@ -93,7 +99,7 @@ def uncrowd(
             finished = finished or finish(plan, schedules)
             measures = measures or _measures(*finished, target, technology(), measured)
             if _better(challenger_measures, measures):
-                plan, schedules = challenger, challenger_schedules
+                plan, schedules, freed = challenger, challenger_schedules, None
                 finished, measures = challenger_finished, challenger_measures
                 reserve = MappingProxyType({**reserve, index: room})
                 break
@@ -119,15 +125,18 @@ def slowed_layers(
     goal: Goal,
     schedule: Callable[[tuple[Workload, ...]], Schedules],
     measured: MeasuredCodes,
+    freed: Schedules | None = None,
 ) -> list[tuple[int, np.ndarray]]:
     """The crowded layers (`crowded_layers`) that score lower on `goal` with the kept
-    tensors' room returned (scheduled by `schedule`) than as `schedules` schedule them, each
-    with the bytes per buffer the tiles of the uncrowded schedule take at the layer's
-    placement. (The same schedule scores the same: the room changes no instruction.)"""
+    tensors' room returned (scheduled by `schedule`, unless `freed` gives those schedules,
+    the crowded layers' in order) than as `schedules` schedule them, each with the bytes per
+    buffer the tiles of the uncrowded schedule take at the layer's placement. (The same
+    schedule scores the same: the room changes no instruction.)"""
     crowded = crowded_layers(plan.workloads, target)
     if not crowded:
         return []
-    freed = schedule(tuple(plan.workloads[i].placed(plan.workloads[i].placement, ()) for i in crowded))
+    if freed is None:
+        freed = schedule(_freed(plan, crowded))
     slowed = []
     for index, free in zip(crowded, freed, strict=True):
         workload = plan.workloads[index]
@@ -136,6 +145,11 @@ def slowed_layers(
         if _score(workload, free, target, goal, measured) < _score(workload, schedules[index], target, goal, measured):
             slowed.append((index, tile_room(workload, free, target, workload.placement)))
     return slowed
+
+
+def _freed(plan: MemoryPlan, crowded: Sequence[int]) -> tuple[Workload, ...]:
+    """The `crowded` layers of `plan` with the kept tensors' room returned (placements kept)."""
+    return tuple(plan.workloads[i].placed(plan.workloads[i].placement, ()) for i in crowded)
 
 
 def _score(workload: Workload, schedule: LayerSchedule, target: Target, goal: Goal, measured: MeasuredCodes) -> float:

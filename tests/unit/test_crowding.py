@@ -31,9 +31,9 @@ TINY = Path(__file__).resolve().parents[2] / "examples" / "accelerators" / "tiny
 MODEL = "mobilenetv2:width=0.5,resolution=128"
 
 
-def greedy_plan(plan, schedules, *args, finish, **kwargs):
+def greedy_plan(plan, *args, schedule, finish, **kwargs):
     """The greedy plan alone, fused: `uncrowd` without its challenger."""
-    return finish(plan, schedules)
+    return finish(plan, schedule(plan.workloads))
 
 
 def tiny(inputs: int):
