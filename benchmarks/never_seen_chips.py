@@ -30,7 +30,12 @@ on 2026-12-05 after 94aa1d8 (cache keys that hash once, identity-hashed enums, f
 shared decisions and packings; identical results), the same command, alternating with
 bb9d706: MobileNetV2 27.9 and 30.0 points/s against 27.0 and 28.9, ResNet-50 24.5 and 24.2
 against 23.0 and 23.3, BERT-base 19.7 and 19.7 against 16.4 and 16.8; process time a point
-(min of three 30-point rounds, seed 10): MobileNetV2 29.3/29.8 ms against 33.2/32.8.
+(min of three 30-point rounds, seed 10): MobileNetV2 29.3/29.8 ms against 33.2/32.8. Measured
+later on 2026-12-05 after 76d23ba (the footprint kernel reading each workload's fields once, one
+kernel for a network's finalists and bounds, memo keys packed at once, capacity challengers
+examined in place; identical results), the same command twice each, alternating with 63d7d0f
+on a busier machine: MobileNetV2 38.7 and 41.2 points/s against 35.1 and 34.4, ResNet-50 29.0
+and 31.1 against 28.1 and 26.2, BERT-base 28.6 and 29.8 against 27.1 and 26.7.
 """
 
 from __future__ import annotations

@@ -87,7 +87,18 @@ one local worker, 119.5 and 118.1 with two (1.80x, 1.80x), Dask 49.6/50.3 and 73
 against 56.1 and 61.9, 97.7 and 107.1 (1.74x, 1.73x), Dask 47.3/48.0 and 71.0/73.8; grid
 163.3/165.5 and 300.3/280.8 against 139.0 and 215.6 (54226ec's first grid run compiled its
 kernels: left out). Peak RSS of the never-seen sweep with two local workers 1,109 and 1,084
-MiB against 1,270 and 1,272: the main process compiles nothing.
+MiB against 1,270 and 1,272: the main process compiles nothing. Measured later on 2026-12-05,
+the same command twice each, each tree its own script, alternating with 63d7d0f, after 30a744d
+(the batched search's footprint reading each workload's fields once and one kernel for a
+network's finalists and bounds, memo keys packed at once, challengers examined in place, the
+fork server loading the Numba kernels before it forks a worker, a compile's crowded layers
+scheduled with its plan; identical results): never-seen chips 67.4 and 61.0 points/s with one
+local worker, 128.8 and 115.1 with two (1.91x, 1.89x), Dask 49.1/44.9 and 73.0/67.0, against
+58.9 and 55.3, 109.4 and 99.7 (1.86x, 1.80x), Dask 42.8/41.1 and 60.8/61.8; grid 163.8/165.3
+and 290.2/275.6 against 145.3/141.8 and 253.0/253.5. Peak RSS of the never-seen sweep with
+two local workers 1,044 and 1,044 MiB against 1,086 and 1,079. 63d7d0f measured 99.7 to 109.4
+never-seen points/s with two workers here, against 118.1 to 119.5 in the entry before: the
+machine was slower or busier.
 """
 
 from __future__ import annotations
