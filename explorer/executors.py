@@ -75,9 +75,9 @@ class SerialExecutor(Executor):
 
 class LocalExecutor(Executor):
     """Worker processes on this machine, started once per sweep ('forkserver', whose server
-    preloads `fork_server.WORKER_PRELOAD`), each in a pool of its own so that points of one array go to
-    the worker that has its caches (`explorer.affinity`). Workers ignore Ctrl-C and die
-    with the fork server, which dies with this process (`explorer.process_lifetime`)."""
+    preloads `fork_server.WORKER_PRELOAD`), each in a pool of its own so that points of one
+    array go to the worker that has its caches (`explorer.affinity`). Workers ignore Ctrl-C
+    and die with the fork server, which dies with this process (`explorer.process_lifetime`)."""
 
     IN_FLIGHT = 2
     """Chunks handed to each worker at a time: the next is queued while one runs, so a
@@ -116,8 +116,9 @@ class LocalExecutor(Executor):
     def check(self, evaluator: Evaluator, space: DesignSpace) -> None:
         """`evaluator.check(space)` in every worker at once, before any point runs. The check
         loads, lowers and compiles the sweep's models, which each worker needs for its points
-        anyway (its lowered networks, its Numba kernels): the workers start their first points
-        warm, and this process loads none of it. The first worker's error is raised here."""
+        anyway (its lowered networks, any Numba kernel the fork server's warm-up did not load):
+        the workers start their first points warm, and this process loads none of it. The
+        first worker's error is raised here."""
         assert self._pools, "use LocalExecutor as a context manager"
         with signals_deferred():  # every call into a pool: see explorer.safe_points
             checks = [pool.submit(evaluator.check, space) for pool in self._pools]

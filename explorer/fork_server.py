@@ -16,8 +16,9 @@ WORKER_PRELOAD = ("explorer.forkserver_setup", "explorer.simulator_evaluator", "
 this process (`explorer.forkserver_setup`: it dies when this process dies), then the compile
 and simulation stack, so that workers start with it imported (about 0.6 s of imports per
 worker otherwise), then `explorer.kernel_warmup`, which loads the stack's Numba kernels
-(0.12–0.15 s per worker otherwise). The fork server lives as long as this process: sweeps run one after
-another (a Python loop over `run_sweep`) start their workers without importing anything."""
+(0.12–0.15 s per worker otherwise). The fork server lives as long as this process: sweeps
+run one after another (a Python loop over `run_sweep`) start their workers without
+importing anything."""
 
 
 def start_fork_server() -> multiprocessing.context.ForkServerContext:

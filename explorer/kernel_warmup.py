@@ -42,13 +42,10 @@ def load_kernels() -> None:
     """Compile and simulate `WARM_UP_MODEL` on `WARM_UP_CHIP`, then forget the compile caches
     it filled (a sweep's chips share none of them): what stays is the kernels, loaded."""
     from accel_spec import load_accelerator_text
-    from compiler.lowering import lower
-    from compiler.models import load_model
-    from compiler.pipeline import CompileOptions, clear_compile_caches
-    from tessera.api import simulate_workloads
+    from compiler.pipeline import clear_compile_caches
+    from tessera.api import simulate
 
-    chip = load_accelerator_text(WARM_UP_CHIP, "the fork server's warm-up chip")
-    simulate_workloads(chip, lower(load_model(WARM_UP_MODEL)), WARM_UP_MODEL, CompileOptions())
+    simulate(load_accelerator_text(WARM_UP_CHIP, "the fork server's warm-up chip"), WARM_UP_MODEL)
     clear_compile_caches()
 
 

@@ -7,8 +7,7 @@ so its key (model spec, batch, model folder) is everything lowering depends on. 
 first point, `check` loads, lowers and compiles every model variant once, so a model that
 cannot work stops the sweep with exit 2 instead of filling it with error rows. A local sweep
 runs it in every worker at once (`explorer.executors.LocalExecutor.check`), where it also
-lowers the models and loads the kernels that worker's points need; other executors run it
-in the main process.
+lowers the models that worker's points need; other executors run it in the main process.
 """
 
 from __future__ import annotations

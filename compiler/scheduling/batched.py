@@ -279,16 +279,10 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
             window = slice(end - count, end)
             finalists = (tuple(schedules[window]), found.estimates[window], found.bounds[window])  # distinct: `tiled_shortlist`
             own = slice(int(starts[space]), int(starts[space] + grid.sizes[space]))
-            pool = Pool(least, partial(_candidates, spaces, per_tiling, found.bound, found.finalist, own))
+            pool = Pool(least, partial(Candidates, per_tiling, found.bound, spaces.demand, grid.index, spaces.spill,
+                                       grid.schedule, found.finalist, own))  # fmt: skip
             results[space] = Shortlisted(finalists, tuple(spills[window]), pool)
     return [results.get(int(space)) for space in selected]
-
-
-def _candidates(spaces: Spaces, terms: CostTerms, bound: np.ndarray, finalist: np.ndarray, own: slice) -> Candidates:
-    """The candidates of the space whose tilings are those of `own` (`terms`, `bound` and
-    `finalist` — whether each is a finalist — over every tiling of `spaces`)."""
-    grid = spaces.grid
-    return Candidates(terms, bound, spaces.demand, grid.index, spaces.spill, grid.schedule, finalist, own)
 
 
 def _arranged(spaces: Spaces, chip: Target) -> CostTerms:

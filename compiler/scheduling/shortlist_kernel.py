@@ -18,12 +18,10 @@ spaces.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from compiler.scheduling.challengers_kernel import estimate
-from simulator.kernels.engines import CEIL_SLACK
+from simulator.kernels.engines import _ceil_cycles
 from simulator.kernels.numba_target import njit
 
 
@@ -63,7 +61,7 @@ def space_finalists(
             # (`timing.transfer_cycles`, one-byte bursts) summed in order, then the maxima
             serial = 0
             for row in range(3):
-                serial += math.ceil(serial_bytes[row, t] / bytes_per_cycle * CEIL_SLACK)
+                serial += _ceil_cycles(serial_bytes[row, t] / bytes_per_cycle)
             series = float(floor[t] + serial + serial_latency[t])
             for a in range(arrangements):
                 if fits[a, t]:
