@@ -228,7 +228,9 @@ class _Space:
         sizes = np.array([len(space.groups) for space in spaces], dtype=np.int64)
         terms = tiling_terms(WorkloadColumns.of(workloads, sizes), chip, dataflow, tiles, groups)
         arrays = [dataflow[None], tiles, groups[None], np.concatenate([s.index for s in spaces], axis=1)]
-        arrays += [getattr(terms, f.name).reshape(-1, len(groups)) for f in fields(TilingTerms)]
+        # in `_TERM_ROWS`' layout, which `_terms_of_block` reads back (a field of another shape fails here)
+        arrays += [getattr(terms, f.name).reshape(max(rows, 1), len(groups))
+                   for f, rows in zip(fields(TilingTerms), _TERM_ROWS, strict=True)]  # fmt: skip
         stacked = np.concatenate(arrays, dtype=np.int64, casting="no")
         arrangements = _Arrangements(first.order, first.double_buffer, loop_positions(first.order, LOOP_ORDERS)[:, :, None])
         for array in (arrangements.order, arrangements.double_buffer, arrangements.positions):
