@@ -307,7 +307,14 @@ class Workload:
         and spill (recorded by `scheduling.memo.schedule_key`) and codegen only through the
         spill flag (`codegen.memo.code_key`), so layers that differ only in what is kept around
         them share their search space, their schedule and their code. Computed once per
-        workload, with its hash: every memo lookup of a compile keys by it."""
+        workload, with its hash: every memo lookup of a compile keys by it. It is the placement
+        beside `unplaced_key`, so a placed copy (`placed`) hashes only its placement anew."""
+        return HashedKey((self.unplaced_key, self.placement))
+
+    @cached_property
+    def unplaced_key(self) -> tuple:
+        """`shape_key` but the placement: the fields placing a workload leaves as they are,
+        hashed once for the workload and every copy `placed` makes of it."""
         return HashedKey((
             self.kind,
             self.gemm,
@@ -319,7 +326,6 @@ class Workload:
             tuple(sorted(self.vector_ops.items())),
             self.constant_period,
             self.constant_repeat,
-            self.placement,
             self.operand_classes,
             self.attention,
             self.conv_chain,
@@ -346,12 +352,16 @@ class Workload:
         """This workload at `placement` beside `reserved` bytes of kept tensors: what the memory
         plan makes of every layer of every chip. Equal to `dataclasses.replace`, at a third
         of its cost (it copies the fields instead of passing all of them through the generated
-        `__init__`, which validates none); cached properties are not copied, so they are found
-        again from the new fields."""
+        `__init__`, which validates none). The cached properties that neither the placement nor
+        the reserved bytes enter (`_UNPLACED`) are copied, since a sweep point places every
+        layer anew; the others are found again from the new fields."""
         copy = object.__new__(Workload)
-        own = {name: value for name, value in self.__dict__.items() if name in _FIELDS}
+        own = {name: value for name, value in self.__dict__.items() if name in _COPIED}
         copy.__dict__.update(own, placement=placement, reserved=reserved)
         return copy
 
 
 _FIELDS = frozenset(f.name for f in fields(Workload))
+_UNPLACED = frozenset({"unplaced_key", "operand_classes"})
+"""The cached properties of a workload that neither its placement nor its reserved bytes enter."""
+_COPIED = _FIELDS | _UNPLACED

@@ -72,7 +72,8 @@ def test_layer_key_covers_every_field_scheduling_and_codegen_read():
     workload = _lowered("resnet50")[3]
     key = layer_key(workload)
     read = {f.name for f in fields(Workload)} - IGNORED_WORKLOAD_FIELDS
-    assert len(key[0]) + 1 == len(read)
+    assert workload.shape_key == (workload.unplaced_key, workload.placement)
+    assert len(workload.unplaced_key) + 2 == len(read)  # and the placement and reserved bytes
     assert key == (workload.shape_key, workload.reserved)
     pattern = re.compile(r"\.(" + "|".join(sorted(IGNORED_WORKLOAD_FIELDS - {"name"})) + r")\b")
     for folder in ("compiler/scheduling", "compiler/codegen"):
