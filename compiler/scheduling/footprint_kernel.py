@@ -44,13 +44,15 @@ def grid_footprint(
     demand = np.empty((buffers, arrangements, tilings), dtype=np.int64)
     spill = np.zeros((arrangements, tilings), dtype=np.bool_)
     fits = np.empty((arrangements, tilings), dtype=np.bool_)
-    operand = np.empty(3, dtype=np.int64)
-    one_input = np.empty(tilings, dtype=np.int64)
-    one_weight = np.empty(tilings, dtype=np.int64)
+    # per tiling: one slot of the input and weight tiles by the buffer holding them, the bytes
+    # its workload's kept tensors hold, and what the output buffer needs beside the partial sums
+    tiles = np.zeros((buffers, tilings), dtype=np.int64)
+    kept = np.empty((buffers, tilings), dtype=np.int64)
     side = np.zeros(tilings, dtype=np.int64)
     single = np.empty(tilings, dtype=np.int64)
     accumulates = np.empty(tilings, dtype=np.bool_)
     workload_of = np.empty(tilings, dtype=np.int64)
+    output_buffer = buffer_of[2]
     t = 0
     for w in range(len(sizes)):
         for _ in range(sizes[w]):
@@ -59,12 +61,16 @@ def grid_footprint(
             window = _window_pixels(tm[t], is_conv[w], images[w], in_h[w], in_w[w], out_w[w], kernel_h[w], kernel_w[w],
                                     stride_h[w], stride_w[w], dilation_h[w], dilation_w[w]) * _window_channels(
                 tk[t], is_conv[w], in_c[w], conv_groups[w], kernel_h[w], kernel_w[w])  # fmt: skip
-            one_input[t] = _nbytes(g * window, bits[0, w]) if tile_flags[0, w] else 0
-            one_weight[t] = _nbytes(g * (tk[t] * tn[t]), bits[1, w]) if tile_flags[1, w] else 0
+            if tile_flags[0, w]:
+                tiles[buffer_of[0], t] += _nbytes(g * window, bits[0, w])
+            if tile_flags[1, w]:
+                tiles[buffer_of[1], t] += _nbytes(g * (tk[t] * tn[t]), bits[1, w])
             if tile_flags[2, w]:
                 side[t] = _nbytes(g * _ceil_div(tm[t] * tn[t] * side_elements[w], batch[w] * m[w] * n[w]), bits[2, w])
             single[t] = _nbytes(g * (tm[t] * tn[t]), accumulator_bits)
             accumulates[t] = _ceil_div(k[w], tk[t]) > 1
+            for b in range(buffers):
+                kept[b, t] = reserved[b, w]
             t += 1
     # arrangements outer: each (buffer, arrangement) row of `demand` is written in order
     for a in range(arrangements):
@@ -77,35 +83,18 @@ def grid_footprint(
             span_m = m[w] if accumulates[t] and m_inside else tm[t]
             span_n = n[w] if accumulates[t] and n_inside else tn[t]
             group = _nbytes(groups[t] * (span_m * span_n), accumulator_bits)
-            operand[0] = slots * one_input[t]
-            operand[1] = slots * one_weight[t]
-            operand[2] = slots * (group + side[t])
-            if group > single[t] and not _fits(operand, reserved, w, buffer_of, capacity):
-                spill[a, t] = True
-                operand[2] = slots * (single[t] + side[t])
-            fits[a, t] = True
+            held_everywhere = True
             for b in range(buffers):
-                demand[b, a, t] = _held(operand, reserved, w, buffer_of, b)
-                if demand[b, a, t] > capacity[b]:
-                    fits[a, t] = False
+                held = kept[b, t] + slots * tiles[b, t]
+                if b == output_buffer:
+                    held += slots * (group + side[t])
+                demand[b, a, t] = held
+                held_everywhere = held_everywhere and held <= capacity[b]
+            if not held_everywhere and group > single[t]:  # spill: one tile of partial sums
+                spill[a, t] = True
+                demand[output_buffer, a, t] = kept[output_buffer, t] + slots * (tiles[output_buffer, t] + single[t] + side[t])
+                held_everywhere = True
+                for b in range(buffers):
+                    held_everywhere = held_everywhere and demand[b, a, t] <= capacity[b]
+            fits[a, t] = held_everywhere
     return demand, spill, fits
-
-
-@njit(cache=True, error_model="numpy")
-def _held(operand, reserved, w, buffer_of, b):
-    """Bytes buffer `b` holds: the tiles of the operands it holds (`operand` by Operand) and
-    the kept tensors' of workload `w` (`Footprint.demand`)."""
-    held = reserved[b, w]
-    for o in range(3):
-        if buffer_of[o] == b:
-            held += operand[o]
-    return held
-
-
-@njit(cache=True, error_model="numpy")
-def _fits(operand, reserved, w, buffer_of, capacity):
-    """Whether every buffer holds its operands' bytes beside the kept tensors' of workload `w`."""
-    for b in range(len(capacity)):
-        if _held(operand, reserved, w, buffer_of, b) > capacity[b]:
-            return False
-    return True
