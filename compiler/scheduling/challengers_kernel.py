@@ -47,7 +47,10 @@ def qualifying(
     `CostTerms`'s: `channel_bytes` (arrangements, tilings), the others and `double_buffer`
     per tiling. The result does not depend on the order of `rivals`, only the time: the
     search ends for a candidate once every bandwidth has a rival that beats it, so rivals
-    likely to beat many (the finalists, each the best at some bandwidth) go first."""
+    likely to beat many (the finalists, each the best at some bandwidth) go first. A rival
+    whose compute cycles exceed the candidate's estimate at every bandwidth still open is
+    passed over unestimated: an estimate is never below its compute term (every other term
+    is a non-negative time), so it cannot beat the candidate there, nor tie."""
     buffers, arrangements, tilings = demand.shape
     rows = len(ladder)
     found = np.zeros(len(examined), dtype=np.bool_)
@@ -60,9 +63,12 @@ def qualifying(
                               double_buffer[xt], latency, ladder[r])  # fmt: skip
         beaten[:] = False
         left = rows
+        ceiling = own.max()  # the candidate's highest estimate at a bandwidth no rival beats it at yet
         for i in range(len(rivals)):
             ya, yt = rivals[i] // tilings, rivals[i] % tilings
             if ya == xa and yt == xt:
+                continue
+            if compute[yt] > ceiling:  # no estimate is below its compute term: it beats no one there
                 continue
             rival = True
             for b in range(buffers):
@@ -79,10 +85,21 @@ def qualifying(
                 if y < own[r] or (y == own[r] and rank[ya, yt] < rank[xa, xt]):
                     beaten[r] = True
                     left -= 1
+                    ceiling = _highest_unbeaten(own, beaten)
             if left == 0:
                 break
         found[j] = left > 0
     return found
+
+
+@njit(cache=True, error_model="numpy")
+def _highest_unbeaten(own, beaten):
+    """The highest of `own` where not `beaten` (0 when every one is)."""
+    highest = 0.0
+    for r in range(len(own)):
+        if not beaten[r] and own[r] > highest:
+            highest = own[r]
+    return highest
 
 
 @njit(cache=True, error_model="numpy")
