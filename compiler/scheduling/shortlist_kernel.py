@@ -8,7 +8,10 @@ space and ladder bandwidth it finds the least estimate from each tiling's repres
 them, `tiled_shortlist`'s docstring), then the least-ranked fitting candidate of the tilings
 that attain it whose own estimate equals it. Estimates are `challengers_kernel.estimate`,
 `CostTerms.cycles`'s formula in its order of operations, and bounds `CostTerms.bound`'s, so
-every comparison is the one the numpy version made on the same floats. In the same pass over
+every comparison is the one the numpy version made on the same floats; a tiling whose compute
+cycles exceed the least estimate found so far at a bandwidth is not estimated there (an
+estimate is never below its compute term, every other term a non-negative time, so it could
+not be the least). In the same pass over
 a space it finds what the measure step and the capacity challengers read: the finalists'
 estimates and bounds at the chip's bandwidth, every fitting candidate's bound, and the least
 bound of those that are not finalists. One kernel call for a network's spaces replaced a
@@ -63,18 +66,23 @@ def space_finalists(
             for row in range(3):
                 serial += _ceil_cycles(serial_bytes[row, t] / bytes_per_cycle)
             series = float(floor[t] + serial + serial_latency[t])
+            # selections, not branches, on whether each fits: they follow no pattern, and the
+            # mispredicted branches cost more than bounding every candidate
+            fewest = np.iinfo(np.int64).max
             for a in range(arrangements):
-                if fits[a, t]:
-                    lower = max(float(floor[t]), channel_bytes[a, t] / bytes_per_cycle)
-                    bound[a, t] = max(max(lower, series), float(chain[t]))
-                    if not fitting[t] or channel_bytes[a, t] < least_bytes[t]:
-                        least_bytes[t] = channel_bytes[a, t]
-                        fitting[t] = True
+                lower = max(float(floor[t]), channel_bytes[a, t] / bytes_per_cycle)
+                bound[a, t] = max(max(lower, series), float(chain[t])) if fits[a, t] else np.inf
+                fewest = min(fewest, channel_bytes[a, t] if fits[a, t] else fewest)
+                fitting[t] = fitting[t] or fits[a, t]
+            least_bytes[t] = fewest
         space_first = found
         for r in range(rungs):
             lowest = np.inf
             for t in range(first, end):
                 if fitting[t]:
+                    if compute[t] > lowest:  # no estimate is below its compute term: not the least
+                        representative[t] = np.inf
+                        continue
                     representative[t] = estimate(compute[t], least_bytes[t], exposed_bytes[t], tail[t], iterations[t],
                                                  double_buffer, latency, ladder[r])  # fmt: skip
                     lowest = min(lowest, representative[t])
@@ -104,6 +112,5 @@ def space_finalists(
         counts[s] = found - space_first
         for t in range(first, end):
             for a in range(arrangements):
-                if fits[a, t] and not finalist[a, t]:
-                    least[s] = min(least[s], bound[a, t])
+                least[s] = min(least[s], np.inf if finalist[a, t] else bound[a, t])  # infinite unless it fits
     return finalists[:found], counts, estimates[:found], bounds[:found], bound, finalist, least
