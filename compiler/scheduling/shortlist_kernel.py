@@ -28,6 +28,12 @@ from simulator.kernels.engines import _ceil_cycles
 from simulator.kernels.numba_target import njit
 
 
+MOST_BYTES = np.iinfo(np.int64).max
+"""More channel bytes than any candidate moves: where a tiling's search for its fewest starts
+(a constant of the kernel's code; calling `np.iinfo` inside a kernel links its code to Numba's
+NumPy implementations, which loading it from the cache would then import)."""
+
+
 @njit(cache=True, error_model="numpy")
 def space_finalists(
     compute, floor, channel_bytes, exposed_bytes, tail, iterations, serial_bytes, serial_latency, chain, double_buffer,
@@ -68,7 +74,7 @@ def space_finalists(
             series = float(floor[t] + serial + serial_latency[t])
             # selections, not branches, on whether each fits: they follow no pattern, and the
             # mispredicted branches cost more than bounding every candidate
-            fewest = np.iinfo(np.int64).max
+            fewest = MOST_BYTES
             for a in range(arrangements):
                 lower = max(float(floor[t]), channel_bytes[a, t] / bytes_per_cycle)
                 bound[a, t] = max(max(lower, series), float(chain[t])) if fits[a, t] else np.inf
