@@ -30,6 +30,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from compiler.scheduling.flags_kernel import MAX_ROWS, tiling_words
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import LayerSchedule, SchedulerKind
 from compiler.target import Target
@@ -90,11 +91,14 @@ def candidate_flags(fits: np.ndarray, spill: np.ndarray, sizes: np.ndarray) -> l
     """The fit and spill flags of the candidates of each of several spaces, packed, as a memo
     key holds them: `fits` and `spill` are (..., candidates) with the spaces one after
     another on the last axis, `sizes` candidates each (one space: its candidates). Each
-    candidate's flags are one row of bits, so a space's are a slice of one array packed once."""
-    rows = np.concatenate([np.reshape(fits, (-1, fits.shape[-1])), np.reshape(spill, (-1, spill.shape[-1]))])
-    packed = np.packbits(rows.astype(bool).T, axis=1)
+    candidate's flags are one word (`flags_kernel.tiling_words`), so a space's are the bytes
+    of a slice of one array packed once."""
+    fits, spill = (np.reshape(flags, (-1, np.shape(flags)[-1])).astype(bool, copy=False) for flags in (fits, spill))
+    if len(fits) > MAX_ROWS:
+        raise ValueError(f"{len(fits)} rows of flags per candidate; a memo key packs at most {MAX_ROWS}")
+    words = tiling_words(np.ascontiguousarray(fits), np.ascontiguousarray(spill))
     ends = np.cumsum(sizes).tolist()
-    return [(len(rows), packed[end - size : end].tobytes()) for end, size in zip(ends, np.asarray(sizes).tolist())]
+    return [(len(fits), words[end - size : end].tobytes()) for end, size in zip(ends, np.asarray(sizes).tolist())]
 
 
 def layer_key(workload: Workload) -> tuple:

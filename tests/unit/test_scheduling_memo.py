@@ -133,6 +133,21 @@ def test_candidate_flags_of_spaces_together_are_each_spaces_alone_and_tell_them_
     assert candidate_flags(one, ~one, np.array([9])) != candidate_flags(~one, one, np.array([9]))
 
 
+def test_each_candidates_flags_are_the_bits_of_its_word():
+    """`tiling_words` puts row r's fit flag at bit r and its spill flag at bit rows + r, so
+    the flags read back from the words; more rows than a word holds are refused."""
+    from compiler.scheduling.flags_kernel import MAX_ROWS, tiling_words
+
+    rng = np.random.default_rng(5)
+    for rows in (1, 6, MAX_ROWS):
+        fits, spill = rng.random((rows, 50)) < 0.5, rng.random((rows, 50)) < 0.5
+        words = tiling_words(fits, spill)
+        bits = (words[None, :] >> np.arange(2 * rows, dtype=np.uint64)[:, None]) & np.uint64(1)
+        assert np.array_equal(bits.astype(bool), np.concatenate([fits, spill]))
+    with pytest.raises(ValueError, match="at most 32"):
+        candidate_flags(np.ones((MAX_ROWS + 1, 3), dtype=bool), np.ones((MAX_ROWS + 1, 3), dtype=bool), np.array([3]))
+
+
 @pytest.mark.parametrize("bytes_per_cycle", [3.7, np.inf])
 @pytest.mark.parametrize("double_buffer", [True, False])
 def test_tiled_shortlist_equals_shortlist_of_each_space(double_buffer: bool, bytes_per_cycle: float):
