@@ -55,7 +55,10 @@ class Fusion(Enum):
 
 
 def attention_chains(workloads: Sequence[Workload]) -> list[int]:
-    """Indices of the first workload (QKᵀ) of every attention chain (module doc)."""
+    """Indices of the first workload (QKᵀ) of every attention chain (module doc). The tensors'
+    readers are counted only for a network with a Softmax (one without has no chain)."""
+    if not any(w.op == "Softmax" for w in workloads):
+        return []
     readers = {tensor: len(indices) for tensor, indices in tensor_readers(workloads).items()}
     found = []
     for index in range(len(workloads) - 2):

@@ -81,15 +81,20 @@ def _links(producer: Workload, consumer: Workload, readers: dict[str, int]) -> b
 
 def conv_chains(workloads: Sequence[Workload]) -> list[tuple[int, int]]:
     """(first index, length) of every maximal run of two or more convolutions that chain
-    (module doc); a run may be longer than `MAX_LAYERS`."""
+    (module doc); a run may be longer than `MAX_LAYERS`. Each layer is asked once whether it
+    may be a member, and the tensors' readers are counted only when two members follow each
+    other."""
+    member = [_member(w) for w in workloads]
+    if not any(first and second for first, second in zip(member, member[1:])):
+        return []
     readers = {tensor: len(indices) for tensor, indices in tensor_readers(workloads).items()}
     runs: list[tuple[int, int]] = []
     start = 0
     for index in range(1, len(workloads) + 1):
         linked = (
             index < len(workloads)
-            and _member(workloads[index - 1])
-            and _member(workloads[index])
+            and member[index - 1]
+            and member[index]
             and _links(workloads[index - 1], workloads[index], readers)
         )
         if not linked:

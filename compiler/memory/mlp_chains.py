@@ -88,14 +88,19 @@ def _gates(up: Workload, gate: Workload, readers: dict[str, int]) -> bool:
 
 
 def mlp_chains(workloads: Sequence[Workload]) -> list[tuple[int, int]]:
-    """(first index, length) of every MLP block (module doc): three layers when gated, else two."""
+    """(first index, length) of every MLP block (module doc): three layers when gated, else two.
+    Each layer is asked once whether it is a projection, and the tensors' readers are counted
+    only when two projections follow each other (a network of convolutions has none)."""
+    projection = [_projection(w) for w in workloads]
+    if not any(first and second for first, second in zip(projection, projection[1:])):
+        return []
     readers = {tensor: len(indices) for tensor, indices in tensor_readers(workloads).items()}
     found: list[tuple[int, int]] = []
     index = 0
     while index < len(workloads) - 1:
         for length in (3, 2):
             chain = workloads[index : index + length]
-            if len(chain) == length and all(_projection(w) for w in chain) and _block(chain, readers):
+            if len(chain) == length and all(projection[index : index + length]) and _block(chain, readers):
                 found.append((index, length))
                 index += length
                 break
