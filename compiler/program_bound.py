@@ -46,19 +46,53 @@ def layer_bounds(
 ) -> list[LayerBound]:
     """Per GEMM layer, the transfers its input and weight operands need at the least, each
     operand at the format of its class."""
-    capacity = {operand: accel.buffers[accel.buffer_for(operand)].capacity for operand in (Operand.INPUT, Operand.WEIGHT)}
+    capacity = {operand: accel.buffers[accel.buffer_for(operand)].capacity for operand in _OPERANDS}
     bounds = []
     for workload in workloads:
         if workload.gemm is None:
             continue
-        classes = workload.operand_classes
-        moved = tuple(
-            (operand, math.ceil(elements * precision.of_class(classes[operand]).bytes), capacity[operand])
-            for operand, elements in ((Operand.INPUT, workload.input_elements), (Operand.WEIGHT, workload.weight_elements))
-        )
+        moved = tuple((operand, _moved_bytes(workload, operand, precision), capacity[operand]) for operand in _OPERANDS)
         count = sum(math.ceil(size / room) for _, size, room in moved)
         bounds.append(LayerBound(workload.name, count, moved))
     return bounds
+
+
+_OPERANDS = (Operand.INPUT, Operand.WEIGHT)
+"""The operands whose every element passes through their buffer."""
+
+
+def _moved_bytes(workload: Workload, operand: Operand, precision: PrecisionAssignment) -> int:
+    """Bytes of `operand` (input or weight) of a GEMM workload, at the format of its class."""
+    elements = workload.input_elements if operand is Operand.INPUT else workload.weight_elements
+    return math.ceil(elements * precision.of_class(workload.operand_classes[operand]).bytes)
+
+
+def instruction_ceiling(workloads: tuple[Workload, ...], accel: Accelerator, precision: PrecisionAssignment) -> int:
+    """At least the sum of `layer_bounds`' instructions, from the network's totals alone: a
+    sum of ceil(bytes / capacity) over n layers is at most ceil(total bytes / capacity) + n.
+    The totals do not depend on the chip, so a sweep finds them once per network and format
+    (kept while the same tuple of workloads is asked again) and checks a point in constant
+    time; only a network this ceiling does not clear needs every layer's bound."""
+    key = (id(workloads), precision)
+    found = _TOTALS.get(key)
+    if found is None or found[0] is not workloads:
+        gemms = [w for w in workloads if w.gemm is not None]
+        totals = tuple(sum(_moved_bytes(w, operand, precision) for w in gemms) for operand in _OPERANDS)
+        found = (workloads, totals, len(gemms))
+        _TOTALS[key] = found
+        while len(_TOTALS) > _NETWORKS:
+            del _TOTALS[next(iter(_TOTALS))]
+    _, (inputs, weights), layers = found
+    capacity = {operand: accel.buffers[accel.buffer_for(operand)].capacity for operand in _OPERANDS}
+    return -(-inputs // capacity[Operand.INPUT]) + -(-weights // capacity[Operand.WEIGHT]) + 2 * layers
+
+
+_NETWORKS = 16
+"""Networks whose totals a process keeps: the model variants of a sweep a worker is on."""
+
+_TOTALS: dict[tuple[int, PrecisionAssignment], tuple[tuple[Workload, ...], tuple[int, int], int]] = {}
+"""(id of the workloads tuple, formats) -> (that tuple, its input and weight bytes, its GEMM
+layers); holding the tuple keeps its id from being reused while the entry lives."""
 
 
 def physical_memory_bytes() -> int | None:

@@ -23,7 +23,7 @@ from compiler.models import load_model
 from accel_spec.units import Dimension, format_quantity
 from compiler.lowering import lower
 from compiler.pipeline import CompiledModel, CompileOptions, compile_workloads
-from compiler.program_bound import BYTES_PER_INSTRUCTION, layer_bounds, physical_memory_bytes
+from compiler.program_bound import BYTES_PER_INSTRUCTION, instruction_ceiling, layer_bounds, physical_memory_bytes
 from compiler.roofline import lower_bound_cycles
 from compiler.memory.chains import Fusion
 from compiler.memory.planner import WeightResidency
@@ -247,7 +247,10 @@ def check_program_fits(workloads: tuple[Workload, ...], accel: Accelerator, opti
     memory = physical_memory_bytes()
     if memory is None:
         return
-    bounds = layer_bounds(workloads, accel, PrecisionAssignment.of(options.precision or accel.matrix.input_precision))
+    precision = PrecisionAssignment.of(options.precision or accel.matrix.input_precision)
+    if instruction_ceiling(workloads, accel, precision) * BYTES_PER_INSTRUCTION <= memory:
+        return  # every layer's bound together is no more
+    bounds = layer_bounds(workloads, accel, precision)
     total = sum(bound.instructions for bound in bounds)
     if total * BYTES_PER_INSTRUCTION <= memory:
         return
