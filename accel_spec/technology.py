@@ -107,12 +107,31 @@ def resolve(accel: Accelerator, precision: Precision | None = None) -> Technolog
     """The energy, leakage and area constants of `accel` with operands at `precision`.
 
     `precision` defaults to the matrix engine's input precision. Raises InputError when a
-    default is needed for a node or supply outside the scaling tables.
+    default is needed for a node or supply outside the scaling tables. The last few chips'
+    are kept (`_RESOLVED`): validating a chip resolves it, and simulating on it again.
     """
+    precision = precision or accel.matrix.input_precision
+    key = (id(accel), precision)
+    found = _RESOLVED.get(key)
+    if found is not None and found[0] is accel:
+        return found[1]
     try:
-        return _Resolver(accel, precision or accel.matrix.input_precision).technology()
+        technology = _Resolver(accel, precision).technology()
     except ValueError as error:
         raise InputError(f"accelerator {accel.name!r}", Problem("technology", str(error))) from None
+    _RESOLVED[key] = (accel, technology)
+    while len(_RESOLVED) > _KEPT_CHIPS:
+        del _RESOLVED[next(iter(_RESOLVED))]
+    return technology
+
+
+_KEPT_CHIPS = 8
+"""Chips (and formats) whose technology `resolve` keeps: a sweep point's, while it is evaluated."""
+
+_RESOLVED: dict[tuple[int, Precision], tuple[Accelerator, Technology]] = {}
+"""(id of the chip, format) -> (that chip, its technology), oldest first. Both are immutable
+(a frozen spec, a frozen `Technology` of read-only mappings), and holding the chip keeps its
+id from being reused while the entry lives."""
 
 
 def timing_sources(accel: Accelerator) -> dict[str, str]:
