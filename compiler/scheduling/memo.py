@@ -91,14 +91,21 @@ def candidate_flags(fits: np.ndarray, spill: np.ndarray, sizes: np.ndarray) -> l
     """The fit and spill flags of the candidates of each of several spaces, packed, as a memo
     key holds them: `fits` and `spill` are (..., candidates) with the spaces one after
     another on the last axis, `sizes` candidates each (one space: its candidates). Each
-    candidate's flags are one word (`flags_kernel.tiling_words`), so a space's are the bytes
-    of a slice of one array packed once."""
+    candidate's flags are one word (`flags_kernel.tiling_words`), of which a key keeps the
+    fewest bytes that hold them, little-endian (two for a HEURISTIC space's six arrangements,
+    as packing the bits did: `SCHEDULES` holds 65,536 keys), so a space's are the bytes of a
+    slice of one array packed once."""
     fits, spill = (np.reshape(flags, (-1, np.shape(flags)[-1])).astype(bool, copy=False) for flags in (fits, spill))
     if len(fits) > MAX_ROWS:
         raise ValueError(f"{len(fits)} rows of flags per candidate; a memo key packs at most {MAX_ROWS}")
     words = tiling_words(np.ascontiguousarray(fits), np.ascontiguousarray(spill))
+    packed = words.astype(next(width for width in _WORD_WIDTHS if width.itemsize * 8 >= 2 * len(fits)))
     ends = np.cumsum(sizes).tolist()
-    return [(len(fits), words[end - size : end].tobytes()) for end, size in zip(ends, np.asarray(sizes).tolist())]
+    return [(len(fits), packed[end - size : end].tobytes()) for end, size in zip(ends, np.asarray(sizes).tolist())]
+
+
+_WORD_WIDTHS = tuple(np.dtype(name) for name in ("<u1", "<u2", "<u4", "<u8"))
+"""The unsigned integers a candidate's flags are kept in, narrowest first."""
 
 
 def layer_key(workload: Workload) -> tuple:

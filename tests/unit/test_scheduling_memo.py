@@ -124,6 +124,7 @@ def test_candidate_flags_of_spaces_together_are_each_spaces_alone_and_tell_them_
     for start, size, packed in zip(starts, sizes, together, strict=True):
         own = slice(start, start + size)
         assert candidate_flags(fits[:, own], spill[:, own], np.array([size])) == [packed]
+        assert packed[0] == 6 and len(packed[1]) == 2 * size  # six rows, 12 flags a candidate: two bytes
     for flags in (fits, spill):
         flags[4, 44] = not flags[4, 44]  # a candidate of the third space
         changed = candidate_flags(fits, spill, sizes)
