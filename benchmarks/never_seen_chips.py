@@ -35,7 +35,13 @@ later on 2026-12-05 after 76d23ba (the footprint kernel reading each workload's 
 kernel for a network's finalists and bounds, memo keys packed at once, capacity challengers
 examined in place; identical results), the same command twice each, alternating with 63d7d0f
 on a busier machine: MobileNetV2 38.7 and 41.2 points/s against 35.1 and 34.4, ResNet-50 29.0
-and 31.1 against 28.1 and 26.2, BERT-base 28.6 and 29.8 against 27.1 and 26.7.
+and 31.1 against 28.1 and 26.2, BERT-base 28.6 and 29.8 against 27.1 and 26.7. Measured later
+on 2026-12-05 after dea1d05 (kernels that skip estimates a candidate's compute term already
+rules out and select on fit flags instead of branching, memo flags packed by a kernel, placed
+workloads' shape keys hashed once, cheaper chain finding, a chip's technology resolved once a
+point; identical results), the same command twice each, alternating with 87ea09a: MobileNetV2
+42.6 and 43.5 points/s against 37.8 and 39.0, ResNet-50 31.5 and 32.1 against 29.4 and 28.4,
+BERT-base 32.0 and 34.0 against 28.6 and 27.3.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from compiler.memory.crowding import uncrowd
 from compiler.memory.mlp_chains import fuse_mlps
 from compiler.memory.planner import WORKING_SETS, MemoryPlan, WeightResidency, needs_room, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
-from compiler.scheduling.batched import SPACES
+from compiler.scheduling.batched import JOINS, SPACES
 from compiler.scheduling.conv_chain import clear_chain_caches
 from compiler.scheduling.memo import SCHEDULES
 from compiler.scheduling.objective import Goal, Objective
@@ -173,10 +173,10 @@ def compile_workloads(
 
 
 def clear_compile_caches() -> None:
-    """Forget every content-keyed compile cache of this process (schedules, layer code,
-    candidate grids, per-tiling terms, fused chains' bands, working sets), so the next compile
+    """Forget every compile cache of this process (schedules, layer code, candidate grids,
+    per-tiling terms and their joins, fused chains' bands, working sets), so the next compile
     is cold: for benchmarks and tests that measure or check the uncached path. Results never
     depend on the caches."""
-    for cache in (SCHEDULES, CODE, SPACES, LAYER_COUNTS, WORKING_SETS):
+    for cache in (SCHEDULES, CODE, SPACES, JOINS, LAYER_COUNTS, WORKING_SETS):
         cache.clear()
     clear_chain_caches()

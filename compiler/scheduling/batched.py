@@ -106,27 +106,27 @@ class Spaces:
 
 def _joined(spaces: tuple[_Space, ...]) -> tuple[_Grid, TilingTerms]:
     """The grid and terms of `spaces` one after another: their blocks joined in one copy,
-    read-only. The last few joins are kept (`_JOINS`): a sweep deals the points of one array
+    read-only. The last few joins are kept (`JOINS`): a sweep deals the points of one array
     to one worker in a row, and points whose memory plans place every layer alike search the
     same spaces."""
     key = tuple(id(space) for space in spaces)
-    found = _JOINS.pop(key, None)
+    found = JOINS.pop(key, None)
     if found is None or not all(kept is space for kept, space in zip(found[0], spaces, strict=True)):
         block = np.concatenate([space.block for space in spaces], axis=1)
         block.flags.writeable = False
         grid = _Grid.of_block(block, np.array([space.block.shape[1] for space in spaces], dtype=np.int64),
                               spaces[0].arrangements)  # fmt: skip
         found = (spaces, grid, _terms_of_block(block, grid.index.shape[0]))
-    _JOINS[key] = found  # the most recent last
-    while len(_JOINS) > _KEPT_JOINS:
-        del _JOINS[next(iter(_JOINS))]
+    JOINS[key] = found  # the most recent last
+    while len(JOINS) > _KEPT_JOINS:
+        del JOINS[next(iter(JOINS))]
     return found[1], found[2]
 
 
 _KEPT_JOINS = 4
 """Joined spaces kept: a few memory plans of the array a worker is on (MobileNetV2: 2 MB each)."""
 
-_JOINS: dict[tuple[int, ...], tuple[tuple[_Space, ...], _Grid, TilingTerms]] = {}
+JOINS: dict[tuple[int, ...], tuple[tuple[_Space, ...], _Grid, TilingTerms]] = {}
 """(ids of the spaces joined) -> (those spaces, their grid and terms), least recent first;
 holding the spaces keeps their ids from being reused while the entry lives."""
 
