@@ -98,7 +98,17 @@ local worker, 128.8 and 115.1 with two (1.91x, 1.89x), Dask 49.1/44.9 and 73.0/6
 and 290.2/275.6 against 145.3/141.8 and 253.0/253.5. Peak RSS of the never-seen sweep with
 two local workers 1,044 and 1,044 MiB against 1,086 and 1,079. 63d7d0f measured 99.7 to 109.4
 never-seen points/s with two workers here, against 118.1 to 119.5 in the entry before: the
-machine was slower or busier.
+machine was slower or busier. Measured later on 2026-12-05, the same command twice each, each
+tree its own script, alternating with 87ea09a, after dea1d05 (kernels that skip estimates a
+candidate's compute term already rules out and select on fit flags instead of branching, memo
+flags packed by a kernel, a network's joined spaces kept for the next point of its array,
+placed workloads' shape keys hashed once, cheaper chain finding, a chip's technology resolved
+once a point; identical results): never-seen chips 66.2 and 64.5 points/s with one local
+worker, 121.7 and 121.0 with two (1.84x, 1.88x), Dask 44.6/46.6 and 63.8/65.9, against 56.2
+and 57.4, 104.5 and 107.2 (1.86x, 1.87x), Dask 41.0/41.8 and 60.3/64.4; grid 199.1/181.5
+and 321.2/306.3 against 156.3/146.7 and 276.8/270.9. Peak RSS of the never-seen sweep with
+two local workers 1,107 and 1,088 MiB against 1,049 and 1,061 (about 13 MiB more a process,
+counted once per process of the tree, and the four joins a worker keeps, about 9 MiB).
 """
 
 from __future__ import annotations
