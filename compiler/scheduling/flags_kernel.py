@@ -3,8 +3,9 @@
 It takes only arrays (STYLE). A memo key holds, for each candidate of a space, whether it
 fits and whether it spills (`memo` module doc); a candidate grid holds them as (rows,
 tilings) arrays, a row per arrangement. Packing each tiling's column into one 64-bit word, in
-one pass over the rows, replaced numpy's `packbits` over the transposed rows (a strided copy
-of every flag first), about ten times the time on a MobileNetV2 network's 10,000 tilings.
+one pass over the rows (`memo.candidate_flags` keeps its lowest bytes), replaced numpy's
+`packbits` over the transposed rows (a strided copy of every flag first): 85 against 385 us
+for a MobileNetV2 network's 10,000 tilings, keys of the same bytes.
 """
 
 from __future__ import annotations
