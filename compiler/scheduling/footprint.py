@@ -209,21 +209,31 @@ def vector_footprint(workload: Workload, chip: Target, chunks, double_buffer, sl
     WEIGHT buffer (one resident copy, or a slot per chunk when streamed or `sliced`); side
     input and the output chunk (worked on in place at accumulator precision) in the OUTPUT
     buffer."""
+    return with_kept(vector_tiles(workload, chip, chunks, double_buffer, sliced), workload, chip)
+
+
+def with_kept(by_operand: np.ndarray, workload: Workload, chip: Target) -> Footprint:
+    """The footprint of tiles taking `by_operand` bytes (none spilling) beside the tensors the
+    memory plan keeps around `workload` (`Workload.reserved`)."""
+    return Footprint(by_operand, np.zeros(by_operand.shape[1:], dtype=bool), _aligned(roles(workload, chip).reserved, by_operand.ndim))
+
+
+def vector_tiles(workload: Workload, chip: Target, chunks, double_buffer, sliced=False) -> np.ndarray:
+    """`Footprint.by_operand` of `vector_footprint`: the bytes of each operand's chunks, which
+    neither the buffers' capacities nor the kept tensors change."""
     slots = np.where(double_buffer, 2, 1)
     inputs, side, outputs = vector_chunk_elements(workload, chunks)
     per_chunk = streams_constants(workload) | (np.asarray(sliced) & slices_constants(workload))
     constant_slots = np.where(per_chunk, slots, 1)
     flags = roles(workload, chip)
     constants = flags.weight_tile * nbytes(vector_constant_elements(workload, chunks, sliced), flags.weight_bits)
-    by_operand = np.stack(
+    return np.stack(
         np.broadcast_arrays(
             flags.input_tile * slots * nbytes(inputs, flags.input_bits),
             constant_slots * constants,
             slots * (flags.side_tile * nbytes(side, flags.side_bits) + nbytes(outputs, chip.accumulator_bits)),
         )
     )
-    spill = np.zeros(by_operand.shape[1:], dtype=bool)
-    return Footprint(by_operand, spill, _aligned(flags.reserved, by_operand.ndim))
 
 
 def overflow_reason(footprint: Footprint, chip: Target, what: str) -> str:

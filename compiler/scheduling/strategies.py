@@ -44,10 +44,17 @@ from compiler.scheduling.batched import Finalists, Shortlisted, Spaces, distinct
 from compiler.scheduling.challengers import Candidates, Pool
 from compiler.scheduling.candidates import GemmCandidates, candidate_footprint, gemm_candidates, smallest_candidate
 from compiler.scheduling.estimate import CostTerms, gemm_terms, vector_lane_ops, vector_terms
-from compiler.scheduling.footprint import gemm_footprint, overflow_reason, slices_constants, vector_footprint
+from compiler.scheduling.footprint import (
+    gemm_footprint,
+    overflow_reason,
+    slices_constants,
+    vector_footprint,
+    vector_tiles,
+    with_kept,
+)
 from compiler.scheduling.measure import Search, best_of_each
 from compiler.scheduling.objective import Goal
-from compiler.scheduling.memo import SCHEDULES, candidate_flags, layer_key, schedule_key
+from compiler.scheduling.memo import SCHEDULES, BoundedCache, candidate_flags, layer_key, schedule_key
 from compiler.scheduling.schedule import (
     LOOP_ORDERS,
     InfeasibleSchedule,
@@ -322,19 +329,37 @@ def _vector_flags(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndar
     """(chunks, double buffered, fits, sliced) of every candidate of `_vector_space`;
     raises `InfeasibleSchedule` when none fits."""
     largest = max_chunks(workload)
-    powers = 2 ** np.arange(int(largest).bit_length(), dtype=np.int64)
-    chunks = np.concatenate([powers, powers])
-    double_buffer = np.repeat([True, False], len(powers))
-    fits = vector_footprint(workload, chip, chunks, double_buffer).fits(chip)
+    key = (workload.shape_key, chip.tile_bytes_key)
+    tiles = VECTOR_TILES.get(key)
+    if tiles is None:
+        powers = 2 ** np.arange(int(largest).bit_length(), dtype=np.int64)
+        chunks = np.concatenate([powers, powers])
+        double_buffer = np.repeat([True, False], len(powers))
+        sliced_tiles = vector_tiles(workload, chip, chunks, double_buffer, sliced=True) if slices_constants(workload) else None
+        tiles = (chunks, double_buffer, vector_tiles(workload, chip, chunks, double_buffer), sliced_tiles)
+        for array in tiles:
+            if array is not None:
+                array.flags.writeable = False  # shared by every chip of this array's tiles
+        VECTOR_TILES.put(key, tiles)
+    chunks, double_buffer, resident_tiles, sliced_tiles = tiles
+    fits = with_kept(resident_tiles, workload, chip).fits(chip)
     sliced = np.zeros_like(fits)
-    if slices_constants(workload):
-        sliced = ~fits & vector_footprint(workload, chip, chunks, double_buffer, sliced=True).fits(chip)
+    if sliced_tiles is not None:
+        sliced = ~fits & with_kept(sliced_tiles, workload, chip).fits(chip)
         fits = fits | sliced
     if not fits.any():
         one = np.array([largest])
         footprint = vector_footprint(workload, chip, one, np.array([False]), sliced=slices_constants(workload))
         raise InfeasibleSchedule(workload.name, overflow_reason(footprint, chip, "one element per chunk"))
     return chunks, double_buffer, fits, sliced
+
+
+VECTOR_TILES: BoundedCache[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = BoundedCache(capacity=4096)
+"""`_vector_flags`' candidates of a vector shape on a chip, by (`Workload.shape_key`,
+`Target.tile_bytes_key`): their chunk counts and buffering, and the bytes of their tiles with
+constants resident and, where they may be, sliced (`footprint.vector_tiles`, read-only). The
+capacities and the kept tensors enter only through which fit, found for each chip. A kilobyte
+or two an entry."""
 
 
 def max_chunks(workload: Workload) -> int:
