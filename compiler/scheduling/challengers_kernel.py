@@ -63,7 +63,7 @@ def qualifying(
                               double_buffer[xt], latency, ladder[r])  # fmt: skip
         beaten[:] = False
         left = rows
-        ceiling = own.max()  # the candidate's highest estimate at a bandwidth no rival beats it at yet
+        ceiling = _highest_unbeaten(own, beaten)  # the candidate's highest estimate no rival beats yet
         for i in range(len(rivals)):
             ya, yt = rivals[i] // tilings, rivals[i] % tilings
             if ya == xa and yt == xt:
@@ -94,7 +94,9 @@ def qualifying(
 
 @njit(cache=True, error_model="numpy")
 def _highest_unbeaten(own, beaten):
-    """The highest of `own` where not `beaten` (0 when every one is)."""
+    """The highest of `own` where not `beaten` (0 when every one is). A loop, not `own.max()`:
+    an array method links a kernel's cached code to Numba's NumPy implementations, which
+    loading it then imports (with SciPy's linear algebra, 15 MiB a process)."""
     highest = 0.0
     for r in range(len(own)):
         if not beaten[r] and own[r] > highest:

@@ -134,6 +134,33 @@ def test_warm_simulate_loads_kernels_without_compiling_machinery() -> None:
     assert modules.isdisjoint(NUMBA_IMPLEMENTATIONS), sorted(modules & set(NUMBA_IMPLEMENTATIONS))
 
 
+NEVER_SEEN_POINT = """
+import json, sys
+from accel_spec import load_accelerator, with_overrides
+from compiler.lowering import lower
+from compiler.models import load_model
+from tessera.api import simulate_workloads
+chip = with_overrides(load_accelerator("examples/accelerators/edge.yaml"),
+                      {"matrix.rows": 48, "matrix.cols": 24, "buffers.activations.capacity": "300 KiB",
+                       "dram.bandwidth": "7.5 GB/s"})
+simulate_workloads(chip, lower(load_model("mobilenetv2")), "mobilenetv2")
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_warm_sweep_point_loads_every_kernel_without_compiling_machinery() -> None:
+    """A MobileNetV2 point on a chip of its own runs every kernel of the batched search (the
+    tiny layers above reach fewer: no capacity challenger, for one), and with the cache warm
+    (the second run) it imports none of Numba's implementations: a kernel whose code calls one
+    (an array method, `np.iinfo`) would import them, and SciPy's linear algebra with them, in
+    every sweep worker."""
+    runs = [subprocess.run([sys.executable, "-c", NEVER_SEEN_POINT], cwd=REPO, capture_output=True, text=True, timeout=300)
+            for _ in range(2)]  # fmt: skip
+    assert all(run.returncode == 0 for run in runs), runs[-1].stderr
+    modules = set(json.loads(runs[-1].stdout.strip().splitlines()[-1]))
+    assert modules.isdisjoint(NUMBA_IMPLEMENTATIONS + ("scipy.linalg",)), sorted(modules & {*NUMBA_IMPLEMENTATIONS, "scipy.linalg"})
+
+
 KERNEL_SIGNATURES = """
 import contextlib, io, json, sys
 from tessera.cli import main
