@@ -107,8 +107,15 @@ once a point; identical results): never-seen chips 66.2 and 64.5 points/s with o
 worker, 121.7 and 121.0 with two (1.84x, 1.88x), Dask 44.6/46.6 and 63.8/65.9, against 56.2
 and 57.4, 104.5 and 107.2 (1.86x, 1.87x), Dask 41.0/41.8 and 60.3/64.4; grid 199.1/181.5
 and 321.2/306.3 against 156.3/146.7 and 276.8/270.9. Peak RSS of the never-seen sweep with
-two local workers 1,107 and 1,088 MiB against 1,049 and 1,061 (about 13 MiB more a process,
-counted once per process of the tree, and the four joins a worker keeps, about 9 MiB).
+two local workers 1,107 and 1,088 MiB against 1,049 and 1,061. Most of the rise was a
+kernel whose cached code imported Numba's NumPy implementations and SciPy's linear algebra
+in every worker (a289bed, mended in da8ccde); the rest is the four joins a worker keeps, about
+9 MiB. The same command twice each after da8ccde, alternating with 87ea09a on a quieter
+machine: never-seen chips 69.8 and 66.6 points/s with one local worker, 131.0 and 137.0 with
+two (1.88x, 2.06x), Dask 49.2/51.3 and 69.4/73.3, against 63.8 and 62.8, 118.4 and 117.0
+(1.86x, 1.86x), Dask 45.2/46.1 and 62.4/69.3; grid 212.1/219.6 and 362.0/380.5 against
+135.8/166.1 and 269.4/284.6. Peak RSS of the never-seen sweep with two local workers 1,059
+and 1,055 MiB against 1,039 and 1,039.
 """
 
 from __future__ import annotations
