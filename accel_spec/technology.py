@@ -21,6 +21,7 @@ from accel_spec.components.scaling import NOMINAL_VDD_SOURCE, STILLMAKER_2017, P
 from accel_spec.schema import Accelerator, Buffer
 from accel_spec.types import Dataflow, Operand, Precision
 from tessera.errors import InputError, Problem
+from tessera.identity_memo import IdentityMemo
 
 
 class HeldInputEnergy(NamedTuple):
@@ -111,27 +112,19 @@ def resolve(accel: Accelerator, precision: Precision | None = None) -> Technolog
     are kept (`_RESOLVED`): validating a chip resolves it, and simulating on it again.
     """
     precision = precision or accel.matrix.input_precision
-    key = (id(accel), precision)
-    found = _RESOLVED.get(key)
-    if found is not None and found[0] is accel:
-        return found[1]
+    return _RESOLVED.get(accel, precision, lambda: _resolved(accel, precision))
+
+
+def _resolved(accel: Accelerator, precision: Precision) -> Technology:
     try:
-        technology = _Resolver(accel, precision).technology()
+        return _Resolver(accel, precision).technology()
     except ValueError as error:
         raise InputError(f"accelerator {accel.name!r}", Problem("technology", str(error))) from None
-    _RESOLVED[key] = (accel, technology)
-    while len(_RESOLVED) > _KEPT_CHIPS:
-        del _RESOLVED[next(iter(_RESOLVED))]
-    return technology
 
 
-_KEPT_CHIPS = 8
-"""Chips (and formats) whose technology `resolve` keeps: a sweep point's, while it is evaluated."""
-
-_RESOLVED: dict[tuple[int, Precision], tuple[Accelerator, Technology]] = {}
-"""(id of the chip, format) -> (that chip, its technology), oldest first. Both are immutable
-(a frozen spec, a frozen `Technology` of read-only mappings), and holding the chip keeps its
-id from being reused while the entry lives."""
+_RESOLVED: IdentityMemo[Technology] = IdentityMemo(capacity=8)
+"""The technology of the last few chips (and formats): a sweep point's, while it is evaluated.
+Both are immutable (a frozen spec, a frozen `Technology` of read-only mappings)."""
 
 
 def timing_sources(accel: Accelerator) -> dict[str, str]:

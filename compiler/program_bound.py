@@ -19,6 +19,7 @@ from accel_spec.schema import Accelerator
 from accel_spec.types import Operand
 from compiler.target.isa import INSTRUCTION_DTYPE
 from compiler.workload import Workload
+from tessera.identity_memo import IdentityMemo
 
 BYTES_PER_INSTRUCTION = INSTRUCTION_DTYPE.itemsize + 8
 """One instruction record plus its entry in the int64 dependency pointer array."""
@@ -46,7 +47,7 @@ def layer_bounds(
 ) -> list[LayerBound]:
     """Per GEMM layer, the transfers its input and weight operands need at the least, each
     operand at the format of its class."""
-    capacity = {operand: accel.buffers[accel.buffer_for(operand)].capacity for operand in _OPERANDS}
+    capacity = _capacities(accel)
     bounds = []
     for workload in workloads:
         if workload.gemm is None:
@@ -73,26 +74,25 @@ def instruction_ceiling(workloads: tuple[Workload, ...], accel: Accelerator, pre
     The totals do not depend on the chip, so a sweep finds them once per network and format
     (kept while the same tuple of workloads is asked again) and checks a point in constant
     time; only a network this ceiling does not clear needs every layer's bound."""
-    key = (id(workloads), precision)
-    found = _TOTALS.get(key)
-    if found is None or found[0] is not workloads:
-        gemms = [w for w in workloads if w.gemm is not None]
-        totals = tuple(sum(_moved_bytes(w, operand, precision) for w in gemms) for operand in _OPERANDS)
-        found = (workloads, totals, len(gemms))
-        _TOTALS[key] = found
-        while len(_TOTALS) > _NETWORKS:
-            del _TOTALS[next(iter(_TOTALS))]
-    _, (inputs, weights), layers = found
-    capacity = {operand: accel.buffers[accel.buffer_for(operand)].capacity for operand in _OPERANDS}
+    inputs, weights, layers = _TOTALS.get(workloads, precision, lambda: _totals(workloads, precision))
+    capacity = _capacities(accel)
     return -(-inputs // capacity[Operand.INPUT]) + -(-weights // capacity[Operand.WEIGHT]) + 2 * layers
 
 
-_NETWORKS = 16
-"""Networks whose totals a process keeps: the model variants of a sweep a worker is on."""
+def _totals(workloads: tuple[Workload, ...], precision: PrecisionAssignment) -> tuple[int, int, int]:
+    """The input and weight bytes of all GEMM layers of `workloads`, and how many there are."""
+    gemms = [w for w in workloads if w.gemm is not None]
+    inputs, weights = (sum(_moved_bytes(w, operand, precision) for w in gemms) for operand in _OPERANDS)
+    return inputs, weights, len(gemms)
 
-_TOTALS: dict[tuple[int, PrecisionAssignment], tuple[tuple[Workload, ...], tuple[int, int], int]] = {}
-"""(id of the workloads tuple, formats) -> (that tuple, its input and weight bytes, its GEMM
-layers); holding the tuple keeps its id from being reused while the entry lives."""
+
+def _capacities(accel: Accelerator) -> dict[Operand, int]:
+    """The capacity of the buffer each of `_OPERANDS` passes through."""
+    return {operand: accel.buffers[accel.buffer_for(operand)].capacity for operand in _OPERANDS}
+
+
+_TOTALS: IdentityMemo[tuple[int, int, int]] = IdentityMemo(capacity=16)
+"""`_totals` of the networks (and formats) of a sweep a worker is on, by their tuples."""
 
 
 def physical_memory_bytes() -> int | None:

@@ -11,7 +11,6 @@ frozen dataclasses, so the same tuple always holds the same network).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -20,12 +19,10 @@ import numpy as np
 
 from compiler.target import nbytes
 from compiler.workload import Workload
+from tessera.identity_memo import IdentityMemo
 
 OPERANDS = 4
 """Input, second (weight), side and output operand of a workload, in `Placement`'s order."""
-
-_CACHED = 16
-"""Networks whose facts a process keeps: the model variants of a sweep a worker is on."""
 
 
 def byte_size(elements: int, bits: int) -> int:
@@ -96,21 +93,11 @@ class NetworkTensors:
         """The facts of `workloads` stored at `storage_bits` (`Target.storage_bits`;
         `bits_of`: `Target.bits_of`), derived on the first call and reused while the same
         tuple is planned again (module doc)."""
-        key = (id(workloads), storage_bits)
-        found = _NETWORKS.get(key)
-        if found is not None and found[0] is workloads:
-            _NETWORKS.move_to_end(key)
-            return found[1]
-        facts = _derive(workloads, bits_of)
-        _NETWORKS[key] = (workloads, facts)
-        if len(_NETWORKS) > _CACHED:
-            _NETWORKS.popitem(last=False)
-        return facts
+        return _NETWORKS.get(workloads, storage_bits, lambda: _derive(workloads, bits_of))
 
 
-_NETWORKS: OrderedDict[tuple, tuple[tuple[Workload, ...], NetworkTensors]] = OrderedDict()
-"""(id of the workloads tuple, storage bits) -> (that tuple, its facts); holding the tuple
-keeps its id from being reused while the entry lives."""
+_NETWORKS: IdentityMemo[NetworkTensors] = IdentityMemo(capacity=16)
+"""The facts of the networks (and storage formats) of a sweep a worker is on: its model variants."""
 
 
 def _derive(workloads: tuple[Workload, ...], bits_of) -> NetworkTensors:
