@@ -146,9 +146,9 @@ class _Arrangements:
     positions: np.ndarray
 
 
-_GRID_ROWS = 5
+_GRID_ROWS = 6
 """Rows of a space's block before its candidates' indices: dataflow, the three tile extents
-by Dim, groups."""
+by Dim, groups, the space's tilings by compute cycles."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,9 @@ class _Grid:
 
     Attributes:
         dataflow, tiles, groups: the tilings of every space, space after space.
+        by_compute: each space's tilings (indices within it) in ascending compute cycles
+            (`CostTerms.compute`, ties in tiling order), space after space: the order in
+            which the challengers' kernel passes over rivals (`challengers_kernel`).
         sizes: tilings per space.
         order, double_buffer: the arrangements every tiling comes with.
         positions: (3, arrangements, 1) loop positions of each arrangement.
@@ -166,6 +169,7 @@ class _Grid:
     dataflow: np.ndarray
     tiles: np.ndarray
     groups: np.ndarray
+    by_compute: np.ndarray
     sizes: np.ndarray
     order: np.ndarray
     double_buffer: np.ndarray
@@ -176,7 +180,7 @@ class _Grid:
     def of_block(cls, block: np.ndarray, sizes: np.ndarray, arrangements: _Arrangements) -> "_Grid":
         """The grid whose tilings are the columns of `block` (`_Space.block`'s layout), `sizes`
         of them per space."""
-        return cls(block[0], block[1:4], block[4], sizes, arrangements.order, arrangements.double_buffer,
+        return cls(block[0], block[1:4], block[4], block[5], sizes, arrangements.order, arrangements.double_buffer,
                    arrangements.positions, block[_GRID_ROWS : _GRID_ROWS + arrangements.order.size])  # fmt: skip
 
     @property
@@ -227,8 +231,8 @@ class _Space:
     tiling, so that a network's spaces join in one copy.
 
     Attributes:
-        block: the rows dataflow, tiles (3, by Dim), groups, each candidate's index in the
-            space (one row per arrangement), then the `TilingTerms` fields in order (three
+        block: the rows dataflow, tiles (3, by Dim), groups, the tilings by compute cycles
+            (`_Grid.by_compute`), each candidate's index in the space (one row per arrangement), then the `TilingTerms` fields in order (three
             rows for `counts` and `serial_bytes`).
         arrangements: the arrangements every tiling comes with.
     """
@@ -250,7 +254,10 @@ class _Space:
         groups = np.concatenate([s.groups for s in spaces])
         sizes = np.array([len(space.groups) for space in spaces], dtype=np.int64)
         terms = tiling_terms(WorkloadColumns.of(workloads, sizes), chip, dataflow, tiles, groups)
-        arrays = [dataflow[None], tiles, groups[None], np.concatenate([s.index for s in spaces], axis=1)]
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        by_compute = np.concatenate([np.argsort(terms.compute[start : start + size], kind="stable")
+                                     for start, size in zip(starts.tolist(), sizes.tolist())])  # fmt: skip
+        arrays = [dataflow[None], tiles, groups[None], by_compute[None], np.concatenate([s.index for s in spaces], axis=1)]
         # in `_TERM_ROWS`' layout, which `_terms_of_block` reads back (a field of another shape fails here)
         arrays += [getattr(terms, f.name).reshape(max(rows, 1), len(groups))
                    for f, rows in zip(fields(TilingTerms), _TERM_ROWS, strict=True)]  # fmt: skip
@@ -258,7 +265,6 @@ class _Space:
         arrangements = _Arrangements(first.order, first.double_buffer, loop_positions(first.order, LOOP_ORDERS)[:, :, None])
         for array in (arrangements.order, arrangements.double_buffer, arrangements.positions):
             array.flags.writeable = False
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         spaces_ = []
         for start, size in zip(starts.tolist(), sizes.tolist()):
             block = stacked[:, start : start + size].copy()  # its own numbers only, not the batch's
@@ -305,7 +311,7 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
             finalists = (tuple(schedules[window]), found.estimates[window], found.bounds[window])  # distinct: `tiled_shortlist`
             own = slice(int(starts[space]), int(starts[space] + grid.sizes[space]))
             pool = Pool(least, partial(Candidates, per_tiling, found.bound, spaces.demand, grid.index, spaces.spill,
-                                       grid.schedule, found.finalist, own))  # fmt: skip
+                                       grid.schedule, found.finalist, own, grid.by_compute))  # fmt: skip
             results[space] = Shortlisted(finalists, tuple(spills[window]), pool)
     return [results.get(int(space)) for space in selected]
 

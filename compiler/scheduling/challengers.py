@@ -62,6 +62,8 @@ class Candidates:
             the measure step measures anyway: a rival of the others, never examined itself
             (every finalist qualifies, so examining one would only confirm it).
         own: the tilings of this layer's space.
+        by_compute: (tilings,) each space's tilings, indices within it, in ascending compute
+            cycles (ties in tiling order): the order the kernel passes over rivals in.
     """
 
     terms: CostTerms
@@ -72,6 +74,7 @@ class Candidates:
     schedule: Callable[[int, int], LayerSchedule]
     finalist: np.ndarray
     own: slice
+    by_compute: np.ndarray
 
     def challengers(self, lowest: Callable[[], float], measured: set[LayerSchedule]) -> Iterator[tuple[LayerSchedule, bool]]:
         """(schedule, spill) of each qualifying candidate (module doc) that is not a finalist
@@ -82,6 +85,7 @@ class Candidates:
         qualified = qualified_below(
             lowest(), self.own.start, self.own.stop, self.bound, self.finalist, self.demand, self.rank, terms.compute,
             terms.channel_bytes, terms.exposed_bytes, terms.tail, terms.iterations, double_buffer, terms.latency, LADDER,
+            self.by_compute,
         )  # fmt: skip
         for index in qualified.tolist():
             arrangement, tiling = divmod(index, tilings)

@@ -38,24 +38,32 @@ def estimate(compute, channel_bytes, exposed_bytes, tail, iterations, double_buf
 
 @njit(cache=True, error_model="numpy")
 def qualifying(
-    demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency, ladder, examined, rivals
-):
+    demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency, ladder, examined, rivals,
+    first, by_compute, others,
+):  # fmt: skip
     """For each flat index (arrangement × tilings + tiling) in `examined`, whether at some
     bandwidth of `ladder` no rival has a lower estimate, or an equal one and a lower `rank`;
-    a rival is another candidate of `rivals` (flat indices of every candidate that fits)
-    whose `demand` (buffers, arrangements, tilings) is nowhere larger. The estimate terms are
-    `CostTerms`'s: `channel_bytes` (arrangements, tilings), the others and `double_buffer`
-    per tiling. The result does not depend on the order of `rivals`, only the time: the
-    search ends for a candidate once every bandwidth has a rival that beats it, so rivals
-    likely to beat many (the finalists, each the best at some bandwidth) go first. A rival
-    whose compute cycles exceed the candidate's estimate at every bandwidth still open is
-    passed over unestimated: an estimate is never below its compute term (every other term
-    is a non-negative time), so it cannot beat the candidate there, nor tie."""
-    buffers, arrangements, tilings = demand.shape
+    a rival is another candidate, of `rivals` (flat indices) or of `others` (arrangements,
+    tilings `first` on: tiling `first + t` at `t`), whose `demand` (buffers, arrangements,
+    tilings) is nowhere larger. The estimate terms are `CostTerms`'s: `channel_bytes`
+    (arrangements, tilings), the others and `double_buffer` per tiling.
+
+    The result does not depend on the order of `rivals`, only the time: the search ends for
+    a candidate once every bandwidth has a rival that beats it, so rivals likely to beat many
+    (the finalists, each the best at some bandwidth) go first. A rival whose compute cycles
+    exceed the candidate's estimate at every bandwidth still open is passed over
+    unestimated: an estimate is never below its compute term (every other term is a
+    non-negative time), so it cannot beat the candidate there, nor tie. `by_compute` lists
+    the tilings of `others` (their indices there) in ascending compute cycles, so the first
+    such tiling ends the pass over `others`: every later one has as many compute cycles, and the open estimates only fall.
+    (Most candidates that qualify are beaten at no bandwidth, and a pass over every rival of
+    a few thousand, one at a time, cost most of the kernel's time.)"""
     rows = len(ladder)
+    arrangements = others.shape[0]
     found = np.zeros(len(examined), dtype=np.bool_)
     beaten = np.zeros(rows, dtype=np.bool_)
     own = np.empty(rows)
+    tilings = demand.shape[2]
     for j in range(len(examined)):
         xa, xt = examined[j] // tilings, examined[j] % tilings
         for r in range(rows):
@@ -66,30 +74,52 @@ def qualifying(
         ceiling = _highest_unbeaten(own, beaten)  # the candidate's highest estimate no rival beats yet
         for i in range(len(rivals)):
             ya, yt = rivals[i] // tilings, rivals[i] % tilings
-            if ya == xa and yt == xt:
+            if (ya == xa and yt == xt) or compute[yt] > ceiling:  # no estimate is below its compute term
                 continue
-            if compute[yt] > ceiling:  # no estimate is below its compute term: it beats no one there
-                continue
-            rival = True
-            for b in range(buffers):
-                if demand[b, ya, yt] > demand[b, xa, xt]:
-                    rival = False
-                    break
-            if not rival:
-                continue
-            for r in range(rows):
-                if beaten[r]:
-                    continue
-                y = estimate(compute[yt], channel_bytes[ya, yt], exposed_bytes[yt], tail[yt], iterations[yt],
-                             double_buffer[yt], latency, ladder[r])  # fmt: skip
-                if y < own[r] or (y == own[r] and rank[ya, yt] < rank[xa, xt]):
-                    beaten[r] = True
-                    left -= 1
-                    ceiling = _highest_unbeaten(own, beaten)
+            opened = left
+            left = _challenge(ya, yt, xa, xt, demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations,
+                              double_buffer, latency, ladder, own, beaten, left)  # fmt: skip
+            if left < opened:
+                ceiling = _highest_unbeaten(own, beaten)
             if left == 0:
                 break
+        for s in range(len(by_compute)):
+            if left == 0:
+                break
+            yt = first + by_compute[s]
+            if compute[yt] > ceiling:  # nor at any later tiling
+                break
+            for ya in range(arrangements):
+                if not others[ya, by_compute[s]] or (ya == xa and yt == xt):
+                    continue
+                opened = left
+                left = _challenge(ya, yt, xa, xt, demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations,
+                                  double_buffer, latency, ladder, own, beaten, left)  # fmt: skip
+                if left < opened:
+                    ceiling = _highest_unbeaten(own, beaten)
+                if left == 0:
+                    break
         found[j] = left > 0
     return found
+
+
+@njit(cache=True, error_model="numpy")
+def _challenge(ya, yt, xa, xt, demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency,
+               ladder, own, beaten, left):  # fmt: skip
+    """`left` (bandwidths at which no rival beats candidate (xa, xt) yet) after rival (ya,
+    yt), marking in `beaten` those it beats: none unless its demand is nowhere larger."""
+    for b in range(demand.shape[0]):
+        if demand[b, ya, yt] > demand[b, xa, xt]:
+            return left
+    for r in range(len(ladder)):
+        if beaten[r]:
+            continue
+        y = estimate(compute[yt], channel_bytes[ya, yt], exposed_bytes[yt], tail[yt], iterations[yt], double_buffer[yt],
+                     latency, ladder[r])  # fmt: skip
+        if y < own[r] or (y == own[r] and rank[ya, yt] < rank[xa, xt]):
+            beaten[r] = True
+            left -= 1
+    return left
 
 
 @njit(cache=True, error_model="numpy")
@@ -107,18 +137,20 @@ def _highest_unbeaten(own, beaten):
 @njit(cache=True, error_model="numpy")
 def qualified_below(
     limit, first, last, bound, finalist, demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations,
-    double_buffer, latency, ladder,
+    double_buffer, latency, ladder, by_compute,
 ):  # fmt: skip
     """Flat indices (a · tilings + t) of the candidates of tilings `first` to `last` (one
     space of a grid of several: the others are no one's rivals) that
     `challengers.Candidates.challengers` examines below `limit` (a `bound` below it, not a
     `finalist`) and that qualify (`qualifying`), least bound first (ties in flat order).
     Rivals are every candidate of the space that fits (a finite bound): the finalists first,
-    then the examined, then the rest."""
+    then the examined, then the rest, by the space's tilings in ascending compute cycles
+    (`by_compute[first:last]`, indices within the space)."""
     arrangements, tilings = bound.shape
     count = arrangements * (last - first)
     examined = np.empty(count, dtype=np.int64)
     rivals = np.empty(count, dtype=np.int64)
+    others = np.zeros((arrangements, last - first), dtype=np.bool_)
     examined_count = 0
     rival_count = 0
     for a in range(arrangements):
@@ -129,6 +161,8 @@ def qualified_below(
             elif bound[a, t] < limit:
                 examined[examined_count] = a * tilings + t
                 examined_count += 1
+            else:
+                others[a, t - first] = bound[a, t] < np.inf
     examined = examined[:examined_count]
     keys = np.empty(examined_count)
     for j in range(examined_count):
@@ -136,11 +170,6 @@ def qualified_below(
     examined = examined[np.argsort(keys, kind="mergesort")]
     rivals[rival_count : rival_count + examined_count] = examined
     rival_count += examined_count
-    for a in range(arrangements):
-        for t in range(first, last):
-            if not finalist[a, t] and limit <= bound[a, t] < np.inf:
-                rivals[rival_count] = a * tilings + t
-                rival_count += 1
     found = qualifying(demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations, double_buffer, latency, ladder,
-                       examined, rivals[:rival_count])  # fmt: skip
+                       examined, rivals[:rival_count], first, by_compute[first:last], others)  # fmt: skip
     return examined[found]

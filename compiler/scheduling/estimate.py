@@ -238,13 +238,18 @@ class TilingTerms:
             np.ascontiguousarray(spill, dtype=bool),
         )  # fmt: skip
 
+    @property
+    def compute(self) -> np.ndarray:
+        """Cycles of the busier engine, matrix or vector (`CostTerms.compute`)."""
+        return np.maximum(self.matrix, self.vector)
+
     def arranged(self, channel_bytes: np.ndarray, double_buffer, latency: int) -> CostTerms:
         """`CostTerms` of the tilings with the `channel_bytes` of their arrangements
         (`channel_bytes` or `grid_channel_bytes`) and buffering flags (arrays that broadcast
         against the tilings: one arrangement per candidate, or every arrangement of every
         tiling)."""
         return CostTerms(
-            compute=np.maximum(self.matrix, self.vector),
+            compute=self.compute,
             floor=self.matrix_floor,
             channel_bytes=channel_bytes,
             exposed_bytes=self.exposed_bytes,

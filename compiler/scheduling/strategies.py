@@ -245,11 +245,15 @@ def _heuristic_finalists(workload: Workload, chip: Target, space: "_SearchSpace 
     terms = space.terms.take(index)
     bound = terms.bound(chip.dram_bytes_per_cycle)
     terms = replace(terms, channel_bytes=terms.channel_bytes[None])  # one arrangement
-    candidates = Candidates(
-        terms, bound[None], space.demand[:, None, index], index[None], space.spill[None, index],
-        lambda _, i: space.schedule(int(index[i])), np.zeros((1, len(index)), dtype=bool), slice(0, len(index)),
-    )  # fmt: skip
-    pool = Pool(float(bound.min()), lambda: candidates)
+
+    def candidates() -> Candidates:
+        return Candidates(
+            terms, bound[None], space.demand[:, None, index], index[None], space.spill[None, index],
+            lambda _, i: space.schedule(int(index[i])), np.zeros((1, len(index)), dtype=bool), slice(0, len(index)),
+            np.argsort(terms.compute, kind="stable"),
+        )  # fmt: skip
+
+    pool = Pool(float(bound.min()), candidates)
     return _finalists(workload, space, chip, SchedulerKind.HEURISTIC), pool
 
 

@@ -142,7 +142,8 @@ def _qualifies(x: int, terms: CostTerms, demand: np.ndarray, rank: np.ndarray, f
 
 
 def test_the_kernel_qualifies_exactly_the_candidates_of_the_rule() -> None:
-    """`qualifying` against the rule (`_qualifies`), whatever the order of the rivals."""
+    """`qualifying` against the rule (`_qualifies`), whatever the order of the rivals listed,
+    and with some or all of them passed over by tilings in ascending compute cycles."""
     rng = np.random.default_rng(7)
     outcomes = set()
     for _ in range(30):
@@ -150,8 +151,15 @@ def test_the_kernel_qualifies_exactly_the_candidates_of_the_rule() -> None:
         fits = rng.random(rank.size) < 0.8
         examined = np.flatnonzero(fits)
         expected = [_qualifies(x, terms, demand, rank, fits) for x in examined.tolist()]
+        by_compute = np.argsort(terms.compute, kind="stable")
+        none = np.zeros(rank.shape, dtype=bool)
         for rivals in (examined, examined[::-1], rng.permutation(examined)):
-            got = qualifying(demand, rank, *_kernel_args(terms), LADDER, examined, rivals)
+            got = qualifying(demand, rank, *_kernel_args(terms), LADDER, examined, rivals, 0, by_compute, none)
+            assert got.tolist() == expected
+        listed = rng.random(rank.size) < 0.5
+        for head in (examined[listed[examined]], examined[:0]):
+            others = (fits & ~np.isin(np.arange(rank.size), head)).reshape(rank.shape)
+            got = qualifying(demand, rank, *_kernel_args(terms), LADDER, examined, head, 0, by_compute, others)
             assert got.tolist() == expected
         outcomes.update(expected)
     assert outcomes == {True, False}
@@ -175,8 +183,9 @@ def test_the_candidates_examined_below_a_limit_qualify_by_the_rule_least_bound_f
         examined = examined[np.argsort(flat_bound[examined], kind="stable")]
         expected = [x for x in examined.tolist() if _qualifies(x, terms, demand, rank, np.isfinite(flat_bound))]
         tilings = rank.shape[1]
+        by_compute = np.argsort(terms.compute, kind="stable")
         if case % 2:  # the space alone
-            got = qualified_below(limit, 0, tilings, bound, finalist, demand, rank, *_kernel_args(terms), LADDER)
+            got = qualified_below(limit, 0, tilings, bound, finalist, demand, rank, *_kernel_args(terms), LADDER, by_compute)
             assert got.tolist() == expected
             continue
         # the space between other spaces' tilings (better and smaller than anything in it)
@@ -193,7 +202,8 @@ def test_the_candidates_examined_below_a_limit_qualify_by_the_rule_least_bound_f
                        exposed_bytes=widened(terms.exposed_bytes, 0), tail=widened(terms.tail, 0),
                        iterations=widened(terms.iterations, 1), double_buffer=widened(terms.double_buffer, True))
         got = qualified_below(limit, before, before + tilings, widened(bound, 0.0), widened(finalist, False),
-                              widened(demand, 0), widened(rank, -1), *_kernel_args(wide), LADDER)  # fmt: skip
+                              widened(demand, 0), widened(rank, -1), *_kernel_args(wide), LADDER,
+                              widened(by_compute, -1))  # fmt: skip
         width = before + tilings + after
         local = [(x // width) * tilings + x % width - before for x in got.tolist()]
         assert local == expected and arrangements * width > rank.size

@@ -243,6 +243,22 @@ def test_a_grid_makes_one_candidates_schedule_as_it_makes_many():
     assert len(many) > 100 and all(type(s.tile_m) is int and type(s.groups_per_pass) is int for s in many)
 
 
+def test_a_grid_lists_each_spaces_tilings_by_compute_cycles():
+    """`_Grid.by_compute`: each space's tilings, a permutation of its own indices, in
+    ascending compute cycles of the terms the challengers' kernel reads, ties in tiling order."""
+    accel = example_chip("edge")
+    chip = target_of(accel, accel.matrix.input_precision)
+    gemms = list({w.shape_key: w for w in _lowered("mobilenetv2") if w.kind is WorkloadKind.GEMM}.values())
+    spaces = Spaces.of(gemms, chip)
+    grid, compute = spaces.grid, spaces.terms.compute
+    for start, size in zip(grid.starts.tolist(), grid.sizes.tolist(), strict=True):
+        order = grid.by_compute[start : start + size]
+        assert sorted(order.tolist()) == list(range(size))
+        keys = list(zip(compute[start + order].tolist(), order.tolist()))
+        assert keys == sorted(keys)
+    assert len(grid.sizes) > 10
+
+
 def test_memoised_schedules_and_code_equal_a_fresh_search():
     """Chips differing only in capacity share memo entries yet get their own answers."""
     base = example_chip("edge")
