@@ -52,7 +52,7 @@ def conv_chain_table(workload: Workload, schedule: ConvChainSchedule, chip: Targ
     chain = workload.conv_chain
     assert chain is not None
     plan = bands(chain, schedule.band_rows)
-    packed = pieces(chain, schedule.groups_per_pass, chip)
+    packed = pieces(chain, schedule.groups_per_pass, chip.cols)
     depth, count = plan.rows.shape
     flags = roles(workload, chip)
     act_bits = int(chip.bits_of(TensorClass.ACTIVATION))

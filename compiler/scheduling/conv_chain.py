@@ -121,9 +121,11 @@ def bands(chain: ConvChain, band_rows: int) -> Bands:
 
 
 def clear_chain_caches() -> None:
-    """Forget the bands and packings kept per process (`layer_bands`, `packing`)."""
+    """Forget the bands, packings and footprints kept per process (`layer_bands`, `packing`,
+    `chain_footprint`'s tiles)."""
     layer_bands.cache_clear()
     _packing.cache_clear()
+    _chain_tiles.cache_clear()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -157,7 +159,7 @@ def layer_bands(convs: tuple[ConvGeometry, ...], band_rows: int) -> Bands:
     return Bands(done, rows, need, first, last_reader, lookback)
 
 
-def pieces(chain: ConvChain, groups_per_pass: tuple[int, ...], chip: Target) -> list[tuple[np.ndarray, np.ndarray]]:
+def pieces(chain: ConvChain, groups_per_pass: tuple[int, ...], cols: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per layer, (groups, n) of each of its GEMMs in a band, in order: a grouped layer's
     passes of `groups_per_pass` groups (the last packs the rest), each with its whole n; a
     layer of one group in tiles of n as wide as the array, which costs no extra fold
@@ -171,21 +173,39 @@ def pieces(chain: ConvChain, groups_per_pass: tuple[int, ...], chip: Target) -> 
             packed[-1] = last
             found.append((packed, np.full(count, layer.gemm.n, dtype=np.int64)))
         else:
-            widths = tile_sizes(layer.gemm.n, chip.cols)
+            widths = tile_sizes(layer.gemm.n, cols)
             found.append((np.ones(len(widths), dtype=np.int64), widths))
     return found
 
 
-def chain_footprint(workload: Workload, chip: Target, schedule_bands: Bands, groups_per_pass: tuple[int, ...],
+def chain_footprint(workload: Workload, chip: Target, band_rows: int, groups_per_pass: tuple[int, ...],
                     flags: Roles | None = None) -> np.ndarray:  # fmt: skip
-    """Bytes each buffer holds under one band height (module doc), kept tensors included;
-    `flags` are the workload's `roles` on `chip` where the caller has them."""
+    """Bytes each buffer holds under bands of `band_rows` output rows (module doc), kept
+    tensors included; `flags` are the workload's `roles` on `chip` where the caller has them."""
     chain = workload.conv_chain
     assert chain is not None
     if flags is None:
         flags = roles(workload, chip)
-    act_bits = int(chip.bits_of(TensorClass.ACTIVATION))
-    demand = np.array(flags.reserved, dtype=np.int64).copy()
+    operands = (bool(flags.input_tile), bool(flags.weight_tile), bool(workload.side_input_elements and flags.side_tile),
+                int(flags.input_bits), int(flags.weight_bits), int(flags.side_bits))  # fmt: skip
+    widths = (int(chip.bits_of(TensorClass.ACTIVATION)), chip.accumulator_bits, chip.cols, len(chip.buffer_names),
+              *(chip.buffer(operand) for operand in (Operand.INPUT, Operand.WEIGHT, Operand.OUTPUT)))  # fmt: skip
+    return flags.reserved + _chain_tiles(chain, int(band_rows), tuple(groups_per_pass), operands, widths)
+
+
+@functools.lru_cache(maxsize=32768)
+def _chain_tiles(chain: ConvChain, band_rows: int, groups_per_pass: tuple[int, ...], operands: tuple, chip: tuple) -> np.ndarray:
+    """`chain_footprint` without the kept tensors: the bytes its line buffers, weights,
+    partial sums and side-input tiles take in each buffer, given whether the input, weight
+    and side input need tiles and their bits (`operands`), and the chip's (activation bits,
+    accumulator bits, columns, buffers, buffer of the input, weight and output): kept per
+    process (read-only), as `packing`, since a sweep sizes every band height of every chain
+    at every point, and these depend on the chain and the array alone (a MobileNetV2 point
+    spent 0.5 ms a point computing them again)."""
+    input_tile, weight_tile, side_tile, input_bits, weight_bits, side_bits = operands
+    act_bits, accumulator_bits, cols, buffers, input_buffer, weight_buffer, output_buffer = chip
+    schedule_bands = bands(chain, band_rows)
+    demand = np.zeros(buffers, dtype=np.int64)
     need, count = schedule_bands.need, schedule_bands.need.shape[1]
     index = np.arange(count)
     ahead = need[:, np.minimum(index + 1, count - 1)]
@@ -194,22 +214,23 @@ def chain_footprint(workload: Workload, chip: Target, schedule_bands: Bands, gro
     held = np.max(ahead - behind, axis=1)  # rows per line buffer
     line = 0
     for i, layer in enumerate(chain.layers):
-        if i == 0 and not flags.input_tile:
+        if i == 0 and not input_tile:
             continue
-        bits = int(flags.input_bits) if i == 0 else act_bits
+        bits = input_bits if i == 0 else act_bits
         line += int(nbytes(held[i] * layer.conv.in_w * layer.conv.in_c * layer.conv.images, bits))
-    demand[chip.buffer(Operand.INPUT)] += line
-    if flags.weight_tile:
-        weights = sum(int(nbytes(layer.gemm.batch * layer.gemm.k * layer.gemm.n, int(flags.weight_bits))) for layer in chain.layers)
-        demand[chip.buffer(Operand.WEIGHT)] += weights
+    demand[input_buffer] += line
+    if weight_tile:
+        demand[weight_buffer] += sum(int(nbytes(layer.gemm.batch * layer.gemm.k * layer.gemm.n, weight_bits))
+                                     for layer in chain.layers)  # fmt: skip
     psum = side = 0
-    for layer, (groups, widths), rows in zip(chain.layers, pieces(chain, groups_per_pass, chip), schedule_bands.rows):
+    for layer, (groups, widths), rows in zip(chain.layers, pieces(chain, groups_per_pass, cols), schedule_bands.rows):
         tile = int(rows.max()) * layer.conv.out_w * layer.conv.images * int(np.max(groups * widths))
-        psum = max(psum, int(nbytes(tile, chip.accumulator_bits)))
-        side = int(nbytes(tile, int(flags.side_bits)))  # the last layer's
-    demand[chip.buffer(Operand.OUTPUT)] += 2 * psum
-    if workload.side_input_elements and flags.side_tile:
-        demand[chip.buffer(Operand.OUTPUT)] += 2 * side
+        psum = max(psum, int(nbytes(tile, accumulator_bits)))
+        side = int(nbytes(tile, side_bits))  # the last layer's
+    demand[output_buffer] += 2 * psum
+    if side_tile:
+        demand[output_buffer] += 2 * side
+    demand.flags.writeable = False  # shared by every search that finds it
     return demand
 
 
@@ -267,10 +288,9 @@ def chain_candidates(workload: Workload, chip: Target) -> list[tuple[ConvChainSc
     found: list[tuple[float, int, ConvChainSchedule]] = []
     dataflows = tuple(int(d) for d in chip.dataflows)
     for band in ladder(1, chain.layers[-1].conv.out_h).tolist():
-        plan = bands(chain, band)
         fitted = len(found)
         packings, busy = packing(chain, band, dataflows, chip)
-        fits = {groups: bool(np.all(chain_footprint(workload, chip, plan, groups, flags) <= capacity))
+        fits = {groups: bool(np.all(chain_footprint(workload, chip, band, groups, flags) <= capacity))
                 for groups in set(packings)}  # fmt: skip
         for dataflow, groups, cycles in zip(dataflows, packings, busy.tolist()):
             if fits[groups]:

@@ -20,7 +20,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from accel_spec import load_accelerator, load_accelerator_text
 from accel_spec.technology import resolve
-from accel_spec.types import Operand
+from accel_spec.types import Operand, Precision
 from compiler.codegen.layer import layer_code
 from compiler.codegen.memo import MeasuredCodes, cached_layer_code, cached_layer_codes
 from compiler.codegen.program import assemble
@@ -31,8 +31,9 @@ from compiler.models import load_model
 from compiler.pipeline import CompileOptions
 from compiler.scheduling.objective import Goal, Objective
 from compiler.target.isa import Program
-from compiler.scheduling.conv_chain import bands, reads_every_row
-from compiler.workload import ChainLayer, ConvChain, ConvGeometry, GemmShape
+from compiler.scheduling.conv_chain import bands, chain_footprint, reads_every_row
+from compiler.target import target_of
+from compiler.workload import ChainLayer, ConvChain, ConvGeometry, GemmShape, Workload, WorkloadKind
 from simulator.reference import simulate_reference
 from simulator.run import execute, validate
 from tessera.api import simulate, simulate_workloads
@@ -195,6 +196,24 @@ def test_band_rows_by_hand() -> None:
     assert bands(_chain(expand, same), 2).rows.tolist() == [[3, 2, 2, 1], [2, 2, 2, 2]]
     # kept per geometry (they do not depend on the chip), read-only since shared
     assert bands(_chain(expand, depthwise), 1) is plan and not plan.need.flags.writeable
+
+
+def test_a_chains_footprint_by_hand() -> None:
+    """`chain_footprint` of the expand and stride-2 depthwise chain above, one output row a
+    band, on the line-buffer chip (int8 operands, int32 partial sums, 4 columns)."""
+    expand = ConvGeometry(1, 8, 8, 4, 8, 8, 16, 1, 1)
+    depthwise = ConvGeometry(1, 8, 8, 16, 4, 4, 16, 3, 3, 2, 2, groups=16)
+    chip = target_of(load_accelerator_text(CHIP.format(inputs="3 KiB"), "line-buffers"), Precision.INT8)
+    fused = Workload("fused", "FusedConv", WorkloadKind.GEMM, input_elements=8 * 8 * 4, output_elements=4 * 4 * 16,
+                     weight_elements=4 * 16 + 16 * 9, conv_chain=_chain(expand, depthwise), reserved=(100, 200, 300))
+    # line buffers: each layer holds at most 7 input rows (band 1 reads up to row 7 and
+    # nothing is freed before band 2: its lookback is one band): 7·8·4 + 7·8·16 bytes
+    # weights: 4·16 + 16·9; partial sums: the expand's tallest band, 3 rows of 8 pixels, a
+    # column tile 4 wide, at 4 bytes, twice (the depthwise packs 4 groups of 4 pixels: less)
+    expected = [100 + 7 * 8 * 4 + 7 * 8 * 16, 200 + 4 * 16 + 16 * 9, 300 + 2 * 3 * 8 * 4 * 4]
+    assert chain_footprint(fused, chip, 1, (1, 4)).tolist() == expected
+    unreserved = dataclasses.replace(fused, reserved=(0, 0, 0))
+    assert chain_footprint(unreserved, chip, 1, (1, 4)).tolist() == [e - r for e, r in zip(expected, (100, 200, 300))]
 
 
 def test_a_convolution_that_skips_its_last_rows_is_not_chained() -> None:
