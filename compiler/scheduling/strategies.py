@@ -35,7 +35,7 @@ spill flags).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -324,19 +324,39 @@ def _vector_space(
             chunks=int(chunks[index]), double_buffer=bool(double_buffer[index]), sliced_constants=bool(sliced[index])
         )
 
-    demand = vector_footprint(workload, chip, chunks, double_buffer, sliced=sliced).demand(chip)
-    terms = vector_terms(workload, chip, chunks, double_buffer, sliced)
+    _, _, resident_tiles, sliced_tiles = _vector_tiles(workload, chip)
+    resident_terms, sliced_terms = _vector_terms(workload, chip, chunks, double_buffer)
+    demand = with_kept(resident_tiles, workload, chip).demand(chip)
+    terms = resident_terms
+    if sliced_tiles is not None and sliced_terms is not None:  # each candidate's tiles and terms, as `sliced` says
+        demand = with_kept(np.where(sliced, sliced_tiles, resident_tiles), workload, chip).demand(chip)
+        terms = replace(resident_terms, channel_bytes=np.where(sliced, sliced_terms.channel_bytes, resident_terms.channel_bytes),
+                        exposed_bytes=np.where(sliced, sliced_terms.exposed_bytes, resident_terms.exposed_bytes))  # fmt: skip
     return _SearchSpace(schedule, terms, fits, demand, np.zeros(len(chunks), dtype=bool))
 
 
 def _vector_flags(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(chunks, double buffered, fits, sliced) of every candidate of `_vector_space`;
     raises `InfeasibleSchedule` when none fits."""
-    largest = max_chunks(workload)
+    chunks, double_buffer, resident_tiles, sliced_tiles = _vector_tiles(workload, chip)
+    fits = with_kept(resident_tiles, workload, chip).fits(chip)
+    sliced = np.zeros_like(fits)
+    if sliced_tiles is not None:
+        sliced = ~fits & with_kept(sliced_tiles, workload, chip).fits(chip)
+        fits = fits | sliced
+    if not fits.any():
+        one = np.array([max_chunks(workload)])
+        footprint = vector_footprint(workload, chip, one, np.array([False]), sliced=slices_constants(workload))
+        raise InfeasibleSchedule(workload.name, overflow_reason(footprint, chip, "one element per chunk"))
+    return chunks, double_buffer, fits, sliced
+
+
+def _vector_tiles(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The `VECTOR_TILES` entry of `workload` on `chip`, made if it is missing."""
     key = (workload.shape_key, chip.tile_bytes_key)
     tiles = VECTOR_TILES.get(key)
     if tiles is None:
-        powers = 2 ** np.arange(int(largest).bit_length(), dtype=np.int64)
+        powers = 2 ** np.arange(int(max_chunks(workload)).bit_length(), dtype=np.int64)
         chunks = np.concatenate([powers, powers])
         double_buffer = np.repeat([True, False], len(powers))
         sliced_tiles = vector_tiles(workload, chip, chunks, double_buffer, sliced=True) if slices_constants(workload) else None
@@ -345,17 +365,7 @@ def _vector_flags(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndar
             if array is not None:
                 array.flags.writeable = False  # shared by every chip of this array's tiles
         VECTOR_TILES.put(key, tiles)
-    chunks, double_buffer, resident_tiles, sliced_tiles = tiles
-    fits = with_kept(resident_tiles, workload, chip).fits(chip)
-    sliced = np.zeros_like(fits)
-    if sliced_tiles is not None:
-        sliced = ~fits & with_kept(sliced_tiles, workload, chip).fits(chip)
-        fits = fits | sliced
-    if not fits.any():
-        one = np.array([largest])
-        footprint = vector_footprint(workload, chip, one, np.array([False]), sliced=slices_constants(workload))
-        raise InfeasibleSchedule(workload.name, overflow_reason(footprint, chip, "one element per chunk"))
-    return chunks, double_buffer, fits, sliced
+    return tiles
 
 
 VECTOR_TILES: BoundedCache[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = BoundedCache(capacity=4096)
@@ -364,6 +374,31 @@ VECTOR_TILES: BoundedCache[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray 
 constants resident and, where they may be, sliced (`footprint.vector_tiles`, read-only). The
 capacities and the kept tensors enter only through which fit, found for each chip. A kilobyte
 or two an entry."""
+
+
+def _vector_terms(
+    workload: Workload, chip: Target, chunks: np.ndarray, double_buffer: np.ndarray
+) -> tuple[CostTerms, CostTerms | None]:
+    """`estimate.vector_terms` of the candidates `chunks` × `double_buffer` of `workload` with
+    its constants resident, and sliced where they may be (None otherwise), kept in
+    `VECTOR_TERMS`. Slicing changes only a candidate's channel and exposed bytes, elementwise,
+    so a space whose candidates slice or not take each one's from one of the two."""
+    key = (workload.shape_key, chip.tile_bytes_key, chip.burst, chip.latency)
+    terms = VECTOR_TERMS.get(key)
+    if terms is None:
+        sliced = vector_terms(workload, chip, chunks, double_buffer, True) if slices_constants(workload) else None
+        terms = (vector_terms(workload, chip, chunks, double_buffer), sliced)
+        for array in (getattr(t, f.name) for t in terms if t is not None for f in fields(t)):
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False  # shared by every chip of this array's terms
+        VECTOR_TERMS.put(key, terms)
+    return terms
+
+
+VECTOR_TERMS: BoundedCache[tuple[CostTerms, CostTerms | None]] = BoundedCache(capacity=4096)
+"""`_vector_terms` by (`Workload.shape_key`, `Target.tile_bytes_key`, burst, latency): every
+field `estimate.vector_terms` reads (the capacities and the DRAM bandwidth it does not). A
+kilobyte or two an entry."""
 
 
 def max_chunks(workload: Workload) -> int:

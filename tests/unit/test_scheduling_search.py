@@ -18,11 +18,11 @@ from compiler.codegen.memo import cached_layer_code
 from compiler.scheduling import InfeasibleSchedule, SchedulerKind, VectorSchedule, schedule_workloads
 from compiler.scheduling.candidates import gemm_candidates
 from compiler.scheduling.estimate import gemm_terms, vector_terms
-from compiler.scheduling.footprint import slices_constants
+from compiler.scheduling.footprint import slices_constants, vector_footprint
 from compiler.scheduling import simulated
 from compiler.scheduling.measure import Search, best, best_of_each, measure_cycles
 from compiler.scheduling.objective import Goal, Objective
-from compiler.scheduling.strategies import _heuristic_finalists, finalists
+from compiler.scheduling.strategies import _heuristic_finalists, _vector_flags, _vector_space, finalists
 from compiler.target import TimingMode, target_of
 from compiler.target.isa import Engine, Opcode, Program
 from compiler.verify import verify_program
@@ -252,6 +252,26 @@ def test_broadcast_constants_that_do_not_fit_are_sliced_per_chunk():
     assert constant_bytes.sum() == 8 * 8192
     roomy = chip(buffers={"a": (1 << 20, ["input", "output"]), "w": (1 << 20, ["weight"])})
     assert not schedule_workloads((KNOWN_ROTARY,), target_of(roomy, INT8))[0].sliced_constants
+
+
+def test_a_vector_space_of_kept_tiles_and_terms_equals_one_made_anew():
+    """`_vector_space` takes each candidate's tiles and terms from those of its constants
+    resident or sliced kept per shape and array (`VECTOR_TILES`, `VECTOR_TERMS`): on a
+    unified 10 KiB buffer where some candidates slice the rotary table and others keep it,
+    the demand and every term equal `vector_footprint` and `vector_terms` of the candidates'
+    own flags, to the last bit, before and after another bandwidth and capacity shared them."""
+    for kib in (10, 12):
+        c = target_of(chip(buffers={"u": (kib * 1024, ["input", "weight", "output"])}), INT8)
+        for chip_ in (c, dataclasses.replace(c, dram_bytes_per_cycle=c.dram_bytes_per_cycle * 3)):
+            chunks, double_buffer, fits, sliced = _vector_flags(KNOWN_ROTARY, chip_)
+            assert sliced.any() and (fits & ~sliced).any()
+            space = _vector_space(KNOWN_ROTARY, chip_)
+            expected = vector_terms(KNOWN_ROTARY, chip_, chunks, double_buffer, sliced)
+            demand = vector_footprint(KNOWN_ROTARY, chip_, chunks, double_buffer, sliced=sliced).demand(chip_)
+            assert np.array_equal(space.demand, demand) and space.demand.dtype == demand.dtype
+            for field in dataclasses.fields(expected):
+                got, want = getattr(space.terms, field.name), getattr(expected, field.name)
+                assert np.array_equal(got, want) and np.asarray(got).dtype == np.asarray(want).dtype, field.name
 
 
 def test_exhaustive_measures_the_heuristic_finalists_too():
