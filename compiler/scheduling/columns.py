@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from accel_spec.types import OpClass
+from compiler.scheduling.memo import BoundedCache
 from compiler.workload import ConvGeometry, GemmShape, Workload
 
 
@@ -104,18 +105,11 @@ class WorkloadColumns:
     @classmethod
     def of(cls, workloads: Sequence[Workload], counts: np.ndarray) -> "WorkloadColumns":
         """Columns where workload i fills `counts[i]` consecutive candidates: one table of
-        every field by workload, repeated in one pass, its rows the columns."""
-        gemms = [_gemm(w) for w in workloads]
-        convs = [w.conv if w.conv is not None else _as_conv(g) for w, g in zip(workloads, gemms)]
-        per_workload = [
-            *([getattr(g, f.name) for g in gemms] for f in fields(GemmColumns)),
-            *([getattr(c, f.name) for c in convs] for f in fields(ConvColumns)),
-            [w.side_input_elements for w in workloads],
-            *([int(w.vector_ops.get(op, 0)) for w in workloads] for op in OpClass),
-            *([getattr(w.placement, f.name) for w in workloads] for f in fields(PlacementColumns)),
-        ]
-        classes = np.array([w.operand_classes for w in workloads], dtype=np.int64).reshape(-1, 4).T
-        table = np.concatenate([np.array(per_workload, dtype=np.int64).reshape(len(per_workload), len(workloads)), classes,
+        every field by workload (each workload's fields that placing it leaves alone kept by
+        `_unplaced_row`), repeated in one pass, its rows the columns."""
+        per_workload = [(*_unplaced_row(w), w.placement.input, w.placement.weight, w.placement.side, w.placement.output)
+                        for w in workloads]  # `PlacementColumns`' fields, in order  # fmt: skip
+        table = np.concatenate([np.array(per_workload, dtype=np.int64).reshape(len(workloads), _ROWS).T,
                                 reserved_table(workloads)])  # fmt: skip
         repeated = np.repeat(table, counts, axis=1)
         cursor = 0
@@ -127,14 +121,43 @@ class WorkloadColumns:
             return repeated[cursor - count : cursor]
 
         return cls(
-            gemm=GemmColumns(*rows(len(fields(GemmColumns)))),
-            conv=ConvColumns(*rows(len(fields(ConvColumns)))),
+            gemm=GemmColumns(*rows(len(_GEMM_FIELDS))),
+            conv=ConvColumns(*rows(len(_CONV_FIELDS))),
             side_input_elements=rows(1)[0],
             vector_ops=dict(zip(OpClass, rows(len(OpClass)))),
-            placement=PlacementColumns(*rows(len(fields(PlacementColumns)))),
             operand_classes=rows(4),
+            placement=PlacementColumns(*rows(len(_PLACEMENT_FIELDS))),
             reserved=repeated[cursor:],
         )
+
+
+_GEMM_FIELDS = tuple(f.name for f in fields(GemmColumns))
+_CONV_FIELDS = tuple(f.name for f in fields(ConvColumns))
+_PLACEMENT_FIELDS = tuple(f.name for f in fields(PlacementColumns))
+_ROWS = len(_GEMM_FIELDS) + len(_CONV_FIELDS) + 1 + len(OpClass) + 4 + len(_PLACEMENT_FIELDS)
+"""Rows of `WorkloadColumns.of`'s table before the reserved bytes: the GEMM, convolution, side
+input, lane operations by class, operand classes, then placement."""
+
+
+def _unplaced_row(workload: Workload) -> tuple[int, ...]:
+    """A workload's `WorkloadColumns` entries that placing it leaves as they are (its GEMM,
+    convolution, side input, lane operations by class and operand classes), kept by
+    `Workload.unplaced_key` in `_UNPLACED_ROWS`: a sweep point places every layer anew, and
+    reading some thirty fields of each of a network's layers at every point cost a
+    MobileNetV2 point a fifth of a millisecond."""
+    row = _UNPLACED_ROWS.get(workload.unplaced_key)
+    if row is None:
+        gemm = _gemm(workload)
+        conv = workload.conv if workload.conv is not None else _as_conv(gemm)
+        row = (*(getattr(gemm, name) for name in _GEMM_FIELDS), *(getattr(conv, name) for name in _CONV_FIELDS),
+               workload.side_input_elements, *(int(workload.vector_ops.get(op, 0)) for op in OpClass),
+               *(int(c) for c in workload.operand_classes))  # fmt: skip
+        _UNPLACED_ROWS.put(workload.unplaced_key, row)
+    return row
+
+
+_UNPLACED_ROWS: BoundedCache[tuple[int, ...]] = BoundedCache(capacity=65536)
+"""`_unplaced_row` by `Workload.unplaced_key`: a few hundred bytes an entry."""
 
 
 def reserved_table(workloads: Sequence[Workload]) -> np.ndarray:

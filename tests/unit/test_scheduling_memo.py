@@ -243,6 +243,40 @@ def test_a_grid_makes_one_candidates_schedule_as_it_makes_many():
     assert len(many) > 100 and all(type(s.tile_m) is int and type(s.groups_per_pass) is int for s in many)
 
 
+def test_workload_columns_hold_each_workloads_fields_in_its_candidates():
+    """`WorkloadColumns.of`: workload i's every field in its `counts[i]` candidates, placed
+    copies of one layer (its unplaced fields kept per shape) each with its own placement and
+    reserved bytes, plain GEMMs as 1×1 convolutions."""
+    from dataclasses import fields
+
+    from compiler.memory.placement import Placement
+    from compiler.scheduling.columns import ConvColumns, GemmColumns, PlacementColumns
+
+    gemms = [w for w in _lowered("bert:layers=1") if w.kind is WorkloadKind.GEMM][:3]
+    convs = [w for w in _lowered("mobilenetv2") if w.kind is WorkloadKind.GEMM][:3]
+    placed = [w.placed(Placement(input=1, weight=0, side=2, output=1), (5, 6, 7)) for w in convs]
+    workloads = gemms + convs + placed
+    counts = np.arange(1, len(workloads) + 1)
+    columns = WorkloadColumns.of(workloads, counts)
+    owner = np.repeat(np.arange(len(workloads)), counts)
+    for candidate, index in enumerate(owner.tolist()):
+        w = workloads[index]
+        conv = w.conv
+        assert [getattr(columns.gemm, f.name)[candidate] for f in fields(GemmColumns)] == [getattr(w.gemm, f.name) for f in fields(GemmColumns)]
+        if conv is not None:
+            assert [getattr(columns.conv, f.name)[candidate] for f in fields(ConvColumns)] == [getattr(conv, f.name) for f in fields(ConvColumns)]
+        else:
+            assert (columns.conv.in_h[candidate], columns.conv.in_w[candidate], columns.conv.in_c[candidate]) == (w.gemm.m, 1, w.gemm.k)
+        placement = [getattr(columns.placement, f.name)[candidate] for f in fields(PlacementColumns)]
+        assert placement == [getattr(w.placement, f.name) for f in fields(PlacementColumns)]
+        assert columns.side_input_elements[candidate] == w.side_input_elements
+        assert {op: int(ops[candidate]) for op, ops in columns.vector_ops.items() if ops[candidate]} == {
+            op: n for op, n in w.vector_ops.items() if n}
+        assert columns.operand_classes[:, candidate].tolist() == [int(c) for c in w.operand_classes]
+        assert columns.reserved[:, candidate].tolist() == (list(w.reserved) or [0] * columns.reserved.shape[0])
+    assert any(w.reserved for w in workloads) and any(w.conv is None for w in workloads)
+
+
 def test_a_grid_lists_each_spaces_tilings_by_compute_cycles():
     """`_Grid.by_compute`: each space's tilings, a permutation of its own indices, in
     ascending compute cycles of the terms the challengers' kernel reads, ties in tiling order."""
