@@ -45,12 +45,12 @@ from compiler.scheduling.challengers import Candidates, Pool
 from compiler.scheduling.candidates import GemmCandidates, candidate_footprint, gemm_candidates, smallest_candidate
 from compiler.scheduling.estimate import CostTerms, gemm_terms, vector_lane_ops, vector_terms
 from compiler.scheduling.footprint import (
+    Footprint,
     gemm_footprint,
     overflow_reason,
     slices_constants,
     vector_footprint,
     vector_tiles,
-    with_kept,
 )
 from compiler.scheduling.measure import Search, best_of_each
 from compiler.scheduling.objective import Goal
@@ -326,29 +326,34 @@ def _vector_space(
 
     _, _, resident_tiles, sliced_tiles = _vector_tiles(workload, chip)
     resident_terms, sliced_terms = _vector_terms(workload, chip, chunks, double_buffer)
-    demand = with_kept(resident_tiles, workload, chip).demand(chip)
-    terms = resident_terms
+    tiles, terms = resident_tiles, resident_terms
     if sliced_tiles is not None and sliced_terms is not None:  # each candidate's tiles and terms, as `sliced` says
-        demand = with_kept(np.where(sliced, sliced_tiles, resident_tiles), workload, chip).demand(chip)
+        tiles = np.where(sliced, sliced_tiles, resident_tiles)
         terms = replace(resident_terms, channel_bytes=np.where(sliced, sliced_terms.channel_bytes, resident_terms.channel_bytes),
                         exposed_bytes=np.where(sliced, sliced_terms.exposed_bytes, resident_terms.exposed_bytes))  # fmt: skip
-    return _SearchSpace(schedule, terms, fits, demand, np.zeros(len(chunks), dtype=bool))
+    return _SearchSpace(schedule, terms, fits, tiles + _kept(workload, chip)[:, None], np.zeros(len(chunks), dtype=bool))
 
 
 def _vector_flags(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(chunks, double buffered, fits, sliced) of every candidate of `_vector_space`;
     raises `InfeasibleSchedule` when none fits."""
     chunks, double_buffer, resident_tiles, sliced_tiles = _vector_tiles(workload, chip)
-    fits = with_kept(resident_tiles, workload, chip).fits(chip)
+    room = (chip.capacity_array - _kept(workload, chip))[:, None]  # bytes per buffer the tiles may take
+    fits = np.all(resident_tiles <= room, axis=0)
     sliced = np.zeros_like(fits)
     if sliced_tiles is not None:
-        sliced = ~fits & with_kept(sliced_tiles, workload, chip).fits(chip)
+        sliced = ~fits & np.all(sliced_tiles <= room, axis=0)
         fits = fits | sliced
     if not fits.any():
         one = np.array([max_chunks(workload)])
         footprint = vector_footprint(workload, chip, one, np.array([False]), sliced=slices_constants(workload))
         raise InfeasibleSchedule(workload.name, overflow_reason(footprint, chip, "one element per chunk"))
     return chunks, double_buffer, fits, sliced
+
+
+def _kept(workload: Workload, chip: Target) -> np.ndarray:
+    """Bytes of each buffer of `chip` the tensors kept around `workload` take (`Workload.reserved`)."""
+    return np.asarray(workload.reserved, dtype=np.int64) if workload.reserved else np.zeros(len(chip.buffer_names), np.int64)
 
 
 def _vector_tiles(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
@@ -359,8 +364,12 @@ def _vector_tiles(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndar
         powers = 2 ** np.arange(int(max_chunks(workload)).bit_length(), dtype=np.int64)
         chunks = np.concatenate([powers, powers])
         double_buffer = np.repeat([True, False], len(powers))
-        sliced_tiles = vector_tiles(workload, chip, chunks, double_buffer, sliced=True) if slices_constants(workload) else None
-        tiles = (chunks, double_buffer, vector_tiles(workload, chip, chunks, double_buffer), sliced_tiles)
+        def by_buffer(sliced: bool) -> np.ndarray:
+            """(buffers, candidates) bytes of the candidates' tiles in each buffer."""
+            by_operand = vector_tiles(workload, chip, chunks, double_buffer, sliced=sliced)
+            return Footprint(by_operand, np.zeros(len(chunks), dtype=bool), np.zeros((len(chip.buffer_names), 1), np.int64)).demand(chip)
+
+        tiles = (chunks, double_buffer, by_buffer(False), by_buffer(True) if slices_constants(workload) else None)
         for array in tiles:
             if array is not None:
                 array.flags.writeable = False  # shared by every chip of this array's tiles
@@ -370,10 +379,12 @@ def _vector_tiles(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndar
 
 VECTOR_TILES: BoundedCache[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = BoundedCache(capacity=4096)
 """`_vector_flags`' candidates of a vector shape on a chip, by (`Workload.shape_key`,
-`Target.tile_bytes_key`): their chunk counts and buffering, and the bytes of their tiles with
-constants resident and, where they may be, sliced (`footprint.vector_tiles`, read-only). The
-capacities and the kept tensors enter only through which fit, found for each chip. A kilobyte
-or two an entry."""
+`Target.tile_bytes_key`): their chunk counts and buffering, and the bytes their tiles take in
+each buffer (buffers, candidates) with constants resident and, where they may be, sliced
+(`footprint.vector_tiles` summed by buffer as `Footprint.demand` sums them, read-only). The
+capacities and the kept tensors enter only through which fit, found for each chip (a
+candidate fits where its tiles take no more than the capacity less the kept tensors in every
+buffer: `Footprint.fits`). A kilobyte or two an entry."""
 
 
 def _vector_terms(

@@ -255,16 +255,20 @@ def test_broadcast_constants_that_do_not_fit_are_sliced_per_chunk():
 
 
 def test_a_vector_space_of_kept_tiles_and_terms_equals_one_made_anew():
-    """`_vector_space` takes each candidate's tiles and terms from those of its constants
-    resident or sliced kept per shape and array (`VECTOR_TILES`, `VECTOR_TERMS`): on a
-    unified 10 KiB buffer where some candidates slice the rotary table and others keep it,
-    the demand and every term equal `vector_footprint` and `vector_terms` of the candidates'
-    own flags, to the last bit, before and after another bandwidth and capacity shared them."""
+    """`_vector_flags` and `_vector_space` take each candidate's tiles and terms from those of
+    its constants resident or sliced kept per shape and array (`VECTOR_TILES`,
+    `VECTOR_TERMS`): on a unified buffer where some candidates slice the rotary table and
+    others keep it, the fit and sliced flags are `Footprint.fits`', and the demand and every
+    term equal `vector_footprint`'s and `vector_terms`' of the candidates' own flags, to the
+    last bit, at two bandwidths sharing the kept entries."""
     for kib in (10, 12):
         c = target_of(chip(buffers={"u": (kib * 1024, ["input", "weight", "output"])}), INT8)
         for chip_ in (c, dataclasses.replace(c, dram_bytes_per_cycle=c.dram_bytes_per_cycle * 3)):
             chunks, double_buffer, fits, sliced = _vector_flags(KNOWN_ROTARY, chip_)
             assert sliced.any() and (fits & ~sliced).any()
+            resident = vector_footprint(KNOWN_ROTARY, chip_, chunks, double_buffer).fits(chip_)
+            slices = vector_footprint(KNOWN_ROTARY, chip_, chunks, double_buffer, sliced=True).fits(chip_)
+            assert np.array_equal(sliced, ~resident & slices) and np.array_equal(fits, resident | slices)
             space = _vector_space(KNOWN_ROTARY, chip_)
             expected = vector_terms(KNOWN_ROTARY, chip_, chunks, double_buffer, sliced)
             demand = vector_footprint(KNOWN_ROTARY, chip_, chunks, double_buffer, sliced=sliced).demand(chip_)
