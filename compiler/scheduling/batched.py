@@ -28,9 +28,9 @@ import numpy as np
 from accel_spec.types import Dataflow
 from compiler.scheduling.candidates import gemm_space, scalesim_mapping
 from compiler.scheduling.challengers import Candidates, Pool
-from compiler.scheduling.columns import WorkloadColumns
+from compiler.scheduling.columns import WorkloadColumns, reserved_table
 from compiler.scheduling.estimate import CostTerms, TilingTerms, tiling_terms
-from compiler.scheduling.footprint import tiled_footprint
+from compiler.scheduling.footprint import TilingBytes, arranged_footprint, tiling_bytes
 from compiler.scheduling.memo import BoundedCache
 from compiler.scheduling.schedule import LOOP_ORDERS, LayerSchedule, Schedule, SchedulerKind
 from compiler.scheduling.shortlist import tiled_shortlist
@@ -92,10 +92,15 @@ class Spaces:
             for shape, space in zip(missing, _Space.scored(list(missing.values()), chip), strict=True):
                 found[shape] = space
                 SPACES.put((shape, array), space, cost=space.block.shape[1] * space.arrangements.order.size)
-        grid, terms = _joined(tuple(found[w.shape_key] for w in workloads))
-        columns = WorkloadColumns.of(workloads, np.ones(len(workloads), dtype=np.int64))
-        demand, spill, fits = tiled_footprint(columns, grid.sizes, chip, grid.tiles, grid.positions[:, :, 0],
-                                              grid.double_buffer, grid.groups)  # fmt: skip
+        grid, terms, bytes_by_chip = _joined(tuple(found[w.shape_key] for w in workloads))
+        tilings = bytes_by_chip.get(chip.tile_bytes_key)
+        if tilings is None:
+            columns = WorkloadColumns.of(workloads, np.ones(len(workloads), dtype=np.int64))
+            tilings = bytes_by_chip[chip.tile_bytes_key] = tiling_bytes(columns, grid.sizes, chip, grid.tiles, grid.groups)
+        reserved = reserved_table(workloads)
+        if not len(reserved):  # no workload planned with kept tensors
+            reserved = np.zeros((len(chip.buffer_names), len(workloads)), dtype=np.int64)
+        demand, spill, fits = arranged_footprint(tilings, reserved, chip, grid.positions[:, :, 0], grid.double_buffer)
         fits &= scalesim_mapping(chip, grid.dataflow, grid.positions, terms.counts)
         return cls(grid, terms, fits, spill, demand)
 
@@ -104,11 +109,14 @@ class Spaces:
         return np.logical_or.reduceat(self.fits.any(axis=0), self.grid.starts)
 
 
-def _joined(spaces: tuple[_Space, ...]) -> tuple[_Grid, TilingTerms]:
+def _joined(spaces: tuple[_Space, ...]) -> tuple[_Grid, TilingTerms, dict[tuple, TilingBytes]]:
     """The grid and terms of `spaces` one after another: their blocks joined in one copy,
-    read-only. The last few joins are kept (`JOINS`): a sweep deals the points of one array
-    to one worker in a row, and points whose memory plans place every layer alike search the
-    same spaces."""
+    read-only, and the bytes of their tilings by chip (`footprint.tiling_bytes`, by
+    `Target.tile_bytes_key`, which holds every field they read: the workloads of one join
+    differ in nothing else but kept tensors, which they do not read), filled by the caller.
+    The last few joins are kept (`JOINS`): a sweep deals the points of one array to one
+    worker in a row, and points whose memory plans place every layer alike search the same
+    spaces."""
     key = tuple(id(space) for space in spaces)
     found = JOINS.pop(key, None)
     if found is None or not all(kept is space for kept, space in zip(found[0], spaces, strict=True)):
@@ -116,19 +124,20 @@ def _joined(spaces: tuple[_Space, ...]) -> tuple[_Grid, TilingTerms]:
         block.flags.writeable = False
         grid = _Grid.of_block(block, np.array([space.block.shape[1] for space in spaces], dtype=np.int64),
                               spaces[0].arrangements)  # fmt: skip
-        found = (spaces, grid, _terms_of_block(block, grid.index.shape[0]))
+        found = (spaces, grid, _terms_of_block(block, grid.index.shape[0]), {})
     JOINS[key] = found  # the most recent last
     while len(JOINS) > _KEPT_JOINS:
         del JOINS[next(iter(JOINS))]
-    return found[1], found[2]
+    return found[1], found[2], found[3]
 
 
 _KEPT_JOINS = 4
 """Joined spaces kept: a few memory plans of the array a worker is on (MobileNetV2: 2 MB each)."""
 
-JOINS: dict[tuple[int, ...], tuple[tuple[_Space, ...], _Grid, TilingTerms]] = {}
-"""(ids of the spaces joined) -> (those spaces, their grid and terms), least recent first;
-holding the spaces keeps their ids from being reused while the entry lives."""
+JOINS: dict[tuple[int, ...], tuple[tuple[_Space, ...], _Grid, TilingTerms, dict[tuple, TilingBytes]]] = {}
+"""(ids of the spaces joined) -> (those spaces, their grid and terms, their tilings' bytes by
+chip), least recent first; holding the spaces keeps their ids from being reused while the
+entry lives."""
 
 
 @dataclass(frozen=True)

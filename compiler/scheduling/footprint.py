@@ -32,13 +32,15 @@ slices it only where it does not (`VectorSchedule.sliced_constants`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 from functools import partial
 
 import numpy as np
 
 from accel_spec.types import Operand
 from compiler.scheduling.columns import CONV_KERNEL_FIELDS, WorkloadColumns, per_tiling
-from compiler.scheduling.footprint_kernel import grid_footprint
+from compiler.scheduling.footprint_kernel import arranged_footprint as kernel_arranged_footprint
+from compiler.scheduling.footprint_kernel import tiling_bytes as kernel_tiling_bytes
 from compiler.scheduling.schedule import Dim
 from compiler.scheduling.tiling import (
     input_tile_elements,
@@ -124,6 +126,73 @@ def gemm_footprint(
     return Footprint(by_operand, spill, reserved)
 
 
+class TilingBytes(NamedTuple):
+    """What a grid's tilings alone decide of their candidates' footprints (`tiling_bytes`):
+    every array read-only, so that a sweep keeps them for the points of an array whose plan
+    places the layers alike (`batched`).
+
+    Attributes:
+        tiles: (buffers, tilings) one slot of the input and weight tiles, by the buffer
+            holding them.
+        side, single: (tilings) one side-input tile; one tile of partial sums.
+        accumulates: (tilings) K takes more than one tile.
+        workload_of: (tilings) the workload each tiling belongs to.
+        tm, tn, groups: (tilings) the tile extents along M and N and the products a tile packs.
+        m, n: (workloads) each workload's extents.
+    """
+
+    tiles: np.ndarray
+    side: np.ndarray
+    single: np.ndarray
+    accumulates: np.ndarray
+    workload_of: np.ndarray
+    tm: np.ndarray
+    tn: np.ndarray
+    groups: np.ndarray
+    m: np.ndarray
+    n: np.ndarray
+
+
+def tiling_bytes(columns: WorkloadColumns, sizes: np.ndarray, chip: Target, tiles: np.ndarray, groups: np.ndarray) -> TilingBytes:
+    """The `TilingBytes` of a grid's tilings (`tiles` (3, tilings) by Dim, `groups` products a
+    tile), those of the workloads of `columns` (one entry each) one after another, `sizes` of
+    each (`footprint_kernel.tiling_bytes`)."""
+    count = len(sizes)
+    column = partial(per_tiling, size=count)
+    flags = roles(columns, chip)
+    extents = [np.ascontiguousarray(tiles[dim], dtype=np.int64) for dim in Dim]
+    packed = np.ascontiguousarray(groups, dtype=np.int64)
+    m, n = column(columns.gemm.m), column(columns.gemm.n)
+    found = kernel_tiling_bytes(
+        *extents, packed, np.asarray(sizes, dtype=np.int64), m, column(columns.gemm.k), n, column(columns.gemm.batch),
+        np.ones(count, dtype=bool), *(column(getattr(columns.conv, name)) for name in CONV_KERNEL_FIELDS),
+        column(columns.side_input_elements),
+        np.stack([np.broadcast_to(flags.input_tile, count), np.broadcast_to(flags.weight_tile, count),
+                  np.broadcast_to(flags.side_tile, count)]),
+        flags.bits_per_candidate(count), np.array([chip.buffer(operand) for operand in Operand], dtype=np.int64),
+        len(chip.buffer_names), chip.accumulator_bits,
+    )  # fmt: skip
+    result = TilingBytes(*found, extents[Dim.M], extents[Dim.N], packed, m, n)
+    for array in result:
+        array.flags.writeable = False
+    return result
+
+
+def arranged_footprint(
+    tiling: TilingBytes, reserved: np.ndarray, chip: Target, positions: np.ndarray, double_buffer: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(demand (buffers, arrangements, tilings), spill, fits (arrangements, tilings)) of every
+    candidate of a grid whose tilings' bytes are `tiling`: tiling t under arrangement a
+    (`positions` (3, arrangements) by Dim, `double_buffer`), beside `reserved` (buffers,
+    workloads) bytes of kept tensors (`footprint_kernel.arranged_footprint`)."""
+    return kernel_arranged_footprint(
+        tiling.tiles, tiling.side, tiling.single, tiling.accumulates, tiling.workload_of, tiling.tm, tiling.tn,
+        tiling.groups, tiling.m, tiling.n, np.ascontiguousarray(reserved, dtype=np.int64),
+        np.ascontiguousarray(positions, dtype=np.int64), np.ascontiguousarray(double_buffer, dtype=bool),
+        chip.buffer(Operand.OUTPUT), np.asarray(chip.capacity_array), chip.accumulator_bits,
+    )  # fmt: skip
+
+
 def tiled_footprint(
     columns: WorkloadColumns, sizes: np.ndarray, chip: Target, tiles: np.ndarray, positions: np.ndarray,
     double_buffer: np.ndarray, groups: np.ndarray,
@@ -132,26 +201,11 @@ def tiled_footprint(
     candidate of a grid: tiling t (`tiles` (3, tilings) by Dim, `groups` products a tile) under
     arrangement a (`positions` (3, arrangements) by Dim, `double_buffer`), the tilings those of
     the workloads of `columns` (one entry each) one after another, `sizes` of each:
-    `gemm_footprint`'s `Footprint.demand`, `spill` and `Footprint.fits` over the grid, in one
-    pass (`footprint_kernel`)."""
-    count = len(sizes)
-    column = partial(per_tiling, size=count)
-    flags = roles(columns, chip)
-    reserved = np.zeros((len(chip.buffer_names), count), dtype=np.int64)
-    reserved[:] = _aligned(flags.reserved, 2)
-    return grid_footprint(
-        *(np.ascontiguousarray(tiles[dim], dtype=np.int64) for dim in Dim), np.ascontiguousarray(groups, dtype=np.int64),
-        np.asarray(sizes, dtype=np.int64),
-        column(columns.gemm.m), column(columns.gemm.k), column(columns.gemm.n), column(columns.gemm.batch),
-        np.ones(count, dtype=bool), *(column(getattr(columns.conv, name)) for name in CONV_KERNEL_FIELDS),
-        column(columns.side_input_elements),
-        np.stack([np.broadcast_to(flags.input_tile, count), np.broadcast_to(flags.weight_tile, count),
-                  np.broadcast_to(flags.side_tile, count)]),
-        flags.bits_per_candidate(count),
-        reserved, np.ascontiguousarray(positions, dtype=np.int64), np.ascontiguousarray(double_buffer, dtype=bool),
-        np.array([chip.buffer(operand) for operand in Operand], dtype=np.int64), np.asarray(chip.capacity_array),
-        chip.accumulator_bits,
-    )  # fmt: skip
+    `gemm_footprint`'s `Footprint.demand`, `spill` and `Footprint.fits` over the grid
+    (`tiling_bytes`, then `arranged_footprint`)."""
+    reserved = np.zeros((len(chip.buffer_names), len(sizes)), dtype=np.int64)
+    reserved[:] = _aligned(roles(columns, chip).reserved, 2)
+    return arranged_footprint(tiling_bytes(columns, sizes, chip, tiles, groups), reserved, chip, positions, double_buffer)
 
 
 def _aligned(reserved: np.ndarray, ndim: int) -> np.ndarray:

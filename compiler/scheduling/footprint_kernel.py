@@ -1,10 +1,12 @@
-"""Numba kernel of `footprint.tiled_footprint`: every candidate's buffer demand, spill flag
-and fit, over a candidate grid of tilings × arrangements.
+"""Numba kernels of `footprint.tiled_footprint`: every candidate's buffer demand, spill flag
+and fit, over a candidate grid of tilings × arrangements, in two passes: what each tiling
+alone decides (`tiling_bytes`), which a sweep keeps for every point of an array whose plan
+places the layers alike (`batched`), then each arrangement's (`arranged_footprint`).
 
 It takes only arrays and scalars (STYLE). `footprint.tiled_footprint` reduces the workloads'
 columns (one entry per workload, not per tiling: a network's 60,000 candidates come from a
-few dozen workloads), their roles (`scheduling.roles`) and the chip to the arrays below; this
-kernel computes, per candidate, the integers `footprint.gemm_footprint`, `Footprint.demand`
+few dozen workloads), their roles (`scheduling.roles`) and the chip to the arrays below; these
+kernels compute, per candidate, the integers `footprint.gemm_footprint`, `Footprint.demand`
 and `Footprint.fits` compute, by the same formulas (`scheduling.tiling` for the tile counts,
 the input window and the live partial-sum group, `compiler.target.nbytes` for the bytes):
 `tests/kernels/test_footprint_kernel.py` checks every field against them. A never-seen chip
@@ -25,34 +27,27 @@ DIM_M, DIM_K, DIM_N = 0, 1, 2
 
 
 @njit(cache=True, error_model="numpy")
-def grid_footprint(
+def tiling_bytes(
     tm, tk, tn, groups, sizes, m, k, n, batch,
     is_conv, images, in_h, in_w, in_c, out_w, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, conv_groups,
-    side_elements, tile_flags, bits, reserved, positions, double_buffer, buffer_of, capacity, accumulator_bits,
+    side_elements, tile_flags, bits, buffer_of, buffers, accumulator_bits,
 ):  # fmt: skip
-    """(demand (buffers, arrangements, tilings), spill and fits (arrangements, tilings)) of
-    every candidate: tiling t (`tm`, `tk`, `tn`, `groups` products a tile) under arrangement a
-    (`positions` (3, arrangements) loop positions by Dim, `double_buffer`). The tilings are
-    those of workloads one after another, `sizes` of each; every other argument has an entry
-    per workload (its last axis): its shape and convolution geometry, `tile_flags` (3, ...)
-    whether the input, weight and side input need tiles, `bits` (4, ...) the widths of
-    input, weight, side input and output, `reserved` (buffers, ...) the bytes kept tensors
-    hold; `buffer_of` is the buffer of each operand."""
+    """The part of every candidate's footprint its tiling alone decides, whatever its loop
+    order, buffering, kept tensors and capacities: (tiles (buffers, tilings) one slot of the
+    input and weight tiles by the buffer holding them, side (tilings) one side-input tile,
+    single (tilings) one tile of partial sums, accumulates (tilings) whether K takes more
+    than one tile, workload_of (tilings) the workload of each tiling). Tiling t (`tm`, `tk`,
+    `tn`, `groups` products a tile) is one of the tilings of workloads one after another,
+    `sizes` of each; every other argument has an entry per workload (its last axis): its
+    shape and convolution geometry, `tile_flags` (3, ...) whether the input, weight and side
+    input need tiles, `bits` (4, ...) the widths of input, weight, side input and output;
+    `buffer_of` is the buffer of each operand."""
     tilings = len(tm)
-    arrangements = len(double_buffer)
-    buffers = len(capacity)
-    demand = np.empty((buffers, arrangements, tilings), dtype=np.int64)
-    spill = np.zeros((arrangements, tilings), dtype=np.bool_)
-    fits = np.empty((arrangements, tilings), dtype=np.bool_)
-    # per tiling: one slot of the input and weight tiles by the buffer holding them, the bytes
-    # its workload's kept tensors hold, and what the output buffer needs beside the partial sums
     tiles = np.zeros((buffers, tilings), dtype=np.int64)
-    kept = np.empty((buffers, tilings), dtype=np.int64)
     side = np.zeros(tilings, dtype=np.int64)
     single = np.empty(tilings, dtype=np.int64)
     accumulates = np.empty(tilings, dtype=np.bool_)
     workload_of = np.empty(tilings, dtype=np.int64)
-    output_buffer = buffer_of[2]
     t = 0
     for w in range(len(sizes)):
         for _ in range(sizes[w]):
@@ -69,9 +64,25 @@ def grid_footprint(
                 side[t] = _nbytes(g * _ceil_div(tm[t] * tn[t] * side_elements[w], batch[w] * m[w] * n[w]), bits[2, w])
             single[t] = _nbytes(g * (tm[t] * tn[t]), accumulator_bits)
             accumulates[t] = _ceil_div(k[w], tk[t]) > 1
-            for b in range(buffers):
-                kept[b, t] = reserved[b, w]
             t += 1
+    return tiles, side, single, accumulates, workload_of
+
+
+@njit(cache=True, error_model="numpy")
+def arranged_footprint(
+    tiles, side, single, accumulates, workload_of, tm, tn, groups, m, n, reserved, positions, double_buffer, output_buffer,
+    capacity, accumulator_bits,
+):  # fmt: skip
+    """(demand (buffers, arrangements, tilings), spill and fits (arrangements, tilings)) of
+    every candidate: tiling t under arrangement a (`positions` (3, arrangements) loop
+    positions by Dim, `double_buffer`), from its tiling's bytes (`tiling_bytes`: `tiles`,
+    `side`, `single`, `accumulates`, `workload_of`), its extents (`tm`, `tn`, `groups`), and
+    per workload its `m` and `n` and the bytes kept tensors hold (`reserved` (buffers, ...))."""
+    buffers, tilings = tiles.shape
+    arrangements = len(double_buffer)
+    demand = np.empty((buffers, arrangements, tilings), dtype=np.int64)
+    spill = np.zeros((arrangements, tilings), dtype=np.bool_)
+    fits = np.empty((arrangements, tilings), dtype=np.bool_)
     # arrangements outer: each (buffer, arrangement) row of `demand` is written in order
     for a in range(arrangements):
         slots = 2 if double_buffer[a] else 1
@@ -85,14 +96,14 @@ def grid_footprint(
             group = _nbytes(groups[t] * (span_m * span_n), accumulator_bits)
             held_everywhere = True
             for b in range(buffers):
-                held = kept[b, t] + slots * tiles[b, t]
+                held = reserved[b, w] + slots * tiles[b, t]
                 if b == output_buffer:
                     held += slots * (group + side[t])
                 demand[b, a, t] = held
                 held_everywhere = held_everywhere and held <= capacity[b]
             if not held_everywhere and group > single[t]:  # spill: one tile of partial sums
                 spill[a, t] = True
-                demand[output_buffer, a, t] = kept[output_buffer, t] + slots * (tiles[output_buffer, t] + single[t] + side[t])
+                demand[output_buffer, a, t] = reserved[output_buffer, w] + slots * (tiles[output_buffer, t] + single[t] + side[t])
                 held_everywhere = True
                 for b in range(buffers):
                     held_everywhere = held_everywhere and demand[b, a, t] <= capacity[b]

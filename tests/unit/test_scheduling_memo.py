@@ -277,6 +277,36 @@ def test_workload_columns_hold_each_workloads_fields_in_its_candidates():
     assert any(w.reserved for w in workloads) and any(w.conv is None for w in workloads)
 
 
+def test_a_join_kept_for_another_chip_gives_the_footprints_of_a_fresh_one():
+    """`Spaces.of` keeps its grid's tilings' bytes with the join (`JOINS`, by
+    `Target.tile_bytes_key`): layers placed alike beside other kept tensors' bytes, on chips
+    of one array with other capacities and bandwidths, get the demand, spill and fit flags
+    of a search with no cache, from one entry."""
+    from compiler.memory.planner import plan_memory
+    from compiler.scheduling.batched import JOINS
+
+    base = example_chip("edge")
+    precision = base.matrix.input_precision
+    overrides = [{"dram.bandwidth": "10 GB/s"},
+                 {"buffers.activations.capacity": "1 MiB", "buffers.weights.capacity": "24 KiB", "dram.bandwidth": "30 GB/s"}]
+    chips = [target_of(with_overrides(base, o), precision) for o in overrides]
+    planned = [w for w in plan_memory(_lowered("mobilenetv2"), chips[0]).workloads if w.kind is WorkloadKind.GEMM]
+    halved = [w.placed(w.placement, tuple(b // 2 for b in w.reserved)) for w in planned]
+    cases = [(chips[0], planned), (chips[1], halved)]
+    assert any(w.reserved and max(w.reserved) for w in planned)
+    fresh = []
+    for chip, workloads in cases:
+        _clear()
+        spaces = Spaces.of(workloads, chip)
+        fresh.append((spaces.demand, spaces.spill, spaces.fits))
+    assert not np.array_equal(fresh[0][2], fresh[1][2]) and not np.array_equal(fresh[0][0], fresh[1][0])
+    _clear()
+    for (chip, workloads), expected in zip(cases, fresh, strict=True):
+        spaces = Spaces.of(workloads, chip)
+        assert all(np.array_equal(got, want) for got, want in zip((spaces.demand, spaces.spill, spaces.fits), expected))
+    assert [len(entry[3]) for entry in JOINS.values()] == [1]
+
+
 def test_a_grid_lists_each_spaces_tilings_by_compute_cycles():
     """`_Grid.by_compute`: each space's tilings, a permutation of its own indices, in
     ascending compute cycles of the terms the challengers' kernel reads, ties in tiling order."""
