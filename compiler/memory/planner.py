@@ -40,6 +40,7 @@ time, must fit the chip's DRAM (`InfeasibleSchedule` otherwise).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -58,6 +59,7 @@ from compiler.scheduling.schedule import Dim, InfeasibleSchedule, LayerSchedule,
 from compiler.scheduling.strategies import max_chunks
 from compiler.target import LEVEL_DRAM, Target, level_of
 from compiler.workload import Workload, WorkloadKind
+from tessera.identity_memo import IdentityMemo
 
 
 class WeightResidency(Enum):
@@ -211,13 +213,27 @@ def working_sets(workloads: Sequence[Workload], target: Target) -> np.ndarray:
     chip: one double-buffered tile of each operand, every tile dimension at most the array's
     larger side, K innermost (GEMM, every distinct shape in one vectorised footprint), or
     chunks of at most rows × cols elements, as many as the layer can be split in (vector
-    work, one layer at a time). Kept in `WORKING_SETS`; each call gets its own copy."""
-    key = (tuple(w.shape_key for w in workloads), target.tile_bytes_key)
-    found = WORKING_SETS.get(key)
-    if found is None:
-        found = _streamed_working_sets(workloads, target)
-        WORKING_SETS.put(key, found)
-    return found.copy()
+    work, one layer at a time). Kept in `WORKING_SETS`, and by the identity of the tuple of
+    workloads (`NETWORK_WORKING_SETS`: a sweep plans one lowered network at every point, and
+    keying it by its layers' shapes hashed a hundred of them a point); each call gets its own
+    copy."""
+
+    network = tuple(workloads)
+
+    def by_shapes() -> np.ndarray:
+        key = (tuple(w.shape_key for w in network), target.tile_bytes_key)
+        found = WORKING_SETS.get(key)
+        if found is None:
+            found = _streamed_working_sets(network, target)
+            WORKING_SETS.put(key, found)
+        return found
+
+    return NETWORK_WORKING_SETS.get(network, target.tile_bytes_key, by_shapes).copy()
+
+
+NETWORK_WORKING_SETS: IdentityMemo[np.ndarray] = IdentityMemo(capacity=16)
+"""`working_sets` by the identity of the workloads (a tuple: it holds its layers, so its id
+names them while kept) and `Target.tile_bytes_key`."""
 
 
 def _streamed_working_sets(workloads: Sequence[Workload], target: Target) -> np.ndarray:
@@ -276,6 +292,8 @@ def _mixed(workloads: tuple[Workload, ...], kept: Mapping[str, int], first_read:
         found = set()
         for index, workload in enumerate(workloads):
             for operand in (workload.input_tensors, workload.side_tensors):
+                if len(operand) < 2:  # one tensor is at one level
+                    continue
                 levels = {
                     kept.get(t) if t not in spilled and first_read.get(t) != index else None for t in operand
                 }
@@ -291,23 +309,29 @@ def _placement(
 ) -> Placement:
     """The levels of one workload's operands under the plan (`kept`: tensor -> its level;
     `loading`: kept network inputs this workload reads from DRAM, their first reader)."""
-
-    def level(tensors: tuple[str, ...]) -> int:
-        if len(tensors) == 1:
-            return LEVEL_DRAM if tensors[0] in loading else kept.get(tensors[0], LEVEL_DRAM)
-        levels = {LEVEL_DRAM if t in loading else kept.get(t, LEVEL_DRAM) for t in tensors}
-        return levels.pop() if len(levels) == 1 else LEVEL_DRAM
-
     if workload.weight_tensor:
-        weight = level((workload.weight_tensor,))
+        weight = _level((workload.weight_tensor,), kept, loading)
     else:
         weight = level_of(target.buffer(Operand.WEIGHT)) if resident_weights else LEVEL_DRAM
-    return Placement(
-        input=level(workload.input_tensors),
-        weight=weight,
-        side=level(workload.side_tensors),
-        output=kept.get(workload.output_tensor, LEVEL_DRAM),
-    )
+    levels = (_level(workload.input_tensors, kept, loading), weight, _level(workload.side_tensors, kept, loading),
+              kept.get(workload.output_tensor, LEVEL_DRAM))  # fmt: skip
+    return _placement_at(levels)
+
+
+def _level(tensors: tuple[str, ...], kept: Mapping[str, int], loading: frozenset[str]) -> int:
+    """The level an operand reading `tensors` is read from: theirs where they are all at one,
+    DRAM otherwise (and for a kept network input its first reader loads)."""
+    if len(tensors) == 1:
+        return LEVEL_DRAM if tensors[0] in loading else kept.get(tensors[0], LEVEL_DRAM)
+    levels = {LEVEL_DRAM if t in loading else kept.get(t, LEVEL_DRAM) for t in tensors}
+    return levels.pop() if len(levels) == 1 else LEVEL_DRAM
+
+
+@functools.lru_cache(maxsize=1024)
+def _placement_at(levels: tuple[int, int, int, int]) -> Placement:
+    """One `Placement` object per tuple of levels (a plan places a hundred layers at a few of
+    them, at every point of a sweep): made once, and found by identity in the dicts that key by it."""
+    return Placement(*levels)
 
 
 def dram_bytes(workload: Workload, produced: Mapping[str, int], target: Target) -> tuple[int, int]:

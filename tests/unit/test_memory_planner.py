@@ -242,3 +242,4 @@ def test_working_sets_are_kept_per_array_and_found_again_alike() -> None:
     assert len(WORKING_SETS) == 2 and not np.array_equal(cold[0], cold[2])
     warm[0][:] = 0
     assert np.array_equal(working_sets(network, targets[0]), cold[0])
+    assert np.array_equal(working_sets(list(network), targets[1]), cold[1])  # the same layers in another sequence
