@@ -20,7 +20,7 @@ only, and one whose plan places a tensor differently rescores only the shapes th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 
 import numpy as np
@@ -173,6 +173,10 @@ class _Grid:
         order, double_buffer: the arrangements every tiling comes with.
         positions: (3, arrangements, 1) loop positions of each arrangement.
         index: (arrangements, tilings) each candidate's index in its own space.
+        made: the candidates' schedules made so far, by flat position (arrangement ·
+            tilings + tiling): a join is kept for the next points of its array (`JOINS`),
+            whose finalists and challengers are mostly those of the points before, and each
+            is made once (a MobileNetV2 point made some 110).
     """
 
     dataflow: np.ndarray
@@ -184,6 +188,7 @@ class _Grid:
     double_buffer: np.ndarray
     positions: np.ndarray
     index: np.ndarray
+    made: dict[int, Schedule] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of_block(cls, block: np.ndarray, sizes: np.ndarray, arrangements: _Arrangements) -> "_Grid":
@@ -199,23 +204,34 @@ class _Grid:
 
     def schedule(self, arrangement: int, tiling: int) -> Schedule:
         """The candidate of `tiling` under `arrangement` (`schedules` of one, without arrays)."""
-        tm, tk, tn = (int(extent) for extent in self.tiles[:, tiling])
-        return Schedule(Dataflow(int(self.dataflow[tiling])), tm, tk, tn, LOOP_ORDERS[int(self.order[arrangement])],
-                        bool(self.double_buffer[arrangement]), int(self.groups[tiling]))  # fmt: skip
+        flat = arrangement * len(self.groups) + tiling
+        found = self.made.get(flat)
+        if found is None:
+            tm, tk, tn = (int(extent) for extent in self.tiles[:, tiling])
+            found = self.made[flat] = Schedule(Dataflow(int(self.dataflow[tiling])), tm, tk, tn,
+                                               LOOP_ORDERS[int(self.order[arrangement])],
+                                               bool(self.double_buffer[arrangement]), int(self.groups[tiling]))  # fmt: skip
+        return found
 
     def schedules(self, arrangement: np.ndarray, tiling: np.ndarray) -> list[Schedule]:
         """The candidates of `tiling` under `arrangement` (equal-length index arrays)."""
-        orders = [LOOP_ORDERS[o] for o in self.order[arrangement].tolist()]
-        return [
-            Schedule(Dataflow(dataflow), tm, tk, tn, order, double_buffer, groups)
-            for dataflow, tm, tk, tn, order, double_buffer, groups in zip(
+        flats = (arrangement * len(self.groups) + tiling).tolist()
+        made = self.made
+        missing = [i for i, flat in enumerate(flats) if flat not in made]
+        if missing:
+            arrangement, tiling = arrangement[missing], tiling[missing]
+            orders = [LOOP_ORDERS[o] for o in self.order[arrangement].tolist()]
+            for i, dataflow, tm, tk, tn, order, double_buffer, groups in zip(
+                missing,
                 self.dataflow[tiling].tolist(),
                 *self.tiles[:, tiling].tolist(),
                 orders,
                 self.double_buffer[arrangement].tolist(),
                 self.groups[tiling].tolist(),
-            )
-        ]
+                strict=True,
+            ):
+                made[flats[i]] = Schedule(Dataflow(dataflow), tm, tk, tn, order, double_buffer, groups)
+        return [made[flat] for flat in flats]
 
 
 def _terms_of_block(block: np.ndarray, arrangements: int) -> TilingTerms:

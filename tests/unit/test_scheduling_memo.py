@@ -239,8 +239,14 @@ def test_a_grid_makes_one_candidates_schedule_as_it_makes_many():
     grid = Spaces.of(gemms, chip).grid
     arrangement, tiling = np.divmod(np.arange(0, grid.index.size, 97), len(grid.groups))
     many = grid.schedules(arrangement, tiling)
-    assert [grid.schedule(a, t) for a, t in zip(arrangement.tolist(), tiling.tolist())] == many
+    _clear()  # another grid, its schedules made one at a time
+    other = Spaces.of(gemms, chip).grid
+    assert other is not grid and not other.made
+    assert [other.schedule(a, t) for a, t in zip(arrangement.tolist(), tiling.tolist())] == many
     assert len(many) > 100 and all(type(s.tile_m) is int and type(s.groups_per_pass) is int for s in many)
+    # each made once per grid: asked again, in any mix of one and many, the same objects
+    assert all(a is b for a, b in zip(grid.schedules(arrangement[::-1], tiling[::-1]), many[::-1], strict=True))
+    assert other.schedules(arrangement, tiling)[0] is other.schedule(int(arrangement[0]), int(tiling[0]))
 
 
 def test_workload_columns_hold_each_workloads_fields_in_its_candidates():
