@@ -77,17 +77,19 @@ class MeasuredCodes:
     def __init__(self) -> None:
         self._codes: dict[tuple[tuple, LayerSchedule], LayerCode] = {}
 
-    def record(self, workload: Workload, schedule: LayerSchedule, code: LayerCode) -> None:
-        """Keep `code`, which the search simulated for `workload` under `schedule`."""
-        self._codes[(layer_key(workload), schedule)] = code
+    def record(self, key: tuple, schedule: LayerSchedule, code: LayerCode) -> None:
+        """Keep `code`, which the search simulated under `schedule` for the layer of
+        `scheduling.memo.layer_key` `key`."""
+        self._codes[(key, schedule)] = code
 
-    def share(self, workload: Workload, schedule: LayerSchedule, searched_as: Workload) -> None:
-        """Record for `workload` the code recorded for `searched_as` under `schedule`, if any:
-        layers whose search is one (`scheduling.memo.schedule_key`: one shape, and the same fit
-        and spill flags for every candidate) have one code under each schedule."""
-        code = self._codes.get((layer_key(searched_as), schedule))
+    def share(self, key: tuple, schedule: LayerSchedule, searched_as: tuple) -> None:
+        """Record for the layer of `scheduling.memo.layer_key` `key` the code recorded for the
+        layer of key `searched_as` under `schedule`, if any: layers whose search is one
+        (`scheduling.memo.schedule_key`: one shape, and the same fit and spill flags for every
+        candidate) have one code under each schedule."""
+        code = self._codes.get((searched_as, schedule))
         if code is not None:
-            self._codes[(layer_key(workload), schedule)] = code
+            self._codes[(key, schedule)] = code
 
     def codes(self, workloads: Sequence[Workload], schedules: Sequence[LayerSchedule], chip: Target) -> list[LayerCode]:
         """`cached_layer_codes(workloads, schedules, chip)`: the codes recorded, the others

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from compiler.scheduling.challengers import Pool
+from compiler.scheduling.memo import layer_key
 from compiler.scheduling.objective import Goal, LayerRows, Objective
 from compiler.scheduling.schedule import LayerSchedule
 from compiler.scheduling.simulated import Simulated
@@ -99,6 +100,8 @@ class Search:
         pool: Pool | None = None,
     ) -> None:
         self.workload = workload
+        self.key = layer_key(workload)
+        """The workload's `memo.layer_key`, by which its measured codes are recorded."""
         self.chosen: LayerSchedule = finalists[int(order[0])]
         self._lowest = np.inf
         self._fastest = np.inf
@@ -148,7 +151,7 @@ def best_of_each(searches: Sequence[Search], chip: Target, measured: MeasuredCod
             codes = [cached_layer_code(search.workload, schedule, chip, spill) for search, (schedule, spill) in taken]
             if measured is not None:
                 for (search, (schedule, _)), code in zip(taken, codes, strict=True):
-                    measured.record(search.workload, schedule, code)
+                    measured.record(search.key, schedule, code)
             simulated = Simulated(codes, [search.workload.name for search, _ in taken], chip)
             for index, ((search, (schedule, _)), cycles) in enumerate(zip(taken, simulated.cycles, strict=True)):
                 search.record(schedule, cycles, partial(simulated.rows, index), chip)

@@ -82,9 +82,10 @@ def schedule_workloads(
     (`goal` None: the finalist of least estimated cycles, nothing measured), the code of
     every layer the measure step simulates recorded in `measured`, if given. Raises
     `InfeasibleSchedule` if a layer cannot fit."""
+    keys = [layer_key(workload) for workload in workloads]
     distinct_shapes: dict[tuple, Workload] = {}
-    for workload in workloads:
-        distinct_shapes.setdefault(layer_key(workload), workload)
+    for key, workload in zip(keys, workloads, strict=True):
+        distinct_shapes.setdefault(key, workload)
     known, pending = _heuristic_gemm_search(distinct_shapes, chip, kind, goal)
     problems: dict[tuple, Problem] = {}  # by memo key: layers that differ only in room share it
     memo_keys: dict[tuple, tuple] = {}  # layer key -> memo key, for the layers measured here
@@ -109,12 +110,12 @@ def schedule_workloads(
         if key in memo_keys:
             known[key] = chosen[memo_keys[key]]
             if measured is not None:
-                measured.share(workload, known[key], problems[memo_keys[key]].workload)
+                measured.share(key, known[key], layer_key(problems[memo_keys[key]].workload))
         elif workload.kind is WorkloadKind.VECTOR and kind is not SchedulerKind.LEARNED:
             known[key] = _memoised_vector_search(workload, chip, kind, goal)
         elif key not in known:
             known[key] = schedule_workload(workload, chip, kind, goal)
-    return tuple(known[layer_key(workload)] for workload in workloads)
+    return tuple(known[key] for key in keys)
 
 
 def _vector_memo_key(
