@@ -31,6 +31,7 @@ from compiler.scheduling.batched import JOINS, SPACES
 from compiler.scheduling.conv_chain import clear_chain_caches
 from compiler.scheduling.memo import SCHEDULES
 from compiler.scheduling.objective import Goal, Objective
+from compiler.scheduling.roles import ROLES
 from compiler.scheduling.simulated import LAYER_COUNTS
 from compiler.scheduling.strategies import VECTOR_TERMS, VECTOR_TILES
 from compiler.target import Target, TimingMode, target_of
@@ -175,9 +176,11 @@ def compile_workloads(
 
 def clear_compile_caches() -> None:
     """Forget every compile cache of this process (schedules, layer code, candidate grids,
-    per-tiling terms and their joins, vector layers' tiles and terms, fused chains' bands, working
-    sets), so the next compile is cold: for benchmarks and tests that measure or check the
-    uncached path. Results never depend on the caches."""
-    for cache in (SCHEDULES, CODE, SPACES, JOINS, VECTOR_TILES, VECTOR_TERMS, LAYER_COUNTS, WORKING_SETS, NETWORK_WORKING_SETS):
+    per-tiling terms and their joins and tiling bytes, vector layers' tiles and terms, fused
+    chains' bands and footprints, working sets, layers' counts and roles), so the next
+    compile is cold: for benchmarks and tests that measure or check the uncached path.
+    Results never depend on the caches."""
+    for cache in (SCHEDULES, CODE, SPACES, JOINS, VECTOR_TILES, VECTOR_TERMS, LAYER_COUNTS, WORKING_SETS, NETWORK_WORKING_SETS,
+                  ROLES):
         cache.clear()
     clear_chain_caches()

@@ -20,7 +20,9 @@ import numpy as np
 
 from accel_spec.types import Operand
 from compiler.scheduling.columns import per_tiling
+from compiler.scheduling.memo import BoundedCache
 from compiler.target import LEVEL_DRAM, Target, level_of
+from compiler.workload import Workload
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,32 @@ class Roles:
 
 
 def roles(workload, chip: Target) -> Roles:
-    """The flags of `workload` (a `Workload` or `WorkloadColumns`) on `chip`."""
+    """The flags of `workload` (a `Workload` or `WorkloadColumns`) on `chip`; a `Workload`'s
+    are kept (`ROLES`: codegen, the estimate and the footprints each ask for them, a dozen
+    times a sweep point), read-only."""
+    if not isinstance(workload, Workload):
+        return _roles(workload, chip)
+    key = (workload.shape_key, workload.reserved, chip.tile_bytes_key)
+    found = ROLES.get(key)
+    if found is None:
+        found = _roles(workload, chip)
+        for value in vars(found).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+        ROLES.put(key, found)
+    return found
+
+
+ROLES: BoundedCache[Roles] = BoundedCache(capacity=4096)
+"""`roles` of a `Workload` by its `shape_key` (its placement and the operand classes that set
+its widths), its reserved bytes and `Target.tile_bytes_key` (every chip field `roles` reads:
+the buffers of the operands and their levels, the storage widths). About a kilobyte an entry;
+a sweep point's layers take a hundred or two (their reserved bytes change from point to
+point, so most entries serve one point: the least recently used go first)."""
+
+
+def _roles(workload, chip: Target) -> Roles:
+    """`roles`, computed."""
     placement = workload.placement
     levels = [np.asarray(getattr(placement, name), dtype=np.int64) for name in ("input", "weight", "side", "output")]
     own = [level_of(chip.buffer(operand)) for operand in (Operand.INPUT, Operand.WEIGHT, Operand.OUTPUT)]
