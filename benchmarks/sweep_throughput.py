@@ -115,7 +115,18 @@ machine: never-seen chips 69.8 and 66.6 points/s with one local worker, 131.0 an
 two (1.88x, 2.06x), Dask 49.2/51.3 and 69.4/73.3, against 63.8 and 62.8, 118.4 and 117.0
 (1.86x, 1.86x), Dask 45.2/46.1 and 62.4/69.3; grid 212.1/219.6 and 362.0/380.5 against
 135.8/166.1 and 269.4/284.6. Peak RSS of the never-seen sweep with two local workers 1,059
-and 1,055 MiB against 1,039 and 1,039.
+and 1,055 MiB against 1,039 and 1,039. Measured 2026-12-06 after 6c6360a (the challengers
+kernel passing over rivals by compute cycles, fused chains' and vector layers' footprints and
+terms, workload columns, roles, working sets and footprint tile bytes kept per array or per
+join, schedules made once per join; identical results), at this script's default 768 points:
+`--runs 1 --points 768 --models mobilenetv2` four times each, alternating with 9f84789:
+never-seen chips 91.5, 80.0, 85.0 and 85.4 points/s with one local worker (median 85.2),
+173.0, 161.6, 160.9 and 163.0 with two (median 162.3; 1.89x, 2.02x, 1.89x, 1.91x), Dask
+60.6/57.3/56.9/60.4 and 90.5/83.0/87.5/93.4, against 77.6, 71.3, 69.3 and 84.2 (median 74.5),
+143.2, 138.1, 137.9 and 153.9 (median 140.7; 1.85x, 1.94x, 1.99x, 1.83x), Dask
+54.6/53.8/54.3/62.9 and 82.3/83.4/79.8/91.1; grid 284.0/268.8/265.5/257.1 and
+520.4/478.2/459.2/454.8 against 226.6/227.1/219.7/222.1 and 390.9/405.7/389.5/433.1. Peak RSS
+of the never-seen sweep with two local workers 1,130 to 1,147 MiB against 1,116 to 1,131.
 """
 
 from __future__ import annotations
