@@ -54,6 +54,7 @@ from compiler.scheduling.footprint import (
 )
 from compiler.scheduling.measure import Search, best_of_each
 from compiler.scheduling.objective import Goal
+from compiler.scheduling.roles import roles
 from compiler.scheduling.memo import SCHEDULES, BoundedCache, candidate_flags, layer_key, schedule_key
 from compiler.scheduling.schedule import (
     LOOP_ORDERS,
@@ -332,14 +333,14 @@ def _vector_space(
         tiles = np.where(sliced, sliced_tiles, resident_tiles)
         terms = replace(resident_terms, channel_bytes=np.where(sliced, sliced_terms.channel_bytes, resident_terms.channel_bytes),
                         exposed_bytes=np.where(sliced, sliced_terms.exposed_bytes, resident_terms.exposed_bytes))  # fmt: skip
-    return _SearchSpace(schedule, terms, fits, tiles + _kept(workload, chip)[:, None], np.zeros(len(chunks), dtype=bool))
+    return _SearchSpace(schedule, terms, fits, tiles + roles(workload, chip).reserved[:, None], np.zeros(len(chunks), dtype=bool))
 
 
 def _vector_flags(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(chunks, double buffered, fits, sliced) of every candidate of `_vector_space`;
     raises `InfeasibleSchedule` when none fits."""
     chunks, double_buffer, resident_tiles, sliced_tiles = _vector_tiles(workload, chip)
-    room = (chip.capacity_array - _kept(workload, chip))[:, None]  # bytes per buffer the tiles may take
+    room = (chip.capacity_array - roles(workload, chip).reserved)[:, None]  # bytes per buffer the tiles may take
     fits = np.all(resident_tiles <= room, axis=0)
     sliced = np.zeros_like(fits)
     if sliced_tiles is not None:
@@ -350,11 +351,6 @@ def _vector_flags(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndar
         footprint = vector_footprint(workload, chip, one, np.array([False]), sliced=slices_constants(workload))
         raise InfeasibleSchedule(workload.name, overflow_reason(footprint, chip, "one element per chunk"))
     return chunks, double_buffer, fits, sliced
-
-
-def _kept(workload: Workload, chip: Target) -> np.ndarray:
-    """Bytes of each buffer of `chip` the tensors kept around `workload` take (`Workload.reserved`)."""
-    return np.asarray(workload.reserved, dtype=np.int64) if workload.reserved else np.zeros(len(chip.buffer_names), np.int64)
 
 
 def _vector_tiles(workload: Workload, chip: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
