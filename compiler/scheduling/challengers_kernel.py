@@ -72,9 +72,20 @@ def qualifying(
         beaten[:] = False
         left = rows
         ceiling = _highest_unbeaten(own, beaten)  # the candidate's highest estimate no rival beats yet
-        for i in range(len(rivals)):
-            ya, yt = rivals[i] // tilings, rivals[i] % tilings
-            if (ya == xa and yt == xt) or compute[yt] > ceiling:  # no estimate is below its compute term
+        listed = len(rivals)
+        for p in range(listed + len(by_compute) * arrangements):  # the rivals listed, then `others` by compute
+            if p < listed:
+                ya, yt = rivals[p] // tilings, rivals[p] % tilings
+                if compute[yt] > ceiling:  # no estimate is below its compute term
+                    continue
+            else:
+                s, ya = (p - listed) // arrangements, (p - listed) % arrangements
+                yt = first + by_compute[s]
+                if compute[yt] > ceiling:  # nor at any later tiling
+                    break
+                if not others[ya, by_compute[s]]:
+                    continue
+            if ya == xa and yt == xt:
                 continue
             opened = left
             left = _challenge(ya, yt, xa, xt, demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations,
@@ -83,22 +94,6 @@ def qualifying(
                 ceiling = _highest_unbeaten(own, beaten)
             if left == 0:
                 break
-        for s in range(len(by_compute)):
-            if left == 0:
-                break
-            yt = first + by_compute[s]
-            if compute[yt] > ceiling:  # nor at any later tiling
-                break
-            for ya in range(arrangements):
-                if not others[ya, by_compute[s]] or (ya == xa and yt == xt):
-                    continue
-                opened = left
-                left = _challenge(ya, yt, xa, xt, demand, rank, compute, channel_bytes, exposed_bytes, tail, iterations,
-                                  double_buffer, latency, ladder, own, beaten, left)  # fmt: skip
-                if left < opened:
-                    ceiling = _highest_unbeaten(own, beaten)
-                if left == 0:
-                    break
         found[j] = left > 0
     return found
 
