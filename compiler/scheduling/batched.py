@@ -28,9 +28,9 @@ import numpy as np
 from accel_spec.types import Dataflow
 from compiler.scheduling.candidates import gemm_space, scalesim_mapping
 from compiler.scheduling.challengers import Candidates, Pool
-from compiler.scheduling.columns import WorkloadColumns, reserved_table
+from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms, TilingTerms, tiling_terms
-from compiler.scheduling.footprint import TilingBytes, arranged_footprint, tiling_bytes
+from compiler.scheduling.footprint import TilingBytes, arranged_footprint, kept_bytes, tiling_bytes
 from compiler.scheduling.memo import BoundedCache
 from compiler.scheduling.schedule import LOOP_ORDERS, LayerSchedule, Schedule, SchedulerKind
 from compiler.scheduling.shortlist import tiled_shortlist
@@ -97,10 +97,8 @@ class Spaces:
         if tilings is None:
             columns = WorkloadColumns.of(workloads, np.ones(len(workloads), dtype=np.int64))
             tilings = bytes_by_chip[chip.tile_bytes_key] = tiling_bytes(columns, grid.sizes, chip, grid.tiles, grid.groups)
-        reserved = reserved_table(workloads)
-        if not len(reserved):  # no workload planned with kept tensors
-            reserved = np.zeros((len(chip.buffer_names), len(workloads)), dtype=np.int64)
-        demand, spill, fits = arranged_footprint(tilings, reserved, chip, grid.positions[:, :, 0], grid.double_buffer)
+        demand, spill, fits = arranged_footprint(tilings, kept_bytes(workloads, chip), chip, grid.positions[:, :, 0],
+                                                 grid.double_buffer)  # fmt: skip
         fits &= scalesim_mapping(chip, grid.dataflow, grid.positions, terms.counts)
         return cls(grid, terms, fits, spill, demand)
 
@@ -257,8 +255,9 @@ class _Space:
 
     Attributes:
         block: the rows dataflow, tiles (3, by Dim), groups, the tilings by compute cycles
-            (`_Grid.by_compute`), each candidate's index in the space (one row per arrangement), then the `TilingTerms` fields in order (three
-            rows for `counts` and `serial_bytes`).
+            (`_Grid.by_compute`), each candidate's index in the space (one row per
+            arrangement), then the `TilingTerms` fields in order (three rows for `counts`
+            and `serial_bytes`).
         arrangements: the arrangements every tiling comes with.
     """
 

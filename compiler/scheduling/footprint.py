@@ -31,14 +31,15 @@ slices it only where it does not (`VectorSchedule.sliced_constants`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
 from accel_spec.types import Operand
-from compiler.scheduling.columns import CONV_KERNEL_FIELDS, WorkloadColumns, per_tiling
+from compiler.scheduling.columns import CONV_KERNEL_FIELDS, WorkloadColumns, per_tiling, reserved_table
 from compiler.scheduling.footprint_kernel import arranged_footprint as kernel_arranged_footprint
 from compiler.scheduling.footprint_kernel import tiling_bytes as kernel_tiling_bytes
 from compiler.scheduling.schedule import Dim
@@ -193,19 +194,12 @@ def arranged_footprint(
     )  # fmt: skip
 
 
-def tiled_footprint(
-    columns: WorkloadColumns, sizes: np.ndarray, chip: Target, tiles: np.ndarray, positions: np.ndarray,
-    double_buffer: np.ndarray, groups: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(demand (buffers, arrangements, tilings), spill, fits (arrangements, tilings)) of every
-    candidate of a grid: tiling t (`tiles` (3, tilings) by Dim, `groups` products a tile) under
-    arrangement a (`positions` (3, arrangements) by Dim, `double_buffer`), the tilings those of
-    the workloads of `columns` (one entry each) one after another, `sizes` of each:
-    `gemm_footprint`'s `Footprint.demand`, `spill` and `Footprint.fits` over the grid
-    (`tiling_bytes`, then `arranged_footprint`)."""
-    reserved = np.zeros((len(chip.buffer_names), len(sizes)), dtype=np.int64)
-    reserved[:] = _aligned(roles(columns, chip).reserved, 2)
-    return arranged_footprint(tiling_bytes(columns, sizes, chip, tiles, groups), reserved, chip, positions, double_buffer)
+def kept_bytes(workloads: Sequence[Workload], chip: Target) -> np.ndarray:
+    """(buffers, workloads) bytes the tensors the memory plan keeps around each of `workloads`
+    take in each buffer of `chip` (`Workload.reserved`; zeros where none are kept): what
+    `arranged_footprint` adds to every candidate's tiles."""
+    reserved = reserved_table(workloads)
+    return reserved if len(reserved) else np.zeros((len(chip.buffer_names), len(workloads)), dtype=np.int64)
 
 
 def _aligned(reserved: np.ndarray, ndim: int) -> np.ndarray:
@@ -263,12 +257,7 @@ def vector_footprint(workload: Workload, chip: Target, chunks, double_buffer, sl
     WEIGHT buffer (one resident copy, or a slot per chunk when streamed or `sliced`); side
     input and the output chunk (worked on in place at accumulator precision) in the OUTPUT
     buffer."""
-    return with_kept(vector_tiles(workload, chip, chunks, double_buffer, sliced), workload, chip)
-
-
-def with_kept(by_operand: np.ndarray, workload: Workload, chip: Target) -> Footprint:
-    """The footprint of tiles taking `by_operand` bytes (none spilling) beside the tensors the
-    memory plan keeps around `workload` (`Workload.reserved`)."""
+    by_operand = vector_tiles(workload, chip, chunks, double_buffer, sliced)
     return Footprint(by_operand, np.zeros(by_operand.shape[1:], dtype=bool), _aligned(roles(workload, chip).reserved, by_operand.ndim))
 
 

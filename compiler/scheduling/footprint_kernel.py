@@ -1,9 +1,10 @@
-"""Numba kernels of `footprint.tiled_footprint`: every candidate's buffer demand, spill flag
-and fit, over a candidate grid of tilings × arrangements, in two passes: what each tiling
-alone decides (`tiling_bytes`), which a sweep keeps for every point of an array whose plan
-places the layers alike (`batched`), then each arrangement's (`arranged_footprint`).
+"""Numba kernels of `footprint.tiling_bytes` and `footprint.arranged_footprint`: every
+candidate's buffer demand, spill flag and fit, over a candidate grid of tilings ×
+arrangements, in two passes: what each tiling alone decides (`tiling_bytes`), which a sweep
+keeps for every point of an array whose plan places the layers alike (`batched`), then each
+arrangement's (`arranged_footprint`).
 
-It takes only arrays and scalars (STYLE). `footprint.tiled_footprint` reduces the workloads'
+They take only arrays and scalars (STYLE). `footprint.tiling_bytes` reduces the workloads'
 columns (one entry per workload, not per tiling: a network's 60,000 candidates come from a
 few dozen workloads), their roles (`scheduling.roles`) and the chip to the arrays below; these
 kernels compute, per candidate, the integers `footprint.gemm_footprint`, `Footprint.demand`

@@ -1,5 +1,6 @@
-"""`footprint.tiled_footprint` (the `footprint_kernel` kernel) equals `gemm_footprint`'s
-`Footprint.demand`, `spill` and `Footprint.fits` on every candidate of real networks' GEMM
+"""`footprint.arranged_footprint` of `footprint.tiling_bytes` (the `footprint_kernel`
+kernels) equals `gemm_footprint`'s `Footprint.demand`, `spill` and `Footprint.fits` on every
+candidate of real networks' GEMM
 grids: on chips whose buffers hold one operand each or share one (Eyeriss's global buffer,
 Gemmini's scratchpad), with tensors kept on chip beside the tiles (a planned network's
 `reserved`), and with buffers small enough that partial sums spill."""
@@ -17,7 +18,7 @@ from compiler.memory.planner import WeightResidency, plan_memory
 from compiler.models import load_model
 from compiler.scheduling.batched import Spaces
 from compiler.scheduling.columns import WorkloadColumns
-from compiler.scheduling.footprint import gemm_footprint, tiled_footprint
+from compiler.scheduling.footprint import arranged_footprint, gemm_footprint, kept_bytes, tiling_bytes
 from compiler.target import target_of
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "accelerators"
@@ -44,8 +45,8 @@ def test_kernel_equals_the_numpy_footprint_on_a_planned_network(chip_name: str, 
     columns = WorkloadColumns.of(gemms, grid.sizes)
     footprint = gemm_footprint(columns, chip, grid.tiles, grid.positions, grid.double_buffer[:, None], grid.groups)
     each = WorkloadColumns.of(gemms, np.ones(len(gemms), dtype=np.int64))
-    demand, spill, fits = tiled_footprint(each, grid.sizes, chip, grid.tiles, grid.positions[:, :, 0], grid.double_buffer,
-                                          grid.groups)  # fmt: skip
+    tilings = tiling_bytes(each, grid.sizes, chip, grid.tiles, grid.groups)
+    demand, spill, fits = arranged_footprint(tilings, kept_bytes(gemms, chip), chip, grid.positions[:, :, 0], grid.double_buffer)
     shape = (len(grid.double_buffer), len(grid.groups))
     assert np.array_equal(demand, np.broadcast_to(footprint.demand(chip), (len(chip.buffer_names), *shape)))
     assert np.array_equal(spill, np.broadcast_to(footprint.spill, shape))
