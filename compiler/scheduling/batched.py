@@ -33,7 +33,7 @@ from compiler.scheduling.estimate import CostTerms, TilingTerms, tiling_terms
 from compiler.scheduling.footprint import TilingBytes, arranged_footprint, kept_bytes, tiling_bytes
 from compiler.scheduling.memo import BoundedCache
 from compiler.scheduling.schedule import LOOP_ORDERS, LayerSchedule, Schedule, SchedulerKind
-from compiler.scheduling.shortlist import tiled_shortlist
+from compiler.scheduling.shortlist import ascending_compute, tiled_shortlist
 from compiler.scheduling.tiling import loop_positions
 from compiler.target import Target
 from compiler.workload import Workload
@@ -279,8 +279,7 @@ class _Space:
         sizes = np.array([len(space.groups) for space in spaces], dtype=np.int64)
         terms = tiling_terms(WorkloadColumns.of(workloads, sizes), chip, dataflow, tiles, groups)
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        by_compute = np.concatenate([np.argsort(terms.compute[start : start + size], kind="stable")
-                                     for start, size in zip(starts.tolist(), sizes.tolist())])  # fmt: skip
+        by_compute = ascending_compute(terms.compute, starts, sizes)
         arrays = [dataflow[None], tiles, groups[None], by_compute[None], np.concatenate([s.index for s in spaces], axis=1)]
         # in `_TERM_ROWS`' layout, which `_terms_of_block` reads back (a field of another shape fails here)
         arrays += [getattr(terms, f.name).reshape(max(rows, 1), len(groups))
@@ -322,7 +321,7 @@ def heuristic_finalists(spaces: Spaces, chip: Target, selected: np.ndarray) -> l
     if len(searched):
         terms = _arranged(spaces, chip)
         found = tiled_shortlist(terms, spaces.fits, grid.index, starts[searched], grid.sizes[searched],
-                                chip.dram_bytes_per_cycle)  # fmt: skip
+                                chip.dram_bytes_per_cycle, grid.by_compute)  # fmt: skip
         arrangement, tiling = np.divmod(found.finalists, spaces.fits.shape[1])
         schedules = grid.schedules(arrangement, tiling)
         spills = spaces.spill[arrangement, tiling].tolist()

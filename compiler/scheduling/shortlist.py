@@ -96,8 +96,17 @@ class TiledShortlist(NamedTuple):
     least: np.ndarray
 
 
+def ascending_compute(compute: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Each space's tilings (space s: `starts[s]` to `starts[s] + sizes[s]`, contiguous and
+    together every tiling) as indices within the space, in ascending compute cycles, ties in
+    tiling order: the order `tiled_shortlist` and the challengers visit a space's tilings in."""
+    return np.concatenate([np.argsort(compute[start : start + size], kind="stable")
+                           for start, size in zip(np.asarray(starts).tolist(), np.asarray(sizes).tolist())])  # fmt: skip
+
+
 def tiled_shortlist(
-    terms: CostTerms, fits: np.ndarray, rank: np.ndarray, starts: np.ndarray, sizes: np.ndarray, bytes_per_cycle: float
+    terms: CostTerms, fits: np.ndarray, rank: np.ndarray, starts: np.ndarray, sizes: np.ndarray, bytes_per_cycle: float,
+    by_compute: np.ndarray,
 ) -> TiledShortlist:
     """HEURISTIC finalists of several factored candidate spaces scored together, with the
     bounds the measure step and the capacity challengers read (`TiledShortlist`), at the
@@ -109,6 +118,7 @@ def tiled_shortlist(
     `double_buffer` one flag for all; `rank[a, t]` is the candidate's index in its space
     (unique there, the tie-break order). Space s holds tilings `starts[s]` to
     `starts[s] + sizes[s]`, each with a candidate that fits; tilings of no space are ignored.
+    `by_compute` is `ascending_compute` of every space's tilings (those listed and the others).
     Per space, its finalists are those `shortlist` on that space's candidates alone finds, in
     its order: per ladder point, the least-ranked candidate of least estimate.
 
@@ -139,4 +149,5 @@ def tiled_shortlist(
         per_tiling(terms.serial_latency, size), per_tiling(terms.chain, size), bool(terms.double_buffer),
         int(terms.latency), LADDER, np.ascontiguousarray(fits, dtype=bool), np.ascontiguousarray(rank, dtype=np.int64),
         np.asarray(starts, dtype=np.int64), np.asarray(sizes, dtype=np.int64), float(bytes_per_cycle),
+        np.asarray(by_compute, dtype=np.int64),
     ))  # fmt: skip

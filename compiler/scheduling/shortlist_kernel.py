@@ -8,10 +8,12 @@ space and ladder bandwidth it finds the least estimate from each tiling's repres
 them, `tiled_shortlist`'s docstring), then the least-ranked fitting candidate of the tilings
 that attain it whose own estimate equals it. Estimates are `challengers_kernel.estimate`,
 `CostTerms.cycles`'s formula in its order of operations, and bounds `CostTerms.bound`'s, so
-every comparison is the one the numpy version made on the same floats; a tiling whose compute
-cycles exceed the least estimate found so far at a bandwidth is not estimated there (an
-estimate is never below its compute term, every other term a non-negative time, so it could
-not be the least). In the same pass over
+every comparison is the one the numpy version made on the same floats. Per bandwidth a
+space's tilings are visited in ascending compute cycles (`by_compute`), and the first whose
+compute cycles exceed the least estimate found so far ends the visit: an estimate is never
+below its compute term, every other term a non-negative time, so neither it nor any later
+tiling could be the least (the winner is the least-ranked candidate of least estimate, so the
+order of the visit does not change it). In the same pass over
 a space it finds what the measure step and the capacity challengers read: the finalists'
 estimates and bounds at the chip's bandwidth, every fitting candidate's bound, and the least
 bound of those that are not finalists. One kernel call for a network's spaces replaced a
@@ -37,10 +39,12 @@ NumPy implementations, which loading it from the cache would then import)."""
 @njit(cache=True, error_model="numpy")
 def space_finalists(
     compute, floor, channel_bytes, exposed_bytes, tail, iterations, serial_bytes, serial_latency, chain, double_buffer,
-    latency, ladder, fits, rank, starts, sizes, bytes_per_cycle,
+    latency, ladder, fits, rank, starts, sizes, bytes_per_cycle, by_compute,
 ):  # fmt: skip
-    """Space s is tilings starts[s] .. starts[s] + sizes[s], with a candidate that fits. Returns
-    (finalists, counts, estimates, bounds, bound, finalist, least):
+    """Space s is tilings starts[s] .. starts[s] + sizes[s], with a candidate that fits;
+    `by_compute` holds each space's tilings (indices within it) in ascending compute cycles,
+    at the space's positions. Returns (finalists, counts, estimates, bounds, bound, finalist,
+    least):
 
     * finalists: flat positions a · tilings + t of every space's finalists, space after
       space, each space's in the order its ladder bandwidths first pick them (per bandwidth
@@ -62,6 +66,8 @@ def space_finalists(
     least_bytes = np.zeros(tilings, dtype=np.int64)
     fitting = np.zeros(tilings, dtype=np.bool_)
     representative = np.empty(tilings)
+    least_bound = np.empty(tilings)  # per tiling, its fitting candidates' least bound
+    holds_finalist = np.zeros(tilings, dtype=np.bool_)
     found = 0
     for s in range(spaces):
         first, end = starts[s], starts[s] + sizes[s]
@@ -75,26 +81,32 @@ def space_finalists(
             # selections, not branches, on whether each fits: they follow no pattern, and the
             # mispredicted branches cost more than bounding every candidate
             fewest = MOST_BYTES
+            lowest_bound = np.inf
             for a in range(arrangements):
                 lower = max(float(floor[t]), channel_bytes[a, t] / bytes_per_cycle)
                 bound[a, t] = max(max(lower, series), float(chain[t])) if fits[a, t] else np.inf
+                lowest_bound = min(lowest_bound, bound[a, t])
                 fewest = min(fewest, channel_bytes[a, t] if fits[a, t] else fewest)
                 fitting[t] = fitting[t] or fits[a, t]
             least_bytes[t] = fewest
+            least_bound[t] = lowest_bound
         space_first = found
         for r in range(rungs):
             lowest = np.inf
-            for t in range(first, end):
+            visited = end - first  # positions of `by_compute` estimated at this bandwidth
+            for k in range(first, end):
+                t = first + by_compute[k]
                 if fitting[t]:
-                    if compute[t] > lowest:  # no estimate is below its compute term: not the least
-                        representative[t] = np.inf
-                        continue
+                    if compute[t] > lowest:  # no estimate is below its compute term: not the least, nor any after it
+                        visited = k - first
+                        break
                     representative[t] = estimate(compute[t], least_bytes[t], exposed_bytes[t], tail[t], iterations[t],
                                                  double_buffer, latency, ladder[r])  # fmt: skip
                     lowest = min(lowest, representative[t])
             best_rank = -1  # none yet (ranks are positions in the space, from 0)
             winner = -1
-            for t in range(first, end):
+            for k in range(first, first + visited):
+                t = first + by_compute[k]
                 if not fitting[t] or representative[t] != lowest:
                     continue
                 for a in range(arrangements):
@@ -116,7 +128,12 @@ def space_finalists(
             bounds[found] = bound[a, t]
             found += 1
         counts[s] = found - space_first
-        for t in range(first, end):
-            for a in range(arrangements):
-                least[s] = min(least[s], np.inf if finalist[a, t] else bound[a, t])  # infinite unless it fits
+        for j in range(space_first, found):
+            holds_finalist[finalists[j] % tilings] = True
+        for t in range(first, end):  # a tiling without finalists adds its least bound, the others their other candidates'
+            if holds_finalist[t]:
+                for a in range(arrangements):
+                    least[s] = min(least[s], np.inf if finalist[a, t] else bound[a, t])  # infinite unless it fits
+            else:
+                least[s] = min(least[s], least_bound[t])
     return finalists[:found], counts, estimates[:found], bounds[:found], bound, finalist, least

@@ -13,7 +13,7 @@ import pytest
 
 from compiler.scheduling.estimate import CostTerms
 from compiler.scheduling.schedule import SchedulerKind
-from compiler.scheduling.shortlist import shortlist, tiled_shortlist
+from compiler.scheduling.shortlist import ascending_compute, shortlist, tiled_shortlist
 
 
 def terms(compute, channel_bytes, exposed_bytes, iterations, latency: int) -> CostTerms:
@@ -40,7 +40,8 @@ def test_the_best_candidate_at_unlimited_bandwidth_is_a_finalist(kind: Scheduler
 def test_the_tiled_shortlist_keeps_the_unlimited_rungs_winner_too() -> None:
     candidates = terms(compute=[1000, 900], channel_bytes=[[0, 10**7]], exposed_bytes=[0, 0], iterations=[1, 1],
                        latency=0)
-    found = tiled_shortlist(candidates, np.array([[True, True]]), np.array([[0, 1]]), np.array([0]), np.array([2]), 10.0)
+    found = tiled_shortlist(candidates, np.array([[True, True]]), np.array([[0, 1]]), np.array([0]), np.array([2]), 10.0,
+                           ascending_compute(candidates.compute, np.array([0]), np.array([2])))
     assert sorted(found.finalists.tolist()) == [0, 1]
 
 

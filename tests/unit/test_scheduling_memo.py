@@ -29,7 +29,7 @@ from compiler.scheduling.batched import Spaces, heuristic_finalists
 from compiler.scheduling.columns import WorkloadColumns
 from compiler.scheduling.estimate import CostTerms
 from compiler.scheduling.memo import SCHEDULES, BoundedCache, candidate_flags, layer_key
-from compiler.scheduling.shortlist import shortlist, tiled_shortlist
+from compiler.scheduling.shortlist import ascending_compute, shortlist, tiled_shortlist
 from compiler.scheduling.strategies import finalists
 from compiler.scheduling.tiling import input_tile_elements
 from compiler.target import Target, TimingMode, target_of
@@ -176,7 +176,8 @@ def test_tiled_shortlist_equals_shortlist_of_each_space(double_buffer: bool, byt
     for start, size in zip(starts, sizes):
         rank[:, start : start + size] = rng.permutation(arrangements * size).reshape(arrangements, size)
     listed = np.array([0, 1, 2, 4])
-    together = tiled_shortlist(terms, fits, rank, starts[listed], sizes[listed], bytes_per_cycle)
+    by_compute = ascending_compute(terms.compute, starts, sizes)
+    together = tiled_shortlist(terms, fits, rank, starts[listed], sizes[listed], bytes_per_cycle, by_compute)
     every = np.where(fits, terms.bound(bytes_per_cycle), np.inf)
     assert np.isinf(together.bound[:, starts[3] : starts[3] + sizes[3]]).all()
     assert not together.finalist[:, starts[3] : starts[3] + sizes[3]].any()
