@@ -21,13 +21,24 @@ class IdentityMemo(Generic[V]):
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._entries: dict[tuple[int, Hashable], tuple[object, V]] = {}
+        self._entries: dict[tuple[object, Hashable], tuple[object, V]] = {}
 
     def get(self, owner: object, parts: Hashable, make: Callable[[], V]) -> V:
         """The value kept for `owner` and `parts`, or `make()`'s, then kept (not when it raises)."""
-        key = (id(owner), parts)
+        found = self._entries.pop((id(owner), parts), None)
+        return self._kept((id(owner), parts), owner, found if found is not None and found[0] is owner else None, make)
+
+    def get_each(self, owners: tuple, make: Callable[[], V]) -> V:
+        """The value kept for the objects of `owners`, each by its identity (the tuple itself
+        may be made anew for every lookup), or `make()`'s, then kept (not when it raises)."""
+        key = (tuple(map(id, owners)), None)
         found = self._entries.pop(key, None)
-        if found is None or found[0] is not owner:
+        same = found is not None and all(kept is owner for kept, owner in zip(found[0], owners, strict=True))  # type: ignore[arg-type]
+        return self._kept(key, owners, found if same else None, make)
+
+    def _kept(self, key: tuple[object, Hashable], owner: object, found: tuple[object, V] | None, make: Callable[[], V]) -> V:
+        """`found` (an entry for `owner`), or a new one of `make()`'s, kept as the most recent."""
+        if found is None:
             found = (owner, make())
         self._entries[key] = found  # the most recent last
         while len(self._entries) > self.capacity:

@@ -42,6 +42,7 @@ from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import ConvChainSchedule, LayerSchedule, Schedule
 from compiler.target import LEVEL_DRAM, Target, TimingMode
 from compiler.workload import ChainLayer, ConvChain, Workload, WorkloadKind
+from tessera.identity_memo import IdentityMemo
 
 MAX_LAYERS = 3
 """The longest chain tried (DeFiNES and Alwani et al. fuse a few layers of a CNN's early
@@ -79,14 +80,25 @@ def _links(producer: Workload, consumer: Workload, readers: dict[str, int]) -> b
     )
 
 
-def conv_chains(workloads: Sequence[Workload]) -> list[tuple[int, int]]:
+def conv_chains(workloads: Sequence[Workload]) -> tuple[tuple[int, int], ...]:
     """(first index, length) of every maximal run of two or more convolutions that chain
-    (module doc); a run may be longer than `MAX_LAYERS`. Each layer is asked once whether it
-    may be a member, and the tensors' readers are counted only when two members follow each
-    other."""
+    (module doc); a run may be longer than `MAX_LAYERS`. A network's runs are kept
+    (`CHAIN_RUNS`): they read no placement, and a sweep plans the same network at every point."""
+    return CHAIN_RUNS.get_each(tuple(w.unplaced_key for w in workloads), lambda: _conv_chains(workloads))
+
+
+CHAIN_RUNS: IdentityMemo[tuple[tuple[int, int], ...]] = IdentityMemo(capacity=16)
+"""`conv_chains` of the networks a worker plans, by the `Workload.unplaced_key` of each layer,
+each by identity: a memory plan's layers are copies of the network's (`Workload.placed`),
+which share the original's key, and so its every field but placement and reserved bytes."""
+
+
+def _conv_chains(workloads: Sequence[Workload]) -> tuple[tuple[int, int], ...]:
+    """`conv_chains`, found: each layer is asked once whether it may be a member, and the
+    tensors' readers are counted only when two members follow each other."""
     member = [_member(w) for w in workloads]
     if not any(first and second for first, second in zip(member, member[1:])):
-        return []
+        return ()
     readers = {tensor: len(indices) for tensor, indices in tensor_readers(workloads).items()}
     runs: list[tuple[int, int]] = []
     start = 0
@@ -101,7 +113,7 @@ def conv_chains(workloads: Sequence[Workload]) -> list[tuple[int, int]]:
             if index - start >= 2:
                 runs.append((start, index - start))
             start = index
-    return runs
+    return tuple(runs)
 
 
 def fused_conv_workload(

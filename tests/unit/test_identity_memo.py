@@ -38,3 +38,13 @@ def test_the_least_recently_used_goes_first_and_a_failed_make_keeps_nothing() ->
     with pytest.raises(ValueError):
         memo.get(owners[2], "x", fail)
     assert memo.get(owners[2], "x", lambda: "made") == "made"
+
+
+def test_a_value_kept_for_several_owners_needs_every_one_of_them_itself() -> None:
+    memo: IdentityMemo[str] = IdentityMemo(capacity=4)
+    first, second, twin = [1], [2], [2]  # twin: equal to second, another object
+    assert memo.get_each((first, second), lambda: "made") == "made"
+    assert memo.get_each((first, second), lambda: "again") == "made"  # a new tuple of the same objects
+    assert memo.get_each((first, twin), lambda: "twin") == "twin"
+    assert memo.get_each((second, first), lambda: "swapped") == "swapped"  # order matters
+    assert memo.get_each((first,), lambda: "shorter") == "shorter"
