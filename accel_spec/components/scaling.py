@@ -10,6 +10,7 @@ between the tabulated ones interpolate log-log. Leakage power is scaled like swi
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,14 +88,11 @@ class Process:
 
     def energy(self) -> float:
         """Stillmaker & Baas's fitted energy at this node and supply (arbitrary unit)."""
-        check_node(self.node_nm)
-        low, high = _bracket(self.node_nm)
-        return loglog(self.node_nm, (low, high), [_energy_at(self.device, n, self.voltage) for n in (low, high)])
+        return _fitted_energy(self.node_nm, self.voltage, self.device)
 
     def area(self) -> float:
         """Area factor of this node relative to 45 nm."""
-        check_node(self.node_nm)
-        return loglog(self.node_nm, _NODES, [_AREA_VS_45NM[n] for n in _NODES])
+        return _area_factor(self.node_nm)
 
     def energy_from(self, source: Process) -> float:
         """Factor that turns an energy published at `source` into one at this process."""
@@ -105,8 +103,26 @@ class Process:
         return self.area() / source.area()
 
 
+@functools.lru_cache(maxsize=256)
+def _fitted_energy(node_nm: float, voltage: float, device: Device) -> float:
+    """`Process.energy`, kept per process: a chip's technology scales some twenty constants
+    from their sources' processes to its own, and a sweep resolves a chip at every point."""
+    check_node(node_nm)
+    low, high = _bracket(node_nm)
+    return loglog(node_nm, (low, high), [_energy_at(device, n, voltage) for n in (low, high)])
+
+
+@functools.lru_cache(maxsize=256)
+def _area_factor(node_nm: float) -> float:
+    """`Process.area`, kept per node (`_fitted_energy`)."""
+    check_node(node_nm)
+    return loglog(node_nm, _NODES, [_AREA_VS_45NM[n] for n in _NODES])
+
+
+@functools.lru_cache(maxsize=256)
 def nominal(node_nm: float, device: Device = Device.HP) -> Process:
-    """The process at `node_nm` with its nominal supply (interpolated between nodes)."""
+    """The process at `node_nm` with its nominal supply (interpolated between nodes); kept
+    per node and device (`_fitted_energy`)."""
     check_node(node_nm)
     voltage = loglog(node_nm, _NODES, [NOMINAL_VDD[n] for n in _NODES])
     return Process(node_nm, voltage, device)
