@@ -15,6 +15,7 @@ for user files.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -221,8 +222,11 @@ def _spelling_hints(unit: str, units: Mapping[str, Fraction]) -> list[str]:
     return same_letters
 
 
+@functools.lru_cache(maxsize=4096)
 def _exact_quantity(text: str, dimension: Dimension) -> Fraction:
-    """The positive exact SI value of `text`; ValueError with a reason otherwise."""
+    """The positive exact SI value of `text`; ValueError with a reason otherwise. The last
+    few thousand texts are kept: a sweep's overrides parse the same values again at every
+    point (each twice: checked alone, then with the chip), in exact arithmetic."""
     number, unit = _split(text, dimension)
     value = number * _unit_factor(unit, text, dimension)
     if value <= 0:
