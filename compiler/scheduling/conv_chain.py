@@ -50,10 +50,10 @@ from compiler.roofline import lower_bound_cycles
 from compiler.scheduling.objective import Goal, Objective
 from compiler.scheduling.roles import Roles, roles
 from compiler.scheduling.schedule import ConvChainSchedule
-from compiler.scheduling.terms_kernel import chain_array_floor
+from compiler.scheduling.chain_kernel import chain_packing, chain_tile_bytes
 from compiler.scheduling.tiling import ladder, pass_groups, tile_count, tile_sizes
-from compiler.target import Target, nbytes
-from compiler.workload import ConvChain, ConvGeometry, Workload
+from compiler.target import Target
+from compiler.workload import ChainLayer, ConvChain, ConvGeometry, Workload
 
 MEASURED = 3
 """Finalists of a fused chain simulated by the search, best estimate first."""
@@ -200,38 +200,31 @@ def _chain_tiles(chain: ConvChain, band_rows: int, groups_per_pass: tuple[int, .
     and side input need tiles and their bits (`operands`), and the chip's (activation bits,
     accumulator bits, columns, buffers, buffer of the input, weight and output): kept per
     process (read-only), as `packing`, since a sweep sizes every band height of every chain
-    at every point, and these depend on the chain and the array alone (a MobileNetV2 point
-    spent 0.5 ms a point computing them again)."""
+    at every point, and these depend on the chain and the array alone
+    (`chain_kernel.chain_tile_bytes`)."""
     input_tile, weight_tile, side_tile, input_bits, weight_bits, side_bits = operands
     act_bits, accumulator_bits, cols, buffers, input_buffer, weight_buffer, output_buffer = chip
     schedule_bands = bands(chain, band_rows)
-    demand = np.zeros(buffers, dtype=np.int64)
-    need, count = schedule_bands.need, schedule_bands.need.shape[1]
-    index = np.arange(count)
-    ahead = need[:, np.minimum(index + 1, count - 1)]
-    oldest = index - schedule_bands.lookback - 1
-    behind = np.where(oldest >= 0, need[:, np.maximum(oldest, 0)], 0)
-    held = np.max(ahead - behind, axis=1)  # rows per line buffer
-    line = 0
-    for i, layer in enumerate(chain.layers):
-        if i == 0 and not input_tile:
-            continue
-        bits = input_bits if i == 0 else act_bits
-        line += int(nbytes(held[i] * layer.conv.in_w * layer.conv.in_c * layer.conv.images, bits))
-    demand[input_buffer] += line
-    if weight_tile:
-        demand[weight_buffer] += sum(int(nbytes(layer.gemm.batch * layer.gemm.k * layer.gemm.n, weight_bits))
-                                     for layer in chain.layers)  # fmt: skip
-    psum = side = 0
-    for layer, (groups, widths), rows in zip(chain.layers, pieces(chain, groups_per_pass, cols), schedule_bands.rows):
-        tile = int(rows.max()) * layer.conv.out_w * layer.conv.images * int(np.max(groups * widths))
-        psum = max(psum, int(nbytes(tile, accumulator_bits)))
-        side = int(nbytes(tile, side_bits))  # the last layer's
-    demand[output_buffer] += 2 * psum
-    if side_tile:
-        demand[output_buffer] += 2 * side
+    layers = chain.layers
+    demand = chain_tile_bytes(
+        schedule_bands.need, schedule_bands.rows, schedule_bands.lookback,
+        np.array([layer.conv.in_w * layer.conv.in_c * layer.conv.images for layer in layers], dtype=np.int64),
+        np.array([layer.conv.out_w * layer.conv.images for layer in layers], dtype=np.int64),
+        np.array([layer.gemm.batch * layer.gemm.k * layer.gemm.n for layer in layers], dtype=np.int64),
+        np.array([widest_piece(layer, groups, cols) for layer, groups in zip(layers, groups_per_pass)], dtype=np.int64),
+        buffers, input_buffer, weight_buffer, output_buffer, input_tile, weight_tile, side_tile, input_bits, weight_bits,
+        side_bits, act_bits, accumulator_bits,
+    )  # fmt: skip
     demand.flags.writeable = False  # shared by every search that finds it
     return demand
+
+
+def widest_piece(layer: ChainLayer, groups: int, cols: int) -> int:
+    """groups × n of the widest of a layer's GEMMs in a band (`pieces`): a full pass of
+    `groups` groups (all of them, when fewer), or an array-wide tile of n."""
+    if layer.gemm.batch > 1:
+        return min(groups, layer.gemm.batch) * layer.gemm.n
+    return min(cols, layer.gemm.n)
 
 
 Packings = tuple[tuple[tuple[int, ...], ...], np.ndarray]
@@ -252,24 +245,19 @@ def _packing(chain: ConvChain, band_rows: int, dataflows: tuple[int, ...], array
     """`packing` on an array of (rows, cols, reduction depth, PE width, fill and drain,
     pipelined), the only chip fields it reads: kept per process, as `layer_bands`, since a
     sweep searches every band height of every chain at every point and the packing depends
-    on the array alone (read-only result). Sized, like `batched.SPACES`, for a sweep cycling
-    through 81 arrays: MobileNetV2 has some 60 (chain, band) pairs an array, and an entry is
-    a few hundred bytes, so at most about 15 MB."""
+    on the array alone (read-only result; `chain_kernel.chain_packing`). Sized, like
+    `batched.SPACES`, for a sweep cycling through 81 arrays: MobileNetV2 has some 60
+    (chain, band) pairs an array, and an entry is a few hundred bytes, so at most about 15 MB."""
     rows, cols, reduction_depth, pe_width, fill_drain, pipelined = array
-    chosen, busy = [], np.zeros(len(dataflows), dtype=np.int64)
-    for layer, band in zip(chain.layers, bands(chain, band_rows).rows):
-        options = ladder(1, layer.gemm.batch)
-        m = band[band > 0] * layer.conv.out_w * layer.conv.images
-        cycles = chain_array_floor(
-            np.ascontiguousarray(m, dtype=np.int64), layer.gemm.k, layer.gemm.n, layer.gemm.batch,
-            np.asarray(dataflows, dtype=np.int64), np.asarray(options, dtype=np.int64), rows, cols, reduction_depth,
-            pe_width, fill_drain, pipelined,
-        )  # fmt: skip
-        best = np.argmin(cycles, axis=1)
-        chosen.append(options[best])
-        busy += cycles[np.arange(len(dataflows)), best]
+    layers = chain.layers
+    chosen, busy = chain_packing(
+        bands(chain, band_rows).rows, np.array([layer.conv.out_w * layer.conv.images for layer in layers], dtype=np.int64),
+        np.array([layer.gemm.k for layer in layers], dtype=np.int64), np.array([layer.gemm.n for layer in layers], dtype=np.int64),
+        np.array([layer.gemm.batch for layer in layers], dtype=np.int64), np.asarray(dataflows, dtype=np.int64), rows, cols,
+        reduction_depth, pe_width, fill_drain, pipelined,
+    )  # fmt: skip
     busy.flags.writeable = False  # shared by every search that finds it
-    return tuple(tuple(int(g[d]) for g in chosen) for d in range(len(dataflows))), busy
+    return tuple(tuple(row) for row in chosen.tolist()), busy
 
 
 def chain_candidates(workload: Workload, chip: Target) -> list[tuple[ConvChainSchedule, float]]:
