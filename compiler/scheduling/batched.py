@@ -343,7 +343,7 @@ def _arranged(spaces: Spaces, chip: Target) -> CostTerms:
     """Estimate terms of every candidate of `spaces`, with their spill flags: per tiling, but
     the channel bytes per (arrangement, tiling); one buffering mode (the heuristic's) for all."""
     grid = spaces.grid
-    (double_buffer,) = np.unique(grid.double_buffer)
+    (double_buffer,) = set(grid.double_buffer.tolist())  # one mode for every arrangement
     channel_bytes = spaces.terms.grid_channel_bytes(grid.positions[:, :, 0], spaces.spill)
     return spaces.terms.arranged(channel_bytes, bool(double_buffer), chip.latency)
 

@@ -20,7 +20,7 @@ any bandwidth (`compiler.scheduling.shortlist`) without recomputing the terms.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -238,10 +238,16 @@ class TilingTerms:
             np.ascontiguousarray(spill, dtype=bool),
         )  # fmt: skip
 
-    @property
+    @cached_property
     def compute(self) -> np.ndarray:
-        """Cycles of the busier engine, matrix or vector (`CostTerms.compute`)."""
-        return np.maximum(self.matrix, self.vector)
+        """Cycles of the busier engine, matrix or vector (`CostTerms.compute`); found once
+        for the terms (a sweep's points of one array reuse them, `batched.JOINS`), read-only."""
+        return _read_only(np.maximum(self.matrix, self.vector))
+
+    @cached_property
+    def tail(self) -> np.ndarray:
+        """Vector cycles of one iteration (`CostTerms.tail`), found once like `compute`."""
+        return _read_only(self.vector // np.maximum(self.iterations, 1))
 
     def arranged(self, channel_bytes: np.ndarray, double_buffer, latency: int) -> CostTerms:
         """`CostTerms` of the tilings with the `channel_bytes` of their arrangements
@@ -253,13 +259,19 @@ class TilingTerms:
             floor=self.matrix_floor,
             channel_bytes=channel_bytes,
             exposed_bytes=self.exposed_bytes,
-            tail=self.vector // np.maximum(self.iterations, 1),
+            tail=self.tail,
             iterations=self.iterations,
             double_buffer=double_buffer,
             latency=latency,
             serial_bytes=self.serial_bytes,
             serial_latency=self.serial_latencies * latency,
         )
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """`array`, no longer writeable: kept and shared by whoever reads it."""
+    array.flags.writeable = False
+    return array
 
 
 @dataclass(frozen=True)
