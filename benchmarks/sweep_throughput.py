@@ -127,6 +127,17 @@ never-seen chips 91.5, 80.0, 85.0 and 85.4 points/s with one local worker (media
 54.6/53.8/54.3/62.9 and 82.3/83.4/79.8/91.1; grid 284.0/268.8/265.5/257.1 and
 520.4/478.2/459.2/454.8 against 226.6/227.1/219.7/222.1 and 390.9/405.7/389.5/433.1. Peak RSS
 of the never-seen sweep with two local workers 1,130 to 1,147 MiB against 1,116 to 1,131.
+Measured later on 2026-12-06 after 5dfb861 (the shortlist kernel visiting a space's tilings
+by compute cycles, fused chains' runs kept per network and their packings and tile bytes in
+one kernel call, a chip's technology and overrides parsed with less repeated work, estimate
+terms' compute and tail cycles kept per join; identical results), the same command twice
+each, alternating with 890f7f1, on a machine much busier than the entry before's (890f7f1
+measured 124.0 and 133.0 never-seen points/s with two workers here, against 137.9 to 153.9
+for its parent there): never-seen chips 70.4 and 69.9 points/s with one local worker, 139.0
+and 136.6 with two (1.97x, 1.95x), Dask 45.3/47.3 and 71.5/69.1, against 68.6 and 61.2,
+133.0 and 124.0 (1.94x, 2.02x), Dask 43.5/42.9 and 64.1/62.7; grid 245.4/223.0 and
+423.9/395.5 against 216.8/214.3 and 388.9/365.9. Peak RSS of the never-seen sweep with two
+local workers 1,151 and 1,139 MiB against 1,132 and 1,146.
 """
 
 from __future__ import annotations
