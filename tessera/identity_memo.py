@@ -25,8 +25,9 @@ class IdentityMemo(Generic[V]):
 
     def get(self, owner: object, parts: Hashable, make: Callable[[], V]) -> V:
         """The value kept for `owner` and `parts`, or `make()`'s, then kept (not when it raises)."""
-        found = self._entries.pop((id(owner), parts), None)
-        return self._kept((id(owner), parts), owner, found if found is not None and found[0] is owner else None, make)
+        key = (id(owner), parts)
+        found = self._entries.pop(key, None)
+        return self._kept(key, owner, found if found is not None and found[0] is owner else None, make)
 
     def get_each(self, owners: tuple, make: Callable[[], V]) -> V:
         """The value kept for the objects of `owners`, each by its identity (the tuple itself
