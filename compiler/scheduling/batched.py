@@ -201,14 +201,11 @@ class _Grid:
         return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
 
     def schedule(self, arrangement: int, tiling: int) -> Schedule:
-        """The candidate of `tiling` under `arrangement` (`schedules` of one, without arrays)."""
-        flat = arrangement * len(self.groups) + tiling
-        found = self.made.get(flat)
+        """The candidate of `tiling` under `arrangement` (`schedules` of one; a schedule made
+        before is found without arrays)."""
+        found = self.made.get(arrangement * len(self.groups) + tiling)
         if found is None:
-            tm, tk, tn = (int(extent) for extent in self.tiles[:, tiling])
-            found = self.made[flat] = Schedule(Dataflow(int(self.dataflow[tiling])), tm, tk, tn,
-                                               LOOP_ORDERS[int(self.order[arrangement])],
-                                               bool(self.double_buffer[arrangement]), int(self.groups[tiling]))  # fmt: skip
+            (found,) = self.schedules(np.array([arrangement]), np.array([tiling]))
         return found
 
     def schedules(self, arrangement: np.ndarray, tiling: np.ndarray) -> list[Schedule]:

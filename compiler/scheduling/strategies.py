@@ -63,7 +63,7 @@ from compiler.scheduling.schedule import (
     SchedulerKind,
     VectorSchedule,
 )
-from compiler.scheduling.shortlist import shortlist
+from compiler.scheduling.shortlist import ascending_compute, shortlist
 from compiler.scheduling.tiling import loop_positions
 from compiler.target import Target
 from compiler.workload import Workload, WorkloadKind
@@ -252,7 +252,7 @@ def _heuristic_finalists(workload: Workload, chip: Target, space: "_SearchSpace 
         return Candidates(
             terms, bound[None], space.demand[:, None, index], index[None], space.spill[None, index],
             lambda _, i: space.schedule(int(index[i])), np.zeros((1, len(index)), dtype=bool), slice(0, len(index)),
-            np.argsort(terms.compute, kind="stable"),
+            ascending_compute(terms.compute, np.array([0]), np.array([len(index)])),
         )  # fmt: skip
 
     pool = Pool(float(bound.min()), candidates)
