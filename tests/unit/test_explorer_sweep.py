@@ -12,7 +12,7 @@ import pytest
 
 from explorer import run_sweep
 from explorer.dask_executor import DaskExecutor
-from explorer.evaluator import FULL_COLLECTION_EVERY, Status, evaluate_chunk
+from explorer.evaluator import FULL_COLLECTION_EVERY, YOUNG_COLLECTION_EVERY, Status, evaluate_chunk
 from explorer.fake_evaluator import FakeEvaluator
 from explorer.objectives import Objective, minimization_matrix
 from explorer.pareto import pareto_mask
@@ -162,10 +162,11 @@ def test_a_strategy_that_proposes_ahead_is_asked_for_the_next_batch_before_it_is
 
 
 
-def test_points_are_evaluated_with_full_collections_spaced_and_the_thresholds_restored(tmp_path: Path) -> None:
-    """Every executor evaluates through `evaluate_chunk`: full collections are
-    `FULL_COLLECTION_EVERY` apart while the points run, the young-generation thresholds as
-    they were, and the process's own thresholds come back after."""
+def test_points_are_evaluated_with_collections_spaced_and_the_thresholds_restored(tmp_path: Path) -> None:
+    """Every executor evaluates through `evaluate_chunk`: young collections are
+    `YOUNG_COLLECTION_EVERY` allocations apart and full ones `FULL_COLLECTION_EVERY` young
+    ones apart while the points run, the middle generation's threshold as it was, and the
+    process's own thresholds come back after."""
     seen: list[tuple[int, int, int]] = []
 
     class Probe(FakeEvaluator):
@@ -179,7 +180,7 @@ def test_points_are_evaluated_with_full_collections_spaced_and_the_thresholds_re
         space = DesignSpace(spec(tmp_path))
         results = evaluate_chunk(Probe(), [space.point((0,) * len(space.axes))])
         assert results[0][1].status is Status.OK
-        assert seen == [(500, 7, FULL_COLLECTION_EVERY)]
+        assert seen == [(YOUNG_COLLECTION_EVERY, 7, FULL_COLLECTION_EVERY)]
         assert gc.get_threshold() == (500, 7, 10)
     finally:
         gc.set_threshold(*before)
