@@ -25,7 +25,7 @@ from compiler.memory.chains import Decisions, Fusion, fuse_attention
 from compiler.memory.conv_chains import CHAIN_RUNS, fuse_convolutions
 from compiler.memory.crowding import uncrowd
 from compiler.memory.mlp_chains import fuse_mlps
-from compiler.memory.planner import NETWORK_WORKING_SETS, WORKING_SETS, MemoryPlan, WeightResidency, needs_room, plan_memory
+from compiler.memory.planner import NETWORK_WORKING_SETS, PLACED, WORKING_SETS, MemoryPlan, WeightResidency, needs_room, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import JOINS, SPACES
 from compiler.scheduling.conv_chain import clear_chain_caches
@@ -177,10 +177,11 @@ def compile_workloads(
 def clear_compile_caches() -> None:
     """Forget every compile cache of this process (schedules, layer code, candidate grids,
     per-tiling terms and their joins and tiling bytes, vector layers' tiles and terms, fused
-    chains' bands and footprints and runs, working sets, layers' counts and roles), so the next
-    compile is cold: for benchmarks and tests that measure or check the uncached path.
+    chains' bands and footprints and runs, working sets, placed layers, layers' counts and
+    roles), so the next compile is cold: for benchmarks and tests that measure or check the
+    uncached path.
     Results never depend on the caches."""
     for cache in (SCHEDULES, CODE, SPACES, JOINS, VECTOR_TILES, VECTOR_TERMS, LAYER_COUNTS, WORKING_SETS, NETWORK_WORKING_SETS,
-                  ROLES, CHAIN_RUNS):
+                  PLACED, ROLES, CHAIN_RUNS):
         cache.clear()
     clear_chain_caches()

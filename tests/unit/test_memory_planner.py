@@ -224,6 +224,30 @@ def test_a_network_planned_again_reuses_its_tensor_facts_and_plans_the_same():
     assert plan_memory(copy, target) == plan_memory(workloads, target)
 
 
+def test_plans_that_place_a_layer_alike_share_its_placed_copy():
+    """`planner.PLACED`: a network planned again on another chip gets, for each layer placed
+    at the same levels beside the same reserved bytes, the copy the first plan made (its
+    cached shape key and all), for the others new copies, and the plan a cold planner makes;
+    a network of equal but distinct layers gets copies of its own."""
+    from dataclasses import replace
+
+    target = target_of(chip("64 KiB"), CompileOptions().precision)
+    other = target_of(chip("6 KiB"), CompileOptions().precision)
+    workloads = lower(load_model("resnet18"))
+    clear_compile_caches()
+    cold = plan_memory(workloads, other)
+    clear_compile_caches()
+    first = plan_memory(workloads, target).workloads
+    again, elsewhere = plan_memory(workloads, target).workloads, plan_memory(workloads, other)
+    assert all(a is b for a, b in zip(again, first, strict=True))
+    assert elsewhere == cold
+    alike = [(a.placement, a.reserved) == (b.placement, b.reserved) for a, b in zip(elsewhere.workloads, first, strict=True)]
+    assert any(alike) and not all(alike)
+    assert [a is b for a, b in zip(elsewhere.workloads, first, strict=True)] == alike
+    copy = plan_memory(tuple(replace(w) for w in workloads), target).workloads
+    assert copy == first and not any(a is b for a, b in zip(copy, first, strict=True))
+
+
 def test_working_sets_are_kept_per_array_and_found_again_alike() -> None:
     """`planner.WORKING_SETS`: chips that differ in capacities and bandwidth share an entry
     and get what a cold computation gives; another array gets its own; a caller may change
