@@ -21,10 +21,10 @@ from compiler.codegen.memo import CODE, MeasuredCodes
 from compiler.codegen.program import assemble
 from compiler.graph import Graph
 from compiler.lowering import lower
-from compiler.memory.chains import Decisions, Fusion, fuse_attention
+from compiler.memory.chains import ATTENTION_CHAINS, Decisions, Fusion, fuse_attention
 from compiler.memory.conv_chains import CHAIN_RUNS, fuse_convolutions
 from compiler.memory.crowding import uncrowd
-from compiler.memory.mlp_chains import fuse_mlps
+from compiler.memory.mlp_chains import MLP_CHAINS, fuse_mlps
 from compiler.memory.planner import NETWORK_WORKING_SETS, PLACED, WORKING_SETS, MemoryPlan, WeightResidency, needs_room, plan_memory
 from compiler.scheduling import LayerSchedule, SchedulerKind, schedule_workloads
 from compiler.scheduling.batched import JOINS, SPACES
@@ -177,11 +177,10 @@ def compile_workloads(
 def clear_compile_caches() -> None:
     """Forget every compile cache of this process (schedules, layer code, candidate grids,
     per-tiling terms and their joins and tiling bytes, vector layers' tiles and terms, fused
-    chains' bands and footprints and runs, working sets, placed layers, layers' counts and
-    roles), so the next compile is cold: for benchmarks and tests that measure or check the
-    uncached path.
-    Results never depend on the caches."""
+    chains' bands and footprints and runs, attention chains, MLP blocks, working sets, placed
+    layers, layers' counts and roles), so the next compile is cold: for benchmarks and tests
+    that measure or check the uncached path. Results never depend on the caches."""
     for cache in (SCHEDULES, CODE, SPACES, JOINS, VECTOR_TILES, VECTOR_TERMS, LAYER_COUNTS, WORKING_SETS, NETWORK_WORKING_SETS,
-                  PLACED, ROLES, CHAIN_RUNS):
+                  PLACED, ROLES, CHAIN_RUNS, ATTENTION_CHAINS, MLP_CHAINS):
         cache.clear()
     clear_chain_caches()

@@ -40,6 +40,7 @@ from compiler.scheduling.schedule import AttentionSchedule, LayerSchedule
 from compiler.scheduling.simulated import Simulated
 from compiler.target import LEVEL_DRAM, Target, level_of, nbytes
 from compiler.workload import AttentionShape, Workload, WorkloadKind
+from tessera.identity_memo import IdentityMemo
 
 if TYPE_CHECKING:
     from compiler.codegen.memo import MeasuredCodes
@@ -54,11 +55,25 @@ class Fusion(Enum):
     AUTO = "auto"
 
 
-def attention_chains(workloads: Sequence[Workload]) -> list[int]:
-    """Indices of the first workload (QKᵀ) of every attention chain (module doc). The tensors'
-    readers are counted only for a network with a Softmax (one without has no chain)."""
+def attention_chains(workloads: Sequence[Workload]) -> tuple[int, ...]:
+    """Indices of the first workload (QKᵀ) of every attention chain (module doc). A network's
+    chains are kept (`ATTENTION_CHAINS`): they read no placement, and a compile plans the
+    same network for the plan and each of its crowding challengers, a sweep at every point."""
+    return ATTENTION_CHAINS.get_each(tuple(w.unplaced_key for w in workloads), lambda: _attention_chains(workloads))
+
+
+ATTENTION_CHAINS: IdentityMemo[tuple[int, ...]] = IdentityMemo(capacity=16)
+"""`attention_chains` of the networks a worker plans, by the `Workload.unplaced_key` of each
+layer, each by identity (as `conv_chains.CHAIN_RUNS`): a memory plan's layers are copies of
+the network's (`Workload.placed`), which share the original's key and every field but
+placement and reserved bytes."""
+
+
+def _attention_chains(workloads: Sequence[Workload]) -> tuple[int, ...]:
+    """`attention_chains`, found. The tensors' readers are counted only for a network with a
+    Softmax (one without has no chain)."""
     if not any(w.op == "Softmax" for w in workloads):
-        return []
+        return ()
     readers = {tensor: len(indices) for tensor, indices in tensor_readers(workloads).items()}
     found = []
     for index in range(len(workloads) - 2):
@@ -83,7 +98,7 @@ def attention_chains(workloads: Sequence[Workload]) -> list[int]:
             and (scores.gemm.m, scores.gemm.n) == (context.gemm.m, context.gemm.k)
         ):
             found.append(index)
-    return found
+    return tuple(found)
 
 
 def fused_workload(chain: Sequence[Workload], reserved: tuple[int, ...]) -> Workload:

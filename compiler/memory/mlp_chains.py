@@ -42,6 +42,7 @@ from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import LayerSchedule, MlpSchedule, Schedule
 from compiler.target import LEVEL_DRAM, Target, TimingMode
 from compiler.workload import MlpShape, Workload, WorkloadKind
+from tessera.identity_memo import IdentityMemo
 
 
 def _projection(workload: Workload) -> bool:
@@ -87,13 +88,25 @@ def _gates(up: Workload, gate: Workload, readers: dict[str, int]) -> bool:
     )
 
 
-def mlp_chains(workloads: Sequence[Workload]) -> list[tuple[int, int]]:
-    """(first index, length) of every MLP block (module doc): three layers when gated, else two.
-    Each layer is asked once whether it is a projection, and the tensors' readers are counted
-    only when two projections follow each other (a network of convolutions has none)."""
+def mlp_chains(workloads: Sequence[Workload]) -> tuple[tuple[int, int], ...]:
+    """(first index, length) of every MLP block (module doc): three layers when gated, else
+    two. A network's blocks are kept (`MLP_CHAINS`): they read no placement, and a compile
+    looks for them in the plan and each of its crowding challengers, a sweep at every point."""
+    return MLP_CHAINS.get_each(tuple(w.unplaced_key for w in workloads), lambda: _mlp_chains(workloads))
+
+
+MLP_CHAINS: IdentityMemo[tuple[tuple[int, int], ...]] = IdentityMemo(capacity=16)
+"""`mlp_chains` of the networks a worker fuses, by the `Workload.unplaced_key` of each layer,
+each by identity (as `conv_chains.CHAIN_RUNS`)."""
+
+
+def _mlp_chains(workloads: Sequence[Workload]) -> tuple[tuple[int, int], ...]:
+    """`mlp_chains`, found: each layer is asked once whether it is a projection, and the
+    tensors' readers are counted only when two projections follow each other (a network of
+    convolutions has none)."""
     projection = [_projection(w) for w in workloads]
     if not any(first and second for first, second in zip(projection, projection[1:])):
-        return []
+        return ()
     readers = {tensor: len(indices) for tensor, indices in tensor_readers(workloads).items()}
     found: list[tuple[int, int]] = []
     index = 0
@@ -106,7 +119,7 @@ def mlp_chains(workloads: Sequence[Workload]) -> list[tuple[int, int]]:
                 break
         else:
             index += 1
-    return found
+    return tuple(found)
 
 
 def _block(chain: Sequence[Workload], readers: dict[str, int]) -> bool:

@@ -181,7 +181,7 @@ def test_blocks_found_in_the_zoo_and_by_hand(tmp_path: Path) -> None:
     llama = lower(load_model("llama:layers=1,hidden=64,heads=2,seq=8,vocab=16"))
     assert [(llama[i].name, n) for i, n in mlp_chains(llama)] == [("layer0.up_proj", 3)]
     gated = lower(load_model(str(mlp_model(tmp_path / "gated.onnx", gated=True))))
-    assert mlp_chains(gated) == [(0, 3)]
+    assert mlp_chains(gated) == ((0, 3),)
 
 
 def test_an_intermediate_read_twice_or_kept_as_a_network_output_ends_the_block(tmp_path: Path) -> None:
@@ -195,4 +195,4 @@ def test_an_intermediate_read_twice_or_kept_as_a_network_output_ends_the_block(t
     path = tmp_path / "branch.onnx"
     graph = helper.make_graph(nodes, "branch", [x], outputs, weights)
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
-    assert mlp_chains(lower(load_model(str(path)))) == []  # `a` has two readers
+    assert mlp_chains(lower(load_model(str(path)))) == ()  # `a` has two readers

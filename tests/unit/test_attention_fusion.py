@@ -93,7 +93,7 @@ def fused_alone(accel, schedule: AttentionSchedule):
 
 
 def test_the_chain_is_found_and_fused_where_it_pays():
-    assert attention_chains(attention()) == [0]
+    assert attention_chains(attention()) == (0,)
     sim = run(chip())
     (layer,) = sim.compiled.workloads
     assert layer.op == "Attention" and layer.fused == ("probs", "context")

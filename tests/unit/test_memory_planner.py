@@ -267,3 +267,31 @@ def test_working_sets_are_kept_per_array_and_found_again_alike() -> None:
     warm[0][:] = 0
     assert np.array_equal(working_sets(network, targets[0]), cold[0])
     assert np.array_equal(working_sets(list(network), targets[1]), cold[1])  # the same layers in another sequence
+
+
+@pytest.mark.parametrize(
+    ("model", "find"),
+    [("bert:layers=2,hidden=64,heads=2,seq=8", "attention"), ("llama:layers=2,hidden=64,heads=2,seq=8,vocab=16", "mlp"),
+     ("mobilenetv2", "conv")],
+)  # fmt: skip
+def test_a_networks_chains_are_found_once_for_every_plan_of_it(model: str, find: str) -> None:
+    """`chains.ATTENTION_CHAINS`, `mlp_chains.MLP_CHAINS`, `conv_chains.CHAIN_RUNS`: the
+    chains of a plan's layers (copies of the network's at their placements) are those found
+    for the network, not found again; a network of equal but distinct layers finds its own,
+    equal ones."""
+    from dataclasses import replace
+
+    from compiler.memory.chains import attention_chains
+    from compiler.memory.conv_chains import conv_chains
+    from compiler.memory.mlp_chains import mlp_chains
+
+    chains = {"attention": attention_chains, "mlp": mlp_chains, "conv": conv_chains}[find]
+    clear_compile_caches()
+    workloads = lower(load_model(model))
+    found = chains(workloads)
+    assert found
+    for activations in ("6 KiB", "64 KiB"):
+        plan = plan_memory(workloads, target_of(chip(activations), CompileOptions().precision))
+        assert chains(plan.workloads) is found
+    again = chains(tuple(replace(w) for w in workloads))
+    assert again == found and again is not found
