@@ -147,7 +147,7 @@ def plan_memory(
             for index, tensor, size in candidates:
                 if tensor not in lifetime and keep(index, readers[tensor][-1], buffer, size):
                     lifetime[tensor] = (buffer, index, readers[tensor][-1], size)
-    for tensor in _mixed(workloads, {t: level_of(b) for t, (b, *_) in lifetime.items()}, first_read):
+    for tensor in _mixed(facts.joined_operands, {t: level_of(b) for t, (b, *_) in lifetime.items()}, first_read):
         buffer, first, last, size = lifetime.pop(tensor)
         for layer in range(first, last + 1):
             free[buffer][layer] += size
@@ -283,22 +283,21 @@ def _loading(first_read: Mapping[str, int], kept: Mapping[str, int], count: int)
     return [frozenset(tensors) for tensors in loading]
 
 
-def _mixed(workloads: tuple[Workload, ...], kept: Mapping[str, int], first_read: Mapping[str, int]) -> set[str]:
+def _mixed(
+    joined: tuple[tuple[int, tuple[str, ...]], ...], kept: Mapping[str, int], first_read: Mapping[str, int]
+) -> set[str]:
     """Kept tensors that some reader reads in one operand together with a spilled one, or one
     kept at another level (the whole operand is then read from DRAM), until no operand mixes.
-    A kept network input is in DRAM for its first reader (`first_read`), which loads it."""
+    `joined`: (reader, tensors) of every operand that reads several tensors
+    (`NetworkTensors.joined_operands`; an operand of one tensor is at one level). A kept
+    network input is in DRAM for its first reader (`first_read`), which loads it."""
     spilled: set[str] = set()
     while True:
         found = set()
-        for index, workload in enumerate(workloads):
-            for operand in (workload.input_tensors, workload.side_tensors):
-                if len(operand) < 2:  # one tensor is at one level
-                    continue
-                levels = {
-                    kept.get(t) if t not in spilled and first_read.get(t) != index else None for t in operand
-                }
-                if len(levels) > 1:
-                    found |= {t for t in operand if t in kept and t not in spilled and first_read.get(t) != index}
+        for index, operand in joined:
+            levels = {kept.get(t) if t not in spilled and first_read.get(t) != index else None for t in operand}
+            if len(levels) > 1:
+                found |= {t for t in operand if t in kept and t not in spilled and first_read.get(t) != index}
         if not found:
             return spilled
         spilled |= found

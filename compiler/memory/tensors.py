@@ -79,6 +79,9 @@ class NetworkTensors:
             bytes when it is at DRAM (`operand_dram_bytes`).
         constant_bytes: the DRAM bytes that are there whatever the plan: constant weights,
             network inputs and network outputs (`planner` checks the DRAM's capacity).
+        joined_operands: (workload, tensors) of each input or side operand that reads
+            several tensors (a Concat's, an Add's of a residual branch): the only operands
+            whose tensors a plan can put at different levels (`planner._mixed`).
     """
 
     readers: Mapping[str, list[int]]
@@ -87,6 +90,7 @@ class NetworkTensors:
     first_read: Mapping[str, int]
     dram_split: np.ndarray
     constant_bytes: tuple[int, int, int]
+    joined_operands: tuple[tuple[int, tuple[str, ...]], ...]
 
     @staticmethod
     def of(workloads: tuple[Workload, ...], storage_bits: tuple[int, ...], bits_of) -> NetworkTensors:
@@ -136,4 +140,10 @@ def _derive(workloads: tuple[Workload, ...], bits_of) -> NetworkTensors:
         first_read=MappingProxyType({tensor: min(readers[tensor]) for tensor in reread}),
         dram_split=split,
         constant_bytes=(weights, sum(inputs.values()), outputs),
+        joined_operands=tuple(
+            (index, tensors)
+            for index, w in enumerate(workloads)
+            for tensors in (w.input_tensors, w.side_tensors)
+            if len(tensors) > 1
+        ),
     )
