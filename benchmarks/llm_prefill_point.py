@@ -21,8 +21,8 @@ Measured 2026-12-06, `--points 5` (the same machine, busier): at 0630b46 CPU 3.4
 1.18 and 2.86 s (median 1.18; the first point again: 3.09), over the issue's 3 s: the crowding
 search (`compiler.memory.crowding`) plans, schedules and fuses the network 65 times for the
 first point, once per challenger, and every plan placed all 1,130 layers anew and found the
-attention chains and MLP blocks again. After 2bd351e and the next commit (placed layers,
-chains and joined operands kept across plans; identical cycles at every point): 1.95, 0.86,
+attention chains and MLP blocks again. After 3ee0963, 2bd351e and 8e3646c (placed layers, chains
+and joined operands kept across plans; identical cycles at every point): 1.95, 0.86,
 0.79, 0.90 and 1.89 s, and in a second run 2.06, 1.01, 0.90, 1.21 and 2.28 s (median 0.90
 and 1.21); peak RSS unchanged (316–333 MiB).
 """
