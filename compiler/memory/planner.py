@@ -342,11 +342,13 @@ def _placed(workload: Workload, placement: Placement, reserved: tuple[int, ...])
     return copy
 
 
-PLACED: BoundedCache[tuple[Workload, Workload]] = BoundedCache(capacity=16384)
+PLACED: BoundedCache[tuple[Workload, Workload]] = BoundedCache(capacity=8192)
 """(workload, its placed copy) by the workload's identity, the placement's identity and the
 reserved bytes (`_placed`); an entry holds the workload, so no other takes its identity while
-kept (a copy holds its placement). About 2 KB an entry with a copy's cached properties, so at
-most some 30 MB: MobileNetV2's 65 layers in 250 plans, a Llama-3-8B prefill's 1,130 in 14."""
+kept (a copy holds its placement). About 3 KB an entry (a copy with the cached properties a
+compile finds on it; tracemalloc, MobileNetV2 and Llama layers alike), so at most some 24 MB:
+a 768-point never-seen MobileNetV2 sweep keeps 124 entries, a Llama-3-8B prefill point whose
+crowding search weighs 65 plans of its 1,130 layers 1,613."""
 
 
 @functools.lru_cache(maxsize=1024)
