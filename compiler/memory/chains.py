@@ -32,7 +32,7 @@ from accel_spec.types import Operand, TensorClass
 from compiler.lowering.ops import add_counts
 from compiler.memory.placement import Placement
 from compiler.memory.planner import MemoryPlan, dram_bytes
-from compiler.memory.tensors import reads, tensor_readers
+from compiler.memory.tensors import per_network, reads, tensor_readers
 from compiler.scheduling.attention import MEASURED, attention_candidates, best_attention
 from compiler.scheduling.memo import layer_key
 from compiler.scheduling.objective import Goal
@@ -56,17 +56,13 @@ class Fusion(Enum):
 
 
 def attention_chains(workloads: Sequence[Workload]) -> tuple[int, ...]:
-    """Indices of the first workload (QKᵀ) of every attention chain (module doc). A network's
-    chains are kept (`ATTENTION_CHAINS`): they read no placement, and a compile plans the
-    same network for the plan and each of its crowding challengers, a sweep at every point."""
-    return ATTENTION_CHAINS.get_each(tuple(w.unplaced_key for w in workloads), lambda: _attention_chains(workloads))
+    """Indices of the first workload (QKᵀ) of every attention chain (module doc). Kept per
+    network (`ATTENTION_CHAINS`, `tensors.per_network`)."""
+    return per_network(ATTENTION_CHAINS, workloads, _attention_chains)
 
 
 ATTENTION_CHAINS: IdentityMemo[tuple[int, ...]] = IdentityMemo(capacity=16)
-"""`attention_chains` of the networks a worker plans, by the `Workload.unplaced_key` of each
-layer, each by identity (as `conv_chains.CHAIN_RUNS`): a memory plan's layers are copies of
-the network's (`Workload.placed`), which share the original's key and every field but
-placement and reserved bytes."""
+"""`attention_chains` of the networks a worker plans (`tensors.per_network`)."""
 
 
 def _attention_chains(workloads: Sequence[Workload]) -> tuple[int, ...]:

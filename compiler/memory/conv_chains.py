@@ -36,7 +36,7 @@ from dataclasses import replace
 
 from compiler.memory.chains import Decisions, chain_workload, decide_chain, kept_reserved, released_inputs, replace_chains
 from compiler.memory.planner import MemoryPlan
-from compiler.memory.tensors import tensor_readers
+from compiler.memory.tensors import per_network, tensor_readers
 from compiler.scheduling.conv_chain import best_conv_chain, reads_every_row
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import ConvChainSchedule, LayerSchedule, Schedule
@@ -82,15 +82,13 @@ def _links(producer: Workload, consumer: Workload, readers: dict[str, int]) -> b
 
 def conv_chains(workloads: Sequence[Workload]) -> tuple[tuple[int, int], ...]:
     """(first index, length) of every maximal run of two or more convolutions that chain
-    (module doc); a run may be longer than `MAX_LAYERS`. A network's runs are kept
-    (`CHAIN_RUNS`): they read no placement, and a sweep plans the same network at every point."""
-    return CHAIN_RUNS.get_each(tuple(w.unplaced_key for w in workloads), lambda: _conv_chains(workloads))
+    (module doc); a run may be longer than `MAX_LAYERS`. Kept per network (`CHAIN_RUNS`,
+    `tensors.per_network`)."""
+    return per_network(CHAIN_RUNS, workloads, _conv_chains)
 
 
 CHAIN_RUNS: IdentityMemo[tuple[tuple[int, int], ...]] = IdentityMemo(capacity=16)
-"""`conv_chains` of the networks a worker plans, by the `Workload.unplaced_key` of each layer,
-each by identity: a memory plan's layers are copies of the network's (`Workload.placed`),
-which share the original's key, and so its every field but placement and reserved bytes."""
+"""`conv_chains` of the networks a worker plans (`tensors.per_network`)."""
 
 
 def _conv_chains(workloads: Sequence[Workload]) -> tuple[tuple[int, int], ...]:

@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from compiler.lowering.ops import add_counts
 from compiler.memory.chains import Decisions, chain_workload, decide_chain, kept_reserved, replace_chains
 from compiler.memory.planner import MemoryPlan
-from compiler.memory.tensors import tensor_readers
+from compiler.memory.tensors import per_network, tensor_readers
 from compiler.scheduling.mlp import best_mlp
 from compiler.scheduling.objective import Goal
 from compiler.scheduling.schedule import LayerSchedule, MlpSchedule, Schedule
@@ -90,14 +90,12 @@ def _gates(up: Workload, gate: Workload, readers: dict[str, int]) -> bool:
 
 def mlp_chains(workloads: Sequence[Workload]) -> tuple[tuple[int, int], ...]:
     """(first index, length) of every MLP block (module doc): three layers when gated, else
-    two. A network's blocks are kept (`MLP_CHAINS`): they read no placement, and a compile
-    looks for them in the plan and each of its crowding challengers, a sweep at every point."""
-    return MLP_CHAINS.get_each(tuple(w.unplaced_key for w in workloads), lambda: _mlp_chains(workloads))
+    two. Kept per network (`MLP_CHAINS`, `tensors.per_network`)."""
+    return per_network(MLP_CHAINS, workloads, _mlp_chains)
 
 
 MLP_CHAINS: IdentityMemo[tuple[tuple[int, int], ...]] = IdentityMemo(capacity=16)
-"""`mlp_chains` of the networks a worker fuses, by the `Workload.unplaced_key` of each layer,
-each by identity (as `conv_chains.CHAIN_RUNS`)."""
+"""`mlp_chains` of the networks a worker fuses (`tensors.per_network`)."""
 
 
 def _mlp_chains(workloads: Sequence[Workload]) -> tuple[tuple[int, int], ...]:

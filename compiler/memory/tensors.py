@@ -11,9 +11,10 @@ frozen dataclasses, so the same tuple always holds the same network).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TypeVar
 
 import numpy as np
 
@@ -33,6 +34,19 @@ def byte_size(elements: int, bits: int) -> int:
 def reads(workload: Workload) -> tuple[str, ...]:
     """The tensors `workload` reads, in any role ("" where it has no such operand)."""
     return (*workload.input_tensors, workload.weight_tensor, *workload.side_tensors)
+
+
+V = TypeVar("V")
+
+
+def per_network(memo: IdentityMemo[V], workloads: Sequence[Workload], find: Callable[[Sequence[Workload]], V]) -> V:
+    """`find(workloads)` for a finding that reads no placement and no reserved bytes (the
+    chains a network may fuse), kept in `memo` by each layer's `Workload.unplaced_key`, each
+    by identity: a memory plan's layers are copies of the network's (`Workload.placed`),
+    which share the original's key and every field but placement and reserved bytes, so
+    every plan of a network (a compile's crowding challengers, a sweep's points) finds it
+    once."""
+    return memo.get_each(tuple(w.unplaced_key for w in workloads), lambda: find(workloads))
 
 
 def tensor_readers(workloads: Sequence[Workload]) -> dict[str, list[int]]:
@@ -79,7 +93,7 @@ class NetworkTensors:
             bytes when it is at DRAM (`operand_dram_bytes`).
         constant_bytes: the DRAM bytes that are there whatever the plan: constant weights,
             network inputs and network outputs (`planner` checks the DRAM's capacity).
-        joined_operands: (workload, tensors) of each input or side operand that reads
+        joined_operands: (workload index, tensors) of each input or side operand that reads
             several tensors (a Concat's, an Add's of a residual branch): the only operands
             whose tensors a plan can put at different levels (`planner._mixed`).
     """
