@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from compiler.codegen.attention import attention_table
-from compiler.codegen.conv_chain import conv_chain_table
+from compiler.codegen.conv_chain import conv_chain_code
 from compiler.codegen.gemm import gemm_code
 from compiler.codegen.layout import LayerCode, compact
 from compiler.codegen.mlp import mlp_table
@@ -32,7 +32,7 @@ def layer_code(
     if workload.conv_chain is not None:
         if not isinstance(schedule, ConvChainSchedule):
             raise ValueError(f"layer {workload.name}: a fused chain of convolutions needs a ConvChainSchedule")
-        return compact(conv_chain_table(workload, schedule, chip, layer))
+        return conv_chain_code(workload, schedule, chip, layer)
     if workload.mlp is not None:
         if not isinstance(schedule, MlpSchedule):
             raise ValueError(f"layer {workload.name}: a fused MLP block needs an MlpSchedule")

@@ -30,7 +30,7 @@ from compiler.memory.conv_chains import conv_chains
 from compiler.models import load_model
 from compiler.pipeline import CompileOptions
 from compiler.scheduling.objective import Goal, Objective
-from compiler.target.isa import Program
+from compiler.target.isa import Opcode, Program
 from compiler.scheduling.conv_chain import bands, chain_footprint, reads_every_row
 from compiler.target import target_of
 from compiler.workload import ChainLayer, ConvChain, ConvGeometry, GemmShape, Workload, WorkloadKind
@@ -160,6 +160,30 @@ def test_inverted_residual_fuses_with_its_side_input(tmp_path: Path) -> None:
     assert "x" not in fused.compiled.plan.kept
     assert sum(fused.compiled.plan.compulsory_bytes) == X + weights + X + Y
     assert fused.result.macs == 16 * 16 * (8 * 16 + 16 * 9 + 16 * 8)
+
+
+@pytest.mark.parametrize("band_rows", [1, 2, 4])
+def test_a_gemm_waits_for_every_move_whose_rows_it_reads_last(tmp_path: Path, band_rows: int) -> None:
+    """Each move of a layer's output into the next layer's line buffer (a LOAD of INPUT from
+    the accumulators' level) is a dependency of a GEMM of the next layer: the last to read
+    its rows (`codegen.conv_chain`). Until 2026-12-06 only the last move of each band was,
+    the others reached only through the engine's program order."""
+    compiled = run(tmp_path, "auto", residual=True).compiled
+    (workload,), (schedule,) = compiled.workloads, compiled.schedules
+    code = layer_code(workload, dataclasses.replace(schedule, band_rows=band_rows), compiled.target, 0)
+    instructions, dep_ptr, deps = code.instructions, code.dep_ptr, code.deps
+    gemm_of = {}  # each move's own GEMM: its dependency through the epilogue
+    for index, record in enumerate(instructions):
+        own = deps[dep_ptr[index] : dep_ptr[index + 1]]
+        while len(own) and instructions[own[0]]["opcode"] == Opcode.VEC:
+            own = deps[dep_ptr[own[0]] : dep_ptr[own[0] + 1]]
+        if record["opcode"] == Opcode.LOAD and record["operand"] == Operand.INPUT and record["level"] != 0:
+            gemm_of[index] = own[0]
+    assert len(gemm_of) > 2 * 16 // band_rows  # moves out of conv1 and dw, several a band
+    for move, own in gemm_of.items():
+        readers = [i for i in range(move + 1, len(instructions)) if instructions[i]["opcode"] == Opcode.GEMM
+                   and move in deps[dep_ptr[i] : dep_ptr[i + 1]] and instructions[i]["k"] != instructions[own]["k"]]
+        assert readers, f"move {move} is no next-layer GEMM's dependency"
 
 
 def test_kernel_equals_reference_on_a_fused_program(tmp_path: Path) -> None:
