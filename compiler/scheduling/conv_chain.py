@@ -188,7 +188,7 @@ def chain_footprint(workload: Workload, chip: Target, band_rows: int, groups_per
         flags = roles(workload, chip)
     operands = (bool(flags.input_tile), bool(flags.weight_tile), bool(workload.side_input_elements and flags.side_tile),
                 int(flags.input_bits), int(flags.weight_bits), int(flags.side_bits))  # fmt: skip
-    widths = (int(chip.bits_of(TensorClass.ACTIVATION)), chip.accumulator_bits, chip.cols, len(chip.buffer_names),
+    widths = (chip.storage_bits[TensorClass.ACTIVATION], chip.accumulator_bits, chip.cols, len(chip.buffer_names),
               *(chip.buffer(operand) for operand in (Operand.INPUT, Operand.WEIGHT, Operand.OUTPUT)))  # fmt: skip
     return flags.reserved + _chain_tiles(chain, int(band_rows), tuple(groups_per_pass), operands, widths)
 
@@ -260,18 +260,17 @@ def _packing(chain: ConvChain, band_rows: int, dataflows: tuple[int, ...], array
     return tuple(tuple(row) for row in chosen.tolist()), busy
 
 
-def chain_candidates(workload: Workload, chip: Target) -> list[tuple[ConvChainSchedule, float]]:
+def chain_candidates(workload: Workload, chip: Target, roofline: int) -> list[tuple[ConvChainSchedule, float]]:
     """The band heights × dataflows, each layer packed by `packing`, that fit the chip's
     buffers, with their estimates, best first (larger bands first among equal estimates);
     the ladder of heights stops at the first that fits with no dataflow.
 
-    The estimate is the larger of the array's busy cycles and the chain's roofline bound
+    The estimate is the larger of the array's busy cycles and the chain's `roofline` bound
     (`roofline.lower_bound_cycles`: its vector work and its planned DRAM bytes): each is time
     the simulator cannot beat, so it is a lower bound of the measured cycles."""
     chain = workload.conv_chain
     assert chain is not None
     capacity = chip.capacity_array
-    rest = lower_bound_cycles(workload, chip)
     flags = roles(workload, chip)
     found: list[tuple[float, int, ConvChainSchedule]] = []
     dataflows = tuple(int(d) for d in chip.dataflows)
@@ -282,22 +281,22 @@ def chain_candidates(workload: Workload, chip: Target) -> list[tuple[ConvChainSc
                 for groups in set(packings)}  # fmt: skip
         for dataflow, groups, cycles in zip(dataflows, packings, busy.tolist()):
             if fits[groups]:
-                found.append((max(cycles, rest), -band, ConvChainSchedule(Dataflow(dataflow), band, groups)))
+                found.append((max(cycles, roofline), -band, ConvChainSchedule(Dataflow(dataflow), band, groups)))
         if len(found) == fitted:
             break  # taller bands hold more rows in every line buffer and accumulator
     found.sort(key=lambda entry: (entry[0], entry[1]))
     return [(schedule, estimate) for estimate, _, schedule in found]
 
 
-def chain_floor(workload: Workload, chip: Target) -> float:
+def chain_floor(workload: Workload, chip: Target, roofline: int) -> float:
     """Cycles no band height can beat: the estimate of one band of the whole output, with
-    the best dataflow, fitting or not. A band's GEMMs pay their folds' fill and drain again
-    (fold counts round up per GEMM), so splitting the rows into bands never lowers the
-    array's busy time."""
+    the best dataflow, fitting or not (`chain_candidates`' estimate, of the chain's
+    `roofline` bound). A band's GEMMs pay their folds' fill and drain again (fold counts
+    round up per GEMM), so splitting the rows into bands never lowers the array's busy time."""
     chain = workload.conv_chain
     assert chain is not None
     busy = int(packing(chain, chain.layers[-1].conv.out_h, tuple(int(d) for d in chip.dataflows), chip)[1].min())
-    return max(busy, lower_bound_cycles(workload, chip))
+    return max(busy, roofline)
 
 
 def best_conv_chain(
@@ -309,6 +308,7 @@ def best_conv_chain(
     bound) is not below it is not simulated."""
     from compiler.scheduling.measure import best_below
 
-    if goal.objective is Objective.LATENCY and chain_floor(workload, chip) >= beat:
+    roofline = lower_bound_cycles(workload, chip)
+    if goal.objective is Objective.LATENCY and chain_floor(workload, chip, roofline) >= beat:
         return None
-    return best_below(workload, chain_candidates(workload, chip)[:MEASURED], chip, goal, beat)
+    return best_below(workload, chain_candidates(workload, chip, roofline)[:MEASURED], chip, goal, beat)
