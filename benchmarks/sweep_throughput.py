@@ -137,7 +137,15 @@ for its parent there): never-seen chips 70.4 and 69.9 points/s with one local wo
 and 136.6 with two (1.97x, 1.95x), Dask 45.3/47.3 and 71.5/69.1, against 68.6 and 61.2,
 133.0 and 124.0 (1.94x, 2.02x), Dask 43.5/42.9 and 64.1/62.7; grid 245.4/223.0 and
 423.9/395.5 against 216.8/214.3 and 388.9/365.9. Peak RSS of the never-seen sweep with two
-local workers 1,151 and 1,139 MiB against 1,132 and 1,146.
+local workers 1,151 and 1,139 MiB against 1,132 and 1,146. Measured later on 2026-12-06 after
+6f888ef (fused chains' code from a Numba kernel, each chain's roofline bound found once per
+search; identical results), `--runs 1 --points 768 --models mobilenetv2` twice each,
+alternating with 36901e0, on a machine busier than at this day's start (36901e0 measured
+192.3 never-seen points/s with two workers an hour before): never-seen chips 101.2 and 92.5
+points/s with one local worker, 184.6 and 177.2 with two (1.82x, 1.92x), Dask 64.9/62.7 and
+93.5/94.0, against 95.8 and 92.9, 166.6 and 178.0 (1.74x, 1.92x), Dask 60.1/63.9 and
+86.3/89.8; grid 298.2/296.2 and 546.7/500.0 against 262.5/301.3 and 485.3/488.1. Peak RSS of
+the never-seen sweep with two local workers 1,135 and 1,142 MiB against 1,137 and 1,128.
 """
 
 from __future__ import annotations
