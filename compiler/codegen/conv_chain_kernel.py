@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from compiler.codegen.gemm_kernel import _insert_latest_first
 from simulator.kernels.engines import _nbytes
 from simulator.kernels.numba_target import njit
 
@@ -226,7 +227,6 @@ def _compacted(instructions, present, deps):
     dep_ptr = np.zeros(count + 1, np.int64)
     width = deps.shape[1]
     dep_list = np.empty(count * width, np.int64)
-    local = np.empty(width, np.int64)
     ok = True
     n_deps = 0
     for at in range(positions):
@@ -234,7 +234,7 @@ def _compacted(instructions, present, deps):
             continue
         i = index_of[at]
         compacted[i] = instructions[at]
-        used = 0
+        start = n_deps
         for d in range(width):
             dep = deps[at, d]
             if dep == NO_DEP:
@@ -243,19 +243,6 @@ def _compacted(instructions, present, deps):
             if not present[named]:
                 ok = False
                 continue
-            # insert in descending order, dropping repeats
-            value = index_of[named]
-            slot = 0
-            while slot < used and local[slot] > value:
-                slot += 1
-            if slot < used and local[slot] == value:
-                continue
-            for s in range(used, slot, -1):
-                local[s] = local[s - 1]
-            local[slot] = value
-            used += 1
-        for s in range(used):
-            dep_list[n_deps] = local[s]
-            n_deps += 1
+            n_deps = _insert_latest_first(dep_list, start, n_deps, index_of[named])
         dep_ptr[i + 1] = n_deps
     return compacted, dep_ptr, dep_list[:n_deps].copy(), ok

@@ -50,6 +50,21 @@ def _reused_load(present, deps, loads, issued, t, slot, spb, shift):
 
 
 @njit(cache=True, error_model="numpy")
+def _insert_latest_first(dep_list, start, end, target):
+    """Insert `target` into `dep_list[start:end]`, an instruction's dependencies so far in
+    descending order, unless it is there already; returns the new end."""
+    for e in range(start, end):
+        if dep_list[e] == target:
+            return end
+    at = end
+    while at > start and dep_list[at - 1] < target:
+        dep_list[at] = dep_list[at - 1]
+        at -= 1
+    dep_list[at] = target
+    return end + 1
+
+
+@njit(cache=True, error_model="numpy")
 def _tiling(loop_dims, extents, tiles, batch, groups, side_input_elements, geometry):
     """What the loop nest needs of the tiling, as `scheduling.tiling` derives it: tiles per
     dim (`tile_count`) and the last one's extent (`edge_tile`), passes and the last pass's
@@ -353,19 +368,7 @@ def _gemm_code(
             if not present[dep]:
                 ok = False
                 continue
-            target = index_of[dep]
-            at = n_deps
-            duplicate = False
-            for e in range(start, n_deps):
-                if dep_list[e] == target:
-                    duplicate = True
-            if duplicate:
-                continue
-            while at > start and dep_list[at - 1] < target:
-                dep_list[at] = dep_list[at - 1]
-                at -= 1
-            dep_list[at] = target
-            n_deps += 1
+            n_deps = _insert_latest_first(dep_list, start, n_deps, index_of[dep])
         i += 1
         dep_ptr[i] = n_deps
     return instructions, dep_ptr, dep_list[:n_deps].copy(), ok
