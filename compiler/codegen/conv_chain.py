@@ -41,11 +41,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from accel_spec.types import OpClass, Operand, TensorClass
+from accel_spec.types import Operand, TensorClass
 from compiler.codegen.conv_chain_kernel import _conv_chain_code
 from compiler.codegen.gemm import INSTRUCTION_PROTO
 from compiler.codegen.layout import LayerCode
 from compiler.scheduling.conv_chain import bands, pieces
+from compiler.scheduling.estimate import OP_CLASSES
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import ConvChainSchedule
 from compiler.target import Target, level_of, nbytes
@@ -62,9 +63,8 @@ def conv_chain_code(workload: Workload, schedule: ConvChainSchedule, chip: Targe
     flags = roles(workload, chip)
     layers = chain.layers
     ops = [dict(lay.vector_ops) for lay in layers]
-    classes = [c for c in _OP_CLASSES if any(op.get(c, 0) for op in ops)]
+    classes = [c for c in OP_CLASSES if any(op.get(c, 0) for op in ops)]
     placement = workload.placement
-    buffers = np.array([chip.buffer(operand) for operand in _OPERANDS], dtype=np.int64)
     first = layers[0].conv
     instructions, dep_ptr, deps, ok = _conv_chain_code(
         INSTRUCTION_PROTO, plan.rows, plan.new_input, plan.last_reader,
@@ -76,10 +76,10 @@ def conv_chain_code(workload: Workload, schedule: ConvChainSchedule, chip: Targe
         np.array([[op.get(c, 0) for op in ops] for c in classes], dtype=np.int64).reshape(len(classes), len(layers)),
         np.array([int(c) for c in classes], dtype=np.int64),
         np.array([bool(flags.input_tile), bool(flags.weight_tile), bool(flags.side_tile)]),
-        np.array([int(flags.input_bits), int(flags.side_bits), int(flags.output_bits), int(chip.bits_of(TensorClass.ACTIVATION))],
+        np.array([int(flags.input_bits), int(flags.side_bits), int(flags.output_bits), chip.storage_bits[TensorClass.ACTIVATION]],
                  dtype=np.int64),
-        buffers,
-        np.array([placement.input, placement.weight, placement.side, placement.output, level_of(int(buffers[Operand.OUTPUT]))],
+        np.array(chip.buffer_of, dtype=np.int64),
+        np.array([placement.input, placement.weight, placement.side, placement.output, level_of(chip.buffer(Operand.OUTPUT))],
                  dtype=np.int64),
         first.in_w * first.in_c * first.images, bool(workload.side_input_elements), int(schedule.dataflow), layer,
     )  # fmt: skip
@@ -87,8 +87,3 @@ def conv_chain_code(workload: Workload, schedule: ConvChainSchedule, chip: Targe
         raise AssertionError("codegen produced a dependency on an absent slot")
     return LayerCode(instructions, dep_ptr, deps)
 
-
-_OP_CLASSES = tuple(OpClass)
-"""The op classes in value order (iterating the enum costs microseconds a call)."""
-_OPERANDS = tuple(Operand)
-"""The operands in value order."""
