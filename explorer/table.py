@@ -141,21 +141,21 @@ def result_schema(space: DesignSpace) -> pa.Schema:
     return pa.schema(fields, metadata={UNITS_KEY: json.dumps(units, ensure_ascii=False).encode("utf-8")})
 
 
-def _cell(value: Any, kind: pa.DataType) -> Any:
-    if kind == pa.string() and value is not None and not isinstance(value, str):
-        return json.dumps(value)
-    if kind == pa.float64() and value is not None:
-        return float(value)
-    return value
+def _column(values: list[Any], kind: pa.DataType) -> pa.Array:
+    """One column of rows' values as an Arrow array of `kind`: a string column's other values
+    as JSON, a float column's numbers as floats. The type is compared once per column, not
+    per cell: a sweep's main process converts every row it journals."""
+    if kind == pa.string():
+        values = [value if value is None or isinstance(value, str) else json.dumps(value) for value in values]
+    elif kind == pa.float64():
+        values = [value if value is None else float(value) for value in values]
+    return pa.array(values, type=kind)
 
 
 def to_arrow(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
     """Rows as an Arrow table of the given schema (non-string values of string columns as JSON)."""
     rows = list(rows)
-    columns = {
-        field.name: pa.array([_cell(row.get(field.name), field.type) for row in rows], type=field.type)
-        for field in schema
-    }
+    columns = {field.name: _column([row.get(field.name) for row in rows], field.type) for field in schema}
     return pa.table(columns, schema=schema)
 
 

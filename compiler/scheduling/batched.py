@@ -201,11 +201,16 @@ class _Grid:
         return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
 
     def schedule(self, arrangement: int, tiling: int) -> Schedule:
-        """The candidate of `tiling` under `arrangement` (`schedules` of one; a schedule made
-        before is found without arrays)."""
-        found = self.made.get(arrangement * len(self.groups) + tiling)
+        """The candidate of `tiling` under `arrangement` (`schedules` of one, read element by
+        element: the capacity challengers are made one at a time, a few dozen a point)."""
+        flat = arrangement * len(self.groups) + tiling
+        found = self.made.get(flat)
         if found is None:
-            (found,) = self.schedules(np.array([arrangement]), np.array([tiling]))
+            found = self.made[flat] = Schedule(
+                Dataflow(int(self.dataflow[tiling])), int(self.tiles[0, tiling]), int(self.tiles[1, tiling]),
+                int(self.tiles[2, tiling]), LOOP_ORDERS[int(self.order[arrangement])],
+                bool(self.double_buffer[arrangement]), int(self.groups[tiling]),
+            )  # fmt: skip
         return found
 
     def schedules(self, arrangement: np.ndarray, tiling: np.ndarray) -> list[Schedule]:
