@@ -84,29 +84,44 @@ def arranged_footprint(
     demand = np.empty((buffers, arrangements, tilings), dtype=np.int64)
     spill = np.zeros((arrangements, tilings), dtype=np.bool_)
     fits = np.empty((arrangements, tilings), dtype=np.bool_)
-    # arrangements outer: each (buffer, arrangement) row of `demand` is written in order
+    # per tiling, what no arrangement changes: its workload's kept bytes in each buffer, and
+    # its live partial sums' bytes for each span of them (they live across one K iteration,
+    # `tiling.psum_group_elements`): [1] M inside K, [2] N inside K, [3] both, [0] neither
+    kept = np.empty((buffers, tilings), dtype=np.int64)
+    group = np.empty((4, tilings), dtype=np.int64)
+    for t in range(tilings):
+        w = workload_of[t]
+        for b in range(buffers):
+            kept[b, t] = reserved[b, w]
+        whole_m = m[w] if accumulates[t] else tm[t]
+        whole_n = n[w] if accumulates[t] else tn[t]
+        group[0, t] = _nbytes(groups[t] * (tm[t] * tn[t]), accumulator_bits)
+        group[1, t] = _nbytes(groups[t] * (whole_m * tn[t]), accumulator_bits)
+        group[2, t] = _nbytes(groups[t] * (tm[t] * whole_n), accumulator_bits)
+        group[3, t] = _nbytes(groups[t] * (whole_m * whole_n), accumulator_bits)
+    # arrangements outer, then buffers: each (buffer, arrangement) row of `demand` is written
+    # in order by a loop without branches (the fits of one buffer at a time)
     for a in range(arrangements):
         slots = 2 if double_buffer[a] else 1
-        m_inside = positions[DIM_M, a] > positions[DIM_K, a]
-        n_inside = positions[DIM_N, a] > positions[DIM_K, a]
+        span = (positions[DIM_M, a] > positions[DIM_K, a]) + 2 * (positions[DIM_N, a] > positions[DIM_K, a])
+        held_everywhere = fits[a]
+        held_everywhere[:] = True
+        for b in range(buffers):
+            row, limit = demand[b, a], capacity[b]
+            if b == output_buffer:
+                for t in range(tilings):
+                    row[t] = kept[b, t] + slots * tiles[b, t] + slots * (group[span, t] + side[t])
+                    held_everywhere[t] &= row[t] <= limit
+            else:
+                for t in range(tilings):
+                    row[t] = kept[b, t] + slots * tiles[b, t]
+                    held_everywhere[t] &= row[t] <= limit
         for t in range(tilings):
-            w = workload_of[t]
-            # the partial sums live across one K iteration (`tiling.psum_group_elements`)
-            span_m = m[w] if accumulates[t] and m_inside else tm[t]
-            span_n = n[w] if accumulates[t] and n_inside else tn[t]
-            group = _nbytes(groups[t] * (span_m * span_n), accumulator_bits)
-            held_everywhere = True
-            for b in range(buffers):
-                held = reserved[b, w] + slots * tiles[b, t]
-                if b == output_buffer:
-                    held += slots * (group + side[t])
-                demand[b, a, t] = held
-                held_everywhere = held_everywhere and held <= capacity[b]
-            if not held_everywhere and group > single[t]:  # spill: one tile of partial sums
+            if not held_everywhere[t] and group[span, t] > single[t]:  # spill: one tile of partial sums
                 spill[a, t] = True
-                demand[output_buffer, a, t] = reserved[output_buffer, w] + slots * (tiles[output_buffer, t] + single[t] + side[t])
-                held_everywhere = True
+                demand[output_buffer, a, t] = kept[output_buffer, t] + slots * (tiles[output_buffer, t] + single[t] + side[t])
+                held = True
                 for b in range(buffers):
-                    held_everywhere = held_everywhere and demand[b, a, t] <= capacity[b]
-            fits[a, t] = held_everywhere
+                    held = held and demand[b, a, t] <= capacity[b]
+                held_everywhere[t] = held
     return demand, spill, fits
