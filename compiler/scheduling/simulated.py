@@ -68,8 +68,9 @@ class Simulated:
         if self._counts is not None and len(run) == len(codes):  # every layer simulated here: the kernel's rows
             counters, sram_bits = self._counts.counters, self._counts.sram_bits
         else:
-            counters = np.stack([entry[1] for entry in known])  # type: ignore[index]
-            sram_bits = np.stack([entry[2] for entry in known])  # type: ignore[index]
+            # `np.array` of equal rows, not `np.stack`: a quarter of the time for a network's rows
+            counters = np.array([entry[1] for entry in known])  # type: ignore[index]
+            sram_bits = np.array([entry[2] for entry in known])  # type: ignore[index]
         self.counters: np.ndarray = counters
         """(layers, counters) each layer's counters."""
         self.sram_bits: np.ndarray = sram_bits
