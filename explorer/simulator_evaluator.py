@@ -8,6 +8,11 @@ first point, `check` loads, lowers and compiles every model variant once, so a m
 cannot work stops the sweep with exit 2 instead of filling it with error rows. A local sweep
 runs it in every worker at once (`explorer.executors.LocalExecutor.check`), where it also
 lowers the models that worker's points need; other executors run it in the main process.
+
+The compile stack is imported where a point or the check first needs it, not with this module:
+a local sweep's main process makes the evaluator and sends it to its workers (whose fork server
+has imported the stack, `explorer.kernel_warmup`), and importing the stack there cost some 37 ms
+before the first worker could start.
 """
 
 from __future__ import annotations
@@ -16,24 +21,21 @@ import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from accel_spec import resolve, spec_hash, with_overrides
 from accel_spec.schema import Accelerator
 from accel_spec.precision import PrecisionAssignment, unsupported
-from compiler.lowering import lower
-from compiler.memory.planner import WeightResidency
 from compiler.models import load_model, looks_like_file
-from compiler.pipeline import CompileOptions, compile_workloads
-from compiler.scheduling import InfeasibleSchedule, SchedulerKind
-from compiler.scheduling.objective import Objective
-from compiler.target import TimingMode
-from compiler.workload import Workload
 from explorer.accuracy import ACCURACY_COLUMN, accuracy_top1
 from explorer.evaluator import Evaluator, Outcome, Status
 from explorer.space import DesignSpace, Point
 from explorer.spec import SweepSpec
-from tessera.api import check_program_fits, simulate_workloads
 from tessera.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from compiler.pipeline import CompileOptions
+    from compiler.workload import Workload
 
 LOWERED_CACHE_SIZE = 16
 
@@ -41,6 +43,8 @@ LOWERED_CACHE_SIZE = 16
 @functools.lru_cache(maxsize=LOWERED_CACHE_SIZE)
 def lowered_model(model: str, batch: int | None, model_root: str) -> tuple[tuple[Workload, ...], str]:
     """Workloads and source name of a model variant (ONNX paths relative to `model_root`)."""
+    from compiler.lowering import lower
+
     target = str(Path(model_root, model)) if looks_like_file(model) else model
     graph = load_model(target, batch=batch)
     return lower(graph), graph.source
@@ -53,6 +57,12 @@ def point_chip(base: Accelerator, point: Point) -> Accelerator:
 
 def compile_options(point: Point) -> CompileOptions:
     """The compiler options a point's schedule columns name."""
+    from compiler.memory.planner import WeightResidency
+    from compiler.pipeline import CompileOptions
+    from compiler.scheduling import SchedulerKind
+    from compiler.scheduling.objective import Objective
+    from compiler.target import TimingMode
+
     return CompileOptions(
         precision=PrecisionAssignment.parse(point.precision) if point.precision else None,
         scheduler=SchedulerKind(point.scheduler),
@@ -92,6 +102,10 @@ class SimulatorEvaluator(Evaluator):
         first point's chip: a model that cannot be read, or whose program for that chip would
         not fit this machine's memory (`tessera.api.check_program_fits`) or cannot be built,
         is exit 2 before the first point instead of a sweep of error rows."""
+        from compiler.pipeline import compile_workloads
+        from compiler.scheduling import InfeasibleSchedule
+        from tessera.api import check_program_fits
+
         spec = space.spec
         first = space.point((0,) * len(space.axes))
         chip = with_overrides(self.base, dict(first.overrides), source=spec.source)
@@ -115,6 +129,9 @@ class SimulatorEvaluator(Evaluator):
                     raise InputError(spec.source, Problem("models", message)) from None
 
     def run(self, point: Point) -> Outcome:
+        from compiler.scheduling import InfeasibleSchedule
+        from tessera.api import simulate_workloads
+
         try:
             accel = point_chip(self.base, point)
         except InputError as error:
