@@ -17,6 +17,7 @@ from accel_spec.schema import Accelerator
 from accel_spec.technology import resolve
 from accel_spec.types import Precision
 from compiler.codegen.layout import LayerCode
+from compiler.codegen.gemm import LAYER_INPUTS
 from compiler.codegen.memo import CODE, MeasuredCodes
 from compiler.codegen.program import assemble
 from compiler.graph import Graph
@@ -175,12 +176,12 @@ def compile_workloads(
 
 
 def clear_compile_caches() -> None:
-    """Forget every compile cache of this process (schedules, layer code, candidate grids,
+    """Forget every compile cache of this process (schedules, layer code and its inputs, candidate grids,
     per-tiling terms and their joins and tiling bytes, vector layers' tiles and terms, fused
     chains' bands and footprints and runs, attention chains, MLP blocks, working sets, placed
     layers, layers' counts and roles), so the next compile is cold: for benchmarks and tests
     that measure or check the uncached path. Results never depend on the caches."""
-    for cache in (SCHEDULES, CODE, SPACES, JOINS, VECTOR_TILES, VECTOR_TERMS, LAYER_COUNTS, WORKING_SETS, NETWORK_WORKING_SETS,
-                  PLACED, ROLES, CHAIN_RUNS, ATTENTION_CHAINS, MLP_CHAINS):
+    for cache in (SCHEDULES, CODE, LAYER_INPUTS, SPACES, JOINS, VECTOR_TILES, VECTOR_TERMS, LAYER_COUNTS, WORKING_SETS,
+                  NETWORK_WORKING_SETS, PLACED, ROLES, CHAIN_RUNS, ATTENTION_CHAINS, MLP_CHAINS):
         cache.clear()
     clear_chain_caches()

@@ -45,12 +45,15 @@ workload's total exactly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from accel_spec.types import Dataflow, OpClass, Operand
 from compiler.codegen.gemm_kernel import _gemm_code
 from compiler.codegen.layout import LayerCode
 from compiler.scheduling.footprint import gemm_footprint
+from compiler.scheduling.memo import BoundedCache
 from compiler.scheduling.roles import roles
 from compiler.scheduling.schedule import Dim, Schedule
 from compiler.scheduling.tiling import active_pes, edge_tile, pass_groups
@@ -79,8 +82,7 @@ def gemm_code(
     if spill is None:
         positions = np.array([schedule.order.index(d) for d in Dim], dtype=np.int64)
         spill = bool(gemm_footprint(workload, chip, tiles, positions, schedule.double_buffer, groups).spill)
-    placement = workload.placement
-    flags = roles(workload, chip)
+    layer_inputs = _layer_inputs(workload, chip)
     instructions, dep_ptr, deps, ok = _gemm_code(
         INSTRUCTION_PROTO,
         np.array(schedule.order, dtype=np.int64),
@@ -89,23 +91,21 @@ def gemm_code(
         gemm.batch,
         groups,
         schedule.double_buffer,
-        bool(flags.input_tile),
-        bool(flags.weight_tile),
-        bool(flags.side_tile),
+        layer_inputs.input_tile,
+        layer_inputs.weight_tile,
+        layer_inputs.side_tile,
         spill,
         workload.side_input_elements,
-        _geometry(workload),
+        layer_inputs.geometry,
         _one_fold(schedule, extents, tiles, groups, gemm.batch, chip),
         np.array(STATIONARY[schedule.dataflow], dtype=np.int64),
-        np.array([int(workload.vector_ops.get(c, 0)) for c in OpClass], dtype=np.int64),
-        np.array([placement.input, placement.weight, placement.output, placement.side], dtype=np.int64),
-        np.array([chip.buffer(op) for op in Operand], dtype=np.int64),
-        # bits of one element by Operand (`scheduling.roles`); the side input, an activation like
-        # a GEMM's output, is loaded at the output's width
-        np.array([flags.input_bits, flags.weight_bits, flags.output_bits], dtype=np.int64),
+        layer_inputs.vector_ops,
+        layer_inputs.levels,
+        layer_inputs.buffers,
+        layer_inputs.bits,
         chip.accumulator_bits,
         int(schedule.dataflow),
-        int(active_pes(workload, chip)),
+        layer_inputs.active_pes,
         layer,
     )
     if not ok:
@@ -123,6 +123,60 @@ STATIONARY: dict[Dataflow, tuple[Dim, Dim]] = {
     Dataflow.OUTPUT_STATIONARY: (Dim.M, Dim.N),
 }
 """The dims of each dataflow's stationary tile (weights, inputs, partial sums)."""
+
+
+@dataclass(frozen=True)
+class _LayerInputs:
+    """What a GEMM layer's code reads of its workload and the chip whatever its schedule
+    (`_gemm_code`'s arguments): whether the input, weight and side input need tiles
+    (`scheduling.roles`), the convolution's window (`_geometry`), the epilogue's lane
+    operations by `OpClass`, the levels the plan places the input, weight, output and side
+    input at, the buffer of each `Operand`, the bits of one element by `Operand` (the side
+    input, an activation like a GEMM's output, is loaded at the output's width), and the PEs
+    the chip's mapping keeps busy (`tiling.active_pes`). Arrays read-only."""
+
+    input_tile: bool
+    weight_tile: bool
+    side_tile: bool
+    geometry: np.ndarray
+    vector_ops: np.ndarray
+    levels: np.ndarray
+    buffers: np.ndarray
+    bits: np.ndarray
+    active_pes: int
+
+
+def _layer_inputs(workload: Workload, chip: Target) -> _LayerInputs:
+    """`_LayerInputs` of `workload` on `chip`, kept (`LAYER_INPUTS`): a search generates the
+    code of several schedules of a layer, and a sweep's points share their layers."""
+    array = (chip.rows, chip.cols) if chip.row_stationary else None  # `tiling.active_pes` reads it
+    key = (workload.shape_key, chip.buffer_of, chip.storage_bits, chip.row_stationary, array)
+    found = LAYER_INPUTS.get(key)
+    if found is None:
+        flags = roles(workload, chip)
+        placement = workload.placement
+        found = _LayerInputs(
+            bool(flags.input_tile),
+            bool(flags.weight_tile),
+            bool(flags.side_tile),
+            _geometry(workload),
+            np.array([int(workload.vector_ops.get(c, 0)) for c in OpClass], dtype=np.int64),
+            np.array([placement.input, placement.weight, placement.output, placement.side], dtype=np.int64),
+            np.array([chip.buffer(op) for op in Operand], dtype=np.int64),
+            np.array([flags.input_bits, flags.weight_bits, flags.output_bits], dtype=np.int64),
+            int(active_pes(workload, chip)),
+        )
+        for array in (found.geometry, found.vector_ops, found.levels, found.buffers, found.bits):
+            array.flags.writeable = False
+        LAYER_INPUTS.put(key, found)
+    return found
+
+
+LAYER_INPUTS: BoundedCache[_LayerInputs] = BoundedCache(capacity=4096)
+"""`_layer_inputs` by everything they read: the workload's `shape_key` (its shape, convolution,
+epilogue, placement and operand classes) and of the chip the operands' buffers, the storage
+widths, whether its mapping is row-stationary and then its array (as `memo.code_key`, so chips
+that differ only in array shape share the entries). A few hundred bytes an entry."""
 
 
 def _geometry(workload: Workload) -> np.ndarray:
