@@ -146,6 +146,18 @@ points/s with one local worker, 184.6 and 177.2 with two (1.82x, 1.92x), Dask 64
 93.5/94.0, against 95.8 and 92.9, 166.6 and 178.0 (1.74x, 1.92x), Dask 60.1/63.9 and
 86.3/89.8; grid 298.2/296.2 and 546.7/500.0 against 262.5/301.3 and 485.3/488.1. Peak RSS of
 the never-seen sweep with two local workers 1,135 and 1,142 MiB against 1,137 and 1,128.
+Measured 2026-12-06 after 7917e2c (capacity challengers' schedules made from scalars, the
+footprint kernel's rows written without branches, a round's kept counters gathered with
+`np.array`, a GEMM layer's schedule-independent code inputs kept, the results table converted
+a column at a time, the compile stack imported by the evaluator only where a point or the
+check needs it; identical results), the same command twice each, alternating with 67a8f83:
+never-seen chips 115.5 and 113.4 points/s with one local worker, 212.1 and 205.1 with two
+(1.84x, 1.81x), Dask 78.6/76.1 and 116.1/110.1, against 113.0 and 108.6, 202.6 and 197.3
+(1.79x, 1.82x), Dask 71.9/70.2 and 102.7/102.6; grid 335.6/323.4 and 598.2/563.4 against
+312.5/324.0 and 578.4/532.1. Peak RSS of the never-seen sweep with two local workers 1,130
+and 1,134 MiB against 1,138 and 1,142. The sweep of two local workers alone (`--one`), six
+times each alternating with 67a8f83: median 217.0 points/s (212.5 to 224.1) against 206.0
+(198.2 to 212.4).
 """
 
 from __future__ import annotations
