@@ -149,8 +149,8 @@ class _LayerInputs:
 def _layer_inputs(workload: Workload, chip: Target) -> _LayerInputs:
     """`_LayerInputs` of `workload` on `chip`, kept (`LAYER_INPUTS`): a search generates the
     code of several schedules of a layer, and a sweep's points share their layers."""
-    array = (chip.rows, chip.cols) if chip.row_stationary else None  # `tiling.active_pes` reads it
-    key = (workload.shape_key, chip.buffer_of, chip.storage_bits, chip.row_stationary, array)
+    mapped = (chip.rows, chip.cols) if chip.row_stationary else None  # `tiling.active_pes` reads the array
+    key = (workload.shape_key, chip.buffer_of, chip.storage_bits, chip.row_stationary, mapped)
     found = LAYER_INPUTS.get(key)
     if found is None:
         flags = roles(workload, chip)

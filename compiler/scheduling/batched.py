@@ -201,8 +201,8 @@ class _Grid:
         return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
 
     def schedule(self, arrangement: int, tiling: int) -> Schedule:
-        """The candidate of `tiling` under `arrangement` (`schedules` of one, read element by
-        element: the capacity challengers are made one at a time, a few dozen a point)."""
+        """The candidate of `tiling` under `arrangement`, made once (`made`) from the grid's
+        numbers read one by one: a point makes a few dozen, finalists and capacity challengers."""
         flat = arrangement * len(self.groups) + tiling
         found = self.made.get(flat)
         if found is None:
@@ -215,23 +215,7 @@ class _Grid:
 
     def schedules(self, arrangement: np.ndarray, tiling: np.ndarray) -> list[Schedule]:
         """The candidates of `tiling` under `arrangement` (equal-length index arrays)."""
-        flats = (arrangement * len(self.groups) + tiling).tolist()
-        made = self.made
-        missing = [i for i, flat in enumerate(flats) if flat not in made]
-        if missing:
-            arrangement, tiling = arrangement[missing], tiling[missing]
-            orders = [LOOP_ORDERS[o] for o in self.order[arrangement].tolist()]
-            for i, dataflow, tm, tk, tn, order, double_buffer, groups in zip(
-                missing,
-                self.dataflow[tiling].tolist(),
-                *self.tiles[:, tiling].tolist(),
-                orders,
-                self.double_buffer[arrangement].tolist(),
-                self.groups[tiling].tolist(),
-                strict=True,
-            ):
-                made[flats[i]] = Schedule(Dataflow(dataflow), tm, tk, tn, order, double_buffer, groups)
-        return [made[flat] for flat in flats]
+        return [self.schedule(a, t) for a, t in zip(arrangement.tolist(), tiling.tolist(), strict=True)]
 
 
 def _terms_of_block(block: np.ndarray, arrangements: int) -> TilingTerms:
